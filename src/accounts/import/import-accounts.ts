@@ -1,0 +1,222 @@
+/*
+ * Imports diary accounts of one region from a CSV or JSON Lines file.
+ * - every row is validated; a bad row is reported with its line number and skipped, good rows import
+ * - idempotent: an existing login is compared field by field and updated only when something changed;
+ *   its password is never touched (an initial password applies when the account is created)
+ * - an initial password is hashed with argon2id and marked must-change; an imported hash is kept as is
+ * - a login or SNILS that appears twice in the file, or a SNILS that already belongs to another account
+ *   of the region, is a bad row (automatic linking could never pick between them)
+ * - SNILS is kept only as HMAC + last 4 digits; it appears in no problem text
+ * - rows are written in batches, each batch in one transaction; the insert tolerates a parallel import
+ */
+import { availableParallelism } from 'node:os'
+import type { Kysely, Transaction } from 'kysely'
+import type { Database, DiaryAccountRow, NewDiaryAccount } from '../../db/schema.js'
+import { recordAuditEvent } from '../../audit/record-audit-event.js'
+import { hmacSnils } from '../../linking/snils.js'
+import { hashPassword } from '../password-hash.js'
+import { type FileFormat, readRecords } from './read-records.js'
+import { type ImportedAccount, validateAccountRow } from './validate-row.js'
+
+export interface RowProblem {
+  line: number
+  problems: string[]
+}
+
+export interface ImportReport {
+  rows: number
+  created: number
+  updated: number
+  unchanged: number
+  rejected: RowProblem[]
+}
+
+export interface ImportOptions {
+  file: string
+  format: FileFormat
+  region: string
+  snilsPepper: Buffer
+  batchSize?: number
+  hashConcurrency?: number
+  /** Called after every batch with the report so far. */
+  onProgress?: (report: ImportReport) => void
+  now?: () => Date
+}
+
+interface PreparedRow {
+  line: number
+  account: ImportedAccount
+  snilsHmac: string | null
+}
+
+type AccountFields = Pick<
+  NewDiaryAccount,
+  'role' | 'family_name' | 'given_name' | 'patronymic' | 'birth_date' | 'snils_hmac' | 'snils_last4' | 'school' | 'class_name'
+>
+
+function fieldsOf(row: PreparedRow): AccountFields {
+  const { account } = row
+  return {
+    role: account.role,
+    family_name: account.familyName,
+    given_name: account.givenName,
+    patronymic: account.patronymic,
+    birth_date: account.birthDate,
+    snils_hmac: row.snilsHmac,
+    snils_last4: account.snils === null ? null : account.snils.slice(-4),
+    school: account.school,
+    class_name: account.className,
+  }
+}
+
+function changedFields(existing: DiaryAccountRow, fields: AccountFields): Partial<AccountFields> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value),
+  )
+}
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+async function writeBatch(
+  db: Kysely<Database>,
+  batch: PreparedRow[],
+  options: ImportOptions,
+  report: ImportReport,
+): Promise<void> {
+  const logins = batch.map((row) => row.account.login)
+  const hmacs = batch.flatMap((row) => (row.snilsHmac === null ? [] : [row.snilsHmac]))
+  const existing = new Map(
+    (await db.selectFrom('diary_account').selectAll().where('region', '=', options.region).where('login', 'in', logins).execute()).map(
+      (row) => [row.login, row],
+    ),
+  )
+  const snilsOwners =
+    hmacs.length === 0
+      ? new Map<string, string>()
+      : new Map(
+          (
+            await db
+              .selectFrom('diary_account')
+              .select(['login', 'snils_hmac'])
+              .where('region', '=', options.region)
+              .where('snils_hmac', 'in', hmacs)
+              .execute()
+          ).map((row) => [row.snils_hmac as string, row.login]),
+        )
+
+  const inserts: PreparedRow[] = []
+  const updates: { id: string; changes: Partial<AccountFields> }[] = []
+  for (const row of batch) {
+    const owner = row.snilsHmac === null ? undefined : snilsOwners.get(row.snilsHmac)
+    if (owner !== undefined && owner !== row.account.login) {
+      report.rejected.push({ line: row.line, problems: [`snils: already belongs to account "${owner}" of this region`] })
+      continue
+    }
+    const current = existing.get(row.account.login)
+    if (current === undefined) {
+      inserts.push(row)
+      continue
+    }
+    const changes = changedFields(current, fieldsOf(row))
+    if (Object.keys(changes).length === 0) report.unchanged++
+    else updates.push({ id: current.id, changes })
+  }
+
+  const limit = options.hashConcurrency ?? availableParallelism()
+  const newAccounts: NewDiaryAccount[] = await mapWithConcurrency(inserts, limit, async (row) => ({
+    region: options.region,
+    login: row.account.login,
+    password_hash: row.account.passwordHash ?? (await hashPassword(row.account.password as string)),
+    must_change_password: row.account.password !== null,
+    ...fieldsOf(row),
+  }))
+
+  await db.transaction().execute(async (trx: Transaction<Database>) => {
+    if (newAccounts.length > 0) {
+      const inserted = await trx
+        .insertInto('diary_account')
+        .values(newAccounts)
+        .onConflict((conflict) => conflict.columns(['region', 'login']).doNothing())
+        .returning('login')
+        .execute()
+      report.created += inserted.length
+      // A parallel import created the others between our read and our insert: they exist, unchanged by us.
+      report.unchanged += newAccounts.length - inserted.length
+    }
+    for (const { id, changes } of updates) {
+      await trx.updateTable('diary_account').set({ ...changes, updated_at: new Date() }).where('id', '=', id).execute()
+    }
+    report.updated += updates.length
+  })
+}
+
+export async function importAccounts(db: Kysely<Database>, options: ImportOptions): Promise<ImportReport> {
+  const report: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [] }
+  const today = (options.now?.() ?? new Date()).toISOString().slice(0, 10)
+  const loginLines = new Map<string, number>()
+  const snilsLines = new Map<string, number>()
+  const batchSize = options.batchSize ?? 500
+  let batch: PreparedRow[] = []
+
+  const flush = async () => {
+    if (batch.length === 0) return
+    await writeBatch(db, batch, options, report)
+    batch = []
+    options.onProgress?.(report)
+  }
+
+  for await (const record of readRecords(options.file, options.format)) {
+    report.rows++
+    if ('problems' in record) {
+      report.rejected.push(record)
+      continue
+    }
+    const result = validateAccountRow(record.fields, today)
+    if (!result.ok) {
+      report.rejected.push({ line: record.line, problems: result.problems })
+      continue
+    }
+    const { account } = result
+    const snilsHmac = account.snils === null ? null : hmacSnils(options.snilsPepper, account.snils)
+    const problems: string[] = []
+    const loginLine = loginLines.get(account.login)
+    if (loginLine !== undefined) problems.push(`login: the same login is on line ${loginLine}`)
+    const snilsLine = snilsHmac === null ? undefined : snilsLines.get(snilsHmac)
+    if (snilsLine !== undefined) problems.push(`snils: the same SNILS is on line ${snilsLine}`)
+    if (problems.length > 0) {
+      report.rejected.push({ line: record.line, problems })
+      continue
+    }
+    loginLines.set(account.login, record.line)
+    if (snilsHmac !== null) snilsLines.set(snilsHmac, record.line)
+    batch.push({ line: record.line, account, snilsHmac })
+    if (batch.length >= batchSize) await flush()
+  }
+  await flush()
+  report.rejected.sort((a, b) => a.line - b.line)
+
+  await recordAuditEvent(db, {
+    type: 'accounts_import',
+    outcome: report.rejected.length === 0 ? 'success' : 'partial',
+    region: options.region,
+    details: {
+      rows: report.rows,
+      created: report.created,
+      updated: report.updated,
+      unchanged: report.unchanged,
+      rejected: report.rejected.length,
+    },
+  })
+  return report
+}

@@ -1,0 +1,148 @@
+/*
+ * Validates one imported account row (pure).
+ * - login: trimmed, lower-cased (logins compare case-insensitively), 1–64 characters, no spaces
+ * - exactly one of password (initial, temporary, 6–128 characters) or password_hash (argon2id PHC)
+ * - role: pupil, parent, teacher, staff, or their Russian names
+ * - names: Unicode NFC, trimmed, inner whitespace collapsed; family and given name required
+ * - birth_date: YYYY-MM-DD or DD.MM.YYYY, a real date between 1900-01-01 and today; optional
+ * - snils: any common formatting, valid check number (linking/snils.ts); optional
+ * - problems name the column and the reason, never the value (a row may hold a SNILS or a password)
+ */
+import type { Role } from '../../db/schema.js'
+import { parseSnils } from '../../linking/snils.js'
+import { checkImportedHash } from '../password-hash.js'
+import type { RawAccount } from './read-records.js'
+
+export interface ImportedAccount {
+  login: string
+  password: string | null
+  passwordHash: string | null
+  role: Role
+  familyName: string
+  givenName: string
+  patronymic: string | null
+  birthDate: string | null
+  /** 11 digits; lives only in memory until it is turned into an HMAC. */
+  snils: string | null
+  school: string | null
+  className: string | null
+}
+
+const roleNames: Record<string, Role> = {
+  pupil: 'pupil',
+  student: 'pupil',
+  ученик: 'pupil',
+  учащийся: 'pupil',
+  parent: 'parent',
+  родитель: 'parent',
+  'законный представитель': 'parent',
+  teacher: 'teacher',
+  учитель: 'teacher',
+  педагог: 'teacher',
+  staff: 'staff',
+  сотрудник: 'staff',
+  администратор: 'staff',
+}
+
+export function normaliseText(value: string | undefined): string | null {
+  const text = value?.normalize('NFC').trim().replace(/\s+/g, ' ')
+  return text === undefined || text === '' ? null : text
+}
+
+export function normaliseLogin(value: string): string {
+  return value.normalize('NFC').trim().toLowerCase()
+}
+
+export type BirthDateParse = { ok: true; date: string } | { ok: false; reason: 'invalid' | 'out_of_range' }
+
+/** A real calendar date written as YYYY-MM-DD or DD.MM.YYYY, between 1900-01-01 and `today`. */
+export function parseBirthDate(text: string, today: string): BirthDateParse {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
+  const russian = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(text)
+  const [year, month, day] = iso
+    ? [iso[1], iso[2], iso[3]]
+    : russian
+      ? [russian[3], russian[2], russian[1]]
+      : [undefined, undefined, undefined]
+  if (year === undefined || month === undefined || day === undefined) return { ok: false, reason: 'invalid' }
+  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
+  if (calendar.getUTCFullYear() !== Number(year) || calendar.getUTCMonth() !== Number(month) - 1 || calendar.getUTCDate() !== Number(day)) {
+    return { ok: false, reason: 'invalid' }
+  }
+  const date = `${year}-${month}-${day}`
+  return date < '1900-01-01' || date > today ? { ok: false, reason: 'out_of_range' } : { ok: true, date }
+}
+
+const maxLength = 200
+
+export function validateAccountRow(
+  fields: RawAccount,
+  today: string,
+): { ok: true; account: ImportedAccount } | { ok: false; problems: string[] } {
+  const problems: string[] = []
+  const text = (column: keyof RawAccount): string | null => {
+    const value = normaliseText(fields[column])
+    if (value !== null && value.length > maxLength) {
+      problems.push(`${column}: longer than ${maxLength} characters`)
+      return null
+    }
+    return value
+  }
+
+  const login = normaliseLogin(fields.login ?? '')
+  if (login === '') problems.push('login: is required')
+  else if (login.length > 64) problems.push('login: longer than 64 characters')
+  else if (/[\s\p{Cc}]/u.test(login)) problems.push('login: must not contain spaces or control characters')
+
+  const password = fields.password !== undefined && fields.password !== '' ? fields.password : null
+  const passwordHash = normaliseText(fields.password_hash)
+  if (password !== null && passwordHash !== null) problems.push('password, password_hash: give one of them, not both')
+  else if (password === null && passwordHash === null) problems.push('password: either password or password_hash is required')
+  else if (password !== null && (password.length < 6 || password.length > 128)) {
+    problems.push('password: must be 6 to 128 characters long')
+  } else if (passwordHash !== null) {
+    const problem = checkImportedHash(passwordHash)
+    if (problem) problems.push(`password_hash: ${problem}`)
+  }
+
+  const roleText = normaliseText(fields.role)?.toLowerCase()
+  const role = roleText === undefined ? undefined : roleNames[roleText]
+  if (roleText === undefined) problems.push('role: is required')
+  else if (role === undefined) problems.push('role: must be pupil, parent, teacher or staff')
+
+  const familyName = text('family_name')
+  const givenName = text('given_name')
+  const patronymic = text('patronymic')
+  if (familyName === null && !problems.some((p) => p.startsWith('family_name'))) problems.push('family_name: is required')
+  if (givenName === null && !problems.some((p) => p.startsWith('given_name'))) problems.push('given_name: is required')
+  for (const [column, value] of [['family_name', familyName], ['given_name', givenName], ['patronymic', patronymic]] as const) {
+    if (value !== null && !/\p{L}/u.test(value)) problems.push(`${column}: must contain letters`)
+  }
+
+  let birthDate: string | null = null
+  const birthText = normaliseText(fields.birth_date)
+  if (birthText !== null) {
+    const parsed = parseBirthDate(birthText, today)
+    if (parsed.ok) birthDate = parsed.date
+    else if (parsed.reason === 'invalid') problems.push('birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY')
+    else problems.push('birth_date: must be between 1900-01-01 and today')
+  }
+
+  let snils: string | null = null
+  const snilsText = normaliseText(fields.snils)
+  if (snilsText !== null) {
+    const parsed = parseSnils(snilsText)
+    if (parsed.ok) snils = parsed.digits
+    else problems.push(parsed.reason === 'format' ? 'snils: must have 11 digits' : 'snils: check number does not match')
+  }
+
+  const school = text('school')
+  const className = text('class')
+  if (problems.length > 0 || role === undefined || familyName === null || givenName === null) {
+    return { ok: false, problems }
+  }
+  return {
+    ok: true,
+    account: { login, password, passwordHash, role, familyName, givenName, patronymic, birthDate, snils, school, className },
+  }
+}

@@ -1,0 +1,207 @@
+/*
+ * Loads the configuration directory and the environment into one validated `Config`.
+ * - every file is checked against its schema (defaults applied), then against the rules in checks.ts
+ * - all problems of all files are collected and thrown together as one ConfigError: one line each
+ * - nothing is partially loaded: either the whole Config is valid, or loading throws
+ */
+import { existsSync, readdirSync } from 'node:fs'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import type { TSchema } from 'typebox'
+import Value from 'typebox/value'
+import { checkClient, checkHttpUrl, checkRegion, type ProviderSecrets } from './checks.js'
+import { ConfigError, type ConfigProblem, schemaProblems } from './problems.js'
+import { readJsonFile } from './read-json.js'
+import {
+  type BridgeFile,
+  BridgeFileSchema,
+  type ClientFile,
+  ClientFileSchema,
+  type Env,
+  EnvSchema,
+  type EnvironmentVariables,
+  type ProviderFile,
+  type RegionFile,
+  RegionFileSchema,
+} from './schema.js'
+import { type BridgeSecrets, resolveBridgeSecrets } from './secrets.js'
+import { Secret } from './secret.js'
+
+export type ProviderConfig = ProviderFile & ProviderSecrets
+export type RegionConfig = Omit<RegionFile, 'stateServices'> & {
+  code: string
+  stateServices: Omit<RegionFile['stateServices'], 'provider'> & { provider?: ProviderConfig }
+}
+export type ClientConfig = ClientFile & { clientId: string; clientSecret?: Secret<string> }
+export type LogLevel = NonNullable<Env['LOG_LEVEL']>
+
+export interface Config {
+  production: boolean
+  configDir: string
+  dataDir: string
+  server: { host: string; port: number }
+  /** The issuer: an absolute URL without a trailing slash. */
+  publicUrl: string
+  logLevel: LogLevel
+  /** Absent: the embedded database in `<dataDir>/pglite`. */
+  databaseUrl: Secret<string> | undefined
+  bridge: BridgeFile
+  regions: ReadonlyMap<string, RegionConfig>
+  clients: ReadonlyMap<string, ClientConfig>
+  secrets: BridgeSecrets
+}
+
+export interface LoadedConfig {
+  config: Config
+  /** Things an operator must see at start-up (generated development secrets). */
+  warnings: string[]
+}
+
+const regionCode = /^[0-9a-z][0-9a-z-]{0,31}$/
+const clientId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+function validated<T>(
+  schema: TSchema,
+  path: string,
+  displayName: string,
+  problems: ConfigProblem[],
+): T | undefined {
+  const read = readJsonFile(path, displayName)
+  if ('problem' in read) {
+    problems.push(read.problem)
+    return undefined
+  }
+  if (typeof read.value !== 'object' || read.value === null || Array.isArray(read.value)) {
+    problems.push({ file: displayName, path: '', message: 'must contain a JSON object' })
+    return undefined
+  }
+  const value = Value.Default(schema, structuredClone(read.value))
+  const errors = Value.Errors(schema, value)
+  if (errors.length === 0) return value as T
+  problems.push(...schemaProblems(displayName, value, errors))
+  return undefined
+}
+
+function listJsonFiles(dir: string, displayDir: string, problems: ConfigProblem[]): string[] {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
+  } catch {
+    problems.push({ file: displayDir, path: '', message: 'directory not found' })
+    return []
+  }
+}
+
+export function loadConfig(options: { env: EnvironmentVariables; cwd?: string }): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd()
+  const problems: ConfigProblem[] = []
+  const knownEnv = Object.fromEntries(
+    Object.keys(EnvSchema.properties)
+      .filter((name) => options.env[name] !== undefined)
+      .map((name) => [name, options.env[name]]),
+  )
+  const envErrors = Value.Errors(EnvSchema, knownEnv)
+  for (const problem of schemaProblems('env', knownEnv, envErrors)) {
+    problems.push({ ...problem, path: problem.path.replace(/^\//, '') })
+  }
+  const invalidNames = new Set(envErrors.map((error) => error.instancePath.split('/')[1]))
+  const env = Object.fromEntries(Object.entries(knownEnv).filter(([name]) => !invalidNames.has(name))) as Env
+  const production = env.NODE_ENV === 'production'
+  const configDir = resolve(cwd, env.BRIDGE_CONFIG_DIR ?? 'config')
+  const dataDir = resolve(cwd, env.DATA_DIR ?? 'data')
+  const display = (path: string) => {
+    const inside = relative(cwd, path)
+    return inside.startsWith('..') || isAbsolute(inside) ? path : inside || '.'
+  }
+
+  if (!existsSync(configDir)) {
+    throw new ConfigError([{ file: display(configDir), path: '', message: 'configuration directory not found (set BRIDGE_CONFIG_DIR)' }])
+  }
+  const bridgeFile = display(join(configDir, 'bridge.json'))
+  const bridge = validated<BridgeFile>(BridgeFileSchema, join(configDir, 'bridge.json'), bridgeFile, problems)
+
+  const regions = new Map<string, RegionConfig>()
+  const regionsDir = join(configDir, 'regions')
+  const regionFiles = listJsonFiles(regionsDir, display(regionsDir), problems)
+  if (regionFiles.length === 0 && !problems.some((p) => p.file === display(regionsDir))) {
+    problems.push({ file: display(regionsDir), path: '', message: 'holds no region files (<code>.json)' })
+  }
+  for (const name of regionFiles) {
+    const file = display(join(regionsDir, name))
+    const code = name.slice(0, -'.json'.length)
+    if (!regionCode.test(code)) {
+      problems.push({ file, path: '', message: 'file name must be a region code: lower-case letters, digits and -' })
+      continue
+    }
+    const region = validated<RegionFile>(RegionFileSchema, join(regionsDir, name), file, problems)
+    if (region === undefined) continue
+    const checked = checkRegion(region, options.env, production)
+    problems.push(...checked.problems.map((p) => ({ file, ...p })))
+    const provider = region.stateServices.provider && { ...region.stateServices.provider, ...checked.providerSecrets }
+    regions.set(code, { ...region, code, stateServices: { ...region.stateServices, provider } })
+  }
+
+  const clients = new Map<string, ClientConfig>()
+  const clientsDir = join(configDir, 'clients')
+  const regionCodes = new Set(regionFiles.map((name) => name.slice(0, -'.json'.length)))
+  for (const name of listJsonFiles(clientsDir, display(clientsDir), problems)) {
+    const file = display(join(clientsDir, name))
+    const id = name.slice(0, -'.json'.length)
+    if (!clientId.test(id)) {
+      problems.push({ file, path: '', message: 'file name must be a client id: letters, digits, ".", "_" and "-"' })
+      continue
+    }
+    const client = validated<ClientFile>(ClientFileSchema, join(clientsDir, name), file, problems)
+    if (client === undefined) continue
+    const checked = checkClient(client, options.env, regionCodes, production)
+    problems.push(...checked.problems.map((p) => ({ file, ...p })))
+    clients.set(id, { ...client, clientId: id, clientSecret: checked.clientSecret })
+  }
+
+  const port = env.PORT === undefined ? 3000 : Number(env.PORT)
+  if (port < 1 || port > 65535) problems.push({ file: 'env', path: 'PORT', message: 'must be between 1 and 65535' })
+  const publicUrl = resolvePublicUrl(env, bridge && { file: bridgeFile, ...bridge }, port, production, problems)
+
+  const resolvedSecrets = resolveBridgeSecrets(env, { production, dataDir })
+  problems.push(...resolvedSecrets.problems)
+
+  if (problems.length > 0 || bridge === undefined || resolvedSecrets.secrets === undefined) {
+    throw new ConfigError(problems)
+  }
+  return {
+    config: {
+      production,
+      configDir,
+      dataDir,
+      server: { host: env.HOST ?? '127.0.0.1', port },
+      publicUrl,
+      logLevel: env.LOG_LEVEL ?? 'info',
+      databaseUrl: env.DATABASE_URL === undefined ? undefined : new Secret(env.DATABASE_URL),
+      bridge,
+      regions,
+      clients,
+      secrets: resolvedSecrets.secrets,
+    },
+    warnings: resolvedSecrets.warnings,
+  }
+}
+
+function resolvePublicUrl(
+  env: Env,
+  bridge: (BridgeFile & { file: string }) | undefined,
+  port: number,
+  production: boolean,
+  problems: ConfigProblem[],
+): string {
+  const [text, file, path] =
+    env.PUBLIC_URL !== undefined
+      ? [env.PUBLIC_URL, 'env', 'PUBLIC_URL']
+      : bridge?.publicUrl !== undefined
+        ? [bridge.publicUrl, bridge.file, '/publicUrl']
+        : [undefined, 'env', 'PUBLIC_URL']
+  if (text === undefined) {
+    if (production) problems.push({ file, path, message: 'is required when NODE_ENV=production (or publicUrl in bridge.json)' })
+    return `http://localhost:${port}`
+  }
+  const problem = checkHttpUrl(text, { production }) ?? (new URL(text).search !== '' ? 'must not contain a query' : undefined)
+  if (problem) problems.push({ file, path, message: problem })
+  return text.replace(/\/+$/, '')
+}

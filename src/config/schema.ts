@@ -1,0 +1,149 @@
+/*
+ * The one schema of the configuration: bridge.json, regions/<code>.json, clients/<client_id>.json and
+ * the environment. Every type of `Config` is derived from these schemas.
+ * - objects are closed: an unknown key is an error, not ignored (a typo must not silently disable a rule)
+ * - secrets never appear in files: a file names the environment variable that holds the secret
+ * - defaults live here, next to the key they belong to
+ */
+import Type from 'typebox'
+
+const closed = { additionalProperties: false } as const
+
+const EnvName = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$', description: 'name of an environment variable' })
+const DateOrDateTime = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2})?(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?)?$',
+  description: 'ISO 8601 date or date-time',
+})
+const Seconds = (def: number, min: number, max: number) => Type.Integer({ minimum: min, maximum: max, default: def })
+
+export const BridgeFileSchema = Type.Object(
+  {
+    publicUrl: Type.Optional(Type.String({ minLength: 1 })),
+    defaultLocale: Type.Enum(['ru', 'en'], { default: 'ru' }),
+    trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], { default: false }),
+    loginTransactionTtlSeconds: Seconds(600, 60, 3600),
+    tokens: Type.Object(
+      {
+        signingAlgorithm: Type.Enum(['ES256', 'EdDSA', 'RS256'], { default: 'ES256' }),
+        accessTokenTtlSeconds: Seconds(600, 60, 3600),
+        idTokenTtlSeconds: Seconds(600, 60, 3600),
+        refreshTokenTtlSeconds: Seconds(30 * 24 * 3600, 3600, 180 * 24 * 3600),
+        authorizationCodeTtlSeconds: Seconds(60, 10, 600),
+      },
+      { ...closed, default: {} },
+    ),
+    session: Type.Object(
+      {
+        idleTimeoutSeconds: Seconds(30 * 60, 60, 24 * 3600),
+        absoluteLifetimeSeconds: Seconds(12 * 3600, 300, 30 * 24 * 3600),
+      },
+      { ...closed, default: {} },
+    ),
+    database: Type.Object(
+      {
+        migrateOnStart: Type.Boolean({ default: true }),
+        poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+        statementTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
+      },
+      { ...closed, default: {} },
+    ),
+  },
+  closed,
+)
+
+const Schedule = {
+  from: Type.Optional(DateOrDateTime),
+  until: Type.Optional(DateOrDateTime),
+}
+
+const ClaimName = Type.String({ minLength: 1, description: 'claim name; a dot descends into nested objects' })
+
+export const ProviderSchema = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1 }),
+    clientId: Type.String({ minLength: 1 }),
+    tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
+      default: 'client_secret_basic',
+    }),
+    clientSecretEnv: Type.Optional(EnvName),
+    privateKeyEnv: Type.Optional(EnvName),
+    scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
+      minItems: 1,
+      default: ['openid'],
+    }),
+    claims: Type.Object(
+      {
+        familyName: Type.Optional(ClaimName),
+        givenName: Type.Optional(ClaimName),
+        patronymic: Type.Optional(ClaimName),
+        birthDate: Type.Optional(ClaimName),
+        snils: Type.Optional(ClaimName),
+        verified: Type.Optional(ClaimName),
+      },
+      { ...closed, default: {} },
+    ),
+    timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
+  },
+  closed,
+)
+
+export const RegionFileSchema = Type.Object(
+  {
+    name: Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed),
+    passwordLogin: Type.Object({ enabled: Type.Boolean({ default: true }), ...Schedule }, { ...closed, default: {} }),
+    stateServices: Type.Object(
+      { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(ProviderSchema) },
+      { ...closed, default: {} },
+    ),
+    linking: Type.Object(
+      {
+        autoLinkBySnils: Type.Boolean({ default: true }),
+        allowMissingPatronymic: Type.Boolean({ default: false }),
+      },
+      { ...closed, default: {} },
+    ),
+  },
+  closed,
+)
+
+export const ClientFileSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    postLogoutRedirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+    clientSecretEnv: Type.Optional(EnvName),
+    jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+    scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
+      minItems: 1,
+      default: ['openid'],
+    }),
+    audience: Type.String({ minLength: 1 }),
+    regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  },
+  closed,
+)
+
+/** Only the variables the bridge reads; everything else in the environment is ignored. */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Optional(Type.String()),
+  BRIDGE_CONFIG_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  PORT: Type.Optional(Type.String({ pattern: '^\\d{1,5}$' })),
+  PUBLIC_URL: Type.Optional(Type.String({ minLength: 1 })),
+  LOG_LEVEL: Type.Optional(Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  SESSION_KEYS: Type.Optional(Type.String()),
+  SNILS_PEPPER: Type.Optional(Type.String()),
+  KEY_ENCRYPTION_KEY: Type.Optional(Type.String()),
+})
+
+export type BridgeFile = Type.Static<typeof BridgeFileSchema>
+export type RegionFile = Type.Static<typeof RegionFileSchema>
+export type ProviderFile = Type.Static<typeof ProviderSchema>
+export type ClientFile = Type.Static<typeof ClientFileSchema>
+export type Env = Type.Static<typeof EnvSchema>
+
+/** The process environment as handed to the loader (`process.env` in the entry points only). */
+export type EnvironmentVariables = Readonly<Record<string, string | undefined>>

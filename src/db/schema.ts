@@ -1,0 +1,70 @@
+/*
+ * Table types (DESIGN.md §4). `XTable` describes the columns as Kysely sees them; `XRow` is what a
+ * select returns. Dates without time (birth_date) are 'YYYY-MM-DD' strings in both drivers.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+export type Role = 'pupil' | 'parent' | 'teacher' | 'staff'
+export const roles: readonly Role[] = ['pupil', 'parent', 'teacher', 'staff']
+
+type CreatedAt = ColumnType<Date, never, never>
+type UpdatedAt = ColumnType<Date, never, Date>
+
+export interface DiaryAccountTable {
+  id: Generated<string>
+  region: string
+  /** Trimmed and lower-cased: logins compare case-insensitively. */
+  login: string
+  password_hash: string | null
+  must_change_password: Generated<boolean>
+  role: Role
+  family_name: string
+  given_name: string
+  patronymic: string | null
+  birth_date: string | null
+  /** HMAC-SHA256 with SNILS_PEPPER over the 11 digits, hex. The SNILS itself is never stored. */
+  snils_hmac: string | null
+  snils_last4: string | null
+  school: string | null
+  class_name: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export type LinkMethod = 'auto_snils' | 'password'
+
+export interface IdentityLinkTable {
+  id: Generated<string>
+  issuer: string
+  subject: string
+  account_id: string
+  method: LinkMethod
+  /** What the decision rested on, e.g. { snils: 'match', name: 'match' }. Never values. */
+  evidence: ColumnType<Record<string, unknown>, string, string>
+  created_at: CreatedAt
+}
+
+export interface AuditEventTable {
+  id: Generated<number>
+  at: CreatedAt
+  type: string
+  outcome: string
+  account_id: string | null
+  region: string | null
+  client_id: string | null
+  request_id: string | null
+  /** Ids, counts and reasons only: no SNILS, passwords, tokens or names. */
+  details: ColumnType<Record<string, unknown>, string | undefined, never>
+}
+
+export interface Database {
+  diary_account: DiaryAccountTable
+  identity_link: IdentityLinkTable
+  audit_event: AuditEventTable
+}
+
+export type DiaryAccountRow = Selectable<DiaryAccountTable>
+export type NewDiaryAccount = Insertable<DiaryAccountTable>
+export type DiaryAccountUpdate = Updateable<DiaryAccountTable>
+export type IdentityLinkRow = Selectable<IdentityLinkTable>
+export type AuditEventRow = Selectable<AuditEventTable>

@@ -1,0 +1,82 @@
+/*
+ * One error class with a closed set of stable codes.
+ * - thrown codes are ERR_SCREAMING_SNAKE; what a user or client sees is the lower_snake `publicCode`
+ * - `cause` is kept for logs, never shown
+ * - `toErrorResponse` is the one place that turns an error into a status and a body
+ */
+
+const codes = {
+  ERR_CONFIG_INVALID: { status: 500, publicCode: 'server_error' },
+  ERR_DATABASE_UNAVAILABLE: { status: 503, publicCode: 'temporarily_unavailable' },
+  ERR_MIGRATION_FAILED: { status: 500, publicCode: 'server_error' },
+  ERR_DATA_DIR_LOCKED: { status: 500, publicCode: 'server_error' },
+  ERR_IMPORT_FILE_INVALID: { status: 400, publicCode: 'invalid_request' },
+  ERR_INVALID_REQUEST: { status: 400, publicCode: 'invalid_request' },
+  ERR_NOT_FOUND: { status: 404, publicCode: 'not_found' },
+  ERR_INTERNAL: { status: 500, publicCode: 'server_error' },
+} as const satisfies Record<string, { status: number; publicCode: string }>
+
+export type BridgeErrorCode = keyof typeof codes
+
+export class BridgeError extends Error {
+  readonly code: BridgeErrorCode
+
+  constructor(code: BridgeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'BridgeError'
+    this.code = code
+  }
+}
+
+export interface ErrorResponse {
+  status: number
+  body: { error: string; error_description: string; request_id: string }
+  /** true when the failure is ours, not the caller's: log it with its cause */
+  internal: boolean
+}
+
+/** PostgreSQL client and server errors that mean "the database is not reachable right now". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return (
+    typeof code === 'string' &&
+    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03'].includes(code) ||
+      code.startsWith('08'))
+  )
+}
+
+/** Maps any thrown value to a response that carries a stable code and leaks nothing internal. */
+export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
+  if (error instanceof BridgeError) {
+    const { status, publicCode } = codes[error.code]
+    const internal = status >= 500
+    return {
+      status,
+      internal,
+      body: {
+        error: publicCode,
+        error_description: internal ? 'The service could not complete the request.' : error.message,
+        request_id: requestId,
+      },
+    }
+  }
+  const fastifyError = error as { statusCode?: unknown; validation?: unknown; message?: unknown } | null
+  if (fastifyError?.validation !== undefined || fastifyError?.statusCode === 400) {
+    return {
+      status: 400,
+      internal: false,
+      body: { error: 'invalid_request', error_description: String(fastifyError.message), request_id: requestId },
+    }
+  }
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode > 400 && fastifyError.statusCode < 500) {
+    return {
+      status: fastifyError.statusCode,
+      internal: false,
+      body: { error: 'invalid_request', error_description: String(fastifyError.message), request_id: requestId },
+    }
+  }
+  if (isDatabaseUnavailable(error)) {
+    return toErrorResponse(new BridgeError('ERR_DATABASE_UNAVAILABLE', 'database unavailable', { cause: error }), requestId)
+  }
+  return toErrorResponse(new BridgeError('ERR_INTERNAL', 'internal error', { cause: error }), requestId)
+}

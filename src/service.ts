@@ -1,0 +1,87 @@
+/*
+ * Starts the whole service from an environment: config → logger → database → migrations → app → listen.
+ * Shared by server.ts and the demo; it reads only the `env` it is given.
+ */
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import { buildApp } from './app.js'
+import { type Config, loadConfig } from './config/load.js'
+import type { EnvironmentVariables } from './config/schema.js'
+import { openDatabase } from './db/open-database.js'
+import { migrateToLatest, pendingMigrations } from './db/migrate.js'
+import type { Database } from './db/schema.js'
+import { BridgeError } from './errors.js'
+import { createLogger } from './logger.js'
+
+export interface RunningService {
+  app: FastifyInstance
+  config: Config
+  db: Kysely<Database>
+  logger: Logger
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  stop(): Promise<void>
+}
+
+/** Opens the configured database (embedded in `<dataDir>/pglite` without DATABASE_URL). */
+export function openConfiguredDatabase(config: Config, logger?: Logger): Promise<Kysely<Database>> {
+  return openDatabase({
+    databaseUrl: config.databaseUrl?.reveal(),
+    embeddedDir: join(config.dataDir, 'pglite'),
+    poolSize: config.bridge.database.poolSize,
+    statementTimeoutMs: config.bridge.database.statementTimeoutMs,
+    onPoolError: (error) => logger?.warn({ err: error }, 'idle database connection failed'),
+  })
+}
+
+export async function prepareDatabase(db: Kysely<Database>, config: Config, logger: Logger): Promise<void> {
+  if (config.bridge.database.migrateOnStart) {
+    const results = await migrateToLatest(db)
+    for (const result of results) logger.info({ migration: result.migrationName }, 'migration applied')
+    return
+  }
+  const pending = await pendingMigrations(db)
+  if (pending.length > 0) {
+    throw new BridgeError(
+      'ERR_MIGRATION_FAILED',
+      `the database lacks ${pending.length} migration(s) (${pending.join(', ')}): run "npm run migrate" first`,
+    )
+  }
+}
+
+export interface StartOptions {
+  env: EnvironmentVariables
+  /** Runs after migrations, before the service listens (the demo seeds its accounts here). */
+  beforeListen?: (db: Kysely<Database>, config: Config, logger: Logger) => Promise<void>
+}
+
+export async function startService(options: StartOptions): Promise<RunningService> {
+  const { config, warnings } = loadConfig({ env: options.env })
+  const logger = createLogger({ level: config.logLevel })
+  for (const warning of warnings) logger.warn(`!!! ${warning}`)
+  const db = await openConfiguredDatabase(config, logger)
+  try {
+    await prepareDatabase(db, config, logger)
+    await options.beforeListen?.(db, config, logger)
+    const app = await buildApp({ config, deps: { db, logger } })
+    await app.listen({ host: config.server.host, port: config.server.port })
+    logger.info(
+      { publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()] },
+      'bridge is ready',
+    )
+    return {
+      app,
+      config,
+      db,
+      logger,
+      stop: async () => {
+        await app.close()
+        await db.destroy()
+      },
+    }
+  } catch (error) {
+    await db.destroy()
+    throw error
+  }
+}

@@ -1,0 +1,21 @@
+/* eslint-disable no-console -- before the logger exists, stderr is the only place to say why we stop */
+import { formatProblem, ConfigError } from './config/problems.js'
+import { BridgeError, isDatabaseUnavailable } from './errors.js'
+
+/** Prints why the service or a command cannot start, one line per problem, and exits non-zero. */
+export function reportStartupFailure(error: unknown): never {
+  if (error instanceof ConfigError) {
+    console.error(`Configuration is invalid (${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}):`)
+    for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`)
+  } else if (isDatabaseUnavailable(error) || (error instanceof BridgeError && error.code === 'ERR_DATABASE_UNAVAILABLE')) {
+    const cause = error instanceof BridgeError ? error.cause : error
+    console.error(`Cannot start: the database is not reachable (${(cause as Error).message}); check DATABASE_URL`)
+  } else if (error instanceof BridgeError) {
+    console.error(`Cannot start: ${error.message}`)
+  } else if ((error as { code?: string }).code === 'EADDRINUSE') {
+    console.error(`Cannot start: ${(error as Error).message} (is another instance running? set PORT)`)
+  } else {
+    console.error('Cannot start:', error)
+  }
+  process.exit(1)
+}

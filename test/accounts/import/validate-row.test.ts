@@ -1,0 +1,97 @@
+import t from 'tap'
+import { parseBirthDate, validateAccountRow } from '../../../src/accounts/import/validate-row.js'
+import type { RawAccount } from '../../../src/accounts/import/read-records.js'
+
+const today = '2026-11-29'
+const hash = '$argon2id$v=19$m=19456,t=2,p=1$OY8bvtuP377263MSX8dVkg$yekfivYle/C0N55zFYEPWXUtgh6HQzlDDmqkzBM3szY'
+const good: RawAccount = {
+  login: '  Ivanova.M ',
+  password: 'temp-pass-1',
+  role: 'pupil',
+  family_name: ' Иванова ',
+  given_name: 'Мария',
+  patronymic: 'Петровна',
+  birth_date: '14.03.2012',
+  snils: '112-233-445 95',
+  school: 'Школа  № 1',
+  class: '7А',
+}
+
+t.test('a good row is normalised', async (t) => {
+  t.same(validateAccountRow(good, today), {
+    ok: true,
+    account: {
+      login: 'ivanova.m',
+      password: 'temp-pass-1',
+      passwordHash: null,
+      role: 'pupil',
+      familyName: 'Иванова',
+      givenName: 'Мария',
+      patronymic: 'Петровна',
+      birthDate: '2012-03-14',
+      snils: '11223344595',
+      school: 'Школа № 1',
+      className: '7А',
+    },
+  })
+})
+
+t.test('optional columns may be empty; Russian role names are understood', async (t) => {
+  const result = validateAccountRow(
+    { login: 'p', password_hash: hash, role: 'Родитель', family_name: 'Петров', given_name: 'Пётр', snils: '', birth_date: '' },
+    today,
+  )
+  t.match(result, { ok: true, account: { role: 'parent', passwordHash: hash, password: null, snils: null, birthDate: null, patronymic: null } })
+})
+
+t.test('every bad field is reported by column, without its value', async (t) => {
+  const cases: [fields: RawAccount, problems: string[]][] = [
+    [{ ...good, login: ' ' }, ['login: is required']],
+    [{ ...good, login: 'a b' }, ['login: must not contain spaces or control characters']],
+    [{ ...good, login: 'x'.repeat(65) }, ['login: longer than 64 characters']],
+    [{ ...good, password: undefined }, ['password: either password or password_hash is required']],
+    [{ ...good, password_hash: hash }, ['password, password_hash: give one of them, not both']],
+    [{ ...good, password: '12345' }, ['password: must be 6 to 128 characters long']],
+    [{ ...good, password: undefined, password_hash: '$2b$10$abcdefghijklmnopqrstuv' }, [
+      'password_hash: must be an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)',
+    ]],
+    [{ ...good, password: undefined, password_hash: hash.replace('m=19456,t=2', 'm=4096,t=3') }, [
+      'password_hash: is weaker than argon2id m=19456,t=2 (OWASP minimum)',
+    ]],
+    [{ ...good, role: 'director' }, ['role: must be pupil, parent, teacher or staff']],
+    [{ ...good, role: '' }, ['role: is required']],
+    [{ ...good, family_name: '' }, ['family_name: is required']],
+    [{ ...good, given_name: '123' }, ['given_name: must contain letters']],
+    [{ ...good, patronymic: 'x'.repeat(201) }, ['patronymic: longer than 200 characters']],
+    [{ ...good, birth_date: '31.02.2012' }, ['birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY']],
+    [{ ...good, birth_date: '2012/03/14' }, ['birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY']],
+    [{ ...good, birth_date: '2027-01-01' }, ['birth_date: must be between 1900-01-01 and today']],
+    [{ ...good, snils: '112-233-445 96' }, ['snils: check number does not match']],
+    [{ ...good, snils: '112-233-44' }, ['snils: must have 11 digits']],
+    [{ ...good, role: 'x', snils: '1', birth_date: 'x' }, [
+      'role: must be pupil, parent, teacher or staff',
+      'birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY',
+      'snils: must have 11 digits',
+    ]],
+  ]
+  for (const [fields, problems] of cases) {
+    const result = validateAccountRow(fields, today)
+    t.same(result, { ok: false, problems }, problems.join('; '))
+    t.notMatch(JSON.stringify(result), /11223344|temp-pass/, 'no SNILS or password in the problems')
+  }
+})
+
+t.test('birth dates', async (t) => {
+  const cases: [string, ReturnType<typeof parseBirthDate>][] = [
+    ['2012-03-14', { ok: true, date: '2012-03-14' }],
+    ['14.03.2012', { ok: true, date: '2012-03-14' }],
+    ['29.02.2012', { ok: true, date: '2012-02-29' }],
+    ['29.02.2013', { ok: false, reason: 'invalid' }],
+    ['2012-13-01', { ok: false, reason: 'invalid' }],
+    ['1899-12-31', { ok: false, reason: 'out_of_range' }],
+    ['2026-11-29', { ok: true, date: '2026-11-29' }],
+    ['2026-11-30', { ok: false, reason: 'out_of_range' }],
+    ['14/03/2012', { ok: false, reason: 'invalid' }],
+  ]
+  for (const [input, expected] of cases) t.same(parseBirthDate(input, today), expected, input)
+})

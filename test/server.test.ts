@@ -1,0 +1,85 @@
+import { join } from 'node:path'
+import t from 'tap'
+import { freePort, spawnEntry, waitForOk } from './helpers/spawn.js'
+import { testSecrets, validEnv, validFiles, writeConfigDir } from './helpers/test-config.js'
+import { createServerDatabase, serverUrl } from './helpers/test-database.js'
+
+const server = 'src/server.ts'
+const cli = 'src/cli.ts'
+
+t.test('broken configuration: one line per problem, exit 1, nothing listens', async (t) => {
+  const dir = writeConfigDir(t, { ...validFiles, 'bridge.json': { tokens: { accessTokenTtlSeconds: 'ten' }, colour: 'blue' } })
+  const port = await freePort()
+  const env = { ...validEnv, REGION_29_CLIENT_SECRET: undefined, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port) }
+  const { code, stderr } = await spawnEntry(server, [], env).exited
+  t.equal(code, 1)
+  t.same(stderr.trim().split('\n'), [
+    'Configuration is invalid (3 problems):',
+    `  ${dir}/bridge.json: /colour: unknown key`,
+    `  ${dir}/bridge.json: /tokens/accessTokenTtlSeconds: must be an integer, got string "ten"`,
+    `  ${dir}/regions/29.json: /stateServices/provider/clientSecretEnv: environment variable REGION_29_CLIENT_SECRET is not set`,
+  ])
+  await t.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing started')
+})
+
+t.test('production refuses to start without its secrets', async (t) => {
+  const dir = writeConfigDir(t, validFiles)
+  const env = { REGION_29_CLIENT_SECRET: 's', WEB_DIARY_SECRET: 's', NODE_ENV: 'production', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
+  const { code, stderr } = await spawnEntry(server, [], env).exited
+  t.equal(code, 1)
+  t.match(stderr, /env: SESSION_KEYS: is required when NODE_ENV=production/)
+  t.match(stderr, /env: SNILS_PEPPER: is required when NODE_ENV=production/)
+  t.match(stderr, /env: KEY_ENCRYPTION_KEY: is required when NODE_ENV=production/)
+})
+
+t.test('an unreachable database stops the start with a clear line', async (t) => {
+  const dir = writeConfigDir(t, validFiles)
+  const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', PORT: String(await freePort()) }
+  const { code, stderr } = await spawnEntry(server, [], env).exited
+  t.equal(code, 1)
+  t.match(stderr, /^Cannot start: the database is not reachable .*check DATABASE_URL/m)
+})
+
+t.test('starts, serves /readyz, and shuts down cleanly on SIGTERM', async (t) => {
+  const dir = writeConfigDir(t, validFiles)
+  const port = await freePort()
+  const databaseUrl = serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl)
+  const env = { ...validEnv, LOG_LEVEL: 'info', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port), DATABASE_URL: databaseUrl }
+  const running = spawnEntry(server, [], env)
+  await waitForOk(`http://127.0.0.1:${port}/readyz`, running)
+  running.child.kill('SIGTERM')
+  const { code, stdout } = await running.exited
+  t.equal(code, 0)
+  t.match(stdout, /"msg":"migration applied"/)
+  t.match(stdout, /"signal":"SIGTERM","msg":"shutting down"/)
+  t.match(stdout, /"msg":"shutdown complete"/)
+  for (const secret of Object.values(testSecrets)) t.notOk(stdout.includes(secret), 'no secret in the log')
+})
+
+t.test('the embedded database keeps its data across processes and is locked to one of them', async (t) => {
+  const dir = writeConfigDir(t, {
+    ...validFiles,
+    'accounts.csv': 'login,password,role,family_name,given_name,snils\nivanova.m,temp-pass-1,pupil,Иванова,Мария,112-233-445 95\n',
+  })
+  // No SNILS_PEPPER etc.: development generates them once into DATA_DIR and must reuse them.
+  const env = { REGION_29_CLIENT_SECRET: 's', WEB_DIARY_SECRET: 's', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
+  const args = ['accounts', 'import', join(dir, 'accounts.csv'), '--region', '29']
+  const first = await spawnEntry(cli, args, env).exited
+  t.equal(first.code, 0, first.stderr)
+  t.match(first.stdout, /accounts\.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected/)
+  t.match(first.stderr, /warning: SNILS_PEPPER is not set/)
+
+  const port = await freePort()
+  const running = spawnEntry(server, [], { ...env, PORT: String(port) })
+  await waitForOk(`http://127.0.0.1:${port}/readyz`, running)
+  const locked = await spawnEntry(cli, args, env).exited
+  t.equal(locked.code, 1)
+  t.match(locked.stderr, /the embedded database in .* is in use by process \d+; stop it, or set DATA_DIR or DATABASE_URL/)
+  running.child.kill('SIGTERM')
+  t.equal((await running.exited).code, 0)
+
+  const second = await spawnEntry(cli, args, env).exited
+  t.equal(second.code, 0, second.stderr)
+  t.match(second.stdout, /1 rows: 0 created, 0 updated, 1 unchanged, 0 rejected/, 'same data, same pepper')
+  t.notOk(`${first.stdout}${first.stderr}${second.stdout}`.includes('112-233-445'), 'no SNILS in the output')
+})
