@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
-import { toErrorResponse } from './errors.js'
+import { BridgeError, toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
 
 export interface AppDeps {
@@ -49,9 +49,9 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
   })
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', error_description: 'No such page.', request_id: request.id }),
-  )
+  app.setNotFoundHandler(async () => {
+    throw new BridgeError('ERR_NOT_FOUND', 'No such page.')
+  })
 
   await app.register(healthRoutes, { db: deps.db })
   return app

@@ -60,20 +60,11 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
       },
     }
   }
-  const fastifyError = error as { statusCode?: unknown; validation?: unknown; message?: unknown } | null
-  if (fastifyError?.validation !== undefined || fastifyError?.statusCode === 400) {
-    return {
-      status: 400,
-      internal: false,
-      body: { error: 'invalid_request', error_description: String(fastifyError.message), request_id: requestId },
-    }
-  }
-  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode > 400 && fastifyError.statusCode < 500) {
-    return {
-      status: fastifyError.statusCode,
-      internal: false,
-      body: { error: 'invalid_request', error_description: String(fastifyError.message), request_id: requestId },
-    }
+  // Fastify's own client errors (schema validation, 413 body too large, 415 media type…) keep their status.
+  const fastifyError = error as { statusCode?: unknown; message?: unknown } | null
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const response = toErrorResponse(new BridgeError('ERR_INVALID_REQUEST', String(fastifyError.message)), requestId)
+    return { ...response, status: fastifyError.statusCode }
   }
   if (isDatabaseUnavailable(error)) {
     return toErrorResponse(new BridgeError('ERR_DATABASE_UNAVAILABLE', 'database unavailable', { cause: error }), requestId)

@@ -1,7 +1,7 @@
 /*
  * The one logger (pino, JSON lines).
  * - redacted wherever they may appear: Authorization and Cookie headers, Set-Cookie, passwords, SNILS,
- *   client secrets, codes and tokens in bodies and objects
+ *   client secrets, code verifiers and tokens in logged objects (`code` is left alone: errors carry codes)
  * - request URLs are logged with the values of query parameters blanked except an allow-list of
  *   harmless ones (an authorization response carries `code`, a logout `id_token_hint`…)
  * - Fastify adds the request id (`reqId`) to every line logged for a request
@@ -18,7 +18,6 @@ const sensitiveKeys = [
   'snils',
   'client_secret',
   'clientSecret',
-  'code',
   'code_verifier',
   'token',
   'access_token',

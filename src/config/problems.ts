@@ -3,6 +3,7 @@
  * and prints as one line: `config/regions/29.json: /stateServices/provider/clientId: must be a string`.
  */
 import type { TLocalizedValidationError } from 'typebox/error'
+import { BridgeError } from '../errors.js'
 
 export interface ConfigProblem {
   file: string
@@ -10,12 +11,12 @@ export interface ConfigProblem {
   message: string
 }
 
-export class ConfigError extends Error {
+/** ERR_CONFIG_INVALID, with every problem found (never only the first). */
+export class ConfigError extends BridgeError {
   readonly problems: readonly ConfigProblem[]
 
   constructor(problems: readonly ConfigProblem[]) {
-    super(`invalid configuration:\n${problems.map(formatProblem).join('\n')}`)
-    this.name = 'ConfigError'
+    super('ERR_CONFIG_INVALID', `invalid configuration:\n${problems.map(formatProblem).join('\n')}`)
     this.problems = problems
   }
 }

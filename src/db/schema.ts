@@ -2,10 +2,9 @@
  * Table types (DESIGN.md §4). `XTable` describes the columns as Kysely sees them; `XRow` is what a
  * select returns. Dates without time (birth_date) are 'YYYY-MM-DD' strings in both drivers.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
 
 export type Role = 'pupil' | 'parent' | 'teacher' | 'staff'
-export const roles: readonly Role[] = ['pupil', 'parent', 'teacher', 'staff']
 
 type CreatedAt = ColumnType<Date, never, never>
 type UpdatedAt = ColumnType<Date, never, Date>
@@ -65,6 +64,3 @@ export interface Database {
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>
 export type NewDiaryAccount = Insertable<DiaryAccountTable>
-export type DiaryAccountUpdate = Updateable<DiaryAccountTable>
-export type IdentityLinkRow = Selectable<IdentityLinkTable>
-export type AuditEventRow = Selectable<AuditEventTable>
