@@ -81,13 +81,34 @@ function validated<T>(
   return undefined
 }
 
-function listJsonFiles(dir: string, displayDir: string, problems: ConfigProblem[]): string[] {
+/**
+ * Reads every `<id>.json` of a directory against its schema. A file whose name is not a valid id is a
+ * problem; `value` is undefined for a file with problems (already recorded).
+ */
+function readDirectory<T>(
+  dir: string,
+  schema: TSchema,
+  idPattern: RegExp,
+  idRule: string,
+  display: (path: string) => string,
+  problems: ConfigProblem[],
+): { id: string; file: string; value: T | undefined }[] {
+  let names: string[]
   try {
-    return readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
+    names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
   } catch {
-    problems.push({ file: displayDir, path: '', message: 'directory not found' })
+    problems.push({ file: display(dir), path: '', message: 'directory not found' })
     return []
   }
+  return names.flatMap((name) => {
+    const id = name.slice(0, -'.json'.length)
+    const file = display(join(dir, name))
+    if (!idPattern.test(id)) {
+      problems.push({ file, path: '', message: `file name must be ${idRule}` })
+      return []
+    }
+    return [{ id, file, value: validated<T>(schema, join(dir, name), file, problems) }]
+  })
 }
 
 export function loadConfig(options: { env: EnvironmentVariables; cwd?: string }): LoadedConfig {
@@ -118,20 +139,15 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
   const bridgeFile = display(join(configDir, 'bridge.json'))
   const bridge = validated<BridgeFile>(BridgeFileSchema, join(configDir, 'bridge.json'), bridgeFile, problems)
 
+  const directory = <T>(name: string, schema: TSchema, idPattern: RegExp, idRule: string) =>
+    readDirectory<T>(join(configDir, name), schema, idPattern, idRule, display, problems)
+
   const regions = new Map<string, RegionConfig>()
-  const regionsDir = join(configDir, 'regions')
-  const regionFiles = listJsonFiles(regionsDir, display(regionsDir), problems)
-  if (regionFiles.length === 0 && !problems.some((p) => p.file === display(regionsDir))) {
-    problems.push({ file: display(regionsDir), path: '', message: 'holds no region files (<code>.json)' })
+  const regionFiles = directory<RegionFile>('regions', RegionFileSchema, regionCode, 'a region code: lower-case letters, digits and -')
+  if (regionFiles.length === 0 && !problems.some((p) => p.file === display(join(configDir, 'regions')))) {
+    problems.push({ file: display(join(configDir, 'regions')), path: '', message: 'holds no region files (<code>.json)' })
   }
-  for (const name of regionFiles) {
-    const file = display(join(regionsDir, name))
-    const code = name.slice(0, -'.json'.length)
-    if (!regionCode.test(code)) {
-      problems.push({ file, path: '', message: 'file name must be a region code: lower-case letters, digits and -' })
-      continue
-    }
-    const region = validated<RegionFile>(RegionFileSchema, join(regionsDir, name), file, problems)
+  for (const { id: code, file, value: region } of regionFiles) {
     if (region === undefined) continue
     const checked = checkRegion(region, options.env, production)
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
@@ -140,16 +156,9 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
   }
 
   const clients = new Map<string, ClientConfig>()
-  const clientsDir = join(configDir, 'clients')
-  const regionCodes = new Set(regionFiles.map((name) => name.slice(0, -'.json'.length)))
-  for (const name of listJsonFiles(clientsDir, display(clientsDir), problems)) {
-    const file = display(join(clientsDir, name))
-    const id = name.slice(0, -'.json'.length)
-    if (!clientId.test(id)) {
-      problems.push({ file, path: '', message: 'file name must be a client id: letters, digits, ".", "_" and "-"' })
-      continue
-    }
-    const client = validated<ClientFile>(ClientFileSchema, join(clientsDir, name), file, problems)
+  const regionCodes = new Set(regionFiles.map(({ id }) => id))
+  const clientFiles = directory<ClientFile>('clients', ClientFileSchema, clientId, 'a client id: letters, digits, ".", "_" and "-"')
+  for (const { id, file, value: client } of clientFiles) {
     if (client === undefined) continue
     const checked = checkClient(client, options.env, regionCodes, production)
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
