@@ -1,7 +1,9 @@
 // The ordered list of migrations. A new migration gets a new file and a new line here; old ones never change.
 import type { Migration } from 'kysely'
 import * as initial from './0001-initial.js'
+import * as sessions from './0002-sessions.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-sessions': sessions,
 }

@@ -10,10 +10,20 @@ import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import { BridgeError, toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
+import { createRegionRegistry } from './regions/registry.js'
+import { accountRoutes } from './web/account.routes.js'
+import { loginRoutes } from './web/login.routes.js'
+import { errorPage } from './web/pages.js'
+import { pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
+import { stateServicesRoutes } from './web/state-services.routes.js'
 
 export interface AppDeps {
   db: Kysely<Database>
   logger: FastifyBaseLogger
+  /** The clock of every decision (sessions, schedules, login transactions). */
+  now?: () => Date
+  /** Used for every call to state-services providers. */
+  fetch?: typeof fetch
 }
 
 export interface BuildAppOptions {
@@ -46,6 +56,11 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   app.setErrorHandler((error, request, reply) => {
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error }, 'request refused')
+    const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
+    if (wantsPage && request.t !== undefined) {
+      return sendPage(reply, errorPage(pageContext(request), { code: response.body.error, requestId: request.id }), response.status)
+    }
     return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
   })
 
@@ -53,6 +68,11 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     throw new BridgeError('ERR_NOT_FOUND', 'No such page.')
   })
 
+  const routeOptions = { config, db: deps.db, now: deps.now ?? (() => new Date()), regions: createRegionRegistry(config, { fetch: deps.fetch }) }
+  await registerWebPlugins(app, config)
   await app.register(healthRoutes, { db: deps.db })
+  await app.register(loginRoutes, routeOptions)
+  await app.register(stateServicesRoutes, routeOptions)
+  await app.register(accountRoutes, routeOptions)
   return app
 }

@@ -12,6 +12,16 @@ const codes = {
   ERR_DATA_DIR_LOCKED: { status: 500, publicCode: 'server_error' },
   ERR_IMPORT_FILE_INVALID: { status: 400, publicCode: 'invalid_request' },
   ERR_INVALID_REQUEST: { status: 400, publicCode: 'invalid_request' },
+  ERR_CSRF: { status: 403, publicCode: 'form_expired' },
+  ERR_LOGIN_EXPIRED: { status: 400, publicCode: 'login_expired' },
+  ERR_REGION_UNKNOWN: { status: 404, publicCode: 'region_unknown' },
+  ERR_METHOD_DISABLED: { status: 404, publicCode: 'not_found' },
+  ERR_UPSTREAM_CANCELLED: { status: 400, publicCode: 'cancelled' },
+  ERR_UPSTREAM_UNAVAILABLE: { status: 503, publicCode: 'provider_unavailable' },
+  ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, publicCode: 'provider_error' },
+  ERR_LINK_CONFLICT: { status: 409, publicCode: 'account_conflict' },
+  ERR_BINDING_REFUSED: { status: 409, publicCode: 'binding_refused' },
+  ERR_NOT_SIGNED_IN: { status: 401, publicCode: 'not_signed_in' },
   ERR_NOT_FOUND: { status: 404, publicCode: 'not_found' },
   ERR_INTERNAL: { status: 500, publicCode: 'server_error' },
 } as const satisfies Record<string, { status: number; publicCode: string }>
@@ -59,6 +69,9 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
         request_id: requestId,
       },
     }
+  }
+  if (typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('FST_CSRF_')) {
+    return toErrorResponse(new BridgeError('ERR_CSRF', 'the form is out of date'), requestId)
   }
   // Fastify's own client errors (schema validation, 413 body too large, 415 media type…) keep their status.
   const fastifyError = error as { statusCode?: unknown; message?: unknown } | null

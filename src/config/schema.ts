@@ -82,7 +82,9 @@ export const ProviderSchema = Type.Object(
       },
       { ...closed, default: {} },
     ),
+    idTokenSigningAlg: Type.Enum(['RS256', 'PS256', 'ES256', 'EdDSA'], { default: 'RS256' }),
     timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
+    jwksRefetchCooldownSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
   },
   closed,
 )

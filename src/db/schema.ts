@@ -56,10 +56,29 @@ export interface AuditEventTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>
 }
 
+export type SessionMethod = 'password' | 'state_services'
+
+export interface LoginSessionTable {
+  id: Generated<string>
+  account_id: string
+  method: SessionMethod
+  upstream_issuer: string | null
+  created_at: CreatedAt
+  expires_at: Date
+  ended_at: Date | null
+}
+
+export interface LoginTransactionUseTable {
+  id: string
+  used_at: CreatedAt
+}
+
 export interface Database {
   diary_account: DiaryAccountTable
   identity_link: IdentityLinkTable
   audit_event: AuditEventTable
+  login_session: LoginSessionTable
+  login_transaction_use: LoginTransactionUseTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

@@ -1,21 +1,39 @@
 /*
- * `npm run demo`: the bridge on its embedded defaults, with demo diary accounts. An entry point
- * like server.ts: it reads process.env, adding the demo's own secrets where they are not set.
- * Demo accounts (password "diary-demo"): see accounts-29.csv and accounts-78.csv.
+ * `npm run demo`: the bridge on its embedded defaults, with demo diary accounts and a local
+ * state-services simulator. An entry point like server.ts: it reads process.env, adding the demo's own
+ * secrets where they are not set.
+ * Demo accounts (password "diary-demo"): accounts-29.csv and accounts-78.csv. Simulator persons:
+ * state-services-simulator.ts.
  */
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { importAccounts } from '../accounts/import/import-accounts.js'
+import { stateServicesCallbackPath } from '../regions/registry.js'
 import { startService } from '../service.js'
 import { reportStartupFailure } from '../startup-failure.js'
+import { startSimulator } from './state-services-simulator.js'
 
 const demoEnv = {
   REGION_29_CLIENT_SECRET: 'demo-state-services-secret-29',
   DEMO_DIARY_CLIENT_SECRET: 'demo-diary-client-secret',
 }
+const env: Record<string, string | undefined> = { ...demoEnv, ...process.env }
+const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 3000}`
+const simulatorPort = Number(env.DEMO_SIMULATOR_PORT ?? 3001)
+
+const simulator = await startSimulator({
+  port: simulatorPort,
+  clients: [
+    {
+      clientId: 'diary-bridge-29',
+      clientSecret: env.REGION_29_CLIENT_SECRET ?? demoEnv.REGION_29_CLIENT_SECRET,
+      redirectUris: [`${publicUrl}${stateServicesCallbackPath}`],
+    },
+  ],
+}).catch(reportStartupFailure)
 
 const service = await startService({
-  env: { ...demoEnv, ...process.env },
+  env,
   beforeListen: async (db, config, logger) => {
     for (const region of ['29', '78']) {
       const existing = await db.selectFrom('diary_account').select('id').where('region', '=', region).limit(1).execute()
@@ -31,9 +49,15 @@ const service = await startService({
   },
 }).catch(reportStartupFailure)
 
+service.logger.info(
+  { open: `${service.config.publicUrl}/login`, stateServicesSimulator: simulator.issuer },
+  'demo is running: open the login page in a browser',
+)
+
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   if (err) service.logger.error({ err }, 'shutting down after an unexpected error')
   else service.logger.info({ signal }, 'shutting down')
   await service.stop()
+  await simulator.close()
   service.logger.flush()
 })

@@ -1,0 +1,177 @@
+/*
+ * A local state-services provider for the demo and the integration tests, built on oidc-provider:
+ * standard OIDC (discovery, PKCE, RS256 ID tokens, userinfo, `iss` in the authorization response),
+ * and instead of a password a page where you pick one of the test persons below (or cancel).
+ * Claims are ESIA-like: family_name, given_name, middle_name, birthdate, snils, trusted.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair } from 'jose'
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider'
+import { escapeHtml } from '../web/html.js'
+
+export interface SimulatorPerson {
+  id: string
+  /** What the test person demonstrates. */
+  label: string
+  claims: {
+    family_name: string
+    given_name: string
+    middle_name?: string
+    birthdate?: string
+    snils?: string
+    trusted: boolean
+  }
+}
+
+export const simulatorPersons: readonly SimulatorPerson[] = [
+  {
+    id: 'maria',
+    label: 'verified, with SNILS: linked automatically (pupil ivanova.m)',
+    claims: { family_name: 'Иванова', given_name: 'Мария', middle_name: 'Петровна', birthdate: '2012-03-14', snils: '112-233-445 95', trusted: true },
+  },
+  {
+    id: 'petr',
+    label: 'a parent whose name is written without ё: linked automatically (ivanov.p, "Пётр")',
+    claims: { family_name: 'Иванов', given_name: 'Петр', middle_name: 'Сергеевич', birthdate: '1984-07-02', snils: '123 456 789 64', trusted: true },
+  },
+  {
+    id: 'alexey',
+    label: 'no patronymic on either side: linked automatically (smirnov.a)',
+    claims: { family_name: 'Смирнов', given_name: 'Алексей', birthdate: '2011-11-30', snils: '14567891208', trusted: true },
+  },
+  {
+    id: 'elena',
+    label: 'account not verified: binding with the diary password (kuznetsova.e)',
+    claims: { family_name: 'Кузнецова', given_name: 'Елена', middle_name: 'Викторовна', snils: '987-654-321 83', trusted: false },
+  },
+  {
+    id: 'olga',
+    label: 'verified, no SNILS: binding with the diary password (novikova.o)',
+    claims: { family_name: 'Новикова', given_name: 'Ольга', middle_name: 'Андреевна', birthdate: '1990-05-05', trusted: true },
+  },
+  {
+    id: 'sergey',
+    label: 'verified, SNILS not in any diary: binding with the diary password',
+    claims: { family_name: 'Соколов', given_name: 'Сергей', middle_name: 'Олегович', snils: '301-402-503 84', trusted: true },
+  },
+]
+
+export interface SimulatorClient {
+  clientId: string
+  clientSecret: string
+  redirectUris: string[]
+}
+
+export interface RunningSimulator {
+  issuer: string
+  close(): Promise<void>
+}
+
+function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    let body = ''
+    request.setEncoding('utf8')
+    request.on('data', (chunk: string) => (body += chunk))
+    request.on('end', () => resolve(new URLSearchParams(body)))
+    request.on('error', reject)
+  })
+}
+
+function choosePage(uid: string): string {
+  const people = simulatorPersons
+    .map(
+      (person) => `<li><button name="person" value="${person.id}">${escapeHtml(
+        [person.claims.family_name, person.claims.given_name, person.claims.middle_name].filter(Boolean).join(' '),
+      )}</button> <small>${escapeHtml(person.label)}</small></li>`,
+    )
+    .join('\n')
+  return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Госуслуги (симулятор)</title></head><body>
+<h1>Госуслуги — симулятор</h1><p>Выберите тестового человека:</p>
+<form method="post" action="/interaction/${uid}/login"><ul>${people}</ul></form>
+<form method="post" action="/interaction/${uid}/abort"><button>Отменить вход</button></form>
+</body></html>`
+}
+
+export async function startSimulator(options: {
+  port: number
+  host?: string
+  /** The issuer URL; defaults to http://localhost:<port>. */
+  issuer?: string
+  clients: SimulatorClient[]
+}): Promise<RunningSimulator> {
+  const server: Server = createServer()
+  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const issuer = options.issuer ?? `http://localhost:${port}`
+
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
+  const signingKey = { ...(await exportJWK(privateKey)), kid: 'simulator-1', alg: 'RS256', use: 'sig' }
+  const provider = new Provider(issuer, {
+    clients: options.clients.map((client) => ({
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      redirect_uris: client.redirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
+    jwks: { keys: [signingKey] },
+    cookies: { keys: [randomBytes(32).toString('base64')] },
+    claims: {
+      openid: ['sub', 'trusted'],
+      profile: ['family_name', 'given_name', 'middle_name', 'birthdate'],
+      birthdate: ['birthdate'],
+      snils: ['snils'],
+    },
+    features: { devInteractions: { enabled: false } },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    pkce: { required: () => true },
+    findAccount: (_ctx, id) => {
+      const person = simulatorPersons.find((candidate) => candidate.id === id)
+      return person && { accountId: id, claims: () => ({ sub: id, ...person.claims }) }
+    },
+    // The simulator has no consent screen: every requested scope of a known client is granted.
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const { client, session, params } = ctx.oidc
+      if (client === undefined || session?.accountId === undefined) return undefined
+      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId })
+      grant.addOIDCScope(typeof params?.scope === 'string' ? params.scope : 'openid')
+      await grant.save()
+      return grant
+    },
+  })
+  const callback = provider.callback()
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const match = /^\/interaction\/([^/]+)(\/login|\/abort)?$/.exec(new URL(request.url ?? '/', issuer).pathname)
+    if (match === null) {
+      void callback(request, response)
+      return
+    }
+    const handle = async () => {
+      const details = await provider.interactionDetails(request, response)
+      if (match[2] === undefined) {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(choosePage(details.uid))
+        return
+      }
+      const form = await readForm(request)
+      const person = simulatorPersons.find((candidate) => candidate.id === form.get('person'))
+      const result =
+        match[2] === '/login' && person !== undefined
+          ? { login: { accountId: person.id } }
+          : { error: 'access_denied', error_description: 'the person cancelled' }
+      await provider.interactionFinished(request, response, result, { mergeWithLastSubmission: false })
+    }
+    handle().catch((error: unknown) => {
+      response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`simulator: ${(error as Error).message}`)
+    })
+  })
+
+  return {
+    issuer,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}

@@ -1,0 +1,79 @@
+/*
+ * GET /login: "Select your region", or with ?region=CODE that region's login page with exactly the
+ * methods it offers now. POST /login/password: diary login and password for the region of the login.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { checkCredentials } from '../accounts/credentials.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import { BridgeError } from '../errors.js'
+import { loginMethods } from '../regions/policy.js'
+import type { Region } from '../regions/registry.js'
+import { readLoginTransaction } from './login-transaction.js'
+import { formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
+import { regionLoginPage, regionSelectionPage } from './pages.js'
+import { signIn, type WebRouteOptions } from './session.js'
+
+export interface LoginRouteOptions extends WebRouteOptions {
+  regions: ReadonlyMap<string, Region>
+}
+
+/** The region of a login: an unknown code is ERR_REGION_UNKNOWN, no code at all ERR_LOGIN_EXPIRED. */
+export function regionOf(regions: ReadonlyMap<string, Region>, code: string | undefined): Region {
+  const region = code === undefined ? undefined : regions.get(code)
+  if (region !== undefined) return region
+  throw code === undefined
+    ? new BridgeError('ERR_LOGIN_EXPIRED', 'no region chosen for this login')
+    : new BridgeError('ERR_REGION_UNKNOWN', 'unknown region')
+}
+
+export const loginRoutes: FastifyPluginAsync<LoginRouteOptions> = async (app, options) => {
+  const { regions } = options
+
+  const renderRegionPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    region: Region,
+    extra: { error?: string; login?: string } = {},
+  ) =>
+    regionLoginPage(pageContext(request), {
+      region: { code: region.config.code, name: region.config.name[request.locale] },
+      methods: loginMethods(region.config, options.now()),
+      csrfToken: reply.generateCsrf(),
+      ...extra,
+    })
+
+  app.get<{ Querystring: { region?: string } }>('/login', pageRoute, async (request, reply) => {
+    const code = request.query.region
+    if (code === undefined) {
+      const choices = [...regions.values()].map((region) => ({ code: region.config.code, name: region.config.name[request.locale] }))
+      choices.sort((a, b) => a.name.localeCompare(b.name, request.locale))
+      return sendPage(reply, regionSelectionPage(pageContext(request), choices))
+    }
+    const region = regionOf(regions, code)
+    request.loginTx.set('region', region.config.code)
+    return sendPage(reply, renderRegionPage(request, reply, region))
+  })
+
+  app.post<{ Body: { login?: string; password?: string } }>(
+    '/login/password',
+    formRoute(app),
+    async (request, reply) => {
+      const region = regionOf(regions, readLoginTransaction(request).region)
+      if (!loginMethods(region.config, options.now()).password) throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')
+      const login = String(request.body?.login ?? '')
+      const account = await checkCredentials(options.db, region.config.code, login, String(request.body?.password ?? ''))
+      await recordAuditEvent(options.db, {
+        type: 'password_sign_in',
+        outcome: account ? 'success' : 'failure',
+        accountId: account?.id,
+        region: region.config.code,
+        requestId: request.id,
+      })
+      if (account === undefined) {
+        return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }), 401)
+      }
+      await signIn(request, options, { accountId: account.id, method: 'password' })
+      return reply.redirect('/account', 303)
+    },
+  )
+}

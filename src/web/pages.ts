@@ -1,0 +1,113 @@
+/* The pages a person sees. Each takes plain data and returns HTML; routes decide which one. */
+import type { Role } from '../db/schema.js'
+import type { NeedsPasswordReason } from '../linking/match.js'
+import type { LoginMethods } from '../regions/policy.js'
+import { html, layout, type PageContext } from './html.js'
+
+export interface RegionChoice {
+  code: string
+  name: string
+}
+
+export function regionSelectionPage(context: PageContext, regions: readonly RegionChoice[]): string {
+  return layout(
+    context,
+    context.t.selectRegion,
+    html`<p class="muted">${context.t.selectRegionHint}</p>
+<ul class="regions">${regions.map((region) => html`<li><a href="/login?region=${region.code}">${region.name}</a> <span class="muted">(${region.code})</span></li>`)}</ul>`,
+  )
+}
+
+function passwordForm(
+  context: PageContext,
+  action: string,
+  submit: string,
+  options: { csrfToken: string; error?: string; login?: string },
+) {
+  return html`<form method="post" action="${action}">
+${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
+<input type="hidden" name="_csrf" value="${options.csrfToken}">
+<label for="login">${context.t.diaryLogin}</label>
+<input type="text" id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.login ?? ''}">
+<label for="password">${context.t.diaryPassword}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">${submit}</button>
+</form>`
+}
+
+export function regionLoginPage(
+  context: PageContext,
+  page: { region: RegionChoice; methods: LoginMethods; csrfToken: string; error?: string; login?: string },
+): string {
+  const { t } = context
+  const button = page.methods.stateServices
+    ? html`<a class="button state-services" href="/login/state-services">${t.stateServicesButton}</a>`
+    : ''
+  const form = page.methods.password ? passwordForm(context, '/login/password', t.signIn, page) : ''
+  const none = !page.methods.password && !page.methods.stateServices ? html`<p class="notice">${t.noMethods}</p>` : ''
+  return layout(
+    context,
+    t.loginTitle,
+    html`<p>${page.region.name} · <a href="/login">${t.changeRegion}</a></p>
+${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
+  )
+}
+
+export function bindingPage(
+  context: PageContext,
+  page: { maskedName: string; reason: NeedsPasswordReason; csrfToken: string; error?: string; login?: string },
+): string {
+  const { t } = context
+  return layout(
+    context,
+    t.bindingTitle,
+    html`<p class="notice">${t.bindingReason[page.reason]}</p>
+<p>${t.bindingIntro} <strong>${page.maskedName}</strong>.</p>
+<p>${t.bindingAction}</p>
+${passwordForm(context, '/link', t.bind, page)}`,
+  )
+}
+
+export function errorPage(context: PageContext, error: { code: string; requestId: string }): string {
+  const { t } = context
+  const [what, next] = t.errors[error.code] ?? t.errors.server_error ?? ['', '']
+  return layout(
+    context,
+    t.errorTitle,
+    html`<p class="error" role="alert">${what}</p>
+<p>${next}</p>
+<p><a class="button" href="/login">${t.startAgain}</a></p>
+<p class="muted">${t.errorCode}: <code>${error.code}</code> · ${t.requestId}: <code>${error.requestId}</code></p>`,
+  )
+}
+
+export interface AccountView {
+  login: string
+  fullName: string
+  role: Role
+  regionName: string
+  school: string | null
+  className: string | null
+  method: 'password' | 'state_services'
+  linked: 'auto_snils' | 'password' | undefined
+}
+
+export function accountPage(context: PageContext, account: AccountView): string {
+  const { t } = context
+  const linked = account.linked === undefined ? t.notLinked : account.linked === 'auto_snils' ? t.linkedAuto : t.linkedPassword
+  return layout(
+    context,
+    t.accountTitle,
+    html`<p><strong>${account.fullName}</strong></p>
+<dl>
+<dt>${t.accountLogin}</dt><dd>${account.login}</dd>
+<dt>${t.accountRole}</dt><dd>${t.roles[account.role]}</dd>
+<dt>${t.accountRegion}</dt><dd>${account.regionName}</dd>
+${account.school ? html`<dt>${t.accountSchool}</dt><dd>${account.school}</dd>` : ''}
+${account.className ? html`<dt>${t.accountClass}</dt><dd>${account.className}</dd>` : ''}
+<dt>${t.accountMethod}</dt><dd>${account.method === 'password' ? t.methodPassword : t.methodStateServices}</dd>
+<dt>${t.linkedIdentities}</dt><dd>${linked}</dd>
+</dl>
+<p><a class="button" href="/logout">${t.logout}</a></p>`,
+  )
+}

@@ -1,0 +1,110 @@
+/*
+ * What every browser route relies on, registered once on the root instance:
+ * - cookies; two encrypted cookies (@fastify/secure-session, keys from SESSION_KEYS, newest first):
+ *   `__Host-bridge-session` (the server-side session id, idle expiry sliding) and `__Host-bridge-login`
+ *   (the login transaction, expiring with it); both Secure, HttpOnly, SameSite=Lax, Path=/
+ * - form bodies; CSRF tokens for every form (secret in its own `__Host-` cookie, checked in preHandler)
+ * - the page language on every request (`request.locale`, `request.t`); `?lang=` is remembered in a cookie
+ */
+import cookie from '@fastify/cookie'
+import csrf from '@fastify/csrf-protection'
+import formbody from '@fastify/formbody'
+import secureSession, { type Session } from '@fastify/secure-session'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config/load.js'
+import type { LoginTransaction } from './login-transaction.js'
+import { type Locale, type Messages, messages, pickLocale } from './messages.js'
+import { stylesheet } from './html.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    locale: Locale
+    t: Messages
+    loginTx: Session<LoginTransaction>
+  }
+  interface FastifyContextConfig {
+    /** The route answers browsers: its errors are shown as pages, not JSON. */
+    page?: boolean
+  }
+}
+
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    sid: string
+  }
+}
+
+export const cookieNames = {
+  session: '__Host-bridge-session',
+  loginTransaction: '__Host-bridge-login',
+  csrf: '__Host-bridge-csrf',
+  lang: 'bridge-lang',
+} as const
+
+const cookieBase = { path: '/', secure: true, httpOnly: true, sameSite: 'lax' } as const
+
+export async function registerWebPlugins(app: FastifyInstance, config: Config): Promise<void> {
+  const key = config.secrets.sessionKeys.reveal()
+  await app.register(cookie)
+  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  await app.register(secureSession, [
+    {
+      sessionName: 'session',
+      cookieName: cookieNames.session,
+      key,
+      expiry: config.bridge.session.idleTimeoutSeconds,
+      cookie: cookieBase,
+    },
+    {
+      sessionName: 'loginTx',
+      cookieName: cookieNames.loginTransaction,
+      key,
+      expiry: config.bridge.loginTransactionTtlSeconds,
+      cookie: cookieBase,
+    },
+  ])
+  await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieKey: cookieNames.csrf, cookieOpts: cookieBase })
+
+  app.decorateRequest('locale', 'ru')
+  app.decorateRequest('t', undefined as unknown as Messages)
+  app.addHook('onRequest', async (request, reply) => {
+    const query = (request.query as { lang?: unknown } | undefined)?.lang
+    const fromQuery = typeof query === 'string' ? query : undefined
+    request.locale = pickLocale(fromQuery, request.cookies[cookieNames.lang], request.headers['accept-language'], config.bridge.defaultLocale)
+    request.t = messages[request.locale]
+    if (fromQuery === request.locale) {
+      reply.setCookie(cookieNames.lang, request.locale, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
+    }
+  })
+
+  app.get('/assets/bridge.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
+  )
+}
+
+/** The current path and query without `lang`, for the language switch. */
+export function pathWithoutLang(request: FastifyRequest): string {
+  const url = new URL(request.url, 'http://bridge.invalid')
+  url.searchParams.delete('lang')
+  return `${url.pathname}${url.search}`
+}
+
+export function pageContext(request: FastifyRequest) {
+  return { locale: request.locale, t: request.t, path: pathWithoutLang(request) }
+}
+
+/** Route options of a page: its errors are shown as pages. */
+export const pageRoute = { config: { page: true } }
+
+/** Route options of a form target: a page whose CSRF token is checked before the handler runs. */
+export function formRoute(app: FastifyInstance) {
+  return {
+    config: { page: true },
+    preHandler: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
+      app.csrfProtection(request, reply, done),
+  }
+}
+
+export function sendPage(reply: FastifyReply, page: string, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page)
+}

@@ -1,0 +1,73 @@
+/*
+ * The demo's world for flow tests: the state-services simulator, a config whose region 29 uses it,
+ * a migrated database with the demo accounts of region 29 (password "diary-demo"), and the app.
+ */
+import { fileURLToPath } from 'node:url'
+import { importAccounts } from '../../src/accounts/import/import-accounts.js'
+import type { Config } from '../../src/config/load.js'
+import { startSimulator } from '../../src/demo/state-services-simulator.js'
+import { stateServicesCallbackPath } from '../../src/regions/registry.js'
+import { buildTestApp, type TestApp } from './test-app.js'
+import { loadTestConfig, passwordOnlyRegion, validClient, validEnv } from './test-config.js'
+import { openTestDatabase, type TestDatabase } from './test-database.js'
+
+export const publicUrl = 'http://localhost:3000'
+export const demoPassword = 'diary-demo'
+
+export const demoClaims = {
+  familyName: 'family_name',
+  givenName: 'given_name',
+  patronymic: 'middle_name',
+  birthDate: 'birthdate',
+  snils: 'snils',
+  verified: 'trusted',
+}
+
+export function regionWithProvider(issuer: string, provider: Record<string, unknown> = {}) {
+  return {
+    name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' },
+    stateServices: {
+      enabled: true,
+      provider: {
+        issuer,
+        clientId: 'diary-bridge-29',
+        clientSecretEnv: 'REGION_29_CLIENT_SECRET',
+        scopes: ['openid', 'profile', 'snils', 'birthdate'],
+        claims: demoClaims,
+        timeoutMs: 2000,
+        ...provider,
+      },
+    },
+  }
+}
+
+export async function importDemoAccounts(database: TestDatabase, config: Config): Promise<void> {
+  await importAccounts(database.db, {
+    file: fileURLToPath(new URL('../../src/demo/accounts-29.csv', import.meta.url)),
+    format: 'csv',
+    region: '29',
+    snilsPepper: config.secrets.snilsPepper.reveal(),
+  })
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export async function startDemoWorld(t: Teardown): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string }> {
+  const simulator = await startSimulator({
+    port: 0,
+    clients: [{ clientId: 'diary-bridge-29', clientSecret: validEnv.REGION_29_CLIENT_SECRET, redirectUris: [`${publicUrl}${stateServicesCallbackPath}`] }],
+  })
+  t.teardown(() => simulator.close())
+  const config = loadTestConfig(t, {
+    'bridge.json': { publicUrl },
+    'regions/29.json': regionWithProvider(simulator.issuer),
+    'regions/78.json': passwordOnlyRegion,
+    'clients/web-diary.json': validClient,
+  })
+  const database = await openTestDatabase(t)
+  await importDemoAccounts(database, config)
+  const app = await buildTestApp(t, config, database.db)
+  return { ...app, config, database, issuer: simulator.issuer }
+}

@@ -1,0 +1,163 @@
+import { sql } from 'kysely'
+import t from 'tap'
+import { simulatorPersons } from '../../src/demo/state-services-simulator.js'
+import { Browser, csrfToken, type Page } from '../helpers/browser.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+
+const world = await startDemoWorld(t)
+const { app, database } = world
+const db = database.db
+
+/**
+ * Opens region 29, clicks the button and picks `person` at the simulator (unless the simulator still
+ * has a session from before: then it answers at once, as a real provider would).
+ */
+async function loginAs(browser: Browser, person: string): Promise<Page> {
+  const login = await browser.go('GET', '/login?region=29')
+  t.match(login.body, /Войти через Госуслуги/)
+  const simulatorPage = await browser.go('GET', '/login/state-services')
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(simulatorPage.body)?.[1]
+  if (action === undefined) return simulatorPage
+  return browser.go('POST', new URL(action, simulatorPage.url), { person })
+}
+
+async function linkOf(login: string) {
+  return db
+    .selectFrom('identity_link')
+    .innerJoin('diary_account', 'diary_account.id', 'identity_link.account_id')
+    .select(['identity_link.subject', 'identity_link.method', 'identity_link.evidence'])
+    .where('diary_account.login', '=', login)
+    .execute()
+}
+
+const automatic: [person: string, login: string, name: string][] = [
+  ['maria', 'ivanova.m', 'Иванова Мария Петровна'],
+  ['petr', 'ivanov.p', 'Иванов Пётр Сергеевич'],
+  ['alexey', 'smirnov.a', 'Смирнов Алексей'],
+]
+for (const [person, login, name] of automatic) {
+  t.test(`${person}: linked automatically by SNILS and full name, lands on the account page`, async (t) => {
+    const browser = new Browser(app, publicUrl)
+    const page = await loginAs(browser, person)
+    t.equal(page.status, 200)
+    t.equal(page.url.pathname, '/account')
+    t.match(page.body, name)
+    t.match(page.body, /привязано автоматически по СНИЛС/)
+    t.match(await linkOf(login), [{ subject: person, method: 'auto_snils', evidence: { snils: 'match', name: 'match', verified: true } }])
+  })
+}
+
+const binding: [person: string, login: string, reason: RegExp][] = [
+  ['elena', 'kuznetsova.e', /не подтверждена.*центре обслуживания/],
+  ['olga', 'novikova.o', /не передали ваш СНИЛС/],
+]
+for (const [person, login, reason] of binding) {
+  t.test(`${person}: asked for the diary password, binds, lands on the account page`, async (t) => {
+    const browser = new Browser(app, publicUrl)
+    const page = await loginAs(browser, person)
+    t.equal(page.url.pathname, '/link')
+    t.match(page.body, reason)
+    t.notMatch(page.body, /Кузнецова|Новикова/, 'the full name is not shown, only a masked one')
+    const wrong = await browser.go('POST', '/link', { _csrf: csrfToken(page), login, password: 'wrong-password' })
+    t.equal(wrong.status, 401)
+    t.match(wrong.body, /Неверный логин или пароль/)
+    t.same(await linkOf(login), [], 'no link after a wrong password')
+    const done = await browser.go('POST', '/link', { _csrf: csrfToken(wrong), login: ` ${login.toUpperCase()} `, password: demoPassword })
+    t.equal(done.url.pathname, '/account')
+    t.match(done.body, /привязано паролем от дневника/)
+    t.match(await linkOf(login), [{ subject: person, method: 'password', evidence: { password: 'verified' } }])
+  })
+}
+
+t.test('sergey (SNILS in no diary): binding refused for a diary with another SNILS, conflict for a linked one', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  let page = await loginAs(browser, 'sergey')
+  t.match(page.body, /не найден по СНИЛС/)
+  const refused = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'smirnov.a', password: demoPassword })
+  t.equal(refused.status, 409)
+  t.match(refused.body, /binding_refused/)
+  t.match(refused.body, /принадлежит другому человеку/)
+
+  page = await loginAs(browser, 'sergey')
+  await db.updateTable('diary_account').set({ snils_hmac: null, snils_last4: null }).where('login', '=', 'ivanova.m').execute()
+  const conflict = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'ivanova.m', password: demoPassword })
+  t.equal(conflict.status, 409)
+  t.match(conflict.body, /account_conflict/)
+  t.same((await linkOf('ivanova.m')).map((l) => l.subject), ['maria'], 'the existing link is not overwritten')
+})
+
+t.test('an existing link always wins: the second login goes straight in', async (t) => {
+  const page = await loginAs(new Browser(app, publicUrl), 'maria')
+  t.equal(page.url.pathname, '/account')
+  t.equal((await linkOf('ivanova.m')).length, 1)
+})
+
+t.test('cancelling at the provider ends on a page that says so', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  await browser.go('GET', '/login?region=29')
+  const simulatorPage = await browser.go('GET', '/login/state-services')
+  const abort = /action="(\/interaction\/[^"]+\/abort)"/.exec(simulatorPage.body)?.[1] as string
+  const page = await browser.go('POST', new URL(abort, simulatorPage.url), {})
+  t.equal(page.status, 400)
+  t.match(page.body, /<code>cancelled<\/code>/)
+  t.match(page.body, /Вход через Госуслуги отменён/)
+})
+
+t.test('a login attempt is single-use: replaying the callback with a copied cookie fails', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  await browser.go('GET', '/login?region=29')
+  const simulatorPage = await browser.go('GET', '/login/state-services')
+  const copiedJar = new Map(browser.jars.get(publicUrl))
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(simulatorPage.body)?.[1] as string
+  await browser.go('POST', new URL(action, simulatorPage.url), { person: 'maria' })
+  const callback = browser.visited.find((url) => url.pathname === '/login/state-services/callback')
+  t.ok(callback, 'went through the callback')
+  const replay = new Browser(app, publicUrl)
+  replay.jars.set(publicUrl, copiedJar)
+  const page = await replay.go('GET', callback as URL)
+  t.equal(page.status, 400)
+  t.match(page.body, /<code>login_expired<\/code>/)
+})
+
+t.test('the callback without a login attempt, or with a wrong state, is refused', async (t) => {
+  const stray = await new Browser(app, publicUrl).go('GET', '/login/state-services/callback?code=x&state=y')
+  t.match(stray.body, /<code>login_expired<\/code>/)
+  const browser = new Browser(app, publicUrl)
+  await browser.go('GET', '/login?region=29')
+  await browser.request('GET', '/login/state-services')
+  const forged = await browser.go('GET', `/login/state-services/callback?code=x&state=forged&iss=${encodeURIComponent(world.issuer)}`)
+  t.equal(forged.status, 502)
+  t.match(forged.body, /<code>provider_error<\/code>/)
+})
+
+t.test('a region without state-services login shows no button and has no such routes', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  const page = await browser.go('GET', '/login?region=78')
+  t.equal(page.status, 200)
+  t.notMatch(page.body, /Госуслуг/)
+  t.match(page.body, /Логин от дневника/)
+  t.equal((await browser.go('GET', '/login/state-services')).status, 404)
+  t.equal((await browser.go('GET', '/login/state-services/callback?code=x&state=y')).status, 404)
+})
+
+t.test('no SNILS or full name in logs, audit rows, sessions, links or cookies', async (t) => {
+  const secrets = simulatorPersons.flatMap((person) => [
+    ...(person.claims.snils ? [person.claims.snils, person.claims.snils.replace(/\D/g, '')] : []),
+    person.claims.family_name,
+  ])
+  const dump = await sql<{ row: string }>`
+    select row_to_json(e)::text as row from audit_event e
+    union all select row_to_json(l)::text from identity_link l
+    union all select row_to_json(s)::text from login_session s`.execute(db)
+  const stored = dump.rows.map((r) => r.row).join('\n')
+  const logs = world.logText()
+  for (const secret of secrets) {
+    t.notOk(stored.includes(secret), `not stored: ${secret.length} chars`)
+    t.notOk(logs.includes(secret), `not logged: ${secret.length} chars`)
+  }
+  const events = await db.selectFrom('audit_event').select(['type', 'outcome']).where('type', 'like', 'link_%').execute()
+  t.ok(events.some((e) => e.type === 'link_decision' && e.outcome === 'linked'))
+  t.ok(events.some((e) => e.type === 'link_decision' && e.outcome === 'needs_password'))
+  t.ok(events.some((e) => e.type === 'link_binding' && e.outcome === 'refused'))
+  t.ok(events.some((e) => e.type === 'link_binding' && e.outcome === 'conflict'))
+})
