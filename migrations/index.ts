@@ -2,8 +2,10 @@
 import type { Migration } from 'kysely'
 import * as initial from './0001-initial.js'
 import * as sessions from './0002-sessions.js'
+import * as tokens from './0003-tokens.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-sessions': sessions,
+  '0003-tokens': tokens,
 }

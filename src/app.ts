@@ -10,7 +10,16 @@ import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import { BridgeError, toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
+import type { RouteContext } from './context.js'
+import { authorizeRoutes } from './oauth/authorize.routes.js'
+import { createClientAuthenticator } from './oauth/client-auth.js'
+import { discoveryRoutes } from './oauth/discovery.routes.js'
+import { logoutRoutes } from './oauth/logout.routes.js'
+import { tokenRoutes } from './oauth/token.routes.js'
+import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createRegionRegistry } from './regions/registry.js'
+import { createKeyStore } from './tokens/key-store.js'
+import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes } from './web/account.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { errorPage } from './web/pages.js'
@@ -57,6 +66,9 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error }, 'request refused')
+    if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
+      reply.header('www-authenticate', 'Basic realm="diary-bridge"')
+    }
     const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
     if (wantsPage && request.t !== undefined) {
       return sendPage(reply, errorPage(pageContext(request), { code: response.body.error, requestId: request.id }), response.status)
@@ -68,11 +80,31 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     throw new BridgeError('ERR_NOT_FOUND', 'No such page.')
   })
 
-  const routeOptions = { config, db: deps.db, now: deps.now ?? (() => new Date()), regions: createRegionRegistry(config, { fetch: deps.fetch }) }
+  const now = deps.now ?? (() => new Date())
+  const context: RouteContext = {
+    config,
+    db: deps.db,
+    now,
+    regions: createRegionRegistry(config, { fetch: deps.fetch }),
+    keys: createKeyStore(deps.db, {
+      kek: config.secrets.keyEncryptionKey.reveal(),
+      policy: keyPolicy(config),
+      now,
+    }),
+    authenticateClient: createClientAuthenticator(config.clients, {
+      issuer: config.publicUrl,
+      tokenEndpoint: `${config.publicUrl}/token`,
+    }),
+  }
   await registerWebPlugins(app, config)
   await app.register(healthRoutes, { db: deps.db })
-  await app.register(loginRoutes, routeOptions)
-  await app.register(stateServicesRoutes, routeOptions)
-  await app.register(accountRoutes, routeOptions)
+  await app.register(discoveryRoutes, context)
+  await app.register(authorizeRoutes, context)
+  await app.register(tokenRoutes, context)
+  await app.register(userinfoRoutes, context)
+  await app.register(logoutRoutes, context)
+  await app.register(loginRoutes, context)
+  await app.register(stateServicesRoutes, context)
+  await app.register(accountRoutes, context)
   return app
 }

@@ -4,6 +4,8 @@
  *   migrate                                       apply pending database migrations
  *   accounts import FILE --region CODE [--format csv|jsonl]
  *   config check                                  validate the configuration and exit
+ *   keys list                                     signing keys and their state
+ *   keys rotate                                   stage a new signing key (published now, signing later)
  * Exit codes: 0 done; 1 could not run (bad config, unreadable file, database down);
  * 2 the import finished but rejected some rows (they are listed).
  */
@@ -19,12 +21,15 @@ import { migrateToLatest } from './db/migrate.js'
 import { BridgeError } from './errors.js'
 import { createLogger } from './logger.js'
 import { openConfiguredDatabase, prepareDatabase } from './service.js'
+import { keyPolicy, keyState, listKeys, rotateSigningKey } from './tokens/signing-keys.js'
 import { reportStartupFailure } from './startup-failure.js'
 
 const usage = `Usage:
   npm run cli -- migrate
   npm run cli -- accounts import FILE --region CODE [--format csv|jsonl]
-  npm run cli -- config check`
+  npm run cli -- config check
+  npm run cli -- keys list
+  npm run cli -- keys rotate`
 
 function fail(message: string): never {
   console.error(message)
@@ -83,6 +88,25 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`\r${report.rows} rows read in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
       printReport(file, report)
       return report.rejected.length === 0 ? 0 : 2
+    })
+  }
+  if (command === 'keys list' || command === 'keys rotate') {
+    return withDatabase(config, async (db, logger) => {
+      await prepareDatabase(db, config, logger)
+      const now = new Date()
+      if (command === 'keys rotate') {
+        const kid = await rotateSigningKey(db, config.secrets.keyEncryptionKey.reveal(), keyPolicy(config), now)
+        const key = (await listKeys(db)).find((row) => row.kid === kid)
+        console.log(`staged ${kid}: published now, signs from ${key?.signs_from.toISOString()}`)
+        return 0
+      }
+      const keys = await listKeys(db)
+      if (keys.length === 0) console.log('no signing keys yet: the service creates the first one at start-up')
+      for (const key of keys) {
+        const retires = key.retires_at === null ? '' : `  retires ${key.retires_at.toISOString()}`
+        console.log(`${key.kid}  ${key.alg.padEnd(5)}  ${keyState(key, keys, now).padEnd(9)}  signs from ${key.signs_from.toISOString()}${retires}`)
+      }
+      return 0
     })
   }
   return fail(`unknown command "${positionals.join(' ')}"\n${usage}`)

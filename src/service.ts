@@ -14,6 +14,8 @@ import { migrateToLatest, pendingMigrations } from './db/migrate.js'
 import type { Database } from './db/schema.js'
 import { BridgeError } from './errors.js'
 import { createLogger } from './logger.js'
+import { decryptPrivateKey } from './tokens/key-encryption.js'
+import { keyPolicy, listKeys, maintainSigningKeys } from './tokens/signing-keys.js'
 
 export interface RunningService {
   app: FastifyInstance
@@ -50,6 +52,25 @@ export async function prepareDatabase(db: Kysely<Database>, config: Config, logg
   }
 }
 
+/** Creates the first signing key, or starts a rotation when one is due (every instance may call it). */
+export async function maintainKeys(db: Kysely<Database>, config: Config, logger: Logger): Promise<void> {
+  try {
+    const kek = config.secrets.keyEncryptionKey.reveal()
+    const result = await maintainSigningKeys(db, kek, keyPolicy(config), new Date())
+    if (result !== 'unchanged') logger.info({ result }, 'signing keys maintained')
+    for (const key of await listKeys(db)) {
+      try {
+        decryptPrivateKey(kek, key.kid, key.private_jwk_encrypted)
+      } catch {
+        throw new BridgeError('ERR_CONFIG_INVALID', `KEY_ENCRYPTION_KEY does not decrypt signing key ${key.kid}: is it the key the keys were made with?`)
+      }
+    }
+  } catch (error) {
+    logger.error({ err: error }, 'signing key maintenance failed')
+    throw error
+  }
+}
+
 export interface StartOptions {
   env: EnvironmentVariables
   /** Runs after migrations, before the service listens (the demo seeds its accounts here). */
@@ -63,9 +84,12 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const db = await openConfiguredDatabase(config, logger)
   try {
     await prepareDatabase(db, config, logger)
+    await maintainKeys(db, config, logger)
     await options.beforeListen?.(db, config, logger)
     const app = await buildApp({ config, deps: { db, logger } })
     await app.listen({ host: config.server.host, port: config.server.port })
+    const keyMaintenance = setInterval(() => void maintainKeys(db, config, logger).catch(() => {}), 3600_000)
+    keyMaintenance.unref()
     logger.info(
       { publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()] },
       'bridge is ready',
@@ -76,6 +100,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
       db,
       logger,
       stop: async () => {
+        clearInterval(keyMaintenance)
         await app.close()
         await db.destroy()
       },

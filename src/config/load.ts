@@ -165,6 +165,9 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
     clients.set(id, { ...client, clientId: id, clientSecret: checked.clientSecret })
   }
 
+  if (bridge !== undefined && bridge.tokens.keyPublishSeconds < bridge.tokens.jwksMaxAgeSeconds + 60) {
+    problems.push({ file: bridgeFile, path: '/tokens/keyPublishSeconds', message: 'must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)' })
+  }
   const port = env.PORT === undefined ? 3000 : Number(env.PORT)
   if (port < 1 || port > 65535) problems.push({ file: 'env', path: 'PORT', message: 'must be between 1 and 65535' })
   const publicUrl = resolvePublicUrl(env, bridge && { file: bridgeFile, ...bridge }, port, production, problems)

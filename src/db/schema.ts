@@ -73,12 +73,73 @@ export interface LoginTransactionUseTable {
   used_at: CreatedAt
 }
 
+export type SigningAlgorithm = 'ES256' | 'EdDSA' | 'RS256'
+
+export interface SigningKeyTable {
+  kid: string
+  alg: SigningAlgorithm
+  public_jwk: ColumnType<Record<string, unknown>, string, never>
+  private_jwk_encrypted: string
+  created_at: CreatedAt
+  signs_from: Date
+  retires_at: Date | null
+}
+
+export interface AuthorizationCodeTable {
+  code_hash: string
+  client_id: string
+  account_id: string
+  session_id: string | null
+  redirect_uri: string
+  scope: string
+  nonce: string | null
+  code_challenge: string
+  auth_time: Date
+  amr: string
+  expires_at: Date
+  used_at: Date | null
+  family_id: string | null
+  access_jti: string | null
+  access_expires_at: Date | null
+}
+
+export interface TokenFamilyTable {
+  id: Generated<string>
+  client_id: string
+  account_id: string
+  session_id: string | null
+  scope: string
+  auth_time: Date
+  amr: string
+  created_at: CreatedAt
+  revoked_at: Date | null
+  revoked_reason: string | null
+}
+
+export interface RefreshTokenTable {
+  token_hash: string
+  family_id: string
+  created_at: CreatedAt
+  expires_at: Date
+  used_at: Date | null
+}
+
+export interface RevokedAccessTokenTable {
+  jti: string
+  expires_at: Date
+}
+
 export interface Database {
   diary_account: DiaryAccountTable
   identity_link: IdentityLinkTable
   audit_event: AuditEventTable
   login_session: LoginSessionTable
   login_transaction_use: LoginTransactionUseTable
+  signing_key: SigningKeyTable
+  authorization_code: AuthorizationCodeTable
+  token_family: TokenFamilyTable
+  refresh_token: RefreshTokenTable
+  revoked_access_token: RevokedAccessTokenTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

@@ -3,14 +3,16 @@
  * state-services simulator. An entry point like server.ts: it reads process.env, adding the demo's own
  * secrets where they are not set.
  * Demo accounts (password "diary-demo"): accounts-29.csv and accounts-78.csv. Simulator persons:
- * state-services-simulator.ts.
+ * state-services-simulator.ts. The demo diary module (diary-module.ts) is the `demo-diary` client.
  */
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { importAccounts } from '../accounts/import/import-accounts.js'
+import { logoutDonePath } from '../oauth/logout.routes.js'
 import { stateServicesCallbackPath } from '../regions/registry.js'
 import { startService } from '../service.js'
 import { reportStartupFailure } from '../startup-failure.js'
+import { startDiaryModule } from './diary-module.js'
 import { startSimulator } from './state-services-simulator.js'
 
 const demoEnv = {
@@ -28,6 +30,7 @@ const simulator = await startSimulator({
       clientId: 'diary-bridge-29',
       clientSecret: env.REGION_29_CLIENT_SECRET ?? demoEnv.REGION_29_CLIENT_SECRET,
       redirectUris: [`${publicUrl}${stateServicesCallbackPath}`],
+      postLogoutRedirectUris: [`${publicUrl}${logoutDonePath}`],
     },
   ],
 }).catch(reportStartupFailure)
@@ -49,14 +52,22 @@ const service = await startService({
   },
 }).catch(reportStartupFailure)
 
+const diary = await startDiaryModule({
+  port: Number(env.DEMO_DIARY_PORT ?? 3002),
+  bridgeUrl: service.config.publicUrl,
+  clientId: 'demo-diary',
+  clientSecret: env.DEMO_DIARY_CLIENT_SECRET ?? demoEnv.DEMO_DIARY_CLIENT_SECRET,
+}).catch(reportStartupFailure)
+
 service.logger.info(
-  { open: `${service.config.publicUrl}/login`, stateServicesSimulator: simulator.issuer },
-  'demo is running: open the login page in a browser',
+  { open: diary.url, bridgeLogin: `${service.config.publicUrl}/login`, stateServicesSimulator: simulator.issuer },
+  `demo is running: open ${diary.url} in a browser`,
 )
 
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   if (err) service.logger.error({ err }, 'shutting down after an unexpected error')
   else service.logger.info({ signal }, 'shutting down')
+  await diary.app.close()
   await service.stop()
   await simulator.close()
   service.logger.flush()

@@ -62,6 +62,7 @@ export interface SimulatorClient {
   clientId: string
   clientSecret: string
   redirectUris: string[]
+  postLogoutRedirectUris?: string[]
 }
 
 export interface RunningSimulator {
@@ -114,6 +115,7 @@ export async function startSimulator(options: {
       client_id: client.clientId,
       client_secret: client.clientSecret,
       redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -126,7 +128,16 @@ export async function startSimulator(options: {
       birthdate: ['birthdate'],
       snils: ['snils'],
     },
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.body = `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Госуслуги (симулятор)</title></head><body>
+<h1>Выйти из Госуслуг?</h1>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Выйти</button></body></html>`
+        },
+      },
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => true },
     findAccount: (_ctx, id) => {

@@ -33,6 +33,8 @@ export interface Connector {
   startLogin(options?: { locale?: string }): Promise<{ url: URL; transaction: UpstreamTransaction }>
   /** Validates the callback (the full URL the provider redirected to) and returns the person. */
   finishLogin(callbackUrl: URL, transaction: UpstreamTransaction): Promise<Identity>
+  /** The provider's end-session URL (RP-initiated logout), if it has one. */
+  endSessionUrl(postLogoutRedirectUri: string): Promise<URL | undefined>
 }
 
 export interface ConnectorOptions {
@@ -145,6 +147,12 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
       }
       if (startOptions?.locale) parameters.ui_locales = startOptions.locale
       return { url: client.buildAuthorizationUrl(configuration, parameters), transaction }
+    },
+
+    async endSessionUrl(postLogoutRedirectUri) {
+      const { configuration } = await discovered()
+      if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined
+      return client.buildEndSessionUrl(configuration, { post_logout_redirect_uri: postLogoutRedirectUri, client_id: provider.clientId })
     },
 
     async finishLogin(callbackUrl, transaction) {

@@ -1,17 +1,14 @@
 /*
  * GET /account: the bridge's own page for a login started directly at /login: who you are, how you
- * signed in, whether your diary is linked to State Services. GET /logout ends the session.
+ * signed in, whether your diary is linked to State Services.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import type { Region } from '../regions/registry.js'
 import { accountPage } from './pages.js'
 import { pageContext, pageRoute, sendPage } from './plugins.js'
-import { currentSession, signOut, type WebRouteOptions } from './session.js'
+import type { RouteContext } from '../context.js'
+import { currentSession } from './session.js'
 
-export const accountRoutes: FastifyPluginAsync<WebRouteOptions & { regions: ReadonlyMap<string, Region> }> = async (
-  app,
-  options,
-) => {
+export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, options) => {
   app.get('/account', pageRoute, async (request, reply) => {
     const session = await currentSession(request, options)
     if (session === undefined) return reply.redirect('/login', 303)
@@ -39,10 +36,5 @@ export const accountRoutes: FastifyPluginAsync<WebRouteOptions & { regions: Read
         linked: link?.method,
       }),
     )
-  })
-
-  app.get('/logout', pageRoute, async (request, reply) => {
-    await signOut(request, options)
-    return reply.redirect('/login', 303)
   })
 }

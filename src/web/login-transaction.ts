@@ -9,11 +9,16 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { NeedsPasswordReason } from '../linking/match.js'
+import type { AuthorizationRequest } from '../oauth/authorize-request.js'
 import type { UpstreamTransaction } from '../upstream/oidc-connector.js'
 import { BridgeError } from '../errors.js'
 
 export interface LoginTransaction {
   region?: string
+  /** The authorization request of the diary module that sent the browser here. */
+  authorize?: AuthorizationRequest & { startedAt: number }
+  /** Where to send the browser after the upstream provider's logout. */
+  logout?: { redirectUri: string; startedAt: number }
   upstream?: UpstreamTransaction & { id: string; region: string; startedAt: number }
   binding?: {
     id: string
@@ -36,11 +41,13 @@ export function readLoginTransaction(request: FastifyRequest): LoginTransaction 
     region: request.loginTx.get('region'),
     upstream: request.loginTx.get('upstream'),
     binding: request.loginTx.get('binding'),
+    authorize: request.loginTx.get('authorize'),
+    logout: request.loginTx.get('logout'),
   }
 }
 
 /** The phase, if present and younger than `ttlSeconds`; otherwise ERR_LOGIN_EXPIRED. */
-export function requirePhase<K extends 'upstream' | 'binding'>(
+export function requirePhase<K extends 'upstream' | 'binding' | 'authorize' | 'logout'>(
   request: FastifyRequest,
   phase: K,
   ttlSeconds: number,

@@ -11,11 +11,9 @@ import type { Region } from '../regions/registry.js'
 import { readLoginTransaction } from './login-transaction.js'
 import { formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 import { regionLoginPage, regionSelectionPage } from './pages.js'
-import { signIn, type WebRouteOptions } from './session.js'
-
-export interface LoginRouteOptions extends WebRouteOptions {
-  regions: ReadonlyMap<string, Region>
-}
+import type { RouteContext } from '../context.js'
+import { completeSignIn } from './session.js'
+import { pendingAuthorization } from '../oauth/authorization.js'
 
 /** The region of a login: an unknown code is ERR_REGION_UNKNOWN, no code at all ERR_LOGIN_EXPIRED. */
 export function regionOf(regions: ReadonlyMap<string, Region>, code: string | undefined): Region {
@@ -26,7 +24,7 @@ export function regionOf(regions: ReadonlyMap<string, Region>, code: string | un
     : new BridgeError('ERR_REGION_UNKNOWN', 'unknown region')
 }
 
-export const loginRoutes: FastifyPluginAsync<LoginRouteOptions> = async (app, options) => {
+export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, options) => {
   const { regions } = options
 
   const renderRegionPage = (
@@ -44,12 +42,19 @@ export const loginRoutes: FastifyPluginAsync<LoginRouteOptions> = async (app, op
 
   app.get<{ Querystring: { region?: string } }>('/login', pageRoute, async (request, reply) => {
     const code = request.query.region
+    const pending = pendingAuthorization(request, options)
+    const served = pending === undefined ? undefined : options.config.clients.get(pending.clientId)?.regions
     if (code === undefined) {
-      const choices = [...regions.values()].map((region) => ({ code: region.config.code, name: region.config.name[request.locale] }))
+      const choices = [...regions.values()]
+        .filter((region) => served === undefined || served.includes(region.config.code))
+        .map((region) => ({ code: region.config.code, name: region.config.name[request.locale] }))
       choices.sort((a, b) => a.name.localeCompare(b.name, request.locale))
       return sendPage(reply, regionSelectionPage(pageContext(request), choices))
     }
     const region = regionOf(regions, code)
+    if (served !== undefined && !served.includes(region.config.code)) {
+      throw new BridgeError('ERR_REGION_NOT_SERVED', 'the diary module that sent you here does not serve this region')
+    }
     request.loginTx.set('region', region.config.code)
     return sendPage(reply, renderRegionPage(request, reply, region))
   })
@@ -72,8 +77,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRouteOptions> = async (app, op
       if (account === undefined) {
         return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }), 401)
       }
-      await signIn(request, options, { accountId: account.id, method: 'password' })
-      return reply.redirect('/account', 303)
+      return completeSignIn(request, reply, options, { accountId: account.id, method: 'password' })
     },
   )
 }

@@ -2,23 +2,19 @@
  * Signing a browser in and out. The cookie gets a new server-side session id at every sign-in (no
  * fixation); signing out ends the session row, so an old copy of the cookie no longer works.
  */
-import type { FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
-import type { Config } from '../config/load.js'
-import type { Database, SessionMethod } from '../db/schema.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { RouteContext } from '../context.js'
+import type { SessionMethod } from '../db/schema.js'
+import { pendingAuthorization, respondToAuthorization } from '../oauth/authorization.js'
 import { type ActiveSession, endSession, findActiveSession, startSession } from '../sessions/login-session.js'
 
-export interface WebRouteOptions {
-  config: Config
-  db: Kysely<Database>
-  now: () => Date
-}
+type WebRouteOptions = Pick<RouteContext, 'config' | 'db' | 'now'>
 
 export async function signIn(
   request: FastifyRequest,
   options: WebRouteOptions,
   session: { accountId: string; method: SessionMethod; upstreamIssuer?: string },
-): Promise<void> {
+): Promise<string> {
   const previous = request.session.get('sid')
   if (previous !== undefined) await endSession(options.db, previous, options.now())
   const sid = await startSession(options.db, {
@@ -29,6 +25,30 @@ export async function signIn(
   request.session.regenerate()
   request.session.set('sid', sid)
   request.loginTx.delete()
+  return sid
+}
+
+/**
+ * Signs in, then finishes what the login was for: the authorization request of a diary module that
+ * sent the browser here, or else the bridge's own account page.
+ */
+export async function completeSignIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: RouteContext,
+  session: { accountId: string; method: SessionMethod; upstreamIssuer?: string },
+) {
+  const pending = pendingAuthorization(request, context)
+  const now = context.now()
+  const id = await signIn(request, context, session)
+  if (pending === undefined) return reply.redirect('/account', 303)
+  return respondToAuthorization(request, reply, context, pending, {
+    id,
+    accountId: session.accountId,
+    method: session.method,
+    upstreamIssuer: session.upstreamIssuer ?? null,
+    createdAt: now,
+  })
 }
 
 export async function currentSession(request: FastifyRequest, options: WebRouteOptions): Promise<ActiveSession | undefined> {

@@ -16,12 +16,13 @@ import { type Region, stateServicesCallbackPath } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
 import { type LinkOutcome } from '../linking/match.js'
 import { newTransactionId, readLoginTransaction, requirePhase } from './login-transaction.js'
-import { type LoginRouteOptions, regionOf } from './login.routes.js'
+import type { RouteContext } from '../context.js'
+import { regionOf } from './login.routes.js'
 import { bindingPage } from './pages.js'
 import { formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
-import { signIn } from './session.js'
+import { completeSignIn } from './session.js'
 
-export const stateServicesRoutes: FastifyPluginAsync<LoginRouteOptions> = async (app, options) => {
+export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app, options) => {
   const { config, db, regions } = options
   const ttl = config.bridge.loginTransactionTtlSeconds
   const now = () => options.now().getTime()
@@ -48,8 +49,7 @@ export const stateServicesRoutes: FastifyPluginAsync<LoginRouteOptions> = async 
 
   async function finish(request: FastifyRequest, reply: FastifyReply, outcome: LinkOutcome | BindOutcome, issuer: string) {
     if (outcome.kind === 'linked') {
-      await signIn(request, options, { accountId: outcome.accountId, method: 'state_services', upstreamIssuer: issuer })
-      return reply.redirect('/account', 303)
+      return completeSignIn(request, reply, options, { accountId: outcome.accountId, method: 'state_services', upstreamIssuer: issuer })
     }
     request.loginTx.set('binding', undefined)
     if (outcome.kind === 'refused') throw new BridgeError('ERR_BINDING_REFUSED', 'the diary account has another SNILS')

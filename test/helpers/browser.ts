@@ -60,14 +60,27 @@ export class Browser {
     return { status: response.status, url, headers: Object.fromEntries(response.headers), body: await response.text() }
   }
 
-  /** Requests, then follows redirects until a page that is not a redirect. */
+  /**
+   * Requests, then follows redirects until a page that is not a redirect, or until a redirect to a
+   * diary module (a non-http scheme, or an origin passed to `stopAt`): that redirect is returned as is.
+   */
   async go(method: 'GET' | 'POST', target: string | URL, form?: Record<string, string>): Promise<Page> {
     let page = await this.request(method, target, form)
     for (let hops = 0; page.status >= 300 && page.status < 400; hops++) {
       if (hops > 20) throw new Error('too many redirects')
-      page = await this.request('GET', new URL(String(page.headers.location), page.url))
+      const next = new URL(String(page.headers.location), page.url)
+      if (!next.protocol.startsWith('http') || this.stopOrigins.has(next.origin)) return page
+      page = await this.request('GET', next)
     }
     return page
+  }
+
+  /** Origins whose redirects are not followed (the diary modules under test). */
+  readonly stopOrigins = new Set<string>()
+
+  stopAt(...origins: string[]): this {
+    for (const origin of origins) this.stopOrigins.add(origin)
+    return this
   }
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import type { Config } from '../../src/config/load.js'
 import { startSimulator } from '../../src/demo/state-services-simulator.js'
+import { logoutDonePath } from '../../src/oauth/logout.routes.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { buildTestApp, type TestApp } from './test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validClient, validEnv } from './test-config.js'
@@ -57,7 +58,14 @@ interface Teardown {
 export async function startDemoWorld(t: Teardown): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string }> {
   const simulator = await startSimulator({
     port: 0,
-    clients: [{ clientId: 'diary-bridge-29', clientSecret: validEnv.REGION_29_CLIENT_SECRET, redirectUris: [`${publicUrl}${stateServicesCallbackPath}`] }],
+    clients: [
+      {
+        clientId: 'diary-bridge-29',
+        clientSecret: validEnv.REGION_29_CLIENT_SECRET,
+        redirectUris: [`${publicUrl}${stateServicesCallbackPath}`],
+        postLogoutRedirectUris: [`${publicUrl}${logoutDonePath}`],
+      },
+    ],
   })
   t.teardown(() => simulator.close())
   const config = loadTestConfig(t, {

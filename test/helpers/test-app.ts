@@ -21,6 +21,7 @@ export async function buildTestApp(
   t: { teardown(fn: () => unknown): void },
   config: Config,
   db: Kysely<Database>,
+  deps: { now?: () => Date; fetch?: typeof fetch } = {},
 ): Promise<TestApp> {
   const chunks: string[] = []
   const destination = new Writable({
@@ -30,7 +31,7 @@ export async function buildTestApp(
     },
   })
   const logger = createLogger({ level: 'info', destination })
-  const app = await buildApp({ config, deps: { db, logger } })
+  const app = await buildApp({ config, deps: { db, logger, ...deps } })
   t.teardown(() => app.close())
   const logText = () => chunks.join('')
   return {

@@ -161,3 +161,16 @@ t.test('no SNILS or full name in logs, audit rows, sessions, links or cookies', 
   t.ok(events.some((e) => e.type === 'link_binding' && e.outcome === 'refused'))
   t.ok(events.some((e) => e.type === 'link_binding' && e.outcome === 'conflict'))
 })
+
+t.test('signing out of a state-services session goes on to the provider and comes back', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  t.equal((await loginAs(browser, 'maria')).url.pathname, '/account')
+  const confirm = await browser.go('GET', '/logout')
+  t.equal(new URL(confirm.url).origin, world.issuer, 'the provider asks to confirm its own logout')
+  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] as string
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] as string
+  const done = await browser.go('POST', new URL(action, confirm.url), { xsrf, logout: 'yes' })
+  t.equal(done.url.pathname, '/login', 'back at the bridge, signed out')
+  t.ok(browser.visited.some((url) => url.pathname === '/logout/done'))
+  t.equal((await browser.go('GET', '/account')).url.pathname, '/login')
+})

@@ -1,0 +1,16 @@
+/* What every route plugin is given (as plugin options, never as globals). */
+import type { Kysely } from 'kysely'
+import type { Config } from './config/load.js'
+import type { Database } from './db/schema.js'
+import type { ClientAuthenticator } from './oauth/client-auth.js'
+import type { Region } from './regions/registry.js'
+import type { KeyStore } from './tokens/key-store.js'
+
+export interface RouteContext {
+  config: Config
+  db: Kysely<Database>
+  now: () => Date
+  regions: ReadonlyMap<string, Region>
+  keys: KeyStore
+  authenticateClient: ClientAuthenticator
+}

@@ -1,0 +1,56 @@
+/*
+ * GET /.well-known/openid-configuration: what the bridge supports, and nothing it does not.
+ * GET /.well-known/jwks.json: the published public keys (public members only), cacheable for
+ * `tokens.jwksMaxAgeSeconds`, which key rotation waits out before a new key signs.
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import type { RouteContext } from '../context.js'
+
+export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
+  const issuer = context.config.publicUrl
+  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']
+  const scopes = new Set(['openid', 'profile', 'offline_access'])
+  for (const client of context.config.clients.values()) for (const scope of client.scopes) scopes.add(scope)
+
+  app.get('/.well-known/openid-configuration', async (_request, reply) => {
+    const { keys } = await context.keys.jwks()
+    const algorithms = [...new Set([context.config.bridge.tokens.signingAlgorithm, ...keys.map((key) => String(key.alg))])]
+    reply.header('cache-control', 'public, max-age=3600')
+    return {
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      userinfo_endpoint: `${issuer}/userinfo`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      introspection_endpoint: `${issuer}/introspect`,
+      revocation_endpoint: `${issuer}/revoke`,
+      end_session_endpoint: `${issuer}/logout`,
+      scopes_supported: [...scopes],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: algorithms,
+      userinfo_signing_alg_values_supported: [],
+      token_endpoint_auth_methods_supported: clientAuthMethods,
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      introspection_endpoint_auth_methods_supported: clientAuthMethods,
+      revocation_endpoint_auth_methods_supported: clientAuthMethods,
+      code_challenge_methods_supported: ['S256'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'sid', 'region', 'role', 'family_name', 'given_name', 'middle_name'],
+      claims_parameter_supported: false,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      authorization_response_iss_parameter_supported: true,
+      ui_locales_supported: ['ru', 'en'],
+      frontchannel_logout_supported: false,
+      backchannel_logout_supported: false,
+    }
+  })
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    const jwks = await context.keys.jwks()
+    reply.header('cache-control', `public, max-age=${context.config.bridge.tokens.jwksMaxAgeSeconds}`)
+    return { keys: jwks.keys.map(({ kty, crv, x, y, n, e, kid, alg, use }) => ({ kty, crv, x, y, n, e, kid, alg, use })) }
+  })
+}

@@ -1,0 +1,91 @@
+/*
+ * The JWTs the bridge signs (jose SignJWT, with the key store's current key and its kid):
+ * - access tokens per RFC 9068: header typ "at+jwt"; iss, aud (the client's audience), sub (the stable
+ *   opaque diary account id), client_id, scope, iat, exp, jti, region, role. No SNILS, names or birth date.
+ * - ID tokens per OIDC Core §2: iss, sub, aud (client_id), iat, exp, auth_time, amr, sid, nonce when
+ *   given, region and role; the names only when the `profile` scope was granted
+ */
+import { randomUUID } from 'node:crypto'
+import { SignJWT } from 'jose'
+import type { Role } from '../db/schema.js'
+import type { KeyStore } from './key-store.js'
+
+export interface TokenAccount {
+  id: string
+  region: string
+  role: Role
+  family_name: string
+  given_name: string
+  patronymic: string | null
+}
+
+export function hasScope(scope: string, wanted: string): boolean {
+  return scope.split(' ').includes(wanted)
+}
+
+/** The profile claims of an account, when `scope` grants them. */
+export function profileClaims(account: TokenAccount, scope: string): Record<string, string> {
+  if (!hasScope(scope, 'profile')) return {}
+  return {
+    family_name: account.family_name,
+    given_name: account.given_name,
+    ...(account.patronymic ? { middle_name: account.patronymic } : {}),
+  }
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000)
+
+export async function signAccessToken(
+  keys: KeyStore,
+  token: { issuer: string; audience: string; clientId: string; scope: string; account: TokenAccount; ttlSeconds: number; now: Date },
+): Promise<{ token: string; jti: string; expiresAt: Date }> {
+  const { kid, alg, key } = await keys.signingKey()
+  const jti = randomUUID()
+  const iat = seconds(token.now)
+  const expiresAt = new Date((iat + token.ttlSeconds) * 1000)
+  const jwt = await new SignJWT({ client_id: token.clientId, scope: token.scope, region: token.account.region, role: token.account.role })
+    .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+    .setIssuer(token.issuer)
+    .setAudience(token.audience)
+    .setSubject(token.account.id)
+    .setIssuedAt(iat)
+    .setExpirationTime(seconds(expiresAt))
+    .setJti(jti)
+    .sign(key)
+  return { token: jwt, jti, expiresAt }
+}
+
+export async function signIdToken(
+  keys: KeyStore,
+  token: {
+    issuer: string
+    clientId: string
+    scope: string
+    account: TokenAccount
+    nonce?: string | null
+    authTime: Date
+    amr: string
+    sessionId?: string | null
+    ttlSeconds: number
+    now: Date
+  },
+): Promise<string> {
+  const { kid, alg, key } = await keys.signingKey()
+  const iat = seconds(token.now)
+  return new SignJWT({
+    auth_time: seconds(token.authTime),
+    amr: [token.amr],
+    region: token.account.region,
+    role: token.account.role,
+    ...(token.nonce ? { nonce: token.nonce } : {}),
+    ...(token.sessionId ? { sid: token.sessionId } : {}),
+    ...profileClaims(token.account, token.scope),
+  })
+    .setProtectedHeader({ alg, kid, typ: 'JWT' })
+    .setIssuer(token.issuer)
+    .setAudience(token.clientId)
+    .setSubject(token.account.id)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + token.ttlSeconds)
+    .sign(key)
+}

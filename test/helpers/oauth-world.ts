@@ -1,0 +1,91 @@
+/*
+ * The bridge as an OpenID Provider for tests: three diary modules (a confidential web diary with
+ * client_secret_basic, a schedule service with client_secret_post serving region 29 only, a public
+ * mobile app), the demo accounts, a controllable clock, and openid-client configurations that reach the
+ * app through `inject`.
+ */
+import * as client from 'openid-client'
+import { buildTestApp } from './test-app.js'
+import { importDemoAccounts, publicUrl } from './demo-fixture.js'
+import { injectFetch } from './inject-fetch.js'
+import { loadTestConfig, passwordOnlyRegion, validEnv, validRegion } from './test-config.js'
+import { openTestDatabase } from './test-database.js'
+import { Browser, csrfToken } from './browser.js'
+
+export const clients = {
+  'web-diary': {
+    name: 'Web diary',
+    redirectUris: ['https://diary.example/callback'],
+    postLogoutRedirectUris: ['https://diary.example/bye'],
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    clientSecretEnv: 'WEB_DIARY_SECRET',
+    scopes: ['openid', 'profile', 'offline_access'],
+    audience: 'https://diary.example/api',
+    regions: ['29', '78'],
+  },
+  schedule: {
+    name: 'Schedule',
+    redirectUris: ['https://schedule.example/cb'],
+    tokenEndpointAuthMethod: 'client_secret_post',
+    clientSecretEnv: 'SCHEDULE_SECRET',
+    scopes: ['openid', 'offline_access'],
+    audience: 'https://schedule.example/api',
+    regions: ['29'],
+  },
+  mobile: {
+    name: 'Mobile app',
+    redirectUris: ['ru.example.diary:/callback'],
+    tokenEndpointAuthMethod: 'none',
+    scopes: ['openid', 'profile', 'offline_access'],
+    audience: 'https://diary.example/api',
+    regions: ['29'],
+  },
+}
+
+export const secrets = { 'web-diary': validEnv.WEB_DIARY_SECRET, schedule: 'schedule-secret-value' }
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export async function startOAuthWorld(t: Teardown, options: { bridge?: Record<string, unknown> } = {}) {
+  const clock = { offsetMs: 0 }
+  const now = () => new Date(Date.now() + clock.offsetMs)
+  const config = loadTestConfig(
+    t,
+    {
+      'bridge.json': { publicUrl, ...options.bridge },
+      'regions/29.json': { ...validRegion, stateServices: { enabled: false } },
+      'regions/78.json': passwordOnlyRegion,
+      ...Object.fromEntries(Object.entries(clients).map(([id, body]) => [`clients/${id}.json`, body])),
+    },
+    { ...validEnv, SCHEDULE_SECRET: secrets.schedule },
+  )
+  const database = await openTestDatabase(t)
+  await importDemoAccounts(database, config)
+  const testApp = await buildTestApp(t, config, database.db, { now })
+  const fetch = injectFetch(testApp.app, publicUrl)
+
+  async function discover(clientId: keyof typeof clients, auth: client.ClientAuth) {
+    const configuration = await client.discovery(new URL(publicUrl), clientId, { redirect_uris: clients[clientId].redirectUris }, auth, {
+      [client.customFetch]: fetch,
+      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
+    })
+    return configuration
+  }
+
+  /** Runs the browser part: authorization URL → region 29 → password → the redirect back with the code. */
+  async function signIn(authorizationUrl: URL, login = 'ivanova.m', password = 'diary-demo', browser = new Browser(testApp.app, publicUrl)) {
+    browser.stopAt('https://diary.example', 'https://schedule.example')
+    let page = await browser.go('GET', `${authorizationUrl.pathname}${authorizationUrl.search}`)
+    if (page.status === 200 && page.url.pathname === '/login' && !page.url.search.includes('region')) {
+      page = await browser.go('GET', '/login?region=29')
+    }
+    if (page.status === 200 && page.body.includes('name="_csrf"')) {
+      page = await browser.go('POST', '/login/password', { _csrf: csrfToken(page), login, password })
+    }
+    return { page, browser, location: page.headers.location === undefined ? undefined : new URL(String(page.headers.location)) }
+  }
+
+  return { ...testApp, config, database, db: database.db, clock, now, fetch, discover, signIn }
+}
