@@ -120,6 +120,11 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
       ],
     },
     {
+      name: 'a key published for less time than verifiers cache the JWKS',
+      files: { ...validFiles, 'bridge.json': { tokens: { jwksMaxAgeSeconds: 900, keyPublishSeconds: 600 } } },
+      problems: ['bridge.json: /tokens/keyPublishSeconds: must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)'],
+    },
+    {
       name: 'no regions at all',
       files: { 'bridge.json': {} },
       problems: ['regions: holds no region files (<code>.json)'],
