@@ -7,7 +7,7 @@
  */
 import { createWriteStream } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { hashPassword } from '../src/accounts/password-hash.js'
+import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { snilsCheckNumber } from '../src/linking/snils.js'
 
 const { positionals, values } = parseArgs({
@@ -21,7 +21,9 @@ if (!Number.isInteger(rows) || rows <= 0 || file === undefined) {
   process.exit(1)
 }
 const badEvery = values.bad === undefined ? 0 : Number(values.bad)
-const hash = values.hashed ? await hashPassword('load-test-password') : undefined
+const hasher = createPasswordHasher({ workers: 1 })
+const hash = values.hashed ? await hasher.hash('load-test-password') : undefined
+await hasher.close()
 const families = ['Иванов', 'Смирнов', 'Кузнецов', 'Попов', 'Васильев', 'Петров', 'Соколов', 'Михайлов']
 const given = ['Алексей', 'Мария', 'Дмитрий', 'Анна', 'Иван', 'Елена', 'Сергей', 'Ольга']
 

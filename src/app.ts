@@ -10,6 +10,7 @@ import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import { BridgeError, toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
+import { createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import { authorizeRoutes } from './oauth/authorize.routes.js'
 import { createClientAuthenticator } from './oauth/client-auth.js'
@@ -22,6 +23,7 @@ import { createKeyStore } from './tokens/key-store.js'
 import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes } from './web/account.routes.js'
 import { loginRoutes } from './web/login.routes.js'
+import { passwordChangeRoutes } from './web/password-change.routes.js'
 import { errorPage } from './web/pages.js'
 import { pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
 import { stateServicesRoutes } from './web/state-services.routes.js'
@@ -33,6 +35,8 @@ export interface AppDeps {
   now?: () => Date
   /** Used for every call to state-services providers. */
   fetch?: typeof fetch
+  /** The argon2id worker pool; when absent the app makes its own and closes it with itself. */
+  hasher?: PasswordHasher
 }
 
 export interface BuildAppOptions {
@@ -66,12 +70,14 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error }, 'request refused')
+    if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
     if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
       reply.header('www-authenticate', 'Basic realm="diary-bridge"')
     }
     const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
     if (wantsPage && request.t !== undefined) {
-      return sendPage(reply, errorPage(pageContext(request), { code: response.body.error, requestId: request.id }), response.status)
+      const page = errorPage(pageContext(request), { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
+      return sendPage(reply, page, response.status)
     }
     return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
   })
@@ -81,6 +87,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   })
 
   const now = deps.now ?? (() => new Date())
+  const hasher = deps.hasher ?? createPasswordHasher(config.bridge.passwordHashing)
+  if (deps.hasher === undefined) app.addHook('onClose', () => hasher.close())
   const context: RouteContext = {
     config,
     db: deps.db,
@@ -95,6 +103,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
       issuer: config.publicUrl,
       tokenEndpoint: `${config.publicUrl}/token`,
     }),
+    hasher,
   }
   await registerWebPlugins(app, config)
   await app.register(healthRoutes, { db: deps.db })
@@ -106,5 +115,6 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   await app.register(loginRoutes, context)
   await app.register(stateServicesRoutes, context)
   await app.register(accountRoutes, context)
+  await app.register(passwordChangeRoutes, context)
   return app
 }

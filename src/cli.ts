@@ -9,12 +9,14 @@
  * Exit codes: 0 done; 1 could not run (bad config, unreadable file, database down);
  * 2 the import finished but rejected some rows (they are listed).
  */
+import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { basename } from 'node:path'
 import { importAccounts, type ImportReport } from './accounts/import/import-accounts.js'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { detectFormat } from './accounts/import/read-records.js'
+import { createPasswordHasher } from './accounts/password-hash.js'
 import { type Config, loadConfig } from './config/load.js'
 import type { Database } from './db/schema.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -78,13 +80,16 @@ async function main(argv: string[]): Promise<number> {
     return withDatabase(config, async (db, logger) => {
       await prepareDatabase(db, config, logger)
       const started = Date.now()
+      // The import is the only work of this process: every core hashes, nothing is refused.
+      const hasher = createPasswordHasher({ workers: availableParallelism(), maxQueue: Number.POSITIVE_INFINITY })
       const report = await importAccounts(db, {
         file,
         format,
         region,
         snilsPepper: config.secrets.snilsPepper.reveal(),
+        hasher,
         onProgress: (progress) => process.stderr.write(`\r${progress.rows} rows read…`),
-      })
+      }).finally(() => hasher.close())
       process.stderr.write(`\r${report.rows} rows read in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
       printReport(file, report)
       return report.rejected.length === 0 ? 0 : 2

@@ -1,5 +1,6 @@
 /* What every route plugin is given (as plugin options, never as globals). */
 import type { Kysely } from 'kysely'
+import type { PasswordHasher } from './accounts/password-hash.js'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import type { ClientAuthenticator } from './oauth/client-auth.js'
@@ -13,4 +14,5 @@ export interface RouteContext {
   regions: ReadonlyMap<string, Region>
   keys: KeyStore
   authenticateClient: ClientAuthenticator
+  hasher: PasswordHasher
 }

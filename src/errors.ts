@@ -13,6 +13,8 @@ const codes = {
   ERR_IMPORT_FILE_INVALID: { status: 400, publicCode: 'invalid_request' },
   ERR_INVALID_REQUEST: { status: 400, publicCode: 'invalid_request' },
   ERR_CSRF: { status: 403, publicCode: 'form_expired' },
+  ERR_BUSY: { status: 503, publicCode: 'busy' },
+  ERR_THROTTLED: { status: 429, publicCode: 'too_many_attempts' },
   ERR_LOGIN_EXPIRED: { status: 400, publicCode: 'login_expired' },
   ERR_REGION_UNKNOWN: { status: 404, publicCode: 'region_unknown' },
   ERR_METHOD_DISABLED: { status: 404, publicCode: 'not_found' },
@@ -39,11 +41,14 @@ export type BridgeErrorCode = keyof typeof codes
 
 export class BridgeError extends Error {
   readonly code: BridgeErrorCode
+  /** For 429 and 503: when the caller may try again (the Retry-After header). */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(code: BridgeErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: BridgeErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options)
     this.name = 'BridgeError'
     this.code = code
+    this.retryAfterSeconds = options?.retryAfterSeconds
   }
 }
 
@@ -52,6 +57,7 @@ export interface ErrorResponse {
   body: { error: string; error_description: string; request_id: string }
   /** true when the failure is ours, not the caller's: log it with its cause */
   internal: boolean
+  retryAfterSeconds?: number
 }
 
 /** PostgreSQL client and server errors that mean "the database is not reachable right now". */
@@ -68,10 +74,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof BridgeError) {
     const { status, publicCode } = codes[error.code]
-    const internal = status >= 500
+    const internal = status >= 500 && error.code !== 'ERR_BUSY'
     return {
       status,
       internal,
+      retryAfterSeconds: error.retryAfterSeconds,
       body: {
         error: publicCode,
         error_description: internal ? 'The service could not complete the request.' : error.message,

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
+import { createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import { buildApp } from './app.js'
 import { type Config, loadConfig } from './config/load.js'
 import type { EnvironmentVariables } from './config/schema.js'
@@ -74,7 +75,7 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
 export interface StartOptions {
   env: EnvironmentVariables
   /** Runs after migrations, before the service listens (the demo seeds its accounts here). */
-  beforeListen?: (db: Kysely<Database>, config: Config, logger: Logger) => Promise<void>
+  beforeListen?: (db: Kysely<Database>, config: Config, logger: Logger, hasher: PasswordHasher) => Promise<void>
 }
 
 export async function startService(options: StartOptions): Promise<RunningService> {
@@ -85,8 +86,9 @@ export async function startService(options: StartOptions): Promise<RunningServic
   try {
     await prepareDatabase(db, config, logger)
     await maintainKeys(db, config, logger)
-    await options.beforeListen?.(db, config, logger)
-    const app = await buildApp({ config, deps: { db, logger } })
+    const hasher = createPasswordHasher(config.bridge.passwordHashing)
+    await options.beforeListen?.(db, config, logger, hasher)
+    const app = await buildApp({ config, deps: { db, logger, hasher } })
     await app.listen({ host: config.server.host, port: config.server.port })
     const keyMaintenance = setInterval(() => void maintainKeys(db, config, logger).catch(() => {}), 3600_000)
     keyMaintenance.unref()
@@ -102,6 +104,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
       stop: async () => {
         clearInterval(keyMaintenance)
         await app.close()
+        await hasher.close()
         await db.destroy()
       },
     }

@@ -9,17 +9,23 @@ import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database, DiaryAccountRow } from '../db/schema.js'
 import { normaliseLogin } from './import/validate-row.js'
-import { hashPassword, verifyPassword } from './password-hash.js'
+import type { PasswordHasher } from './password-hash.js'
 
-let dummyHash: Promise<string> | undefined
+const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>()
 
-function dummy(): Promise<string> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'))
-  return dummyHash
+function dummyHash(hasher: PasswordHasher): Promise<string> {
+  let hash = dummyHashes.get(hasher)
+  if (hash === undefined) {
+    hash = hasher.hash(randomBytes(16).toString('hex'))
+    dummyHashes.set(hasher, hash)
+    hash.catch(() => dummyHashes.delete(hasher))
+  }
+  return hash
 }
 
 export async function checkCredentials(
   db: Kysely<Database>,
+  hasher: PasswordHasher,
   region: string,
   login: string,
   password: string,
@@ -30,7 +36,7 @@ export async function checkCredentials(
     .where('region', '=', region)
     .where('login', '=', normaliseLogin(login))
     .executeTakeFirst()
-  const hash = account?.password_hash ?? (await dummy())
-  const valid = await verifyPassword(hash, password).catch(() => false)
+  const hash = account?.password_hash ?? (await dummyHash(hasher))
+  const valid = await hasher.verify(hash, password)
   return valid && account?.password_hash ? account : undefined
 }

@@ -1,21 +1,105 @@
 /*
- * Password hashing with argon2id at OWASP's recommended parameters (m = 19 MiB, t = 2, p = 1).
- * - hashes are PHC strings ($argon2id$v=19$m=…,t=…,p=…$salt$hash); imported hashes must be argon2id
- *   with at least these parameters, so that no weaker hash enters the database
+ * Password hashing with argon2id at OWASP's recommended parameters (m = 19 MiB, t = 2, p = 1), on a
+ * bounded pool of worker threads of its own (DESIGN.md §6: on Node's shared libuv pool four concurrent
+ * hashes cut token verification from ~11,600/s to ~200/s).
+ * - `workers` threads hash; at most `maxQueue` more tasks wait; beyond that a task is refused at once
+ *   with ERR_BUSY (503 + Retry-After), so password logins shed load instead of starving everything else
+ * - hashes are PHC strings; imported hashes must be argon2id at least as strong as these parameters
  */
-import { type Algorithm, hash, verify } from '@node-rs/argon2'
-
-// `Algorithm` is an ambient const enum, which isolated modules cannot read: 2 is Argon2id.
-const argon2id = 2 as Algorithm.Argon2id
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { BridgeError } from '../errors.js'
 
 export const argon2idParameters = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, { algorithm: argon2id, ...argon2idParameters })
+export interface PasswordHasher {
+  hash(password: string): Promise<string>
+  verify(hash: string, password: string): Promise<boolean>
+  stats(): { workers: number; busy: number; queued: number; completed: number; refused: number }
+  close(): Promise<void>
 }
 
-export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  return verify(passwordHash, password)
+interface Pending {
+  id: number
+  op: 'hash' | 'verify'
+  password: string
+  hash?: string
+  resolve: (value: string | boolean) => void
+  reject: (error: Error) => void
+}
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './hasher-worker.ts' : './hasher-worker.js', import.meta.url)
+
+export function createPasswordHasher(options: { workers?: number; maxQueue?: number } = {}): PasswordHasher {
+  const size = options.workers && options.workers > 0 ? options.workers : Math.max(1, availableParallelism() - 1)
+  const maxQueue = options.maxQueue ?? size * 4
+  const idle: Worker[] = []
+  const running = new Map<Worker, Pending>()
+  const queue: Pending[] = []
+  let nextId = 0
+  let completed = 0
+  let refused = 0
+  let closed = false
+
+  function dispatch(): void {
+    while (idle.length > 0 && queue.length > 0) {
+      const worker = idle.pop() as Worker
+      const task = queue.shift() as Pending
+      running.set(worker, task)
+      worker.postMessage({ id: task.id, op: task.op, password: task.password, hash: task.hash, parameters: argon2idParameters })
+    }
+  }
+
+  function spawn(): Worker {
+    const worker = new Worker(workerUrl)
+    worker.unref()
+    worker.on('message', (message: { id: number; result?: string | boolean; error?: string }) => {
+      const task = running.get(worker)
+      running.delete(worker)
+      idle.push(worker)
+      completed++
+      if (task !== undefined) {
+        if (message.error !== undefined) task.reject(new Error(message.error))
+        else task.resolve(message.result as string | boolean)
+      }
+      dispatch()
+    })
+    worker.on('error', (error) => {
+      const task = running.get(worker)
+      running.delete(worker)
+      task?.reject(error)
+      if (!closed) {
+        idle.push(spawn())
+        dispatch()
+      }
+    })
+    return worker
+  }
+
+  for (let i = 0; i < size; i++) idle.push(spawn())
+
+  function submit<T extends string | boolean>(op: 'hash' | 'verify', password: string, hash?: string): Promise<T> {
+    if (closed) return Promise.reject(new Error('the password hasher is closed'))
+    if (idle.length === 0 && queue.length >= maxQueue) {
+      refused++
+      return Promise.reject(new BridgeError('ERR_BUSY', 'password checks are saturated', { retryAfterSeconds: 2 }))
+    }
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ id: nextId++, op, password, hash, resolve: resolve as (value: string | boolean) => void, reject })
+      dispatch()
+    })
+  }
+
+  return {
+    hash: (password) => submit<string>('hash', password),
+    verify: (hash, password) => submit<boolean>('verify', password, hash),
+    stats: () => ({ workers: size, busy: running.size, queued: queue.length, completed, refused }),
+    async close() {
+      closed = true
+      for (const task of queue.splice(0)) task.reject(new Error('the password hasher is closed'))
+      await Promise.all([...idle, ...running.keys()].map((worker) => worker.terminate()))
+    },
+  }
 }
 
 const phc = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/

@@ -42,6 +42,22 @@ export const BridgeFileSchema = Type.Object(
       },
       { ...closed, default: {} },
     ),
+    throttling: Type.Object(
+      {
+        accountFailures: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+        ipFailures: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+        windowSeconds: Seconds(900, 60, 86_400),
+        blockSeconds: Seconds(900, 10, 86_400),
+      },
+      { ...closed, default: {} },
+    ),
+    passwordHashing: Type.Object(
+      {
+        workers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: '0: one less than the cores, at least 1' }),
+        maxQueue: Type.Integer({ minimum: 0, maximum: 10_000, default: 8 }),
+      },
+      { ...closed, default: {} },
+    ),
     database: Type.Object(
       {
         migrateOnStart: Type.Boolean({ default: true }),

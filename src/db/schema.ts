@@ -28,6 +28,7 @@ export interface DiaryAccountTable {
   class_name: string | null
   created_at: CreatedAt
   updated_at: UpdatedAt
+  password_changed_at: ColumnType<Date | null, never, Date | null>
 }
 
 export type LinkMethod = 'auto_snils' | 'password'
@@ -129,6 +130,13 @@ export interface RevokedAccessTokenTable {
   expires_at: Date
 }
 
+export interface LoginThrottleTable {
+  key: string
+  failures: number
+  window_started_at: Date
+  blocked_until: Date | null
+}
+
 export interface Database {
   diary_account: DiaryAccountTable
   identity_link: IdentityLinkTable
@@ -140,6 +148,7 @@ export interface Database {
   token_family: TokenFamilyTable
   refresh_token: RefreshTokenTable
   revoked_access_token: RevokedAccessTokenTable
+  login_throttle: LoginThrottleTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

@@ -37,7 +37,7 @@ const simulator = await startSimulator({
 
 const service = await startService({
   env,
-  beforeListen: async (db, config, logger) => {
+  beforeListen: async (db, config, logger, hasher) => {
     for (const region of ['29', '78']) {
       const existing = await db.selectFrom('diary_account').select('id').where('region', '=', region).limit(1).execute()
       if (existing.length > 0 || !config.regions.has(region)) continue
@@ -46,6 +46,7 @@ const service = await startService({
         format: 'csv',
         region,
         snilsPepper: config.secrets.snilsPepper.reveal(),
+        hasher,
       })
       logger.info({ region, created: report.created }, 'demo accounts imported (password "diary-demo")')
     }

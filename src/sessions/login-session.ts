@@ -53,6 +53,11 @@ export async function endSession(db: Kysely<Database>, id: string, now: Date): P
   await db.updateTable('login_session').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).execute()
 }
 
+/** Ends every session of an account (its password changed). */
+export async function endAccountSessions(db: Kysely<Database>, accountId: string, now: Date): Promise<void> {
+  await db.updateTable('login_session').set({ ended_at: now }).where('account_id', '=', accountId).where('ended_at', 'is', null).execute()
+}
+
 /**
  * Marks a login transaction as used. True the first time for an id, false ever after, on every
  * instance: a copied cookie cannot finish the same login twice. Old marks are swept as it goes.

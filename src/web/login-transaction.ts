@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import type { SessionMethod } from '../db/schema.js'
 import type { NeedsPasswordReason } from '../linking/match.js'
 import type { AuthorizationRequest } from '../oauth/authorize-request.js'
 import type { UpstreamTransaction } from '../upstream/oidc-connector.js'
@@ -17,6 +18,8 @@ export interface LoginTransaction {
   region?: string
   /** The authorization request of the diary module that sent the browser here. */
   authorize?: AuthorizationRequest & { startedAt: number }
+  /** A verified temporary password that must be replaced before the sign-in completes. */
+  passwordChange?: { accountId: string; method: SessionMethod; upstreamIssuer?: string; startedAt: number }
   /** Where to send the browser after the upstream provider's logout. */
   logout?: { redirectUri: string; startedAt: number }
   upstream?: UpstreamTransaction & { id: string; region: string; startedAt: number }
@@ -43,11 +46,12 @@ export function readLoginTransaction(request: FastifyRequest): LoginTransaction 
     binding: request.loginTx.get('binding'),
     authorize: request.loginTx.get('authorize'),
     logout: request.loginTx.get('logout'),
+    passwordChange: request.loginTx.get('passwordChange'),
   }
 }
 
 /** The phase, if present and younger than `ttlSeconds`; otherwise ERR_LOGIN_EXPIRED. */
-export function requirePhase<K extends 'upstream' | 'binding' | 'authorize' | 'logout'>(
+export function requirePhase<K extends 'upstream' | 'binding' | 'authorize' | 'logout' | 'passwordChange'>(
   request: FastifyRequest,
   phase: K,
   ttlSeconds: number,

@@ -3,8 +3,6 @@
  * methods it offers now. POST /login/password: diary login and password for the region of the login.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { checkCredentials } from '../accounts/credentials.js'
-import { recordAuditEvent } from '../audit/record-audit-event.js'
 import { BridgeError } from '../errors.js'
 import { loginMethods } from '../regions/policy.js'
 import type { Region } from '../regions/registry.js'
@@ -12,7 +10,8 @@ import { readLoginTransaction } from './login-transaction.js'
 import { formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 import { regionLoginPage, regionSelectionPage } from './pages.js'
 import type { RouteContext } from '../context.js'
-import { completeSignIn } from './session.js'
+import { attemptPassword } from './password-attempt.js'
+import { continueSignIn } from './password-change.routes.js'
 import { pendingAuthorization } from '../oauth/authorization.js'
 
 /** The region of a login: an unknown code is ERR_REGION_UNKNOWN, no code at all ERR_LOGIN_EXPIRED. */
@@ -66,18 +65,11 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, options
       const region = regionOf(regions, readLoginTransaction(request).region)
       if (!loginMethods(region.config, options.now()).password) throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')
       const login = String(request.body?.login ?? '')
-      const account = await checkCredentials(options.db, region.config.code, login, String(request.body?.password ?? ''))
-      await recordAuditEvent(options.db, {
-        type: 'password_sign_in',
-        outcome: account ? 'success' : 'failure',
-        accountId: account?.id,
-        region: region.config.code,
-        requestId: request.id,
-      })
+      const account = await attemptPassword(request, options, region.config.code, login, String(request.body?.password ?? ''), 'sign_in')
       if (account === undefined) {
         return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }), 401)
       }
-      return completeSignIn(request, reply, options, { accountId: account.id, method: 'password' })
+      return continueSignIn(request, reply, options, account, { method: 'password' })
     },
   )
 }

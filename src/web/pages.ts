@@ -1,4 +1,5 @@
 /* The pages a person sees. Each takes plain data and returns HTML; routes decide which one. */
+import type { PasswordProblem } from '../accounts/password-policy.js'
 import type { Role } from '../db/schema.js'
 import type { NeedsPasswordReason } from '../linking/match.js'
 import type { LoginMethods } from '../regions/policy.js'
@@ -68,9 +69,10 @@ ${passwordForm(context, '/link', t.bind, page)}`,
   )
 }
 
-export function errorPage(context: PageContext, error: { code: string; requestId: string }): string {
+export function errorPage(context: PageContext, error: { code: string; requestId: string; retryAfterSeconds?: number }): string {
   const { t } = context
-  const [what, next] = t.errors[error.code] ?? t.errors.server_error ?? ['', '']
+  const [what, template] = t.errors[error.code] ?? t.errors.server_error ?? ['', '']
+  const next = template.replace('{minutes}', String(Math.max(1, Math.ceil((error.retryAfterSeconds ?? 60) / 60))))
   return layout(
     context,
     t.errorTitle,
@@ -109,5 +111,24 @@ ${account.className ? html`<dt>${t.accountClass}</dt><dd>${account.className}</d
 <dt>${t.linkedIdentities}</dt><dd>${linked}</dd>
 </dl>
 <p><a class="button" href="/logout">${t.logout}</a></p>`,
+  )
+}
+
+export function passwordChangePage(context: PageContext, page: { csrfToken: string; problem?: PasswordProblem }): string {
+  const { t } = context
+  return layout(
+    context,
+    t.passwordChangeTitle,
+    html`<p class="notice">${t.passwordChangeIntro}</p>
+<form method="post" action="/password/change">
+${page.problem ? html`<p class="error" role="alert">${t.passwordProblems[page.problem]}</p>` : ''}
+<input type="hidden" name="_csrf" value="${page.csrfToken}">
+<label for="password">${t.newPassword}</label>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="128" required aria-describedby="password-rules">
+<p class="muted" id="password-rules">${t.passwordRules}</p>
+<label for="repeat">${t.repeatPassword}</label>
+<input type="password" id="repeat" name="repeat" autocomplete="new-password" required>
+<button type="submit">${t.savePassword}</button>
+</form>`,
   )
 }

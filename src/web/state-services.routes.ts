@@ -6,7 +6,6 @@
  * A region whose state-services login is off answers 404 on both upstream routes.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { checkCredentials } from '../accounts/credentials.js'
 import { BridgeError } from '../errors.js'
 import { maskFullName } from '../linking/full-name.js'
 import { bindWithPassword, type BindOutcome, resolveLink } from '../linking/link-account.js'
@@ -16,6 +15,8 @@ import { type Region, stateServicesCallbackPath } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
 import { type LinkOutcome } from '../linking/match.js'
 import { newTransactionId, readLoginTransaction, requirePhase } from './login-transaction.js'
+import { attemptPassword } from './password-attempt.js'
+import { continueSignIn } from './password-change.routes.js'
 import type { RouteContext } from '../context.js'
 import { regionOf } from './login.routes.js'
 import { bindingPage } from './pages.js'
@@ -110,7 +111,7 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
       const binding = requirePhase(request, 'binding', ttl, now())
       const region = regionOf(regions, binding.region)
       const login = String(request.body?.login ?? '')
-      const account = await checkCredentials(db, region.config.code, login, String(request.body?.password ?? ''))
+      const account = await attemptPassword(request, options, region.config.code, login, String(request.body?.password ?? ''), 'binding')
       if (account === undefined) {
         return sendPage(reply, renderBinding(request, reply, { error: request.t.wrongCredentials, login }), 401)
       }
@@ -120,6 +121,9 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
         }
         return bindWithPassword(trx, linkContext(region, request), binding, { id: account.id, snilsHmac: account.snils_hmac })
       })
+      if (outcome.kind === 'linked') {
+        return continueSignIn(request, reply, options, account, { method: 'state_services', upstreamIssuer: binding.issuer })
+      }
       return finish(request, reply, outcome, binding.issuer)
     },
   )

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
+import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import type { Config } from '../../src/config/load.js'
 import { startSimulator } from '../../src/demo/state-services-simulator.js'
 import { logoutDonePath } from '../../src/oauth/logout.routes.js'
@@ -43,12 +44,15 @@ export function regionWithProvider(issuer: string, provider: Record<string, unkn
 }
 
 export async function importDemoAccounts(database: TestDatabase, config: Config): Promise<void> {
+  // The demo accounts carry argon2id hashes already: the hasher is there for the signature, not used.
+  const hasher = createPasswordHasher({ workers: 1 })
   await importAccounts(database.db, {
     file: fileURLToPath(new URL('../../src/demo/accounts-29.csv', import.meta.url)),
     format: 'csv',
     region: '29',
     snilsPepper: config.secrets.snilsPepper.reveal(),
-  })
+    hasher,
+  }).finally(() => hasher.close())
 }
 
 interface Teardown {

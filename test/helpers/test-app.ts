@@ -4,6 +4,7 @@
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
+import type { PasswordHasher } from '../../src/accounts/password-hash.js'
 import { buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config/load.js'
 import type { Database } from '../../src/db/schema.js'
@@ -21,7 +22,7 @@ export async function buildTestApp(
   t: { teardown(fn: () => unknown): void },
   config: Config,
   db: Kysely<Database>,
-  deps: { now?: () => Date; fetch?: typeof fetch } = {},
+  deps: { now?: () => Date; fetch?: typeof fetch; hasher?: PasswordHasher } = {},
 ): Promise<TestApp> {
   const chunks: string[] = []
   const destination = new Writable({

@@ -9,12 +9,11 @@
  * - SNILS is kept only as HMAC + last 4 digits; it appears in no problem text
  * - rows are written in batches, each batch in one transaction; the insert tolerates a parallel import
  */
-import { availableParallelism } from 'node:os'
 import type { Kysely, Transaction } from 'kysely'
 import type { Database, DiaryAccountRow, NewDiaryAccount } from '../../db/schema.js'
 import { recordAuditEvent } from '../../audit/record-audit-event.js'
 import { hmacSnils } from '../../linking/snils.js'
-import { hashPassword } from '../password-hash.js'
+import type { PasswordHasher } from '../password-hash.js'
 import { type FileFormat, readRecords } from './read-records.js'
 import { type ImportedAccount, validateAccountRow } from './validate-row.js'
 
@@ -36,8 +35,9 @@ export interface ImportOptions {
   format: FileFormat
   region: string
   snilsPepper: Buffer
+  /** Hashes initial passwords (its pool size bounds the concurrency). */
+  hasher: PasswordHasher
   batchSize?: number
-  hashConcurrency?: number
   /** Called after every batch with the report so far. */
   onProgress?: (report: ImportReport) => void
   now?: () => Date
@@ -73,19 +73,6 @@ function changedFields(existing: DiaryAccountRow, fields: AccountFields): Partia
   return Object.fromEntries(
     Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value),
   )
-}
-
-async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 async function writeBatch(
@@ -133,14 +120,13 @@ async function writeBatch(
     else updates.push({ id: current.id, changes })
   }
 
-  const limit = options.hashConcurrency ?? availableParallelism()
-  const newAccounts: NewDiaryAccount[] = await mapWithConcurrency(inserts, limit, async (row) => ({
+  const newAccounts: NewDiaryAccount[] = await Promise.all(inserts.map(async (row) => ({
     region: options.region,
     login: row.account.login,
-    password_hash: row.account.passwordHash ?? (await hashPassword(row.account.password as string)),
+    password_hash: row.account.passwordHash ?? (await options.hasher.hash(row.account.password as string)),
     must_change_password: row.account.password !== null,
     ...fieldsOf(row),
-  }))
+  })))
 
   await db.transaction().execute(async (trx: Transaction<Database>) => {
     if (newAccounts.length > 0) {

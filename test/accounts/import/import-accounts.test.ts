@@ -3,11 +3,13 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import t from 'tap'
 import { importAccounts } from '../../../src/accounts/import/import-accounts.js'
-import { verifyPassword } from '../../../src/accounts/password-hash.js'
+import { createPasswordHasher } from '../../../src/accounts/password-hash.js'
 import { hmacSnils } from '../../../src/linking/snils.js'
 import { openTestDatabase } from '../../helpers/test-database.js'
 
 const pepper = Buffer.alloc(32, 7)
+const hasher = createPasswordHasher({ workers: 2, maxQueue: Number.POSITIVE_INFINITY })
+t.teardown(() => hasher.close())
 const { db } = await openTestDatabase(t)
 const header = 'login,password,role,family_name,given_name,patronymic,birth_date,snils,school,class'
 
@@ -18,7 +20,7 @@ function writeCsv(rows: string[]): string {
 }
 
 const importCsv = (file: string, region = '29') =>
-  importAccounts(db, { file, format: 'csv', region, snilsPepper: pepper, hashConcurrency: 2, batchSize: 3 })
+  importAccounts(db, { file, format: 'csv', region, snilsPepper: pepper, hasher, batchSize: 3 })
 
 const goodRows = [
   'ivanova.m,temp-pass-1,pupil,Иванова,Мария,Петровна,14.03.2012,112-233-445 95,Школа № 1,7А',
@@ -63,7 +65,7 @@ t.test('good rows import, bad rows are listed by line with reasons', async (t) =
     class_name: '7А',
     must_change_password: true,
   })
-  t.ok(await verifyPassword(maria?.password_hash as string, 'temp-pass-1'), 'the initial password is hashed')
+  t.ok(await hasher.verify(maria?.password_hash as string, 'temp-pass-1'), 'the initial password is hashed')
   t.match(maria?.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
   t.equal(accounts.find((a) => a.login === 'smirnov.a')?.snils_hmac, null)
 })
@@ -109,7 +111,7 @@ t.test('imported argon2id hashes are kept and are not temporary', async (t) => {
   const hash = '$argon2id$v=19$m=19456,t=2,p=1$OY8bvtuP377263MSX8dVkg$yekfivYle/C0N55zFYEPWXUtgh6HQzlDDmqkzBM3szY'
   const file = join(t.testdir(), 'a.jsonl')
   writeFileSync(file, `${JSON.stringify({ login: 'hashed', password_hash: hash, role: 'staff', family_name: 'Хэш', given_name: 'Иван' })}\n`)
-  t.match(await importAccounts(db, { file, format: 'jsonl', region: '29', snilsPepper: pepper }), { created: 1 })
+  t.match(await importAccounts(db, { file, format: 'jsonl', region: '29', snilsPepper: pepper, hasher }), { created: 1 })
   t.match(await db.selectFrom('diary_account').selectAll().where('login', '=', 'hashed').executeTakeFirst(), {
     password_hash: hash,
     must_change_password: false,
