@@ -10,7 +10,7 @@ import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import { BridgeError, toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
-import { createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
+import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import { authorizeRoutes } from './oauth/authorize.routes.js'
 import { createClientAuthenticator } from './oauth/client-auth.js'
@@ -24,6 +24,7 @@ import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes } from './web/account.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { passwordChangeRoutes } from './web/password-change.routes.js'
+import { messages } from './web/messages.js'
 import { errorPage } from './web/pages.js'
 import { pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
 import { stateServicesRoutes } from './web/state-services.routes.js'
@@ -43,6 +44,8 @@ export interface BuildAppOptions {
   config: Config
   deps: AppDeps
 }
+
+const passwordForms = new Set(['/login/password', '/link', '/password/change'])
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{8,128}$/
 
@@ -75,7 +78,9 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
       reply.header('www-authenticate', 'Basic realm="diary-bridge"')
     }
     const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
-    if (wantsPage && request.t !== undefined) {
+    if (wantsPage) {
+      // Refused before the locale hook ran: the default language.
+      request.t ??= messages[config.bridge.defaultLocale]
       const page = errorPage(pageContext(request), { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
       return sendPage(reply, page, response.status)
     }
@@ -105,6 +110,11 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     }),
     hasher,
   }
+  // Before cookies are decrypted or bodies parsed: a password form that cannot be served now is refused
+  // at the door, so that a flood of sign-ins cannot starve token, JWKS and introspection traffic.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST' && passwordForms.has(request.url.split('?', 1)[0] ?? '') && hasher.saturated()) throw busyError()
+  })
   await registerWebPlugins(app, config)
   await app.register(healthRoutes, { db: deps.db })
   await app.register(discoveryRoutes, context)

@@ -6,6 +6,7 @@
  *   with ERR_BUSY (503 + Retry-After), so password logins shed load instead of starving everything else
  * - hashes are PHC strings; imported hashes must be argon2id at least as strong as these parameters
  */
+import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { BridgeError } from '../errors.js'
@@ -16,6 +17,8 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>
   verify(hash: string, password: string): Promise<boolean>
   stats(): { workers: number; busy: number; queued: number; completed: number; refused: number }
+  /** True when a new task would be refused: callers shed load before doing any other work. */
+  saturated(): boolean
   close(): Promise<void>
 }
 
@@ -28,7 +31,29 @@ interface Pending {
   reject: (error: Error) => void
 }
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './hasher-worker.ts' : './hasher-worker.js', import.meta.url)
+/*
+ * The worker's whole program, evaluated as CommonJS so that it runs the same under tsx, tap and the
+ * built service (a TypeScript worker file would need a loader inside the worker). The synchronous
+ * argon2 calls block only the worker thread. Algorithm 2 is Argon2id.
+ */
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { hashSync, verifySync } = require(workerData.argon2)
+parentPort.on('message', (task) => {
+  try {
+    const result = task.op === 'hash'
+      ? hashSync(task.password, { algorithm: 2, ...task.parameters })
+      : verifySync(task.hash, task.password)
+    parentPort.postMessage({ id: task.id, result })
+  } catch (error) {
+    parentPort.postMessage({ id: task.id, error: error instanceof Error ? error.message : String(error) })
+  }
+})`
+const argon2Path = createRequire(import.meta.url).resolve('@node-rs/argon2')
+
+export function busyError(): BridgeError {
+  return new BridgeError('ERR_BUSY', 'password checks are saturated', { retryAfterSeconds: 2 })
+}
 
 export function createPasswordHasher(options: { workers?: number; maxQueue?: number } = {}): PasswordHasher {
   const size = options.workers && options.workers > 0 ? options.workers : Math.max(1, availableParallelism() - 1)
@@ -46,12 +71,12 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
       const worker = idle.pop() as Worker
       const task = queue.shift() as Pending
       running.set(worker, task)
-      worker.postMessage({ id: task.id, op: task.op, password: task.password, hash: task.hash, parameters: argon2idParameters })
+      worker.postMessage({ id: task.id, op: task.op, password: task.password, hash: task.hash ?? '', parameters: argon2idParameters })
     }
   }
 
   function spawn(): Worker {
-    const worker = new Worker(workerUrl)
+    const worker = new Worker(workerSource, { eval: true, workerData: { argon2: argon2Path } })
     worker.unref()
     worker.on('message', (message: { id: number; result?: string | boolean; error?: string }) => {
       const task = running.get(worker)
@@ -82,7 +107,7 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
     if (closed) return Promise.reject(new Error('the password hasher is closed'))
     if (idle.length === 0 && queue.length >= maxQueue) {
       refused++
-      return Promise.reject(new BridgeError('ERR_BUSY', 'password checks are saturated', { retryAfterSeconds: 2 }))
+      return Promise.reject(busyError())
     }
     return new Promise<T>((resolve, reject) => {
       queue.push({ id: nextId++, op, password, hash, resolve: resolve as (value: string | boolean) => void, reject })
@@ -94,6 +119,7 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
     hash: (password) => submit<string>('hash', password),
     verify: (hash, password) => submit<boolean>('verify', password, hash),
     stats: () => ({ workers: size, busy: running.size, queued: queue.length, completed, refused }),
+    saturated: () => idle.length === 0 && queue.length >= maxQueue,
     async close() {
       closed = true
       for (const task of queue.splice(0)) task.reject(new Error('the password hasher is closed'))

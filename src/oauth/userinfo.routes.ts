@@ -23,11 +23,14 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     handler: async (request, reply) => {
       const token = bearer(request)
       const access = token === undefined ? undefined : await verifyOwnAccessToken(context.keys, token, context.config.publicUrl, context.now())
-      const revoked = access && (await context.db.selectFrom('revoked_access_token').select('jti').where('jti', '=', access.jti).executeTakeFirst())
       const account =
-        access && !revoked
-          ? await context.db.selectFrom('diary_account').selectAll().where('id', '=', access.sub).executeTakeFirst()
-          : undefined
+        access &&
+        (await context.db
+          .selectFrom('diary_account')
+          .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
+          .where('id', '=', access.sub)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_access_token').select('jti').where('jti', '=', access.jti))))
+          .executeTakeFirst())
       if (access === undefined || account === undefined) {
         reply.header('www-authenticate', `Bearer error="invalid_token"`)
         throw new BridgeError('ERR_OAUTH_INVALID_TOKEN', 'the access token is missing, invalid, expired or revoked')

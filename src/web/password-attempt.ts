@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { checkCredentials } from '../accounts/credentials.js'
+import { busyError } from '../accounts/password-hash.js'
 import { normaliseLogin } from '../accounts/import/validate-row.js'
 import { attemptKeys, blockedUntil, recordFailure, recordSuccess } from '../accounts/throttle.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
@@ -20,6 +21,8 @@ export async function attemptPassword(
   password: string,
   purpose: 'sign_in' | 'binding',
 ): Promise<DiaryAccountRow | undefined> {
+  // Shed load first: a refused attempt must cost next to nothing, or refusing becomes the new bottleneck.
+  if (context.hasher.saturated()) throw busyError()
   const { db } = context
   const policy = context.config.bridge.throttling
   const keys = attemptKeys(region, normaliseLogin(login), request.ip)

@@ -1,0 +1,140 @@
+/*
+ * Shared pieces of the benchmarks: a throw-away PostgreSQL database, a production-configured bridge
+ * started from the build (node dist/src/server.js) in a child process, and autocannon runs reduced to
+ * requests/s and latency percentiles.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
+
+export const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bridge_bench_${process.pid}_${randomBytes(3).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const cleanup = new pg.Client({ connectionString: serverUrl })
+      await cleanup.connect()
+      await cleanup.query(`drop database if exists ${name} with (force)`)
+      await cleanup.end()
+    },
+  }
+}
+
+export const benchSecrets = {
+  SESSION_KEYS: randomBytes(32).toString('base64'),
+  SNILS_PEPPER: randomBytes(32).toString('base64'),
+  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  BENCH_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+}
+
+export function writeBenchConfig(port: number, extra: { regions?: Record<string, unknown> } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-bench-'))
+  mkdirSync(join(dir, 'regions'))
+  mkdirSync(join(dir, 'clients'))
+  writeFileSync(join(dir, 'bridge.json'), JSON.stringify({ publicUrl: `http://127.0.0.1:${port}`, database: { poolSize: 20 } }))
+  writeFileSync(join(dir, 'regions', '29.json'), JSON.stringify({ name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' } }))
+  for (const [code, region] of Object.entries(extra.regions ?? {})) writeFileSync(join(dir, 'regions', `${code}.json`), JSON.stringify(region))
+  writeFileSync(
+    join(dir, 'clients', 'bench.json'),
+    JSON.stringify({
+      name: 'Benchmark module',
+      redirectUris: ['https://bench.example/callback'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      clientSecretEnv: 'BENCH_CLIENT_SECRET',
+      scopes: ['openid', 'profile', 'offline_access'],
+      audience: 'https://bench.example/api',
+      regions: Object.keys({ 29: 1, ...extra.regions }),
+    }),
+  )
+  return dir
+}
+
+export function cleanupDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+export interface RunningBridge {
+  url: string
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+export async function startBridge(options: { port: number; configDir: string; databaseUrl: string; env?: Record<string, string> }): Promise<RunningBridge> {
+  const child = spawn(process.execPath, ['dist/src/server.js'], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(options.port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      BRIDGE_CONFIG_DIR: options.configDir,
+      DATABASE_URL: options.databaseUrl,
+      PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+      ...benchSecrets,
+      ...options.env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${options.port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}`)
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break
+    if (Date.now() > deadline) throw new Error('the bridge did not become ready')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+export interface LoadResult {
+  requestsPerSecond: number
+  /** Requests per second that got the expected status. */
+  okPerSecond: number
+  p50: number
+  p99: number
+  statusCodes: Record<string, number>
+}
+
+export async function load(options: autocannon.Options & { expectStatus?: number }): Promise<LoadResult> {
+  const result = await autocannon({ duration: 5, connections: 8, ...options })
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, (stat as { count: number }).count]))
+  const expected = statusCodes[String(options.expectStatus ?? 200)] ?? 0
+  const seconds = result.duration
+  return {
+    requestsPerSecond: result.requests.total / seconds,
+    okPerSecond: expected / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    statusCodes,
+  }
+}
+
+export function residentMiB(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024
+  } catch {
+    return Number.NaN
+  }
+}

@@ -1,0 +1,92 @@
+/*
+ * Password sign-in and token verification under password load (issue 5 targets):
+ * - password sign-ins/s ≥ 85 % of the raw argon2id verify rate of a pool of the same size
+ * - /userinfo (JWT verification with the bridge's keys) under saturated password sign-ins within 2× of idle
+ */
+import { availableParallelism } from 'node:os'
+import { importAccounts } from '../src/accounts/import/import-accounts.js'
+import { createPasswordHasher } from '../src/accounts/password-hash.js'
+import { openDatabase } from '../src/db/open-database.js'
+import { createKeyStore } from '../src/tokens/key-store.js'
+import { signAccessToken } from '../src/tokens/issue.js'
+import { keyPolicy } from '../src/tokens/signing-keys.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadConfig } from '../src/config/load.js'
+import { benchSecrets, type LoadResult, load, type RunningBridge } from './lib.js'
+
+export interface PasswordBenchResult {
+  rawVerifyPerSecond: number
+  signIn: LoadResult
+  userinfoIdle: LoadResult
+  userinfoLoaded: LoadResult
+  signInSaturated: LoadResult
+  userinfoFlooded: LoadResult
+  signInFlood: LoadResult
+  workers: number
+}
+
+const password = 'bench-password-1'
+
+async function rawVerifyRate(workers: number, hash: string, seconds: number): Promise<number> {
+  const hasher = createPasswordHasher({ workers, maxQueue: Number.POSITIVE_INFINITY })
+  const deadline = Date.now() + seconds * 1000
+  let done = 0
+  await Promise.all(
+    Array.from({ length: workers * 2 }, async () => {
+      while (Date.now() < deadline) {
+        await hasher.verify(hash, password)
+        done++
+      }
+    }),
+  )
+  await hasher.close()
+  return done / seconds
+}
+
+export async function benchPasswords(bridge: RunningBridge, configDir: string, databaseUrl: string): Promise<PasswordBenchResult> {
+  const workers = Math.max(1, availableParallelism() - 1)
+  const hasher = createPasswordHasher({ workers: 1 })
+  const hash = await hasher.hash(password)
+  await hasher.close()
+
+  const { config } = loadConfig({ env: { ...benchSecrets, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: databaseUrl, NODE_ENV: 'production', PUBLIC_URL: bridge.url, BENCH_CLIENT_SECRET: benchSecrets.BENCH_CLIENT_SECRET } })
+  const db = await openDatabase({ databaseUrl })
+  const file = join(configDir, 'bench-accounts.csv')
+  writeFileSync(file, `login,password_hash,role,family_name,given_name\nbench-1,"${hash}",pupil,Тестов,Тест\n`)
+  const importHasher = createPasswordHasher({ workers: 1 })
+  await importAccounts(db, { file, format: 'csv', region: '29', snilsPepper: config.secrets.snilsPepper.reveal(), hasher: importHasher })
+  await importHasher.close()
+  const account = await db.selectFrom('diary_account').selectAll().where('login', '=', 'bench-1').executeTakeFirstOrThrow()
+  const keys = createKeyStore(db, { kek: config.secrets.keyEncryptionKey.reveal(), policy: keyPolicy(config), now: () => new Date() })
+  const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
+  await db.destroy()
+
+  const page = await fetch(`${bridge.url}/login?region=29`)
+  const cookie = page.headers.getSetCookie().map((header) => header.split(';', 1)[0]).join('; ')
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? ''
+  const signInRequest = {
+    url: `${bridge.url}/login/password`,
+    method: 'POST' as const,
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, login: 'bench-1', password }).toString(),
+    expectStatus: 303,
+  }
+  const userinfoRequest = { url: `${bridge.url}/userinfo`, headers: { authorization: `Bearer ${token}` }, expectStatus: 200 }
+
+  const rawVerifyPerSecond = await rawVerifyRate(workers, hash, 6)
+  // Enough connections to keep every worker busy (each sign-in also spends time in the database), none shed.
+  const signIn = await load({ ...signInRequest, connections: workers * 4, duration: 8 })
+  const userinfoIdle = await load({ ...userinfoRequest, connections: 8, duration: 6 })
+  // Saturated: every worker busy and the queue full (workers + the default queue of 8 connections).
+  const [userinfoLoaded, signInSaturated] = await Promise.all([
+    load({ ...userinfoRequest, connections: 8, duration: 6 }),
+    load({ ...signInRequest, connections: workers + 8, duration: 6 }),
+  ])
+  // A flood far beyond capacity: the excess must be refused cheaply with 503.
+  const [userinfoFlooded, signInFlood] = await Promise.all([
+    load({ ...userinfoRequest, connections: 8, duration: 6 }),
+    load({ ...signInRequest, connections: 64, duration: 6 }),
+  ])
+  return { rawVerifyPerSecond, signIn, userinfoIdle, userinfoLoaded, signInSaturated, userinfoFlooded, signInFlood, workers }
+}
