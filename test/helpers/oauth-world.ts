@@ -74,6 +74,17 @@ export async function startOAuthWorld(t: Teardown, options: { bridge?: Record<st
     return configuration
   }
 
+  /** The web diary's authorization URL: PKCE S256 from `verifier`, scope openid unless given. */
+  async function authorizationUrl(configuration: client.Configuration, verifier: string, parameters: Record<string, string> = {}) {
+    return client.buildAuthorizationUrl(configuration, {
+      redirect_uri: clients['web-diary'].redirectUris[0] as string,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...parameters,
+    })
+  }
+
   /** Runs the browser part: authorization URL → region 29 → password → the redirect back with the code. */
   async function signIn(authorizationUrl: URL, login = 'ivanova.m', password = 'diary-demo', browser = new Browser(testApp.app, publicUrl)) {
     browser.stopAt('https://diary.example', 'https://schedule.example')
@@ -87,5 +98,5 @@ export async function startOAuthWorld(t: Teardown, options: { bridge?: Record<st
     return { page, browser, location: page.headers.location === undefined ? undefined : new URL(String(page.headers.location)) }
   }
 
-  return { ...testApp, config, database, db: database.db, clock, now, fetch, discover, signIn }
+  return { ...testApp, config, database, db: database.db, clock, now, fetch, discover, signIn, authorizationUrl }
 }

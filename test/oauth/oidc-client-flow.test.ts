@@ -17,14 +17,7 @@ t.test('a diary module with openid-client: login, code, tokens, userinfo, refres
   const verifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'https://diary.example/callback',
-    scope: 'openid profile offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  })
+  const url = await world.authorizationUrl(config, verifier, { scope: 'openid profile offline_access', state, nonce })
   const { location } = await world.signIn(url)
   t.ok(location, 'redirected back to the diary module')
   t.equal(location?.origin + location!.pathname, 'https://diary.example/callback')
@@ -56,13 +49,7 @@ t.test('a diary module with openid-client: login, code, tokens, userinfo, refres
   await t.rejects(client.refreshTokenGrant(config, refreshed.refresh_token!), invalidGrant, 'reuse revoked the whole family')
 
   const again = await world.signIn(
-    client.buildAuthorizationUrl(config, {
-      redirect_uri: 'https://diary.example/callback',
-      scope: 'openid offline_access',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    }),
+    await world.authorizationUrl(config, verifier, { scope: 'openid offline_access', state }),
   )
   const second = await client.authorizationCodeGrant(config, again.location!, { pkceCodeVerifier: verifier, expectedState: state })
   t.notOk('family_name' in (second.claims() ?? {}), 'no names in the ID token without the profile scope')
@@ -78,13 +65,7 @@ t.test('a diary module with openid-client: login, code, tokens, userinfo, refres
 
   // Logout: the browser session of the second login ends, its refresh tokens are revoked.
   const third = await world.signIn(
-    client.buildAuthorizationUrl(config, {
-      redirect_uri: 'https://diary.example/callback',
-      scope: 'openid offline_access',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    }),
+    await world.authorizationUrl(config, verifier, { scope: 'openid offline_access', state }),
     'ivanova.m',
     'diary-demo',
     again.browser,
@@ -96,14 +77,7 @@ t.test('a diary module with openid-client: login, code, tokens, userinfo, refres
   t.equal(out.headers.location, 'https://diary.example/bye?state=bye-state')
   await t.rejects(client.refreshTokenGrant(config, thirdTokens.refresh_token!), invalidGrant, 'logout revoked the refresh tokens')
   const afterLogout = await world.signIn(
-    client.buildAuthorizationUrl(config, {
-      redirect_uri: 'https://diary.example/callback',
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      prompt: 'none',
-      state,
-    }),
+    await world.authorizationUrl(config, verifier, { scope: 'openid', prompt: 'none', state }),
     'ivanova.m',
     'diary-demo',
     again.browser,

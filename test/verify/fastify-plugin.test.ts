@@ -8,12 +8,7 @@ import * as client from 'openid-client'
 const world = await startOAuthWorld(t)
 const config = await world.discover('web-diary', client.ClientSecretBasic(secrets['web-diary']))
 const verifier = client.randomPKCECodeVerifier()
-const url = client.buildAuthorizationUrl(config, {
-  redirect_uri: 'https://diary.example/callback',
-  scope: 'openid profile',
-  code_challenge: await client.calculatePKCECodeChallenge(verifier),
-  code_challenge_method: 'S256',
-})
+const url = await world.authorizationUrl(config, verifier, { scope: 'openid profile' })
 const { location } = await world.signIn(url)
 const tokens = await client.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier })
 

@@ -82,12 +82,7 @@ t.test('a temporary password must be replaced before anything else; the rules ex
 t.test('no code reaches a diary module before the temporary password is replaced; the change ends other sessions', async (t) => {
   const config = await world.discover('web-diary', client.ClientSecretBasic('web-diary-secret'))
   const verifier = client.randomPKCECodeVerifier()
-  const authorize = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'https://diary.example/callback',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  })
+  const authorize = await world.authorizationUrl(config, verifier, { scope: 'openid offline_access' })
   // An older session of the account, with a refresh token, signed in before the password became temporary again.
   const old = await world.signIn(authorize, 'smirnov.a')
   const oldTokens = await client.authorizationCodeGrant(config, old.location!, { pkceCodeVerifier: verifier })
