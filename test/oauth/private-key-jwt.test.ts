@@ -1,0 +1,105 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import * as client from 'openid-client'
+import t from 'tap'
+import { Browser } from '../helpers/browser.js'
+import { importDemoAccounts, publicUrl } from '../helpers/demo-fixture.js'
+import { injectFetch } from '../helpers/inject-fetch.js'
+import { buildTestApp } from '../helpers/test-app.js'
+import { loadTestConfig, passwordOnlyRegion, validEnv } from '../helpers/test-config.js'
+import { openTestDatabase } from '../helpers/test-database.js'
+
+// The diary module's own key set, served where its client file says.
+const { publicKey, privateKey } = await generateKeyPair('ES256')
+const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'module-key-1', alg: 'ES256', use: 'sig' }] }
+const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)))
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+t.teardown(() => new Promise((resolve) => server.close(resolve)))
+const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`
+
+const config = loadTestConfig(
+  t,
+  {
+    'bridge.json': { publicUrl },
+    'regions/29.json': { name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' } },
+    'regions/78.json': passwordOnlyRegion,
+    'clients/signed-module.json': {
+      name: 'A module that signs its client assertions',
+      redirectUris: ['https://signed.example/cb'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwksUri,
+      scopes: ['openid'],
+      audience: 'https://signed.example/api',
+      regions: ['29'],
+    },
+  },
+  validEnv,
+)
+const database = await openTestDatabase(t)
+await importDemoAccounts(database, config)
+const { app } = await buildTestApp(t, config, database.db)
+
+async function freshCode(verifier: string): Promise<URL> {
+  const url = new URL('/authorize', publicUrl)
+  url.search = new URLSearchParams({
+    client_id: 'signed-module',
+    redirect_uri: 'https://signed.example/cb',
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  }).toString()
+  const browser = new Browser(app, publicUrl).stopAt('https://signed.example')
+  const form = await browser.go('GET', `${url.pathname}${url.search}`)
+  const token = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? ''
+  const back = await browser.go('POST', '/login/password', { _csrf: token, login: 'ivanova.m', password: 'diary-demo' })
+  return new URL(String(back.headers.location))
+}
+
+t.test('openid-client with PrivateKeyJwt authenticates at the token endpoint', async (t) => {
+  const configuration = await client.discovery(new URL(publicUrl), 'signed-module', {}, client.PrivateKeyJwt({ key: privateKey, kid: 'module-key-1' }), {
+    [client.customFetch]: injectFetch(app, publicUrl),
+    execute: [client.allowInsecureRequests],
+  })
+  const verifier = client.randomPKCECodeVerifier()
+  const tokens = await client.authorizationCodeGrant(configuration, await freshCode(verifier), { pkceCodeVerifier: verifier })
+  t.ok(tokens.access_token)
+})
+
+t.test('a forged, stale or misaddressed client assertion is invalid_client', async (t) => {
+  const { privateKey: stranger } = await generateKeyPair('ES256')
+  const assertion = (key: typeof privateKey, claims: { aud?: string; iat?: number; exp?: number } = {}) =>
+    new SignJWT({ jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: 'module-key-1' })
+      .setIssuer('signed-module')
+      .setSubject('signed-module')
+      .setAudience(claims.aud ?? `${publicUrl}/token`)
+      .setIssuedAt(claims.iat ?? Math.floor(Date.now() / 1000))
+      .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 60)
+      .sign(key)
+  const cases: [string, string][] = [
+    ['signed by another key', await assertion(stranger)],
+    ['for another audience', await assertion(privateKey, { aud: 'https://elsewhere.example/token' })],
+    ['expired', await assertion(privateKey, { iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 600 })],
+  ]
+  const verifier = client.randomPKCECodeVerifier()
+  const code = (await freshCode(verifier)).searchParams.get('code') ?? ''
+  for (const [name, clientAssertion] of cases) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: 'https://signed.example/cb',
+        code_verifier: verifier,
+        client_id: 'signed-module',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: clientAssertion,
+      },
+    })
+    t.equal(response.statusCode, 401, name)
+    t.equal(response.json().error, 'invalid_client', name)
+  }
+})
