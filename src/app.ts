@@ -13,12 +13,11 @@ import { healthRoutes } from './ops/health.routes.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import { authorizeRoutes } from './oauth/authorize.routes.js'
-import { createClientAuthenticator } from './oauth/client-auth.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
 import { logoutRoutes } from './oauth/logout.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
-import { createRegionRegistry } from './regions/registry.js'
+import { createLiveConfig, type LiveConfig } from './live-config.js'
 import { createKeyStore } from './tokens/key-store.js'
 import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes } from './web/account.routes.js'
@@ -28,6 +27,13 @@ import { messages } from './web/messages.js'
 import { errorPage } from './web/pages.js'
 import { pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
 import { stateServicesRoutes } from './web/state-services.routes.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Serves new regions and clients from now on (see live-config.ts). */
+    reloadConfig: LiveConfig['replace']
+  }
+}
 
 export interface AppDeps {
   db: Kysely<Database>
@@ -94,22 +100,27 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   const now = deps.now ?? (() => new Date())
   const hasher = deps.hasher ?? createPasswordHasher(config.bridge.passwordHashing)
   if (deps.hasher === undefined) app.addHook('onClose', () => hasher.close())
+  const live = createLiveConfig(config, { fetch: deps.fetch })
   const context: RouteContext = {
-    config,
+    get config() {
+      return live.config
+    },
+    get regions() {
+      return live.regions
+    },
+    get authenticateClient() {
+      return live.authenticateClient
+    },
     db: deps.db,
     now,
-    regions: createRegionRegistry(config, { fetch: deps.fetch }),
     keys: createKeyStore(deps.db, {
       kek: config.secrets.keyEncryptionKey.reveal(),
       policy: keyPolicy(config),
       now,
     }),
-    authenticateClient: createClientAuthenticator(config.clients, {
-      issuer: config.publicUrl,
-      tokenEndpoint: `${config.publicUrl}/token`,
-    }),
     hasher,
   }
+  app.decorate('reloadConfig', (next: Config) => live.replace(next))
   // Before cookies are decrypted or bodies parsed: a password form that cannot be served now is refused
   // at the door, so that a flood of sign-ins cannot starve token, JWKS and introspection traffic.
   app.addHook('onRequest', async (request) => {

@@ -1,6 +1,7 @@
 /*
  * The service's entry point, and (with cli.ts and demo/main.ts) the only place that reads process.env.
  * SIGTERM / SIGINT: stop accepting connections, finish in-flight requests, close the database, exit.
+ * SIGHUP: reload the configuration directory.
  */
 import closeWithGrace from 'close-with-grace'
 import { reportStartupFailure } from './startup-failure.js'
@@ -8,7 +9,10 @@ import { startService } from './service.js'
 
 const service = await startService({ env: process.env }).catch(reportStartupFailure)
 
-closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
+// SIGHUP: read the configuration directory again (regions and clients); an invalid one is refused.
+process.on('SIGHUP', () => service.reload())
+
+closeWithGrace({ delay: 15_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
   if (err) service.logger.error({ err }, 'shutting down after an unexpected error')
   else service.logger.info({ signal }, 'shutting down')
   await service.stop()

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import { buildApp } from './app.js'
 import { type Config, loadConfig } from './config/load.js'
+import { ConfigError, formatProblem } from './config/problems.js'
 import type { EnvironmentVariables } from './config/schema.js'
 import { openDatabase } from './db/open-database.js'
 import { migrateToLatest, pendingMigrations } from './db/migrate.js'
@@ -25,6 +26,8 @@ export interface RunningService {
   logger: Logger
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
   stop(): Promise<void>
+  /** Reads the configuration again; a valid one replaces regions and clients, an invalid one is refused. */
+  reload(): boolean
 }
 
 /** Opens the configured database (embedded in `<dataDir>/pglite` without DATABASE_URL). */
@@ -72,6 +75,23 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
   }
 }
 
+/** Re-reads the configuration directory for a running app (SIGHUP). */
+export function reloadConfig(app: FastifyInstance, env: EnvironmentVariables, logger: Logger): boolean {
+  let next: Config
+  try {
+    next = loadConfig({ env }).config
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    for (const problem of error.problems) logger.error({ problem: formatProblem(problem) }, 'configuration reload refused')
+    logger.error('configuration reload refused: the previous configuration stays in force')
+    return false
+  }
+  const changes = app.reloadConfig(next)
+  logger.info({ regions: changes.regions, clients: changes.clients }, 'configuration reloaded')
+  if (changes.restartNeeded.length > 0) logger.warn({ ignored: changes.restartNeeded }, 'these settings apply only after a restart')
+  return true
+}
+
 export interface StartOptions {
   env: EnvironmentVariables
   /** Runs after migrations, before the service listens (the demo seeds its accounts here). */
@@ -101,6 +121,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
       config,
       db,
       logger,
+      reload: () => reloadConfig(app, options.env, logger),
       stop: async () => {
         clearInterval(keyMaintenance)
         await app.close()

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { freePort, spawnEntry, waitForOk } from './helpers/spawn.js'
@@ -83,3 +84,35 @@ t.test('the embedded database keeps its data across processes and is locked to o
   t.match(second.stdout, /1 rows: 0 created, 0 updated, 1 unchanged, 0 rejected/, 'same data, same pepper')
   t.notOk(`${first.stdout}${first.stderr}${second.stdout}`.includes('112-233-445'), 'no SNILS in the output')
 })
+
+t.test('SIGHUP reloads regions without a restart; a broken file is refused and logged, the old configuration stays', async (t) => {
+  const dir = writeConfigDir(t, validFiles)
+  const port = await freePort()
+  const databaseUrl = serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl)
+  const env = { ...validEnv, LOG_LEVEL: 'info', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port), DATABASE_URL: databaseUrl }
+  const running = spawnEntry(server, [], env)
+  t.teardown(() => running.child.kill('SIGTERM'))
+  await waitForOk(`http://127.0.0.1:${port}/readyz`, running)
+  const regionsPage = () => fetch(`http://127.0.0.1:${port}/login?choose=1`).then((r) => r.text())
+  t.notMatch(await regionsPage(), /Вологодская область/)
+
+  writeFileSync(join(dir, 'regions', '35.json'), JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }))
+  running.child.kill('SIGHUP')
+  await waitFor(async () => /Вологодская область/.test(await regionsPage()))
+  t.match(running.output().stdout, /"regions":\["35"\].*"msg":"configuration reloaded"/)
+
+  writeFileSync(join(dir, 'regions', '36.json'), '{ "name": { "ru": 1 } }')
+  running.child.kill('SIGHUP')
+  await waitFor(async () => running.output().stdout.includes('configuration reload refused: the previous configuration stays in force'))
+  t.match(running.output().stdout, /regions\/36\.json: \/name\/ru: must be a string/)
+  t.match(await regionsPage(), /Вологодская область/, 'still serving')
+  t.equal(running.child.exitCode, null, 'SIGHUP does not stop the service')
+})
+
+async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -116,6 +116,7 @@ export const RegionFileSchema = Type.Object(
       { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(ProviderSchema) },
       { ...closed, default: {} },
     ),
+    noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
     linking: Type.Object(
       {
         autoLinkBySnils: Type.Boolean({ default: true }),

@@ -27,6 +27,7 @@ export async function startDiaryModule(options: {
   bridgeUrl: string
   clientId: string
   clientSecret: string
+  host?: string
 }): Promise<{ url: string; app: FastifyInstance }> {
   const url = `http://localhost:${options.port}`
   const redirectUri = `${url}/callback`
@@ -122,6 +123,6 @@ export async function startDiaryModule(options: {
     return reply.redirect(target.href, 303)
   })
 
-  await app.listen({ port: options.port, host: '127.0.0.1' })
+  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' })
   return { url, app }
 }

@@ -65,7 +65,9 @@ service.logger.info(
   `demo is running: open ${diary.url} in a browser`,
 )
 
-closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
+process.on('SIGHUP', () => service.reload())
+
+closeWithGrace({ delay: 15_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
   if (err) service.logger.error({ err }, 'shutting down after an unexpected error')
   else service.logger.info({ signal }, 'shutting down')
   await diary.app.close()

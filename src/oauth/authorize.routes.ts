@@ -10,15 +10,13 @@ import { errorRedirect, respondToAuthorization, sessionSatisfies } from './autho
 import { validateAuthorizationRequest } from './authorize-request.js'
 
 export const authorizeRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const regionCodes = new Set(context.regions.keys())
-
   app.route({
     method: ['GET', 'POST'],
     url: '/authorize',
     ...pageRoute,
     handler: async (request, reply) => {
       const parameters = (request.method === 'POST' ? request.body : request.query) as Record<string, unknown>
-      const validation = validateAuthorizationRequest(parameters ?? {}, context.config.clients, regionCodes)
+      const validation = validateAuthorizationRequest(parameters ?? {}, context.config.clients, new Set(context.regions.keys()))
       if (!validation.ok) return errorRedirect(reply, context, validation, validation.error, validation.description)
       const authorization = validation.request
       const session = await currentSession(request, context)

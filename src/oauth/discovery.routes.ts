@@ -9,11 +9,11 @@ import type { RouteContext } from '../context.js'
 export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const issuer = context.config.publicUrl
   const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']
-  const scopes = new Set(['openid', 'profile', 'offline_access'])
-  for (const client of context.config.clients.values()) for (const scope of client.scopes) scopes.add(scope)
 
   app.get('/.well-known/openid-configuration', async (_request, reply) => {
     const { keys } = await context.keys.jwks()
+    const scopes = new Set(['openid', 'profile', 'offline_access'])
+    for (const client of context.config.clients.values()) for (const scope of client.scopes) scopes.add(scope)
     const algorithms = [...new Set([context.config.bridge.tokens.signingAlgorithm, ...keys.map((key) => String(key.alg))])]
     reply.header('cache-control', 'public, max-age=3600')
     return {

@@ -22,13 +22,14 @@ import { revokeFamilies } from './grants.js'
 export const logoutDonePath = '/logout/done'
 
 export const logoutRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { config, db } = context
+  const { db } = context
 
   app.route({
     method: ['GET', 'POST'],
     url: '/logout',
     ...pageRoute,
     handler: async (request, reply) => {
+      const { config } = context
       const parameters = ((request.method === 'POST' ? request.body : request.query) ?? {}) as Record<string, unknown>
       const param = (name: string) => (typeof parameters[name] === 'string' && parameters[name] !== '' ? (parameters[name]) : undefined)
       const hintText = param('id_token_hint')
@@ -71,7 +72,7 @@ export const logoutRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
   app.get(logoutDonePath, pageRoute, async (request, reply) => {
     let target = '/login'
     try {
-      target = requirePhase(request, 'logout', config.bridge.loginTransactionTtlSeconds, context.now().getTime()).redirectUri
+      target = requirePhase(request, 'logout', context.config.bridge.loginTransactionTtlSeconds, context.now().getTime()).redirectUri
     } catch {
       // No logout in progress (or too old): the login page is the right place anyway.
     }

@@ -28,7 +28,9 @@ type Body = Record<string, unknown>
 const text = (body: Body, name: string) => (typeof body[name] === 'string' && body[name] !== '' ? (body[name]) : undefined)
 
 export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { config, db } = context
+  const { db } = context
+  // bridge.json is fixed for the life of the process (live-config.ts).
+  const { config } = context
   const tokens = config.bridge.tokens
 
   async function client(request: FastifyRequest): Promise<ClientConfig> {

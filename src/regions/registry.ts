@@ -1,7 +1,9 @@
 /*
  * The configured regions, each with its state-services connector when it has a provider.
- * Connectors are created once and keep their discovery and JWKS caches for the life of the process.
+ * Connectors keep their discovery and JWKS caches; a configuration reload keeps the connector of every
+ * region whose provider settings did not change.
  */
+import { isDeepStrictEqual } from 'node:util'
 import type { Config, RegionConfig } from '../config/load.js'
 import { type Connector, createOidcConnector } from '../upstream/oidc-connector.js'
 
@@ -12,18 +14,29 @@ export interface Region {
 
 export const stateServicesCallbackPath = '/login/state-services/callback'
 
-export function createRegionRegistry(config: Config, options: { fetch?: typeof fetch } = {}): ReadonlyMap<string, Region> {
+function providerSettings(region: RegionConfig) {
+  const provider = region.stateServices.provider
+  return provider && { ...provider, clientSecret: provider.clientSecret?.reveal(), privateKey: provider.privateKey?.reveal() }
+}
+
+export function createRegionRegistry(
+  config: Config,
+  options: { fetch?: typeof fetch; previous?: ReadonlyMap<string, Region> } = {},
+): ReadonlyMap<string, Region> {
   const regions = new Map<string, Region>()
   for (const [code, region] of config.regions) {
     const provider = region.stateServices.provider
-    const connector =
-      provider &&
-      createOidcConnector({
-        provider,
-        redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`,
-        allowInsecureRequests: new URL(provider.issuer).protocol === 'http:',
-        fetch: options.fetch,
-      })
+    const before = options.previous?.get(code)
+    const reuse = before !== undefined && isDeepStrictEqual(providerSettings(before.config), providerSettings(region))
+    const connector = reuse
+      ? before.connector
+      : provider &&
+        createOidcConnector({
+          provider,
+          redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`,
+          allowInsecureRequests: new URL(provider.issuer).protocol === 'http:',
+          fetch: options.fetch,
+        })
     regions.set(code, { config: region, connector })
   }
   return regions

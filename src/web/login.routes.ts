@@ -4,10 +4,10 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { BridgeError } from '../errors.js'
-import { loginMethods } from '../regions/policy.js'
+import { loginMethods, upcomingChange } from '../regions/policy.js'
 import type { Region } from '../regions/registry.js'
 import { readLoginTransaction } from './login-transaction.js'
-import { formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
+import { cookieNames, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 import { regionLoginPage, regionSelectionPage } from './pages.js'
 import type { RouteContext } from '../context.js'
 import { attemptPassword } from './password-attempt.js'
@@ -24,7 +24,6 @@ export function regionOf(regions: ReadonlyMap<string, Region>, code: string | un
 }
 
 export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, options) => {
-  const { regions } = options
 
   const renderRegionPage = (
     request: FastifyRequest,
@@ -35,26 +34,36 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, options
     regionLoginPage(pageContext(request), {
       region: { code: region.config.code, name: region.config.name[request.locale] },
       methods: loginMethods(region.config, options.now()),
+      upcoming: upcomingChange(region.config, options.now()),
       csrfToken: reply.generateCsrf(),
       ...extra,
     })
 
-  app.get<{ Querystring: { region?: string } }>('/login', pageRoute, async (request, reply) => {
-    const code = request.query.region
+  app.get<{ Querystring: { region?: string; q?: string; choose?: string } }>('/login', pageRoute, async (request, reply) => {
     const pending = pendingAuthorization(request, options)
     const served = pending === undefined ? undefined : options.config.clients.get(pending.clientId)?.regions
+    const remembered = request.cookies[cookieNames.region]
+    const usable = (code: string | undefined) => code !== undefined && options.regions.has(code) && (served === undefined || served.includes(code))
+    if (request.query.region === undefined && request.query.choose === undefined && usable(remembered)) {
+      return reply.redirect(`/login?region=${encodeURIComponent(remembered as string)}`, 303)
+    }
+    const code = request.query.region
     if (code === undefined) {
-      const choices = [...regions.values()]
+      const query = typeof request.query.q === 'string' ? request.query.q.trim() : ''
+      const needle = query.toLocaleLowerCase(request.locale)
+      const choices = [...options.regions.values()]
         .filter((region) => served === undefined || served.includes(region.config.code))
+        .filter((region) => needle === '' || region.config.code === needle || [region.config.name.ru, region.config.name.en].some((name) => name.toLocaleLowerCase(request.locale).includes(needle)))
         .map((region) => ({ code: region.config.code, name: region.config.name[request.locale] }))
       choices.sort((a, b) => a.name.localeCompare(b.name, request.locale))
-      return sendPage(reply, regionSelectionPage(pageContext(request), choices))
+      return sendPage(reply, regionSelectionPage(pageContext(request), choices, query))
     }
-    const region = regionOf(regions, code)
+    const region = regionOf(options.regions, code)
     if (served !== undefined && !served.includes(region.config.code)) {
       throw new BridgeError('ERR_REGION_NOT_SERVED', 'the diary module that sent you here does not serve this region')
     }
     request.loginTx.set('region', region.config.code)
+    reply.setCookie(cookieNames.region, region.config.code, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 })
     return sendPage(reply, renderRegionPage(request, reply, region))
   })
 
@@ -62,7 +71,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, options
     '/login/password',
     formRoute(app),
     async (request, reply) => {
-      const region = regionOf(regions, readLoginTransaction(request).region)
+      const region = regionOf(options.regions, readLoginTransaction(request).region)
       if (!loginMethods(region.config, options.now()).password) throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')
       const login = String(request.body?.login ?? '')
       const account = await attemptPassword(request, options, region.config.code, login, String(request.body?.password ?? ''), 'sign_in')

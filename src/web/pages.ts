@@ -2,21 +2,39 @@
 import type { PasswordProblem } from '../accounts/password-policy.js'
 import type { Role } from '../db/schema.js'
 import type { NeedsPasswordReason } from '../linking/match.js'
-import type { LoginMethods } from '../regions/policy.js'
-import { html, layout, type PageContext } from './html.js'
+import type { LoginMethods, UpcomingChange } from '../regions/policy.js'
+import { html, layout, type PageContext, type SafeHtml } from './html.js'
 
 export interface RegionChoice {
   code: string
   name: string
 }
 
-export function regionSelectionPage(context: PageContext, regions: readonly RegionChoice[]): string {
+export function regionSelectionPage(context: PageContext, regions: readonly RegionChoice[], query: string): string {
+  const { t } = context
   return layout(
     context,
-    context.t.selectRegion,
-    html`<p class="muted">${context.t.selectRegionHint}</p>
+    t.selectRegion,
+    html`<p class="muted">${t.selectRegionHint}</p>
+<form method="get" action="/login" role="search">
+<input type="hidden" name="choose" value="1">
+<label for="q">${t.searchRegion}</label>
+<input type="search" id="q" name="q" value="${query}" autocomplete="off">
+<button type="submit">${t.search}</button>
+</form>
+${regions.length === 0 ? html`<p class="notice" role="status">${t.noRegionFound}</p>` : ''}
 <ul class="regions">${regions.map((region) => html`<li><a href="/login?region=${region.code}">${region.name}</a> <span class="muted">(${region.code})</span></li>`)}</ul>`,
   )
+}
+
+function upcomingNotice(context: PageContext, change: UpcomingChange | undefined): SafeHtml | '' {
+  if (change === undefined) return ''
+  const { t } = context
+  const day = change.at.toISOString().slice(0, 10)
+  const date = context.locale === 'ru' ? day.split('-').reverse().join('.') : day
+  const { password, stateServices } = change.methods
+  const what = stateServices && password ? t.upcoming.both : stateServices ? t.upcoming.stateServicesOnly : password ? t.upcoming.passwordOnly : t.upcoming.none
+  return html`<p class="notice" role="status"><strong>${t.upcoming.prefix} ${date}</strong> ${what}</p>`
 }
 
 function passwordForm(
@@ -38,7 +56,7 @@ ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 
 export function regionLoginPage(
   context: PageContext,
-  page: { region: RegionChoice; methods: LoginMethods; csrfToken: string; error?: string; login?: string },
+  page: { region: RegionChoice; methods: LoginMethods; upcoming?: UpcomingChange; csrfToken: string; error?: string; login?: string },
 ): string {
   const { t } = context
   const button = page.methods.stateServices
@@ -49,8 +67,8 @@ export function regionLoginPage(
   return layout(
     context,
     t.loginTitle,
-    html`<p>${page.region.name} · <a href="/login">${t.changeRegion}</a></p>
-${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
+    html`<p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
+${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
   )
 }
 

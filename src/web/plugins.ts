@@ -4,10 +4,12 @@
  *   `__Host-bridge-session` (the server-side session id, idle expiry sliding) and `__Host-bridge-login`
  *   (the login transaction, expiring with it); both Secure, HttpOnly, SameSite=Lax, Path=/
  * - form bodies; CSRF tokens for every form (secret in its own `__Host-` cookie, checked in preHandler)
+ * - security headers (@fastify/helmet): a strict Content-Security-Policy, no framing, no referrer
  * - the page language on every request (`request.locale`, `request.t`); `?lang=` is remembered in a cookie
  */
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
+import helmet from '@fastify/helmet'
 import formbody from '@fastify/formbody'
 import secureSession, { type Session } from '@fastify/secure-session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -39,12 +41,29 @@ export const cookieNames = {
   loginTransaction: '__Host-bridge-login',
   csrf: '__Host-bridge-csrf',
   lang: 'bridge-lang',
+  region: 'bridge-region',
 } as const
 
 const cookieBase = { path: '/', secure: true, httpOnly: true, sameSite: 'lax' } as const
 
 export async function registerWebPlugins(app: FastifyInstance, config: Config): Promise<void> {
   const key = config.secrets.sessionKeys.reveal()
+  // A strict policy: nothing but our own stylesheet loads; no scripts; no framing. No form-action: a
+  // sign-in form's answer is a redirect to a diary module, which form-action would block.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: config.publicUrl.startsWith('https:') ? { maxAge: 31_536_000 } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  })
   await app.register(cookie)
   await app.register(formbody, { bodyLimit: 16 * 1024 })
   await app.register(secureSession, [

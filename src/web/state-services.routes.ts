@@ -24,7 +24,9 @@ import { formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 import { completeSignIn } from './session.js'
 
 export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app, options) => {
-  const { config, db, regions } = options
+  const { db } = options
+  // bridge.json is fixed for the life of the process; regions are read per request (they reload).
+  const { config } = options
   const ttl = config.bridge.loginTransactionTtlSeconds
   const now = () => options.now().getTime()
   const linkContext = (region: Region, request: FastifyRequest) => ({
@@ -35,7 +37,7 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
 
   /** The region, if state-services login is on for it now; otherwise the routes do not exist (404). */
   function stateServicesRegion(code: string | undefined): Region & { connector: NonNullable<Region['connector']> } {
-    const region = regionOf(regions, code)
+    const region = regionOf(options.regions, code)
     if (region.connector === undefined || !loginMethods(region.config, options.now()).stateServices) {
       throw new BridgeError('ERR_METHOD_DISABLED', 'state-services login is off in this region')
     }
@@ -109,7 +111,7 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
     formRoute(app),
     async (request, reply) => {
       const binding = requirePhase(request, 'binding', ttl, now())
-      const region = regionOf(regions, binding.region)
+      const region = regionOf(options.regions, binding.region)
       const login = String(request.body?.login ?? '')
       const account = await attemptPassword(request, options, region.config.code, login, String(request.body?.password ?? ''), 'binding')
       if (account === undefined) {

@@ -1,0 +1,157 @@
+/*
+ * The login experience in a real browser (Debian's Chromium driven by playwright-core): what a parent
+ * clicks through, from a diary module to the diary page. Skipped, with the reason printed, where no
+ * Chromium is installed (.ci/run installs it).
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import t from 'tap'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { startDiaryModule } from '../../src/demo/diary-module.js'
+import { startSimulator } from '../../src/demo/state-services-simulator.js'
+import { logoutDonePath } from '../../src/oauth/logout.routes.js'
+import { stateServicesCallbackPath } from '../../src/regions/registry.js'
+import { importDemoAccounts, regionWithProvider } from '../helpers/demo-fixture.js'
+import { freePort } from '../helpers/spawn.js'
+import { buildTestApp } from '../helpers/test-app.js'
+import { loadTestConfig, passwordOnlyRegion, validEnv } from '../helpers/test-config.js'
+import { openTestDatabase } from '../helpers/test-database.js'
+
+const chromiumPath = '/usr/bin/chromium'
+if (!existsSync(chromiumPath)) {
+  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
+  t.plan(0, 'no Chromium installed')
+} else {
+  await run()
+}
+
+async function run() {
+  const [bridgePort, diaryPort] = [await freePort(), await freePort()]
+  const bridgeUrl = `http://localhost:${bridgePort}`
+  const diarySecret = 'browser-test-diary-secret'
+  const simulator = await startSimulator({
+    port: 0,
+    clients: [
+      {
+        clientId: 'diary-bridge-29',
+        clientSecret: validEnv.REGION_29_CLIENT_SECRET,
+        redirectUris: [`${bridgeUrl}${stateServicesCallbackPath}`],
+        postLogoutRedirectUris: [`${bridgeUrl}${logoutDonePath}`],
+      },
+    ],
+  })
+  t.teardown(() => simulator.close())
+  const config = loadTestConfig(
+    t,
+    {
+      'bridge.json': { publicUrl: bridgeUrl },
+      'regions/29.json': regionWithProvider(simulator.issuer),
+      'regions/78.json': passwordOnlyRegion,
+      'clients/demo-diary.json': {
+        name: 'Demo diary',
+        redirectUris: [`http://localhost:${diaryPort}/callback`],
+        postLogoutRedirectUris: [`http://localhost:${diaryPort}/`],
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        clientSecretEnv: 'DEMO_DIARY_CLIENT_SECRET',
+        scopes: ['openid', 'profile', 'offline_access'],
+        audience: 'https://diary.example/api',
+        regions: ['29', '78'],
+      },
+    },
+    { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret },
+  )
+  const database = await openTestDatabase(t)
+  await importDemoAccounts(database, config)
+  const { app } = await buildTestApp(t, config, database.db)
+  await app.listen({ port: bridgePort, host: 'localhost' })
+  const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })
+  t.teardown(() => diary.app.close())
+
+  const browser: Browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  })
+  t.teardown(() => browser.close())
+  mkdirSync('test-results', { recursive: true })
+  const newPage = async (options: { locale?: string; width?: number } = {}): Promise<Page> => {
+    const context = await browser.newContext({ locale: options.locale ?? 'ru-RU', viewport: { width: options.width ?? 1024, height: 800 } })
+    return context.newPage()
+  }
+  const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/${name}.png`, fullPage: true })
+
+  t.test('from a diary module through State Services and a binding to the diary page', async (t) => {
+    const page = await newPage()
+    await page.goto(diary.url)
+    await page.getByRole('link', { name: 'Войти' }).click()
+    await t.resolves(page.getByRole('heading', { name: 'Выберите регион' }).waitFor())
+    await shot(page, '01-select-region')
+    await page.getByRole('link', { name: 'Архангельская область' }).click()
+    await shot(page, '02-region-29-login')
+    await page.getByRole('link', { name: 'Войти через Госуслуги' }).click()
+    await page.getByRole('button', { name: 'Кузнецова Елена Викторовна' }).click()
+    await page.getByRole('heading', { name: 'Привяжите дневник к Госуслугам' }).waitFor()
+    t.match(await page.locator('main').innerText(), /не подтверждена.*центре обслуживания/s, 'the page says why and what to do')
+    t.match(await page.locator('main').innerText(), /Елена В\. К\./, 'the masked name')
+    await shot(page, '03-binding')
+    await page.getByLabel('Логин от дневника').fill('kuznetsova.e')
+    await page.getByLabel('Пароль от дневника').fill('diary-demo')
+    await page.getByRole('button', { name: 'Привязать и войти' }).click()
+    await page.waitForURL(`${diary.url}/`)
+    t.match(await page.locator('body').innerText(), /Вы вошли как Кузнецова Елена Викторовна/)
+    await shot(page, '04-diary-page')
+  })
+
+  t.test('a region without State Services shows no button, only the password form', async (t) => {
+    const page = await newPage()
+    await page.goto(`${bridgeUrl}/login?region=78`)
+    t.equal(await page.getByRole('link', { name: /Госуслуг/ }).count(), 0, 'no State Services button')
+    t.notMatch(await page.content(), /Госуслуг/, 'no mention of another region’s provider')
+    t.ok(await page.getByLabel('Логин от дневника').isVisible())
+    await shot(page, '05-region-78')
+  })
+
+  t.test('the password form: a wrong password, then the right one', async (t) => {
+    const page = await newPage()
+    await page.goto(`${bridgeUrl}/login?region=29`)
+    await page.getByLabel('Логин от дневника').fill('ivanova.m')
+    await page.getByLabel('Пароль от дневника').fill('not-the-password')
+    await page.getByRole('button', { name: 'Войти', exact: true }).click()
+    const alert = page.getByRole('alert')
+    t.match(await alert.innerText(), /Неверный логин или пароль/)
+    t.equal(await page.getByLabel('Логин от дневника').inputValue(), 'ivanova.m', 'the login stays filled in')
+    await shot(page, '06-wrong-password')
+    await page.getByLabel('Пароль от дневника').fill('diary-demo')
+    await page.getByRole('button', { name: 'Войти', exact: true }).click()
+    await page.getByRole('heading', { name: 'Вы вошли' }).waitFor()
+    t.match(await page.locator('main').innerText(), /Иванова Мария Петровна/)
+  })
+
+  t.test('switching the language', async (t) => {
+    const page = await newPage()
+    await page.goto(`${bridgeUrl}/login?region=29`)
+    await page.getByRole('link', { name: 'English' }).click()
+    await page.getByRole('heading', { name: 'Sign in to the diary' }).waitFor()
+    t.ok(await page.getByRole('link', { name: 'Log in through State Services' }).isVisible())
+    await page.goto(`${bridgeUrl}/login?choose=1`)
+    t.ok(await page.getByRole('heading', { name: 'Select your region' }).isVisible(), 'the language is remembered')
+    await shot(page, '07-english')
+  })
+
+  t.test('320 px wide, keyboard only, strict CSP', async (t) => {
+    const page = await newPage({ width: 320 })
+    const violations: string[] = []
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text())
+    })
+    const response = await page.goto(`${bridgeUrl}/login?region=29`)
+    t.match(response?.headers()['content-security-policy'], /default-src 'none'/)
+    t.ok(await page.evaluate('document.documentElement.scrollWidth <= 320'), 'no horizontal scrolling')
+    const reached: string[] = []
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab')
+      reached.push(String(await page.evaluate("document.activeElement?.id || document.activeElement?.textContent?.trim() || ''")))
+    }
+    t.ok(reached.includes('login') && reached.includes('password'), `Tab reaches the fields: ${reached.join(' → ')}`)
+    t.same(violations, [], 'the page loads nothing the policy forbids')
+    await shot(page, '08-narrow')
+  })
+}
