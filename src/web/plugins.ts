@@ -96,6 +96,14 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
     }
   })
 
+  // Anything that carries state (a cookie, or a redirect that may hold a code) is never cached.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.getHeader('cache-control') === undefined && (reply.getHeader('set-cookie') !== undefined || (reply.statusCode >= 300 && reply.statusCode < 400))) {
+      reply.header('cache-control', 'no-store')
+    }
+    return payload
+  })
+
   app.get('/assets/bridge.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   )

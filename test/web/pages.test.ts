@@ -93,3 +93,12 @@ t.test('JSON clients get JSON errors', async (t) => {
   const page = await app.inject({ url: '/nowhere', headers: { accept: 'text/html' } })
   t.match(page.body, /<code>not_found<\/code>/)
 })
+
+t.test('responses that carry state are never cached', async (t) => {
+  const login = await app.inject({ url: '/login?region=29' })
+  t.equal(login.headers['cache-control'], 'no-store')
+  const redirect = await app.inject({ url: '/login/state-services', headers: { cookie: [login.headers['set-cookie']].flat().map((c) => String(c).split(';')[0]).join('; ') } })
+  t.equal(redirect.statusCode, 302)
+  t.equal(redirect.headers['cache-control'], 'no-store')
+  t.equal((await app.inject('/assets/bridge.css')).headers['cache-control'], 'public, max-age=3600', 'the stylesheet may be cached')
+})
