@@ -72,7 +72,8 @@ export interface RunningBridge {
 }
 
 export async function startBridge(options: { port: number; configDir: string; databaseUrl: string; env?: Record<string, string> }): Promise<RunningBridge> {
-  const child = spawn(process.execPath, ['dist/src/server.js'], {
+  // Started exactly as `npm start` and the Docker image start it.
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/src/server.js'], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',

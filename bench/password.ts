@@ -4,16 +4,8 @@
  * - /userinfo (JWT verification with the bridge's keys) under saturated password sign-ins within 2× of idle
  */
 import { availableParallelism } from 'node:os'
-import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
-import { openDatabase } from '../src/db/open-database.js'
-import { createKeyStore } from '../src/tokens/key-store.js'
-import { signAccessToken } from '../src/tokens/issue.js'
-import { keyPolicy } from '../src/tokens/signing-keys.js'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { loadConfig } from '../src/config/load.js'
-import { benchSecrets, type LoadResult, load, type RunningBridge } from './lib.js'
+import { type LoadResult, load, type RunningBridge } from './lib.js'
 
 export interface PasswordBenchResult {
   rawVerifyPerSecond: number
@@ -26,7 +18,7 @@ export interface PasswordBenchResult {
   workers: number
 }
 
-const password = 'bench-password-1'
+export const benchPassword = 'bench-password-1'
 
 async function rawVerifyRate(workers: number, hash: string, seconds: number): Promise<number> {
   const hasher = createPasswordHasher({ workers, maxQueue: Number.POSITIVE_INFINITY })
@@ -35,7 +27,7 @@ async function rawVerifyRate(workers: number, hash: string, seconds: number): Pr
   await Promise.all(
     Array.from({ length: workers * 2 }, async () => {
       while (Date.now() < deadline) {
-        await hasher.verify(hash, password)
+        await hasher.verify(hash, benchPassword)
         done++
       }
     }),
@@ -44,23 +36,10 @@ async function rawVerifyRate(workers: number, hash: string, seconds: number): Pr
   return done / seconds
 }
 
-export async function benchPasswords(bridge: RunningBridge, configDir: string, databaseUrl: string): Promise<PasswordBenchResult> {
+export async function benchPasswords(bridge: RunningBridge, prepared: { passwordHash: string; accessToken: string }): Promise<PasswordBenchResult> {
   const workers = Math.max(1, availableParallelism() - 1)
-  const hasher = createPasswordHasher({ workers: 1 })
-  const hash = await hasher.hash(password)
-  await hasher.close()
-
-  const { config } = loadConfig({ env: { ...benchSecrets, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: databaseUrl, NODE_ENV: 'production', PUBLIC_URL: bridge.url, BENCH_CLIENT_SECRET: benchSecrets.BENCH_CLIENT_SECRET } })
-  const db = await openDatabase({ databaseUrl })
-  const file = join(configDir, 'bench-accounts.csv')
-  writeFileSync(file, `login,password_hash,role,family_name,given_name\nbench-1,"${hash}",pupil,Тестов,Тест\n`)
-  const importHasher = createPasswordHasher({ workers: 1 })
-  await importAccounts(db, { file, format: 'csv', region: '29', snilsPepper: config.secrets.snilsPepper.reveal(), hasher: importHasher })
-  await importHasher.close()
-  const account = await db.selectFrom('diary_account').selectAll().where('login', '=', 'bench-1').executeTakeFirstOrThrow()
-  const keys = createKeyStore(db, { kek: config.secrets.keyEncryptionKey.reveal(), policy: keyPolicy(config), now: () => new Date() })
-  const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
-  await db.destroy()
+  const hash = prepared.passwordHash
+  const token = prepared.accessToken
 
   const page = await fetch(`${bridge.url}/login?region=29`)
   const cookie = page.headers.getSetCookie().map((header) => header.split(';', 1)[0]).join('; ')
@@ -69,7 +48,7 @@ export async function benchPasswords(bridge: RunningBridge, configDir: string, d
     url: `${bridge.url}/login/password`,
     method: 'POST' as const,
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, login: 'bench-1', password }).toString(),
+    body: new URLSearchParams({ _csrf: csrf, login: 'bench-1', password: benchPassword }).toString(),
     expectStatus: 303,
   }
   const userinfoRequest = { url: `${bridge.url}/userinfo`, headers: { authorization: `Bearer ${token}` }, expectStatus: 200 }

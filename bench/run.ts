@@ -1,37 +1,121 @@
-/* `npm run bench`: builds, starts a production-configured bridge on a throw-away database, measures, reports. */
-import { availableParallelism, cpus, totalmem } from 'node:os'
+/*
+ * `npm run bench`: builds the service, starts it from dist/ in production mode on a throw-away
+ * PostgreSQL database with a fast local fake state-services provider, runs every scenario with bounded
+ * load on loopback, and writes bench/results.md. Every ratio is measured in the same run.
+ */
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { benchPasswords } from './password.js'
-import { cleanupDir, createBenchDatabase, startBridge, writeBenchConfig } from './lib.js'
+import { availableParallelism, cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { importAccounts } from '../src/accounts/import/import-accounts.js'
+import { createPasswordHasher } from '../src/accounts/password-hash.js'
+import { loadConfig } from '../src/config/load.js'
+import { openDatabase } from '../src/db/open-database.js'
+import { signAccessToken } from '../src/tokens/issue.js'
+import { createKeyStore } from '../src/tokens/key-store.js'
+import { keyPolicy } from '../src/tokens/signing-keys.js'
+import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { benchSecrets, cleanupDir, createBenchDatabase, type LoadResult, load, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import { benchPassword, benchPasswords } from './password.js'
+import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
 
+const started = Date.now()
 const port = 3900
+const helloPort = 3901
+const ssoSecret = 'bench-sso-secret'
+const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: ssoSecret })
 const database = await createBenchDatabase()
-const configDir = writeBenchConfig(port)
-const bridge = await startBridge({ port, configDir, databaseUrl: database.url })
+const configDir = writeBenchConfig(port, {
+  regions: {
+    sso: {
+      name: { ru: 'Регион с Госуслугами', en: 'Region with State Services' },
+      stateServices: {
+        enabled: true,
+        provider: {
+          issuer: idp.issuer,
+          clientId: 'bridge-sso',
+          clientSecretEnv: 'SSO_CLIENT_SECRET',
+          scopes: ['openid'],
+          claims: { familyName: 'family_name', givenName: 'given_name', patronymic: 'middle_name', birthDate: 'birthdate', snils: 'snils', verified: 'trusted' },
+        },
+      },
+    },
+  },
+})
+const env = { SSO_CLIENT_SECRET: ssoSecret }
+const hello = spawn(process.execPath, ['--import', 'tsx', 'bench/hello-world.ts', String(helloPort)], { stdio: 'ignore' })
+const bridge = await startBridge({ port, configDir, databaseUrl: database.url, env })
 const lines: string[] = []
-const say = (line: string) => {
+const say = (line = '') => {
   lines.push(line)
   process.stdout.write(`${line}\n`)
 }
+const rate = (result: LoadResult) => `${result.okPerSecond.toFixed(0)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms`
+const check = (ok: boolean) => (ok ? '✔' : '✘')
+
 try {
-  const passwords = await benchPasswords(bridge, configDir, database.url)
-  const ratio = passwords.signIn.okPerSecond / passwords.rawVerifyPerSecond
+  // Accounts, an access token and refresh-token families, straight in the database.
+  const { config } = loadConfig({ env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const db = await openDatabase({ databaseUrl: database.url })
+  const hasher = createPasswordHasher({ workers: 1 })
+  const passwordHash = await hasher.hash(benchPassword)
+  const csv = join(configDir, 'accounts.csv')
+  writeFileSync(csv, `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\nbench-1,"${passwordHash}",pupil,Тестов,Тест,,,\n`)
+  await importAccounts(db, { file: csv, format: 'csv', region: '29', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  writeFileSync(csv, 'login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n' + `sso-1,"${passwordHash}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`)
+  await importAccounts(db, { file: csv, format: 'csv', region: 'sso', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  await hasher.close()
+  const account = await db.selectFrom('diary_account').selectAll().where('login', '=', 'bench-1').executeTakeFirstOrThrow()
+  const keys = createKeyStore(db, { kek: config.secrets.keyEncryptionKey.reveal(), policy: keyPolicy(config), now: () => new Date() })
+  const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
+  const families = await refreshTokens(db, account.id, 8)
+  await db.destroy()
+  const basic = `Basic ${Buffer.from(`bench:${benchSecrets.BENCH_CLIENT_SECRET}`).toString('base64')}`
+
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const idleMemory = residentMiB(bridge.child.pid)
+
+  const helloWorld = await benchStatic(`http://127.0.0.1:${helloPort}/`)
+  const jwks = await benchStatic(`${bridge.url}/.well-known/jwks.json`)
+  const discovery = await benchStatic(`${bridge.url}/.well-known/openid-configuration`)
+  const verifier = await benchVerifier(bridge.url, token)
+  const introspect = await load({
+    url: `${bridge.url}/introspect`,
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${token}`,
+    connections: 8,
+    duration: 5,
+  })
+  const refresh = await benchRefresh(bridge.url, basic, families)
+  const passwords = await benchPasswords(bridge, { passwordHash, accessToken: token })
+  const sso = await benchStateServicesLogin(bridge.url, benchSecrets.BENCH_CLIENT_SECRET, 8, 8)
+  const afterMemory = residentMiB(bridge.child.pid)
+
+  const ofHello = (result: LoadResult) => result.okPerSecond / helloWorld.okPerSecond
+  const cores = availableParallelism()
+  say('| scenario | result | ratio | target |')
+  say('| --- | --- | --- | --- |')
+  say(`| Fastify hello world (baseline) | ${rate(helloWorld)} | 100 % | |`)
+  say(`| GET /.well-known/jwks.json | ${rate(jwks)} | ${(ofHello(jwks) * 100).toFixed(0)} % of hello world | ≥ 90 % ${check(ofHello(jwks) >= 0.9)} |`)
+  say(`| GET /.well-known/openid-configuration | ${rate(discovery)} | ${(ofHello(discovery) * 100).toFixed(0)} % of hello world | ≥ 90 % ${check(ofHello(discovery) >= 0.9)} |`)
+  say(`| verifier (src/verify) on a bearer token, in process | ${verifier.verifier.toFixed(0)}/s vs raw jose ${verifier.raw.toFixed(0)}/s | ${((verifier.verifier / verifier.raw) * 100).toFixed(0)} % of raw jose verify | ≥ 80 % ${check(verifier.verifier / verifier.raw >= 0.8)} |`)
+  say(`| POST /introspect | ${rate(introspect)} | ${(ofHello(introspect) * 100).toFixed(0)} % of hello world | |`)
+  say(`| refresh grant (rotating) | ${rate(refresh)} | ${(refresh.okPerSecond / cores).toFixed(0)}/s per core (${cores} cores) | ≥ 1,200/s per core ${check(refresh.okPerSecond / cores >= 1200)} |`)
+  say(`| password sign-in | ${rate(passwords.signIn)} | ${((passwords.signIn.okPerSecond / passwords.rawVerifyPerSecond) * 100).toFixed(0)} % of raw argon2id verify (${passwords.rawVerifyPerSecond.toFixed(1)}/s, ${passwords.workers} worker) | ≥ 85 % ${check(passwords.signIn.okPerSecond / passwords.rawVerifyPerSecond >= 0.85)} |`)
   const slowdown = passwords.userinfoIdle.okPerSecond / passwords.userinfoLoaded.okPerSecond
-  say(`## Passwords (argon2id pool of ${passwords.workers} worker thread(s))`)
-  say('')
-  say('| measure | value | target |')
-  say('| --- | --- | --- |')
-  say(`| raw argon2id verify, same pool size | ${passwords.rawVerifyPerSecond.toFixed(1)}/s | |`)
-  say(`| password sign-in (303) | ${passwords.signIn.okPerSecond.toFixed(1)}/s, p50 ${passwords.signIn.p50} ms, p99 ${passwords.signIn.p99} ms | |`)
-  say(`| sign-in / raw verify | ${(ratio * 100).toFixed(0)} % | ≥ 85 % ${ratio >= 0.85 ? '✔' : '✘'} |`)
-  say(`| /userinfo idle | ${passwords.userinfoIdle.okPerSecond.toFixed(0)}/s, p99 ${passwords.userinfoIdle.p99} ms | |`)
-  say(`| /userinfo under saturated sign-ins (${passwords.workers + 8} connections: pool and queue full) | ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s, p99 ${passwords.userinfoLoaded.p99} ms; sign-ins ${passwords.signInSaturated.okPerSecond.toFixed(1)}/s, codes ${JSON.stringify(passwords.signInSaturated.statusCodes)} | |`)
-  say(`| idle / saturated | ${slowdown.toFixed(2)}× | ≤ 2× ${slowdown <= 2 ? '✔' : '✘'} |`)
-  say(`| /userinfo during a sign-in flood (64 connections) | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s, p99 ${passwords.userinfoFlooded.p99} ms; sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, codes ${JSON.stringify(passwords.signInFlood.statusCodes)} | excess shed with 503 |`)
+  say(`| /userinfo idle → with password workers and queue saturated | ${passwords.userinfoIdle.okPerSecond.toFixed(0)}/s → ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoLoaded.p99} ms) | ${slowdown.toFixed(2)}× slower | ≤ 2× ${check(slowdown <= 2)} |`)
+  say(`| /userinfo during a 64-connection sign-in flood | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoFlooded.p99} ms); sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, ${passwords.signInFlood.statusCodes['503'] ?? 0} shed with 503 | | |`)
+  say(`| full state-services login (authorize → provider → callback → code → token), 8 users | ${sso.perSecond.toFixed(1)}/s, p50 ${sso.p50} ms, p99 ${sso.p99} ms, ${sso.failures} failures | ${((sso.perSecond / helloWorld.okPerSecond) * 100).toFixed(1)} % of hello world | |`)
+  say(`| resident memory | idle ${idleMemory.toFixed(0)} MiB, after the run ${afterMemory.toFixed(0)} MiB | | idle ≤ 100 MiB ${check(idleMemory <= 100)} |`)
 } finally {
   await bridge.stop()
+  hello.kill('SIGTERM')
+  await idp.close()
   await database.drop()
   cleanupDir(configDir)
 }
-const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, PostgreSQL on the same machine, load generator (autocannon) in the same machine`
+say()
+say(`Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s.`)
 writeFileSync('bench/results.md', `# Benchmark results\n\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n${lines.join('\n')}\n`)

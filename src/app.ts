@@ -4,12 +4,14 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { randomUUID } from 'node:crypto'
+import formbody from '@fastify/formbody'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import { BridgeError, toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
+import { createMetrics } from './ops/metrics.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import { authorizeRoutes } from './oauth/authorize.routes.js'
@@ -71,9 +73,6 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     return503OnClosing: true,
   })
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-  })
 
   app.setErrorHandler((error, request, reply) => {
     const response = toErrorResponse(error, request.id)
@@ -86,7 +85,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
     if (wantsPage) {
       // Refused before the locale hook ran: the default language.
-      request.t ??= messages[config.bridge.defaultLocale]
+      request.locale ??= config.bridge.defaultLocale
+      request.t ??= messages[request.locale]
       const page = errorPage(pageContext(request), { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
       return sendPage(reply, page, response.status)
     }
@@ -101,6 +101,10 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   const hasher = deps.hasher ?? createPasswordHasher(config.bridge.passwordHashing)
   if (deps.hasher === undefined) app.addHook('onClose', () => hasher.close())
   const live = createLiveConfig(config, { fetch: deps.fetch })
+  const metrics = createMetrics({ hasher })
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.http(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+  })
   const context: RouteContext = {
     get config() {
       return live.config
@@ -119,23 +123,35 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
       now,
     }),
     hasher,
+    metrics,
   }
   app.decorate('reloadConfig', (next: Config) => live.replace(next))
   // Before cookies are decrypted or bodies parsed: a password form that cannot be served now is refused
   // at the door, so that a flood of sign-ins cannot starve token, JWKS and introspection traffic.
-  app.addHook('onRequest', async (request) => {
-    if (request.method === 'POST' && passwordForms.has(request.url.split('?', 1)[0] ?? '') && hasher.saturated()) throw busyError()
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    const path = request.url.split('?', 1)[0] ?? ''
+    if (request.method === 'POST' && passwordForms.has(path) && hasher.saturated()) {
+      metrics.login('unknown', path === '/link' ? 'binding' : 'password', 'busy')
+      throw busyError()
+    }
   })
-  await registerWebPlugins(app, config)
-  await app.register(healthRoutes, { db: deps.db })
+  // Form bodies: the token endpoint's as much as the login forms'.
+  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  // Machine endpoints: no cookies, sessions, CSRF or page headers to pay for on every token request.
+  await app.register(healthRoutes, { db: deps.db, metrics })
   await app.register(discoveryRoutes, context)
-  await app.register(authorizeRoutes, context)
   await app.register(tokenRoutes, context)
   await app.register(userinfoRoutes, context)
-  await app.register(logoutRoutes, context)
-  await app.register(loginRoutes, context)
-  await app.register(stateServicesRoutes, context)
-  await app.register(accountRoutes, context)
-  await app.register(passwordChangeRoutes, context)
+  // Browser endpoints: pages, with their cookies, sessions, CSRF, language and security headers.
+  await app.register(async (browser) => {
+    await registerWebPlugins(browser, config)
+    await browser.register(authorizeRoutes, context)
+    await browser.register(logoutRoutes, context)
+    await browser.register(loginRoutes, context)
+    await browser.register(stateServicesRoutes, context)
+    await browser.register(accountRoutes, context)
+    await browser.register(passwordChangeRoutes, context)
+  })
   return app
 }

@@ -4,6 +4,7 @@ import type { PasswordHasher } from './accounts/password-hash.js'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import type { ClientAuthenticator } from './oauth/client-auth.js'
+import type { Metrics } from './ops/metrics.js'
 import type { Region } from './regions/registry.js'
 import type { KeyStore } from './tokens/key-store.js'
 
@@ -15,4 +16,5 @@ export interface RouteContext {
   keys: KeyStore
   authenticateClient: ClientAuthenticator
   hasher: PasswordHasher
+  metrics: Metrics
 }

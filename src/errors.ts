@@ -62,12 +62,12 @@ export interface ErrorResponse {
 
 /** PostgreSQL client and server errors that mean "the database is not reachable right now". */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return (
-    typeof code === 'string' &&
-    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03'].includes(code) ||
-      code.startsWith('08'))
-  )
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  if (typeof code === 'string') {
+    return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03'].includes(code) || code.startsWith('08')
+  }
+  // node-postgres reports a dropped connection and a pool timeout by message only.
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message)
 }
 
 /** Maps any thrown value to a response that carries a stable code and leaks nothing internal. */

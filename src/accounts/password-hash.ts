@@ -66,7 +66,14 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
   let refused = 0
   let closed = false
 
+  let spawned = 0
+
   function dispatch(): void {
+    // Workers start on first use: an instance that never checks a password never pays their memory.
+    while (idle.length === 0 && queue.length > 0 && spawned < size) {
+      idle.push(spawn())
+      spawned++
+    }
     while (idle.length > 0 && queue.length > 0) {
       const worker = idle.pop() as Worker
       const task = queue.shift() as Pending
@@ -101,11 +108,9 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
     return worker
   }
 
-  for (let i = 0; i < size; i++) idle.push(spawn())
-
   function submit<T extends string | boolean>(op: 'hash' | 'verify', password: string, hash?: string): Promise<T> {
     if (closed) return Promise.reject(new Error('the password hasher is closed'))
-    if (idle.length === 0 && queue.length >= maxQueue) {
+    if (idle.length === 0 && spawned >= size && queue.length >= maxQueue) {
       refused++
       return Promise.reject(busyError())
     }
@@ -119,7 +124,7 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
     hash: (password) => submit<string>('hash', password),
     verify: (hash, password) => submit<boolean>('verify', password, hash),
     stats: () => ({ workers: size, busy: running.size, queued: queue.length, completed, refused }),
-    saturated: () => idle.length === 0 && queue.length >= maxQueue,
+    saturated: () => idle.length === 0 && spawned >= size && queue.length >= maxQueue,
     async close() {
       closed = true
       for (const task of queue.splice(0)) task.reject(new Error('the password hasher is closed'))

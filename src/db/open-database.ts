@@ -6,7 +6,6 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { BridgeError } from '../errors.js'
@@ -45,10 +44,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
       types: pgTypes,
     })
     pool.on('error', (error) => options.onPoolError?.(error))
+    // A connection can die while checked out between two queries (the database restarts); pg then emits
+    // 'error' on the client, which Kysely does not listen to, and an unhandled 'error' ends the process.
+    // The query in flight fails on its own; this listener only keeps the process alive.
+    pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)))
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   }
   const releaseLock = options.embeddedDir === undefined ? () => {} : lockDataDir(options.embeddedDir)
   try {
+    // Loaded only when used: production (with DATABASE_URL) never pays for the embedded database's memory.
+    const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite')
     const pglite = await PGlite.create({
       dataDir: options.embeddedDir,
       parsers: { [pgliteTypes.INT8]: (value: string) => Number(value), [pgliteTypes.DATE]: (value: string) => value },

@@ -4,18 +4,49 @@
  * `tokens.jwksMaxAgeSeconds`, which key rotation waits out before a new key signs.
  */
 import type { FastifyPluginAsync } from 'fastify'
+import type { JWK } from 'jose'
 import type { RouteContext } from '../context.js'
+
+const publicMembers = ({ kty, crv, x, y, n, e, kid, alg, use }: JWK) => ({ kty, crv, x, y, n, e, kid, alg, use })
 
 export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const issuer = context.config.publicUrl
   const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']
 
+  // Both documents are served as prepared JSON text, rebuilt only when the keys or the clients change.
+  const documents = new WeakMap<object, { clients: unknown; discovery: string; jwks: string }>()
+  let recent: { at: number; value: { clients: unknown; discovery: string; jwks: string } } | undefined
+  async function prepared() {
+    // Rechecked at most once a second: the published keys change only at rotation boundaries.
+    const now = context.now().getTime()
+    if (recent !== undefined && Math.abs(now - recent.at) < 1000 && recent.value.clients === context.config.clients) return recent.value
+    const value = await build()
+    recent = { at: now, value }
+    return value
+  }
+  async function build() {
+    const jwks = await context.keys.jwks()
+    const cached = documents.get(jwks)
+    if (cached !== undefined && cached.clients === context.config.clients) return cached
+    const fresh = { clients: context.config.clients, discovery: JSON.stringify(discoveryDocument(jwks.keys)), jwks: JSON.stringify({ keys: jwks.keys.map(publicMembers) }) }
+    documents.set(jwks, fresh)
+    return fresh
+  }
+
   app.get('/.well-known/openid-configuration', async (_request, reply) => {
-    const { keys } = await context.keys.jwks()
+    reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8')
+    return (await prepared()).discovery
+  })
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    reply.header('cache-control', `public, max-age=${context.config.bridge.tokens.jwksMaxAgeSeconds}`).type('application/json; charset=utf-8')
+    return (await prepared()).jwks
+  })
+
+  function discoveryDocument(keys: JWK[]) {
     const scopes = new Set(['openid', 'profile', 'offline_access'])
     for (const client of context.config.clients.values()) for (const scope of client.scopes) scopes.add(scope)
     const algorithms = [...new Set([context.config.bridge.tokens.signingAlgorithm, ...keys.map((key) => String(key.alg))])]
-    reply.header('cache-control', 'public, max-age=3600')
     return {
       issuer,
       authorization_endpoint: `${issuer}/authorize`,
@@ -46,11 +77,5 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
       frontchannel_logout_supported: false,
       backchannel_logout_supported: false,
     }
-  })
-
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
-    const jwks = await context.keys.jwks()
-    reply.header('cache-control', `public, max-age=${context.config.bridge.tokens.jwksMaxAgeSeconds}`)
-    return { keys: jwks.keys.map(({ kty, crv, x, y, n, e, kid, alg, use }) => ({ kty, crv, x, y, n, e, kid, alg, use })) }
-  })
+  }
 }

@@ -9,8 +9,9 @@
  * way whatever the reason, and logs the reason.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from '../db/schema.js'
+import type { TokenAccount } from '../tokens/issue.js'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -82,7 +83,17 @@ export interface Grant {
 
 export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope'
 
-export type GrantResult = { ok: true; grant: Grant; refreshToken: string | undefined } | { ok: false; reason: GrantFailure }
+export type GrantResult =
+  | { ok: true; grant: Grant; refreshToken: string | undefined; account?: TokenAccount }
+  | { ok: false; reason: GrantFailure }
+
+interface FastRotation extends TokenAccount {
+  family_id: string
+  session_id: string | null
+  scope: string
+  auth_time: Date
+  amr: string
+}
 
 export async function revokeFamily(db: Db, familyId: string, reason: string, now: Date): Promise<void> {
   await db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute()
@@ -162,11 +173,42 @@ export async function recordCodeAccessToken(db: Db, familyId: string, jti: strin
   await db.updateTable('authorization_code').set({ access_jti: jti, access_expires_at: expiresAt }).where('family_id', '=', familyId).execute()
 }
 
-/** Rotates a refresh token: the old one is spent, a new one of the same family is returned. */
-export function rotateRefreshToken(
+/**
+ * Rotates a refresh token: the old one is spent, a new one of the same family is returned.
+ * The common case (valid token, no scope change) is one statement: spend, issue and read the account
+ * together. Anything else takes the careful path, which also finds out why (and revokes on reuse).
+ */
+export async function rotateRefreshToken(
   db: Kysely<Database>,
   request: { refreshToken: string; clientId: string; scope: string | undefined; refreshTtlSeconds: number; now: Date },
 ): Promise<GrantResult> {
+  if (request.scope === undefined) {
+    const fresh = newOpaqueToken()
+    const expires = new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)
+    const { rows } = await sql<FastRotation>`
+      with spent as (
+        update refresh_token r set used_at = ${request.now}
+        from token_family f
+        where r.token_hash = ${hashToken(request.refreshToken)} and r.used_at is null and r.expires_at > ${request.now}
+          and f.id = r.family_id and f.revoked_at is null and f.client_id = ${request.clientId}
+        returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr
+      ), issued as (
+        insert into refresh_token (token_hash, family_id, expires_at)
+        select ${hashToken(fresh)}, family_id, ${expires} from spent
+      )
+      select s.family_id, s.session_id, s.scope, s.auth_time, s.amr,
+             a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
+      from spent s join diary_account a on a.id = s.account_id`.execute(db)
+    const row = rows[0]
+    if (row !== undefined) {
+      return {
+        ok: true,
+        grant: { familyId: row.family_id, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: null, authTime: row.auth_time, amr: row.amr },
+        refreshToken: fresh,
+        account: { id: row.id, region: row.region, role: row.role, family_name: row.family_name, given_name: row.given_name, patronymic: row.patronymic },
+      }
+    }
+  }
   return db.transaction().execute(async (trx): Promise<GrantResult> => {
     const row = await trx
       .selectFrom('refresh_token')

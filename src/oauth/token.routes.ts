@@ -42,12 +42,13 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
   }
 
   async function answerGrant(request: FastifyRequest, reply: FastifyReply, caller: ClientConfig, grantType: string, result: GrantResult) {
+    context.metrics.token(caller.clientId, grantType, result.ok ? 'issued' : result.reason)
     if (!result.ok) {
       await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'refused', clientId: caller.clientId, requestId: request.id, details: { reason: result.reason } })
       throw new BridgeError(result.reason === 'scope' ? 'ERR_OAUTH_INVALID_SCOPE' : 'ERR_OAUTH_INVALID_GRANT', `grant refused: ${result.reason}`)
     }
     const grant: Grant = result.grant
-    const account = await db.selectFrom('diary_account').selectAll().where('id', '=', grant.accountId).executeTakeFirst()
+    const account = result.account ?? (await db.selectFrom('diary_account').selectAll().where('id', '=', grant.accountId).executeTakeFirst())
     if (account === undefined) throw new BridgeError('ERR_OAUTH_INVALID_GRANT', 'grant refused: account gone')
     const now = context.now()
     const access = await signAccessToken(context.keys, {
@@ -72,7 +73,10 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       ttlSeconds: tokens.idTokenTtlSeconds,
       now,
     })
-    await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'issued', accountId: account.id, region: account.region, clientId: caller.clientId, requestId: request.id })
+    // A code redemption is audited; routine refreshes are counted in the metrics instead (refusals are audited).
+    if (grantType === 'authorization_code') {
+      await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'issued', accountId: account.id, region: account.region, clientId: caller.clientId, requestId: request.id })
+    }
     return noStore(reply).send({
       access_token: access.token,
       token_type: 'Bearer',

@@ -30,6 +30,7 @@ export function createKeyStore(
   let loading: Promise<KeyRow[]> | undefined
   const privateKeys = new Map<string, Promise<SigningKeyMaterial>>()
   const publicKeys = new Map<string, Promise<SigningKeyMaterial>>()
+  let publishedCache: { kids: string; rows: KeyRow[] | undefined; value: { keys: JWK[] } } | undefined
 
   function reload(): Promise<KeyRow[]> {
     loading ??= listKeys(db)
@@ -72,7 +73,13 @@ export function createKeyStore(
     async jwks() {
       await signing()
       const now = options.now()
-      return { keys: (await keys()).filter((key) => isPublished(key, now)).map((key) => key.public_jwk as JWK) }
+      const published = (await keys()).filter((key) => isPublished(key, now))
+      const kids = published.map((key) => key.kid).join(' ')
+      // The same object while nothing changed, so that callers can cache what they derive from it.
+      if (publishedCache?.kids !== kids || publishedCache.rows !== loaded?.keys) {
+        publishedCache = { kids, rows: loaded?.keys, value: { keys: published.map((key) => key.public_jwk as JWK) } }
+      }
+      return publishedCache.value
     },
 
     async verificationKey(header) {

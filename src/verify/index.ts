@@ -98,7 +98,7 @@ export interface Verifier {
  * follows the same injectable clock as the token checks.)
  */
 function cachedJwks(url: URL, options: VerifierOptions, now: () => number): JWTVerifyGetKey {
-  let current: { keys: JWTVerifyGetKey; fetchedAt: number } | undefined
+  let current: { keys: JWTVerifyGetKey; fetchedAt: number; resolved: Map<string, Awaited<ReturnType<JWTVerifyGetKey>>> } | undefined
   let pending: Promise<JWTVerifyGetKey> | undefined
   const doFetch = options.fetch ?? fetch
 
@@ -108,7 +108,7 @@ function cachedJwks(url: URL, options: VerifierOptions, now: () => number): JWTV
         const response = await doFetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000), headers: { accept: 'application/json' } })
         if (!response.ok) throw new TokenVerificationError('jwks_unavailable', `the bridge JWKS answered ${response.status}`)
         const keys = createLocalJWKSet((await response.json()) as JSONWebKeySet)
-        current = { keys, fetchedAt: now() }
+        current = { keys, fetchedAt: now(), resolved: new Map() }
         return keys
       } catch (error) {
         throw error instanceof TokenVerificationError ? error : new TokenVerificationError('jwks_unavailable', 'the bridge keys could not be fetched')
@@ -122,8 +122,14 @@ function cachedJwks(url: URL, options: VerifierOptions, now: () => number): JWTV
   return async (header, token) => {
     const fresh = current !== undefined && now() - current.fetchedAt < (options.cacheMaxAgeMs ?? 300_000)
     const keys = fresh && current !== undefined ? current.keys : await refresh()
+    // The key chosen for a (kid, alg) stays the same for one fetched JWKS: look it up once.
+    const memo = `${header.kid ?? ''} ${header.alg}`
+    const known = current?.resolved.get(memo)
+    if (known !== undefined) return known
     try {
-      return await keys(header, token)
+      const key = await keys(header, token)
+      current?.resolved.set(memo, key)
+      return key
     } catch (error) {
       const cooled = current === undefined || now() - current.fetchedAt >= (options.cooldownMs ?? 30_000)
       if (!(error instanceof errors.JWKSNoMatchingKey) || !cooled) throw error

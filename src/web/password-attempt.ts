@@ -30,11 +30,13 @@ export async function attemptPassword(
   const until = await blockedUntil(db, keys, now)
   if (until !== undefined) {
     await recordAuditEvent(db, { type: `password_${purpose}`, outcome: 'throttled', region, requestId: request.id })
+    context.metrics.login(region, purpose === 'binding' ? 'binding' : 'password', 'throttled')
     throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
   }
   const account = await checkCredentials(db, context.hasher, region, login, password)
   if (account === undefined) await recordFailure(db, keys, policy, now)
   else await recordSuccess(db, keys)
+  context.metrics.login(region, purpose === 'binding' ? 'binding' : 'password', account === undefined ? 'failure' : 'success')
   await recordAuditEvent(db, {
     type: `password_${purpose}`,
     outcome: account === undefined ? 'failure' : 'success',

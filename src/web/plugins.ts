@@ -3,14 +3,13 @@
  * - cookies; two encrypted cookies (@fastify/secure-session, keys from SESSION_KEYS, newest first):
  *   `__Host-bridge-session` (the server-side session id, idle expiry sliding) and `__Host-bridge-login`
  *   (the login transaction, expiring with it); both Secure, HttpOnly, SameSite=Lax, Path=/
- * - form bodies; CSRF tokens for every form (secret in its own `__Host-` cookie, checked in preHandler)
+ * - CSRF tokens for every form (secret in its own `__Host-` cookie, checked in preHandler)
  * - security headers (@fastify/helmet): a strict Content-Security-Policy, no framing, no referrer
  * - the page language on every request (`request.locale`, `request.t`); `?lang=` is remembered in a cookie
  */
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
 import helmet from '@fastify/helmet'
-import formbody from '@fastify/formbody'
 import secureSession, { type Session } from '@fastify/secure-session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/load.js'
@@ -65,7 +64,6 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
     referrerPolicy: { policy: 'no-referrer' },
   })
   await app.register(cookie)
-  await app.register(formbody, { bodyLimit: 16 * 1024 })
   await app.register(secureSession, [
     {
       sessionName: 'session',

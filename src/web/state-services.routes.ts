@@ -6,7 +6,7 @@
  * A region whose state-services login is off answers 404 on both upstream routes.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { BridgeError } from '../errors.js'
+import { BridgeError, toErrorResponse } from '../errors.js'
 import { maskFullName } from '../linking/full-name.js'
 import { bindWithPassword, type BindOutcome, resolveLink } from '../linking/link-account.js'
 import { hmacSnils } from '../linking/snils.js'
@@ -50,6 +50,27 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
     }
   }
 
+  /** Times an upstream call and counts its outcome (the public error code when it fails). */
+  async function timed<T>(region: Region, operation: 'start' | 'callback', call: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      const result = await call()
+      options.metrics.upstream(region.config.code, operation, 'ok', (performance.now() - started) / 1000)
+      return result
+    } catch (error) {
+      const outcome = toErrorResponse(error, '').body.error
+      options.metrics.upstream(region.config.code, operation, outcome, (performance.now() - started) / 1000)
+      if (operation === 'callback') options.metrics.login(region.config.code, 'state_services', outcome)
+      throw error
+    }
+  }
+
+  function countDecision(region: string, outcome: LinkOutcome | BindOutcome, method: 'state_services' | 'binding') {
+    const detail = outcome.kind === 'linked' ? (outcome.created ? 'linked' : 'linked_existing') : `${outcome.kind}:${outcome.reason}`
+    options.metrics.linkDecision(region, detail)
+    options.metrics.login(region, method, outcome.kind === 'linked' ? 'success' : outcome.kind)
+  }
+
   async function finish(request: FastifyRequest, reply: FastifyReply, outcome: LinkOutcome | BindOutcome, issuer: string) {
     if (outcome.kind === 'linked') {
       return completeSignIn(request, reply, options, { accountId: outcome.accountId, method: 'state_services', upstreamIssuer: issuer })
@@ -62,7 +83,7 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
 
   app.get('/login/state-services', pageRoute, async (request, reply) => {
     const region = stateServicesRegion(readLoginTransaction(request).region)
-    const { url, transaction } = await region.connector.startLogin({ locale: request.locale })
+    const { url, transaction } = await timed(region, 'start', () => region.connector.startLogin({ locale: request.locale }))
     request.loginTx.set('binding', undefined)
     request.loginTx.set('upstream', { ...transaction, id: newTransactionId(), region: region.config.code, startedAt: now() })
     return reply.redirect(url.href, 302)
@@ -78,8 +99,9 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
     // The callback URL is rebuilt from the configured redirect URI, never from the Host header.
     const callbackUrl = new URL(`${config.publicUrl}${stateServicesCallbackPath}`)
     callbackUrl.search = new URL(request.url, 'http://bridge.invalid').search
-    const identity = await region.connector.finishLogin(callbackUrl, upstream)
+    const identity = await timed(region, 'callback', () => region.connector.finishLogin(callbackUrl, upstream))
     const outcome = await db.transaction().execute((trx) => resolveLink(trx, linkContext(region, request), identity))
+    countDecision(region.config.code, outcome, 'state_services')
     if (outcome.kind !== 'needs_password') return finish(request, reply, outcome, identity.issuer)
     request.loginTx.set('binding', {
       id: newTransactionId(),
@@ -123,6 +145,7 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
         }
         return bindWithPassword(trx, linkContext(region, request), binding, { id: account.id, snilsHmac: account.snils_hmac })
       })
+      countDecision(region.config.code, outcome, 'binding')
       if (outcome.kind === 'linked') {
         return continueSignIn(request, reply, options, account, { method: 'state_services', upstreamIssuer: binding.issuer })
       }

@@ -1,0 +1,171 @@
+/*
+ * The benchmark scenarios besides passwords (password.ts): JWKS, discovery, the verifier, /introspect,
+ * the refresh grant, and the whole state-services login. Each returns what run.ts reports.
+ */
+import { performance } from 'node:perf_hooks'
+import { importJWK, type JWK, jwtVerify } from 'jose'
+import type { Kysely } from 'kysely'
+import type { Database } from '../src/db/schema.js'
+import { issueAuthorizationCode, redeemAuthorizationCode } from '../src/oauth/grants.js'
+import { createVerifier } from '../src/verify/index.js'
+import { type LoadResult, load } from './lib.js'
+
+export async function benchStatic(url: string): Promise<LoadResult> {
+  return load({ url, connections: 16, duration: 5 })
+}
+
+/** Verifications per second of the verifier against raw jose with an imported key, in this process. */
+export async function benchVerifier(bridgeUrl: string, token: string, seconds = 4): Promise<{ verifier: number; raw: number }> {
+  const verifier = createVerifier({ issuer: bridgeUrl, audience: 'https://bench.example/api' })
+  await verifier.verify(token)
+  const { keys } = (await (await fetch(`${bridgeUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] }
+  const key = await importJWK(keys[0] as JWK, 'ES256')
+  const rate = async (verify: () => Promise<unknown>) => {
+    const deadline = performance.now() + seconds * 1000
+    let count = 0
+    while (performance.now() < deadline) {
+      await Promise.all(Array.from({ length: 16 }, verify))
+      count += 16
+    }
+    return count / seconds
+  }
+  const raw = await rate(() => jwtVerify(token, key, { issuer: bridgeUrl, audience: 'https://bench.example/api', typ: 'at+jwt' }))
+  const wrapped = await rate(() => verifier.verify(token))
+  return { verifier: wrapped, raw }
+}
+
+/** Refresh-token families with a first refresh token each, one per load connection. */
+export async function refreshTokens(db: Kysely<Database>, accountId: string, count: number): Promise<string[]> {
+  const tokens: string[] = []
+  const verifier = 'v'.repeat(43)
+  const { createHash } = await import('node:crypto')
+  const challenge = createHash('sha256').update(verifier).digest('base64url')
+  for (let i = 0; i < count; i++) {
+    const code = await issueAuthorizationCode(db, {
+      clientId: 'bench',
+      accountId,
+      sessionId: null,
+      redirectUri: 'https://bench.example/callback',
+      scope: 'openid offline_access',
+      nonce: null,
+      codeChallenge: challenge,
+      authTime: new Date(),
+      amr: 'pwd',
+      ttlSeconds: 600,
+      now: new Date(),
+    })
+    const redeemed = await redeemAuthorizationCode(db, { code, clientId: 'bench', redirectUri: 'https://bench.example/callback', codeVerifier: verifier, refreshTtlSeconds: 86_400, now: new Date() })
+    if (!redeemed.ok || redeemed.refreshToken === undefined) throw new Error('could not prepare a refresh token')
+    tokens.push(redeemed.refreshToken)
+  }
+  return tokens
+}
+
+/**
+ * The refresh grant under load. Every token is used once: a request takes a fresh token from the pool and
+ * its answer puts the rotated one back (autocannon resets per-connection context between loops).
+ */
+export async function benchRefresh(bridgeUrl: string, basicAuth: string, tokens: string[]): Promise<LoadResult> {
+  const available = [...tokens]
+  return load({
+    url: `${bridgeUrl}/token`,
+    connections: tokens.length,
+    duration: 6,
+    expectStatus: 200,
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: basicAuth, 'content-type': 'application/x-www-form-urlencoded' },
+        setupRequest: (request) => {
+          const token = available.shift() ?? ''
+          return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` }
+        },
+        onResponse: (status, body) => {
+          if (status === 200) available.push((JSON.parse(body) as { refresh_token: string }).refresh_token)
+        },
+      },
+    ],
+  })
+}
+
+export interface FlowResult {
+  perSecond: number
+  p50: number
+  p99: number
+  failures: number
+}
+
+/**
+ * The whole state-services login as a browser and a diary module make it: /authorize → region page →
+ * the provider (a fast local fake) → callback → code → /token. `users` run it over and over.
+ */
+export async function benchStateServicesLogin(bridgeUrl: string, clientSecret: string, users: number, seconds: number): Promise<FlowResult> {
+  const { createHash, randomBytes } = await import('node:crypto')
+  const basic = `Basic ${Buffer.from(`bench:${clientSecret}`).toString('base64')}`
+  const latencies: number[] = []
+  let failures = 0
+  const deadline = performance.now() + seconds * 1000
+
+  async function once(): Promise<void> {
+    const jar = new Map<string, string>()
+    const go = async (url: string, init: RequestInit = {}) => {
+      const response = await fetch(url, {
+        ...init,
+        redirect: 'manual',
+        headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+      })
+      for (const header of response.headers.getSetCookie()) {
+        const pair = header.split(';', 1)[0] ?? ''
+        if (url.startsWith(bridgeUrl)) jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
+      }
+      await response.arrayBuffer()
+      return response
+    }
+    const verifier = randomBytes(32).toString('base64url')
+    const authorize = new URL(`${bridgeUrl}/authorize`)
+    authorize.search = new URLSearchParams({
+      client_id: 'bench',
+      redirect_uri: 'https://bench.example/callback',
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      region: 'sso',
+    }).toString()
+    let response = await go(authorize.href)
+    let location = new URL(String(response.headers.get('location')), bridgeUrl).href
+    await go(location)
+    response = await go(`${bridgeUrl}/login/state-services`)
+    location = String(response.headers.get('location'))
+    response = await go(location)
+    location = String(response.headers.get('location'))
+    response = await go(location)
+    const back = new URL(String(response.headers.get('location')))
+    const code = back.searchParams.get('code')
+    if (code === null) throw new Error(`no code: ${back.href}`)
+    const token = await fetch(`${bridgeUrl}/token`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'https://bench.example/callback', code_verifier: verifier }).toString(),
+    })
+    if (token.status !== 200) throw new Error(`token endpoint answered ${token.status}`)
+    await token.arrayBuffer()
+  }
+
+  await Promise.all(
+    Array.from({ length: users }, async () => {
+      while (performance.now() < deadline) {
+        const started = performance.now()
+        try {
+          await once()
+          latencies.push(performance.now() - started)
+        } catch {
+          failures++
+        }
+      }
+    }),
+  )
+  latencies.sort((a, b) => a - b)
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN)
+  return { perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failures }
+}

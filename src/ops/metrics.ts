@@ -1,0 +1,104 @@
+/*
+ * Prometheus metrics (prom-client), one registry per app. Labels are closed sets (routes as patterns,
+ * region codes, client ids, outcome codes): never a login, a subject or anything personal.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { PasswordHasher } from '../accounts/password-hash.js'
+
+export interface Metrics {
+  registry: Registry
+  login(region: string, method: 'password' | 'state_services' | 'binding', outcome: string): void
+  linkDecision(region: string, outcome: string): void
+  upstream(region: string, operation: 'start' | 'callback', outcome: string, seconds: number): void
+  token(clientId: string, grant: string, outcome: string): void
+  http(method: string, route: string, status: number, seconds: number): void
+}
+
+export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'bridge_' })
+  const logins = new Counter({
+    name: 'bridge_logins_total',
+    help: 'Sign-in attempts by region, method (password, state_services, binding) and outcome',
+    labelNames: ['region', 'method', 'outcome'],
+    registers: [registry],
+  })
+  const links = new Counter({
+    name: 'bridge_link_decisions_total',
+    help: 'Account-linking decisions by region and outcome (linked, needs_password:<reason>, conflict:<reason>, refused:<reason>)',
+    labelNames: ['region', 'outcome'],
+    registers: [registry],
+  })
+  const upstream = new Histogram({
+    name: 'bridge_upstream_duration_seconds',
+    help: 'Calls to state-services providers by region, operation (start, callback) and outcome',
+    labelNames: ['region', 'operation', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [registry],
+  })
+  const tokens = new Counter({
+    name: 'bridge_token_requests_total',
+    help: 'Token endpoint requests by client, grant (authorization_code, refresh_token) and outcome (issued, or the refusal reason)',
+    labelNames: ['client_id', 'grant', 'outcome'],
+    registers: [registry],
+  })
+  const http = new Histogram({
+    name: 'bridge_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  const httpChildren = new Map<string, ReturnType<typeof http.labels>>()
+  const stats = () => options.hasher.stats()
+  new Gauge({
+    name: 'bridge_password_hash_queue_length',
+    help: 'Password checks waiting for an argon2id worker',
+    registers: [registry],
+    collect() {
+      this.set(stats().queued)
+    },
+  })
+  new Gauge({
+    name: 'bridge_password_hash_busy_workers',
+    help: 'argon2id workers hashing right now (of bridge_password_hash_workers)',
+    registers: [registry],
+    collect() {
+      this.set(stats().busy)
+    },
+  })
+  new Gauge({
+    name: 'bridge_password_hash_workers',
+    help: 'argon2id worker threads',
+    registers: [registry],
+    collect() {
+      this.set(stats().workers)
+    },
+  })
+  new Gauge({
+    name: 'bridge_password_hash_refused',
+    help: 'Password checks refused (503) because workers and queue were full, since start',
+    registers: [registry],
+    collect() {
+      this.set(stats().refused)
+    },
+  })
+
+  return {
+    registry,
+    login: (region, method, outcome) => logins.inc({ region, method, outcome }),
+    linkDecision: (region, outcome) => links.inc({ region, outcome }),
+    upstream: (region, operation, outcome, seconds) => upstream.observe({ region, operation, outcome }, seconds),
+    token: (clientId, grant, outcome) => tokens.inc({ client_id: clientId, grant, outcome }),
+    http: (method, route, status, seconds) => {
+      // A child per label set, found by one string key: this runs on every request.
+      const key = `${method} ${route} ${status}`
+      let child = httpChildren.get(key)
+      if (child === undefined) {
+        child = http.labels({ method, route, status_code: String(status) })
+        httpChildren.set(key, child)
+      }
+      child.observe(seconds)
+    },
+  }
+}
