@@ -8,7 +8,7 @@
  * - none: public clients name themselves with client_id (they are held to PKCE instead)
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { ClientConfig } from '../config/load.js'
 import { BridgeError } from '../errors.js'
 
@@ -52,7 +52,11 @@ export function createClientAuthenticator(
   async function checkAssertion(client: ClientConfig, assertion: string): Promise<void> {
     let jwks = jwksByClient.get(client.clientId)
     if (jwks === undefined) {
-      jwks = createRemoteJWKSet(new URL(client.jwksUri as string), { timeoutDuration: 5000, cooldownDuration: 30_000 })
+      jwks = createRemoteJWKSet(new URL(client.jwksUri as string), {
+        timeoutDuration: 5000,
+        cooldownDuration: 30_000,
+        ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+      })
       jwksByClient.set(client.clientId, jwks)
     }
     try {
