@@ -23,7 +23,6 @@ const codes = {
   ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, publicCode: 'provider_error' },
   ERR_LINK_CONFLICT: { status: 409, publicCode: 'account_conflict' },
   ERR_BINDING_REFUSED: { status: 409, publicCode: 'binding_refused' },
-  ERR_NOT_SIGNED_IN: { status: 401, publicCode: 'not_signed_in' },
   ERR_CLIENT_UNKNOWN: { status: 400, publicCode: 'unknown_client' },
   ERR_REDIRECT_URI_MISMATCH: { status: 400, publicCode: 'redirect_uri_mismatch' },
   ERR_REGION_NOT_SERVED: { status: 403, publicCode: 'region_not_served' },

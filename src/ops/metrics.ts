@@ -51,38 +51,22 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
   })
   const httpChildren = new Map<string, ReturnType<typeof http.labels>>()
   const stats = () => options.hasher.stats()
-  new Gauge({
-    name: 'bridge_password_hash_queue_length',
-    help: 'Password checks waiting for an argon2id worker',
-    registers: [registry],
-    collect() {
-      this.set(stats().queued)
-    },
-  })
-  new Gauge({
-    name: 'bridge_password_hash_busy_workers',
-    help: 'argon2id workers hashing right now (of bridge_password_hash_workers)',
-    registers: [registry],
-    collect() {
-      this.set(stats().busy)
-    },
-  })
-  new Gauge({
-    name: 'bridge_password_hash_workers',
-    help: 'argon2id worker threads',
-    registers: [registry],
-    collect() {
-      this.set(stats().workers)
-    },
-  })
-  new Gauge({
-    name: 'bridge_password_hash_refused',
-    help: 'Password checks refused (503) because workers and queue were full, since start',
-    registers: [registry],
-    collect() {
-      this.set(stats().refused)
-    },
-  })
+  const poolGauges: [name: string, help: string, read: (stats: ReturnType<PasswordHasher['stats']>) => number][] = [
+    ['bridge_password_hash_queue_length', 'Password checks waiting for an argon2id worker', (p) => p.queued],
+    ['bridge_password_hash_busy_workers', 'argon2id workers hashing right now (of bridge_password_hash_workers)', (p) => p.busy],
+    ['bridge_password_hash_workers', 'argon2id worker threads', (p) => p.workers],
+    ['bridge_password_hash_refused', 'Password checks refused (503) because workers and queue were full, since start', (p) => p.refused],
+  ]
+  for (const [name, help, read] of poolGauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(stats()))
+      },
+    })
+  }
 
   return {
     registry,

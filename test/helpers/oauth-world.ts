@@ -11,6 +11,7 @@ import { injectFetch } from './inject-fetch.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv, validRegion } from './test-config.js'
 import { openTestDatabase } from './test-database.js'
 import { Browser, csrfToken } from './browser.js'
+import { pkceAuthorizationUrl } from './pkce.js'
 
 export const clients = {
   'web-diary': {
@@ -75,14 +76,8 @@ export async function startOAuthWorld(t: Teardown, options: { bridge?: Record<st
   }
 
   /** The web diary's authorization URL: PKCE S256 from `verifier`, scope openid unless given. */
-  async function authorizationUrl(configuration: client.Configuration, verifier: string, parameters: Record<string, string> = {}) {
-    return client.buildAuthorizationUrl(configuration, {
-      redirect_uri: clients['web-diary'].redirectUris[0] as string,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...parameters,
-    })
+  function authorizationUrl(configuration: client.Configuration, verifier: string, parameters: Record<string, string> = {}) {
+    return pkceAuthorizationUrl(configuration, verifier, { redirect_uri: clients['web-diary'].redirectUris[0] as string, ...parameters })
   }
 
   /** Runs the browser part: authorization URL → region 29 → password → the redirect back with the code. */

@@ -4,6 +4,7 @@ import t from 'tap'
 import { createVerifier } from '../../src/verify/index.js'
 import { publicUrl } from '../helpers/demo-fixture.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
+import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 
 const world = await startOAuthWorld(t)
 /** openid-client's ResponseBodyError for an invalid_grant answer. */
@@ -88,13 +89,7 @@ t.test('a diary module with openid-client: login, code, tokens, userinfo, refres
 t.test('a public mobile client with PKCE and a custom scheme', async (t) => {
   const config = await world.discover('mobile', client.None())
   const verifier = client.randomPKCECodeVerifier()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'ru.example.diary:/callback',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: 's',
-  })
+  const url = await pkceAuthorizationUrl(config, verifier, { redirect_uri: 'ru.example.diary:/callback', scope: 'openid offline_access', state: 's' })
   const { location } = await world.signIn(url, 'smirnov.a')
   t.equal(location?.protocol, 'ru.example.diary:')
   const tokens = await client.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 's' })
@@ -105,13 +100,7 @@ t.test('a public mobile client with PKCE and a custom scheme', async (t) => {
 t.test('a client_secret_post client of region 29 only: the region page comes directly', async (t) => {
   const config = await world.discover('schedule', client.ClientSecretPost(secrets.schedule))
   const verifier = client.randomPKCECodeVerifier()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'https://schedule.example/cb',
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: 's',
-  })
+  const url = await pkceAuthorizationUrl(config, verifier, { redirect_uri: 'https://schedule.example/cb', state: 's' })
   const { location, browser } = await world.signIn(url, 'kuznetsova.e')
   t.ok(browser.visited.some((visited) => visited.pathname === '/login' && visited.search === '?region=29'))
   const tokens = await client.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 's' })

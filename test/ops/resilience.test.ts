@@ -6,6 +6,7 @@ import { importDemoAccounts, publicUrl, regionWithProvider } from '../helpers/de
 import { startFakeIdp } from '../helpers/fake-idp.js'
 import { injectFetch } from '../helpers/inject-fetch.js'
 import { clients } from '../helpers/oauth-world.js'
+import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv } from '../helpers/test-config.js'
@@ -71,13 +72,7 @@ t.test('a database outage gives 503s, and the service recovers by itself losing 
   })
   const verifier = client.randomPKCECodeVerifier()
   const browser = new Browser(app, publicUrl).stopAt('https://diary.example')
-  const url = client.buildAuthorizationUrl(configuration, {
-    redirect_uri: 'https://diary.example/callback',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    region: '29',
-  })
+  const url = await pkceAuthorizationUrl(configuration, verifier, { redirect_uri: 'https://diary.example/callback', scope: 'openid offline_access', region: '29' })
   const form = await browser.go('GET', `${url.pathname}${url.search}`)
   const back = await browser.go('POST', '/login/password', { _csrf: csrfToken(form), login: 'ivanova.m', password: 'diary-demo' })
   const tokens = await client.authorizationCodeGrant(configuration, new URL(String(back.headers.location)), { pkceCodeVerifier: verifier })

@@ -8,6 +8,7 @@ import * as client from 'openid-client'
 import t from 'tap'
 import { importDemoAccounts } from '../helpers/demo-fixture.js'
 import { clients } from '../helpers/oauth-world.js'
+import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 import { freePort, spawnEntry, waitForOk } from '../helpers/spawn.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv, writeConfigDir } from '../helpers/test-config.js'
 import { createServerDatabase, serverUrl } from '../helpers/test-database.js'
@@ -61,13 +62,7 @@ async function run(baseUrl: string) {
   t.test('a login started on one instance finishes on the other, and an authorization code crosses too', async (t) => {
     const configuration = await client.discovery(new URL(A), 'web-diary', {}, client.ClientSecretBasic(validEnv.WEB_DIARY_SECRET), { execute: [client.allowInsecureRequests] })
     const verifier = client.randomPKCECodeVerifier()
-    const url = client.buildAuthorizationUrl(configuration, {
-      redirect_uri: 'https://diary.example/callback',
-      scope: 'openid offline_access',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      region: '29',
-    })
+    const url = await pkceAuthorizationUrl(configuration, verifier, { redirect_uri: 'https://diary.example/callback', scope: 'openid offline_access', region: '29' })
     const toLogin = await send(url.href)
     const form = await (await send(`${A}${String(toLogin.headers.get('location'))}`)).text()
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? ''
