@@ -3,6 +3,7 @@
  * PostgreSQL database with a fast local fake state-services provider, runs every scenario with bounded
  * load on loopback, and writes bench/results.md. Every ratio is measured in the same run.
  */
+import { findAccountByLogin } from '../src/accounts/account.repository.js'
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, totalmem } from 'node:os'
@@ -65,7 +66,8 @@ try {
   writeFileSync(csv, 'login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n' + `sso-1,"${passwordHash}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`)
   await importAccounts(db, { file: csv, format: 'csv', region: 'sso', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
   await hasher.close()
-  const account = await db.selectFrom('diary_account').selectAll().where('login', '=', 'bench-1').executeTakeFirstOrThrow()
+  const account = await findAccountByLogin(db, '29', 'bench-1')
+  if (account === undefined) throw new Error('bench-1 was not imported')
   const keys = createKeyStore(db, { kek: config.secrets.keyEncryptionKey.reveal(), policy: keyPolicy(config), now: () => new Date() })
   const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
   const families = await refreshTokens(db, account.id, 8)

@@ -4,10 +4,12 @@ import * as initial from './0001-initial.js'
 import * as sessions from './0002-sessions.js'
 import * as tokens from './0003-tokens.js'
 import * as throttling from './0004-throttling.js'
+import * as selfService from './0005-self-service.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-sessions': sessions,
   '0003-tokens': tokens,
   '0004-throttling': throttling,
+  '0005-self-service': selfService,
 }

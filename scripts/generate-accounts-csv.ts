@@ -8,7 +8,7 @@
 import { createWriteStream } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
-import { snilsCheckNumber } from '../src/linking/snils.js'
+import { snilsCheckNumber } from '../src/person/snils.js'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

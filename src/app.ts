@@ -14,19 +14,18 @@ import { healthRoutes } from './ops/health.routes.js'
 import { createMetrics } from './ops/metrics.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
-import { authorizeRoutes } from './oauth/authorize.routes.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
-import { logoutRoutes } from './oauth/logout.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createLiveConfig, type LiveConfig } from './live-config.js'
 import { createKeyStore } from './tokens/key-store.js'
 import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes } from './web/account.routes.js'
+import { authorizeRoutes } from './web/authorize.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { passwordChangeRoutes } from './web/password-change.routes.js'
-import { messages } from './web/messages.js'
-import { errorPage } from './web/pages.js'
+import { messages } from './web/messages/index.js'
+import { errorPage } from './web/pages/error.js'
 import { pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
 import { stateServicesRoutes } from './web/state-services.routes.js'
 
@@ -147,7 +146,6 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   await app.register(async (browser) => {
     await registerWebPlugins(browser, config)
     await browser.register(authorizeRoutes, context)
-    await browser.register(logoutRoutes, context)
     await browser.register(loginRoutes, context)
     await browser.register(stateServicesRoutes, context)
     await browser.register(accountRoutes, context)

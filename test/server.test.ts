@@ -99,6 +99,8 @@ t.test('SIGHUP reloads regions without a restart; a broken file is refused and l
   writeFileSync(join(dir, 'regions', '35.json'), JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }))
   running.child.kill('SIGHUP')
   await waitFor(async () => /Вологодская область/.test(await regionsPage()))
+  // The log line is written asynchronously: wait for it rather than read the output at once.
+  await waitFor(() => running.output().stdout.includes('"msg":"configuration reloaded"'))
   t.match(running.output().stdout, /"regions":\["35"\].*"msg":"configuration reloaded"/)
 
   writeFileSync(join(dir, 'regions', '36.json'), '{ "name": { "ru": 1 } }')

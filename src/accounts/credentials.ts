@@ -1,14 +1,14 @@
 /*
  * Checking a diary login and password.
  * - logins compare case-insensitively after trimming (they are stored normalised)
- * - an unknown login, an account without a password, and a wrong password all answer `undefined`
- *   after the same argon2id work (a dummy hash is verified), so neither the answer nor its time
- *   tells whether a login exists
+ * - an unknown login, an account without a password, and a wrong password all fail after the same
+ *   argon2id work (a dummy hash is verified), so neither the answer nor its time tells whether a
+ *   login exists; only the audit learns which account a failure was aimed at
  */
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import type { Database, DiaryAccountRow } from '../db/schema.js'
-import { normaliseLogin } from './import/validate-row.js'
+import type { Database } from '../db/schema.js'
+import { type Account, findAccountCredentials } from './account.repository.js'
 import type { PasswordHasher } from './password-hash.js'
 
 const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>()
@@ -23,20 +23,17 @@ function dummyHash(hasher: PasswordHasher): Promise<string> {
   return hash
 }
 
+export type CredentialCheck = { ok: true; account: Account } | { ok: false; accountId: string | undefined }
+
 export async function checkCredentials(
   db: Kysely<Database>,
   hasher: PasswordHasher,
   region: string,
   login: string,
   password: string,
-): Promise<DiaryAccountRow | undefined> {
-  const account = await db
-    .selectFrom('diary_account')
-    .selectAll()
-    .where('region', '=', region)
-    .where('login', '=', normaliseLogin(login))
-    .executeTakeFirst()
-  const hash = account?.password_hash ?? (await dummyHash(hasher))
+): Promise<CredentialCheck> {
+  const found = await findAccountCredentials(db, region, login)
+  const hash = found?.passwordHash ?? (await dummyHash(hasher))
   const valid = await hasher.verify(hash, password)
-  return valid && account?.password_hash ? account : undefined
+  return valid && found?.passwordHash ? { ok: true, account: found.account } : { ok: false, accountId: found?.account.id }
 }

@@ -2,11 +2,12 @@
  * Rules for a password a person chooses (pure):
  * - 8 to 128 characters
  * - not the login, and not the birth date in any common writing
+ * - not the password it replaces (checked against the stored hash by change-password.ts: `same_as_current`)
  * - not one of the most common passwords (lists of leaked passwords, Russian ones included), and not
  *   one character repeated or a run of consecutive digits or keyboard letters
  * Problems are codes; the page words them in Russian or English.
  */
-export type PasswordProblem = 'too_short' | 'too_long' | 'same_as_login' | 'contains_birth_date' | 'too_common' | 'mismatch'
+export type PasswordProblem = 'too_short' | 'too_long' | 'same_as_login' | 'contains_birth_date' | 'too_common' | 'mismatch' | 'same_as_current'
 
 const common = new Set(
   `123456 1234567 12345678 123456789 1234567890 0123456789 12345 1234 111111 000000 123123 654321 666666 121212

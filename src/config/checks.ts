@@ -31,6 +31,15 @@ export function checkHttpUrl(text: string, options: { production: boolean }): st
   return undefined
 }
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
+
 export function checkRedirectUri(text: string): string | undefined {
   let url: URL
   try {
@@ -118,6 +127,7 @@ export function checkRegion(
   } else if (region.stateServices.enabled) {
     problems.push({ path: '/stateServices/provider', message: 'is required when state-services login is enabled' })
   }
+  if (!isTimeZone(region.timeZone)) problems.push({ path: '/timeZone', message: `unknown time zone "${region.timeZone}" (an IANA name such as Europe/Moscow)` })
   if (!region.passwordLogin.enabled && !region.stateServices.enabled) {
     problems.push({ path: '', message: 'no login method is enabled (passwordLogin or stateServices)' })
   }
@@ -157,9 +167,10 @@ export function checkClient(
   if (method === 'private_key_jwt') {
     if (client.jwksUri === undefined) problems.push({ path: '/jwksUri', message: 'is required for private_key_jwt' })
   }
-  if (client.jwksUri !== undefined) {
-    const problem = checkHttpUrl(client.jwksUri, { production })
-    if (problem) problems.push({ path: '/jwksUri', message: problem })
+  for (const key of ['jwksUri', 'homeUrl'] as const) {
+    const value = client[key]
+    const problem = value === undefined ? undefined : checkHttpUrl(value, { production })
+    if (problem) problems.push({ path: `/${key}`, message: problem })
   }
   return { problems, clientSecret }
 }

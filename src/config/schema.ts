@@ -117,6 +117,7 @@ export const RegionFileSchema = Type.Object(
       { ...closed, default: {} },
     ),
     noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
+    timeZone: Type.String({ minLength: 1, default: 'Europe/Moscow', description: 'IANA time zone in which pages show dates and times' }),
     linking: Type.Object(
       {
         autoLinkBySnils: Type.Boolean({ default: true }),
@@ -142,6 +143,8 @@ export const ClientFileSchema = Type.Object(
     }),
     audience: Type.String({ minLength: 1 }),
     regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
+    homeUrl: Type.Optional(Type.String({ minLength: 1 })),
   },
   closed,
 )

@@ -65,8 +65,15 @@ export interface LoginSessionTable {
   method: SessionMethod
   upstream_issuer: string | null
   created_at: CreatedAt
+  /** The last time the person proved who they are: the sign-in, or a later confirmation. */
+  authenticated_at: ColumnType<Date, Date | undefined, Date>
+  /** The last request of this session (idle expiry slides from here; updated at most once a minute). */
+  last_seen_at: ColumnType<Date, Date | undefined, Date>
+  /** Browser family and system ("Chrome · Android"), never the full User-Agent. */
+  browser: string | null
   expires_at: Date
   ended_at: Date | null
+  ended_reason: string | null
 }
 
 export interface LoginTransactionUseTable {

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { importAccounts } from '../accounts/import/import-accounts.js'
-import { logoutDonePath } from '../oauth/logout.routes.js'
+import { logoutDonePath } from '../login/logout.js'
 import { stateServicesCallbackPath } from '../regions/registry.js'
 import { startService } from '../service.js'
 import { reportStartupFailure } from '../startup-failure.js'

@@ -47,6 +47,21 @@ export const simulatorPersons: readonly SimulatorPerson[] = [
     claims: { family_name: 'Кузнецова', given_name: 'Елена', middle_name: 'Викторовна', snils: '987-654-321 83', trusted: false },
   },
   {
+    id: 'elena-verified',
+    label: 'the same name, verified, SNILS matches: linked automatically to kuznetsova.e, replacing a password binding by an unverified account',
+    claims: { family_name: 'Кузнецова', given_name: 'Елена', middle_name: 'Викторовна', birthdate: '1979-01-20', snils: '987-654-321 83', trusted: true },
+  },
+  {
+    id: 'tatiana',
+    label: 'verified, SNILS matches, the diary misspells her patronymic: binding with the diary password despite the typo (morozova.t)',
+    claims: { family_name: 'Морозова', given_name: 'Татьяна', middle_name: 'Николаевна', birthdate: '2011-04-02', snils: '345-678-912 26', trusted: true },
+  },
+  {
+    id: 'anna',
+    label: 'a mother without SNILS: binding her child’s diary (ivanova.m) is refused, parents use their own diary login',
+    claims: { family_name: 'Иванова', given_name: 'Анна', middle_name: 'Викторовна', birthdate: '1986-10-11', trusted: true },
+  },
+  {
     id: 'olga',
     label: 'verified, no SNILS: binding with the diary password (novikova.o)',
     claims: { family_name: 'Новикова', given_name: 'Ольга', middle_name: 'Андреевна', birthdate: '1990-05-05', trusted: true },

@@ -5,11 +5,11 @@
  * - the provider must say the account is verified
  * - a valid SNILS is required (an invalid one counts as absent)
  * - exactly one diary account of the region has that SNILS (none: no match; two or more: ambiguous)
- * - its full name matches (full-name.ts) and, when both sides have one, its birth date is the same
+ * - its full name matches exactly (person/full-name.ts: no typo is tolerated here) and, when both sides have one, its birth date is the same
  * Anything else asks for the diary password.
  */
 import type { LinkMethod } from '../db/schema.js'
-import { compareFullNames, type FullName } from './full-name.js'
+import { compareFullNames, type FullName } from '../person/full-name.js'
 
 export type NeedsPasswordReason =
   | 'auto_link_disabled'
@@ -21,7 +21,7 @@ export type NeedsPasswordReason =
   | 'birth_date_mismatch'
 
 export type LinkOutcome =
-  | { kind: 'linked'; accountId: string; created: boolean; method: LinkMethod }
+  | { kind: 'linked'; accountId: string; created: boolean; method: LinkMethod; superseded?: true }
   | { kind: 'needs_password'; reason: NeedsPasswordReason }
   | { kind: 'conflict'; reason: 'account_linked_elsewhere' | 'identity_linked_elsewhere' }
 
@@ -53,7 +53,7 @@ export function decideAutoLink(
   if (candidates.length === 0) return { kind: 'needs_password', reason: 'no_match' }
   if (candidates.length > 1) return { kind: 'needs_password', reason: 'ambiguous' }
   const account = candidates[0] as Candidate
-  if (compareFullNames(identity, account, policy) === 'mismatch') return { kind: 'needs_password', reason: 'name_mismatch' }
+  if (compareFullNames(identity, account, policy) !== 'exact') return { kind: 'needs_password', reason: 'name_mismatch' }
   const bothDates = identity.birthDate !== undefined && account.birthDate !== null
   if (bothDates && identity.birthDate !== account.birthDate) return { kind: 'needs_password', reason: 'birth_date_mismatch' }
   return {

@@ -87,7 +87,13 @@ export type GrantResult =
   | { ok: true; grant: Grant; refreshToken: string | undefined; account?: TokenAccount }
   | { ok: false; reason: GrantFailure }
 
-interface FastRotation extends TokenAccount {
+interface FastRotation {
+  id: string
+  region: string
+  role: TokenAccount['role']
+  family_name: string
+  given_name: string
+  patronymic: string | null
   family_id: string
   session_id: string | null
   scope: string
@@ -176,7 +182,7 @@ export async function recordCodeAccessToken(db: Db, familyId: string, jti: strin
 /**
  * Rotates a refresh token: the old one is spent, a new one of the same family is returned.
  * The common case (valid token, no scope change) is one statement: spend, issue and read the account
- * together. Anything else takes the careful path, which also finds out why (and revokes on reuse).
+ * together (the one read of diary_account outside accounts/account.repository.ts, for speed). Anything else takes the careful path, which also finds out why (and revokes on reuse).
  */
 export async function rotateRefreshToken(
   db: Kysely<Database>,
@@ -205,7 +211,7 @@ export async function rotateRefreshToken(
         ok: true,
         grant: { familyId: row.family_id, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: null, authTime: row.auth_time, amr: row.amr },
         refreshToken: fresh,
-        account: { id: row.id, region: row.region, role: row.role, family_name: row.family_name, given_name: row.given_name, patronymic: row.patronymic },
+        account: { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic },
       }
     }
   }

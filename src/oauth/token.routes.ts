@@ -6,6 +6,7 @@
  * Every grant failure is the same invalid_grant to the client; the reason goes to the log and audit.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { findAccountById } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
@@ -48,7 +49,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       throw new BridgeError(result.reason === 'scope' ? 'ERR_OAUTH_INVALID_SCOPE' : 'ERR_OAUTH_INVALID_GRANT', `grant refused: ${result.reason}`)
     }
     const grant: Grant = result.grant
-    const account = result.account ?? (await db.selectFrom('diary_account').selectAll().where('id', '=', grant.accountId).executeTakeFirst())
+    const account = result.account ?? (await findAccountById(db, grant.accountId))
     if (account === undefined) throw new BridgeError('ERR_OAUTH_INVALID_GRANT', 'grant refused: account gone')
     const now = context.now()
     const access = await signAccessToken(context.keys, {

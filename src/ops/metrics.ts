@@ -7,7 +7,7 @@ import type { PasswordHasher } from '../accounts/password-hash.js'
 
 export interface Metrics {
   registry: Registry
-  login(region: string, method: 'password' | 'state_services' | 'binding', outcome: string): void
+  login(region: string, method: 'password' | 'state_services' | 'binding' | 'confirmation', outcome: string): void
   linkDecision(region: string, outcome: string): void
   upstream(region: string, operation: 'start' | 'callback', outcome: string, seconds: number): void
   token(clientId: string, grant: string, outcome: string): void
@@ -19,7 +19,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'bridge_' })
   const logins = new Counter({
     name: 'bridge_logins_total',
-    help: 'Sign-in attempts by region, method (password, state_services, binding) and outcome',
+    help: 'Sign-in attempts by region, method (password, state_services, binding, confirmation) and outcome',
     labelNames: ['region', 'method', 'outcome'],
     registers: [registry],
   })

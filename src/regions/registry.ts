@@ -4,6 +4,7 @@
  * region whose provider settings did not change.
  */
 import { isDeepStrictEqual } from 'node:util'
+import { BridgeError } from '../errors.js'
 import type { Config, RegionConfig } from '../config/load.js'
 import { type Connector, createOidcConnector } from '../upstream/oidc-connector.js'
 
@@ -40,4 +41,13 @@ export function createRegionRegistry(
     regions.set(code, { config: region, connector })
   }
   return regions
+}
+
+/** The region of a login: an unknown code is ERR_REGION_UNKNOWN, no code at all ERR_LOGIN_EXPIRED. */
+export function regionOf(regions: ReadonlyMap<string, Region>, code: string | undefined): Region {
+  const region = code === undefined ? undefined : regions.get(code)
+  if (region !== undefined) return region
+  throw code === undefined
+    ? new BridgeError('ERR_LOGIN_EXPIRED', 'no region chosen for this login')
+    : new BridgeError('ERR_REGION_UNKNOWN', 'unknown region')
 }

@@ -1,11 +1,18 @@
 /*
- * Signed-in browsers, kept server-side so that ending a session (logout, password change) makes every
- * copy of its cookie useless. The cookie carries only the session id.
- * - a session has an absolute lifetime (`expires_at`) whatever its cookie's sliding idle expiry says
- * - `findActiveSession` returns nothing for an unknown, ended or expired session
+ * Signed-in browsers, kept server-side so that ending a session (logout, password change, sign out
+ * everywhere) makes every copy of its cookie useless. The cookie carries only the session id.
+ * - a session ends by itself `absoluteLifetimeSeconds` after sign-in (`expires_at`), or after
+ *   `idleTimeoutSeconds` without a request: idle time counts from the last request (`last_seen_at`,
+ *   refreshed at most once a minute so that a busy session costs no write per request)
+ * - `authenticated_at` is the last time the person proved who they are (sign-in or a confirmation):
+ *   sensitive changes ask again when it is old
+ * - `findActiveSession` returns nothing for an unknown, ended, expired or idle session
+ * Sessions end only through end-sessions.ts.
  */
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Database, SessionMethod } from '../db/schema.js'
+
+type Db = Kysely<Database> | Transaction<Database>
 
 export interface ActiveSession {
   id: string
@@ -13,60 +20,119 @@ export interface ActiveSession {
   method: SessionMethod
   upstreamIssuer: string | null
   createdAt: Date
+  authenticatedAt: Date
+  lastSeenAt: Date
+  browser: string | null
+}
+
+export interface SessionClock {
+  now: Date
+  idleTimeoutSeconds: number
+}
+
+const TOUCH_AFTER_MS = 60_000
+
+const columns = ['id', 'account_id', 'method', 'upstream_issuer', 'created_at', 'authenticated_at', 'last_seen_at', 'browser'] as const
+
+function toSession(row: {
+  id: string
+  account_id: string
+  method: SessionMethod
+  upstream_issuer: string | null
+  created_at: Date
+  authenticated_at: Date
+  last_seen_at: Date
+  browser: string | null
+}): ActiveSession {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    method: row.method,
+    upstreamIssuer: row.upstream_issuer,
+    createdAt: row.created_at,
+    authenticatedAt: row.authenticated_at,
+    lastSeenAt: row.last_seen_at,
+    browser: row.browser,
+  }
 }
 
 export async function startSession(
-  db: Kysely<Database>,
-  session: { accountId: string; method: SessionMethod; upstreamIssuer?: string; lifetimeSeconds: number; now: Date },
-): Promise<string> {
+  db: Db,
+  session: { accountId: string; method: SessionMethod; upstreamIssuer?: string; browser: string | null; lifetimeSeconds: number; now: Date },
+): Promise<ActiveSession> {
   const row = await db
     .insertInto('login_session')
     .values({
       account_id: session.accountId,
       method: session.method,
       upstream_issuer: session.upstreamIssuer ?? null,
+      browser: session.browser,
+      authenticated_at: session.now,
+      last_seen_at: session.now,
       expires_at: new Date(session.now.getTime() + session.lifetimeSeconds * 1000),
     })
-    .returning('id')
+    .returning(columns)
     .executeTakeFirstOrThrow()
-  return row.id
+  return toSession(row)
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-export async function findActiveSession(db: Kysely<Database>, id: string, now: Date): Promise<ActiveSession | undefined> {
+/** The session, if it is active; its last use moves to now (at most one write a minute). */
+export async function findActiveSession(db: Db, id: string, clock: SessionClock): Promise<ActiveSession | undefined> {
   if (!uuid.test(id)) return undefined
   const row = await db
     .selectFrom('login_session')
-    .select(['id', 'account_id', 'method', 'upstream_issuer', 'created_at'])
+    .select(columns)
     .where('id', '=', id)
     .where('ended_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where('expires_at', '>', clock.now)
+    .where('last_seen_at', '>', new Date(clock.now.getTime() - clock.idleTimeoutSeconds * 1000))
     .executeTakeFirst()
-  return (
-    row && { id: row.id, accountId: row.account_id, method: row.method, upstreamIssuer: row.upstream_issuer, createdAt: row.created_at }
-  )
+  if (row === undefined) return undefined
+  if (clock.now.getTime() - row.last_seen_at.getTime() >= TOUCH_AFTER_MS) {
+    await db.updateTable('login_session').set({ last_seen_at: clock.now }).where('id', '=', id).execute()
+    row.last_seen_at = clock.now
+  }
+  return toSession(row)
 }
 
-export async function endSession(db: Kysely<Database>, id: string, now: Date): Promise<void> {
-  if (!uuid.test(id)) return
-  await db.updateTable('login_session').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).execute()
+/** Every active session of an account, the most recently used first. */
+export async function listActiveSessions(db: Db, accountId: string, clock: SessionClock): Promise<ActiveSession[]> {
+  const rows = await db
+    .selectFrom('login_session')
+    .select(columns)
+    .where('account_id', '=', accountId)
+    .where('ended_at', 'is', null)
+    .where('expires_at', '>', clock.now)
+    .where('last_seen_at', '>', new Date(clock.now.getTime() - clock.idleTimeoutSeconds * 1000))
+    .orderBy('last_seen_at', 'desc')
+    .execute()
+  return rows.map(toSession)
 }
 
-/** Ends every session of an account (its password changed). */
-export async function endAccountSessions(db: Kysely<Database>, accountId: string, now: Date): Promise<void> {
-  await db.updateTable('login_session').set({ ended_at: now }).where('account_id', '=', accountId).where('ended_at', 'is', null).execute()
+/** The person proved who they are again (password or State Services) inside this session. */
+export async function confirmSession(db: Db, id: string, now: Date): Promise<void> {
+  await db.updateTable('login_session').set({ authenticated_at: now, last_seen_at: now }).where('id', '=', id).execute()
+}
+
+/** The diary module that most recently received tokens through this session, if any. */
+export async function lastClientOfSession(db: Db, sessionId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('token_family')
+    .select('client_id')
+    .where('session_id', '=', sessionId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.client_id
 }
 
 /**
  * Marks a login transaction as used. True the first time for an id, false ever after, on every
  * instance: a copied cookie cannot finish the same login twice. Old marks are swept as it goes.
  */
-export async function consumeLoginTransaction(
-  db: Kysely<Database>,
-  id: string,
-  options: { keepSeconds: number; now: Date },
-): Promise<boolean> {
+export async function consumeLoginTransaction(db: Db, id: string, options: { keepSeconds: number; now: Date }): Promise<boolean> {
   await db
     .deleteFrom('login_transaction_use')
     .where('used_at', '<', new Date(options.now.getTime() - options.keepSeconds * 1000))

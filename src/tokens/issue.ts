@@ -7,17 +7,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { Role } from '../db/schema.js'
+import type { Account } from '../accounts/account.repository.js'
 import type { KeyStore } from './key-store.js'
 
-export interface TokenAccount {
-  id: string
-  region: string
-  role: Role
-  family_name: string
-  given_name: string
-  patronymic: string | null
-}
+/** What tokens say about an account. */
+export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName' | 'givenName' | 'patronymic'>
 
 export function hasScope(scope: string, wanted: string): boolean {
   return scope.split(' ').includes(wanted)
@@ -27,8 +21,8 @@ export function hasScope(scope: string, wanted: string): boolean {
 export function profileClaims(account: TokenAccount, scope: string): Record<string, string> {
   if (!hasScope(scope, 'profile')) return {}
   return {
-    family_name: account.family_name,
-    given_name: account.given_name,
+    family_name: account.familyName,
+    given_name: account.givenName,
     ...(account.patronymic ? { middle_name: account.patronymic } : {}),
   }
 }

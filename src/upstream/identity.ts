@@ -2,12 +2,14 @@
  * The one normalised person a state-services provider vouches for, whatever its claim names.
  * - claims are looked up in userinfo first, then in the ID token; a dot descends into objects
  * - names: trimmed, inner whitespace collapsed, Unicode NFC; empty means absent
- * - birth date: YYYY-MM-DD (a date-time is cut to its date); anything else is absent
+ * - birth date: as person/birth-date.ts reads it (YYYY-MM-DD, DD.MM.YYYY, an ISO date-time); anything else is absent
  * - SNILS: any formatting; an invalid one (format or check number) is absent, `snilsInvalid` says so
  * - verified: only boolean true or the string "true" of the configured claim
  */
 import type { ProviderConfig } from '../config/load.js'
-import { parseSnils } from '../linking/snils.js'
+import { parseBirthDate } from '../person/birth-date.js'
+import { parseSnils } from '../person/snils.js'
+import { normaliseText } from '../person/text.js'
 
 export interface Identity {
   issuer: string
@@ -33,15 +35,11 @@ function claimAt(claims: Claims | undefined, name: string): unknown {
   return current
 }
 
-function text(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const normalised = value.normalize('NFC').trim().replace(/\s+/g, ' ')
-  return normalised === '' ? undefined : normalised
-}
+const text = (value: unknown) => (typeof value === 'string' ? normaliseText(value) : undefined)
 
-function date(value: unknown): string | undefined {
-  const match = typeof value === 'string' ? /^(\d{4}-\d{2}-\d{2})(T.*)?$/.exec(value.trim()) : null
-  return match?.[1]
+function date(value: unknown, today: string): string | undefined {
+  const parsed = typeof value === 'string' ? parseBirthDate(value, today) : undefined
+  return parsed?.ok ? parsed.date : undefined
 }
 
 /** Builds the Identity from verified ID token claims and userinfo (whose `sub` was checked equal). */
@@ -50,6 +48,7 @@ export function normaliseIdentity(
   mapping: ProviderConfig['claims'],
   idToken: Claims & { sub: string },
   userinfo: Claims | undefined,
+  today: string,
 ): Identity {
   const claim = (name: string | undefined) =>
     name === undefined ? undefined : (claimAt(userinfo, name) ?? claimAt(idToken, name))
@@ -63,7 +62,7 @@ export function normaliseIdentity(
     familyName: text(claim(mapping.familyName)),
     givenName: text(claim(mapping.givenName)),
     patronymic: text(claim(mapping.patronymic)),
-    birthDate: date(claim(mapping.birthDate)),
+    birthDate: date(claim(mapping.birthDate), today),
     snils: snils?.ok ? snils.digits : undefined,
     snilsInvalid: snils !== undefined && !snils.ok,
   }

@@ -177,7 +177,8 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
         })
         step = 'userinfo'
         const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, payload.sub as string)
-        return normaliseIdentity(provider.issuer, provider.claims, { ...payload, sub: payload.sub as string }, userinfo)
+        const today = new Date(now()).toISOString().slice(0, 10)
+        return normaliseIdentity(provider.issuer, provider.claims, { ...payload, sub: payload.sub as string }, userinfo, today)
       } catch (error) {
         throw toUpstreamError(error, step)
       }

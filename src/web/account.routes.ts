@@ -1,40 +1,123 @@
 /*
- * GET /account: the bridge's own page for a login started directly at /login: who you are, how you
- * signed in, whether your diary is linked to State Services.
+ * The owner's account page and its forms (the rules are in login/account.ts):
+ *   GET  /account                            who you are, links, sessions, password
+ *   POST /account/unlink                     remove a State Services link (confirm first when the last
+ *                                            sign-in is older than 5 minutes: password here, or…)
+ *   POST /account/unlink/state-services      …a State Services login, which comes back and unlinks
+ *   POST /account/sign-out-everywhere        every session and refresh token of the account ends
+ *   POST /account/password                   change the password (the current one first)
+ * Without a session every one of them leads to the login page.
  */
-import type { FastifyPluginAsync } from 'fastify'
-import { accountPage } from './pages.js'
-import { pageContext, pageRoute, sendPage } from './plugins.js'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
-import { currentSession } from './session.js'
+import { BridgeError } from '../errors.js'
+import {
+  accountOverview,
+  changeOwnPassword,
+  confirmWithPassword,
+  isRecentlyConfirmed,
+  signOutEverywhere,
+  unlinkByOwner,
+} from '../login/account.js'
+import type { BrowserRequest } from '../login/browser.js'
+import { currentSession } from '../login/sign-in.js'
+import { startStateServices } from '../login/state-services.js'
+import { loginMethods } from '../regions/policy.js'
+import type { ActiveSession } from '../sessions/login-session.js'
+import { AccountQuery, EmptyForm, OwnPasswordForm, UnlinkForm } from './forms.js'
+import { accountPage, confirmationPage, signedOutPage } from './pages/account.js'
+import type { PasswordFormProblem } from './pages/login.js'
+import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 
-export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, options) => {
-  app.get('/account', pageRoute, async (request, reply) => {
-    const session = await currentSession(request, options)
+export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
+  const form = formRoute(app)
+
+  /** The signed-in session, or a redirect to the login page (answered by the caller). */
+  async function signedIn(request: FastifyRequest): Promise<{ browser: BrowserRequest; session: ActiveSession | undefined }> {
+    const browser = browserRequest(request, context)
+    return { browser, session: await currentSession(context, browser) }
+  }
+
+  async function renderAccount(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    options: { notice?: string; clientId?: string; passwordProblem?: PasswordFormProblem; status?: number } = {},
+  ) {
+    const { t, locale } = request
+    const overview = await accountOverview(context, session, options.clientId)
+    const { account, region } = overview
+    const page = accountPage(pageContext(request), {
+      csrfToken: reply.generateCsrf(),
+      fullName: [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' '),
+      login: account.login,
+      role: account.role,
+      regionName: region?.config.name[locale] ?? account.region,
+      school: account.school,
+      className: account.className,
+      method: session.method,
+      timeZone: region?.config.timeZone ?? 'Europe/Moscow',
+      notice: options.notice === undefined ? undefined : t.notices[options.notice],
+      returnTo: overview.returnTo,
+      stateServices: overview.stateServices,
+      links: overview.links.map((link) => ({
+        id: link.id,
+        providerName: link.regionName === undefined ? t.stateServicesName : `${t.stateServicesName} · ${link.regionName[locale]}`,
+        createdAt: link.createdAt,
+        method: link.method,
+      })),
+      sessions: overview.sessions.map((other) => ({ ...other, current: other.id === session.id })),
+      passwordProblem: options.passwordProblem,
+    })
+    return sendPage(reply, page, options.status ?? 200)
+  }
+
+  app.get<{ Querystring: AccountQuery }>('/account', { ...pageRoute, schema: { querystring: AccountQuery } }, async (request, reply) => {
+    const { session } = await signedIn(request)
     if (session === undefined) return reply.redirect('/login', 303)
-    const account = await options.db
-      .selectFrom('diary_account')
-      .selectAll()
-      .where('id', '=', session.accountId)
-      .executeTakeFirstOrThrow()
-    const link = await options.db
-      .selectFrom('identity_link')
-      .select('method')
-      .where('account_id', '=', account.id)
-      .orderBy('created_at', 'desc')
-      .executeTakeFirst()
-    return sendPage(
-      reply,
-      accountPage(pageContext(request), {
-        login: account.login,
-        fullName: [account.family_name, account.given_name, account.patronymic].filter(Boolean).join(' '),
-        role: account.role,
-        regionName: options.regions.get(account.region)?.config.name[request.locale] ?? account.region,
-        school: account.school,
-        className: account.class_name,
-        method: session.method,
-        linked: link?.method,
-      }),
-    )
+    return renderAccount(request, reply, session, { notice: request.query.notice, clientId: request.query.client_id })
+  })
+
+  app.post<{ Body: UnlinkForm }>('/account/unlink', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
+    const { browser, session } = await signedIn(request)
+    if (session === undefined) return reply.redirect('/login', 303)
+    const { link, password } = request.body
+    let confirmed = isRecentlyConfirmed(session, context.now())
+    if (!confirmed && password !== undefined) {
+      const overview = await accountOverview(context, session, undefined)
+      confirmed = await confirmWithPassword(context, browser, session, overview.account, password)
+    }
+    if (!confirmed) {
+      const overview = await accountOverview(context, session, undefined)
+      const stateServices = overview.region !== undefined && overview.region.connector !== undefined && loginMethods(overview.region.config, context.now()).stateServices
+      const page = confirmationPage(pageContext(request), { csrfToken: reply.generateCsrf(), linkId: link, stateServices, wrongPassword: password !== undefined })
+      return sendPage(reply, page, password === undefined ? 200 : 401)
+    }
+    if (!(await unlinkByOwner(context, browser, session, link))) throw new BridgeError('ERR_NOT_FOUND', 'no such link of this account')
+    return reply.redirect('/account?notice=unlinked', 303)
+  })
+
+  app.post<{ Body: UnlinkForm }>('/account/unlink/state-services', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
+    const { browser, session } = await signedIn(request)
+    if (session === undefined) return reply.redirect('/login', 303)
+    const { account } = await accountOverview(context, session, undefined)
+    const purpose = { kind: 'confirm' as const, sessionId: session.id, unlinkId: request.body.link }
+    return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
+  })
+
+  app.post('/account/sign-out-everywhere', { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
+    const { browser, session } = await signedIn(request)
+    if (session === undefined) return reply.redirect('/login', 303)
+    await signOutEverywhere(context, browser, session)
+    return sendPage(reply, signedOutPage(pageContext(request), request.t.notices.signed_out_everywhere ?? ''))
+  })
+
+  app.post<{ Body: OwnPasswordForm }>('/account/password', { ...form, schema: { body: OwnPasswordForm } }, async (request, reply) => {
+    const { browser, session } = await signedIn(request)
+    if (session === undefined) return reply.redirect('/login', 303)
+    const { account } = await accountOverview(context, session, undefined)
+    const result = await changeOwnPassword(context, browser, session, account, request.body)
+    if (result.ok) return reply.redirect('/account?notice=password_changed#password', 303)
+    return renderAccount(request, reply, session, { passwordProblem: result.problem, status: result.problem === 'wrong_current' ? 401 : 400 })
   })
 }

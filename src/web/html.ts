@@ -2,7 +2,7 @@
  * Server-rendered HTML: one escaping function for every interpolated value, one page layout.
  * No third-party resources; one stylesheet served by the bridge itself.
  */
-import type { Locale, Messages } from './messages.js'
+import type { Locale, Messages } from './messages/index.js'
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
@@ -70,10 +70,15 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 header{display:flex;justify-content:space-between;align-items:center;gap:1rem;padding:.75rem 1rem;background:#fff;border-bottom:1px solid #dde2e7}
 main{max-width:28rem;margin:1.5rem auto;padding:1.25rem;background:#fff;border:1px solid #dde2e7;border-radius:.5rem}
 h1{font-size:1.4rem;margin:0 0 1rem}
+h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input[type=text],input[type=password],input[type=search]{width:100%;padding:.6rem;font:inherit;border:1px solid #8a949e;border-radius:.35rem}
 button,.button{display:block;width:100%;margin-top:1rem;padding:.7rem;font:inherit;font-weight:600;text-align:center;text-decoration:none;border:0;border-radius:.35rem;background:#0b5cad;color:#fff;cursor:pointer}
-.button.state-services{background:#0d4cd3}
+.button.state-services,button.state-services{background:#0d4cd3}
+button.secondary,.button.secondary{background:#fff;color:#0b5cad;border:1px solid #0b5cad}
+form.inline button{display:inline-block;width:auto;margin:.25rem 0 0;padding:.35rem .75rem}
+ul.items{list-style:none;padding:0}ul.items li{margin:.5rem 0;padding:.5rem 0;border-bottom:1px solid #eef0f2}
+.tag{font-size:.8rem;padding:.1rem .4rem;border-radius:.25rem;background:#e6f4ea;color:#1e6b34}
 :focus-visible{outline:3px solid #f5a623;outline-offset:2px}
 .error{padding:.75rem;border-radius:.35rem;background:#fdecea;color:#8a1c12}
 .notice{padding:.75rem;border-radius:.35rem;background:#eef4fb}

@@ -1,8 +1,9 @@
 /*
  * What every browser route relies on, registered once on the root instance:
  * - cookies; two encrypted cookies (@fastify/secure-session, keys from SESSION_KEYS, newest first):
- *   `__Host-bridge-session` (the server-side session id, idle expiry sliding) and `__Host-bridge-login`
- *   (the login transaction, expiring with it); both Secure, HttpOnly, SameSite=Lax, Path=/
+ *   `__Host-bridge-session` (the server-side session id; the server decides idle and absolute expiry,
+ *   the cookie only lasts no longer than the absolute lifetime) and `__Host-bridge-login` (the login
+ *   transaction, login/transaction.ts); both Secure, HttpOnly, SameSite=Lax, Path=/
  * - CSRF tokens for every form (secret in its own `__Host-` cookie, checked in preHandler)
  * - security headers (@fastify/helmet): a strict Content-Security-Policy, no framing, no referrer
  * - the page language on every request (`request.locale`, `request.t`); `?lang=` is remembered in a cookie
@@ -13,15 +14,17 @@ import helmet from '@fastify/helmet'
 import secureSession, { type Session } from '@fastify/secure-session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/load.js'
-import type { LoginTransaction } from './login-transaction.js'
-import { type Locale, type Messages, messages, pickLocale } from './messages.js'
+import type { RouteContext } from '../context.js'
+import type { BrowserRequest } from '../login/browser.js'
+import { type LoginTransactionData, openLoginTransaction } from '../login/transaction.js'
+import { type Locale, type Messages, messages, pickLocale } from './messages/index.js'
 import { stylesheet } from './html.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     locale: Locale
     t: Messages
-    loginTx: Session<LoginTransaction>
+    loginTx: Session<LoginTransactionData>
   }
   interface FastifyContextConfig {
     /** The route answers browsers: its errors are shown as pages, not JSON. */
@@ -69,7 +72,7 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
       sessionName: 'session',
       cookieName: cookieNames.session,
       key,
-      expiry: config.bridge.session.idleTimeoutSeconds,
+      expiry: config.bridge.session.absoluteLifetimeSeconds,
       cookie: cookieBase,
     },
     {
@@ -112,6 +115,17 @@ export function pathWithoutLang(request: FastifyRequest): string {
   const url = new URL(request.url, 'http://bridge.invalid')
   url.searchParams.delete('lang')
   return `${url.pathname}${url.search}`
+}
+
+/** The login flow's view of this request (login/browser.ts). */
+export function browserRequest(request: FastifyRequest, context: Pick<RouteContext, 'config' | 'now'>): BrowserRequest {
+  return {
+    requestId: request.id,
+    ip: request.ip,
+    userAgent: request.headers['user-agent'],
+    session: request.session,
+    transaction: openLoginTransaction(request.loginTx, { ttlSeconds: context.config.bridge.loginTransactionTtlSeconds, now: context.now }),
+  }
 }
 
 export function pageContext(request: FastifyRequest) {

@@ -8,7 +8,7 @@ import t from 'tap'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { startDiaryModule } from '../../src/demo/diary-module.js'
 import { startSimulator } from '../../src/demo/state-services-simulator.js'
-import { logoutDonePath } from '../../src/oauth/logout.routes.js'
+import { logoutDonePath } from '../../src/login/logout.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { importDemoAccounts, regionWithProvider } from '../helpers/demo-fixture.js'
 import { freePort } from '../helpers/spawn.js'
@@ -87,7 +87,7 @@ async function run() {
     await page.getByRole('link', { name: 'Архангельская область' }).click()
     await shot(page, '02-region-29-login')
     await page.getByRole('link', { name: 'Войти через Госуслуги' }).click()
-    await page.getByRole('button', { name: 'Кузнецова Елена Викторовна' }).click()
+    await page.locator('button[name="person"][value="elena"]').click()
     await page.getByRole('heading', { name: 'Привяжите дневник к Госуслугам' }).waitFor()
     t.match(await page.locator('main').innerText(), /не подтверждена.*центре обслуживания/s, 'the page says why and what to do')
     t.match(await page.locator('main').innerText(), /Елена В\. К\./, 'the masked name')

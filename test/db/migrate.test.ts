@@ -3,15 +3,18 @@ import t, { type Test } from 'tap'
 import { openDatabase } from '../../src/db/open-database.js'
 import { migrateToLatest, pendingMigrations } from '../../src/db/migrate.js'
 import { openTestDatabase } from '../helpers/test-database.js'
+import { migrations } from '../../migrations/index.js'
 
 const { db, url } = await openTestDatabase(t, { migrate: false })
 
 t.test('two instances migrating at once both succeed and apply each migration once', async (t) => {
   const other = url === undefined ? db : await openDatabase({ databaseUrl: url })
   if (other !== db) t.teardown(() => other.destroy())
-  t.same(await pendingMigrations(db), ['0001-initial', '0002-sessions', '0003-tokens', '0004-throttling'])
+  const all = Object.keys(migrations)
+  t.same(all.slice(0, 5), ['0001-initial', '0002-sessions', '0003-tokens', '0004-throttling', '0005-self-service'], 'in order')
+  t.same(await pendingMigrations(db), all)
   const [a, b] = await Promise.all([migrateToLatest(db), migrateToLatest(other)])
-  t.same([...a, ...b].map((r) => r.migrationName).sort(), ['0001-initial', '0002-sessions', '0003-tokens', '0004-throttling'], 'applied by exactly one of them')
+  t.same([...a, ...b].map((r) => r.migrationName).sort(), all, 'applied by exactly one of them')
   t.same(await pendingMigrations(db), [])
   t.same(await migrateToLatest(db), [], 'a third run has nothing to do')
 })

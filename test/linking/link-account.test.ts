@@ -1,6 +1,7 @@
 import t from 'tap'
-import { bindWithPassword, resolveLink } from '../../src/linking/link-account.js'
-import { hmacSnils } from '../../src/linking/snils.js'
+import { findAccountByLogin } from '../../src/accounts/account.repository.js'
+import { bindWithPassword, type PendingBinding, resolveLink } from '../../src/linking/link-account.js'
+import { hmacSnils } from '../../src/person/snils.js'
 import type { Identity } from '../../src/upstream/identity.js'
 import { importDemoAccounts } from '../helpers/demo-fixture.js'
 import { loadTestConfig } from '../helpers/test-config.js'
@@ -11,7 +12,7 @@ const database = await openTestDatabase(t)
 await importDemoAccounts(database, config)
 const { db } = database
 const pepper = config.secrets.snilsPepper.reveal()
-const context = { region: config.regions.get('29')!, snilsPepper: pepper }
+const context = { region: config.regions.get('29')!, snilsPepper: pepper, now: new Date() }
 const maria: Identity = {
   issuer: 'https://esia.example',
   subject: 'oid-maria',
@@ -50,22 +51,49 @@ t.test('another provider may link the same account', async (t) => {
   t.match(outcome, { kind: 'linked', created: true })
 })
 
-t.test('binding by password: SNILS must not contradict, the identity must not be linked elsewhere', async (t) => {
-  const petr = await db.selectFrom('diary_account').select(['id', 'snils_hmac']).where('login', '=', 'ivanov.p').executeTakeFirstOrThrow()
-  const other = { issuer: 'https://esia.example', subject: 'oid-sergey', snilsHmac: hmacSnils(pepper, '30140250384') }
-  t.same(await db.transaction().execute((trx) => bindWithPassword(trx, context, other, { id: petr.id, snilsHmac: petr.snils_hmac })), {
+t.test('binding by password: the binding rules first, then the database constraints', async (t) => {
+  const petr = (await findAccountByLogin(db, '29', 'ivanov.p'))!
+  const bind = (binding: PendingBinding, account = petr) => db.transaction().execute((trx) => bindWithPassword(trx, context, binding, account))
+  const petrAsPerson = { familyName: 'Иванов', givenName: 'Петр', patronymic: 'Сергеевич', birthDate: '1984-07-02' }
+  t.same(await bind({ issuer: 'https://esia.example', subject: 'oid-sergey', person: { familyName: 'Соколов', givenName: 'Сергей', snilsHmac: hmacSnils(pepper, '30140250384') } }), {
+    kind: 'refused',
+    reason: 'other_person',
+  }, 'another person with another SNILS')
+  t.same(await bind({ issuer: 'https://esia.example', subject: 'oid-petr-2', person: { ...petrAsPerson, snilsHmac: hmacSnils(pepper, '30140250384') } }), {
     kind: 'refused',
     reason: 'snils_differs',
-  })
-  const noSnils = { issuer: 'https://esia.example', subject: 'oid-olga' }
-  t.match(await db.transaction().execute((trx) => bindWithPassword(trx, context, noSnils, { id: petr.id, snilsHmac: petr.snils_hmac })), {
+  }, 'the same name, another SNILS')
+  t.match(await bind({ issuer: 'https://esia.example', subject: 'oid-petr', person: { ...petrAsPerson, patronymic: 'Сергевич' } }), {
     kind: 'linked',
     created: true,
     method: 'password',
-  })
-  const alreadyLinked = { issuer: 'https://esia.example', subject: 'oid-maria' }
-  t.same(await db.transaction().execute((trx) => bindWithPassword(trx, context, alreadyLinked, { id: petr.id, snilsHmac: null })), {
+  }, 'one typo in the patronymic, no SNILS at State Services')
+  const link = await db.selectFrom('identity_link').select(['method', 'evidence']).where('subject', '=', 'oid-petr').executeTakeFirstOrThrow()
+  t.same(link, { method: 'password', evidence: { password: 'verified', name: 'typo', snils: 'absent', birthDate: 'match' } })
+  t.same(await bind({ issuer: 'https://esia.example', subject: 'oid-maria', person: petrAsPerson }), {
     kind: 'conflict',
     reason: 'identity_linked_elsewhere',
-  })
+  }, 'an identity linked to another account')
+  const refusals = await db.selectFrom('audit_event').select(['outcome', 'account_id', 'details']).where('type', '=', 'link_binding').where('outcome', '=', 'refused').execute()
+  t.same(refusals.map((event) => [event.account_id, (event.details as { reason: string }).reason]), [[petr.id, 'other_person'], [petr.id, 'snils_differs']], 'every refusal is an audit event')
+})
+
+t.test('a verified person outranks a password binding; a link by SNILS is never replaced', async (t) => {
+  const elena = (await findAccountByLogin(db, '29', 'kuznetsova.e'))!
+  const stranger = { issuer: 'https://esia.example', subject: 'oid-stranger', person: { familyName: 'Кузнецова', givenName: 'Елена', patronymic: 'Викторовна' } }
+  t.match(await db.transaction().execute((trx) => bindWithPassword(trx, context, stranger, elena)), { kind: 'linked', method: 'password' })
+  const session = await db.insertInto('login_session').values({ account_id: elena.id, method: 'state_services', upstream_issuer: 'https://esia.example', expires_at: new Date(Date.now() + 3600_000) }).returning('id').executeTakeFirstOrThrow()
+  const owner: Identity = { ...maria, subject: 'oid-elena', familyName: 'Кузнецова', givenName: 'Елена', patronymic: 'Викторовна', birthDate: '1979-01-20', snils: '98765432183' }
+  const outcomes = await Promise.all(Array.from({ length: 5 }, () => db.transaction().execute((trx) => resolveLink(trx, context, owner))))
+  t.ok(outcomes.every((outcome) => outcome.kind === 'linked' && outcome.accountId === elena.id), 'every parallel callback of the owner signs in')
+  t.equal(outcomes.filter((outcome) => outcome.kind === 'linked' && outcome.superseded).length, 1, 'one of them replaced the password link')
+  const links = await db.selectFrom('identity_link').select(['subject', 'method']).where('account_id', '=', elena.id).execute()
+  t.same(links, [{ subject: 'oid-elena', method: 'auto_snils' }])
+  const ended = await db.selectFrom('login_session').select(['ended_at', 'ended_reason']).where('id', '=', session.id).executeTakeFirstOrThrow()
+  t.equal(ended.ended_reason, 'link_superseded', 'the stranger’s session ended')
+  const superseded = await db.selectFrom('audit_event').select('details').where('type', '=', 'link_superseded').execute()
+  t.match(superseded, [{ details: { supersededSubject: 'oid-stranger', subject: 'oid-elena' } }])
+
+  const again = await db.transaction().execute((trx) => resolveLink(trx, context, { ...owner, subject: 'oid-elena-2' }))
+  t.same(again, { kind: 'conflict', reason: 'account_linked_elsewhere' }, 'the verified link stays')
 })

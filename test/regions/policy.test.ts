@@ -10,6 +10,7 @@ const region = (overrides: Partial<Pick<RegionConfig, 'passwordLogin' | 'stateSe
     passwordLogin: { enabled: true },
     stateServices: { enabled: true, provider },
     linking: { autoLinkBySnils: true, allowMissingPatronymic: false },
+    timeZone: 'Europe/Moscow',
     noticeDays: 14,
     ...overrides,
   })

@@ -16,6 +16,7 @@ t.test('claims come from userinfo first, then the ID token; SNILS and dates norm
     mapping,
     { sub: 'oid-1', family_name: 'Из-токена', given_name: ' Мария ', trusted: 'true', birthdate: '2012-03-14T00:00:00Z' },
     { sub: 'oid-1', family_name: 'Иванова', esia: { snils: '112 233 445 95' }, middle_name: '' },
+    '2026-11-29',
   )
   t.same(identity, {
     issuer: 'https://esia.example',
@@ -38,6 +39,6 @@ t.test('an invalid SNILS counts as absent; only true means verified', async (t) 
     [{ trusted: false }, { snils: undefined, snilsInvalid: false, verified: false }],
   ]
   for (const [userinfo, expected] of cases) {
-    t.match(normaliseIdentity('https://esia.example', mapping, { sub: 's' }, { sub: 's', ...userinfo }), expected, JSON.stringify(userinfo))
+    t.match(normaliseIdentity('https://esia.example', mapping, { sub: 's' }, { sub: 's', ...userinfo }, '2026-11-29'), expected, JSON.stringify(userinfo))
   }
 })

@@ -10,9 +10,18 @@
  * - rows are written in batches, each batch in one transaction; the insert tolerates a parallel import
  */
 import type { Kysely, Transaction } from 'kysely'
-import type { Database, DiaryAccountRow, NewDiaryAccount } from '../../db/schema.js'
+import type { Database } from '../../db/schema.js'
+import {
+  type Account,
+  type AccountFields,
+  findAccountsByLogins,
+  findSnilsOwners,
+  insertAccounts,
+  type NewAccount,
+  updateAccountFields,
+} from '../account.repository.js'
 import { recordAuditEvent } from '../../audit/record-audit-event.js'
-import { hmacSnils } from '../../linking/snils.js'
+import { hmacSnils } from '../../person/snils.js'
 import type { PasswordHasher } from '../password-hash.js'
 import { type FileFormat, readRecords } from './read-records.js'
 import { type ImportedAccount, validateAccountRow } from './validate-row.js'
@@ -49,30 +58,23 @@ interface PreparedRow {
   snilsHmac: string | null
 }
 
-type AccountFields = Pick<
-  NewDiaryAccount,
-  'role' | 'family_name' | 'given_name' | 'patronymic' | 'birth_date' | 'snils_hmac' | 'snils_last4' | 'school' | 'class_name'
->
-
 function fieldsOf(row: PreparedRow): AccountFields {
   const { account } = row
   return {
     role: account.role,
-    family_name: account.familyName,
-    given_name: account.givenName,
+    familyName: account.familyName,
+    givenName: account.givenName,
     patronymic: account.patronymic,
-    birth_date: account.birthDate,
-    snils_hmac: row.snilsHmac,
-    snils_last4: account.snils === null ? null : account.snils.slice(-4),
+    birthDate: account.birthDate,
+    snilsHmac: row.snilsHmac,
+    snilsLast4: account.snils === null ? null : account.snils.slice(-4),
     school: account.school,
-    class_name: account.className,
+    className: account.className,
   }
 }
 
-function changedFields(existing: DiaryAccountRow, fields: AccountFields): Partial<AccountFields> {
-  return Object.fromEntries(
-    Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value),
-  )
+function changedFields(existing: Account, fields: AccountFields): Partial<AccountFields> {
+  return Object.fromEntries(Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value))
 }
 
 async function writeBatch(
@@ -81,26 +83,8 @@ async function writeBatch(
   options: ImportOptions,
   report: ImportReport,
 ): Promise<void> {
-  const logins = batch.map((row) => row.account.login)
-  const hmacs = batch.flatMap((row) => (row.snilsHmac === null ? [] : [row.snilsHmac]))
-  const existing = new Map(
-    (await db.selectFrom('diary_account').selectAll().where('region', '=', options.region).where('login', 'in', logins).execute()).map(
-      (row) => [row.login, row],
-    ),
-  )
-  const snilsOwners =
-    hmacs.length === 0
-      ? new Map<string, string>()
-      : new Map(
-          (
-            await db
-              .selectFrom('diary_account')
-              .select(['login', 'snils_hmac'])
-              .where('region', '=', options.region)
-              .where('snils_hmac', 'in', hmacs)
-              .execute()
-          ).map((row) => [row.snils_hmac as string, row.login]),
-        )
+  const existing = await findAccountsByLogins(db, options.region, batch.map((row) => row.account.login))
+  const snilsOwners = await findSnilsOwners(db, options.region, batch.flatMap((row) => (row.snilsHmac === null ? [] : [row.snilsHmac])))
 
   const inserts: PreparedRow[] = []
   const updates: { id: string; changes: Partial<AccountFields> }[] = []
@@ -120,29 +104,23 @@ async function writeBatch(
     else updates.push({ id: current.id, changes })
   }
 
-  const newAccounts: NewDiaryAccount[] = await Promise.all(inserts.map(async (row) => ({
-    region: options.region,
-    login: row.account.login,
-    password_hash: row.account.passwordHash ?? (await options.hasher.hash(row.account.password as string)),
-    must_change_password: row.account.password !== null,
-    ...fieldsOf(row),
-  })))
+  const newAccounts: NewAccount[] = await Promise.all(
+    inserts.map(async (row) => ({
+      region: options.region,
+      login: row.account.login,
+      passwordHash: row.account.passwordHash ?? (await options.hasher.hash(row.account.password as string)),
+      mustChangePassword: row.account.password !== null,
+      ...fieldsOf(row),
+    })),
+  )
 
   await db.transaction().execute(async (trx: Transaction<Database>) => {
-    if (newAccounts.length > 0) {
-      const inserted = await trx
-        .insertInto('diary_account')
-        .values(newAccounts)
-        .onConflict((conflict) => conflict.columns(['region', 'login']).doNothing())
-        .returning('login')
-        .execute()
-      report.created += inserted.length
-      // A parallel import created the others between our read and our insert: they exist, unchanged by us.
-      report.unchanged += newAccounts.length - inserted.length
-    }
-    for (const { id, changes } of updates) {
-      await trx.updateTable('diary_account').set({ ...changes, updated_at: new Date() }).where('id', '=', id).execute()
-    }
+    const created = await insertAccounts(trx, newAccounts)
+    report.created += created
+    // A parallel import created the others between our read and our insert: they exist, unchanged by us.
+    report.unchanged += newAccounts.length - created
+    const now = options.now?.() ?? new Date()
+    for (const { id, changes } of updates) await updateAccountFields(trx, id, changes, now)
     report.updated += updates.length
   })
 }

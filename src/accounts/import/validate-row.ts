@@ -5,11 +5,14 @@
  * - role: pupil, parent, teacher, staff, or their Russian names
  * - names: Unicode NFC, trimmed, inner whitespace collapsed; family and given name required
  * - birth_date: YYYY-MM-DD or DD.MM.YYYY, a real date between 1900-01-01 and today; optional
- * - snils: any common formatting, valid check number (linking/snils.ts); optional
+ * - snils: any common formatting, valid check number (person/snils.ts); optional
  * - problems name the column and the reason, never the value (a row may hold a SNILS or a password)
  */
 import type { Role } from '../../db/schema.js'
-import { parseSnils } from '../../linking/snils.js'
+import { parseBirthDate } from '../../person/birth-date.js'
+import { parseSnils } from '../../person/snils.js'
+import { normaliseText as normalise } from '../../person/text.js'
+import { normaliseLogin } from '../account.repository.js'
 import { checkImportedHash } from '../password-hash.js'
 import type { RawAccount } from './read-records.js'
 
@@ -28,6 +31,9 @@ export interface ImportedAccount {
   className: string | null
 }
 
+/** Absent text is null here, as in the database. */
+const normaliseText = (value: string | undefined): string | null => normalise(value) ?? null
+
 const roleNames: Record<string, Role> = {
   pupil: 'pupil',
   student: 'pupil',
@@ -42,35 +48,6 @@ const roleNames: Record<string, Role> = {
   staff: 'staff',
   сотрудник: 'staff',
   администратор: 'staff',
-}
-
-export function normaliseText(value: string | undefined): string | null {
-  const text = value?.normalize('NFC').trim().replace(/\s+/g, ' ')
-  return text === undefined || text === '' ? null : text
-}
-
-export function normaliseLogin(value: string): string {
-  return value.normalize('NFC').trim().toLowerCase()
-}
-
-export type BirthDateParse = { ok: true; date: string } | { ok: false; reason: 'invalid' | 'out_of_range' }
-
-/** A real calendar date written as YYYY-MM-DD or DD.MM.YYYY, between 1900-01-01 and `today`. */
-export function parseBirthDate(text: string, today: string): BirthDateParse {
-  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
-  const russian = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(text)
-  const [year, month, day] = iso
-    ? [iso[1], iso[2], iso[3]]
-    : russian
-      ? [russian[3], russian[2], russian[1]]
-      : [undefined, undefined, undefined]
-  if (year === undefined || month === undefined || day === undefined) return { ok: false, reason: 'invalid' }
-  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
-  if (calendar.getUTCFullYear() !== Number(year) || calendar.getUTCMonth() !== Number(month) - 1 || calendar.getUTCDate() !== Number(day)) {
-    return { ok: false, reason: 'invalid' }
-  }
-  const date = `${year}-${month}-${day}`
-  return date < '1900-01-01' || date > today ? { ok: false, reason: 'out_of_range' } : { ok: true, date }
 }
 
 const maxLength = 200

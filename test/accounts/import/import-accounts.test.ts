@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { importAccounts } from '../../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../../src/accounts/password-hash.js'
-import { hmacSnils } from '../../../src/linking/snils.js'
+import { hmacSnils } from '../../../src/person/snils.js'
 import { openTestDatabase } from '../../helpers/test-database.js'
 
 const pepper = Buffer.alloc(32, 7)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseBirthDate, validateAccountRow } from '../../../src/accounts/import/validate-row.js'
+import { validateAccountRow } from '../../../src/accounts/import/validate-row.js'
 import type { RawAccount } from '../../../src/accounts/import/read-records.js'
 
 const today = '2026-11-29'
@@ -79,19 +79,4 @@ t.test('every bad field is reported by column, without its value', async (t) => 
     t.same(result, { ok: false, problems }, problems.join('; '))
     t.notMatch(JSON.stringify(result), /11223344|temp-pass/, 'no SNILS or password in the problems')
   }
-})
-
-t.test('birth dates', async (t) => {
-  const cases: [string, ReturnType<typeof parseBirthDate>][] = [
-    ['2012-03-14', { ok: true, date: '2012-03-14' }],
-    ['14.03.2012', { ok: true, date: '2012-03-14' }],
-    ['29.02.2012', { ok: true, date: '2012-02-29' }],
-    ['29.02.2013', { ok: false, reason: 'invalid' }],
-    ['2012-13-01', { ok: false, reason: 'invalid' }],
-    ['1899-12-31', { ok: false, reason: 'out_of_range' }],
-    ['2026-11-29', { ok: true, date: '2026-11-29' }],
-    ['2026-11-30', { ok: false, reason: 'out_of_range' }],
-    ['14/03/2012', { ok: false, reason: 'invalid' }],
-  ]
-  for (const [input, expected] of cases) t.same(parseBirthDate(input, today), expected, input)
 })

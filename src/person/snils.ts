@@ -35,3 +35,13 @@ export function parseSnils(text: string): SnilsParse {
 export function hmacSnils(pepper: Buffer, digits: string): string {
   return createHmac('sha256', pepper).update(digits).digest('hex')
 }
+
+/** The last four digits as people read them on a SNILS card: "***-***-*45 95". */
+export function maskSnils(last4: string): string {
+  return `***-***-*${last4.slice(0, 2)} ${last4.slice(2)}`
+}
+
+/** Masks every run of 9 or more digits (with the usual separators) in free text: it may be a SNILS. */
+export function maskSnilsLike(text: string): string {
+  return text.replace(/\d(?:[\s\-.]*\d){8,}/g, (run) => run.replace(/\d/g, '*'))
+}

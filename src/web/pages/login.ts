@@ -1,9 +1,9 @@
-/* The pages a person sees. Each takes plain data and returns HTML; routes decide which one. */
-import type { PasswordProblem } from '../accounts/password-policy.js'
-import type { Role } from '../db/schema.js'
-import type { NeedsPasswordReason } from '../linking/match.js'
-import type { LoginMethods, UpcomingChange } from '../regions/policy.js'
-import { html, layout, type PageContext, type SafeHtml } from './html.js'
+/* The pages of signing in. Each takes plain data and returns HTML; routes decide which one. */
+import type { PasswordProblem } from '../../accounts/password-policy.js'
+import type { NeedsPasswordReason } from '../../linking/match.js'
+import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
+import { html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { errorCodeLine, explainError } from './error.js'
 
 export interface RegionChoice {
   code: string
@@ -37,7 +37,7 @@ function upcomingNotice(context: PageContext, change: UpcomingChange | undefined
   return html`<p class="notice" role="status"><strong>${t.upcoming.prefix} ${date}</strong> ${what}</p>`
 }
 
-function passwordForm(
+export function passwordForm(
   context: PageContext,
   action: string,
   submit: string,
@@ -74,62 +74,49 @@ ${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p cla
 
 export function bindingPage(
   context: PageContext,
-  page: { maskedName: string; reason: NeedsPasswordReason; csrfToken: string; error?: string; login?: string },
+  page: {
+    maskedName: string
+    reason: NeedsPasswordReason
+    csrfToken: string
+    error?: string
+    login?: string
+    /** A binding the rules refused: its public code, shown with what to do next. */
+    refusal?: { code: string; requestId: string }
+  },
 ): string {
   const { t } = context
+  const refusal = page.refusal && explainError(context, page.refusal.code)
   return layout(
     context,
     t.bindingTitle,
-    html`<p class="notice">${t.bindingReason[page.reason]}</p>
+    html`${refusal && page.refusal ? html`<div class="error" role="alert"><p><strong>${refusal.what}</strong></p><p>${refusal.next}</p></div>
+${errorCodeLine(context, page.refusal.code, page.refusal.requestId)}` : html`<p class="notice">${t.bindingReason[page.reason]}</p>`}
 <p>${t.bindingIntro} <strong>${page.maskedName}</strong>.</p>
 <p>${t.bindingAction}</p>
 ${passwordForm(context, '/link', t.bind, page)}`,
   )
 }
 
-export function errorPage(context: PageContext, error: { code: string; requestId: string; retryAfterSeconds?: number }): string {
-  const { t } = context
-  const [what, template] = t.errors[error.code] ?? t.errors.server_error ?? ['', '']
-  const next = template.replace('{minutes}', String(Math.max(1, Math.ceil((error.retryAfterSeconds ?? 60) / 60))))
-  return layout(
-    context,
-    t.errorTitle,
-    html`<p class="error" role="alert">${what}</p>
-<p>${next}</p>
-<p><a class="button" href="/login">${t.startAgain}</a></p>
-<p class="muted">${t.errorCode}: <code>${error.code}</code> · ${t.requestId}: <code>${error.requestId}</code></p>`,
-  )
-}
+export type PasswordFormProblem = PasswordProblem | 'wrong_current'
 
-export interface AccountView {
-  login: string
-  fullName: string
-  role: Role
-  regionName: string
-  school: string | null
-  className: string | null
-  method: 'password' | 'state_services'
-  linked: 'auto_snils' | 'password' | undefined
-}
-
-export function accountPage(context: PageContext, account: AccountView): string {
+/** The form for a new password, twice; with `askCurrent` the current one first (account page). */
+export function newPasswordForm(
+  context: PageContext,
+  form: { action: string; submit: string; csrfToken: string; problem?: PasswordFormProblem; askCurrent?: boolean },
+): SafeHtml {
   const { t } = context
-  const linked = account.linked === undefined ? t.notLinked : account.linked === 'auto_snils' ? t.linkedAuto : t.linkedPassword
-  return layout(
-    context,
-    t.accountTitle,
-    html`<p><strong>${account.fullName}</strong></p>
-<dl>
-<dt>${t.accountLogin}</dt><dd>${account.login}</dd>
-<dt>${t.accountRole}</dt><dd>${t.roles[account.role]}</dd>
-<dt>${t.accountRegion}</dt><dd>${account.regionName}</dd>
-${account.school ? html`<dt>${t.accountSchool}</dt><dd>${account.school}</dd>` : ''}
-${account.className ? html`<dt>${t.accountClass}</dt><dd>${account.className}</dd>` : ''}
-<dt>${t.accountMethod}</dt><dd>${account.method === 'password' ? t.methodPassword : t.methodStateServices}</dd>
-<dt>${t.linkedIdentities}</dt><dd>${linked}</dd>
-</dl>
-<p><a class="button" href="/logout">${t.logout}</a></p>`,
-  )
+  return html`<form method="post" action="${form.action}">
+${form.problem ? html`<p class="error" role="alert">${t.passwordProblems[form.problem]}</p>` : ''}
+<input type="hidden" name="_csrf" value="${form.csrfToken}">
+${form.askCurrent ? html`<label for="current">${t.currentPassword}</label>
+<input type="password" id="current" name="current" autocomplete="current-password" required>` : ''}
+<label for="password">${t.newPassword}</label>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="128" required aria-describedby="password-rules">
+<p class="muted" id="password-rules">${t.passwordRules}</p>
+<label for="repeat">${t.repeatPassword}</label>
+<input type="password" id="repeat" name="repeat" autocomplete="new-password" required>
+<button type="submit">${form.submit}</button>
+</form>`
 }
 
 export function passwordChangePage(context: PageContext, page: { csrfToken: string; problem?: PasswordProblem }): string {
@@ -138,15 +125,6 @@ export function passwordChangePage(context: PageContext, page: { csrfToken: stri
     context,
     t.passwordChangeTitle,
     html`<p class="notice">${t.passwordChangeIntro}</p>
-<form method="post" action="/password/change">
-${page.problem ? html`<p class="error" role="alert">${t.passwordProblems[page.problem]}</p>` : ''}
-<input type="hidden" name="_csrf" value="${page.csrfToken}">
-<label for="password">${t.newPassword}</label>
-<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="128" required aria-describedby="password-rules">
-<p class="muted" id="password-rules">${t.passwordRules}</p>
-<label for="repeat">${t.repeatPassword}</label>
-<input type="password" id="repeat" name="repeat" autocomplete="new-password" required>
-<button type="submit">${t.savePassword}</button>
-</form>`,
+${newPasswordForm(context, { action: '/password/change', submit: t.savePassword, ...page })}`,
   )
 }

@@ -1,11 +1,5 @@
-/*
- * Every text a person reads, in Russian and English. Error texts say what happened and what to do
- * next; they are keyed by the stable public error code shown on the page.
- */
-export type Locale = 'ru' | 'en'
-export const locales: readonly Locale[] = ['ru', 'en']
-
-const ru = {
+/* Every text a person reads, in Russian. Error texts say what happened and what to do next. */
+export const ru = {
   htmlLang: 'ru',
   serviceName: 'Вход в электронный дневник',
   selectRegion: 'Выберите регион',
@@ -55,6 +49,8 @@ const ru = {
     contains_birth_date: 'Пароль не должен содержать дату рождения.',
     too_common: 'Это один из самых распространённых паролей, его легко подобрать. Придумайте другой.',
     mismatch: 'Пароли не совпадают. Введите один и тот же пароль дважды.',
+    same_as_current: 'Новый пароль должен отличаться от прежнего.',
+    wrong_current: 'Текущий пароль введён неверно.',
   },
   accountTitle: 'Вы вошли',
   accountLogin: 'Логин',
@@ -70,6 +66,33 @@ const ru = {
   linkedPassword: 'привязано паролем от дневника',
   notLinked: 'не привязано',
   logout: 'Выйти',
+  backTo: 'Вернуться в',
+  stateServicesName: 'Госуслуги',
+  linkedOn: 'с',
+  unlink: 'Отвязать',
+  unlinkHint: 'После этого входить через Госуслуги в этот дневник будет нельзя, пока вы не привяжете их снова.',
+  sessionsTitle: 'Где выполнен вход',
+  sessionStarted: 'вход',
+  sessionLastUsed: 'последнее действие',
+  thisSession: 'это устройство',
+  unknownBrowser: 'неизвестный браузер',
+  signOutEverywhere: 'Выйти на всех устройствах',
+  signOutEverywhereHint: 'Все входы в дневник закончатся, включая этот; модули дневника потеряют доступ.',
+  changePasswordTitle: 'Сменить пароль',
+  currentPassword: 'Текущий пароль',
+  changePassword: 'Сменить пароль',
+  changePasswordHint: 'На других устройствах после смены пароля нужно будет войти заново.',
+  confirmTitle: 'Подтвердите, что это вы',
+  confirmIntro: 'Чтобы отвязать Госуслуги, подтвердите вход: введите пароль от дневника',
+  confirmWithStateServices: 'Подтвердить через Госуслуги',
+  confirmAndUnlink: 'Подтвердить и отвязать',
+  wrongPassword: 'Неверный пароль. Проверьте раскладку клавиатуры и Caps Lock.',
+  notices: {
+    unlinked: 'Учётная запись Госуслуг отвязана от дневника.',
+    password_changed: 'Пароль изменён. На других устройствах нужно войти заново.',
+    link_superseded: 'Ваш дневник был привязан паролем к чужой учётной записи Госуслуг. Эта привязка удалена: теперь дневник привязан к вашей подтверждённой учётной записи, все прежние входы завершены. Если вы никому не сообщали пароль, смените его.',
+    signed_out_everywhere: 'Вы вышли на всех устройствах.',
+  } as Record<string, string>,
   roles: { pupil: 'ученик', parent: 'родитель', teacher: 'учитель', staff: 'сотрудник' },
   errorTitle: 'Не получилось',
   errorCode: 'Код ошибки',
@@ -84,7 +107,11 @@ const ru = {
     provider_unavailable: ['Госуслуги сейчас не отвечают.', 'Попробуйте через несколько минут или войдите логином и паролем от дневника.'],
     provider_error: ['Госуслуги прислали ответ, которому нельзя доверять, поэтому вход остановлен.', 'Начните вход заново; если ошибка повторяется, войдите логином и паролем от дневника.'],
     account_conflict: ['Этот дневник уже привязан к другой учётной записи Госуслуг, или ваша учётная запись привязана к другому дневнику.', 'Войдите логином и паролем от дневника или обратитесь к ответственному сотруднику школы.'],
-    binding_refused: ['Этот дневник принадлежит другому человеку: СНИЛС в дневнике не совпадает с вашим.', 'Введите логин и пароль от своего дневника. Родителям выдаётся свой логин, отдельный от логина ребёнка.'],
+    binding_other_person: ['Этот дневник принадлежит другому человеку: ФИО в нём не совпадает с вашим на Госуслугах.', 'Введите логин и пароль своего дневника. Родители входят со своим родительским логином, отдельным от логина ребёнка; если его нет, попросите его в школе.'],
+    binding_snils_differs: ['СНИЛС в этом дневнике отличается от вашего СНИЛС на Госуслугах.', 'Попросите ответственного сотрудника школы исправить СНИЛС в дневнике. Пока входите по логину и паролю дневника.'],
+    binding_birth_date_differs: ['Дата рождения в этом дневнике отличается от вашей даты рождения на Госуслугах.', 'Попросите ответственного сотрудника школы исправить дату рождения в дневнике. Пока входите по логину и паролю дневника.'],
+    binding_name_unknown: ['Госуслуги не передали ваши фамилию и имя, поэтому проверить, ваш ли это дневник, нельзя.', 'Входите по логину и паролю дневника; если вопрос остаётся, обратитесь к ответственному сотруднику школы.'],
+    confirmation_mismatch: ['Вы вошли на Госуслуги не той учётной записью, что привязана к этому дневнику.', 'Подтвердите вход паролем от дневника или войдите на Госуслуги своей учётной записью.'],
     region_unknown: ['Такого региона нет.', 'Выберите регион из списка.'],
     not_found: ['Страница не найдена.', 'Начните со страницы входа.'],
     invalid_request: ['Запрос не удалось обработать.', 'Начните вход заново.'],
@@ -96,119 +123,4 @@ const ru = {
   } as Record<string, [string, string]>,
 }
 
-type Messages = typeof ru
-
-const en: Messages = {
-  htmlLang: 'en',
-  serviceName: 'School diary sign-in',
-  selectRegion: 'Select your region',
-  selectRegionHint: 'How you sign in depends on the region of your school.',
-  changeRegion: 'Change region',
-  loginTitle: 'Sign in to the diary',
-  diaryLogin: 'Diary login',
-  diaryPassword: 'Diary password',
-  signIn: 'Sign in',
-  or: 'or',
-  stateServicesButton: 'Log in through State Services',
-  noMethods: 'Signing in is not available in this region right now. Please try later.',
-  searchRegion: 'Find a region',
-  search: 'Find',
-  noRegionFound: 'No such region. Check the name, or enter the region code, for example 29.',
-  upcoming: {
-    prefix: 'From',
-    stateServicesOnly: 'the diary can be entered only through State Services. Make sure your account there is confirmed.',
-    passwordOnly: 'State Services login will not be available; sign in with your diary login and password.',
-    both: 'you can sign in both through State Services and with your diary login and password.',
-    none: 'signing in to the diary will be temporarily unavailable.',
-  },
-  wrongCredentials: 'Wrong login or password. Check the keyboard layout and Caps Lock; your school gives you the login and password.',
-  bindingTitle: 'Link your diary to State Services',
-  bindingIntro: 'You signed in to State Services as',
-  bindingAction: 'Enter your diary login and password: the two will be linked, and next time State Services will sign you in directly.',
-  bind: 'Link and sign in',
-  bindingReason: {
-    auto_link_disabled: 'In your region a diary is linked only with its password.',
-    not_verified: 'Your State Services account is not confirmed, so your diary cannot be found automatically. Confirm it at a service centre and try again, or link your diary with its password below.',
-    no_snils: 'State Services did not provide your SNILS, so your diary cannot be found automatically.',
-    no_match: 'Your diary was not found by SNILS. Ask the responsible employee of your school to check the SNILS in the diary, or link your diary with its password.',
-    ambiguous: 'Several diaries have your SNILS, so none can be chosen automatically.',
-    name_mismatch: 'A diary with your SNILS was found, but the name in it differs from your name at State Services.',
-    birth_date_mismatch: 'A diary with your SNILS was found, but the birth date in it differs from the one at State Services.',
-  },
-  passwordChangeTitle: 'Choose your own password',
-  passwordChangeIntro: 'Your school gave you a temporary password. To continue, choose your own: only you will know it.',
-  newPassword: 'New password',
-  repeatPassword: 'Repeat the password',
-  passwordRules: 'At least 8 characters; not your login and not containing your birth date; not one of the most common passwords.',
-  savePassword: 'Save and sign in',
-  passwordProblems: {
-    too_short: 'The password is too short: at least 8 characters are needed.',
-    too_long: 'The password is too long: at most 128 characters.',
-    same_as_login: 'The password must not be or contain your login.',
-    contains_birth_date: 'The password must not contain your birth date.',
-    too_common: 'This is one of the most common passwords and is easy to guess. Choose another one.',
-    mismatch: 'The passwords differ. Enter the same password twice.',
-  },
-  accountTitle: 'You are signed in',
-  accountLogin: 'Login',
-  accountRole: 'Role',
-  accountRegion: 'Region',
-  accountSchool: 'School',
-  accountClass: 'Class',
-  accountMethod: 'Signed in with',
-  methodPassword: 'diary login and password',
-  methodStateServices: 'State Services',
-  linkedIdentities: 'State Services link',
-  linkedAuto: 'linked automatically by SNILS',
-  linkedPassword: 'linked with the diary password',
-  notLinked: 'not linked',
-  logout: 'Sign out',
-  roles: { pupil: 'pupil', parent: 'parent', teacher: 'teacher', staff: 'staff' },
-  errorTitle: 'Something went wrong',
-  errorCode: 'Error code',
-  requestId: 'Request number',
-  startAgain: 'Start signing in again',
-  errors: {
-    too_many_attempts: ['Too many failed sign-in attempts.', 'For your safety signing in is closed for a while. Try again in {minutes} min. If you forgot your password, ask the responsible employee of your school.'],
-    busy: ['Very many people are signing in right now.', 'Please try again in a minute.'],
-    cancelled: ['Signing in through State Services was cancelled.', 'Sign in through State Services again, or with your diary login and password.'],
-    login_expired: ['This sign-in attempt has expired or was already used.', 'Start signing in again.'],
-    form_expired: ['This page is out of date.', 'Reload the page and send the form again.'],
-    provider_unavailable: ['State Services is not answering right now.', 'Try again in a few minutes, or sign in with your diary login and password.'],
-    provider_error: ['State Services sent an answer that cannot be trusted, so signing in was stopped.', 'Start again; if it happens again, sign in with your diary login and password.'],
-    account_conflict: ['This diary is already linked to another State Services account, or your account is linked to another diary.', 'Sign in with your diary login and password, or contact the responsible employee of your school.'],
-    binding_refused: ['This diary belongs to someone else: its SNILS differs from yours.', 'Enter the login and password of your own diary. Parents get a login of their own, separate from their child’s.'],
-    region_unknown: ['There is no such region.', 'Choose your region from the list.'],
-    not_found: ['Page not found.', 'Start from the sign-in page.'],
-    invalid_request: ['The request could not be processed.', 'Start signing in again.'],
-    region_not_served: ['The diary module that sent you here does not serve this region.', 'Choose your region from the list, or open the module of your region.'],
-    unknown_client: ['The diary module that sent you here is not registered.', 'Open the diary again from your school’s link.'],
-    redirect_uri_mismatch: ['The diary module sent a wrong return address, so signing in was stopped for your safety.', 'Open the diary again from your school’s link; if it keeps happening, give the request number to support.'],
-    temporarily_unavailable: ['The service is temporarily unavailable.', 'Try again in a few minutes.'],
-    server_error: ['Something went wrong on our side.', 'Try again in a few minutes. If it keeps happening, give the request number to support.'],
-  },
-}
-
-export const messages: Record<Locale, Messages> = { ru, en }
-export type { Messages }
-
-/** `?lang=`, then the `lang` cookie, then Accept-Language, then the configured default. */
-export function pickLocale(
-  query: string | undefined,
-  cookie: string | undefined,
-  acceptLanguage: string | undefined,
-  fallback: Locale,
-): Locale {
-  for (const candidate of [query, cookie]) {
-    if (candidate === 'ru' || candidate === 'en') return candidate
-  }
-  const preferred = (acceptLanguage ?? '')
-    .split(',')
-    .map((part) => {
-      const [tag = '', q] = part.trim().split(';q=')
-      return { lang: tag.slice(0, 2).toLowerCase(), q: q === undefined ? 1 : Number(q) }
-    })
-    .filter((entry) => entry.lang === 'ru' || entry.lang === 'en')
-    .sort((a, b) => b.q - a.q)
-  return (preferred[0]?.lang as Locale | undefined) ?? fallback
-}
+export type Messages = typeof ru

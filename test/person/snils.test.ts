@@ -1,5 +1,5 @@
 import t from 'tap'
-import { hmacSnils, parseSnils, snilsCheckNumber } from '../../src/linking/snils.js'
+import { hmacSnils, parseSnils, snilsCheckNumber } from '../../src/person/snils.js'
 
 t.test('check number: (Σ d_i·(10−i) mod 101) mod 100', async (t) => {
   const cases: [nine: string, check: number, why: string][] = [

@@ -1,0 +1,212 @@
+/*
+ * Diary accounts in the database: the one place that reads or writes `diary_account`.
+ * - rows become the `Account` domain type through one mapper (`toAccount`)
+ * - logins are looked up normalised (trimmed, lower-cased), as they are stored
+ * - the password hash never travels inside `Account`: only the credential check asks for it
+ */
+import type { Kysely, Transaction } from 'kysely'
+import type { Database, DiaryAccountRow, Role } from '../db/schema.js'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+export interface Account {
+  /** Opaque and stable: the `sub` of every token. */
+  id: string
+  region: string
+  login: string
+  role: Role
+  familyName: string
+  givenName: string
+  patronymic: string | null
+  /** YYYY-MM-DD */
+  birthDate: string | null
+  /** HMAC-SHA256 of the SNILS with SNILS_PEPPER; the SNILS itself is never stored. */
+  snilsHmac: string | null
+  snilsLast4: string | null
+  school: string | null
+  className: string | null
+  mustChangePassword: boolean
+  passwordChangedAt: Date | null
+}
+
+/** The fields an import writes (everything but the login and the password). */
+export type AccountFields = Pick<
+  Account,
+  'role' | 'familyName' | 'givenName' | 'patronymic' | 'birthDate' | 'snilsHmac' | 'snilsLast4' | 'school' | 'className'
+>
+
+export interface NewAccount extends AccountFields {
+  region: string
+  login: string
+  passwordHash: string | null
+  mustChangePassword: boolean
+}
+
+export function normaliseLogin(value: string): string {
+  return value.normalize('NFC').trim().toLowerCase()
+}
+
+export function toAccount(row: DiaryAccountRow): Account {
+  return {
+    id: row.id,
+    region: row.region,
+    login: row.login,
+    role: row.role,
+    familyName: row.family_name,
+    givenName: row.given_name,
+    patronymic: row.patronymic,
+    birthDate: row.birth_date,
+    snilsHmac: row.snils_hmac,
+    snilsLast4: row.snils_last4,
+    school: row.school,
+    className: row.class_name,
+    mustChangePassword: row.must_change_password,
+    passwordChangedAt: row.password_changed_at,
+  }
+}
+
+function toColumns(fields: AccountFields) {
+  return {
+    role: fields.role,
+    family_name: fields.familyName,
+    given_name: fields.givenName,
+    patronymic: fields.patronymic,
+    birth_date: fields.birthDate,
+    snils_hmac: fields.snilsHmac,
+    snils_last4: fields.snilsLast4,
+    school: fields.school,
+    class_name: fields.className,
+  }
+}
+
+export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+  const row = await db.selectFrom('diary_account').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && toAccount(row)
+}
+
+export async function findAccountByLogin(db: Db, region: string, login: string): Promise<Account | undefined> {
+  return (await findAccountCredentials(db, region, login))?.account
+}
+
+/** The account of a login with its password hash, for the credential check only. */
+export async function findAccountCredentials(
+  db: Db,
+  region: string,
+  login: string,
+): Promise<{ account: Account; passwordHash: string | null } | undefined> {
+  const row = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('region', '=', region)
+    .where('login', '=', normaliseLogin(login))
+    .executeTakeFirst()
+  return row && { account: toAccount(row), passwordHash: row.password_hash }
+}
+
+export async function findPasswordHash(db: Db, accountId: string): Promise<string | null> {
+  const row = await db.selectFrom('diary_account').select('password_hash').where('id', '=', accountId).executeTakeFirst()
+  return row?.password_hash ?? null
+}
+
+/** Accounts of a region with this SNILS HMAC; `limit` 2 is enough to tell one from several. */
+export async function findAccountsBySnils(db: Db, region: string, snilsHmac: string, limit: number): Promise<Account[]> {
+  const rows = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('region', '=', region)
+    .where('snils_hmac', '=', snilsHmac)
+    .limit(limit)
+    .execute()
+  return rows.map(toAccount)
+}
+
+/**
+ * Accounts of a region whose family name is `familyName` compared case-insensitively by the database
+ * (the caller narrows further with the name rules of person/full-name.ts). Needs a UTF-8 aware
+ * LC_CTYPE for Cyrillic case folding, as any PostgreSQL created with a UTF-8 locale has.
+ */
+export async function findAccountsByFamilyName(db: Db, region: string, familyName: string, limit: number): Promise<Account[]> {
+  const rows = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('region', '=', region)
+    .where((eb) => eb(eb.fn('lower', ['family_name']), '=', eb.fn('lower', [eb.val(familyName)])))
+    .orderBy('family_name')
+    .orderBy('given_name')
+    .orderBy('login')
+    .limit(limit)
+    .execute()
+  return rows.map(toAccount)
+}
+
+export async function regionHasAccounts(db: Db, region: string): Promise<boolean> {
+  const row = await db.selectFrom('diary_account').select('id').where('region', '=', region).limit(1).executeTakeFirst()
+  return row !== undefined
+}
+
+/** Replaces the password hash; `mustChange` marks it temporary (changed at the next sign-in). */
+export async function setPassword(db: Db, accountId: string, password: { hash: string; mustChange: boolean; now: Date }): Promise<void> {
+  await db
+    .updateTable('diary_account')
+    .set({ password_hash: password.hash, must_change_password: password.mustChange, password_changed_at: password.now, updated_at: password.now })
+    .where('id', '=', accountId)
+    .execute()
+}
+
+/** The existing accounts of these logins (already normalised), by login. */
+export async function findAccountsByLogins(db: Db, region: string, logins: readonly string[]): Promise<Map<string, Account>> {
+  if (logins.length === 0) return new Map()
+  const rows = await db.selectFrom('diary_account').selectAll().where('region', '=', region).where('login', 'in', logins).execute()
+  return new Map(rows.map((row) => [row.login, toAccount(row)]))
+}
+
+/** Which login of the region holds each of these SNILS HMACs. */
+export async function findSnilsOwners(db: Db, region: string, snilsHmacs: readonly string[]): Promise<Map<string, string>> {
+  if (snilsHmacs.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('diary_account')
+    .select(['login', 'snils_hmac'])
+    .where('region', '=', region)
+    .where('snils_hmac', 'in', snilsHmacs)
+    .execute()
+  return new Map(rows.map((row) => [row.snils_hmac as string, row.login]))
+}
+
+/** Inserts new accounts; a login that exists already (a parallel import) is skipped. Returns how many were created. */
+export async function insertAccounts(db: Db, accounts: readonly NewAccount[]): Promise<number> {
+  if (accounts.length === 0) return 0
+  const inserted = await db
+    .insertInto('diary_account')
+    .values(
+      accounts.map((account) => ({
+        region: account.region,
+        login: account.login,
+        password_hash: account.passwordHash,
+        must_change_password: account.mustChangePassword,
+        ...toColumns(account),
+      })),
+    )
+    .onConflict((conflict) => conflict.columns(['region', 'login']).doNothing())
+    .returning('login')
+    .execute()
+  return inserted.length
+}
+
+export async function updateAccountFields(db: Db, accountId: string, changes: Partial<AccountFields>, now: Date): Promise<void> {
+  await db
+    .updateTable('diary_account')
+    .set({ ...Object.fromEntries(Object.entries(toColumns(changes as AccountFields)).filter(([, value]) => value !== undefined)), updated_at: now })
+    .where('id', '=', accountId)
+    .execute()
+}
+
+/** The account an access token names, unless that token was revoked (one statement: userinfo is hot). */
+export async function findAccountForAccessToken(db: Db, accountId: string, jti: string): Promise<Account | undefined> {
+  const row = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('id', '=', accountId)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti))))
+    .executeTakeFirst()
+  return row && toAccount(row)
+}

@@ -1,0 +1,72 @@
+/*
+ * Changing a diary password, whoever asks: the person replacing a temporary password, the owner on the
+ * account page, the support desk issuing a new temporary one.
+ * - a chosen password follows password-policy.ts and must differ from the one it replaces (the current
+ *   one, which for a forced change is the temporary one): checked against the stored hash
+ * - the hash, the end of the other sessions (with their refresh tokens) and the audit event are one
+ *   transaction
+ * - a temporary password from the support desk is random, shown once, and must be changed at the next
+ *   sign-in; every session of the account ends
+ */
+import { randomInt } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { Database } from '../db/schema.js'
+import { endSessions } from '../sessions/end-sessions.js'
+import { type Account, findPasswordHash, setPassword } from './account.repository.js'
+import type { PasswordHasher } from './password-hash.js'
+import { checkNewPassword, type PasswordProblem } from './password-policy.js'
+
+export type PasswordChange = { ok: true } | { ok: false; problem: PasswordProblem }
+
+export async function changePassword(
+  db: Kysely<Database>,
+  hasher: PasswordHasher,
+  account: Account,
+  change: { password: string; repeat: string; keepSessionId?: string; now: Date; requestId?: string },
+): Promise<PasswordChange> {
+  const problem = checkNewPassword(change.password, change.repeat, account)
+  if (problem !== undefined) return { ok: false, problem }
+  const current = await findPasswordHash(db, account.id)
+  if (current !== null && (await hasher.verify(current, change.password))) return { ok: false, problem: 'same_as_current' }
+  const hash = await hasher.hash(change.password)
+  await db.transaction().execute(async (trx) => {
+    await setPassword(trx, account.id, { hash, mustChange: false, now: change.now })
+    const selector = change.keepSessionId === undefined ? { accountId: account.id } : { accountId: account.id, exceptSessionId: change.keepSessionId }
+    await endSessions(trx, selector, 'password_change', change.now)
+    await recordAuditEvent(trx, {
+      type: 'password_change',
+      outcome: 'success',
+      accountId: account.id,
+      region: account.region,
+      requestId: change.requestId,
+      details: { temporary: account.mustChangePassword },
+    })
+  })
+  return { ok: true }
+}
+
+const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789'
+
+/** 12 random characters in groups of four ("k7mp-w3qz-h8ve"): easy to read out, about 59 bits. */
+export function newTemporaryPassword(): string {
+  const groups = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => alphabet[randomInt(alphabet.length)]).join(''))
+  return groups.join('-')
+}
+
+/** Support desk: a new temporary password (returned once, never stored in clear), every session ended. */
+export async function resetPassword(
+  db: Kysely<Database>,
+  hasher: PasswordHasher,
+  account: Account,
+  options: { operator: string; now: Date },
+): Promise<string> {
+  const password = newTemporaryPassword()
+  const hash = await hasher.hash(password)
+  await db.transaction().execute(async (trx) => {
+    await setPassword(trx, account.id, { hash, mustChange: true, now: options.now })
+    await endSessions(trx, { accountId: account.id }, 'password_reset', options.now)
+    await recordAuditEvent(trx, { type: 'password_reset', outcome: 'success', accountId: account.id, region: account.region, details: { operator: options.operator } })
+  })
+  return password
+}

@@ -1,0 +1,126 @@
+/*
+ * What the signed-in owner of a diary account can see and do on the bridge's account page:
+ * - see who they are, their region and school, how they signed in, the diary module they came from,
+ *   the State Services identities linked to the diary and their active sessions
+ * - remove a link: only within 5 minutes of proving who they are (signing in, or confirming with the
+ *   diary password or a State Services login that is linked to this diary); the removal ends the
+ *   sessions that came through that link, except this one
+ * - sign out everywhere: every session ends and every refresh token of the account is revoked
+ * - change the password: the current one first (throttled like any password attempt), then the rules
+ *   of change-password.ts; the other sessions end
+ * Each is an audit event.
+ */
+import { type Account, findAccountById } from '../accounts/account.repository.js'
+import { changePassword, type PasswordChange } from '../accounts/change-password.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { ClientConfig } from '../config/load.js'
+import type { RouteContext } from '../context.js'
+import { BridgeError } from '../errors.js'
+import { findLinkById, type IdentityLink, listLinksOfAccount } from '../linking/identity-link.repository.js'
+import { removeLink } from '../linking/unlink.js'
+import { loginMethods } from '../regions/policy.js'
+import type { Region } from '../regions/registry.js'
+import { endSessions } from '../sessions/end-sessions.js'
+import { type ActiveSession, confirmSession, lastClientOfSession, listActiveSessions } from '../sessions/login-session.js'
+import type { BrowserRequest } from './browser.js'
+import { attemptPassword } from './password-attempt.js'
+
+export const confirmationMaxAgeSeconds = 300
+
+export interface AccountOverview {
+  account: Account
+  region: Region | undefined
+  session: ActiveSession
+  /** Whether anything about State Services belongs on the page: the region offers it, or a link exists. */
+  stateServices: boolean
+  links: (IdentityLink & { regionName: Region['config']['name'] | undefined })[]
+  sessions: ActiveSession[]
+  /** The diary module to go back to: the one named in the request, else the last one this session served. */
+  returnTo: { name: string; url: string } | undefined
+}
+
+/** The page a diary module's "back" link leads to: `homeUrl`, else the origin of its first web redirect URI. */
+function homeOf(client: ClientConfig): string | undefined {
+  if (client.homeUrl !== undefined) return client.homeUrl
+  const web = client.redirectUris.map((uri) => new URL(uri)).find((url) => url.protocol === 'https:' || url.protocol === 'http:')
+  return web === undefined ? undefined : `${web.origin}/`
+}
+
+export async function accountOverview(context: RouteContext, session: ActiveSession, requestedClient: string | undefined): Promise<AccountOverview> {
+  const account = await findAccountById(context.db, session.accountId)
+  if (account === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account of this session no longer exists')
+  const region = context.regions.get(account.region)
+  const links = await listLinksOfAccount(context.db, account.id)
+  const clock = { now: context.now(), idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
+  const sessions = await listActiveSessions(context.db, account.id, clock)
+  const clientId = requestedClient !== undefined && context.config.clients.has(requestedClient) ? requestedClient : await lastClientOfSession(context.db, session.id)
+  const client = clientId === undefined ? undefined : context.config.clients.get(clientId)
+  const home = client === undefined || !client.regions.includes(account.region) ? undefined : homeOf(client)
+  const regionOfIssuer = (issuer: string) =>
+    [...context.regions.values()].find((candidate) => candidate.connector?.issuer === issuer && candidate.config.code === account.region) ??
+    [...context.regions.values()].find((candidate) => candidate.connector?.issuer === issuer)
+  return {
+    account,
+    region,
+    session,
+    stateServices: links.length > 0 || (region !== undefined && loginMethods(region.config, context.now()).stateServices),
+    links: links.map((link) => ({ ...link, regionName: regionOfIssuer(link.issuer)?.config.name })),
+    sessions,
+    returnTo: client === undefined || home === undefined ? undefined : { name: client.name, url: home },
+  }
+}
+
+export function isRecentlyConfirmed(session: ActiveSession, now: Date): boolean {
+  return now.getTime() - session.authenticatedAt.getTime() <= confirmationMaxAgeSeconds * 1000
+}
+
+/** Removes one of the account's own links (the caller made sure the session is recently confirmed). */
+export async function unlinkByOwner(context: RouteContext, browser: BrowserRequest, session: ActiveSession, linkId: string): Promise<boolean> {
+  const link = await findLinkById(context.db, linkId)
+  if (link?.accountId !== session.accountId) return false
+  const account = await findAccountById(context.db, session.accountId)
+  const removed = await context.db.transaction().execute((trx) =>
+    removeLink(trx, link, { kind: 'owner', sessionId: session.id }, { now: context.now(), requestId: browser.requestId, region: account?.region }),
+  )
+  return removed !== undefined
+}
+
+/** The owner typed the diary password again: the session counts as just confirmed. */
+export async function confirmWithPassword(context: RouteContext, browser: BrowserRequest, session: ActiveSession, account: Account, password: string): Promise<boolean> {
+  const verified = await attemptPassword(context, browser, { region: account.region, login: account.login, password, purpose: 'confirmation' })
+  if (verified?.id !== account.id) return false
+  await confirmSession(context.db, session.id, context.now())
+  return true
+}
+
+export async function signOutEverywhere(context: RouteContext, browser: BrowserRequest, session: ActiveSession): Promise<void> {
+  const ended = await endSessions(context.db, { accountId: session.accountId }, 'sign_out_everywhere', context.now())
+  await recordAuditEvent(context.db, {
+    type: 'sign_out_everywhere',
+    outcome: 'success',
+    accountId: session.accountId,
+    requestId: browser.requestId,
+    details: { sessions: new Set(ended.map((pair) => pair.sessionId)).size },
+  })
+  browser.session.delete()
+}
+
+export type OwnPasswordChange = PasswordChange | { ok: false; problem: 'wrong_current' }
+
+export async function changeOwnPassword(
+  context: RouteContext,
+  browser: BrowserRequest,
+  session: ActiveSession,
+  account: Account,
+  form: { current: string; password: string; repeat: string },
+): Promise<OwnPasswordChange> {
+  const verified = await attemptPassword(context, browser, { region: account.region, login: account.login, password: form.current, purpose: 'password_change' })
+  if (verified?.id !== account.id) return { ok: false, problem: 'wrong_current' }
+  return changePassword(context.db, context.hasher, account, {
+    password: form.password,
+    repeat: form.repeat,
+    keepSessionId: session.id,
+    now: context.now(),
+    requestId: browser.requestId,
+  })
+}

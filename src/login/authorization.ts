@@ -1,0 +1,82 @@
+/*
+ * The authorization endpoint's decisions (OIDC Core §3.1.2), for GET|POST /authorize and for every
+ * sign-in that a diary module started:
+ * - the request is validated (oauth/authorize-request.ts); an invalid one goes back to the client's
+ *   redirect URI once the client and redirect URI are verified, and is a page otherwise
+ * - a usable session (no prompt=login, younger than max_age, its account in a region the client
+ *   serves) gets a code at once; otherwise the request waits in the login transaction while the person
+ *   signs in, and prompt=none answers login_required
+ * - every answer carries `iss` (RFC 9207) and the client's `state`
+ * Each function answers the location to send the browser to.
+ */
+import { findAccountById } from '../accounts/account.repository.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { RouteContext } from '../context.js'
+import { type AuthorizationRequest, redirectWith, validateAuthorizationRequest } from '../oauth/authorize-request.js'
+import { issueAuthorizationCode } from '../oauth/grants.js'
+import type { ActiveSession } from '../sessions/login-session.js'
+import type { BrowserRequest } from './browser.js'
+import { currentSession } from './sign-in.js'
+
+export function errorLocation(context: RouteContext, target: { redirectUri: string; state?: string }, error: string, description: string): string {
+  return redirectWith(target.redirectUri, { error, error_description: description, state: target.state, iss: context.config.publicUrl })
+}
+
+/** Whether an existing session can answer this request without asking the person to sign in. */
+export function sessionSatisfies(authorization: AuthorizationRequest, session: ActiveSession, now: Date): boolean {
+  if (authorization.prompt === 'login') return false
+  if (authorization.maxAge !== undefined && now.getTime() - session.authenticatedAt.getTime() > authorization.maxAge * 1000) return false
+  return true
+}
+
+/** Issues the code for a signed-in session: the client's redirect URI with `code`, `state` and `iss`. */
+export async function answerAuthorization(
+  context: RouteContext,
+  browser: BrowserRequest,
+  authorization: AuthorizationRequest,
+  session: ActiveSession,
+): Promise<string> {
+  const client = context.config.clients.get(authorization.clientId)
+  const account = await findAccountById(context.db, session.accountId)
+  if (client === undefined || account === undefined || !client.regions.includes(account.region)) {
+    return errorLocation(context, authorization, 'access_denied', 'this diary module does not serve the region of the account')
+  }
+  const now = context.now()
+  const code = await issueAuthorizationCode(context.db, {
+    clientId: client.clientId,
+    accountId: account.id,
+    sessionId: session.id,
+    redirectUri: authorization.redirectUri,
+    scope: authorization.scope,
+    nonce: authorization.nonce ?? null,
+    codeChallenge: authorization.codeChallenge,
+    authTime: session.authenticatedAt,
+    amr: session.method === 'password' ? 'pwd' : 'fed',
+    ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
+    now,
+  })
+  await recordAuditEvent(context.db, {
+    type: 'authorization_code',
+    outcome: 'issued',
+    accountId: account.id,
+    region: account.region,
+    clientId: client.clientId,
+    requestId: browser.requestId,
+  })
+  return redirectWith(authorization.redirectUri, { code, state: authorization.state, iss: context.config.publicUrl })
+}
+
+/** GET|POST /authorize: answer at once, or keep the request and send the person to sign in. */
+export async function beginAuthorization(context: RouteContext, browser: BrowserRequest, parameters: Record<string, unknown>): Promise<string> {
+  const validation = validateAuthorizationRequest(parameters, context.config.clients, new Set(context.regions.keys()))
+  if (!validation.ok) return errorLocation(context, validation, validation.error, validation.description)
+  const authorization = validation.request
+  const session = await currentSession(context, browser)
+  if (session !== undefined && sessionSatisfies(authorization, session, context.now())) {
+    browser.transaction.authorizationAnswered()
+    return answerAuthorization(context, browser, authorization, session)
+  }
+  if (authorization.prompt === 'none') return errorLocation(context, authorization, 'login_required', 'the person is not signed in')
+  browser.transaction.awaitAuthorization(authorization)
+  return authorization.region === undefined ? '/login' : `/login?region=${encodeURIComponent(authorization.region)}`
+}

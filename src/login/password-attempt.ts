@@ -1,0 +1,50 @@
+/*
+ * One diary-password attempt, as every form that asks for it makes it (sign-in, binding, confirming
+ * who you are, changing the password): load is shed first, then the throttle (a blocked account or
+ * address is refused before the password is looked at), the credential check (same work for unknown
+ * logins), the counters and the audit event. Answers the account, or undefined for a wrong login or
+ * password; throws ERR_BUSY or ERR_THROTTLED.
+ */
+import { type Account, normaliseLogin } from '../accounts/account.repository.js'
+import { checkCredentials } from '../accounts/credentials.js'
+import { busyError } from '../accounts/password-hash.js'
+import { attemptKeys, blockedUntil, recordFailure, recordSuccess } from '../accounts/throttle.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { RouteContext } from '../context.js'
+import { BridgeError } from '../errors.js'
+import type { BrowserRequest } from './browser.js'
+
+export type PasswordPurpose = 'sign_in' | 'binding' | 'confirmation' | 'password_change'
+
+const metricMethod = { sign_in: 'password', binding: 'binding', confirmation: 'confirmation', password_change: 'confirmation' } as const
+
+export async function attemptPassword(
+  context: RouteContext,
+  browser: BrowserRequest,
+  attempt: { region: string; login: string; password: string; purpose: PasswordPurpose },
+): Promise<Account | undefined> {
+  // Shed load first: a refused attempt must cost next to nothing, or refusing becomes the new bottleneck.
+  if (context.hasher.saturated()) throw busyError()
+  const { db } = context
+  const { region, purpose } = attempt
+  const keys = attemptKeys(region, normaliseLogin(attempt.login), browser.ip)
+  const now = context.now()
+  const until = await blockedUntil(db, keys, now)
+  if (until !== undefined) {
+    await recordAuditEvent(db, { type: `password_${purpose}`, outcome: 'throttled', region, requestId: browser.requestId })
+    context.metrics.login(region, metricMethod[purpose], 'throttled')
+    throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
+  }
+  const result = await checkCredentials(db, context.hasher, region, attempt.login, attempt.password)
+  if (result.ok) await recordSuccess(db, keys)
+  else await recordFailure(db, keys, context.config.bridge.throttling, now)
+  context.metrics.login(region, metricMethod[purpose], result.ok ? 'success' : 'failure')
+  await recordAuditEvent(db, {
+    type: `password_${purpose}`,
+    outcome: result.ok ? 'success' : 'failure',
+    accountId: result.ok ? result.account.id : result.accountId,
+    region,
+    requestId: browser.requestId,
+  })
+  return result.ok ? result.account : undefined
+}

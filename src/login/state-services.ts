@@ -1,0 +1,214 @@
+/*
+ * "Log in through State Services", as a flow:
+ * - start: the region's connector builds the authorization URL; the upstream phase keeps PKCE, state,
+ *   nonce and why the person goes there (to sign in, or to confirm who they are on the account page)
+ * - callback: single use across instances, validated by the connector, then
+ *     sign in  → linking (linking/link-account.ts): signed in, the binding page, or a conflict
+ *     confirm  → the identity must be linked to the signed-in account; the session counts as confirmed
+ *                and the link removal that asked for it goes ahead
+ * - binding: the diary password, then the binding rules (linking/binding.ts); a refusal is a value
+ *   the page shows next to the form, so that a parent can type their own diary login at once
+ * A region whose state-services login is off now has no such routes (ERR_METHOD_DISABLED, a 404).
+ * Each step answers the location to send the browser to.
+ */
+import type { Account } from '../accounts/account.repository.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { RouteContext } from '../context.js'
+import { BridgeError, type BridgeErrorCode, toErrorResponse } from '../errors.js'
+import type { BindingRefusal } from '../linking/binding.js'
+import { findLinkById, findLinkBySubject } from '../linking/identity-link.repository.js'
+import { bindWithPassword, type BindOutcome, type LinkContext, resolveLink } from '../linking/link-account.js'
+import type { LinkOutcome } from '../linking/match.js'
+import { removeLink } from '../linking/unlink.js'
+import { maskFullName } from '../person/full-name.js'
+import { hmacSnils } from '../person/snils.js'
+import { loginMethods } from '../regions/policy.js'
+import { type Region, regionOf, stateServicesCallbackPath } from '../regions/registry.js'
+import { confirmSession, consumeLoginTransaction, findActiveSession } from '../sessions/login-session.js'
+import type { Identity } from '../upstream/identity.js'
+import type { BrowserRequest } from './browser.js'
+import { completeSignIn, continueSignIn } from './complete-sign-in.js'
+import { attemptPassword } from './password-attempt.js'
+import type { UpstreamPurpose } from './transaction.js'
+
+export const bindingPath = '/link'
+
+type StateServicesRegion = Region & { connector: NonNullable<Region['connector']> }
+
+/** The region, if its state-services login is on now; otherwise the routes do not exist (404). */
+export function stateServicesRegion(context: RouteContext, code: string | undefined): StateServicesRegion {
+  const region = regionOf(context.regions, code)
+  if (region.connector === undefined || !loginMethods(region.config, context.now()).stateServices) {
+    throw new BridgeError('ERR_METHOD_DISABLED', 'state-services login is off in this region')
+  }
+  return { ...region, connector: region.connector }
+}
+
+/** Times an upstream call and counts its outcome (the public error code when it fails). */
+async function timed<T>(context: RouteContext, region: Region, operation: 'start' | 'callback', call: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  const seconds = () => (performance.now() - started) / 1000
+  try {
+    const result = await call()
+    context.metrics.upstream(region.config.code, operation, 'ok', seconds())
+    return result
+  } catch (error) {
+    const outcome = toErrorResponse(error, '').body.error
+    context.metrics.upstream(region.config.code, operation, outcome, seconds())
+    if (operation === 'callback') context.metrics.login(region.config.code, 'state_services', outcome)
+    throw error
+  }
+}
+
+function countDecision(context: RouteContext, region: string, outcome: LinkOutcome | BindOutcome, method: 'state_services' | 'binding') {
+  const detail = outcome.kind === 'linked' ? (outcome.created ? 'linked' : 'linked_existing') : `${outcome.kind}:${outcome.reason}`
+  context.metrics.linkDecision(region, detail)
+  context.metrics.login(region, method, outcome.kind === 'linked' ? 'success' : outcome.kind)
+}
+
+const linkContext = (context: RouteContext, region: Region, browser: BrowserRequest): LinkContext => ({
+  region: region.config,
+  snilsPepper: context.config.secrets.snilsPepper.reveal(),
+  requestId: browser.requestId,
+  now: context.now(),
+})
+
+async function consume(context: RouteContext, id: string, db = context.db): Promise<void> {
+  const keepSeconds = 2 * context.config.bridge.loginTransactionTtlSeconds
+  if (!(await consumeLoginTransaction(db, id, { keepSeconds, now: context.now() }))) {
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this login attempt was already used')
+  }
+}
+
+/** Sends the browser to State Services (the provider's URL) for the region of the login or of the account. */
+export async function startStateServices(
+  context: RouteContext,
+  browser: BrowserRequest,
+  options: { regionCode: string | undefined; purpose: UpstreamPurpose; locale: string },
+): Promise<string> {
+  const region = stateServicesRegion(context, options.regionCode)
+  const { url, transaction } = await timed(context, region, 'start', () => region.connector.startLogin({ locale: options.locale }))
+  browser.transaction.toUpstream({ region: region.config.code, purpose: options.purpose, upstream: transaction })
+  return url.href
+}
+
+/** GET /login/state-services/callback with the query the provider sent. */
+export async function finishStateServices(context: RouteContext, browser: BrowserRequest, query: string): Promise<string> {
+  const { transaction } = browser
+  stateServicesRegion(context, transaction.peek().region ?? transaction.region())
+  const phase = transaction.take('upstream')
+  const region = stateServicesRegion(context, phase.region)
+  transaction.abandon()
+  await consume(context, phase.id)
+  // The callback URL is rebuilt from the configured redirect URI, never from the Host header.
+  const callbackUrl = new URL(`${context.config.publicUrl}${stateServicesCallbackPath}`)
+  callbackUrl.search = query
+  const identity = await timed(context, region, 'callback', () => region.connector.finishLogin(callbackUrl, phase.upstream))
+  switch (phase.purpose.kind) {
+    case 'sign_in':
+      return signInWith(context, browser, region, identity)
+    case 'confirm':
+      return confirmWith(context, browser, region, identity, phase.purpose)
+  }
+}
+
+async function signInWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
+  const outcome = await context.db.transaction().execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
+  countDecision(context, region.config.code, outcome, 'state_services')
+  switch (outcome.kind) {
+    case 'linked':
+      return completeSignIn(
+        context,
+        browser,
+        { accountId: outcome.accountId, method: 'state_services', upstreamIssuer: identity.issuer },
+        { notice: outcome.superseded ? 'link_superseded' : undefined },
+      )
+    case 'needs_password':
+      browser.transaction.toBinding({
+        region: region.config.code,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        person: {
+          familyName: identity.familyName,
+          givenName: identity.givenName,
+          patronymic: identity.patronymic,
+          birthDate: identity.birthDate,
+          snilsHmac: identity.snils === undefined ? undefined : hmacSnils(context.config.secrets.snilsPepper.reveal(), identity.snils),
+        },
+        maskedName: maskFullName(identity),
+        reason: outcome.reason,
+      })
+      return bindingPath
+    case 'conflict':
+      throw new BridgeError('ERR_LINK_CONFLICT', outcome.reason)
+  }
+}
+
+/** The signed-in owner confirmed who they are at State Services: then the link removal they asked for. */
+async function confirmWith(
+  context: RouteContext,
+  browser: BrowserRequest,
+  region: Region,
+  identity: Identity,
+  purpose: Extract<UpstreamPurpose, { kind: 'confirm' }>,
+): Promise<string> {
+  const now = context.now()
+  const clock = { now, idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
+  const session = browser.session.get('sid') === purpose.sessionId ? await findActiveSession(context.db, purpose.sessionId, clock) : undefined
+  if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for the confirmation is over')
+  const link = await findLinkBySubject(context.db, identity.issuer, identity.subject)
+  const confirmed = link?.accountId === session.accountId
+  await recordAuditEvent(context.db, {
+    type: 'session_confirmation',
+    outcome: confirmed ? 'success' : 'mismatch',
+    accountId: session.accountId,
+    region: region.config.code,
+    requestId: browser.requestId,
+    details: { method: 'state_services', issuer: identity.issuer },
+  })
+  if (!confirmed) throw new BridgeError('ERR_CONFIRMATION_MISMATCH', 'State Services signed in another person than the owner of this diary')
+  await confirmSession(context.db, session.id, now)
+  const target = await findLinkById(context.db, purpose.unlinkId)
+  if (target?.accountId !== session.accountId) return '/account'
+  await context.db.transaction().execute((trx) =>
+    removeLink(trx, target, { kind: 'owner', sessionId: session.id }, { now, requestId: browser.requestId, region: region.config.code }),
+  )
+  return '/account?notice=unlinked'
+}
+
+const refusalCodes: Record<BindingRefusal, BridgeErrorCode> = {
+  name_unknown: 'ERR_BINDING_NAME_UNKNOWN',
+  other_person: 'ERR_BINDING_OTHER_PERSON',
+  snils_differs: 'ERR_BINDING_SNILS_DIFFERS',
+  birth_date_differs: 'ERR_BINDING_BIRTH_DATE_DIFFERS',
+}
+
+export type BindingAttempt =
+  | { kind: 'next'; location: string }
+  | { kind: 'wrong_password' }
+  /** The binding rules said no; the binding page stays, with the reason (`code`, from errors.ts). */
+  | { kind: 'refused'; code: BridgeErrorCode }
+
+/** POST /link: the diary login and password of the account to bind the State Services person to. */
+export async function bindByPassword(context: RouteContext, browser: BrowserRequest, login: string, password: string): Promise<BindingAttempt> {
+  const binding = browser.transaction.take('binding')
+  const region = regionOf(context.regions, binding.region)
+  const account: Account | undefined = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'binding' })
+  if (account === undefined) return { kind: 'wrong_password' }
+  const outcome = await context.db.transaction().execute(async (trx) => {
+    const result = await bindWithPassword(trx, linkContext(context, region, browser), binding, account)
+    // Single use only once it succeeds: after a refusal the person may still bind their own diary.
+    if (result.kind === 'linked') await consume(context, binding.id, trx)
+    return result
+  })
+  countDecision(context, region.config.code, outcome, 'binding')
+  switch (outcome.kind) {
+    case 'linked':
+      return { kind: 'next', location: await continueSignIn(context, browser, account, { method: 'state_services', upstreamIssuer: binding.issuer }) }
+    case 'refused':
+      return { kind: 'refused', code: refusalCodes[outcome.reason] }
+    case 'conflict':
+      browser.transaction.abandon()
+      throw new BridgeError('ERR_LINK_CONFLICT', outcome.reason)
+  }
+}

@@ -1,0 +1,137 @@
+/*
+ * The login transaction: what a login in progress must remember, kept in the encrypted
+ * `__Host-bridge-login` cookie, never in process memory (a login started on one instance finishes on
+ * another). This module is the only code that writes that cookie.
+ *
+ * It holds the chosen region, the authorization request of the diary module that is waiting for the
+ * sign-in (the continuation), and exactly one phase:
+ *   start            nothing in flight
+ *   upstream         sent to State Services: PKCE verifier, state, nonce; why (sign in, or confirm)
+ *   binding          State Services vouched for a person the bridge could not link: the person's name,
+ *                    birth date and SNILS HMAC, to check the binding rules (never a SNILS)
+ *   password_change  a temporary password was verified and must be replaced before the sign-in
+ *   logout           gone to the provider's logout, to come back to this address
+ * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
+ * `toPasswordChange`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
+ * stale one with ERR_LOGIN_EXPIRED. Every phase carries its start time: one older than the TTL counts
+ * as absent (the cookie's own expiry slides). `upstream` and `binding` carry a random id that is
+ * consumed once in the database, so a copied cookie cannot finish the same step twice.
+ */
+import { randomBytes } from 'node:crypto'
+import type { SessionMethod } from '../db/schema.js'
+import { BridgeError } from '../errors.js'
+import type { BindingPerson } from '../linking/binding.js'
+import type { NeedsPasswordReason } from '../linking/match.js'
+import type { AuthorizationRequest } from '../oauth/authorize-request.js'
+import type { UpstreamTransaction } from '../upstream/oidc-connector.js'
+
+/** Why the person went to State Services. */
+export type UpstreamPurpose =
+  | { kind: 'sign_in' }
+  /** The signed-in owner confirms who they are before removing a link from the account page. */
+  | { kind: 'confirm'; sessionId: string; unlinkId: string }
+
+export type Phase =
+  | { kind: 'start' }
+  | { kind: 'upstream'; id: string; region: string; purpose: UpstreamPurpose; upstream: UpstreamTransaction; startedAt: number }
+  | {
+      kind: 'binding'
+      id: string
+      region: string
+      issuer: string
+      subject: string
+      person: BindingPerson
+      maskedName: string
+      reason: NeedsPasswordReason
+      startedAt: number
+    }
+  | { kind: 'password_change'; accountId: string; method: SessionMethod; upstreamIssuer?: string; startedAt: number }
+  | { kind: 'logout'; redirectUri: string; startedAt: number }
+
+export type PendingAuthorization = AuthorizationRequest & { startedAt: number }
+
+/** What the cookie holds. */
+export interface LoginTransactionData {
+  region?: string
+  authorize?: PendingAuthorization
+  phase?: Phase
+}
+
+/** The encrypted cookie as seen from here (@fastify/secure-session's Session fits). */
+export interface TransactionCookie {
+  get<K extends keyof LoginTransactionData>(key: K): LoginTransactionData[K] | undefined
+  set<K extends keyof LoginTransactionData>(key: K, value: LoginTransactionData[K] | undefined): void
+  delete(): void
+}
+
+type PhaseOf<K extends Phase['kind']> = Extract<Phase, { kind: K }>
+type Started<K extends Phase['kind']> = Omit<PhaseOf<K>, 'kind' | 'startedAt' | 'id'>
+
+export interface LoginTransaction {
+  region(): string | undefined
+  /** The diary module's request waiting for this sign-in, if it is not too old. */
+  pendingAuthorization(): PendingAuthorization | undefined
+  /** The current phase if it is `kind` and fresh; otherwise ERR_LOGIN_EXPIRED. */
+  take<K extends Exclude<Phase['kind'], 'start'>>(kind: K): PhaseOf<K>
+  /** The current phase's kind and region, whatever its age (to pick the right error for a stray request). */
+  peek(): { kind: Phase['kind']; region?: string }
+  chooseRegion(code: string): void
+  awaitAuthorization(request: AuthorizationRequest): void
+  /** The diary module got its answer (a code or an error): nothing waits any more. */
+  authorizationAnswered(): void
+  toUpstream(phase: Started<'upstream'>): void
+  toBinding(phase: Started<'binding'>): void
+  toPasswordChange(phase: Started<'password_change'>): void
+  toLogout(redirectUri: string): void
+  /** Back to the start after a refusal: the region and a waiting authorization stay. */
+  abandon(): void
+  /** The login is over (signed in): the cookie goes. */
+  done(): void
+}
+
+export function newTransactionId(): string {
+  return randomBytes(16).toString('base64url')
+}
+
+export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSeconds: number; now: () => Date }): LoginTransaction {
+  const fresh = (startedAt: number) => {
+    const now = options.now().getTime()
+    return now - startedAt <= options.ttlSeconds * 1000 && startedAt <= now + 60_000
+  }
+  const started = () => options.now().getTime()
+  const setPhase = (phase: Phase) => cookie.set('phase', phase)
+
+  return {
+    region: () => cookie.get('region'),
+    pendingAuthorization() {
+      const pending = cookie.get('authorize')
+      return pending !== undefined && fresh(pending.startedAt) ? pending : undefined
+    },
+    take(kind) {
+      const phase = cookie.get('phase')
+      if (phase?.kind !== kind || !fresh(phase.startedAt)) {
+        throw new BridgeError('ERR_LOGIN_EXPIRED', 'the login attempt is missing or expired')
+      }
+      return phase as PhaseOf<typeof kind>
+    },
+    peek() {
+      const phase = cookie.get('phase') ?? { kind: 'start' }
+      return { kind: phase.kind, region: 'region' in phase ? phase.region : undefined }
+    },
+    chooseRegion: (code) => cookie.set('region', code),
+    awaitAuthorization(request) {
+      cookie.set('authorize', { ...request, startedAt: started() })
+      setPhase({ kind: 'start' })
+    },
+    authorizationAnswered: () => cookie.set('authorize', undefined),
+    toUpstream: (phase) => setPhase({ ...phase, kind: 'upstream', id: newTransactionId(), startedAt: started() }),
+    toBinding: (phase) => setPhase({ ...phase, kind: 'binding', id: newTransactionId(), startedAt: started() }),
+    toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', startedAt: started() }),
+    toLogout(redirectUri) {
+      cookie.set('authorize', undefined)
+      setPhase({ kind: 'logout', redirectUri, startedAt: started() })
+    },
+    abandon: () => setPhase({ kind: 'start' }),
+    done: () => cookie.delete(),
+  }
+}

@@ -1,0 +1,66 @@
+/*
+ * Ending sessions: the one place that does it, and with it revokes the refresh-token families that
+ * those sessions gave to diary modules.
+ * - by session (logout, a new sign-in in the same browser), or by account: every session, every session
+ *   but the current one (password change), or the sessions that came through one State Services
+ *   provider (a removed or superseded link)
+ * - ending every session of an account also revokes the account's families that belong to no session
+ * - the ended sessions stay as rows with `ended_at` and `ended_reason`; the answer lists the affected
+ *   (session, client) pairs, so that diary modules can be told (back-channel logout, later)
+ */
+import type { Kysely, Transaction } from 'kysely'
+import type { Database } from '../db/schema.js'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+export type SessionSelector =
+  | { sessionId: string }
+  | { accountId: string; exceptSessionId?: string; upstreamIssuer?: string }
+
+export type EndReason =
+  | 'logout'
+  | 'replaced'
+  | 'sign_out_everywhere'
+  | 'password_change'
+  | 'password_reset'
+  | 'link_removed'
+  | 'link_superseded'
+  | 'support'
+
+export interface EndedSession {
+  sessionId: string | null
+  /** A diary module that held tokens of this session; null when it held none. */
+  clientId: string | null
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+export async function endSessions(db: Db, selector: SessionSelector, reason: EndReason, now: Date): Promise<EndedSession[]> {
+  if ('sessionId' in selector && !uuid.test(selector.sessionId)) return []
+  let sessions = db.updateTable('login_session').set({ ended_at: now, ended_reason: reason }).where('ended_at', 'is', null)
+  if ('sessionId' in selector) {
+    sessions = sessions.where('id', '=', selector.sessionId)
+  } else {
+    sessions = sessions.where('account_id', '=', selector.accountId)
+    if (selector.exceptSessionId !== undefined) sessions = sessions.where('id', '!=', selector.exceptSessionId)
+    if (selector.upstreamIssuer !== undefined) {
+      sessions = sessions.where('method', '=', 'state_services').where('upstream_issuer', '=', selector.upstreamIssuer)
+    }
+  }
+  const ended = (await sessions.returning('id').execute()).map((row) => row.id)
+
+  const wholeAccount = !('sessionId' in selector) && selector.upstreamIssuer === undefined
+  let families = db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('revoked_at', 'is', null)
+  if (wholeAccount) {
+    families = families.where('account_id', '=', selector.accountId)
+    const kept = selector.exceptSessionId
+    if (kept !== undefined) families = families.where((eb) => eb.or([eb('session_id', 'is', null), eb('session_id', '!=', kept)]))
+  } else if (ended.length > 0) {
+    families = families.where('session_id', 'in', ended)
+  }
+  const revoked = wholeAccount || ended.length > 0 ? await families.returning(['session_id', 'client_id']).execute() : []
+
+  const pairs: EndedSession[] = revoked.map((row) => ({ sessionId: row.session_id, clientId: row.client_id }))
+  for (const id of ended) if (!pairs.some((pair) => pair.sessionId === id)) pairs.push({ sessionId: id, clientId: null })
+  return pairs
+}

@@ -1,0 +1,111 @@
+/*
+ * The owner's pages: the account page (who you are, linked State Services accounts, where you are
+ * signed in, sign out everywhere, change password) and the confirmation asked before unlinking.
+ * Every form carries its CSRF token. A region without State Services shows nothing about it.
+ */
+import type { Role, SessionMethod } from '../../db/schema.js'
+import { html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { newPasswordForm, type PasswordFormProblem } from './login.js'
+
+export interface AccountPageView {
+  csrfToken: string
+  fullName: string
+  login: string
+  role: Role
+  regionName: string
+  school: string | null
+  className: string | null
+  method: SessionMethod
+  timeZone: string
+  notice?: string
+  returnTo?: { name: string; url: string }
+  stateServices: boolean
+  links: { id: string; providerName: string; createdAt: Date; method: 'auto_snils' | 'password' }[]
+  sessions: { current: boolean; browser: string | null; method: SessionMethod; createdAt: Date; lastSeenAt: Date }[]
+  passwordProblem?: PasswordFormProblem
+}
+
+function formatWhen(context: PageContext, when: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat(context.locale === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(when)
+}
+
+const methodName = (context: PageContext, method: SessionMethod) => (method === 'password' ? context.t.methodPassword : context.t.methodStateServices)
+
+function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${token}">`
+}
+
+function linksSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
+  const { t } = context
+  if (!page.stateServices) return ''
+  const items = page.links.map(
+    (link) => html`<li><strong>${link.providerName}</strong>, ${link.method === 'auto_snils' ? t.linkedAuto : t.linkedPassword}, ${t.linkedOn} ${formatWhen(context, link.createdAt, page.timeZone)}
+<form method="post" action="/account/unlink" class="inline">${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${link.id}"><button type="submit" class="secondary">${t.unlink}</button></form></li>`,
+  )
+  return html`<h2>${t.linkedIdentities}</h2>
+${page.links.length === 0 ? html`<p>${t.notLinked}</p>` : html`<ul class="items">${items}</ul><p class="muted">${t.unlinkHint}</p>`}`
+}
+
+function sessionsSection(context: PageContext, page: AccountPageView): SafeHtml {
+  const { t } = context
+  const items = page.sessions.map(
+    (session) => html`<li><strong>${session.browser ?? t.unknownBrowser}</strong>${session.current ? html` <span class="tag">${t.thisSession}</span>` : ''}<br>
+<span class="muted">${methodName(context, session.method)} · ${t.sessionStarted} ${formatWhen(context, session.createdAt, page.timeZone)} · ${t.sessionLastUsed} ${formatWhen(context, session.lastSeenAt, page.timeZone)}</span></li>`,
+  )
+  return html`<h2>${t.sessionsTitle}</h2>
+<ul class="items">${items}</ul>
+<form method="post" action="/account/sign-out-everywhere">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.signOutEverywhere}</button></form>
+<p class="muted">${t.signOutEverywhereHint}</p>`
+}
+
+export function accountPage(context: PageContext, page: AccountPageView): string {
+  const { t } = context
+  return layout(
+    context,
+    t.accountTitle,
+    html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
+${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${t.backTo} «${page.returnTo.name}»</a></p>` : ''}
+<p><strong>${page.fullName}</strong></p>
+<dl>
+<dt>${t.accountLogin}</dt><dd>${page.login}</dd>
+<dt>${t.accountRole}</dt><dd>${t.roles[page.role]}</dd>
+<dt>${t.accountRegion}</dt><dd>${page.regionName}</dd>
+${page.school ? html`<dt>${t.accountSchool}</dt><dd>${page.school}</dd>` : ''}
+${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : ''}
+<dt>${t.accountMethod}</dt><dd>${methodName(context, page.method)}</dd>
+</dl>
+${linksSection(context, page)}
+${sessionsSection(context, page)}
+<h2 id="password">${t.changePasswordTitle}</h2>
+<p class="muted">${t.changePasswordHint}</p>
+${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
+<p><a class="button secondary" href="/logout">${t.logout}</a></p>`,
+  )
+}
+
+/** Asked before unlinking when the last sign-in is older than 5 minutes. */
+export function confirmationPage(
+  context: PageContext,
+  page: { csrfToken: string; linkId: string; stateServices: boolean; wrongPassword?: boolean },
+): string {
+  const { t } = context
+  return layout(
+    context,
+    t.confirmTitle,
+    html`<form method="post" action="/account/unlink">
+${page.wrongPassword ? html`<p class="error" role="alert">${t.wrongPassword}</p>` : ''}
+${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${page.linkId}">
+<label for="password">${t.confirmIntro}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">${t.confirmAndUnlink}</button>
+</form>
+${page.stateServices ? html`<p class="or">${t.or}</p>
+<form method="post" action="/account/unlink/state-services">${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${page.linkId}"><button type="submit" class="state-services">${t.confirmWithStateServices}</button></form>` : ''}
+<p><a href="/account">${t.accountTitle}</a></p>`,
+  )
+}
+
+export function signedOutPage(context: PageContext, notice: string): string {
+  return layout(context, context.t.signOutEverywhere, html`<p class="notice" role="status">${notice}</p>
+<p><a class="button" href="/login">${context.t.signIn}</a></p>`)
+}

@@ -1,0 +1,26 @@
+/* The page of every failure: what happened, what to do next, the stable code and the request number. */
+import { html, layout, type PageContext, type SafeHtml } from '../html.js'
+
+/** The explanation of a public error code: what happened and what to do next. */
+export function explainError(context: PageContext, code: string, retryAfterSeconds?: number): { what: string; next: string } {
+  const { t } = context
+  const [what, template] = t.errors[code] ?? t.errors.server_error ?? ['', '']
+  return { what, next: template.replace('{minutes}', String(Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60)))) }
+}
+
+/** The code line shown under an error, for a call to support. */
+export function errorCodeLine(context: PageContext, code: string, requestId: string): SafeHtml {
+  return html`<p class="muted">${context.t.errorCode}: <code>${code}</code> · ${context.t.requestId}: <code>${requestId}</code></p>`
+}
+
+export function errorPage(context: PageContext, error: { code: string; requestId: string; retryAfterSeconds?: number }): string {
+  const { what, next } = explainError(context, error.code, error.retryAfterSeconds)
+  return layout(
+    context,
+    context.t.errorTitle,
+    html`<p class="error" role="alert">${what}</p>
+<p>${next}</p>
+<p><a class="button" href="/login">${context.t.startAgain}</a></p>
+${errorCodeLine(context, error.code, error.requestId)}`,
+  )
+}
