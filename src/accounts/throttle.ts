@@ -65,3 +65,23 @@ export async function recordFailure(db: Kysely<Database>, keys: AttemptKeys, pol
 export async function recordSuccess(db: Kysely<Database>, keys: AttemptKeys): Promise<void> {
   await db.deleteFrom('login_throttle').where('key', '=', keys.account).execute()
 }
+
+export interface AccountThrottle {
+  failures: number
+  windowStartedAt: Date
+  blockedUntil: Date | null
+}
+
+/** The account's throttle counter (support desk); `clear` deletes it, which lifts a block at once. */
+export async function accountThrottle(
+  db: Kysely<Database>,
+  region: string,
+  normalisedLogin: string,
+  options: { clear: boolean },
+): Promise<AccountThrottle | undefined> {
+  const key = `account:${region}:${normalisedLogin}`
+  const row = options.clear
+    ? await db.deleteFrom('login_throttle').where('key', '=', key).returning(['failures', 'window_started_at', 'blocked_until']).executeTakeFirst()
+    : await db.selectFrom('login_throttle').select(['failures', 'window_started_at', 'blocked_until']).where('key', '=', key).executeTakeFirst()
+  return row && { failures: row.failures, windowStartedAt: row.window_started_at, blockedUntil: row.blocked_until }
+}

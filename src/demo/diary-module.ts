@@ -60,7 +60,7 @@ export async function startDiaryModule(options: {
 <li>Идентификатор (sub): <code>${escapeHtml(String(info.sub))}</code></li>
 <li>Способ входа (amr): ${escapeHtml(JSON.stringify(session.claims.amr))}</li>
 <li>Токен доступа действует до ${new Date(session.tokens.accessTokenExpiresAt).toLocaleTimeString('ru')}</li></ul>
-<p><a class="button" href="/refresh">Обновить токен</a><a class="button" href="/logout">Выйти</a></p>`)
+<p><a class="button" href="/refresh">Обновить токен</a><a class="button" href="${escapeHtml(`${options.bridgeUrl}/account?client_id=${encodeURIComponent(options.clientId)}`)}">Вход и привязка Госуслуг</a><a class="button" href="/logout">Выйти</a></p>`)
   })
 
   app.get('/login', async (_request, reply) => {

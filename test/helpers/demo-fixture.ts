@@ -43,23 +43,34 @@ export function regionWithProvider(issuer: string, provider: Record<string, unkn
   }
 }
 
-export async function importDemoAccounts(database: TestDatabase, config: Config): Promise<void> {
+/** The demo accounts of these regions (src/demo/accounts-<code>.csv), password "diary-demo". */
+export async function importDemoAccounts(database: TestDatabase, config: Config, regions: readonly string[] = ['29']): Promise<void> {
   // The demo accounts carry argon2id hashes already: the hasher is there for the signature, not used.
   const hasher = createPasswordHasher({ workers: 1 })
-  await importAccounts(database.db, {
-    file: fileURLToPath(new URL('../../src/demo/accounts-29.csv', import.meta.url)),
-    format: 'csv',
-    region: '29',
-    snilsPepper: config.secrets.snilsPepper.reveal(),
-    hasher,
-  }).finally(() => hasher.close())
+  try {
+    for (const region of regions) {
+      await importAccounts(database.db, {
+        file: fileURLToPath(new URL(`../../src/demo/accounts-${region}.csv`, import.meta.url)),
+        format: 'csv',
+        region,
+        snilsPepper: config.secrets.snilsPepper.reveal(),
+        hasher,
+      })
+    }
+  } finally {
+    await hasher.close()
+  }
 }
 
 interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-export async function startDemoWorld(t: Teardown): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string }> {
+/** The demo world; `clock.offsetMs` moves the bridge's clock (the simulator keeps real time). */
+export async function startDemoWorld(
+  t: Teardown,
+): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
+  const clock = { offsetMs: 0 }
   const simulator = await startSimulator({
     port: 0,
     clients: [
@@ -80,6 +91,6 @@ export async function startDemoWorld(t: Teardown): Promise<TestApp & { config: C
   })
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config)
-  const app = await buildTestApp(t, config, database.db)
-  return { ...app, config, database, issuer: simulator.issuer }
+  const app = await buildTestApp(t, config, database.db, { now: () => new Date(Date.now() + clock.offsetMs) })
+  return { ...app, config, database, issuer: simulator.issuer, clock }
 }

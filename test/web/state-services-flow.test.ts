@@ -69,21 +69,72 @@ for (const [person, login, reason] of binding) {
   })
 }
 
-t.test('sergey (SNILS in no diary): binding refused for a diary with another SNILS, conflict for a linked one', async (t) => {
+t.test('binding rules: another person is refused with the reason, and may bind their own diary right away', async (t) => {
   const browser = new Browser(app, publicUrl)
   let page = await loginAs(browser, 'sergey')
   t.match(page.body, /не найден по СНИЛС/)
   const refused = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'smirnov.a', password: demoPassword })
   t.equal(refused.status, 409)
-  t.match(refused.body, /binding_refused/)
+  t.match(refused.body, /<code>binding_other_person<\/code>/)
   t.match(refused.body, /принадлежит другому человеку/)
+  t.notMatch(refused.body, /Смирнов|Алексей/, 'nothing of the account is shown')
+  t.same((await linkOf('smirnov.a')).map((link) => link.subject), ['alexey'], 'the owner’s link stays')
+  const wrong = await browser.go('POST', '/link', { _csrf: csrfToken(refused), login: 'smirnov.a', password: 'wrong-password' })
+  t.equal(wrong.status, 401, 'the binding page stays usable after a refusal')
+})
 
-  page = await loginAs(browser, 'sergey')
-  await db.updateTable('diary_account').set({ snils_hmac: null, snils_last4: null }).where('login', '=', 'ivanova.m').execute()
-  const conflict = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'ivanova.m', password: demoPassword })
+t.test('a mother without SNILS binding her child’s diary (another name) with the right password gets the parents’ message', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  const page = await loginAs(browser, 'anna')
+  t.equal(page.url.pathname, '/link')
+  const refused = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'ivanova.m', password: demoPassword })
+  t.equal(refused.status, 409)
+  t.match(refused.body, /Родители входят со своим родительским логином/)
+  t.match(refused.body, /name="login"/, 'the form stays, for the parent’s own login')
+  const events = await db.selectFrom('audit_event').select(['outcome', 'details']).where('type', '=', 'link_binding').where('outcome', '=', 'refused').execute()
+  t.ok(events.some((event) => (event.details as { reason?: string }).reason === 'other_person'), 'the refusal is an audit event with its reason')
+  t.notOk((await linkOf('ivanova.m')).some((link) => link.subject === 'anna'))
+})
+
+t.test('one typo in the diary’s patronymic and the same birth date: bound', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  const page = await loginAs(browser, 'tatiana')
+  t.equal(page.url.pathname, '/link')
+  t.match(page.body, /ФИО в нём отличается/, 'automatic linking stays exact: the typo asks for the password')
+  const done = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'morozova.t', password: demoPassword })
+  t.equal(done.url.pathname, '/account')
+  t.match(await linkOf('morozova.t'), [{ subject: 'tatiana', method: 'password', evidence: { name: 'typo', snils: 'match', birthDate: 'match' } }])
+})
+
+t.test('a binding conflict: the diary is already linked to another identity of the provider', async (t) => {
+  // novikova.o was bound by olga above; give it sergey's name so that only the existing link stands in the way.
+  await db.updateTable('diary_account').set({ family_name: 'Соколов', given_name: 'Сергей', patronymic: 'Олегович', birth_date: null }).where('login', '=', 'novikova.o').execute()
+  const browser = new Browser(app, publicUrl)
+  const page = await loginAs(browser, 'sergey')
+  const conflict = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'novikova.o', password: demoPassword })
   t.equal(conflict.status, 409)
-  t.match(conflict.body, /account_conflict/)
-  t.same((await linkOf('ivanova.m')).map((l) => l.subject), ['maria'], 'the existing link is not overwritten')
+  t.match(conflict.body, /<code>account_conflict<\/code>/)
+  t.same((await linkOf('novikova.o')).map((l) => l.subject), ['olga'], 'the existing link is not overwritten')
+})
+
+t.test('a stranger who bound a diary by password is superseded by the verified owner', async (t) => {
+  // Above, the unverified account 'elena' (anyone can open one in her name) bound kuznetsova.e with its password.
+  t.match(await linkOf('kuznetsova.e'), [{ subject: 'elena', method: 'password' }])
+  const stranger = new Browser(app, publicUrl)
+  t.equal((await loginAs(stranger, 'elena')).url.pathname, '/account', 'the stranger signs in through that link')
+
+  const owner = new Browser(app, publicUrl)
+  const landed = await loginAs(owner, 'elena-verified')
+  t.equal(landed.url.pathname, '/account')
+  t.match(landed.body, /привязан паролем к чужой учётной записи Госуслуг/, 'the owner is told')
+  t.match(await linkOf('kuznetsova.e'), [{ subject: 'elena-verified', method: 'auto_snils' }])
+  t.equal((await stranger.go('GET', '/account')).url.pathname, '/login', 'the stranger’s session is over')
+  const event = await db.selectFrom('audit_event').select('details').where('type', '=', 'link_superseded').executeTakeFirstOrThrow()
+  t.match(event.details, { supersededSubject: 'elena', subject: 'elena-verified' })
+
+  const again = await loginAs(new Browser(app, publicUrl), 'elena')
+  t.equal(again.url.pathname, '/link', 'the stranger is back at the binding page')
+  t.match(again.body, /не подтверждена/)
 })
 
 t.test('an existing link always wins: the second login goes straight in', async (t) => {
@@ -160,6 +211,7 @@ t.test('no SNILS or full name in logs, audit rows, sessions, links or cookies', 
   t.ok(events.some((e) => e.type === 'link_decision' && e.outcome === 'needs_password'))
   t.ok(events.some((e) => e.type === 'link_binding' && e.outcome === 'refused'))
   t.ok(events.some((e) => e.type === 'link_binding' && e.outcome === 'conflict'))
+  t.ok(events.some((e) => e.type === 'link_superseded'))
 })
 
 t.test('signing out of a state-services session goes on to the provider and comes back', async (t) => {

@@ -1,0 +1,62 @@
+/*
+ * Reading the audit trail of one account (support desk): the one place that queries `audit_event`.
+ * - events come oldest first, in the order they were written
+ * - a sign-in is a successful diary-password sign-in or a State Services login that ended linked
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+
+export interface StoredAuditEvent {
+  id: number
+  at: Date
+  type: string
+  outcome: string
+  region: string | null
+  clientId: string | null
+  requestId: string | null
+  details: Record<string, unknown>
+}
+
+/** The account's events written at or after `since`, oldest first; at most `limit`. */
+export async function listAuditEventsOfAccount(
+  db: Kysely<Database>,
+  accountId: string,
+  options: { since: Date; limit: number },
+): Promise<StoredAuditEvent[]> {
+  const rows = await db
+    .selectFrom('audit_event')
+    .select(['id', 'at', 'type', 'outcome', 'region', 'client_id', 'request_id', 'details'])
+    .where('account_id', '=', accountId)
+    .where('at', '>=', options.since)
+    .orderBy('id')
+    .limit(options.limit)
+    .execute()
+  return rows.map((row) => ({
+    id: row.id,
+    at: row.at,
+    type: row.type,
+    outcome: row.outcome,
+    region: row.region,
+    clientId: row.client_id,
+    requestId: row.request_id,
+    details: row.details,
+  }))
+}
+
+/** When the account last signed in, as far as the audit trail knows. */
+export async function lastSignInOfAccount(db: Kysely<Database>, accountId: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('audit_event')
+    .select('at')
+    .where('account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('type', '=', 'password_sign_in'), eb('outcome', '=', 'success')]),
+        eb.and([eb('type', '=', 'link_decision'), eb('outcome', '=', 'linked')]),
+      ]),
+    )
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.at
+}

@@ -1,0 +1,124 @@
+/*
+ * The operator's commands for running the service: migrations, the configuration check, importing
+ * diary accounts and the signing keys.
+ */
+import { availableParallelism } from 'node:os'
+import { basename } from 'node:path'
+import { importAccounts, type ImportReport } from '../accounts/import/import-accounts.js'
+import { detectFormat } from '../accounts/import/read-records.js'
+import { createPasswordHasher } from '../accounts/password-hash.js'
+import { migrateToLatest } from '../db/migrate.js'
+import { BridgeError } from '../errors.js'
+import { keyPolicy, keyState, listKeys, rotateSigningKey } from '../tokens/signing-keys.js'
+import { argument, type CliCommand, type CommandContext, requiredValue } from './command.js'
+
+function printReport(context: CommandContext, file: string, report: ImportReport): void {
+  context.out(
+    `${basename(file)}: ${report.rows} rows: ${report.created} created, ${report.updated} updated, ` +
+      `${report.unchanged} unchanged, ${report.rejected.length} rejected`,
+  )
+  for (const row of report.rejected) context.out(`  line ${row.line}: ${row.problems.join('; ')}`)
+}
+
+const migrate: CliCommand = {
+  name: 'migrate',
+  synopsis: '',
+  summary: 'Applies pending database migrations.',
+  run: (context) =>
+    context.withDatabase(
+      async (db) => {
+        const results = await migrateToLatest(db)
+        if (results.length === 0) context.out('database is up to date')
+        for (const result of results) context.out(`applied ${result.migrationName}`)
+        return 0
+      },
+      { prepare: false },
+    ),
+}
+
+const configCheck: CliCommand = {
+  name: 'config check',
+  synopsis: '',
+  summary: 'Validates the configuration and exits.',
+  run: async ({ config, out }) => {
+    out(`configuration is valid: ${config.regions.size} regions, ${config.clients.size} clients`)
+    return 0
+  },
+}
+
+const accountsImport: CliCommand = {
+  name: 'accounts import',
+  arguments: ['FILE'],
+  synopsis: 'FILE --region CODE [--format csv|jsonl]',
+  summary: 'Imports diary accounts from a CSV or JSON Lines file; exit code 2 when some rows were rejected.',
+  options: { region: '--region CODE    the region the accounts belong to', format: '--format F       csv or jsonl (default: from the file name)' },
+  required: { region: 'accounts are imported into one region' },
+  run: async (context, input) => {
+    const file = argument(input, 0)
+    const region = requiredValue(input, 'region')
+    const format = input.values.format ?? detectFormat(file)
+    if (format !== 'csv' && format !== 'jsonl') {
+      context.err('cannot tell the format from the file name: add --format csv or --format jsonl')
+      return 1
+    }
+    return context.withDatabase(async (db) => {
+      const started = Date.now()
+      // The import is the only work of this process: every core hashes, nothing is refused.
+      const hasher = createPasswordHasher({ workers: availableParallelism(), maxQueue: Number.POSITIVE_INFINITY })
+      let report: ImportReport
+      try {
+        report = await importAccounts(db, {
+          file,
+          format,
+          region,
+          snilsPepper: context.config.secrets.snilsPepper.reveal(),
+          hasher,
+          onProgress: (progress) => context.progress(`\r${progress.rows} rows read…`),
+        })
+      } catch (error) {
+        if (!(error instanceof BridgeError && error.code === 'ERR_IMPORT_FILE_INVALID')) throw error
+        context.err(error.message)
+        return 1
+      } finally {
+        await hasher.close()
+      }
+      context.progress('\r')
+      context.err(`${report.rows} rows read in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      printReport(context, file, report)
+      return report.rejected.length === 0 ? 0 : 2
+    })
+  },
+}
+
+const keysList: CliCommand = {
+  name: 'keys list',
+  synopsis: '',
+  summary: 'Lists the signing keys and their state.',
+  run: (context) =>
+    context.withDatabase(async (db) => {
+      const keys = await listKeys(db)
+      const now = context.now()
+      if (keys.length === 0) context.out('no signing keys yet: the service creates the first one at start-up')
+      for (const key of keys) {
+        const retires = key.retires_at === null ? '' : `  retires ${key.retires_at.toISOString()}`
+        context.out(`${key.kid}  ${key.alg.padEnd(5)}  ${keyState(key, keys, now).padEnd(9)}  signs from ${key.signs_from.toISOString()}${retires}`)
+      }
+      return 0
+    }),
+}
+
+const keysRotate: CliCommand = {
+  name: 'keys rotate',
+  synopsis: '',
+  summary: 'Stages a new signing key: published now, signing later.',
+  run: (context) =>
+    context.withDatabase(async (db) => {
+      const { config } = context
+      const kid = await rotateSigningKey(db, config.secrets.keyEncryptionKey.reveal(), keyPolicy(config), context.now())
+      const key = (await listKeys(db)).find((row) => row.kid === kid)
+      context.out(`staged ${kid}: published now, signs from ${key?.signs_from.toISOString()}`)
+      return 0
+    }),
+}
+
+export const operatorCommands: readonly CliCommand[] = [migrate, configCheck, accountsImport, keysList, keysRotate]
