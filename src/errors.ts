@@ -103,3 +103,6 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   }
   return toErrorResponse(new BridgeError('ERR_INTERNAL', 'internal error', { cause: error }), requestId)
 }
+
+/** Every code a person or client may see (each has a message in web/messages). */
+export const publicCodes: ReadonlySet<string> = new Set(Object.values(codes).map((entry) => entry.publicCode))

@@ -46,9 +46,21 @@ function homeOf(client: ClientConfig): string | undefined {
   return web === undefined ? undefined : `${web.origin}/`
 }
 
-export async function accountOverview(context: RouteContext, session: ActiveSession, requestedClient: string | undefined): Promise<AccountOverview> {
+/** The account a session is signed in to. */
+export async function accountOf(context: RouteContext, session: ActiveSession): Promise<Account> {
   const account = await findAccountById(context.db, session.accountId)
   if (account === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account of this session no longer exists')
+  return account
+}
+
+/** Whether the owner can confirm with a State Services login: their region offers it now. */
+export function canConfirmWithStateServices(context: RouteContext, account: Account): boolean {
+  const region = context.regions.get(account.region)
+  return region?.connector !== undefined && loginMethods(region.config, context.now()).stateServices
+}
+
+export async function accountOverview(context: RouteContext, session: ActiveSession, requestedClient: string | undefined): Promise<AccountOverview> {
+  const account = await accountOf(context, session)
   const region = context.regions.get(account.region)
   const links = await listLinksOfAccount(context.db, account.id)
   const clock = { now: context.now(), idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
@@ -75,12 +87,11 @@ export function isRecentlyConfirmed(session: ActiveSession, now: Date): boolean 
 }
 
 /** Removes one of the account's own links (the caller made sure the session is recently confirmed). */
-export async function unlinkByOwner(context: RouteContext, browser: BrowserRequest, session: ActiveSession, linkId: string): Promise<boolean> {
+export async function unlinkByOwner(context: RouteContext, browser: BrowserRequest, session: ActiveSession, account: Account, linkId: string): Promise<boolean> {
   const link = await findLinkById(context.db, linkId)
-  if (link?.accountId !== session.accountId) return false
-  const account = await findAccountById(context.db, session.accountId)
+  if (link?.accountId !== account.id || session.accountId !== account.id) return false
   const removed = await context.db.transaction().execute((trx) =>
-    removeLink(trx, link, { kind: 'owner', sessionId: session.id }, { now: context.now(), requestId: browser.requestId, region: account?.region }),
+    removeLink(trx, link, { kind: 'owner', sessionId: session.id }, { now: context.now(), requestId: browser.requestId, region: account.region }),
   )
   return removed !== undefined
 }

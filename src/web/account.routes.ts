@@ -12,7 +12,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import {
+  accountOf,
   accountOverview,
+  canConfirmWithStateServices,
   changeOwnPassword,
   confirmWithPassword,
   isRecentlyConfirmed,
@@ -22,7 +24,6 @@ import {
 import type { BrowserRequest } from '../login/browser.js'
 import { currentSession } from '../login/sign-in.js'
 import { startStateServices } from '../login/state-services.js'
-import { loginMethods } from '../regions/policy.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import { AccountQuery, EmptyForm, OwnPasswordForm, UnlinkForm } from './forms.js'
 import { accountPage, confirmationPage, signedOutPage } from './pages/account.js'
@@ -82,25 +83,22 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     const { browser, session } = await signedIn(request)
     if (session === undefined) return reply.redirect('/login', 303)
     const { link, password } = request.body
+    const account = await accountOf(context, session)
     let confirmed = isRecentlyConfirmed(session, context.now())
-    if (!confirmed && password !== undefined) {
-      const overview = await accountOverview(context, session, undefined)
-      confirmed = await confirmWithPassword(context, browser, session, overview.account, password)
-    }
+    if (!confirmed && password !== undefined) confirmed = await confirmWithPassword(context, browser, session, account, password)
     if (!confirmed) {
-      const overview = await accountOverview(context, session, undefined)
-      const stateServices = overview.region !== undefined && overview.region.connector !== undefined && loginMethods(overview.region.config, context.now()).stateServices
+      const stateServices = canConfirmWithStateServices(context, account)
       const page = confirmationPage(pageContext(request), { csrfToken: reply.generateCsrf(), linkId: link, stateServices, wrongPassword: password !== undefined })
       return sendPage(reply, page, password === undefined ? 200 : 401)
     }
-    if (!(await unlinkByOwner(context, browser, session, link))) throw new BridgeError('ERR_NOT_FOUND', 'no such link of this account')
+    if (!(await unlinkByOwner(context, browser, session, account, link))) throw new BridgeError('ERR_NOT_FOUND', 'no such link of this account')
     return reply.redirect('/account?notice=unlinked', 303)
   })
 
   app.post<{ Body: UnlinkForm }>('/account/unlink/state-services', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
     const { browser, session } = await signedIn(request)
     if (session === undefined) return reply.redirect('/login', 303)
-    const { account } = await accountOverview(context, session, undefined)
+    const account = await accountOf(context, session)
     const purpose = { kind: 'confirm' as const, sessionId: session.id, unlinkId: request.body.link }
     return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
   })
@@ -115,7 +113,7 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   app.post<{ Body: OwnPasswordForm }>('/account/password', { ...form, schema: { body: OwnPasswordForm } }, async (request, reply) => {
     const { browser, session } = await signedIn(request)
     if (session === undefined) return reply.redirect('/login', 303)
-    const { account } = await accountOverview(context, session, undefined)
+    const account = await accountOf(context, session)
     const result = await changeOwnPassword(context, browser, session, account, request.body)
     if (result.ok) return reply.redirect('/account?notice=password_changed#password', 303)
     return renderAccount(request, reply, session, { passwordProblem: result.problem, status: result.problem === 'wrong_current' ? 401 : 400 })

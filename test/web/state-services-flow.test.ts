@@ -71,7 +71,7 @@ for (const [person, login, reason] of binding) {
 
 t.test('binding rules: another person is refused with the reason, and may bind their own diary right away', async (t) => {
   const browser = new Browser(app, publicUrl)
-  let page = await loginAs(browser, 'sergey')
+  const page = await loginAs(browser, 'sergey')
   t.match(page.body, /не найден по СНИЛС/)
   const refused = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'smirnov.a', password: demoPassword })
   t.equal(refused.status, 409)
