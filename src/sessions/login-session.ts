@@ -78,17 +78,20 @@ export async function startSession(
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** The session, if it is active; its last use moves to now (at most one write a minute). */
-export async function findActiveSession(db: Db, id: string, clock: SessionClock): Promise<ActiveSession | undefined> {
-  if (!uuid.test(id)) return undefined
-  const row = await db
+/** Sessions not ended, not expired and not idle at `clock.now`. */
+function activeSessions(db: Db, clock: SessionClock) {
+  return db
     .selectFrom('login_session')
     .select(columns)
-    .where('id', '=', id)
     .where('ended_at', 'is', null)
     .where('expires_at', '>', clock.now)
     .where('last_seen_at', '>', new Date(clock.now.getTime() - clock.idleTimeoutSeconds * 1000))
-    .executeTakeFirst()
+}
+
+/** The session, if it is active; its last use moves to now (at most one write a minute). */
+export async function findActiveSession(db: Db, id: string, clock: SessionClock): Promise<ActiveSession | undefined> {
+  if (!uuid.test(id)) return undefined
+  const row = await activeSessions(db, clock).where('id', '=', id).executeTakeFirst()
   if (row === undefined) return undefined
   if (clock.now.getTime() - row.last_seen_at.getTime() >= TOUCH_AFTER_MS) {
     await db.updateTable('login_session').set({ last_seen_at: clock.now }).where('id', '=', id).execute()
@@ -99,15 +102,7 @@ export async function findActiveSession(db: Db, id: string, clock: SessionClock)
 
 /** Every active session of an account, the most recently used first. */
 export async function listActiveSessions(db: Db, accountId: string, clock: SessionClock): Promise<ActiveSession[]> {
-  const rows = await db
-    .selectFrom('login_session')
-    .select(columns)
-    .where('account_id', '=', accountId)
-    .where('ended_at', 'is', null)
-    .where('expires_at', '>', clock.now)
-    .where('last_seen_at', '>', new Date(clock.now.getTime() - clock.idleTimeoutSeconds * 1000))
-    .orderBy('last_seen_at', 'desc')
-    .execute()
+  const rows = await activeSessions(db, clock).where('account_id', '=', accountId).orderBy('last_seen_at', 'desc').execute()
   return rows.map(toSession)
 }
 

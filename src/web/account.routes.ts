@@ -115,7 +115,7 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const result = await changeOwnPassword(context, browser, session, account, request.body)
-    if (result.ok) return reply.redirect('/account?notice=password_changed#password', 303)
+    if (result.ok) return reply.redirect('/account?notice=password_changed#change-password', 303)
     return renderAccount(request, reply, session, { passwordProblem: result.problem, status: result.problem === 'wrong_current' ? 401 : 400 })
   })
 }

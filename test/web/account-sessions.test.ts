@@ -57,6 +57,9 @@ t.test('the session list shows each browser, how it signed in and when; this one
   t.equal((page.body.match(/это устройство/g) ?? []).length, 1)
   t.match(page.body, /логин и пароль дневника · вход \d/)
   t.notMatch(page.body, /Mozilla|Gecko|Pixel 8/, 'never the full User-Agent')
+  const ids = [...page.body.matchAll(/ id="([^"]+)"/g)].map((match) => match[1])
+  t.same(ids, [...new Set(ids)], 'every id once, so that each label names its field')
+  for (const label of page.body.matchAll(/<label for="([^"]+)"/g)) t.ok(ids.includes(label[1]), `a field for label ${label[1]}`)
   t.ok(await signedIn(module.browser))
 })
 

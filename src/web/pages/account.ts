@@ -76,7 +76,7 @@ ${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : 
 </dl>
 ${linksSection(context, page)}
 ${sessionsSection(context, page)}
-<h2 id="password">${t.changePasswordTitle}</h2>
+<h2 id="change-password">${t.changePasswordTitle}</h2>
 <p class="muted">${t.changePasswordHint}</p>
 ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
 <p><a class="button secondary" href="/logout">${t.logout}</a></p>`,
