@@ -5,21 +5,12 @@
  * the password. Each scenario uses fresh browser contexts and checks the page and the database.
  * Skipped, with the reason printed, where no Chromium is installed (.ci/run installs it).
  */
-import { existsSync, mkdirSync } from 'node:fs'
 import t from 'tap'
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { startDiaryModule } from '../../src/demo/diary-module.js'
-import { startSimulator } from '../../src/demo/state-services-simulator.js'
-import { logoutDonePath } from '../../src/login/logout.js'
-import { stateServicesCallbackPath } from '../../src/regions/registry.js'
-import { demoPassword, importDemoAccounts, regionWithProvider } from '../helpers/demo-fixture.js'
-import { freePort } from '../helpers/spawn.js'
-import { buildTestApp } from '../helpers/test-app.js'
-import { loadTestConfig, passwordOnlyRegion, validEnv } from '../helpers/test-config.js'
-import { openTestDatabase } from '../helpers/test-database.js'
+import type { Page } from 'playwright-core'
+import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../helpers/chromium-world.js'
+import { demoPassword } from '../helpers/demo-fixture.js'
 
-const chromiumPath = '/usr/bin/chromium'
-if (!existsSync(chromiumPath)) {
+if (!chromiumInstalled()) {
   t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
   t.plan(0, 'no Chromium installed')
 } else {
@@ -27,58 +18,9 @@ if (!existsSync(chromiumPath)) {
 }
 
 async function run() {
-  const [bridgePort, diaryPort] = [await freePort(), await freePort()]
-  const bridgeUrl = `http://localhost:${bridgePort}`
-  const diarySecret = 'browser-test-diary-secret'
-  const simulator = await startSimulator({
-    port: 0,
-    clients: [
-      {
-        clientId: 'diary-bridge-29',
-        clientSecret: validEnv.REGION_29_CLIENT_SECRET,
-        redirectUris: [`${bridgeUrl}${stateServicesCallbackPath}`],
-        postLogoutRedirectUris: [`${bridgeUrl}${logoutDonePath}`],
-      },
-    ],
-  })
-  t.teardown(() => simulator.close())
-  const config = loadTestConfig(
-    t,
-    {
-      'bridge.json': { publicUrl: bridgeUrl },
-      'regions/29.json': regionWithProvider(simulator.issuer),
-      'regions/78.json': passwordOnlyRegion,
-      'clients/demo-diary.json': {
-        name: 'Demo diary',
-        redirectUris: [`http://localhost:${diaryPort}/callback`],
-        postLogoutRedirectUris: [`http://localhost:${diaryPort}/`],
-        tokenEndpointAuthMethod: 'client_secret_basic',
-        clientSecretEnv: 'DEMO_DIARY_CLIENT_SECRET',
-        scopes: ['openid', 'profile', 'offline_access'],
-        audience: 'https://diary.example/api',
-        regions: ['29', '78'],
-      },
-    },
-    { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret },
-  )
-  const database = await openTestDatabase(t)
-  const db = database.db
-  await importDemoAccounts(database, config)
-  const { app } = await buildTestApp(t, config, db)
-  await app.listen({ port: bridgePort, host: 'localhost' })
-  const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })
-  t.teardown(() => diary.app.close())
-
-  const browser: Browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  })
-  t.teardown(() => browser.close())
-  mkdirSync('test-results', { recursive: true })
-
-  /** A page in a new browser context: its own cookies at the bridge, the simulator and the diary diaryPage. */
-  const newPage = async (): Promise<Page> => (await browser.newContext({ locale: 'ru-RU', viewport: { width: 1024, height: 800 } })).newPage()
-  const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/linking-${name}.png`, fullPage: true })
+  const world = await startChromiumWorld(t)
+  const { bridgeUrl, diaryUrl, db, newPage } = world
+  const shot = (page: Page, name: string) => world.shot(page, `linking-${name}`)
   const pathOf = (page: Page) => new URL(page.url()).pathname
   const mainText = (page: Page) => page.locator('main').innerText()
   const sessionItems = (page: Page) => page.locator('h2:has-text("Где выполнен вход") + ul > li')
@@ -227,16 +169,16 @@ async function run() {
 
   t.test('signing out everywhere ends another browser’s session and its diary module’s refresh token', async (t) => {
     const diaryPage = await newPage()
-    await diaryPage.goto(diary.url)
+    await diaryPage.goto(diaryUrl)
     await diaryPage.getByRole('link', { name: 'Войти' }).click()
     await diaryPage.getByRole('link', { name: 'Архангельская область' }).click()
     await diaryPage.getByLabel('Логин от дневника').fill('smirnov.a')
     await diaryPage.getByLabel('Пароль от дневника').fill(demoPassword)
     await diaryPage.getByRole('button', { name: 'Войти', exact: true }).click()
-    await diaryPage.waitForURL(`${diary.url}/`)
+    await diaryPage.waitForURL(`${diaryUrl}/`)
     t.match(await diaryPage.locator('body').innerText(), /Вы вошли как Смирнов Алексей/)
     await diaryPage.getByRole('link', { name: 'Обновить токен' }).click()
-    await diaryPage.waitForURL(`${diary.url}/`)
+    await diaryPage.waitForURL(`${diaryUrl}/`)
     t.match(await diaryPage.locator('body').innerText(), /Вы вошли как Смирнов Алексей/, 'the refresh token works before')
     t.ok((await familiesOf('smirnov.a')).some((family) => family.revoked_at === null), 'a live refresh-token family')
 

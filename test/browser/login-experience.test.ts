@@ -3,21 +3,11 @@
  * clicks through, from a diary module to the diary page. Skipped, with the reason printed, where no
  * Chromium is installed (.ci/run installs it).
  */
-import { existsSync, mkdirSync } from 'node:fs'
 import t from 'tap'
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { startDiaryModule } from '../../src/demo/diary-module.js'
-import { startSimulator } from '../../src/demo/state-services-simulator.js'
-import { logoutDonePath } from '../../src/login/logout.js'
-import { stateServicesCallbackPath } from '../../src/regions/registry.js'
-import { importDemoAccounts, regionWithProvider } from '../helpers/demo-fixture.js'
-import { freePort } from '../helpers/spawn.js'
-import { buildTestApp } from '../helpers/test-app.js'
-import { loadTestConfig, passwordOnlyRegion, validEnv } from '../helpers/test-config.js'
-import { openTestDatabase } from '../helpers/test-database.js'
+import type { Page } from 'playwright-core'
+import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../helpers/chromium-world.js'
 
-const chromiumPath = '/usr/bin/chromium'
-if (!existsSync(chromiumPath)) {
+if (!chromiumInstalled()) {
   t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
   t.plan(0, 'no Chromium installed')
 } else {
@@ -25,62 +15,13 @@ if (!existsSync(chromiumPath)) {
 }
 
 async function run() {
-  const [bridgePort, diaryPort] = [await freePort(), await freePort()]
-  const bridgeUrl = `http://localhost:${bridgePort}`
-  const diarySecret = 'browser-test-diary-secret'
-  const simulator = await startSimulator({
-    port: 0,
-    clients: [
-      {
-        clientId: 'diary-bridge-29',
-        clientSecret: validEnv.REGION_29_CLIENT_SECRET,
-        redirectUris: [`${bridgeUrl}${stateServicesCallbackPath}`],
-        postLogoutRedirectUris: [`${bridgeUrl}${logoutDonePath}`],
-      },
-    ],
-  })
-  t.teardown(() => simulator.close())
-  const config = loadTestConfig(
-    t,
-    {
-      'bridge.json': { publicUrl: bridgeUrl },
-      'regions/29.json': regionWithProvider(simulator.issuer),
-      'regions/78.json': passwordOnlyRegion,
-      'clients/demo-diary.json': {
-        name: 'Demo diary',
-        redirectUris: [`http://localhost:${diaryPort}/callback`],
-        postLogoutRedirectUris: [`http://localhost:${diaryPort}/`],
-        tokenEndpointAuthMethod: 'client_secret_basic',
-        clientSecretEnv: 'DEMO_DIARY_CLIENT_SECRET',
-        scopes: ['openid', 'profile', 'offline_access'],
-        audience: 'https://diary.example/api',
-        regions: ['29', '78'],
-      },
-    },
-    { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret },
-  )
-  const database = await openTestDatabase(t)
-  await importDemoAccounts(database, config)
-  const { app } = await buildTestApp(t, config, database.db)
-  await app.listen({ port: bridgePort, host: 'localhost' })
-  const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })
-  t.teardown(() => diary.app.close())
-
-  const browser: Browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  })
-  t.teardown(() => browser.close())
-  mkdirSync('test-results', { recursive: true })
-  const newPage = async (options: { locale?: string; width?: number } = {}): Promise<Page> => {
-    const context = await browser.newContext({ locale: options.locale ?? 'ru-RU', viewport: { width: options.width ?? 1024, height: 800 } })
-    return context.newPage()
-  }
-  const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/${name}.png`, fullPage: true })
+  const world = await startChromiumWorld(t)
+  const { bridgeUrl, diaryUrl, newPage } = world
+  const shot = (page: Page, name: string) => world.shot(page, `${name}`)
 
   t.test('from a diary module through State Services and a binding to the diary page', async (t) => {
     const page = await newPage()
-    await page.goto(diary.url)
+    await page.goto(diaryUrl)
     await page.getByRole('link', { name: 'Войти' }).click()
     await t.resolves(page.getByRole('heading', { name: 'Выберите регион' }).waitFor())
     await shot(page, '01-select-region')
@@ -95,7 +36,7 @@ async function run() {
     await page.getByLabel('Логин от дневника').fill('kuznetsova.e')
     await page.getByLabel('Пароль от дневника').fill('diary-demo')
     await page.getByRole('button', { name: 'Привязать и войти' }).click()
-    await page.waitForURL(`${diary.url}/`)
+    await page.waitForURL(`${diaryUrl}/`)
     t.match(await page.locator('body').innerText(), /Вы вошли как Кузнецова Елена Викторовна/)
     await shot(page, '04-diary-page')
   })

@@ -1,0 +1,97 @@
+/*
+ * The world of the real-browser tests: the bridge listening on a free port (with the demo accounts and
+ * the state-services simulator), the demo diary module registered as `demo-diary`, and Debian's
+ * Chromium driven by playwright-core. `chromiumPath` is absent on machines without Chromium: the
+ * tests are then skipped with the reason printed (.ci/run installs it).
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import type { Kysely } from 'kysely'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Database } from '../../src/db/schema.js'
+import { startDiaryModule } from '../../src/demo/diary-module.js'
+import { startSimulator } from '../../src/demo/state-services-simulator.js'
+import { logoutDonePath } from '../../src/login/logout.js'
+import { stateServicesCallbackPath } from '../../src/regions/registry.js'
+import { importDemoAccounts, regionWithProvider } from './demo-fixture.js'
+import { freePort } from './spawn.js'
+import { buildTestApp } from './test-app.js'
+import { loadTestConfig, passwordOnlyRegion, validEnv } from './test-config.js'
+import { openTestDatabase } from './test-database.js'
+
+export const chromiumPath = '/usr/bin/chromium'
+export const chromiumInstalled = () => existsSync(chromiumPath)
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export interface ChromiumWorld {
+  bridgeUrl: string
+  diaryUrl: string
+  db: Kysely<Database>
+  /** A page in a new browser context: its own cookies at the bridge, the simulator and the diary module. */
+  newPage: (options?: { locale?: string; width?: number }) => Promise<Page>
+  /** A full-page screenshot into test-results/<name>.png. */
+  shot: (page: Page, name: string) => Promise<unknown>
+}
+
+export async function startChromiumWorld(t: Teardown): Promise<ChromiumWorld> {
+  const [bridgePort, diaryPort] = [await freePort(), await freePort()]
+  const bridgeUrl = `http://localhost:${bridgePort}`
+  const diaryUrl = `http://localhost:${diaryPort}`
+  const diarySecret = 'browser-test-diary-secret'
+  const simulator = await startSimulator({
+    port: 0,
+    clients: [
+      {
+        clientId: 'diary-bridge-29',
+        clientSecret: validEnv.REGION_29_CLIENT_SECRET,
+        redirectUris: [`${bridgeUrl}${stateServicesCallbackPath}`],
+        postLogoutRedirectUris: [`${bridgeUrl}${logoutDonePath}`],
+      },
+    ],
+  })
+  t.teardown(() => simulator.close())
+  const config = loadTestConfig(
+    t,
+    {
+      'bridge.json': { publicUrl: bridgeUrl },
+      'regions/29.json': regionWithProvider(simulator.issuer),
+      'regions/78.json': passwordOnlyRegion,
+      'clients/demo-diary.json': {
+        name: 'Demo diary',
+        redirectUris: [`${diaryUrl}/callback`],
+        postLogoutRedirectUris: [`${diaryUrl}/`],
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        clientSecretEnv: 'DEMO_DIARY_CLIENT_SECRET',
+        scopes: ['openid', 'profile', 'offline_access'],
+        audience: 'https://diary.example/api',
+        regions: ['29', '78'],
+      },
+    },
+    { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret },
+  )
+  const database = await openTestDatabase(t)
+  await importDemoAccounts(database, config)
+  const { app } = await buildTestApp(t, config, database.db)
+  await app.listen({ port: bridgePort, host: 'localhost' })
+  const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })
+  t.teardown(() => diary.app.close())
+
+  const browser: Browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  })
+  t.teardown(() => browser.close())
+  mkdirSync('test-results', { recursive: true })
+  return {
+    bridgeUrl,
+    diaryUrl,
+    db: database.db,
+    newPage: async (options = {}) => {
+      const context = await browser.newContext({ locale: options.locale ?? 'ru-RU', viewport: { width: options.width ?? 1024, height: 800 } })
+      return context.newPage()
+    },
+    shot: (page, name) => page.screenshot({ path: `test-results/${name}.png`, fullPage: true }),
+  }
+}
