@@ -4,7 +4,7 @@
  * - logins are looked up normalised (trimmed, lower-cased), as they are stored
  * - the password hash never travels inside `Account`: only the credential check asks for it
  */
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database, DiaryAccountRow, Role } from '../db/schema.js'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -121,16 +121,16 @@ export async function findAccountsBySnils(db: Db, region: string, snilsHmac: str
 }
 
 /**
- * Accounts of a region whose family name is `familyName` compared case-insensitively by the database
- * (the caller narrows further with the name rules of person/full-name.ts). Needs a UTF-8 aware
- * LC_CTYPE for Cyrillic case folding, as any PostgreSQL created with a UTF-8 locale has.
+ * Accounts of a region whose family name, case folded with ё = е by the database, is `familyName`
+ * (give it as person/full-name.ts normalises it). Case folding of Cyrillic needs a UTF-8 aware
+ * LC_CTYPE, as any PostgreSQL created with a UTF-8 locale (C.UTF-8, ru_RU.UTF-8…) has.
  */
 export async function findAccountsByFamilyName(db: Db, region: string, familyName: string, limit: number): Promise<Account[]> {
   const rows = await db
     .selectFrom('diary_account')
     .selectAll()
     .where('region', '=', region)
-    .where((eb) => eb(eb.fn('lower', ['family_name']), '=', eb.fn('lower', [eb.val(familyName)])))
+    .where(sql<string>`translate(lower(family_name), 'ё', 'е')`, '=', familyName)
     .orderBy('family_name')
     .orderBy('given_name')
     .orderBy('login')

@@ -6,12 +6,13 @@
  * - the hash, the end of the other sessions (with their refresh tokens) and the audit event are one
  *   transaction
  * - a temporary password from the support desk is random, shown once, and must be changed at the next
- *   sign-in; every session of the account ends
+ *   sign-in; every session of the account ends; the operator's name is audited (masked like free text)
  */
 import { randomInt } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { Database } from '../db/schema.js'
+import { maskSnilsLike } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import { type Account, findPasswordHash, setPassword } from './account.repository.js'
 import type { PasswordHasher } from './password-hash.js'
@@ -66,7 +67,7 @@ export async function resetPassword(
   await db.transaction().execute(async (trx) => {
     await setPassword(trx, account.id, { hash, mustChange: true, now: options.now })
     await endSessions(trx, { accountId: account.id }, 'password_reset', options.now)
-    await recordAuditEvent(trx, { type: 'password_reset', outcome: 'success', accountId: account.id, region: account.region, details: { operator: options.operator } })
+    await recordAuditEvent(trx, { type: 'password_reset', outcome: 'success', accountId: account.id, region: account.region, details: { operator: maskSnilsLike(options.operator) } })
   })
   return password
 }

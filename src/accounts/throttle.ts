@@ -72,16 +72,22 @@ export interface AccountThrottle {
   blockedUntil: Date | null
 }
 
-/** The account's throttle counter (support desk); `clear` deletes it, which lifts a block at once. */
-export async function accountThrottle(
-  db: Kysely<Database>,
-  region: string,
-  normalisedLogin: string,
-  options: { clear: boolean },
-): Promise<AccountThrottle | undefined> {
-  const key = `account:${region}:${normalisedLogin}`
-  const row = options.clear
-    ? await db.deleteFrom('login_throttle').where('key', '=', key).returning(['failures', 'window_started_at', 'blocked_until']).executeTakeFirst()
-    : await db.selectFrom('login_throttle').select(['failures', 'window_started_at', 'blocked_until']).where('key', '=', key).executeTakeFirst()
-  return row && { failures: row.failures, windowStartedAt: row.window_started_at, blockedUntil: row.blocked_until }
+const throttleColumns = ['failures', 'window_started_at', 'blocked_until'] as const
+
+function toThrottle(row: { failures: number; window_started_at: Date; blocked_until: Date | null }): AccountThrottle {
+  return { failures: row.failures, windowStartedAt: row.window_started_at, blockedUntil: row.blocked_until }
+}
+
+/** The account's failure counter, if any (support desk). */
+export async function findAccountThrottle(db: Kysely<Database>, region: string, normalisedLogin: string): Promise<AccountThrottle | undefined> {
+  const key = attemptKeys(region, normalisedLogin, '').account
+  const row = await db.selectFrom('login_throttle').select(throttleColumns).where('key', '=', key).executeTakeFirst()
+  return row && toThrottle(row)
+}
+
+/** Deletes the account's failure counter, which lifts a block at once; answers what it was (support desk). */
+export async function clearAccountThrottle(db: Kysely<Database>, region: string, normalisedLogin: string): Promise<AccountThrottle | undefined> {
+  const key = attemptKeys(region, normalisedLogin, '').account
+  const row = await db.deleteFrom('login_throttle').where('key', '=', key).returning(throttleColumns).executeTakeFirst()
+  return row && toThrottle(row)
 }

@@ -1,7 +1,8 @@
 /*
  * Reading the audit trail of one account (support desk): the one place that queries `audit_event`.
  * - events come oldest first, in the order they were written
- * - a sign-in is a successful diary-password sign-in or a State Services login that ended linked
+ * - a sign-in is a successful diary-password sign-in, or a State Services login that ended linked
+ *   (through an existing link, a new automatic one, or a binding with the diary password)
  */
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
@@ -52,7 +53,7 @@ export async function lastSignInOfAccount(db: Kysely<Database>, accountId: strin
     .where((eb) =>
       eb.or([
         eb.and([eb('type', '=', 'password_sign_in'), eb('outcome', '=', 'success')]),
-        eb.and([eb('type', '=', 'link_decision'), eb('outcome', '=', 'linked')]),
+        eb.and([eb('type', 'in', ['link_decision', 'link_binding']), eb('outcome', '=', 'linked')]),
       ]),
     )
     .orderBy('id', 'desc')

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import { type Account, findAccountsByFamilyName } from '../accounts/account.repository.js'
 import { resetPassword } from '../accounts/change-password.js'
 import { createPasswordHasher } from '../accounts/password-hash.js'
-import { accountThrottle } from '../accounts/throttle.js'
+import { clearAccountThrottle, findAccountThrottle } from '../accounts/throttle.js'
 import { lastSignInOfAccount } from '../audit/read-audit-events.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { Database } from '../db/schema.js'
@@ -31,7 +31,7 @@ import {
   requiredValue,
 } from './command.js'
 import { formatLink, formatSession } from './format.js'
-import { familyNameSpellings, matchesNameQuery, parseNameQuery } from './name-query.js'
+import { matchesNameQuery, parseNameQuery } from './name-query.js'
 
 const FIND_LIMIT = 50
 /** How many accounts of one family name are read before the given name narrows them. */
@@ -39,9 +39,11 @@ const FAMILY_LIMIT = 10_000
 
 async function printAccount(context: CommandContext, db: Kysely<Database>, account: Account): Promise<void> {
   const now = context.now()
-  const throttle = await accountThrottle(db, account.region, account.login, { clear: false })
-  const blocked = throttle?.blockedUntil && throttle.blockedUntil > now ? `yes, until ${formatTime(throttle.blockedUntil)}` : 'no'
-  const failures = throttle && blocked === 'no' ? ` (${plural(throttle.failures, 'failed attempt')} since ${formatTime(throttle.windowStartedAt)})` : ''
+  const throttle = await findAccountThrottle(db, account.region, account.login)
+  const until = throttle?.blockedUntil ?? undefined
+  let blocked = 'no'
+  if (until !== undefined && until > now) blocked = `yes, until ${formatTime(until)}`
+  else if (throttle !== undefined) blocked = `no (${plural(throttle.failures, 'failed attempt')} since ${formatTime(throttle.windowStartedAt)})`
   const links = await listLinksOfAccount(db, account.id)
   const idleTimeoutSeconds = context.config.bridge.session.idleTimeoutSeconds
   const sessions = await listActiveSessions(db, account.id, { now, idleTimeoutSeconds })
@@ -56,7 +58,7 @@ async function printAccount(context: CommandContext, db: Kysely<Database>, accou
     ['class', orDash(account.className)],
     ['must change password', account.mustChangePassword ? 'yes' : 'no'],
     ['password changed at', formatTime(account.passwordChangedAt)],
-    ['blocked', `${blocked}${failures}`],
+    ['blocked', blocked],
     ['last sign-in', formatTime(await lastSignInOfAccount(db, account.id))],
     ['links', String(links.length)],
   ]
@@ -96,14 +98,11 @@ const accountsFind: CliCommand = {
     }
     const region = requiredValue(input, 'region')
     return context.withDatabase(async (db) => {
-      const found = new Map<string, Account>()
-      let truncated = false
-      for (const spelling of familyNameSpellings(query.familyName)) {
-        const accounts = await findAccountsByFamilyName(db, region, spelling, FAMILY_LIMIT)
-        truncated ||= accounts.length === FAMILY_LIMIT
-        for (const account of accounts) if (matchesNameQuery(account, query)) found.set(account.id, account)
-      }
-      const matches = [...found.values()].sort((a, b) => fullName(a).localeCompare(fullName(b), 'ru') || a.login.localeCompare(b.login))
+      const family = await findAccountsByFamilyName(db, region, query.familyName, FAMILY_LIMIT)
+      const truncated = family.length === FAMILY_LIMIT
+      const matches = family
+        .filter((account) => matchesNameQuery(account, query))
+        .sort((a, b) => fullName(a).localeCompare(fullName(b), 'ru') || a.login.localeCompare(b.login))
       if (matches.length === 0) context.out(`no account in region ${region} matches "${input.values.name}"`)
       for (const account of matches.slice(0, FIND_LIMIT)) {
         const columns = [account.login, fullName(account), account.role, orDash(account.birthDate), orDash(account.school), orDash(account.className)]
@@ -129,7 +128,7 @@ const accountsUnblock: CliCommand = {
       if (account === undefined) return 1
       const now = context.now()
       const cleared = await db.transaction().execute(async (trx) => {
-        const throttle = await accountThrottle(trx, account.region, account.login, { clear: true })
+        const throttle = await clearAccountThrottle(trx, account.region, account.login)
         const until = throttle?.blockedUntil ?? undefined
         const wasBlocked = until !== undefined && until > now
         await recordAuditEvent(trx, {
@@ -159,8 +158,7 @@ const accountsResetPassword: CliCommand = {
       const account = await findAccountOrSay(context, db, requiredValue(input, 'region'), argument(input, 0))
       if (account === undefined) return 1
       const hasher = createPasswordHasher({ workers: 1, maxQueue: 1 })
-      const operator = maskSnilsLike(requiredValue(input, 'operator'))
-      const password = await resetPassword(db, hasher, account, { operator, now: context.now() }).finally(() => hasher.close())
+      const password = await resetPassword(db, hasher, account, { operator: requiredValue(input, 'operator'), now: context.now() }).finally(() => hasher.close())
       context.out(`temporary password for ${accountLabel(account)}: ${password}`)
       context.out('it is shown only this once; the person must choose a new password at the next sign-in')
       context.out('every session of the account has ended')

@@ -10,7 +10,7 @@ import { createPasswordHasher } from '../accounts/password-hash.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { BridgeError } from '../errors.js'
 import { keyPolicy, keyState, listKeys, rotateSigningKey } from '../tokens/signing-keys.js'
-import { argument, type CliCommand, type CommandContext, requiredValue } from './command.js'
+import { argument, type CliCommand, type CommandContext, plural, requiredValue } from './command.js'
 
 function printReport(context: CommandContext, file: string, report: ImportReport): void {
   context.out(
@@ -41,7 +41,7 @@ const configCheck: CliCommand = {
   synopsis: '',
   summary: 'Validates the configuration and exits.',
   run: async ({ config, out }) => {
-    out(`configuration is valid: ${config.regions.size} regions, ${config.clients.size} clients`)
+    out(`configuration is valid: ${plural(config.regions.size, 'region')}, ${plural(config.clients.size, 'client')}`)
     return 0
   },
 }

@@ -23,10 +23,19 @@ import { operatorCommands } from './operator-commands.js'
 
 export type { CliIo } from './command.js'
 
-export const commands: readonly CliCommand[] = [...operatorCommands, ...accountCommands, ...linkCommands, ...activityCommands]
+const supportCommands = [...accountCommands, ...linkCommands, ...activityCommands]
+export const commands: readonly CliCommand[] = [...operatorCommands, ...supportCommands]
 
 function usage(list: readonly CliCommand[]): string {
-  return ['Usage:', ...list.map((command) => `  ${usageLine(command)}`), 'Add --help after a command for its options.'].join('\n')
+  const lines = (title: string, group: readonly CliCommand[]) => {
+    const shown = group.filter((command) => list.includes(command))
+    return shown.length === 0 ? [] : [title, ...shown.map((command) => `  ${usageLine(command)}`)]
+  }
+  return [
+    ...lines('Running the service:', operatorCommands),
+    ...lines('Support desk (docs/support-desk.md):', supportCommands),
+    'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',
+  ].join('\n')
 }
 
 function commandHelp(command: CliCommand): string {
@@ -83,7 +92,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   for (const [name, why] of Object.entries(command.required ?? {})) {
     if ((values[name] ?? '').trim() === '') {
-      io.stderr(`${command.name}: --${name} is required: ${why}`)
+      const flag = /^--\S+(?: [A-Z]\S*)?/.exec(command.options?.[name] ?? '')?.[0] ?? `--${name}`
+      io.stderr(`${command.name}: ${flag} is required: ${why}`)
       return 1
     }
   }

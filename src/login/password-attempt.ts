@@ -5,7 +5,7 @@
  * logins), the counters and the audit event. Answers the account, or undefined for a wrong login or
  * password; throws ERR_BUSY or ERR_THROTTLED.
  */
-import { type Account, normaliseLogin } from '../accounts/account.repository.js'
+import { type Account, findAccountByLogin, normaliseLogin } from '../accounts/account.repository.js'
 import { checkCredentials } from '../accounts/credentials.js'
 import { busyError } from '../accounts/password-hash.js'
 import { attemptKeys, blockedUntil, recordFailure, recordSuccess } from '../accounts/throttle.js'
@@ -17,6 +17,7 @@ import type { BrowserRequest } from './browser.js'
 export type PasswordPurpose = 'sign_in' | 'binding' | 'confirmation' | 'password_change'
 
 const metricMethod = { sign_in: 'password', binding: 'binding', confirmation: 'confirmation', password_change: 'confirmation' } as const
+const auditType = { sign_in: 'password_sign_in', binding: 'password_binding', confirmation: 'password_confirmation', password_change: 'password_current' } as const
 
 export async function attemptPassword(
   context: RouteContext,
@@ -31,7 +32,9 @@ export async function attemptPassword(
   const now = context.now()
   const until = await blockedUntil(db, keys, now)
   if (until !== undefined) {
-    await recordAuditEvent(db, { type: `password_${purpose}`, outcome: 'throttled', region, requestId: browser.requestId })
+    // Which account was aimed at, for the support desk ("I'm blocked"); the answer does not depend on it.
+    const target = await findAccountByLogin(db, region, attempt.login)
+    await recordAuditEvent(db, { type: auditType[purpose], outcome: 'throttled', accountId: target?.id, region, requestId: browser.requestId })
     context.metrics.login(region, metricMethod[purpose], 'throttled')
     throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
   }
@@ -40,7 +43,7 @@ export async function attemptPassword(
   else await recordFailure(db, keys, context.config.bridge.throttling, now)
   context.metrics.login(region, metricMethod[purpose], result.ok ? 'success' : 'failure')
   await recordAuditEvent(db, {
-    type: `password_${purpose}`,
+    type: auditType[purpose],
     outcome: result.ok ? 'success' : 'failure',
     accountId: result.ok ? result.account.id : result.accountId,
     region,
