@@ -15,12 +15,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // The support desk finds accounts by family name within a region: case folded, ё = е.
   await sql`create index diary_account_family_name_idx on diary_account (region, translate(lower(family_name), 'ё', 'е'))`.execute(db)
-  await sql`create index identity_link_account_idx on identity_link (account_id)`.execute(db)
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop index identity_link_account_idx`.execute(db)
   await sql`drop index diary_account_family_name_idx`.execute(db)
   await sql`alter table login_session drop column ended_reason`.execute(db)
   await sql`alter table login_session drop column browser`.execute(db)

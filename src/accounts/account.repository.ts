@@ -4,10 +4,8 @@
  * - logins are looked up normalised (trimmed, lower-cased), as they are stored
  * - the password hash never travels inside `Account`: only the credential check asks for it
  */
-import { type Kysely, sql, type Transaction } from 'kysely'
-import type { Database, DiaryAccountRow, Role } from '../db/schema.js'
-
-type Db = Kysely<Database> | Transaction<Database>
+import { sql } from 'kysely'
+import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
 
 export interface Account {
   /** Opaque and stable: the `sub` of every token. */
@@ -79,18 +77,18 @@ function toColumns(fields: AccountFields) {
   }
 }
 
-export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+export async function findAccountById(db: Executor, id: string): Promise<Account | undefined> {
   const row = await db.selectFrom('diary_account').selectAll().where('id', '=', id).executeTakeFirst()
   return row && toAccount(row)
 }
 
-export async function findAccountByLogin(db: Db, region: string, login: string): Promise<Account | undefined> {
+export async function findAccountByLogin(db: Executor, region: string, login: string): Promise<Account | undefined> {
   return (await findAccountCredentials(db, region, login))?.account
 }
 
 /** The account of a login with its password hash, for the credential check only. */
 export async function findAccountCredentials(
-  db: Db,
+  db: Executor,
   region: string,
   login: string,
 ): Promise<{ account: Account; passwordHash: string | null } | undefined> {
@@ -103,13 +101,13 @@ export async function findAccountCredentials(
   return row && { account: toAccount(row), passwordHash: row.password_hash }
 }
 
-export async function findPasswordHash(db: Db, accountId: string): Promise<string | null> {
+export async function findPasswordHash(db: Executor, accountId: string): Promise<string | null> {
   const row = await db.selectFrom('diary_account').select('password_hash').where('id', '=', accountId).executeTakeFirst()
   return row?.password_hash ?? null
 }
 
 /** Accounts of a region with this SNILS HMAC; `limit` 2 is enough to tell one from several. */
-export async function findAccountsBySnils(db: Db, region: string, snilsHmac: string, limit: number): Promise<Account[]> {
+export async function findAccountsBySnils(db: Executor, region: string, snilsHmac: string, limit: number): Promise<Account[]> {
   const rows = await db
     .selectFrom('diary_account')
     .selectAll()
@@ -125,7 +123,7 @@ export async function findAccountsBySnils(db: Db, region: string, snilsHmac: str
  * (give it as person/full-name.ts normalises it). Case folding of Cyrillic needs a UTF-8 aware
  * LC_CTYPE, as any PostgreSQL created with a UTF-8 locale (C.UTF-8, ru_RU.UTF-8…) has.
  */
-export async function findAccountsByFamilyName(db: Db, region: string, familyName: string, limit: number): Promise<Account[]> {
+export async function findAccountsByFamilyName(db: Executor, region: string, familyName: string, limit: number): Promise<Account[]> {
   const rows = await db
     .selectFrom('diary_account')
     .selectAll()
@@ -139,29 +137,42 @@ export async function findAccountsByFamilyName(db: Db, region: string, familyNam
   return rows.map(toAccount)
 }
 
-export async function regionHasAccounts(db: Db, region: string): Promise<boolean> {
+export async function regionHasAccounts(db: Executor, region: string): Promise<boolean> {
   const row = await db.selectFrom('diary_account').select('id').where('region', '=', region).limit(1).executeTakeFirst()
   return row !== undefined
 }
 
-/** Replaces the password hash; `mustChange` marks it temporary (changed at the next sign-in). */
-export async function setPassword(db: Db, accountId: string, password: { hash: string; mustChange: boolean; now: Date }): Promise<void> {
-  await db
+/**
+ * Replaces the password hash; `mustChange` marks it temporary (changed at the next sign-in). With
+ * `replacing`, only while the account still has that temporary password (false otherwise).
+ */
+export async function setPassword(
+  db: Executor,
+  accountId: string,
+  password: { hash: string; mustChange: boolean; now: Date },
+  replacing?: { passwordChangedAt: Date | null },
+): Promise<boolean> {
+  let query = db
     .updateTable('diary_account')
     .set({ password_hash: password.hash, must_change_password: password.mustChange, password_changed_at: password.now, updated_at: password.now })
     .where('id', '=', accountId)
-    .execute()
+  if (replacing !== undefined) {
+    const since = replacing.passwordChangedAt
+    query = query.where('must_change_password', '=', true).where((eb) => (since === null ? eb('password_changed_at', 'is', null) : eb('password_changed_at', '=', since)))
+  }
+  const result = await query.executeTakeFirst()
+  return result.numUpdatedRows === 1n
 }
 
 /** The existing accounts of these logins (already normalised), by login. */
-export async function findAccountsByLogins(db: Db, region: string, logins: readonly string[]): Promise<Map<string, Account>> {
+export async function findAccountsByLogins(db: Executor, region: string, logins: readonly string[]): Promise<Map<string, Account>> {
   if (logins.length === 0) return new Map()
   const rows = await db.selectFrom('diary_account').selectAll().where('region', '=', region).where('login', 'in', logins).execute()
   return new Map(rows.map((row) => [row.login, toAccount(row)]))
 }
 
 /** Which login of the region holds each of these SNILS HMACs. */
-export async function findSnilsOwners(db: Db, region: string, snilsHmacs: readonly string[]): Promise<Map<string, string>> {
+export async function findSnilsOwners(db: Executor, region: string, snilsHmacs: readonly string[]): Promise<Map<string, string>> {
   if (snilsHmacs.length === 0) return new Map()
   const rows = await db
     .selectFrom('diary_account')
@@ -173,7 +184,7 @@ export async function findSnilsOwners(db: Db, region: string, snilsHmacs: readon
 }
 
 /** Inserts new accounts; a login that exists already (a parallel import) is skipped. Returns how many were created. */
-export async function insertAccounts(db: Db, accounts: readonly NewAccount[]): Promise<number> {
+export async function insertAccounts(db: Executor, accounts: readonly NewAccount[]): Promise<number> {
   if (accounts.length === 0) return 0
   const inserted = await db
     .insertInto('diary_account')
@@ -192,7 +203,7 @@ export async function insertAccounts(db: Db, accounts: readonly NewAccount[]): P
   return inserted.length
 }
 
-export async function updateAccountFields(db: Db, accountId: string, changes: Partial<AccountFields>, now: Date): Promise<void> {
+export async function updateAccountFields(db: Executor, accountId: string, changes: Partial<AccountFields>, now: Date): Promise<void> {
   await db
     .updateTable('diary_account')
     .set({ ...Object.fromEntries(Object.entries(toColumns(changes as AccountFields)).filter(([, value]) => value !== undefined)), updated_at: now })
@@ -201,7 +212,7 @@ export async function updateAccountFields(db: Db, accountId: string, changes: Pa
 }
 
 /** The account an access token names, unless that token was revoked (one statement: userinfo is hot). */
-export async function findAccountForAccessToken(db: Db, accountId: string, jti: string): Promise<Account | undefined> {
+export async function findAccountForAccessToken(db: Executor, accountId: string, jti: string): Promise<Account | undefined> {
   const row = await db
     .selectFrom('diary_account')
     .selectAll()

@@ -11,6 +11,7 @@
 import { randomInt } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
+import { BridgeError } from '../errors.js'
 import type { Database } from '../db/schema.js'
 import { maskSnilsLike } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
@@ -24,7 +25,15 @@ export async function changePassword(
   db: Kysely<Database>,
   hasher: PasswordHasher,
   account: Account,
-  change: { password: string; repeat: string; keepSessionId?: string; now: Date; requestId?: string },
+  change: {
+    password: string
+    repeat: string
+    keepSessionId?: string
+    now: Date
+    requestId?: string
+    /** Replace only this temporary password (compare-and-set): a second replacement finds it gone. */
+    replacing?: { passwordChangedAt: Date | null }
+  },
 ): Promise<PasswordChange> {
   const problem = checkNewPassword(change.password, change.repeat, account)
   if (problem !== undefined) return { ok: false, problem }
@@ -32,7 +41,8 @@ export async function changePassword(
   if (current !== null && (await hasher.verify(current, change.password))) return { ok: false, problem: 'same_as_current' }
   const hash = await hasher.hash(change.password)
   await db.transaction().execute(async (trx) => {
-    await setPassword(trx, account.id, { hash, mustChange: false, now: change.now })
+    const replaced = await setPassword(trx, account.id, { hash, mustChange: false, now: change.now }, change.replacing)
+    if (!replaced) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
     const selector = change.keepSessionId === undefined ? { accountId: account.id } : { accountId: account.id, exceptSessionId: change.keepSessionId }
     await endSessions(trx, selector, 'password_change', change.now)
     await recordAuditEvent(trx, {

@@ -7,7 +7,7 @@
 import { listAuditEventsOfAccount } from '../audit/read-audit-events.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import { maskSnilsLike } from '../person/snils.js'
-import { endSessions } from '../sessions/end-sessions.js'
+import { countSessions, endSessions } from '../sessions/end-sessions.js'
 import {
   accountLabel,
   type CliCommand,
@@ -41,7 +41,7 @@ const sessionsEnd: CliCommand = {
       const ended = await db.transaction().execute(async (trx) => {
         const pairs = await endSessions(trx, { accountId: account.id }, 'support', context.now())
         const counts = {
-          sessionsEnded: new Set(pairs.flatMap((pair) => (pair.sessionId === null ? [] : [pair.sessionId]))).size,
+          sessionsEnded: countSessions(pairs),
           familiesRevoked: pairs.filter((pair) => pair.clientId !== null).length,
         }
         await recordAuditEvent(trx, { type: 'sessions_ended', outcome: 'success', accountId: account.id, region: account.region, details: { by: 'support', operator, ...counts } })

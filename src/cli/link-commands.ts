@@ -7,7 +7,7 @@
 import { findAccountById } from '../accounts/account.repository.js'
 import { findLinkById, listLinksOfAccount, listLinksOfSubject } from '../linking/identity-link.repository.js'
 import { removeLink } from '../linking/unlink.js'
-import { listActiveSessions } from '../sessions/login-session.js'
+import { countSessions } from '../sessions/end-sessions.js'
 import {
   accountLabel,
   argument,
@@ -79,13 +79,8 @@ const linksRemove: CliCommand = {
       const account = await findAccountById(db, link.accountId)
       const now = context.now()
       const by = { kind: 'support' as const, operator: requiredValue(input, 'operator'), reason: requiredValue(input, 'reason') }
-      const outcome = await db.transaction().execute(async (trx) => {
-        const idleTimeoutSeconds = context.config.bridge.session.idleTimeoutSeconds
-        const sessions = account === undefined ? [] : await listActiveSessions(trx, account.id, { now, idleTimeoutSeconds })
-        const removed = await removeLink(trx, link, by, { now, region: account?.region })
-        const ended = sessions.filter((session) => session.method === 'state_services' && session.upstreamIssuer === link.issuer)
-        return removed && { removed, sessionsEnded: ended.length }
-      })
+      const removed = await db.transaction().execute((trx) => removeLink(trx, link, by, { now, region: account?.region }))
+      const outcome = removed && { sessionsEnded: countSessions(removed.ended) }
       if (outcome === undefined) {
         context.err(`link ${id} was removed by someone else meanwhile`)
         return 1

@@ -2,7 +2,7 @@
  * Table types (DESIGN.md §4). `XTable` describes the columns as Kysely sees them; `XRow` is what a
  * select returns. Dates without time (birth_date) are 'YYYY-MM-DD' strings in both drivers.
  */
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely'
 
 export type Role = 'pupil' | 'parent' | 'teacher' | 'staff'
 
@@ -160,3 +160,14 @@ export interface Database {
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>
 export type NewDiaryAccount = Insertable<DiaryAccountTable>
+
+/** What repository functions run on: the pool, or the caller's transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>
+
+export const uuidPattern = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+const uuid = new RegExp(uuidPattern)
+
+/** Whether `value` can be a uuid column value (a malformed one would be a database error, not "not found"). */
+export function isUuid(value: string): boolean {
+  return uuid.test(value)
+}

@@ -7,11 +7,13 @@
  * - the full names must match (person/full-name.ts), here tolerating one typo per name part, since
  *   diary data carries typos that only the school can fix; a patronymic missing on one side as the
  *   region's policy says; otherwise it is another person
+ * - a typo in the given name counts only when both birth dates are known and agree: one letter often
+ *   makes a sister's name (Ирина/Арина) while family name and patronymic are the same
  * - when both carry a SNILS, they must be the same
  * - when both carry a birth date, they must be the same (with or without a typo in the name: a father
  *   and a son may share a full name)
  */
-import { compareFullNames, type FullName, type NameComparison } from '../person/full-name.js'
+import { compareNameParts, type FullName } from '../person/full-name.js'
 import type { Evidence } from './match.js'
 
 export type BindingRefusal = 'name_unknown' | 'other_person' | 'snils_differs' | 'birth_date_differs'
@@ -29,11 +31,11 @@ export function decideBinding(
   policy: { allowMissingPatronymic: boolean },
 ): BindingDecision {
   if (!person.familyName || !person.givenName) return { kind: 'refuse', reason: 'name_unknown' }
-  const name: NameComparison = compareFullNames(person, account, { ...policy, allowTypos: true })
-  if (name === 'mismatch') return { kind: 'refuse', reason: 'other_person' }
+  const { result: name, typos } = compareNameParts(person, account, { ...policy, allowTypos: true })
+  const bothDates = Boolean(person.birthDate) && Boolean(account.birthDate)
+  if (name === 'mismatch' || (typos.includes('givenName') && !bothDates)) return { kind: 'refuse', reason: 'other_person' }
   const bothSnils = Boolean(person.snilsHmac) && Boolean(account.snilsHmac)
   if (bothSnils && person.snilsHmac !== account.snilsHmac) return { kind: 'refuse', reason: 'snils_differs' }
-  const bothDates = Boolean(person.birthDate) && Boolean(account.birthDate)
   if (bothDates && person.birthDate !== account.birthDate) return { kind: 'refuse', reason: 'birth_date_differs' }
   return {
     kind: 'bind',

@@ -3,10 +3,7 @@
  * `identity_link`. The database enforces one account per (issuer, subject) and one identity per
  * provider per account; writers rely on those constraints, never on a prior SELECT.
  */
-import type { Kysely, Transaction } from 'kysely'
-import type { Database, LinkMethod } from '../db/schema.js'
-
-type Db = Kysely<Database> | Transaction<Database>
+import { type Executor, isUuid, type LinkMethod } from '../db/schema.js'
 
 export interface IdentityLink {
   id: string
@@ -41,32 +38,39 @@ function toLink(row: {
   }
 }
 
-export async function findLinkBySubject(db: Db, issuer: string, subject: string): Promise<IdentityLink | undefined> {
-  const row = await db.selectFrom('identity_link').select(columns).where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst()
+/**
+ * The link of an identity. With `lock: 'share'` (inside a transaction) the row stays as read until the
+ * transaction ends: a removal or replacement running at the same time waits, and then sees what this
+ * transaction did (a session it started through the link).
+ */
+export async function findLinkBySubject(db: Executor, issuer: string, subject: string, options: { lock?: 'share' } = {}): Promise<IdentityLink | undefined> {
+  let query = db.selectFrom('identity_link').select(columns).where('issuer', '=', issuer).where('subject', '=', subject)
+  if (options.lock === 'share') query = query.forShare()
+  const row = await query.executeTakeFirst()
   return row && toLink(row)
 }
 
-export async function findLinkById(db: Db, id: string): Promise<IdentityLink | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined
+export async function findLinkById(db: Executor, id: string): Promise<IdentityLink | undefined> {
+  if (!isUuid(id)) return undefined
   const row = await db.selectFrom('identity_link').select(columns).where('id', '=', id).executeTakeFirst()
   return row && toLink(row)
 }
 
 /** The links of an account, oldest first. */
-export async function listLinksOfAccount(db: Db, accountId: string): Promise<IdentityLink[]> {
+export async function listLinksOfAccount(db: Executor, accountId: string): Promise<IdentityLink[]> {
   const rows = await db.selectFrom('identity_link').select(columns).where('account_id', '=', accountId).orderBy('created_at').execute()
   return rows.map(toLink)
 }
 
 /** The links of a subject at any provider (support: "which diary is this State Services person in?"). */
-export async function listLinksOfSubject(db: Db, subject: string): Promise<IdentityLink[]> {
+export async function listLinksOfSubject(db: Executor, subject: string): Promise<IdentityLink[]> {
   const rows = await db.selectFrom('identity_link').select(columns).where('subject', '=', subject).orderBy('created_at').execute()
   return rows.map(toLink)
 }
 
 /** Inserts the link unless a constraint refuses it: then undefined, and nothing is written. */
 export async function insertLink(
-  db: Db,
+  db: Executor,
   link: { accountId: string; issuer: string; subject: string; method: LinkMethod; evidence: Record<string, unknown> },
 ): Promise<IdentityLink | undefined> {
   const row = await db
@@ -79,13 +83,13 @@ export async function insertLink(
 }
 
 /** Deletes one link by id; answers the deleted link (undefined when it was gone already). */
-export async function deleteLink(db: Db, id: string): Promise<IdentityLink | undefined> {
+export async function deleteLink(db: Executor, id: string): Promise<IdentityLink | undefined> {
   const row = await db.deleteFrom('identity_link').where('id', '=', id).returning(columns).executeTakeFirst()
   return row && toLink(row)
 }
 
 /** Deletes the account's link to this provider if, and only if, it was made by password. */
-export async function deletePasswordLink(db: Db, accountId: string, issuer: string): Promise<IdentityLink | undefined> {
+export async function deletePasswordLink(db: Executor, accountId: string, issuer: string): Promise<IdentityLink | undefined> {
   const row = await db
     .deleteFrom('identity_link')
     .where('account_id', '=', accountId)

@@ -10,21 +10,23 @@
  *   verified SNILS is never replaced, that is a conflict
  * - binding by password follows the rules of binding.ts; a refusal is a value, not an error
  * - every decision is an audit event in the same transaction (ids, outcome and reason only)
+ * - an existing link is read with a share lock: the caller starts the session in the same transaction,
+ *   so a removal or replacement of the link at the same moment either waits for it and ends that
+ *   session, or happens first and the login finds no link
  */
-import type { Kysely, Transaction } from 'kysely'
+import type { Transaction } from 'kysely'
 import type { Account } from '../accounts/account.repository.js'
 import { findAccountsBySnils } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RegionConfig } from '../config/load.js'
-import type { Database, LinkMethod } from '../db/schema.js'
+import { BridgeError } from '../errors.js'
+import type { Database, Executor, LinkMethod } from '../db/schema.js'
 import { hmacSnils } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import type { Identity } from '../upstream/identity.js'
 import { type BindingPerson, type BindingRefusal, decideBinding } from './binding.js'
 import { deletePasswordLink, findLinkBySubject, insertLink, type IdentityLink } from './identity-link.repository.js'
 import { decideAutoLink, type Evidence, type LinkOutcome } from './match.js'
-
-type Db = Kysely<Database> | Transaction<Database>
 
 export interface LinkContext {
   region: RegionConfig
@@ -37,7 +39,7 @@ type LinkWrite = Extract<LinkOutcome, { kind: 'linked' | 'conflict' }>
 
 /** Creates the link, or explains why the database refused it. */
 async function createLink(
-  db: Db,
+  db: Executor,
   link: { accountId: string; issuer: string; subject: string; method: LinkMethod; evidence: Evidence },
 ): Promise<LinkWrite> {
   const inserted = await insertLink(db, link)
@@ -59,7 +61,7 @@ function auditDetails(outcome: LinkOutcome | BindOutcome, issuer: string): Recor
   }
 }
 
-async function audit(db: Db, context: LinkContext, outcome: LinkOutcome | BindOutcome, issuer: string, event: string, accountId?: string) {
+async function audit(db: Executor, context: LinkContext, outcome: LinkOutcome | BindOutcome, issuer: string, event: string, accountId?: string) {
   await recordAuditEvent(db, {
     type: event,
     outcome: outcome.kind,
@@ -71,11 +73,13 @@ async function audit(db: Db, context: LinkContext, outcome: LinkOutcome | BindOu
 }
 
 /** The verified link replaces a password binding of the same provider (see the header). */
-async function supersedePasswordLink(db: Db, context: LinkContext, identity: Identity, accountId: string, evidence: Evidence): Promise<LinkWrite> {
+async function supersedePasswordLink(db: Transaction<Database>, context: LinkContext, identity: Identity, accountId: string, evidence: Evidence): Promise<LinkWrite> {
   const replaced: IdentityLink | undefined = await deletePasswordLink(db, accountId, identity.issuer)
   // Retried even when another callback deleted it first: then this one reads that callback's link.
   const outcome = await createLink(db, { accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils', evidence })
-  if (replaced === undefined || outcome.kind !== 'linked' || !outcome.created) return outcome
+  if (replaced === undefined) return outcome
+  // Deleted but not replaced (this identity was linked elsewhere meanwhile): undo the deletion.
+  if (outcome.kind !== 'linked' || !outcome.created) throw new BridgeError('ERR_LINK_CONFLICT', 'the password link could not be replaced')
   await endSessions(db, { accountId }, 'link_superseded', context.now)
   await recordAuditEvent(db, {
     type: 'link_superseded',
@@ -89,8 +93,8 @@ async function supersedePasswordLink(db: Db, context: LinkContext, identity: Ide
 }
 
 /** Decides what a state-services login leads to: logged in, binding by password, or a conflict. */
-export async function resolveLink(db: Db, context: LinkContext, identity: Identity): Promise<LinkOutcome> {
-  const existing = await findLinkBySubject(db, identity.issuer, identity.subject)
+export async function resolveLink(db: Transaction<Database>, context: LinkContext, identity: Identity): Promise<LinkOutcome> {
+  const existing = await findLinkBySubject(db, identity.issuer, identity.subject, { lock: 'share' })
   let outcome: LinkOutcome
   if (existing !== undefined) {
     outcome = { kind: 'linked', accountId: existing.accountId, created: false, method: existing.method }
@@ -122,7 +126,7 @@ export interface PendingBinding {
 export type BindOutcome = LinkWrite | { kind: 'refused'; reason: BindingRefusal }
 
 /** Binds an identity to the account whose password was just verified, if binding.ts allows it. */
-export async function bindWithPassword(db: Db, context: LinkContext, binding: PendingBinding, account: Account): Promise<BindOutcome> {
+export async function bindWithPassword(db: Transaction<Database>, context: LinkContext, binding: PendingBinding, account: Account): Promise<BindOutcome> {
   const decision = decideBinding(binding.person, account, context.region.linking)
   const outcome: BindOutcome =
     decision.kind === 'refuse'

@@ -59,6 +59,6 @@ export function decideAutoLink(
   return {
     kind: 'link',
     accountId: account.id,
-    evidence: { verified: true, snils: 'match', name: 'match', birthDate: bothDates ? 'match' : 'absent' },
+    evidence: { verified: true, snils: 'match', name: 'exact', birthDate: bothDates ? 'match' : 'absent' },
   }
 }

@@ -6,26 +6,24 @@
  * - an audit event `link_removed` says by whom, why (support: the operator and a reason), and which
  *   identity; the reason is free text, so anything that looks like a SNILS is masked before storing
  */
-import type { Kysely, Transaction } from 'kysely'
+import type { Transaction } from 'kysely'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { Database } from '../db/schema.js'
 import { maskSnilsLike } from '../person/snils.js'
-import { endSessions } from '../sessions/end-sessions.js'
+import { countSessions, type EndedSession, endSessions } from '../sessions/end-sessions.js'
 import { deleteLink, type IdentityLink } from './identity-link.repository.js'
-
-type Db = Kysely<Database> | Transaction<Database>
 
 export type RemovedBy =
   | { kind: 'owner'; sessionId: string }
   | { kind: 'support'; operator: string; reason: string }
 
-/** Deletes the link (undefined when it was gone already) and ends the sessions it opened. */
+/** Deletes the link and ends the sessions it opened; undefined when the link was gone already. */
 export async function removeLink(
-  db: Db,
+  db: Transaction<Database>,
   link: Pick<IdentityLink, 'id'>,
   by: RemovedBy,
   context: { now: Date; requestId?: string; region?: string },
-): Promise<IdentityLink | undefined> {
+): Promise<{ link: IdentityLink; ended: EndedSession[] } | undefined> {
   const removed = await deleteLink(db, link.id)
   if (removed === undefined) return undefined
   const ended = await endSessions(
@@ -46,9 +44,9 @@ export async function removeLink(
       issuer: removed.issuer,
       subject: removed.subject,
       method: removed.method,
-      sessionsEnded: new Set(ended.map((pair) => pair.sessionId)).size,
+      sessionsEnded: countSessions(ended),
       ...(by.kind === 'support' ? { operator: maskSnilsLike(by.operator), reason: maskSnilsLike(by.reason) } : {}),
     },
   })
-  return removed
+  return { link: removed, ended }
 }

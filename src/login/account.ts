@@ -20,10 +20,11 @@ import { findLinkById, type IdentityLink, listLinksOfAccount } from '../linking/
 import { removeLink } from '../linking/unlink.js'
 import { loginMethods } from '../regions/policy.js'
 import type { Region } from '../regions/registry.js'
-import { endSessions } from '../sessions/end-sessions.js'
+import { countSessions, endSessions } from '../sessions/end-sessions.js'
 import { type ActiveSession, confirmSession, lastClientOfSession, listActiveSessions } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { attemptPassword } from './password-attempt.js'
+import { sessionClock } from './sign-in.js'
 
 export const confirmationMaxAgeSeconds = 300
 
@@ -63,8 +64,7 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
   const account = await accountOf(context, session)
   const region = context.regions.get(account.region)
   const links = await listLinksOfAccount(context.db, account.id)
-  const clock = { now: context.now(), idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
-  const sessions = await listActiveSessions(context.db, account.id, clock)
+  const sessions = await listActiveSessions(context.db, account.id, sessionClock(context))
   const clientId = requestedClient !== undefined && context.config.clients.has(requestedClient) ? requestedClient : await lastClientOfSession(context.db, session.id)
   const client = clientId === undefined ? undefined : context.config.clients.get(clientId)
   const home = client === undefined || !client.regions.includes(account.region) ? undefined : homeOf(client)
@@ -105,13 +105,15 @@ export async function confirmWithPassword(context: RouteContext, browser: Browse
 }
 
 export async function signOutEverywhere(context: RouteContext, browser: BrowserRequest, session: ActiveSession): Promise<void> {
-  const ended = await endSessions(context.db, { accountId: session.accountId }, 'sign_out_everywhere', context.now())
-  await recordAuditEvent(context.db, {
-    type: 'sign_out_everywhere',
-    outcome: 'success',
-    accountId: session.accountId,
-    requestId: browser.requestId,
-    details: { sessions: new Set(ended.map((pair) => pair.sessionId)).size },
+  await context.db.transaction().execute(async (trx) => {
+    const ended = await endSessions(trx, { accountId: session.accountId }, 'sign_out_everywhere', context.now())
+    await recordAuditEvent(trx, {
+      type: 'sign_out_everywhere',
+      outcome: 'success',
+      accountId: session.accountId,
+      requestId: browser.requestId,
+      details: { sessions: countSessions(ended) },
+    })
   })
   browser.session.delete()
 }

@@ -12,6 +12,7 @@
 import { findAccountById } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
+import type { Executor } from '../db/schema.js'
 import { type AuthorizationRequest, redirectWith, validateAuthorizationRequest } from '../oauth/authorize-request.js'
 import { issueAuthorizationCode } from '../oauth/grants.js'
 import type { ActiveSession } from '../sessions/login-session.js'
@@ -29,20 +30,24 @@ export function sessionSatisfies(authorization: AuthorizationRequest, session: A
   return true
 }
 
-/** Issues the code for a signed-in session: the client's redirect URI with `code`, `state` and `iss`. */
+/**
+ * Issues the code for a signed-in session: the client's redirect URI with `code`, `state` and `iss`.
+ * `db` is the transaction that started the session, when there is one (the code refers to it).
+ */
 export async function answerAuthorization(
   context: RouteContext,
   browser: BrowserRequest,
   authorization: AuthorizationRequest,
   session: ActiveSession,
+  db: Executor = context.db,
 ): Promise<string> {
   const client = context.config.clients.get(authorization.clientId)
-  const account = await findAccountById(context.db, session.accountId)
+  const account = await findAccountById(db, session.accountId)
   if (client === undefined || account === undefined || !client.regions.includes(account.region)) {
     return errorLocation(context, authorization, 'access_denied', 'this diary module does not serve the region of the account')
   }
   const now = context.now()
-  const code = await issueAuthorizationCode(context.db, {
+  const code = await issueAuthorizationCode(db, {
     clientId: client.clientId,
     accountId: account.id,
     sessionId: session.id,
@@ -55,7 +60,7 @@ export async function answerAuthorization(
     ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
     now,
   })
-  await recordAuditEvent(context.db, {
+  await recordAuditEvent(db, {
     type: 'authorization_code',
     outcome: 'issued',
     accountId: account.id,

@@ -2,11 +2,15 @@
  * The end of every successful login: a verified temporary password is replaced first; then the browser
  * is signed in and the login goes on to what it was for, the diary module that is waiting (its code)
  * or else the bridge's own account page. Each function answers the location to send the browser to.
+ * Given a transaction, the session and the code are written in it (a State Services login: the
+ * transaction that read or made the link).
  */
+import type { Transaction } from 'kysely'
 import { type Account, findAccountById } from '../accounts/account.repository.js'
 import { changePassword } from '../accounts/change-password.js'
 import type { PasswordProblem } from '../accounts/password-policy.js'
 import type { RouteContext } from '../context.js'
+import type { Database } from '../db/schema.js'
 import { BridgeError } from '../errors.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
@@ -14,22 +18,39 @@ import { type NewSession, signIn } from './sign-in.js'
 
 export const passwordChangePath = '/password/change'
 
+export type AccountNotice = 'link_superseded'
+
 /** Signs in, then answers the waiting diary module (or, with none, the account page). */
-export async function completeSignIn(context: RouteContext, browser: BrowserRequest, session: NewSession, options: { notice?: string } = {}): Promise<string> {
+export async function completeSignIn(
+  context: RouteContext,
+  browser: BrowserRequest,
+  session: NewSession,
+  options: { notice?: AccountNotice; trx?: Transaction<Database> } = {},
+): Promise<string> {
   const pending = browser.transaction.pendingAuthorization()
-  const active = await signIn(context, browser, session)
+  const active = await signIn(context, browser, session, options.trx)
   if (pending === undefined) return options.notice === undefined ? '/account' : `/account?notice=${options.notice}`
-  return answerAuthorization(context, browser, pending, active)
+  return answerAuthorization(context, browser, pending, active, options.trx)
 }
 
 /** After a verified diary password: the password change first when it is temporary, else the sign-in. */
-export function continueSignIn(context: RouteContext, browser: BrowserRequest, account: Account, session: Omit<NewSession, 'accountId'>): Promise<string> {
-  if (!account.mustChangePassword) return completeSignIn(context, browser, { accountId: account.id, ...session })
-  browser.transaction.toPasswordChange({ accountId: account.id, ...session })
+export function continueSignIn(
+  context: RouteContext,
+  browser: BrowserRequest,
+  account: Account,
+  session: Omit<NewSession, 'accountId'>,
+  trx?: Transaction<Database>,
+): Promise<string> {
+  if (!account.mustChangePassword) return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx })
+  browser.transaction.toPasswordChange({ accountId: account.id, passwordChangedAt: account.passwordChangedAt?.getTime() ?? null, ...session })
   return Promise.resolve(passwordChangePath)
 }
 
-/** POST /password/change: the temporary password replaced (every session of the account ends), then the sign-in. */
+/**
+ * POST /password/change: the temporary password replaced (every session of the account ends), then the
+ * sign-in. Only once: the change is refused when the password is no longer the temporary one the
+ * login verified (changed already, or reset again by the support desk).
+ */
 export async function replaceTemporaryPassword(
   context: RouteContext,
   browser: BrowserRequest,
@@ -37,8 +58,11 @@ export async function replaceTemporaryPassword(
 ): Promise<{ kind: 'next'; location: string } | { kind: 'problem'; problem: PasswordProblem }> {
   const change = browser.transaction.take('password_change')
   const account = await findAccountById(context.db, change.accountId)
-  if (account === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account is gone')
-  const result = await changePassword(context.db, context.hasher, account, { ...form, now: context.now(), requestId: browser.requestId })
+  const expected = change.passwordChangedAt === null ? null : new Date(change.passwordChangedAt)
+  if (account === undefined || !account.mustChangePassword || account.passwordChangedAt?.getTime() !== expected?.getTime()) {
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
+  }
+  const result = await changePassword(context.db, context.hasher, account, { ...form, now: context.now(), requestId: browser.requestId, replacing: { passwordChangedAt: expected } })
   if (!result.ok) return { kind: 'problem', problem: result.problem }
   const location = await completeSignIn(context, browser, { accountId: account.id, method: change.method, upstreamIssuer: change.upstreamIssuer })
   return { kind: 'next', location }

@@ -4,7 +4,8 @@
  *   given too, must be its audience; `post_logout_redirect_uri` must be registered for the client
  *   (exact match) and gets `state` back
  * - the browser's own session ends, and the session named by the hint's `sid` when it belongs to the
- *   hint's `sub`; their refresh tokens are revoked (sessions/end-sessions.ts); each is an audit event
+ *   hint's `sub`, idle or not; their refresh tokens are revoked (sessions/end-sessions.ts); each is an
+ *   audit event
  * - a session that came from State Services continues to the provider's end-session endpoint, which
  *   returns to GET /logout/done, which sends the browser where the client asked
  * Each function answers the location to send the browser to.
@@ -14,7 +15,7 @@ import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { redirectWith } from '../oauth/authorize-request.js'
 import { endSessions } from '../sessions/end-sessions.js'
-import { findActiveSession } from '../sessions/login-session.js'
+import { findUnendedSession } from '../sessions/login-session.js'
 import { verifyOwnIdTokenHint } from '../tokens/verify-own.js'
 import type { BrowserRequest } from './browser.js'
 
@@ -36,18 +37,20 @@ export async function logout(context: RouteContext, browser: BrowserRequest, par
   }
 
   const now = context.now()
-  const clock = { now, idleTimeoutSeconds: config.bridge.session.idleTimeoutSeconds }
   const sessionIds = new Set<string>()
   const cookieSession = browser.session.get('sid')
   if (cookieSession !== undefined) sessionIds.add(cookieSession)
   if (typeof hint?.sid === 'string') sessionIds.add(hint.sid)
   let upstreamIssuer: string | null = null
   for (const id of sessionIds) {
-    const session = await findActiveSession(db, id, clock)
+    // Idle or expired sessions end too: their refresh tokens must not outlive the logout.
+    const session = await findUnendedSession(db, id)
     if (session === undefined || (hint !== undefined && id === hint.sid && session.accountId !== hint.sub)) continue
     upstreamIssuer ??= session.upstreamIssuer
-    await endSessions(db, { sessionId: id }, 'logout', now)
-    await recordAuditEvent(db, { type: 'logout', outcome: 'success', accountId: session.accountId, clientId: clientId ?? null, requestId: browser.requestId })
+    await db.transaction().execute(async (trx) => {
+      await endSessions(trx, { sessionId: id }, 'logout', now)
+      await recordAuditEvent(trx, { type: 'logout', outcome: 'success', accountId: session.accountId, clientId: clientId ?? null, requestId: browser.requestId })
+    })
   }
   browser.session.delete()
 

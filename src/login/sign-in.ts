@@ -1,12 +1,16 @@
 /*
- * Signing a browser in and out. Every sign-in gets a new server-side session and a new cookie (no
- * fixation); a session from before in the same browser ends. Signing out ends the session row, so an
- * old copy of the cookie no longer works.
+ * Signing a browser in and out.
+ * - every sign-in gives the browser a new cookie; the server-side session is new too, unless the
+ *   browser already holds an active session of the same account: then that one goes on, confirmed
+ *   now (so diary modules that got tokens through it keep them); a session of another account ends
+ * - a sign-in may run inside the caller's transaction (a State Services login starts its session in
+ *   the transaction that read the link, see linking/link-account.ts)
  */
+import type { Transaction } from 'kysely'
 import type { RouteContext } from '../context.js'
-import type { SessionMethod } from '../db/schema.js'
-import { type EndedSession, endSessions } from '../sessions/end-sessions.js'
-import { type ActiveSession, findActiveSession, startSession } from '../sessions/login-session.js'
+import type { Database, SessionMethod } from '../db/schema.js'
+import { endSessions } from '../sessions/end-sessions.js'
+import { type ActiveSession, findActiveSession, renewSession, type SessionClock, startSession } from '../sessions/login-session.js'
 import { describeBrowser } from '../sessions/browser-family.js'
 import type { BrowserRequest } from './browser.js'
 
@@ -18,16 +22,29 @@ export interface NewSession {
   upstreamIssuer?: string
 }
 
-export async function signIn(context: SignInContext, browser: BrowserRequest, session: NewSession): Promise<ActiveSession> {
+/** The clock by which sessions are active or idle. */
+export function sessionClock(context: SignInContext): SessionClock {
+  return { now: context.now(), idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
+}
+
+async function startOrRenew(context: SignInContext, browser: BrowserRequest, session: NewSession, trx: Transaction<Database>): Promise<ActiveSession> {
   const now = context.now()
-  const previous = browser.session.get('sid')
-  if (previous !== undefined) await endSessions(context.db, { sessionId: previous }, 'replaced', now)
-  const active = await startSession(context.db, {
+  const previousId = browser.session.get('sid')
+  const previous = previousId === undefined ? undefined : await findActiveSession(trx, previousId, sessionClock(context))
+  if (previous?.accountId === session.accountId) return renewSession(trx, previous.id, { ...session, now })
+  if (previousId !== undefined) await endSessions(trx, { sessionId: previousId }, 'replaced', now)
+  return startSession(trx, {
     ...session,
     browser: describeBrowser(browser.userAgent) ?? null,
     lifetimeSeconds: context.config.bridge.session.absoluteLifetimeSeconds,
     now,
   })
+}
+
+export async function signIn(context: SignInContext, browser: BrowserRequest, session: NewSession, trx?: Transaction<Database>): Promise<ActiveSession> {
+  const active = trx === undefined
+    ? await context.db.transaction().execute((own) => startOrRenew(context, browser, session, own))
+    : await startOrRenew(context, browser, session, trx)
   browser.session.regenerate()
   browser.session.set('sid', active.id)
   browser.transaction.done()
@@ -36,14 +53,5 @@ export async function signIn(context: SignInContext, browser: BrowserRequest, se
 
 export function currentSession(context: SignInContext, browser: BrowserRequest): Promise<ActiveSession | undefined> {
   const sid = browser.session.get('sid')
-  const clock = { now: context.now(), idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
-  return sid === undefined ? Promise.resolve(undefined) : findActiveSession(context.db, sid, clock)
-}
-
-/** Ends this browser's session (and its refresh tokens) and forgets the cookie. */
-export async function signOut(context: SignInContext, browser: BrowserRequest): Promise<EndedSession[]> {
-  const sid = browser.session.get('sid')
-  const ended = sid === undefined ? [] : await endSessions(context.db, { sessionId: sid }, 'logout', context.now())
-  browser.session.delete()
-  return ended
+  return sid === undefined ? Promise.resolve(undefined) : findActiveSession(context.db, sid, sessionClock(context))
 }

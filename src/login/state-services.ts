@@ -29,6 +29,7 @@ import type { Identity } from '../upstream/identity.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
 import { attemptPassword } from './password-attempt.js'
+import { sessionClock } from './sign-in.js'
 import type { UpstreamPurpose } from './transaction.js'
 
 export const bindingPath = '/link'
@@ -95,6 +96,7 @@ export async function startStateServices(
 /** GET /login/state-services/callback with the query the provider sent. */
 export async function finishStateServices(context: RouteContext, browser: BrowserRequest, query: string): Promise<string> {
   const { transaction } = browser
+  // A region whose State Services login is off has no callback at all (404), login or no login.
   stateServicesRegion(context, transaction.peek().region ?? transaction.region())
   const phase = transaction.take('upstream')
   const region = stateServicesRegion(context, phase.region)
@@ -113,16 +115,17 @@ export async function finishStateServices(context: RouteContext, browser: Browse
 }
 
 async function signInWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
-  const outcome = await context.db.transaction().execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
+  // The session starts in the transaction that read (and locked) or made the link.
+  const { outcome, location } = await context.db.transaction().execute(async (trx) => {
+    const decided = await resolveLink(trx, linkContext(context, region, browser), identity)
+    if (decided.kind !== 'linked') return { outcome: decided, location: undefined }
+    const session = { accountId: decided.accountId, method: 'state_services' as const, upstreamIssuer: identity.issuer }
+    return { outcome: decided, location: await completeSignIn(context, browser, session, { notice: decided.superseded ? 'link_superseded' : undefined, trx }) }
+  })
   countDecision(context, region.config.code, outcome, 'state_services')
   switch (outcome.kind) {
     case 'linked':
-      return completeSignIn(
-        context,
-        browser,
-        { accountId: outcome.accountId, method: 'state_services', upstreamIssuer: identity.issuer },
-        { notice: outcome.superseded ? 'link_superseded' : undefined },
-      )
+      return location as string
     case 'needs_password':
       browser.transaction.toBinding({
         region: region.config.code,
@@ -153,8 +156,7 @@ async function confirmWith(
   purpose: Extract<UpstreamPurpose, { kind: 'confirm' }>,
 ): Promise<string> {
   const now = context.now()
-  const clock = { now, idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
-  const session = browser.session.get('sid') === purpose.sessionId ? await findActiveSession(context.db, purpose.sessionId, clock) : undefined
+  const session = browser.session.get('sid') === purpose.sessionId ? await findActiveSession(context.db, purpose.sessionId, sessionClock(context)) : undefined
   if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for the confirmation is over')
   const link = await findLinkBySubject(context.db, identity.issuer, identity.subject)
   const confirmed = link?.accountId === session.accountId
@@ -195,16 +197,17 @@ export async function bindByPassword(context: RouteContext, browser: BrowserRequ
   const region = regionOf(context.regions, binding.region)
   const account: Account | undefined = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'binding' })
   if (account === undefined) return { kind: 'wrong_password' }
-  const outcome = await context.db.transaction().execute(async (trx) => {
+  const { outcome, location } = await context.db.transaction().execute(async (trx) => {
     const result = await bindWithPassword(trx, linkContext(context, region, browser), binding, account)
+    if (result.kind !== 'linked') return { outcome: result, location: undefined }
     // Single use only once it succeeds: after a refusal the person may still bind their own diary.
-    if (result.kind === 'linked') await consume(context, binding.id, trx)
-    return result
+    await consume(context, binding.id, trx)
+    return { outcome: result, location: await continueSignIn(context, browser, account, { method: 'state_services', upstreamIssuer: binding.issuer }, trx) }
   })
   countDecision(context, region.config.code, outcome, 'binding')
   switch (outcome.kind) {
     case 'linked':
-      return { kind: 'next', location: await continueSignIn(context, browser, account, { method: 'state_services', upstreamIssuer: binding.issuer }) }
+      return { kind: 'next', location: location as string }
     case 'refused':
       return { kind: 'refused', code: refusalCodes[outcome.reason] }
     case 'conflict':

@@ -45,7 +45,8 @@ export type Phase =
       reason: NeedsPasswordReason
       startedAt: number
     }
-  | { kind: 'password_change'; accountId: string; method: SessionMethod; upstreamIssuer?: string; startedAt: number }
+  /** `passwordChangedAt` (ms) of the temporary password that was verified: only that one may be replaced. */
+  | { kind: 'password_change'; accountId: string; passwordChangedAt: number | null; method: SessionMethod; upstreamIssuer?: string; startedAt: number }
   | { kind: 'logout'; redirectUri: string; startedAt: number }
 
 export type PendingAuthorization = AuthorizationRequest & { startedAt: number }

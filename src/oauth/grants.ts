@@ -9,11 +9,9 @@
  * way whatever the reason, and logs the reason.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { type Kysely, sql, type Transaction } from 'kysely'
-import type { Database } from '../db/schema.js'
+import { type Kysely, sql } from 'kysely'
+import type { Database, Executor } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
-
-type Db = Kysely<Database> | Transaction<Database>
 
 export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url')
@@ -47,7 +45,7 @@ export interface NewCode {
   now: Date
 }
 
-export async function issueAuthorizationCode(db: Db, code: NewCode): Promise<string> {
+export async function issueAuthorizationCode(db: Executor, code: NewCode): Promise<string> {
   const value = newOpaqueToken()
   await db
     .insertInto('authorization_code')
@@ -101,15 +99,15 @@ interface FastRotation {
   amr: string
 }
 
-export async function revokeFamily(db: Db, familyId: string, reason: string, now: Date): Promise<void> {
+export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
   await db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute()
 }
 
-export async function revokeAccessToken(db: Db, jti: string, expiresAt: Date): Promise<void> {
+export async function revokeAccessToken(db: Executor, jti: string, expiresAt: Date): Promise<void> {
   await db.insertInto('revoked_access_token').values({ jti, expires_at: expiresAt }).onConflict((c) => c.doNothing()).execute()
 }
 
-async function newRefreshToken(db: Db, familyId: string, ttlSeconds: number, now: Date): Promise<string> {
+async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date): Promise<string> {
   const value = newOpaqueToken()
   await db
     .insertInto('refresh_token')
@@ -175,7 +173,7 @@ export function redeemAuthorizationCode(
 }
 
 /** Remembers the access token a code issued, so that a replay of the code can revoke it. */
-export async function recordCodeAccessToken(db: Db, familyId: string, jti: string, expiresAt: Date): Promise<void> {
+export async function recordCodeAccessToken(db: Executor, familyId: string, jti: string, expiresAt: Date): Promise<void> {
   await db.updateTable('authorization_code').set({ access_jti: jti, access_expires_at: expiresAt }).where('family_id', '=', familyId).execute()
 }
 
@@ -254,12 +252,4 @@ export async function rotateRefreshToken(
       refreshToken: await newRefreshToken(trx, row.family_id, request.refreshTtlSeconds, request.now),
     }
   })
-}
-
-/** Ends every token family of a session (logout) or of an account (password change). */
-export async function revokeFamilies(db: Db, where: { sessionId?: string; accountId?: string }, reason: string, now: Date): Promise<void> {
-  let query = db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('revoked_at', 'is', null)
-  if (where.sessionId !== undefined) query = query.where('session_id', '=', where.sessionId)
-  if (where.accountId !== undefined) query = query.where('account_id', '=', where.accountId)
-  await query.execute()
 }

@@ -8,10 +8,12 @@
  *   matches only when the region allows a missing patronymic
  * - with `allowTypos` (binding by password, where the diary password was right), a part may differ by
  *   one typo: one inserted, deleted or replaced letter, or two adjacent letters swapped, when
- *   - the shorter spelling has at least 5 letters (in short names one letter makes another name:
+ *   - the shorter spelling has at least 5 characters (in short names one letter makes another name:
  *     Анна/Инна, Ким/Кир), and
- *   - the difference is not the last letter where a word ends in "а" or "я": that is the other sex
+ *   - the difference is not the last letter where a part ends in "а" or "я": that is the other sex
  *     (Иванов/Иванова, Александр/Александра, Евгений/Евгения), i.e. usually a parent or a sibling
+ *   `compareNameParts` says which parts had a typo: a given name one letter from another is still often
+ *   another name (Ирина/Арина, Марина/Карина), so the binding rules want more evidence for it
  */
 export interface FullName {
   familyName?: string | null
@@ -36,7 +38,7 @@ export function normaliseNamePart(value: string | null | undefined): string | un
   return normalised === '' ? undefined : normalised
 }
 
-/** Optimal string alignment distance, but only as far as "0, 1 or more". */
+/** Whether two different strings are one edit apart (optimal string alignment distance exactly 1). */
 function differByOneEdit(a: readonly string[], b: readonly string[]): boolean {
   if (Math.abs(a.length - b.length) > 1) return false
   let start = 0
@@ -68,21 +70,29 @@ function comparePart(a: string, b: string, allowTypos: boolean): NameComparison 
   return allowTypos && isOneTypo(a, b) ? 'typo' : 'mismatch'
 }
 
-export function compareFullNames(
+export type NamePart = 'familyName' | 'givenName' | 'patronymic'
+
+/** The comparison of the whole name, and which parts differ by a typo. */
+export function compareNameParts(
   a: FullName,
   b: FullName,
   options: { allowMissingPatronymic: boolean; allowTypos?: boolean },
-): NameComparison {
+): { result: NameComparison; typos: NamePart[] } {
   const allowTypos = options.allowTypos ?? false
-  const [familyA, familyB] = [normaliseNamePart(a.familyName), normaliseNamePart(b.familyName)]
-  const [givenA, givenB] = [normaliseNamePart(a.givenName), normaliseNamePart(b.givenName)]
-  if (familyA === undefined || familyB === undefined || givenA === undefined || givenB === undefined) return 'mismatch'
-  const parts = [comparePart(familyA, familyB, allowTypos), comparePart(givenA, givenB, allowTypos)]
-  const [patronymicA, patronymicB] = [normaliseNamePart(a.patronymic), normaliseNamePart(b.patronymic)]
-  if (patronymicA !== undefined && patronymicB !== undefined) parts.push(comparePart(patronymicA, patronymicB, allowTypos))
-  else if (patronymicA !== patronymicB && !options.allowMissingPatronymic) return 'mismatch'
-  if (parts.includes('mismatch')) return 'mismatch'
-  return parts.includes('typo') ? 'typo' : 'exact'
+  const mismatch = { result: 'mismatch' as const, typos: [] }
+  const parts: [NamePart, NameComparison][] = []
+  for (const part of ['familyName', 'givenName', 'patronymic'] as const) {
+    const [x, y] = [normaliseNamePart(a[part]), normaliseNamePart(b[part])]
+    if (x !== undefined && y !== undefined) parts.push([part, comparePart(x, y, allowTypos)])
+    else if (part !== 'patronymic' || (x !== y && !options.allowMissingPatronymic)) return mismatch
+  }
+  if (parts.some(([, comparison]) => comparison === 'mismatch')) return mismatch
+  const typos = parts.filter(([, comparison]) => comparison === 'typo').map(([part]) => part)
+  return { result: typos.length > 0 ? 'typo' : 'exact', typos }
+}
+
+export function compareFullNames(a: FullName, b: FullName, options: { allowMissingPatronymic: boolean; allowTypos?: boolean }): NameComparison {
+  return compareNameParts(a, b, options).result
 }
 
 /** "Мария П. И." — enough for a person to recognise themselves, not a full name to store or show. */

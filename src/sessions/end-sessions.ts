@@ -7,11 +7,11 @@
  * - ending every session of an account also revokes the account's families that belong to no session
  * - the ended sessions stay as rows with `ended_at` and `ended_reason`; the answer lists the affected
  *   (session, client) pairs, so that diary modules can be told (back-channel logout, later)
+ * - it runs in the caller's transaction (the type says so), together with the change that ends the
+ *   sessions and its audit event: never half done
  */
-import type { Kysely, Transaction } from 'kysely'
-import type { Database } from '../db/schema.js'
-
-type Db = Kysely<Database> | Transaction<Database>
+import type { Transaction } from 'kysely'
+import { type Database, isUuid } from '../db/schema.js'
 
 export type SessionSelector =
   | { sessionId: string }
@@ -33,10 +33,8 @@ export interface EndedSession {
   clientId: string | null
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
-export async function endSessions(db: Db, selector: SessionSelector, reason: EndReason, now: Date): Promise<EndedSession[]> {
-  if ('sessionId' in selector && !uuid.test(selector.sessionId)) return []
+export async function endSessions(db: Transaction<Database>, selector: SessionSelector, reason: EndReason, now: Date): Promise<EndedSession[]> {
+  if ('sessionId' in selector && !isUuid(selector.sessionId)) return []
   let sessions = db.updateTable('login_session').set({ ended_at: now, ended_reason: reason }).where('ended_at', 'is', null)
   if ('sessionId' in selector) {
     sessions = sessions.where('id', '=', selector.sessionId)
@@ -63,4 +61,9 @@ export async function endSessions(db: Db, selector: SessionSelector, reason: End
   const pairs: EndedSession[] = revoked.map((row) => ({ sessionId: row.session_id, clientId: row.client_id }))
   for (const id of ended) if (!pairs.some((pair) => pair.sessionId === id)) pairs.push({ sessionId: id, clientId: null })
   return pairs
+}
+
+/** How many sessions the answer of endSessions names (families without a session do not count). */
+export function countSessions(ended: readonly EndedSession[]): number {
+  return new Set(ended.flatMap((pair) => (pair.sessionId === null ? [] : [pair.sessionId]))).size
 }

@@ -6,13 +6,11 @@
  *   refreshed at most once a minute so that a busy session costs no write per request)
  * - `authenticated_at` is the last time the person proved who they are (sign-in or a confirmation):
  *   sensitive changes ask again when it is old
+ *   (so it ends up to a minute before `idleTimeoutSeconds` after the last request)
  * - `findActiveSession` returns nothing for an unknown, ended, expired or idle session
  * Sessions end only through end-sessions.ts.
  */
-import type { Kysely, Transaction } from 'kysely'
-import type { Database, SessionMethod } from '../db/schema.js'
-
-type Db = Kysely<Database> | Transaction<Database>
+import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
   id: string
@@ -57,7 +55,7 @@ function toSession(row: {
 }
 
 export async function startSession(
-  db: Db,
+  db: Executor,
   session: { accountId: string; method: SessionMethod; upstreamIssuer?: string; browser: string | null; lifetimeSeconds: number; now: Date },
 ): Promise<ActiveSession> {
   const row = await db
@@ -76,10 +74,8 @@ export async function startSession(
   return toSession(row)
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
 /** Sessions not ended, not expired and not idle at `clock.now`. */
-function activeSessions(db: Db, clock: SessionClock) {
+function activeSessions(db: Executor, clock: SessionClock) {
   return db
     .selectFrom('login_session')
     .select(columns)
@@ -89,8 +85,8 @@ function activeSessions(db: Db, clock: SessionClock) {
 }
 
 /** The session, if it is active; its last use moves to now (at most one write a minute). */
-export async function findActiveSession(db: Db, id: string, clock: SessionClock): Promise<ActiveSession | undefined> {
-  if (!uuid.test(id)) return undefined
+export async function findActiveSession(db: Executor, id: string, clock: SessionClock): Promise<ActiveSession | undefined> {
+  if (!isUuid(id)) return undefined
   const row = await activeSessions(db, clock).where('id', '=', id).executeTakeFirst()
   if (row === undefined) return undefined
   if (clock.now.getTime() - row.last_seen_at.getTime() >= TOUCH_AFTER_MS) {
@@ -101,18 +97,40 @@ export async function findActiveSession(db: Db, id: string, clock: SessionClock)
 }
 
 /** Every active session of an account, the most recently used first. */
-export async function listActiveSessions(db: Db, accountId: string, clock: SessionClock): Promise<ActiveSession[]> {
+export async function listActiveSessions(db: Executor, accountId: string, clock: SessionClock): Promise<ActiveSession[]> {
   const rows = await activeSessions(db, clock).where('account_id', '=', accountId).orderBy('last_seen_at', 'desc').execute()
   return rows.map(toSession)
 }
 
+/** A session that has not been ended, whether or not it is idle or past its lifetime (logout ends it anyway). */
+export async function findUnendedSession(db: Executor, id: string): Promise<ActiveSession | undefined> {
+  if (!isUuid(id)) return undefined
+  const row = await db.selectFrom('login_session').select(columns).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst()
+  return row && toSession(row)
+}
+
+/** The same account signed in again in this browser: the session goes on, confirmed now, with the new method. */
+export async function renewSession(
+  db: Executor,
+  id: string,
+  renewal: { method: SessionMethod; upstreamIssuer?: string; now: Date },
+): Promise<ActiveSession> {
+  const row = await db
+    .updateTable('login_session')
+    .set({ method: renewal.method, upstream_issuer: renewal.upstreamIssuer ?? null, authenticated_at: renewal.now, last_seen_at: renewal.now })
+    .where('id', '=', id)
+    .returning(columns)
+    .executeTakeFirstOrThrow()
+  return toSession(row)
+}
+
 /** The person proved who they are again (password or State Services) inside this session. */
-export async function confirmSession(db: Db, id: string, now: Date): Promise<void> {
+export async function confirmSession(db: Executor, id: string, now: Date): Promise<void> {
   await db.updateTable('login_session').set({ authenticated_at: now, last_seen_at: now }).where('id', '=', id).execute()
 }
 
 /** The diary module that most recently received tokens through this session, if any. */
-export async function lastClientOfSession(db: Db, sessionId: string): Promise<string | undefined> {
+export async function lastClientOfSession(db: Executor, sessionId: string): Promise<string | undefined> {
   const row = await db
     .selectFrom('token_family')
     .select('client_id')
@@ -127,7 +145,7 @@ export async function lastClientOfSession(db: Db, sessionId: string): Promise<st
  * Marks a login transaction as used. True the first time for an id, false ever after, on every
  * instance: a copied cookie cannot finish the same login twice. Old marks are swept as it goes.
  */
-export async function consumeLoginTransaction(db: Db, id: string, options: { keepSeconds: number; now: Date }): Promise<boolean> {
+export async function consumeLoginTransaction(db: Executor, id: string, options: { keepSeconds: number; now: Date }): Promise<boolean> {
   await db
     .deleteFrom('login_transaction_use')
     .where('used_at', '<', new Date(options.now.getTime() - options.keepSeconds * 1000))

@@ -58,7 +58,7 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       className: account.className,
       method: session.method,
       timeZone: region?.config.timeZone ?? 'Europe/Moscow',
-      notice: options.notice === undefined ? undefined : t.notices[options.notice],
+      notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
       returnTo: overview.returnTo,
       stateServices: overview.stateServices,
       links: overview.links.map((link) => ({

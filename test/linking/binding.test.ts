@@ -20,6 +20,11 @@ t.test('binding a State Services person to a diary whose password was right', as
     ['another name and another SNILS: another person comes first', { ...diary, givenName: 'Наталья', snilsHmac: 'bb' }, diary, strict, { kind: 'refuse', reason: 'other_person' }],
     ['the same name, another birth date (a namesake)', { ...diary, birthDate: '1985-04-02' }, diary, strict, { kind: 'refuse', reason: 'birth_date_differs' }],
     ['a typo and another birth date', { ...diary, birthDate: '2011-04-03' }, { ...diary, patronymic: 'Никлаевна' }, strict, { kind: 'refuse', reason: 'birth_date_differs' }],
+    ['a sister (Арина for Ирина: one letter), no birth date in the diary', { familyName: 'Морозова', givenName: 'Арина', patronymic: 'Николаевна' }, { ...diary, givenName: 'Ирина', birthDate: null }, strict, { kind: 'refuse', reason: 'other_person' }],
+    ['a sister (Арина for Ирина), birth dates differ', { familyName: 'Морозова', givenName: 'Арина', patronymic: 'Николаевна', birthDate: '2013-09-01' }, { ...diary, givenName: 'Ирина' }, strict, { kind: 'refuse', reason: 'birth_date_differs' }],
+    ['a typo in the given name, birth dates agree: the owner', { ...diary, givenName: 'Татъяна' }, diary, strict, { kind: 'bind', evidence: { name: 'typo', birthDate: 'match' } }],
+    ['a typo in the given name, no birth date at State Services', { familyName: 'Морозова', givenName: 'Татъяна', patronymic: 'Николаевна' }, diary, strict, { kind: 'refuse', reason: 'other_person' }],
+    ['a typo in the family name needs no birth date', { familyName: 'Марозова', givenName: 'Татьяна', patronymic: 'Николаевна' }, { ...diary, birthDate: null }, strict, { kind: 'bind', evidence: { name: 'typo', birthDate: 'absent' } }],
     ['State Services gave no name at all', { snilsHmac: 'aa' }, diary, strict, { kind: 'refuse', reason: 'name_unknown' }],
     ['State Services gave a family name only', { familyName: 'Морозова' }, diary, lenient, { kind: 'refuse', reason: 'name_unknown' }],
   ]

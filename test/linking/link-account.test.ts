@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import t from 'tap'
 import { findAccountByLogin } from '../../src/accounts/account.repository.js'
 import { bindWithPassword, type PendingBinding, resolveLink } from '../../src/linking/link-account.js'
@@ -96,4 +97,37 @@ t.test('a verified person outranks a password binding; a link by SNILS is never 
 
   const again = await db.transaction().execute((trx) => resolveLink(trx, context, { ...owner, subject: 'oid-elena-2' }))
   t.same(again, { kind: 'conflict', reason: 'account_linked_elsewhere' }, 'the verified link stays')
+})
+
+t.test('a replacement that cannot complete is undone: the password link stays', { skip: database.url === undefined && 'needs two connections (DATABASE_URL)' }, async (t) => {
+  const { openDatabase } = await import('../../src/db/open-database.js')
+  const other = await openDatabase({ databaseUrl: database.url })
+  t.teardown(() => other.destroy())
+  const petr = (await findAccountByLogin(db, '29', 'ivanov.p'))!
+  const smirnov = (await findAccountByLogin(db, '29', 'smirnov.a'))!
+  t.match(await db.selectFrom('identity_link').select('method').where('account_id', '=', petr.id).execute(), [{ method: 'password' }], 'bound by password above')
+  const verifiedPetr: Identity = { ...maria, subject: 'oid-petr-verified', familyName: 'Иванов', givenName: 'Пётр', patronymic: 'Сергеевич', birthDate: '1984-07-02', snils: '12345678964' }
+  let release = () => {}
+  let locked = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const lockTaken = new Promise<void>((resolve) => (locked = resolve))
+  // Another instance holds the password link (so the replacement waits to delete it), then links the
+  // same identity elsewhere and commits: the replacement can delete but no longer insert.
+  const parallel = other.transaction().execute(async (trx) => {
+    await trx.selectFrom('identity_link').select('id').where('account_id', '=', petr.id).forUpdate().execute()
+    locked()
+    await held
+    await trx.insertInto('identity_link').values({ account_id: smirnov.id, issuer: verifiedPetr.issuer, subject: verifiedPetr.subject, method: 'password', evidence: '{}' }).execute()
+  })
+  await lockTaken
+  const replacing = db.transaction().execute((trx) => resolveLink(trx, context, verifiedPetr))
+  // Release the other instance only once the replacement waits for the lock (it has deleted nothing yet).
+  const waiting = () => sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)
+  for (let tries = 0; (await waiting()).rows[0]?.n === 0 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 20))
+  release()
+  await parallel
+  await t.rejects(replacing, { code: 'ERR_LINK_CONFLICT' })
+  const links = await db.selectFrom('identity_link').select(['subject', 'method']).where('account_id', '=', petr.id).execute()
+  t.same(links, [{ subject: 'oid-petr', method: 'password' }], 'the deletion was rolled back')
+  t.equal((await db.selectFrom('audit_event').select('id').where('type', '=', 'link_superseded').where('account_id', '=', petr.id).execute()).length, 0)
 })

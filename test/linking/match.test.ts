@@ -7,7 +7,7 @@ const policy = { autoLinkBySnils: true, allowMissingPatronymic: false }
 
 t.test('automatic linking decisions', async (t) => {
   const cases: [name: string, identity: MatchInput, candidates: Candidate[], p: typeof policy, expected: object][] = [
-    ['verified, one match', person, [account], policy, { kind: 'link', accountId: 'a1', evidence: { verified: true, snils: 'match', name: 'match', birthDate: 'match' } }],
+    ['verified, one match', person, [account], policy, { kind: 'link', accountId: 'a1', evidence: { verified: true, snils: 'match', name: 'exact', birthDate: 'match' } }],
     ['no birth date at the provider', { ...person, birthDate: undefined }, [account], policy, { kind: 'link', evidence: { birthDate: 'absent' } }],
     ['no birth date in the diary', person, [{ ...account, birthDate: null }], policy, { kind: 'link', evidence: { birthDate: 'absent' } }],
     ['policy off', person, [account], { ...policy, autoLinkBySnils: false }, { kind: 'needs_password', reason: 'auto_link_disabled' }],

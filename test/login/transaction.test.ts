@@ -43,7 +43,7 @@ t.test('each transition leaves exactly one phase; take() gives it back once it i
   const binding = tx.take('binding')
   t.equal(binding.id.length, 22, 'a random id to consume once')
   t.notSame(binding.id, jar.data.phase?.kind === 'upstream' ? jar.data.phase.id : '', 'a new id per phase')
-  tx.toPasswordChange({ accountId: 'a1', method: 'state_services', upstreamIssuer: 'https://esia' })
+  tx.toPasswordChange({ accountId: 'a1', passwordChangedAt: null, method: 'state_services', upstreamIssuer: 'https://esia' })
   t.match(tx.take('password_change'), { accountId: 'a1' })
   t.equal(tx.region(), '29', 'the region stays across phases')
   t.match(tx.pendingAuthorization(), { clientId: 'web-diary' }, 'so does the waiting authorization')

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compareFullNames, maskFullName, normaliseNamePart } from '../../src/person/full-name.js'
+import { compareFullNames, compareNameParts, maskFullName, normaliseNamePart } from '../../src/person/full-name.js'
 
 t.test('name parts normalise', async (t) => {
   const cases: [string | null | undefined, string | undefined][] = [
@@ -75,6 +75,15 @@ t.test('binding tolerates one typo per part, never another name or the other sex
   }
   t.equal(compareFullNames({ ...diary, patronymic: 'Никлаевна' }, diary, { allowMissingPatronymic: false }), 'mismatch', 'without allowTypos a typo is a mismatch')
   t.equal(compareFullNames({ ...diary, patronymic: null }, { ...diary, givenName: 'Татъяна' }, { allowMissingPatronymic: true, allowTypos: true }), 'typo', 'a missing patronymic as the region allows, with a typo elsewhere')
+})
+
+t.test('compareNameParts says which parts had a typo', async (t) => {
+  const diary = { familyName: 'Морозова', givenName: 'Ирина', patronymic: 'Николаевна' }
+  const typos = { allowMissingPatronymic: false, allowTypos: true }
+  t.same(compareNameParts({ ...diary, givenName: 'Арина' }, diary, typos), { result: 'typo', typos: ['givenName'] }, 'Ирина/Арина: a sister or a typo')
+  t.same(compareNameParts({ ...diary, familyName: 'Марозова', patronymic: 'Никлаевна' }, diary, typos), { result: 'typo', typos: ['familyName', 'patronymic'] })
+  t.same(compareNameParts(diary, diary, typos), { result: 'exact', typos: [] })
+  t.same(compareNameParts({ ...diary, givenName: 'Анна' }, diary, typos), { result: 'mismatch', typos: [] })
 })
 
 t.test('masked names show initials only', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { endSessions } from '../../src/sessions/end-sessions.js'
+import { type EndReason, endSessions, type SessionSelector } from '../../src/sessions/end-sessions.js'
 import { findActiveSession, listActiveSessions, startSession } from '../../src/sessions/login-session.js'
 import { findAccountByLogin } from '../../src/accounts/account.repository.js'
 import { importDemoAccounts } from '../helpers/demo-fixture.js'
@@ -12,6 +12,7 @@ await importDemoAccounts(database, config)
 const { db } = database
 const now = new Date()
 const clock = { now, idleTimeoutSeconds: 1800 }
+const end = (selector: SessionSelector, reason: EndReason) => db.transaction().execute((trx) => endSessions(trx, selector, reason, now))
 const account = (await findAccountByLogin(db, '29', 'ivanova.m'))!
 const other = (await findAccountByLogin(db, '29', 'ivanov.p'))!
 
@@ -39,19 +40,19 @@ const liveFamilies = async () => (await db.selectFrom('token_family').select('cl
 
 t.test('by session: that session and its refresh families', async (t) => {
   const sessions = await world()
-  const ended = await endSessions(db, { sessionId: sessions.password.id }, 'logout', now)
+  const ended = await end({ sessionId: sessions.password.id }, 'logout')
   t.same(ended, [{ sessionId: sessions.password.id, clientId: 'web-diary' }])
   t.same(await active(), [sessions.esia.id, sessions.other.id].sort())
   t.same(await liveFamilies(), ['mobile', 'schedule', 'web-diary'])
   const row = await db.selectFrom('login_session').select(['ended_reason', 'ended_at']).where('id', '=', sessions.password.id).executeTakeFirstOrThrow()
   t.equal(row.ended_reason, 'logout')
-  t.same(await endSessions(db, { sessionId: sessions.password.id }, 'logout', now), [], 'ending it again changes nothing')
-  t.same(await endSessions(db, { sessionId: 'not-a-uuid' }, 'logout', now), [])
+  t.same(await end({ sessionId: sessions.password.id }, 'logout'), [], 'ending it again changes nothing')
+  t.same(await end({ sessionId: 'not-a-uuid' }, 'logout'), [])
 })
 
 t.test('by account: every session and every family of the account, sessions without tokens included', async (t) => {
   const sessions = await world()
-  const ended = await endSessions(db, { accountId: account.id }, 'sign_out_everywhere', now)
+  const ended = await end({ accountId: account.id }, 'sign_out_everywhere')
   t.same(new Set(ended.map((pair) => `${pair.sessionId}:${pair.clientId}`)), new Set([`${sessions.password.id}:web-diary`, `${sessions.esia.id}:mobile`, 'null:schedule']))
   t.same(await active(), [sessions.other.id], 'another account is untouched')
   t.same(await liveFamilies(), ['web-diary'])
@@ -59,18 +60,18 @@ t.test('by account: every session and every family of the account, sessions with
 
 t.test('by account but this one: the current session and its families stay', async (t) => {
   const sessions = await world()
-  await endSessions(db, { accountId: account.id, exceptSessionId: sessions.password.id }, 'password_change', now)
+  await end({ accountId: account.id, exceptSessionId: sessions.password.id }, 'password_change')
   t.same(await active(), [sessions.password.id, sessions.other.id].sort())
   t.same(await liveFamilies(), ['web-diary', 'web-diary'], 'the current session’s family and the other account’s')
 })
 
 t.test('by provider: only the sessions that came through that State Services provider', async (t) => {
   const sessions = await world()
-  const ended = await endSessions(db, { accountId: account.id, upstreamIssuer: 'https://esia.example' }, 'link_removed', now)
+  const ended = await end({ accountId: account.id, upstreamIssuer: 'https://esia.example' }, 'link_removed')
   t.same(ended, [{ sessionId: sessions.esia.id, clientId: 'mobile' }])
   t.same(await active(), [sessions.password.id, sessions.other.id].sort())
   t.same(await liveFamilies(), ['schedule', 'web-diary', 'web-diary'])
-  const none = await endSessions(db, { accountId: account.id, upstreamIssuer: 'https://nobody.example' }, 'link_removed', now)
+  const none = await end({ accountId: account.id, upstreamIssuer: 'https://nobody.example' }, 'link_removed')
   t.same(none, [], 'no session, no family revoked')
   t.same(await liveFamilies(), ['schedule', 'web-diary', 'web-diary'])
 })

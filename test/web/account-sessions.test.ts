@@ -117,6 +117,16 @@ t.test('a temporary password cannot be "replaced" by itself', async (t) => {
   const same = await browser.go('POST', '/password/change', { _csrf: csrfToken(page), password: 'Temp-2468-Seven', repeat: 'Temp-2468-Seven' })
   t.equal(same.status, 400)
   t.match(same.body, /должен отличаться от прежнего/)
+
+  const copied = new Map(browser.jars.get(publicUrl))
+  const done = await browser.go('POST', '/password/change', { _csrf: csrfToken(same), password: 'Северное-сияние', repeat: 'Северное-сияние' })
+  t.equal(done.url.pathname, '/account')
+  const replay = new Browser(app, publicUrl)
+  replay.jars.set(publicUrl, copied)
+  const replayed = await replay.go('POST', '/password/change', { _csrf: csrfToken(same), password: 'Другой-пароль-2026', repeat: 'Другой-пароль-2026' })
+  t.equal(replayed.status, 400)
+  t.match(replayed.body, /<code>login_expired<\/code>/, 'a copy of the login cookie cannot replace the password again')
+  t.equal((await signInDirectly('volkov.s', firefox, '29', 'Северное-сияние')).page.url.pathname, '/account', 'the password chosen first stands')
 })
 
 t.test('the account page leads back to the diary module the person came from', async (t) => {
@@ -136,4 +146,32 @@ t.test('a region without State Services shows nothing about State Services', asy
   t.notMatch(page.body, /Госуслуг|СНИЛС/)
   const english = await signInDirectly('petrov.d', firefox, '78')
   t.notMatch((await english.browser.go('GET', '/account?lang=en')).body, /State Services|SNILS/)
+})
+
+t.test('logging out of a session that went idle still revokes its refresh tokens', async (t) => {
+  const module = await diaryModuleSession('smirnov.a')
+  world.clock.offsetMs = 31 * 60_000
+  const url = client.buildEndSessionUrl(module.configuration, { id_token_hint: module.tokens.id_token!, post_logout_redirect_uri: 'https://diary.example/bye' })
+  const page = await module.browser.go('GET', `${url.pathname}${url.search}`)
+  t.match(page.headers.location, /^https:\/\/diary\.example\/bye/)
+  world.clock.offsetMs = 0
+  await t.rejects(client.refreshTokenGrant(module.configuration, module.tokens.refresh_token!), { error: 'invalid_grant' } as unknown as Error)
+  const events = await db.selectFrom('audit_event').select('outcome').where('type', '=', 'logout').execute()
+  t.ok(events.length >= 1, 'the logout is audited')
+})
+
+t.test('signing in again as the same account keeps the session and the diary module’s tokens; another account ends them', async (t) => {
+  const module = await diaryModuleSession('morozova.t')
+  const again = await module.browser.go('POST', '/login/password', { _csrf: csrfToken(await module.browser.go('GET', '/login?region=29')), login: 'morozova.t', password: demoPassword })
+  t.equal(again.url.pathname, '/account')
+  const refreshed = await client.refreshTokenGrant(module.configuration, module.tokens.refresh_token!)
+  t.ok(refreshed.refresh_token, 'the module’s refresh token still works')
+  const sessions = await db.selectFrom('login_session').innerJoin('diary_account', 'diary_account.id', 'login_session.account_id').select(['login_session.ended_at']).where('diary_account.login', '=', 'morozova.t').execute()
+  t.equal(sessions.length, 1, 'one session, confirmed again')
+
+  const other = await module.browser.go('POST', '/login/password', { _csrf: csrfToken(await module.browser.go('GET', '/login?region=29')), login: 'ivanov.p', password: demoPassword })
+  t.equal(other.url.pathname, '/account')
+  await t.rejects(client.refreshTokenGrant(module.configuration, refreshed.refresh_token!), { error: 'invalid_grant' } as unknown as Error, 'another account in this browser: the previous one’s tokens end')
+  const ended = await db.selectFrom('login_session').innerJoin('diary_account', 'diary_account.id', 'login_session.account_id').select(['login_session.ended_reason']).where('diary_account.login', '=', 'morozova.t').execute()
+  t.same(ended, [{ ended_reason: 'replaced' }])
 })

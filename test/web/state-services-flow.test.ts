@@ -43,7 +43,7 @@ for (const [person, login, name] of automatic) {
     t.equal(page.url.pathname, '/account')
     t.match(page.body, name)
     t.match(page.body, /привязано автоматически по СНИЛС/)
-    t.match(await linkOf(login), [{ subject: person, method: 'auto_snils', evidence: { snils: 'match', name: 'match', verified: true } }])
+    t.match(await linkOf(login), [{ subject: person, method: 'auto_snils', evidence: { snils: 'match', name: 'exact', verified: true } }])
   })
 }
 
