@@ -211,13 +211,16 @@ export async function updateAccountFields(db: Executor, accountId: string, chang
     .execute()
 }
 
-/** The account an access token names, unless that token was revoked (one statement: userinfo is hot). */
-export async function findAccountForAccessToken(db: Executor, accountId: string, jti: string): Promise<Account | undefined> {
+/** What tokens and userinfo say about an account (no password hash, no SNILS HMAC). */
+export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName' | 'givenName' | 'patronymic'>
+
+/** The account an access token names, unless that token was revoked (one narrow statement: userinfo is hot). */
+export async function findTokenAccount(db: Executor, accountId: string, jti: string): Promise<TokenAccount | undefined> {
   const row = await db
     .selectFrom('diary_account')
-    .selectAll()
+    .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
     .where('id', '=', accountId)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti))))
     .executeTakeFirst()
-  return row && toAccount(row)
+  return row && { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic }
 }

@@ -16,6 +16,9 @@ const DateOrDateTime = Type.String({
 })
 const Seconds = (def: number, min: number, max: number) => Type.Integer({ minimum: min, maximum: max, default: def })
 
+/** Where pages show dates and times unless a region says otherwise. */
+export const defaultTimeZone = 'Europe/Moscow'
+
 export const BridgeFileSchema = Type.Object(
   {
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
@@ -117,7 +120,7 @@ export const RegionFileSchema = Type.Object(
       { ...closed, default: {} },
     ),
     noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
-    timeZone: Type.String({ minLength: 1, default: 'Europe/Moscow', description: 'IANA time zone in which pages show dates and times' }),
+    timeZone: Type.String({ minLength: 1, default: defaultTimeZone, description: 'IANA time zone in which pages show dates and times' }),
     linking: Type.Object(
       {
         autoLinkBySnils: Type.Boolean({ default: true }),

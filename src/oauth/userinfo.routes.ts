@@ -4,7 +4,7 @@
  * A missing, invalid, expired or revoked token: 401 with WWW-Authenticate: Bearer error="invalid_token".
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { findAccountForAccessToken } from '../accounts/account.repository.js'
+import { findTokenAccount } from '../accounts/account.repository.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { profileClaims } from '../tokens/issue.js'
@@ -24,7 +24,7 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     handler: async (request, reply) => {
       const token = bearer(request)
       const access = token === undefined ? undefined : await verifyOwnAccessToken(context.keys, token, context.config.publicUrl, context.now())
-      const account = access && (await findAccountForAccessToken(context.db, access.sub, access.jti))
+      const account = access && (await findTokenAccount(context.db, access.sub, access.jti))
       if (access === undefined || account === undefined) {
         reply.header('www-authenticate', `Bearer error="invalid_token"`)
         throw new BridgeError('ERR_OAUTH_INVALID_TOKEN', 'the access token is missing, invalid, expired or revoked')

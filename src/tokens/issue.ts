@@ -7,11 +7,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { Account } from '../accounts/account.repository.js'
+import type { TokenAccount } from '../accounts/account.repository.js'
 import type { KeyStore } from './key-store.js'
 
-/** What tokens say about an account. */
-export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName' | 'givenName' | 'patronymic'>
+export type { TokenAccount }
 
 export function hasScope(scope: string, wanted: string): boolean {
   return scope.split(' ').includes(wanted)

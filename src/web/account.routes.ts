@@ -9,6 +9,7 @@
  * Without a session every one of them leads to the login page.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { defaultTimeZone } from '../config/schema.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import {
@@ -57,7 +58,7 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       school: account.school,
       className: account.className,
       method: session.method,
-      timeZone: region?.config.timeZone ?? 'Europe/Moscow',
+      timeZone: region?.config.timeZone ?? defaultTimeZone,
       notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
       returnTo: overview.returnTo,
       stateServices: overview.stateServices,

@@ -120,6 +120,19 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
       ],
     },
     {
+      name: 'a time zone that does not exist, and a home URL that is no URL',
+      files: {
+        ...validFiles,
+        'regions/29.json': { ...validRegion, timeZone: 'Europe/Arkhangelsk-on-Sea' },
+        'regions/78.json': { name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' }, timeZone: 'Asia/Yekaterinburg' },
+        'clients/web-diary.json': { ...validClient, homeUrl: 'diary.example' },
+      },
+      problems: [
+        'clients/web-diary.json: /homeUrl: must be an absolute URL',
+        'regions/29.json: /timeZone: unknown time zone "Europe/Arkhangelsk-on-Sea" (an IANA name such as Europe/Moscow)',
+      ],
+    },
+    {
       name: 'a key published for less time than verifiers cache the JWKS',
       files: { ...validFiles, 'bridge.json': { tokens: { jwksMaxAgeSeconds: 900, keyPublishSeconds: 600 } } },
       problems: ['bridge.json: /tokens/keyPublishSeconds: must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)'],
