@@ -137,11 +137,6 @@ export async function findAccountsByFamilyName(db: Executor, region: string, fam
   return rows.map(toAccount)
 }
 
-export async function regionHasAccounts(db: Executor, region: string): Promise<boolean> {
-  const row = await db.selectFrom('diary_account').select('id').where('region', '=', region).limit(1).executeTakeFirst()
-  return row !== undefined
-}
-
 /**
  * Replaces the password hash; `mustChange` marks it temporary (changed at the next sign-in). With
  * `replacing`, only while the account still has that temporary password (false otherwise).

@@ -15,8 +15,7 @@
  *   session, or happens first and the login finds no link
  */
 import type { Transaction } from 'kysely'
-import type { Account } from '../accounts/account.repository.js'
-import { findAccountsBySnils } from '../accounts/account.repository.js'
+import { type Account, findAccountsBySnils } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RegionConfig } from '../config/load.js'
 import { BridgeError } from '../errors.js'

@@ -19,7 +19,7 @@ import { BridgeError } from '../errors.js'
 import { findLinkById, type IdentityLink, listLinksOfAccount } from '../linking/identity-link.repository.js'
 import { removeLink } from '../linking/unlink.js'
 import { loginMethods } from '../regions/policy.js'
-import type { Region } from '../regions/registry.js'
+import { type Region, regionOfIssuer } from '../regions/registry.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
 import { type ActiveSession, confirmSession, lastClientOfSession, listActiveSessions } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
@@ -31,7 +31,6 @@ export const confirmationMaxAgeSeconds = 300
 export interface AccountOverview {
   account: Account
   region: Region | undefined
-  session: ActiveSession
   /** Whether anything about State Services belongs on the page: the region offers it, or a link exists. */
   stateServices: boolean
   links: (IdentityLink & { regionName: Region['config']['name'] | undefined })[]
@@ -68,15 +67,11 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
   const clientId = requestedClient !== undefined && context.config.clients.has(requestedClient) ? requestedClient : await lastClientOfSession(context.db, session.id)
   const client = clientId === undefined ? undefined : context.config.clients.get(clientId)
   const home = client === undefined || !client.regions.includes(account.region) ? undefined : homeOf(client)
-  const regionOfIssuer = (issuer: string) =>
-    [...context.regions.values()].find((candidate) => candidate.connector?.issuer === issuer && candidate.config.code === account.region) ??
-    [...context.regions.values()].find((candidate) => candidate.connector?.issuer === issuer)
   return {
     account,
     region,
-    session,
     stateServices: links.length > 0 || (region !== undefined && loginMethods(region.config, context.now()).stateServices),
-    links: links.map((link) => ({ ...link, regionName: regionOfIssuer(link.issuer)?.config.name })),
+    links: links.map((link) => ({ ...link, regionName: regionOfIssuer(context.regions, link.issuer, account.region)?.config.name })),
     sessions,
     returnTo: client === undefined || home === undefined ? undefined : { name: client.name, url: home },
   }

@@ -19,12 +19,12 @@ import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { currentSession } from './sign-in.js'
 
-export function errorLocation(context: RouteContext, target: { redirectUri: string; state?: string }, error: string, description: string): string {
+function errorLocation(context: RouteContext, target: { redirectUri: string; state?: string }, error: string, description: string): string {
   return redirectWith(target.redirectUri, { error, error_description: description, state: target.state, iss: context.config.publicUrl })
 }
 
 /** Whether an existing session can answer this request without asking the person to sign in. */
-export function sessionSatisfies(authorization: AuthorizationRequest, session: ActiveSession, now: Date): boolean {
+function sessionSatisfies(authorization: AuthorizationRequest, session: ActiveSession, now: Date): boolean {
   if (authorization.prompt === 'login') return false
   if (authorization.maxAge !== undefined && now.getTime() - session.authenticatedAt.getTime() > authorization.maxAge * 1000) return false
   return true

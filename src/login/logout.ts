@@ -14,6 +14,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { redirectWith } from '../oauth/authorize-request.js'
+import { regionOfIssuer } from '../regions/registry.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import { findUnendedSession } from '../sessions/login-session.js'
 import { verifyOwnIdTokenHint } from '../tokens/verify-own.js'
@@ -55,7 +56,7 @@ export async function logout(context: RouteContext, browser: BrowserRequest, par
   browser.session.delete()
 
   const final = postLogout === undefined ? '/login' : redirectWith(postLogout, { state: param('state') })
-  const connector = [...context.regions.values()].find((region) => region.connector?.issuer === upstreamIssuer)?.connector
+  const connector = regionOfIssuer(context.regions, upstreamIssuer)?.connector
   const upstream = connector && (await connector.endSessionUrl(`${config.publicUrl}${logoutDonePath}`).catch(() => undefined))
   if (upstream === undefined) return final
   browser.transaction.toLogout(final)

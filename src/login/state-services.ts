@@ -37,7 +37,7 @@ export const bindingPath = '/link'
 type StateServicesRegion = Region & { connector: NonNullable<Region['connector']> }
 
 /** The region, if its state-services login is on now; otherwise the routes do not exist (404). */
-export function stateServicesRegion(context: RouteContext, code: string | undefined): StateServicesRegion {
+function stateServicesRegion(context: RouteContext, code: string | undefined): StateServicesRegion {
   const region = regionOf(context.regions, code)
   if (region.connector === undefined || !loginMethods(region.config, context.now()).stateServices) {
     throw new BridgeError('ERR_METHOD_DISABLED', 'state-services login is off in this region')

@@ -90,7 +90,7 @@ export interface LoginTransaction {
   done(): void
 }
 
-export function newTransactionId(): string {
+function newTransactionId(): string {
   return randomBytes(16).toString('base64url')
 }
 

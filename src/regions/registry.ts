@@ -51,3 +51,9 @@ export function regionOf(regions: ReadonlyMap<string, Region>, code: string | un
     ? new BridgeError('ERR_LOGIN_EXPIRED', 'no region chosen for this login')
     : new BridgeError('ERR_REGION_UNKNOWN', 'unknown region')
 }
+
+/** The region whose State Services provider has this issuer, `preferred` first when several share it. */
+export function regionOfIssuer(regions: ReadonlyMap<string, Region>, issuer: string | null, preferred?: string): Region | undefined {
+  const candidates = [...regions.values()].filter((region) => region.connector !== undefined && region.connector.issuer === issuer)
+  return candidates.find((region) => region.config.code === preferred) ?? candidates[0]
+}

@@ -4,11 +4,12 @@
  * database error. Passwords are bounded so that nobody makes argon2id hash megabytes.
  */
 import { Type, type Static } from 'typebox'
+import { uuidPattern } from '../db/schema.js'
 
 const text = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })
 const password = Type.String({ maxLength: 1024 })
 const csrf = Type.Optional(Type.String({ maxLength: 256 }))
-const uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' })
+const uuid = Type.String({ pattern: uuidPattern })
 
 export const PasswordLoginForm = Type.Object({ _csrf: csrf, login: text(256), password })
 export type PasswordLoginForm = Static<typeof PasswordLoginForm>

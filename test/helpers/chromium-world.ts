@@ -9,10 +9,7 @@ import type { Kysely } from 'kysely'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import type { Database } from '../../src/db/schema.js'
 import { startDiaryModule } from '../../src/demo/diary-module.js'
-import { startSimulator } from '../../src/demo/state-services-simulator.js'
-import { logoutDonePath } from '../../src/login/logout.js'
-import { stateServicesCallbackPath } from '../../src/regions/registry.js'
-import { importDemoAccounts, regionWithProvider } from './demo-fixture.js'
+import { importDemoAccounts, regionWithProvider, startDemoSimulator } from './demo-fixture.js'
 import { freePort } from './spawn.js'
 import { buildTestApp } from './test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv } from './test-config.js'
@@ -40,18 +37,7 @@ export async function startChromiumWorld(t: Teardown): Promise<ChromiumWorld> {
   const bridgeUrl = `http://localhost:${bridgePort}`
   const diaryUrl = `http://localhost:${diaryPort}`
   const diarySecret = 'browser-test-diary-secret'
-  const simulator = await startSimulator({
-    port: 0,
-    clients: [
-      {
-        clientId: 'diary-bridge-29',
-        clientSecret: validEnv.REGION_29_CLIENT_SECRET,
-        redirectUris: [`${bridgeUrl}${stateServicesCallbackPath}`],
-        postLogoutRedirectUris: [`${bridgeUrl}${logoutDonePath}`],
-      },
-    ],
-  })
-  t.teardown(() => simulator.close())
+  const simulator = await startDemoSimulator(t, bridgeUrl)
   const config = loadTestConfig(
     t,
     {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import type { Config } from '../../src/config/load.js'
-import { startSimulator } from '../../src/demo/state-services-simulator.js'
+import { type RunningSimulator, startSimulator } from '../../src/demo/state-services-simulator.js'
 import { logoutDonePath } from '../../src/login/logout.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { buildTestApp, type TestApp } from './test-app.js'
@@ -66,23 +66,29 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-/** The demo world; `clock.offsetMs` moves the bridge's clock (the simulator keeps real time). */
-export async function startDemoWorld(
-  t: Teardown,
-): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
-  const clock = { offsetMs: 0 }
+/** The demo's state-services simulator, with region 29's client registered for a bridge at `bridgeUrl`. */
+export async function startDemoSimulator(t: Teardown, bridgeUrl: string): Promise<RunningSimulator> {
   const simulator = await startSimulator({
     port: 0,
     clients: [
       {
         clientId: 'diary-bridge-29',
         clientSecret: validEnv.REGION_29_CLIENT_SECRET,
-        redirectUris: [`${publicUrl}${stateServicesCallbackPath}`],
-        postLogoutRedirectUris: [`${publicUrl}${logoutDonePath}`],
+        redirectUris: [`${bridgeUrl}${stateServicesCallbackPath}`],
+        postLogoutRedirectUris: [`${bridgeUrl}${logoutDonePath}`],
       },
     ],
   })
   t.teardown(() => simulator.close())
+  return simulator
+}
+
+/** The demo world; `clock.offsetMs` moves the bridge's clock (the simulator keeps real time). */
+export async function startDemoWorld(
+  t: Teardown,
+): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
+  const clock = { offsetMs: 0 }
+  const simulator = await startDemoSimulator(t, publicUrl)
   const config = loadTestConfig(t, {
     'bridge.json': { publicUrl },
     'regions/29.json': regionWithProvider(simulator.issuer),

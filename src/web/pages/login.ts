@@ -37,7 +37,7 @@ function upcomingNotice(context: PageContext, change: UpcomingChange | undefined
   return html`<p class="notice" role="status"><strong>${t.upcoming.prefix} ${date}</strong> ${what}</p>`
 }
 
-export function passwordForm(
+function passwordForm(
   context: PageContext,
   action: string,
   submit: string,
