@@ -18,13 +18,14 @@ import { openConfiguredDatabase, prepareDatabase } from '../service.js'
 import { accountCommands } from './account-commands.js'
 import { activityCommands } from './activity-commands.js'
 import { type CliCommand, type CliIo, type CommandContext, usageLine } from './command.js'
+import { esiaCommands } from './esia-commands.js'
 import { linkCommands } from './link-commands.js'
 import { operatorCommands } from './operator-commands.js'
 
 export type { CliIo } from './command.js'
 
 const supportCommands = [...accountCommands, ...linkCommands, ...activityCommands]
-export const commands: readonly CliCommand[] = [...operatorCommands, ...supportCommands]
+export const commands: readonly CliCommand[] = [...operatorCommands, ...esiaCommands, ...supportCommands]
 
 function usage(list: readonly CliCommand[]): string {
   const lines = (title: string, group: readonly CliCommand[]) => {
@@ -33,6 +34,7 @@ function usage(list: readonly CliCommand[]): string {
   }
   return [
     ...lines('Running the service:', operatorCommands),
+    ...lines('State Services (ESIA):', esiaCommands),
     ...lines('Support desk (docs/support-desk.md):', supportCommands),
     'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',
   ].join('\n')

@@ -1,12 +1,23 @@
 /*
  * Rules the schema cannot express, checked after it:
- * - an enabled state-services login needs a provider; a provider's secret env variable must be set
+ * - an enabled state-services login needs a provider; a provider's secret env variable must be set;
+ *   an ESIA provider's key and certificate files are read here (relative to the configuration directory)
  * - issuers and redirect URIs are absolute URLs without fragments; plain http only on loopback hosts
  *   (RFC 8252 §7.3), outside production also for the issuer; custom schemes need a dot (RFC 8252 §7.1)
  * - `from` is a real date before `until`; a client serves only regions that exist
  */
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { ConfigProblem } from './problems.js'
-import { type ClientFile, defaultTimeZone, type EnvironmentVariables, type ProviderFile, type RegionFile } from './schema.js'
+import {
+  type ClientFile,
+  defaultTimeZone,
+  type EnvironmentVariables,
+  type EsiaProviderFile,
+  type OidcProviderFile,
+  type RegionFile,
+} from './schema.js'
 import { Secret } from './secret.js'
 
 type Problem = Omit<ConfigProblem, 'file'>
@@ -84,55 +95,157 @@ function readSecretEnv(
   return new Secret(value)
 }
 
-export interface ProviderSecrets {
-  clientSecret?: Secret<string>
-  privateKey?: Secret<string>
+export type OidcProviderConfig = OidcProviderFile & { clientSecret?: Secret<string>; privateKey?: Secret<string> }
+
+export type EsiaSignerConfig =
+  | { type: 'openssl-gost'; privateKey: Secret<string> }
+  | { type: 'http'; url: string; authorization?: Secret<string>; reversed: boolean; timeoutMs: number }
+
+export type EsiaProviderConfig = Omit<EsiaProviderFile, 'issuer' | 'certificateFile' | 'certificateEnv' | 'signer' | 'esiaCertificateFiles'> & {
+  issuer: string
+  /** The system's certificate, PEM. */
+  certificatePem: string
+  signer: EsiaSignerConfig
+  /** ESIA's token-signing certificates, PEM. */
+  esiaCertificatePems: string[]
 }
 
-function checkProvider(
-  provider: ProviderFile,
-  env: EnvironmentVariables,
-  production: boolean,
-  problems: Problem[],
-): ProviderSecrets {
-  const base = '/stateServices/provider'
-  const issuerProblem = checkHttpUrl(provider.issuer, { production })
-  if (issuerProblem) problems.push({ path: `${base}/issuer`, message: issuerProblem })
-  if (!provider.scopes.includes('openid')) problems.push({ path: `${base}/scopes`, message: 'must include "openid"' })
+/** A region's state-services provider with its secrets and files read. */
+export type ProviderConfig = OidcProviderConfig | EsiaProviderConfig
+
+interface ProviderContext {
+  env: EnvironmentVariables
+  production: boolean
+  /** Relative file paths are read from here. */
+  configDir: string
+}
+
+const providerPath = '/stateServices/provider'
+
+function checkOidcProvider(provider: OidcProviderFile, context: ProviderContext, problems: Problem[]): OidcProviderConfig {
+  const issuerProblem = checkHttpUrl(provider.issuer, context)
+  if (issuerProblem) problems.push({ path: `${providerPath}/issuer`, message: issuerProblem })
+  if (!provider.scopes.includes('openid')) problems.push({ path: `${providerPath}/scopes`, message: 'must include "openid"' })
   if (provider.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (provider.privateKeyEnv === undefined) {
-      problems.push({ path: `${base}/privateKeyEnv`, message: 'is required for private_key_jwt' })
-      return {}
+      problems.push({ path: `${providerPath}/privateKeyEnv`, message: 'is required for private_key_jwt' })
+      return provider
     }
-    return { privateKey: readSecretEnv(env, provider.privateKeyEnv, `${base}/privateKeyEnv`, problems) }
+    return { ...provider, privateKey: readSecretEnv(context.env, provider.privateKeyEnv, `${providerPath}/privateKeyEnv`, problems) }
   }
   if (provider.clientSecretEnv === undefined) {
-    problems.push({ path: `${base}/clientSecretEnv`, message: `is required for ${provider.tokenEndpointAuthMethod}` })
-    return {}
+    problems.push({ path: `${providerPath}/clientSecretEnv`, message: `is required for ${provider.tokenEndpointAuthMethod}` })
+    return provider
   }
-  return { clientSecret: readSecretEnv(env, provider.clientSecretEnv, `${base}/clientSecretEnv`, problems) }
+  return { ...provider, clientSecret: readSecretEnv(context.env, provider.clientSecretEnv, `${providerPath}/clientSecretEnv`, problems) }
+}
+
+/** The contents of a file named in the configuration (relative to the configuration directory). */
+function readConfiguredFile(configDir: string, file: string, path: string, problems: Problem[]): string | undefined {
+  try {
+    return readFileSync(resolve(configDir, file), 'utf8')
+  } catch (error) {
+    problems.push({ path, message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` })
+    return undefined
+  }
+}
+
+/** PEM text from exactly one of `<name>File` or `<name>Env`. */
+function pemFrom(
+  source: { file?: string; env?: string },
+  name: string,
+  base: string,
+  context: ProviderContext,
+  problems: Problem[],
+): string | undefined {
+  if ((source.file === undefined) === (source.env === undefined)) {
+    problems.push({ path: `${base}/${name}File`, message: `give exactly one of ${name}File or ${name}Env` })
+    return undefined
+  }
+  return source.file !== undefined
+    ? readConfiguredFile(context.configDir, source.file, `${base}/${name}File`, problems)
+    : readSecretEnv(context.env, source.env as string, `${base}/${name}Env`, problems)?.reveal()
+}
+
+function checkCertificate(pem: string | undefined, path: string, problems: Problem[]): string | undefined {
+  if (pem === undefined) return undefined
+  try {
+    new X509Certificate(pem)
+    return pem
+  } catch {
+    problems.push({ path, message: 'is not a PEM certificate' })
+    return undefined
+  }
+}
+
+function checkEsiaSigner(signer: EsiaProviderFile['signer'], context: ProviderContext, problems: Problem[]): EsiaSignerConfig | undefined {
+  const base = `${providerPath}/signer`
+  const unexpected = (keys: (keyof typeof signer)[]) =>
+    keys.filter((key) => signer[key] !== undefined).forEach((key) => problems.push({ path: `${base}/${key}`, message: `is not used by the ${signer.type} signer` }))
+  if (signer.type === 'openssl-gost') {
+    unexpected(['url', 'authorizationEnv'])
+    const pem = pemFrom({ file: signer.privateKeyFile, env: signer.privateKeyEnv }, 'privateKey', base, context, problems)
+    if (pem !== undefined && !pem.includes('-----BEGIN PRIVATE KEY-----')) {
+      problems.push({ path: `${base}/privateKey${signer.privateKeyFile === undefined ? 'Env' : 'File'}`, message: 'is not an unencrypted PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)' })
+      return undefined
+    }
+    return pem === undefined ? undefined : { type: 'openssl-gost', privateKey: new Secret(pem) }
+  }
+  unexpected(['privateKeyFile', 'privateKeyEnv'])
+  if (signer.url === undefined) {
+    problems.push({ path: `${base}/url`, message: 'is required for the http signer' })
+    return undefined
+  }
+  const urlProblem = checkHttpUrl(signer.url, context)
+  if (urlProblem) problems.push({ path: `${base}/url`, message: urlProblem })
+  const authorization = signer.authorizationEnv === undefined ? undefined : readSecretEnv(context.env, signer.authorizationEnv, `${base}/authorizationEnv`, problems)
+  return { type: 'http', url: signer.url, authorization, reversed: signer.reversed, timeoutMs: signer.timeoutMs }
+}
+
+function checkEsiaProvider(provider: EsiaProviderFile, context: ProviderContext, problems: Problem[]): EsiaProviderConfig | undefined {
+  const { certificateFile, certificateEnv, signer, esiaCertificateFiles, ...settings } = provider
+  const portalProblem = checkHttpUrl(provider.portalUrl, context) ?? (provider.portalUrl.endsWith('/') ? undefined : 'must end with /')
+  if (portalProblem) problems.push({ path: `${providerPath}/portalUrl`, message: portalProblem })
+  if (!provider.scopes.includes('openid')) problems.push({ path: `${providerPath}/scopes`, message: 'must include "openid"' })
+  const certificatePem = checkCertificate(
+    pemFrom({ file: certificateFile, env: certificateEnv }, 'certificate', providerPath, context, problems),
+    `${providerPath}/certificate${certificateFile === undefined ? 'Env' : 'File'}`,
+    problems,
+  )
+  const esiaCertificatePems = esiaCertificateFiles.map((file, index) => {
+    const path = `${providerPath}/esiaCertificateFiles/${index}`
+    return checkCertificate(readConfiguredFile(context.configDir, file, path, problems), path, problems)
+  })
+  const signerConfig = checkEsiaSigner(signer, context, problems)
+  if (portalProblem !== undefined || certificatePem === undefined || signerConfig === undefined || esiaCertificatePems.some((pem) => pem === undefined)) return undefined
+  return {
+    ...settings,
+    issuer: provider.issuer ?? `http://${new URL(provider.portalUrl).host}/`,
+    certificatePem,
+    signer: signerConfig,
+    esiaCertificatePems: esiaCertificatePems as string[],
+  }
 }
 
 export function checkRegion(
   region: RegionFile,
-  env: EnvironmentVariables,
-  production: boolean,
-): { problems: Problem[]; providerSecrets: ProviderSecrets } {
+  context: ProviderContext,
+): { problems: Problem[]; provider?: ProviderConfig } {
   const problems: Problem[] = []
   checkSchedule('/passwordLogin', region.passwordLogin, problems)
   checkSchedule('/stateServices', region.stateServices, problems)
-  let providerSecrets: ProviderSecrets = {}
-  if (region.stateServices.provider !== undefined) {
-    providerSecrets = checkProvider(region.stateServices.provider, env, production, problems)
-  } else if (region.stateServices.enabled) {
-    problems.push({ path: '/stateServices/provider', message: 'is required when state-services login is enabled' })
+  const file = region.stateServices.provider
+  const provider =
+    file === undefined ? undefined : file.type === 'esia' ? checkEsiaProvider(file, context, problems) : checkOidcProvider(file, context, problems)
+  if (file === undefined && region.stateServices.enabled) {
+    problems.push({ path: providerPath, message: 'is required when state-services login is enabled' })
   }
   // The default needs no check: checking loads ICU's time zone data (~5 MiB resident) at every start.
   if (region.timeZone !== defaultTimeZone && !isTimeZone(region.timeZone)) problems.push({ path: '/timeZone', message: `unknown time zone "${region.timeZone}" (an IANA name such as Europe/Moscow)` })
   if (!region.passwordLogin.enabled && !region.stateServices.enabled) {
     problems.push({ path: '', message: 'no login method is enabled (passwordLogin or stateServices)' })
   }
-  return { problems, providerSecrets }
+  return { problems, provider }
 }
 
 export function checkClient(

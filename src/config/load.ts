@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { TSchema } from 'typebox'
 import Value from 'typebox/value'
-import { checkClient, checkHttpUrl, checkRegion, type ProviderSecrets } from './checks.js'
+import { checkClient, checkHttpUrl, checkRegion, type ProviderConfig } from './checks.js'
 import { ConfigError, type ConfigProblem, schemaProblems } from './problems.js'
 import { readJsonFile } from './read-json.js'
 import {
@@ -19,14 +19,13 @@ import {
   type Env,
   EnvSchema,
   type EnvironmentVariables,
-  type ProviderFile,
   type RegionFile,
-  RegionFileSchema,
+  regionFileSchemaFor,
 } from './schema.js'
 import { type BridgeSecrets, resolveBridgeSecrets } from './secrets.js'
 import { Secret } from './secret.js'
 
-export type ProviderConfig = ProviderFile & ProviderSecrets
+export type { EsiaProviderConfig, EsiaSignerConfig, OidcProviderConfig, ProviderConfig } from './checks.js'
 export type RegionConfig = Omit<RegionFile, 'stateServices'> & {
   code: string
   stateServices: Omit<RegionFile['stateServices'], 'provider'> & { provider?: ProviderConfig }
@@ -60,7 +59,7 @@ const regionCode = /^[0-9a-z][0-9a-z-]{0,31}$/
 const clientId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 function validated<T>(
-  schema: TSchema,
+  schema: TSchema | ((raw: unknown) => TSchema),
   path: string,
   displayName: string,
   problems: ConfigProblem[],
@@ -74,8 +73,9 @@ function validated<T>(
     problems.push({ file: displayName, path: '', message: 'must contain a JSON object' })
     return undefined
   }
-  const value = Value.Default(schema, structuredClone(read.value))
-  const errors = Value.Errors(schema, value)
+  const chosen: TSchema = typeof schema === 'function' ? (schema as (raw: unknown) => TSchema)(read.value) : schema
+  const value = Value.Default(chosen, structuredClone(read.value))
+  const errors = Value.Errors(chosen, value)
   if (errors.length === 0) return value as T
   problems.push(...schemaProblems(displayName, value, errors))
   return undefined
@@ -87,7 +87,7 @@ function validated<T>(
  */
 function readDirectory<T>(
   dir: string,
-  schema: TSchema,
+  schema: TSchema | ((raw: unknown) => TSchema),
   idPattern: RegExp,
   idRule: string,
   display: (path: string) => string,
@@ -143,16 +143,15 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
     readDirectory<T>(join(configDir, name), schema, idPattern, idRule, display, problems)
 
   const regions = new Map<string, RegionConfig>()
-  const regionFiles = directory<RegionFile>('regions', RegionFileSchema, regionCode, 'a region code: lower-case letters, digits and -')
+  const regionFiles = directory<RegionFile>('regions', regionFileSchemaFor, regionCode, 'a region code: lower-case letters, digits and -')
   if (regionFiles.length === 0 && !problems.some((p) => p.file === display(join(configDir, 'regions')))) {
     problems.push({ file: display(join(configDir, 'regions')), path: '', message: 'holds no region files (<code>.json)' })
   }
   for (const { id: code, file, value: region } of regionFiles) {
     if (region === undefined) continue
-    const checked = checkRegion(region, options.env, production)
+    const checked = checkRegion(region, { env: options.env, production, configDir })
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
-    const provider = region.stateServices.provider && { ...region.stateServices.provider, ...checked.providerSecrets }
-    regions.set(code, { ...region, code, stateServices: { ...region.stateServices, provider } })
+    regions.set(code, { ...region, code, stateServices: { ...region.stateServices, provider: checked.provider } })
   }
 
   const clients = new Map<string, ClientConfig>()

@@ -5,7 +5,7 @@
  * - secrets never appear in files: a file names the environment variable that holds the secret
  * - defaults live here, next to the key they belong to
  */
-import Type from 'typebox'
+import Type, { type TSchema } from 'typebox'
 
 const closed = { additionalProperties: false } as const
 
@@ -80,8 +80,10 @@ const Schedule = {
 
 const ClaimName = Type.String({ minLength: 1, description: 'claim name; a dot descends into nested objects' })
 
-export const ProviderSchema = Type.Object(
+/** A standard OpenID Connect provider (mos.ru, test set-ups): discovery, JWKS, userinfo. */
+export const OidcProviderSchema = Type.Object(
   {
+    type: Type.Literal('oidc', { default: 'oidc' }),
     issuer: Type.String({ minLength: 1 }),
     clientId: Type.String({ minLength: 1 }),
     tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
@@ -111,12 +113,61 @@ export const ProviderSchema = Type.Object(
   closed,
 )
 
-export const RegionFileSchema = Type.Object(
+const FilePath = Type.String({ minLength: 1, description: 'a file path; a relative one is read from the configuration directory' })
+
+/**
+ * The real State Services login (ESIA): signed requests, GOST-signed tokens checked with ESIA's
+ * certificates, the person resource. Keys and certificates come from files or environment variables.
+ */
+export const EsiaProviderSchema = Type.Object(
+  {
+    type: Type.Literal('esia'),
+    /** The portal base: https://esia-portal1.test.gosuslugi.ru/ (test) or https://esia.gosuslugi.ru/ (production). */
+    portalUrl: Type.String({ minLength: 1 }),
+    /** ESIA's `iss`, exactly as its tokens carry it; default: http://<portal host>/ */
+    issuer: Type.Optional(Type.String({ minLength: 1 })),
+    /** The system's mnemonic, registered at ESIA. */
+    clientId: Type.String({ minLength: 1 }),
+    scopes: Type.Array(Type.String({ pattern: '^[a-z_]+(\\?.*)?$' }), { minItems: 1, default: ['openid', 'fullname', 'birthdate', 'snils'] }),
+    /** The system's certificate (PEM), registered at ESIA: its hash goes with every request. */
+    certificateFile: Type.Optional(FilePath),
+    certificateEnv: Type.Optional(EnvName),
+    signer: Type.Object(
+      {
+        type: Type.Enum(['openssl-gost', 'http']),
+        /** openssl-gost: the system's GOST private key (PEM, PKCS#8, unencrypted). */
+        privateKeyFile: Type.Optional(FilePath),
+        privateKeyEnv: Type.Optional(EnvName),
+        /** http: the signing service; POST the bytes, get the raw signature. */
+        url: Type.Optional(Type.String({ minLength: 1 })),
+        authorizationEnv: Type.Optional(EnvName),
+        /** http: the service answers the signature in CryptoPro's (reversed) byte order. */
+        reversed: Type.Boolean({ default: false }),
+        timeoutMs: Type.Integer({ minimum: 100, maximum: 30_000, default: 3000 }),
+      },
+      closed,
+    ),
+    /** ESIA's token-signing certificates (PEM files); several during a rotation. */
+    esiaCertificateFiles: Type.Array(FilePath, { minItems: 1 }),
+    tokenSigningAlg: Type.Enum(['GOST3410_2012_256', 'RS256'], { default: 'GOST3410_2012_256' }),
+    gostEnginePath: Type.String({ minLength: 1, default: '/usr/lib/x86_64-linux-gnu/engines-3/gost.so' }),
+    timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
+    clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 60 }),
+  },
+  closed,
+)
+
+export const providerTypes = ['oidc', 'esia'] as const
+export type ProviderType = (typeof providerTypes)[number]
+const providerSchemas = { oidc: OidcProviderSchema, esia: EsiaProviderSchema } as const
+
+function regionSchema<P extends TSchema>(provider: P) {
+  return Type.Object(
   {
     name: Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed),
     passwordLogin: Type.Object({ enabled: Type.Boolean({ default: true }), ...Schedule }, { ...closed, default: {} }),
     stateServices: Type.Object(
-      { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(ProviderSchema) },
+      { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(provider) },
       { ...closed, default: {} },
     ),
     noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
@@ -131,6 +182,19 @@ export const RegionFileSchema = Type.Object(
   },
   closed,
 )
+}
+
+export const RegionFileSchema = regionSchema(Type.Union([OidcProviderSchema, EsiaProviderSchema]))
+
+/**
+ * The schema to validate one region file with: its provider's variant, chosen by `type` (default
+ * "oidc"), so that a mistake is reported against that variant in one line, not against every variant.
+ */
+export function regionFileSchemaFor(raw: unknown) {
+  const type = (raw as { stateServices?: { provider?: { type?: unknown } } } | null)?.stateServices?.provider?.type ?? 'oidc'
+  const known = providerTypes.find((name) => name === type)
+  return regionSchema(known === undefined ? Type.Object({ type: Type.Enum([...providerTypes]) }) : providerSchemas[known])
+}
 
 export const ClientFileSchema = Type.Object(
   {
@@ -169,7 +233,9 @@ export const EnvSchema = Type.Object({
 
 export type BridgeFile = Type.Static<typeof BridgeFileSchema>
 export type RegionFile = Type.Static<typeof RegionFileSchema>
-export type ProviderFile = Type.Static<typeof ProviderSchema>
+export type OidcProviderFile = Type.Static<typeof OidcProviderSchema>
+export type EsiaProviderFile = Type.Static<typeof EsiaProviderSchema>
+export type ProviderFile = OidcProviderFile | EsiaProviderFile
 export type ClientFile = Type.Static<typeof ClientFileSchema>
 export type Env = Type.Static<typeof EnvSchema>
 

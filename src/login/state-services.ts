@@ -25,7 +25,7 @@ import { hmacSnils } from '../person/snils.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf, stateServicesCallbackPath } from '../regions/registry.js'
 import { confirmSession, consumeLoginTransaction, findActiveSession } from '../sessions/login-session.js'
-import type { Identity } from '../upstream/identity.js'
+import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
 import { attemptPassword } from './password-attempt.js'
@@ -88,8 +88,8 @@ export async function startStateServices(
   options: { regionCode: string | undefined; purpose: UpstreamPurpose; locale: string },
 ): Promise<string> {
   const region = stateServicesRegion(context, options.regionCode)
-  const { url, transaction } = await timed(context, region, 'start', () => region.connector.startLogin({ locale: options.locale }))
-  browser.transaction.toUpstream({ region: region.config.code, purpose: options.purpose, upstream: transaction })
+  const { url, state } = await timed(context, region, 'start', () => region.connector.startLogin({ locale: options.locale }))
+  browser.transaction.toUpstream({ region: region.config.code, purpose: options.purpose, upstream: state })
   return url.href
 }
 

@@ -23,7 +23,7 @@ import { BridgeError } from '../errors.js'
 import type { BindingPerson } from '../linking/binding.js'
 import type { NeedsPasswordReason } from '../linking/match.js'
 import type { AuthorizationRequest } from '../oauth/authorize-request.js'
-import type { UpstreamTransaction } from '../upstream/oidc-connector.js'
+import type { ConnectorState } from '../upstream/connector.js'
 
 /** Why the person went to State Services. */
 export type UpstreamPurpose =
@@ -33,7 +33,7 @@ export type UpstreamPurpose =
 
 export type Phase =
   | { kind: 'start' }
-  | { kind: 'upstream'; id: string; region: string; purpose: UpstreamPurpose; upstream: UpstreamTransaction; startedAt: number }
+  | { kind: 'upstream'; id: string; region: string; purpose: UpstreamPurpose; upstream: ConnectorState; startedAt: number }
   | {
       kind: 'binding'
       id: string

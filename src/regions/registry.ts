@@ -6,7 +6,9 @@
 import { isDeepStrictEqual } from 'node:util'
 import { BridgeError } from '../errors.js'
 import type { Config, RegionConfig } from '../config/load.js'
-import { type Connector, createOidcConnector } from '../upstream/oidc-connector.js'
+import type { Connector } from '../upstream/connector.js'
+import { createConnector } from '../upstream/connectors.js'
+import { Secret } from '../config/secret.js'
 
 export interface Region {
   config: RegionConfig
@@ -15,9 +17,12 @@ export interface Region {
 
 export const stateServicesCallbackPath = '/login/state-services/callback'
 
-function providerSettings(region: RegionConfig) {
-  const provider = region.stateServices.provider
-  return provider && { ...provider, clientSecret: provider.clientSecret?.reveal(), privateKey: provider.privateKey?.reveal() }
+/** The settings with secrets revealed, to compare (a changed secret is a changed provider). */
+function revealed(value: unknown): unknown {
+  if (value instanceof Secret) return { secret: value.reveal() as unknown }
+  if (Array.isArray(value)) return (value as unknown[]).map(revealed)
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key, revealed(inner)]))
+  return value
 }
 
 export function createRegionRegistry(
@@ -28,16 +33,10 @@ export function createRegionRegistry(
   for (const [code, region] of config.regions) {
     const provider = region.stateServices.provider
     const before = options.previous?.get(code)
-    const reuse = before !== undefined && isDeepStrictEqual(providerSettings(before.config), providerSettings(region))
+    const reuse = before !== undefined && isDeepStrictEqual(revealed(before.config.stateServices.provider), revealed(provider))
     const connector = reuse
       ? before.connector
-      : provider &&
-        createOidcConnector({
-          provider,
-          redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`,
-          allowInsecureRequests: new URL(provider.issuer).protocol === 'http:',
-          fetch: options.fetch,
-        })
+      : provider && createConnector(provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch })
     regions.set(code, { config: region, connector })
   }
   return regions

@@ -1,38 +1,22 @@
 /*
- * The one normalised person a state-services provider vouches for, whatever its claim names.
- * - claims are looked up in userinfo first, then in the ID token; a dot descends into objects
+ * The one normalisation of what a provider says about a person into an `Identity`, whatever the
+ * protocol (the import reads the same values with the same person/ parsers):
  * - names: trimmed, inner whitespace collapsed, Unicode NFC; empty means absent
  * - birth date: as person/birth-date.ts reads it (YYYY-MM-DD, DD.MM.YYYY, an ISO date-time); anything else is absent
- * - SNILS: any formatting; an invalid one (format or check number) is absent, `snilsInvalid` says so
- * - verified: only boolean true or the string "true" of the configured claim
+ * - SNILS: any formatting, string or number; an invalid one (format or check number) is absent, `snilsInvalid` says so
  */
-import type { ProviderConfig } from '../config/load.js'
 import { parseBirthDate } from '../person/birth-date.js'
 import { parseSnils } from '../person/snils.js'
 import { normaliseText } from '../person/text.js'
+import type { Identity } from './connector.js'
 
-export interface Identity {
-  issuer: string
-  subject: string
-  verified: boolean
-  familyName?: string
-  givenName?: string
-  patronymic?: string
-  birthDate?: string
-  /** 11 digits with a valid check number. Personal data: never logged, never stored in clear. */
-  snils?: string
-  snilsInvalid: boolean
-}
-
-type Claims = Record<string, unknown>
-
-function claimAt(claims: Claims | undefined, name: string): unknown {
-  let current: unknown = claims
-  for (const part of name.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined
-    current = (current as Claims)[part]
-  }
-  return current
+/** The raw values a provider sent, of any JSON type. */
+export interface PersonValues {
+  familyName?: unknown
+  givenName?: unknown
+  patronymic?: unknown
+  birthDate?: unknown
+  snils?: unknown
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? normaliseText(value) : undefined)
@@ -42,27 +26,18 @@ function date(value: unknown, today: string): string | undefined {
   return parsed?.ok ? parsed.date : undefined
 }
 
-/** Builds the Identity from verified ID token claims and userinfo (whose `sub` was checked equal). */
-export function normaliseIdentity(
-  issuer: string,
-  mapping: ProviderConfig['claims'],
-  idToken: Claims & { sub: string },
-  userinfo: Claims | undefined,
+export function identityFrom(
+  who: { issuer: string; subject: string; verified: boolean },
+  values: PersonValues,
   today: string,
 ): Identity {
-  const claim = (name: string | undefined) =>
-    name === undefined ? undefined : (claimAt(userinfo, name) ?? claimAt(idToken, name))
-  const verifiedValue = claim(mapping.verified)
-  const snilsValue = claim(mapping.snils)
-  const snils = typeof snilsValue === 'string' || typeof snilsValue === 'number' ? parseSnils(String(snilsValue)) : undefined
+  const snils = typeof values.snils === 'string' || typeof values.snils === 'number' ? parseSnils(String(values.snils)) : undefined
   return {
-    issuer,
-    subject: idToken.sub,
-    verified: verifiedValue === true || verifiedValue === 'true',
-    familyName: text(claim(mapping.familyName)),
-    givenName: text(claim(mapping.givenName)),
-    patronymic: text(claim(mapping.patronymic)),
-    birthDate: date(claim(mapping.birthDate), today),
+    ...who,
+    familyName: text(values.familyName),
+    givenName: text(values.givenName),
+    patronymic: text(values.patronymic),
+    birthDate: date(values.birthDate, today),
     snils: snils?.ok ? snils.digits : undefined,
     snilsInvalid: snils !== undefined && !snils.ok,
   }

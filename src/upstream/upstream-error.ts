@@ -1,13 +1,11 @@
 /*
- * Turns whatever an upstream call threw into a BridgeError with a stable code:
- * - the user cancelled at the provider (error=access_denied) → ERR_UPSTREAM_CANCELLED
- * - network failure, timeout, 5xx, or the provider's own temporarily_unavailable/server_error
- *   → ERR_UPSTREAM_UNAVAILABLE
- * - anything that fails validation (state, iss, nonce, signature, claims…) → ERR_UPSTREAM_INVALID_RESPONSE
+ * Turns whatever an upstream call threw into a BridgeError with a stable code, for every connector:
+ * - network failure, timeout or an HTTP 5xx → ERR_UPSTREAM_UNAVAILABLE
+ * - anything else (a failed validation of state, signature, claims…) → ERR_UPSTREAM_INVALID_RESPONSE,
+ *   unless the connector knows better and passes its own code
  * The cause keeps only name, code and message: library errors carry the token claims (names, SNILS)
  * in their properties, and causes are logged.
  */
-import { AuthorizationResponseError, ResponseBodyError } from 'openid-client'
 import { BridgeError, type BridgeErrorCode } from '../errors.js'
 
 export interface UpstreamFailure {
@@ -27,7 +25,7 @@ function summary(error: unknown): UpstreamFailure {
   }
 }
 
-function isNetworkFailure(error: unknown): boolean {
+export function isNetworkFailure(error: unknown): boolean {
   const e = error as { name?: string; code?: string; message?: string; cause?: unknown } | null
   if (e === null || typeof e !== 'object') return false
   if (['TimeoutError', 'AbortError'].includes(e.name ?? '') || e.code === 'ERR_JWKS_TIMEOUT') return true
@@ -37,21 +35,14 @@ function isNetworkFailure(error: unknown): boolean {
 }
 
 function httpStatus(error: unknown): number | undefined {
-  const status = (error as { status?: unknown; cause?: { status?: unknown } } | null)
+  const status = error as { status?: unknown; cause?: { status?: unknown } } | null
   const value = status?.status ?? status?.cause?.status
   return typeof value === 'number' ? value : undefined
 }
 
-export function toUpstreamError(error: unknown, during: string): BridgeError {
+/** `code` when the connector classified the failure itself; otherwise network/5xx or invalid. */
+export function toUpstreamError(error: unknown, during: string, code?: BridgeErrorCode): BridgeError {
   if (error instanceof BridgeError) return error
-  let code: BridgeErrorCode = 'ERR_UPSTREAM_INVALID_RESPONSE'
-  if (error instanceof AuthorizationResponseError) {
-    if (error.error === 'access_denied') code = 'ERR_UPSTREAM_CANCELLED'
-    else if (['temporarily_unavailable', 'server_error'].includes(error.error)) code = 'ERR_UPSTREAM_UNAVAILABLE'
-  } else if (isNetworkFailure(error) || (httpStatus(error) ?? 0) >= 500) {
-    code = 'ERR_UPSTREAM_UNAVAILABLE'
-  } else if (error instanceof ResponseBodyError && error.status >= 500) {
-    code = 'ERR_UPSTREAM_UNAVAILABLE'
-  }
-  return new BridgeError(code, `state-services provider: ${during} failed`, { cause: summary(error) })
+  const classified = code ?? (isNetworkFailure(error) || (httpStatus(error) ?? 0) >= 500 ? 'ERR_UPSTREAM_UNAVAILABLE' : 'ERR_UPSTREAM_INVALID_RESPONSE')
+  return new BridgeError(classified, `state-services provider: ${during} failed`, { cause: summary(error) })
 }

@@ -34,8 +34,10 @@ t.test('a valid directory gives a complete Config with defaults', async (t) => {
   t.equal(config.bridge.tokens.accessTokenTtlSeconds, 600)
   t.equal(config.bridge.tokens.signingAlgorithm, 'ES256')
   t.equal(config.regions.get('78')?.passwordLogin.enabled, true)
-  t.equal(config.regions.get('29')?.stateServices.provider?.clientSecret?.reveal(), 'upstream-secret')
-  t.equal(config.regions.get('29')?.stateServices.provider?.tokenEndpointAuthMethod, 'client_secret_basic')
+  const provider = config.regions.get('29')?.stateServices.provider
+  t.equal(provider?.type, 'oidc', 'a provider without a type is standard OIDC')
+  t.equal(provider?.type === 'oidc' && provider.clientSecret?.reveal(), 'upstream-secret')
+  t.equal(provider?.type === 'oidc' && provider.tokenEndpointAuthMethod, 'client_secret_basic')
   t.equal(config.clients.get('web-diary')?.clientSecret?.reveal(), 'web-diary-secret')
   t.equal(config.secrets.sessionKeys.reveal()[0]?.length, 32)
   t.notMatch(JSON.stringify({ ...config, regions: [...config.regions.values()], clients: [...config.clients.values()] }), /upstream-secret|web-diary-secret/, 'secrets do not serialise')

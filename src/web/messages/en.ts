@@ -108,6 +108,8 @@ export const en: Messages = {
     form_expired: ['This page is out of date.', 'Reload the page and send the form again.'],
     provider_unavailable: ['State Services is not answering right now.', 'Try again in a few minutes, or sign in with your diary login and password.'],
     provider_error: ['State Services sent an answer that cannot be trusted, so signing in was stopped.', 'Start again; if it happens again, sign in with your diary login and password.'],
+    provider_rejected: ['State Services refused this site\'s request, so signing in through them does not work right now.', 'This is a configuration error and the administrator has been told. Meanwhile, sign in with your diary login and password.'],
+    provider_account_unconfirmed: ['Your State Services account is not confirmed.', 'Confirm it at a service centre with your passport and SNILS. Meanwhile, sign in with your diary login and password: your diary can then be linked to State Services.'],
     account_conflict: ['This diary is already linked to another State Services account, or your account is linked to another diary.', 'Sign in with your diary login and password, or contact the responsible employee of your school.'],
     binding_other_person: ['This diary belongs to another person: the name in it differs from yours at State Services.', 'Enter the login and password of your own diary. Parents sign in with a parent login of their own, separate from their child’s; if you have none, ask the school for one.'],
     binding_snils_differs: ['The SNILS in this diary differs from your SNILS at State Services.', 'Ask the responsible employee of your school to correct the SNILS in the diary. Until then, sign in with the diary login and password.'],

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { normaliseIdentity } from '../../src/upstream/identity.js'
+import { identityFromClaims } from '../../../src/upstream/oidc/claims.js'
 
 const mapping = {
   familyName: 'family_name',
@@ -11,7 +11,7 @@ const mapping = {
 }
 
 t.test('claims come from userinfo first, then the ID token; SNILS and dates normalise', async (t) => {
-  const identity = normaliseIdentity(
+  const identity = identityFromClaims(
     'https://esia.example',
     mapping,
     { sub: 'oid-1', family_name: 'Из-токена', given_name: ' Мария ', trusted: 'true', birthdate: '2012-03-14T00:00:00Z' },
@@ -39,6 +39,6 @@ t.test('an invalid SNILS counts as absent; only true means verified', async (t) 
     [{ trusted: false }, { snils: undefined, snilsInvalid: false, verified: false }],
   ]
   for (const [userinfo, expected] of cases) {
-    t.match(normaliseIdentity('https://esia.example', mapping, { sub: 's' }, { sub: 's', ...userinfo }, '2026-11-29'), expected, JSON.stringify(userinfo))
+    t.match(identityFromClaims('https://esia.example', mapping, { sub: 's' }, { sub: 's', ...userinfo }, '2026-11-29'), expected, JSON.stringify(userinfo))
   }
 })

@@ -16,38 +16,11 @@
 import { createPrivateKey } from 'node:crypto'
 import { createRemoteJWKSet, customFetch as joseCustomFetch, importPKCS8, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import * as client from 'openid-client'
-import type { ProviderConfig } from '../config/load.js'
-import { BridgeError } from '../errors.js'
-import { type Identity, normaliseIdentity } from './identity.js'
-import { toUpstreamError } from './upstream-error.js'
-
-export interface UpstreamTransaction {
-  state: string
-  nonce: string
-  codeVerifier: string
-}
-
-export interface Connector {
-  readonly issuer: string
-  /** The authorization URL to send the browser to, and the secrets to keep for the callback. */
-  startLogin(options?: { locale?: string }): Promise<{ url: URL; transaction: UpstreamTransaction }>
-  /** Validates the callback (the full URL the provider redirected to) and returns the person. */
-  finishLogin(callbackUrl: URL, transaction: UpstreamTransaction): Promise<Identity>
-  /** The provider's end-session URL (RP-initiated logout), if it has one. */
-  endSessionUrl(postLogoutRedirectUri: string): Promise<URL | undefined>
-}
-
-export interface ConnectorOptions {
-  provider: ProviderConfig
-  /** The bridge's own callback URL, exactly as registered at the provider. */
-  redirectUri: string
-  /** Allow plain-http provider URLs (development, tests). */
-  allowInsecureRequests: boolean
-  /** For tests and proxies; the global fetch otherwise. */
-  fetch?: typeof fetch
-  metadataTtlMs?: number
-  now?: () => number
-}
+import type { OidcProviderConfig } from '../../config/load.js'
+import { BridgeError } from '../../errors.js'
+import { type Connector, type ConnectorContext, stateField } from '../connector.js'
+import { toUpstreamError } from './errors.js'
+import { identityFromClaims } from './claims.js'
 
 interface Discovered {
   configuration: client.Configuration
@@ -58,7 +31,7 @@ interface Discovered {
 
 const FAILED_DISCOVERY_BACKOFF_MS = 5000
 
-async function clientAuthentication(provider: ProviderConfig): Promise<client.ClientAuth> {
+async function clientAuthentication(provider: OidcProviderConfig): Promise<client.ClientAuth> {
   switch (provider.tokenEndpointAuthMethod) {
     case 'client_secret_basic':
       return client.ClientSecretBasic(provider.clientSecret?.reveal())
@@ -73,8 +46,7 @@ async function clientAuthentication(provider: ProviderConfig): Promise<client.Cl
   }
 }
 
-export function createOidcConnector(options: ConnectorOptions): Connector {
-  const { provider } = options
+export function createOidcConnector(provider: OidcProviderConfig, options: ConnectorContext & { metadataTtlMs?: number }): Connector {
   const now = options.now ?? Date.now
   const metadataTtlMs = options.metadataTtlMs ?? 3600_000
   const fetchImpl = options.fetch ?? fetch
@@ -91,7 +63,8 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
       {
         timeout: Math.ceil(provider.timeoutMs / 1000),
         [client.customFetch]: fetchImpl,
-        execute: options.allowInsecureRequests ? [client.allowInsecureRequests] : [],
+        // Plain http only where the configuration allowed it (outside production, or on loopback).
+        execute: new URL(provider.issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [],
       },
     )
     const jwksUri = configuration.serverMetadata().jwks_uri
@@ -131,7 +104,7 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
 
     async startLogin(startOptions) {
       const { configuration } = await discovered()
-      const transaction = {
+      const state = {
         state: client.randomState(),
         nonce: client.randomNonce(),
         codeVerifier: client.randomPKCECodeVerifier(),
@@ -140,13 +113,13 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
         response_type: 'code',
         redirect_uri: options.redirectUri,
         scope: provider.scopes.join(' '),
-        state: transaction.state,
-        nonce: transaction.nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(transaction.codeVerifier),
+        state: state.state,
+        nonce: state.nonce,
+        code_challenge: await client.calculatePKCECodeChallenge(state.codeVerifier),
         code_challenge_method: 'S256',
       }
       if (startOptions?.locale) parameters.ui_locales = startOptions.locale
-      return { url: client.buildAuthorizationUrl(configuration, parameters), transaction }
+      return { url: client.buildAuthorizationUrl(configuration, parameters), state }
     },
 
     async endSessionUrl(postLogoutRedirectUri) {
@@ -155,14 +128,15 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
       return client.buildEndSessionUrl(configuration, { post_logout_redirect_uri: postLogoutRedirectUri, client_id: provider.clientId })
     },
 
-    async finishLogin(callbackUrl, transaction) {
+    async finishLogin(callbackUrl, state) {
+      const expected = { codeVerifier: stateField(state, 'codeVerifier'), state: stateField(state, 'state'), nonce: stateField(state, 'nonce') }
       const { configuration, jwks } = await discovered()
       let step = 'the authorization response'
       try {
         const tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
-          pkceCodeVerifier: transaction.codeVerifier,
-          expectedState: transaction.state,
-          expectedNonce: transaction.nonce,
+          pkceCodeVerifier: expected.codeVerifier,
+          expectedState: expected.state,
+          expectedNonce: expected.nonce,
           idTokenExpected: true,
         })
         step = 'the ID token signature'
@@ -178,7 +152,7 @@ export function createOidcConnector(options: ConnectorOptions): Connector {
         step = 'userinfo'
         const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, payload.sub as string)
         const today = new Date(now()).toISOString().slice(0, 10)
-        return normaliseIdentity(provider.issuer, provider.claims, { ...payload, sub: payload.sub as string }, userinfo, today)
+        return identityFromClaims(provider.issuer, provider.claims, { ...payload, sub: payload.sub as string }, userinfo, today)
       } catch (error) {
         throw toUpstreamError(error, step)
       }

@@ -1,0 +1,36 @@
+/*
+ * The operator's checks of a region's ESIA connection (README "Connecting a region to ESIA").
+ */
+import { checkSigner } from '../upstream/esia/signer.js'
+import { type CliCommand, regionOption, requiredValue } from './command.js'
+
+const checkSignerCommand: CliCommand = {
+  name: 'esia check-signer',
+  synopsis: '--region R',
+  summary: 'Signs a test string with the region\'s ESIA signer and verifies it with the system certificate; prints the certificate hash to register at ESIA.',
+  options: { region: regionOption.replace('of the login', 'whose ESIA signer to check') },
+  required: { region: 'each region has its own ESIA system and signer' },
+  run: async (context, input) => {
+    const code = requiredValue(input, 'region')
+    const provider = context.config.regions.get(code)?.stateServices.provider
+    if (provider?.type !== 'esia') {
+      context.err(`region ${code} does not log in through ESIA (its provider type is ${provider?.type ?? 'not set'})`)
+      return 1
+    }
+    const check = await checkSigner(provider, { now: context.now() })
+    context.out(`certificate: ${check.subject}, valid to ${check.validTo}`)
+    context.out(`client_certificate_hash: ${check.certificateHash}`)
+    if (check.verifies) {
+      context.out(`signer ${provider.signer.type}: the signature verifies with the certificate`)
+      return 0
+    }
+    context.err(
+      check.verifiesReversed
+        ? `signer ${provider.signer.type}: the signature verifies only reversed: set signer.reversed to ${String(!(provider.signer.type === 'http' && provider.signer.reversed))}`
+        : `signer ${provider.signer.type}: the signature does NOT verify with the certificate: the private key and the certificate do not belong together`,
+    )
+    return 1
+  },
+}
+
+export const esiaCommands: readonly CliCommand[] = [checkSignerCommand]

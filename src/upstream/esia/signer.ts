@@ -1,0 +1,85 @@
+/*
+ * Who signs the system's requests to ESIA (the `client_secret`): a raw GOST R 34.10-2012 (256)
+ * signature, 64 bytes in OpenSSL's byte order, of the bytes given.
+ * - "openssl-gost": in process, with the system's private key and OpenSSL's GOST engine (~0.1 ms)
+ * - "http": a signing service the operator runs (CryptoPro DSS style): POST the bytes
+ *   (application/octet-stream, the configured Authorization header), get the signature back as raw
+ *   bytes (application/octet-stream) or as base64 text; `reversed` turns CryptoPro's byte order around
+ * A signer that fails is ERR_UPSTREAM_UNAVAILABLE for the login (logged with the reason).
+ */
+import { X509Certificate } from 'node:crypto'
+import type { EsiaProviderConfig, EsiaSignerConfig } from '../../config/load.js'
+import { BridgeError } from '../../errors.js'
+import { certificateHash, certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from './gost.js'
+
+export interface Signer {
+  sign(data: Buffer): Promise<Buffer>
+}
+
+const signatureLength = 64
+
+function signerError(message: string, cause?: unknown): BridgeError {
+  return new BridgeError('ERR_UPSTREAM_UNAVAILABLE', `ESIA signer: ${message}`, { cause: cause && { name: (cause as Error).name, message: (cause as Error).message } })
+}
+
+/** Raw bytes when the service says application/octet-stream; otherwise base64 (or base64url) text. */
+async function signatureFrom(response: Response): Promise<Buffer> {
+  if (!response.ok) throw signerError(`the signing service answered HTTP ${response.status}`)
+  const body = Buffer.from(await response.arrayBuffer())
+  const raw = response.headers.get('content-type')?.startsWith('application/octet-stream') ?? false
+  const text = raw ? '' : body.toString('utf8').trim()
+  const signature = raw ? body : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64') : Buffer.alloc(0)
+  if (signature.length !== signatureLength) throw signerError(`the signing service's answer is not a ${signatureLength}-byte signature`)
+  return signature
+}
+
+export function createSigner(config: EsiaSignerConfig, options: { enginePath: string; fetch?: typeof fetch }): Signer {
+  if (config.type === 'openssl-gost') {
+    const key = gostPrivateKey(config.privateKey.reveal(), options.enginePath)
+    return { sign: async (data) => gostSign(key, data) }
+  }
+  const fetchImpl = options.fetch ?? fetch
+  return {
+    async sign(data) {
+      let response: Response
+      try {
+        response = await fetchImpl(config.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream', ...(config.authorization && { authorization: config.authorization.reveal() }) },
+          body: data,
+          signal: AbortSignal.timeout(config.timeoutMs),
+        })
+      } catch (error) {
+        throw signerError('the signing service did not answer', error)
+      }
+      const signature = await signatureFrom(response)
+      return config.reversed ? Buffer.from(signature).reverse() : signature
+    },
+  }
+}
+
+export interface SignerCheck {
+  /** The signature of a test string verifies with the system certificate. */
+  verifies: boolean
+  /** It verifies only with its bytes reversed: the `reversed` setting is the wrong way round. */
+  verifiesReversed: boolean
+  certificateHash: string
+  subject: string
+  validTo: string
+}
+
+/** Signs a test string with the region's signer and verifies it with the system certificate. */
+export async function checkSigner(provider: EsiaProviderConfig, options: { fetch?: typeof fetch; now?: Date } = {}): Promise<SignerCheck> {
+  const signer = createSigner(provider.signer, { enginePath: provider.gostEnginePath, fetch: options.fetch })
+  const data = Buffer.from(`diary-bridge signer check ${(options.now ?? new Date()).toISOString()}`, 'utf8')
+  const signature = await signer.sign(data)
+  const key = certificatePublicKey(provider.certificatePem, provider.gostEnginePath)
+  const certificate = new X509Certificate(provider.certificatePem)
+  return {
+    verifies: gostVerify(key, data, signature),
+    verifiesReversed: gostVerify(key, data, Buffer.from(signature).reverse()),
+    certificateHash: certificateHash(provider.certificatePem, provider.gostEnginePath),
+    subject: certificate.subject.replaceAll('\n', ', '),
+    validTo: certificate.validTo,
+  }
+}

@@ -1,0 +1,174 @@
+/*
+ * The ESIA connector against the ESIA simulator (a real peer over HTTP, real GOST keys): a login,
+ * what the bridge signs (cross-checked with the openssl CLI), and every way ESIA or a forger can
+ * make it fail.
+ */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { Secret } from '../../../src/config/secret.js'
+import type { Connector } from '../../../src/upstream/connector.js'
+import { createEsiaConnector } from '../../../src/upstream/esia/connector.js'
+import { esiaKeys, esiaProvider, passEsia, startTestEsia } from '../../helpers/esia-world.js'
+
+const redirectUri = 'http://localhost:3000/login/state-services/callback'
+const keys = esiaKeys(t.testdir())
+const simulator = await startTestEsia(t, keys, redirectUri)
+const provider = esiaProvider(simulator, keys)
+const connector = createEsiaConnector(provider, { redirectUri })
+
+async function login(choice: Parameters<typeof passEsia>[1], via: Connector = connector) {
+  const { url, state } = await via.startLogin()
+  return via.finishLogin(await passEsia(url, choice), state)
+}
+
+t.test('a confirmed person: verified, with names, birth date and SNILS normalised', async (t) => {
+  t.same(await login({ person: 'maria' }), {
+    issuer: simulator.issuer,
+    subject: '1000300001',
+    verified: true,
+    familyName: 'Иванова',
+    givenName: 'Мария',
+    patronymic: 'Петровна',
+    birthDate: '2012-03-14',
+    snils: '11223344595',
+    snilsInvalid: false,
+  })
+})
+
+t.test('unconfirmed, child, no SNILS, no middle name', async (t) => {
+  t.match(await login({ person: 'elena' }), { subject: '1000300004', verified: false, familyName: 'Кузнецова' }, 'no is_tru: not verified')
+  t.match(await login({ person: 'kirill' }), { subject: '1000300010', verified: true, birthDate: '2016-08-21' }, 'a child account confirmed through a parent')
+  t.match(await login({ person: 'anna' }), { snils: undefined, snilsInvalid: false })
+  t.match(await login({ person: 'alexey' }), { patronymic: undefined, givenName: 'Алексей' })
+})
+
+t.test('the authorization request: what ESIA asks for, and a client_secret that openssl verifies', async (t) => {
+  const { url, state } = await connector.startLogin()
+  const query = url.searchParams
+  t.equal(`${url.origin}${url.pathname}`, `${simulator.url}aas/oauth2/v2/ac`)
+  t.match(Object.fromEntries(query), {
+    client_id: 'DIARY29',
+    redirect_uri: redirectUri,
+    scope: 'openid fullname birthdate snils',
+    response_type: 'code',
+    access_type: 'online',
+    code_challenge_method: 'S256',
+    client_certificate_hash: /^[0-9A-F]{64}$/,
+    timestamp: /^\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}:\d{2} \+0000$/,
+    state: /^[0-9a-f-]{36}$/,
+  })
+  t.equal(query.get('state'), state.state)
+  t.notOk(url.href.includes(state.codeVerifier as string), 'the PKCE verifier stays with the bridge')
+  t.match(query.get('client_secret'), /^[A-Za-z0-9_-]{86}$/, '64 bytes, base64url without padding')
+
+  // The openssl CLI with the GOST engine, against the system certificate: the bytes and their order.
+  const dir = t.testdir()
+  const signed = [query.get('client_id'), query.get('scope'), '', query.get('timestamp'), query.get('state'), query.get('redirect_uri')].join('')
+  writeFileSync(join(dir, 'message'), signed)
+  writeFileSync(join(dir, 'signature'), Buffer.from(query.get('client_secret') as string, 'base64url'))
+  writeFileSync(join(dir, 'openssl.cnf'), `openssl_conf = init\n[init]\nengines = engines\n[engines]\ngost = gost\n[gost]\nengine_id = gost\ndynamic_path = ${provider.gostEnginePath}\ndefault_algorithms = ALL\n`)
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, env: { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') }, encoding: 'utf8' })
+  writeFileSync(join(dir, 'system.pub.pem'), openssl(['x509', '-in', join(keys.dir, 'system.cert.pem'), '-pubkey', '-noout']))
+  t.match(openssl(['dgst', '-md_gost12_256', '-verify', 'system.pub.pem', '-signature', 'signature', 'message']), /Verified OK/)
+  openssl(['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
+  t.match(openssl(['dgst', '-md_gost12_256', 'system.der']).toUpperCase(), query.get('client_certificate_hash'), 'the certificate hash is GOST R 34.11-2012 of the DER')
+})
+
+t.test('the callback: ESIA\'s errors become pages with a next step; a forged state is refused', async (t) => {
+  const cases: [string, string][] = [
+    ['007004', 'ERR_UPSTREAM_CANCELLED'],
+    ['007008', 'ERR_UPSTREAM_UNAVAILABLE'],
+    ['007011', 'ERR_LOGIN_EXPIRED'],
+    ['007014', 'ERR_UPSTREAM_REJECTED'],
+    ['007015', 'ERR_UPSTREAM_REJECTED'],
+    ['007019', 'ERR_UPSTREAM_REJECTED'],
+    ['007023', 'ERR_UPSTREAM_REJECTED'],
+    ['007053', 'ERR_UPSTREAM_REJECTED'],
+    ['007055', 'ERR_UPSTREAM_ACCOUNT_UNCONFIRMED'],
+  ]
+  for (const [esia, code] of cases) {
+    await t.rejects(login({ fail: esia }), { code, message: new RegExp(`ESIA-${esia}`) }, `ESIA-${esia} chosen on the page`)
+    simulator.failNext('authorize', { esiaCode: esia })
+    const { url, state } = await connector.startLogin()
+    await t.rejects(connector.finishLogin(await passEsia(url, { person: 'maria' }), state), { code }, `ESIA-${esia} at once`)
+  }
+  await t.rejects(login({ cancel: true }), { code: 'ERR_UPSTREAM_CANCELLED' })
+
+  const { url, state } = await connector.startLogin()
+  const callback = await passEsia(url, { person: 'maria' })
+  await t.rejects(connector.finishLogin(callback, { ...state, state: '00000000-0000-4000-8000-000000000000' }), { code: 'ERR_UPSTREAM_INVALID_RESPONSE' }, 'a callback of another login')
+  const stateless = new URL(callback)
+  stateless.searchParams.delete('state')
+  await t.rejects(connector.finishLogin(stateless, state), { code: 'ERR_UPSTREAM_INVALID_RESPONSE' }, 'no state')
+  await t.rejects(connector.finishLogin(callback, {}), { code: 'ERR_LOGIN_EXPIRED' }, 'a login transaction of another connector')
+  await t.rejects(connector.finishLogin(callback, { ...state, codeVerifier: 'another-verifier-another-verifier-another-verifier' }), { code: 'ERR_UPSTREAM_REJECTED', message: /ESIA-007040/ }, 'PKCE: the verifier must match')
+})
+
+t.test('what ESIA refuses: another key, an unregistered certificate, a clock that is off', async (t) => {
+  const variants: [string, Parameters<typeof esiaProvider>[2], number, RegExp][] = [
+    ['signed by another key', { signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }, 0, /ESIA-007053/],
+    ['an unknown certificate (and its key)', { certificatePem: keys.stranger.certificatePem, signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }, 0, /ESIA-007053/],
+    ['a clock an hour ahead', {}, 3600_000, /ESIA-007015/],
+  ]
+  for (const [name, overrides, skewMs, message] of variants) {
+    const other = createEsiaConnector(esiaProvider(simulator, keys, overrides), { redirectUri, now: () => Date.now() + skewMs })
+    const { url, state } = await other.startLogin()
+    await t.rejects(other.finishLogin(await passEsia(url, { person: 'maria' }), state), { code: 'ERR_UPSTREAM_REJECTED', message }, name)
+  }
+})
+
+t.test('the token response and the ID token: forged, tampered or stale means no login', async (t) => {
+  t.teardown(() => (simulator.tamper = {}))
+  const now = () => Math.floor(Date.now() / 1000)
+  const cases: [string, typeof simulator.tamper][] = [
+    ['the state is not echoed', { stateEcho: 'missing' }],
+    ['another state is echoed', { stateEcho: 'wrong' }],
+    ['a GOST ID token with a wrong signature', { idTokenSignature: 'corrupt' }],
+    ['an ID token signed by another certificate', { idTokenSignature: 'other-key' }],
+    ['another issuer', { idTokenClaims: (c) => (c.iss = 'http://esia.evil.example/') }],
+    ['another system', { idTokenClaims: (c) => (c.aud = 'OTHER') }],
+    ['expired', { idTokenClaims: (c) => ((c.exp = now() - 3600), (c.iat = now() - 4000)) }],
+    ['not valid yet', { idTokenClaims: (c) => (c.nbf = now() + 3600) }],
+    ['issued in the future', { idTokenClaims: (c) => (c.iat = now() + 3600) }],
+    ['issued an hour ago', { idTokenClaims: (c) => (c.iat = now() - 3600) }],
+    ['no exp', { idTokenClaims: (c) => delete c.exp }],
+    ['no sub', { idTokenClaims: (c) => delete c.sub }],
+    ['a sub that is not an OID', { idTokenClaims: (c) => (c.sub = 'admin') }],
+    ['two different OIDs', { idTokenClaims: (c) => ((c['urn:esia:sbj'] as Record<string, unknown>)['urn:esia:sbj:oid'] = 1) }],
+  ]
+  for (const [name, tamper] of cases) {
+    simulator.tamper = tamper
+    await t.rejects(login({ person: 'maria' }), { code: 'ERR_UPSTREAM_INVALID_RESPONSE' }, name)
+  }
+  simulator.tamper = { idTokenClaims: (c) => delete (c['urn:esia:sbj'] as Record<string, unknown>)['urn:esia:sbj:is_tru'] }
+  t.match(await login({ person: 'maria' }), { verified: false }, 'is_tru absent: signed in, but not a verified person')
+  simulator.tamper = { idTokenClaims: (c) => (c.sub = String(c.sub)) }
+  t.match(await login({ person: 'maria' }), { subject: '1000300001' }, 'an OID written as a string is the same person')
+})
+
+t.test('ESIA failing: overload, errors, timeouts, down', async (t) => {
+  const cases: [string, Parameters<typeof simulator.failNext>, string][] = [
+    ['token: ESIA-007008 (HTTP 503)', ['token', { esiaCode: '007008' }], 'ERR_UPSTREAM_UNAVAILABLE'],
+    ['token: ESIA-007011', ['token', { esiaCode: '007011' }], 'ERR_LOGIN_EXPIRED'],
+    ['token: HTTP 500', ['token', { status: 500 }], 'ERR_UPSTREAM_UNAVAILABLE'],
+    ['token: slower than timeoutMs', ['token', { delayMs: 1500 }], 'ERR_UPSTREAM_UNAVAILABLE'],
+    ['person: HTTP 502', ['person', { status: 502 }], 'ERR_UPSTREAM_UNAVAILABLE'],
+    ['person: ESIA error', ['person', { esiaCode: '007019' }], 'ERR_UPSTREAM_REJECTED'],
+    ['person: slower than timeoutMs', ['person', { delayMs: 1500 }], 'ERR_UPSTREAM_UNAVAILABLE'],
+  ]
+  for (const [name, failure, code] of cases) {
+    simulator.failNext(...failure)
+    await t.rejects(login({ person: 'maria' }), { code }, name)
+  }
+  const down = createEsiaConnector(esiaProvider(simulator, keys, { portalUrl: 'http://127.0.0.1:9/' }), { redirectUri })
+  const { url, state } = await connector.startLogin()
+  const callback = await passEsia(url, { person: 'maria' })
+  await t.rejects(down.finishLogin(callback, state), { code: 'ERR_UPSTREAM_UNAVAILABLE' }, 'ESIA not reachable')
+})
+
+t.test('logout goes to ESIA\'s idp/ext/Logout and comes back', async (t) => {
+  const url = await connector.endSessionUrl('http://localhost:3000/logout/done')
+  t.equal(url?.href, `${simulator.url}idp/ext/Logout?client_id=DIARY29&redirect_url=${encodeURIComponent('http://localhost:3000/logout/done')}`)
+})

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import type { EsiaProviderConfig, EsiaSignerConfig } from '../../../src/config/load.js'
+import { Secret } from '../../../src/config/secret.js'
+import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
+import { certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from '../../../src/upstream/esia/gost.js'
+import { checkSigner, createSigner } from '../../../src/upstream/esia/signer.js'
+
+const dir = t.testdir()
+const system = ensureGostKeyPair(dir, 'system', '/CN=diary bridge 29')
+const stranger = ensureGostKeyPair(dir, 'stranger', '/CN=someone else')
+const systemKey = gostPrivateKey(system.privateKeyPem)
+const publicKey = certificatePublicKey(system.certificatePem)
+const enginePath = '/usr/lib/x86_64-linux-gnu/engines-3/gost.so'
+const data = Buffer.from('client_id scope timestamp state redirect_uri', 'utf8')
+
+/** A signing service in the CryptoPro DSS style; `answer` decides what it sends back. */
+let answer: (body: Buffer, request: IncomingMessage, response: ServerResponse) => void = () => {}
+const seen: { authorization?: string; contentType?: string }[] = []
+const service = createServer((request, response) => {
+  const chunks: Buffer[] = []
+  request.on('data', (chunk: Buffer) => chunks.push(chunk))
+  request.on('end', () => {
+    seen.push({ authorization: request.headers.authorization, contentType: request.headers['content-type'] })
+    answer(Buffer.concat(chunks), request, response)
+  })
+})
+await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve))
+t.teardown(() => new Promise((resolve) => service.close(resolve)))
+const url = `http://127.0.0.1:${(service.address() as AddressInfo).port}/sign`
+
+const http = (overrides: Partial<Extract<EsiaSignerConfig, { type: 'http' }>> = {}): EsiaSignerConfig => ({
+  type: 'http',
+  url,
+  authorization: new Secret('Bearer dss-token'),
+  reversed: false,
+  timeoutMs: 300,
+  ...overrides,
+})
+
+t.test('openssl-gost signs in process; the signature verifies with the certificate', async (t) => {
+  const signer = createSigner({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }, { enginePath })
+  const signature = await signer.sign(data)
+  t.equal(signature.length, 64)
+  t.ok(gostVerify(publicKey, data, signature))
+})
+
+t.test('http: raw bytes, base64, base64url, and CryptoPro\'s reversed order', async (t) => {
+  const cases: [string, (signature: Buffer) => { type: string; body: Buffer | string }, boolean][] = [
+    ['raw bytes', (s) => ({ type: 'application/octet-stream', body: s }), false],
+    ['base64 text', (s) => ({ type: 'text/plain', body: s.toString('base64') }), false],
+    ['base64url text with a newline', (s) => ({ type: 'text/plain', body: `${s.toString('base64url')}\n` }), false],
+    ['reversed raw bytes', (s) => ({ type: 'application/octet-stream', body: Buffer.from(s).reverse() }), true],
+  ]
+  for (const [name, encode, reversed] of cases) {
+    answer = (body, _request, response) => {
+      const { type, body: out } = encode(gostSign(systemKey, body))
+      response.writeHead(200, { 'content-type': type }).end(out)
+    }
+    const signature = await createSigner(http({ reversed }), { enginePath }).sign(data)
+    t.ok(gostVerify(publicKey, data, signature), name)
+  }
+  t.same(seen.at(-1), { authorization: 'Bearer dss-token', contentType: 'application/octet-stream' }, 'the bytes go as octet-stream with the configured Authorization')
+})
+
+t.test('http: a failing service is ERR_UPSTREAM_UNAVAILABLE with a reason, never a signature', async (t) => {
+  const cases: [string, (response: ServerResponse) => void, RegExp][] = [
+    ['HTTP 500', (r) => r.writeHead(500).end('down'), /HTTP 500/],
+    ['HTTP 401', (r) => r.writeHead(401).end(), /HTTP 401/],
+    ['63 bytes', (r) => r.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(63)), /not a 64-byte signature/],
+    ['not base64', (r) => r.writeHead(200, { 'content-type': 'text/plain' }).end('<html>login</html>'), /not a 64-byte signature/],
+    ['no answer in time', () => {}, /did not answer/],
+  ]
+  for (const [name, respond, message] of cases) {
+    answer = (_body, _request, response) => respond(response)
+    await t.rejects(createSigner(http(), { enginePath }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message }, name)
+  }
+  await t.rejects(createSigner(http({ url: 'http://127.0.0.1:9/sign' }), { enginePath }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message: /did not answer/ }, 'connection refused')
+})
+
+t.test('checkSigner: verifies, tells a reversed setting, and a key that is not the certificate\'s', async (t) => {
+  const provider = (signer: EsiaSignerConfig) => ({ signer, certificatePem: system.certificatePem, gostEnginePath: enginePath }) as EsiaProviderConfig
+  const good = await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }))
+  t.match(good, { verifies: true, verifiesReversed: false, subject: 'CN=diary bridge 29' })
+  t.match(good.certificateHash, /^[0-9A-F]{64}$/)
+
+  answer = (body, _request, response) => response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(gostSign(systemKey, body)).reverse())
+  t.match(await checkSigner(provider(http())), { verifies: false, verifiesReversed: true })
+
+  t.match(await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) })), { verifies: false, verifiesReversed: false })
+})
