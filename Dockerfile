@@ -11,6 +11,8 @@ RUN npm run build
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 BRIDGE_CONFIG_DIR=/app/config DATA_DIR=/app/data
 WORKDIR /app
+# OpenSSL's GOST engine: ESIA's signatures (GOST R 34.10-2012) in process.
+RUN apt-get update && apt-get install -y --no-install-recommends libengine-gost-openssl && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

@@ -139,3 +139,55 @@ export function residentMiB(pid: number | undefined): number {
     return Number.NaN
   }
 }
+
+const clockTicks = 100 // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+  } catch {
+    return 0
+  }
+}
+
+/** The PostgreSQL backends serving `databaseUrl`'s database, by pid. */
+async function backendPids(databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+    return rows.map((row) => row.pid)
+  } finally {
+    await client.end()
+  }
+}
+
+export interface CpuPerOperation {
+  /** Bridge CPU milliseconds per completed operation. */
+  bridgeMs: number
+  /** CPU milliseconds per completed operation of the PostgreSQL backends serving the bench database (a backend that ends meanwhile takes its share along). */
+  postgresMs: number
+}
+
+/** Runs `work` and divides the CPU the bridge process and its PostgreSQL backends used meanwhile by the operations it completed. */
+export async function cpuPerOperation<T>(
+  bridge: { pid: number | undefined; databaseUrl: string },
+  work: () => Promise<T>,
+  operations: (result: T) => number,
+): Promise<{ result: T; cpu: CpuPerOperation }> {
+  const { pid } = bridge
+  if (pid === undefined) throw new Error('the bridge process has no pid')
+  const backends = async () => new Map((await backendPids(bridge.databaseUrl)).map((backend) => [backend, processCpuSeconds(backend)]))
+  const bridgeBefore = processCpuSeconds(pid)
+  const postgresBefore = await backends()
+  const result = await work()
+  const bridgeAfter = processCpuSeconds(pid)
+  const postgresAfter = await backends()
+  const postgres = [...postgresAfter].reduce((sum, [backend, seconds]) => sum + seconds - (postgresBefore.get(backend) ?? 0), 0)
+  const count = Math.max(1, operations(result))
+  return { result, cpu: { bridgeMs: ((bridgeAfter - bridgeBefore) * 1000) / count, postgresMs: (postgres * 1000) / count } }
+}

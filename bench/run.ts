@@ -1,12 +1,13 @@
 /*
  * `npm run bench`: builds the service, starts it from dist/ in production mode on a throw-away
- * PostgreSQL database with a fast local fake state-services provider, runs every scenario with bounded
- * load on loopback, and writes bench/results.md. Every ratio is measured in the same run.
+ * PostgreSQL database with a fast local fake state-services provider and the ESIA simulator, runs every
+ * scenario with bounded load on loopback, and writes bench/results.md. Every ratio is measured in the
+ * same run; logins also report the CPU the bridge and PostgreSQL spent per login (read from /proc).
  */
 import { findAccountByLogin } from '../src/accounts/account.repository.js'
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
@@ -15,10 +16,11 @@ import { openDatabase } from '../src/db/open-database.js'
 import { signAccessToken } from '../src/tokens/issue.js'
 import { createKeyStore } from '../src/tokens/key-store.js'
 import { keyPolicy } from '../src/tokens/signing-keys.js'
+import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpers/esia-world.js'
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
-import { benchSecrets, cleanupDir, createBenchDatabase, type LoadResult, load, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, type LoadResult, load, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
-import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
+import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, followRedirects, refreshTokens } from './scenarios.js'
 
 const started = Date.now()
 const port = 3900
@@ -26,8 +28,11 @@ const helloPort = 3901
 const ssoSecret = 'bench-sso-secret'
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: ssoSecret })
 const database = await createBenchDatabase()
+const keys = esiaKeys(mkdtempSync(join(tmpdir(), 'bench-esia-')))
+const esia = await startTestEsia({ teardown: () => {} }, keys, `http://127.0.0.1:${port}/login/state-services/callback`)
 const configDir = writeBenchConfig(port, {
   regions: {
+    esia: { ...esiaRegionFile(esia, keys), name: { ru: 'Регион с ЕСИА', en: 'Region with ESIA' } },
     sso: {
       name: { ru: 'Регион с Госуслугами', en: 'Region with State Services' },
       stateServices: {
@@ -65,6 +70,7 @@ try {
   await importAccounts(db, { file: csv, format: 'csv', region: '29', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
   writeFileSync(csv, 'login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n' + `sso-1,"${passwordHash}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`)
   await importAccounts(db, { file: csv, format: 'csv', region: 'sso', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  await importAccounts(db, { file: csv, format: 'csv', region: 'esia', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
   await hasher.close()
   const account = await findAccountByLogin(db, '29', 'bench-1')
   if (account === undefined) throw new Error('bench-1 was not imported')
@@ -91,7 +97,10 @@ try {
   })
   const refresh = await benchRefresh(bridge.url, basic, families)
   const passwords = await benchPasswords(bridge, { passwordHash, accessToken: token })
-  const sso = await benchStateServicesLogin(bridge.url, benchSecrets.BENCH_CLIENT_SECRET, 8, 8)
+  const login = (region: string, pass: Parameters<typeof benchStateServicesLogin>[1]['pass']) =>
+    cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, () => benchStateServicesLogin(bridge.url, { clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region, pass, users: 8, seconds: 8 }), (result) => result.completed)
+  const sso = await login('sso', followRedirects)
+  const esiaLogin = await login('esia', async (url) => (await passEsia(new URL(url), { person: 'maria' })).href)
   const afterMemory = residentMiB(bridge.child.pid)
 
   const ofHello = (result: LoadResult) => result.okPerSecond / helloWorld.okPerSecond
@@ -108,7 +117,11 @@ try {
   const slowdown = passwords.userinfoIdle.okPerSecond / passwords.userinfoLoaded.okPerSecond
   say(`| /userinfo idle → with password workers and queue saturated | ${passwords.userinfoIdle.okPerSecond.toFixed(0)}/s → ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoLoaded.p99} ms) | ${slowdown.toFixed(2)}× slower | ≤ 2× ${check(slowdown <= 2)} |`)
   say(`| /userinfo during a 64-connection sign-in flood | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoFlooded.p99} ms); sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, ${passwords.signInFlood.statusCodes['503'] ?? 0} shed with 503 | | |`)
-  say(`| full state-services login (authorize → provider → callback → code → token), 8 users | ${sso.perSecond.toFixed(1)}/s, p50 ${sso.p50} ms, p99 ${sso.p99} ms, ${sso.failures} failures | ${((sso.perSecond / helloWorld.okPerSecond) * 100).toFixed(1)} % of hello world | |`)
+  const loginRow = (name: string, { result, cpu }: Awaited<ReturnType<typeof login>>, target = '') =>
+    say(`| ${name}, 8 users | ${result.perSecond.toFixed(1)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.failures} failures | bridge ${cpu.bridgeMs.toFixed(1)} ms + PostgreSQL ${cpu.postgresMs.toFixed(1)} ms CPU per login | ${target} |`)
+  loginRow('state-services login through standard OIDC (authorize → provider → callback → code → token)', sso)
+  const esiaExtra = esiaLogin.cpu.bridgeMs - sso.cpu.bridgeMs
+  loginRow('the same login through ESIA (GOST-signed requests, GOST ID token, person resource)', esiaLogin, `bridge ≤ OIDC + 2 ms (${esiaExtra >= 0 ? '+' : ''}${esiaExtra.toFixed(1)} ms) ${check(esiaExtra <= 2)}`)
   say(`| resident memory | idle ${idleMemory.toFixed(0)} MiB, after the run ${afterMemory.toFixed(0)} MiB | | idle ≤ 100 MiB ${check(idleMemory <= 100)} |`)
   const missed: string[] = []
   if (ofHello(jwks) < 0.9 || ofHello(discovery) < 0.9) {
@@ -137,8 +150,10 @@ try {
   await bridge.stop()
   hello.kill('SIGTERM')
   await idp.close()
+  await esia.close()
   await database.drop()
   cleanupDir(configDir)
+  cleanupDir(keys.dir)
 }
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, PostgreSQL on the same machine, load generator (autocannon) in the same machine`
 say()

@@ -90,21 +90,40 @@ export async function benchRefresh(bridgeUrl: string, basicAuth: string, tokens:
 
 export interface FlowResult {
   perSecond: number
+  /** Logins completed. */
+  completed: number
   p50: number
   p99: number
   failures: number
 }
 
+/** The provider's part of a login: from the bridge's redirect to the provider, to the bridge's callback URL. */
+export type ProviderStep = (authorizationUrl: string) => Promise<string>
+
+/** A provider that answers at once with redirects (the fake OIDC provider): follow them. */
+export const followRedirects: ProviderStep = async (url) => {
+  let location = url
+  for (let hops = 0; hops < 5 && !location.includes('/login/state-services/callback'); hops++) {
+    const response = await fetch(location, { redirect: 'manual' })
+    await response.arrayBuffer()
+    location = new URL(String(response.headers.get('location')), location).href
+  }
+  return location
+}
+
 /**
  * The whole state-services login as a browser and a diary module make it: /authorize → region page →
- * the provider (a fast local fake) → callback → code → /token. `users` run it over and over.
+ * the provider (`pass`) → callback → code → /token. `users` run it over and over.
  */
-export async function benchStateServicesLogin(bridgeUrl: string, clientSecret: string, users: number, seconds: number): Promise<FlowResult> {
+export async function benchStateServicesLogin(
+  bridgeUrl: string,
+  options: { clientSecret: string; region: string; pass: ProviderStep; users: number; seconds: number },
+): Promise<FlowResult> {
   const { createHash, randomBytes } = await import('node:crypto')
-  const basic = `Basic ${Buffer.from(`bench:${clientSecret}`).toString('base64')}`
+  const basic = `Basic ${Buffer.from(`bench:${options.clientSecret}`).toString('base64')}`
   const latencies: number[] = []
   let failures = 0
-  const deadline = performance.now() + seconds * 1000
+  const deadline = performance.now() + options.seconds * 1000
 
   async function once(): Promise<void> {
     const jar = new Map<string, string>()
@@ -116,7 +135,7 @@ export async function benchStateServicesLogin(bridgeUrl: string, clientSecret: s
       })
       for (const header of response.headers.getSetCookie()) {
         const pair = header.split(';', 1)[0] ?? ''
-        if (url.startsWith(bridgeUrl)) jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
+        jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
       }
       await response.arrayBuffer()
       return response
@@ -130,16 +149,13 @@ export async function benchStateServicesLogin(bridgeUrl: string, clientSecret: s
       scope: 'openid',
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
-      region: 'sso',
+      region: options.region,
     }).toString()
     let response = await go(authorize.href)
-    let location = new URL(String(response.headers.get('location')), bridgeUrl).href
-    await go(location)
+    await go(new URL(String(response.headers.get('location')), bridgeUrl).href)
     response = await go(`${bridgeUrl}/login/state-services`)
-    location = String(response.headers.get('location'))
-    response = await go(location)
-    location = String(response.headers.get('location'))
-    response = await go(location)
+    const callback = await options.pass(String(response.headers.get('location')))
+    response = await go(callback)
     const back = new URL(String(response.headers.get('location')))
     const code = back.searchParams.get('code')
     if (code === null) throw new Error(`no code: ${back.href}`)
@@ -153,7 +169,7 @@ export async function benchStateServicesLogin(bridgeUrl: string, clientSecret: s
   }
 
   await Promise.all(
-    Array.from({ length: users }, async () => {
+    Array.from({ length: options.users }, async () => {
       while (performance.now() < deadline) {
         const started = performance.now()
         try {
@@ -167,5 +183,5 @@ export async function benchStateServicesLogin(bridgeUrl: string, clientSecret: s
   )
   latencies.sort((a, b) => a - b)
   const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN)
-  return { perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failures }
+  return { perSecond: latencies.length / options.seconds, completed: latencies.length, p50: at(0.5), p99: at(0.99), failures }
 }

@@ -101,7 +101,7 @@ export type EsiaSignerConfig =
   | { type: 'openssl-gost'; privateKey: Secret<string> }
   | { type: 'http'; url: string; authorization?: Secret<string>; reversed: boolean; timeoutMs: number }
 
-export type EsiaProviderConfig = Omit<EsiaProviderFile, 'issuer' | 'certificateFile' | 'certificateEnv' | 'signer' | 'esiaCertificateFiles'> & {
+export type EsiaProviderConfig = Omit<EsiaProviderFile, 'issuer' | 'certificateFile' | 'certificateEnv' | 'signer' | 'esiaCertificateFiles' | 'esiaCertificatesEnv'> & {
   issuer: string
   /** The system's certificate, PEM. */
   certificatePem: string
@@ -202,24 +202,50 @@ function checkEsiaSigner(signer: EsiaProviderFile['signer'], context: ProviderCo
   return { type: 'http', url: signer.url, authorization, reversed: signer.reversed, timeoutMs: signer.timeoutMs }
 }
 
+const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/** ESIA's certificates: each file, or every certificate of the variable's PEM bundle. */
+function esiaCertificates(provider: EsiaProviderFile, context: ProviderContext, problems: Problem[]): (string | undefined)[] {
+  const { esiaCertificateFiles: files, esiaCertificatesEnv: env } = provider
+  if ((files === undefined) === (env === undefined)) {
+    problems.push({ path: `${providerPath}/esiaCertificateFiles`, message: 'give exactly one of esiaCertificateFiles or esiaCertificatesEnv' })
+    return []
+  }
+  if (env !== undefined) {
+    const path = `${providerPath}/esiaCertificatesEnv`
+    const bundle = readSecretEnv(context.env, env, path, problems)?.reveal()
+    if (bundle === undefined) return [undefined]
+    const pems = bundle.match(pemCertificate) ?? []
+    if (pems.length === 0) problems.push({ path, message: 'holds no PEM certificate' })
+    return pems.map((pem) => checkCertificate(pem, path, problems))
+  }
+  return (files ?? []).map((file, index) => {
+    const path = `${providerPath}/esiaCertificateFiles/${index}`
+    return checkCertificate(readConfiguredFile(context.configDir, file, path, problems), path, problems)
+  })
+}
+
 function checkEsiaProvider(provider: EsiaProviderFile, context: ProviderContext, problems: Problem[]): EsiaProviderConfig | undefined {
-  const { certificateFile, certificateEnv, signer, esiaCertificateFiles, ...settings } = provider
   const portalProblem = checkHttpUrl(provider.portalUrl, context) ?? (provider.portalUrl.endsWith('/') ? undefined : 'must end with /')
   if (portalProblem) problems.push({ path: `${providerPath}/portalUrl`, message: portalProblem })
   if (!provider.scopes.includes('openid')) problems.push({ path: `${providerPath}/scopes`, message: 'must include "openid"' })
   const certificatePem = checkCertificate(
-    pemFrom({ file: certificateFile, env: certificateEnv }, 'certificate', providerPath, context, problems),
-    `${providerPath}/certificate${certificateFile === undefined ? 'Env' : 'File'}`,
+    pemFrom({ file: provider.certificateFile, env: provider.certificateEnv }, 'certificate', providerPath, context, problems),
+    `${providerPath}/certificate${provider.certificateFile === undefined ? 'Env' : 'File'}`,
     problems,
   )
-  const esiaCertificatePems = esiaCertificateFiles.map((file, index) => {
-    const path = `${providerPath}/esiaCertificateFiles/${index}`
-    return checkCertificate(readConfiguredFile(context.configDir, file, path, problems), path, problems)
-  })
-  const signerConfig = checkEsiaSigner(signer, context, problems)
-  if (portalProblem !== undefined || certificatePem === undefined || signerConfig === undefined || esiaCertificatePems.some((pem) => pem === undefined)) return undefined
+  const esiaCertificatePems = esiaCertificates(provider, context, problems)
+  const signerConfig = checkEsiaSigner(provider.signer, context, problems)
+  if (portalProblem !== undefined || certificatePem === undefined || signerConfig === undefined || esiaCertificatePems.length === 0 || esiaCertificatePems.some((pem) => pem === undefined)) return undefined
   return {
-    ...settings,
+    type: 'esia',
+    portalUrl: provider.portalUrl,
+    clientId: provider.clientId,
+    scopes: provider.scopes,
+    tokenSigningAlg: provider.tokenSigningAlg,
+    gostEnginePath: provider.gostEnginePath,
+    timeoutMs: provider.timeoutMs,
+    clockToleranceSeconds: provider.clockToleranceSeconds,
     issuer: provider.issuer ?? `http://${new URL(provider.portalUrl).host}/`,
     certificatePem,
     signer: signerConfig,

@@ -147,8 +147,9 @@ export const EsiaProviderSchema = Type.Object(
       },
       closed,
     ),
-    /** ESIA's token-signing certificates (PEM files); several during a rotation. */
-    esiaCertificateFiles: Type.Array(FilePath, { minItems: 1 }),
+    /** ESIA's token-signing certificates (PEM files, or one variable with PEM certificates one after another); several during a rotation. */
+    esiaCertificateFiles: Type.Optional(Type.Array(FilePath, { minItems: 1 })),
+    esiaCertificatesEnv: Type.Optional(EnvName),
     tokenSigningAlg: Type.Enum(['GOST3410_2012_256', 'RS256'], { default: 'GOST3410_2012_256' }),
     gostEnginePath: Type.String({ minLength: 1, default: '/usr/lib/x86_64-linux-gnu/engines-3/gost.so' }),
     timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
