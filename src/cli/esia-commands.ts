@@ -17,7 +17,14 @@ const checkSignerCommand: CliCommand = {
       context.err(`region ${code} does not log in through ESIA (its provider type is ${provider?.type ?? 'not set'})`)
       return 1
     }
-    const check = await checkSigner(provider, { now: context.now() })
+    let check: Awaited<ReturnType<typeof checkSigner>>
+    try {
+      check = await checkSigner(provider, { now: context.now() })
+    } catch (error) {
+      const cause = (error as { cause?: { message?: unknown } }).cause?.message
+      context.err(`signer ${provider.signer.type}: ${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`)
+      return 1
+    }
     context.out(`certificate: ${check.subject}, valid to ${check.validTo}`)
     context.out(`client_certificate_hash: ${check.certificateHash}`)
     if (check.verifies) {

@@ -142,10 +142,13 @@ function checkOidcProvider(provider: OidcProviderFile, context: ProviderContext,
 
 /** The contents of a file named in the configuration (relative to the configuration directory). */
 function readConfiguredFile(configDir: string, file: string, path: string, problems: Problem[]): string | undefined {
+  const absolute = resolve(configDir, file)
   try {
-    return readFileSync(resolve(configDir, file), 'utf8')
+    return readFileSync(absolute, 'utf8')
   } catch (error) {
-    problems.push({ path, message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` })
+    // The absolute path: a relative one is read from the configuration directory, not the working directory.
+    const code = (error as NodeJS.ErrnoException).code
+    problems.push({ path, message: `cannot read ${absolute}: ${code === 'ENOENT' ? 'file not found' : (code ?? (error as Error).message)}` })
     return undefined
   }
 }

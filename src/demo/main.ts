@@ -1,10 +1,18 @@
 /*
- * `npm run demo`: the bridge on its embedded defaults, with demo diary accounts and a local
- * state-services simulator. An entry point like server.ts: it reads process.env, adding the demo's own
- * secrets where they are not set.
- * Demo accounts (password "diary-demo"): accounts-29.csv and accounts-78.csv. Simulator persons:
- * state-services-simulator.ts. The demo diary module (diary-module.ts) is the `demo-diary` client.
+ * `npm run demo`: the bridge on its embedded defaults, with demo diary accounts and two local
+ * state-services simulators. An entry point like server.ts: it reads process.env, adding the demo's own
+ * secrets and keys where they are not set.
+ * - region 29 logs in through the ESIA simulator (esia-simulator.ts, DEMO_SIMULATOR_PORT, 3001). Its
+ *   GOST keys are made on the first run into <DATA_DIR>/esia-demo/ (OpenSSL's GOST engine needed): the
+ *   bridge's system pair "system" (REGION_29_ESIA_PRIVATE_KEY, REGION_29_ESIA_CERTIFICATE) and the
+ *   simulator's token-signing pair "esia" (its certificate: DEMO_ESIA_CERTIFICATES)
+ * - region 78 logs in through the standard OIDC simulator (state-services-simulator.ts,
+ *   DEMO_OIDC_SIMULATOR_PORT, 3003; REGION_78_CLIENT_SECRET)
+ * - the demo diary module (diary-module.ts, DEMO_DIARY_PORT, 3002) is the `demo-diary` client of both
+ * Demo accounts (password "diary-demo"): accounts-29.csv and accounts-78.csv; both simulators offer the
+ * same test persons, whom the accounts of both regions match.
  */
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { importAccounts } from '../accounts/import/import-accounts.js'
@@ -13,23 +21,59 @@ import { stateServicesCallbackPath } from '../regions/registry.js'
 import { startService } from '../service.js'
 import { reportStartupFailure } from '../startup-failure.js'
 import { startDiaryModule } from './diary-module.js'
+import { startEsiaSimulator } from './esia-simulator.js'
+import { ensureGostKeyPair } from './gost-keys.js'
 import { startSimulator } from './state-services-simulator.js'
 
-const demoEnv = {
-  REGION_29_CLIENT_SECRET: 'demo-state-services-secret-29',
+const demoSecrets = {
+  REGION_78_CLIENT_SECRET: 'demo-state-services-secret-78',
   DEMO_DIARY_CLIENT_SECRET: 'demo-diary-client-secret',
 }
-const env: Record<string, string | undefined> = { ...demoEnv, ...process.env }
-const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 3000}`
-const simulatorPort = Number(env.DEMO_SIMULATOR_PORT ?? 3001)
 
-const simulator = await startSimulator({
-  port: simulatorPort,
+/** The demo's GOST key pairs, made on the first run next to its data (as the loader resolves DATA_DIR). */
+function demoEsiaKeys() {
+  const dir = join(resolve(process.env.DATA_DIR ?? 'data'), 'esia-demo')
+  return {
+    system: ensureGostKeyPair(dir, 'system', '/CN=Diary bridge 29 (demo)'),
+    esia: ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator (demo)'),
+  }
+}
+
+let keys: ReturnType<typeof demoEsiaKeys>
+try {
+  keys = demoEsiaKeys()
+} catch (error) {
+  reportStartupFailure(error)
+}
+const env: Record<string, string | undefined> = {
+  ...demoSecrets,
+  REGION_29_ESIA_PRIVATE_KEY: keys.system.privateKeyPem,
+  REGION_29_ESIA_CERTIFICATE: keys.system.certificatePem,
+  DEMO_ESIA_CERTIFICATES: keys.esia.certificatePem,
+  ...process.env,
+}
+const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 3000}`
+const callbackUrl = `${publicUrl}${stateServicesCallbackPath}`
+const esiaPort = Number(env.DEMO_SIMULATOR_PORT ?? 3001)
+const oidcPort = Number(env.DEMO_OIDC_SIMULATOR_PORT ?? 3003)
+// Region 29's portalUrl; its `issuer` is the bridge's default for it, http://<portal host>/.
+const esiaUrl = `http://localhost:${esiaPort}/`
+
+const esiaSimulator = await startEsiaSimulator({
+  port: esiaPort,
+  issuer: esiaUrl,
+  signingKey: keys.esia,
+  // ESIA's logout returns to any URL of a redirect URI's origin: the bridge's /logout/done is one.
+  clients: [{ clientId: 'DIARY29', certificatePem: env.REGION_29_ESIA_CERTIFICATE ?? keys.system.certificatePem, redirectUris: [callbackUrl] }],
+}).catch(reportStartupFailure)
+
+const oidcSimulator = await startSimulator({
+  port: oidcPort,
   clients: [
     {
-      clientId: 'diary-bridge-29',
-      clientSecret: env.REGION_29_CLIENT_SECRET ?? demoEnv.REGION_29_CLIENT_SECRET,
-      redirectUris: [`${publicUrl}${stateServicesCallbackPath}`],
+      clientId: 'diary-bridge-78',
+      clientSecret: env.REGION_78_CLIENT_SECRET ?? demoSecrets.REGION_78_CLIENT_SECRET,
+      redirectUris: [callbackUrl],
       postLogoutRedirectUris: [`${publicUrl}${logoutDonePath}`],
     },
   ],
@@ -59,11 +103,11 @@ const diary = await startDiaryModule({
   port: Number(env.DEMO_DIARY_PORT ?? 3002),
   bridgeUrl: service.config.publicUrl,
   clientId: 'demo-diary',
-  clientSecret: env.DEMO_DIARY_CLIENT_SECRET ?? demoEnv.DEMO_DIARY_CLIENT_SECRET,
+  clientSecret: env.DEMO_DIARY_CLIENT_SECRET ?? demoSecrets.DEMO_DIARY_CLIENT_SECRET,
 }).catch(reportStartupFailure)
 
 service.logger.info(
-  { open: diary.url, bridgeLogin: `${service.config.publicUrl}/login`, stateServicesSimulator: simulator.issuer },
+  { open: diary.url, bridgeLogin: `${service.config.publicUrl}/login`, esiaSimulator: esiaUrl, oidcSimulator: oidcSimulator.issuer },
   `demo is running: open ${diary.url} in a browser`,
 )
 
@@ -74,6 +118,6 @@ closeWithGrace({ delay: 15_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
   else service.logger.info({ signal }, 'shutting down')
   await diary.app.close()
   await service.stop()
-  await simulator.close()
+  await Promise.all([esiaSimulator.close(), oidcSimulator.close()])
   service.logger.flush()
 })

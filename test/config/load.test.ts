@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
+import { ensureGostKeyPair } from '../../src/demo/gost-keys.js'
+import { esiaKeys } from '../helpers/esia-world.js'
 import { passwordOnlyRegion, testSecrets, validClient, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
 
 function problemsOf(dir: string, env: Record<string, string | undefined>): string[] {
@@ -15,14 +17,30 @@ function problemsOf(dir: string, env: Record<string, string | undefined>): strin
   return []
 }
 
-t.test('the example configuration in config/ loads with its secrets set', async (t) => {
+t.test('the example configuration in config/ loads with its secrets and the demo\'s keys set', async (t) => {
+  const dir = t.testdir()
+  const system = ensureGostKeyPair(dir, 'system', '/CN=Diary bridge 29 (demo)')
+  const esia = ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator (demo)')
   const { config } = loadConfig({
-    env: { ...testSecrets, BRIDGE_CONFIG_DIR: 'config', REGION_29_CLIENT_SECRET: 's', DEMO_DIARY_CLIENT_SECRET: 's' },
+    env: {
+      ...testSecrets,
+      BRIDGE_CONFIG_DIR: 'config',
+      REGION_29_ESIA_PRIVATE_KEY: system.privateKeyPem,
+      REGION_29_ESIA_CERTIFICATE: system.certificatePem,
+      DEMO_ESIA_CERTIFICATES: esia.certificatePem,
+      REGION_78_CLIENT_SECRET: 's',
+      DEMO_DIARY_CLIENT_SECRET: 's',
+    },
   })
   t.same([...config.regions.keys()], ['29', '78'])
-  t.equal(config.regions.get('29')?.stateServices.enabled, true, 'one region with state-services login')
-  t.equal(config.regions.get('78')?.stateServices.enabled, false, 'one region without')
-  t.ok(config.clients.get('demo-diary'))
+  const esiaRegion = config.regions.get('29')?.stateServices
+  t.equal(esiaRegion?.enabled, true)
+  t.match(esiaRegion?.provider, { type: 'esia', issuer: 'http://localhost:3001/', clientId: 'DIARY29', certificatePem: system.certificatePem }, 'region 29 logs in through ESIA')
+  t.same(esiaRegion?.provider?.type === 'esia' && esiaRegion.provider.esiaCertificatePems, [esia.certificatePem.trim()], 'the simulator\'s certificate, from the variable\'s bundle')
+  const oidcRegion = config.regions.get('78')?.stateServices
+  t.equal(oidcRegion?.enabled, true)
+  t.match(oidcRegion?.provider, { type: 'oidc', issuer: 'http://localhost:3003', clientId: 'diary-bridge-78' }, 'region 78 through standard OIDC')
+  t.same(config.clients.get('demo-diary')?.regions, ['29', '78'], 'the demo diary serves both')
 })
 
 t.test('a valid directory gives a complete Config with defaults', async (t) => {
@@ -198,4 +216,142 @@ t.test('development generates missing secrets once, keeps them, and warns', asyn
   const explicit = loadConfig({ env: { ...env, SNILS_PEPPER: testSecrets.SNILS_PEPPER } })
   t.equal(explicit.warnings.length, 2, 'a set variable wins over the generated one')
   t.same(explicit.config.secrets.snilsPepper.reveal(), Buffer.from(testSecrets.SNILS_PEPPER, 'base64'))
+})
+
+const keys = esiaKeys(t.testdir())
+/** An ESIA region whose key and certificates are files beside the region files, named relative to the configuration directory. */
+const esiaFiles = {
+  'keys/system.cert.pem': keys.system.certificatePem,
+  'keys/system.key.pem': keys.system.privateKeyPem,
+  'keys/esia.cert.pem': keys.esia.certificatePem,
+}
+const esiaFromFiles = {
+  type: 'esia',
+  portalUrl: 'https://esia-portal1.test.gosuslugi.ru/',
+  clientId: 'DIARY29',
+  certificateFile: 'keys/system.cert.pem',
+  signer: { type: 'openssl-gost', privateKeyFile: 'keys/system.key.pem' },
+  esiaCertificateFiles: ['keys/esia.cert.pem'],
+}
+const esiaFromEnv = {
+  type: 'esia',
+  portalUrl: 'https://esia-portal1.test.gosuslugi.ru/',
+  clientId: 'DIARY29',
+  certificateEnv: 'REGION_29_ESIA_CERTIFICATE',
+  signer: { type: 'openssl-gost', privateKeyEnv: 'REGION_29_ESIA_PRIVATE_KEY' },
+  esiaCertificatesEnv: 'ESIA_CERTIFICATES',
+}
+const esiaEnv = {
+  ...validEnv,
+  REGION_29_ESIA_CERTIFICATE: keys.system.certificatePem,
+  REGION_29_ESIA_PRIVATE_KEY: keys.system.privateKeyPem,
+  ESIA_CERTIFICATES: `${keys.esia.certificatePem}\n${keys.stranger.certificatePem}`,
+}
+const esiaRegion = (provider: Record<string, unknown>) => ({ ...validFiles, ...esiaFiles, 'regions/29.json': { ...validRegion, stateServices: { enabled: true, provider } } })
+const without = (provider: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(provider).filter(([name]) => name !== key))
+
+t.test('an ESIA region from files: read relative to the configuration directory, the issuer by default http://<portal host>/', async (t) => {
+  const dir = writeConfigDir(t, esiaRegion(esiaFromFiles))
+  const { config } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: '/' })
+  const provider = config.regions.get('29')?.stateServices.provider
+  if (provider?.type !== 'esia') throw new Error('region 29 has no ESIA provider')
+  t.equal(provider.issuer, 'http://esia-portal1.test.gosuslugi.ru/', 'ESIA\'s iss is plain http even for an https portal')
+  t.equal(provider.certificatePem, keys.system.certificatePem)
+  t.same(provider.esiaCertificatePems, [keys.esia.certificatePem])
+  t.equal(provider.signer.type === 'openssl-gost' && provider.signer.privateKey.reveal(), keys.system.privateKeyPem)
+  t.same([provider.scopes, provider.tokenSigningAlg, provider.timeoutMs], [['openid', 'fullname', 'birthdate', 'snils'], 'GOST3410_2012_256', 5000], 'defaults')
+  t.notOk(JSON.stringify(provider).includes(keys.system.privateKeyPem.split('\n')[1] as string), 'the private key does not serialise')
+})
+
+t.test('an ESIA region from env variables: a bundle holds every ESIA certificate of a rotation', async (t) => {
+  const dir = writeConfigDir(t, esiaRegion({ ...esiaFromEnv, issuer: 'http://esia.example/' }))
+  const { config } = loadConfig({ env: { ...esiaEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  const provider = config.regions.get('29')?.stateServices.provider
+  if (provider?.type !== 'esia') throw new Error('region 29 has no ESIA provider')
+  t.equal(provider.issuer, 'http://esia.example/', 'a configured issuer wins over the default')
+  t.equal(provider.certificatePem, keys.system.certificatePem)
+  t.equal(provider.esiaCertificatePems.length, 2)
+  t.same(provider.esiaCertificatePems.map((pem) => pem.trim()), [keys.esia.certificatePem.trim(), keys.stranger.certificatePem.trim()])
+})
+
+t.test('each mistake in an ESIA provider is one line that names the key', async (t) => {
+  const prefix = 'regions/29.json: /stateServices/provider'
+  const notKey = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIC0=\n-----END EC PRIVATE KEY-----\n'
+  const cases: { name: string; provider: Record<string, unknown>; env?: Record<string, string | undefined>; problems: string[] }[] = [
+    { name: 'an unknown provider type', provider: { ...esiaFromFiles, type: 'saml' }, problems: [`${prefix}/type: must be one of "oidc", "esia"`] },
+    { name: 'no portalUrl', provider: without(esiaFromFiles, 'portalUrl'), problems: [`${prefix}/portalUrl: required key is missing`] },
+    { name: 'a portalUrl without its trailing slash', provider: { ...esiaFromFiles, portalUrl: 'https://esia.gosuslugi.ru' }, problems: [`${prefix}/portalUrl: must end with /`] },
+    {
+      name: 'a plain http portal in production',
+      provider: { ...esiaFromFiles, portalUrl: 'http://esia.gosuslugi.ru/' },
+      env: { ...validEnv, NODE_ENV: 'production' },
+      problems: [`${prefix}/portalUrl: must use https in production`],
+    },
+    {
+      name: 'certificateFile and certificateEnv both',
+      provider: { ...esiaFromFiles, certificateEnv: 'REGION_29_ESIA_CERTIFICATE' },
+      env: esiaEnv,
+      problems: [`${prefix}/certificateFile: give exactly one of certificateFile or certificateEnv`],
+    },
+    { name: 'neither certificateFile nor certificateEnv', provider: without(esiaFromFiles, 'certificateFile'), problems: [`${prefix}/certificateFile: give exactly one of certificateFile or certificateEnv`] },
+    { name: 'a file that is not there', provider: { ...esiaFromFiles, certificateFile: 'keys/missing.pem' }, problems: [`${prefix}/certificateFile: cannot read <config>/keys/missing.pem: file not found`] },
+    { name: 'a file that cannot be read', provider: { ...esiaFromFiles, esiaCertificateFiles: ['keys'] }, problems: [`${prefix}/esiaCertificateFiles/0: cannot read <config>/keys: EISDIR`] },
+    { name: 'a file that is not a certificate', provider: { ...esiaFromFiles, certificateFile: 'keys/system.key.pem' }, problems: [`${prefix}/certificateFile: is not a PEM certificate`] },
+    { name: 'an ESIA certificate that is not one', provider: { ...esiaFromFiles, esiaCertificateFiles: ['keys/esia.cert.pem', 'keys/system.key.pem'] }, problems: [`${prefix}/esiaCertificateFiles/1: is not a PEM certificate`] },
+    {
+      name: 'esiaCertificateFiles and esiaCertificatesEnv both',
+      provider: { ...esiaFromFiles, esiaCertificatesEnv: 'ESIA_CERTIFICATES' },
+      env: esiaEnv,
+      problems: [`${prefix}/esiaCertificateFiles: give exactly one of esiaCertificateFiles or esiaCertificatesEnv`],
+    },
+    {
+      name: 'neither esiaCertificateFiles nor esiaCertificatesEnv',
+      provider: without(esiaFromFiles, 'esiaCertificateFiles'),
+      problems: [`${prefix}/esiaCertificateFiles: give exactly one of esiaCertificateFiles or esiaCertificatesEnv`],
+    },
+    {
+      name: 'an env bundle without certificates',
+      provider: esiaFromEnv,
+      env: { ...esiaEnv, ESIA_CERTIFICATES: keys.esia.privateKeyPem },
+      problems: [`${prefix}/esiaCertificatesEnv: holds no PEM certificate`],
+    },
+    {
+      name: 'env variables that are not set',
+      provider: esiaFromEnv,
+      env: validEnv,
+      problems: [
+        `${prefix}/certificateEnv: environment variable REGION_29_ESIA_CERTIFICATE is not set`,
+        `${prefix}/esiaCertificatesEnv: environment variable ESIA_CERTIFICATES is not set`,
+        `${prefix}/signer/privateKeyEnv: environment variable REGION_29_ESIA_PRIVATE_KEY is not set`,
+      ],
+    },
+    {
+      name: 'an openssl-gost signer without a key',
+      provider: { ...esiaFromFiles, signer: { type: 'openssl-gost' } },
+      problems: [`${prefix}/signer/privateKeyFile: give exactly one of privateKeyFile or privateKeyEnv`],
+    },
+    {
+      name: 'an openssl-gost signer with a url',
+      provider: { ...esiaFromFiles, signer: { ...esiaFromFiles.signer, url: 'https://dss.example/sign' } },
+      problems: [`${prefix}/signer/url: is not used by the openssl-gost signer`],
+    },
+    { name: 'an http signer without a url', provider: { ...esiaFromFiles, signer: { type: 'http' } }, problems: [`${prefix}/signer/url: is required for the http signer`] },
+    {
+      name: 'an http signer with a key file',
+      provider: { ...esiaFromFiles, signer: { type: 'http', url: 'https://dss.example/sign', privateKeyFile: 'keys/system.key.pem' } },
+      problems: [`${prefix}/signer/privateKeyFile: is not used by the http signer`],
+    },
+    {
+      name: 'a private key that is not PKCS#8 PEM',
+      provider: esiaFromEnv,
+      env: { ...esiaEnv, REGION_29_ESIA_PRIVATE_KEY: notKey },
+      problems: [`${prefix}/signer/privateKeyEnv: is not an unencrypted PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)`],
+    },
+    { name: 'scopes without openid', provider: { ...esiaFromFiles, scopes: ['fullname', 'snils'] }, problems: [`${prefix}/scopes: must include "openid"`] },
+    { name: 'an OIDC key in an ESIA provider', provider: { ...esiaFromFiles, claims: { snils: 'snils' } }, problems: [`${prefix}/claims: unknown key`] },
+  ]
+  for (const { name, provider, env, problems } of cases) {
+    const dir = writeConfigDir(t, esiaRegion(provider))
+    t.same(problemsOf(dir, env ?? validEnv).sort(), problems.map((line) => line.replace('<config>', dir)).sort(), name)
+  }
 })

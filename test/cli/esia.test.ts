@@ -1,0 +1,127 @@
+/*
+ * `esia check-signer`: what an operator runs before registering the system at ESIA. Real GOST keys,
+ * a signing service over real HTTP, the configuration through the real loader; no database is needed.
+ */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import t from 'tap'
+import { runCli } from '../../src/cli/run-cli.js'
+import { defaultGostEnginePath, gostPrivateKey, gostSign } from '../../src/upstream/esia/gost.js'
+import { esiaKeys } from '../helpers/esia-world.js'
+import { passwordOnlyRegion, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
+
+const keys = esiaKeys(t.testdir())
+const systemKey = gostPrivateKey(keys.system.privateKeyPem)
+
+/** A signing service in the CryptoPro DSS style: /cryptopro answers in CryptoPro's (reversed) byte order, /openssl in OpenSSL's. */
+const service = createServer((request, response) => {
+  const chunks: Buffer[] = []
+  request.on('data', (chunk: Buffer) => chunks.push(chunk))
+  request.on('end', () => {
+    const signature = gostSign(systemKey, Buffer.concat(chunks))
+    response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(request.url === '/cryptopro' ? Buffer.from(signature).reverse() : signature)
+  })
+})
+await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve))
+t.teardown(() => new Promise((resolve) => service.close(resolve)))
+const serviceUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}`
+
+function esiaRegion(signer: Record<string, unknown>) {
+  return {
+    name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' },
+    stateServices: {
+      enabled: true,
+      provider: {
+        type: 'esia',
+        portalUrl: 'https://esia-portal1.test.gosuslugi.ru/',
+        clientId: 'DIARY29',
+        certificateFile: join(keys.dir, 'system.cert.pem'),
+        signer,
+        esiaCertificateFiles: [join(keys.dir, 'esia.cert.pem')],
+      },
+    },
+  }
+}
+
+const dir = writeConfigDir(t, {
+  ...validFiles,
+  'regions/29.json': esiaRegion({ type: 'openssl-gost', privateKeyFile: join(keys.dir, 'system.key.pem') }),
+  'regions/30.json': esiaRegion({ type: 'openssl-gost', privateKeyFile: join(keys.dir, 'stranger.key.pem') }),
+  'regions/31.json': esiaRegion({ type: 'http', url: `${serviceUrl}/cryptopro` }),
+  'regions/32.json': esiaRegion({ type: 'http', url: `${serviceUrl}/openssl`, reversed: true }),
+  'regions/33.json': esiaRegion({ type: 'http', url: `${serviceUrl}/cryptopro`, reversed: true }),
+  'regions/34.json': esiaRegion({ type: 'http', url: 'http://127.0.0.1:9/sign', timeoutMs: 500 }),
+  'regions/77.json': validRegion,
+  'regions/78.json': passwordOnlyRegion,
+})
+const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
+
+async function cli(argv: string[]) {
+  const stdout: string[] = []
+  const stderr: string[] = []
+  const code = await runCli(argv, { env, stdout: (line) => stdout.push(...line.split('\n')), stderr: (line) => stderr.push(...line.split('\n')) })
+  return { code, stdout, stderr }
+}
+
+/** The certificate hash as the openssl CLI computes it: GOST R 34.11-2012 (256) of the DER, upper-case hex. */
+function opensslCertificateHash(work: string): string {
+  writeFileSync(join(work, 'openssl.cnf'), `openssl_conf = init\n[init]\nengines = engines\n[engines]\ngost = gost\n[gost]\nengine_id = gost\ndynamic_path = ${defaultGostEnginePath}\ndefault_algorithms = ALL\n`)
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: work, env: { ...process.env, OPENSSL_CONF: join(work, 'openssl.cnf') }, encoding: 'utf8' })
+  openssl(['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
+  return (/= ([0-9a-f]{64})/.exec(openssl(['dgst', '-md_gost12_256', 'system.der']))?.[1] ?? '').toUpperCase()
+}
+
+t.test('a key that belongs to the certificate: the subject, the hash to register at ESIA, exit 0', async (t) => {
+  const run = await cli(['esia', 'check-signer', '--region', '29'])
+  t.equal(run.code, 0)
+  t.same(run.stderr, [])
+  t.match(run.stdout[0], /^certificate: CN=Diary bridge 29, valid to \w{3} +\d+ \d\d:\d\d:\d\d \d{4} GMT$/)
+  t.match(run.stdout[1], /^client_certificate_hash: [0-9A-F]{64}$/)
+  t.equal(run.stdout[1], `client_certificate_hash: ${opensslCertificateHash(t.testdir())}`, 'the hash openssl computes')
+  t.equal(run.stdout[2], 'signer openssl-gost: the signature verifies with the certificate')
+  const service = await cli(['esia', 'check-signer', '--region', '33'])
+  t.same([service.code, service.stdout.slice(1), service.stderr], [0, [run.stdout[1], 'signer http: the signature verifies with the certificate'], []], 'a CryptoPro service with reversed set')
+})
+
+t.test('every signer that would fail at ESIA: exit 1 and a line that says what to change', async (t) => {
+  const cases: [region: string, why: string, stderr: string][] = [
+    ['30', 'a key that is not the certificate\'s', 'signer openssl-gost: the signature does NOT verify with the certificate: the private key and the certificate do not belong together'],
+    ['31', 'a service that answers in CryptoPro\'s order, reversed not set', 'signer http: the signature verifies only reversed: set signer.reversed to true'],
+    ['32', 'reversed set for a service that answers in OpenSSL\'s order', 'signer http: the signature verifies only reversed: set signer.reversed to false'],
+  ]
+  for (const [region, why, line] of cases) {
+    const run = await cli(['esia', 'check-signer', '--region', region])
+    t.equal(run.code, 1, why)
+    t.same(run.stderr, [line], why)
+    t.match(run.stdout, [/^certificate: CN=Diary bridge 29/, /^client_certificate_hash: [0-9A-F]{64}$/], `${why}: the certificate is still shown`)
+  }
+  const down = await cli(['esia', 'check-signer', '--region', '34'])
+  t.equal(down.code, 1, 'a signing service that does not answer')
+  t.match(down.stderr, [/^signer http: ESIA signer: the signing service did not answer \(.+\)$/])
+})
+
+t.test('a region that does not log in through ESIA, an unknown one, none: exit 1 before anything is signed', async (t) => {
+  const cases: [argv: string[], stderr: string][] = [
+    [['--region', '77'], 'region 77 does not log in through ESIA (its provider type is oidc)'],
+    [['--region', '78'], 'region 78 does not log in through ESIA (its provider type is not set)'],
+    [['--region', '99'], 'unknown region "99"; configured: 29, 30, 31, 32, 33, 34, 77, 78'],
+    [[], 'esia check-signer: --region R is required: each region has its own ESIA system and signer'],
+  ]
+  for (const [argv, line] of cases) {
+    const run = await cli(['esia', 'check-signer', ...argv])
+    t.same([run.code, run.stdout, run.stderr], [1, [], [line]], argv.join(' ') || 'no --region')
+  }
+})
+
+t.test('--help prints the usage and the option, and checks nothing', async (t) => {
+  const run = await cli(['esia', 'check-signer', '--help'])
+  t.equal(run.code, 0)
+  t.equal(run.stdout[0], 'Usage: npm run cli -- esia check-signer --region R')
+  t.ok(run.stdout.some((line) => /^ {2}--region R +the region whose ESIA signer to check/.test(line)), 'explains --region')
+  t.notOk(run.stdout.some((line) => line.startsWith('client_certificate_hash')), 'nothing signed')
+  const group = await cli(['esia', '--help'])
+  t.same([group.code, group.stdout.filter((line) => line.startsWith('  '))], [0, ['  npm run cli -- esia check-signer --region R']])
+})
