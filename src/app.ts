@@ -76,7 +76,11 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   app.setErrorHandler((error, request, reply) => {
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error }, 'request refused')
+    else {
+      // An upstream refusal keeps the provider's own code (ESIA-007004…) in its cause: a code, never personal data.
+      const cause = (error as { cause?: { code?: unknown } }).cause?.code
+      request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error, cause: typeof cause === 'string' ? cause : undefined }, 'request refused')
+    }
     if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
     if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
       reply.header('www-authenticate', 'Basic realm="diary-bridge"')

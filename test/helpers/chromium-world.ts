@@ -1,15 +1,20 @@
 /*
  * The world of the real-browser tests: the bridge listening on a free port (with the demo accounts and
- * the state-services simulator), the demo diary module registered as `demo-diary`, and Debian's
- * Chromium driven by playwright-core. `chromiumPath` is absent on machines without Chromium: the
- * tests are then skipped with the reason printed (.ci/run installs it).
+ * the state-services simulator: OIDC, or ESIA when asked), the demo diary module registered as
+ * `demo-diary`, and Debian's Chromium driven by playwright-core. `chromiumPath` is absent on machines
+ * without Chromium: the tests are then skipped with the reason printed (.ci/run installs it).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import type { Database } from '../../src/db/schema.js'
 import { startDiaryModule } from '../../src/demo/diary-module.js'
+import type { RunningEsiaSimulator } from '../../src/demo/esia-simulator.js'
+import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { importDemoAccounts, regionWithProvider, startDemoSimulator } from './demo-fixture.js'
+import { esiaKeys, esiaRegionFile, startTestEsia } from './esia-world.js'
 import { freePort } from './spawn.js'
 import { buildTestApp } from './test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv } from './test-config.js'
@@ -26,23 +31,40 @@ export interface ChromiumWorld {
   bridgeUrl: string
   diaryUrl: string
   db: Kysely<Database>
+  /** Region 29's ESIA simulator, when the world was started with `stateServices: 'esia'`. */
+  esia: RunningEsiaSimulator | undefined
   /** A page in a new browser context: its own cookies at the bridge, the simulator and the diary module. */
   newPage: (options?: { locale?: string; width?: number }) => Promise<Page>
   /** A full-page screenshot into test-results/<name>.png. */
   shot: (page: Page, name: string) => Promise<unknown>
 }
 
-export async function startChromiumWorld(t: Teardown): Promise<ChromiumWorld> {
+export interface ChromiumWorldOptions {
+  /** The protocol of region 29's State Services login: the OIDC simulator (the default) or the ESIA one. */
+  stateServices?: 'oidc' | 'esia'
+}
+
+/** Region 29's file and, for ESIA, its simulator (GOST keys made in a folder removed at teardown). */
+async function startRegion29(t: Teardown, bridgeUrl: string, protocol: 'oidc' | 'esia') {
+  if (protocol === 'oidc') return { file: regionWithProvider((await startDemoSimulator(t, bridgeUrl)).issuer), esia: undefined }
+  const dir = mkdtempSync(join(tmpdir(), 'esia-keys-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const keys = esiaKeys(dir)
+  const esia = await startTestEsia(t, keys, `${bridgeUrl}${stateServicesCallbackPath}`)
+  return { file: esiaRegionFile(esia, keys), esia }
+}
+
+export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOptions = {}): Promise<ChromiumWorld> {
   const [bridgePort, diaryPort] = [await freePort(), await freePort()]
   const bridgeUrl = `http://localhost:${bridgePort}`
   const diaryUrl = `http://localhost:${diaryPort}`
   const diarySecret = 'browser-test-diary-secret'
-  const simulator = await startDemoSimulator(t, bridgeUrl)
+  const region29 = await startRegion29(t, bridgeUrl, options.stateServices ?? 'oidc')
   const config = loadTestConfig(
     t,
     {
       'bridge.json': { publicUrl: bridgeUrl },
-      'regions/29.json': regionWithProvider(simulator.issuer),
+      'regions/29.json': region29.file,
       'regions/78.json': passwordOnlyRegion,
       'clients/demo-diary.json': {
         name: 'Demo diary',
@@ -74,6 +96,7 @@ export async function startChromiumWorld(t: Teardown): Promise<ChromiumWorld> {
     bridgeUrl,
     diaryUrl,
     db: database.db,
+    esia: region29.esia,
     newPage: async (options = {}) => {
       const context = await browser.newContext({ locale: options.locale ?? 'ru-RU', viewport: { width: options.width ?? 1024, height: 800 } })
       return context.newPage()
