@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import type { Config } from './config/load.js'
+import { revealSecrets } from './config/secret.js'
 import { type ClientAuthenticator, createClientAuthenticator } from './oauth/client-auth.js'
 import { createRegionRegistry, type Region } from './regions/registry.js'
 
@@ -32,7 +33,6 @@ export function createLiveConfig(initial: Config, options: { fetch?: typeof fetc
   let config = initial
   let regions = createRegionRegistry(initial, options)
   let authenticateClient = authenticatorFor(initial)
-  const reveal = (value: unknown) => JSON.parse(JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && 'reveal' in v ? (v as { reveal(): unknown }).reveal() : v))) as unknown
 
   return {
     get config() {
@@ -51,8 +51,8 @@ export function createLiveConfig(initial: Config, options: { fetch?: typeof fetc
       ]
       const merged: Config = { ...config, regions: next.regions, clients: next.clients }
       const changes = {
-        regions: changedKeys(config.regions, next.regions, reveal),
-        clients: changedKeys(config.clients, next.clients, reveal),
+        regions: changedKeys(config.regions, next.regions, revealSecrets),
+        clients: changedKeys(config.clients, next.clients, revealSecrets),
         restartNeeded,
       }
       regions = createRegionRegistry(merged, { ...options, previous: regions })

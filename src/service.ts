@@ -77,16 +77,15 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
 
 /** Re-reads the configuration directory for a running app (SIGHUP). */
 export function reloadConfig(app: FastifyInstance, env: EnvironmentVariables, logger: Logger): boolean {
-  let next: Config
+  let changes: ReturnType<FastifyInstance['reloadConfig']>
   try {
-    next = loadConfig({ env }).config
+    changes = app.reloadConfig(loadConfig({ env }).config)
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    for (const problem of error.problems) logger.error({ problem: formatProblem(problem) }, 'configuration reload refused')
+    if (error instanceof ConfigError) for (const problem of error.problems) logger.error({ problem: formatProblem(problem) }, 'configuration reload refused')
+    else logger.error({ err: error }, 'configuration reload refused')
     logger.error('configuration reload refused: the previous configuration stays in force')
     return false
   }
-  const changes = app.reloadConfig(next)
   logger.info({ regions: changes.regions, clients: changes.clients }, 'configuration reloaded')
   if (changes.restartNeeded.length > 0) logger.warn({ ignored: changes.restartNeeded }, 'these settings apply only after a restart')
   return true

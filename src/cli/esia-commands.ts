@@ -32,7 +32,9 @@ const checkSignerCommand: CliCommand = {
       return 0
     }
     context.err(
-      check.verifiesReversed
+      check.keyProblem !== undefined
+        ? `signer ${provider.signer.type}: ${check.keyProblem}`
+        : check.verifiesReversed
         ? `signer ${provider.signer.type}: the signature verifies only reversed: set signer.reversed to ${String(!(provider.signer.type === 'http' && provider.signer.reversed))}`
         : `signer ${provider.signer.type}: the signature does NOT verify with the certificate: the private key and the certificate do not belong together`,
     )

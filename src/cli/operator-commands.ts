@@ -9,6 +9,7 @@ import { detectFormat } from '../accounts/import/read-records.js'
 import { createPasswordHasher } from '../accounts/password-hash.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { BridgeError } from '../errors.js'
+import { createRegionRegistry } from '../regions/registry.js'
 import { keyPolicy, keyState, listKeys, rotateSigningKey } from '../tokens/signing-keys.js'
 import { argument, type CliCommand, type CommandContext, plural, requiredValue } from './command.js'
 
@@ -39,8 +40,9 @@ const migrate: CliCommand = {
 const configCheck: CliCommand = {
   name: 'config check',
   synopsis: '',
-  summary: 'Validates the configuration and exits.',
+  summary: 'Validates the configuration, builds every region\'s State Services connector (keys decoded, ESIA keys checked against their certificates) and exits.',
   run: async ({ config, out }) => {
+    createRegionRegistry(config)
     out(`configuration is valid: ${plural(config.regions.size, 'region')}, ${plural(config.clients.size, 'client')}`)
     return 0
   },

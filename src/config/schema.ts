@@ -151,38 +151,36 @@ export const EsiaProviderSchema = Type.Object(
     esiaCertificateFiles: Type.Optional(Type.Array(FilePath, { minItems: 1 })),
     esiaCertificatesEnv: Type.Optional(EnvName),
     tokenSigningAlg: Type.Enum(['GOST3410_2012_256', 'RS256'], { default: 'GOST3410_2012_256' }),
-    gostEnginePath: Type.String({ minLength: 1, default: '/usr/lib/x86_64-linux-gnu/engines-3/gost.so' }),
     timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
     clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 60 }),
   },
   closed,
 )
 
-export const providerTypes = ['oidc', 'esia'] as const
-export type ProviderType = (typeof providerTypes)[number]
 const providerSchemas = { oidc: OidcProviderSchema, esia: EsiaProviderSchema } as const
+const providerTypes = Object.keys(providerSchemas) as (keyof typeof providerSchemas)[]
 
 function regionSchema<P extends TSchema>(provider: P) {
   return Type.Object(
-  {
-    name: Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed),
-    passwordLogin: Type.Object({ enabled: Type.Boolean({ default: true }), ...Schedule }, { ...closed, default: {} }),
-    stateServices: Type.Object(
-      { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(provider) },
-      { ...closed, default: {} },
-    ),
-    noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
-    timeZone: Type.String({ minLength: 1, default: defaultTimeZone, description: 'IANA time zone in which pages show dates and times' }),
-    linking: Type.Object(
-      {
-        autoLinkBySnils: Type.Boolean({ default: true }),
-        allowMissingPatronymic: Type.Boolean({ default: false }),
-      },
-      { ...closed, default: {} },
-    ),
-  },
-  closed,
-)
+    {
+      name: Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed),
+      passwordLogin: Type.Object({ enabled: Type.Boolean({ default: true }), ...Schedule }, { ...closed, default: {} }),
+      stateServices: Type.Object(
+        { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(provider) },
+        { ...closed, default: {} },
+      ),
+      noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
+      timeZone: Type.String({ minLength: 1, default: defaultTimeZone, description: 'IANA time zone in which pages show dates and times' }),
+      linking: Type.Object(
+        {
+          autoLinkBySnils: Type.Boolean({ default: true }),
+          allowMissingPatronymic: Type.Boolean({ default: false }),
+        },
+        { ...closed, default: {} },
+      ),
+    },
+    closed,
+  )
 }
 
 export const RegionFileSchema = regionSchema(Type.Union([OidcProviderSchema, EsiaProviderSchema]))

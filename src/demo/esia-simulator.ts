@@ -1,7 +1,8 @@
 /*
  * An ESIA (State Services) simulator for the demo and the tests: the real ESIA's endpoints and formats
- * relative to its base URL, and its checks, in its order. An independent protocol peer: it shares no
- * code with the bridge's ESIA connector.
+ * relative to its base URL, and its checks, in its order. An independent protocol peer: it builds and
+ * checks every message itself and shares only the GOST primitives (upstream/esia/gost.ts) with the
+ * bridge; the tests cross-check those with the openssl CLI and a real ESIA token.
  * - GET aas/oauth2/v2/ac: a known client and a redirect_uri registered exactly (else an error page, no
  *   redirect); the registered certificate's client_certificate_hash; a timestamp `yyyy.MM.dd HH:mm:ss ±HHMM`
  *   within the window; a UUID state; a client_secret that is a raw 64-byte GOST R 34.10-2012 signature of

@@ -2,12 +2,13 @@
  * GOST R 34.10-2012 (256, paramset A) key pairs for the demo and the tests, made by the openssl CLI
  * with OpenSSL's GOST engine: read from <dir>/<name>.key.pem and <dir>/<name>.cert.pem when both exist,
  * otherwise generated there (the directory 0700, the key 0600) with a self-signed certificate valid
- * for ten years. Never meant for production keys, which come from an accredited CA.
+ * for ten years. Never meant for production keys, which come from an accredited CA. runGostOpenssl is
+ * the openssl CLI with the engine, for the tests' cross-checks too.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { defaultGostEnginePath } from '../upstream/esia/gost.js'
+import { gostEnginePath } from '../upstream/esia/gost.js'
 
 export interface GostKeyPair {
   privateKeyPem: string
@@ -32,9 +33,14 @@ distinguished_name = distinguished_name
 `
 }
 
-function runOpenssl(args: string[], configPath: string): string {
+/** Runs the openssl CLI in `dir` with OpenSSL's GOST engine loaded (its configuration is written there); answers stdout. */
+export function runGostOpenssl(dir: string, args: string[]): string {
+  if (!existsSync(gostEnginePath)) throw new Error(`OpenSSL's GOST engine is missing at ${gostEnginePath}: ${install}`)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const configPath = join(dir, 'gost-openssl.cnf')
+  if (!existsSync(configPath)) writeFileSync(configPath, opensslConfig(gostEnginePath), { mode: 0o600 })
   try {
-    return execFileSync('openssl', args, { env: { ...process.env, OPENSSL_CONF: configPath }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    return execFileSync('openssl', args, { cwd: dir, env: { ...process.env, OPENSSL_CONF: configPath }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   } catch (error) {
     const { code, stderr } = error as { code?: string; stderr?: string }
     const reason = code === 'ENOENT' ? 'the openssl CLI is not installed' : String(stderr ?? (error as Error).message).trim()
@@ -49,17 +55,9 @@ export function ensureGostKeyPair(dir: string, name: string, subject: string): G
   if (existsSync(keyPath) && existsSync(certificatePath)) {
     return { privateKeyPem: readFileSync(keyPath, 'utf8'), certificatePem: readFileSync(certificatePath, 'utf8') }
   }
-  if (!existsSync(defaultGostEnginePath)) throw new Error(`OpenSSL's GOST engine is missing at ${defaultGostEnginePath}: ${install}`)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const configPath = join(dir, `${name}.openssl.cnf`)
-  writeFileSync(configPath, opensslConfig(defaultGostEnginePath), { mode: 0o600 })
-  try {
-    const privateKeyPem = runOpenssl(['genpkey', '-algorithm', 'gost2012_256', '-pkeyopt', 'paramset:A'], configPath)
-    writeFileSync(keyPath, privateKeyPem, { mode: 0o600 })
-    const certificatePem = runOpenssl(['req', '-new', '-x509', '-md_gost12_256', '-days', '3650', '-subj', subject, '-key', keyPath], configPath)
-    writeFileSync(certificatePath, certificatePem, { mode: 0o644 })
-    return { privateKeyPem, certificatePem }
-  } finally {
-    rmSync(configPath, { force: true })
-  }
+  const privateKeyPem = runGostOpenssl(dir, ['genpkey', '-algorithm', 'gost2012_256', '-pkeyopt', 'paramset:A'])
+  writeFileSync(keyPath, privateKeyPem, { mode: 0o600 })
+  const certificatePem = runGostOpenssl(dir, ['req', '-new', '-x509', '-md_gost12_256', '-days', '3650', '-subj', subject, '-key', keyPath])
+  writeFileSync(certificatePath, certificatePem, { mode: 0o644 })
+  return { privateKeyPem, certificatePem }
 }

@@ -10,6 +10,7 @@
  *   returns to GET /logout/done, which sends the browser where the client asked
  * Each function answers the location to send the browser to.
  */
+import { findAccountById } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
@@ -42,12 +43,12 @@ export async function logout(context: RouteContext, browser: BrowserRequest, par
   const cookieSession = browser.session.get('sid')
   if (cookieSession !== undefined) sessionIds.add(cookieSession)
   if (typeof hint?.sid === 'string') sessionIds.add(hint.sid)
-  let upstreamIssuer: string | null = null
+  let signedInThrough: { issuer: string; accountId: string } | undefined
   for (const id of sessionIds) {
     // Idle or expired sessions end too: their refresh tokens must not outlive the logout.
     const session = await findUnendedSession(db, id)
     if (session === undefined || (hint !== undefined && id === hint.sid && session.accountId !== hint.sub)) continue
-    upstreamIssuer ??= session.upstreamIssuer
+    if (session.upstreamIssuer !== null) signedInThrough ??= { issuer: session.upstreamIssuer, accountId: session.accountId }
     await db.transaction().execute(async (trx) => {
       await endSessions(trx, { sessionId: id }, 'logout', now)
       await recordAuditEvent(trx, { type: 'logout', outcome: 'success', accountId: session.accountId, clientId: clientId ?? null, requestId: browser.requestId })
@@ -56,7 +57,9 @@ export async function logout(context: RouteContext, browser: BrowserRequest, par
   browser.session.delete()
 
   const final = postLogout === undefined ? '/login' : redirectWith(postLogout, { state: param('state') })
-  const connector = regionOfIssuer(context.regions, upstreamIssuer)?.connector
+  // Regions may share an issuer (every ESIA region's is ESIA's): the account's region has the right client id.
+  const accountRegion = signedInThrough && (await findAccountById(db, signedInThrough.accountId))?.region
+  const connector = signedInThrough && regionOfIssuer(context.regions, signedInThrough.issuer, accountRegion)?.connector
   const upstream = connector && (await connector.endSessionUrl(`${config.publicUrl}${logoutDonePath}`).catch(() => undefined))
   if (upstream === undefined) return final
   browser.transaction.toLogout(final)

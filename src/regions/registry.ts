@@ -1,14 +1,16 @@
 /*
  * The configured regions, each with its state-services connector when it has a provider.
  * Connectors keep their discovery and JWKS caches; a configuration reload keeps the connector of every
- * region whose provider settings did not change.
+ * region whose provider settings did not change. A connector that cannot be built is a ConfigError
+ * naming its region file: the service does not start, a reload is refused.
  */
 import { isDeepStrictEqual } from 'node:util'
 import { BridgeError } from '../errors.js'
-import type { Config, RegionConfig } from '../config/load.js'
-import type { Connector } from '../upstream/connector.js'
+import type { Config, ProviderConfig, RegionConfig } from '../config/load.js'
+import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import { revealSecrets } from '../config/secret.js'
+import type { Connector, ConnectorContext } from '../upstream/connector.js'
 import { createConnector } from '../upstream/connectors.js'
-import { Secret } from '../config/secret.js'
 
 export interface Region {
   config: RegionConfig
@@ -17,12 +19,14 @@ export interface Region {
 
 export const stateServicesCallbackPath = '/login/state-services/callback'
 
-/** The settings with secrets revealed, to compare (a changed secret is a changed provider). */
-function revealed(value: unknown): unknown {
-  if (value instanceof Secret) return { secret: value.reveal() as unknown }
-  if (Array.isArray(value)) return (value as unknown[]).map(revealed)
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key, revealed(inner)]))
-  return value
+/** A connector that cannot be built (a key that does not decode or does not match its certificate…) is a configuration problem of its region file. */
+function connectorFor(code: string, provider: ProviderConfig, context: ConnectorContext, problems: ConfigProblem[]): Connector | undefined {
+  try {
+    return createConnector(provider, context)
+  } catch (error) {
+    problems.push({ file: `regions/${code}.json`, path: '/stateServices/provider', message: (error as Error).message })
+    return undefined
+  }
 }
 
 export function createRegionRegistry(
@@ -30,15 +34,17 @@ export function createRegionRegistry(
   options: { fetch?: typeof fetch; previous?: ReadonlyMap<string, Region> } = {},
 ): ReadonlyMap<string, Region> {
   const regions = new Map<string, Region>()
+  const problems: ConfigProblem[] = []
   for (const [code, region] of config.regions) {
     const provider = region.stateServices.provider
     const before = options.previous?.get(code)
-    const reuse = before !== undefined && isDeepStrictEqual(revealed(before.config.stateServices.provider), revealed(provider))
+    const reuse = before !== undefined && isDeepStrictEqual(revealSecrets(before.config.stateServices.provider), revealSecrets(provider))
     const connector = reuse
       ? before.connector
-      : provider && createConnector(provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch })
+      : provider && connectorFor(code, provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch }, problems)
     regions.set(code, { config: region, connector })
   }
+  if (problems.length > 0) throw new ConfigError(problems)
   return regions
 }
 

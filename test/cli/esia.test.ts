@@ -2,14 +2,13 @@
  * `esia check-signer`: what an operator runs before registering the system at ESIA. Real GOST keys,
  * a signing service over real HTTP, the configuration through the real loader; no database is needed.
  */
-import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli } from '../../src/cli/run-cli.js'
-import { defaultGostEnginePath, gostPrivateKey, gostSign } from '../../src/upstream/esia/gost.js'
+import { runGostOpenssl } from '../../src/demo/gost-keys.js'
+import { gostPrivateKey, gostSign } from '../../src/upstream/esia/gost.js'
 import { esiaKeys } from '../helpers/esia-world.js'
 import { passwordOnlyRegion, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
 
@@ -68,10 +67,8 @@ async function cli(argv: string[]) {
 
 /** The certificate hash as the openssl CLI computes it: GOST R 34.11-2012 (256) of the DER, upper-case hex. */
 function opensslCertificateHash(work: string): string {
-  writeFileSync(join(work, 'openssl.cnf'), `openssl_conf = init\n[init]\nengines = engines\n[engines]\ngost = gost\n[gost]\nengine_id = gost\ndynamic_path = ${defaultGostEnginePath}\ndefault_algorithms = ALL\n`)
-  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: work, env: { ...process.env, OPENSSL_CONF: join(work, 'openssl.cnf') }, encoding: 'utf8' })
-  openssl(['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
-  return (/= ([0-9a-f]{64})/.exec(openssl(['dgst', '-md_gost12_256', 'system.der']))?.[1] ?? '').toUpperCase()
+  runGostOpenssl(work, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
+  return (/= ([0-9a-f]{64})/.exec(runGostOpenssl(work, ['dgst', '-md_gost12_256', 'system.der']))?.[1] ?? '').toUpperCase()
 }
 
 t.test('a key that belongs to the certificate: the subject, the hash to register at ESIA, exit 0', async (t) => {
@@ -88,7 +85,7 @@ t.test('a key that belongs to the certificate: the subject, the hash to register
 
 t.test('every signer that would fail at ESIA: exit 1 and a line that says what to change', async (t) => {
   const cases: [region: string, why: string, stderr: string][] = [
-    ['30', 'a key that is not the certificate\'s', 'signer openssl-gost: the signature does NOT verify with the certificate: the private key and the certificate do not belong together'],
+    ['30', 'a key that is not the certificate\'s', 'signer openssl-gost: the ESIA private key does not belong to the system certificate (or is not a GOST R 34.10-2012 key)'],
     ['31', 'a service that answers in CryptoPro\'s order, reversed not set', 'signer http: the signature verifies only reversed: set signer.reversed to true'],
     ['32', 'reversed set for a service that answers in OpenSSL\'s order', 'signer http: the signature verifies only reversed: set signer.reversed to false'],
   ]
@@ -124,4 +121,11 @@ t.test('--help prints the usage and the option, and checks nothing', async (t) =
   t.notOk(run.stdout.some((line) => line.startsWith('client_certificate_hash')), 'nothing signed')
   const group = await cli(['esia', '--help'])
   t.same([group.code, group.stdout.filter((line) => line.startsWith('  '))], [0, ['  npm run cli -- esia check-signer --region R']])
+})
+
+t.test('config check builds every connector: a key that is not its certificate\'s is a problem of its region file', async (t) => {
+  await t.rejects(cli(['config', 'check']), {
+    code: 'ERR_CONFIG_INVALID',
+    problems: [{ file: 'regions/30.json', path: '/stateServices/provider', message: /does not belong to the system certificate/ }],
+  })
 })

@@ -8,7 +8,6 @@ import { Secret } from '../../src/config/secret.js'
 import type { EsiaProviderConfig } from '../../src/config/load.js'
 import { type RunningEsiaSimulator, startEsiaSimulator } from '../../src/demo/esia-simulator.js'
 import { ensureGostKeyPair, type GostKeyPair } from '../../src/demo/gost-keys.js'
-import { defaultGostEnginePath } from '../../src/upstream/esia/gost.js'
 
 export interface EsiaKeys {
   dir: string
@@ -53,7 +52,6 @@ export function esiaProvider(simulator: RunningEsiaSimulator, keys: EsiaKeys, ov
     signer: { type: 'openssl-gost', privateKey: new Secret(keys.system.privateKeyPem) },
     esiaCertificatePems: [simulator.certificatePem],
     tokenSigningAlg: 'GOST3410_2012_256',
-    gostEnginePath: defaultGostEnginePath,
     timeoutMs: 1000,
     clockToleranceSeconds: 60,
     ...overrides,

@@ -2,7 +2,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
+import type { RunningEsiaSimulator } from '../../src/demo/esia-simulator.js'
+import type { Logger } from 'pino'
+import { reloadConfig } from '../../src/service.js'
 import { Browser } from '../helpers/browser.js'
+import { esiaKeys, esiaRegionFile } from '../helpers/esia-world.js'
 import { publicUrl, regionWithProvider } from '../helpers/demo-fixture.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { passwordOnlyRegion, validClient, validEnv, writeConfigDir } from '../helpers/test-config.js'
@@ -64,4 +68,21 @@ t.test('a reload adds a region and changes a policy; an invalid one is refused a
   writeFileSync(join(dir, 'regions', '35.json'), '{ "name": ')
   t.throws(() => loadConfig({ env }), { problems: [{ file: join(dir, 'regions', '35.json') }] } as unknown as Error, 'the broken file is named')
   t.match((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Вологодская область/, 'still served from the old configuration')
+})
+
+t.test('a reload with an ESIA key that is not its certificate\'s is refused, naming the region file; the old configuration stays', async (t) => {
+  const keys = esiaKeys(t.testdir())
+  writeFileSync(join(dir, 'regions', '35.json'), JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }))
+  const broken = esiaRegionFile({ url: 'https://esia-portal1.test.gosuslugi.ru/', issuer: 'http://esia-portal1.test.gosuslugi.ru/' } as RunningEsiaSimulator, keys, {
+    signer: { type: 'openssl-gost', privateKeyFile: join(keys.dir, 'stranger.key.pem') },
+  })
+  writeFileSync(join(dir, 'regions', '36.json'), JSON.stringify({ ...broken, name: { ru: 'Регион 36', en: 'Region 36' } }))
+  const logs: string[] = []
+  const logger = { error: (...args: unknown[]) => logs.push(JSON.stringify(args)), info: () => {}, warn: () => {} } as unknown as Logger
+  t.equal(reloadConfig(app, env, logger), false)
+  t.match(logs.join('\n'), /regions\/36.json: \/stateServices\/provider: the ESIA private key does not belong to the system certificate/)
+  t.notMatch((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Регион 36/, 'the old configuration stays')
+  writeFileSync(join(dir, 'regions', '36.json'), JSON.stringify({ ...esiaRegionFile({ url: 'https://esia-portal1.test.gosuslugi.ru/', issuer: 'http://esia-portal1.test.gosuslugi.ru/' } as RunningEsiaSimulator, keys), name: { ru: 'Регион 36', en: 'Region 36' } }))
+  t.equal(reloadConfig(app, env, logger), true, 'with the right key the reload goes through')
+  t.match((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Регион 36/)
 })

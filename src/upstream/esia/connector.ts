@@ -5,21 +5,23 @@
  *   certificate's hash and a `client_secret` that is the raw GOST signature of
  *   client_id + scope + scope_org + timestamp + state + redirect_uri (+ code on v3/te), base64url;
  *   the authorization request carries PKCE S256
- * - the callback's `state` must be this login's; an ESIA error (`ESIA-0070xx`) becomes a page with a
- *   next step (esia-errors.ts) and its code is logged
+ * - the callback's `state` must be this login's, errors included; an ESIA error (`ESIA-0070xx`) then
+ *   becomes a page with a next step (esia-errors.ts) and its code is logged
+ * - at creation, a key that does not decode, does not belong to the system certificate (openssl-gost),
+ *   or an ESIA certificate whose key does not fit `tokenSigningAlg`, throws: a configuration problem
  * - the token response must echo the token request's `state`; the ID token's signature must verify
  *   with one of ESIA's configured certificates (algorithm allow-list of one), its `iss`, `aud`, `exp`,
  *   `nbf` and `iat` must hold (with `clockToleranceSeconds`; at most 10 minutes old)
  * - the person comes from `rs/prns/{oid}`, fetched with the access token; verified only when the ID
  *   token says `urn:esia:sbj:is_tru` true and the person resource does not say `trusted: false`
- * - every HTTP call is bounded by `timeoutMs`
+ * - every HTTP call is bounded by `timeoutMs` and follows no redirect
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { EsiaProviderConfig } from '../../config/load.js'
 import type { Connector, ConnectorContext } from '../connector.js'
 import { stateField } from '../connector.js'
 import { identityFrom } from '../identity.js'
-import { toUpstreamError } from '../upstream-error.js'
+import { isNetworkFailure, toUpstreamError } from '../upstream-error.js'
 import { esiaError, esiaErrorFromBody } from './esia-errors.js'
 import { certificateHash, certificatePublicKey, loadGostEngine } from './gost.js'
 import { verifyEsiaToken } from './jws.js'
@@ -43,7 +45,8 @@ async function readJson(response: Response, what: string): Promise<Claims> {
   let body: unknown
   try {
     body = await response.json()
-  } catch {
+  } catch (error) {
+    if (isNetworkFailure(error)) throw error
     throw new EsiaResponseError(`${what} is not JSON (HTTP ${response.status})`)
   }
   return asObject(body, what)
@@ -68,10 +71,17 @@ function isConfirmed(claims: Claims): boolean {
 export function createEsiaConnector(provider: EsiaProviderConfig, context: ConnectorContext): Connector {
   const now = context.now ?? Date.now
   const fetchImpl = context.fetch ?? fetch
-  loadGostEngine(provider.gostEnginePath)
-  const signer = createSigner(provider.signer, { enginePath: provider.gostEnginePath, fetch: fetchImpl })
-  const certificateHashHex = certificateHash(provider.certificatePem, provider.gostEnginePath)
-  const tokenKeys = provider.esiaCertificatePems.map((pem) => certificatePublicKey(pem, provider.gostEnginePath))
+  loadGostEngine()
+  const signer = createSigner(provider.signer, { fetch: fetchImpl, certificatePem: provider.certificatePem })
+  const certificateHashHex = certificateHash(provider.certificatePem)
+  const tokenKeys = provider.esiaCertificatePems.map((pem, index) => {
+    const key = certificatePublicKey(pem)
+    // GOST keys have no Node key type; RSA keys say 'rsa'.
+    if ((key.asymmetricKeyType === 'rsa') !== (provider.tokenSigningAlg === 'RS256')) {
+      throw new Error(`ESIA certificate ${index + 1} holds ${key.asymmetricKeyType ?? 'a GOST'} key, which cannot verify ${provider.tokenSigningAlg} tokens`)
+    }
+    return key
+  })
   const scope = provider.scopes.join(' ')
   const scopeOrg = ''
   const endpoint = (path: string) => new URL(path, provider.portalUrl)
@@ -102,10 +112,11 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
       if (typeof value !== 'number') throw new EsiaResponseError(`the ID token has no ${name}`)
       return value
     }
-    if (claims.iss !== provider.issuer) throw new EsiaResponseError('the ID token comes from another issuer')
+    // What ESIA put in iss and aud names no person: the operator needs it to set `issuer`.
+    if (claims.iss !== provider.issuer) throw new EsiaResponseError(`the ID token comes from another issuer: ${JSON.stringify(claims.iss)}, expected ${JSON.stringify(provider.issuer)}`)
     const audience = claims.aud
     if (!(audience === provider.clientId || (Array.isArray(audience) && audience.includes(provider.clientId)))) {
-      throw new EsiaResponseError('the ID token is for another system')
+      throw new EsiaResponseError(`the ID token is for another system: ${JSON.stringify(audience)}`)
     }
     if (number('exp') <= seconds - tolerance) throw new EsiaResponseError('the ID token has expired')
     if (claims.nbf !== undefined && number('nbf') > seconds + tolerance) throw new EsiaResponseError('the ID token is not valid yet')
@@ -119,10 +130,12 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ ...parameters, code, code_verifier: codeVerifier, grant_type: 'authorization_code', token_type: 'Bearer' }),
+      // A redirect would resend the code, the verifier and the signature elsewhere.
+      redirect: 'error',
       signal: timeout(),
     })
     const body = await readJson(response, 'the token response').catch((error: unknown) => {
-      if (response.status >= 500) throw esiaError(undefined, 'the token request', `HTTP ${response.status}`)
+      if (response.status >= 500) throw esiaError(undefined, 'the token request', 'no JSON body', response.status)
       throw error
     })
     if (!response.ok || body.error !== undefined) throw esiaErrorFromBody(body, 'the token request', response.status)
@@ -136,9 +149,10 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
   async function person(oid: string, accessToken: string): Promise<Claims> {
     const response = await fetchImpl(endpoint(`rs/prns/${oid}`), {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      redirect: 'error',
       signal: timeout(),
     })
-    if (response.status >= 500) throw esiaError(undefined, 'the person request', `HTTP ${response.status}`)
+    if (response.status >= 500) throw esiaError(undefined, 'the person request', 'ESIA failed', response.status)
     const body = await readJson(response, 'the person resource')
     if (!response.ok) throw esiaErrorFromBody(body, 'the person request', response.status)
     return body
@@ -170,11 +184,11 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
       const query = callbackUrl.searchParams
       let step = 'the authorization response'
       try {
-        const returned = query.get('state')
-        if (returned !== null && returned !== expected.state) throw new EsiaResponseError('the callback state is not this login\'s')
+        // ESIA echoes the state on errors too: an answer without this login's state is not ESIA's.
+        if (query.get('state') !== expected.state) throw new EsiaResponseError('the callback state is not this login\'s')
         if (query.has('error')) throw esiaErrorFromBody(Object.fromEntries(query), step)
         const code = query.get('code')
-        if (returned === null || code === null || code === '') throw new EsiaResponseError('the callback has no state or no code')
+        if (code === null || code === '') throw new EsiaResponseError('the callback has no code')
         step = 'the token request'
         const { idToken, accessToken } = await exchange(code, expected.codeVerifier)
         step = 'the person request'

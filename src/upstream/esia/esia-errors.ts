@@ -39,11 +39,15 @@ class EsiaError extends Error {
   }
 }
 
-/** The bridge's error for ESIA code `esiaCode` (six digits) met during `during`; no code: ESIA failed (5xx). */
-export function esiaError(esiaCode: string | undefined, during: string, description: string): BridgeError {
+/**
+ * The bridge's error for ESIA code `esiaCode` (six digits) met during `during`; without a code, by the
+ * HTTP status: ESIA failing (5xx, none) is unavailable, a 4xx without a code is an answer that cannot be trusted.
+ */
+export function esiaError(esiaCode: string | undefined, during: string, description: string, status?: number): BridgeError {
   const known = esiaCode === undefined ? undefined : esiaErrors[esiaCode]
-  const code: BridgeErrorCode = esiaCode === undefined ? 'ERR_UPSTREAM_UNAVAILABLE' : (known?.code ?? 'ERR_UPSTREAM_REJECTED')
-  const name = esiaCode === undefined ? 'ESIA' : `ESIA-${esiaCode}`
+  const withoutCode: BridgeErrorCode = status !== undefined && status < 500 ? 'ERR_UPSTREAM_INVALID_RESPONSE' : 'ERR_UPSTREAM_UNAVAILABLE'
+  const code: BridgeErrorCode = esiaCode === undefined ? withoutCode : (known?.code ?? 'ERR_UPSTREAM_REJECTED')
+  const name = esiaCode === undefined ? `HTTP ${status ?? 'failure'}` : `ESIA-${esiaCode}`
   return new BridgeError(code, `state-services provider: ${during} failed with ${name}${known ? ` (${known.meaning})` : ''}`, {
     cause: new EsiaError(name, description.slice(0, 300)),
   })
@@ -52,8 +56,6 @@ export function esiaError(esiaCode: string | undefined, during: string, descript
 /** An error answer (`error`, `error_description` with the ESIA code) from the callback or an endpoint. */
 export function esiaErrorFromBody(body: Record<string, unknown>, during: string, status?: number): BridgeError {
   const description = typeof body.error_description === 'string' ? body.error_description : typeof body.error === 'string' ? body.error : ''
-  const code = /ESIA-(\d{6})/.exec(description)?.[1]
-  if (code === undefined && (status ?? 0) >= 500) return esiaError(undefined, during, `HTTP ${status}`)
-  if (code === undefined && body.error === 'access_denied') return esiaError('007004', during, description)
-  return esiaError(code ?? '', during, description || `HTTP ${status ?? '?'}`)
+  const code = /ESIA-(\d{6})/.exec(description)?.[1] ?? (body.error === 'access_denied' ? '007004' : undefined)
+  return esiaError(code, during, description || `HTTP ${status ?? '?'}`, status ?? 400)
 }

@@ -5,9 +5,10 @@
  * - "http": a signing service the operator runs (CryptoPro DSS style): POST the bytes
  *   (application/octet-stream, the configured Authorization header), get the signature back as raw
  *   bytes (application/octet-stream) or as base64 text; `reversed` turns CryptoPro's byte order around
- * A signer that fails is ERR_UPSTREAM_UNAVAILABLE for the login (logged with the reason).
+ * A signer that fails is ERR_UPSTREAM_UNAVAILABLE for the login (logged with the reason); an
+ * openssl-gost key that does not decode or does not match the certificate fails at creation.
  */
-import { X509Certificate } from 'node:crypto'
+import { type KeyObject, X509Certificate } from 'node:crypto'
 import type { EsiaProviderConfig, EsiaSignerConfig } from '../../config/load.js'
 import { BridgeError } from '../../errors.js'
 import { certificateHash, certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from './gost.js'
@@ -33,10 +34,30 @@ async function signatureFrom(response: Response): Promise<Buffer> {
   return signature
 }
 
-export function createSigner(config: EsiaSignerConfig, options: { enginePath: string; fetch?: typeof fetch }): Signer {
+/**
+ * The signer of `config`. An openssl-gost key is decoded and checked against the system certificate
+ * here, so that a wrong key is a configuration problem at start-up, not a failed login; a key that
+ * cannot sign later is ERR_UPSTREAM_UNAVAILABLE too.
+ */
+export function createSigner(config: EsiaSignerConfig, options: { certificatePem: string; fetch?: typeof fetch }): Signer {
   if (config.type === 'openssl-gost') {
-    const key = gostPrivateKey(config.privateKey.reveal(), options.enginePath)
-    return { sign: async (data) => gostSign(key, data) }
+    let key: KeyObject
+    try {
+      key = gostPrivateKey(config.privateKey.reveal())
+    } catch (error) {
+      throw new Error(`the ESIA private key cannot be read (a GOST R 34.10-2012 key, unencrypted PKCS#8 PEM): ${(error as Error).message}`, { cause: error })
+    }
+    const probe = Buffer.from('diary-bridge key check', 'utf8')
+    if (!belongsTo(key, options.certificatePem, probe)) throw new Error('the ESIA private key does not belong to the system certificate (or is not a GOST R 34.10-2012 key)')
+    return {
+      async sign(data) {
+        try {
+          return gostSign(key, data)
+        } catch (error) {
+          throw signerError('the GOST signature failed', error)
+        }
+      },
+    }
   }
   const fetchImpl = options.fetch ?? fetch
   return {
@@ -47,6 +68,7 @@ export function createSigner(config: EsiaSignerConfig, options: { enginePath: st
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream', ...(config.authorization && { authorization: config.authorization.reveal() }) },
           body: data,
+          redirect: 'error',
           signal: AbortSignal.timeout(config.timeoutMs),
         })
       } catch (error) {
@@ -58,6 +80,14 @@ export function createSigner(config: EsiaSignerConfig, options: { enginePath: st
   }
 }
 
+function belongsTo(key: KeyObject, certificatePem: string, probe: Buffer): boolean {
+  try {
+    return gostVerify(certificatePublicKey(certificatePem), probe, gostSign(key, probe))
+  } catch {
+    return false
+  }
+}
+
 export interface SignerCheck {
   /** The signature of a test string verifies with the system certificate. */
   verifies: boolean
@@ -66,20 +96,22 @@ export interface SignerCheck {
   certificateHash: string
   subject: string
   validTo: string
+  /** Why no signature could be made with the configured key (it does not decode, or is not the certificate's). */
+  keyProblem?: string
 }
 
 /** Signs a test string with the region's signer and verifies it with the system certificate. */
 export async function checkSigner(provider: EsiaProviderConfig, options: { fetch?: typeof fetch; now?: Date } = {}): Promise<SignerCheck> {
-  const signer = createSigner(provider.signer, { enginePath: provider.gostEnginePath, fetch: options.fetch })
+  const certificate = new X509Certificate(provider.certificatePem)
+  const about = { certificateHash: certificateHash(provider.certificatePem), subject: certificate.subject.replaceAll('\n', ', '), validTo: certificate.validTo }
+  let signer: Signer
+  try {
+    signer = createSigner(provider.signer, { certificatePem: provider.certificatePem, fetch: options.fetch })
+  } catch (error) {
+    return { ...about, verifies: false, verifiesReversed: false, keyProblem: (error as Error).message }
+  }
   const data = Buffer.from(`diary-bridge signer check ${(options.now ?? new Date()).toISOString()}`, 'utf8')
   const signature = await signer.sign(data)
-  const key = certificatePublicKey(provider.certificatePem, provider.gostEnginePath)
-  const certificate = new X509Certificate(provider.certificatePem)
-  return {
-    verifies: gostVerify(key, data, signature),
-    verifiesReversed: gostVerify(key, data, Buffer.from(signature).reverse()),
-    certificateHash: certificateHash(provider.certificatePem, provider.gostEnginePath),
-    subject: certificate.subject.replaceAll('\n', ', '),
-    validTo: certificate.validTo,
-  }
+  const key = certificatePublicKey(provider.certificatePem)
+  return { ...about, verifies: gostVerify(key, data, signature), verifiesReversed: gostVerify(key, data, Buffer.from(signature).reverse()) }
 }

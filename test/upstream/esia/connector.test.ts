@@ -3,12 +3,12 @@
  * what the bridge signs (cross-checked with the openssl CLI), and every way ESIA or a forger can
  * make it fail.
  */
-import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { Secret } from '../../../src/config/secret.js'
 import type { Connector } from '../../../src/upstream/connector.js'
+import { runGostOpenssl } from '../../../src/demo/gost-keys.js'
 import { createEsiaConnector } from '../../../src/upstream/esia/connector.js'
 import { esiaKeys, esiaProvider, passEsia, startTestEsia } from '../../helpers/esia-world.js'
 
@@ -68,12 +68,10 @@ t.test('the authorization request: what ESIA asks for, and a client_secret that 
   const signed = [query.get('client_id'), query.get('scope'), '', query.get('timestamp'), query.get('state'), query.get('redirect_uri')].join('')
   writeFileSync(join(dir, 'message'), signed)
   writeFileSync(join(dir, 'signature'), Buffer.from(query.get('client_secret') as string, 'base64url'))
-  writeFileSync(join(dir, 'openssl.cnf'), `openssl_conf = init\n[init]\nengines = engines\n[engines]\ngost = gost\n[gost]\nengine_id = gost\ndynamic_path = ${provider.gostEnginePath}\ndefault_algorithms = ALL\n`)
-  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, env: { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') }, encoding: 'utf8' })
-  writeFileSync(join(dir, 'system.pub.pem'), openssl(['x509', '-in', join(keys.dir, 'system.cert.pem'), '-pubkey', '-noout']))
-  t.match(openssl(['dgst', '-md_gost12_256', '-verify', 'system.pub.pem', '-signature', 'signature', 'message']), /Verified OK/)
-  openssl(['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
-  t.match(openssl(['dgst', '-md_gost12_256', 'system.der']).toUpperCase(), query.get('client_certificate_hash'), 'the certificate hash is GOST R 34.11-2012 of the DER')
+  writeFileSync(join(dir, 'system.pub.pem'), runGostOpenssl(dir, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-pubkey', '-noout']))
+  t.match(runGostOpenssl(dir, ['dgst', '-md_gost12_256', '-verify', 'system.pub.pem', '-signature', 'signature', 'message']), /Verified OK/)
+  runGostOpenssl(dir, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
+  t.match(runGostOpenssl(dir, ['dgst', '-md_gost12_256', 'system.der']).toUpperCase(), query.get('client_certificate_hash'), 'the certificate hash is GOST R 34.11-2012 of the DER')
 })
 
 t.test('the callback: ESIA\'s errors become pages with a next step; a forged state is refused', async (t) => {
@@ -102,13 +100,19 @@ t.test('the callback: ESIA\'s errors become pages with a next step; a forged sta
   const stateless = new URL(callback)
   stateless.searchParams.delete('state')
   await t.rejects(connector.finishLogin(stateless, state), { code: 'ERR_UPSTREAM_INVALID_RESPONSE' }, 'no state')
+  const forgedError = new URL(`${redirectUri}?error=invalid_request&error_description=${encodeURIComponent('ESIA-007055: forged')}`)
+  await t.rejects(connector.finishLogin(forgedError, state), { code: 'ERR_UPSTREAM_INVALID_RESPONSE' }, 'an error without this login\'s state is not ESIA\'s: no page of the attacker\'s choice')
   await t.rejects(connector.finishLogin(callback, {}), { code: 'ERR_LOGIN_EXPIRED' }, 'a login transaction of another connector')
   await t.rejects(connector.finishLogin(callback, { ...state, codeVerifier: 'another-verifier-another-verifier-another-verifier' }), { code: 'ERR_UPSTREAM_REJECTED', message: /ESIA-007040/ }, 'PKCE: the verifier must match')
 })
 
-t.test('what ESIA refuses: another key, an unregistered certificate, a clock that is off', async (t) => {
+t.test('a key that is not the system certificate\'s is refused before any login', async (t) => {
+  t.throws(() => createEsiaConnector(esiaProvider(simulator, keys, { signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }), { redirectUri }), /does not belong to the system certificate/)
+  t.throws(() => createEsiaConnector(esiaProvider(simulator, keys, { tokenSigningAlg: 'RS256' }), { redirectUri }), /cannot verify RS256 tokens/, 'ESIA\'s GOST certificate for RS256 tokens')
+})
+
+t.test('what ESIA refuses: a signature ESIA cannot check, an unregistered certificate, a clock that is off', async (t) => {
   const variants: [string, Parameters<typeof esiaProvider>[2], number, RegExp][] = [
-    ['signed by another key', { signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }, 0, /ESIA-007053/],
     ['an unknown certificate (and its key)', { certificatePem: keys.stranger.certificatePem, signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }, 0, /ESIA-007053/],
     ['a clock an hour ahead', {}, 3600_000, /ESIA-007015/],
   ]
@@ -146,6 +150,10 @@ t.test('the token response and the ID token: forged, tampered or stale means no 
   t.match(await login({ person: 'maria' }), { verified: false }, 'is_tru absent: signed in, but not a verified person')
   simulator.tamper = { idTokenClaims: (c) => (c.sub = String(c.sub)) }
   t.match(await login({ person: 'maria' }), { subject: '1000300001' }, 'an OID written as a string is the same person')
+  simulator.tamper = { idTokenClaims: (c) => (c.aud = ['OTHER', 'DIARY29']) }
+  t.match(await login({ person: 'maria' }), { subject: '1000300001' }, 'an audience array that holds the system')
+  simulator.tamper = { idTokenClaims: (c) => (c.iss = 'http://esia.gosuslugi.ru/') }
+  await t.rejects(login({ person: 'maria' }), { message: /failed/, cause: { message: /another issuer: "http:\/\/esia.gosuslugi.ru\/", expected/ } }, 'the refused issuer is named, for the operator')
 })
 
 t.test('ESIA failing: overload, errors, timeouts, down', async (t) => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
 import { certificatePublicKey, gostPrivateKey, gostSign } from '../../../src/upstream/esia/gost.js'
-import { EsiaTokenError, verifyEsiaToken } from '../../../src/upstream/esia/jws.js'
+import { verifyEsiaToken } from '../../../src/upstream/esia/jws.js'
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8').trim()
 // A real token of ESIA's test stand (2020) and ESIA's test certificate: fixtures/SOURCE.md.
@@ -45,11 +45,10 @@ t.test('refused: another certificate, a changed payload, a reversed or short sig
     const keysToTry = name === 'another certificate' ? [ownKey] : [esiaTestKey]
     t.throws(() => verifyEsiaToken(token, alg, keysToTry), message, name)
   }
-  const array = gostToken({ alg: 'GOST3410_2012_256' }, {})
+  const empty = gostToken({ alg: 'GOST3410_2012_256' }, {})
   const arrayPayload = `${part({ alg: 'GOST3410_2012_256' })}.${part([1])}`
   t.throws(() => verifyEsiaToken(`${arrayPayload}.${gostSign(gostPrivateKey(keys.privateKeyPem), Buffer.from(arrayPayload)).toString('base64url')}`, 'GOST3410_2012_256', [ownKey]), /payload is not a JSON object/)
-  t.same(verifyEsiaToken(array, 'GOST3410_2012_256', [ownKey]), {})
-  t.ok(new EsiaTokenError('x') instanceof Error)
+  t.same(verifyEsiaToken(empty, 'GOST3410_2012_256', [ownKey]), {}, 'an empty object is a payload')
 })
 
 t.test('a token of our own GOST key, with ESIA\'s escaped slashes', async (t) => {

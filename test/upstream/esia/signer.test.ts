@@ -12,7 +12,6 @@ const system = ensureGostKeyPair(dir, 'system', '/CN=diary bridge 29')
 const stranger = ensureGostKeyPair(dir, 'stranger', '/CN=someone else')
 const systemKey = gostPrivateKey(system.privateKeyPem)
 const publicKey = certificatePublicKey(system.certificatePem)
-const enginePath = '/usr/lib/x86_64-linux-gnu/engines-3/gost.so'
 const data = Buffer.from('client_id scope timestamp state redirect_uri', 'utf8')
 
 /** A signing service in the CryptoPro DSS style; `answer` decides what it sends back. */
@@ -40,7 +39,7 @@ const http = (overrides: Partial<Extract<EsiaSignerConfig, { type: 'http' }>> = 
 })
 
 t.test('openssl-gost signs in process; the signature verifies with the certificate', async (t) => {
-  const signer = createSigner({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }, { enginePath })
+  const signer = createSigner({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }, { certificatePem: system.certificatePem })
   const signature = await signer.sign(data)
   t.equal(signature.length, 64)
   t.ok(gostVerify(publicKey, data, signature))
@@ -58,7 +57,7 @@ t.test('http: raw bytes, base64, base64url, and CryptoPro\'s reversed order', as
       const { type, body: out } = encode(gostSign(systemKey, body))
       response.writeHead(200, { 'content-type': type }).end(out)
     }
-    const signature = await createSigner(http({ reversed }), { enginePath }).sign(data)
+    const signature = await createSigner(http({ reversed }), { certificatePem: system.certificatePem }).sign(data)
     t.ok(gostVerify(publicKey, data, signature), name)
   }
   t.same(seen.at(-1), { authorization: 'Bearer dss-token', contentType: 'application/octet-stream' }, 'the bytes go as octet-stream with the configured Authorization')
@@ -74,13 +73,13 @@ t.test('http: a failing service is ERR_UPSTREAM_UNAVAILABLE with a reason, never
   ]
   for (const [name, respond, message] of cases) {
     answer = (_body, _request, response) => respond(response)
-    await t.rejects(createSigner(http(), { enginePath }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message }, name)
+    await t.rejects(createSigner(http(), { certificatePem: system.certificatePem }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message }, name)
   }
-  await t.rejects(createSigner(http({ url: 'http://127.0.0.1:9/sign' }), { enginePath }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message: /did not answer/ }, 'connection refused')
+  await t.rejects(createSigner(http({ url: 'http://127.0.0.1:9/sign' }), { certificatePem: system.certificatePem }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message: /did not answer/ }, 'connection refused')
 })
 
 t.test('checkSigner: verifies, tells a reversed setting, and a key that is not the certificate\'s', async (t) => {
-  const provider = (signer: EsiaSignerConfig) => ({ signer, certificatePem: system.certificatePem, gostEnginePath: enginePath }) as EsiaProviderConfig
+  const provider = (signer: EsiaSignerConfig) => ({ signer, certificatePem: system.certificatePem }) as EsiaProviderConfig
   const good = await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }))
   t.match(good, { verifies: true, verifiesReversed: false, subject: 'CN=diary bridge 29' })
   t.match(good.certificateHash, /^[0-9A-F]{64}$/)
@@ -88,5 +87,7 @@ t.test('checkSigner: verifies, tells a reversed setting, and a key that is not t
   answer = (body, _request, response) => response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(gostSign(systemKey, body)).reverse())
   t.match(await checkSigner(provider(http())), { verifies: false, verifiesReversed: true })
 
-  t.match(await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) })), { verifies: false, verifiesReversed: false })
+  t.match(await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) })), { verifies: false, verifiesReversed: false, keyProblem: /does not belong to the system certificate/ })
+  t.throws(() => createSigner({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) }, { certificatePem: system.certificatePem }), /does not belong/, 'a key of another certificate fails at creation')
+  t.throws(() => createSigner({ type: 'openssl-gost', privateKey: new Secret('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') }, { certificatePem: system.certificatePem }), /cannot be read/, 'a key that does not decode fails at creation')
 })
