@@ -77,13 +77,17 @@ t.test('an unexpected error becomes a 500 with a stable code and no internals; i
 
 t.test('closing lets an in-flight request finish and refuses new ones', async (t) => {
   const { app } = await buildTestApp(t, config, db)
+  let arrived: () => void = () => {}
+  const inHandler = new Promise<void>((resolve) => (arrived = resolve))
   app.get('/slow', async () => {
+    arrived()
     await sleep(300)
     return { finished: true }
   })
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   const inFlight = fetch(`${address}/slow`)
-  await sleep(50)
+  // Close once the request is being handled (not after a guessed delay: on a loaded machine it may not have arrived yet).
+  await inHandler
   const closing = app.close()
   const response = await inFlight
   t.equal(response.status, 200)
