@@ -54,7 +54,7 @@ export async function refreshTokens(db: Kysely<Database>, accountId: string, cou
       ttlSeconds: 600,
       now: new Date(),
     })
-    const redeemed = await redeemAuthorizationCode(db, { code, clientId: 'bench', redirectUri: 'https://bench.example/callback', codeVerifier: verifier, refreshTtlSeconds: 86_400, now: new Date() })
+    const redeemed = await redeemAuthorizationCode(db, { code, clientId: 'bench', redirectUri: 'https://bench.example/callback', codeVerifier: verifier, refreshTtlSeconds: 86_400, accessTtlSeconds: 600, now: new Date() })
     if (!redeemed.ok || redeemed.refreshToken === undefined) throw new Error('could not prepare a refresh token')
     tokens.push(redeemed.refreshToken)
   }

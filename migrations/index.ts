@@ -5,6 +5,7 @@ import * as sessions from './0002-sessions.js'
 import * as tokens from './0003-tokens.js'
 import * as throttling from './0004-throttling.js'
 import * as selfService from './0005-self-service.js'
+import * as singleUse from './0006-single-use.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-tokens': tokens,
   '0004-throttling': throttling,
   '0005-self-service': selfService,
+  '0006-single-use': singleUse,
 }

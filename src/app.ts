@@ -9,9 +9,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
-import { BridgeError, toErrorResponse } from './errors.js'
+import { toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
-import { createMetrics } from './ops/metrics.js'
+import { httpTimeouts } from './ops/http-timeouts.js'
+import { createMetrics, type Metrics } from './ops/metrics.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
@@ -25,8 +26,10 @@ import { authorizeRoutes } from './web/authorize.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { passwordChangeRoutes } from './web/password-change.routes.js'
 import { messages } from './web/messages/index.js'
+import { parseForm } from './web/forms.js'
 import { errorPage } from './web/pages/error.js'
-import { pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
+import { loginPagePath, pageContext, registerWebPlugins, sendPage } from './web/plugins.js'
+import { securityHeaders } from './web/security-headers.js'
 import { stateServicesRoutes } from './web/state-services.routes.js'
 
 declare module 'fastify' {
@@ -45,6 +48,8 @@ export interface AppDeps {
   fetch?: typeof fetch
   /** The argon2id worker pool; when absent the app makes its own and closes it with itself. */
   hasher?: PasswordHasher
+  /** The service's metrics, when it reports into them too (the maintenance job); otherwise the app makes its own. */
+  metrics?: Metrics
 }
 
 export interface BuildAppOptions {
@@ -54,15 +59,23 @@ export interface BuildAppOptions {
 
 const passwordForms = new Set(['/login/password', '/link', '/password/change'])
 
-const acceptableRequestId = /^[A-Za-z0-9._:-]{8,128}$/
+const acceptableRequestId = /^[A-Za-z0-9._-]{1,64}$/
 
-/** Keeps a well-formed X-Request-Id from the proxy in front (to correlate logs), otherwise a new UUID. */
-function requestIdFor(request: IncomingMessage): string {
-  const incoming = request.headers['x-request-id']
-  return typeof incoming === 'string' && acceptableRequestId.test(incoming) ? incoming : randomUUID()
+/**
+ * Behind a trusted proxy (`trustProxy` on: true or a list of proxies), keeps its X-Request-Id when it is
+ * safe to log and echo (to correlate logs); otherwise, and always without a proxy, a new UUID.
+ */
+function requestIds(trustProxy: Config['bridge']['trustProxy']): (request: IncomingMessage) => string {
+  const trusted = trustProxy === true || (Array.isArray(trustProxy) && trustProxy.length > 0)
+  return (request) => {
+    const incoming = request.headers['x-request-id']
+    return trusted && typeof incoming === 'string' && acceptableRequestId.test(incoming) ? incoming : randomUUID()
+  }
 }
 
 export async function buildApp({ config, deps }: BuildAppOptions): Promise<FastifyInstance> {
+  const requestIdFor = requestIds(config.bridge.trustProxy)
+  const pageHeaders = securityHeaders(config)
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: requestIdFor,
@@ -70,6 +83,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     trustProxy: config.bridge.trustProxy,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    ...httpTimeouts(config.bridge.http),
   })
 
 
@@ -87,24 +101,23 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     }
     const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
     if (wantsPage) {
-      // Refused before the locale hook ran: the default language.
+      // Refused before the browser hooks ran (load shedding, a URL the router refuses): their language and headers here.
       request.locale ??= config.bridge.defaultLocale
       request.t ??= messages[request.locale]
-      const page = errorPage(pageContext(request), { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
+      if (!reply.hasHeader('content-security-policy')) reply.headers(pageHeaders)
+      // The language switch of an error leads to the login page: the failed request may not be repeatable.
+      const context = pageContext(request, loginPagePath(request))
+      const page = errorPage(context, { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
       return sendPage(reply, page, response.status)
     }
     return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
-  })
-
-  app.setNotFoundHandler(async () => {
-    throw new BridgeError('ERR_NOT_FOUND', 'No such page.')
   })
 
   const now = deps.now ?? (() => new Date())
   const hasher = deps.hasher ?? createPasswordHasher(config.bridge.passwordHashing)
   if (deps.hasher === undefined) app.addHook('onClose', () => hasher.close())
   const live = createLiveConfig(config, { fetch: deps.fetch })
-  const metrics = createMetrics({ hasher })
+  const metrics = deps.metrics ?? createMetrics({ hasher })
   app.addHook('onResponse', async (request, reply) => {
     metrics.http(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
@@ -140,7 +153,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     }
   })
   // Form bodies: the token endpoint's as much as the login forms'.
-  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  await app.register(formbody, { bodyLimit: 16 * 1024, parser: parseForm })
   // Machine endpoints: no cookies, sessions, CSRF or page headers to pay for on every token request.
   await app.register(healthRoutes, { db: deps.db, metrics })
   await app.register(discoveryRoutes, context)

@@ -16,6 +16,8 @@ import { migrateToLatest, pendingMigrations } from './db/migrate.js'
 import type { Database } from './db/schema.js'
 import { BridgeError } from './errors.js'
 import { createLogger } from './logger.js'
+import { type MaintenanceResult, retentionPolicy, runMaintenance } from './ops/maintenance.js'
+import { createMetrics, type Metrics } from './ops/metrics.js'
 import { decryptPrivateKey } from './tokens/key-encryption.js'
 import { keyPolicy, listKeys, maintainSigningKeys } from './tokens/signing-keys.js'
 
@@ -75,6 +77,44 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
   }
 }
 
+/** Deletes the rows that expired, once (ops/maintenance.ts); a failure is logged and counted, never thrown. */
+export async function maintainTables(db: Kysely<Database>, config: Config, logger: Logger, metrics?: Metrics): Promise<MaintenanceResult | undefined> {
+  try {
+    const result = await runMaintenance(db, retentionPolicy(config), new Date())
+    if (result.kind === 'skipped') {
+      logger.debug('maintenance skipped: another instance is running it')
+      metrics?.maintenance('skipped')
+      return result
+    }
+    const total = Object.values(result.deleted).reduce((sum, rows) => sum + rows, 0)
+    if (total > 0) logger.info({ deleted: result.deleted }, 'expired rows deleted')
+    metrics?.maintenance('done', result.deleted)
+    return result
+  } catch (error) {
+    logger.error({ err: error }, 'maintenance failed')
+    metrics?.maintenance('failed')
+    return undefined
+  }
+}
+
+/** Runs maintainTables now and every `maintenance.intervalSeconds`, never two at once in this process. */
+function scheduleMaintenance(db: Kysely<Database>, config: Config, logger: Logger, metrics: Metrics): { stop(): Promise<void> } {
+  if (!config.bridge.maintenance.enabled) return { stop: async () => {} }
+  let running: Promise<unknown> | undefined
+  const run = () => {
+    running ??= maintainTables(db, config, logger, metrics).finally(() => (running = undefined))
+  }
+  const timer = setInterval(run, config.bridge.maintenance.intervalSeconds * 1000)
+  timer.unref()
+  run()
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      await running
+    },
+  }
+}
+
 /** Re-reads the configuration directory for a running app (SIGHUP). */
 export function reloadConfig(app: FastifyInstance, env: EnvironmentVariables, logger: Logger): boolean {
   let changes: ReturnType<FastifyInstance['reloadConfig']>
@@ -107,10 +147,12 @@ export async function startService(options: StartOptions): Promise<RunningServic
     await maintainKeys(db, config, logger)
     const hasher = createPasswordHasher(config.bridge.passwordHashing)
     await options.beforeListen?.(db, config, logger, hasher)
-    const app = await buildApp({ config, deps: { db, logger, hasher } })
+    const metrics = createMetrics({ hasher })
+    const app = await buildApp({ config, deps: { db, logger, hasher, metrics } })
     await app.listen({ host: config.server.host, port: config.server.port })
     const keyMaintenance = setInterval(() => void maintainKeys(db, config, logger).catch(() => {}), 3600_000)
     keyMaintenance.unref()
+    const tableMaintenance = scheduleMaintenance(db, config, logger, metrics)
     logger.info(
       { publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()] },
       'bridge is ready',
@@ -124,6 +166,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
       stop: async () => {
         clearInterval(keyMaintenance)
         await app.close()
+        await tableMaintenance.stop()
         await hasher.close()
         await db.destroy()
       },

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { openDatabase } from '../src/db/open-database.js'
 import { buildTestApp } from './helpers/test-app.js'
-import { loadTestConfig } from './helpers/test-config.js'
+import { loadTestConfig, validFiles } from './helpers/test-config.js'
 import { openTestDatabase } from './helpers/test-database.js'
 
 const config = loadTestConfig(t)
@@ -29,8 +29,9 @@ t.test('/readyz answers 503 when the database is unreachable; /healthz stays 200
   t.equal((await app.inject('/healthz')).statusCode, 200)
 })
 
-t.test('every response carries a request id; a well-formed incoming one is kept', async (t) => {
-  const { app, logLines } = await buildTestApp(t, config, db)
+t.test('every response carries a request id; behind a trusted proxy a well-formed incoming one is kept', async (t) => {
+  const proxied = loadTestConfig(t, { ...validFiles, 'bridge.json': { publicUrl: 'http://localhost:3000', trustProxy: true } })
+  const { app, logLines } = await buildTestApp(t, proxied, db)
   const fresh = await app.inject('/healthz')
   t.match(fresh.headers['x-request-id'], /^[0-9a-f-]{36}$/)
   const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'lb-1234567890' } })

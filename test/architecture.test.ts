@@ -4,7 +4,7 @@
  *   left out); in particular the login flow's folders go one way: web/ → login/ → oauth/
  * - web/ never imports oauth/ directly: it goes through login/
  * - `diary_account` is read and written only in accounts/account.repository.ts (one statement in
- *   oauth/grants.ts, the one-statement refresh, joins it in raw SQL on purpose and is named here)
+ *   oauth/refresh-rotation.ts, the one-statement refresh, joins it in raw SQL on purpose and is named here)
  * - `identity_link` only in linking/identity-link.repository.ts; `login_session` only in sessions/
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -83,7 +83,7 @@ t.test('the cycle check finds a cycle when there is one', async (t) => {
 })
 
 const owners: [table: string, allowed: readonly string[]][] = [
-  ['diary_account', ['accounts/account.repository.ts', 'oauth/grants.ts', 'db/schema.ts']],
+  ['diary_account', ['accounts/account.repository.ts', 'oauth/refresh-rotation.ts', 'db/schema.ts']],
   ['identity_link', ['linking/identity-link.repository.ts', 'db/schema.ts']],
   ['login_session', ['sessions/login-session.ts', 'sessions/end-sessions.ts', 'db/schema.ts']],
 ]

@@ -1,6 +1,6 @@
 /*
  * The operator's commands for running the service: migrations, the configuration check, importing
- * diary accounts and the signing keys.
+ * diary accounts, the signing keys and the maintenance job.
  */
 import { availableParallelism } from 'node:os'
 import { basename } from 'node:path'
@@ -9,6 +9,7 @@ import { detectFormat } from '../accounts/import/read-records.js'
 import { createPasswordHasher } from '../accounts/password-hash.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { BridgeError } from '../errors.js'
+import { retentionPolicy, runMaintenance } from '../ops/maintenance.js'
 import { createRegionRegistry } from '../regions/registry.js'
 import { keyPolicy, keyState, listKeys, rotateSigningKey } from '../tokens/signing-keys.js'
 import { argument, type CliCommand, type CommandContext, plural, requiredValue } from './command.js'
@@ -123,4 +124,21 @@ const keysRotate: CliCommand = {
     }),
 }
 
-export const operatorCommands: readonly CliCommand[] = [migrate, configCheck, accountsImport, keysList, keysRotate]
+const maintenanceRun: CliCommand = {
+  name: 'maintenance run',
+  synopsis: '',
+  summary: 'Deletes expired rows once (what every instance does every maintenance.intervalSeconds) and prints the rows deleted per table.',
+  run: (context) =>
+    context.withDatabase(async (db) => {
+      const result = await runMaintenance(db, retentionPolicy(context.config), context.now())
+      if (result.kind === 'skipped') {
+        context.err('another instance is running the maintenance job right now: nothing done')
+        return 1
+      }
+      const width = Math.max(...Object.keys(result.deleted).map((table) => table.length))
+      for (const [table, rows] of Object.entries(result.deleted)) context.out(`${table.padEnd(width)}  ${rows}`)
+      return 0
+    }),
+}
+
+export const operatorCommands: readonly CliCommand[] = [migrate, configCheck, accountsImport, keysList, keysRotate, maintenanceRun]

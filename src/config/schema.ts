@@ -31,6 +31,8 @@ export const BridgeFileSchema = Type.Object(
         accessTokenTtlSeconds: Seconds(600, 60, 3600),
         idTokenTtlSeconds: Seconds(600, 60, 3600),
         refreshTokenTtlSeconds: Seconds(30 * 24 * 3600, 3600, 180 * 24 * 3600),
+        /** The preceding refresh token of a family, presented again this soon, gets the same successor (0: off). */
+        refreshReuseGraceSeconds: Seconds(10, 0, 60),
         authorizationCodeTtlSeconds: Seconds(60, 10, 600),
         jwksMaxAgeSeconds: Seconds(300, 0, 86_400),
         keyPublishSeconds: Seconds(600, 60, 7 * 86_400),
@@ -66,6 +68,31 @@ export const BridgeFileSchema = Type.Object(
         migrateOnStart: Type.Boolean({ default: true }),
         poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
         statementTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
+      },
+      { ...closed, default: {} },
+    ),
+    /** Slow clients: how long a connection may take to send its request, and stay open between requests. */
+    http: Type.Object(
+      {
+        headersTimeoutSeconds: Seconds(10, 1, 600),
+        requestTimeoutSeconds: Seconds(30, 1, 600),
+        connectionTimeoutSeconds: Seconds(60, 1, 3600),
+        keepAliveTimeoutSeconds: Seconds(72, 1, 600),
+      },
+      { ...closed, default: {} },
+    ),
+    audit: Type.Object(
+      {
+        retentionDays: Type.Integer({ minimum: 1, maximum: 36_500, default: 365 }),
+      },
+      { ...closed, default: {} },
+    ),
+    /** The job that deletes expired rows (ops/maintenance.ts). */
+    maintenance: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        intervalSeconds: Seconds(3600, 60, 86_400),
+        marginSeconds: Seconds(3600, 0, 30 * 86_400),
       },
       { ...closed, default: {} },
     ),

@@ -130,6 +130,15 @@ export interface RefreshTokenTable {
   created_at: CreatedAt
   expires_at: Date
   used_at: Date | null
+  /** The successor, sealed with a key derived from this token's value (refresh-successor.ts). */
+  successor_sealed: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+/** A private_key_jwt client assertion already used, kept until it expires. */
+export interface ClientAssertionUseTable {
+  client_id: string
+  jti: string
+  expires_at: Date
 }
 
 export interface RevokedAccessTokenTable {
@@ -155,6 +164,7 @@ export interface Database {
   token_family: TokenFamilyTable
   refresh_token: RefreshTokenTable
   revoked_access_token: RevokedAccessTokenTable
+  client_assertion_use: ClientAssertionUseTable
   login_throttle: LoginThrottleTable
 }
 

@@ -12,6 +12,7 @@ import type { PasswordProblem } from '../accounts/password-policy.js'
 import type { RouteContext } from '../context.js'
 import type { Database } from '../db/schema.js'
 import { BridgeError } from '../errors.js'
+import { consumeLoginTransaction } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
 import { type NewSession, signIn } from './sign-in.js'
@@ -48,8 +49,10 @@ export function continueSignIn(
 
 /**
  * POST /password/change: the temporary password replaced (every session of the account ends), then the
- * sign-in. Only once: the change is refused when the password is no longer the temporary one the
- * login verified (changed already, or reset again by the support desk).
+ * sign-in. Only once: each attempt consumes the step's id first (a copied cookie is refused before its
+ * password is looked at), and the change is refused when the password is no longer the temporary one
+ * the login verified (changed already, or reset again by the support desk). A password the rules
+ * refuse leaves this browser a new id to try again with.
  */
 export async function replaceTemporaryPassword(
   context: RouteContext,
@@ -57,13 +60,17 @@ export async function replaceTemporaryPassword(
   form: { password: string; repeat: string },
 ): Promise<{ kind: 'next'; location: string } | { kind: 'problem'; problem: PasswordProblem }> {
   const change = browser.transaction.take('password_change')
+  if (!(await consumeLoginTransaction(context.db, change.id))) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password change was already used')
   const account = await findAccountById(context.db, change.accountId)
   const expected = change.passwordChangedAt === null ? null : new Date(change.passwordChangedAt)
   if (account === undefined || !account.mustChangePassword || account.passwordChangedAt?.getTime() !== expected?.getTime()) {
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
   }
   const result = await changePassword(context.db, context.hasher, account, { ...form, now: context.now(), requestId: browser.requestId, replacing: { passwordChangedAt: expected } })
-  if (!result.ok) return { kind: 'problem', problem: result.problem }
+  if (!result.ok) {
+    browser.transaction.retryPasswordChange(change)
+    return { kind: 'problem', problem: result.problem }
+  }
   const location = await completeSignIn(context, browser, { accountId: account.id, method: change.method, upstreamIssuer: change.upstreamIssuer })
   return { kind: 'next', location }
 }

@@ -75,8 +75,7 @@ const linkContext = (context: RouteContext, region: Region, browser: BrowserRequ
 })
 
 async function consume(context: RouteContext, id: string, db = context.db): Promise<void> {
-  const keepSeconds = 2 * context.config.bridge.loginTransactionTtlSeconds
-  if (!(await consumeLoginTransaction(db, id, { keepSeconds, now: context.now() }))) {
+  if (!(await consumeLoginTransaction(db, id))) {
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'this login attempt was already used')
   }
 }

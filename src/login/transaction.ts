@@ -14,8 +14,10 @@
  * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
  * `toPasswordChange`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
  * stale one with ERR_LOGIN_EXPIRED. Every phase carries its start time: one older than the TTL counts
- * as absent (the cookie's own expiry slides). `upstream` and `binding` carry a random id that is
- * consumed once in the database, so a copied cookie cannot finish the same step twice.
+ * as absent (the cookie's own expiry slides). `upstream`, `binding` and `password_change` carry a
+ * random id that is consumed once in the database, so a copied cookie cannot finish the same step
+ * twice; a password change the rules refuse goes on under a new id (`retryPasswordChange`), in this
+ * browser's cookie only.
  */
 import { randomBytes } from 'node:crypto'
 import type { SessionMethod } from '../db/schema.js'
@@ -46,7 +48,15 @@ export type Phase =
       startedAt: number
     }
   /** `passwordChangedAt` (ms) of the temporary password that was verified: only that one may be replaced. */
-  | { kind: 'password_change'; accountId: string; passwordChangedAt: number | null; method: SessionMethod; upstreamIssuer?: string; startedAt: number }
+  | {
+      kind: 'password_change'
+      id: string
+      accountId: string
+      passwordChangedAt: number | null
+      method: SessionMethod
+      upstreamIssuer?: string
+      startedAt: number
+    }
   | { kind: 'logout'; redirectUri: string; startedAt: number }
 
 export type PendingAuthorization = AuthorizationRequest & { startedAt: number }
@@ -83,6 +93,8 @@ export interface LoginTransaction {
   toUpstream(phase: Started<'upstream'>): void
   toBinding(phase: Started<'binding'>): void
   toPasswordChange(phase: Started<'password_change'>): void
+  /** The same password change under a new id (the old one was consumed), keeping its start time. */
+  retryPasswordChange(phase: PhaseOf<'password_change'>): void
   toLogout(redirectUri: string): void
   /** Back to the start after a refusal: the region and a waiting authorization stay. */
   abandon(): void
@@ -127,7 +139,8 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
     authorizationAnswered: () => cookie.set('authorize', undefined),
     toUpstream: (phase) => setPhase({ ...phase, kind: 'upstream', id: newTransactionId(), startedAt: started() }),
     toBinding: (phase) => setPhase({ ...phase, kind: 'binding', id: newTransactionId(), startedAt: started() }),
-    toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', startedAt: started() }),
+    toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', id: newTransactionId(), startedAt: started() }),
+    retryPasswordChange: (phase) => setPhase({ ...phase, id: newTransactionId() }),
     toLogout(redirectUri) {
       cookie.set('authorize', undefined)
       setPhase({ kind: 'logout', redirectUri, startedAt: started() })

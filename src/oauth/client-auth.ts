@@ -5,19 +5,38 @@
  * - client_secret_post: client_id and client_secret in the body
  * - private_key_jwt: a JWT signed by a key of the client's jwks_uri, iss = sub = client_id, aud = the
  *   token endpoint or the issuer, unexpired, at most 5 minutes old
+ *   and single use: its jti is kept per client until it expires (client-assertion.repository.ts)
  * - none: public clients name themselves with client_id (they are held to PKCE instead)
+ * A failure is a value with its reason: the caller answers the same invalid_client whatever it is.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { ClientConfig } from '../config/load.js'
-import { BridgeError } from '../errors.js'
+import type { Executor } from '../db/schema.js'
+import { spendClientAssertion } from './client-assertion.repository.js'
 
 export interface ClientAuthInput {
   authorization: string | undefined
   body: Record<string, unknown>
+  /** Where used client assertions are kept, and the time to keep them by. */
+  db: Executor
+  now: Date
 }
 
-const invalidClient = (why: string) => new BridgeError('ERR_OAUTH_INVALID_CLIENT', why)
+export type ClientAuthFailure =
+  | 'malformed_credentials'
+  | 'unknown_client'
+  | 'client_id_mismatch'
+  | 'wrong_method'
+  | 'wrong_secret'
+  | 'invalid_assertion'
+  | 'assertion_replayed'
+
+/** `clientId` on a failure: the registered client that was named, if any (never an unknown id). */
+export type ClientAuthResult = { ok: true; client: ClientConfig } | { ok: false; reason: ClientAuthFailure; clientId?: string }
+
+/** How long an assertion is accepted after its iat (jose's maxTokenAge). */
+const assertionMaxAgeSeconds = 300
 
 function secretsEqual(a: string, b: string): boolean {
   const digest = (value: string) => createHash('sha256').update(value).digest()
@@ -49,7 +68,8 @@ export function createClientAuthenticator(
 ) {
   const jwksByClient = new Map<string, JWTVerifyGetKey>()
 
-  async function checkAssertion(client: ClientConfig, assertion: string): Promise<void> {
+  /** The assertion's jti and the moment it stops being acceptable, or undefined when it is not valid. */
+  async function checkAssertion(client: ClientConfig, assertion: string): Promise<{ jti: string; expiresAt: Date } | undefined> {
     let jwks = jwksByClient.get(client.clientId)
     if (jwks === undefined) {
       jwks = createRemoteJWKSet(new URL(client.jwksUri as string), {
@@ -60,25 +80,28 @@ export function createClientAuthenticator(
       jwksByClient.set(client.clientId, jwks)
     }
     try {
-      await jwtVerify(assertion, jwks, {
+      const { payload } = await jwtVerify(assertion, jwks, {
         issuer: client.clientId,
         subject: client.clientId,
         audience: [options.tokenEndpoint, options.issuer],
         algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-        requiredClaims: ['exp', 'jti'],
-        maxTokenAge: 300,
+        requiredClaims: ['exp', 'iat', 'jti'],
+        maxTokenAge: assertionMaxAgeSeconds,
       })
+      const { jti, exp, iat } = payload as { jti: unknown; exp: number; iat: number }
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) return undefined
+      return { jti, expiresAt: new Date(Math.min(exp, iat + assertionMaxAgeSeconds) * 1000) }
     } catch {
-      throw invalidClient('the client assertion is not valid')
+      return undefined
     }
   }
 
-  /** The authenticated client, or ERR_OAUTH_INVALID_CLIENT. */
-  return async function authenticateClient(input: ClientAuthInput): Promise<ClientConfig> {
+  /** The authenticated client, or the reason it is not. */
+  return async function authenticateClient(input: ClientAuthInput): Promise<ClientAuthResult> {
     const body = input.body
     const text = (name: string) => (typeof body[name] === 'string' ? (body[name]) : undefined)
     const basic = input.authorization === undefined ? undefined : parseBasic(input.authorization)
-    if (input.authorization !== undefined && basic === undefined) throw invalidClient('malformed Authorization header')
+    if (input.authorization !== undefined && basic === undefined) return { ok: false, reason: 'malformed_credentials' }
     const assertion = text('client_assertion')
     const method = basic
       ? 'client_secret_basic'
@@ -89,23 +112,27 @@ export function createClientAuthenticator(
           : 'none'
     const clientId = basic?.id ?? text('client_id')
     const client = clientId === undefined ? undefined : clients.get(clientId)
-    if (client === undefined) throw invalidClient('unknown client')
-    if (text('client_id') !== undefined && text('client_id') !== client.clientId) throw invalidClient('client_id does not match')
-    if (client.tokenEndpointAuthMethod !== method) throw invalidClient(`this client authenticates with ${client.tokenEndpointAuthMethod}`)
+    if (client === undefined) return { ok: false, reason: 'unknown_client' }
+    const refused = (reason: ClientAuthFailure): ClientAuthResult => ({ ok: false, reason, clientId: client.clientId })
+    if (text('client_id') !== undefined && text('client_id') !== client.clientId) return refused('client_id_mismatch')
+    if (client.tokenEndpointAuthMethod !== method) return refused('wrong_method')
     switch (method) {
       case 'client_secret_basic':
       case 'client_secret_post': {
         const expected = client.clientSecret?.reveal()
         const given = basic?.secret ?? text('client_secret') ?? ''
-        if (expected === undefined || !secretsEqual(given, expected)) throw invalidClient('wrong client secret')
-        return client
+        if (expected === undefined || !secretsEqual(given, expected)) return refused('wrong_secret')
+        return { ok: true, client }
       }
-      case 'private_key_jwt':
-        if (text('client_assertion_type') !== assertionType) throw invalidClient('unsupported client_assertion_type')
-        await checkAssertion(client, assertion as string)
-        return client
+      case 'private_key_jwt': {
+        if (text('client_assertion_type') !== assertionType) return refused('invalid_assertion')
+        const checked = await checkAssertion(client, assertion as string)
+        if (checked === undefined) return refused('invalid_assertion')
+        const first = await spendClientAssertion(input.db, { clientId: client.clientId, ...checked, now: input.now })
+        return first ? { ok: true, client } : refused('assertion_replayed')
+      }
       case 'none':
-        return client
+        return { ok: true, client }
     }
   }
 }

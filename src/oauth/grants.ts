@@ -1,15 +1,17 @@
 /*
  * Authorization codes and refresh tokens: opaque random strings, stored only as SHA-256 hashes.
  * - a code is single use, short-lived, bound to its client, redirect URI and PKCE challenge (S256);
- *   redeeming it is one conditional UPDATE, so two parallel redemptions cannot both succeed
- * - a replayed code revokes what it issued: its token family and its access token
- * - every code redemption starts a token family; refresh tokens rotate inside it on every use
- * - a refresh token used a second time revokes its whole family (RFC 9700 §4.14.2)
+ *   redeeming it locks its row first (SELECT … FOR UPDATE), so parallel redemptions queue: the first
+ *   wins, every later one finds it used
+ * - a failed check (client, expiry, redirect URI, PKCE) spends nothing
+ * - a replayed code revokes what it issued: its token family and its access token, whose jti is chosen
+ *   and stored with the redemption, so a replay that overtakes the first answer still revokes it
+ * - every code redemption starts a token family; refresh tokens rotate inside it (refresh-rotation.ts)
  * Expected failures are values (`{ ok: false, reason }`), so the caller answers invalid_grant the same
  * way whatever the reason, and logs the reason.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import type { Kysely } from 'kysely'
 import type { Database, Executor } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
 
@@ -63,8 +65,7 @@ export async function issueAuthorizationCode(db: Executor, code: NewCode): Promi
       expires_at: new Date(code.now.getTime() + code.ttlSeconds * 1000),
     })
     .execute()
-  // Codes live seconds; the expired ones of the last hours are swept as new ones are made.
-  await db.deleteFrom('authorization_code').where('expires_at', '<', new Date(code.now.getTime() - 3600_000)).execute()
+  // Expired codes are deleted by the maintenance job (ops/maintenance.ts), not here.
   return value
 }
 
@@ -82,22 +83,17 @@ export interface Grant {
 export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope'
 
 export type GrantResult =
-  | { ok: true; grant: Grant; refreshToken: string | undefined; account?: TokenAccount }
-  | { ok: false; reason: GrantFailure }
-
-interface FastRotation {
-  id: string
-  region: string
-  role: TokenAccount['role']
-  family_name: string
-  given_name: string
-  patronymic: string | null
-  family_id: string
-  session_id: string | null
-  scope: string
-  auth_time: Date
-  amr: string
-}
+  | {
+      ok: true
+      grant: Grant
+      refreshToken: string | undefined
+      account?: TokenAccount
+      /** The jti the access token must carry (a code redemption stores it, for a replay to revoke). */
+      accessJti?: string
+      /** A repeated refresh within the grace period: the refresh token is the one issued already. */
+      reissued?: boolean
+    }
+  | { ok: false; reason: GrantFailure; accountId?: string }
 
 export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
   await db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute()
@@ -107,8 +103,7 @@ export async function revokeAccessToken(db: Executor, jti: string, expiresAt: Da
   await db.insertInto('revoked_access_token').values({ jti, expires_at: expiresAt }).onConflict((c) => c.doNothing()).execute()
 }
 
-async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date): Promise<string> {
-  const value = newOpaqueToken()
+export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date, value = newOpaqueToken()): Promise<string> {
   await db
     .insertInto('refresh_token')
     .values({ token_hash: hashToken(value), family_id: familyId, expires_at: new Date(now.getTime() + ttlSeconds * 1000) })
@@ -116,23 +111,35 @@ async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: numbe
   return value
 }
 
-/** Redeems a code; when offline_access was granted, the new family gets its first refresh token. */
+/**
+ * Redeems a code; when offline_access was granted, the new family gets its first refresh token.
+ * The access token issued with it must carry `accessJti` (it expires within `accessTtlSeconds`).
+ */
 export function redeemAuthorizationCode(
   db: Kysely<Database>,
-  request: { code: string; clientId: string; redirectUri: string | undefined; codeVerifier: string | undefined; refreshTtlSeconds: number; now: Date },
+  request: {
+    code: string
+    clientId: string
+    redirectUri: string | undefined
+    codeVerifier: string | undefined
+    refreshTtlSeconds: number
+    accessTtlSeconds: number
+    now: Date
+  },
 ): Promise<GrantResult> {
   return db.transaction().execute(async (trx): Promise<GrantResult> => {
-    const row = await trx.selectFrom('authorization_code').selectAll().where('code_hash', '=', hashToken(request.code)).executeTakeFirst()
+    const row = await trx.selectFrom('authorization_code').selectAll().where('code_hash', '=', hashToken(request.code)).forUpdate().executeTakeFirst()
     if (row === undefined) return { ok: false, reason: 'unknown' }
-    if (row.client_id !== request.clientId) return { ok: false, reason: 'wrong_client' }
+    const refused = (reason: GrantFailure): GrantResult => ({ ok: false, reason, accountId: row.account_id })
+    if (row.client_id !== request.clientId) return refused('wrong_client')
     if (row.used_at !== null) {
       if (row.family_id !== null) await revokeFamily(trx, row.family_id, 'code_replay', request.now)
       if (row.access_jti !== null && row.access_expires_at !== null) await revokeAccessToken(trx, row.access_jti, row.access_expires_at)
-      return { ok: false, reason: 'replayed' }
+      return refused('replayed')
     }
-    if (row.expires_at <= request.now) return { ok: false, reason: 'expired' }
-    if (request.redirectUri !== row.redirect_uri) return { ok: false, reason: 'redirect_uri' }
-    if (!checkPkce(request.codeVerifier, row.code_challenge)) return { ok: false, reason: 'pkce' }
+    if (row.expires_at <= request.now) return refused('expired')
+    if (request.redirectUri !== row.redirect_uri) return refused('redirect_uri')
+    if (!checkPkce(request.codeVerifier, row.code_challenge)) return refused('pkce')
 
     const family = await trx
       .insertInto('token_family')
@@ -146,15 +153,18 @@ export function redeemAuthorizationCode(
       })
       .returning('id')
       .executeTakeFirstOrThrow()
+    const accessJti = randomUUID()
     const claimed = await trx
       .updateTable('authorization_code')
-      .set({ used_at: request.now, family_id: family.id })
+      .set({ used_at: request.now, family_id: family.id, access_jti: accessJti, access_expires_at: new Date(request.now.getTime() + (request.accessTtlSeconds + 1) * 1000) })
       .where('code_hash', '=', row.code_hash)
       .where('used_at', 'is', null)
       .executeTakeFirst()
+    // The row is locked: only a bug could get here, and then nothing must be issued.
     if (claimed.numUpdatedRows !== 1n) throw new Error('authorization code redeemed concurrently')
     return {
       ok: true,
+      accessJti,
       grant: {
         familyId: family.id,
         clientId: row.client_id,
@@ -168,88 +178,6 @@ export function redeemAuthorizationCode(
       refreshToken: row.scope.split(' ').includes('offline_access')
         ? await newRefreshToken(trx, family.id, request.refreshTtlSeconds, request.now)
         : undefined,
-    }
-  })
-}
-
-/** Remembers the access token a code issued, so that a replay of the code can revoke it. */
-export async function recordCodeAccessToken(db: Executor, familyId: string, jti: string, expiresAt: Date): Promise<void> {
-  await db.updateTable('authorization_code').set({ access_jti: jti, access_expires_at: expiresAt }).where('family_id', '=', familyId).execute()
-}
-
-/**
- * Rotates a refresh token: the old one is spent, a new one of the same family is returned.
- * The common case (valid token, no scope change) is one statement: spend, issue and read the account
- * together (the one read of diary_account outside accounts/account.repository.ts, for speed). Anything else takes the careful path, which also finds out why (and revokes on reuse).
- */
-export async function rotateRefreshToken(
-  db: Kysely<Database>,
-  request: { refreshToken: string; clientId: string; scope: string | undefined; refreshTtlSeconds: number; now: Date },
-): Promise<GrantResult> {
-  if (request.scope === undefined) {
-    const fresh = newOpaqueToken()
-    const expires = new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)
-    const { rows } = await sql<FastRotation>`
-      with spent as (
-        update refresh_token r set used_at = ${request.now}
-        from token_family f
-        where r.token_hash = ${hashToken(request.refreshToken)} and r.used_at is null and r.expires_at > ${request.now}
-          and f.id = r.family_id and f.revoked_at is null and f.client_id = ${request.clientId}
-        returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr
-      ), issued as (
-        insert into refresh_token (token_hash, family_id, expires_at)
-        select ${hashToken(fresh)}, family_id, ${expires} from spent
-      )
-      select s.family_id, s.session_id, s.scope, s.auth_time, s.amr,
-             a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
-      from spent s join diary_account a on a.id = s.account_id`.execute(db)
-    const row = rows[0]
-    if (row !== undefined) {
-      return {
-        ok: true,
-        grant: { familyId: row.family_id, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: null, authTime: row.auth_time, amr: row.amr },
-        refreshToken: fresh,
-        account: { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic },
-      }
-    }
-  }
-  return db.transaction().execute(async (trx): Promise<GrantResult> => {
-    const row = await trx
-      .selectFrom('refresh_token')
-      .innerJoin('token_family', 'token_family.id', 'refresh_token.family_id')
-      .selectAll()
-      .where('refresh_token.token_hash', '=', hashToken(request.refreshToken))
-      .executeTakeFirst()
-    if (row === undefined) return { ok: false, reason: 'unknown' }
-    if (row.client_id !== request.clientId) return { ok: false, reason: 'wrong_client' }
-    if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
-    const spent = await trx
-      .updateTable('refresh_token')
-      .set({ used_at: request.now })
-      .where('token_hash', '=', row.token_hash)
-      .where('used_at', 'is', null)
-      .executeTakeFirst()
-    if (spent.numUpdatedRows !== 1n) {
-      await revokeFamily(trx, row.family_id, 'refresh_reuse', request.now)
-      return { ok: false, reason: 'replayed' }
-    }
-    if (row.expires_at <= request.now) return { ok: false, reason: 'expired' }
-    const granted = row.scope.split(' ')
-    const scope = request.scope === undefined ? row.scope : request.scope.split(' ').filter(Boolean).join(' ')
-    if (!scope.split(' ').every((s) => granted.includes(s)) || !scope.split(' ').includes('openid')) return { ok: false, reason: 'scope' }
-    return {
-      ok: true,
-      grant: {
-        familyId: row.family_id,
-        clientId: row.client_id,
-        accountId: row.account_id,
-        sessionId: row.session_id,
-        scope,
-        nonce: null,
-        authTime: row.auth_time,
-        amr: row.amr,
-      },
-      refreshToken: await newRefreshToken(trx, row.family_id, request.refreshTtlSeconds, request.now),
     }
   })
 }

@@ -3,7 +3,11 @@
  *   POST /token       authorization_code (with PKCE) and refresh_token (rotating) grants
  *   POST /introspect  RFC 7662: active and claims for the caller's own tokens, or tokens for its audience
  *   POST /revoke      RFC 7009: a refresh token revokes its family; an access token is listed as revoked
- * Every grant failure is the same invalid_grant to the client; the reason goes to the log and audit.
+ * Uniform errors (a token thief learns nothing from the answer): every refused grant is the same
+ * invalid_grant (a scope beyond the grant: invalid_scope, only once the grant itself is valid), every
+ * failed client authentication the same invalid_client. The precise reason goes to the log (info, no
+ * token values), to bridge_token_requests_total and, for a grant that exists, to the audit trail.
+ * Requests without valid client credentials and made-up tokens write no audit row.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { findAccountById } from '../accounts/account.repository.js'
@@ -13,20 +17,24 @@ import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { signAccessToken, signIdToken } from '../tokens/issue.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
-import {
-  type Grant,
-  type GrantResult,
-  hashToken,
-  recordCodeAccessToken,
-  redeemAuthorizationCode,
-  revokeAccessToken,
-  revokeFamily,
-  rotateRefreshToken,
-} from './grants.js'
+import { type Grant, type GrantResult, hashToken, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
+import { rotateRefreshToken } from './refresh-rotation.js'
 
 type Body = Record<string, unknown>
 
 const text = (body: Body, name: string) => (typeof body[name] === 'string' && body[name] !== '' ? (body[name]) : undefined)
+
+const grantRefused = 'The grant is not valid.'
+const scopeRefused = 'The requested scope is not part of the grant.'
+const clientRefused = 'Client authentication failed.'
+
+/** The `grant` label of bridge_token_requests_total: a closed set, whatever the body says. */
+type Endpoint = 'authorization_code' | 'refresh_token' | 'other_grant' | 'revocation' | 'introspection'
+
+function tokenEndpoint(body: Body): Endpoint {
+  const grantType = text(body, 'grant_type')
+  return grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other_grant'
+}
 
 export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { db } = context
@@ -34,23 +42,36 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
   const { config } = context
   const tokens = config.bridge.tokens
 
-  async function client(request: FastifyRequest): Promise<ClientConfig> {
-    return context.authenticateClient({ authorization: request.headers.authorization, body: (request.body ?? {}) as Body })
+  /** The authenticated client; a failure is counted and logged with its reason, and answered invalid_client. */
+  async function client(request: FastifyRequest, endpoint: Endpoint): Promise<ClientConfig> {
+    const result = await context.authenticateClient({ authorization: request.headers.authorization, body: (request.body ?? {}) as Body, db, now: context.now() })
+    if (result.ok) return result.client
+    context.metrics.token(result.clientId ?? 'unknown', endpoint, result.reason)
+    request.log.info({ reason: result.reason, clientId: result.clientId, endpoint }, 'client authentication failed')
+    throw new BridgeError('ERR_OAUTH_INVALID_CLIENT', clientRefused)
+  }
+
+  /** A refused grant: counted, logged, audited when it names a real grant; one answer whatever the reason. */
+  async function refuse(request: FastifyRequest, caller: ClientConfig, grantType: Endpoint, reason: string, accountId?: string): Promise<never> {
+    context.metrics.token(caller.clientId, grantType, reason)
+    request.log.info({ reason, clientId: caller.clientId, grant: grantType }, 'token request refused')
+    if (reason !== 'unknown') {
+      await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'refused', accountId, clientId: caller.clientId, requestId: request.id, details: { reason } })
+    }
+    if (reason === 'scope') throw new BridgeError('ERR_OAUTH_INVALID_SCOPE', scopeRefused)
+    throw new BridgeError('ERR_OAUTH_INVALID_GRANT', grantRefused)
   }
 
   function noStore(reply: FastifyReply) {
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
   }
 
-  async function answerGrant(request: FastifyRequest, reply: FastifyReply, caller: ClientConfig, grantType: string, result: GrantResult) {
-    context.metrics.token(caller.clientId, grantType, result.ok ? 'issued' : result.reason)
-    if (!result.ok) {
-      await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'refused', clientId: caller.clientId, requestId: request.id, details: { reason: result.reason } })
-      throw new BridgeError(result.reason === 'scope' ? 'ERR_OAUTH_INVALID_SCOPE' : 'ERR_OAUTH_INVALID_GRANT', `grant refused: ${result.reason}`)
-    }
+  async function answerGrant(request: FastifyRequest, reply: FastifyReply, caller: ClientConfig, grantType: Endpoint, result: GrantResult) {
+    if (!result.ok) return refuse(request, caller, grantType, result.reason, result.accountId)
     const grant: Grant = result.grant
     const account = result.account ?? (await findAccountById(db, grant.accountId))
-    if (account === undefined) throw new BridgeError('ERR_OAUTH_INVALID_GRANT', 'grant refused: account gone')
+    if (account === undefined) return refuse(request, caller, grantType, 'account_gone')
+    context.metrics.token(caller.clientId, grantType, result.reissued ? 'reissued' : 'issued')
     const now = context.now()
     const access = await signAccessToken(context.keys, {
       issuer: config.publicUrl,
@@ -60,8 +81,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       account,
       ttlSeconds: tokens.accessTokenTtlSeconds,
       now,
+      jti: result.accessJti,
     })
-    if (grantType === 'authorization_code') await recordCodeAccessToken(db, grant.familyId, access.jti, access.expiresAt)
     const idToken = await signIdToken(context.keys, {
       issuer: config.publicUrl,
       clientId: caller.clientId,
@@ -89,9 +110,9 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
   }
 
   app.post('/token', async (request, reply) => {
-    const caller = await client(request)
     const body = (request.body ?? {}) as Body
-    const grantType = text(body, 'grant_type')
+    const grantType = tokenEndpoint(body)
+    const caller = await client(request, grantType)
     const now = context.now()
     if (grantType === 'authorization_code') {
       const code = text(body, 'code')
@@ -102,6 +123,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         redirectUri: text(body, 'redirect_uri'),
         codeVerifier: text(body, 'code_verifier'),
         refreshTtlSeconds: tokens.refreshTokenTtlSeconds,
+        accessTtlSeconds: tokens.accessTokenTtlSeconds,
         now,
       })
       return answerGrant(request, reply, caller, grantType, result)
@@ -114,6 +136,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         clientId: caller.clientId,
         scope: text(body, 'scope'),
         refreshTtlSeconds: tokens.refreshTokenTtlSeconds,
+        reuseGraceSeconds: tokens.refreshReuseGraceSeconds,
         now,
       })
       return answerGrant(request, reply, caller, grantType, result)
@@ -142,10 +165,11 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
   }
 
   app.post('/introspect', async (request, reply) => {
-    const caller = await client(request)
+    const caller = await client(request, 'introspection')
     const token = text((request.body ?? {}) as Body, 'token')
     if (token === undefined) throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'token is required')
     const found = await lookUp(caller, token)
+    context.metrics.token(caller.clientId, 'introspection', found?.active === true ? 'active' : 'inactive')
     noStore(reply)
     if (found === undefined || !found.active) return { active: false }
     if (found.kind === 'access') {
@@ -164,7 +188,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
   })
 
   app.post('/revoke', async (request, reply) => {
-    const caller = await client(request)
+    const caller = await client(request, 'revocation')
     const token = text((request.body ?? {}) as Body, 'token')
     if (token === undefined) throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'token is required')
     const found = await lookUp(caller, token)
@@ -172,7 +196,9 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     if (found?.kind === 'access' && found.access.client_id === caller.clientId) {
       await revokeAccessToken(db, found.access.jti, new Date(found.access.exp * 1000))
     }
-    await recordAuditEvent(db, { type: 'token_revocation', outcome: found ? 'revoked' : 'ignored', clientId: caller.clientId, requestId: request.id })
+    context.metrics.token(caller.clientId, 'revocation', found ? 'revoked' : 'ignored')
+    // Only a revocation that did something is audited: made-up tokens would each write a row.
+    if (found) await recordAuditEvent(db, { type: 'token_revocation', outcome: 'revoked', clientId: caller.clientId, requestId: request.id })
     return noStore(reply).code(200).send()
   })
 }

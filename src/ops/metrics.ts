@@ -12,6 +12,8 @@ export interface Metrics {
   upstream(region: string, operation: 'start' | 'callback', outcome: string, seconds: number): void
   token(clientId: string, grant: string, outcome: string): void
   http(method: string, route: string, status: number, seconds: number): void
+  /** One run of the maintenance job: its outcome and, when it ran, the rows it deleted per table. */
+  maintenance(outcome: 'done' | 'skipped' | 'failed', deleted?: Readonly<Record<string, number>>): void
 }
 
 export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
@@ -49,6 +51,18 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   })
+  const maintenanceRuns = new Counter({
+    name: 'bridge_maintenance_runs_total',
+    help: 'Runs of the maintenance job by outcome (done; skipped: another instance held the lock; failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  })
+  const maintenanceDeleted = new Counter({
+    name: 'bridge_maintenance_deleted_rows_total',
+    help: 'Expired rows the maintenance job deleted, by table',
+    labelNames: ['table'],
+    registers: [registry],
+  })
   const httpChildren = new Map<string, ReturnType<typeof http.labels>>()
   const stats = () => options.hasher.stats()
   const poolGauges: [name: string, help: string, read: (stats: ReturnType<PasswordHasher['stats']>) => number][] = [
@@ -74,6 +88,10 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     linkDecision: (region, outcome) => links.inc({ region, outcome }),
     upstream: (region, operation, outcome, seconds) => upstream.observe({ region, operation, outcome }, seconds),
     token: (clientId, grant, outcome) => tokens.inc({ client_id: clientId, grant, outcome }),
+    maintenance: (outcome, deleted = {}) => {
+      maintenanceRuns.inc({ outcome })
+      for (const [table, rows] of Object.entries(deleted)) maintenanceDeleted.inc({ table }, rows)
+    },
     http: (method, route, status, seconds) => {
       // A child per label set, found by one string key: this runs on every request.
       const key = `${method} ${route} ${status}`

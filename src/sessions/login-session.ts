@@ -143,13 +143,10 @@ export async function lastClientOfSession(db: Executor, sessionId: string): Prom
 
 /**
  * Marks a login transaction as used. True the first time for an id, false ever after, on every
- * instance: a copied cookie cannot finish the same login twice. Old marks are swept as it goes.
+ * instance: a copied cookie cannot finish the same login twice. The maintenance job deletes a mark
+ * once the transaction it refuses has expired (ops/maintenance.ts).
  */
-export async function consumeLoginTransaction(db: Executor, id: string, options: { keepSeconds: number; now: Date }): Promise<boolean> {
-  await db
-    .deleteFrom('login_transaction_use')
-    .where('used_at', '<', new Date(options.now.getTime() - options.keepSeconds * 1000))
-    .execute()
+export async function consumeLoginTransaction(db: Executor, id: string): Promise<boolean> {
   const inserted = await db
     .insertInto('login_transaction_use')
     .values({ id })

@@ -30,10 +30,10 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000)
 
 export async function signAccessToken(
   keys: KeyStore,
-  token: { issuer: string; audience: string; clientId: string; scope: string; account: TokenAccount; ttlSeconds: number; now: Date },
+  token: { issuer: string; audience: string; clientId: string; scope: string; account: TokenAccount; ttlSeconds: number; now: Date; jti?: string },
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
   const { kid, alg, key } = await keys.signingKey()
-  const jti = randomUUID()
+  const jti = token.jti ?? randomUUID()
   const iat = seconds(token.now)
   const expiresAt = new Date((iat + token.ttlSeconds) * 1000)
   const jwt = await new SignJWT({ client_id: token.clientId, scope: token.scope, region: token.account.region, role: token.account.role })

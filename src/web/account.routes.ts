@@ -32,7 +32,7 @@ import type { PasswordFormProblem } from './pages/login.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const form = formRoute(app)
+  const form = formRoute(app, context.config, '/account')
 
   /** The signed-in session, or a redirect to the login page (answered by the caller). */
   async function signedIn(request: FastifyRequest): Promise<{ browser: BrowserRequest; session: ActiveSession | undefined }> {

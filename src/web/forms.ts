@@ -1,33 +1,79 @@
 /*
  * What the browser forms and query strings may contain (route schemas, checked by Fastify before a
- * handler runs): a field given twice, too long, or with control characters is a 400 page, never a
- * database error. Passwords are bounded so that nobody makes argon2id hash megabytes.
+ * handler runs, so that bad input is a 400 page and never a database error):
+ * - every value is bounded and valid Unicode: no lone surrogates, no U+FFFD (what bytes that are not
+ *   UTF-8 decode to, see `parseForm`)
+ * - names, logins and codes have no control characters at all; free text from other parties (OAuth
+ *   parameters, a provider's error description) may carry tabs and line breaks, nothing else
+ * - a field given twice is an array, which only the OAuth endpoints accept (they answer it themselves)
+ * - every route of the browser scope has a query schema, and every POST route a body schema
+ *   (`defaultSchemas`): parameters nobody declared are checked too
+ * Passwords are bounded so that nobody makes argon2id hash megabytes.
  */
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { uuidPattern } from '../db/schema.js'
 
-const text = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })
-const password = Type.String({ maxLength: 1024 })
-const csrf = Type.Optional(Type.String({ maxLength: 256 }))
+const noControls = '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$'
+const noControlsButWhitespace = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$'
+
+const text = (maxLength: number) => Type.String({ maxLength, pattern: noControls })
+const freeText = (maxLength: number) => Type.String({ maxLength, pattern: noControlsButWhitespace })
+const password = text(1024)
+const csrf = Type.Optional(Type.String({ maxLength: 256, pattern: '^[\\x21-\\x7e]*$' }))
+const lang = Type.Optional(text(8))
 const uuid = Type.String({ pattern: uuidPattern })
 
-export const PasswordLoginForm = Type.Object({ _csrf: csrf, login: text(256), password })
+/** Any other parameter of a page: one bounded value. */
+const otherParameter = freeText(2048)
+/** A parameter of an OAuth request: the endpoint itself refuses one given twice, with the right error. */
+const oauthParameter = Type.Union([freeText(4096), Type.Array(freeText(4096), { maxItems: 8 })])
+
+const form = <T extends Record<string, TSchema>>(fields: T) => Type.Object({ _csrf: csrf, ...fields }, { additionalProperties: otherParameter })
+const query = <T extends Record<string, TSchema>>(fields: T) => Type.Object({ lang, ...fields }, { additionalProperties: otherParameter })
+
+export const PasswordLoginForm = form({ login: text(256), password })
 export type PasswordLoginForm = Static<typeof PasswordLoginForm>
 
-export const NewPasswordForm = Type.Object({ _csrf: csrf, password, repeat: password })
+export const NewPasswordForm = form({ password, repeat: password })
 export type NewPasswordForm = Static<typeof NewPasswordForm>
 
-export const OwnPasswordForm = Type.Object({ _csrf: csrf, current: password, password, repeat: password })
+export const OwnPasswordForm = form({ current: password, password, repeat: password })
 export type OwnPasswordForm = Static<typeof OwnPasswordForm>
 
-export const UnlinkForm = Type.Object({ _csrf: csrf, link: uuid, password: Type.Optional(password) })
+export const UnlinkForm = form({ link: uuid, password: Type.Optional(password) })
 export type UnlinkForm = Static<typeof UnlinkForm>
 
-export const EmptyForm = Type.Object({ _csrf: csrf })
+export const EmptyForm = form({})
 
-export const AccountQuery = Type.Object({
+export const LoginQuery = query({ region: Type.Optional(text(64)), q: Type.Optional(text(256)), choose: Type.Optional(text(16)) })
+export type LoginQuery = Static<typeof LoginQuery>
+
+export const AccountQuery = query({
   notice: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]*$' })),
   client_id: Type.Optional(text(256)),
-  lang: Type.Optional(Type.String({ maxLength: 8 })),
 })
 export type AccountQuery = Static<typeof AccountQuery>
+
+/** The parameters of an OAuth request (GET query or POST form), every one bounded; the endpoint reads them. */
+export const OAuthParameters = Type.Record(Type.String({ maxLength: 128, pattern: noControls }), oauthParameter, { maxProperties: 64 })
+
+/** Pages without parameters of their own, and the provider's answer at the callback. */
+export const PageQuery = Type.Record(Type.String({ maxLength: 128, pattern: noControls }), otherParameter, { maxProperties: 64 })
+
+/** The schemas of a browser route that declares none: a page query; a form body for POST. */
+export function defaultSchemas(method: string | readonly string[]): { querystring: TSchema; body?: TSchema } {
+  return method === 'POST' ? { querystring: PageQuery, body: EmptyForm } : { querystring: PageQuery }
+}
+
+/**
+ * A form body (application/x-www-form-urlencoded) decoded strictly: percent-escapes that are not UTF-8
+ * become U+FFFD, which the schemas refuse, instead of staying as literal text. A repeated field is an array.
+ */
+export function parseForm(body: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
+  for (const [name, value] of new URLSearchParams(body)) {
+    const previous = fields[name]
+    fields[name] = previous === undefined ? value : [previous, value].flat()
+  }
+  return fields
+}

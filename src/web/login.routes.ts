@@ -9,9 +9,9 @@ import { continueSignIn } from '../login/complete-sign-in.js'
 import { attemptPassword } from '../login/password-attempt.js'
 import { loginMethods, upcomingChange } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
-import { PasswordLoginForm } from './forms.js'
+import { LoginQuery, PasswordLoginForm } from './forms.js'
 import { regionLoginPage, regionSelectionPage } from './pages/login.js'
-import { browserRequest, cookieNames, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
+import { browserRequest, cookieNames, formRoute, loginPagePath, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const renderRegionPage = (request: FastifyRequest, reply: FastifyReply, region: Region, extra: { error?: string; login?: string } = {}) =>
@@ -23,7 +23,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       ...extra,
     })
 
-  app.get<{ Querystring: { region?: string; q?: string; choose?: string } }>('/login', pageRoute, async (request, reply) => {
+  app.get<{ Querystring: LoginQuery }>('/login', { ...pageRoute, schema: { querystring: LoginQuery } }, async (request, reply) => {
     const browser = browserRequest(request, context)
     const pending = browser.transaction.pendingAuthorization()
     const served = pending === undefined ? undefined : context.config.clients.get(pending.clientId)?.regions
@@ -34,7 +34,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     }
     const code = request.query.region
     if (code === undefined) {
-      const query = typeof request.query.q === 'string' ? request.query.q.trim() : ''
+      const query = request.query.q?.trim() ?? ''
       const needle = query.toLocaleLowerCase(request.locale)
       const choices = [...context.regions.values()]
         .filter((region) => served === undefined || served.includes(region.config.code))
@@ -52,7 +52,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     return sendPage(reply, renderRegionPage(request, reply, region))
   })
 
-  app.post<{ Body: PasswordLoginForm }>('/login/password', { ...formRoute(app), schema: { body: PasswordLoginForm } }, async (request, reply) => {
+  app.post<{ Body: PasswordLoginForm }>('/login/password', { ...formRoute(app, context.config, loginPagePath), schema: { body: PasswordLoginForm } }, async (request, reply) => {
     const browser = browserRequest(request, context)
     const region = regionOf(context.regions, browser.transaction.region())
     if (!loginMethods(region.config, context.now()).password) throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')

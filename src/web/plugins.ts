@@ -5,24 +5,32 @@
  *   the cookie only lasts no longer than the absolute lifetime) and `__Host-bridge-login` (the login
  *   transaction, login/transaction.ts); both Secure, HttpOnly, SameSite=Lax, Path=/
  * - CSRF tokens for every form (secret in its own `__Host-` cookie, checked in preHandler)
- * - security headers (@fastify/helmet): a strict Content-Security-Policy, no framing, no referrer
- * - the page language on every request (`request.locale`, `request.t`); `?lang=` is remembered in a cookie
+ * - a form sent from another site (its `Origin`, or without one its `Sec-Fetch-Site`) is refused like an
+ *   out-of-date form, before its body is read; a request without either header (old browsers) passes
+ * - security headers (web/security-headers.ts): a strict Content-Security-Policy, no framing, no referrer
+ * - the page language on every request (`request.locale`, `request.t`); `?lang=` is remembered in a cookie;
+ *   the language switch leads back to the page when it is a GET page, to the GET page behind a form, and
+ *   to the login page from an error
  * - route schemas (web/forms.ts) are checked with TypeBox, which the configuration loads anyway: Fastify's
- *   default Ajv would cost every instance ~3.5 MiB for a handful of string fields
+ *   default Ajv would cost every instance ~3.5 MiB for a handful of string fields; a route that declares
+ *   none gets the default ones
+ * - the 404 page is registered here, so that it has the same headers, cookies and language as any page
  */
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
-import helmet from '@fastify/helmet'
 import secureSession, { type Session } from '@fastify/secure-session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from 'typebox'
 import Value from 'typebox/value'
 import type { Config } from '../config/load.js'
 import type { RouteContext } from '../context.js'
+import { BridgeError } from '../errors.js'
 import type { BrowserRequest } from '../login/browser.js'
 import { type LoginTransactionData, openLoginTransaction } from '../login/transaction.js'
 import { type Locale, type Messages, messages, pickLocale } from './messages/index.js'
+import { defaultSchemas } from './forms.js'
 import { stylesheet } from './html.js'
+import { securityHeaders } from './security-headers.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +41,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route answers browsers: its errors are shown as pages, not JSON. */
     page?: boolean
+    /** Where the language switch of this route's pages leads, when not to the page itself (a form's GET page). */
+    languageReturn?: string | ((request: FastifyRequest) => string)
   }
 }
 
@@ -63,23 +73,14 @@ function validatorFor(schema: TSchema, part: string) {
 
 export async function registerWebPlugins(app: FastifyInstance, config: Config): Promise<void> {
   app.setValidatorCompiler(({ schema, httpPart }) => validatorFor(schema as TSchema, httpPart ?? 'input'))
-  const key = config.secrets.sessionKeys.reveal()
-  // A strict policy: nothing but our own stylesheet loads; no scripts; no framing. No form-action: a
-  // sign-in form's answer is a redirect to a diary module, which form-action would block.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    hsts: config.publicUrl.startsWith('https:') ? { maxAge: 31_536_000 } : false,
-    referrerPolicy: { policy: 'no-referrer' },
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...defaultSchemas(route.method), ...route.schema }
   })
+  const headers = securityHeaders(config)
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(headers)
+  })
+  const key = config.secrets.sessionKeys.reveal()
   await app.register(cookie)
   await app.register(secureSession, [
     {
@@ -122,13 +123,33 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
   app.get('/assets/bridge.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   )
+
+  app.setNotFoundHandler(async () => {
+    throw new BridgeError('ERR_NOT_FOUND', 'No such page.')
+  })
 }
 
-/** The current path and query without `lang`, for the language switch. */
-export function pathWithoutLang(request: FastifyRequest): string {
-  const url = new URL(request.url, 'http://bridge.invalid')
-  url.searchParams.delete('lang')
-  return `${url.pathname}${url.search}`
+/** The login page of the region of the current login, else the region selection: a page that always exists. */
+export function loginPagePath(request: FastifyRequest): string {
+  const region = (request.loginTx as Session<LoginTransactionData> | undefined)?.get('region')
+  return typeof region === 'string' ? `/login?region=${encodeURIComponent(region)}` : '/login'
+}
+
+/**
+ * Where the language switch of this request's page leads: the route's own `languageReturn`; for a GET
+ * page its route and query without `lang` (the route, not the raw path: `//evil.example` stays here);
+ * for anything else the login page.
+ */
+export function languageReturn(request: FastifyRequest): string {
+  const back = request.routeOptions.config.languageReturn
+  if (back !== undefined) return typeof back === 'string' ? back : back(request)
+  const route = request.routeOptions.url
+  if (request.method !== 'GET' || route === undefined || !route.startsWith('/') || route.startsWith('//')) return loginPagePath(request)
+  const questionMark = request.url.indexOf('?')
+  const query = new URLSearchParams(questionMark === -1 ? '' : request.url.slice(questionMark + 1))
+  query.delete('lang')
+  const search = query.toString()
+  return search === '' ? route : `${route}?${search}`
 }
 
 /** The login flow's view of this request (login/browser.ts). */
@@ -142,17 +163,32 @@ export function browserRequest(request: FastifyRequest, context: Pick<RouteConte
   }
 }
 
-export function pageContext(request: FastifyRequest) {
-  return { locale: request.locale, t: request.t, path: pathWithoutLang(request) }
+export function pageContext(request: FastifyRequest, languagePath = languageReturn(request)) {
+  return { locale: request.locale, t: request.t, path: languagePath }
 }
 
 /** Route options of a page: its errors are shown as pages. */
 export const pageRoute = { config: { page: true } }
 
-/** Route options of a form target: a page whose CSRF token is checked before the handler runs. */
-export function formRoute(app: FastifyInstance) {
+/** Whether a browser says this request comes from a page of another site (absent headers: old browsers, allowed). */
+export function isCrossSite(request: FastifyRequest, ownOrigin: string): boolean {
+  const origin = request.headers.origin
+  if (origin !== undefined) return origin !== ownOrigin
+  const site = request.headers['sec-fetch-site']
+  return site !== undefined && site !== 'same-origin' && site !== 'none'
+}
+
+/**
+ * Route options of a form target: a page refused when another site sent it (before the body is read),
+ * then checked for its CSRF token before the handler runs. `languageReturn`: the GET page behind the form.
+ */
+export function formRoute(app: FastifyInstance, config: Pick<Config, 'publicUrl'>, languageReturn: string | ((request: FastifyRequest) => string)) {
+  const ownOrigin = new URL(config.publicUrl).origin
   return {
-    config: { page: true },
+    config: { page: true, languageReturn },
+    onRequest: async (request: FastifyRequest) => {
+      if (isCrossSite(request, ownOrigin)) throw new BridgeError('ERR_CSRF', 'the form was sent from another site')
+    },
     preHandler: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
       app.csrfProtection(request, reply, done),
   }

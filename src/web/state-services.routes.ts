@@ -37,7 +37,7 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
 
   app.get(bindingPath, pageRoute, async (request, reply) => sendPage(reply, renderBinding(request, reply)))
 
-  app.post<{ Body: PasswordLoginForm }>(bindingPath, { ...formRoute(app), schema: { body: PasswordLoginForm } }, async (request, reply) => {
+  app.post<{ Body: PasswordLoginForm }>(bindingPath, { ...formRoute(app, context.config, bindingPath), schema: { body: PasswordLoginForm } }, async (request, reply) => {
     const { login, password } = request.body
     const attempt = await bindByPassword(context, browserRequest(request, context), login, password)
     switch (attempt.kind) {

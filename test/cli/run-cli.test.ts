@@ -12,7 +12,7 @@ t.test('--help lists every command; -h after a command prints its usage and opti
     t.equal(run.code, 0)
     for (const command of commands) t.ok(run.stdout.some((line) => line.startsWith(`  npm run cli -- ${command.name}`)), `${flag} lists ${command.name}`)
   }
-  t.equal(commands.length, 14, 'thirteen before esia check-signer')
+  t.equal(commands.length, 15, 'thirteen before esia check-signer, and maintenance run')
   for (const command of commands) {
     const run = await cli([...command.name.split(' '), '--help'])
     t.equal(run.code, 0)

@@ -103,3 +103,45 @@ t.test('a forged, stale or misaddressed client assertion is invalid_client', asy
     t.equal(response.json().error, 'invalid_client', name)
   }
 })
+
+t.test('a client assertion is single use, on every instance; a new jti works', async (t) => {
+  const second = await buildTestApp(t, config, database.db)
+  const assertion = (jti: string) =>
+    new SignJWT({ jti })
+      .setProtectedHeader({ alg: 'ES256', kid: 'module-key-1' })
+      .setIssuer('signed-module')
+      .setSubject('signed-module')
+      .setAudience(`${publicUrl}/token`)
+      .setIssuedAt()
+      .setExpirationTime('2 minutes')
+      .sign(privateKey)
+  const redeem = async (target: typeof app, clientAssertion: string) => {
+    const verifier = client.randomPKCECodeVerifier()
+    const code = (await freshCode(verifier)).searchParams.get('code') ?? ''
+    return target.inject({
+      method: 'POST',
+      url: '/token',
+      payload: {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: 'https://signed.example/cb',
+        code_verifier: verifier,
+        client_id: 'signed-module',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: clientAssertion,
+      },
+    })
+  }
+  const kept = async () => (await database.db.selectFrom('client_assertion_use').select('jti').execute()).length
+  const before = await kept()
+  const once = await assertion(crypto.randomUUID())
+  t.equal((await redeem(app, once)).statusCode, 200)
+  const replay = await redeem(app, once)
+  t.equal(replay.statusCode, 401, 'replayed on the same instance')
+  t.equal(replay.json().error, 'invalid_client')
+  t.equal((await redeem(second.app, once)).statusCode, 401, 'replayed on another instance')
+  t.equal((await redeem(second.app, await assertion(crypto.randomUUID()))).statusCode, 200, 'a new jti is fine')
+  t.equal((await kept()) - before, 2, 'each jti kept')
+  const stored = await database.db.selectFrom('client_assertion_use').select(['client_id', 'expires_at']).execute()
+  t.ok(stored.every((row) => row.client_id === 'signed-module' && row.expires_at.getTime() > Date.now()), 'until it expires')
+})

@@ -1,0 +1,55 @@
+/*
+ * One authorization code redeemed by many requests at once (on PostgreSQL when DATABASE_URL is set):
+ * exactly one gets tokens, every other gets invalid_grant and revokes what the code issued, none a 500.
+ */
+import * as client from 'openid-client'
+import t from 'tap'
+import { publicUrl } from '../helpers/demo-fixture.js'
+import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
+
+const world = await startOAuthWorld(t)
+const { app, db } = world
+const authorization = `Basic ${Buffer.from(`web-diary:${secrets['web-diary']}`).toString('base64')}`
+const redirectUri = 'https://diary.example/callback'
+
+async function freshCode(verifier: string): Promise<string> {
+  const url = new URL('/authorize', publicUrl)
+  url.search = new URLSearchParams({
+    client_id: 'web-diary',
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  }).toString()
+  const { location } = await world.signIn(url)
+  const code = location?.searchParams.get('code')
+  if (!code) throw new Error(`no code: ${location?.href}`)
+  return code
+}
+
+const redeem = (code: string, verifier: string) =>
+  app.inject({
+    method: 'POST',
+    url: '/token',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+  })
+
+t.test('20 parallel redemptions of one code: one 200, nineteen invalid_grant, the winner revoked, no 500', async (t) => {
+  const verifier = client.randomPKCECodeVerifier()
+  const code = await freshCode(verifier)
+  const responses = await Promise.all(Array.from({ length: 20 }, () => redeem(code, verifier)))
+  const statuses = responses.map((response) => response.statusCode)
+  t.equal(statuses.filter((status) => status === 200).length, 1, `exactly one 200 (${statuses.join(',')})`)
+  t.equal(statuses.filter((status) => status === 400).length, 19)
+  t.ok(responses.every((response) => response.statusCode === 200 || response.json().error === 'invalid_grant'))
+
+  const winner = responses.find((response) => response.statusCode === 200)?.json() as { access_token: string; refresh_token: string }
+  const families = await db.selectFrom('token_family').select(['revoked_reason']).execute()
+  t.same(families, [{ revoked_reason: 'code_replay' }], 'one family, revoked by the replays')
+  const refresh = await app.inject({ method: 'POST', url: '/token', headers: { authorization }, payload: { grant_type: 'refresh_token', refresh_token: winner.refresh_token } })
+  t.equal(refresh.json().error, 'invalid_grant', 'the refresh token it got is dead')
+  const introspection = await app.inject({ method: 'POST', url: '/introspect', headers: { authorization }, payload: { token: winner.access_token } })
+  t.same(introspection.json(), { active: false }, 'so is its access token, even when a replay overtook the winner')
+})
