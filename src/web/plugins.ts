@@ -170,10 +170,14 @@ export function pageContext(request: FastifyRequest, languagePath = languageRetu
 /** Route options of a page: its errors are shown as pages. */
 export const pageRoute = { config: { page: true } }
 
-/** Whether a browser says this request comes from a page of another site (absent headers: old browsers, allowed). */
+/**
+ * Whether a browser says this request comes from a page of another site (absent headers: old browsers,
+ * allowed). `Origin: null` says nothing: browsers send it for every POST of a page served with
+ * `Referrer-Policy: no-referrer` (ours), so Sec-Fetch-Site decides then.
+ */
 export function isCrossSite(request: FastifyRequest, ownOrigin: string): boolean {
   const origin = request.headers.origin
-  if (origin !== undefined) return origin !== ownOrigin
+  if (origin !== undefined && origin !== 'null') return origin !== ownOrigin
   const site = request.headers['sec-fetch-site']
   return site !== undefined && site !== 'same-origin' && site !== 'none'
 }

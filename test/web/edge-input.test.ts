@@ -186,7 +186,8 @@ t.test('the language switch of the callback’s error page does not repeat the u
 t.test('a form sent from another site is refused like an out-of-date form, whatever its CSRF token', async (t) => {
   const cases: [headers: Record<string, string>, refused: boolean, why: string][] = [
     [{ origin: 'https://evil.example' }, true, 'another origin'],
-    [{ origin: 'null' }, true, 'an opaque origin'],
+    [{ origin: 'null', 'sec-fetch-site': 'cross-site' }, true, 'an opaque origin from another site'],
+    [{ origin: 'null', 'sec-fetch-site': 'same-origin' }, false, 'our own pages post with Origin: null (Referrer-Policy: no-referrer), Sec-Fetch-Site decides'],
     [{ origin: 'http://localhost:3001' }, true, 'another port is another origin'],
     [{ 'sec-fetch-site': 'cross-site' }, true, 'no Origin, Sec-Fetch-Site says cross-site'],
     [{ 'sec-fetch-site': 'same-site' }, true, 'a sibling subdomain is not this origin'],
