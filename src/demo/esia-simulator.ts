@@ -26,6 +26,7 @@ import { certificateHash, certificatePublicKey, gostPrivateKey, gostSign, gostVe
 import { escapeHtml } from '../web/html.js'
 import { type EsiaErrorCode, esiaErrors, type EsiaSimulatorPerson, esiaSimulatorPersons, humanFailCodes } from './esia-simulator-data.js'
 import { ensureGostKeyPair, type GostKeyPair } from './gost-keys.js'
+import { readForm } from './state-services-simulator.js'
 
 export { type EsiaErrorCode, esiaErrors, type EsiaSimulatorPerson, esiaSimulatorPersons, humanFailCodes } from './esia-simulator-data.js'
 
@@ -235,16 +236,6 @@ function corruptSignature(jws: string): string {
 }
 
 // ---- HTTP helpers
-
-function readForm(request: IncomingMessage): Promise<URLSearchParams> {
-  return new Promise((resolve, reject) => {
-    let body = ''
-    request.setEncoding('utf8')
-    request.on('data', (chunk: string) => (body += chunk))
-    request.on('end', () => resolve(new URLSearchParams(body)))
-    request.on('error', reject)
-  })
-}
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(esiaJson(body))

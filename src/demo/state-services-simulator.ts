@@ -85,7 +85,8 @@ export interface RunningSimulator {
   close(): Promise<void>
 }
 
-function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+/** The urlencoded body of a simulator form. */
+export function readForm(request: IncomingMessage): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
     let body = ''
     request.setEncoding('utf8')

@@ -10,6 +10,8 @@ import { Secret } from '../../../src/config/secret.js'
 import type { Connector } from '../../../src/upstream/connector.js'
 import { runGostOpenssl } from '../../../src/demo/gost-keys.js'
 import { createEsiaConnector } from '../../../src/upstream/esia/connector.js'
+import { esiaErrors } from '../../../src/upstream/esia/esia-errors.js'
+import { humanFailCodes } from '../../../src/demo/esia-simulator.js'
 import { esiaKeys, esiaProvider, passEsia, startTestEsia } from '../../helpers/esia-world.js'
 
 const redirectUri = 'http://localhost:3000/login/state-services/callback'
@@ -75,17 +77,8 @@ t.test('the authorization request: what ESIA asks for, and a client_secret that 
 })
 
 t.test('the callback: ESIA\'s errors become pages with a next step; a forged state is refused', async (t) => {
-  const cases: [string, string][] = [
-    ['007004', 'ERR_UPSTREAM_CANCELLED'],
-    ['007008', 'ERR_UPSTREAM_UNAVAILABLE'],
-    ['007011', 'ERR_LOGIN_EXPIRED'],
-    ['007014', 'ERR_UPSTREAM_REJECTED'],
-    ['007015', 'ERR_UPSTREAM_REJECTED'],
-    ['007019', 'ERR_UPSTREAM_REJECTED'],
-    ['007023', 'ERR_UPSTREAM_REJECTED'],
-    ['007053', 'ERR_UPSTREAM_REJECTED'],
-    ['007055', 'ERR_UPSTREAM_ACCOUNT_UNCONFIRMED'],
-  ]
+  // Every code the simulator's page can answer, with the page the bridge's table (esia-errors.test.ts) gives it.
+  const cases = humanFailCodes.map((esia) => [esia, esiaErrors[esia]?.code] as const)
   for (const [esia, code] of cases) {
     await t.rejects(login({ fail: esia }), { code, message: new RegExp(`ESIA-${esia}`) }, `ESIA-${esia} chosen on the page`)
     simulator.failNext('authorize', { esiaCode: esia })
