@@ -3,10 +3,12 @@
  * - `id_token_hint` must be an ID token of this bridge (an expired one is fine: it still names the
  *   client); `client_id`, when given too, must be its audience; `post_logout_redirect_uri` must be
  *   registered for the client (exact match) and gets `state` back
- * - it ends sessions at once only when this browser's own session cookie vouches for the request: a
- *   session that is not ended and, with a hint, belongs to the hint's `sub`. A hint without such a cookie
- *   (another browser, a cross-site POST, a copied link) only gets a confirmation page, whose CSRF-protected
- *   form (POST /logout/confirm) ends them (§2: the OP asks the End-User whether to log out)
+ * - it ends sessions at once only when the hint and this browser's own session cookie vouch for each
+ *   other: a session that is not ended and belongs to the hint's `sub`. Anything less (a hint without such
+ *   a cookie: another browser, a cross-site POST, a copied link; a cookie without a hint: any site can link
+ *   to /logout) only gets a confirmation page, whose CSRF-protected form (POST /logout/confirm) ends them
+ *   (§2: the OP asks the End-User whether to log out). The account page signs out through that form.
+ *   With neither there is nothing to end: straight on to where the client asked
  * - what ends: this browser's session, and the session named by the hint's `sid` when it belongs to the
  *   hint's `sub` and the hint has not expired (an expired hint never ends a session by itself), idle or
  *   not; their refresh tokens are revoked (sessions/end-sessions.ts); each is an audit event
@@ -69,8 +71,9 @@ export async function logout(context: RouteContext, browser: BrowserRequest, raw
   const request = await readLogoutRequest(context, raw)
   const cookieId = browser.session.get('sid')
   const own = cookieId === undefined ? undefined : await findUnendedSession(context.db, cookieId)
-  const vouched = own !== undefined && (request.hint === undefined || own.accountId === request.hint.sub)
-  if (request.hint !== undefined && !vouched) return { kind: 'confirm', clientName: request.client?.name, parameters: request.parameters }
+  const vouched = own !== undefined && request.hint !== undefined && own.accountId === request.hint.sub
+  const nothingToEnd = own === undefined && request.hint === undefined
+  if (!vouched && !nothingToEnd) return { kind: 'confirm', clientName: request.client?.name, parameters: request.parameters }
   return { kind: 'redirect', location: await endAndLeave(context, browser, request, own) }
 }
 

@@ -248,7 +248,7 @@ t.test('the OIDC region in the same app: maria signs in through its provider, he
   t.same(await linksOf(account.id), [{ issuer: oidc.issuer, subject: 'maria', method: 'auto_snils' }])
   t.same(await linksOf((await accountOf('29', 'ivanova.m')).id), [{ issuer: esia.issuer, subject: '1000300001', method: 'auto_snils' }], 'region 29’s ESIA link is untouched')
 
-  const out = await browser.go('GET', '/logout')
+  const out = await browser.go('POST', '/logout/confirm', { _csrf: csrfToken(await browser.go('GET', '/account')) })
   t.equal(out.url.origin, oidc.issuer, 'logout continues to the OIDC provider, not to ESIA')
 })
 

@@ -1,12 +1,13 @@
 /*
  * RP-initiated logout when this browser's session cookie does not vouch for the request (OIDC
- * RP-Initiated Logout 1.0 §2): an id_token_hint alone only gets the question "Sign out of the diary?",
+ * RP-Initiated Logout 1.0 §2), and when there is no hint to go with the cookie: a link from anywhere only
+ * gets the question; an id_token_hint alone only gets the question "Sign out of the diary?",
  * whose CSRF-protected form ends the session; an expired hint still names the client (and its
  * post_logout_redirect_uri is still checked) but ends no session, confirmed or not.
  */
 import * as client from 'openid-client'
 import t from 'tap'
-import { Browser, type Page } from '../helpers/browser.js'
+import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, publicUrl } from '../helpers/demo-fixture.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
@@ -92,6 +93,27 @@ t.test('this browser’s own session cookie still signs out at once', async (t) 
   t.equal(out.status, 303)
   t.equal(out.headers.location, 'https://diary.example/bye?state=bye-state')
   t.equal(await sessionEnded(module.sessionId), 'logout')
+})
+
+t.test('a cookie without a hint (any site can link to /logout) asks first; the account page signs out through the form', async (t) => {
+  const module = await diaryModuleSession('ivanova.m')
+  const question = await module.browser.request('GET', '/logout')
+  t.equal(question.status, 200, 'a page, not a redirect')
+  t.match(question.body, /<h1>Выйти из дневника\?<\/h1>/)
+  t.equal(await sessionEnded(module.sessionId), null, 'nothing ended by the link')
+  t.equal((await module.browser.go('GET', '/account')).url.pathname, '/account', 'still signed in')
+
+  const account = await module.browser.go('GET', '/account')
+  t.match(account.body, /<form method="post" action="\/logout\/confirm"><input type="hidden" name="_csrf"/, 'sign-out is a POST form')
+  const out = await module.browser.go('POST', '/logout/confirm', { _csrf: csrfToken(account) })
+  t.equal(out.url.pathname, '/login')
+  t.equal(await sessionEnded(module.sessionId), 'logout')
+})
+
+t.test('with neither a hint nor a session there is nothing to end or ask', async (t) => {
+  const out = await new Browser(app, publicUrl).request('GET', '/logout')
+  t.equal(out.status, 303)
+  t.equal(out.headers.location, '/login')
 })
 
 t.test('a cookie of another account does not vouch for the hint', async (t) => {

@@ -79,7 +79,7 @@ t.test('signing out ends the session: a copy of the old cookie no longer works',
   const copy = new Browser(app, publicUrl)
   copy.jars.set(publicUrl, new Map(browser.jars.get(publicUrl)))
   t.equal((await copy.go('GET', '/account')).url.pathname, '/account', 'the copy works while the session lives')
-  const out = await browser.go('GET', '/logout')
+  const out = await browser.go('POST', '/logout/confirm', { _csrf: csrfToken(await browser.go('GET', '/account')) })
   t.equal(out.url.pathname, '/login')
   t.equal((await copy.go('GET', '/account')).url.pathname, '/login', 'the copy is useless after sign-out')
   const ended = await database.db.selectFrom('login_session').select('ended_at').where('ended_at', 'is not', null).execute()

@@ -217,7 +217,7 @@ t.test('no SNILS or full name in logs, audit rows, sessions, links or cookies', 
 t.test('signing out of a state-services session goes on to the provider and comes back', async (t) => {
   const browser = new Browser(app, publicUrl)
   t.equal((await loginAs(browser, 'maria')).url.pathname, '/account')
-  const confirm = await browser.go('GET', '/logout')
+  const confirm = await browser.go('POST', '/logout/confirm', { _csrf: csrfToken(await browser.go('GET', '/account')) })
   t.equal(new URL(confirm.url).origin, world.issuer, 'the provider asks to confirm its own logout')
   const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] as string
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] as string

@@ -4,6 +4,7 @@
  * Every form carries its CSRF token. A region without State Services shows nothing about it.
  */
 import type { Role, SessionMethod } from '../../db/schema.js'
+import { logoutConfirmPath } from '../../login/logout.js'
 import { html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { newPasswordForm, type PasswordFormProblem } from './login.js'
 
@@ -79,7 +80,7 @@ ${sessionsSection(context, page)}
 <h2 id="change-password">${t.changePasswordTitle}</h2>
 <p class="muted">${t.changePasswordHint}</p>
 ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
-<p><a class="button secondary" href="/logout">${t.logout}</a></p>`,
+<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form>`,
   )
 }
 
