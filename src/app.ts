@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
@@ -13,6 +13,7 @@ import { toErrorResponse } from './errors.js'
 import { healthRoutes } from './ops/health.routes.js'
 import { httpTimeouts } from './ops/http-timeouts.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
+import { createRequestRates, rateLimitPolicy, type RequestRates } from './ops/request-rate.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
@@ -50,6 +51,8 @@ export interface AppDeps {
   hasher?: PasswordHasher
   /** The service's metrics, when it reports into them too (the maintenance job); otherwise the app makes its own. */
   metrics?: Metrics
+  /** The request limits of the machine endpoints; when absent the app makes its own and closes it with itself. */
+  requestRates?: RequestRates
 }
 
 export interface BuildAppOptions {
@@ -84,40 +87,46 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     ...httpTimeouts(config.bridge.http),
+    // A path the router cannot decode (`/%`): Fastify's own 400, answered like every other bad input.
+    frameworkErrors: (error, request, reply) => void answerError(error, request, reply),
   })
 
-
-  app.setErrorHandler((error, request, reply) => {
+  /** Every refusal and failure becomes its response here: JSON, or a page in the person's language. */
+  function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
     else {
       // An upstream refusal keeps the provider's own code (ESIA-007004…) in its cause: a code, never personal data.
       const cause = (error as { cause?: { code?: unknown } }).cause?.code
       request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error, cause: typeof cause === 'string' ? cause : undefined }, 'request refused')
-    }
-    if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
-    if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
-      reply.header('www-authenticate', 'Basic realm="diary-bridge"')
-    }
-    const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
-    if (wantsPage) {
-      // Refused before the browser hooks ran (load shedding, a URL the router refuses): their language and headers here.
-      request.locale ??= config.bridge.defaultLocale
-      request.t ??= messages[request.locale]
-      if (!reply.hasHeader('content-security-policy')) reply.headers(pageHeaders)
-      // The language switch of an error leads to the login page: the failed request may not be repeatable.
-      const context = pageContext(request, loginPagePath(request))
-      const page = errorPage(context, { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
-      return sendPage(reply, page, response.status)
-    }
-    return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
-  })
+  }
+  if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
+  if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
+    reply.header('www-authenticate', 'Basic realm="diary-bridge"')
+  }
+  const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
+  if (wantsPage) {
+    // Refused before the browser hooks ran (load shedding, a URL the router refuses): their language and headers here.
+    request.locale ??= config.bridge.defaultLocale
+    request.t ??= messages[request.locale]
+    if (!reply.hasHeader('content-security-policy')) reply.headers(pageHeaders)
+    // The language switch of an error leads to the login page: the failed request may not be repeatable.
+    const context = pageContext(request, loginPagePath(request))
+    const page = errorPage(context, { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
+    return sendPage(reply, page, response.status)
+  }
+  return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
+  }
+
+  app.setErrorHandler(answerError)
 
   const now = deps.now ?? (() => new Date())
   const hasher = deps.hasher ?? createPasswordHasher(config.bridge.passwordHashing)
   if (deps.hasher === undefined) app.addHook('onClose', () => hasher.close())
   const live = createLiveConfig(config, { fetch: deps.fetch })
   const metrics = deps.metrics ?? createMetrics({ hasher })
+  const requestRates = deps.requestRates ?? createRequestRates(deps.db, rateLimitPolicy(config), deps.logger)
+  if (deps.requestRates === undefined) app.addHook('onClose', () => requestRates.close())
   app.addHook('onResponse', async (request, reply) => {
     metrics.http(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
@@ -140,6 +149,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     }),
     hasher,
     metrics,
+    requestRates,
   }
   app.decorate('reloadConfig', (next: Config) => live.replace(next))
   // Before cookies are decrypted or bodies parsed: a password form that cannot be served now is refused

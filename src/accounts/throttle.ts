@@ -54,12 +54,10 @@ async function countFailure(db: Kysely<Database>, key: string, limit: number, po
       end`.execute(db)
 }
 
-/** Counts a failed attempt on both keys; old counters are swept as it goes. */
+/** Counts a failed attempt on both keys (old counters are deleted by the maintenance job, ops/maintenance.ts). */
 export async function recordFailure(db: Kysely<Database>, keys: AttemptKeys, policy: ThrottlePolicy, now: Date): Promise<void> {
   await countFailure(db, keys.account, policy.accountFailures, policy, now)
   await countFailure(db, keys.ip, policy.ipFailures, policy, now)
-  const stale = new Date(now.getTime() - (policy.windowSeconds + policy.blockSeconds) * 1000)
-  await db.deleteFrom('login_throttle').where('window_started_at', '<', stale).where((eb) => eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<', now)])).execute()
 }
 
 export async function recordSuccess(db: Kysely<Database>, keys: AttemptKeys): Promise<void> {

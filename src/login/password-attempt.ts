@@ -3,9 +3,11 @@
  * who you are, changing the password): load is shed first, then the throttle (a blocked account or
  * address is refused before the password is looked at), the credential check (same work for unknown
  * logins), the counters and the audit event. Answers the account, or undefined for a wrong login or
- * password; throws ERR_BUSY or ERR_THROTTLED.
+ * password; throws ERR_BUSY or ERR_THROTTLED. An attempt refused during a block is counted in the
+ * metrics only: a flood against a blocked login must not write a row per request (the failures that
+ * caused the block are in the audit trail, and the support desk sees the block itself).
  */
-import { type Account, findAccountByLogin, normaliseLogin } from '../accounts/account.repository.js'
+import { type Account, normaliseLogin } from '../accounts/account.repository.js'
 import { checkCredentials } from '../accounts/credentials.js'
 import { busyError } from '../accounts/password-hash.js'
 import { attemptKeys, blockedUntil, recordFailure, recordSuccess } from '../accounts/throttle.js'
@@ -32,9 +34,6 @@ export async function attemptPassword(
   const now = context.now()
   const until = await blockedUntil(db, keys, now)
   if (until !== undefined) {
-    // Which account was aimed at, for the support desk ("I'm blocked"); the answer does not depend on it.
-    const target = await findAccountByLogin(db, region, attempt.login)
-    await recordAuditEvent(db, { type: auditType[purpose], outcome: 'throttled', accountId: target?.id, region, requestId: browser.requestId })
     context.metrics.login(region, metricMethod[purpose], 'throttled')
     throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
   }

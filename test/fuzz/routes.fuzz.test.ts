@@ -90,8 +90,7 @@ const pathCharacter = fc.constantFrom(...`/.%:[]@!$'()*,;=~-_aZ09`, '%2F', '%2e'
 const path = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...routes) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...routes), fc.string({ unit: pathCharacter, maxLength: 12 })).map(([route, tail]) => `${route}${tail}`) },
-  // A lone `%` is left out: Fastify answers it itself (FST_ERR_BAD_URL, see test/web/edge-input.test.ts).
-  { weight: 1, arbitrary: fc.string({ unit: pathCharacter, maxLength: 16 }).map((tail) => `/${tail}`).filter((p) => !/%(?![0-9a-fA-F]{2})/.test(p)) },
+  { weight: 1, arbitrary: fc.string({ unit: pathCharacter, maxLength: 16 }).map((tail) => `/${tail}`) },
 )
 
 const method = fc.oneof({ weight: 5, arbitrary: fc.constantFrom('GET', 'POST') }, { weight: 1, arbitrary: fc.constantFrom(...METHODS.filter((m) => m !== 'CONNECT')) })
@@ -194,7 +193,7 @@ const countQuery = sql<Record<string, string>>`select ${sql.join(
     .filter((name) => name !== 'login_throttle')
     .map((name) =>
       name === 'audit_event'
-        ? sql`(select count(*) from audit_event where not (type like 'password_%' and outcome in ('failure', 'throttled'))) as audit_event`
+        ? sql`(select count(*) from audit_event where not (type like 'password_%' and outcome = 'failure')) as audit_event`
         : sql`(select count(*) from ${sql.table(name)}) as ${sql.ref(name)}`,
     ),
 )}`

@@ -13,6 +13,7 @@ import { openDatabase } from '../../src/db/open-database.js'
 import { createLogger } from '../../src/logger.js'
 import { retentionPolicy, runMaintenance } from '../../src/ops/maintenance.js'
 import { createMetrics } from '../../src/ops/metrics.js'
+import { attemptKeys, recordFailure } from '../../src/accounts/throttle.js'
 import { issueAuthorizationCode } from '../../src/oauth/grants.js'
 import { maintainTables } from '../../src/service.js'
 import { consumeLoginTransaction } from '../../src/sessions/login-session.js'
@@ -81,7 +82,7 @@ t.test('/metrics shows the rows deleted per table', async (t) => {
   t.match(text, /^bridge_maintenance_runs_total\{outcome="done"\} 1$/m)
 })
 
-t.test('a login no longer sweeps expired rows itself: one statement less per login, the job does it', async (t) => {
+t.test('a login (or a failed password) no longer sweeps expired rows itself: the job does it', async (t) => {
   const now = new Date()
   const seeded = await seedExpiringRows(db, account.id, now, auditRetentionDays)
   t.ok(await consumeLoginTransaction(db, `fresh-${seeded.tag}`))
@@ -98,7 +99,9 @@ t.test('a login no longer sweeps expired rows itself: one statement less per log
     ttlSeconds: 60,
     now,
   })
+  await recordFailure(db, attemptKeys('29', `nobody-${seeded.tag}`, '192.0.2.1'), { accountFailures: 10, ipFailures: 100, windowSeconds: 900, blockSeconds: 900 }, now)
   const left = await seededRowsLeft(db, seeded)
+  t.ok(left.login_throttle?.includes('gone-throttle'), 'a failed password attempt leaves old throttle counters to the job')
   t.ok(left.login_transaction_use?.includes('gone-tx'), 'a used login transaction stays until the job runs')
   t.ok(left.authorization_code?.includes('gone-code'), 'so does an expired authorization code')
   await runMaintenance(db, policy, now)
