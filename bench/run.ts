@@ -20,7 +20,8 @@ import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpe
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
 import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, type LoadResult, load, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
-import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, followRedirects, refreshTokens } from './scenarios.js'
+import { followRedirects } from './flows.js'
+import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
 
 const started = Date.now()
 const port = 3900

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../src/db/schema.js'
 import { issueAuthorizationCode, redeemAuthorizationCode } from '../src/oauth/grants.js'
 import { createVerifier } from '../src/verify/index.js'
+import { type ProviderStep, stateServicesLogin } from './flows.js'
 import { type LoadResult, load } from './lib.js'
 
 export async function benchStatic(url: string): Promise<LoadResult> {
@@ -97,20 +98,6 @@ export interface FlowResult {
   failures: number
 }
 
-/** The provider's part of a login: from the bridge's redirect to the provider, to the bridge's callback URL. */
-export type ProviderStep = (authorizationUrl: string) => Promise<string>
-
-/** A provider that answers at once with redirects (the fake OIDC provider): follow them. */
-export const followRedirects: ProviderStep = async (url) => {
-  let location = url
-  for (let hops = 0; hops < 5 && !location.includes('/login/state-services/callback'); hops++) {
-    const response = await fetch(location, { redirect: 'manual' })
-    await response.arrayBuffer()
-    location = new URL(String(response.headers.get('location')), location).href
-  }
-  return location
-}
-
 /**
  * The whole state-services login as a browser and a diary module make it: /authorize → region page →
  * the provider (`pass`) → callback → code → /token. `users` run it over and over.
@@ -119,54 +106,11 @@ export async function benchStateServicesLogin(
   bridgeUrl: string,
   options: { clientSecret: string; region: string; pass: ProviderStep; users: number; seconds: number },
 ): Promise<FlowResult> {
-  const { createHash, randomBytes } = await import('node:crypto')
-  const basic = `Basic ${Buffer.from(`bench:${options.clientSecret}`).toString('base64')}`
+  const module = { bridgeUrl, clientId: 'bench', clientSecret: options.clientSecret, redirectUri: 'https://bench.example/callback', region: options.region, scope: 'openid' }
   const latencies: number[] = []
   let failures = 0
   const deadline = performance.now() + options.seconds * 1000
-
-  async function once(): Promise<void> {
-    const jar = new Map<string, string>()
-    const go = async (url: string, init: RequestInit = {}) => {
-      const response = await fetch(url, {
-        ...init,
-        redirect: 'manual',
-        headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-      })
-      for (const header of response.headers.getSetCookie()) {
-        const pair = header.split(';', 1)[0] ?? ''
-        jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
-      }
-      await response.arrayBuffer()
-      return response
-    }
-    const verifier = randomBytes(32).toString('base64url')
-    const authorize = new URL(`${bridgeUrl}/authorize`)
-    authorize.search = new URLSearchParams({
-      client_id: 'bench',
-      redirect_uri: 'https://bench.example/callback',
-      response_type: 'code',
-      scope: 'openid',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-      region: options.region,
-    }).toString()
-    let response = await go(authorize.href)
-    await go(new URL(String(response.headers.get('location')), bridgeUrl).href)
-    response = await go(`${bridgeUrl}/login/state-services`)
-    const callback = await options.pass(String(response.headers.get('location')))
-    response = await go(callback)
-    const back = new URL(String(response.headers.get('location')))
-    const code = back.searchParams.get('code')
-    if (code === null) throw new Error(`no code: ${back.href}`)
-    const token = await fetch(`${bridgeUrl}/token`, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'https://bench.example/callback', code_verifier: verifier }).toString(),
-    })
-    if (token.status !== 200) throw new Error(`token endpoint answered ${token.status}`)
-    await token.arrayBuffer()
-  }
+  const once = () => stateServicesLogin(module, options.pass)
 
   await Promise.all(
     Array.from({ length: options.users }, async () => {

@@ -3,7 +3,8 @@
  * By default it behaves: discovery, authorize (answers at once for a fixed person), token endpoint
  * with PKCE and client_secret_basic checks, RS256 ID tokens, userinfo, JWKS. A script changes one
  * thing: the signing key or algorithm, any ID token claim, the userinfo `sub`, the `iss` of the
- * authorization response, or a delay.
+ * authorization response, or a delay. With `persons`, the authorize request's `x-fake-person` header (sent
+ * by a benchmark's browser) picks the person: it becomes the `sub`, and `persons(sub)` the userinfo claims.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -60,7 +61,7 @@ export const fakePerson = {
   trusted: true,
 }
 
-export async function startFakeIdp(options: { clientId: string; clientSecret: string }): Promise<FakeIdp> {
+export async function startFakeIdp(options: { clientId: string; clientSecret: string; persons?: (sub: string) => Record<string, unknown> }): Promise<FakeIdp> {
   let key = await newKey('key-1')
   const unpublished = await newKey('key-1')
   let script: FakeIdpScript = {}
@@ -116,7 +117,7 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
         codes.set(code, {
           nonce: url.searchParams.get('nonce') ?? '',
           challenge: url.searchParams.get('code_challenge') ?? '',
-          sub: 'fake-person-1',
+          sub: (options.persons && [request.headers['x-fake-person']].flat()[0]) || 'fake-person-1',
         })
         const back = new URL(url.searchParams.get('redirect_uri') ?? '')
         back.searchParams.set('code', code)
@@ -151,7 +152,8 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
       case '/userinfo': {
         const sub = /^Bearer at-(.+)-[0-9a-f]{16}$/.exec(request.headers.authorization ?? '')?.[1]
         if (sub === undefined) return json(response, 401, { error: 'invalid_token' })
-        return json(response, 200, { ...(script.person ?? fakePerson), sub: script.userinfoSub ?? sub })
+        const person = script.person ?? options.persons?.(sub) ?? fakePerson
+        return json(response, 200, { ...person, sub: script.userinfoSub ?? sub })
       }
       default:
         return json(response, 404, { error: 'not_found' })
