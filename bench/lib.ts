@@ -43,7 +43,9 @@ export function writeBenchConfig(port: number, extra: { regions?: Record<string,
   const dir = mkdtempSync(join(tmpdir(), 'bridge-bench-'))
   mkdirSync(join(dir, 'regions'))
   mkdirSync(join(dir, 'clients'))
-  writeFileSync(join(dir, 'bridge.json'), JSON.stringify({ publicUrl: `http://127.0.0.1:${port}`, database: { poolSize: 20 } }))
+  // Every request comes from one address and one client: request limits stay on (their cost is measured) but out of reach.
+  const rateLimits = { perClient: 100_000_000, perAddress: 100_000_000 }
+  writeFileSync(join(dir, 'bridge.json'), JSON.stringify({ publicUrl: `http://127.0.0.1:${port}`, database: { poolSize: 20 }, rateLimits }))
   writeFileSync(join(dir, 'regions', '29.json'), JSON.stringify({ name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' } }))
   for (const [code, region] of Object.entries(extra.regions ?? {})) writeFileSync(join(dir, 'regions', `${code}.json`), JSON.stringify(region))
   writeFileSync(

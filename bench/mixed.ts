@@ -198,7 +198,7 @@ try {
     errors: number
     firstError?: string
   }
-  const newStats = () => Object.fromEntries(mix.map(([operation]) => [operation, { latencies: [], errors: 0 }])) as Record<Operation, Stats>
+  const newStats = () => Object.fromEntries(mix.map(([operation]) => [operation, { latencies: [] as number[], errors: 0 }])) as Record<Operation, Stats>
   async function run(operation: Operation, stats: Record<Operation, Stats>): Promise<void> {
     const begun = performance.now()
     try {

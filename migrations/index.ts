@@ -6,6 +6,7 @@ import * as tokens from './0003-tokens.js'
 import * as throttling from './0004-throttling.js'
 import * as selfService from './0005-self-service.js'
 import * as singleUse from './0006-single-use.js'
+import * as requestRate from './0007-request-rate.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-throttling': throttling,
   '0005-self-service': selfService,
   '0006-single-use': singleUse,
+  '0007-request-rate': requestRate,
 }

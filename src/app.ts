@@ -123,6 +123,15 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   const now = deps.now ?? (() => new Date())
   const hasher = deps.hasher ?? createPasswordHasher(config.bridge.passwordHashing)
   if (deps.hasher === undefined) app.addHook('onClose', () => hasher.close())
+  // Closing: answers still in flight end their connection, or a keep-alive client would hold the
+  // shutdown until its idle timeout (Node closes only the connections that are idle when close begins).
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   const live = createLiveConfig(config, { fetch: deps.fetch })
   const metrics = deps.metrics ?? createMetrics({ hasher })
   const requestRates = deps.requestRates ?? createRequestRates(deps.db, rateLimitPolicy(config), deps.logger)

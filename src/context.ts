@@ -5,6 +5,7 @@ import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import type { ClientAuthenticator } from './oauth/client-auth.js'
 import type { Metrics } from './ops/metrics.js'
+import type { RequestRates } from './ops/request-rate.js'
 import type { Region } from './regions/registry.js'
 import type { KeyStore } from './tokens/key-store.js'
 
@@ -17,4 +18,6 @@ export interface RouteContext {
   authenticateClient: ClientAuthenticator
   hasher: PasswordHasher
   metrics: Metrics
+  /** The request limits of /token, /revoke and /introspect. */
+  requestRates: RequestRates
 }

@@ -15,6 +15,11 @@ const codes = {
   ERR_CSRF: { status: 403, publicCode: 'form_expired' },
   ERR_BUSY: { status: 503, publicCode: 'busy' },
   ERR_THROTTLED: { status: 429, publicCode: 'too_many_attempts' },
+  // Request limits at /token, /revoke and /introspect (ops/request-rate.ts). RFC 6749 §5.2 has no code for
+  // "too many requests": `temporarily_unavailable` is the registered OAuth code for a server that cannot
+  // take the request for now (§4.1.2.1); the status (429, RFC 6585) and Retry-After say the rest.
+  // Not `slow_down` (RFC 8628 §3.5: device-code polling only).
+  ERR_RATE_LIMITED: { status: 429, publicCode: 'temporarily_unavailable' },
   ERR_LOGIN_EXPIRED: { status: 400, publicCode: 'login_expired' },
   ERR_REGION_UNKNOWN: { status: 404, publicCode: 'region_unknown' },
   ERR_METHOD_DISABLED: { status: 404, publicCode: 'not_found' },

@@ -154,7 +154,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     keyMaintenance.unref()
     const tableMaintenance = scheduleMaintenance(db, config, logger, metrics)
     logger.info(
-      { publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()] },
+      { pid: process.pid, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()] },
       'bridge is ready',
     )
     return {

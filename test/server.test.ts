@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { freePort, spawnEntry, waitForOk } from './helpers/spawn.js'
@@ -41,16 +41,20 @@ t.test('an unreachable database stops the start with a clear line', async (t) =>
   t.match(stderr, /^Cannot start: the database is not reachable .*check DATABASE_URL/m)
 })
 
-t.test('starts, serves /readyz, and shuts down cleanly on SIGTERM', async (t) => {
+t.test('diary-bridge serve starts, serves /readyz, writes its PID, and shuts down cleanly on SIGTERM', async (t) => {
   const dir = writeConfigDir(t, validFiles)
   const port = await freePort()
   const databaseUrl = serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl)
-  const env = { ...validEnv, LOG_LEVEL: 'info', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port), DATABASE_URL: databaseUrl }
-  const running = spawnEntry(server, [], env)
+  const pidFile = join(dir, 'bridge.pid')
+  const env = { ...validEnv, LOG_LEVEL: 'info', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port), DATABASE_URL: databaseUrl, PID_FILE: pidFile }
+  const running = spawnEntry('bin/diary-bridge.js', ['serve'], env)
   await waitForOk(`http://127.0.0.1:${port}/readyz`, running)
+  t.equal(readFileSync(pidFile, 'utf8'), `${running.child.pid}\n`, 'PID_FILE holds the server process itself (kill -HUP reaches it)')
+  t.match(running.output().stdout, new RegExp(`"pid":${running.child.pid},.*"msg":"bridge is ready"`), 'and so does the ready line of the log')
   running.child.kill('SIGTERM')
   const { code, stdout } = await running.exited
   t.equal(code, 0)
+  t.notOk(existsSync(pidFile), 'the PID file is removed at shutdown')
   t.match(stdout, /"msg":"migration applied"/)
   t.match(stdout, /"signal":"SIGTERM","msg":"shutting down"/)
   t.match(stdout, /"msg":"shutdown complete"/)
@@ -118,3 +122,14 @@ async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+t.test('diary-bridge --help lists every command, serve included; serve --help explains it', async (t) => {
+  const all = await spawnEntry('bin/diary-bridge.js', ['--help'], {}).exited
+  t.equal(all.code, 0)
+  t.match(all.stdout, /^Running the service:\n {2}diary-bridge serve\n {2}diary-bridge migrate\n/)
+  t.match(all.stdout, /diary-bridge accounts import FILE --region CODE/)
+  const serve = await spawnEntry('bin/diary-bridge.js', ['serve', '--help'], {}).exited
+  t.equal(serve.code, 0)
+  t.match(serve.stdout, /^Usage: diary-bridge serve\n\nStarts the service/)
+  t.match(serve.stdout, /PID_FILE/)
+})

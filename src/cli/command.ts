@@ -60,7 +60,7 @@ export const regionOption = '--region R       the region of the login (a code un
 export const regionRequired = 'a login is unique only within its region'
 
 export function usageLine(command: CliCommand): string {
-  return `npm run cli -- ${command.name}${command.synopsis === '' ? '' : ` ${command.synopsis}`}`
+  return `diary-bridge ${command.name}${command.synopsis === '' ? '' : ` ${command.synopsis}`}`
 }
 
 export function formatTime(value: Date | null | undefined): string {

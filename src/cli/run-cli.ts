@@ -1,5 +1,5 @@
 /*
- * The operator command line (`npm run cli -- <command>`), as a function of its arguments and I/O.
+ * The operator command line (`diary-bridge <command>`), as a function of its arguments and I/O.
  * - the command words come first ("accounts show"); then its arguments and options in any order
  * - `--help`/`-h` prints the usage of the command (or of a group: "accounts --help"), or of all
  * - refused before anything is opened: an unknown command or option, a missing argument or required
@@ -27,13 +27,22 @@ export type { CliIo } from './command.js'
 const supportCommands = [...accountCommands, ...linkCommands, ...activityCommands]
 export const commands: readonly CliCommand[] = [...operatorCommands, ...esiaCommands, ...supportCommands]
 
+/** `serve` is not a command of this table: it starts the service in this process (cli.ts). */
+export const serveUsage = [
+  'Usage: diary-bridge serve',
+  '',
+  'Starts the service on HOST:PORT with the configuration in BRIDGE_CONFIG_DIR (what `npm start` and the Docker image run).',
+  'SIGTERM or SIGINT: finish the requests in flight and stop. SIGHUP: read the configuration directory again.',
+  'PID_FILE: a file to write the process id to (removed at exit).',
+].join('\n')
+
 function usage(list: readonly CliCommand[]): string {
   const lines = (title: string, group: readonly CliCommand[]) => {
     const shown = group.filter((command) => list.includes(command))
     return shown.length === 0 ? [] : [title, ...shown.map((command) => `  ${usageLine(command)}`)]
   }
   return [
-    ...lines('Running the service:', operatorCommands),
+    ...lines('Running the service:', operatorCommands).flatMap((line, index) => (index === 0 && list === commands ? [line, '  diary-bridge serve'] : [line])),
     ...lines('State Services (ESIA):', esiaCommands),
     ...lines('Support desk (docs/support-desk.md):', supportCommands),
     'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',

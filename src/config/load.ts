@@ -167,12 +167,31 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
   if (bridge !== undefined && bridge.tokens.keyPublishSeconds < bridge.tokens.jwksMaxAgeSeconds + 60) {
     problems.push({ file: bridgeFile, path: '/tokens/keyPublishSeconds', message: 'must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)' })
   }
+  if (bridge !== undefined && bridge.rateLimits.syncSeconds >= bridge.rateLimits.windowSeconds) {
+    problems.push({ file: bridgeFile, path: '/rateLimits/syncSeconds', message: 'must be less than windowSeconds (instances share their counts once per sync)' })
+  }
   const port = env.PORT === undefined ? 3000 : Number(env.PORT)
   if (port < 1 || port > 65535) problems.push({ file: 'env', path: 'PORT', message: 'must be between 1 and 65535' })
   const publicUrl = resolvePublicUrl(env, bridge && { file: bridgeFile, ...bridge }, port, production, problems)
 
   const resolvedSecrets = resolveBridgeSecrets(env, { production, dataDir })
   problems.push(...resolvedSecrets.problems)
+  const warnings = [...resolvedSecrets.warnings]
+  for (const { id: code, file } of regionFiles) {
+    if (clientFiles.length > 0 && ![...clients.values()].some((client) => client.regions.includes(code))) {
+      warnings.push(`${file}: no client serves region "${code}": add it to the "regions" of the diary modules that should offer it`)
+    }
+  }
+  if (production && env.DATABASE_URL === undefined && bridge !== undefined) {
+    // A container's own folder goes with the container: production must ask for the embedded database.
+    if (!bridge.database.embedded) {
+      problems.push({ file: 'env', path: 'DATABASE_URL', message: 'is required when NODE_ENV=production (or set database.embedded: true in bridge.json to keep the data in DATA_DIR)' })
+    } else if (!existsSync(dataDir)) {
+      problems.push({ file: 'env', path: 'DATA_DIR', message: `${display(dataDir)} does not exist: the embedded database needs a folder that outlives the process (a volume)` })
+    } else {
+      warnings.push(`production runs on the embedded database in ${display(dataDir)}: one instance only, and the data is only as safe as that folder`)
+    }
+  }
 
   if (problems.length > 0 || bridge === undefined || resolvedSecrets.secrets === undefined) {
     throw new ConfigError(problems)
@@ -191,7 +210,7 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
       clients,
       secrets: resolvedSecrets.secrets,
     },
-    warnings: resolvedSecrets.warnings,
+    warnings,
   }
 }
 

@@ -30,7 +30,7 @@ export const BridgeFileSchema = Type.Object(
         signingAlgorithm: Type.Enum(['ES256', 'EdDSA', 'RS256'], { default: 'ES256' }),
         accessTokenTtlSeconds: Seconds(600, 60, 3600),
         idTokenTtlSeconds: Seconds(600, 60, 3600),
-        refreshTokenTtlSeconds: Seconds(30 * 24 * 3600, 3600, 180 * 24 * 3600),
+        refreshTokenTtlSeconds: Seconds(30 * 24 * 3600, 300, 180 * 24 * 3600),
         /** The preceding refresh token of a family, presented again this soon, gets the same successor (0: off). */
         refreshReuseGraceSeconds: Seconds(10, 0, 60),
         authorizationCodeTtlSeconds: Seconds(60, 10, 600),
@@ -56,6 +56,19 @@ export const BridgeFileSchema = Type.Object(
       },
       { ...closed, default: {} },
     ),
+    /**
+     * Requests to POST /token, /revoke and /introspect per fixed window, shared by all instances
+     * (ops/request-rate.ts): per client and per client address; 0 turns that limit off.
+     */
+    rateLimits: Type.Object(
+      {
+        windowSeconds: Seconds(60, 2, 3600),
+        syncSeconds: Seconds(1, 1, 60),
+        perClient: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 60_000 }),
+        perAddress: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 60_000 }),
+      },
+      { ...closed, default: {} },
+    ),
     passwordHashing: Type.Object(
       {
         workers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: '0: one less than the cores, at least 1' }),
@@ -66,6 +79,8 @@ export const BridgeFileSchema = Type.Object(
     database: Type.Object(
       {
         migrateOnStart: Type.Boolean({ default: true }),
+        /** Production without DATABASE_URL only with this: the embedded database in DATA_DIR (which must exist). */
+        embedded: Type.Boolean({ default: false }),
         poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
         statementTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
       },
@@ -83,7 +98,8 @@ export const BridgeFileSchema = Type.Object(
     ),
     audit: Type.Object(
       {
-        retentionDays: Type.Integer({ minimum: 1, maximum: 36_500, default: 365 }),
+        /** Days; a fraction is allowed for tests and benchmarks (0.01 ≈ 15 minutes). */
+        retentionDays: Type.Number({ exclusiveMinimum: 0, maximum: 36_500, default: 365 }),
       },
       { ...closed, default: {} },
     ),

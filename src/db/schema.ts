@@ -153,6 +153,13 @@ export interface LoginThrottleTable {
   blocked_until: Date | null
 }
 
+/** Requests counted per key ('client:<id>', 'address:<ip>') and fixed window, by all instances (ops/request-rate.ts). */
+export interface RequestRateTable {
+  key: string
+  window_start: Date
+  count: number
+}
+
 export interface Database {
   diary_account: DiaryAccountTable
   identity_link: IdentityLinkTable
@@ -166,6 +173,7 @@ export interface Database {
   revoked_access_token: RevokedAccessTokenTable
   client_assertion_use: ClientAssertionUseTable
   login_throttle: LoginThrottleTable
+  request_rate: RequestRateTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

@@ -60,6 +60,15 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
   }
 }
 
+/**
+ * The client id a request names, before anything is checked: the Basic user, or else the `client_id`
+ * form field — the id authenticateClient looks up (a private_key_jwt client names itself in client_id too).
+ */
+export function claimedClientId(authorization: string | undefined, body: Record<string, unknown>): string | undefined {
+  if (authorization !== undefined) return parseBasic(authorization)?.id
+  return typeof body.client_id === 'string' ? body.client_id : undefined
+}
+
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 export function createClientAuthenticator(

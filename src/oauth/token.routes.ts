@@ -8,6 +8,8 @@
  * failed client authentication the same invalid_client. The precise reason goes to the log (info, no
  * token values), to bridge_token_requests_total and, for a grant that exists, to the audit trail.
  * Requests without valid client credentials and made-up tokens write no audit row.
+ * Request limits per client and per address (ops/request-rate.ts) come first, before client
+ * authentication and before anything touches the database: 429 temporarily_unavailable with Retry-After.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { findAccountById } from '../accounts/account.repository.js'
@@ -17,6 +19,7 @@ import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { signAccessToken, signIdToken } from '../tokens/issue.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
+import { claimedClientId } from './client-auth.js'
 import { type Grant, type GrantResult, hashToken, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
 import { rotateRefreshToken } from './refresh-rotation.js'
 
@@ -42,10 +45,26 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
   const { config } = context
   const tokens = config.bridge.tokens
 
+  // Counted in memory only: a refused request costs no statement, no secret comparison, no signature check.
+  app.addHook('preHandler', async (request) => {
+    const clientId = claimedClientId(request.headers.authorization, (request.body ?? {}) as Body)
+    const verdict = context.requestRates.admit({ address: request.ip, clientId }, context.now())
+    if (verdict.allowed) return
+    const endpoint = request.routeOptions.url ?? 'unmatched'
+    context.metrics.rateLimited(endpoint, verdict.kind)
+    // A client limit is reached only by a registered client's authenticated requests: its id is safe to log.
+    const limitedClient = verdict.kind === 'client' ? clientId : undefined
+    request.log.info({ endpoint, kind: verdict.kind, clientId: limitedClient, retryAfterSeconds: verdict.retryAfterSeconds }, 'request limit reached')
+    throw new BridgeError('ERR_RATE_LIMITED', 'Too many requests: try again after Retry-After seconds.', { retryAfterSeconds: verdict.retryAfterSeconds })
+  })
+
   /** The authenticated client; a failure is counted and logged with its reason, and answered invalid_client. */
   async function client(request: FastifyRequest, endpoint: Endpoint): Promise<ClientConfig> {
     const result = await context.authenticateClient({ authorization: request.headers.authorization, body: (request.body ?? {}) as Body, db, now: context.now() })
-    if (result.ok) return result.client
+    if (result.ok) {
+      context.requestRates.countClient(result.client.clientId, context.now())
+      return result.client
+    }
     context.metrics.token(result.clientId ?? 'unknown', endpoint, result.reason)
     request.log.info({ reason: result.reason, clientId: result.clientId, endpoint }, 'client authentication failed')
     throw new BridgeError('ERR_OAUTH_INVALID_CLIENT', clientRefused)

@@ -14,6 +14,8 @@
  *   - login_throttle: its window is over and its block, if any, too
  *   - revoked_access_token: past the token's own expiry
  *   - client_assertion_use: past the assertion's own expiry (it is refused by its `exp` from then on)
+ *   - request_rate: its window is over (window_start older than one `rateLimits.windowSeconds`); no
+ *     instance reads a window once it has ended
  *   - audit_event: older than `audit.retentionDays` (no margin: the retention is the rule)
  * - audit_event is append-only (a trigger refuses UPDATE and DELETE, migrations/0001): only this step
  *   switches the trigger off, inside its own short transaction that switches it on again before it
@@ -34,6 +36,7 @@ export const maintainedTables = [
   'login_throttle',
   'revoked_access_token',
   'client_assertion_use',
+  'request_rate',
   'audit_event',
 ] as const
 
@@ -46,6 +49,7 @@ export interface RetentionPolicy {
   loginTransactionKeepSeconds: number
   maxAccessTokenTtlSeconds: number
   throttleWindowSeconds: number
+  rateWindowSeconds: number
   auditRetentionDays: number
   batchSize: number
 }
@@ -60,6 +64,7 @@ export function retentionPolicy(config: Config): RetentionPolicy {
     loginTransactionKeepSeconds: 2 * bridge.loginTransactionTtlSeconds,
     maxAccessTokenTtlSeconds: bridge.tokens.accessTokenTtlSeconds,
     throttleWindowSeconds: bridge.throttling.windowSeconds,
+    rateWindowSeconds: bridge.rateLimits.windowSeconds,
     auditRetentionDays: bridge.audit.retentionDays,
     batchSize: 5000,
   }
@@ -95,6 +100,7 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
     },
     { table: 'revoked_access_token', expired: sql`expires_at < ${cutoff}` },
     { table: 'client_assertion_use', expired: sql`expires_at < ${cutoff}` },
+    { table: 'request_rate', expired: sql`window_start < ${ago(policy.rateWindowSeconds + policy.marginSeconds)}` },
   ]
 }
 

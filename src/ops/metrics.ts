@@ -11,6 +11,8 @@ export interface Metrics {
   linkDecision(region: string, outcome: string): void
   upstream(region: string, operation: 'start' | 'callback', outcome: string, seconds: number): void
   token(clientId: string, grant: string, outcome: string): void
+  /** A request refused by the request limits (ops/request-rate.ts). */
+  rateLimited(endpoint: string, kind: 'client' | 'address'): void
   http(method: string, route: string, status: number, seconds: number): void
   /** One run of the maintenance job: its outcome and, when it ran, the rows it deleted per table. */
   maintenance(outcome: 'done' | 'skipped' | 'failed', deleted?: Readonly<Record<string, number>>): void
@@ -40,8 +42,16 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
   })
   const tokens = new Counter({
     name: 'bridge_token_requests_total',
-    help: 'Token endpoint requests by client, grant (authorization_code, refresh_token) and outcome (issued, or the refusal reason)',
+    help:
+      'Requests to /token, /revoke and /introspect by client, grant (authorization_code, refresh_token, other_grant, revocation, introspection) ' +
+      'and outcome (issued, reissued, the refusal reason, revoked/ignored, active/inactive, or why client authentication failed)',
     labelNames: ['client_id', 'grant', 'outcome'],
+    registers: [registry],
+  })
+  const rateLimited = new Counter({
+    name: 'bridge_rate_limited_total',
+    help: 'Requests to /token, /revoke and /introspect refused with 429 by the request limits, by endpoint and kind of limit (client, address)',
+    labelNames: ['endpoint', 'kind'],
     registers: [registry],
   })
   const http = new Histogram({
@@ -88,6 +98,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     linkDecision: (region, outcome) => links.inc({ region, outcome }),
     upstream: (region, operation, outcome, seconds) => upstream.observe({ region, operation, outcome }, seconds),
     token: (clientId, grant, outcome) => tokens.inc({ client_id: clientId, grant, outcome }),
+    rateLimited: (endpoint, kind) => rateLimited.inc({ endpoint, kind }),
     maintenance: (outcome, deleted = {}) => {
       maintenanceRuns.inc({ outcome })
       for (const [table, rows] of Object.entries(deleted)) maintenanceDeleted.inc({ table }, rows)

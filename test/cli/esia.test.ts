@@ -10,7 +10,7 @@ import { runCli } from '../../src/cli/run-cli.js'
 import { runGostOpenssl } from '../../src/demo/gost-keys.js'
 import { gostPrivateKey, gostSign } from '../../src/upstream/esia/gost.js'
 import { esiaKeys } from '../helpers/esia-world.js'
-import { passwordOnlyRegion, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
+import { passwordOnlyRegion, validClient, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
 
 const keys = esiaKeys(t.testdir())
 const systemKey = gostPrivateKey(keys.system.privateKeyPem)
@@ -55,6 +55,7 @@ const dir = writeConfigDir(t, {
   'regions/34.json': esiaRegion({ type: 'http', url: 'http://127.0.0.1:9/sign', timeoutMs: 500 }),
   'regions/77.json': validRegion,
   'regions/78.json': passwordOnlyRegion,
+  'clients/web-diary.json': { ...validClient, regions: ['29', '30', '31', '32', '33', '34', '77', '78'] },
 })
 const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
 
@@ -116,11 +117,11 @@ t.test('a region that does not log in through ESIA, an unknown one, none: exit 1
 t.test('--help prints the usage and the option, and checks nothing', async (t) => {
   const run = await cli(['esia', 'check-signer', '--help'])
   t.equal(run.code, 0)
-  t.equal(run.stdout[0], 'Usage: npm run cli -- esia check-signer --region R')
+  t.equal(run.stdout[0], 'Usage: diary-bridge esia check-signer --region R')
   t.ok(run.stdout.some((line) => /^ {2}--region R +the region whose ESIA signer to check/.test(line)), 'explains --region')
   t.notOk(run.stdout.some((line) => line.startsWith('client_certificate_hash')), 'nothing signed')
   const group = await cli(['esia', '--help'])
-  t.same([group.code, group.stdout.filter((line) => line.startsWith('  '))], [0, ['  npm run cli -- esia check-signer --region R']])
+  t.same([group.code, group.stdout.filter((line) => line.startsWith('  '))], [0, ['  diary-bridge esia check-signer --region R']])
 })
 
 t.test('config check builds every connector: a key that is not its certificate\'s is a problem of its region file', async (t) => {

@@ -23,6 +23,6 @@ t.test('maintenance run deletes the expired rows and prints how many per table',
 t.test('maintenance run --help says what it does', async (t) => {
   const run = await cli(['maintenance', 'run', '--help'])
   t.equal(run.code, 0)
-  t.match(run.stdout.join('\n'), /Usage: npm run cli -- maintenance run\n\nDeletes expired rows once/)
+  t.match(run.stdout.join('\n'), /Usage: diary-bridge maintenance run\n\nDeletes expired rows once/)
 })
 

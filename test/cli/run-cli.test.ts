@@ -10,21 +10,21 @@ t.test('--help lists every command; -h after a command prints its usage and opti
   for (const flag of ['--help', '-h']) {
     const run = await cli([flag])
     t.equal(run.code, 0)
-    for (const command of commands) t.ok(run.stdout.some((line) => line.startsWith(`  npm run cli -- ${command.name}`)), `${flag} lists ${command.name}`)
+    for (const command of commands) t.ok(run.stdout.some((line) => line.startsWith(`  diary-bridge ${command.name}`)), `${flag} lists ${command.name}`)
   }
   t.equal(commands.length, 15, 'thirteen before esia check-signer, and maintenance run')
   for (const command of commands) {
     const run = await cli([...command.name.split(' '), '--help'])
     t.equal(run.code, 0)
-    t.match(run.stdout[0], `Usage: npm run cli -- ${command.name}`)
+    t.match(run.stdout[0], `Usage: diary-bridge ${command.name}`)
     for (const option of Object.keys(command.options ?? {})) t.ok(run.stdout.some((line) => line.startsWith(`  --${option} `)), `${command.name} explains --${option}`)
   }
   const before = await accountOf('ivanova.m')
   const help = await cli(['accounts', 'reset-password', 'ivanova.m', '--region', '29', '--operator', 'Петрова', '-h'])
-  t.same([help.code, help.stdout[0]], [0, 'Usage: npm run cli -- accounts reset-password LOGIN --region R --operator NAME'])
+  t.same([help.code, help.stdout[0]], [0, 'Usage: diary-bridge accounts reset-password LOGIN --region R --operator NAME'])
   t.equal((await accountOf('ivanova.m')).password_hash, before.password_hash, 'help runs nothing')
   const group = await cli(['links', '--help'])
-  t.same(group.stdout.filter((line) => line.startsWith('  ')), ['  npm run cli -- links list (--login L --region R | --subject S)', '  npm run cli -- links remove ID --reason TEXT --operator NAME'])
+  t.same(group.stdout.filter((line) => line.startsWith('  ')), ['  diary-bridge links list (--login L --region R | --subject S)', '  diary-bridge links remove ID --reason TEXT --operator NAME'])
 })
 
 t.test('an unknown command, option or argument prints the usage on stderr and exits 1', async (t) => {
@@ -32,7 +32,7 @@ t.test('an unknown command, option or argument prints the usage on stderr and ex
   t.equal(unknown.code, 1)
   t.same(unknown.stdout, [])
   t.equal(unknown.stderr[0], 'unknown command "accounts delete ivanova.m"')
-  t.ok(unknown.stderr.includes('  npm run cli -- accounts show LOGIN --region R'))
+  t.ok(unknown.stderr.includes('  diary-bridge accounts show LOGIN --region R'))
   const refusals: [string[], RegExp][] = [
     [['accounts', 'show', 'ivanova.m', '--region', '29', '--force'], /^accounts show: Unknown option '--force'/],
     [['accounts', 'show', '--region', '29'], /^accounts show: LOGIN is missing$/],

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
@@ -51,6 +51,7 @@ t.test('a valid directory gives a complete Config with defaults', async (t) => {
   t.equal(config.server.port, 3000)
   t.equal(config.bridge.tokens.accessTokenTtlSeconds, 600)
   t.equal(config.bridge.tokens.signingAlgorithm, 'ES256')
+  t.same(config.bridge.rateLimits, { windowSeconds: 60, syncSeconds: 1, perClient: 60_000, perAddress: 60_000 }, 'generous request limits per minute')
   t.equal(config.regions.get('78')?.passwordLogin.enabled, true)
   const provider = config.regions.get('29')?.stateServices.provider
   t.equal(provider?.type, 'oidc', 'a provider without a type is standard OIDC')
@@ -158,6 +159,16 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
       problems: ['bridge.json: /tokens/keyPublishSeconds: must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)'],
     },
     {
+      name: 'a negative request limit (0 is the way to turn one off)',
+      files: { ...validFiles, 'bridge.json': { rateLimits: { perAddress: -1 } } },
+      problems: ['bridge.json: /rateLimits/perAddress: must be >= 0'],
+    },
+    {
+      name: 'request counts shared no more often than a window lasts',
+      files: { ...validFiles, 'bridge.json': { rateLimits: { windowSeconds: 10, syncSeconds: 10 } } },
+      problems: ['bridge.json: /rateLimits/syncSeconds: must be less than windowSeconds (instances share their counts once per sync)'],
+    },
+    {
       name: 'no regions at all',
       files: { 'bridge.json': {} },
       problems: ['regions: holds no region files (<code>.json)'],
@@ -181,6 +192,7 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
       },
       env: { NODE_ENV: 'production', REGION_29_CLIENT_SECRET: 's', WEB_DIARY_SECRET: 's' },
       problems: [
+        'env: DATABASE_URL: is required when NODE_ENV=production (or set database.embedded: true in bridge.json to keep the data in DATA_DIR)',
         'env: KEY_ENCRYPTION_KEY: is required when NODE_ENV=production',
         'env: PUBLIC_URL: is required when NODE_ENV=production (or publicUrl in bridge.json)',
         'env: SESSION_KEYS: is required when NODE_ENV=production',
@@ -193,6 +205,26 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
     const dir = writeConfigDir(t, files)
     t.same(problemsOf(dir, env ?? validEnv).sort(), [...problems].sort(), name)
   }
+})
+
+t.test('production keeps its data: the embedded database only when asked for, in a folder that exists', async (t) => {
+  const production = { ...validEnv, NODE_ENV: 'production', PUBLIC_URL: 'https://id.example' }
+  const refused = writeConfigDir(t, validFiles)
+  t.same(problemsOf(refused, production), ['env: DATABASE_URL: is required when NODE_ENV=production (or set database.embedded: true in bridge.json to keep the data in DATA_DIR)'])
+  t.same(problemsOf(refused, { ...production, DATABASE_URL: 'postgres://bridge@db.example/bridge' }), [], 'with DATABASE_URL')
+
+  const embedded = writeConfigDir(t, { ...validFiles, 'bridge.json': { database: { embedded: true } } })
+  t.same(problemsOf(embedded, production), ['env: DATA_DIR: data does not exist: the embedded database needs a folder that outlives the process (a volume)'])
+  mkdirSync(join(embedded, 'data'))
+  const { warnings } = loadConfig({ env: { ...production, BRIDGE_CONFIG_DIR: embedded, DATA_DIR: join(embedded, 'data') }, cwd: embedded })
+  t.match(warnings, [/^production runs on the embedded database in data: one instance only/], 'allowed, loudly')
+})
+
+t.test('a region that no client serves is a warning, not an error', async (t) => {
+  const dir = writeConfigDir(t, { ...validFiles, 'regions/35.json': { name: { ru: 'Вологодская область', en: 'Vologda Oblast' } } })
+  const { config, warnings } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: dir })
+  t.ok(config.regions.has('35'), 'the region loads')
+  t.same(warnings, ['regions/35.json: no client serves region "35": add it to the "regions" of the diary modules that should offer it'])
 })
 
 t.test('a short session key is named by its position', async (t) => {
@@ -284,7 +316,7 @@ t.test('each mistake in an ESIA provider is one line that names the key', async 
     {
       name: 'a plain http portal in production',
       provider: { ...esiaFromFiles, portalUrl: 'http://esia.gosuslugi.ru/' },
-      env: { ...validEnv, NODE_ENV: 'production' },
+      env: { ...validEnv, NODE_ENV: 'production', DATABASE_URL: 'postgres://bridge@db.example/bridge' },
       problems: [`${prefix}/portalUrl: must use https in production`],
     },
     {

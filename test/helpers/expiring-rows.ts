@@ -1,7 +1,7 @@
 /*
  * Rows of every kind the maintenance job looks at, some past their expiry plus the margin and some not,
  * for the default policy (margin 1 h, login transactions 10 min, access tokens 10 min, throttle
- * window 15 min) and an audit retention of `auditRetentionDays`. Names say what the job must do:
+ * window 15 min, request-limit window 1 min) and an audit retention of `auditRetentionDays`. Names say what the job must do:
  * `gone-…` rows must be deleted, `kept-…` rows must stay. Every seed tags its keys (`…#tag`), so that
  * seeding again in the same database makes new rows.
  */
@@ -105,6 +105,15 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     await db.insertInto('client_assertion_use').values({ client_id: 'schedule', jti: key(jti), expires_at: expires }).execute()
   }
 
+  const rates: [string, Date][] = [
+    ['gone-rate', at(-(60 + hour + 60))],
+    ['kept-rate-in-margin', at(-(60 + hour - 60))],
+    ['kept-rate', at(0)],
+  ]
+  for (const [name, windowStart] of rates) {
+    await db.insertInto('request_rate').values({ key: key(name), window_start: windowStart, count: 7 }).execute()
+  }
+
   for (const [type, days] of [['gone-audit', auditRetentionDays + 1], ['kept-audit', auditRetentionDays - 1]] as const) {
     await sql`insert into audit_event (at, type, outcome) values (${at(-days * 86_400)}, ${key(type)}, 'success')`.execute(db)
   }
@@ -118,6 +127,7 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['login_throttle', throttles.map(([key]) => key)] as const,
     ['revoked_access_token', ['gone-jti', 'kept-jti']] as const,
     ['client_assertion_use', ['gone-assertion', 'kept-assertion-in-margin', 'kept-assertion']] as const,
+    ['request_rate', rates.map(([name]) => name)] as const,
     ['audit_event', ['gone-audit', 'kept-audit']] as const,
   ]
   return {
@@ -146,6 +156,7 @@ export async function seededRowsLeft(db: Kysely<Database>, seeded: SeededRows): 
     login_throttle: named((await db.selectFrom('login_throttle').select('key').execute()).map((row) => row.key)),
     revoked_access_token: named((await db.selectFrom('revoked_access_token').select('jti').execute()).map((row) => row.jti)),
     client_assertion_use: named((await db.selectFrom('client_assertion_use').select('jti').execute()).map((row) => row.jti)),
+    request_rate: named((await db.selectFrom('request_rate').select('key').execute()).map((row) => row.key)),
     audit_event: named((await db.selectFrom('audit_event').select('type').execute()).map((row) => row.type)),
   }
 }

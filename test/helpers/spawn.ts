@@ -1,4 +1,4 @@
-/* Runs one of the project's entry points (src/server.ts, src/cli.ts) as a child process, as an operator would. */
+/* Runs one of the project's entry points (src/server.ts, src/cli.ts, bin/diary-bridge.js) as a child process, as an operator would. */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 
@@ -9,7 +9,8 @@ export interface Spawned {
 }
 
 export function spawnEntry(entry: string, args: string[], env: Record<string, string | undefined>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  // The TypeScript entries through tsx; bin/diary-bridge.js finds its own way.
+  const child = spawn(process.execPath, [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
