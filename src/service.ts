@@ -53,7 +53,7 @@ export async function prepareDatabase(db: Kysely<Database>, config: Config, logg
   if (pending.length > 0) {
     throw new BridgeError(
       'ERR_MIGRATION_FAILED',
-      `the database lacks ${pending.length} migration(s) (${pending.join(', ')}): run "npm run migrate" first`,
+      `the database lacks ${pending.length} migration(s) (${pending.join(', ')}): run "npx diary-bridge migrate" (or "npm run migrate") first`,
     )
   }
 }

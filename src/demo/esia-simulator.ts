@@ -8,11 +8,13 @@
  *   within the window; a UUID state; a client_secret that is a raw 64-byte GOST R 34.10-2012 signature of
  *   client_id+scope+scope_org+timestamp+state+redirect_uri (CMS blobs and the legacy order are refused);
  *   known scopes; PKCE S256 only. Errors go to redirect_uri: error, error_description "ESIA-0070NN: …", state
- * - instead of a password, a page to pick a test person, cancel (ESIA-007004) or answer with an ESIA error
+ * - instead of a password, a page to pick a test person, cancel (ESIA-007004) or answer with an ESIA error;
+ *   it comes at every login: the simulator sets no cookie, so no earlier (or abandoned) login picks the person
  * - codes are signed JWTs, single use, valid 60 s, bound to client, redirect_uri, scope, PKCE and person
  * - POST aas/oauth2/v3/te: the same checks, the secret also over the code; errors are JSON, HTTP 400
  * - tokens are JWS signed GOST3410_2012_256 (raw signature, OpenSSL byte order) or RS256; JSON writes `\/`
  * - GET rs/prns/<oid> with an access token it issued: only the fields its scopes allow; GET idp/ext/Logout
+ *   returns at once (no question) to a URL of a registered redirect URI's origin
  * Faults for the tests: failNext (one shot per step) and tamper (token responses, until reset).
  */
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto'

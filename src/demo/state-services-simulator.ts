@@ -3,12 +3,17 @@
  * standard OIDC (discovery, PKCE, RS256 ID tokens, userinfo, `iss` in the authorization response),
  * and instead of a password a page where you pick one of the test persons below (or cancel).
  * Claims are ESIA-like: family_name, given_name, middle_name, birthdate, snils, trusted.
+ * - the person page comes at every login, also while the simulator remembers a session: a login
+ *   abandoned half-way (say, at the bridge's binding page) never makes the next one silently reuse
+ *   its person, so the demo can try another person at once
+ * - RP-initiated logout signs out at once and returns to the relying party: no "sign out?" page
+ *   (the form oidc-provider needs is submitted by the page itself; without scripts, one button)
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
-import Provider, { type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { type Interaction, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider'
 import { escapeHtml } from '../web/html.js'
 
 export interface SimulatorPerson {
@@ -96,6 +101,44 @@ export function readForm(request: IncomingMessage): Promise<URLSearchParams> {
   })
 }
 
+/** The person page at every login: the login prompt is requested until this very interaction answered it. */
+function pickAPersonEveryTime(): interactionPolicy.DefaultPolicy {
+  const policy = interactionPolicy.base()
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check('pick_a_person', 'the simulator asks for the person at every login', (ctx) =>
+      ctx.oidc.result?.login === undefined ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
+  )
+  return policy
+}
+
+/**
+ * oidc-provider's logout form (its xsrf field), answered "yes" and submitted by the page itself. Its
+ * inline script is fine here: the simulator sets no Content-Security-Policy.
+ */
+function logoutAtOncePage(form: string): string {
+  const answered = form.replace('</form>', '<input type="hidden" name="logout" value="yes"/><noscript><button type="submit">Выйти</button></noscript></form>')
+  return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Госуслуги (симулятор)</title></head><body>
+<p>Выход из Госуслуг…</p>${answered}
+<script>document.getElementById('op.logoutForm').submit()</script></body></html>`
+}
+
+/**
+ * The person picked now replaces the one the simulator's session remembers, in the session and in
+ * this interaction's copy of it. (oidc-provider would otherwise detour through its own scripted
+ * "switch account" logout page before answering.)
+ */
+async function forgetOtherPerson(provider: Provider, interaction: Interaction, accountId: string): Promise<void> {
+  const uid = interaction.session?.uid
+  const session = uid === undefined ? undefined : await provider.Session.findByUid(uid)
+  if (session?.accountId === undefined || session.accountId === accountId) return
+  session.accountId = undefined
+  session.authorizations = undefined
+  await session.persist()
+  interaction.session = undefined
+  await interaction.persist()
+}
+
 function choosePage(uid: string): string {
   const people = simulatorPersons
     .map(
@@ -149,12 +192,11 @@ export async function startSimulator(options: {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
-          ctx.body = `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Госуслуги (симулятор)</title></head><body>
-<h1>Выйти из Госуслуг?</h1>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Выйти</button></body></html>`
+          ctx.body = logoutAtOncePage(form)
         },
       },
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: pickAPersonEveryTime(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => true },
     findAccount: (_ctx, id) => {
       const person = simulatorPersons.find((candidate) => candidate.id === id)
@@ -186,10 +228,9 @@ export async function startSimulator(options: {
       }
       const form = await readForm(request)
       const person = simulatorPersons.find((candidate) => candidate.id === form.get('person'))
-      const result =
-        match[2] === '/login' && person !== undefined
-          ? { login: { accountId: person.id } }
-          : { error: 'access_denied', error_description: 'the person cancelled' }
+      const chosen = match[2] === '/login' ? person : undefined
+      if (chosen !== undefined) await forgetOtherPerson(provider, details, chosen.id)
+      const result = chosen !== undefined ? { login: { accountId: chosen.id } } : { error: 'access_denied', error_description: 'the person cancelled' }
       await provider.interactionFinished(request, response, result, { mergeWithLastSubmission: false })
     }
     handle().catch((error: unknown) => {

@@ -14,6 +14,8 @@
  *     (Иванов/Иванова, Александр/Александра, Евгений/Евгения), i.e. usually a parent or a sibling
  *   `compareNameParts` says which parts had a typo: a given name one letter from another is still often
  *   another name (Ирина/Арина, Марина/Карина), so the binding rules want more evidence for it
+ * - shown masked: the given name and initials ("Мария П. И."); at the end of a sentence the last
+ *   initial's full stop is the sentence's too (one full stop, not two)
  */
 export interface FullName {
   familyName?: string | null
@@ -99,4 +101,12 @@ export function compareFullNames(a: FullName, b: FullName, options: { allowMissi
 export function maskFullName(name: FullName): string {
   const initial = (part: string | null | undefined) => (part ? `${[...part.trim()][0] ?? ''}.` : undefined)
   return [name.givenName?.trim(), initial(name.patronymic), initial(name.familyName)].filter(Boolean).join(' ')
+}
+
+/**
+ * The full stop a sentence needs after `text` (a masked name at its end): none when the text ends with
+ * one already — the initial's full stop ends the sentence too ("… как Елена В. К.", not "К..").
+ */
+export function fullStopAfter(text: string): string {
+  return text.trimEnd().endsWith('.') ? '' : '.'
 }

@@ -277,6 +277,18 @@ t.test('v2/ac never redirects for an unknown client or an unregistered redirect_
   }
 })
 
+t.test('every login asks for the person: no cookie remembers anyone, an abandoned attempt decides nothing', async (t) => {
+  const abandoned = await authorize(signed(authorizeParams()))
+  t.equal(abandoned.headers.get('set-cookie'), null, 'no cookie to remember a person by')
+  t.match(await abandoned.text(), /Выберите тестового человека/)
+  const sergey = (await choosePerson('sergey')).get('code') ?? ''
+  t.equal(decodeJws(sergey).payload['urn:esia:sbj_id'], esiaSimulatorPersons.find((person) => person.id === 'sergey')?.oid)
+  const next = await authorize(signed(authorizeParams()))
+  t.match(await next.text(), /Выберите тестового человека/, 'asked again after a finished login')
+  const petr = (await choosePerson('petr')).get('code') ?? ''
+  t.equal(decodeJws(petr).payload['urn:esia:sbj_id'], esiaSimulatorPersons.find((person) => person.id === 'petr')?.oid, 'the person picked this time')
+})
+
 t.test('the person cancels (ESIA-007004) or the tester answers with an ESIA error', async (t) => {
   const params = signed(authorizeParams())
   const id = /action="\/simulator\/cancel\/([\w-]+)"/.exec(await (await authorize(params)).text())?.[1]
@@ -387,7 +399,7 @@ t.test('tamper: state echo, ID token signature and claims, until reset', async (
 t.test('idp/ext/Logout returns only to an origin of the client', async (t) => {
   const logout = (params: Params) => fetch(`${simulator.url}idp/ext/Logout?${new URLSearchParams(params).toString()}`, { redirect: 'manual' })
   const back = await logout({ client_id: clientId, redirect_url: 'http://127.0.0.1:3999/logged-out' })
-  t.equal(back.status, 302)
+  t.equal(back.status, 302, 'straight back, no "sign out?" page')
   t.equal(back.headers.get('location'), 'http://127.0.0.1:3999/logged-out')
   t.equal((await logout({ client_id: clientId, redirect_url: 'http://127.0.0.1:3999.evil.example/' })).status, 400)
   t.equal((await logout({ client_id: 'EVIL', redirect_url: 'http://127.0.0.1:3999/' })).status, 400)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compareFullNames, compareNameParts, maskFullName, normaliseNamePart } from '../../src/person/full-name.js'
+import { compareFullNames, compareNameParts, type FullName, fullStopAfter, maskFullName, normaliseNamePart } from '../../src/person/full-name.js'
 
 t.test('name parts normalise', async (t) => {
   const cases: [string | null | undefined, string | undefined][] = [
@@ -86,8 +86,17 @@ t.test('compareNameParts says which parts had a typo', async (t) => {
   t.same(compareNameParts({ ...diary, givenName: 'Анна' }, diary, typos), { result: 'mismatch', typos: [] })
 })
 
-t.test('masked names show initials only', async (t) => {
-  t.equal(maskFullName({ familyName: 'Иванова', givenName: 'Мария', patronymic: 'Петровна' }), 'Мария П. И.')
-  t.equal(maskFullName({ familyName: 'Смирнов', givenName: 'Алексей' }), 'Алексей С.')
-  t.equal(maskFullName({}), '')
+t.test('masked names show initials only, and end a sentence with one full stop', async (t) => {
+  const cases: [name: FullName, masked: string, sentence: string, why: string][] = [
+    [{ familyName: 'Иванова', givenName: 'Мария', patronymic: 'Петровна' }, 'Мария П. И.', 'Мария П. И.', 'the last initial’s full stop ends the sentence'],
+    [{ familyName: 'Кузнецова', givenName: 'Елена', patronymic: 'Викторовна' }, 'Елена В. К.', 'Елена В. К.', 'one full stop, not two ("К..")'],
+    [{ familyName: 'Смирнов', givenName: 'Алексей' }, 'Алексей С.', 'Алексей С.', 'no patronymic: still ends with an initial'],
+    [{ givenName: 'Алексей' }, 'Алексей', 'Алексей.', 'no initial at the end: the sentence needs its own full stop'],
+    [{ familyName: ' Ёлкина ', givenName: ' Анна ' }, 'Анна Ё.', 'Анна Ё.', 'trimmed before the initial is taken'],
+    [{}, '', '.', 'nothing known: only the full stop'],
+  ]
+  for (const [name, masked, sentence, why] of cases) {
+    t.equal(maskFullName(name), masked, why)
+    t.equal(`${masked}${fullStopAfter(masked)}`, sentence, why)
+  }
 })

@@ -9,15 +9,15 @@ const { app, database } = world
 const db = database.db
 
 /**
- * Opens region 29, clicks the button and picks `person` at the simulator (unless the simulator still
- * has a session from before: then it answers at once, as a real provider would).
+ * Opens region 29, clicks the button and picks `person` at the simulator, which asks at every login
+ * (also when it remembers this browser from an earlier one).
  */
 async function loginAs(browser: Browser, person: string): Promise<Page> {
   const login = await browser.go('GET', '/login?region=29')
   t.match(login.body, /Войти через Госуслуги/)
   const simulatorPage = await browser.go('GET', '/login/state-services')
   const action = /action="(\/interaction\/[^"]+\/login)"/.exec(simulatorPage.body)?.[1]
-  if (action === undefined) return simulatorPage
+  if (action === undefined) throw new Error(`no person page at the simulator: ${simulatorPage.url.href} answered ${simulatorPage.status}`)
   return browser.go('POST', new URL(action, simulatorPage.url), { person })
 }
 
@@ -47,17 +47,18 @@ for (const [person, login, name] of automatic) {
   })
 }
 
-const binding: [person: string, login: string, reason: RegExp][] = [
-  ['elena', 'kuznetsova.e', /не подтверждена.*центре обслуживания/],
-  ['olga', 'novikova.o', /не передали ваш СНИЛС/],
+const binding: [person: string, login: string, reason: RegExp, masked: string][] = [
+  ['elena', 'kuznetsova.e', /не подтверждена.*центре обслуживания/, 'Елена В. К.'],
+  ['olga', 'novikova.o', /не передали ваш СНИЛС/, 'Ольга А. Н.'],
 ]
-for (const [person, login, reason] of binding) {
+for (const [person, login, reason, masked] of binding) {
   t.test(`${person}: asked for the diary password, binds, lands on the account page`, async (t) => {
     const browser = new Browser(app, publicUrl)
     const page = await loginAs(browser, person)
     t.equal(page.url.pathname, '/link')
     t.match(page.body, reason)
     t.notMatch(page.body, /Кузнецова|Новикова/, 'the full name is not shown, only a masked one')
+    t.ok(page.body.includes(`как <strong>${masked}</strong></p>`), 'the masked name ends the sentence with one full stop')
     const wrong = await browser.go('POST', '/link', { _csrf: csrfToken(page), login, password: 'wrong-password' })
     t.equal(wrong.status, 401)
     t.match(wrong.body, /Неверный логин или пароль/)
@@ -137,6 +138,16 @@ t.test('a stranger who bound a diary by password is superseded by the verified o
   t.match(again.body, /не подтверждена/)
 })
 
+t.test('an abandoned login does not decide the next one: the simulator asks again, another person signs in', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  const abandoned = await loginAs(browser, 'sergey')
+  t.equal(abandoned.url.pathname, '/link', 'left at the binding page')
+  const again = await loginAs(browser, 'petr')
+  t.equal(again.url.pathname, '/account', 'the person picked this time, not the one of the abandoned attempt')
+  t.match(again.body, /Иванов Пётр Сергеевич/)
+  t.notMatch(again.body, /Соколов/)
+})
+
 t.test('an existing link always wins: the second login goes straight in', async (t) => {
   const page = await loginAs(new Browser(app, publicUrl), 'maria')
   t.equal(page.url.pathname, '/account')
@@ -214,15 +225,21 @@ t.test('no SNILS or full name in logs, audit rows, sessions, links or cookies', 
   t.ok(events.some((e) => e.type === 'link_superseded'))
 })
 
-t.test('signing out of a state-services session goes on to the provider and comes back', async (t) => {
+t.test('signing out of a state-services session goes on to the provider and comes back without a question there', async (t) => {
   const browser = new Browser(app, publicUrl)
   t.equal((await loginAs(browser, 'maria')).url.pathname, '/account')
-  const confirm = await browser.go('POST', '/logout/confirm', { _csrf: csrfToken(await browser.go('GET', '/account')) })
-  t.equal(new URL(confirm.url).origin, world.issuer, 'the provider asks to confirm its own logout')
-  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] as string
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] as string
-  const done = await browser.go('POST', new URL(action, confirm.url), { xsrf, logout: 'yes' })
+  const provider = await browser.go('POST', '/logout/confirm', { _csrf: csrfToken(await browser.go('GET', '/account')) })
+  t.equal(new URL(provider.url).origin, world.issuer, 'on to the provider’s end-session endpoint')
+  t.notMatch(provider.body, /Выйти из Госуслуг\?/, 'no confirmation question')
+  t.match(provider.body, /<script>document\.getElementById\('op\.logoutForm'\)\.submit\(\)<\/script>/, 'the page submits itself')
+  const form = /<form id="op\.logoutForm" method="post" action="([^"]+)">(.*?)<\/form>/s.exec(provider.body)
+  const fields = Object.fromEntries([...(form?.[2] ?? '').matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map(([, name, value]) => [name, value]))
+  t.same(Object.keys(fields).sort(), ['logout', 'xsrf'], 'the form answers yes by itself')
+  const done = await browser.go('POST', new URL(form?.[1] as string, provider.url), fields as Record<string, string>)
   t.equal(done.url.pathname, '/login', 'back at the bridge, signed out')
   t.ok(browser.visited.some((url) => url.pathname === '/logout/done'))
   t.equal((await browser.go('GET', '/account')).url.pathname, '/login')
+
+  const next = await browser.go('GET', '/login/state-services')
+  t.match(next.body, /Выберите тестового человека/, 'signed out at the provider too: the next login asks for the person')
 })

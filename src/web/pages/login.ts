@@ -1,6 +1,7 @@
 /* The pages of signing in. Each takes plain data and returns HTML; routes decide which one. */
 import type { PasswordProblem } from '../../accounts/password-policy.js'
 import type { NeedsPasswordReason } from '../../linking/match.js'
+import { fullStopAfter } from '../../person/full-name.js'
 import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
 import { html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { errorCodeLine, explainError } from './error.js'
@@ -91,7 +92,7 @@ export function bindingPage(
     t.bindingTitle,
     html`${refusal && page.refusal ? html`<div class="error" role="alert"><p><strong>${refusal.what}</strong></p><p>${refusal.next}</p></div>
 ${errorCodeLine(context, page.refusal.code, page.refusal.requestId)}` : html`<p class="notice">${t.bindingReason[page.reason]}</p>`}
-<p>${t.bindingIntro} <strong>${page.maskedName}</strong>.</p>
+<p>${t.bindingIntro} <strong>${page.maskedName}</strong>${fullStopAfter(page.maskedName)}</p>
 <p>${t.bindingAction}</p>
 ${passwordForm(context, '/link', t.bind, page)}`,
   )
