@@ -138,9 +138,13 @@ export interface StartOptions {
 }
 
 export async function startService(options: StartOptions): Promise<RunningService> {
-  const { config, warnings } = loadConfig({ env: options.env })
+  const { config, warnings, developmentSecrets } = loadConfig({ env: options.env })
   const logger = createLogger({ level: config.logLevel })
   for (const warning of warnings) logger.warn(`!!! ${warning}`)
+  if (developmentSecrets !== undefined) {
+    const { used, generated, file } = developmentSecrets
+    logger.warn(`!!! ${used.join(', ')} not set: using development values ${generated.length > 0 ? 'generated now into' : 'from'} ${file}. Never run production like this.`)
+  }
   const db = await openConfiguredDatabase(config, logger)
   try {
     await prepareDatabase(db, config, logger)

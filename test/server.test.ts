@@ -72,7 +72,7 @@ t.test('the embedded database keeps its data across processes and is locked to o
   const first = await spawnEntry(cli, args, env).exited
   t.equal(first.code, 0, first.stderr)
   t.match(first.stdout, /accounts\.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected/)
-  t.match(first.stderr, /warning: SNILS_PEPPER is not set/)
+  t.match(first.stderr, /warning: SESSION_KEYS, SNILS_PEPPER, KEY_ENCRYPTION_KEY not set: generated development values into/)
 
   const port = await freePort()
   const running = spawnEntry(server, [], { ...env, PORT: String(port) })
@@ -86,6 +86,7 @@ t.test('the embedded database keeps its data across processes and is locked to o
   const second = await spawnEntry(cli, args, env).exited
   t.equal(second.code, 0, second.stderr)
   t.match(second.stdout, /1 rows: 0 created, 0 updated, 1 unchanged, 0 rejected/, 'same data, same pepper')
+  t.notMatch(second.stderr, /development values/, 'reused silently')
   t.notOk(`${first.stdout}${first.stderr}${second.stdout}`.includes('112-233-445'), 'no SNILS in the output')
 })
 
@@ -132,4 +133,19 @@ t.test('diary-bridge --help lists every command, serve included; serve --help ex
   t.equal(serve.code, 0)
   t.match(serve.stdout, /^Usage: diary-bridge serve\n\nStarts the service/)
   t.match(serve.stdout, /PID_FILE/)
+})
+
+t.test('in development, config check on the shipped demo configuration works out of the box and speaks of development secrets only when it makes them', async (t) => {
+  const data = t.testdir()
+  const first = await spawnEntry('bin/diary-bridge.js', ['config', 'check'], { DATA_DIR: data }).exited
+  t.equal(first.code, 0, first.stderr)
+  t.equal(first.stdout.trim(), 'configuration is valid: 2 regions, 1 client')
+  t.match(first.stderr, /made the demo's GOST keys \(demo values\)/)
+  t.match(first.stderr, /warning: SESSION_KEYS, SNILS_PEPPER, KEY_ENCRYPTION_KEY not set: generated development values into .*dev-secrets\.json/)
+  const second = await spawnEntry('bin/diary-bridge.js', ['config', 'check'], { DATA_DIR: data }).exited
+  t.equal(second.code, 0)
+  t.equal(second.stderr, '', 'nothing made, nothing said')
+  const elsewhere = await spawnEntry('bin/diary-bridge.js', ['config', 'check'], { DATA_DIR: data, NODE_ENV: 'production' }).exited
+  t.equal(elsewhere.code, 1, 'production never gets the demo values')
+  t.match(elsewhere.stderr, /environment variable REGION_78_CLIENT_SECRET is not set/)
 })

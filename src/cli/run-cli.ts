@@ -109,8 +109,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
-  const { config, warnings } = loadConfig({ env: io.env })
+  const { config, warnings, developmentSecrets } = loadConfig({ env: io.env })
   for (const warning of warnings) io.stderr(`warning: ${warning}`)
+  // Said once, when they are made: every later command uses them silently (the service warns at every start).
+  if (developmentSecrets !== undefined && developmentSecrets.generated.length > 0) {
+    io.stderr(`warning: ${developmentSecrets.generated.join(', ')} not set: generated development values into ${developmentSecrets.file}. Never run production like this.`)
+  }
   if (values.region !== undefined && !config.regions.has(values.region)) {
     io.stderr(`unknown region "${values.region}"; configured: ${[...config.regions.keys()].join(', ')}`)
     return 1

@@ -22,7 +22,7 @@ import {
   type RegionFile,
   regionFileSchemaFor,
 } from './schema.js'
-import { type BridgeSecrets, resolveBridgeSecrets } from './secrets.js'
+import { type BridgeSecrets, type DevelopmentSecrets, resolveBridgeSecrets } from './secrets.js'
 import { Secret } from './secret.js'
 
 export type { EsiaProviderConfig, EsiaSignerConfig, OidcProviderConfig, ProviderConfig } from './checks.js'
@@ -51,8 +51,10 @@ export interface Config {
 
 export interface LoadedConfig {
   config: Config
-  /** Things an operator must see at start-up (generated development secrets). */
+  /** Things an operator must see (a region no client serves, production on the embedded database). */
   warnings: string[]
+  /** Secrets taken from `<DATA_DIR>/dev-secrets.json` because the environment does not set them (development only). */
+  developmentSecrets: DevelopmentSecrets | undefined
 }
 
 const regionCode = /^[0-9a-z][0-9a-z-]{0,31}$/
@@ -176,7 +178,7 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
 
   const resolvedSecrets = resolveBridgeSecrets(env, { production, dataDir })
   problems.push(...resolvedSecrets.problems)
-  const warnings = [...resolvedSecrets.warnings]
+  const warnings: string[] = []
   for (const { id: code, file } of regionFiles) {
     if (clientFiles.length > 0 && ![...clients.values()].some((client) => client.regions.includes(code))) {
       warnings.push(`${file}: no client serves region "${code}": add it to the "regions" of the diary modules that should offer it`)
@@ -211,6 +213,7 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
       secrets: resolvedSecrets.secrets,
     },
     warnings,
+    developmentSecrets: resolvedSecrets.development,
   }
 }
 

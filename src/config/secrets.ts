@@ -44,15 +44,24 @@ function readDevSecrets(file: string): Partial<Record<SecretName, string>> {
   }
 }
 
+/** Development values used for secrets the environment does not set (never in production). */
+export interface DevelopmentSecrets {
+  file: string
+  used: SecretName[]
+  /** Made just now (the first start, or a deleted file). */
+  generated: SecretName[]
+}
+
 export interface ResolvedSecrets {
   secrets: BridgeSecrets | undefined
   problems: ConfigProblem[]
-  warnings: string[]
+  development: DevelopmentSecrets | undefined
 }
 
 export function resolveBridgeSecrets(env: Env, options: { production: boolean; dataDir: string }): ResolvedSecrets {
   const problems: ConfigProblem[] = []
-  const warnings: string[] = []
+  const used: SecretName[] = []
+  const generatedNow: SecretName[] = []
   const devFile = join(options.dataDir, 'dev-secrets.json')
   const devSecrets = options.production ? {} : readDevSecrets(devFile)
   let devSecretsChanged = false
@@ -67,10 +76,9 @@ export function resolveBridgeSecrets(env: Env, options: { production: boolean; d
     if (devSecrets[name] === undefined) {
       devSecrets[name] = generated()
       devSecretsChanged = true
+      generatedNow.push(name)
     }
-    warnings.push(
-      `${name} is not set: using a development value generated into ${devFile}. Never run production like this.`,
-    )
+    used.push(name)
     return devSecrets[name]
   }
 
@@ -99,8 +107,9 @@ export function resolveBridgeSecrets(env: Env, options: { production: boolean; d
     mkdirSync(options.dataDir, { recursive: true })
     writeFileSync(devFile, `${JSON.stringify(devSecrets, null, 2)}\n`, { mode: 0o600 })
   }
+  const development = used.length === 0 ? undefined : { file: devFile, used, generated: generatedNow }
   if (problems.length > 0 || snilsPepper === undefined || keyEncryptionKey === undefined || sessionKeys.length === 0) {
-    return { secrets: undefined, problems, warnings }
+    return { secrets: undefined, problems, development }
   }
   return {
     secrets: {
@@ -109,6 +118,6 @@ export function resolveBridgeSecrets(env: Env, options: { production: boolean; d
       keyEncryptionKey: new Secret(keyEncryptionKey),
     },
     problems,
-    warnings,
+    development,
   }
 }

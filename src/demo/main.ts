@@ -12,7 +12,6 @@
  * Demo accounts (password "diary-demo"): accounts-29.csv and accounts-78.csv; both simulators offer the
  * same test persons, whom the accounts of both regions match.
  */
-import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { importAccounts } from '../accounts/import/import-accounts.js'
@@ -22,36 +21,16 @@ import { startService } from '../service.js'
 import { reportStartupFailure } from '../startup-failure.js'
 import { startDiaryModule } from './diary-module.js'
 import { startEsiaSimulator } from './esia-simulator.js'
-import { ensureGostKeyPair } from './gost-keys.js'
+import { type DemoEnvironment, demoEnvironment, demoSecrets } from './environment.js'
 import { startSimulator } from './state-services-simulator.js'
 
-const demoSecrets = {
-  REGION_78_CLIENT_SECRET: 'demo-state-services-secret-78',
-  DEMO_DIARY_CLIENT_SECRET: 'demo-diary-client-secret',
-}
-
-/** The demo's GOST key pairs, made on the first run next to its data (as the loader resolves DATA_DIR). */
-function demoEsiaKeys() {
-  const dir = join(resolve(process.env.DATA_DIR ?? 'data'), 'esia-demo')
-  return {
-    system: ensureGostKeyPair(dir, 'system', '/CN=Diary bridge 29 (demo)'),
-    esia: ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator (demo)'),
-  }
-}
-
-let keys: ReturnType<typeof demoEsiaKeys>
+let demo: DemoEnvironment
 try {
-  keys = demoEsiaKeys()
+  demo = demoEnvironment(process.env)
 } catch (error) {
   reportStartupFailure(error)
 }
-const env: Record<string, string | undefined> = {
-  ...demoSecrets,
-  REGION_29_ESIA_PRIVATE_KEY: keys.system.privateKeyPem,
-  REGION_29_ESIA_CERTIFICATE: keys.system.certificatePem,
-  DEMO_ESIA_CERTIFICATES: keys.esia.certificatePem,
-  ...process.env,
-}
+const { env, keys } = demo
 const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 3000}`
 const callbackUrl = `${publicUrl}${stateServicesCallbackPath}`
 const esiaPort = Number(env.DEMO_SIMULATOR_PORT ?? 3001)
