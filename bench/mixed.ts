@@ -138,12 +138,16 @@ try {
   const unlinked = Array.from({ length: accountCount }, (_, n) => n).sort(() => Math.random() - 0.5)
   const linked: number[] = []
   /** The diary modules' token sets; a module keeps the newest 2,000 and forgets older ones (they expire). */
-  const tokens: ModuleTokens[] = []
+  const tokens: (ModuleTokens & { obtainedAt: number })[] = []
   const keep = (set: ModuleTokens) => {
-    tokens.push(set)
+    tokens.push({ ...set, obtainedAt: Date.now() })
     if (tokens.length > 2000) tokens.shift()
   }
-  const anyAccessToken = () => tokens[Math.floor(Math.random() * tokens.length)]?.accessToken
+  /** An access token a module would still use: younger than its lifetime, with 10 s to spare. */
+  const anyAccessToken = () => {
+    const fresh = tokens.filter((set) => set.obtainedAt > Date.now() - (shortLifetimes.tokens.accessTokenTtlSeconds - 10) * 1000)
+    return fresh[Math.floor(Math.random() * fresh.length)]?.accessToken
+  }
 
   const expectOk = async (response: Response, what: string) => {
     if (response.status !== 200) throw new Error(`${what} answered ${response.status}`)

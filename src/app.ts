@@ -62,6 +62,9 @@ export interface BuildAppOptions {
 
 const passwordForms = new Set(['/login/password', '/link', '/password/change'])
 
+/** Polled by load balancers and Prometheus: their requests are logged at debug level only. */
+const quietRoutes = new Set(['/healthz', '/readyz', '/metrics'])
+
 const acceptableRequestId = /^[A-Za-z0-9._-]{1,64}$/
 
 /**
@@ -86,6 +89,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     trustProxy: config.bridge.trustProxy,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    disableRequestLogging: true,
     ...httpTimeouts(config.bridge.http),
     // A path the router cannot decode (`/%`): Fastify's own 400, answered like every other bad input.
     frameworkErrors: (error, request, reply) => void answerError(error, request, reply),
@@ -99,23 +103,23 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
       // An upstream refusal keeps the provider's own code (ESIA-007004…) in its cause: a code, never personal data.
       const cause = (error as { cause?: { code?: unknown } }).cause?.code
       request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error, cause: typeof cause === 'string' ? cause : undefined }, 'request refused')
-  }
-  if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
-  if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
-    reply.header('www-authenticate', 'Basic realm="diary-bridge"')
-  }
-  const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
-  if (wantsPage) {
-    // Refused before the browser hooks ran (load shedding, a URL the router refuses): their language and headers here.
-    request.locale ??= config.bridge.defaultLocale
-    request.t ??= messages[request.locale]
-    if (!reply.hasHeader('content-security-policy')) reply.headers(pageHeaders)
-    // The language switch of an error leads to the login page: the failed request may not be repeatable.
-    const context = pageContext(request, loginPagePath(request))
-    const page = errorPage(context, { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
-    return sendPage(reply, page, response.status)
-  }
-  return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
+    }
+    if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
+    if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
+      reply.header('www-authenticate', 'Basic realm="diary-bridge"')
+    }
+    const wantsPage = request.routeOptions.config.page ?? request.headers.accept?.includes('text/html') ?? false
+    if (wantsPage) {
+      // Refused before the browser hooks ran (load shedding, a URL the router refuses): their language and headers here.
+      request.locale ??= config.bridge.defaultLocale
+      request.t ??= messages[request.locale]
+      if (!reply.hasHeader('content-security-policy')) reply.headers(pageHeaders)
+      // The language switch of an error leads to the login page: the failed request may not be repeatable.
+      const context = pageContext(request, loginPagePath(request))
+      const page = errorPage(context, { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
+      return sendPage(reply, page, response.status)
+    }
+    return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
   }
 
   app.setErrorHandler(answerError)
@@ -136,8 +140,13 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   const metrics = deps.metrics ?? createMetrics({ hasher })
   const requestRates = deps.requestRates ?? createRequestRates(deps.db, rateLimitPolicy(config), deps.logger)
   if (deps.requestRates === undefined) app.addHook('onClose', () => requestRates.close())
+  // One log line per request, when it is answered; probes and scrapes only at debug level.
   app.addHook('onResponse', async (request, reply) => {
-    metrics.http(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.http(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+    const line = { req: request, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime * 10) / 10 }
+    if (quietRoutes.has(route)) request.log.debug(line, 'request')
+    else request.log.info(line, 'request')
   })
   const context: RouteContext = {
     get config() {

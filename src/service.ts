@@ -139,7 +139,7 @@ export interface StartOptions {
 
 export async function startService(options: StartOptions): Promise<RunningService> {
   const { config, warnings, developmentSecrets } = loadConfig({ env: options.env })
-  const logger = createLogger({ level: config.logLevel })
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' })
   for (const warning of warnings) logger.warn(`!!! ${warning}`)
   if (developmentSecrets !== undefined) {
     const { used, generated, file } = developmentSecrets

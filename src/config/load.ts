@@ -41,6 +41,8 @@ export interface Config {
   /** The issuer: an absolute URL without a trailing slash. */
   publicUrl: string
   logLevel: LogLevel
+  /** `pretty`: readable lines for development; production is always JSON lines. */
+  logFormat: 'json' | 'pretty'
   /** Absent: the embedded database in `<dataDir>/pglite`. */
   databaseUrl: Secret<string> | undefined
   bridge: BridgeFile
@@ -172,6 +174,7 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
   if (bridge !== undefined && bridge.rateLimits.syncSeconds >= bridge.rateLimits.windowSeconds) {
     problems.push({ file: bridgeFile, path: '/rateLimits/syncSeconds', message: 'must be less than windowSeconds (instances share their counts once per sync)' })
   }
+  if (production && env.LOG_FORMAT === 'pretty') problems.push({ file: 'env', path: 'LOG_FORMAT', message: 'must be json when NODE_ENV=production (log collectors read JSON lines)' })
   const port = env.PORT === undefined ? 3000 : Number(env.PORT)
   if (port < 1 || port > 65535) problems.push({ file: 'env', path: 'PORT', message: 'must be between 1 and 65535' })
   const publicUrl = resolvePublicUrl(env, bridge && { file: bridgeFile, ...bridge }, port, production, problems)
@@ -206,6 +209,7 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
       server: { host: env.HOST ?? '127.0.0.1', port },
       publicUrl,
       logLevel: env.LOG_LEVEL ?? 'info',
+      logFormat: env.LOG_FORMAT ?? 'json',
       databaseUrl: env.DATABASE_URL === undefined ? undefined : new Secret(env.DATABASE_URL),
       bridge,
       regions,

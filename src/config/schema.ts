@@ -268,6 +268,7 @@ export const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^\\d{1,5}$' })),
   PUBLIC_URL: Type.Optional(Type.String({ minLength: 1 })),
   LOG_LEVEL: Type.Optional(Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  LOG_FORMAT: Type.Optional(Type.Enum(['json', 'pretty'])),
   SESSION_KEYS: Type.Optional(Type.String()),
   SNILS_PEPPER: Type.Optional(Type.String()),
   KEY_ENCRYPTION_KEY: Type.Optional(Type.String()),

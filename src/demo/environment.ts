@@ -3,6 +3,7 @@
  * adds in development when it reads the demo configuration (`config/`), so that `diary-bridge config
  * check` works there out of the box. Demo values only: production never gets them.
  * - REGION_78_CLIENT_SECRET, DEMO_DIARY_CLIENT_SECRET: fixed demo secrets (the simulators know them)
+ * - LOG_FORMAT=pretty: one readable line per request
  * - REGION_29_ESIA_PRIVATE_KEY, REGION_29_ESIA_CERTIFICATE, DEMO_ESIA_CERTIFICATES: the demo's GOST key
  *   pairs in <DATA_DIR>/esia-demo/, made on first use (OpenSSL's GOST engine needed)
  * - whatever the environment sets itself wins
@@ -34,6 +35,7 @@ export function demoEnvironment(env: Record<string, string | undefined>): DemoEn
   return {
     env: {
       ...demoSecrets,
+      LOG_FORMAT: 'pretty',
       REGION_29_ESIA_PRIVATE_KEY: keys.system.privateKeyPem,
       REGION_29_ESIA_CERTIFICATE: keys.system.certificatePem,
       DEMO_ESIA_CERTIFICATES: keys.esia.certificatePem,
