@@ -113,6 +113,8 @@ export interface LoadResult {
   requestsPerSecond: number
   /** Requests per second that got the expected status. */
   okPerSecond: number
+  /** Requests that got the expected status. */
+  completed: number
   p50: number
   p99: number
   statusCodes: Record<string, number>
@@ -126,6 +128,7 @@ export async function load(options: autocannon.Options & { expectStatus?: number
   return {
     requestsPerSecond: result.requests.total / seconds,
     okPerSecond: expected / seconds,
+    completed: expected,
     p50: result.latency.p50,
     p99: result.latency.p99,
     statusCodes,
@@ -174,6 +177,8 @@ export interface CpuPerOperation {
   /** CPU milliseconds per completed operation of the PostgreSQL backends serving the bench database (a backend that ends meanwhile takes its share along). */
   postgresMs: number
 }
+
+export type Measure = <T extends { completed: number }>(work: () => Promise<T>) => Promise<{ result: T; cpu: CpuPerOperation }>
 
 /** Runs `work` and divides the CPU the bridge process and its PostgreSQL backends used meanwhile by the operations it completed. */
 export async function cpuPerOperation<T>(

@@ -5,12 +5,12 @@
  */
 import { availableParallelism } from 'node:os'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
-import { type LoadResult, load, type RunningBridge } from './lib.js'
+import { type CpuPerOperation, type LoadResult, load, type Measure, type RunningBridge } from './lib.js'
 
 export interface PasswordBenchResult {
   rawVerifyPerSecond: number
-  signIn: LoadResult
-  userinfoIdle: LoadResult
+  signIn: { result: LoadResult; cpu: CpuPerOperation }
+  userinfoIdle: { result: LoadResult; cpu: CpuPerOperation }
   userinfoLoaded: LoadResult
   signInSaturated: LoadResult
   userinfoFlooded: LoadResult
@@ -36,7 +36,7 @@ async function rawVerifyRate(workers: number, hash: string, seconds: number): Pr
   return done / seconds
 }
 
-export async function benchPasswords(bridge: RunningBridge, prepared: { passwordHash: string; accessToken: string }): Promise<PasswordBenchResult> {
+export async function benchPasswords(bridge: RunningBridge, prepared: { passwordHash: string; accessToken: string }, measure: Measure): Promise<PasswordBenchResult> {
   const workers = Math.max(1, availableParallelism() - 1)
   const hash = prepared.passwordHash
   const token = prepared.accessToken
@@ -55,8 +55,8 @@ export async function benchPasswords(bridge: RunningBridge, prepared: { password
 
   const rawVerifyPerSecond = await rawVerifyRate(workers, hash, 6)
   // Enough connections to keep every worker busy (each sign-in also spends time in the database), none shed.
-  const signIn = await load({ ...signInRequest, connections: workers * 4, duration: 8 })
-  const userinfoIdle = await load({ ...userinfoRequest, connections: 8, duration: 6 })
+  const signIn = await measure(() => load({ ...signInRequest, connections: workers * 4, duration: 8 }))
+  const userinfoIdle = await measure(() => load({ ...userinfoRequest, connections: 8, duration: 6 }))
   // Saturated: every worker busy and the queue full (workers + the default queue of 8 connections).
   const [userinfoLoaded, signInSaturated] = await Promise.all([
     load({ ...userinfoRequest, connections: 8, duration: 6 }),

@@ -1,11 +1,10 @@
 /*
  * `npm run bench`: builds the service, starts it from dist/ in production mode on a throw-away
  * PostgreSQL database with a fast local fake state-services provider and the ESIA simulator, runs every
- * scenario with bounded load on loopback, and writes bench/results.md. Every ratio is measured in the
- * same run; logins also report the CPU the bridge and PostgreSQL spent per login (read from /proc).
+ * scenario with bounded load on loopback, and writes bench/results.md: per scenario requests/s, p50/p99
+ * and the CPU the bridge and PostgreSQL spent per operation (read from /proc), against issue 14's targets.
  */
 import { findAccountByLogin } from '../src/accounts/account.repository.js'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -18,14 +17,13 @@ import { createKeyStore } from '../src/tokens/key-store.js'
 import { keyPolicy } from '../src/tokens/signing-keys.js'
 import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpers/esia-world.js'
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
-import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, type LoadResult, load, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import { benchSecrets, cleanupDir, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
 import { followRedirects } from './flows.js'
 import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
 
 const started = Date.now()
 const port = 3900
-const helloPort = 3901
 const ssoSecret = 'bench-sso-secret'
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: ssoSecret })
 const database = await createBenchDatabase()
@@ -50,7 +48,6 @@ const configDir = writeBenchConfig(port, {
   },
 })
 const env = { SSO_CLIENT_SECRET: ssoSecret }
-const hello = spawn(process.execPath, ['--import', 'tsx', 'bench/hello-world.ts', String(helloPort)], { stdio: 'ignore' })
 const bridge = await startBridge({ port, configDir, databaseUrl: database.url, env })
 const lines: string[] = []
 const say = (line = '') => {
@@ -84,59 +81,72 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 2000))
   const idleMemory = residentMiB(bridge.child.pid)
 
-  const helloWorld = await benchStatic(`http://127.0.0.1:${helloPort}/`)
-  const jwks = await benchStatic(`${bridge.url}/.well-known/jwks.json`)
-  const discovery = await benchStatic(`${bridge.url}/.well-known/openid-configuration`)
+  const measure: Measure = (work) => cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, work, (result) => result.completed)
+  const healthz = await measure(() => benchStatic(`${bridge.url}/healthz`))
+  const jwks = await measure(() => benchStatic(`${bridge.url}/.well-known/jwks.json`))
+  const discovery = await measure(() => benchStatic(`${bridge.url}/.well-known/openid-configuration`))
   const verifier = await benchVerifier(bridge.url, token)
-  const introspect = await load({
-    url: `${bridge.url}/introspect`,
-    method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: `token=${token}`,
-    connections: 8,
-    duration: 5,
-  })
-  const refresh = await benchRefresh(bridge.url, basic, families)
-  const passwords = await benchPasswords(bridge, { passwordHash, accessToken: token })
+  const introspect = await measure(() =>
+    load({
+      url: `${bridge.url}/introspect`,
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${token}`,
+      connections: 8,
+      duration: 5,
+    }),
+  )
+  const refresh = await measure(() => benchRefresh(bridge.url, basic, families))
+  const passwords = await benchPasswords(bridge, { passwordHash, accessToken: token }, measure)
   const login = (region: string, pass: Parameters<typeof benchStateServicesLogin>[1]['pass']) =>
-    cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, () => benchStateServicesLogin(bridge.url, { clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region, pass, users: 8, seconds: 8 }), (result) => result.completed)
+    measure(() => benchStateServicesLogin(bridge.url, { clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region, pass, users: 8, seconds: 8 }))
   const sso = await login('sso', followRedirects)
   const esiaLogin = await login('esia', async (url) => (await passEsia(new URL(url), { person: 'maria' })).href)
   const afterMemory = residentMiB(bridge.child.pid)
 
-  const ofHello = (result: LoadResult) => result.okPerSecond / helloWorld.okPerSecond
-  const cores = availableParallelism()
-  say('| scenario | result | ratio | target |')
-  say('| --- | --- | --- | --- |')
-  say(`| Fastify hello world (baseline) | ${rate(helloWorld)} | 100 % | |`)
-  say(`| GET /.well-known/jwks.json | ${rate(jwks)} | ${(ofHello(jwks) * 100).toFixed(0)} % of hello world | ≥ 90 % ${check(ofHello(jwks) >= 0.9)} |`)
-  say(`| GET /.well-known/openid-configuration | ${rate(discovery)} | ${(ofHello(discovery) * 100).toFixed(0)} % of hello world | ≥ 90 % ${check(ofHello(discovery) >= 0.9)} |`)
-  say(`| verifier (src/verify) on a bearer token, in process | ${verifier.verifier.toFixed(0)}/s vs raw jose ${verifier.raw.toFixed(0)}/s | ${((verifier.verifier / verifier.raw) * 100).toFixed(0)} % of raw jose verify | ≥ 80 % ${check(verifier.verifier / verifier.raw >= 0.8)} |`)
-  say(`| POST /introspect | ${rate(introspect)} | ${(ofHello(introspect) * 100).toFixed(0)} % of hello world | |`)
-  say(`| refresh grant (rotating) | ${rate(refresh)} | ${(refresh.okPerSecond / cores).toFixed(0)}/s per core (${cores} cores) | ≥ 1,200/s per core ${check(refresh.okPerSecond / cores >= 1200)} |`)
-  say(`| password sign-in | ${rate(passwords.signIn)} | ${((passwords.signIn.okPerSecond / passwords.rawVerifyPerSecond) * 100).toFixed(0)} % of raw argon2id verify (${passwords.rawVerifyPerSecond.toFixed(1)}/s, ${passwords.workers} worker) | ≥ 85 % ${check(passwords.signIn.okPerSecond / passwords.rawVerifyPerSecond >= 0.85)} |`)
-  const slowdown = passwords.userinfoIdle.okPerSecond / passwords.userinfoLoaded.okPerSecond
-  say(`| /userinfo idle → with password workers and queue saturated | ${passwords.userinfoIdle.okPerSecond.toFixed(0)}/s → ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoLoaded.p99} ms) | ${slowdown.toFixed(2)}× slower | ≤ 2× ${check(slowdown <= 2)} |`)
-  say(`| /userinfo during a 64-connection sign-in flood | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoFlooded.p99} ms); sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, ${passwords.signInFlood.statusCodes['503'] ?? 0} shed with 503 | | |`)
-  const loginRow = (name: string, { result, cpu }: Awaited<ReturnType<typeof login>>, target = '') =>
-    say(`| ${name}, 8 users | ${result.perSecond.toFixed(1)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.failures} failures | bridge ${cpu.bridgeMs.toFixed(1)} ms + PostgreSQL ${cpu.postgresMs.toFixed(1)} ms CPU per login | ${target} |`)
-  loginRow('state-services login through standard OIDC (authorize → provider → callback → code → token)', sso)
-  const esiaExtra = esiaLogin.cpu.bridgeMs - sso.cpu.bridgeMs
-  loginRow('the same login through ESIA (GOST-signed requests, GOST ID token, person resource)', esiaLogin, `bridge ≤ OIDC + 2 ms (${esiaExtra >= 0 ? '+' : ''}${esiaExtra.toFixed(1)} ms) ${check(esiaExtra <= 2)}`)
-  say(`| resident memory | idle ${idleMemory.toFixed(0)} MiB, after the run ${afterMemory.toFixed(0)} MiB | | idle ≤ 100 MiB ${check(idleMemory <= 100)} |`)
+  const total = ({ cpu }: { cpu: CpuPerOperation }) => cpu.bridgeMs + cpu.postgresMs
+  const floor = total(healthz)
+  const cpuCells = ({ cpu }: { cpu: CpuPerOperation }) => `${cpu.bridgeMs.toFixed(2)} ms | ${cpu.postgresMs.toFixed(2)} ms | ${(1000 / (cpu.bridgeMs + cpu.postgresMs)).toFixed(0)}/s`
+  const row = (name: string, measured: { result: LoadResult; cpu: CpuPerOperation }, target = '') =>
+    say(`| ${name} | ${rate(measured.result)} | ${cpuCells(measured)} | ${target} |`)
+  const within = (measured: { cpu: CpuPerOperation }, limitMs: number) => `≤ ${limitMs} ms ${check(total(measured) <= limitMs)}`
+  say('CPU per operation: the bridge process and the PostgreSQL backends of the bench database, read from `/proc` before and after each bounded load and divided by the operations completed; "per core" is 1 s of CPU divided by their sum. Requests/s share the 2 cores with the load generator and mostly measure it.')
+  say()
+  say('| scenario | requests/s, latency | bridge CPU/op | PostgreSQL CPU/op | per core | target (bridge + PostgreSQL) |')
+  say('| --- | --- | --- | --- | --- | --- |')
+  row('GET /healthz (the floor)', healthz)
+  row('GET /.well-known/jwks.json', jwks, `≤ 1.2× the floor (${(total(jwks) / floor).toFixed(2)}×) ${check(total(jwks) <= 1.2 * floor)}`)
+  row('GET /.well-known/openid-configuration', discovery, `≤ 1.2× the floor (${(total(discovery) / floor).toFixed(2)}×) ${check(total(discovery) <= 1.2 * floor)}`)
+  row('POST /introspect', introspect, within(introspect, 0.3))
+  row('GET /userinfo', passwords.userinfoIdle, within(passwords.userinfoIdle, 0.3))
+  row('refresh grant (rotating)', refresh, within(refresh, 0.8))
+  const signInShare = passwords.signIn.result.okPerSecond / passwords.rawVerifyPerSecond
+  row('password sign-in', passwords.signIn, `≥ 85 % of raw argon2id verify (${passwords.rawVerifyPerSecond.toFixed(1)}/s, ${passwords.workers} worker): ${(signInShare * 100).toFixed(0)} % ${check(signInShare >= 0.85)}`)
+  const loginRow = (name: string, measured: Awaited<ReturnType<typeof login>>, target: string) =>
+    say(`| ${name}, 8 users | ${measured.result.perSecond.toFixed(1)}/s, p50 ${measured.result.p50} ms, p99 ${measured.result.p99} ms, ${measured.result.failures} failures | ${cpuCells(measured)} | ${target} |`)
+  loginRow('State Services login of a linked person through standard OIDC (authorize → region page → start → provider → callback → code → token)', sso, within(sso, 5))
+  loginRow('the same login through ESIA (GOST-signed requests, GOST ID token, person resource)', esiaLogin, within(esiaLogin, 5))
+  say()
+  say('| other checks | result | target |')
+  say('| --- | --- | --- |')
+  say(`| verifier (src/verify) on a bearer token, in process | ${verifier.verifier.toFixed(0)}/s vs raw jose ${verifier.raw.toFixed(0)}/s (${((verifier.verifier / verifier.raw) * 100).toFixed(0)} %) | ≥ 80 % ${check(verifier.verifier / verifier.raw >= 0.8)} |`)
+  const slowdown = passwords.userinfoIdle.result.okPerSecond / passwords.userinfoLoaded.okPerSecond
+  say(`| /userinfo idle → with password workers and queue saturated | ${passwords.userinfoIdle.result.okPerSecond.toFixed(0)}/s → ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoLoaded.p99} ms), ${slowdown.toFixed(2)}× slower | ≤ 2× ${check(slowdown <= 2)} |`)
+  say(`| /userinfo during a 64-connection sign-in flood | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoFlooded.p99} ms); sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, ${passwords.signInFlood.statusCodes['503'] ?? 0} shed with 503 | |`)
+  say(`| resident memory | idle ${idleMemory.toFixed(0)} MiB, after the run ${afterMemory.toFixed(0)} MiB | idle ≤ 100 MiB ${check(idleMemory <= 100)} |`)
   const missed: string[] = []
-  if (ofHello(jwks) < 0.9 || ofHello(discovery) < 0.9) {
-    missed.push(
-      'JWKS / discovery below 90 % of hello world: both are served as prepared text, but every bridge request also pays for a request id, a pino child logger, the password-form shedding check and a metrics observation, which the bare hello-world route does not; on 2 shared cores the load generator takes much of the rest, and the ratio has ranged from 46 to 76 % between runs of the same code. Fix: let the TLS proxy or a CDN cache them (they are sent with Cache-Control public), or skip the per-request metrics for these two routes.',
-    )
+  for (const [name, measured, limit] of [
+    ['introspection', introspect, 0.3],
+    ['userinfo', passwords.userinfoIdle, 0.3],
+    ['refresh', refresh, 0.8],
+    ['OIDC login', sso, 5],
+    ['ESIA login', esiaLogin, 5],
+  ] as const) {
+    if (total(measured) > limit) missed.push(`${name}: ${total(measured).toFixed(2)} ms of CPU per operation (target ${limit} ms); issue 14 is cutting it (bench/results.md history shows each step).`)
   }
-  if (refresh.okPerSecond / cores < 1200) {
-    missed.push(
-      'Refresh below 1,200/s per core: each refresh is one PostgreSQL statement (spend, issue and read the account together) and two ES256 signatures (access and ID token); here PostgreSQL, the bridge and autocannon share the same 2 cores. Fix (not measured here): PostgreSQL on its own host, and an option to skip the ID token on refresh for modules that do not use it.',
-    )
-  }
+  if (total(jwks) > 1.2 * floor || total(discovery) > 1.2 * floor) missed.push('JWKS or discovery above 1.2× the /healthz floor in CPU per request.')
   if (verifier.verifier / verifier.raw < 0.8) missed.push('Verifier below 80 % of raw jose: run-to-run noise on this machine has ranged 80–109 %; the verifier resolves each key once per JWKS fetch.')
-  if (passwords.signIn.okPerSecond / passwords.rawVerifyPerSecond < 0.85) {
+  if (signInShare < 0.85) {
     missed.push('Password sign-in below 85 % of raw argon2id: the raw rate is measured while the bridge is idle, the sign-ins while its main thread, PostgreSQL and the load generator compete with the worker for 2 cores; runs have ranged 82–109 %.')
   }
   if (slowdown > 2) missed.push('/userinfo slowed more than 2×: see the flood row; the pool refuses excess work at the door, before cookies or bodies are read.')
@@ -149,7 +159,6 @@ try {
   }
 } finally {
   await bridge.stop()
-  hello.kill('SIGTERM')
   await idp.close()
   await esia.close()
   await database.drop()

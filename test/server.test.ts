@@ -145,7 +145,8 @@ t.test('in development, config check on the shipped demo configuration works out
   const second = await spawnEntry('bin/diary-bridge.js', ['config', 'check'], { DATA_DIR: data }).exited
   t.equal(second.code, 0)
   t.equal(second.stderr, '', 'nothing made, nothing said')
-  const elsewhere = await spawnEntry('bin/diary-bridge.js', ['config', 'check'], { DATA_DIR: data, NODE_ENV: 'production' }).exited
+  // From source: in production the tool runs dist/, which a clone has only after a build.
+  const elsewhere = await spawnEntry(cli, ['config', 'check'], { DATA_DIR: data, NODE_ENV: 'production' }).exited
   t.equal(elsewhere.code, 1, 'production never gets the demo values')
   t.match(elsewhere.stderr, /environment variable REGION_78_CLIENT_SECRET is not set/)
 })
