@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
@@ -89,7 +89,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     trustProxy: config.bridge.trustProxy,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-    disableRequestLogging: true,
+    // Our own one line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     ...httpTimeouts(config.bridge.http),
     // A path the router cannot decode (`/%`): Fastify's own 400, answered like every other bad input.
     frameworkErrors: (error, request, reply) => void answerError(error, request, reply),
