@@ -23,13 +23,12 @@ COPY bin ./bin
 RUN ln -s /app/bin/diary-bridge.js /usr/local/bin/diary-bridge
 # The template; mount your own configuration over /app/config.
 COPY config.example ./config
-# Only used with database.embedded: true (without DATABASE_URL); keeps the data out of the container.
+# Only used with database.embedded: true (without DATABASE_URL): mount a volume there (README, Docker).
 RUN mkdir -p /app/data && chown node:node /app/data
-VOLUME /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# node is PID 1 (SIGTERM and SIGHUP reach the service itself). A 4 MiB young generation keeps an idle
-# instance under 100 MiB resident (see README, sizing).
-CMD ["node", "--max-semi-space-size=4", "bin/diary-bridge.js", "serve"]
+# What `npm start` runs, with node as PID 1 (SIGTERM and SIGHUP reach the service itself). A 4 MiB young
+# generation keeps an idle instance under 100 MiB resident (see README, sizing).
+CMD ["node", "--max-semi-space-size=4", "dist/src/server.js"]

@@ -164,7 +164,9 @@ async function backendPids(databaseUrl: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   try {
-    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+    const { rows } = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and application_name <> 'bench-admin'",
+    )
     return rows.map((row) => row.pid)
   } finally {
     await client.end()
@@ -174,7 +176,7 @@ async function backendPids(databaseUrl: string): Promise<number[]> {
 export interface CpuPerOperation {
   /** Bridge CPU milliseconds per completed operation. */
   bridgeMs: number
-  /** CPU milliseconds per completed operation of the PostgreSQL backends serving the bench database (a backend that ends meanwhile takes its share along). */
+  /** CPU milliseconds per completed operation of the PostgreSQL backends serving the bench database (sampled every second: a backend that ends between two samples loses at most its last second). */
   postgresMs: number
 }
 
@@ -188,13 +190,29 @@ export async function cpuPerOperation<T>(
 ): Promise<{ result: T; cpu: CpuPerOperation }> {
   const { pid } = bridge
   if (pid === undefined) throw new Error('the bridge process has no pid')
-  const backends = async () => new Map((await backendPids(bridge.databaseUrl)).map((backend) => [backend, processCpuSeconds(backend)]))
+  // Backends come and go during a long run (the pool closes idle connections): sampled every second,
+  // each backend counts from its first sample (0 when it started during the run) to its last.
+  const first = new Map<number, number>()
+  const last = new Map<number, number>()
+  const sample = async (starting: boolean) => {
+    for (const backend of await backendPids(bridge.databaseUrl)) {
+      const seconds = processCpuSeconds(backend)
+      if (!first.has(backend)) first.set(backend, starting ? seconds : 0)
+      if (seconds > 0) last.set(backend, seconds)
+    }
+  }
   const bridgeBefore = processCpuSeconds(pid)
-  const postgresBefore = await backends()
-  const result = await work()
+  await sample(true)
+  const sampler = setInterval(() => void sample(false).catch(() => {}), 1000)
+  let result: T
+  try {
+    result = await work()
+  } finally {
+    clearInterval(sampler)
+  }
   const bridgeAfter = processCpuSeconds(pid)
-  const postgresAfter = await backends()
-  const postgres = [...postgresAfter].reduce((sum, [backend, seconds]) => sum + seconds - (postgresBefore.get(backend) ?? 0), 0)
+  await sample(false)
+  const postgres = [...last].reduce((sum, [backend, seconds]) => sum + seconds - (first.get(backend) ?? 0), 0)
   const count = Math.max(1, operations(result))
   return { result, cpu: { bridgeMs: ((bridgeAfter - bridgeBefore) * 1000) / count, postgresMs: (postgres * 1000) / count } }
 }

@@ -19,7 +19,7 @@ import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpe
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
 import { benchSecrets, cleanupDir, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
-import { followRedirects } from './flows.js'
+import { basicAuth, followRedirects } from './flows.js'
 import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
 
 const started = Date.now()
@@ -76,7 +76,7 @@ try {
   const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
   const families = await refreshTokens(db, account.id, 8)
   await db.destroy()
-  const basic = `Basic ${Buffer.from(`bench:${benchSecrets.BENCH_CLIENT_SECRET}`).toString('base64')}`
+  const basic = basicAuth({ clientId: 'bench', clientSecret: benchSecrets.BENCH_CLIENT_SECRET })
 
   // Idle: a minute without a request (V8 shrinks its heap after some 10-30 s of idleness).
   await new Promise((resolve) => setTimeout(resolve, 60_000))

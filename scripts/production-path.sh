@@ -13,13 +13,16 @@ work=$(mktemp -d)
 database="bridge_production_path_$$"
 server=postgres://postgres@127.0.0.1:5432
 pid=''
+npm_pid=''
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+  [ -n "$npm_pid" ] && kill -TERM "$npm_pid" 2>/dev/null || true
   dropdb --if-exists -h 127.0.0.1 -U postgres "$database" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 step() { echo "--- $*"; }
+fail() { echo "FAILED: $*"; exit 1; }
 
 step 'build stage: the sources, npm ci, npm run build'
 mkdir -p "$work/build" "$work/app"
@@ -54,7 +57,9 @@ refusal=$(npx diary-bridge serve 2>&1 >/dev/null)
 refused=$?
 set -e
 echo "$refusal"
-[ "$refused" -eq 1 ] && [ "$(wc -l <<<"$refusal")" -eq 1 ] && grep -q 'DATABASE_URL' <<<"$refusal"
+[ "$refused" -eq 1 ] || fail "exit status $refused, not 1"
+[ "$(wc -l <<<"$refusal")" -eq 1 ] || fail 'more than one line'
+grep -q 'DATABASE_URL' <<<"$refusal" || fail 'the line does not name DATABASE_URL'
 
 createdb -h 127.0.0.1 -U postgres "$database"
 export DATABASE_URL="$server/$database"
@@ -75,7 +80,7 @@ done
 curl -sf "$PUBLIC_URL/readyz"
 echo
 pid=$(cat "$PID_FILE")
-grep -q "\"pid\":$pid,.*\"msg\":\"bridge is ready\"" "$work/service.log"
+grep -q "\"pid\":$pid,.*\"msg\":\"bridge is ready\"" "$work/service.log" || fail 'the ready line does not carry the PID of PID_FILE'
 
 step 'npx diary-bridge keys list'
 npx diary-bridge keys list
@@ -86,8 +91,8 @@ for _ in $(seq 1 20); do
   grep -q '"msg":"configuration reloaded"' "$work/service.log" && break
   sleep 0.5
 done
-grep -q '"msg":"configuration reloaded"' "$work/service.log"
-kill -0 "$pid"
+grep -q '"msg":"configuration reloaded"' "$work/service.log" || fail 'SIGHUP did not reload'
+kill -0 "$pid" || fail 'SIGHUP ended the service'
 
 # Idle: a minute without a request (V8 shrinks its heap after some 10-30 s of idleness); sampled every 5 s.
 samples=''
@@ -103,7 +108,10 @@ kill -TERM "$(cat "$PID_FILE")"
 status=0
 wait "$npm_pid" || status=$?
 pid=''
+npm_pid=''
 echo "exit status after SIGTERM: $status"
-grep -q '"msg":"shutdown complete"' "$work/service.log"
-[ ! -e "$PID_FILE" ]
-[ "$status" -eq 0 ] && [ "$rss" -le 100 ]
+grep -q '"msg":"shutdown complete"' "$work/service.log" || fail 'no "shutdown complete" in the log'
+[ ! -e "$PID_FILE" ] || fail 'PID_FILE is still there'
+[ "$status" -eq 0 ] || fail "exit status $status after SIGTERM"
+[ "$rss" -le 100 ] || fail "idle resident memory $rss MiB is above 100 MiB"
+echo 'production path: every step passed'

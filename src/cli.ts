@@ -9,26 +9,54 @@
  */
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runCli, serveUsage } from './cli/run-cli.js'
 import { reportStartupFailure } from './startup-failure.js'
 
 const argv = process.argv.slice(2)
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h'
 
-/** process.env, with the demo's values when the demo configuration is read in development. */
-async function environment(): Promise<Record<string, string | undefined>> {
+const serveUsage = [
+  'Usage: diary-bridge serve',
+  '',
+  'Starts the service on HOST:PORT with the configuration in BRIDGE_CONFIG_DIR (what `npm start` and the Docker image run).',
+  'SIGTERM or SIGINT: finish the requests in flight and stop. SIGHUP: read the configuration directory again.',
+  'PID_FILE: a file to write the process id to (removed at exit).',
+].join('\n')
+
+/**
+ * process.env, with the demo's values when the demo configuration is read in development. Help needs
+ * no configuration; when the demo's GOST keys cannot be made (no GOST engine), a warning, and the
+ * configuration check names what is missing.
+ */
+async function environment(): Promise<Record<string, string>> {
+  const own = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined))
   const demoConfig = fileURLToPath(new URL('../config', import.meta.url))
-  if (process.env.NODE_ENV === 'production' || resolve(process.env.BRIDGE_CONFIG_DIR ?? 'config') !== demoConfig) return process.env
-  const { demoEnvironment } = await import('./demo/environment.js')
-  const demo = demoEnvironment(process.env)
-  if (demo.generated) console.error(`made the demo's GOST keys (demo values) in ${resolve(process.env.DATA_DIR ?? 'data', 'esia-demo')}`)
-  return demo.env
+  if (argv.length === 0 || argv.some(isHelp)) return own
+  if (process.env.NODE_ENV === 'production' || resolve(process.env.BRIDGE_CONFIG_DIR ?? 'config') !== demoConfig) return own
+  const { demoEnvironment, demoSecrets } = await import('./demo/environment.js')
+  try {
+    const demo = demoEnvironment(own)
+    if (demo.generated) console.error(`made the demo's GOST keys (demo values) in ${resolve(process.env.DATA_DIR ?? 'data', 'esia-demo')}`)
+    return demo.env as Record<string, string>
+  } catch (error) {
+    console.error(`warning: the demo's GOST keys could not be made: ${(error as Error).message}`)
+    return { ...demoSecrets, ...own }
+  }
 }
 
-if (argv[0] === 'serve' && argv.length === 1) {
-  await import('./server.js')
-} else if (argv[0] === 'serve' && (argv[1] === '--help' || argv[1] === '-h')) {
-  console.log(serveUsage)
+if (argv[0] === 'serve') {
+  if (argv.length === 1) {
+    // server.ts reads process.env: the demo's values go there (development on the demo configuration only).
+    Object.assign(process.env, await environment().catch(reportStartupFailure))
+    await import('./server.js')
+  } else if (argv.length === 2 && isHelp(argv[1])) {
+    console.log(serveUsage)
+  } else {
+    console.error(`serve takes no arguments (got "${argv.slice(1).join(' ')}")\n${serveUsage}`)
+    process.exit(1)
+  }
 } else {
+  // Loaded only for commands: the service started by `serve` does not carry the command modules.
+  const { runCli } = await import('./cli/run-cli.js')
   runCli(argv, {
     env: await environment().catch(reportStartupFailure),
     stdout: (line) => console.log(line),

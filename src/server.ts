@@ -7,6 +7,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
+import { BridgeError } from './errors.js'
 import { reportStartupFailure } from './startup-failure.js'
 import { startService } from './service.js'
 
@@ -16,13 +17,23 @@ const service = await startService({ env: process.env }).catch(reportStartupFail
 process.on('SIGHUP', () => service.reload())
 
 const pidFile = process.env.PID_FILE
-if (pidFile) writeFileSync(pidFile, `${process.pid}\n`)
+if (pidFile) {
+  try {
+    writeFileSync(pidFile, `${process.pid}\n`)
+  } catch (error) {
+    await service.stop()
+    reportStartupFailure(new BridgeError('ERR_CONFIG_INVALID', `PID_FILE ${pidFile} cannot be written (${(error as Error).message}): does its folder exist?`))
+  }
+}
 
 closeWithGrace({ delay: 15_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
   if (err) service.logger.error({ err }, 'shutting down after an unexpected error')
   else service.logger.info({ signal }, 'shutting down')
-  await service.stop()
-  if (pidFile) rmSync(pidFile, { force: true })
+  try {
+    await service.stop()
+  } finally {
+    if (pidFile) rmSync(pidFile, { force: true })
+  }
   service.logger.info('shutdown complete')
   service.logger.flush()
 })

@@ -133,6 +133,9 @@ t.test('diary-bridge --help lists every command, serve included; serve --help ex
   t.equal(serve.code, 0)
   t.match(serve.stdout, /^Usage: diary-bridge serve\n\nStarts the service/)
   t.match(serve.stdout, /PID_FILE/)
+  const wrong = await spawnEntry('bin/diary-bridge.js', ['serve', '--port', '80'], {}).exited
+  t.equal(wrong.code, 1)
+  t.match(wrong.stderr, /^serve takes no arguments \(got "--port 80"\)/)
 })
 
 t.test('in development, config check on the shipped demo configuration works out of the box and speaks of development secrets only when it makes them', async (t) => {
@@ -149,4 +152,13 @@ t.test('in development, config check on the shipped demo configuration works out
   const elsewhere = await spawnEntry(cli, ['config', 'check'], { DATA_DIR: data, NODE_ENV: 'production' }).exited
   t.equal(elsewhere.code, 1, 'production never gets the demo values')
   t.match(elsewhere.stderr, /environment variable REGION_78_CLIENT_SECRET is not set/)
+})
+
+t.test('a PID_FILE that cannot be written stops the start with one line', async (t) => {
+  const dir = writeConfigDir(t, validFiles)
+  const databaseUrl = serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl)
+  const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(await freePort()), DATABASE_URL: databaseUrl, PID_FILE: join(dir, 'missing', 'bridge.pid') }
+  const { code, stderr } = await spawnEntry('bin/diary-bridge.js', ['serve'], env).exited
+  t.equal(code, 1)
+  t.match(stderr, /^Cannot start: PID_FILE .*missing\/bridge\.pid cannot be written \(ENOENT.*\): does its folder exist\?$/m)
 })

@@ -27,15 +27,6 @@ export type { CliIo } from './command.js'
 const supportCommands = [...accountCommands, ...linkCommands, ...activityCommands]
 export const commands: readonly CliCommand[] = [...operatorCommands, ...esiaCommands, ...supportCommands]
 
-/** `serve` is not a command of this table: it starts the service in this process (cli.ts). */
-export const serveUsage = [
-  'Usage: diary-bridge serve',
-  '',
-  'Starts the service on HOST:PORT with the configuration in BRIDGE_CONFIG_DIR (what `npm start` and the Docker image run).',
-  'SIGTERM or SIGINT: finish the requests in flight and stop. SIGHUP: read the configuration directory again.',
-  'PID_FILE: a file to write the process id to (removed at exit).',
-].join('\n')
-
 function usage(list: readonly CliCommand[]): string {
   const lines = (title: string, group: readonly CliCommand[]) => {
     const shown = group.filter((command) => list.includes(command))

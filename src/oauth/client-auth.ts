@@ -119,7 +119,7 @@ export function createClientAuthenticator(
         : text('client_secret') !== undefined
           ? 'client_secret_post'
           : 'none'
-    const clientId = basic?.id ?? text('client_id')
+    const clientId = claimedClientId(input.authorization, body)
     const client = clientId === undefined ? undefined : clients.get(clientId)
     if (client === undefined) return { ok: false, reason: 'unknown_client' }
     const refused = (reason: ClientAuthFailure): ClientAuthResult => ({ ok: false, reason, clientId: client.clientId })

@@ -9,7 +9,10 @@
  *   millisecond still says 1)
  * - a key is `<kind>:<value>`, cut to `maxKeyLength` characters: whatever a request claims, no longer
  *   string is kept in memory or reaches the database
+ * - an address counts as itself for IPv4 (an IPv4-mapped IPv6 address is its IPv4), and as its /64 for
+ *   IPv6: one host usually holds a whole /64, so per-address IPv6 keys would give it endless allowances
  */
+import { isIPv6 } from 'node:net'
 
 export type RateKind = 'client' | 'address'
 
@@ -20,6 +23,18 @@ export const maxKeyLength = 200
 /** The key of `value`: a client id or a client address. */
 export function rateKey(kind: RateKind, value: string): string {
   return `${kind}:${value}`.slice(0, maxKeyLength)
+}
+
+/** The address a limit counts: IPv4 as it is, IPv6 as its /64 prefix (`2001:db8:0:1::/64`). */
+export function addressOf(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  if (mapped) return mapped[1] as string
+  if (!isIPv6(ip)) return ip
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]?.split('::') ?? []
+  const left = head === '' ? [] : head.split(':')
+  const right = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : []
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
 /** The start of the window `now` falls in, in milliseconds since the epoch. */

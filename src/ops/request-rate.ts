@@ -15,15 +15,18 @@
  *   before its credentials are looked at.
  * - refused requests are not counted
  * - at most `maxKeysPerKind` keys of a kind per window: further ones share one overflow key
- *   (`address:*`) that has the same limit, so made-up addresses cannot eat memory
+ *   (`address:*`) that is counted but never refused, so made-up addresses cannot eat memory nor lock
+ *   out a real diary server that comes after them (per-client limits still hold for those)
+ * - addresses count as rate-limit.ts's addressOf says (IPv6 by its /64)
  * - a failed sync (database down) is logged once per streak of failures and never fails a request;
  *   counting goes on in memory, so the limits still hold per instance
  * - a window's counts not yet sent when the next window begins are dropped (nobody reads them again)
  */
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Config } from '../config/load.js'
 import type { Database } from '../db/schema.js'
-import { decideRate, type RateKind, rateKey, windowStartOf } from './rate-limit.js'
+import { addressOf, decideRate, type RateKind, rateKey, windowStartOf } from './rate-limit.js'
+import { addRequestCounts } from './request-rate.repository.js'
 
 export interface RateLimitPolicy {
   windowSeconds: number
@@ -56,19 +59,6 @@ export interface RequestRates {
 export interface RateLogger {
   info(message: string): void
   warn(details: object, message: string): void
-}
-
-/** Adds counts of one window to request_rate; answers the totals of those keys over all instances. */
-export async function addRequestCounts(db: Kysely<Database>, windowStart: Date, counts: readonly (readonly [string, number])[]): Promise<{ key: string; count: number }[]> {
-  // Arrays keep it to three parameters however many keys (a VALUES list would hit the 65,535 limit);
-  // keys in one order on every instance, so that two concurrent syncs cannot deadlock on their rows.
-  const sorted = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  const { rows } = await sql<{ key: string; count: number }>`
-    insert into request_rate (key, window_start, count)
-    select sent.key, ${windowStart}, sent.count from unnest(${sorted.map(([key]) => key)}::text[], ${sorted.map(([, count]) => count)}::integer[]) as sent(key, count)
-    on conflict (key, window_start) do update set count = request_rate.count + excluded.count
-    returning key, count`.execute(db)
-  return rows
 }
 
 interface Count {
@@ -114,7 +104,7 @@ export function createRequestRates(db: Kysely<Database>, policy: RateLimitPolicy
   }
 
   function refusal(counted: Window, kind: RateKind, key: string | undefined, limit: number, now: Date): RateVerdict | undefined {
-    if (key === undefined) return undefined
+    if (key === undefined || key === rateKey(kind, overflow)) return undefined
     const count = counted.counts.get(key)
     const decision = decideRate(count === undefined ? 0 : count.total + count.unsent, limit, now, policy.windowSeconds)
     return decision.allowed ? undefined : { ...decision, kind }
@@ -152,7 +142,7 @@ export function createRequestRates(db: Kysely<Database>, policy: RateLimitPolicy
     admit({ address, clientId }, now) {
       if (policy.perAddress === 0 && policy.perClient === 0) return { allowed: true }
       const counted = current(now)
-      const addressKey = policy.perAddress > 0 ? keyIn(counted, 'address', address) : undefined
+      const addressKey = policy.perAddress > 0 ? keyIn(counted, 'address', addressOf(address)) : undefined
       const clientKey = policy.perClient > 0 && clientId !== undefined ? keyIn(counted, 'client', clientId) : undefined
       const refused = refusal(counted, 'address', addressKey, policy.perAddress, now) ?? refusal(counted, 'client', clientKey, policy.perClient, now)
       if (refused !== undefined) return refused

@@ -32,6 +32,11 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   return new SafeHtml(strings.reduce((out, string, index) => out + string + (index < values.length ? render(values[index]) : ''), ''))
 }
 
+/** The CSRF token of a form, as every form of the bridge sends it. */
+export function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${token}">`
+}
+
 export interface PageContext {
   locale: Locale
   t: Messages

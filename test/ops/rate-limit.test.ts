@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decideRate, maxKeyLength, rateKey, secondsLeftInWindow, windowStartOf } from '../../src/ops/rate-limit.js'
+import { addressOf, decideRate, maxKeyLength, rateKey, secondsLeftInWindow, windowStartOf } from '../../src/ops/rate-limit.js'
 
 const at = (iso: string) => new Date(iso)
 
@@ -49,4 +49,19 @@ t.test('keys name their kind and are cut to a bounded length', async (t) => {
   ]
   for (const [kind, value, key, why] of cases) t.equal(rateKey(kind, value), key, why)
   t.equal(maxKeyLength, 200)
+})
+
+t.test('an address counts as itself for IPv4 and as its /64 for IPv6', async (t) => {
+  const cases: [ip: string, counted: string, why: string][] = [
+    ['192.0.2.1', '192.0.2.1', 'IPv4 as it is'],
+    ['::ffff:192.0.2.1', '192.0.2.1', 'an IPv4-mapped IPv6 address is its IPv4'],
+    ['2001:db8::1', '2001:db8:0:0::/64', 'IPv6: its /64'],
+    ['2001:db8::2', '2001:db8:0:0::/64', 'another host of the same /64 shares the count'],
+    ['2001:0db8:0000:0001:aaaa::1', '2001:db8:0:1::/64', 'leading zeros and case do not make another key'],
+    ['2001:DB8:1:2:3:4:5:6', '2001:db8:1:2::/64', 'a full address'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64', 'a zone id is dropped'],
+    ['::1', '0:0:0:0::/64', 'loopback'],
+    ['not an address', 'not an address', 'anything else as it is (the key length is bounded by rateKey)'],
+  ]
+  for (const [ip, counted, why] of cases) t.equal(addressOf(ip), counted, why)
 })

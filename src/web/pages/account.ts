@@ -5,7 +5,7 @@
  */
 import type { Role, SessionMethod } from '../../db/schema.js'
 import { logoutConfirmPath } from '../../login/logout.js'
-import { html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { newPasswordForm, type PasswordFormProblem } from './login.js'
 
 export interface AccountPageView {
@@ -31,10 +31,6 @@ function formatWhen(context: PageContext, when: Date, timeZone: string): string 
 }
 
 const methodName = (context: PageContext, method: SessionMethod) => (method === 'password' ? context.t.methodPassword : context.t.methodStateServices)
-
-function csrfField(token: string): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${token}">`
-}
 
 function linksSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
   const { t } = context

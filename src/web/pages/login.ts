@@ -3,7 +3,7 @@ import type { PasswordProblem } from '../../accounts/password-policy.js'
 import type { NeedsPasswordReason } from '../../linking/match.js'
 import { fullStopAfter } from '../../person/full-name.js'
 import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
-import { html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { errorCodeLine, explainError } from './error.js'
 
 export interface RegionChoice {
@@ -46,7 +46,7 @@ function passwordForm(
 ) {
   return html`<form method="post" action="${action}">
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
-<input type="hidden" name="_csrf" value="${options.csrfToken}">
+${csrfField(options.csrfToken)}
 <label for="login">${context.t.diaryLogin}</label>
 <input type="text" id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.login ?? ''}">
 <label for="password">${context.t.diaryPassword}</label>
@@ -108,7 +108,7 @@ export function newPasswordForm(
   const { t } = context
   return html`<form method="post" action="${form.action}">
 ${form.problem ? html`<p class="error" role="alert">${t.passwordProblems[form.problem]}</p>` : ''}
-<input type="hidden" name="_csrf" value="${form.csrfToken}">
+${csrfField(form.csrfToken)}
 ${form.askCurrent ? html`<label for="current">${t.currentPassword}</label>
 <input type="password" id="current" name="current" autocomplete="current-password" required>` : ''}
 <label for="password">${t.newPassword}</label>

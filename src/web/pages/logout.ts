@@ -4,7 +4,7 @@
  * parameters again, and a way to stay signed in.
  */
 import { logoutConfirmPath, type LogoutParameters } from '../../login/logout.js'
-import { html, layout, type PageContext } from '../html.js'
+import { csrfField, html, layout, type PageContext } from '../html.js'
 
 export function logoutConfirmationPage(context: PageContext, page: { csrfToken: string; clientName: string | undefined; parameters: LogoutParameters }): string {
   const { t } = context
@@ -14,7 +14,7 @@ export function logoutConfirmationPage(context: PageContext, page: { csrfToken: 
     t.logoutConfirmTitle,
     html`${page.clientName ? html`<p>${t.logoutConfirmAskedBy.replace('{client}', page.clientName)}</p>` : ''}
 <p class="muted">${t.logoutConfirmHint}</p>
-<form method="post" action="${logoutConfirmPath}"><input type="hidden" name="_csrf" value="${page.csrfToken}">${fields}
+<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}${fields}
 <button type="submit">${t.logout}</button>
 </form>
 <p><a class="button secondary" href="/account">${t.logoutCancel}</a></p>`,
