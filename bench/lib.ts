@@ -63,6 +63,23 @@ export function writeBenchConfig(port: number, extra: { regions?: Record<string,
   return dir
 }
 
+/** A region file whose State Services are the fake OIDC provider at `issuer` (client bridge-sso, secret in SSO_CLIENT_SECRET). */
+export function fakeIdpRegion(issuer: string, name: { ru: string; en: string }): Record<string, unknown> {
+  return {
+    name,
+    stateServices: {
+      enabled: true,
+      provider: {
+        issuer,
+        clientId: 'bridge-sso',
+        clientSecretEnv: 'SSO_CLIENT_SECRET',
+        scopes: ['openid'],
+        claims: { familyName: 'family_name', givenName: 'given_name', patronymic: 'middle_name', birthDate: 'birthdate', snils: 'snils', verified: 'trusted' },
+      },
+    },
+  }
+}
+
 export function cleanupDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }

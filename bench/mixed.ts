@@ -23,7 +23,7 @@ import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { snilsCheckNumber } from '../src/person/snils.js'
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
 import { basicAuth, followRedirectsWith, type ModuleOptions, type ModuleTokens, passwordLogin, stateServicesLogin } from './flows.js'
-import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import { benchSecrets, cleanupDir, fakeIdpRegion, cpuPerOperation, createBenchDatabase, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 
 const minutes = Number(process.env.MIXED_MINUTES ?? 10)
 const accountCount = Number(process.env.MIXED_ACCOUNTS ?? 100_000)
@@ -87,19 +87,7 @@ const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: 'bench-ss
 const database = await createBenchDatabase()
 const configDir = writeBenchConfig(port, {
   regions: {
-    [region]: {
-      name: { ru: 'Регион первого учебного дня', en: 'First school day region' },
-      stateServices: {
-        enabled: true,
-        provider: {
-          issuer: idp.issuer,
-          clientId: 'bridge-sso',
-          clientSecretEnv: 'SSO_CLIENT_SECRET',
-          scopes: ['openid'],
-          claims: { familyName: 'family_name', givenName: 'given_name', patronymic: 'middle_name', birthDate: 'birthdate', snils: 'snils', verified: 'trusted' },
-        },
-      },
-    },
+    [region]: fakeIdpRegion(idp.issuer, { ru: 'Регион первого учебного дня', en: 'First school day region' }),
   },
 })
 const bridgeFile = join(configDir, 'bridge.json')

@@ -17,7 +17,7 @@ import { createKeyStore } from '../src/tokens/key-store.js'
 import { keyPolicy } from '../src/tokens/signing-keys.js'
 import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpers/esia-world.js'
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
-import { benchSecrets, cleanupDir, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import { benchSecrets, cleanupDir, fakeIdpRegion, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
 import { basicAuth, followRedirects } from './flows.js'
 import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
@@ -32,19 +32,7 @@ const esia = await startTestEsia({ teardown: () => {} }, keys, `http://127.0.0.1
 const configDir = writeBenchConfig(port, {
   regions: {
     esia: { ...esiaRegionFile(esia, keys), name: { ru: 'Регион с ЕСИА', en: 'Region with ESIA' } },
-    sso: {
-      name: { ru: 'Регион с Госуслугами', en: 'Region with State Services' },
-      stateServices: {
-        enabled: true,
-        provider: {
-          issuer: idp.issuer,
-          clientId: 'bridge-sso',
-          clientSecretEnv: 'SSO_CLIENT_SECRET',
-          scopes: ['openid'],
-          claims: { familyName: 'family_name', givenName: 'given_name', patronymic: 'middle_name', birthDate: 'birthdate', snils: 'snils', verified: 'trusted' },
-        },
-      },
-    },
+    sso: fakeIdpRegion(idp.issuer, { ru: 'Регион с Госуслугами', en: 'Region with State Services' }),
   },
 })
 const env = { SSO_CLIENT_SECRET: ssoSecret }
