@@ -62,7 +62,7 @@ try {
   if (account === undefined) throw new Error('bench-1 was not imported')
   const keys = createKeyStore(db, { kek: config.secrets.keyEncryptionKey.reveal(), policy: keyPolicy(config), now: () => new Date() })
   const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
-  const families = await refreshTokens(db, account.id, 8)
+  const families = await refreshTokens(db, account, 8)
   await db.destroy()
   const basic = basicAuth({ clientId: 'bench', clientSecret: benchSecrets.BENCH_CLIENT_SECRET })
 

@@ -36,7 +36,7 @@ export async function benchVerifier(bridgeUrl: string, token: string, seconds = 
 }
 
 /** Refresh-token families with a first refresh token each, one per load connection. */
-export async function refreshTokens(db: Kysely<Database>, accountId: string, count: number): Promise<string[]> {
+export async function refreshTokens(db: Kysely<Database>, account: { id: string; region: string }, count: number): Promise<string[]> {
   const tokens: string[] = []
   const verifier = 'v'.repeat(43)
   const { createHash } = await import('node:crypto')
@@ -44,7 +44,8 @@ export async function refreshTokens(db: Kysely<Database>, accountId: string, cou
   for (let i = 0; i < count; i++) {
     const code = await issueAuthorizationCode(db, {
       clientId: 'bench',
-      accountId,
+      regions: [account.region],
+      accountId: account.id,
       sessionId: null,
       redirectUri: 'https://bench.example/callback',
       scope: 'openid offline_access',
@@ -55,6 +56,7 @@ export async function refreshTokens(db: Kysely<Database>, accountId: string, cou
       ttlSeconds: 600,
       now: new Date(),
     })
+    if (code === undefined) throw new Error('no code for the bench account')
     const redeemed = await redeemAuthorizationCode(db, { code, clientId: 'bench', redirectUri: 'https://bench.example/callback', codeVerifier: verifier, refreshTtlSeconds: 86_400, accessTtlSeconds: 600, now: new Date() })
     if (!redeemed.ok || redeemed.refreshToken === undefined) throw new Error('could not prepare a refresh token')
     tokens.push(redeemed.refreshToken)

@@ -3,7 +3,7 @@
  * The table is append-only (a trigger refuses UPDATE and DELETE). Callers pass ids, counts and
  * reason codes in `details`; never a SNILS, a password, a token or a name.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
 
 export interface AuditEvent {
@@ -29,4 +29,15 @@ export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent):
       details: JSON.stringify(event.details ?? {}),
     })
     .execute()
+}
+
+/**
+ * The audit row of a decision written by the same statement: `insert … select` from `source`, a CTE of
+ * that statement whose rows have the account's `id` and `region` (no row there, no audit row). Use it as
+ * a data-modifying CTE: the event lands in the decision's own statement, without a round trip of its own.
+ */
+export function auditInsertFrom(source: string, event: Omit<AuditEvent, 'accountId' | 'region'>): RawBuilder<unknown> {
+  return sql`insert into audit_event (type, outcome, account_id, region, client_id, request_id, details)
+    select ${event.type}, ${event.outcome}, id, region, ${event.clientId ?? null}, ${event.requestId ?? null}, ${JSON.stringify(event.details ?? {})}::jsonb
+    from ${sql.table(source)}`
 }

@@ -9,8 +9,6 @@
  * - every answer carries `iss` (RFC 9207) and the client's `state`
  * Each function answers the location to send the browser to.
  */
-import { findAccountById } from '../accounts/account.repository.js'
-import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import type { Executor } from '../db/schema.js'
 import { type AuthorizationRequest, redirectWith, validateAuthorizationRequest } from '../oauth/authorize-request.js'
@@ -42,14 +40,11 @@ export async function answerAuthorization(
   db: Executor = context.db,
 ): Promise<string> {
   const client = context.config.clients.get(authorization.clientId)
-  const account = await findAccountById(db, session.accountId)
-  if (client === undefined || account === undefined || !client.regions.includes(account.region)) {
-    return errorLocation(context, authorization, 'access_denied', 'this diary module does not serve the region of the account')
-  }
   const now = context.now()
-  const code = await issueAuthorizationCode(db, {
+  const code = client === undefined ? undefined : await issueAuthorizationCode(db, {
     clientId: client.clientId,
-    accountId: account.id,
+    regions: client.regions,
+    accountId: session.accountId,
     sessionId: session.id,
     redirectUri: authorization.redirectUri,
     scope: authorization.scope,
@@ -59,15 +54,9 @@ export async function answerAuthorization(
     amr: session.method === 'password' ? 'pwd' : 'fed',
     ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
     now,
-  })
-  await recordAuditEvent(db, {
-    type: 'authorization_code',
-    outcome: 'issued',
-    accountId: account.id,
-    region: account.region,
-    clientId: client.clientId,
     requestId: browser.requestId,
   })
+  if (code === undefined) return errorLocation(context, authorization, 'access_denied', 'this diary module does not serve the region of the account')
   return redirectWith(authorization.redirectUri, { code, state: authorization.state, iss: context.config.publicUrl })
 }
 

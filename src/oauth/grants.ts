@@ -1,18 +1,23 @@
 /*
  * Authorization codes and refresh tokens: opaque random strings, stored only as SHA-256 hashes.
  * - a code is single use, short-lived, bound to its client, redirect URI and PKCE challenge (S256);
- *   redeeming it locks its row first (SELECT … FOR UPDATE), so parallel redemptions queue: the first
- *   wins, every later one finds it used
- * - a failed check (client, expiry, redirect URI, PKCE) spends nothing
- * - a replayed code revokes what it issued: its token family and its access token, whose jti is chosen
- *   and stored with the redemption, so a replay that overtakes the first answer still revokes it
+ *   it is issued, with its audit event, in one statement that also checks the account is in one of
+ *   the client's regions
+ * - redeeming it is one statement in the common case: an UPDATE that claims the code only when every
+ *   check holds (unused, client, expiry, redirect URI, PKCE), and in the same statement its token
+ *   family, first refresh token (offline_access), audit event and the account for the tokens. Parallel
+ *   redemptions queue on the row lock: the first wins, every later one finds it used
+ * - when the claim finds nothing, a second look (under a row lock) says why: a failed check spends
+ *   nothing; a replayed code revokes what it issued: its token family and its access token, whose jti
+ *   is chosen and stored with the redemption, so a replay that overtakes the first answer still revokes it
  * - every code redemption starts a token family; refresh tokens rotate inside it (refresh-rotation.ts)
  * Expected failures are values (`{ ok: false, reason }`), so the caller answers invalid_grant the same
  * way whatever the reason, and logs the reason.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import type { Kysely } from 'kysely'
-import type { Database, Executor } from '../db/schema.js'
+import { type Kysely, sql } from 'kysely'
+import { auditInsertFrom } from '../audit/record-audit-event.js'
+import type { Database, Executor, Role } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
 
 export function newOpaqueToken(): string {
@@ -25,16 +30,23 @@ export function hashToken(token: string): string {
 
 const verifierFormat = /^[A-Za-z0-9\-._~]{43,128}$/
 
+/** RFC 7636 §4.6: BASE64URL(SHA256(verifier)), or undefined for a malformed verifier. */
+function s256(verifier: string | undefined): string | undefined {
+  return verifier === undefined || !verifierFormat.test(verifier) ? undefined : createHash('sha256').update(verifier).digest('base64url')
+}
+
 /** RFC 7636 §4.6: BASE64URL(SHA256(verifier)) equals the challenge. */
 export function checkPkce(verifier: string | undefined, challenge: string): boolean {
-  if (verifier === undefined || !verifierFormat.test(verifier)) return false
-  const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'))
+  const computed = s256(verifier)
+  if (computed === undefined) return false
   const expected = Buffer.from(challenge)
-  return computed.length === expected.length && timingSafeEqual(computed, expected)
+  return computed.length === expected.length && timingSafeEqual(Buffer.from(computed), expected)
 }
 
 export interface NewCode {
   clientId: string
+  /** The client's regions: a code is issued only for an account of one of them. */
+  regions: readonly string[]
   accountId: string
   sessionId: string | null
   redirectUri: string
@@ -45,28 +57,27 @@ export interface NewCode {
   amr: string
   ttlSeconds: number
   now: Date
+  requestId?: string
 }
 
-export async function issueAuthorizationCode(db: Executor, code: NewCode): Promise<string> {
+/**
+ * A code and its audit event, in one statement; undefined when the account is gone or in a region the
+ * client does not serve (nothing is written then).
+ */
+export async function issueAuthorizationCode(db: Executor, code: NewCode): Promise<string | undefined> {
   const value = newOpaqueToken()
-  await db
-    .insertInto('authorization_code')
-    .values({
-      code_hash: hashToken(value),
-      client_id: code.clientId,
-      account_id: code.accountId,
-      session_id: code.sessionId,
-      redirect_uri: code.redirectUri,
-      scope: code.scope,
-      nonce: code.nonce,
-      code_challenge: code.codeChallenge,
-      auth_time: code.authTime,
-      amr: code.amr,
-      expires_at: new Date(code.now.getTime() + code.ttlSeconds * 1000),
-    })
-    .execute()
+  const { rows } = await sql<{ id: string }>`
+    with account as (
+      select id, region from diary_account where id = ${code.accountId}::uuid and region = any(${[...code.regions]}::text[])
+    ), issued as (
+      insert into authorization_code (code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
+      select ${hashToken(value)}, ${code.clientId}, id, ${code.sessionId}::uuid, ${code.redirectUri}, ${code.scope}, ${code.nonce}, ${code.codeChallenge},
+             ${code.authTime}::timestamptz, ${code.amr}, ${new Date(code.now.getTime() + code.ttlSeconds * 1000)}::timestamptz
+      from account
+    ), audited as (${auditInsertFrom('account', { type: 'authorization_code', outcome: 'issued', clientId: code.clientId, requestId: code.requestId })})
+    select id from account`.execute(db)
   // Expired codes are deleted by the maintenance job (ops/maintenance.ts), not here.
-  return value
+  return rows.length === 1 ? value : undefined
 }
 
 export interface Grant {
@@ -80,7 +91,7 @@ export interface Grant {
   amr: string
 }
 
-export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope'
+export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope' | 'account_gone'
 
 export type GrantResult =
   | {
@@ -111,22 +122,73 @@ export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds
   return value
 }
 
+export interface Redemption {
+  code: string
+  clientId: string
+  redirectUri: string | undefined
+  codeVerifier: string | undefined
+  refreshTtlSeconds: number
+  accessTtlSeconds: number
+  now: Date
+  requestId?: string
+}
+
+interface Claimed {
+  session_id: string | null
+  scope: string
+  nonce: string | null
+  auth_time: Date
+  amr: string
+  id: string
+  region: string
+  role: Role
+  family_name: string
+  given_name: string
+  patronymic: string | null
+}
+
 /**
  * Redeems a code; when offline_access was granted, the new family gets its first refresh token.
  * The access token issued with it must carry `accessJti` (it expires within `accessTtlSeconds`).
  */
-export function redeemAuthorizationCode(
-  db: Kysely<Database>,
-  request: {
-    code: string
-    clientId: string
-    redirectUri: string | undefined
-    codeVerifier: string | undefined
-    refreshTtlSeconds: number
-    accessTtlSeconds: number
-    now: Date
-  },
-): Promise<GrantResult> {
+export async function redeemAuthorizationCode(db: Kysely<Database>, request: Redemption): Promise<GrantResult> {
+  const challenge = s256(request.codeVerifier)
+  if (challenge === undefined || request.redirectUri === undefined) return whyNotRedeemed(db, request)
+  const familyId = randomUUID()
+  const accessJti = randomUUID()
+  const refreshToken = newOpaqueToken()
+  const { rows } = await sql<Claimed>`
+    with claimed as (
+      update authorization_code
+      set used_at = ${request.now}::timestamptz, family_id = ${familyId}::uuid, access_jti = ${accessJti},
+          access_expires_at = ${new Date(request.now.getTime() + (request.accessTtlSeconds + 1) * 1000)}::timestamptz
+      where code_hash = ${hashToken(request.code)} and used_at is null and client_id = ${request.clientId}
+        and expires_at > ${request.now}::timestamptz and redirect_uri = ${request.redirectUri} and code_challenge = ${challenge}
+      returning account_id, session_id, scope, nonce, auth_time, amr
+    ), family as (
+      insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr)
+      select ${familyId}::uuid, ${request.clientId}, account_id, session_id, scope, auth_time, amr from claimed
+    ), refresh as (
+      insert into refresh_token (token_hash, family_id, expires_at)
+      select ${hashToken(refreshToken)}, ${familyId}::uuid, ${new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)}::timestamptz
+      from claimed where 'offline_access' = any(string_to_array(scope, ' '))
+    ), account as (
+      select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from claimed c join diary_account a on a.id = c.account_id
+    ), audited as (${auditInsertFrom('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
+    select c.session_id, c.scope, c.nonce, c.auth_time, c.amr, a.* from claimed c cross join account a`.execute(db)
+  const row = rows[0]
+  if (row === undefined) return whyNotRedeemed(db, request)
+  return {
+    ok: true,
+    accessJti,
+    grant: { familyId, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: row.nonce, authTime: row.auth_time, amr: row.amr },
+    account: { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic },
+    refreshToken: row.scope.split(' ').includes('offline_access') ? refreshToken : undefined,
+  }
+}
+
+/** Why a code was not redeemed, under its row lock; a replay revokes what the code issued. */
+function whyNotRedeemed(db: Kysely<Database>, request: Redemption): Promise<GrantResult> {
   return db.transaction().execute(async (trx): Promise<GrantResult> => {
     const row = await trx.selectFrom('authorization_code').selectAll().where('code_hash', '=', hashToken(request.code)).forUpdate().executeTakeFirst()
     if (row === undefined) return { ok: false, reason: 'unknown' }
@@ -140,44 +202,7 @@ export function redeemAuthorizationCode(
     if (row.expires_at <= request.now) return refused('expired')
     if (request.redirectUri !== row.redirect_uri) return refused('redirect_uri')
     if (!checkPkce(request.codeVerifier, row.code_challenge)) return refused('pkce')
-
-    const family = await trx
-      .insertInto('token_family')
-      .values({
-        client_id: row.client_id,
-        account_id: row.account_id,
-        session_id: row.session_id,
-        scope: row.scope,
-        auth_time: row.auth_time,
-        amr: row.amr,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    const accessJti = randomUUID()
-    const claimed = await trx
-      .updateTable('authorization_code')
-      .set({ used_at: request.now, family_id: family.id, access_jti: accessJti, access_expires_at: new Date(request.now.getTime() + (request.accessTtlSeconds + 1) * 1000) })
-      .where('code_hash', '=', row.code_hash)
-      .where('used_at', 'is', null)
-      .executeTakeFirst()
-    // The row is locked: only a bug could get here, and then nothing must be issued.
-    if (claimed.numUpdatedRows !== 1n) throw new Error('authorization code redeemed concurrently')
-    return {
-      ok: true,
-      accessJti,
-      grant: {
-        familyId: family.id,
-        clientId: row.client_id,
-        accountId: row.account_id,
-        sessionId: row.session_id,
-        scope: row.scope,
-        nonce: row.nonce,
-        authTime: row.auth_time,
-        amr: row.amr,
-      },
-      refreshToken: row.scope.split(' ').includes('offline_access')
-        ? await newRefreshToken(trx, family.id, request.refreshTtlSeconds, request.now)
-        : undefined,
-    }
+    // Every check holds on an unused code, yet the claim found nothing: its account is gone.
+    return refused('account_gone')
   })
 }

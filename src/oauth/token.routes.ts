@@ -114,10 +114,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       ttlSeconds: tokens.idTokenTtlSeconds,
       now,
     })
-    // A code redemption is audited; routine refreshes are counted in the metrics instead (refusals are audited).
-    if (grantType === 'authorization_code') {
-      await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'issued', accountId: account.id, region: account.region, clientId: caller.clientId, requestId: request.id })
-    }
+    // A code redemption was audited by its own statement (grants.ts); routine refreshes are counted in
+    // the metrics instead (refusals are audited).
     return noStore(reply).send({
       access_token: access.token,
       token_type: 'Bearer',
@@ -144,6 +142,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         refreshTtlSeconds: tokens.refreshTokenTtlSeconds,
         accessTtlSeconds: tokens.accessTokenTtlSeconds,
         now,
+        requestId: request.id,
       })
       return answerGrant(request, reply, caller, grantType, result)
     }

@@ -88,6 +88,7 @@ t.test('a login (or a failed password) no longer sweeps expired rows itself: the
   t.ok(await consumeLoginTransaction(db, `fresh-${seeded.tag}`))
   await issueAuthorizationCode(db, {
     clientId: 'web-diary',
+    regions: ['29'],
     accountId: account.id,
     sessionId: null,
     redirectUri: 'https://diary.example/callback',

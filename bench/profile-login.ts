@@ -1,0 +1,122 @@
+/*
+ * `npm run bench:profile`: where a state-services login spends its time. Starts the built bridge with
+ * `--cpu-prof` against the fast fake provider, makes logins of one linked person for PROFILE_SECONDS
+ * (default 10), and prints the self time by package and the heaviest functions of the bridge, then the SQL
+ * statements one login sends to PostgreSQL (from the server's statement log, for one login made alone).
+ */
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { importAccounts } from '../src/accounts/import/import-accounts.js'
+import { createPasswordHasher } from '../src/accounts/password-hash.js'
+import { loadConfig } from '../src/config/load.js'
+import { openDatabase } from '../src/db/open-database.js'
+import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { followRedirects, stateServicesLogin } from './flows.js'
+import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, fakeIdpRegion, startBridge, writeBenchConfig } from './lib.js'
+import { benchStateServicesLogin } from './scenarios.js'
+
+const port = 3901
+const seconds = Number(process.env.PROFILE_SECONDS ?? 10)
+const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: 'bench-sso-secret' })
+const database = await createBenchDatabase()
+const configDir = writeBenchConfig(port, { regions: { sso: fakeIdpRegion(idp.issuer, { ru: 'Регион', en: 'Region' }) } })
+const profileDir = mkdtempSync(join(tmpdir(), 'bridge-profile-'))
+const env = { SSO_CLIENT_SECRET: 'bench-sso-secret' }
+const bridge = await startBridge({ port, configDir, databaseUrl: database.url, env, nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] })
+const module = { bridgeUrl: bridge.url, clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region: 'sso', pass: followRedirects }
+
+try {
+  const { config } = loadConfig({ env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const db = await openDatabase({ databaseUrl: database.url })
+  const hasher = createPasswordHasher({ workers: 1 })
+  const csv = join(configDir, 'accounts.csv')
+  writeFileSync(csv, `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\nsso-1,"${await hasher.hash('x'.repeat(12))}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`)
+  await importAccounts(db, { file: csv, format: 'csv', region: 'sso', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  await hasher.close()
+  await db.destroy()
+
+  // Warm up (the first login links the person), then the profiled load.
+  await benchStateServicesLogin(bridge.url, { ...module, users: 4, seconds: 3 })
+  const { result, cpu } = await cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, () => benchStateServicesLogin(bridge.url, { ...module, users: 8, seconds }), (r) => r.completed)
+  process.stdout.write(`${result.completed} logins in ${seconds} s, ${result.failures} failures; CPU per login (profiler on): bridge ${cpu.bridgeMs.toFixed(2)} ms, PostgreSQL ${cpu.postgresMs.toFixed(2)} ms\n`)
+
+} finally {
+  await bridge.stop()
+}
+summarize()
+
+// One login alone, with every statement the server receives for the bench database logged.
+const logFile = process.env.POSTGRES_LOG ?? '/var/log/postgresql/postgresql-15-main.log'
+const admin = new pg.Client({ connectionString: database.url, application_name: 'bench-admin' })
+await admin.connect()
+const databaseName = new URL(database.url).pathname.slice(1)
+await admin.query(`alter database ${databaseName} set log_statement = 'all'`)
+await admin.end()
+const logged = await startBridge({ port, configDir, databaseUrl: database.url, env })
+try {
+  const once = () => stateServicesLogin({ bridgeUrl: logged.url, clientId: 'bench', clientSecret: module.clientSecret, redirectUri: 'https://bench.example/callback', region: 'sso', scope: 'openid' }, followRedirects)
+  await once()
+  const offset = statSync(logFile).size
+  await once()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const statements = readFileSync(logFile)
+    .subarray(offset)
+    .toString()
+    .split('\n')
+    // A statement's first line carries the LOG prefix; a multi-line statement goes on in lines of its own.
+    .join('\n')
+    .split(/\n(?=\S)/)
+    .filter((entry) => entry.includes(`@${databaseName} `) && /LOG: {2}(statement|execute [^:]*):/.test(entry))
+    .map((entry) => entry.replace(/^.*LOG: {2}(statement|execute [^:]*): /, '').replace(/\s+/g, ' ').trim().slice(0, 150))
+  process.stdout.write(`\nSQL statements of one login of a linked person (${statements.length}):\n${statements.map((s) => `  ${s}`).join('\n')}\n`)
+} finally {
+  await logged.stop()
+  await idp.close()
+  await database.drop()
+  cleanupDir(configDir)
+  cleanupDir(profileDir)
+}
+
+function summarize(): void {
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
+  if (file === undefined) throw new Error('no CPU profile was written')
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }[]
+    samples: number[]
+    timeDeltas: number[]
+  }
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  const byPackage = new Map<string, number>()
+  const byFunction = new Map<string, number>()
+  let total = 0
+  for (const node of profile.nodes) {
+    const us = self.get(node.id) ?? 0
+    const { url, functionName, lineNumber } = node.callFrame
+    if (functionName === '(idle)') continue
+    total += us
+    const pkg = url === '' ? functionName : /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith('node:') ? url : url.includes('/dist/') ? 'bridge' : url)
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us)
+    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}`
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us)
+  }
+  const top = (map: Map<string, number>, n: number) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${k}`).join('\n')
+  // Who asks for the socket writes: the first caller outside node's internals.
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const nodeById = new Map(profile.nodes.map((node) => [node.id, node]))
+  const writers = new Map<string, number>()
+  for (const node of profile.nodes) {
+    if (node.callFrame.functionName !== 'writev' && node.callFrame.functionName !== 'writeBuffer' && node.callFrame.functionName !== 'writeLatin1String') continue
+    let at = parent.get(node.id)
+    while (at !== undefined && /^node:|^$/.test(nodeById.get(at)?.callFrame.url ?? '')) at = parent.get(at)
+    const caller = at === undefined ? '(unknown)' : nodeById.get(at)?.callFrame
+    const key = typeof caller === 'string' || caller === undefined ? '(unknown)' : `${caller.functionName} ${caller.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${caller.lineNumber + 1}`
+    writers.set(key, (writers.get(key) ?? 0) + (self.get(node.id) ?? 0))
+  }
+  process.stdout.write(`\nSocket writes by caller:\n${top(writers, 10)}\n`)
+  process.stdout.write(`\nSelf time by package (busy time ${(total / 1e6).toFixed(1)} s):\n${top(byPackage, 25)}\n\nHeaviest functions:\n${top(byFunction, 40)}\n`)
+}
