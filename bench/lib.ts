@@ -90,9 +90,9 @@ export interface RunningBridge {
   stop(): Promise<void>
 }
 
-export async function startBridge(options: { port: number; configDir: string; databaseUrl: string; env?: Record<string, string> }): Promise<RunningBridge> {
-  // Started exactly as `npm start` and the Docker image start it.
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/src/server.js'], {
+export async function startBridge(options: { port: number; configDir: string; databaseUrl: string; env?: Record<string, string>; nodeOptions?: string[] }): Promise<RunningBridge> {
+  // Started exactly as `npm start` and the Docker image start it (plus `nodeOptions`, e.g. a CPU profile).
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--max-semi-space-size=4', 'dist/src/server.js'], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',

@@ -39,6 +39,7 @@ export function openConfiguredDatabase(config: Config, logger?: Logger): Promise
     embeddedDir: join(config.dataDir, 'pglite'),
     poolSize: config.bridge.database.poolSize,
     statementTimeoutMs: config.bridge.database.statementTimeoutMs,
+    preparedStatements: config.bridge.database.preparedStatements,
     onPoolError: (error) => logger?.warn({ err: error }, 'idle database connection failed'),
   })
 }

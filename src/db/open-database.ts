@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { BridgeError } from '../errors.js'
 import { PGliteDialect } from './pglite-dialect.js'
+import { preparingPool } from './prepared.js'
 import type { Database } from './schema.js'
 
 export interface DatabaseOptions {
@@ -19,6 +20,8 @@ export interface DatabaseOptions {
   embeddedDir?: string
   poolSize?: number
   statementTimeoutMs?: number
+  /** Parse and plan each statement once per connection (db/prepared.ts); default on. */
+  preparedStatements?: boolean
   /** Called when an idle pooled connection fails (the database restarted, say). */
   onPoolError?: (error: Error) => void
 }
@@ -48,7 +51,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
     // 'error' on the client, which Kysely does not listen to, and an unhandled 'error' ends the process.
     // The query in flight fails on its own; this listener only keeps the process alive.
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)))
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }) })
   }
   const releaseLock = options.embeddedDir === undefined ? () => {} : lockDataDir(options.embeddedDir)
   try {
