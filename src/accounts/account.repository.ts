@@ -4,7 +4,7 @@
  * - logins are looked up normalised (trimmed, lower-cased), as they are stored
  * - the password hash never travels inside `Account`: only the credential check asks for it
  */
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
 
 export interface Account {
@@ -80,6 +80,27 @@ function toColumns(fields: AccountFields) {
 export async function findAccountById(db: Executor, id: string): Promise<Account | undefined> {
   const row = await db.selectFrom('diary_account').selectAll().where('id', '=', id).executeTakeFirst()
   return row && toAccount(row)
+}
+
+/*
+ * Reads of diary_account as parts of larger statements (CTE bodies), for the one-statement steps of a
+ * login (oauth/grants.ts, login/linked-sign-in.ts): the column lists stay here.
+ */
+
+/** The account `accountId` if it is in one of `regions`: id, region and `sessionId` as session_id. */
+export function accountInRegionsSql(accountId: string, sessionId: string | null, regions: readonly string[]): RawBuilder<unknown> {
+  return sql`select id, region, ${sessionId}::uuid as session_id from diary_account where id = ${accountId}::uuid and region = any(${[...regions]}::text[])`
+}
+
+/** The accounts of the sessions in `sessions` (id, account_id) that are in one of `regions`: id, region, session_id. */
+export function sessionAccountsInRegionsSql(sessions: string, regions: readonly string[]): RawBuilder<unknown> {
+  return sql`select a.id, a.region, s.id as session_id from ${sql.table(sessions)} s join diary_account a on a.id = s.account_id
+    where a.region = any(${[...regions]}::text[])`
+}
+
+/** What tokens say of the accounts of `source` (account_id): id, region, role and the names. */
+export function tokenAccountsSql(source: string): RawBuilder<unknown> {
+  return sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${sql.table(source)} c join diary_account a on a.id = c.account_id`
 }
 
 export async function findAccountByLogin(db: Executor, region: string, login: string): Promise<Account | undefined> {

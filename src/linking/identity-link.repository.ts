@@ -3,6 +3,7 @@
  * `identity_link`. The database enforces one account per (issuer, subject) and one identity per
  * provider per account; writers rely on those constraints, never on a prior SELECT.
  */
+import { type RawBuilder, sql } from 'kysely'
 import { type Executor, isUuid, type LinkMethod } from '../db/schema.js'
 
 export interface IdentityLink {
@@ -98,4 +99,13 @@ export async function deletePasswordLink(db: Executor, accountId: string, issuer
     .returning(columns)
     .executeTakeFirst()
   return row && toLink(row)
+}
+
+/**
+ * `findLinkBySubject(…, { lock: 'share' })` as part of a larger statement, read only when `guard` (a CTE
+ * of that statement) has a row: account_id (also as id), method, and `region` (the login's) for the audit.
+ */
+export function linkOfSubjectSql(guard: string, issuer: string, subject: string, region: string): RawBuilder<unknown> {
+  return sql`select account_id, account_id as id, method, ${region}::text as region from identity_link
+    where issuer = ${issuer} and subject = ${subject} and exists (select 1 from ${sql.table(guard)}) for share`
 }

@@ -56,6 +56,11 @@ export async function answerAuthorization(
     now,
     requestId: browser.requestId,
   })
+  return codeLocation(context, authorization, code)
+}
+
+/** Where the browser takes the code; without one, the client does not serve the account's region. */
+export function codeLocation(context: RouteContext, authorization: AuthorizationRequest, code: string | undefined): string {
   if (code === undefined) return errorLocation(context, authorization, 'access_denied', 'this diary module does not serve the region of the account')
   return redirectWith(authorization.redirectUri, { code, state: authorization.state, iss: context.config.publicUrl })
 }

@@ -45,10 +45,15 @@ export async function signIn(context: SignInContext, browser: BrowserRequest, se
   const active = trx === undefined
     ? await context.db.transaction().execute((own) => startOrRenew(context, browser, session, own))
     : await startOrRenew(context, browser, session, trx)
-  browser.session.regenerate()
-  browser.session.set('sid', active.id)
-  browser.transaction.done()
+  signedIn(browser, active.id)
   return active
+}
+
+/** The browser's side of a sign-in: a new session cookie holding the session id; the login transaction is over. */
+export function signedIn(browser: BrowserRequest, sessionId: string): void {
+  browser.session.regenerate()
+  browser.session.set('sid', sessionId)
+  browser.transaction.done()
 }
 
 export function currentSession(context: SignInContext, browser: BrowserRequest): Promise<ActiveSession | undefined> {

@@ -29,7 +29,9 @@ import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
 import { attemptPassword } from './password-attempt.js'
-import { sessionClock } from './sign-in.js'
+import { codeLocation } from './authorization.js'
+import { signInLinked, waitingClient } from './linked-sign-in.js'
+import { sessionClock, signedIn } from './sign-in.js'
 import type { UpstreamPurpose } from './transaction.js'
 
 export const bindingPath = '/link'
@@ -74,10 +76,10 @@ const linkContext = (context: RouteContext, region: Region, browser: BrowserRequ
   now: context.now(),
 })
 
+const usedAlready = () => new BridgeError('ERR_LOGIN_EXPIRED', 'this login attempt was already used')
+
 async function consume(context: RouteContext, id: string, db = context.db): Promise<void> {
-  if (!(await consumeLoginTransaction(db, id))) {
-    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this login attempt was already used')
-  }
+  if (!(await consumeLoginTransaction(db, id))) throw usedAlready()
 }
 
 /** Sends the browser to State Services (the provider's URL) for the region of the login or of the account. */
@@ -92,21 +94,35 @@ export async function startStateServices(
   return url.href
 }
 
-/** GET /login/state-services/callback with the query the provider sent. */
+/**
+ * GET /login/state-services/callback with the query the provider sent. The login transaction is
+ * spent before the provider is asked, except on the one-statement path (linked-sign-in.ts), which
+ * spends it in its statement: a copied cookie then costs one refused code exchange at the provider.
+ */
 export async function finishStateServices(context: RouteContext, browser: BrowserRequest, query: string): Promise<string> {
   const { transaction } = browser
   // A region whose State Services login is off has no callback at all (404), login or no login.
   stateServicesRegion(context, transaction.peek().region ?? transaction.region())
   const phase = transaction.take('upstream')
   const region = stateServicesRegion(context, phase.region)
+  const waiting = phase.purpose.kind === 'sign_in' ? waitingClient(context, browser) : undefined
   transaction.abandon()
-  await consume(context, phase.id)
+  if (waiting === undefined) await consume(context, phase.id)
   // The callback URL is rebuilt from the configured redirect URI, never from the Host header.
   const callbackUrl = new URL(`${context.config.publicUrl}${stateServicesCallbackPath}`)
   callbackUrl.search = query
   const identity = await timed(context, region, 'callback', () => region.connector.finishLogin(callbackUrl, phase.upstream))
   switch (phase.purpose.kind) {
     case 'sign_in':
+      if (waiting !== undefined) {
+        const quick = await signInLinked(context, browser, { transactionId: phase.id, region: region.config.code, identity, ...waiting })
+        if (quick.kind === 'used') throw usedAlready()
+        if (quick.kind === 'signed_in') {
+          countDecision(context, region.config.code, { kind: 'linked', accountId: quick.accountId, created: false, method: quick.method }, 'state_services')
+          signedIn(browser, quick.sessionId)
+          return codeLocation(context, waiting.pending, quick.code)
+        }
+      }
       return signInWith(context, browser, region, identity)
     case 'confirm':
       return confirmWith(context, browser, region, identity, phase.purpose)

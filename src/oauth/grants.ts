@@ -15,8 +15,9 @@
  * way whatever the reason, and logs the reason.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
-import { auditInsertFrom } from '../audit/record-audit-event.js'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { accountInRegionsSql, tokenAccountsSql } from '../accounts/account.repository.js'
+import { auditEventSql } from '../audit/record-audit-event.js'
 import type { Database, Executor, Role } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
 
@@ -61,20 +62,27 @@ export interface NewCode {
 }
 
 /**
+ * The code `value` and its audit event as data-modifying CTEs (`issued_code`, `audited_code`) of a
+ * larger statement: one code for each row of `accounts` (columns id, region, session_id), which must
+ * already be limited to the client's regions.
+ */
+export function authorizationCodeSql(accounts: string, code: Omit<NewCode, 'regions' | 'accountId' | 'sessionId'>, value: string): RawBuilder<unknown> {
+  return sql`issued_code as (
+      insert into authorization_code (code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
+      select ${hashToken(value)}, ${code.clientId}, id, session_id, ${code.redirectUri}, ${code.scope}, ${code.nonce}, ${code.codeChallenge},
+             ${code.authTime}::timestamptz, ${code.amr}, ${new Date(code.now.getTime() + code.ttlSeconds * 1000)}::timestamptz
+      from ${sql.table(accounts)}
+    ), audited_code as (${auditEventSql(accounts, { type: 'authorization_code', outcome: 'issued', clientId: code.clientId, requestId: code.requestId })})`
+}
+
+/**
  * A code and its audit event, in one statement; undefined when the account is gone or in a region the
  * client does not serve (nothing is written then).
  */
 export async function issueAuthorizationCode(db: Executor, code: NewCode): Promise<string | undefined> {
   const value = newOpaqueToken()
   const { rows } = await sql<{ id: string }>`
-    with account as (
-      select id, region from diary_account where id = ${code.accountId}::uuid and region = any(${[...code.regions]}::text[])
-    ), issued as (
-      insert into authorization_code (code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
-      select ${hashToken(value)}, ${code.clientId}, id, ${code.sessionId}::uuid, ${code.redirectUri}, ${code.scope}, ${code.nonce}, ${code.codeChallenge},
-             ${code.authTime}::timestamptz, ${code.amr}, ${new Date(code.now.getTime() + code.ttlSeconds * 1000)}::timestamptz
-      from account
-    ), audited as (${auditInsertFrom('account', { type: 'authorization_code', outcome: 'issued', clientId: code.clientId, requestId: code.requestId })})
+    with account as (${accountInRegionsSql(code.accountId, code.sessionId, code.regions)}), ${authorizationCodeSql('account', code, value)}
     select id from account`.execute(db)
   // Expired codes are deleted by the maintenance job (ops/maintenance.ts), not here.
   return rows.length === 1 ? value : undefined
@@ -172,9 +180,7 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
       insert into refresh_token (token_hash, family_id, expires_at)
       select ${hashToken(refreshToken)}, ${familyId}::uuid, ${new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)}::timestamptz
       from claimed where 'offline_access' = any(string_to_array(scope, ' '))
-    ), account as (
-      select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from claimed c join diary_account a on a.id = c.account_id
-    ), audited as (${auditInsertFrom('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
+    ), account as (${tokenAccountsSql('claimed')}), audited as (${auditEventSql('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
     select c.session_id, c.scope, c.nonce, c.auth_time, c.amr, a.* from claimed c cross join account a`.execute(db)
   const row = rows[0]
   if (row === undefined) return whyNotRedeemed(db, request)

@@ -10,6 +10,7 @@
  * - `findActiveSession` returns nothing for an unknown, ended, expired or idle session
  * Sessions end only through end-sessions.ts.
  */
+import { type RawBuilder, sql } from 'kysely'
 import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
@@ -54,10 +55,16 @@ function toSession(row: {
   }
 }
 
-export async function startSession(
-  db: Executor,
-  session: { accountId: string; method: SessionMethod; upstreamIssuer?: string; browser: string | null; lifetimeSeconds: number; now: Date },
-): Promise<ActiveSession> {
+export interface SessionStart {
+  accountId: string
+  method: SessionMethod
+  upstreamIssuer?: string
+  browser: string | null
+  lifetimeSeconds: number
+  now: Date
+}
+
+export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
   const row = await db
     .insertInto('login_session')
     .values({
@@ -72,6 +79,18 @@ export async function startSession(
     .returning(columns)
     .executeTakeFirstOrThrow()
   return toSession(row)
+}
+
+/**
+ * `startSession` as part of a larger statement (a data-modifying CTE): a session for the account of each
+ * row (`account_id`) of `source`; returns the session's id, account_id and authenticated_at.
+ */
+export function startSessionSql(source: string, session: Omit<SessionStart, 'accountId'>): RawBuilder<unknown> {
+  return sql`insert into login_session (account_id, method, upstream_issuer, browser, authenticated_at, last_seen_at, expires_at)
+    select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
+           ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
+    from ${sql.table(source)}
+    returning id, account_id, authenticated_at`
 }
 
 /** Sessions not ended, not expired and not idle at `clock.now`. */
@@ -154,4 +173,9 @@ export async function consumeLoginTransaction(db: Executor, id: string): Promise
     .returning('id')
     .executeTakeFirst()
   return inserted !== undefined
+}
+
+/** `consumeLoginTransaction` as part of a larger statement: one row (the id) the first time, none after. */
+export function consumeLoginTransactionSql(id: string): RawBuilder<unknown> {
+  return sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`
 }

@@ -1,0 +1,91 @@
+/*
+ * The common State Services login in one statement: the person is linked already, this browser holds
+ * no session, and a diary module is waiting. One round trip to the database does what the careful
+ * path (state-services.ts → linking/link-account.ts → sign-in.ts → authorization.ts) does in seven:
+ *   mark the login transaction used → read the link (share lock) → audit the link decision →
+ *   start the session → issue the code for the client's regions → audit the code
+ * Each part is its owner's SQL (sessions/, linking/, accounts/, oauth/, audit/); this module only joins
+ * them. A statement is atomic, so a link removed or replaced at the same moment either waits for it
+ * (and then ends the session it started) or happens first (and the login finds no link), as in the
+ * careful path's transaction.
+ * Answers: the transaction was used already; no link (the careful path goes on, the transaction is
+ * spent); or signed in, with the code (none when the client does not serve the account's region).
+ */
+import { sql } from 'kysely'
+import { sessionAccountsInRegionsSql } from '../accounts/account.repository.js'
+import { auditEventSql } from '../audit/record-audit-event.js'
+import type { ClientConfig } from '../config/load.js'
+import type { LinkMethod } from '../db/schema.js'
+import type { RouteContext } from '../context.js'
+import { linkOfSubjectSql } from '../linking/identity-link.repository.js'
+import { authorizationCodeSql, newOpaqueToken } from '../oauth/grants.js'
+import { describeBrowser } from '../sessions/browser-family.js'
+import { consumeLoginTransactionSql, startSessionSql } from '../sessions/login-session.js'
+import type { Identity } from '../upstream/connector.js'
+import type { BrowserRequest } from './browser.js'
+import type { PendingAuthorization } from './transaction.js'
+
+export type LinkedSignIn =
+  | { kind: 'used' }
+  | { kind: 'not_linked' }
+  | { kind: 'signed_in'; accountId: string; method: LinkMethod; sessionId: string; code: string | undefined }
+
+/** Whether the one-statement path applies to this browser: no session of its own, a known client waiting. */
+export function waitingClient(context: RouteContext, browser: BrowserRequest): { client: ClientConfig; pending: PendingAuthorization } | undefined {
+  if (browser.session.get('sid') !== undefined) return undefined
+  const pending = browser.transaction.pendingAuthorization()
+  const client = pending && context.config.clients.get(pending.clientId)
+  return pending && client && { client, pending }
+}
+
+export async function signInLinked(
+  context: RouteContext,
+  browser: BrowserRequest,
+  login: { transactionId: string; region: string; identity: Identity; client: ClientConfig; pending: PendingAuthorization },
+): Promise<LinkedSignIn> {
+  const now = context.now()
+  const { identity, pending } = login
+  const code = newOpaqueToken()
+  const session = {
+    method: 'state_services' as const,
+    upstreamIssuer: identity.issuer,
+    browser: describeBrowser(browser.userAgent) ?? null,
+    lifetimeSeconds: context.config.bridge.session.absoluteLifetimeSeconds,
+    now,
+  }
+  const decision = {
+    type: 'link_decision',
+    outcome: 'linked',
+    requestId: browser.requestId,
+    details: sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', method, 'created', false)`,
+  }
+  const { rows } = await sql<{ used: number; account_id: string | null; method: LinkMethod | null; session_id: string | null; coded: number }>`
+    with used as (${consumeLoginTransactionSql(login.transactionId)}),
+    link as (${linkOfSubjectSql('used', identity.issuer, identity.subject, login.region)}),
+    decided as (${auditEventSql('link', decision)}),
+    session as (${startSessionSql('decided', session)}),
+    account as (${sessionAccountsInRegionsSql('session', login.client.regions)}),
+    ${authorizationCodeSql(
+      'account',
+      {
+        clientId: login.client.clientId,
+        redirectUri: pending.redirectUri,
+        scope: pending.scope,
+        nonce: pending.nonce ?? null,
+        codeChallenge: pending.codeChallenge,
+        authTime: now,
+        amr: 'fed',
+        ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
+        now,
+        requestId: browser.requestId,
+      },
+      code,
+    )}
+    select (select count(*)::int from used) as used, s.account_id, (select method from link) as method, s.id as session_id,
+           (select count(*)::int from account) as coded
+    from (select 1) as one left join session s on true`.execute(context.db)
+  const row = rows[0]
+  if (row === undefined || row.used === 0) return { kind: 'used' }
+  if (row.session_id === null || row.account_id === null || row.method === null) return { kind: 'not_linked' }
+  return { kind: 'signed_in', accountId: row.account_id, method: row.method, sessionId: row.session_id, code: row.coded === 1 ? code : undefined }
+}
