@@ -1,13 +1,13 @@
 /*
- * The JWTs the bridge signs (jose SignJWT, with the key store's current key and its kid):
+ * The JWTs the bridge signs (jws.ts, with the key store's current key and its kid):
  * - access tokens per RFC 9068: header typ "at+jwt"; iss, aud (the client's audience), sub (the stable
  *   opaque diary account id), client_id, scope, iat, exp, jti, region, role. No SNILS, names or birth date.
  * - ID tokens per OIDC Core §2: iss, sub, aud (client_id), iat, exp, auth_time, amr, sid, nonce when
  *   given, region and role; the names only when the `profile` scope was granted
  */
 import { randomUUID } from 'node:crypto'
-import { SignJWT } from 'jose'
 import type { TokenAccount } from '../accounts/account.repository.js'
+import { signJws } from './jws.js'
 import type { KeyStore } from './key-store.js'
 
 export type { TokenAccount }
@@ -36,15 +36,22 @@ export async function signAccessToken(
   const jti = token.jti ?? randomUUID()
   const iat = seconds(token.now)
   const expiresAt = new Date((iat + token.ttlSeconds) * 1000)
-  const jwt = await new SignJWT({ client_id: token.clientId, scope: token.scope, region: token.account.region, role: token.account.role })
-    .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
-    .setIssuer(token.issuer)
-    .setAudience(token.audience)
-    .setSubject(token.account.id)
-    .setIssuedAt(iat)
-    .setExpirationTime(seconds(expiresAt))
-    .setJti(jti)
-    .sign(key)
+  const jwt = signJws(
+    { alg, kid, typ: 'at+jwt' },
+    {
+      iss: token.issuer,
+      aud: token.audience,
+      sub: token.account.id,
+      iat,
+      exp: seconds(expiresAt),
+      jti,
+      client_id: token.clientId,
+      scope: token.scope,
+      region: token.account.region,
+      role: token.account.role,
+    },
+    key,
+  )
   return { token: jwt, jti, expiresAt }
 }
 
@@ -65,20 +72,22 @@ export async function signIdToken(
 ): Promise<string> {
   const { kid, alg, key } = await keys.signingKey()
   const iat = seconds(token.now)
-  return new SignJWT({
-    auth_time: seconds(token.authTime),
-    amr: [token.amr],
-    region: token.account.region,
-    role: token.account.role,
-    ...(token.nonce ? { nonce: token.nonce } : {}),
-    ...(token.sessionId ? { sid: token.sessionId } : {}),
-    ...profileClaims(token.account, token.scope),
-  })
-    .setProtectedHeader({ alg, kid, typ: 'JWT' })
-    .setIssuer(token.issuer)
-    .setAudience(token.clientId)
-    .setSubject(token.account.id)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + token.ttlSeconds)
-    .sign(key)
+  return signJws(
+    { alg, kid, typ: 'JWT' },
+    {
+      iss: token.issuer,
+      aud: token.clientId,
+      sub: token.account.id,
+      iat,
+      exp: iat + token.ttlSeconds,
+      auth_time: seconds(token.authTime),
+      amr: [token.amr],
+      region: token.account.region,
+      role: token.account.role,
+      ...(token.nonce ? { nonce: token.nonce } : {}),
+      ...(token.sessionId ? { sid: token.sessionId } : {}),
+      ...profileClaims(token.account, token.scope),
+    },
+    key,
+  )
 }

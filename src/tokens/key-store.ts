@@ -4,6 +4,7 @@
  * `reloadMs` must stay below `keyPublishSeconds`, so that a staged key is known before it signs.
  * With no signing key at all (first start), it runs key maintenance, which creates one.
  */
+import { createPrivateKey, type KeyObject as NodeKeyObject } from 'node:crypto'
 import { type CryptoKey, importJWK, type JWK, type JWTHeaderParameters, type KeyObject } from 'jose'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
@@ -13,8 +14,8 @@ import { isPublished, type KeyPolicy, type KeyRow, listKeys, maintainSigningKeys
 type SigningKeyMaterial = CryptoKey | KeyObject | Uint8Array
 
 export interface KeyStore {
-  /** The key to sign with now. */
-  signingKey(): Promise<{ kid: string; alg: string; key: SigningKeyMaterial }>
+  /** The key to sign with now (a node:crypto key: tokens/jws.ts signs in the calling thread). */
+  signingKey(): Promise<{ kid: string; alg: string; key: NodeKeyObject }>
   /** The public keys to publish now. */
   jwks(): Promise<{ keys: JWK[] }>
   /** For jwtVerify: the published key named by the token's `kid`. */
@@ -28,7 +29,7 @@ export function createKeyStore(
   const reloadMs = options.reloadMs ?? 60_000
   let loaded: { keys: KeyRow[]; at: number } | undefined
   let loading: Promise<KeyRow[]> | undefined
-  const privateKeys = new Map<string, Promise<SigningKeyMaterial>>()
+  const privateKeys = new Map<string, NodeKeyObject>()
   const publicKeys = new Map<string, Promise<SigningKeyMaterial>>()
   let publishedCache: { kids: string; rows: KeyRow[] | undefined; value: { keys: JWK[] } } | undefined
 
@@ -64,10 +65,10 @@ export function createKeyStore(
       let material = privateKeys.get(key.kid)
       if (material === undefined) {
         const jwk = JSON.parse(decryptPrivateKey(options.kek, key.kid, key.private_jwk_encrypted)) as JWK
-        material = importJWK(jwk, key.alg)
+        material = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
         privateKeys.set(key.kid, material)
       }
-      return { kid: key.kid, alg: key.alg, key: await material }
+      return { kid: key.kid, alg: key.alg, key: material }
     },
 
     async jwks() {

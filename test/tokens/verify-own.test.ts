@@ -2,6 +2,7 @@
  * Verifying the bridge's own access tokens: a verified token is remembered until it expires, per key
  * store; nothing is remembered of a token that fails; the memory is bounded.
  */
+import { KeyObject } from 'node:crypto'
 import { generateKeyPair, type JWTHeaderParameters, SignJWT } from 'jose'
 import t from 'tap'
 import type { KeyStore } from '../../src/tokens/key-store.js'
@@ -14,7 +15,7 @@ const { privateKey, publicKey } = await generateKeyPair('ES256')
 function countingKeys(): KeyStore & { lookups: () => number } {
   let lookups = 0
   return {
-    signingKey: async () => ({ kid: 'k1', alg: 'ES256', key: privateKey }),
+    signingKey: async () => ({ kid: 'k1', alg: 'ES256', key: KeyObject.from(privateKey) }),
     jwks: async () => ({ keys: [] }),
     verificationKey: async (_header: JWTHeaderParameters) => {
       lookups++
