@@ -4,7 +4,7 @@
  * `reloadMs` must stay below `keyPublishSeconds`, so that a staged key is known before it signs.
  * With no signing key at all (first start), it runs key maintenance, which creates one.
  */
-import { createPrivateKey, type KeyObject as NodeKeyObject } from 'node:crypto'
+import { createPrivateKey, type JsonWebKey, type KeyObject as NodeKeyObject } from 'node:crypto'
 import { type CryptoKey, importJWK, type JWK, type JWTHeaderParameters, type KeyObject } from 'jose'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
@@ -65,7 +65,7 @@ export function createKeyStore(
       let material = privateKeys.get(key.kid)
       if (material === undefined) {
         const jwk = JSON.parse(decryptPrivateKey(options.kek, key.kid, key.private_jwk_encrypted)) as JWK
-        material = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+        material = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
         privateKeys.set(key.kid, material)
       }
       return { kid: key.kid, alg: key.alg, key: material }
