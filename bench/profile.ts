@@ -1,8 +1,10 @@
 /*
- * `npm run bench:profile`: where a state-services login spends its time. Starts the built bridge with
- * `--cpu-prof` against the fast fake provider, makes logins of one linked person for PROFILE_SECONDS
- * (default 10), and prints the self time by package and the heaviest functions of the bridge, then the SQL
- * statements one login sends to PostgreSQL (from the server's statement log, for one login made alone).
+ * `npm run bench:profile [-- login|refresh|introspect|userinfo]`: where one operation spends its time.
+ * Starts the built bridge with `--cpu-prof` against the fast fake provider, runs the operation under
+ * load for PROFILE_SECONDS (default 10) — the state-services login of one linked person by default —
+ * and prints its CPU per operation, the socket writes by caller, the self time by package and the
+ * heaviest functions of the bridge, then the SQL statements one operation sends to PostgreSQL (from
+ * the server's statement log, for one operation made alone).
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,12 +15,15 @@ import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { loadConfig } from '../src/config/load.js'
 import { openDatabase } from '../src/db/open-database.js'
 import { startFakeIdp } from '../test/helpers/fake-idp.js'
-import { followRedirects, stateServicesLogin } from './flows.js'
-import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, fakeIdpRegion, startBridge, writeBenchConfig } from './lib.js'
-import { benchStateServicesLogin } from './scenarios.js'
+import { basicAuth, followRedirects, stateServicesLogin } from './flows.js'
+import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, fakeIdpRegion, load, startBridge, writeBenchConfig } from './lib.js'
+import { benchRefresh, benchStateServicesLogin } from './scenarios.js'
 
 const port = 3901
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10)
+const scenarios = ['login', 'refresh', 'introspect', 'userinfo'] as const
+const scenario = (process.argv[2] ?? 'login') as (typeof scenarios)[number]
+if (!scenarios.includes(scenario)) throw new Error(`usage: npm run bench:profile [-- ${scenarios.join('|')}]`)
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: 'bench-sso-secret' })
 const database = await createBenchDatabase()
 const configDir = writeBenchConfig(port, { regions: { sso: fakeIdpRegion(idp.issuer, { ru: 'Регион', en: 'Region' }) } })
@@ -26,6 +31,38 @@ const profileDir = mkdtempSync(join(tmpdir(), 'bridge-profile-'))
 const env = { SSO_CLIENT_SECRET: 'bench-sso-secret' }
 const bridge = await startBridge({ port, configDir, databaseUrl: database.url, env, nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] })
 const module = { bridgeUrl: bridge.url, clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region: 'sso', pass: followRedirects }
+const basic = basicAuth({ clientId: 'bench', clientSecret: benchSecrets.BENCH_CLIENT_SECRET })
+
+/** A diary module's tokens from one login (with offline_access, so a refresh token too). */
+const tokensFrom = (bridgeUrl: string) =>
+  stateServicesLogin({ bridgeUrl, clientId: 'bench', clientSecret: module.clientSecret, redirectUri: 'https://bench.example/callback', region: 'sso', scope: 'openid offline_access' }, followRedirects)
+
+/** Each scenario: the measured load, and one operation alone (for the statement log). */
+const operations: Record<(typeof scenarios)[number], (bridgeUrl: string) => Promise<{ load: () => Promise<{ completed: number }>; once: () => Promise<unknown> }>> = {
+  login: async (bridgeUrl) => ({
+    load: () => benchStateServicesLogin(bridgeUrl, { ...module, users: 8, seconds }),
+    once: () => tokensFrom(bridgeUrl),
+  }),
+  refresh: async (bridgeUrl) => {
+    const families = await Promise.all(Array.from({ length: 9 }, async () => String((await tokensFrom(bridgeUrl)).refreshToken)))
+    const spare = families.pop()
+    return {
+      load: () => benchRefresh(bridgeUrl, basic, families),
+      once: () =>
+        fetch(`${bridgeUrl}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=refresh_token&refresh_token=${String(spare)}` }),
+    }
+  },
+  introspect: async (bridgeUrl) => {
+    const { accessToken } = await tokensFrom(bridgeUrl)
+    const request = { url: `${bridgeUrl}/introspect`, method: 'POST' as const, headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${accessToken}` }
+    return { load: () => load({ ...request, connections: 8, duration: seconds }), once: () => fetch(request.url, request) }
+  },
+  userinfo: async (bridgeUrl) => {
+    const { accessToken } = await tokensFrom(bridgeUrl)
+    const request = { url: `${bridgeUrl}/userinfo`, headers: { authorization: `Bearer ${accessToken}` } }
+    return { load: () => load({ ...request, connections: 8, duration: seconds }), once: () => fetch(request.url, request) }
+  },
+}
 
 try {
   const { config } = loadConfig({ env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
@@ -39,8 +76,9 @@ try {
 
   // Warm up (the first login links the person), then the profiled load.
   await benchStateServicesLogin(bridge.url, { ...module, users: 4, seconds: 3 })
-  const { result, cpu } = await cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, () => benchStateServicesLogin(bridge.url, { ...module, users: 8, seconds }), (r) => r.completed)
-  process.stdout.write(`${result.completed} logins in ${seconds} s, ${result.failures} failures; CPU per login (profiler on): bridge ${cpu.bridgeMs.toFixed(2)} ms, PostgreSQL ${cpu.postgresMs.toFixed(2)} ms\n`)
+  const operation = await operations[scenario](bridge.url)
+  const { result, cpu } = await cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, operation.load, (r) => r.completed)
+  process.stdout.write(`${scenario}: ${result.completed} in ${seconds} s; CPU per operation (profiler on): bridge ${cpu.bridgeMs.toFixed(2)} ms, PostgreSQL ${cpu.postgresMs.toFixed(2)} ms\n`)
 
 } finally {
   await bridge.stop()
@@ -56,8 +94,8 @@ await admin.query(`alter database ${databaseName} set log_statement = 'all'`)
 await admin.end()
 const logged = await startBridge({ port, configDir, databaseUrl: database.url, env })
 try {
-  const once = () => stateServicesLogin({ bridgeUrl: logged.url, clientId: 'bench', clientSecret: module.clientSecret, redirectUri: 'https://bench.example/callback', region: 'sso', scope: 'openid' }, followRedirects)
-  await once()
+  await operations.login(logged.url).then(({ once }) => once())
+  const { once } = await operations[scenario](logged.url)
   const offset = statSync(logFile).size
   await once()
   await new Promise((resolve) => setTimeout(resolve, 500))
@@ -70,7 +108,7 @@ try {
     .split(/\n(?=\S)/)
     .filter((entry) => entry.includes(`@${databaseName} `) && /LOG: {2}(statement|execute [^:]*):/.test(entry))
     .map((entry) => entry.replace(/^.*LOG: {2}(statement|execute [^:]*): /, '').replace(/\s+/g, ' ').trim().slice(0, 150))
-  process.stdout.write(`\nSQL statements of one login of a linked person (${statements.length}):\n${statements.map((s) => `  ${s}`).join('\n')}\n`)
+  process.stdout.write(`\nSQL statements of one ${scenario === 'login' ? 'login of a linked person' : scenario} (${statements.length}):\n${statements.map((s) => `  ${s}`).join('\n')}\n`)
 } finally {
   await logged.stop()
   await idp.close()
