@@ -122,6 +122,41 @@ export async function revokeAccessToken(db: Executor, jti: string, expiresAt: Da
   await db.insertInto('revoked_access_token').values({ jti, expires_at: expiresAt }).onConflict((c) => c.doNothing()).execute()
 }
 
+export async function isAccessTokenRevoked(db: Executor, jti: string): Promise<boolean> {
+  return (await db.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined
+}
+
+export interface RefreshTokenState {
+  familyId: string
+  clientId: string
+  accountId: string
+  scope: string
+  expiresAt: Date
+  usedAt: Date | null
+  revokedAt: Date | null
+}
+
+/** A refresh token and its family, whatever their state (introspection and revocation decide). */
+export async function findRefreshToken(db: Executor, token: string): Promise<RefreshTokenState | undefined> {
+  const row = await db
+    .selectFrom('refresh_token')
+    .innerJoin('token_family', 'token_family.id', 'refresh_token.family_id')
+    .select(['refresh_token.family_id', 'refresh_token.expires_at', 'refresh_token.used_at', 'token_family.revoked_at', 'token_family.client_id', 'token_family.account_id', 'token_family.scope'])
+    .where('refresh_token.token_hash', '=', hashToken(token))
+    .executeTakeFirst()
+  return (
+    row && {
+      familyId: row.family_id,
+      clientId: row.client_id,
+      accountId: row.account_id,
+      scope: row.scope,
+      expiresAt: row.expires_at,
+      usedAt: row.used_at,
+      revokedAt: row.revoked_at,
+    }
+  )
+}
+
 export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date, value = newOpaqueToken()): Promise<string> {
   await db
     .insertInto('refresh_token')

@@ -20,7 +20,7 @@ import { BridgeError } from '../errors.js'
 import { signAccessToken, signIdToken } from '../tokens/issue.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
 import { claimedClientId } from './client-auth.js'
-import { type Grant, type GrantResult, hashToken, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
+import { findRefreshToken, type Grant, type GrantResult, isAccessTokenRevoked, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
 import { rotateRefreshToken } from './refresh-rotation.js'
 
 type Body = Record<string, unknown>
@@ -169,17 +169,11 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     if (access !== undefined) {
       const visible = access.client_id === caller.clientId || [access.aud].flat().includes(caller.audience)
       if (!visible) return undefined
-      const revoked = await db.selectFrom('revoked_access_token').select('jti').where('jti', '=', access.jti).executeTakeFirst()
-      return { kind: 'access' as const, access, active: revoked === undefined }
+      return { kind: 'access' as const, access, active: !(await isAccessTokenRevoked(db, access.jti)) }
     }
-    const refresh = await db
-      .selectFrom('refresh_token')
-      .innerJoin('token_family', 'token_family.id', 'refresh_token.family_id')
-      .select(['refresh_token.family_id', 'refresh_token.expires_at', 'refresh_token.used_at', 'token_family.revoked_at', 'token_family.client_id', 'token_family.account_id', 'token_family.scope'])
-      .where('refresh_token.token_hash', '=', hashToken(token))
-      .executeTakeFirst()
-    if (refresh === undefined || refresh.client_id !== caller.clientId) return undefined
-    return { kind: 'refresh' as const, refresh, active: refresh.revoked_at === null && refresh.used_at === null && refresh.expires_at > now }
+    const refresh = await findRefreshToken(db, token)
+    if (refresh === undefined || refresh.clientId !== caller.clientId) return undefined
+    return { kind: 'refresh' as const, refresh, active: refresh.revokedAt === null && refresh.usedAt === null && refresh.expiresAt > now }
   }
 
   app.post('/introspect', async (request, reply) => {
@@ -198,10 +192,10 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       active: true,
       token_type: 'refresh_token',
       scope: found.refresh.scope,
-      client_id: found.refresh.client_id,
-      sub: found.refresh.account_id,
+      client_id: found.refresh.clientId,
+      sub: found.refresh.accountId,
       iss: config.publicUrl,
-      exp: Math.floor(found.refresh.expires_at.getTime() / 1000),
+      exp: Math.floor(found.refresh.expiresAt.getTime() / 1000),
     }
   })
 
@@ -210,7 +204,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     const token = text((request.body ?? {}) as Body, 'token')
     if (token === undefined) throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'token is required')
     const found = await lookUp(caller, token)
-    if (found?.kind === 'refresh') await revokeFamily(db, found.refresh.family_id, 'revoked_by_client', context.now())
+    if (found?.kind === 'refresh') await revokeFamily(db, found.refresh.familyId, 'revoked_by_client', context.now())
     if (found?.kind === 'access' && found.access.client_id === caller.clientId) {
       await revokeAccessToken(db, found.access.jti, new Date(found.access.exp * 1000))
     }
