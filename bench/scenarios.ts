@@ -66,13 +66,15 @@ export async function refreshTokens(db: Kysely<Database>, account: { id: string;
 
 /**
  * The refresh grant under load. Every token is used once: a request takes a fresh token from the pool and
- * its answer puts the rotated one back (autocannon resets per-connection context between loops).
+ * its answer puts the rotated one back (autocannon resets per-connection context between loops); the
+ * pool is `tokens` itself, so that a later run goes on with the rotated tokens. The answers in flight
+ * when a run ends are lost with their tokens: give 8 more tokens than the 8 connections for every run.
  */
 export async function benchRefresh(bridgeUrl: string, basicAuth: string, tokens: string[]): Promise<LoadResult> {
-  const available = [...tokens]
+  const available = tokens
   return load({
     url: `${bridgeUrl}/token`,
-    connections: tokens.length,
+    connections: 8,
     duration: 6,
     expectStatus: 200,
     requests: [

@@ -7,6 +7,7 @@ import * as throttling from './0004-throttling.js'
 import * as selfService from './0005-self-service.js'
 import * as singleUse from './0006-single-use.js'
 import * as requestRate from './0007-request-rate.js'
+import * as auditRetention from './0008-audit-retention.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-self-service': selfService,
   '0006-single-use': singleUse,
   '0007-request-rate': requestRate,
+  '0008-audit-retention': auditRetention,
 }

@@ -17,18 +17,7 @@ export interface AuditEvent {
 }
 
 export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
-  await db
-    .insertInto('audit_event')
-    .values({
-      type: event.type,
-      outcome: event.outcome,
-      account_id: event.accountId ?? null,
-      region: event.region ?? null,
-      client_id: event.clientId ?? null,
-      request_id: event.requestId ?? null,
-      details: JSON.stringify(event.details ?? {}),
-    })
-    .execute()
+  await sql`with subject as (select ${event.accountId ?? null}::uuid as id, ${event.region ?? null}::text as region) ${auditEventSql('subject', event)}`.execute(db)
 }
 
 /**

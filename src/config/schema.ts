@@ -83,7 +83,7 @@ export const BridgeFileSchema = Type.Object(
         embedded: Type.Boolean({ default: false }),
         poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
         statementTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
-        /** Off for a connection pooler that cannot keep named prepared statements (PgBouncer before 1.21 in transaction mode). */
+        /** Off behind a pooler in transaction mode that does not keep named prepared statements (PgBouncer before 1.21 or without max_prepared_statements). */
         preparedStatements: Type.Boolean({ default: true }),
       },
       { ...closed, default: {} },

@@ -9,13 +9,17 @@
  * - a migration that changes a table a running instance reads makes its prepared statements stale
  *   (PostgreSQL: "cached plan must not change result type"): the first such error starts a new
  *   generation of names, so every connection prepares afresh; the failed statement is retried once
- *   when it ran outside a transaction, inside one the error stands (the transaction is lost anyway)
+ *   when it ran outside a transaction, inside one the error stands (the transaction is lost anyway);
+ *   the old generation's statements stay on their connections until the pool closes them
  */
 import type { PostgresPool, PostgresPoolClient } from 'kysely'
 import type pg from 'pg'
 
-const stalePlan = (error: unknown) =>
-  (error as { code?: string }).code === '0A000' && /cached plan must not change result type/.test((error as Error).message)
+/** PostgreSQL's "cached plan must not change result type", told by its routine: the message is translated. */
+const stalePlan = (error: unknown) => {
+  const { code, routine } = error as { code?: string; routine?: string }
+  return code === '0A000' && routine === 'RevalidateCachedQuery'
+}
 
 export function preparingPool(pool: pg.Pool, limit = 500): PostgresPool {
   let generation = 0
@@ -51,10 +55,11 @@ export function preparingPool(pool: pg.Pool, limit = 500): PostgresPool {
       const query = (query: string | pg.Submittable, values?: unknown[]) => {
         if (typeof query !== 'string') return client.query(query)
         if (/^(begin|start transaction)\b/i.test(query)) inTransaction = true
-        else if (/^(commit|rollback|end)\b/i.test(query)) inTransaction = false
+        else if (/^(commit|rollback|end)\s*;?\s*$/i.test(query)) inTransaction = false
         return values !== undefined && values.length > 0 ? run(query, values) : client.query(query, values)
       }
-      return { query: query as unknown as PostgresPoolClient['query'], release: () => client.release() }
+      // Kysely asks for a connection to be destroyed (a failed rollback): passed on, never dropped.
+      return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) }
     },
     end: () => pool.end(),
   }

@@ -24,7 +24,7 @@ import { maskFullName } from '../person/full-name.js'
 import { hmacSnils } from '../person/snils.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf, stateServicesCallbackPath } from '../regions/registry.js'
-import { confirmSession, consumeLoginTransaction, findActiveSession } from '../sessions/login-session.js'
+import { confirmSession, consumeLoginTransaction, findActiveSession, isLoginTransactionUsed } from '../sessions/login-session.js'
 import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
@@ -97,7 +97,8 @@ export async function startStateServices(
 /**
  * GET /login/state-services/callback with the query the provider sent. The login transaction is
  * spent before the provider is asked, except on the one-statement path (linked-sign-in.ts), which
- * spends it in its statement: a copied cookie then costs one refused code exchange at the provider.
+ * spends it in its statement: a replayed callback then costs one code exchange the provider refuses,
+ * and is told from a provider's failure by looking the transaction up (ERR_LOGIN_EXPIRED, as before).
  */
 export async function finishStateServices(context: RouteContext, browser: BrowserRequest, query: string): Promise<string> {
   const { transaction } = browser
@@ -111,7 +112,14 @@ export async function finishStateServices(context: RouteContext, browser: Browse
   // The callback URL is rebuilt from the configured redirect URI, never from the Host header.
   const callbackUrl = new URL(`${context.config.publicUrl}${stateServicesCallbackPath}`)
   callbackUrl.search = query
-  const identity = await timed(context, region, 'callback', () => region.connector.finishLogin(callbackUrl, phase.upstream))
+  const identity = await timed(context, region, 'callback', async () => {
+    try {
+      return await region.connector.finishLogin(callbackUrl, phase.upstream)
+    } catch (error) {
+      if (waiting !== undefined && (await isLoginTransactionUsed(context.db, phase.id))) throw usedAlready()
+      throw error
+    }
+  })
   switch (phase.purpose.kind) {
     case 'sign_in':
       if (waiting !== undefined) {

@@ -99,7 +99,7 @@ export interface Grant {
   amr: string
 }
 
-export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope' | 'account_gone'
+export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope'
 
 export type GrantResult =
   | {
@@ -177,6 +177,7 @@ export interface Redemption {
 }
 
 interface Claimed {
+  refreshable: boolean
   session_id: string | null
   scope: string
   nonce: string | null
@@ -215,8 +216,10 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
       insert into refresh_token (token_hash, family_id, expires_at)
       select ${hashToken(refreshToken)}, ${familyId}::uuid, ${new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)}::timestamptz
       from claimed where 'offline_access' = any(string_to_array(scope, ' '))
+      returning token_hash
     ), account as (${tokenAccountsSql('claimed')}), audited as (${auditEventSql('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
-    select c.session_id, c.scope, c.nonce, c.auth_time, c.amr, a.* from claimed c cross join account a`.execute(db)
+    select c.session_id, c.scope, c.nonce, c.auth_time, c.amr, a.*, exists (select 1 from refresh) as refreshable
+    from claimed c cross join account a`.execute(db)
   const row = rows[0]
   if (row === undefined) return whyNotRedeemed(db, request)
   return {
@@ -224,7 +227,7 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
     accessJti,
     grant: { familyId, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: row.nonce, authTime: row.auth_time, amr: row.amr },
     account: { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic },
-    refreshToken: row.scope.split(' ').includes('offline_access') ? refreshToken : undefined,
+    refreshToken: row.refreshable ? refreshToken : undefined,
   }
 }
 
@@ -243,7 +246,7 @@ function whyNotRedeemed(db: Kysely<Database>, request: Redemption): Promise<Gran
     if (row.expires_at <= request.now) return refused('expired')
     if (request.redirectUri !== row.redirect_uri) return refused('redirect_uri')
     if (!checkPkce(request.codeVerifier, row.code_challenge)) return refused('pkce')
-    // Every check holds on an unused code, yet the claim found nothing: its account is gone.
-    return refused('account_gone')
+    // Every check holds on an unused code, yet the claim found nothing: only a bug could get here.
+    throw new Error('an unused, valid authorization code could not be claimed')
   })
 }

@@ -17,10 +17,11 @@
  *   - request_rate: its window is over (window_start older than one `rateLimits.windowSeconds`); no
  *     instance reads a window once it has ended
  *   - audit_event: older than `audit.retentionDays` (no margin: the retention is the rule)
- * - audit_event is append-only (a trigger refuses UPDATE and DELETE, migrations/0001): only this step
- *   switches the trigger off, inside its own short transaction that switches it on again before it
- *   commits, so no other session ever sees it off. That takes the table's owner (the database user that
- *   ran the migrations) and blocks audit inserts for one batch at most (lock_timeout 5 s).
+ * - audit_event is append-only (a trigger refuses UPDATE and DELETE, migrations/0001 and 0008): only
+ *   this step deletes, in a transaction that says so (`bridge.audit_retention`, transaction-local) as the
+ *   table's owner (the database user that ran the migrations, or a member of it); the trigger lets no
+ *   other role and no other transaction through. No table lock: logins go on writing audit events
+ *   while a batch is deleted (switching the trigger off took an exclusive lock and stalled them).
  * - deletes go in batches of `batchSize` rows (by ctid), one statement each: no table is locked for long
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely'
@@ -113,11 +114,8 @@ async function deleteBatch(db: Kysely<Database>, step: Step, batchSize: number):
 
 async function deleteAuditBatch(db: Kysely<Database>, step: Step, batchSize: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    await sql`set local lock_timeout = '5s'`.execute(trx)
-    await sql`alter table audit_event disable trigger audit_event_append_only`.execute(trx)
-    const deleted = await deleteBatch(trx, step, batchSize)
-    await sql`alter table audit_event enable trigger audit_event_append_only`.execute(trx)
-    return deleted
+    await sql`select set_config('bridge.audit_retention', 'on', true)`.execute(trx)
+    return deleteBatch(trx, step, batchSize)
   })
 }
 

@@ -65,32 +65,23 @@ export interface SessionStart {
 }
 
 export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
-  const row = await db
-    .insertInto('login_session')
-    .values({
-      account_id: session.accountId,
-      method: session.method,
-      upstream_issuer: session.upstreamIssuer ?? null,
-      browser: session.browser,
-      authenticated_at: session.now,
-      last_seen_at: session.now,
-      expires_at: new Date(session.now.getTime() + session.lifetimeSeconds * 1000),
-    })
-    .returning(columns)
-    .executeTakeFirstOrThrow()
+  const { rows } = await sql<Parameters<typeof toSession>[0]>`
+    with account as (select ${session.accountId}::uuid as account_id) ${startSessionSql('account', session)}`.execute(db)
+  const [row] = rows
+  if (row === undefined) throw new Error('the session was not started')
   return toSession(row)
 }
 
 /**
  * `startSession` as part of a larger statement (a data-modifying CTE): a session for the account of each
- * row (`account_id`) of `source`; returns the session's id, account_id and authenticated_at.
+ * row (`account_id`) of `source`; returns the session's columns.
  */
 export function startSessionSql(source: string, session: Omit<SessionStart, 'accountId'>): RawBuilder<unknown> {
   return sql`insert into login_session (account_id, method, upstream_issuer, browser, authenticated_at, last_seen_at, expires_at)
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
            ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
     from ${sql.table(source)}
-    returning id, account_id, authenticated_at`
+    returning ${sql.join(columns.map((column) => sql.ref(column)))}`
 }
 
 /** Sessions not ended, not expired and not idle at `clock.now`. */
@@ -166,16 +157,15 @@ export async function lastClientOfSession(db: Executor, sessionId: string): Prom
  * once the transaction it refuses has expired (ops/maintenance.ts).
  */
 export async function consumeLoginTransaction(db: Executor, id: string): Promise<boolean> {
-  const inserted = await db
-    .insertInto('login_transaction_use')
-    .values({ id })
-    .onConflict((conflict) => conflict.doNothing())
-    .returning('id')
-    .executeTakeFirst()
-  return inserted !== undefined
+  return (await consumeLoginTransactionSql(id).execute(db)).rows.length === 1
 }
 
-/** `consumeLoginTransaction` as part of a larger statement: one row (the id) the first time, none after. */
+/** Whether a login transaction was used already (to tell a replayed callback from a provider's failure). */
+export async function isLoginTransactionUsed(db: Executor, id: string): Promise<boolean> {
+  return (await db.selectFrom('login_transaction_use').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+}
+
+/** `consumeLoginTransaction` as a statement, or part of a larger one: one row (the id) the first time, none after. */
 export function consumeLoginTransactionSql(id: string): RawBuilder<unknown> {
   return sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`
 }

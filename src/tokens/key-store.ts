@@ -8,6 +8,7 @@ import { createPrivateKey, type JsonWebKey, type KeyObject as NodeKeyObject } fr
 import { type CryptoKey, importJWK, type JWK, type JWTHeaderParameters, type KeyObject } from 'jose'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { assertKeyFits } from './jws.js'
 import { decryptPrivateKey } from './key-encryption.js'
 import { isPublished, type KeyPolicy, type KeyRow, listKeys, maintainSigningKeys, signingKeyOf } from './signing-keys.js'
 
@@ -66,6 +67,7 @@ export function createKeyStore(
       if (material === undefined) {
         const jwk = JSON.parse(decryptPrivateKey(options.kek, key.kid, key.private_jwk_encrypted)) as JWK
         material = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
+        assertKeyFits(key.alg, material)
         privateKeys.set(key.kid, material)
       }
       return { kid: key.kid, alg: key.alg, key: material }

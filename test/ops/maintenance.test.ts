@@ -136,3 +136,51 @@ t.test('a second instance does nothing while the first holds the lock', { skip: 
   t.same(await seededRowsLeft(db, seeded), seeded.kept)
   t.equal((await runMaintenance(second, policy, now)).kind, 'done', 'the lock is free again')
 })
+
+t.test('the retention step locks no table: audit events go on being written while a batch is deleted', { skip: url === undefined && 'needs DATABASE_URL: two connections' }, async (t) => {
+  await sql`insert into audit_event (at, type, outcome) values (${new Date(Date.now() - 400 * 86_400_000)}, 'ancient-2', 'success')`.execute(db)
+  const purge = new pg.Client({ connectionString: url })
+  const login = new pg.Client({ connectionString: url })
+  await purge.connect()
+  await login.connect()
+  t.teardown(async () => {
+    await purge.end()
+    await login.end()
+  })
+  // What the job does in one batch, held open: the deletion of old rows, uncommitted.
+  await purge.query('begin')
+  await purge.query(`select set_config('bridge.audit_retention', 'on', true)`)
+  t.equal((await purge.query(`delete from audit_event where type = 'ancient-2'`)).rowCount, 1)
+  // A login meanwhile writes its audit event at once (it would wait for an exclusive lock).
+  await login.query(`set lock_timeout = '1s'`)
+  await login.query(`insert into audit_event (type, outcome) values ('during-purge', 'success')`)
+  await purge.query('commit')
+  t.same(await db.selectFrom('audit_event').select('type').where('type', 'in', ['ancient-2', 'during-purge']).execute(), [{ type: 'during-purge' }])
+})
+
+t.test('the retention setting lets no other role delete audit events, nor anyone update them', { skip: url === undefined && 'needs DATABASE_URL: a second role' }, async (t) => {
+  const role = `bridge_reader_${process.pid}`
+  await sql`create role ${sql.raw(role)} login`.execute(db)
+  await sql`grant select, insert, update, delete on audit_event to ${sql.raw(role)}`.execute(db)
+  const other = new pg.Client({ connectionString: Object.assign(new URL(url as string), { username: role }).toString() })
+  await other.connect()
+  t.teardown(async () => {
+    await other.end()
+    await sql`revoke all on audit_event from ${sql.raw(role)}`.execute(db)
+    await sql`drop role ${sql.raw(role)}`.execute(db)
+  })
+  await sql`insert into audit_event (at, type, outcome) values (${new Date(Date.now() - 400 * 86_400_000)}, 'ancient-3', 'success')`.execute(db)
+  await other.query('begin')
+  await other.query(`select set_config('bridge.audit_retention', 'on', true)`)
+  await t.rejects(other.query(`delete from audit_event where type = 'ancient-3'`), /append-only/, 'a role that does not own the table cannot delete')
+  await other.query('rollback')
+  await t.rejects(
+    db.transaction().execute(async (trx) => {
+      await sql`select set_config('bridge.audit_retention', 'on', true)`.execute(trx)
+      await trx.updateTable('audit_event').set({ outcome: 'changed' }).where('type', '=', 'ancient-3').execute()
+    }),
+    /append-only/,
+    'not even the owner updates one',
+  )
+  t.same(await db.selectFrom('audit_event').select('outcome').where('type', '=', 'ancient-3').execute(), [{ outcome: 'success' }])
+})

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { compactVerify, decodeProtectedHeader, jwtVerify } from 'jose'
 import t from 'tap'
-import { signJws } from '../../src/tokens/jws.js'
+import { assertKeyFits, signJws } from '../../src/tokens/jws.js'
 
 const pairs = {
   ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
@@ -27,4 +27,12 @@ for (const [alg, { privateKey, publicKey }] of Object.entries(pairs)) {
 
 t.test('an algorithm the key store never makes cannot sign', async (t) => {
   t.throws(() => signJws({ alg: 'HS256', kid: 'k1', typ: 'JWT' }, {}, pairs.ES256.privateKey), /cannot sign with HS256/)
+})
+
+t.test('a key that does not fit its algorithm is refused', async (t) => {
+  for (const alg of Object.keys(pairs)) t.doesNotThrow(() => assertKeyFits(alg, pairs[alg as keyof typeof pairs].privateKey), `${alg} fits`)
+  t.throws(() => assertKeyFits('ES256', pairs.EdDSA.privateKey), /does not fit ES256/)
+  t.throws(() => assertKeyFits('EdDSA', pairs.RS256.privateKey), /does not fit EdDSA/)
+  t.throws(() => assertKeyFits('ES256', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey), /does not fit ES256/)
+  t.throws(() => assertKeyFits('RS256', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey), /does not fit RS256/)
 })

@@ -181,6 +181,30 @@ t.test('a login attempt is single-use: replaying the callback with a copied cook
   t.match(page.body, /<code>login_expired<\/code>/)
 })
 
+t.test('a diary module waiting for a linked person (the one-statement login): its callback replayed is an expired login attempt', async (t) => {
+  const authorize = () =>
+    `/authorize?${new URLSearchParams({ client_id: 'web-diary', redirect_uri: 'https://diary.example/callback', response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', region: '29' }).toString()}`
+  const codeOf = (page: Page) => new URL(String(page.headers.location)).searchParams.get('code')
+  // The first login links maria (if no earlier test did); the second, in a new browser, finds the link.
+  for (const round of [1, 2]) {
+    const browser = new Browser(app, publicUrl)
+    browser.stopOrigins.add('https://diary.example')
+    await browser.go('GET', authorize())
+    const simulatorPage = await browser.go('GET', '/login/state-services')
+    const copiedJar = new Map(browser.jars.get(publicUrl))
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(simulatorPage.body)?.[1] as string
+    const back = await browser.go('POST', new URL(action, simulatorPage.url), { person: 'maria' })
+    t.match(codeOf(back), /^[\w-]{43}$/, `round ${round}: the diary module got its code`)
+    if (round === 1) continue
+    const callback = browser.visited.find((url) => url.pathname === '/login/state-services/callback')
+    const replay = new Browser(app, publicUrl)
+    replay.jars.set(publicUrl, copiedJar)
+    const page = await replay.go('GET', callback as URL)
+    t.equal(page.status, 400)
+    t.match(page.body, /<code>login_expired<\/code>/, 'refused as a used login attempt, not as a provider failure')
+  }
+})
+
 t.test('the callback without a login attempt, or with a wrong state, is refused', async (t) => {
   const stray = await new Browser(app, publicUrl).go('GET', '/login/state-services/callback?code=x&state=y')
   t.match(stray.body, /<code>login_expired<\/code>/)
