@@ -162,6 +162,9 @@ try {
   cleanupDir(configDir)
   cleanupDir(keys.dir)
 }
+// The first school day (bench:mixed takes 13 minutes on its own): its last results, as they were written.
+say()
+say(mixedSummary())
 // The profiles' reading (bench:profile), kept by hand beside the numbers it explains.
 say()
 say(readFileSync('bench/where-the-time-goes.md', 'utf8').trim())
@@ -169,3 +172,16 @@ const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()}
 say()
 say(`Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s.`)
 writeFileSync('bench/results.md', `# Benchmark results\n\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n${lines.join('\n')}\n`)
+
+/** The operations table and the totals of the last `npm run bench:mixed` (bench/mixed-results.md), without its table counts. */
+function mixedSummary(): string {
+  let text: string
+  try {
+    text = readFileSync('bench/mixed-results.md', 'utf8')
+  } catch {
+    return '## The first school day\n\nNo mixed run yet: `npm run bench:mixed` writes bench/mixed-results.md.'
+  }
+  const run = /Run: (\S+)\.$/m.exec(text)?.[1] ?? 'unknown'
+  const body = text.slice(text.indexOf('\n\n', text.indexOf('Run:')) + 2, text.indexOf('Table rows each minute')).trim()
+  return `## The first school day (the last \`npm run bench:mixed\`, ${run}; its table sizes are in bench/mixed-results.md)\n\n${body}`
+}

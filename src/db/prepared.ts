@@ -6,6 +6,10 @@
  * - texts are named in the order they first appear, up to `limit`; further new texts go unnamed, so a
  *   connection never keeps more than `limit` statements on the server; texts without parameters
  *   (begin, commit, DDL) go as before, in the simple protocol
+ * - a statement with more than `maxParameters` parameters is a list or a batch (an import's 500 logins):
+ *   it goes unnamed, planned for its values every time. Named, PostgreSQL would soon plan it once for
+ *   any values, and a plan made while the table was still small (a sequential scan) made a 100,000-account
+ *   import 13 times slower; its text also changes with the list's length
  * - a migration that changes a table a running instance reads makes its prepared statements stale
  *   (PostgreSQL: "cached plan must not change result type"): the first such error starts a new
  *   generation of names, so every connection prepares afresh; the failed statement is retried once
@@ -21,7 +25,7 @@ const stalePlan = (error: unknown) => {
   return code === '0A000' && routine === 'RevalidateCachedQuery'
 }
 
-export function preparingPool(pool: pg.Pool, limit = 500): PostgresPool {
+export function preparingPool(pool: pg.Pool, limit = 500, maxParameters = 64): PostgresPool {
   let generation = 0
   let names = new Map<string, string>()
   const nameOf = (text: string): string | undefined => {
@@ -56,7 +60,7 @@ export function preparingPool(pool: pg.Pool, limit = 500): PostgresPool {
         if (typeof query !== 'string') return client.query(query)
         if (/^(begin|start transaction)\b/i.test(query)) inTransaction = true
         else if (/^(commit|rollback|end)\s*;?\s*$/i.test(query)) inTransaction = false
-        return values !== undefined && values.length > 0 ? run(query, values) : client.query(query, values)
+        return values !== undefined && values.length > 0 && values.length <= maxParameters ? run(query, values) : client.query(query, values)
       }
       // Kysely asks for a connection to be destroyed (a failed rollback): passed on, never dropped.
       return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) }

@@ -21,6 +21,20 @@ t.test('a parameterised statement is prepared once per connection and reused', {
   t.same(rows, [{ label: 'item 2' }])
 })
 
+t.test('a list of more than 64 values is planned for its values every time (not prepared)', { skip }, async (t) => {
+  const db = await openDatabase({ databaseUrl: await createServerDatabase(t, serverUrl as string), poolSize: 1 })
+  t.teardown(() => db.destroy())
+  await sql`create table item (id int primary key)`.execute(db)
+  const ids = Array.from({ length: 65 }, (_, i) => i)
+  await sql`select id from item where id in (${sql.join(ids)})`.execute(db)
+  await sql`select id from item where id in (${sql.join(ids.slice(0, 64))})`.execute(db)
+  t.same(
+    (await prepared(db)).map((s) => s.statement.split('$').length - 1),
+    [64],
+    'only the 64-value list was prepared',
+  )
+})
+
 t.test('a table changed under a running instance: the statement is prepared afresh', { skip }, async (t) => {
   const db = await openDatabase({ databaseUrl: await createServerDatabase(t, serverUrl as string), poolSize: 1 })
   t.teardown(() => db.destroy())
