@@ -1,5 +1,8 @@
 /*
  * Checking a diary login and password.
+ * - what was typed may be the login or the SNILS ("Логин или СНИЛС"): a well-formed SNILS with a valid
+ *   check number is looked up by its HMAC within the region (`identifyLogin`); one that names no account
+ *   is tried as a login, and fails like any unknown login
  * - logins compare case-insensitively after trimming (they are stored normalised)
  * - an unknown login, an account without a password, and a wrong password all fail after the same
  *   argon2id work (a dummy hash is verified), so neither the answer nor its time tells whether a
@@ -8,7 +11,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
-import { type Account, findAccountCredentials } from './account.repository.js'
+import { hmacSnils, parseSnils } from '../person/snils.js'
+import { type Account, findAccountCredentials, findAccountsBySnils, normaliseLogin } from './account.repository.js'
 import type { PasswordHasher } from './password-hash.js'
 
 const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>()
@@ -21,6 +25,27 @@ function dummyHash(hasher: PasswordHasher): Promise<string> {
     hash.catch(() => dummyHashes.delete(hasher))
   }
   return hash
+}
+
+export interface TypedLogin {
+  /** The login to check the password against. */
+  login: string
+  /**
+   * What the throttle counts for this attempt: the account's login when the SNILS named one; for a SNILS
+   * that named none, its HMAC (a SNILS is never stored in clear, not even as a throttle key).
+   */
+  throttleKey: string
+}
+
+/** The login behind what was typed in the login field: the login itself, or the SNILS of an account of the region. */
+export async function identifyLogin(db: Kysely<Database>, region: string, typed: string, snilsPepper: Buffer): Promise<TypedLogin> {
+  const snils = parseSnils(typed)
+  if (!snils.ok) return { login: typed, throttleKey: normaliseLogin(typed) }
+  const hmac = hmacSnils(snilsPepper, snils.digits)
+  const accounts = await findAccountsBySnils(db, region, hmac, 2)
+  const [account] = accounts
+  if (accounts.length === 1 && account !== undefined) return { login: account.login, throttleKey: account.login }
+  return { login: typed, throttleKey: `snils:${hmac}` }
 }
 
 export type CredentialCheck = { ok: true; account: Account } | { ok: false; accountId: string | undefined }

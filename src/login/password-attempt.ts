@@ -1,14 +1,15 @@
 /*
  * One diary-password attempt, as every form that asks for it makes it (sign-in, binding, confirming
- * who you are, changing the password): load is shed first, then the throttle (a blocked account or
+ * who you are, changing the password), with the login or the account's SNILS (accounts/credentials.ts):
+ * load is shed first, then the throttle (a blocked account or
  * address is refused before the password is looked at), the credential check (same work for unknown
  * logins), the counters and the audit event. Answers the account, or undefined for a wrong login or
  * password; throws ERR_BUSY or ERR_THROTTLED. An attempt refused during a block is counted in the
  * metrics only: a flood against a blocked login must not write a row per request (the failures that
  * caused the block are in the audit trail, and the support desk sees the block itself).
  */
-import { type Account, normaliseLogin } from '../accounts/account.repository.js'
-import { checkCredentials } from '../accounts/credentials.js'
+import type { Account } from '../accounts/account.repository.js'
+import { checkCredentials, identifyLogin } from '../accounts/credentials.js'
 import { busyError } from '../accounts/password-hash.js'
 import { attemptKeys, blockedUntil, recordFailure, recordSuccess } from '../accounts/throttle.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
@@ -30,14 +31,16 @@ export async function attemptPassword(
   if (context.hasher.saturated()) throw busyError()
   const { db } = context
   const { region, purpose } = attempt
-  const keys = attemptKeys(region, normaliseLogin(attempt.login), browser.ip)
+  // "Логин или СНИЛС": the throttle counts the account a SNILS names, whichever way it is typed.
+  const typed = await identifyLogin(db, region, attempt.login, context.config.secrets.snilsPepper.reveal())
+  const keys = attemptKeys(region, typed.throttleKey, browser.ip)
   const now = context.now()
   const until = await blockedUntil(db, keys, now)
   if (until !== undefined) {
     context.metrics.login(region, metricMethod[purpose], 'throttled')
     throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
   }
-  const result = await checkCredentials(db, context.hasher, region, attempt.login, attempt.password)
+  const result = await checkCredentials(db, context.hasher, region, typed.login, attempt.password)
   if (result.ok) await recordSuccess(db, keys)
   else await recordFailure(db, keys, context.config.bridge.throttling, now)
   context.metrics.login(region, metricMethod[purpose], result.ok ? 'success' : 'failure')

@@ -86,6 +86,6 @@ async function run() {
     await page.getByRole('link', { name: 'Начать вход заново' }).click()
     await page.getByRole('link', { name: 'Войти через Госуслуги' }).waitFor()
     t.equal(new URL(page.url()).searchParams.get('region'), '29', 'back at the region’s login page')
-    t.ok(await page.getByLabel('Логин от дневника').isVisible(), 'with the password form as the other way in')
+    t.ok(await page.getByLabel('Логин или СНИЛС').isVisible(), 'with the password form as the other way in')
   })
 }

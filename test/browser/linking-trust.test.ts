@@ -36,7 +36,7 @@ async function run() {
   /** Region 29's password form; answers the status of the form's answer (303 on success, 401 when wrong). */
   async function signInWithPassword(page: Page, login: string, password: string): Promise<number | undefined> {
     await page.goto(`${bridgeUrl}/login?region=29`)
-    await page.getByLabel('Логин от дневника').fill(login)
+    await page.getByLabel('Логин или СНИЛС').fill(login)
     await page.getByLabel('Пароль от дневника').fill(password)
     const answer = page.waitForResponse((response) => response.request().method() === 'POST')
     await page.getByRole('button', { name: 'Войти', exact: true }).click()
@@ -47,7 +47,7 @@ async function run() {
 
   /** On the binding page: the diary's login and password; answers the status of the form's answer. */
   async function bind(page: Page, login: string, password = demoPassword): Promise<number> {
-    await page.getByLabel('Логин от дневника').fill(login)
+    await page.getByLabel('Логин или СНИЛС').fill(login)
     await page.getByLabel('Пароль от дневника').fill(password)
     const answer = page.waitForResponse((response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/link')
     await page.getByRole('button', { name: 'Привязать и войти' }).click()
@@ -120,7 +120,7 @@ async function run() {
     const refusalsBefore = await refusalsOtherPerson()
     t.equal(await bind(page, 'ivanova.m'), 409)
     t.match(await page.getByRole('alert').innerText(), /Родители входят со своим родительским логином, отдельным от логина ребёнка/)
-    t.ok(await page.getByLabel('Логин от дневника').isVisible(), 'the form stays, for the parent’s own login')
+    t.ok(await page.getByLabel('Логин или СНИЛС').isVisible(), 'the form stays, for the parent’s own login')
     t.equal(await refusalsOtherPerson(), refusalsBefore + 1)
     t.notOk((await linksOf('ivanova.m')).some((link) => link.subject === 'anna'))
   })
@@ -172,7 +172,7 @@ async function run() {
     await diaryPage.goto(diaryUrl)
     await diaryPage.getByRole('link', { name: 'Войти' }).click()
     await diaryPage.getByRole('link', { name: 'Архангельская область' }).click()
-    await diaryPage.getByLabel('Логин от дневника').fill('smirnov.a')
+    await diaryPage.getByLabel('Логин или СНИЛС').fill('smirnov.a')
     await diaryPage.getByLabel('Пароль от дневника').fill(demoPassword)
     await diaryPage.getByRole('button', { name: 'Войти', exact: true }).click()
     await diaryPage.waitForURL(`${diaryUrl}/`)

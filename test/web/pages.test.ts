@@ -22,7 +22,7 @@ t.test('region selection lists every region, in the language asked for', async (
   const switched = await browser.go('GET', '/login?region=29&lang=en')
   t.match(switched.body, /Log in through State Services/)
   t.match(switched.body, /href="\/login\?region=29&amp;lang=ru"/, 'the switch leads back to Russian')
-  t.match((await browser.go('GET', '/login?region=29')).body, /Diary login/, 'the choice is remembered')
+  t.match((await browser.go('GET', '/login?region=29')).body, /Login or SNILS/, 'the choice is remembered')
 })
 
 t.test('an unknown region is a page with a code and a way back', async (t) => {

@@ -167,3 +167,34 @@ t.test('saturated password checks shed load with 503 and Retry-After', async (t)
   t.ok(pages.some((page) => page.status === 401), 'the one that fitted was answered')
   await db.deleteFrom('login_throttle').execute()
 })
+
+t.test('the SNILS in place of the login: signs in, fails like an unknown login, and is throttled with the account', async (t) => {
+  // kuznetsova.e's SNILS is 987-654-321 83 (src/demo/accounts-29.csv); the earlier throttle test has expired.
+  world.clock.offsetMs = 0
+  const viaSnils = await submitLogin(new Browser(app, publicUrl), ' 987-654-321 83 ', 'diary-demo')
+  t.equal(viaSnils.url.pathname, '/account', 'the SNILS, formatted, signs in')
+  t.equal((await submitLogin(new Browser(app, publicUrl), '98765432183', 'diary-demo')).url.pathname, '/account', 'so do its bare digits')
+
+  const browser = new Browser(second.app, publicUrl)
+  const before = hasher.stats().completed
+  const unknownSnils = await submitLogin(browser, '156-482-915 96', 'some-password') // valid, in no diary
+  const unknownLogin = await submitLogin(browser, 'nobody.else', 'some-password')
+  t.equal(unknownSnils.status, 401)
+  t.equal(alert(unknownSnils), alert(unknownLogin), 'an unknown SNILS gets the unknown login answer')
+  t.equal(hasher.stats().completed - before, 2, 'and the same argon2id work')
+
+  // Failures typed as the SNILS and as the login add up on the one account.
+  const target = 'smirnov.a' // SNILS 145-678-912 08
+  for (const typed of ['145-678-912 08', 'smirnov.a', '14567891208', 'SMIRNOV.A']) {
+    t.equal((await submitLogin(new Browser(app, publicUrl), typed, 'wrong-password')).status, 401)
+  }
+  t.equal((await submitLogin(new Browser(app, publicUrl), target, 'diary-demo')).status, 429, 'four failures in either writing block the account')
+  t.equal((await submitLogin(new Browser(app, publicUrl), '145 678 912 08', 'diary-demo')).status, 429, 'typed as the SNILS too')
+
+  const keys = await db.selectFrom('login_throttle').select('key').execute()
+  const typedSnils = ['98765432183', '15648291596', '14567891208']
+  t.notOk(keys.some((row) => typedSnils.some((digits) => row.key.replace(/\D/g, '').includes(digits))), 'no SNILS in clear among the throttle keys')
+  t.ok(keys.some((row) => row.key.startsWith('account:29:snils:')), 'the unknown SNILS is counted under its HMAC')
+  world.clock.offsetMs += 601_000
+  t.teardown(() => (world.clock.offsetMs = 0))
+})

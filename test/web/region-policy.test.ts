@@ -63,7 +63,7 @@ t.test('a reload adds a region and changes a policy; an invalid one is refused a
   t.match(list.body, /Вологодская область/)
   const required = await new Browser(app, publicUrl).go('GET', '/login?region=78')
   t.match(required.body, /Войти через Госуслуги/)
-  t.notMatch(required.body, /Логин от дневника/, 'state services required: no password form')
+  t.notMatch(required.body, /Логин или СНИЛС/, 'state services required: no password form')
 
   writeFileSync(join(dir, 'regions', '35.json'), '{ "name": ')
   t.throws(() => loadConfig({ env }), { problems: [{ file: join(dir, 'regions', '35.json') }] } as unknown as Error, 'the broken file is named')

@@ -221,7 +221,7 @@ t.test('a region without state-services login shows no button and has no such ro
   const page = await browser.go('GET', '/login?region=78')
   t.equal(page.status, 200)
   t.notMatch(page.body, /Госуслуг/)
-  t.match(page.body, /Логин от дневника/)
+  t.match(page.body, /Логин или СНИЛС/)
   t.equal((await browser.go('GET', '/login/state-services')).status, 404)
   t.equal((await browser.go('GET', '/login/state-services/callback?code=x&state=y')).status, 404)
 })

@@ -8,7 +8,7 @@ export const en: Messages = {
   selectRegionHint: 'How you sign in depends on the region of your school.',
   changeRegion: 'Change region',
   loginTitle: 'Sign in to the diary',
-  diaryLogin: 'Diary login',
+  diaryLogin: 'Login or SNILS',
   diaryPassword: 'Diary password',
   signIn: 'Sign in',
   or: 'or',

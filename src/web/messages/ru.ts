@@ -6,7 +6,7 @@ export const ru = {
   selectRegionHint: 'Вход и способы входа зависят от региона вашей школы.',
   changeRegion: 'Сменить регион',
   loginTitle: 'Вход в дневник',
-  diaryLogin: 'Логин от дневника',
+  diaryLogin: 'Логин или СНИЛС',
   diaryPassword: 'Пароль от дневника',
   signIn: 'Войти',
   or: 'или',
