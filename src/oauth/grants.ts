@@ -158,11 +158,18 @@ export async function findRefreshToken(db: Executor, token: string): Promise<Ref
 }
 
 export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date, value = newOpaqueToken()): Promise<string> {
-  await db
-    .insertInto('refresh_token')
-    .values({ token_hash: hashToken(value), family_id: familyId, expires_at: new Date(now.getTime() + ttlSeconds * 1000) })
-    .execute()
+  await sql`with family as (select ${familyId}::uuid as family_id) ${refreshTokenSql('family', value, ttlSeconds, now)}`.execute(db)
   return value
+}
+
+/**
+ * `newRefreshToken` as part of a larger statement: the refresh token `value` for the family of each row
+ * (`family_id`) of `source`; returns its token_hash.
+ */
+export function refreshTokenSql(source: string, value: string, ttlSeconds: number, now: Date): RawBuilder<unknown> {
+  return sql`insert into refresh_token (token_hash, family_id, expires_at)
+    select ${hashToken(value)}, family_id, ${new Date(now.getTime() + ttlSeconds * 1000)}::timestamptz from ${sql.table(source)}
+    returning token_hash`
 }
 
 export interface Redemption {
@@ -212,12 +219,9 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
     ), family as (
       insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr)
       select ${familyId}::uuid, ${request.clientId}, account_id, session_id, scope, auth_time, amr from claimed
-    ), refresh as (
-      insert into refresh_token (token_hash, family_id, expires_at)
-      select ${hashToken(refreshToken)}, ${familyId}::uuid, ${new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)}::timestamptz
-      from claimed where 'offline_access' = any(string_to_array(scope, ' '))
-      returning token_hash
-    ), account as (${tokenAccountsSql('claimed')}), audited as (${auditEventSql('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
+    ), offline as (
+      select ${familyId}::uuid as family_id from claimed where 'offline_access' = any(string_to_array(scope, ' '))
+    ), refresh as (${refreshTokenSql('offline', refreshToken, request.refreshTtlSeconds, request.now)}), account as (${tokenAccountsSql('claimed')}), audited as (${auditEventSql('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
     select c.session_id, c.scope, c.nonce, c.auth_time, c.amr, a.*, exists (select 1 from refresh) as refreshable
     from claimed c cross join account a`.execute(db)
   const row = rows[0]

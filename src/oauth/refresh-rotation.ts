@@ -15,7 +15,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
-import { type GrantFailure, type GrantResult, hashToken, newOpaqueToken, newRefreshToken, revokeFamily } from './grants.js'
+import { type GrantFailure, type GrantResult, hashToken, newOpaqueToken, newRefreshToken, refreshTokenSql, revokeFamily } from './grants.js'
 import { openSuccessor, sealSuccessor } from './refresh-successor.js'
 
 export interface RefreshRequest {
@@ -60,7 +60,6 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
   const fresh = newOpaqueToken()
   const sealed = sealSuccessor(request.refreshToken, fresh)
   if (request.scope === undefined) {
-    const expires = new Date(request.now.getTime() + request.refreshTtlSeconds * 1000)
     const { rows } = await sql<FastRotation>`
       with spent as (
         update refresh_token r set used_at = ${request.now}, successor_sealed = ${sealed}
@@ -68,10 +67,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
         where r.token_hash = ${hashToken(request.refreshToken)} and r.used_at is null and r.expires_at > ${request.now}
           and f.id = r.family_id and f.revoked_at is null and f.client_id = ${request.clientId}
         returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr
-      ), issued as (
-        insert into refresh_token (token_hash, family_id, expires_at)
-        select ${hashToken(fresh)}, family_id, ${expires} from spent
-      )
+      ), issued as (${refreshTokenSql('spent', fresh, request.refreshTtlSeconds, request.now)})
       select s.family_id, s.session_id, s.scope, s.auth_time, s.amr,
              a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
       from spent s join diary_account a on a.id = s.account_id`.execute(db)
