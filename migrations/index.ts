@@ -8,6 +8,7 @@ import * as selfService from './0005-self-service.js'
 import * as singleUse from './0006-single-use.js'
 import * as requestRate from './0007-request-rate.js'
 import * as auditRetention from './0008-audit-retention.js'
+import * as contactsRecovery from './0009-contacts-recovery.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-single-use': singleUse,
   '0007-request-rate': requestRate,
   '0008-audit-retention': auditRetention,
+  '0009-contacts-recovery': contactsRecovery,
 }

@@ -16,16 +16,18 @@ import { createMetrics, type Metrics } from './ops/metrics.js'
 import { createRequestRates, rateLimitPolicy, type RequestRates } from './ops/request-rate.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
+import type { Senders } from './notify/senders.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createLiveConfig, type LiveConfig } from './live-config.js'
 import { createKeyStore } from './tokens/key-store.js'
 import { keyPolicy } from './tokens/signing-keys.js'
-import { accountRoutes } from './web/account.routes.js'
+import { accountRoutes, contactRoutes } from './web/account.routes.js'
 import { authorizeRoutes } from './web/authorize.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { passwordChangeRoutes } from './web/password-change.routes.js'
+import { recoveryRoutes } from './web/recovery.routes.js'
 import { messages } from './web/messages/index.js'
 import { parseForm } from './web/forms.js'
 import { errorPage } from './web/pages/error.js'
@@ -53,6 +55,8 @@ export interface AppDeps {
   metrics?: Metrics
   /** The request limits of the machine endpoints; when absent the app makes its own and closes it with itself. */
   requestRates?: RequestRates
+  /** E-mail and SMS (password recovery, confirming a contact); a missing one is not offered. */
+  senders?: Senders
 }
 
 export interface BuildAppOptions {
@@ -60,7 +64,7 @@ export interface BuildAppOptions {
   deps: AppDeps
 }
 
-const passwordForms = new Set(['/login/password', '/link', '/password/change'])
+const passwordForms = new Set(['/login/password', '/link', '/password/change', '/password/reset', '/account/password'])
 
 /** Polled by load balancers and Prometheus: their requests are logged at debug level only. */
 const quietRoutes = new Set(['/healthz', '/readyz', '/metrics'])
@@ -169,6 +173,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     hasher,
     metrics,
     requestRates,
+    senders: deps.senders ?? {},
   }
   app.decorate('reloadConfig', (next: Config) => live.replace(next))
   // Before cookies are decrypted or bodies parsed: a password form that cannot be served now is refused
@@ -196,6 +201,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     await browser.register(stateServicesRoutes, context)
     await browser.register(accountRoutes, context)
     await browser.register(passwordChangeRoutes, context)
+    await browser.register(recoveryRoutes, context)
+    await browser.register(contactRoutes, context)
   })
   return app
 }

@@ -4,6 +4,7 @@ import type { PasswordHasher } from './accounts/password-hash.js'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
 import type { ClientAuthenticator } from './oauth/client-auth.js'
+import type { Senders } from './notify/senders.js'
 import type { Metrics } from './ops/metrics.js'
 import type { RequestRates } from './ops/request-rate.js'
 import type { Region } from './regions/registry.js'
@@ -20,4 +21,6 @@ export interface RouteContext {
   metrics: Metrics
   /** The request limits of /token, /revoke and /introspect. */
   requestRates: RequestRates
+  /** E-mail and SMS to people (password recovery, confirming a contact). */
+  senders: Senders
 }

@@ -34,6 +34,10 @@ const codes = {
   ERR_BINDING_BIRTH_DATE_DIFFERS: { status: 409, publicCode: 'binding_birth_date_differs' },
   ERR_BINDING_NAME_UNKNOWN: { status: 409, publicCode: 'binding_name_unknown' },
   ERR_CONFIRMATION_MISMATCH: { status: 403, publicCode: 'confirmation_mismatch' },
+  // A recovery or confirmation link or code that was used, replaced by a newer one, expired or tried too often.
+  ERR_SECRET_EXPIRED: { status: 400, publicCode: 'link_or_code_expired' },
+  // "Forgot password" through State Services: that person has no diary of this region (and none can be linked now).
+  ERR_RECOVERY_NOT_LINKED: { status: 403, publicCode: 'recovery_not_linked' },
   ERR_CLIENT_UNKNOWN: { status: 400, publicCode: 'unknown_client' },
   ERR_REDIRECT_URI_MISMATCH: { status: 400, publicCode: 'redirect_uri_mismatch' },
   ERR_REGION_NOT_SERVED: { status: 403, publicCode: 'region_not_served' },

@@ -16,6 +16,8 @@ import { migrateToLatest, pendingMigrations } from './db/migrate.js'
 import type { Database } from './db/schema.js'
 import { BridgeError } from './errors.js'
 import { createLogger } from './logger.js'
+import { closeSenders, createSenders } from './notify/open-senders.js'
+import type { Senders } from './notify/senders.js'
 import { type MaintenanceResult, retentionPolicy, runMaintenance } from './ops/maintenance.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { decryptPrivateKey } from './tokens/key-encryption.js'
@@ -136,6 +138,8 @@ export interface StartOptions {
   env: EnvironmentVariables
   /** Runs after migrations, before the service listens (the demo seeds its accounts here). */
   beforeListen?: (db: Kysely<Database>, config: Config, logger: Logger, hasher: PasswordHasher) => Promise<void>
+  /** Instead of the senders of the configuration (`mail`, `sms`); they stay the caller's to close (the demo's mailbox). */
+  senders?: Senders
 }
 
 export async function startService(options: StartOptions): Promise<RunningService> {
@@ -147,19 +151,24 @@ export async function startService(options: StartOptions): Promise<RunningServic
     logger.warn(`!!! ${used.join(', ')} not set: using development values ${generated.length > 0 ? 'generated now into' : 'from'} ${file}. Never run production like this.`)
   }
   const db = await openConfiguredDatabase(config, logger)
+  let senders: Senders | undefined
+  const closeOwnSenders = async () => {
+    if (senders !== undefined && options.senders === undefined) await closeSenders(senders).catch((error: unknown) => logger.warn({ err: error }, 'closing the senders failed'))
+  }
   try {
     await prepareDatabase(db, config, logger)
     await maintainKeys(db, config, logger)
     const hasher = createPasswordHasher(config.bridge.passwordHashing)
     await options.beforeListen?.(db, config, logger, hasher)
     const metrics = createMetrics({ hasher })
-    const app = await buildApp({ config, deps: { db, logger, hasher, metrics } })
+    senders = options.senders ?? createSenders(config)
+    const app = await buildApp({ config, deps: { db, logger, hasher, metrics, senders } })
     await app.listen({ host: config.server.host, port: config.server.port })
     const keyMaintenance = setInterval(() => void maintainKeys(db, config, logger).catch(() => {}), 3600_000)
     keyMaintenance.unref()
     const tableMaintenance = scheduleMaintenance(db, config, logger, metrics)
     logger.info(
-      { pid: process.pid, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()] },
+      { pid: process.pid, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()], mail: senders.mail !== undefined, sms: senders.sms !== undefined },
       'bridge is ready',
     )
     return {
@@ -173,10 +182,12 @@ export async function startService(options: StartOptions): Promise<RunningServic
         await app.close()
         await tableMaintenance.stop()
         await hasher.close()
+        await closeOwnSenders()
         await db.destroy()
       },
     }
   } catch (error) {
+    await closeOwnSenders()
     await db.destroy()
     throw error
   }

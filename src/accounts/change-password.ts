@@ -1,15 +1,16 @@
 /*
  * Changing a diary password, whoever asks: the person replacing a temporary password, the owner on the
- * account page, the support desk issuing a new temporary one.
+ * account page, the person who forgot it (login/password-recovery.ts), the support desk issuing a new
+ * temporary one.
  * - a chosen password follows password-policy.ts and must differ from the one it replaces (the current
  *   one, which for a forced change is the temporary one): checked against the stored hash
  * - the hash, the end of the other sessions (with their refresh tokens) and the audit event are one
- *   transaction
+ *   transaction, together with the caller's `claim` (spending the link or step that allowed the change)
  * - a temporary password from the support desk is random, shown once, and must be changed at the next
  *   sign-in; every session of the account ends; the operator's name is audited (masked like free text)
  */
 import { randomInt } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import { BridgeError } from '../errors.js'
 import type { Database } from '../db/schema.js'
@@ -33,6 +34,10 @@ export async function changePassword(
     requestId?: string
     /** Replace only this temporary password (compare-and-set): a second replacement finds it gone. */
     replacing?: { passwordChangedAt: Date | null }
+    /** Spends what allowed this change, in its transaction; throws (a BridgeError) when it is spent already. */
+    claim?: (trx: Transaction<Database>) => Promise<void>
+    /** The audit event, when it is not a `password_change`. */
+    audit?: { type: string; details: Record<string, string | number | boolean | null> }
   },
 ): Promise<PasswordChange> {
   const problem = checkNewPassword(change.password, change.repeat, account)
@@ -43,15 +48,16 @@ export async function changePassword(
   await db.transaction().execute(async (trx) => {
     const replaced = await setPassword(trx, account.id, { hash, mustChange: false, now: change.now }, change.replacing)
     if (!replaced) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
+    await change.claim?.(trx)
     const selector = change.keepSessionId === undefined ? { accountId: account.id } : { accountId: account.id, exceptSessionId: change.keepSessionId }
     await endSessions(trx, selector, 'password_change', change.now)
     await recordAuditEvent(trx, {
-      type: 'password_change',
+      type: change.audit?.type ?? 'password_change',
       outcome: 'success',
       accountId: account.id,
       region: account.region,
       requestId: change.requestId,
-      details: { temporary: account.mustChangePassword },
+      details: change.audit?.details ?? { temporary: account.mustChangePassword },
     })
   })
   return { ok: true }

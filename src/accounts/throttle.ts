@@ -27,18 +27,28 @@ export function attemptKeys(region: string, normalisedLogin: string, ip: string)
 }
 
 /** The moment the block on these keys ends, or undefined when none is blocked. */
-export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys, now: Date): Promise<Date | undefined> {
+export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys | readonly string[], now: Date): Promise<Date | undefined> {
   const rows = await db
     .selectFrom('login_throttle')
     .select('blocked_until')
-    .where('key', 'in', [keys.account, keys.ip])
+    .where('key', 'in', 'account' in keys ? [keys.account, keys.ip] : [...keys])
     .where('blocked_until', '>', now)
     .execute()
   const until = rows.map((row) => row.blocked_until as Date).sort((a, b) => b.getTime() - a.getTime())[0]
   return until
 }
 
-async function countFailure(db: Kysely<Database>, key: string, limit: number, policy: ThrottlePolicy, now: Date): Promise<void> {
+/**
+ * Counts one event on a key: the `limit`-th within the window blocks the key for `blockSeconds`.
+ * Password attempts count their failures; requests that send something (password recovery) count each one.
+ */
+export async function countOnKey(
+  db: Kysely<Database>,
+  key: string,
+  limit: number,
+  policy: Pick<ThrottlePolicy, 'windowSeconds' | 'blockSeconds'>,
+  now: Date,
+): Promise<void> {
   const windowStart = new Date(now.getTime() - policy.windowSeconds * 1000)
   const blockEnd = new Date(now.getTime() + policy.blockSeconds * 1000)
   await sql`
@@ -56,8 +66,8 @@ async function countFailure(db: Kysely<Database>, key: string, limit: number, po
 
 /** Counts a failed attempt on both keys (old counters are deleted by the maintenance job, ops/maintenance.ts). */
 export async function recordFailure(db: Kysely<Database>, keys: AttemptKeys, policy: ThrottlePolicy, now: Date): Promise<void> {
-  await countFailure(db, keys.account, policy.accountFailures, policy, now)
-  await countFailure(db, keys.ip, policy.ipFailures, policy, now)
+  await countOnKey(db, keys.account, policy.accountFailures, policy, now)
+  await countOnKey(db, keys.ip, policy.ipFailures, policy, now)
 }
 
 export async function recordSuccess(db: Kysely<Database>, keys: AttemptKeys): Promise<void> {

@@ -1,6 +1,6 @@
 /*
  * What every operator command is made of, and the helpers they share.
- * - a command declares its words, positional arguments and string options; run-cli.ts parses, checks
+ * - a command declares its words, positional arguments, string options and flags; run-cli.ts parses, checks
  *   the required options (before any database is opened) and the region, then calls `run`
  * - commands talk only through `out` and `err`, one line per call, and answer an exit code:
  *   0 done, 1 could not run, 2 an import finished with rejected rows
@@ -27,6 +27,8 @@ export interface CommandInput {
   /** Positional arguments after the command words. */
   args: string[]
   values: Partial<Record<string, string>>
+  /** The flags given (the options named in `flags`, which take no value). */
+  flags: ReadonlySet<string>
 }
 
 export interface CommandContext {
@@ -49,6 +51,8 @@ export interface CliCommand {
   summary: string
   /** Option name → its line in the command's help. */
   options?: Readonly<Record<string, string>>
+  /** The options that take no value, given or not (`--contacts-verified`); their help lines are in `options`. */
+  flags?: readonly string[]
   /** Option name → why the command cannot run without it. */
   required?: Readonly<Record<string, string>>
   run: (context: CommandContext, input: CommandInput) => Promise<number>

@@ -52,9 +52,14 @@ const configCheck: CliCommand = {
 const accountsImport: CliCommand = {
   name: 'accounts import',
   arguments: ['FILE'],
-  synopsis: 'FILE --region CODE [--format csv|jsonl]',
+  synopsis: 'FILE --region CODE [--format csv|jsonl] [--contacts-verified]',
   summary: 'Imports diary accounts from a CSV or JSON Lines file; exit code 2 when some rows were rejected.',
-  options: { region: '--region CODE    the region the accounts belong to', format: '--format F       csv or jsonl (default: from the file name)' },
+  options: {
+    region: '--region CODE    the region the accounts belong to',
+    format: '--format F       csv or jsonl (default: from the file name)',
+    'contacts-verified': '--contacts-verified  the e-mails and phones in the file are known to reach their owners: stored as verified (without it, unverified until each owner confirms)',
+  },
+  flags: ['contacts-verified'],
   required: { region: 'accounts are imported into one region' },
   run: async (context, input) => {
     const file = argument(input, 0)
@@ -76,6 +81,8 @@ const accountsImport: CliCommand = {
           region,
           snilsPepper: context.config.secrets.snilsPepper.reveal(),
           hasher,
+          contactsVerified: input.flags.has('contacts-verified'),
+          now: context.now,
           onProgress: (progress) => context.progress(`\r${progress.rows} rows read…`),
         })
       } catch (error) {

@@ -71,7 +71,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   let parsed: { values: Partial<Record<string, string | boolean>>; positionals: string[] }
   try {
-    const options = Object.fromEntries(Object.keys(command.options ?? {}).map((name) => [name, { type: 'string' as const }]))
+    const flags = new Set(command.flags ?? [])
+    const options = Object.fromEntries(Object.keys(command.options ?? {}).map((name) => [name, { type: flags.has(name) ? ('boolean' as const) : ('string' as const) }]))
     parsed = parseArgs({ args: argv.slice(command.name.split(' ').length), allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } })
   } catch (error) {
     io.stderr(`${command.name}: ${(error as Error).message}\nUsage: ${usageLine(command)}`)
@@ -82,6 +83,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0
   }
   const values = Object.fromEntries(Object.entries(parsed.values).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+  const flags = new Set(Object.entries(parsed.values).flatMap(([name, value]) => (value === true && name !== 'help' ? [name] : [])))
   const expected = command.arguments ?? []
   const missing = expected[parsed.positionals.length]
   if (missing !== undefined) {
@@ -128,5 +130,5 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
     },
   }
-  return command.run(context, { args: parsed.positionals, values })
+  return command.run(context, { args: parsed.positionals, values, flags })
 }

@@ -9,7 +9,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { TSchema } from 'typebox'
 import Value from 'typebox/value'
 import { checkClient, checkHttpUrl, checkRegion, type ProviderConfig } from './checks.js'
-import { ConfigError, type ConfigProblem, schemaProblems } from './problems.js'
+import { type Checked, checkMail, checkSms, type MailConfig, type SmsConfig } from './notify.js'
+import { ConfigError, type ConfigProblem, formatProblem, schemaProblems } from './problems.js'
 import { readJsonFile } from './read-json.js'
 import {
   type BridgeFile,
@@ -26,9 +27,12 @@ import { type BridgeSecrets, type DevelopmentSecrets, resolveBridgeSecrets } fro
 import { Secret } from './secret.js'
 
 export type { EsiaProviderConfig, EsiaSignerConfig, OidcProviderConfig, ProviderConfig } from './checks.js'
-export type RegionConfig = Omit<RegionFile, 'stateServices'> & {
+export type { MailConfig, SmsConfig } from './notify.js'
+export type RegionConfig = Omit<RegionFile, 'stateServices' | 'passwordRecovery'> & {
   code: string
   stateServices: Omit<RegionFile['stateServices'], 'provider'> & { provider?: ProviderConfig }
+  /** Always set by the loader (default: every way); absent in a hand-built region means the same. */
+  passwordRecovery?: RegionFile['passwordRecovery']
 }
 export type ClientConfig = ClientFile & { clientId: string; clientSecret?: Secret<string> }
 export type LogLevel = NonNullable<Env['LOG_LEVEL']>
@@ -49,6 +53,10 @@ export interface Config {
   regions: ReadonlyMap<string, RegionConfig>
   clients: ReadonlyMap<string, ClientConfig>
   secrets: BridgeSecrets
+  /** bridge.json `mail` with its password read; absent: no e-mail is sent. */
+  mail: MailConfig | undefined
+  /** bridge.json `sms` with its Authorization read; absent: no SMS is sent. */
+  sms: SmsConfig | undefined
 }
 
 export interface LoadedConfig {
@@ -182,6 +190,13 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
   const resolvedSecrets = resolveBridgeSecrets(env, { production, dataDir })
   problems.push(...resolvedSecrets.problems)
   const warnings: string[] = []
+  const channel = <T>(checked: Checked<T> | undefined): T | undefined => {
+    problems.push(...(checked?.problems ?? []).map((p) => ({ file: bridgeFile, ...p })))
+    warnings.push(...(checked?.warnings ?? []).map((p) => formatProblem({ file: bridgeFile, ...p })))
+    return checked?.value
+  }
+  const mail = channel(bridge?.mail && checkMail(bridge.mail, { env: options.env, production }))
+  const sms = channel(bridge?.sms && checkSms(bridge.sms, { env: options.env, production }))
   for (const { id: code, file } of regionFiles) {
     if (clientFiles.length > 0 && ![...clients.values()].some((client) => client.regions.includes(code))) {
       warnings.push(`${file}: no client serves region "${code}": add it to the "regions" of the diary modules that should offer it`)
@@ -215,6 +230,8 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
       regions,
       clients,
       secrets: resolvedSecrets.secrets,
+      mail,
+      sms,
     },
     warnings,
     developmentSecrets: resolvedSecrets.development,

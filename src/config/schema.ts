@@ -16,6 +16,44 @@ const DateOrDateTime = Type.String({
 })
 const Seconds = (def: number, min: number, max: number) => Type.Integer({ minimum: min, maximum: max, default: def })
 
+const MailSchema = Type.Object(
+  {
+    /** The From header: `address@host` or `Display name <address@host>`. */
+    from: Type.String({ minLength: 3 }),
+    smtp: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Type.Integer({ minimum: 1, maximum: 65535, default: 587 }),
+        /** Implicit TLS from the first byte (usually port 465); false: plain connection, upgraded by STARTTLS. */
+        secure: Type.Boolean({ default: false }),
+        /** Without `secure`: refuse to send unless the server upgrades the connection with STARTTLS. */
+        requireTls: Type.Boolean({ default: true }),
+        user: Type.Optional(Type.String({ minLength: 1 })),
+        passwordEnv: Type.Optional(EnvName),
+        timeoutMs: Type.Integer({ minimum: 1000, maximum: 120_000, default: 10_000 }),
+      },
+      closed,
+    ),
+  },
+  closed,
+)
+
+const SmsSchema = Type.Object(
+  {
+    /** Where the bridge POSTs `{"to","text","sender"}` as JSON (notify/http-sms.ts). */
+    gatewayUrl: Type.String({ minLength: 1 }),
+    /** The variable holding the whole Authorization header value (`Bearer …`, `Basic …`). */
+    authorizationEnv: Type.Optional(EnvName),
+    /** The sender name or number shown on the phone, if the provider lets the bridge choose it. */
+    sender: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
+    timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
+  },
+  closed,
+)
+
+/** The ways a forgotten diary password can be recovered; a region may allow fewer (or none: only the school helps). */
+export const recoveryMethods = ['state_services', 'email', 'sms'] as const
+
 /** Where pages show dates and times unless a region says otherwise. */
 export const defaultTimeZone = 'Europe/Moscow'
 
@@ -105,6 +143,10 @@ export const BridgeFileSchema = Type.Object(
       },
       { ...closed, default: {} },
     ),
+    /** E-mail (password recovery links, confirming an address) through an SMTP server; absent: the bridge sends no mail. */
+    mail: Type.Optional(MailSchema),
+    /** SMS (recovery and confirmation codes) through an HTTP gateway (notify/http-sms.ts); absent: the bridge sends no SMS. */
+    sms: Type.Optional(SmsSchema),
     /** The job that deletes expired rows (ops/maintenance.ts). */
     maintenance: Type.Object(
       {
@@ -216,6 +258,7 @@ function regionSchema<P extends TSchema>(provider: P) {
       ),
       noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
       timeZone: Type.String({ minLength: 1, default: defaultTimeZone, description: 'IANA time zone in which pages show dates and times' }),
+      passwordRecovery: Type.Array(Type.Enum([...recoveryMethods]), { uniqueItems: true, default: [...recoveryMethods] }),
       linking: Type.Object(
         {
           autoLinkBySnils: Type.Boolean({ default: true }),
@@ -282,6 +325,9 @@ export type OidcProviderFile = Type.Static<typeof OidcProviderSchema>
 export type EsiaProviderFile = Type.Static<typeof EsiaProviderSchema>
 export type ProviderFile = OidcProviderFile | EsiaProviderFile
 export type ClientFile = Type.Static<typeof ClientFileSchema>
+export type MailFile = Type.Static<typeof MailSchema>
+export type SmsFile = Type.Static<typeof SmsSchema>
+export type RecoveryMethod = (typeof recoveryMethods)[number]
 export type Env = Type.Static<typeof EnvSchema>
 
 /** The process environment as handed to the loader (`process.env` in the entry points only). */

@@ -29,6 +29,12 @@ export interface DiaryAccountTable {
   created_at: CreatedAt
   updated_at: UpdatedAt
   password_changed_at: ColumnType<Date | null, never, Date | null>
+  /** Lower-cased and trimmed (person/contact.ts). */
+  email: ColumnType<string | null, string | null | undefined, string | null>
+  email_verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  /** `+` and 8–15 digits (person/contact.ts). */
+  phone: ColumnType<string | null, string | null | undefined, string | null>
+  phone_verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
 export type LinkMethod = 'auto_snils' | 'password'
@@ -153,6 +159,22 @@ export interface LoginThrottleTable {
   blocked_until: Date | null
 }
 
+export type RecoveryPurpose = 'reset_email' | 'reset_sms' | 'verify_email' | 'verify_phone'
+
+/** A one-time secret sent to a contact (accounts/recovery-secret.repository.ts); only its hash is kept. */
+export interface RecoverySecretTable {
+  id: Generated<string>
+  /** Null: a stand-in for a login without such a contact, which nobody can ever meet. */
+  account_id: string | null
+  purpose: RecoveryPurpose
+  secret_hash: string
+  /** The new contact that a `verify_*` secret confirms; null for resets. */
+  destination: string | null
+  attempts: Generated<number>
+  created_at: CreatedAt
+  expires_at: Date
+}
+
 /** Requests counted per key ('client:<id>', 'address:<ip>') and fixed window, by all instances (ops/request-rate.ts). */
 export interface RequestRateTable {
   key: string
@@ -174,6 +196,7 @@ export interface Database {
   client_assertion_use: ClientAssertionUseTable
   login_throttle: LoginThrottleTable
   request_rate: RequestRateTable
+  recovery_secret: RecoverySecretTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

@@ -9,6 +9,7 @@ import cookie from '@fastify/cookie'
 import Fastify, { type FastifyInstance } from 'fastify'
 import * as client from 'openid-client'
 import { escapeHtml } from '../web/html.js'
+import { type Mailbox, mailboxPath, registerMailboxPage } from './mailbox.js'
 
 interface DiarySession {
   claims: Record<string, unknown>
@@ -28,6 +29,8 @@ export async function startDiaryModule(options: {
   clientId: string
   clientSecret: string
   host?: string
+  /** Shows what the bridge "sent" at GET /mailbox (the demo's outbox). */
+  mailbox?: Mailbox
 }): Promise<{ url: string; app: FastifyInstance }> {
   const url = `http://localhost:${options.port}`
   const redirectUri = `${url}/callback`
@@ -46,12 +49,14 @@ export async function startDiaryModule(options: {
 
   const app = Fastify()
   await app.register(cookie)
+  if (options.mailbox !== undefined) registerMailboxPage(app, options.mailbox, { bridgeUrl: options.bridgeUrl })
+  const mailboxLink = options.mailbox === undefined ? '' : `<p><a href="${mailboxPath}">Почта и SMS, отправленные мостом (демо)</a></p>`
 
   app.get('/', async (request, reply) => {
     const session = sessions.get(request.cookies['demo-diary'] ?? '')
     reply.type('text/html; charset=utf-8')
     if (session === undefined) {
-      return page(`<p>Вы не вошли.</p><p><a class="button" href="/login">Войти</a></p>`)
+      return page(`<p>Вы не вошли.</p><p><a class="button" href="/login">Войти</a></p>${mailboxLink}`)
     }
     const info = session.userinfo
     const name = [info.family_name, info.given_name, info.middle_name].filter(Boolean).join(' ')
@@ -60,7 +65,7 @@ export async function startDiaryModule(options: {
 <li>Идентификатор (sub): <code>${escapeHtml(String(info.sub))}</code></li>
 <li>Способ входа (amr): ${escapeHtml(JSON.stringify(session.claims.amr))}</li>
 <li>Токен доступа действует до ${new Date(session.tokens.accessTokenExpiresAt).toLocaleTimeString('ru')}</li></ul>
-<p><a class="button" href="/refresh">Обновить токен</a><a class="button" href="${escapeHtml(`${options.bridgeUrl}/account?client_id=${encodeURIComponent(options.clientId)}`)}">Вход и привязка Госуслуг</a><a class="button" href="/logout">Выйти</a></p>`)
+<p><a class="button" href="/refresh">Обновить токен</a><a class="button" href="${escapeHtml(`${options.bridgeUrl}/account?client_id=${encodeURIComponent(options.clientId)}`)}">Вход и привязка Госуслуг</a><a class="button" href="/logout">Выйти</a></p>${mailboxLink}`)
   })
 
   app.get('/login', async (_request, reply) => {

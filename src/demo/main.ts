@@ -9,6 +9,7 @@
  * - region 78 logs in through the standard OIDC simulator (state-services-simulator.ts,
  *   DEMO_OIDC_SIMULATOR_PORT, 3003; REGION_78_CLIENT_SECRET)
  * - the demo diary module (diary-module.ts, DEMO_DIARY_PORT, 3002) is the `demo-diary` client of both
+ * - the bridge's e-mails and SMS go to an in-memory mailbox (mailbox.ts), shown at <diary module>/mailbox
  * Demo accounts (password "diary-demo"): accounts-29.csv and accounts-78.csv; both simulators offer the
  * same test persons, whom the accounts of both regions match.
  */
@@ -21,6 +22,7 @@ import { startService } from '../service.js'
 import { reportStartupFailure } from '../startup-failure.js'
 import { startDiaryModule } from './diary-module.js'
 import { startEsiaSimulator } from './esia-simulator.js'
+import { createMailbox, mailboxPath } from './mailbox.js'
 import { type DemoEnvironment, demoEnvironment, demoSecrets } from './environment.js'
 import { startSimulator } from './state-services-simulator.js'
 
@@ -58,8 +60,11 @@ const oidcSimulator = await startSimulator({
   ],
 }).catch(reportStartupFailure)
 
+const mailbox = createMailbox()
+
 const service = await startService({
   env,
+  senders: { mail: mailbox, sms: mailbox },
   beforeListen: async (db, config, logger, hasher) => {
     // Every start: an import of the same file changes nothing, and new demo accounts reach an old ./data.
     for (const region of ['29', '78']) {
@@ -70,6 +75,7 @@ const service = await startService({
         region,
         snilsPepper: config.secrets.snilsPepper.reveal(),
         hasher,
+        contactsVerified: true,
       })
       if (report.created + report.updated > 0) {
         logger.info({ region, created: report.created, updated: report.updated }, 'demo accounts imported (password "diary-demo")')
@@ -83,11 +89,13 @@ const diary = await startDiaryModule({
   bridgeUrl: service.config.publicUrl,
   clientId: 'demo-diary',
   clientSecret: env.DEMO_DIARY_CLIENT_SECRET ?? demoSecrets.DEMO_DIARY_CLIENT_SECRET,
+  mailbox,
 }).catch(reportStartupFailure)
+const mailboxUrl = `${diary.url}${mailboxPath}`
 
 service.logger.info(
-  { open: diary.url, bridgeLogin: `${service.config.publicUrl}/login`, esiaSimulator: esiaUrl, oidcSimulator: oidcSimulator.issuer },
-  `demo is running: open ${diary.url} in a browser`,
+  { open: diary.url, mailbox: mailboxUrl, bridgeLogin: `${service.config.publicUrl}/login`, esiaSimulator: esiaUrl, oidcSimulator: oidcSimulator.issuer },
+  `demo is running: open ${diary.url} in a browser; mails and SMS of the bridge: ${mailboxUrl}`,
 )
 
 process.on('SIGHUP', () => service.reload())

@@ -8,10 +8,12 @@
  * - sign out everywhere: every session ends and every refresh token of the account is revoked
  * - change the password: the current one first (throttled like any password attempt), then the rules
  *   of change-password.ts; the other sessions end
+ * - see their e-mail and phone (masked) and confirm new ones (login/contacts.ts)
  * Each is an audit event.
  */
 import { type Account, findAccountById } from '../accounts/account.repository.js'
 import { changePassword, type PasswordChange } from '../accounts/change-password.js'
+import { type Contacts, findContacts } from '../accounts/contacts.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
@@ -23,6 +25,7 @@ import { type Region, regionOfIssuer } from '../regions/registry.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
 import { type ActiveSession, confirmSession, lastClientOfSession, listActiveSessions } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
+import { hasPendingPhoneCode } from './contacts.js'
 import { attemptPassword } from './password-attempt.js'
 import { sessionClock } from './sign-in.js'
 
@@ -37,6 +40,9 @@ export interface AccountOverview {
   sessions: ActiveSession[]
   /** The diary module to go back to: the one named in the request, else the last one this session served. */
   returnTo: { name: string; url: string } | undefined
+  contacts: Contacts
+  /** A code sent to a new phone number waits to be typed. */
+  phoneCodeWaiting: boolean
 }
 
 /** The page a diary module's "back" link leads to: `homeUrl`, else the origin of its first web redirect URI. */
@@ -74,6 +80,8 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
     links: links.map((link) => ({ ...link, regionName: regionOfIssuer(context.regions, link.issuer, account.region)?.config.name })),
     sessions,
     returnTo: client === undefined || home === undefined ? undefined : { name: client.name, url: home },
+    contacts: (await findContacts(context.db, account.id)) ?? { email: null, emailVerified: false, phone: null, phoneVerified: false },
+    phoneCodeWaiting: context.senders.sms !== undefined && (await hasPendingPhoneCode(context, account)),
   }
 }
 

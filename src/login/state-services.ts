@@ -6,12 +6,14 @@
  *     sign in  → linking (linking/link-account.ts): signed in, the binding page, or a conflict
  *     confirm  → the identity must be linked to the signed-in account; the session counts as confirmed
  *                and the link removal that asked for it goes ahead
+ *     recover  → "forgot password": the identity must be linked (or be linked now by the rules) to an
+ *                account of this region, which may then set a new password (password-recovery.ts)
  * - binding: the diary password, then the binding rules (linking/binding.ts); a refusal is a value
  *   the page shows next to the form, so that a parent can type their own diary login at once
  * A region whose state-services login is off now has no such routes (ERR_METHOD_DISABLED, a 404).
  * Each step answers the location to send the browser to.
  */
-import type { Account } from '../accounts/account.repository.js'
+import { type Account, findAccountById } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError, type BridgeErrorCode, toErrorResponse } from '../errors.js'
@@ -29,6 +31,7 @@ import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
 import { attemptPassword } from './password-attempt.js'
+import { allowPasswordReset } from './password-recovery.js'
 import { codeLocation } from './authorization.js'
 import { signInLinked, waitingClient } from './linked-sign-in.js'
 import { sessionClock, signedIn } from './sign-in.js'
@@ -134,7 +137,26 @@ export async function finishStateServices(context: RouteContext, browser: Browse
       return signInWith(context, browser, region, identity)
     case 'confirm':
       return confirmWith(context, browser, region, identity, phase.purpose)
+    case 'recover':
+      return recoverWith(context, browser, region, identity)
   }
+}
+
+/** "Forgot password": the linking rules decide whose diary this is; a binding would need the password, so it is no way here. */
+async function recoverWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
+  const outcome = await context.db.transaction().execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
+  const account = outcome.kind === 'linked' ? await findAccountById(context.db, outcome.accountId) : undefined
+  const usable = account !== undefined && account.region === region.config.code
+  await recordAuditEvent(context.db, {
+    type: 'password_recovery_identity',
+    outcome: usable ? 'success' : outcome.kind === 'linked' ? 'other_region' : outcome.kind,
+    accountId: account?.id,
+    region: region.config.code,
+    requestId: browser.requestId,
+    details: { issuer: identity.issuer, reason: outcome.kind === 'linked' ? null : outcome.reason },
+  })
+  if (!usable) throw new BridgeError('ERR_RECOVERY_NOT_LINKED', 'this State Services person has no diary of this region that can be told')
+  return allowPasswordReset(browser, account.id, region.config.code)
 }
 
 async function signInWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {

@@ -10,11 +10,14 @@
  *   binding          State Services vouched for a person the bridge could not link: the person's name,
  *                    birth date and SNILS HMAC, to check the binding rules (never a SNILS)
  *   password_change  a temporary password was verified and must be replaced before the sign-in
+ *   recovery_code    "forgot password" by SMS: the code that was sent (its row id, never the code)
+ *   password_reset   the person proved to own the account (State Services, an e-mail link, an SMS
+ *                    code) and may set a new password; for a link, the hash of the link to spend
  *   logout           gone to the provider's logout, to come back to this address
  * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
- * `toPasswordChange`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
+ * `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
  * stale one with ERR_LOGIN_EXPIRED. Every phase carries its start time: one older than the TTL counts
- * as absent (the cookie's own expiry slides). `upstream`, `binding` and `password_change` carry a
+ * as absent (the cookie's own expiry slides). `upstream`, `binding`, `password_change` and `password_reset` carry a
  * random id that is consumed once in the database, so a copied cookie cannot finish the same step
  * twice; a password change the rules refuse goes on under a new id (`retryPasswordChange`), in this
  * browser's cookie only.
@@ -32,6 +35,11 @@ export type UpstreamPurpose =
   | { kind: 'sign_in' }
   /** The signed-in owner confirms who they are before removing a link from the account page. */
   | { kind: 'confirm'; sessionId: string; unlinkId: string }
+  /** "Forgot password": State Services says who the person is, then a new diary password. */
+  | { kind: 'recover' }
+
+/** How a person proved to own an account whose password they forgot. */
+export type RecoveryWay = 'state_services' | 'email' | 'sms'
 
 export type Phase =
   | { kind: 'start' }
@@ -57,6 +65,8 @@ export type Phase =
       upstreamIssuer?: string
       startedAt: number
     }
+  | { kind: 'recovery_code'; region: string; secretId: string; startedAt: number }
+  | { kind: 'password_reset'; id: string; region: string; accountId: string; via: RecoveryWay; linkHash?: string; startedAt: number }
   | { kind: 'logout'; redirectUri: string; startedAt: number }
 
 export type PendingAuthorization = AuthorizationRequest & { startedAt: number }
@@ -95,6 +105,8 @@ export interface LoginTransaction {
   toPasswordChange(phase: Started<'password_change'>): void
   /** The same password change under a new id (the old one was consumed), keeping its start time. */
   retryPasswordChange(phase: PhaseOf<'password_change'>): void
+  toRecoveryCode(phase: Started<'recovery_code'>): void
+  toPasswordReset(phase: Started<'password_reset'>): void
   toLogout(redirectUri: string): void
   /** Back to the start after a refusal: the region and a waiting authorization stay. */
   abandon(): void
@@ -141,6 +153,8 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
     toBinding: (phase) => setPhase({ ...phase, kind: 'binding', id: newTransactionId(), startedAt: started() }),
     toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', id: newTransactionId(), startedAt: started() }),
     retryPasswordChange: (phase) => setPhase({ ...phase, id: newTransactionId() }),
+    toRecoveryCode: (phase) => setPhase({ ...phase, kind: 'recovery_code', startedAt: started() }),
+    toPasswordReset: (phase) => setPhase({ ...phase, kind: 'password_reset', id: newTransactionId(), startedAt: started() }),
     toLogout(redirectUri) {
       cookie.set('authorize', undefined)
       setPhase({ kind: 'logout', redirectUri, startedAt: started() })

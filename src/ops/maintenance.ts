@@ -11,9 +11,11 @@
  *   - token_family: no refresh token left, and older than the longest access-token lifetime
  *   - login_session: ended or past its lifetime, and no unrevoked token family names it (a logout must
  *     still reach those families through it)
- *   - login_throttle: its window is over and its block, if any, too
+ *   - login_throttle: its window is over (at least an hour: recovery requests count per hour) and its
+ *     block, if any, too
  *   - revoked_access_token: past the token's own expiry
  *   - client_assertion_use: past the assertion's own expiry (it is refused by its `exp` from then on)
+ *   - recovery_secret: past expires_at (a spent code expires when it is spent)
  *   - request_rate: its window is over (window_start older than one `rateLimits.windowSeconds`); no
  *     instance reads a window once it has ended
  *   - audit_event: older than `audit.retentionDays` (no margin: the retention is the rule)
@@ -38,6 +40,7 @@ export const maintainedTables = [
   'revoked_access_token',
   'client_assertion_use',
   'request_rate',
+  'recovery_secret',
   'audit_event',
 ] as const
 
@@ -64,7 +67,8 @@ export function retentionPolicy(config: Config): RetentionPolicy {
     marginSeconds: bridge.maintenance.marginSeconds,
     loginTransactionKeepSeconds: 2 * bridge.loginTransactionTtlSeconds,
     maxAccessTokenTtlSeconds: bridge.tokens.accessTokenTtlSeconds,
-    throttleWindowSeconds: bridge.throttling.windowSeconds,
+    // Recovery requests are counted per hour (login/password-recovery.ts): their counters live that long at least.
+    throttleWindowSeconds: Math.max(bridge.throttling.windowSeconds, 3600),
     rateWindowSeconds: bridge.rateLimits.windowSeconds,
     auditRetentionDays: bridge.audit.retentionDays,
     batchSize: 5000,
@@ -101,6 +105,7 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
     },
     { table: 'revoked_access_token', expired: sql`expires_at < ${cutoff}` },
     { table: 'client_assertion_use', expired: sql`expires_at < ${cutoff}` },
+    { table: 'recovery_secret', expired: sql`expires_at < ${cutoff}` },
     { table: 'request_rate', expired: sql`window_start < ${ago(policy.rateWindowSeconds + policy.marginSeconds)}` },
   ]
 }

@@ -9,6 +9,8 @@ export interface Metrics {
   registry: Registry
   login(region: string, method: 'password' | 'state_services' | 'binding' | 'confirmation', outcome: string): void
   linkDecision(region: string, outcome: string): void
+  /** A message to a person (recovery link or code, contact confirmation): sent or failed. */
+  message(kind: string, outcome: 'sent' | 'failed'): void
   upstream(region: string, operation: 'start' | 'callback', outcome: string, seconds: number): void
   token(clientId: string, grant: string, outcome: string): void
   /** A request refused by the request limits (ops/request-rate.ts). */
@@ -38,6 +40,12 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     help: 'Calls to state-services providers by region, operation (start, callback) and outcome',
     labelNames: ['region', 'operation', 'outcome'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [registry],
+  })
+  const messages = new Counter({
+    name: 'bridge_messages_total',
+    help: 'E-mails and SMS to people, by kind (recovery_email, recovery_sms, confirm_email, confirm_phone) and outcome (sent, failed)',
+    labelNames: ['kind', 'outcome'],
     registers: [registry],
   })
   const tokens = new Counter({
@@ -96,6 +104,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     registry,
     login: (region, method, outcome) => logins.inc({ region, method, outcome }),
     linkDecision: (region, outcome) => links.inc({ region, outcome }),
+    message: (kind, outcome) => messages.inc({ kind, outcome }),
     upstream: (region, operation, outcome, seconds) => upstream.observe({ region, operation, outcome }, seconds),
     token: (clientId, grant, outcome) => tokens.inc({ client_id: clientId, grant, outcome }),
     rateLimited: (endpoint, kind) => rateLimited.inc({ endpoint, kind }),

@@ -6,7 +6,11 @@
  *   POST /account/unlink/state-services      …a State Services login, which comes back and unlinks
  *   POST /account/sign-out-everywhere        every session and refresh token of the account ends
  *   POST /account/password                   change the password (the current one first)
- * Without a session every one of them leads to the login page.
+ *   POST /account/email, /account/phone      confirm a new (or the unconfirmed) e-mail or phone: a link
+ *                                            or a code is sent (login/contacts.ts)
+ *   POST /account/phone/confirm              the code sent to the phone
+ * Without a session every one of them leads to the login page. The link of a confirmation e-mail works
+ * without one, in any browser: GET /account/email/confirm?token=… shows a button, its POST confirms.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { defaultTimeZone } from '../config/schema.js'
@@ -23,13 +27,61 @@ import {
   unlinkByOwner,
 } from '../login/account.js'
 import type { BrowserRequest } from '../login/browser.js'
+import { confirmEmail, confirmEmailPath, confirmPhone, isLiveEmailLink, requestContactConfirmation } from '../login/contacts.js'
 import { currentSession } from '../login/sign-in.js'
 import { startStateServices } from '../login/state-services.js'
+import { maskEmail, maskPhone } from '../person/contact.js'
 import type { ActiveSession } from '../sessions/login-session.js'
-import { AccountQuery, EmptyForm, OwnPasswordForm, UnlinkForm } from './forms.js'
-import { accountPage, confirmationPage, signedOutPage } from './pages/account.js'
+import { AccountQuery, CodeForm, ContactForm, EmptyForm, OwnPasswordForm, TokenForm, TokenQuery, UnlinkForm } from './forms.js'
+import { accountPage, confirmEmailPage, confirmationPage, signedOutPage } from './pages/account.js'
 import type { PasswordFormProblem } from './pages/login.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
+import { deliverAfterAnswer } from './recovery.routes.js'
+
+/** The account page, with a notice or a refused form's problem. */
+async function renderAccountPage(
+  context: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: ActiveSession,
+  options: { notice?: string; clientId?: string; passwordProblem?: PasswordFormProblem; contactProblem?: string; status?: number } = {},
+) {
+  const { t, locale } = request
+  const overview = await accountOverview(context, session, options.clientId)
+  const { account, region } = overview
+  const page = accountPage(pageContext(request), {
+    csrfToken: reply.generateCsrf(),
+    fullName: [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' '),
+    login: account.login,
+    role: account.role,
+    regionName: region?.config.name[locale] ?? account.region,
+    school: account.school,
+    className: account.className,
+    method: session.method,
+    timeZone: region?.config.timeZone ?? defaultTimeZone,
+    notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
+    returnTo: overview.returnTo,
+    stateServices: overview.stateServices,
+    links: overview.links.map((link) => ({
+      id: link.id,
+      providerName: link.regionName === undefined ? t.stateServicesName : `${t.stateServicesName} · ${link.regionName[locale]}`,
+      createdAt: link.createdAt,
+      method: link.method,
+    })),
+    sessions: overview.sessions.map((other) => ({ ...other, current: other.id === session.id })),
+    passwordProblem: options.passwordProblem,
+    contacts: {
+      email: overview.contacts.email === null ? null : maskEmail(overview.contacts.email),
+      emailVerified: overview.contacts.emailVerified,
+      phone: overview.contacts.phone === null ? null : maskPhone(overview.contacts.phone),
+      phoneVerified: overview.contacts.phoneVerified,
+    },
+    senders: { email: context.senders.mail !== undefined, sms: context.senders.sms !== undefined },
+    phoneCodeWaiting: overview.phoneCodeWaiting,
+    contactProblem: options.contactProblem,
+  })
+  return sendPage(reply, page, options.status ?? 200)
+}
 
 export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const form = formRoute(app, context.config, '/account')
@@ -40,44 +92,10 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     return { browser, session: await currentSession(context, browser) }
   }
 
-  async function renderAccount(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: ActiveSession,
-    options: { notice?: string; clientId?: string; passwordProblem?: PasswordFormProblem; status?: number } = {},
-  ) {
-    const { t, locale } = request
-    const overview = await accountOverview(context, session, options.clientId)
-    const { account, region } = overview
-    const page = accountPage(pageContext(request), {
-      csrfToken: reply.generateCsrf(),
-      fullName: [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' '),
-      login: account.login,
-      role: account.role,
-      regionName: region?.config.name[locale] ?? account.region,
-      school: account.school,
-      className: account.className,
-      method: session.method,
-      timeZone: region?.config.timeZone ?? defaultTimeZone,
-      notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
-      returnTo: overview.returnTo,
-      stateServices: overview.stateServices,
-      links: overview.links.map((link) => ({
-        id: link.id,
-        providerName: link.regionName === undefined ? t.stateServicesName : `${t.stateServicesName} · ${link.regionName[locale]}`,
-        createdAt: link.createdAt,
-        method: link.method,
-      })),
-      sessions: overview.sessions.map((other) => ({ ...other, current: other.id === session.id })),
-      passwordProblem: options.passwordProblem,
-    })
-    return sendPage(reply, page, options.status ?? 200)
-  }
-
   app.get<{ Querystring: AccountQuery }>('/account', { ...pageRoute, schema: { querystring: AccountQuery } }, async (request, reply) => {
     const { session } = await signedIn(request)
     if (session === undefined) return reply.redirect('/login', 303)
-    return renderAccount(request, reply, session, { notice: request.query.notice, clientId: request.query.client_id })
+    return renderAccountPage(context, request, reply, session, { notice: request.query.notice, clientId: request.query.client_id })
   })
 
   app.post<{ Body: UnlinkForm }>('/account/unlink', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
@@ -117,6 +135,46 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     const account = await accountOf(context, session)
     const result = await changeOwnPassword(context, browser, session, account, request.body)
     if (result.ok) return reply.redirect('/account?notice=password_changed#change-password', 303)
-    return renderAccount(request, reply, session, { passwordProblem: result.problem, status: result.problem === 'wrong_current' ? 401 : 400 })
+    return renderAccountPage(context, request, reply, session, { passwordProblem: result.problem, status: result.problem === 'wrong_current' ? 401 : 400 })
+  })
+}
+
+export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
+  const form = formRoute(app, context.config, '/account')
+  const contactForm = { ...form, schema: { body: ContactForm } }
+
+  for (const kind of ['email', 'phone'] as const) {
+    app.post<{ Body: ContactForm }>(`/account/${kind}`, contactForm, async (request, reply) => {
+      const browser = browserRequest(request, context)
+      const session = await currentSession(context, browser)
+      if (session === undefined) return reply.redirect('/login', 303)
+      const account = await accountOf(context, session)
+      const result = await requestContactConfirmation(context, browser, account, { kind, value: request.body[kind], locale: request.locale })
+      if (!result.ok) return renderAccountPage(context, request, reply, session, { contactProblem: request.t.contacts.problems[result.problem], status: 400 })
+      deliverAfterAnswer(request, context, kind === 'email' ? 'confirm_email' : 'confirm_phone', result.delivery)
+      return reply.redirect(`/account?notice=${kind === 'email' ? 'email_sent' : 'phone_code_sent'}#contacts`, 303)
+    })
+  }
+
+  app.post<{ Body: CodeForm }>('/account/phone/confirm', { ...form, schema: { body: CodeForm } }, async (request, reply) => {
+    const browser = browserRequest(request, context)
+    const session = await currentSession(context, browser)
+    if (session === undefined) return reply.redirect('/login', 303)
+    const result = await confirmPhone(context, browser, session, request.body.code)
+    if (result.kind === 'confirmed') return reply.redirect('/account?notice=phone_confirmed#contacts', 303)
+    const { problems } = request.t.contacts
+    const problem = result.kind === 'wrong' ? problems.wrong_code.replace('{attempts}', String(result.attemptsLeft)) : problems.malformed_code
+    return renderAccountPage(context, request, reply, session, { contactProblem: problem, status: 400 })
+  })
+
+  app.get<{ Querystring: TokenQuery }>(confirmEmailPath, { ...pageRoute, schema: { querystring: TokenQuery } }, async (request, reply) => {
+    const { token } = request.query
+    if (token === undefined || !(await isLiveEmailLink(context, token))) throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
+    return sendPage(reply, confirmEmailPage(pageContext(request, '/account'), { csrfToken: reply.generateCsrf(), token }))
+  })
+
+  app.post<{ Body: TokenForm }>(confirmEmailPath, { ...formRoute(app, context.config, '/account'), schema: { body: TokenForm } }, async (request, reply) => {
+    await confirmEmail(context, request.id, request.body.token)
+    return sendPage(reply, confirmEmailPage(pageContext(request, '/account'), { confirmed: true }))
   })
 }

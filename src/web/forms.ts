@@ -45,7 +45,31 @@ export type UnlinkForm = Static<typeof UnlinkForm>
 
 export const EmptyForm = form({})
 
-export const LoginQuery = query({ region: Type.Optional(text(64)), q: Type.Optional(text(256)), choose: Type.Optional(text(16)) })
+export const ForgotForm = form({ login: text(256), via: Type.Union([Type.Literal('email'), Type.Literal('sms')]) })
+export type ForgotForm = Static<typeof ForgotForm>
+
+/** A one-time code as typed: digits, perhaps with spaces or dashes (login/password-recovery.ts reads it). */
+export const CodeForm = form({ code: text(32) })
+export type CodeForm = Static<typeof CodeForm>
+
+const linkToken = Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9_-]*$' })
+
+export const TokenQuery = query({ token: Type.Optional(linkToken) })
+export type TokenQuery = Static<typeof TokenQuery>
+
+export const TokenForm = form({ token: linkToken })
+export type TokenForm = Static<typeof TokenForm>
+
+/** A new e-mail address or phone number; absent: confirm the one the account has. */
+export const ContactForm = form({ email: Type.Optional(text(320)), phone: Type.Optional(text(64)) })
+export type ContactForm = Static<typeof ContactForm>
+
+export const LoginQuery = query({
+  region: Type.Optional(text(64)),
+  q: Type.Optional(text(256)),
+  choose: Type.Optional(text(16)),
+  notice: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]*$' })),
+})
 export type LoginQuery = Static<typeof LoginQuery>
 
 export const AccountQuery = query({

@@ -77,7 +77,7 @@ main{max-width:28rem;margin:1.5rem auto;padding:1.25rem;background:#fff;border:1
 h1{font-size:1.4rem;margin:0 0 1rem}
 h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
-input[type=text],input[type=password],input[type=search]{width:100%;padding:.6rem;font:inherit;border:1px solid #8a949e;border-radius:.35rem}
+input[type=text],input[type=password],input[type=search],input[type=email],input[type=tel]{width:100%;padding:.6rem;font:inherit;border:1px solid #8a949e;border-radius:.35rem}
 button,.button{display:block;width:100%;margin-top:1rem;padding:.7rem;font:inherit;font-weight:600;text-align:center;text-decoration:none;border:0;border-radius:.35rem;background:#0b5cad;color:#fff;cursor:pointer}
 .button.state-services,button.state-services{background:#0d4cd3}
 button.secondary,.button.secondary{background:#fff;color:#0b5cad;border:1px solid #0b5cad}

@@ -14,7 +14,7 @@ import { regionLoginPage, regionSelectionPage } from './pages/login.js'
 import { browserRequest, cookieNames, formRoute, loginPagePath, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const renderRegionPage = (request: FastifyRequest, reply: FastifyReply, region: Region, extra: { error?: string; login?: string } = {}) =>
+  const renderRegionPage = (request: FastifyRequest, reply: FastifyReply, region: Region, extra: { error?: string; login?: string; notice?: string } = {}) =>
     regionLoginPage(pageContext(request), {
       region: { code: region.config.code, name: region.config.name[request.locale] },
       methods: loginMethods(region.config, context.now()),
@@ -49,7 +49,8 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     }
     browser.transaction.chooseRegion(region.config.code)
     reply.setCookie(cookieNames.region, region.config.code, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 })
-    return sendPage(reply, renderRegionPage(request, reply, region))
+    const { notice } = request.query
+    return sendPage(reply, renderRegionPage(request, reply, region, { notice: notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined }))
   })
 
   app.post<{ Body: PasswordLoginForm }>('/login/password', { ...formRoute(app, context.config, loginPagePath), schema: { body: PasswordLoginForm } }, async (request, reply) => {

@@ -118,6 +118,30 @@ t.test('accounts find: at most 50 accounts, and says how many more', async (t) =
   t.equal(run.stdout[50], '… and 3 more: give more of the name')
 })
 
+t.test('accounts import --contacts-verified: the file’s contacts are stored verified; without it, unverified', async (t) => {
+  const { password_hash: hash } = await accountOf('ivanova.m')
+  const dir = t.testdir({})
+  const header = 'login,password_hash,role,family_name,given_name,email,phone'
+  writeFileSync(join(dir, 'verified.csv'), `${header}\nlebedev.k,"${hash}",parent,Лебедев,Кирилл,Lebedev.K@Example.RU,8 900 111-22-33\n`)
+  writeFileSync(join(dir, 'unverified.csv'), `${header}\nlebedeva.n,"${hash}",parent,Лебедева,Нина,lebedeva.n@example.ru,+7 900 111-22-44\n`)
+  const now = new Date('2026-11-29T10:00:00.000Z')
+
+  const verified = await cli(['accounts', 'import', join(dir, 'verified.csv'), '--region', '29', '--contacts-verified'], { now })
+  t.equal(verified.code, 0)
+  t.same(verified.stdout, ['verified.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected'])
+  t.match(await accountOf('lebedev.k'), { email: 'lebedev.k@example.ru', email_verified_at: now, phone: '+79001112233', phone_verified_at: now })
+
+  const unverified = await cli(['accounts', 'import', join(dir, 'unverified.csv'), '--region', '29'], { now })
+  t.equal(unverified.code, 0)
+  t.match(await accountOf('lebedeva.n'), { email: 'lebedeva.n@example.ru', email_verified_at: null, phone: '+79001112244', phone_verified_at: null })
+
+  const help = await cli(['accounts', 'import', '--help'])
+  t.match(help.stdout[0], /^Usage: diary-bridge accounts import FILE --region CODE \[--format csv\|jsonl\] \[--contacts-verified\]$/)
+  t.ok(help.stdout.some((line) => line.startsWith('  --contacts-verified  ')), 'the flag is explained')
+  const withValue = await cli(['accounts', 'import', join(dir, 'verified.csv'), '--region', '29', '--contacts-verified=yes'])
+  t.equal(withValue.code, 1, 'the flag takes no value')
+})
+
 t.test('accounts unblock: the throttle row goes, the operator is audited (masked), and the password works again', async (t) => {
   const until = new Date(Date.now() + 600_000)
   await db.insertInto('login_throttle').values({ key: 'account:29:kuznetsova.e', failures: 10, window_started_at: new Date(), blocked_until: until }).execute()

@@ -389,3 +389,119 @@ t.test('each mistake in an ESIA provider is one line that names the key', async 
     t.same(problemsOf(dir, env ?? validEnv).sort(), problems.map((line) => line.replace('<config>', dir)).sort(), name)
   }
 })
+
+const mailSection = {
+  from: 'Дневник <no-reply@example.ru>',
+  smtp: { host: 'smtp.example.ru', port: 587, secure: false, requireTls: true, user: 'bridge', passwordEnv: 'SMTP_PASSWORD', timeoutMs: 10000 },
+}
+const smsSection = { gatewayUrl: 'https://sms.example.ru/send', authorizationEnv: 'SMS_GATEWAY_AUTHORIZATION', sender: 'Dnevnik', timeoutMs: 5000 }
+const withSenders = (bridge: Record<string, unknown>, files: Record<string, unknown> = validFiles) => ({ ...files, 'bridge.json': { publicUrl: 'http://localhost:3000', ...bridge } })
+const senderEnv = { ...validEnv, SMTP_PASSWORD: 'smtp-secret', SMS_GATEWAY_AUTHORIZATION: 'Bearer sms-secret' }
+
+t.test('mail and sms: read with their secrets from the environment, defaults applied, secrets do not serialise', async (t) => {
+  const dir = writeConfigDir(t, withSenders({ mail: mailSection, sms: smsSection }))
+  const { config, warnings } = loadConfig({ env: { ...senderEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  t.same(warnings, [])
+  const { password, ...smtp } = config.mail?.smtp ?? {}
+  t.same(smtp, { host: 'smtp.example.ru', port: 587, secure: false, requireTls: true, user: 'bridge', timeoutMs: 10000 }, 'no passwordEnv left in the resolved config')
+  t.equal(password?.reveal(), 'smtp-secret')
+  t.equal(config.mail?.from, 'Дневник <no-reply@example.ru>')
+  t.match(config.sms, { gatewayUrl: 'https://sms.example.ru/send', sender: 'Dnevnik', timeoutMs: 5000 })
+  t.equal(config.sms?.authorization?.reveal(), 'Bearer sms-secret')
+  t.notMatch(JSON.stringify(config), /smtp-secret|sms-secret/, 'secrets do not serialise')
+
+  const minimal = writeConfigDir(t, withSenders({ mail: { from: 'no-reply@example.ru', smtp: { host: '127.0.0.1' } }, sms: { gatewayUrl: 'http://127.0.0.1:9000/sms' } }))
+  const defaults = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: minimal, DATA_DIR: join(minimal, 'data') } }).config
+  t.same(defaults.mail?.smtp, { host: '127.0.0.1', port: 587, secure: false, requireTls: true, timeoutMs: 10000 }, 'STARTTLS required unless turned off')
+  t.same(defaults.sms, { gatewayUrl: 'http://127.0.0.1:9000/sms', timeoutMs: 5000 })
+
+  const none = writeConfigDir(t, validFiles)
+  const plain = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: none, DATA_DIR: join(none, 'data') } }).config
+  t.same([plain.mail, plain.sms], [undefined, undefined], 'both optional')
+})
+
+t.test('passwordRecovery: every way by default, an explicit list, an empty list; unknown or repeated ways refused', async (t) => {
+  const dir = writeConfigDir(t, {
+    ...validFiles,
+    'regions/35.json': { name: { ru: 'Вологодская область', en: 'Vologda Oblast' }, passwordRecovery: ['sms', 'email'] },
+    'regions/78.json': { ...passwordOnlyRegion, passwordRecovery: [] },
+  })
+  const { config } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  t.same(config.regions.get('29')?.passwordRecovery, ['state_services', 'email', 'sms'], 'default: all three')
+  t.same(config.regions.get('35')?.passwordRecovery, ['sms', 'email'])
+  t.same(config.regions.get('78')?.passwordRecovery, [], 'none: only the school helps')
+
+  const broken = writeConfigDir(t, { ...validFiles, 'regions/78.json': { ...passwordOnlyRegion, passwordRecovery: ['email', 'email', 'post'] } })
+  t.same(problemsOf(broken, validEnv).sort(), [
+    'regions/78.json: /passwordRecovery/2: must be one of "state_services", "email", "sms"',
+    'regions/78.json: /passwordRecovery: must not have duplicate items',
+  ])
+})
+
+t.test('each mistake in mail or sms is one line that names the key', async (t) => {
+  const cases: { name: string; bridge: Record<string, unknown>; env?: Record<string, string | undefined>; problems: string[] }[] = [
+    {
+      name: 'a gateway URL that is not http(s)',
+      bridge: { sms: { ...smsSection, gatewayUrl: 'ftp://sms.example.ru/send' } },
+      problems: ['bridge.json: /sms/gatewayUrl: must be an http(s) URL'],
+    },
+    {
+      name: 'a gateway URL that is not a URL',
+      bridge: { sms: { ...smsSection, gatewayUrl: 'sms.example.ru' } },
+      problems: ['bridge.json: /sms/gatewayUrl: must be an absolute URL'],
+    },
+    {
+      name: 'a port out of range, a wrong type, an unknown key',
+      bridge: { mail: { ...mailSection, smtp: { ...mailSection.smtp, port: 70000, secure: 'yes', tls: true } } },
+      problems: [
+        'bridge.json: /mail/smtp/port: must be <= 65535',
+        'bridge.json: /mail/smtp/secure: must be true or false, got string "yes"',
+        'bridge.json: /mail/smtp/tls: unknown key',
+      ],
+    },
+    {
+      name: 'a password in the file instead of a variable name',
+      bridge: { mail: { ...mailSection, smtp: { ...mailSection.smtp, password: 'hunter2' } } },
+      problems: ['bridge.json: /mail/smtp/password: unknown key'],
+    },
+    {
+      name: 'missing required keys',
+      bridge: { mail: { smtp: {} }, sms: {} },
+      problems: ['bridge.json: /mail/from: required key is missing', 'bridge.json: /mail/smtp/host: required key is missing', 'bridge.json: /sms/gatewayUrl: required key is missing'],
+    },
+    {
+      name: 'a From without an address, a user without a password',
+      bridge: { mail: { from: 'Дневник', smtp: { host: 'smtp.example.ru', user: 'bridge' } } },
+      problems: [
+        'bridge.json: /mail/from: must be one address: "no-reply@example.ru" or "Name <no-reply@example.ru>"',
+        'bridge.json: /mail/smtp/passwordEnv: is required with user',
+      ],
+    },
+    {
+      name: 'production: the secret variables not set, plain http to the gateway, SMTP in clear text',
+      bridge: {
+        mail: { ...mailSection, smtp: { ...mailSection.smtp, requireTls: false } },
+        sms: { ...smsSection, gatewayUrl: 'http://sms.example.ru/send' },
+      },
+      env: { ...validEnv, NODE_ENV: 'production', DATABASE_URL: 'postgres://bridge@db.example/bridge' },
+      problems: [
+        'bridge.json: /mail/smtp/passwordEnv: environment variable SMTP_PASSWORD is not set',
+        'bridge.json: /mail/smtp/requireTls: must be true in production unless secure is true or the host is a local relay (recovery links must not cross the network in clear text)',
+        'bridge.json: /sms/authorizationEnv: environment variable SMS_GATEWAY_AUTHORIZATION is not set',
+        'bridge.json: /sms/gatewayUrl: must use https in production',
+      ],
+    },
+  ]
+  for (const { name, bridge, env, problems } of cases) {
+    const dir = writeConfigDir(t, withSenders(bridge))
+    t.same(problemsOf(dir, env ?? senderEnv).sort(), [...problems].sort(), name)
+  }
+})
+
+t.test('development: a secret variable not set is a warning, and that channel stays off', async (t) => {
+  const dir = writeConfigDir(t, withSenders({ mail: mailSection, sms: smsSection }))
+  const { config, warnings } = loadConfig({ env: { ...validEnv, SMS_GATEWAY_AUTHORIZATION: 'Bearer sms-secret', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  t.same(warnings, [`${join(dir, 'bridge.json')}: /mail/smtp/passwordEnv: environment variable SMTP_PASSWORD is not set: no e-mail is sent (in production this stops the start)`])
+  t.equal(config.mail, undefined, 'no mail')
+  t.equal(config.sms?.authorization?.reveal(), 'Bearer sms-secret', 'SMS still on')
+})

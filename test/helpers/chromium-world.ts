@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import type { Database } from '../../src/db/schema.js'
 import { startDiaryModule } from '../../src/demo/diary-module.js'
+import type { Senders } from '../../src/notify/senders.js'
 import type { RunningEsiaSimulator } from '../../src/demo/esia-simulator.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { importDemoAccounts, regionWithProvider, startDemoSimulator } from './demo-fixture.js'
@@ -42,6 +43,8 @@ export interface ChromiumWorld {
 export interface ChromiumWorldOptions {
   /** The protocol of region 29's State Services login: the OIDC simulator (the default) or the ESIA one. */
   stateServices?: 'oidc' | 'esia'
+  /** E-mail and SMS: none unless given (the recovery tests give real ones). */
+  senders?: Senders
 }
 
 /** Region 29's file and, for ESIA, its simulator (GOST keys made in a folder removed at teardown). */
@@ -81,7 +84,7 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
   )
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config)
-  const { app } = await buildTestApp(t, config, database.db)
+  const { app } = await buildTestApp(t, config, database.db, { senders: options.senders })
   await app.listen({ port: bridgePort, host: 'localhost' })
   const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })
   t.teardown(() => diary.app.close())

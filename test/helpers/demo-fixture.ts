@@ -8,6 +8,7 @@ import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import type { Config } from '../../src/config/load.js'
 import { type RunningSimulator, startSimulator } from '../../src/demo/state-services-simulator.js'
 import { logoutDonePath } from '../../src/login/logout.js'
+import type { Senders } from '../../src/notify/senders.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { buildTestApp, type TestApp } from './test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validClient, validEnv } from './test-config.js'
@@ -86,6 +87,7 @@ export async function startDemoSimulator(t: Teardown, bridgeUrl: string): Promis
 /** The demo world; `clock.offsetMs` moves the bridge's clock (the simulator keeps real time). */
 export async function startDemoWorld(
   t: Teardown,
+  deps: { senders?: Senders } = {},
 ): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
   const clock = { offsetMs: 0 }
   const simulator = await startDemoSimulator(t, publicUrl)
@@ -97,6 +99,6 @@ export async function startDemoWorld(
   })
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config)
-  const app = await buildTestApp(t, config, database.db, { now: () => new Date(Date.now() + clock.offsetMs) })
+  const app = await buildTestApp(t, config, database.db, { now: () => new Date(Date.now() + clock.offsetMs), ...deps })
   return { ...app, config, database, issuer: simulator.issuer, clock }
 }

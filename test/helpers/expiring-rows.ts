@@ -1,7 +1,7 @@
 /*
  * Rows of every kind the maintenance job looks at, some past their expiry plus the margin and some not,
  * for the default policy (margin 1 h, login transactions 10 min, access tokens 10 min, throttle
- * window 15 min, request-limit window 1 min) and an audit retention of `auditRetentionDays`. Names say what the job must do:
+ * window 15 min but kept at least 1 h for the hourly recovery counters, request-limit window 1 min) and an audit retention of `auditRetentionDays`. Names say what the job must do:
  * `gone-…` rows must be deleted, `kept-…` rows must stay. Every seed tags its keys (`…#tag`), so that
  * seeding again in the same database makes new rows.
  */
@@ -88,9 +88,10 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
   }
 
   const throttles: [string, Date, Date | null][] = [
-    ['gone-throttle', at(-(900 + hour + 60)), null],
-    ['gone-throttle-block-over', at(-(900 + hour + 60)), at(-2 * hour)],
-    ['kept-throttle-blocked', at(-(900 + hour + 60)), at(hour)],
+    ['gone-throttle', at(-(hour + hour + 60)), null],
+    ['gone-throttle-block-over', at(-(hour + hour + 60)), at(-2 * hour)],
+    ['kept-throttle-blocked', at(-(hour + hour + 60)), at(hour)],
+    ['kept-throttle-recovery-hour', at(-(900 + hour + 60)), null],
     ['kept-throttle', at(-60), null],
   ]
   for (const [name, windowStart, blockedUntil] of throttles) {
@@ -114,6 +115,15 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     await db.insertInto('request_rate').values({ key: key(name), window_start: windowStart, count: 7 }).execute()
   }
 
+  const secrets: [string, Date][] = [
+    ['gone-secret', at(-(hour + 60))],
+    ['kept-secret-in-margin', at(-60)],
+    ['kept-secret', at(600)],
+  ]
+  for (const [name, expires] of secrets) {
+    await db.insertInto('recovery_secret').values({ account_id: null, purpose: 'reset_sms', secret_hash: key(name), destination: null, expires_at: expires }).execute()
+  }
+
   for (const [type, days] of [['gone-audit', auditRetentionDays + 1], ['kept-audit', auditRetentionDays - 1]] as const) {
     await sql`insert into audit_event (at, type, outcome) values (${at(-days * 86_400)}, ${key(type)}, 'success')`.execute(db)
   }
@@ -128,6 +138,7 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['revoked_access_token', ['gone-jti', 'kept-jti']] as const,
     ['client_assertion_use', ['gone-assertion', 'kept-assertion-in-margin', 'kept-assertion']] as const,
     ['request_rate', rates.map(([name]) => name)] as const,
+    ['recovery_secret', secrets.map(([name]) => name)] as const,
     ['audit_event', ['gone-audit', 'kept-audit']] as const,
   ]
   return {
@@ -157,6 +168,7 @@ export async function seededRowsLeft(db: Kysely<Database>, seeded: SeededRows): 
     revoked_access_token: named((await db.selectFrom('revoked_access_token').select('jti').execute()).map((row) => row.jti)),
     client_assertion_use: named((await db.selectFrom('client_assertion_use').select('jti').execute()).map((row) => row.jti)),
     request_rate: named((await db.selectFrom('request_rate').select('key').execute()).map((row) => row.key)),
+    recovery_secret: named((await db.selectFrom('recovery_secret').select('secret_hash').execute()).map((row) => row.secret_hash)),
     audit_event: named((await db.selectFrom('audit_event').select('type').execute()).map((row) => row.type)),
   }
 }

@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config/load.js'
 import type { Database } from '../../src/db/schema.js'
 import { createLogger } from '../../src/logger.js'
+import type { Senders } from '../../src/notify/senders.js'
 import type { RequestRates } from '../../src/ops/request-rate.js'
 
 export interface TestApp {
@@ -23,7 +24,7 @@ export async function buildTestApp(
   t: { teardown(fn: () => unknown): void },
   config: Config,
   db: Kysely<Database>,
-  deps: { now?: () => Date; fetch?: typeof fetch; hasher?: PasswordHasher; requestRates?: RequestRates } = {},
+  deps: { now?: () => Date; fetch?: typeof fetch; hasher?: PasswordHasher; requestRates?: RequestRates; senders?: Senders } = {},
 ): Promise<TestApp> {
   const chunks: string[] = []
   const destination = new Writable({

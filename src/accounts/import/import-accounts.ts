@@ -7,6 +7,8 @@
  * - a login or SNILS that appears twice in the file, or a SNILS that already belongs to another account
  *   of the region, is a bad row (automatic linking could never pick between them)
  * - SNILS is kept only as HMAC + last 4 digits; it appears in no problem text
+ * - e-mail and phone follow contact-changes.ts: an empty cell never wipes a stored contact, another
+ *   value replaces it; verified at the import time with `contactsVerified`, unverified without
  * - rows are written in batches, each batch in one transaction; the insert tolerates a parallel import
  */
 import type { Kysely, Transaction } from 'kysely'
@@ -23,6 +25,8 @@ import {
 import { recordAuditEvent } from '../../audit/record-audit-event.js'
 import { hmacSnils } from '../../person/snils.js'
 import type { PasswordHasher } from '../password-hash.js'
+import { type ContactChanges, contactChanges, noContacts } from './contact-changes.js'
+import { findContactsByLogins, writeContacts } from '../contacts.repository.js'
 import { type FileFormat, readRecords } from './read-records.js'
 import { type ImportedAccount, validateAccountRow } from './validate-row.js'
 
@@ -46,6 +50,11 @@ export interface ImportOptions {
   snilsPepper: Buffer
   /** Hashes initial passwords (its pool size bounds the concurrency). */
   hasher: PasswordHasher
+  /**
+   * The file's e-mails and phones are known to reach their owners (the school collected them in person):
+   * stored as verified at the import time. Without it they are stored unverified.
+   */
+  contactsVerified?: boolean
   batchSize?: number
   /** Called after every batch with the report so far. */
   onProgress?: (report: ImportReport) => void
@@ -83,11 +92,16 @@ async function writeBatch(
   options: ImportOptions,
   report: ImportReport,
 ): Promise<void> {
+  const now = options.now?.() ?? new Date()
+  const contactOptions = { verified: options.contactsVerified ?? false, now }
   const existing = await findAccountsByLogins(db, options.region, batch.map((row) => row.account.login))
   const snilsOwners = await findSnilsOwners(db, options.region, batch.flatMap((row) => (row.snilsHmac === null ? [] : [row.snilsHmac])))
+  const withContacts = batch.filter((row) => existing.has(row.account.login) && (row.account.email !== null || row.account.phone !== null))
+  const storedContacts = await findContactsByLogins(db, options.region, withContacts.map((row) => row.account.login))
 
   const inserts: PreparedRow[] = []
   const updates: { id: string; changes: Partial<AccountFields> }[] = []
+  const contactWrites: { login: string; contacts: ContactChanges }[] = []
   for (const row of batch) {
     const owner = row.snilsHmac === null ? undefined : snilsOwners.get(row.snilsHmac)
     if (owner !== undefined && owner !== row.account.login) {
@@ -95,12 +109,14 @@ async function writeBatch(
       continue
     }
     const current = existing.get(row.account.login)
+    const contacts = contactChanges(storedContacts.get(row.account.login) ?? noContacts, row.account, contactOptions)
+    if (contacts !== undefined) contactWrites.push({ login: row.account.login, contacts })
     if (current === undefined) {
       inserts.push(row)
       continue
     }
     const changes = changedFields(current, fieldsOf(row))
-    if (Object.keys(changes).length === 0) report.unchanged++
+    if (Object.keys(changes).length === 0 && contacts === undefined) report.unchanged++
     else updates.push({ id: current.id, changes })
   }
 
@@ -117,10 +133,11 @@ async function writeBatch(
   await db.transaction().execute(async (trx: Transaction<Database>) => {
     const created = await insertAccounts(trx, newAccounts)
     report.created += created
-    // A parallel import created the others between our read and our insert: they exist, unchanged by us.
+    // A parallel import created the others between our read and our insert: they exist, unchanged by us
+    // (but for a contact they lack: writeContacts replaces only the value it expects, here none).
     report.unchanged += newAccounts.length - created
-    const now = options.now?.() ?? new Date()
-    for (const { id, changes } of updates) await updateAccountFields(trx, id, changes, now)
+    for (const { id, changes } of updates) if (Object.keys(changes).length > 0) await updateAccountFields(trx, id, changes, now)
+    await writeContacts(trx, options.region, contactWrites, now)
     report.updated += updates.length
   })
 }

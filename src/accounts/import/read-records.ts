@@ -23,6 +23,8 @@ export const columns = [
   'snils',
   'school',
   'class',
+  'email',
+  'phone',
 ] as const
 export type Column = (typeof columns)[number]
 export type RawAccount = Partial<Record<Column, string>>

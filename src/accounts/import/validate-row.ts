@@ -6,10 +6,13 @@
  * - names: Unicode NFC, trimmed, inner whitespace collapsed; family and given name required
  * - birth_date: YYYY-MM-DD or DD.MM.YYYY, a real date between 1900-01-01 and today; optional
  * - snils: any common formatting, valid check number (person/snils.ts); optional
+ * - email, phone: normalised by person/contact.ts (lower-cased address; +7 and 10 digits, or + and
+ *   8–15 digits); optional, and an empty cell is the same as an absent column
  * - problems name the column and the reason, never the value (a row may hold a SNILS or a password)
  */
 import type { Role } from '../../db/schema.js'
 import { parseBirthDate } from '../../person/birth-date.js'
+import { parseEmail, parsePhone } from '../../person/contact.js'
 import { parseSnils } from '../../person/snils.js'
 import { normaliseText as normalise } from '../../person/text.js'
 import { normaliseLogin } from '../account.repository.js'
@@ -29,6 +32,9 @@ export interface ImportedAccount {
   snils: string | null
   school: string | null
   className: string | null
+  /** Null when the cell is empty or the column absent: the stored contact stays (contact-changes.ts). */
+  email: string | null
+  phone: string | null
 }
 
 /** Absent text is null here, as in the database. */
@@ -113,6 +119,17 @@ export function validateAccountRow(
     else problems.push(parsed.reason === 'format' ? 'snils: must have 11 digits' : 'snils: check number does not match')
   }
 
+  let email: string | null = null
+  const emailParse = parseEmail(fields.email ?? '')
+  if (emailParse.ok) email = emailParse.email
+  else if (emailParse.reason === 'malformed') problems.push('email: must be an e-mail address such as name@example.ru')
+  else if (emailParse.reason === 'too_long') problems.push('email: too long (at most 64 characters before "@", 63 between dots, 254 in all)')
+
+  let phone: string | null = null
+  const phoneParse = parsePhone(fields.phone ?? '')
+  if (phoneParse.ok) phone = phoneParse.phone
+  else if (phoneParse.reason === 'malformed') problems.push('phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits')
+
   const school = text('school')
   const className = text('class')
   if (problems.length > 0 || role === undefined || familyName === null || givenName === null) {
@@ -120,6 +137,6 @@ export function validateAccountRow(
   }
   return {
     ok: true,
-    account: { login, password, passwordHash, role, familyName, givenName, patronymic, birthDate, snils, school, className },
+    account: { login, password, passwordHash, role, familyName, givenName, patronymic, birthDate, snils, school, className, email, phone },
   }
 }

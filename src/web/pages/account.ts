@@ -1,6 +1,7 @@
 /*
  * The owner's pages: the account page (who you are, linked State Services accounts, where you are
- * signed in, sign out everywhere, change password) and the confirmation asked before unlinking.
+ * signed in, sign out everywhere, e-mail and phone, change password), the confirmation asked before
+ * unlinking, and the page behind an e-mail confirmation link.
  * Every form carries its CSRF token. A region without State Services shows nothing about it.
  */
 import type { Role, SessionMethod } from '../../db/schema.js'
@@ -24,6 +25,13 @@ export interface AccountPageView {
   links: { id: string; providerName: string; createdAt: Date; method: 'auto_snils' | 'password' }[]
   sessions: { current: boolean; browser: string | null; method: SessionMethod; createdAt: Date; lastSeenAt: Date }[]
   passwordProblem?: PasswordFormProblem
+  /** Masked (person/contact.ts). */
+  contacts: { email: string | null; emailVerified: boolean; phone: string | null; phoneVerified: boolean }
+  /** Which confirmations the bridge can send. */
+  senders: { email: boolean; sms: boolean }
+  phoneCodeWaiting: boolean
+  /** A refused contact form: what to fix. */
+  contactProblem?: string
 }
 
 function formatWhen(context: PageContext, when: Date, timeZone: string): string {
@@ -55,6 +63,50 @@ function sessionsSection(context: PageContext, page: AccountPageView): SafeHtml 
 <p class="muted">${t.signOutEverywhereHint}</p>`
 }
 
+function contactLine(context: PageContext, value: string | null, verified: boolean): SafeHtml {
+  const { contacts } = context.t
+  if (value === null) return html`<span class="muted">${contacts.none}</span>`
+  return html`${value} ${verified ? html`<span class="tag">${contacts.verified}</span>` : html`<span class="muted">(${contacts.unverified})</span>`}`
+}
+
+function contactsSection(context: PageContext, page: AccountPageView): SafeHtml {
+  const { contacts } = context.t
+  const { email, emailVerified, phone, phoneVerified } = page.contacts
+  const confirmCurrent = (action: string) =>
+    html`<form method="post" action="${action}" class="inline">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${contacts.confirmCurrent}</button></form>`
+  const emailForms = page.senders.email
+    ? html`${email !== null && !emailVerified ? confirmCurrent('/account/email') : ''}
+<form method="post" action="/account/email">${csrfField(page.csrfToken)}
+<label for="email">${contacts.newEmail}</label>
+<input type="email" id="email" name="email" autocomplete="email" maxlength="254" required>
+<button type="submit" class="secondary">${contacts.sendLink}</button>
+</form>`
+    : ''
+  const phoneForms = page.senders.sms
+    ? html`${phone !== null && !phoneVerified && !page.phoneCodeWaiting ? confirmCurrent('/account/phone') : ''}
+${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confirm">${csrfField(page.csrfToken)}
+<p class="notice">${contacts.codeWaiting}</p>
+<label for="code">${contacts.code}</label>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required>
+<button type="submit">${contacts.confirmCode}</button>
+</form>` : ''}
+<form method="post" action="/account/phone">${csrfField(page.csrfToken)}
+<label for="phone">${contacts.newPhone}</label>
+<input type="tel" id="phone" name="phone" autocomplete="tel" maxlength="32" required>
+<button type="submit" class="secondary">${contacts.sendCode}</button>
+</form>`
+    : ''
+  return html`<h2 id="contacts">${contacts.title}</h2>
+<p class="muted">${contacts.hint}</p>
+${page.contactProblem ? html`<p class="error" role="alert">${page.contactProblem}</p>` : ''}
+<dl>
+<dt>${contacts.email}</dt><dd>${contactLine(context, email, emailVerified)}</dd>
+<dt>${contacts.phone}</dt><dd>${contactLine(context, phone, phoneVerified)}</dd>
+</dl>
+${emailForms}
+${phoneForms}`
+}
+
 export function accountPage(context: PageContext, page: AccountPageView): string {
   const { t } = context
   return layout(
@@ -73,6 +125,7 @@ ${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : 
 </dl>
 ${linksSection(context, page)}
 ${sessionsSection(context, page)}
+${contactsSection(context, page)}
 <h2 id="change-password">${t.changePasswordTitle}</h2>
 <p class="muted">${t.changePasswordHint}</p>
 ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
@@ -105,4 +158,18 @@ ${page.stateServices ? html`<p class="or">${t.or}</p>
 export function signedOutPage(context: PageContext, notice: string): string {
   return layout(context, context.t.signOutEverywhere, html`<p class="notice" role="status">${notice}</p>
 <p><a class="button" href="/login">${context.t.signIn}</a></p>`)
+}
+
+/** Behind the link of a confirmation e-mail: a button, so that a mail scanner that opens links confirms nothing. */
+export function confirmEmailPage(context: PageContext, page: { csrfToken: string; token: string } | { confirmed: true }): string {
+  const { contacts } = context.t
+  const body =
+    'confirmed' in page
+      ? html`<p class="notice" role="status">${contacts.emailConfirmed}</p>
+<p><a class="button" href="/account">${contacts.toAccount}</a></p>`
+      : html`<form method="post" action="/account/email/confirm">${csrfField(page.csrfToken)}<input type="hidden" name="token" value="${page.token}">
+<p>${contacts.confirmEmailIntro}</p>
+<button type="submit">${contacts.confirmEmail}</button>
+</form>`
+  return layout(context, contacts.confirmEmailTitle, body)
 }

@@ -57,18 +57,21 @@ ${csrfField(options.csrfToken)}
 
 export function regionLoginPage(
   context: PageContext,
-  page: { region: RegionChoice; methods: LoginMethods; upcoming?: UpcomingChange; csrfToken: string; error?: string; login?: string },
+  page: { region: RegionChoice; methods: LoginMethods; upcoming?: UpcomingChange; csrfToken: string; error?: string; login?: string; notice?: string },
 ): string {
   const { t } = context
   const button = page.methods.stateServices
     ? html`<a class="button state-services" href="/login/state-services">${t.stateServicesButton}</a>`
     : ''
-  const form = page.methods.password ? passwordForm(context, '/login/password', t.signIn, page) : ''
+  const form = page.methods.password
+    ? html`${passwordForm(context, '/login/password', t.signIn, page)}
+<p><a href="/password/forgot">${t.forgotPassword}</a></p>`
+    : ''
   const none = !page.methods.password && !page.methods.stateServices ? html`<p class="notice">${t.noMethods}</p>` : ''
   return layout(
     context,
     t.loginTitle,
-    html`<p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
+    html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}<p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
 ${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
   )
 }

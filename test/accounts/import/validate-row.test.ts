@@ -15,6 +15,8 @@ const good: RawAccount = {
   snils: '112-233-445 95',
   school: 'Школа  № 1',
   class: '7А',
+  email: ' Maria.Ivanova@Example.RU ',
+  phone: '8 (916) 123-45-67',
 }
 
 t.test('a good row is normalised', async (t) => {
@@ -32,8 +34,25 @@ t.test('a good row is normalised', async (t) => {
       snils: '11223344595',
       school: 'Школа № 1',
       className: '7А',
+      email: 'maria.ivanova@example.ru',
+      phone: '+79161234567',
     },
   })
+})
+
+t.test('contacts are normalised; empty or absent means "keep what is stored" (null)', async (t) => {
+  const cases: [email: string | undefined, phone: string | undefined, expected: { email: string | null; phone: string | null }, why: string][] = [
+    ['ivan@mail.ru', '+79161234567', { email: 'ivan@mail.ru', phone: '+79161234567' }, 'already normalised'],
+    ['IVAN@ПОЧТА.РФ', '9161234567', { email: 'ivan@почта.рф', phone: '+79161234567' }, 'a Cyrillic domain lower-cased; a mobile number without its code'],
+    [' ivan@mail.ru\t', '+7 916 123 45 67', { email: 'ivan@mail.ru', phone: '+79161234567' }, 'spaces around and inside the number'],
+    ['x@mail.ru', '+49 151 1234 5678', { email: 'x@mail.ru', phone: '+4915112345678' }, 'an international number keeps its country code'],
+    ['', '', { email: null, phone: null }, 'empty cells'],
+    ['  ', ' ', { email: null, phone: null }, 'cells of spaces are empty'],
+    [undefined, undefined, { email: null, phone: null }, 'absent columns'],
+  ]
+  for (const [email, phone, expected, why] of cases) {
+    t.match(validateAccountRow({ ...good, email, phone }, today), { ok: true, account: expected }, why)
+  }
 })
 
 t.test('optional columns may be empty; Russian role names are understood', async (t) => {
@@ -68,6 +87,12 @@ t.test('every bad field is reported by column, without its value', async (t) => 
     [{ ...good, birth_date: '2027-01-01' }, ['birth_date: must be between 1900-01-01 and today']],
     [{ ...good, snils: '112-233-445 96' }, ['snils: check number does not match']],
     [{ ...good, snils: '112-233-44' }, ['snils: must have 11 digits']],
+    [{ ...good, email: 'maria.ivanova@example' }, ['email: must be an e-mail address such as name@example.ru']],
+    [{ ...good, email: 'maria ivanova@example.ru' }, ['email: must be an e-mail address such as name@example.ru']],
+    [{ ...good, email: 'a@b.ru, c@d.ru' }, ['email: must be an e-mail address such as name@example.ru']],
+    [{ ...good, email: `${'m'.repeat(65)}@example.ru` }, ['email: too long (at most 64 characters before "@", 63 between dots, 254 in all)']],
+    [{ ...good, phone: '8 916 123-45-6' }, ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits']],
+    [{ ...good, phone: '+7 916 123-45-67 доб. 3' }, ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits']],
     [{ ...good, role: 'x', snils: '1', birth_date: 'x' }, [
       'role: must be pupil, parent, teacher or staff',
       'birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY',
@@ -77,6 +102,6 @@ t.test('every bad field is reported by column, without its value', async (t) => 
   for (const [fields, problems] of cases) {
     const result = validateAccountRow(fields, today)
     t.same(result, { ok: false, problems }, problems.join('; '))
-    t.notMatch(JSON.stringify(result), /11223344|temp-pass/, 'no SNILS or password in the problems')
+    t.notMatch(JSON.stringify(result), /11223344|temp-pass|ivanova|916|доб/, 'no SNILS, password or contact in the problems')
   }
 })

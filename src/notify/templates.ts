@@ -1,0 +1,84 @@
+/*
+ * What the bridge writes to people, in Russian and English.
+ * - a mail says what was asked, gives the link and how long it is valid, and what to do if the reader
+ *   did not ask: ignore it, nothing changes (the password stays the same)
+ * - an SMS starts with the code, says what it is for and for how long, and that it must never be told
+ *   to anyone; Russian fits one 70-character UCS-2 segment, English stays in plain ASCII (GSM-7, 160)
+ * - Russian numbers agree with their noun: 1 минуту, 2 минуты, 5 минут, 11 минут, 21 минуту
+ */
+
+export type Notice =
+  | { kind: 'recovery_link'; url: string; minutes: number }
+  | { kind: 'recovery_code'; code: string; minutes: number }
+  | { kind: 'email_confirmation'; url: string; minutes: number }
+  | { kind: 'phone_confirmation'; code: string; minutes: number }
+
+export type MailNotice = Notice & { kind: 'recovery_link' | 'email_confirmation' }
+export type SmsNotice = Notice & { kind: 'recovery_code' | 'phone_confirmation' }
+
+/** `forms` for one, few, many: минуту, минуты, минут (CLDR plural rules of Russian, integers). */
+export function pluralRu(count: number, forms: readonly [one: string, few: string, many: string]): string {
+  const tens = count % 100
+  const units = count % 10
+  if (units === 1 && tens !== 11) return forms[0]
+  if (units >= 2 && units <= 4 && (tens < 12 || tens > 14)) return forms[1]
+  return forms[2]
+}
+
+const minutesRu = (minutes: number) => `${minutes} ${pluralRu(minutes, ['минуту', 'минуты', 'минут'])}`
+const minutesEn = (minutes: number) => `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`
+
+export function mailText(notice: MailNotice, locale: 'ru' | 'en'): { subject: string; text: string } {
+  const lines = (subject: string, ...body: string[]) => ({ subject, text: `${body.join('\n\n')}\n` })
+  switch (notice.kind) {
+    case 'recovery_link':
+      return locale === 'ru'
+        ? lines(
+            'Восстановление пароля к электронному дневнику',
+            'Здравствуйте!',
+            'Вы попросили восстановить пароль к электронному дневнику. Чтобы задать новый пароль, откройте ссылку:',
+            notice.url,
+            `Ссылка действует ${minutesRu(notice.minutes)} и открывается только один раз. Никому её не пересылайте: по ней можно сменить ваш пароль.`,
+            'Если вы не просили восстановить пароль, просто не обращайте внимания на это письмо: ваш пароль останется прежним.',
+          )
+        : lines(
+            'Resetting your diary password',
+            'Hello,',
+            'You asked to reset the password of your school diary account. To set a new password, open this link:',
+            notice.url,
+            `The link is valid for ${minutesEn(notice.minutes)} and works only once. Do not forward it to anyone: it lets whoever has it change your password.`,
+            'If you did not ask for this, ignore this letter: your password stays the same.',
+          )
+    case 'email_confirmation':
+      return locale === 'ru'
+        ? lines(
+            'Подтверждение адреса почты для электронного дневника',
+            'Здравствуйте!',
+            'Этот адрес указали для восстановления пароля к электронному дневнику. Чтобы подтвердить, что адрес ваш, откройте ссылку:',
+            notice.url,
+            `Ссылка действует ${minutesRu(notice.minutes)}.`,
+            'Если вы не указывали этот адрес, просто не обращайте внимания на это письмо: адрес не будет привязан к дневнику, а пароль останется прежним.',
+          )
+        : lines(
+            'Confirm your e-mail address for the school diary',
+            'Hello,',
+            'This address was given for recovering the password of a school diary account. To confirm that it is yours, open this link:',
+            notice.url,
+            `The link is valid for ${minutesEn(notice.minutes)}.`,
+            'If you did not ask for this, ignore this letter: the address will not be added to the account, and the password stays the same.',
+          )
+  }
+}
+
+export function smsText(notice: SmsNotice, locale: 'ru' | 'en'): string {
+  switch (notice.kind) {
+    case 'recovery_code':
+      return locale === 'ru'
+        ? `${notice.code} — код сброса пароля дневника, ${notice.minutes} мин. Никому не говорите`
+        : `${notice.code} is your diary password reset code, valid ${notice.minutes} min. Never tell this code to anyone.`
+    case 'phone_confirmation':
+      return locale === 'ru'
+        ? `${notice.code} — подтверждение телефона в дневнике, ${notice.minutes} мин. Никому не говорите`
+        : `${notice.code} confirms your phone for the school diary, valid ${notice.minutes} min. Never tell this code to anyone.`
+  }
+}

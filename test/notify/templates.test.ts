@@ -1,0 +1,69 @@
+import t from 'tap'
+import { mailText, type MailNotice, pluralRu, smsText, type SmsNotice } from '../../src/notify/templates.js'
+
+const locales = ['ru', 'en'] as const
+const url = 'https://id.example.ru/recovery/reset?token=Zx_9-aB'
+
+t.test('each mail, in both locales: a subject, the link on its own line, the minutes, what to do if not asked', async (t) => {
+  const notices: [MailNotice, { ru: RegExp; en: RegExp }][] = [
+    [{ kind: 'recovery_link', url, minutes: 30 }, { ru: /пароль останется прежним/, en: /your password stays the same/ }],
+    [{ kind: 'email_confirmation', url, minutes: 1440 }, { ru: /пароль останется прежним/, en: /the password stays the same/ }],
+  ]
+  for (const [notice, ignore] of notices) {
+    for (const locale of locales) {
+      const { subject, text } = mailText(notice, locale)
+      const name = `${notice.kind} (${locale})`
+      t.ok(subject.length > 10 && !subject.includes('\n'), `${name}: a one-line subject`)
+      t.ok(text.split('\n').includes(url), `${name}: the link alone on a line (mail clients make it clickable)`)
+      t.match(text, new RegExp(`\\b${notice.minutes} (минут|minutes)`), `${name}: the minutes`)
+      t.match(text, locale === 'ru' ? /Если вы не (просили|указывали)/ : /If you did not ask for this, ignore this letter/, `${name}: if you did not ask`)
+      t.match(text, ignore[locale], `${name}: nothing changes`)
+    }
+  }
+})
+
+t.test('the recovery mail says what was asked, and the confirmation what it confirms', async (t) => {
+  t.match(mailText({ kind: 'recovery_link', url, minutes: 30 }, 'ru'), { subject: /Восстановление пароля/, text: /восстановить пароль/ })
+  t.match(mailText({ kind: 'recovery_link', url, minutes: 30 }, 'en'), { subject: /password/, text: /reset the password/ })
+  t.match(mailText({ kind: 'email_confirmation', url, minutes: 30 }, 'ru'), { subject: /Подтверждение адреса/, text: /подтвердить, что адрес ваш/ })
+  t.match(mailText({ kind: 'email_confirmation', url, minutes: 30 }, 'en'), { subject: /Confirm your e-mail/, text: /confirm that it is yours/ })
+})
+
+t.test('each SMS, in both locales: the code first, the minutes, never tell anyone; one segment', async (t) => {
+  const notices: SmsNotice[] = [
+    { kind: 'recovery_code', code: '048213', minutes: 15 },
+    { kind: 'phone_confirmation', code: '990001', minutes: 10 },
+  ]
+  for (const notice of notices) {
+    for (const locale of locales) {
+      const text = smsText(notice, locale)
+      const name = `${notice.kind} (${locale})`
+      t.ok(text.startsWith(`${notice.code} `), `${name}: starts with the code`)
+      t.match(text, new RegExp(`\\b${notice.minutes} (мин|min)\\.`), `${name}: the minutes`)
+      t.match(text, locale === 'ru' ? /Никому не говорите/ : /Never tell this code to anyone/, `${name}: never tell`)
+      if (locale === 'ru') t.ok(text.length <= 70, `${name}: ${text.length} ≤ 70 characters (one UCS-2 segment)`)
+      else t.ok(/^[\x20-\x7E]{1,160}$/.test(text), `${name}: plain ASCII, ≤ 160 (one GSM-7 segment)`)
+    }
+  }
+})
+
+t.test('Russian minutes agree with the number', async (t) => {
+  const forms = ['минуту', 'минуты', 'минут'] as const
+  const cases: [number, string, string][] = [
+    [1, 'минуту', 'one'],
+    [2, 'минуты', 'few'],
+    [4, 'минуты', 'few'],
+    [5, 'минут', 'many'],
+    [11, 'минут', '11–14 are many'],
+    [12, 'минут', '11–14 are many'],
+    [14, 'минут', '11–14 are many'],
+    [21, 'минуту', 'ends in 1, not 11'],
+    [22, 'минуты', 'ends in 2, not 12'],
+    [30, 'минут', 'ends in 0'],
+    [111, 'минут', 'ends in 11'],
+    [1440, 'минут', 'ends in 40'],
+  ]
+  for (const [count, form, why] of cases) t.equal(pluralRu(count, forms), form, `${count}: ${why}`)
+  t.match(mailText({ kind: 'recovery_link', url, minutes: 21 }, 'ru').text, /действует 21 минуту /)
+  t.match(mailText({ kind: 'recovery_link', url, minutes: 1 }, 'en').text, /valid for 1 minute /)
+})

@@ -1,0 +1,98 @@
+/*
+ * The owner's e-mail and phone on the account page: shown masked; a new (or the imported, unconfirmed)
+ * e-mail is confirmed by a link that works in any browser behind a button, a phone by a code; only
+ * confirmed contacts count for recovery.
+ */
+import { sql } from 'kysely'
+import t from 'tap'
+import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
+import { Browser, csrfToken, type Page } from '../helpers/browser.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+
+const mails: MailMessage[] = []
+const texts: SmsMessage[] = []
+const world = await startDemoWorld(t, {
+  senders: {
+    mail: { send: async (message: MailMessage) => void mails.push(message) },
+    sms: { send: async (message: SmsMessage) => void texts.push(message) },
+  },
+})
+const { app, database } = world
+const db = database.db
+
+await sql`update diary_account set email = 'old.address@mail.ru', phone = '+79161234567', phone_verified_at = now() where login = 'ivanov.p'`.execute(db)
+
+async function signedIn(login: string): Promise<{ browser: Browser; account: Page }> {
+  const browser = new Browser(app, publicUrl)
+  const page = await browser.go('GET', '/login?region=29')
+  const account = await browser.go('POST', '/login/password', { _csrf: csrfToken(page), login, password: demoPassword })
+  return { browser, account }
+}
+
+const contactsOf = (login: string) =>
+  db.selectFrom('diary_account').select(['email', 'email_verified_at', 'phone', 'phone_verified_at']).where('login', '=', login).executeTakeFirstOrThrow()
+
+t.test('contacts are shown masked, with whether they are confirmed', async (t) => {
+  const { account } = await signedIn('ivanov.p')
+  t.match(account.body, /o\*\*\*@mail\.ru <span class="muted">\(не подтверждён\)/)
+  t.match(account.body, /\+7 \*\*\* \*\*\*-45-67 <span class="tag">подтверждён/)
+  t.notMatch(account.body, /old\.address|9161234567/, 'never in clear')
+})
+
+t.test('a new e-mail is confirmed by the link, in another browser, behind a button', async (t) => {
+  const { browser, account } = await signedIn('ivanov.p')
+  const bad = await browser.go('POST', '/account/email', { _csrf: csrfToken(account), email: 'not an address' })
+  t.equal(bad.status, 400)
+  t.match(bad.body, /name@mail\.ru/)
+  const sent = await browser.go('POST', '/account/email', { _csrf: csrfToken(bad), email: '  Petr.Ivanov@Example.RU ' })
+  t.equal(sent.url.search, '?notice=email_sent')
+  t.equal(mails.at(-1)?.to, 'petr.ivanov@example.ru', 'normalised')
+  t.equal((await contactsOf('ivanov.p')).email, 'old.address@mail.ru', 'nothing changes before the confirmation')
+  const link = /http:\/\/localhost:3000(\/account\/email\/confirm\?token=[A-Za-z0-9_-]+)/.exec(mails.at(-1)?.text ?? '')?.[1] as string
+  const phone = new Browser(app, publicUrl)
+  const confirm = await phone.go('GET', link)
+  t.equal(confirm.status, 200)
+  t.equal((await contactsOf('ivanov.p')).email, 'old.address@mail.ru', 'opening the link (a mail scanner) confirms nothing')
+  const token = /name="token" value="([^"]+)"/.exec(confirm.body)?.[1] as string
+  const done = await phone.go('POST', '/account/email/confirm', { _csrf: csrfToken(confirm), token })
+  t.match(done.body, /Почта подтверждена/)
+  const stored = await contactsOf('ivanov.p')
+  t.equal(stored.email, 'petr.ivanov@example.ru')
+  t.ok(stored.email_verified_at)
+  t.equal((await phone.go('POST', '/account/email/confirm', { _csrf: csrfToken(confirm), token })).status, 400, 'once only')
+  t.match((await browser.go('GET', '/account')).body, /p\*\*\*@example\.ru <span class="tag">подтверждён/)
+})
+
+t.test('the imported, unconfirmed e-mail is confirmed with one button', async (t) => {
+  await sql`update diary_account set email = 'smirnov.family@mail.ru', email_verified_at = null where login = 'smirnov.a'`.execute(db)
+  const { browser, account } = await signedIn('smirnov.a')
+  t.match(account.body, /<form method="post" action="\/account\/email" class="inline">/)
+  await browser.go('POST', '/account/email', { _csrf: csrfToken(account) })
+  t.equal(mails.at(-1)?.to, 'smirnov.family@mail.ru')
+})
+
+t.test('a new phone is confirmed by the code sent to it; wrong codes are counted', async (t) => {
+  const { browser, account } = await signedIn('ivanov.p')
+  let page = await browser.go('POST', '/account/phone', { _csrf: csrfToken(account), phone: '8 (912) 000-11-22' })
+  t.equal(page.url.search, '?notice=phone_code_sent')
+  t.equal(texts.at(-1)?.to, '+79120001122')
+  t.match(page.body, /name="code"/, 'the page asks for the code')
+  const code = /\b(\d{6})\b/.exec(texts.at(-1)?.text ?? '')?.[1] as string
+  page = await browser.go('POST', '/account/phone/confirm', { _csrf: csrfToken(page), code: code === '000000' ? '999999' : '000000' })
+  t.equal(page.status, 400)
+  t.match(page.body, /Осталось попыток: 4/)
+  t.equal((await contactsOf('ivanov.p')).phone, '+79161234567', 'the old number stays until the code is right')
+  page = await browser.go('POST', '/account/phone/confirm', { _csrf: csrfToken(page), code })
+  t.equal(page.url.search, '?notice=phone_confirmed')
+  t.equal((await contactsOf('ivanov.p')).phone, '+79120001122')
+  const events = await db.selectFrom('audit_event').select(['type', 'details']).where('type', 'like', 'contact_%').execute()
+  t.ok(events.some((event) => event.type === 'contact_confirmed' && (event.details as { kind?: string }).kind === 'phone'))
+  t.notMatch(JSON.stringify(events), /912|example|mail\.ru/, 'audit rows name the kind of contact, never the contact')
+})
+
+t.test('without a session the forms lead to the login page', async (t) => {
+  const browser = new Browser(app, publicUrl)
+  const login = await browser.go('GET', '/login?region=29')
+  const page = await browser.go('POST', '/account/email', { _csrf: csrfToken(login), email: 'a@b.ru' })
+  t.equal(page.url.pathname, '/login')
+})
