@@ -17,12 +17,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       add constraint diary_account_phone_verified check (phone is not null or phone_verified_at is null)`.execute(db)
 
   // One-time secrets sent to a contact: a recovery link or code, a confirmation of a new contact.
-  // Only a hash of the secret is kept. One live secret per account and purpose (a new one replaces
-  // the old, by the unique index); a row without an account answers a request for a login that has
-  // no such contact, so that it behaves exactly like a real one and can never be met.
+  // Only a hash of the secret is kept. One live secret per owner and purpose: `lookup_key` names the
+  // owner (a keyed hash of the typed login, or of the account), and a new secret replaces the old one by
+  // the unique index. A row without an account answers a request for a login that has no such contact:
+  // it is stored and replaced exactly like a real one, and can never be met.
   await sql`
     create table recovery_secret (
       id uuid primary key default gen_random_uuid(),
+      lookup_key text not null,
       account_id uuid references diary_account (id) on delete cascade,
       purpose text not null,
       secret_hash text not null,
@@ -33,7 +35,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       constraint recovery_secret_purpose check (purpose in ('reset_email', 'reset_sms', 'verify_email', 'verify_phone')),
       constraint recovery_secret_destination check ((destination is null) = (purpose in ('reset_email', 'reset_sms')))
     )`.execute(db)
-  await sql`create unique index recovery_secret_one_live_idx on recovery_secret (account_id, purpose) where account_id is not null`.execute(db)
+  await sql`create unique index recovery_secret_one_live_idx on recovery_secret (lookup_key, purpose)`.execute(db)
+  await sql`create index recovery_secret_account_idx on recovery_secret (account_id) where account_id is not null`.execute(db)
   await sql`create index recovery_secret_expires_at_idx on recovery_secret (expires_at)`.execute(db)
   await sql`create index recovery_secret_hash_idx on recovery_secret (secret_hash)`.execute(db)
 }

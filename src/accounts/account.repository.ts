@@ -127,6 +127,16 @@ export async function findPasswordHash(db: Executor, accountId: string): Promise
   return row?.password_hash ?? null
 }
 
+/**
+ * Whether the account's password is still the one set at `since` (null: never set since the import),
+ * read with a row lock: a password change in the same transaction then cannot race another one.
+ */
+export async function isPasswordUnchangedSince(db: Executor, accountId: string, since: Date | null): Promise<boolean> {
+  const row = await db.selectFrom('diary_account').select('password_changed_at').where('id', '=', accountId).forUpdate().executeTakeFirst()
+  if (row === undefined) return false
+  return (row.password_changed_at?.getTime() ?? null) === (since?.getTime() ?? null)
+}
+
 /** Accounts of a region with this SNILS HMAC; `limit` 2 is enough to tell one from several. */
 export async function findAccountsBySnils(db: Executor, region: string, snilsHmac: string, limit: number): Promise<Account[]> {
   const rows = await db

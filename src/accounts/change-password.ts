@@ -46,9 +46,9 @@ export async function changePassword(
   if (current !== null && (await hasher.verify(current, change.password))) return { ok: false, problem: 'same_as_current' }
   const hash = await hasher.hash(change.password)
   await db.transaction().execute(async (trx) => {
+    await change.claim?.(trx)
     const replaced = await setPassword(trx, account.id, { hash, mustChange: false, now: change.now }, change.replacing)
     if (!replaced) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
-    await change.claim?.(trx)
     const selector = change.keepSessionId === undefined ? { accountId: account.id } : { accountId: account.id, exceptSessionId: change.keepSessionId }
     await endSessions(trx, selector, 'password_change', change.now)
     await recordAuditEvent(trx, {

@@ -2,24 +2,48 @@
  * One-time secrets sent to a contact (table recovery_secret): a password-recovery link or SMS code, or
  * the confirmation of a new e-mail address or phone number.
  * - a link carries 32 random bytes; only their SHA-256 is stored. A code is 6 random digits; only its
- *   HMAC (key derived from SNILS_PEPPER) is stored, so a copy of the table does not give codes away
- * - one live secret per account and purpose: storing a new one replaces the old one under a new id
- *   (the unique index decides, not a prior read), so an older link or code stops working at once
- * - a secret without an account is a stand-in for a login that has no such contact: it is stored and
- *   tried exactly like a real one, so that nothing tells the two apart, and it can never be met
- * - a link is spent by deleting it; a code is tried at most `maxAttempts` times (each try counts in the
- *   same statement that compares it) and expires in that statement when it is right
+ *   HMAC is stored, under a key derived from SNILS_PEPPER (HKDF, never the pepper itself), so a copy of
+ *   the table does not give codes away
+ * - one live secret per owner and purpose: the owner is a keyed hash of what was typed (recovery) or of
+ *   the account (confirmations); storing a new secret replaces the old one under a new id (the unique
+ *   index decides, not a prior read), so an older link or code stops working at once
+ * - a secret without an account is a stand-in for a login that has no such contact: it is stored,
+ *   replaced and tried exactly like a real one, so that nothing tells the two apart, and it is never met
+ * - a link is spent by deleting it; a code is tried at most `maxAttempts` times, each try counted and
+ *   compared in one statement, and a right one uses up the tries in that statement (parallel tries
+ *   queue on the row: one is right)
  */
-import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto'
+import { createHash, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Executor, RecoveryPurpose } from '../db/schema.js'
 
 export interface SecretToStore {
+  /** `ownerKey(…)` of the typed login, or of the account. */
+  lookupKey: string
   accountId: string | null
   purpose: RecoveryPurpose
   secretHash: string
   destination: string | null
   expiresAt: Date
+}
+
+const derivedKeys = new WeakMap<Buffer, Buffer>()
+
+/** The key of every HMAC here, derived from SNILS_PEPPER. */
+export function secretsKey(pepper: Buffer): Buffer {
+  let key = derivedKeys.get(pepper)
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync('sha256', pepper, Buffer.alloc(0), 'diary-bridge one-time secrets', 32))
+    derivedKeys.set(pepper, key)
+  }
+  return key
+}
+
+const keyedHash = (key: Buffer, label: string, value: string) => createHmac('sha256', key).update(`${label}:${value}`).digest('hex')
+
+/** Who a secret or a counter belongs to (`recovery:29:ivanov.p`, `account:<id>`, `to:+7…`), as a keyed hash: nothing readable in the tables. */
+export function ownerKey(key: Buffer, owner: string): string {
+  return keyedHash(key, 'owner', owner)
 }
 
 export function newLinkSecret(): { token: string; hash: string } {
@@ -35,18 +59,24 @@ export function newCode(): string {
   return String(randomInt(0, 1_000_000)).padStart(6, '0')
 }
 
-export function hashCode(pepper: Buffer, code: string): string {
-  return createHmac('sha256', pepper).update(`one-time-code:${code}`).digest('hex')
+export function hashCode(key: Buffer, code: string): string {
+  return keyedHash(key, 'code', code)
 }
 
-/** Stores a secret, replacing the account's live one of the same purpose; answers its (new) id. */
+/** A code as typed ("123 456", "123-456"): its 6 digits, or undefined. */
+export function parseCode(typed: string): string | undefined {
+  const digits = typed.replace(/[\s-]/g, '')
+  return /^\d{6}$/.test(digits) ? digits : undefined
+}
+
+/** Stores a secret, replacing the live one of its owner and purpose; answers its (new) id. */
 export async function storeSecret(db: Executor, secret: SecretToStore): Promise<string> {
   const result = await sql<{ id: string }>`
-    insert into recovery_secret (account_id, purpose, secret_hash, destination, expires_at)
-    values (${secret.accountId}, ${secret.purpose}, ${secret.secretHash}, ${secret.destination}, ${secret.expiresAt})
-    on conflict (account_id, purpose) where account_id is not null do update set
-      id = gen_random_uuid(), secret_hash = excluded.secret_hash, destination = excluded.destination,
-      attempts = 0, created_at = now(), expires_at = excluded.expires_at
+    insert into recovery_secret (lookup_key, account_id, purpose, secret_hash, destination, expires_at)
+    values (${secret.lookupKey}, ${secret.accountId}, ${secret.purpose}, ${secret.secretHash}, ${secret.destination}, ${secret.expiresAt})
+    on conflict (lookup_key, purpose) do update set
+      id = gen_random_uuid(), account_id = excluded.account_id, secret_hash = excluded.secret_hash,
+      destination = excluded.destination, attempts = 0, created_at = now(), expires_at = excluded.expires_at
     returning id`.execute(db)
   const [row] = result.rows
   if (row === undefined) throw new Error('storing a one-time secret returned no row')
@@ -60,20 +90,26 @@ export interface LiveSecret {
   expiresAt: Date
 }
 
+const liveColumns = ['id', 'account_id', 'destination', 'expires_at'] as const
+
+function toLive(row: { id: string; account_id: string | null; destination: string | null; expires_at: Date }): LiveSecret {
+  return { id: row.id, accountId: row.account_id as string, destination: row.destination, expiresAt: row.expires_at }
+}
+
 /** The live secret of a link, without spending it (the page behind the link). */
 export async function findLinkSecret(db: Executor, purpose: RecoveryPurpose, hash: string, now: Date): Promise<LiveSecret | undefined> {
   const row = await db
     .selectFrom('recovery_secret')
-    .select(['id', 'account_id', 'destination', 'expires_at'])
+    .select(liveColumns)
     .where('secret_hash', '=', hash)
     .where('purpose', '=', purpose)
     .where('expires_at', '>', now)
     .where('account_id', 'is not', null)
     .executeTakeFirst()
-  return row && { id: row.id, accountId: row.account_id as string, destination: row.destination, expiresAt: row.expires_at }
+  return row && toLive(row)
 }
 
-/** Spends a link: deletes it if it is still live and still the account's (one answer per link). */
+/** Spends a link: deletes it if it is still live (one answer per link). */
 export async function spendLinkSecret(db: Executor, purpose: RecoveryPurpose, hash: string, now: Date): Promise<LiveSecret | undefined> {
   const row = await db
     .deleteFrom('recovery_secret')
@@ -81,33 +117,43 @@ export async function spendLinkSecret(db: Executor, purpose: RecoveryPurpose, ha
     .where('purpose', '=', purpose)
     .where('expires_at', '>', now)
     .where('account_id', 'is not', null)
-    .returning(['id', 'account_id', 'destination', 'expires_at'])
+    .returning(liveColumns)
     .executeTakeFirst()
-  return row && { id: row.id, accountId: row.account_id as string, destination: row.destination, expiresAt: row.expires_at }
+  return row && toLive(row)
+}
+
+/** Deletes the account's live secrets of these purposes (a password or a contact changed: what was sent before dies). */
+export async function deleteSecretsOf(db: Executor, accountId: string, purposes: readonly RecoveryPurpose[]): Promise<void> {
+  await db.deleteFrom('recovery_secret').where('account_id', '=', accountId).where('purpose', 'in', [...purposes]).execute()
 }
 
 export type CodeTry =
   | { kind: 'right'; accountId: string; destination: string | null }
   | { kind: 'wrong'; attemptsLeft: number }
-  /** Expired, replaced by a newer code, spent, or out of tries. */
+  /** Expired, replaced by a newer code, used, or out of tries. */
   | { kind: 'gone' }
 
-/** One try of a code, counted and compared in one statement (parallel tries queue on the row); a right code expires at once. */
+/** One try of a code, counted and compared in one statement; a right code uses up its tries. */
 export async function tryCode(db: Executor, id: string, hash: string, now: Date, maxAttempts: number): Promise<CodeTry> {
+  const matches = sql<boolean>`(secret_hash = ${hash} and account_id is not null)`
   const tried = await sql<{ account_id: string | null; destination: string | null; attempts: number; matches: boolean }>`
-    update recovery_secret set
-      attempts = attempts + 1,
-      expires_at = case when secret_hash = ${hash} and account_id is not null then ${now} else expires_at end
+    update recovery_secret set attempts = case when ${matches} then ${maxAttempts} else attempts + 1 end
     where id = ${id} and expires_at > ${now} and attempts < ${maxAttempts}
-    returning account_id, destination, attempts, (secret_hash = ${hash} and account_id is not null) as matches`.execute(db)
+    returning account_id, destination, attempts, ${matches} as matches`.execute(db)
   const [row] = tried.rows
   if (row === undefined) return { kind: 'gone' }
   if (!row.matches) return { kind: 'wrong', attemptsLeft: maxAttempts - row.attempts }
   return { kind: 'right', accountId: row.account_id as string, destination: row.destination }
 }
 
-/** The account's live secret of a purpose, if any (the account page shows a pending confirmation). */
-export async function findPendingSecret(db: Executor, accountId: string, purpose: RecoveryPurpose, now: Date, maxAttempts: number): Promise<{ id: string; destination: string | null } | undefined> {
+/** The account's live secret of a purpose that has tries left, if any (the account page asks for a pending code). */
+export async function findPendingSecret(
+  db: Executor,
+  accountId: string,
+  purpose: RecoveryPurpose,
+  now: Date,
+  maxAttempts: number,
+): Promise<{ id: string; destination: string | null } | undefined> {
   return db
     .selectFrom('recovery_secret')
     .select(['id', 'destination'])

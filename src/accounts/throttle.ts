@@ -6,6 +6,8 @@
  *   so an attacker cannot lock anyone out for good
  * - while a key is blocked, even the right password is refused (the check comes before the password)
  * - a success clears the account's counter, never the address's
+ * Requests that send a message (password recovery, contact confirmation) take from an allowance per key
+ * instead (`takeFromKey`): every request counts, decided in the statement that counts it.
  */
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
@@ -27,41 +29,54 @@ export function attemptKeys(region: string, normalisedLogin: string, ip: string)
 }
 
 /** The moment the block on these keys ends, or undefined when none is blocked. */
-export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys | readonly string[], now: Date): Promise<Date | undefined> {
+export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys | string, now: Date): Promise<Date | undefined> {
   const rows = await db
     .selectFrom('login_throttle')
     .select('blocked_until')
-    .where('key', 'in', 'account' in keys ? [keys.account, keys.ip] : [...keys])
+    .where('key', 'in', typeof keys === 'string' ? [keys] : [keys.account, keys.ip])
     .where('blocked_until', '>', now)
     .execute()
   const until = rows.map((row) => row.blocked_until as Date).sort((a, b) => b.getTime() - a.getTime())[0]
   return until
 }
 
-/**
- * Counts one event on a key: the `limit`-th within the window blocks the key for `blockSeconds`.
- * Password attempts count their failures; requests that send something (password recovery) count each one.
- */
-export async function countOnKey(
-  db: Kysely<Database>,
-  key: string,
-  limit: number,
-  policy: Pick<ThrottlePolicy, 'windowSeconds' | 'blockSeconds'>,
-  now: Date,
-): Promise<void> {
+type Window = Pick<ThrottlePolicy, 'windowSeconds' | 'blockSeconds'>
+
+/** The upsert that counts one event on a key; with `unblockedOnly`, a blocked key is left as it is. */
+function countSql(key: string, limit: number, policy: Window, now: Date, unblockedOnly: boolean) {
   const windowStart = new Date(now.getTime() - policy.windowSeconds * 1000)
   const blockEnd = new Date(now.getTime() + policy.blockSeconds * 1000)
-  await sql`
+  const fresh = sql`login_throttle.window_started_at < ${windowStart}`
+  return sql<{ failures: number }>`
     insert into login_throttle (key, failures, window_started_at, blocked_until)
     values (${key}, 1, ${now}, ${limit <= 1 ? blockEnd : null})
     on conflict (key) do update set
-      failures = case when login_throttle.window_started_at < ${windowStart} then 1 else login_throttle.failures + 1 end,
-      window_started_at = case when login_throttle.window_started_at < ${windowStart} then ${now} else login_throttle.window_started_at end,
+      failures = case when ${fresh} then 1 else login_throttle.failures + 1 end,
+      window_started_at = case when ${fresh} then ${now} else login_throttle.window_started_at end,
       blocked_until = case
-        when (case when login_throttle.window_started_at < ${windowStart} then 1 else login_throttle.failures + 1 end) >= ${limit}
+        when (case when ${fresh} then 1 else login_throttle.failures + 1 end) >= ${limit}
         then ${blockEnd}::timestamptz
         else login_throttle.blocked_until
-      end`.execute(db)
+      end
+    ${unblockedOnly ? sql`where login_throttle.blocked_until is null or login_throttle.blocked_until <= ${now}` : sql``}
+    returning failures`
+}
+
+/** Counts one failure on a key: the `limit`-th within the window blocks the key for `blockSeconds`. */
+export async function countOnKey(db: Kysely<Database>, key: string, limit: number, policy: Window, now: Date): Promise<void> {
+  await countSql(key, limit, policy, now, false).execute(db)
+}
+
+/**
+ * Takes one request from a key's allowance (requests that send something count each one, not only
+ * failures): counted and decided in one statement, so parallel requests cannot all slip through. The
+ * `limit`-th request is still allowed and blocks the key; answers undefined when allowed, else when the
+ * block ends. A refused request is not counted (a flood does not make the block longer).
+ */
+export async function takeFromKey(db: Kysely<Database>, key: string, limit: number, policy: Window, now: Date): Promise<Date | undefined> {
+  const counted = await countSql(key, limit, policy, now, true).execute(db)
+  if (counted.rows.length > 0) return undefined
+  return (await blockedUntil(db, key, now)) ?? now
 }
 
 /** Counts a failed attempt on both keys (old counters are deleted by the maintenance job, ops/maintenance.ts). */

@@ -164,6 +164,8 @@ export type RecoveryPurpose = 'reset_email' | 'reset_sms' | 'verify_email' | 've
 /** A one-time secret sent to a contact (accounts/recovery-secret.repository.ts); only its hash is kept. */
 export interface RecoverySecretTable {
   id: Generated<string>
+  /** Whose secret this is (a keyed hash of the typed login, or of the account): one live secret per key and purpose. */
+  lookup_key: string
   /** Null: a stand-in for a login without such a contact, which nobody can ever meet. */
   account_id: string | null
   purpose: RecoveryPurpose

@@ -6,39 +6,54 @@
  *   now by the linking rules; login/state-services.ts), a link to the account's verified e-mail
  *   (15 minutes), a 6-digit code to its verified phone (10 minutes, 5 tries); each only where the
  *   region's `passwordRecovery` lists it and the bridge has the sender; otherwise the school
- * - a request answers the same whether the login exists, has the contact, or not: a stand-in secret is
- *   stored for a login without one (accounts/recovery-secret.repository.ts), the message is sent after
- *   the answer, and the code page looks the same
- * - throttled per typed account, per address (each request counts) and per destination (silently: the
- *   answer stays the same)
- * - the new-password step spends its phase once across instances, and a link once (a newer link or its
- *   use makes it stop working); a success clears the account's sign-in throttle
+ * - a request answers the same whether the login exists, has the contact, or not: the same statements
+ *   run for every login (a stand-in secret for a login without the contact, replaced by the next request
+ *   like a real one: accounts/recovery-secret.repository.ts), the message is sent after the answer, and
+ *   the code page behaves the same
+ * - throttled per typed login, per address (every request counts, decided in the counting statement),
+ *   and per destination (silently: the answer stays the same, nothing is sent)
+ * - the new-password step is spent once across instances, only while the password is still the one it
+ *   was proven for, together with the link; it kills every other recovery link and code of the account;
+ *   a success clears the account's sign-in throttle
  */
-import { createHash } from 'node:crypto'
-import { findAccountById, findAccountByLogin } from '../accounts/account.repository.js'
+import { type Account, findAccountById, findAccountByLogin, isPasswordUnchangedSince } from '../accounts/account.repository.js'
 import { changePassword, type PasswordChange } from '../accounts/change-password.js'
 import { findContacts } from '../accounts/contacts.repository.js'
 import { identifyLogin } from '../accounts/credentials.js'
-import { findLinkSecret, hashCode, hashLinkToken, newCode, newLinkSecret, spendLinkSecret, storeSecret, tryCode } from '../accounts/recovery-secret.repository.js'
-import { blockedUntil, clearAccountThrottle, countOnKey } from '../accounts/throttle.js'
+import {
+  deleteSecretsOf,
+  findLinkSecret,
+  hashCode,
+  hashLinkToken,
+  newCode,
+  newLinkSecret,
+  ownerKey,
+  parseCode,
+  secretsKey,
+  spendLinkSecret,
+  storeSecret,
+  tryCode,
+} from '../accounts/recovery-secret.repository.js'
+import { clearAccountThrottle, takeFromKey } from '../accounts/throttle.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { mailText, smsText } from '../notify/templates.js'
+import { type Locale, mailText, smsText } from '../notify/templates.js'
 import { loginMethods } from '../regions/policy.js'
-import type { Region } from '../regions/registry.js'
+import { type Region, regionOf } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import type { RecoveryWay } from './transaction.js'
 
 export const recoveryRules = { linkMinutes: 15, codeMinutes: 10, codeAttempts: 5 } as const
 
-/** Requests per hour; the next one is refused (account, address) or not sent (destination) for an hour. */
+/** Requests per hour; the next one is refused (login, address) or not sent (destination) for an hour. */
 export const recoveryThrottle = { perAccount: 5, perAddress: 20, perDestination: 5, windowSeconds: 3600, blockSeconds: 3600 } as const
 
 export const resetPasswordPath = '/password/reset'
 
-export type Locale = 'ru' | 'en'
+/** No account has it: the contacts query of a login that names none (the same statement for every login). */
+const noAccount = '00000000-0000-0000-0000-000000000000'
 
 export interface RecoveryWays {
   stateServices: boolean
@@ -58,57 +73,64 @@ export function recoveryWays(context: RouteContext, region: Region): RecoveryWay
   }
 }
 
-const destinationKey = (destination: string) => `recovery:to:${createHash('sha256').update(destination).digest('hex')}`
-
-/** Counts a request that sends something to `destination`; false when that destination had enough for now. */
-export async function mayReach(context: RouteContext, destination: string): Promise<boolean> {
-  const key = destinationKey(destination)
+/** Refuses with ERR_THROTTLED unless every key has allowance left (each is counted). */
+export async function takeOrRefuse(context: RouteContext, keys: readonly [key: string, limit: number][]): Promise<void> {
   const now = context.now()
-  if ((await blockedUntil(context.db, [key], now)) !== undefined) return false
-  await countOnKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, now)
-  return true
+  for (const [key, limit] of keys) {
+    const until = await takeFromKey(context.db, key, limit, recoveryThrottle, now)
+    if (until !== undefined) {
+      throw new BridgeError('ERR_THROTTLED', 'too many requests that send messages', { retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) })
+    }
+  }
 }
 
-function throttled(until: Date, now: Date): BridgeError {
-  return new BridgeError('ERR_THROTTLED', 'too many recovery requests', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
+/** Counts a message to `destination` under `prefix`; false when that destination had enough for now. */
+export async function mayReach(context: RouteContext, prefix: string, destination: string): Promise<boolean> {
+  const key = `${prefix}:${ownerKey(secretsKey(context.config.secrets.snilsPepper.reveal()), `to:${destination}`)}`
+  return (await takeFromKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, context.now())) === undefined
 }
+
+/** A message to send once the answer is on its way; undefined: nothing is sent. */
+export type Delivery = (() => Promise<void>) | undefined
 
 /**
  * POST /password/forgot: a link by e-mail or a code by SMS for what was typed as the login (or SNILS).
- * Answers the delivery, to be awaited after the page is sent (its failure is logged, never shown).
+ * Answers the delivery, to be started after the page is sent (its failure is logged, never shown).
  */
 export async function requestRecovery(
   context: RouteContext,
   browser: BrowserRequest,
   request: { region: Region; login: string; via: 'email' | 'sms'; locale: Locale },
-): Promise<{ delivery: Promise<void> }> {
+): Promise<Delivery> {
   const { db } = context
   const region = request.region.config.code
-  const ways = recoveryWays(context, request.region)
-  if (!ways[request.via] || !loginMethods(request.region.config, context.now()).password) {
+  if (!recoveryWays(context, request.region)[request.via] || !loginMethods(request.region.config, context.now()).password) {
     throw new BridgeError('ERR_METHOD_DISABLED', 'this way of recovery is not offered in this region')
   }
   const now = context.now()
+  const key = secretsKey(context.config.secrets.snilsPepper.reveal())
   const typed = await identifyLogin(db, region, request.login, context.config.secrets.snilsPepper.reveal())
-  const keys = [`recovery:account:${region}:${typed.throttleKey}`, `recovery:ip:${browser.ip}`]
-  const until = await blockedUntil(db, keys, now)
-  if (until !== undefined) throw throttled(until, now)
-  await countOnKey(db, keys[0] as string, recoveryThrottle.perAccount, recoveryThrottle, now)
-  await countOnKey(db, keys[1] as string, recoveryThrottle.perAddress, recoveryThrottle, now)
+  const owner = `recovery:${region}:${typed.throttleKey}`
+  await takeOrRefuse(context, [
+    [`recovery:account:${region}:${typed.throttleKey}`, recoveryThrottle.perAccount],
+    [`recovery:ip:${browser.ip}`, recoveryThrottle.perAddress],
+  ])
 
   const account = await findAccountByLogin(db, region, typed.login)
-  const contacts = account && (await findContacts(db, account.id))
-  const contact = request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone
-  const destination = contact && (await mayReach(context, contact)) ? contact : undefined
+  const contacts = await findContacts(db, account?.id ?? noAccount)
+  const contact = (request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone) || undefined
+  // Every request counts on a destination: the contact's, or a stand-in named after the typed login.
+  const reachable = await mayReach(context, 'recovery', contact ?? `nobody:${owner}`)
+  const destination = contact !== undefined && reachable ? contact : undefined
 
   const minutes = request.via === 'email' ? recoveryRules.linkMinutes : recoveryRules.codeMinutes
   const link = request.via === 'email' ? newLinkSecret() : undefined
-  const code = request.via === 'sms' ? newCode() : undefined
-  const secretHash = link?.hash ?? hashCode(context.config.secrets.snilsPepper.reveal(), code as string)
+  const code = newCode()
   const secretId = await storeSecret(db, {
+    lookupKey: ownerKey(key, owner),
     accountId: destination === undefined ? null : (account?.id ?? null),
     purpose: request.via === 'email' ? 'reset_email' : 'reset_sms',
-    secretHash,
+    secretHash: link?.hash ?? hashCode(key, code),
     destination: null,
     expiresAt: new Date(now.getTime() + minutes * 60_000),
   })
@@ -121,13 +143,25 @@ export async function requestRecovery(
     details: { via: request.via },
   })
   if (request.via === 'sms') browser.transaction.toRecoveryCode({ region, secretId })
-  if (destination === undefined) return { delivery: Promise.resolve() }
+  if (destination === undefined) return undefined
   const { mail, sms } = context.senders
-  const delivery =
-    link !== undefined
-      ? mail?.send({ to: destination, ...mailText({ kind: 'recovery_link', url: `${context.config.publicUrl}${resetPasswordPath}?token=${link.token}`, minutes }, request.locale) })
-      : sms?.send({ to: destination, text: smsText({ kind: 'recovery_code', code: code as string, minutes }, request.locale) })
-  return { delivery: delivery ?? Promise.resolve() }
+  if (link !== undefined) {
+    const url = `${context.config.publicUrl}${resetPasswordPath}?token=${link.token}`
+    return mail && (() => mail.send({ to: destination, ...mailText({ kind: 'recovery_link', url, minutes }, request.locale) }))
+  }
+  return sms && (() => sms.send({ to: destination, text: smsText({ kind: 'recovery_code', code, minutes }, request.locale) }))
+}
+
+/** Opens the new-password step for an account whose owner just proved who they are. */
+function allowReset(browser: BrowserRequest, account: Account, via: RecoveryWay, linkHash?: string): void {
+  browser.transaction.chooseRegion(account.region)
+  browser.transaction.toPasswordReset({
+    region: account.region,
+    accountId: account.id,
+    via,
+    passwordChangedAt: account.passwordChangedAt?.getTime() ?? null,
+    linkHash,
+  })
 }
 
 /** GET /password/reset?token=…: a live link opens the new-password step in this browser (the link is not spent yet). */
@@ -136,8 +170,8 @@ export async function openRecoveryLink(context: RouteContext, browser: BrowserRe
   const secret = await findLinkSecret(context.db, 'reset_email', linkHash, context.now())
   const account = secret && (await findAccountById(context.db, secret.accountId))
   if (account === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link is unknown, replaced, used or expired')
-  browser.transaction.chooseRegion(account.region)
-  browser.transaction.toPasswordReset({ region: account.region, accountId: account.id, via: 'email', linkHash })
+  if (!recoveryWays(context, regionOf(context.regions, account.region)).email) throw new BridgeError('ERR_METHOD_DISABLED', 'recovery by e-mail is off in this region')
+  allowReset(browser, account, 'email', linkHash)
 }
 
 export type CodeCheck = { kind: 'right' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'malformed' }
@@ -145,27 +179,23 @@ export type CodeCheck = { kind: 'right' } | { kind: 'wrong'; attemptsLeft: numbe
 /** POST /password/forgot/code: the SMS code; a right one opens the new-password step. */
 export async function checkRecoveryCode(context: RouteContext, browser: BrowserRequest, typed: string): Promise<CodeCheck> {
   const phase = browser.transaction.take('recovery_code')
-  const code = typed.replace(/[\s-]/g, '')
-  if (!/^\d{6}$/.test(code)) return { kind: 'malformed' }
-  const hash = hashCode(context.config.secrets.snilsPepper.reveal(), code)
+  const code = parseCode(typed)
+  if (code === undefined) return { kind: 'malformed' }
+  const hash = hashCode(secretsKey(context.config.secrets.snilsPepper.reveal()), code)
   const result = await tryCode(context.db, phase.secretId, hash, context.now(), recoveryRules.codeAttempts)
-  switch (result.kind) {
-    case 'right':
-      browser.transaction.toPasswordReset({ region: phase.region, accountId: result.accountId, via: 'sms' })
-      return { kind: 'right' }
-    case 'wrong':
-      if (result.attemptsLeft > 0) return result
-      browser.transaction.abandon()
-      throw new BridgeError('ERR_SECRET_EXPIRED', 'the code was entered wrong too many times')
-    case 'gone':
-      browser.transaction.abandon()
-      throw new BridgeError('ERR_SECRET_EXPIRED', 'the code expired, was replaced or was used up')
+  if (result.kind === 'wrong' && result.attemptsLeft > 0) return result
+  const account = result.kind === 'right' ? await findAccountById(context.db, result.accountId) : undefined
+  if (account === undefined) {
+    browser.transaction.abandon()
+    throw new BridgeError('ERR_SECRET_EXPIRED', 'the code expired, was replaced, was used or was entered wrong too many times')
   }
+  allowReset(browser, account, 'sms')
+  return { kind: 'right' }
 }
 
 /** State Services said who the person is, and the account is theirs (login/state-services.ts). */
-export function allowPasswordReset(browser: BrowserRequest, accountId: string, region: string): string {
-  browser.transaction.toPasswordReset({ region, accountId, via: 'state_services' })
+export function allowPasswordReset(browser: BrowserRequest, account: Account): string {
+  allowReset(browser, account, 'state_services')
   return resetPasswordPath
 }
 
@@ -181,6 +211,7 @@ export async function finishPasswordReset(
   const account = await findAccountById(context.db, phase.accountId)
   if (account === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account no longer exists')
   const now = context.now()
+  const provenFor = phase.passwordChangedAt === null ? null : new Date(phase.passwordChangedAt)
   const result = await changePassword(context.db, context.hasher, account, {
     ...form,
     now,
@@ -188,9 +219,13 @@ export async function finishPasswordReset(
     audit: { type: 'password_recovery', details: { via: phase.via } },
     claim: async (trx) => {
       if (!(await consumeLoginTransaction(trx, phase.id))) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password reset was already used')
-      if (phase.linkHash === undefined) return
-      const link = await spendLinkSecret(trx, 'reset_email', phase.linkHash, now)
-      if (link?.accountId !== account.id) throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link was replaced, used or expired')
+      if (!(await isPasswordUnchangedSince(trx, account.id, provenFor))) {
+        throw new BridgeError('ERR_SECRET_EXPIRED', 'the password was changed since this recovery began')
+      }
+      if (phase.linkHash !== undefined && (await spendLinkSecret(trx, 'reset_email', phase.linkHash, now))?.accountId !== account.id) {
+        throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link was replaced, used or expired')
+      }
+      await deleteSecretsOf(trx, account.id, ['reset_email', 'reset_sms'])
     },
   })
   if (!result.ok) return { kind: 'problem', ...result }

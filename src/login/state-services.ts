@@ -31,7 +31,7 @@ import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
 import { attemptPassword } from './password-attempt.js'
-import { allowPasswordReset } from './password-recovery.js'
+import { allowPasswordReset, recoveryWays } from './password-recovery.js'
 import { codeLocation } from './authorization.js'
 import { signInLinked, waitingClient } from './linked-sign-in.js'
 import { sessionClock, signedIn } from './sign-in.js'
@@ -144,7 +144,9 @@ export async function finishStateServices(context: RouteContext, browser: Browse
 
 /** "Forgot password": the linking rules decide whose diary this is; a binding would need the password, so it is no way here. */
 async function recoverWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
+  if (!recoveryWays(context, region).stateServices) throw new BridgeError('ERR_METHOD_DISABLED', 'recovery through State Services is off in this region')
   const outcome = await context.db.transaction().execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
+  countDecision(context, region.config.code, outcome, 'state_services')
   const account = outcome.kind === 'linked' ? await findAccountById(context.db, outcome.accountId) : undefined
   const usable = account !== undefined && account.region === region.config.code
   await recordAuditEvent(context.db, {
@@ -156,7 +158,7 @@ async function recoverWith(context: RouteContext, browser: BrowserRequest, regio
     details: { issuer: identity.issuer, reason: outcome.kind === 'linked' ? null : outcome.reason },
   })
   if (!usable) throw new BridgeError('ERR_RECOVERY_NOT_LINKED', 'this State Services person has no diary of this region that can be told')
-  return allowPasswordReset(browser, account.id, region.config.code)
+  return allowPasswordReset(browser, account)
 }
 
 async function signInWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {

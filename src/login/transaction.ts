@@ -66,7 +66,17 @@ export type Phase =
       startedAt: number
     }
   | { kind: 'recovery_code'; region: string; secretId: string; startedAt: number }
-  | { kind: 'password_reset'; id: string; region: string; accountId: string; via: RecoveryWay; linkHash?: string; startedAt: number }
+  /** `passwordChangedAt` (ms) of the password when the owner proved who they are: only that one may be replaced. */
+  | {
+      kind: 'password_reset'
+      id: string
+      region: string
+      accountId: string
+      via: RecoveryWay
+      passwordChangedAt: number | null
+      linkHash?: string
+      startedAt: number
+    }
   | { kind: 'logout'; redirectUri: string; startedAt: number }
 
 export type PendingAuthorization = AuthorizationRequest & { startedAt: number }

@@ -5,7 +5,7 @@
  *   Content-Type: application/json
  *   Authorization: <the value of the variable named by authorizationEnv>   (only when it is set)
  *
- *   { "to": "+79161234567", "text": "123456 — код сброса пароля дневника, 15 мин. Никому не говорите", "sender": "Dnevnik" }
+ *   { "to": "+79161234567", "text": "123456 — код сброса пароля дневника, 10 мин. Никому не говорите", "sender": "Dnevnik" }
  *
  * - `to` is `+` and digits (E.164); `text` is UTF-8, at most a few hundred characters; `sender` only
  *   when configured

@@ -7,6 +7,9 @@
  * - Russian numbers agree with their noun: 1 минуту, 2 минуты, 5 минут, 11 минут, 21 минуту
  */
 
+/** The languages of the messages (those of the pages). */
+export type Locale = 'ru' | 'en'
+
 export type Notice =
   | { kind: 'recovery_link'; url: string; minutes: number }
   | { kind: 'recovery_code'; code: string; minutes: number }
@@ -28,7 +31,7 @@ export function pluralRu(count: number, forms: readonly [one: string, few: strin
 const minutesRu = (minutes: number) => `${minutes} ${pluralRu(minutes, ['минуту', 'минуты', 'минут'])}`
 const minutesEn = (minutes: number) => `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`
 
-export function mailText(notice: MailNotice, locale: 'ru' | 'en'): { subject: string; text: string } {
+export function mailText(notice: MailNotice, locale: Locale): { subject: string; text: string } {
   const lines = (subject: string, ...body: string[]) => ({ subject, text: `${body.join('\n\n')}\n` })
   switch (notice.kind) {
     case 'recovery_link':
@@ -70,7 +73,7 @@ export function mailText(notice: MailNotice, locale: 'ru' | 'en'): { subject: st
   }
 }
 
-export function smsText(notice: SmsNotice, locale: 'ru' | 'en'): string {
+export function smsText(notice: SmsNotice, locale: Locale): string {
   switch (notice.kind) {
     case 'recovery_code':
       return locale === 'ru'

@@ -36,7 +36,7 @@ import { AccountQuery, CodeForm, ContactForm, EmptyForm, OwnPasswordForm, TokenF
 import { accountPage, confirmEmailPage, confirmationPage, signedOutPage } from './pages/account.js'
 import type { PasswordFormProblem } from './pages/login.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
-import { deliverAfterAnswer } from './recovery.routes.js'
+import { deliverAfterAnswer } from './deliver.js'
 
 /** The account page, with a notice or a refused form's problem. */
 async function renderAccountPage(
@@ -149,7 +149,8 @@ export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       const session = await currentSession(context, browser)
       if (session === undefined) return reply.redirect('/login', 303)
       const account = await accountOf(context, session)
-      const result = await requestContactConfirmation(context, browser, account, { kind, value: request.body[kind], locale: request.locale })
+      const recentlyConfirmed = isRecentlyConfirmed(session, context.now())
+      const result = await requestContactConfirmation(context, browser, account, { kind, value: request.body[kind], locale: request.locale, recentlyConfirmed })
       if (!result.ok) return renderAccountPage(context, request, reply, session, { contactProblem: request.t.contacts.problems[result.problem], status: 400 })
       deliverAfterAnswer(request, context, kind === 'email' ? 'confirm_email' : 'confirm_phone', result.delivery)
       return reply.redirect(`/account?notice=${kind === 'email' ? 'email_sent' : 'phone_code_sent'}#contacts`, 303)

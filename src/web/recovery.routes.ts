@@ -8,7 +8,7 @@
  *   GET  /password/reset?token=…           the e-mail link: opens the new-password step and drops the
  *                                          token from the address bar
  *   GET|POST /password/reset               the new password; then the login page
- * A message is sent after the page: its time and its failure (logged without address) tell nothing.
+ * A message is sent after the page (web/deliver.ts).
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
@@ -27,18 +27,8 @@ import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
 import { CodeForm, ForgotForm, NewPasswordForm, TokenQuery } from './forms.js'
 import { emailSentPage, forgotPasswordPage, forgotPasswordPath, newPasswordPage, recoveryCodePage, recoveryCodePath } from './pages/recovery.js'
+import { deliverAfterAnswer } from './deliver.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
-
-/** Sends what a request produced once the answer is on its way; a failure is logged (never the address) and counted. */
-export function deliverAfterAnswer(request: FastifyRequest, context: RouteContext, kind: string, delivery: Promise<void>): void {
-  delivery.then(
-    () => context.metrics.message(kind, 'sent'),
-    (error: unknown) => {
-      context.metrics.message(kind, 'failed')
-      request.log.warn({ kind, err: { message: error instanceof Error ? error.message : String(error) } }, 'message not sent')
-    },
-  )
-}
 
 export const recoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   /** The region of this login, whose password form this recovery is for. */
@@ -61,7 +51,7 @@ export const recoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
 
   app.post<{ Body: ForgotForm }>(forgotPasswordPath, { ...formRoute(app, context.config, forgotPasswordPath), schema: { body: ForgotForm } }, async (request, reply) => {
     const { login, via } = request.body
-    const { delivery } = await requestRecovery(context, browserRequest(request, context), { region: recoveryRegion(request), login, via, locale: request.locale })
+    const delivery = await requestRecovery(context, browserRequest(request, context), { region: recoveryRegion(request), login, via, locale: request.locale })
     deliverAfterAnswer(request, context, via === 'email' ? 'recovery_email' : 'recovery_sms', delivery)
     if (via === 'sms') return reply.redirect(recoveryCodePath, 303)
     return sendPage(reply, emailSentPage(pageContext(request, forgotPasswordPath), { minutes: recoveryRules.linkMinutes }))

@@ -121,7 +121,7 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['kept-secret', at(600)],
   ]
   for (const [name, expires] of secrets) {
-    await db.insertInto('recovery_secret').values({ account_id: null, purpose: 'reset_sms', secret_hash: key(name), destination: null, expires_at: expires }).execute()
+    await db.insertInto('recovery_secret').values({ lookup_key: key(name), account_id: null, purpose: 'reset_sms', secret_hash: key(name), destination: null, expires_at: expires }).execute()
   }
 
   for (const [type, days] of [['gone-audit', auditRetentionDays + 1], ['kept-audit', auditRetentionDays - 1]] as const) {

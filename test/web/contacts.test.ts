@@ -29,6 +29,9 @@ async function signedIn(login: string): Promise<{ browser: Browser; account: Pag
   return { browser, account }
 }
 
+/** Messages leave after the answer (web/deliver.ts, setImmediate): this waits until they have. */
+const delivered = () => new Promise((resolve) => setImmediate(resolve))
+
 const contactsOf = (login: string) =>
   db.selectFrom('diary_account').select(['email', 'email_verified_at', 'phone', 'phone_verified_at']).where('login', '=', login).executeTakeFirstOrThrow()
 
@@ -45,6 +48,7 @@ t.test('a new e-mail is confirmed by the link, in another browser, behind a butt
   t.equal(bad.status, 400)
   t.match(bad.body, /name@mail\.ru/)
   const sent = await browser.go('POST', '/account/email', { _csrf: csrfToken(bad), email: '  Petr.Ivanov@Example.RU ' })
+  await delivered()
   t.equal(sent.url.search, '?notice=email_sent')
   t.equal(mails.at(-1)?.to, 'petr.ivanov@example.ru', 'normalised')
   t.equal((await contactsOf('ivanov.p')).email, 'old.address@mail.ru', 'nothing changes before the confirmation')
@@ -68,12 +72,14 @@ t.test('the imported, unconfirmed e-mail is confirmed with one button', async (t
   const { browser, account } = await signedIn('smirnov.a')
   t.match(account.body, /<form method="post" action="\/account\/email" class="inline">/)
   await browser.go('POST', '/account/email', { _csrf: csrfToken(account) })
+  await delivered()
   t.equal(mails.at(-1)?.to, 'smirnov.family@mail.ru')
 })
 
 t.test('a new phone is confirmed by the code sent to it; wrong codes are counted', async (t) => {
   const { browser, account } = await signedIn('ivanov.p')
   let page = await browser.go('POST', '/account/phone', { _csrf: csrfToken(account), phone: '8 (912) 000-11-22' })
+  await delivered()
   t.equal(page.url.search, '?notice=phone_code_sent')
   t.equal(texts.at(-1)?.to, '+79120001122')
   t.match(page.body, /name="code"/, 'the page asks for the code')
@@ -88,6 +94,18 @@ t.test('a new phone is confirmed by the code sent to it; wrong codes are counted
   const events = await db.selectFrom('audit_event').select(['type', 'details']).where('type', 'like', 'contact_%').execute()
   t.ok(events.some((event) => event.type === 'contact_confirmed' && (event.details as { kind?: string }).kind === 'phone'))
   t.notMatch(JSON.stringify(events), /912|example|mail\.ru/, 'audit rows name the kind of contact, never the contact')
+})
+
+t.test('changing a contact asks for a recent sign-in', async (t) => {
+  const { browser, account } = await signedIn('ivanov.p')
+  world.clock.offsetMs = 6 * 60_000
+  t.teardown(() => void (world.clock.offsetMs = 0))
+  const sentBefore = mails.length
+  const page = await browser.go('POST', '/account/email', { _csrf: csrfToken(account), email: 'attacker@example.com' })
+  await delivered()
+  t.equal(page.status, 400)
+  t.match(page.body, /в течение 5 минут после входа/)
+  t.equal(mails.length, sentBefore, 'nothing sent')
 })
 
 t.test('without a session the forms lead to the login page', async (t) => {

@@ -39,9 +39,14 @@ async function forgotPage(browser: Browser): Promise<Page> {
   return browser.go('GET', '/password/forgot')
 }
 
+/** Messages leave after the answer (web/deliver.ts, setImmediate): this waits until they have. */
+const delivered = () => new Promise((resolve) => setImmediate(resolve))
+
 async function request(browser: Browser, login: string, via: 'email' | 'sms'): Promise<Page> {
   const page = await forgotPage(browser)
-  return browser.go('POST', '/password/forgot', { _csrf: csrfToken(page), login, via })
+  const answer = await browser.go('POST', '/password/forgot', { _csrf: csrfToken(page), login, via })
+  await delivered()
+  return answer
 }
 
 async function setNewPassword(browser: Browser, page: Page, password: string, repeat = password): Promise<Page> {
@@ -187,6 +192,40 @@ t.test('by SMS: five tries of a code, then a new code works once', async (t) => 
   t.equal((await signIn(maria.login, 'Код-из-смс-2026')).url.pathname, '/account')
   const replay = await fresh.go('POST', '/password/forgot/code', { _csrf: csrfToken(done), code: newCode })
   t.equal(replay.status, 400, 'a used code is over')
+})
+
+t.test('a second request ends the first code alike for a real phone and for none', async (t) => {
+  const outcomes: string[] = []
+  for (const login of [maria.login, 'nobody.at.all', 'smirnov.a']) {
+    const first = new Browser(app, publicUrl)
+    const page = await request(first, login, 'sms')
+    await request(new Browser(app, publicUrl), login, 'sms')
+    const tried = await first.go('POST', '/password/forgot/code', { _csrf: csrfToken(page), code: '000000' })
+    outcomes.push(`${tried.status} ${/link_or_code_expired|Осталось попыток: \d/.exec(tried.body)?.[0] ?? '?'}`)
+  }
+  t.same(outcomes, ['400 link_or_code_expired', '400 link_or_code_expired', '400 link_or_code_expired'])
+})
+
+t.test('an older new-password step dies when the password was reset another way meanwhile', async (t) => {
+  const early = new Browser(app, publicUrl)
+  await request(early, maria.login, 'sms')
+  const code = codeIn(texts.at(-1))
+  const earlyForm = await early.go('POST', '/password/forgot/code', { _csrf: csrfToken(await early.go('GET', '/password/forgot/code')), code })
+  t.equal(earlyForm.url.pathname, '/password/reset')
+  const owner = new Browser(app, publicUrl)
+  await request(owner, maria.login, 'email')
+  const done = await setNewPassword(owner, await owner.go('GET', linkIn(mails.at(-1))), 'Владелец-успел-первым')
+  t.equal(done.url.pathname, '/login')
+  const late = await setNewPassword(early, earlyForm, 'Опоздавший-пароль-1')
+  t.equal(late.status, 400)
+  t.match(late.body, /link_or_code_expired/)
+  t.equal((await signIn(maria.login, 'Владелец-успел-первым')).url.pathname, '/account')
+})
+
+t.test('parallel requests cannot slip past the throttle', async (t) => {
+  const statuses = await Promise.all(Array.from({ length: 12 }, async () => (await request(new Browser(app, publicUrl), 'ivanov.p', 'email')).status))
+  t.equal(statuses.filter((status) => status === 200).length, 5, 'five per login and hour, however many arrive at once')
+  t.equal(statuses.filter((status) => status === 429).length, 7)
 })
 
 t.test('a login without a confirmed phone gets a code page where no code is ever right', async (t) => {

@@ -145,6 +145,7 @@ export const en: Messages = {
       no_sender: 'Sending messages of this kind is not available now.',
       nothing_to_confirm: 'Enter an address or a number.',
       wrong_code: 'Wrong code. Tries left: {attempts}.',
+      confirm_first: 'E-mail and phone can be changed only within 5 minutes of signing in. Sign out, sign in again, then repeat.',
       malformed_code: 'The code has 6 digits.',
     },
   },
