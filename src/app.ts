@@ -17,7 +17,9 @@ import { createRequestRates, rateLimitPolicy, type RequestRates } from './ops/re
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
 import type { Senders } from './notify/senders.js'
+import { startBackchannelWorker } from './oauth/backchannel-logout.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
+import { revocationRoutes } from './oauth/revocations.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createLiveConfig, type LiveConfig } from './live-config.js'
@@ -57,6 +59,8 @@ export interface AppDeps {
   requestRates?: RequestRates
   /** E-mail and SMS (password recovery, confirming a contact); a missing one is not offered. */
   senders?: Senders
+  /** Runs this instance's share of the background deliveries (back-channel logout) while the app is open. */
+  backgroundJobs?: boolean
 }
 
 export interface BuildAppOptions {
@@ -176,6 +180,14 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     senders: deps.senders ?? {},
   }
   app.decorate('reloadConfig', (next: Config) => live.replace(next))
+  if (deps.backgroundJobs === true && config.bridge.backchannelLogout.enabled) {
+    const worker = startBackchannelWorker(
+      { db: deps.db, keys: context.keys, config: () => live.config, now, metrics },
+      { ...config.bridge.backchannelLogout, leaseSeconds: Math.ceil((2 * config.bridge.backchannelLogout.timeoutMs) / 1000) + 5 },
+      (error) => app.log.error({ err: error }, 'back-channel logout round failed'),
+    )
+    app.addHook('onClose', () => worker.stop())
+  }
   // Before cookies are decrypted or bodies parsed: a password form that cannot be served now is refused
   // at the door, so that a flood of sign-ins cannot starve token, JWKS and introspection traffic.
   app.addHook('onRequest', async (request, reply) => {
@@ -193,6 +205,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   await app.register(discoveryRoutes, context)
   await app.register(tokenRoutes, context)
   await app.register(userinfoRoutes, context)
+  await app.register(revocationRoutes, context)
   // Browser endpoints: pages, with their cookies, sessions, CSRF, language and security headers.
   await app.register(async (browser) => {
     await registerWebPlugins(browser, config)

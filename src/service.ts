@@ -162,7 +162,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     await options.beforeListen?.(db, config, logger, hasher)
     const metrics = createMetrics({ hasher })
     senders = options.senders ?? createSenders(config)
-    const app = await buildApp({ config, deps: { db, logger, hasher, metrics, senders } })
+    const app = await buildApp({ config, deps: { db, logger, hasher, metrics, senders, backgroundJobs: true } })
     await app.listen({ host: config.server.host, port: config.server.port })
     const keyMaintenance = setInterval(() => void maintainKeys(db, config, logger).catch(() => {}), 3600_000)
     keyMaintenance.unref()

@@ -6,6 +6,7 @@
  */
 import { type RawBuilder, sql } from 'kysely'
 import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
+import { sessionEndedSql } from '../sessions/login-session.js'
 
 export interface Account {
   /** Opaque and stable: the `sub` of every token. */
@@ -240,13 +241,17 @@ export async function updateAccountFields(db: Executor, accountId: string, chang
 /** What tokens and userinfo say about an account (no password hash, no SNILS HMAC). */
 export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName' | 'givenName' | 'patronymic'>
 
-/** The account an access token names, unless that token was revoked (one narrow statement: userinfo is hot). */
-export async function findTokenAccount(db: Executor, accountId: string, jti: string): Promise<TokenAccount | undefined> {
+/**
+ * The account an access token names, unless that token was revoked, by its jti or by the end of its
+ * session `sid` (one narrow statement: userinfo is hot).
+ */
+export async function findTokenAccount(db: Executor, accountId: string, jti: string, sessionId?: string): Promise<TokenAccount | undefined> {
   const row = await db
     .selectFrom('diary_account')
     .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
     .where('id', '=', accountId)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti))))
+    .where(sql<boolean>`not ${sessionEndedSql(sessionId)}`)
     .executeTakeFirst()
   return row && { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic }
 }

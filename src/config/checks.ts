@@ -309,7 +309,7 @@ export function checkClient(
   if (method === 'private_key_jwt') {
     if (client.jwksUri === undefined) problems.push({ path: '/jwksUri', message: 'is required for private_key_jwt' })
   }
-  for (const key of ['jwksUri', 'homeUrl'] as const) {
+  for (const key of ['jwksUri', 'homeUrl', 'backchannelLogoutUri'] as const) {
     const value = client[key]
     const problem = value === undefined ? undefined : checkHttpUrl(value, { production })
     if (problem) problems.push({ path: `/${key}`, message: problem })

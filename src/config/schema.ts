@@ -156,6 +156,17 @@ export const BridgeFileSchema = Type.Object(
       },
       { ...closed, default: {} },
     ),
+    /** Back-channel logout deliveries (oauth/backchannel-logout.ts), run by every instance. */
+    backchannelLogout: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        intervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
+        timeoutMs: Type.Integer({ minimum: 500, maximum: 30_000, default: 5000 }),
+        giveUpAfterSeconds: Seconds(86_400, 60, 7 * 86_400),
+        batchSize: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+      },
+      { ...closed, default: {} },
+    ),
   },
   closed,
 )
@@ -299,6 +310,10 @@ export const ClientFileSchema = Type.Object(
     regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
     homeUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** Back-channel logout (OpenID Connect Back-Channel Logout 1.0): where logout tokens are POSTed when sessions end. */
+    backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1 })),
+    /** This module's access-token lifetime; default: the bridge's `tokens.accessTokenTtlSeconds`. */
+    accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
   },
   closed,
 )

@@ -177,6 +177,22 @@ export interface RecoverySecretTable {
   expires_at: Date
 }
 
+/** A back-channel logout to deliver to a diary module (sessions/logout-notice.repository.ts). */
+export interface LogoutNoticeTable {
+  id: Generated<string>
+  client_id: string
+  account_id: string
+  session_id: string | null
+  reason: string
+  created_at: CreatedAt
+  attempts: Generated<number>
+  next_attempt_at: Generated<Date>
+  delivered_at: Date | null
+  gave_up_at: Date | null
+  /** ok, not_registered, http_<status>, timeout, unreachable */
+  last_outcome: string | null
+}
+
 /** Requests counted per key ('client:<id>', 'address:<ip>') and fixed window, by all instances (ops/request-rate.ts). */
 export interface RequestRateTable {
   key: string
@@ -199,6 +215,7 @@ export interface Database {
   login_throttle: LoginThrottleTable
   request_rate: RequestRateTable
   recovery_secret: RecoverySecretTable
+  logout_notice: LogoutNoticeTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

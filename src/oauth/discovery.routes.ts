@@ -75,7 +75,10 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
       authorization_response_iss_parameter_supported: true,
       ui_locales_supported: ['ru', 'en'],
       frontchannel_logout_supported: false,
-      backchannel_logout_supported: false,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
+      // Not registered metadata: the list of revoked sessions and tokens (oauth/revocations.routes.ts).
+      revocations_endpoint: `${issuer}/revocations`,
     }
   }
 }

@@ -19,6 +19,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { accountInRegionsSql, tokenAccountsSql } from '../accounts/account.repository.js'
 import { auditEventSql } from '../audit/record-audit-event.js'
 import type { Database, Executor, Role } from '../db/schema.js'
+import { sessionEndedSql } from '../sessions/login-session.js'
 import type { TokenAccount } from '../tokens/issue.js'
 
 export function newOpaqueToken(): string {
@@ -122,8 +123,16 @@ export async function revokeAccessToken(db: Executor, jti: string, expiresAt: Da
   await db.insertInto('revoked_access_token').values({ jti, expires_at: expiresAt }).onConflict((c) => c.doNothing()).execute()
 }
 
-export async function isAccessTokenRevoked(db: Executor, jti: string): Promise<boolean> {
-  return (await db.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined
+/** Whether an access token was revoked: by its jti, or by the end of its session (`sid`). */
+export async function isAccessTokenRevoked(db: Executor, jti: string, sessionId?: string): Promise<boolean> {
+  const { rows } = await sql<{ revoked: boolean }>`select (exists (select 1 from revoked_access_token where jti = ${jti}) or ${sessionEndedSql(sessionId)}) as revoked`.execute(db)
+  return rows[0]?.revoked === true
+}
+
+/** The jtis of access tokens revoked one by one that have not expired yet (the revocation list). */
+export async function listRevokedAccessTokenIds(db: Executor, now: Date): Promise<string[]> {
+  const rows = await db.selectFrom('revoked_access_token').select('jti').where('expires_at', '>', now).execute()
+  return rows.map((row) => row.jti)
 }
 
 export interface RefreshTokenState {

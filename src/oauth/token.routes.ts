@@ -18,6 +18,7 @@ import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { signAccessToken, signIdToken } from '../tokens/issue.js'
+import { accessTokenTtl } from '../config/token-lifetimes.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
 import { claimedClientId } from './client-auth.js'
 import { findRefreshToken, type Grant, type GrantResult, isAccessTokenRevoked, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
@@ -92,15 +93,17 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     if (account === undefined) return refuse(request, caller, grantType, 'account_gone')
     context.metrics.token(caller.clientId, grantType, result.reissued ? 'reissued' : 'issued')
     const now = context.now()
+    const accessTtlSeconds = accessTokenTtl(config, caller)
     const access = await signAccessToken(context.keys, {
       issuer: config.publicUrl,
       audience: caller.audience,
       clientId: caller.clientId,
       scope: grant.scope,
       account,
-      ttlSeconds: tokens.accessTokenTtlSeconds,
+      ttlSeconds: accessTtlSeconds,
       now,
       jti: result.accessJti,
+      sessionId: grant.sessionId,
     })
     const idToken = await signIdToken(context.keys, {
       issuer: config.publicUrl,
@@ -119,7 +122,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     return noStore(reply).send({
       access_token: access.token,
       token_type: 'Bearer',
-      expires_in: tokens.accessTokenTtlSeconds,
+      expires_in: accessTtlSeconds,
       scope: grant.scope,
       id_token: idToken,
       ...(result.refreshToken === undefined ? {} : { refresh_token: result.refreshToken }),
@@ -140,7 +143,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         redirectUri: text(body, 'redirect_uri'),
         codeVerifier: text(body, 'code_verifier'),
         refreshTtlSeconds: tokens.refreshTokenTtlSeconds,
-        accessTtlSeconds: tokens.accessTokenTtlSeconds,
+        accessTtlSeconds: accessTokenTtl(config, caller),
         now,
         requestId: request.id,
       })
@@ -169,7 +172,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     if (access !== undefined) {
       const visible = access.client_id === caller.clientId || [access.aud].flat().includes(caller.audience)
       if (!visible) return undefined
-      return { kind: 'access' as const, access, active: !(await isAccessTokenRevoked(db, access.jti)) }
+      return { kind: 'access' as const, access, active: !(await isAccessTokenRevoked(db, access.jti, typeof access.sid === 'string' ? access.sid : undefined)) }
     }
     const refresh = await findRefreshToken(db, token)
     if (refresh === undefined || refresh.clientId !== caller.clientId) return undefined

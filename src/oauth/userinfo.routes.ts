@@ -1,7 +1,7 @@
 /*
  * GET|POST /userinfo (OIDC Core §5.3): a bearer access token of this bridge (header, or form body on
  * POST); answers sub, region and role, and the names when the token's scope has `profile`.
- * A missing, invalid, expired or revoked token: 401 with WWW-Authenticate: Bearer error="invalid_token".
+ * A missing, invalid, expired or revoked token (by its jti, or because its session ended): 401 with WWW-Authenticate: Bearer error="invalid_token".
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { findTokenAccount } from '../accounts/account.repository.js'
@@ -24,7 +24,7 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     handler: async (request, reply) => {
       const token = bearer(request)
       const access = token === undefined ? undefined : await verifyOwnAccessToken(context.keys, token, context.config.publicUrl, context.now())
-      const account = access && (await findTokenAccount(context.db, access.sub, access.jti))
+      const account = access && (await findTokenAccount(context.db, access.sub, access.jti, typeof access.sid === 'string' ? access.sid : undefined))
       if (access === undefined || account === undefined) {
         reply.header('www-authenticate', `Bearer error="invalid_token"`)
         throw new BridgeError('ERR_OAUTH_INVALID_TOKEN', 'the access token is missing, invalid, expired or revoked')

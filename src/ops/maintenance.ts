@@ -16,6 +16,7 @@
  *   - revoked_access_token: past the token's own expiry
  *   - client_assertion_use: past the assertion's own expiry (it is refused by its `exp` from then on)
  *   - recovery_secret: past expires_at (a spent code expires when it is spent)
+ *   - logout_notice: delivered or given up (the metrics counted it)
  *   - request_rate: its window is over (window_start older than one `rateLimits.windowSeconds`); no
  *     instance reads a window once it has ended
  *   - audit_event: older than `audit.retentionDays` (no margin: the retention is the rule)
@@ -28,6 +29,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Config } from '../config/load.js'
+import { longestAccessTokenTtl } from '../config/token-lifetimes.js'
 import type { Database } from '../db/schema.js'
 
 export const maintainedTables = [
@@ -41,6 +43,7 @@ export const maintainedTables = [
   'client_assertion_use',
   'request_rate',
   'recovery_secret',
+  'logout_notice',
   'audit_event',
 ] as const
 
@@ -66,7 +69,7 @@ export function retentionPolicy(config: Config): RetentionPolicy {
   return {
     marginSeconds: bridge.maintenance.marginSeconds,
     loginTransactionKeepSeconds: 2 * bridge.loginTransactionTtlSeconds,
-    maxAccessTokenTtlSeconds: bridge.tokens.accessTokenTtlSeconds,
+    maxAccessTokenTtlSeconds: longestAccessTokenTtl(config),
     // Recovery requests are counted per hour (login/password-recovery.ts): their counters live that long at least.
     throttleWindowSeconds: Math.max(bridge.throttling.windowSeconds, 3600),
     rateWindowSeconds: bridge.rateLimits.windowSeconds,
@@ -106,6 +109,7 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
     { table: 'revoked_access_token', expired: sql`expires_at < ${cutoff}` },
     { table: 'client_assertion_use', expired: sql`expires_at < ${cutoff}` },
     { table: 'recovery_secret', expired: sql`expires_at < ${cutoff}` },
+    { table: 'logout_notice', expired: sql`(delivered_at < ${cutoff} or gave_up_at < ${cutoff})` },
     { table: 'request_rate', expired: sql`window_start < ${ago(policy.rateWindowSeconds + policy.marginSeconds)}` },
   ]
 }

@@ -11,6 +11,8 @@ export interface Metrics {
   linkDecision(region: string, outcome: string): void
   /** A message to a person (recovery link or code, contact confirmation): sent or failed. */
   message(kind: string, outcome: 'sent' | 'failed'): void
+  /** A back-channel logout attempt: delivered, retry, gave_up, not_registered. */
+  backchannelLogout(clientId: string, outcome: string): void
   upstream(region: string, operation: 'start' | 'callback', outcome: string, seconds: number): void
   token(clientId: string, grant: string, outcome: string): void
   /** A request refused by the request limits (ops/request-rate.ts). */
@@ -46,6 +48,12 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     name: 'bridge_messages_total',
     help: 'E-mails and SMS to people, by kind (recovery_email, recovery_sms, confirm_email, confirm_phone) and outcome (sent, failed)',
     labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  })
+  const backchannel = new Counter({
+    name: 'bridge_backchannel_logout_total',
+    help: 'Back-channel logout attempts by client and outcome (delivered, retry, gave_up, not_registered)',
+    labelNames: ['client_id', 'outcome'],
     registers: [registry],
   })
   const tokens = new Counter({
@@ -105,6 +113,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     login: (region, method, outcome) => logins.inc({ region, method, outcome }),
     linkDecision: (region, outcome) => links.inc({ region, outcome }),
     message: (kind, outcome) => messages.inc({ kind, outcome }),
+    backchannelLogout: (clientId, outcome) => backchannel.inc({ client_id: clientId, outcome }),
     upstream: (region, operation, outcome, seconds) => upstream.observe({ region, operation, outcome }, seconds),
     token: (clientId, grant, outcome) => tokens.inc({ client_id: clientId, grant, outcome }),
     rateLimited: (endpoint, kind) => rateLimited.inc({ endpoint, kind }),

@@ -5,13 +5,16 @@
  *   but the current one (password change), or the sessions that came through one State Services
  *   provider (a removed or superseded link)
  * - ending every session of an account also revokes the account's families that belong to no session
- * - the ended sessions stay as rows with `ended_at` and `ended_reason`; the answer lists the affected
- *   (session, client) pairs, so that diary modules can be told (back-channel logout, later)
+ * - the ended sessions stay as rows with `ended_at` and `ended_reason`; every (session, client) pair
+ *   whose family was revoked gets a back-channel logout notice in the same transaction
+ *   (sessions/logout-notice.repository.ts, delivered by oauth/backchannel-logout.ts); the answer lists the
+ *   affected pairs
  * - it runs in the caller's transaction (the type says so), together with the change that ends the
  *   sessions and its audit event: never half done
  */
-import type { Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import { type Database, isUuid } from '../db/schema.js'
+import { logoutNoticesSql } from './logout-notice.repository.js'
 
 export type SessionSelector =
   | { sessionId: string }
@@ -56,7 +59,12 @@ export async function endSessions(db: Transaction<Database>, selector: SessionSe
   } else if (ended.length > 0) {
     families = families.where('session_id', 'in', ended)
   }
-  const revoked = wholeAccount || ended.length > 0 ? await families.returning(['session_id', 'client_id']).execute() : []
+  const revoked = wholeAccount || ended.length > 0 ? await families.returning(['session_id', 'client_id', 'account_id']).execute() : []
+  if (revoked.length > 0) {
+    const pairs = JSON.stringify(revoked.map((row) => ({ session_id: row.session_id, client_id: row.client_id, account_id: row.account_id })))
+    await sql`with ended as (select * from jsonb_to_recordset(${pairs}::jsonb) as r(session_id uuid, client_id text, account_id uuid))
+      ${logoutNoticesSql('ended', reason)}`.execute(db)
+  }
 
   const pairs: EndedSession[] = revoked.map((row) => ({ sessionId: row.session_id, clientId: row.client_id }))
   for (const id of ended) if (!pairs.some((pair) => pair.sessionId === id)) pairs.push({ sessionId: id, clientId: null })

@@ -169,3 +169,15 @@ export async function isLoginTransactionUsed(db: Executor, id: string): Promise<
 export function consumeLoginTransactionSql(id: string): RawBuilder<unknown> {
   return sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`
 }
+
+/** The ids of the sessions that ended since `since` (the revocation list: their access tokens carry that sid). */
+export async function listEndedSessionIds(db: Executor, since: Date): Promise<string[]> {
+  const rows = await db.selectFrom('login_session').select('id').where('ended_at', '>', since).execute()
+  return rows.map((row) => row.id)
+}
+
+/** Whether `sessionId` names a session that has ended (a part of larger statements: the access-token checks). */
+export function sessionEndedSql(sessionId: string | undefined): RawBuilder<boolean> {
+  if (sessionId === undefined || !isUuid(sessionId)) return sql<boolean>`false`
+  return sql<boolean>`exists (select 1 from login_session where id = ${sessionId}::uuid and ended_at is not null)`
+}

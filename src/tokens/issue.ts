@@ -1,9 +1,11 @@
 /*
  * The JWTs the bridge signs (jws.ts, with the key store's current key and its kid):
  * - access tokens per RFC 9068: header typ "at+jwt"; iss, aud (the client's audience), sub (the stable
- *   opaque diary account id), client_id, scope, iat, exp, jti, region, role. No SNILS, names or birth date.
+ *   opaque diary account id), client_id, scope, iat, exp, jti, region, role, and sid when the token
+ *   comes from a browser session. No SNILS, names or birth date.
  * - ID tokens per OIDC Core §2: iss, sub, aud (client_id), iat, exp, auth_time, amr, sid, nonce when
  *   given, region and role; the names only when the `profile` scope was granted
+ * - logout tokens per Back-Channel Logout 1.0 §2.4 (oauth/backchannel-logout.ts)
  */
 import { randomUUID } from 'node:crypto'
 import type { TokenAccount } from '../accounts/account.repository.js'
@@ -30,7 +32,18 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000)
 
 export async function signAccessToken(
   keys: KeyStore,
-  token: { issuer: string; audience: string; clientId: string; scope: string; account: TokenAccount; ttlSeconds: number; now: Date; jti?: string },
+  token: {
+    issuer: string
+    audience: string
+    clientId: string
+    scope: string
+    account: TokenAccount
+    ttlSeconds: number
+    now: Date
+    jti?: string
+    /** The browser session the token comes from: its `sid`, which the revocation list names once the session ends. */
+    sessionId?: string | null
+  },
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
   const { kid, alg, key } = await keys.signingKey()
   const jti = token.jti ?? randomUUID()
@@ -49,10 +62,40 @@ export async function signAccessToken(
       scope: token.scope,
       region: token.account.region,
       role: token.account.role,
+      ...(token.sessionId ? { sid: token.sessionId } : {}),
     },
     key,
   )
   return { token: jwt, jti, expiresAt }
+}
+
+const backchannelLogoutEvent = 'http://schemas.openid.net/event/backchannel-logout'
+
+/**
+ * A logout token (OpenID Connect Back-Channel Logout 1.0 §2.4): typ logout+jwt, aud = the client,
+ * sub and (when the tokens came from a browser session) the sid of that session's ID tokens, the
+ * back-channel logout event, a jti, two minutes to live; never a nonce.
+ */
+export async function signLogoutToken(
+  keys: KeyStore,
+  token: { issuer: string; clientId: string; accountId: string; sessionId: string | null; now: Date },
+): Promise<string> {
+  const { kid, alg, key } = await keys.signingKey()
+  const iat = seconds(token.now)
+  return signJws(
+    { alg, kid, typ: 'logout+jwt' },
+    {
+      iss: token.issuer,
+      aud: token.clientId,
+      sub: token.accountId,
+      iat,
+      exp: iat + 120,
+      jti: randomUUID(),
+      ...(token.sessionId ? { sid: token.sessionId } : {}),
+      events: { [backchannelLogoutEvent]: {} },
+    },
+    key,
+  )
 }
 
 export async function signIdToken(

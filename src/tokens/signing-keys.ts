@@ -15,6 +15,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { type Kysely, sql } from 'kysely'
 import type { Config } from '../config/load.js'
+import { longestAccessTokenTtl } from '../config/token-lifetimes.js'
 import type { Database, SigningAlgorithm } from '../db/schema.js'
 import { encryptPrivateKey } from './key-encryption.js'
 
@@ -32,7 +33,7 @@ export function keyPolicy(config: Config): KeyPolicy {
   return {
     alg: tokens.signingAlgorithm,
     publishSeconds: tokens.keyPublishSeconds,
-    maxTokenTtlSeconds: Math.max(tokens.accessTokenTtlSeconds, tokens.idTokenTtlSeconds),
+    maxTokenTtlSeconds: Math.max(longestAccessTokenTtl(config), tokens.idTokenTtlSeconds),
     rotationDays: tokens.keyRotationDays,
   }
 }

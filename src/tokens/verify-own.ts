@@ -15,6 +15,8 @@ const algorithms = ['ES256', 'EdDSA', 'RS256']
 export interface OwnAccessToken extends JWTPayload {
   sub: string
   jti: string
+  /** The browser session the token comes from, when there is one. */
+  sid?: string
   exp: number
   client_id: string
   scope: string

@@ -124,6 +124,16 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     await db.insertInto('recovery_secret').values({ lookup_key: key(name), account_id: null, purpose: 'reset_sms', secret_hash: key(name), destination: null, expires_at: expires }).execute()
   }
 
+  const notices: [string, Date | null, Date | null][] = [
+    ['gone-notice-delivered', at(-(hour + 60)), null],
+    ['gone-notice-given-up', null, at(-(hour + 60))],
+    ['kept-notice-delivered-in-margin', at(-60), null],
+    ['kept-notice-pending', null, null],
+  ]
+  for (const [name, deliveredAt, gaveUpAt] of notices) {
+    await db.insertInto('logout_notice').values({ client_id: key(name), account_id: randomUUID(), session_id: null, reason: 'logout', delivered_at: deliveredAt, gave_up_at: gaveUpAt }).execute()
+  }
+
   for (const [type, days] of [['gone-audit', auditRetentionDays + 1], ['kept-audit', auditRetentionDays - 1]] as const) {
     await sql`insert into audit_event (at, type, outcome) values (${at(-days * 86_400)}, ${key(type)}, 'success')`.execute(db)
   }
@@ -139,6 +149,7 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['client_assertion_use', ['gone-assertion', 'kept-assertion-in-margin', 'kept-assertion']] as const,
     ['request_rate', rates.map(([name]) => name)] as const,
     ['recovery_secret', secrets.map(([name]) => name)] as const,
+    ['logout_notice', notices.map(([name]) => name)] as const,
     ['audit_event', ['gone-audit', 'kept-audit']] as const,
   ]
   return {
@@ -169,6 +180,7 @@ export async function seededRowsLeft(db: Kysely<Database>, seeded: SeededRows): 
     client_assertion_use: named((await db.selectFrom('client_assertion_use').select('jti').execute()).map((row) => row.jti)),
     request_rate: named((await db.selectFrom('request_rate').select('key').execute()).map((row) => row.key)),
     recovery_secret: named((await db.selectFrom('recovery_secret').select('secret_hash').execute()).map((row) => row.secret_hash)),
+    logout_notice: named((await db.selectFrom('logout_notice').select('client_id').execute()).map((row) => row.client_id)),
     audit_event: named((await db.selectFrom('audit_event').select('type').execute()).map((row) => row.type)),
   }
 }
