@@ -2,20 +2,17 @@
  * A small demo diary module: an ordinary OpenID Connect client (openid-client), registered as
  * `demo-diary`, that logs a person in through the bridge and shows who they are. What any real diary
  * module does, with no special casing: discovery, PKCE, code exchange, ID token and userinfo,
- * refresh, RP-initiated logout. Its own sessions live in memory: it is a demo.
+ * refresh, RP-initiated logout, back-channel logout (POST /backchannel-logout, verified with
+ * `diary-identity-bridge/verify`). Its own sessions live in memory: it is a demo.
  */
 import { randomBytes } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import Fastify, { type FastifyInstance } from 'fastify'
 import * as client from 'openid-client'
+import { backchannelLogout } from '../verify/index.js'
 import { escapeHtml } from '../web/html.js'
+import { type DiarySession, endSessions } from './diary-sessions.js'
 import { type Mailbox, mailboxPath, registerMailboxPage } from './mailbox.js'
-
-interface DiarySession {
-  claims: Record<string, unknown>
-  userinfo: Record<string, unknown>
-  tokens: { idToken: string; refreshToken?: string; accessTokenExpiresAt: number }
-}
 
 function page(body: string): string {
   return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -49,6 +46,7 @@ export async function startDiaryModule(options: {
 
   const app = Fastify()
   await app.register(cookie)
+  await app.register(backchannelLogout, { issuer: options.bridgeUrl, clientId: options.clientId, onLogout: (logout) => endSessions(sessions, logout) })
   if (options.mailbox !== undefined) registerMailboxPage(app, options.mailbox, { bridgeUrl: options.bridgeUrl })
   const mailboxLink = options.mailbox === undefined ? '' : `<p><a href="${mailboxPath}">Почта и SMS, отправленные мостом (демо)</a></p>`
 
@@ -102,6 +100,7 @@ export async function startDiaryModule(options: {
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub))
     const id = randomBytes(24).toString('base64url')
     sessions.set(id, {
+      sid: typeof claims.sid === 'string' ? claims.sid : undefined,
       claims,
       userinfo,
       tokens: { idToken: tokens.id_token ?? '', refreshToken: tokens.refresh_token, accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000 },

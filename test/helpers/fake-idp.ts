@@ -5,6 +5,7 @@
  * thing: the signing key or algorithm, any ID token claim, the userinfo `sub`, the `iss` of the
  * authorization response, or a delay. With `persons`, the authorize request's `x-fake-person` header (sent
  * by a benchmark's browser) picks the person: it becomes the `sub`, and `persons(sub)` the userinfo claims.
+ * Standing in for the bridge, it also publishes its keys at the bridge's path and signs any JWT (a logout token).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -33,6 +34,8 @@ export interface FakeIdp {
   /** How many times the JWKS was fetched. */
   jwksRequests(): number
   script(script: FakeIdpScript): void
+  /** Signs with the current key, as it signs ID tokens. */
+  sign(claims: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
   /** Publishes a new key and signs with it from now on; the old key is no longer published. */
   rotateKeys(): Promise<void>
   close(): Promise<void>
@@ -110,6 +113,7 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
           authorization_response_iss_parameter_supported: true,
         })
       case '/jwks':
+      case '/.well-known/jwks.json':
         jwksRequests++
         return json(response, 200, { keys: [key.publicJwk] })
       case '/authorize': {
@@ -170,6 +174,7 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
     clientSecret: options.clientSecret,
     jwksRequests: () => jwksRequests,
     script: (next) => (script = next),
+    sign: (claims, header = {}) => new SignJWT(claims).setProtectedHeader({ ...header, alg: 'RS256', kid: key.kid }).sign(key.privateKey),
     rotateKeys: async () => {
       key = await newKey(`key-${randomBytes(4).toString('hex')}`)
     },

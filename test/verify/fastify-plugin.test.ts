@@ -56,10 +56,11 @@ t.test('the ID token is not an access token', async (t) => {
 t.test('an unknown kid refetches the JWKS at most once per cooldown', async (t) => {
   let fetches = 0
   const counting: typeof fetch = (input, init) => {
-    fetches++
+    if (String(input instanceof Request ? input.url : input).endsWith('/.well-known/jwks.json')) fetches++
     return world.fetch(input, init)
   }
   const verify = createVerifier({ issuer: publicUrl, audience: 'https://diary.example/api', fetch: counting })
+  t.teardown(() => verify.close())
   await verify.verify(tokens.access_token)
   const [, payload, signature] = tokens.access_token.split('.')
   const forged = (kid: number) => `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: `forged-${kid}` })).toString('base64url')}.${payload}.${signature}`
