@@ -49,7 +49,16 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-export async function startOAuthWorld(t: Teardown, options: { bridge?: Record<string, unknown> } = {}) {
+export async function startOAuthWorld(
+  t: Teardown,
+  options: {
+    bridge?: Record<string, unknown>
+    /** Added to the client files (backchannelLogoutUri, accessTokenTtlSeconds…). */
+    clients?: Partial<Record<keyof typeof clients, Record<string, unknown>>>
+    /** Runs the back-channel logout deliveries (deps.backgroundJobs). */
+    backgroundJobs?: boolean
+  } = {},
+) {
   const clock = { offsetMs: 0 }
   const now = () => new Date(Date.now() + clock.offsetMs)
   const config = loadTestConfig(
@@ -58,13 +67,13 @@ export async function startOAuthWorld(t: Teardown, options: { bridge?: Record<st
       'bridge.json': { publicUrl, ...options.bridge },
       'regions/29.json': { ...validRegion, stateServices: { enabled: false } },
       'regions/78.json': passwordOnlyRegion,
-      ...Object.fromEntries(Object.entries(clients).map(([id, body]) => [`clients/${id}.json`, body])),
+      ...Object.fromEntries(Object.entries(clients).map(([id, body]) => [`clients/${id}.json`, { ...body, ...options.clients?.[id as keyof typeof clients] }])),
     },
     { ...validEnv, SCHEDULE_SECRET: secrets.schedule },
   )
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config)
-  const testApp = await buildTestApp(t, config, database.db, { now })
+  const testApp = await buildTestApp(t, config, database.db, { now, backgroundJobs: options.backgroundJobs })
   const fetch = injectFetch(testApp.app, publicUrl)
 
   async function discover(clientId: keyof typeof clients, auth: client.ClientAuth) {
