@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import t from 'tap'
-import { createLogoutTokenVerifier, createVerifier, TokenVerificationError } from '../../src/verify/index.js'
+import { createLogoutTokenVerifier, createVerifier, type TokenVerificationError } from '../../src/verify/index.js'
 import { publicUrl } from '../helpers/demo-fixture.js'
 import { clients, secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 import { pkceAuthorizationUrl } from '../helpers/pkce.js'
@@ -132,10 +132,10 @@ t.test('sign in to two modules, sign out in one: both are told, the one that was
 t.test('the revocation list names ended sessions and revoked tokens, ids only', async (t) => {
   const response = await world.app.inject({ method: 'GET', url: '/revocations' })
   t.equal(response.statusCode, 200)
-  const list = response.json() as { issuer: string; sessions: string[]; tokens: string[] }
+  const list = response.json<{ issuer: string; sessions: string[]; tokens: string[] }>()
   t.equal(list.issuer, publicUrl)
   t.ok(list.sessions.length >= 1)
   t.match(response.headers['cache-control'], /max-age=\d/)
-  const discovery = (await world.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json() as Record<string, unknown>
+  const discovery = (await world.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<Record<string, unknown>>()
   t.match(discovery, { backchannel_logout_supported: true, backchannel_logout_session_supported: true })
 })
