@@ -89,3 +89,24 @@ t.test('idle expiry: the last request counts, refreshed at most once a minute', 
   t.notOk(await findActiveSession(db, sessions.password.id, at(61)), 'used 3 minutes ago, but past the absolute lifetime of 60 minutes')
   t.notOk(await findActiveSession(db, 'not-a-uuid', clock))
 })
+
+t.test('every (session, module) pair whose tokens were revoked gets one back-channel logout notice, in the same transaction', async (t) => {
+  await db.deleteFrom('logout_notice').execute()
+  const sessions = await world()
+  await end({ accountId: account.id }, 'password_reset')
+  const notices = await db.selectFrom('logout_notice').select(['client_id', 'session_id', 'account_id', 'reason']).orderBy('client_id').execute()
+  t.same(notices, [
+    { client_id: 'mobile', session_id: sessions.esia.id, account_id: account.id, reason: 'password_reset' },
+    { client_id: 'schedule', session_id: null, account_id: account.id, reason: 'password_reset' },
+    { client_id: 'web-diary', session_id: sessions.password.id, account_id: account.id, reason: 'password_reset' },
+  ])
+  await end({ accountId: account.id }, 'password_reset')
+  t.equal((await db.selectFrom('logout_notice').select('id').execute()).length, 3, 'ending again tells nobody twice')
+  await t.rejects(
+    db.transaction().execute(async (trx) => {
+      await endSessions(trx, { accountId: other.id }, 'support', now)
+      throw new Error('rolled back')
+    }),
+  )
+  t.equal((await db.selectFrom('logout_notice').select('id').where('account_id', '=', other.id).execute()).length, 0, 'a rolled-back ending leaves no notice')
+})
