@@ -9,6 +9,7 @@ import * as singleUse from './0006-single-use.js'
 import * as requestRate from './0007-request-rate.js'
 import * as auditRetention from './0008-audit-retention.js'
 import * as contactsRecovery from './0009-contacts-recovery.js'
+import * as linksPerRegion from './0010-links-per-region.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-request-rate': requestRate,
   '0008-audit-retention': auditRetention,
   '0009-contacts-recovery': contactsRecovery,
+  '0010-links-per-region': linksPerRegion,
 }
