@@ -17,7 +17,7 @@ if (!chromiumInstalled()) {
 
 async function run() {
   const world = await startChromiumWorld(t, { stateServicesIn78: true })
-  const { bridgeUrl, diaryUrl, db, newPage } = world
+  const { diaryUrl, db, newPage } = world
   const { password_hash } = await db.selectFrom('diary_account').select('password_hash').where('login', '=', 'ivanova.m').where('region', '=', '29').executeTakeFirstOrThrow()
   const gym6 = await db
     .insertInto('diary_account')
