@@ -6,6 +6,7 @@
  * of its own region (`listLinksOfSubjectInRegion`), the last chosen first.
  */
 import { type RawBuilder, sql } from 'kysely'
+import { accountIdsOfRegionSql } from '../accounts/account.repository.js'
 import { type Executor, isUuid, type LinkMethod } from '../db/schema.js'
 
 export interface IdentityLink {
@@ -22,7 +23,6 @@ export interface IdentityLink {
 }
 
 const columns = ['id', 'issuer', 'subject', 'account_id', 'method', 'evidence', 'created_at', 'last_chosen_at'] as const
-const linkColumns = columns.map((column) => `identity_link.${column}` as const)
 
 function toLink(row: {
   id: string
@@ -60,14 +60,13 @@ export async function listLinksOfSubjectInRegion(
 ): Promise<IdentityLink[]> {
   let query = db
     .selectFrom('identity_link')
-    .innerJoin('diary_account', 'diary_account.id', 'identity_link.account_id')
-    .select(linkColumns)
-    .where('identity_link.issuer', '=', identity.issuer)
-    .where('identity_link.subject', '=', identity.subject)
-    .where('diary_account.region', '=', region)
-    .orderBy(sql`identity_link.last_chosen_at desc nulls last`)
-    .orderBy('identity_link.created_at')
-  if (options.lock === 'share') query = query.forShare(['identity_link'])
+    .select(columns)
+    .where('issuer', '=', identity.issuer)
+    .where('subject', '=', identity.subject)
+    .where('account_id', 'in', accountIdsOfRegionSql(region))
+    .orderBy(sql`last_chosen_at desc nulls last`)
+    .orderBy('created_at')
+  if (options.lock === 'share') query = query.forShare()
   return (await query.execute()).map(toLink)
 }
 
@@ -158,9 +157,9 @@ export async function deletePasswordLink(db: Executor, accountId: string, issuer
  */
 export function linkOfSubjectSql(guard: string, identity: { issuer: string; subject: string }, region: string): { all: RawBuilder<unknown>; one: (all: string) => RawBuilder<unknown> } {
   return {
-    all: sql`select l.account_id, l.account_id as id, l.method, a.region from identity_link l join diary_account a on a.id = l.account_id
-      where l.issuer = ${identity.issuer} and l.subject = ${identity.subject} and a.region = ${region}
-        and exists (select 1 from ${sql.table(guard)}) for share of l`,
+    all: sql`select account_id, account_id as id, method, ${region}::text as region from identity_link
+      where issuer = ${identity.issuer} and subject = ${identity.subject} and account_id in ${accountIdsOfRegionSql(region)}
+        and exists (select 1 from ${sql.table(guard)}) for share`,
     one: (all) => sql`select * from ${sql.table(all)} where (select count(*) from ${sql.table(all)}) = 1`,
   }
 }
