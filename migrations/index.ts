@@ -10,6 +10,7 @@ import * as requestRate from './0007-request-rate.js'
 import * as auditRetention from './0008-audit-retention.js'
 import * as contactsRecovery from './0009-contacts-recovery.js'
 import * as logoutNotices from './0010-logout-notices.js'
+import * as linksPerRegion from './0011-links-per-region.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-audit-retention': auditRetention,
   '0009-contacts-recovery': contactsRecovery,
   '0010-logout-notices': logoutNotices,
+  '0011-links-per-region': linksPerRegion,
 }

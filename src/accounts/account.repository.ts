@@ -99,6 +99,11 @@ export function sessionAccountsInRegionsSql(sessions: string, regions: readonly 
     where a.region = any(${[...regions]}::text[])`
 }
 
+/** The ids of the accounts of a region, as a parenthesised subquery for `in` (identity links are looked up within a region). */
+export function accountIdsOfRegionSql(region: string): RawBuilder<string> {
+  return sql<string>`(select id from diary_account where region = ${region})`
+}
+
 /** What tokens say of the accounts of `source` (account_id): id, region, role and the names. */
 export function tokenAccountsSql(source: string): RawBuilder<unknown> {
   return sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${sql.table(source)} c join diary_account a on a.id = c.account_id`

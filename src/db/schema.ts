@@ -48,6 +48,8 @@ export interface IdentityLinkTable {
   /** What the decision rested on, e.g. { snils: 'match', name: 'match' }. Never values. */
   evidence: ColumnType<Record<string, unknown>, string, string>
   created_at: CreatedAt
+  /** When the person last chose this account on the chooser page (it is then listed first). */
+  last_chosen_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
 export interface AuditEventTable {
@@ -70,6 +72,8 @@ export interface LoginSessionTable {
   account_id: string
   method: SessionMethod
   upstream_issuer: string | null
+  /** The State Services subject of a State Services sign-in (the account page lists that person's diaries). */
+  upstream_subject: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
   /** The last time the person proved who they are: the sign-in, or a later confirmation. */
   authenticated_at: ColumnType<Date, Date | undefined, Date>

@@ -1,9 +1,12 @@
 /*
  * Links between state-services identities and diary accounts: the one place that reads or writes
- * `identity_link`. The database enforces one account per (issuer, subject) and one identity per
- * provider per account; writers rely on those constraints, never on a prior SELECT.
+ * `identity_link`. One identity may be linked to several accounts (schools, regions, roles); the
+ * database enforces one link per (issuer, subject, account) and one identity per provider per account;
+ * writers rely on those constraints, never on a prior SELECT. A login sees only the links to accounts
+ * of its own region (`listLinksOfSubjectInRegion`), the last chosen first.
  */
 import { type RawBuilder, sql } from 'kysely'
+import { accountIdsOfRegionSql } from '../accounts/account.repository.js'
 import { type Executor, isUuid, type LinkMethod } from '../db/schema.js'
 
 export interface IdentityLink {
@@ -15,9 +18,11 @@ export interface IdentityLink {
   /** What the decision rested on ({ snils: 'match', name: 'typo' … }): never values. */
   evidence: Record<string, unknown>
   createdAt: Date
+  /** When the person last chose this account on the chooser page. */
+  lastChosenAt: Date | null
 }
 
-const columns = ['id', 'issuer', 'subject', 'account_id', 'method', 'evidence', 'created_at'] as const
+const columns = ['id', 'issuer', 'subject', 'account_id', 'method', 'evidence', 'created_at', 'last_chosen_at'] as const
 
 function toLink(row: {
   id: string
@@ -27,6 +32,7 @@ function toLink(row: {
   method: LinkMethod
   evidence: Record<string, unknown>
   created_at: Date
+  last_chosen_at: Date | null
 }): IdentityLink {
   return {
     id: row.id,
@@ -36,19 +42,61 @@ function toLink(row: {
     method: row.method,
     evidence: row.evidence,
     createdAt: row.created_at,
+    lastChosenAt: row.last_chosen_at,
   }
 }
 
 /**
- * The link of an identity. With `lock: 'share'` (inside a transaction) the row stays as read until the
- * transaction ends: a removal or replacement running at the same time waits, and then sees what this
- * transaction did (a session it started through the link).
+ * The links of an identity to accounts of one region, the last chosen first (then the oldest). With
+ * `lock: 'share'` (inside a transaction) the rows stay as read until the transaction ends: a removal or
+ * replacement running at the same time waits, and then sees what this transaction did (a session it
+ * started through the link).
  */
-export async function findLinkBySubject(db: Executor, issuer: string, subject: string, options: { lock?: 'share' } = {}): Promise<IdentityLink | undefined> {
-  let query = db.selectFrom('identity_link').select(columns).where('issuer', '=', issuer).where('subject', '=', subject)
+export async function listLinksOfSubjectInRegion(
+  db: Executor,
+  identity: { issuer: string; subject: string },
+  region: string,
+  options: { lock?: 'share' } = {},
+): Promise<IdentityLink[]> {
+  let query = db
+    .selectFrom('identity_link')
+    .select(columns)
+    .where('issuer', '=', identity.issuer)
+    .where('subject', '=', identity.subject)
+    .where('account_id', 'in', accountIdsOfRegionSql(region))
+    .orderBy(sql`last_chosen_at desc nulls last`)
+    .orderBy('created_at')
   if (options.lock === 'share') query = query.forShare()
-  const row = await query.executeTakeFirst()
+  return (await query.execute()).map(toLink)
+}
+
+/** The links of an identity at every region, oldest first (the account page lists those diaries). */
+export async function listLinksOfIdentity(db: Executor, identity: { issuer: string; subject: string }): Promise<IdentityLink[]> {
+  const rows = await db
+    .selectFrom('identity_link')
+    .select(columns)
+    .where('issuer', '=', identity.issuer)
+    .where('subject', '=', identity.subject)
+    .orderBy('created_at')
+    .execute()
+  return rows.map(toLink)
+}
+
+/** The link of this identity to this account, if there is one. */
+export async function findLinkToAccount(db: Executor, identity: { issuer: string; subject: string }, accountId: string): Promise<IdentityLink | undefined> {
+  const row = await db
+    .selectFrom('identity_link')
+    .select(columns)
+    .where('issuer', '=', identity.issuer)
+    .where('subject', '=', identity.subject)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst()
   return row && toLink(row)
+}
+
+/** The person chose this link's account on the chooser page: it comes first next time. */
+export async function markLinkChosen(db: Executor, id: string, now: Date): Promise<void> {
+  await db.updateTable('identity_link').set({ last_chosen_at: now }).where('id', '=', id).execute()
 }
 
 export async function findLinkById(db: Executor, id: string): Promise<IdentityLink | undefined> {
@@ -102,10 +150,16 @@ export async function deletePasswordLink(db: Executor, accountId: string, issuer
 }
 
 /**
- * `findLinkBySubject(…, { lock: 'share' })` as part of a larger statement, read only when `guard` (a CTE
- * of that statement) has a row: account_id (also as id), method, and `region` (the login's) for the audit.
+ * `listLinksOfSubjectInRegion(…, { lock: 'share' })` as part of a larger statement, read only when
+ * `guard` (a CTE of that statement) has a row, and answering a row only when the identity has exactly
+ * one link in `region` (several: the chooser, on the careful path): account_id (also as id), method,
+ * and `region` for the audit. Needs its own CTE name for the locked rows (`all`).
  */
-export function linkOfSubjectSql(guard: string, issuer: string, subject: string, region: string): RawBuilder<unknown> {
-  return sql`select account_id, account_id as id, method, ${region}::text as region from identity_link
-    where issuer = ${issuer} and subject = ${subject} and exists (select 1 from ${sql.table(guard)}) for share`
+export function linkOfSubjectSql(guard: string, identity: { issuer: string; subject: string }, region: string): { all: RawBuilder<unknown>; one: (all: string) => RawBuilder<unknown> } {
+  return {
+    all: sql`select account_id, account_id as id, method, ${region}::text as region from identity_link
+      where issuer = ${identity.issuer} and subject = ${identity.subject} and account_id in ${accountIdsOfRegionSql(region)}
+        and exists (select 1 from ${sql.table(guard)}) for share`,
+    one: (all) => sql`select * from ${sql.table(all)} where (select count(*) from ${sql.table(all)}) = 1`,
+  }
 }

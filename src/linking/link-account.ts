@@ -1,9 +1,12 @@
 /*
  * Linking a state-services identity to a diary account, inside the caller's transaction.
- * - an existing (issuer, subject) link always wins
+ * - linking and lookup happen within the region of the login: only links to accounts of that region
+ *   count, so an identity linked in another region is linked here as if it were new (a second link)
+ * - an existing link of the region always wins; several (schools, roles) are answered as `several`,
+ *   the last chosen first, and the caller lets the person choose
  * - a link is created by one INSERT … ON CONFLICT DO NOTHING: the database's unique constraints
- *   (one account per identity, one identity per provider per account) decide races, not a prior
- *   SELECT; a lost race reads the winner and answers from it, never with an error
+ *   (one link per identity and account, one identity per provider per account) decide races, not a
+ *   prior SELECT; a lost race reads the winner and answers from it, never with an error
  * - a verified person outranks a password binding: when automatic linking picks an account that is
  *   bound to another identity of the same provider *by password*, that link is deleted, the verified
  *   one takes its place (`link_superseded`) and every session of the account ends; a link made by
@@ -24,7 +27,7 @@ import { hmacSnils } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import type { Identity } from '../upstream/connector.js'
 import { type BindingPerson, type BindingRefusal, decideBinding } from './binding.js'
-import { deletePasswordLink, findLinkBySubject, insertLink, type IdentityLink } from './identity-link.repository.js'
+import { deletePasswordLink, findLinkToAccount, insertLink, type IdentityLink, listLinksOfSubjectInRegion } from './identity-link.repository.js'
 import { decideAutoLink, type Evidence, type LinkOutcome } from './match.js'
 
 export interface LinkContext {
@@ -43,16 +46,17 @@ async function createLink(
 ): Promise<LinkWrite> {
   const inserted = await insertLink(db, link)
   if (inserted !== undefined) return { kind: 'linked', accountId: link.accountId, created: true, method: link.method }
-  const existing = await findLinkBySubject(db, link.issuer, link.subject)
-  if (existing?.accountId === link.accountId) return { kind: 'linked', accountId: link.accountId, created: false, method: existing.method }
-  if (existing !== undefined) return { kind: 'conflict', reason: 'identity_linked_elsewhere' }
+  const existing = await findLinkToAccount(db, link, link.accountId)
+  if (existing !== undefined) return { kind: 'linked', accountId: link.accountId, created: false, method: existing.method }
   return { kind: 'conflict', reason: 'account_linked_elsewhere' }
 }
 
-function auditDetails(outcome: LinkOutcome | BindOutcome, issuer: string): Record<string, string | boolean> {
+function auditDetails(outcome: LinkOutcome | BindOutcome, issuer: string): Record<string, string | number | boolean> {
   switch (outcome.kind) {
     case 'linked':
       return { issuer, method: outcome.method, created: outcome.created, ...(outcome.superseded ? { superseded: true } : {}) }
+    case 'several':
+      return { issuer, accounts: outcome.accountIds.length }
     case 'needs_password':
     case 'conflict':
     case 'refused':
@@ -77,7 +81,7 @@ async function supersedePasswordLink(db: Transaction<Database>, context: LinkCon
   // Retried even when another callback deleted it first: then this one reads that callback's link.
   const outcome = await createLink(db, { accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils', evidence })
   if (replaced === undefined) return outcome
-  // Deleted but not replaced (this identity was linked elsewhere meanwhile): undo the deletion.
+  // Deleted but not replaced (another link of this provider took the account meanwhile): undo the deletion.
   if (outcome.kind !== 'linked' || !outcome.created) throw new BridgeError('ERR_LINK_CONFLICT', 'the password link could not be replaced')
   await endSessions(db, { accountId }, 'link_superseded', context.now)
   await recordAuditEvent(db, {
@@ -91,12 +95,18 @@ async function supersedePasswordLink(db: Transaction<Database>, context: LinkCon
   return { ...outcome, superseded: true }
 }
 
-/** Decides what a state-services login leads to: logged in, binding by password, or a conflict. */
+/**
+ * Decides what a state-services login in the context's region leads to: logged in, a choice among
+ * several linked accounts, binding by password, or a conflict.
+ */
 export async function resolveLink(db: Transaction<Database>, context: LinkContext, identity: Identity): Promise<LinkOutcome> {
-  const existing = await findLinkBySubject(db, identity.issuer, identity.subject, { lock: 'share' })
+  const existing = await listLinksOfSubjectInRegion(db, identity, context.region.code, { lock: 'share' })
   let outcome: LinkOutcome
-  if (existing !== undefined) {
-    outcome = { kind: 'linked', accountId: existing.accountId, created: false, method: existing.method }
+  const [first] = existing
+  if (existing.length > 1) {
+    outcome = { kind: 'several', accountIds: existing.map((link) => link.accountId) }
+  } else if (first !== undefined) {
+    outcome = { kind: 'linked', accountId: first.accountId, created: false, method: first.method }
   } else {
     const candidates =
       identity.snils === undefined ? [] : await findAccountsBySnils(db, context.region.code, hmacSnils(context.snilsPepper, identity.snils), 2)
@@ -124,7 +134,10 @@ export interface PendingBinding {
 
 export type BindOutcome = LinkWrite | { kind: 'refused'; reason: BindingRefusal }
 
-/** Binds an identity to the account whose password was just verified, if binding.ts allows it. */
+/**
+ * Binds an identity to the account whose password was just verified, if binding.ts allows it; the
+ * identity may be linked to other accounts already (a second diary), never twice to this one.
+ */
 export async function bindWithPassword(db: Transaction<Database>, context: LinkContext, binding: PendingBinding, account: Account): Promise<BindOutcome> {
   const decision = decideBinding(binding.person, account, context.region.linking)
   const outcome: BindOutcome =

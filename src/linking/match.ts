@@ -22,8 +22,10 @@ export type NeedsPasswordReason =
 
 export type LinkOutcome =
   | { kind: 'linked'; accountId: string; created: boolean; method: LinkMethod; superseded?: true }
+  /** The identity is linked to several accounts of the login's region, the last chosen first. */
+  | { kind: 'several'; accountIds: readonly string[] }
   | { kind: 'needs_password'; reason: NeedsPasswordReason }
-  | { kind: 'conflict'; reason: 'account_linked_elsewhere' | 'identity_linked_elsewhere' }
+  | { kind: 'conflict'; reason: 'account_linked_elsewhere' }
 
 export interface Candidate extends FullName {
   id: string

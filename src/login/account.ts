@@ -2,6 +2,8 @@
  * What the signed-in owner of a diary account can see and do on the bridge's account page:
  * - see who they are, their region and school, how they signed in, the diary module they came from,
  *   the State Services identities linked to the diary and their active sessions
+ * - signed in through State Services: every diary account linked to that State Services person (any
+ *   region), with "link another diary" (login/link-another.ts) where the region offers State Services
  * - remove a link: only within 5 minutes of proving who they are (signing in, or confirming with the
  *   diary password or a State Services login that is linked to this diary); the removal ends the
  *   sessions that came through that link, except this one
@@ -18,7 +20,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { findLinkById, type IdentityLink, listLinksOfAccount } from '../linking/identity-link.repository.js'
+import { findLinkById, type IdentityLink, listLinksOfAccount, listLinksOfIdentity } from '../linking/identity-link.repository.js'
 import { removeLink } from '../linking/unlink.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOfIssuer } from '../regions/registry.js'
@@ -43,6 +45,18 @@ export interface AccountOverview {
   contacts: Contacts
   /** A code sent to a new phone number waits to be typed. */
   phoneCodeWaiting: boolean
+  /** Signed in through State Services: the diaries linked to that person, oldest link first (this one among them). */
+  identityAccounts: Account[]
+  /** The person may link another diary (signed in through State Services, which the region offers now). */
+  canLinkAnother: boolean
+}
+
+/** The diary accounts linked to the State Services person this session signed in through. */
+async function accountsOfSessionIdentity(context: RouteContext, session: ActiveSession): Promise<Account[]> {
+  if (session.method !== 'state_services' || session.upstreamIssuer === null || session.upstreamSubject === null) return []
+  const links = await listLinksOfIdentity(context.db, { issuer: session.upstreamIssuer, subject: session.upstreamSubject })
+  const accounts = await Promise.all(links.map((link) => findAccountById(context.db, link.accountId)))
+  return accounts.filter((account) => account !== undefined)
 }
 
 /** The page a diary module's "back" link leads to: `homeUrl`, else the origin of its first web redirect URI. */
@@ -82,6 +96,8 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
     returnTo: client === undefined || home === undefined ? undefined : { name: client.name, url: home },
     contacts: (await findContacts(context.db, account.id)) ?? { email: null, emailVerified: false, phone: null, phoneVerified: false },
     phoneCodeWaiting: context.senders.sms !== undefined && (await hasPendingPhoneCode(context, account)),
+    identityAccounts: await accountsOfSessionIdentity(context, session),
+    canLinkAnother: session.upstreamSubject !== null && canConfirmWithStateServices(context, account),
   }
 }
 

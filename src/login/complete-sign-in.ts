@@ -71,6 +71,6 @@ export async function replaceTemporaryPassword(
     browser.transaction.retryPasswordChange(change)
     return { kind: 'problem', problem: result.problem }
   }
-  const location = await completeSignIn(context, browser, { accountId: account.id, method: change.method, upstreamIssuer: change.upstreamIssuer })
+  const location = await completeSignIn(context, browser, { accountId: account.id, method: change.method, upstreamIssuer: change.upstreamIssuer, upstreamSubject: change.upstreamSubject })
   return { kind: 'next', location }
 }

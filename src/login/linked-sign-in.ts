@@ -1,6 +1,6 @@
 /*
- * The common State Services login in one statement: the person is linked already, this browser holds
- * no session, and a diary module is waiting. One round trip to the database does what the careful
+ * The common State Services login in one statement: the person is linked already to exactly one
+ * account of the login's region, this browser holds no session, and a diary module is waiting. One round trip to the database does what the careful
  * path (state-services.ts → linking/link-account.ts → sign-in.ts → authorization.ts) does in seven:
  *   mark the login transaction used → read the link (share lock) → audit the link decision →
  *   start the session → issue the code for the client's regions → audit the code
@@ -8,8 +8,9 @@
  * them. A statement is atomic, so a link removed or replaced at the same moment either waits for it
  * (and then ends the session it started) or happens first (and the login finds no link), as in the
  * careful path's transaction.
- * Answers: the transaction was used already; no link (the careful path goes on, the transaction is
- * spent); or signed in, with the code (none when the client does not serve the account's region).
+ * Answers: the transaction was used already; no link, or several in the region (the careful path goes
+ * on, the transaction is spent; it shows the chooser); or signed in, with the code (none when the
+ * client does not serve the account's region).
  */
 import { sql } from 'kysely'
 import { sessionAccountsInRegionsSql } from '../accounts/account.repository.js'
@@ -30,10 +31,14 @@ export type LinkedSignIn =
   | { kind: 'not_linked' }
   | { kind: 'signed_in'; accountId: string; method: LinkMethod; sessionId: string; code: string | undefined }
 
-/** Whether the one-statement path applies to this browser: no session of its own, a known client waiting. */
+/**
+ * Whether the one-statement path applies to this browser: no session of its own, a known client
+ * waiting, and no `prompt=select_account` (that always shows the chooser).
+ */
 export function waitingClient(context: RouteContext, browser: BrowserRequest): { client: ClientConfig; pending: PendingAuthorization } | undefined {
   if (browser.session.get('sid') !== undefined) return undefined
   const pending = browser.transaction.pendingAuthorization()
+  if (pending?.prompt === 'select_account') return undefined
   const client = pending && context.config.clients.get(pending.clientId)
   return pending && client && { client, pending }
 }
@@ -49,6 +54,7 @@ export async function signInLinked(
   const session = {
     method: 'state_services' as const,
     upstreamIssuer: identity.issuer,
+    upstreamSubject: identity.subject,
     browser: describeBrowser(browser.userAgent) ?? null,
     lifetimeSeconds: context.config.bridge.session.absoluteLifetimeSeconds,
     now,
@@ -59,9 +65,11 @@ export async function signInLinked(
     requestId: browser.requestId,
     details: sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', method, 'created', false)`,
   }
+  const link = linkOfSubjectSql('used', identity, login.region)
   const { rows } = await sql<{ used: number; account_id: string | null; method: LinkMethod | null; session_id: string | null; coded: number }>`
     with used as (${consumeLoginTransactionSql(login.transactionId)}),
-    link as (${linkOfSubjectSql('used', identity.issuer, identity.subject, login.region)}),
+    links as (${link.all}),
+    link as (${link.one('links')}),
     decided as (${auditEventSql('link', decision)}),
     session as (${startSessionSql('decided', session)}),
     account as (${sessionAccountsInRegionsSql('session', login.client.regions)}),

@@ -20,6 +20,7 @@ export interface NewSession {
   accountId: string
   method: SessionMethod
   upstreamIssuer?: string
+  upstreamSubject?: string
 }
 
 /** The clock by which sessions are active or idle. */

@@ -6,8 +6,11 @@
  *     sign in  → linking (linking/link-account.ts): signed in, the binding page, or a conflict
  *     confirm  → the identity must be linked to the signed-in account; the session counts as confirmed
  *                and the link removal that asked for it goes ahead
- *     recover  → "forgot password": the identity must be linked (or be linked now by the rules) to an
+ *     recover  → "forgot password": the identity must be linked (or be linked now by the rules) to one
  *                account of this region, which may then set a new password (password-recovery.ts)
+ *     link_another → the account page's "link another diary": the binding page (link-another.ts)
+ *   linked to several accounts of the region, or asked `prompt=select_account`: the chooser
+ *   (account-choice.ts)
  * - binding: the diary password, then the binding rules (linking/binding.ts); a refusal is a value
  *   the page shows next to the form, so that a parent can type their own diary login at once
  * A region whose state-services login is off now has no such routes (ERR_METHOD_DISABLED, a 404).
@@ -18,18 +21,18 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError, type BridgeErrorCode, toErrorResponse } from '../errors.js'
 import type { BindingRefusal } from '../linking/binding.js'
-import { findLinkById, findLinkBySubject } from '../linking/identity-link.repository.js'
+import { findLinkById, findLinkToAccount } from '../linking/identity-link.repository.js'
 import { bindWithPassword, type BindOutcome, type LinkContext, resolveLink } from '../linking/link-account.js'
 import type { LinkOutcome } from '../linking/match.js'
 import { removeLink } from '../linking/unlink.js'
-import { maskFullName } from '../person/full-name.js'
-import { hmacSnils } from '../person/snils.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf, stateServicesCallbackPath } from '../regions/registry.js'
 import { confirmSession, consumeLoginTransaction, findActiveSession, isLoginTransactionUsed } from '../sessions/login-session.js'
 import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
+import { choiceAfterLink, toAccountChoice } from './account-choice.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
+import { askingSession, bindingPath, linkAnotherWith, toBindingPhase } from './link-another.js'
 import { attemptPassword } from './password-attempt.js'
 import { allowPasswordReset, recoveryWays } from './password-recovery.js'
 import { codeLocation } from './authorization.js'
@@ -37,7 +40,7 @@ import { signInLinked, waitingClient } from './linked-sign-in.js'
 import { sessionClock, signedIn } from './sign-in.js'
 import type { UpstreamPurpose } from './transaction.js'
 
-export const bindingPath = '/link'
+export { bindingPath }
 
 type StateServicesRegion = Region & { connector: NonNullable<Region['connector']> }
 
@@ -67,9 +70,10 @@ async function timed<T>(context: RouteContext, region: Region, operation: 'start
 }
 
 function countDecision(context: RouteContext, region: string, outcome: LinkOutcome | BindOutcome, method: 'state_services' | 'binding') {
-  const detail = outcome.kind === 'linked' ? (outcome.created ? 'linked' : 'linked_existing') : `${outcome.kind}:${outcome.reason}`
+  const detail =
+    outcome.kind === 'linked' ? (outcome.created ? 'linked' : 'linked_existing') : outcome.kind === 'several' ? 'linked_several' : `${outcome.kind}:${outcome.reason}`
   context.metrics.linkDecision(region, detail)
-  context.metrics.login(region, method, outcome.kind === 'linked' ? 'success' : outcome.kind)
+  context.metrics.login(region, method, outcome.kind === 'linked' || outcome.kind === 'several' ? 'success' : outcome.kind)
 }
 
 const linkContext = (context: RouteContext, region: Region, browser: BrowserRequest): LinkContext => ({
@@ -139,6 +143,8 @@ export async function finishStateServices(context: RouteContext, browser: Browse
       return confirmWith(context, browser, region, identity, phase.purpose)
     case 'recover':
       return recoverWith(context, browser, region, identity)
+    case 'link_another':
+      return linkAnotherWith(context, browser, region, identity, phase.purpose)
   }
 }
 
@@ -155,7 +161,8 @@ async function recoverWith(context: RouteContext, browser: BrowserRequest, regio
     accountId: account?.id,
     region: region.config.code,
     requestId: browser.requestId,
-    details: { issuer: identity.issuer, reason: outcome.kind === 'linked' ? null : outcome.reason },
+    // Several diaries of the region: which password to reset cannot be told from State Services alone.
+    details: { issuer: identity.issuer, reason: outcome.kind === 'linked' ? null : outcome.kind === 'several' ? 'several_accounts' : outcome.reason },
   })
   if (!usable) throw new BridgeError('ERR_RECOVERY_NOT_LINKED', 'this State Services person has no diary of this region that can be told')
   return allowPasswordReset(browser, account)
@@ -165,30 +172,19 @@ async function signInWith(context: RouteContext, browser: BrowserRequest, region
   // The session starts in the transaction that read (and locked) or made the link.
   const { outcome, location } = await context.db.transaction().execute(async (trx) => {
     const decided = await resolveLink(trx, linkContext(context, region, browser), identity)
-    if (decided.kind !== 'linked') return { outcome: decided, location: undefined }
-    const session = { accountId: decided.accountId, method: 'state_services' as const, upstreamIssuer: identity.issuer }
-    return { outcome: decided, location: await completeSignIn(context, browser, session, { notice: decided.superseded ? 'link_superseded' : undefined, trx }) }
+    const choice = choiceAfterLink(context, browser, decided, region.config.code)
+    if (choice?.kind !== 'sign_in') return { outcome: decided, location: undefined }
+    const session = { accountId: choice.accountId, method: 'state_services' as const, upstreamIssuer: identity.issuer, upstreamSubject: identity.subject }
+    const notice = decided.kind === 'linked' && decided.superseded ? 'link_superseded' : undefined
+    return { outcome: decided, location: await completeSignIn(context, browser, session, { notice, trx }) }
   })
   countDecision(context, region.config.code, outcome, 'state_services')
   switch (outcome.kind) {
     case 'linked':
-      return location as string
+    case 'several':
+      return location ?? toAccountChoice(browser, region.config.code, identity)
     case 'needs_password':
-      browser.transaction.toBinding({
-        region: region.config.code,
-        issuer: identity.issuer,
-        subject: identity.subject,
-        person: {
-          familyName: identity.familyName,
-          givenName: identity.givenName,
-          patronymic: identity.patronymic,
-          birthDate: identity.birthDate,
-          snilsHmac: identity.snils === undefined ? undefined : hmacSnils(context.config.secrets.snilsPepper.reveal(), identity.snils),
-        },
-        maskedName: maskFullName(identity),
-        reason: outcome.reason,
-      })
-      return bindingPath
+      return toBindingPhase(context, browser, region.config.code, identity, { reason: outcome.reason })
     case 'conflict':
       throw new BridgeError('ERR_LINK_CONFLICT', outcome.reason)
   }
@@ -205,8 +201,7 @@ async function confirmWith(
   const now = context.now()
   const session = browser.session.get('sid') === purpose.sessionId ? await findActiveSession(context.db, purpose.sessionId, sessionClock(context)) : undefined
   if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for the confirmation is over')
-  const link = await findLinkBySubject(context.db, identity.issuer, identity.subject)
-  const confirmed = link?.accountId === session.accountId
+  const confirmed = (await findLinkToAccount(context.db, identity, session.accountId)) !== undefined
   await recordAuditEvent(context.db, {
     type: 'session_confirmation',
     outcome: confirmed ? 'success' : 'mismatch',
@@ -242,6 +237,7 @@ export type BindingAttempt =
 export async function bindByPassword(context: RouteContext, browser: BrowserRequest, login: string, password: string): Promise<BindingAttempt> {
   const binding = browser.transaction.take('binding')
   const region = regionOf(context.regions, binding.region)
+  const forSession = binding.forSession === undefined ? undefined : await askingSession(context, browser, binding.forSession)
   const account: Account | undefined = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'binding' })
   if (account === undefined) return { kind: 'wrong_password' }
   const { outcome, location } = await context.db.transaction().execute(async (trx) => {
@@ -249,8 +245,11 @@ export async function bindByPassword(context: RouteContext, browser: BrowserRequ
     if (result.kind !== 'linked') return { outcome: result, location: undefined }
     // Single use only once it succeeds: after a refusal the person may still bind their own diary.
     await consume(context, binding.id, trx)
-    return { outcome: result, location: await continueSignIn(context, browser, account, { method: 'state_services', upstreamIssuer: binding.issuer }, trx) }
+    if (forSession !== undefined) return { outcome: result, location: '/account?notice=diary_linked' }
+    const session = { method: 'state_services' as const, upstreamIssuer: binding.issuer, upstreamSubject: binding.subject }
+    return { outcome: result, location: await continueSignIn(context, browser, account, session, trx) }
   })
+  if (forSession !== undefined && outcome.kind === 'linked') browser.transaction.abandon()
   countDecision(context, region.config.code, outcome, 'binding')
   switch (outcome.kind) {
     case 'linked':

@@ -8,16 +8,19 @@
  *   start            nothing in flight
  *   upstream         sent to State Services: PKCE verifier, state, nonce; why (sign in, or confirm)
  *   binding          State Services vouched for a person the bridge could not link: the person's name,
- *                    birth date and SNILS HMAC, to check the binding rules (never a SNILS)
+ *                    birth date and SNILS HMAC, to check the binding rules (never a SNILS); or, from
+ *                    the account page, the signed-in person links another diary (`forSession`)
+ *   choose_account   the person is linked to several accounts of the region: the issuer and subject,
+ *                    whose links are read again when the choice is posted (never a list of accounts)
  *   password_change  a temporary password was verified and must be replaced before the sign-in
  *   recovery_code    "forgot password" by SMS: the code that was sent (its row id, never the code)
  *   password_reset   the person proved to own the account (State Services, an e-mail link, an SMS
  *                    code) and may set a new password; for a link, the hash of the link to spend
  *   logout           gone to the provider's logout, to come back to this address
  * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
- * `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
+ * `toChooseAccount`, `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
  * stale one with ERR_LOGIN_EXPIRED. Every phase carries its start time: one older than the TTL counts
- * as absent (the cookie's own expiry slides). `upstream`, `binding`, `password_change` and `password_reset` carry a
+ * as absent (the cookie's own expiry slides). `upstream`, `binding`, `choose_account`, `password_change` and `password_reset` carry a
  * random id that is consumed once in the database, so a copied cookie cannot finish the same step
  * twice; a password change the rules refuse goes on under a new id (`retryPasswordChange`), in this
  * browser's cookie only.
@@ -37,6 +40,8 @@ export type UpstreamPurpose =
   | { kind: 'confirm'; sessionId: string; unlinkId: string }
   /** "Forgot password": State Services says who the person is, then a new diary password. */
   | { kind: 'recover' }
+  /** The signed-in person links another diary to their State Services identity (account page). */
+  | { kind: 'link_another'; sessionId: string }
 
 /** How a person proved to own an account whose password they forgot. */
 export type RecoveryWay = 'state_services' | 'email' | 'sms'
@@ -52,9 +57,12 @@ export type Phase =
       subject: string
       person: BindingPerson
       maskedName: string
-      reason: NeedsPasswordReason
+      reason: NeedsPasswordReason | 'link_another'
+      /** Linking another diary for this signed-in session: no sign-in, back to the account page. */
+      forSession?: string
       startedAt: number
     }
+  | { kind: 'choose_account'; id: string; region: string; issuer: string; subject: string; startedAt: number }
   /** `passwordChangedAt` (ms) of the temporary password that was verified: only that one may be replaced. */
   | {
       kind: 'password_change'
@@ -63,6 +71,7 @@ export type Phase =
       passwordChangedAt: number | null
       method: SessionMethod
       upstreamIssuer?: string
+      upstreamSubject?: string
       startedAt: number
     }
   | { kind: 'recovery_code'; region: string; secretId: string; startedAt: number }
@@ -112,6 +121,7 @@ export interface LoginTransaction {
   authorizationAnswered(): void
   toUpstream(phase: Started<'upstream'>): void
   toBinding(phase: Started<'binding'>): void
+  toChooseAccount(phase: Started<'choose_account'>): void
   toPasswordChange(phase: Started<'password_change'>): void
   /** The same password change under a new id (the old one was consumed), keeping its start time. */
   retryPasswordChange(phase: PhaseOf<'password_change'>): void
@@ -161,6 +171,7 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
     authorizationAnswered: () => cookie.set('authorize', undefined),
     toUpstream: (phase) => setPhase({ ...phase, kind: 'upstream', id: newTransactionId(), startedAt: started() }),
     toBinding: (phase) => setPhase({ ...phase, kind: 'binding', id: newTransactionId(), startedAt: started() }),
+    toChooseAccount: (phase) => setPhase({ ...phase, kind: 'choose_account', id: newTransactionId(), startedAt: started() }),
     toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', id: newTransactionId(), startedAt: started() }),
     retryPasswordChange: (phase) => setPhase({ ...phase, id: newTransactionId() }),
     toRecoveryCode: (phase) => setPhase({ ...phase, kind: 'recovery_code', startedAt: started() }),

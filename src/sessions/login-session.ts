@@ -18,6 +18,8 @@ export interface ActiveSession {
   accountId: string
   method: SessionMethod
   upstreamIssuer: string | null
+  /** The State Services subject of a State Services sign-in. */
+  upstreamSubject: string | null
   createdAt: Date
   authenticatedAt: Date
   lastSeenAt: Date
@@ -31,13 +33,14 @@ export interface SessionClock {
 
 const TOUCH_AFTER_MS = 60_000
 
-const columns = ['id', 'account_id', 'method', 'upstream_issuer', 'created_at', 'authenticated_at', 'last_seen_at', 'browser'] as const
+const columns = ['id', 'account_id', 'method', 'upstream_issuer', 'upstream_subject', 'created_at', 'authenticated_at', 'last_seen_at', 'browser'] as const
 
 function toSession(row: {
   id: string
   account_id: string
   method: SessionMethod
   upstream_issuer: string | null
+  upstream_subject: string | null
   created_at: Date
   authenticated_at: Date
   last_seen_at: Date
@@ -48,6 +51,7 @@ function toSession(row: {
     accountId: row.account_id,
     method: row.method,
     upstreamIssuer: row.upstream_issuer,
+    upstreamSubject: row.upstream_subject,
     createdAt: row.created_at,
     authenticatedAt: row.authenticated_at,
     lastSeenAt: row.last_seen_at,
@@ -59,6 +63,7 @@ export interface SessionStart {
   accountId: string
   method: SessionMethod
   upstreamIssuer?: string
+  upstreamSubject?: string
   browser: string | null
   lifetimeSeconds: number
   now: Date
@@ -77,8 +82,8 @@ export async function startSession(db: Executor, session: SessionStart): Promise
  * row (`account_id`) of `source`; returns the session's columns.
  */
 export function startSessionSql(source: string, session: Omit<SessionStart, 'accountId'>): RawBuilder<unknown> {
-  return sql`insert into login_session (account_id, method, upstream_issuer, browser, authenticated_at, last_seen_at, expires_at)
-    select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
+  return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at)
+    select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
            ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
     from ${sql.table(source)}
     returning ${sql.join(columns.map((column) => sql.ref(column)))}`
@@ -123,11 +128,11 @@ export async function findUnendedSession(db: Executor, id: string): Promise<Acti
 export async function renewSession(
   db: Executor,
   id: string,
-  renewal: { method: SessionMethod; upstreamIssuer?: string; now: Date },
+  renewal: { method: SessionMethod; upstreamIssuer?: string; upstreamSubject?: string; now: Date },
 ): Promise<ActiveSession> {
   const row = await db
     .updateTable('login_session')
-    .set({ method: renewal.method, upstream_issuer: renewal.upstreamIssuer ?? null, authenticated_at: renewal.now, last_seen_at: renewal.now })
+    .set({ method: renewal.method, upstream_issuer: renewal.upstreamIssuer ?? null, upstream_subject: renewal.upstreamSubject ?? null, authenticated_at: renewal.now, last_seen_at: renewal.now })
     .where('id', '=', id)
     .returning(columns)
     .executeTakeFirstOrThrow()

@@ -4,6 +4,7 @@
  *   POST /account/unlink                     remove a State Services link (confirm first when the last
  *                                            sign-in is older than 5 minutes: password here, or…)
  *   POST /account/unlink/state-services      …a State Services login, which comes back and unlinks
+ *   POST /account/link-another               "link another diary": State Services, then the binding page
  *   POST /account/sign-out-everywhere        every session and refresh token of the account ends
  *   POST /account/password                   change the password (the current one first)
  *   POST /account/email, /account/phone      confirm a new (or the unconfirmed) e-mail or phone: a link
@@ -30,7 +31,9 @@ import type { BrowserRequest } from '../login/browser.js'
 import { confirmEmail, confirmEmailPath, confirmPhone, isLiveEmailLink, requestContactConfirmation } from '../login/contacts.js'
 import { currentSession } from '../login/sign-in.js'
 import { startStateServices } from '../login/state-services.js'
+import { linkAnotherPath } from '../login/link-another.js'
 import { maskEmail, maskPhone } from '../person/contact.js'
+import { maskFullName } from '../person/full-name.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import { AccountQuery, CodeForm, ContactForm, EmptyForm, OwnPasswordForm, TokenForm, TokenQuery, UnlinkForm } from './forms.js'
 import { accountPage, confirmEmailPage, confirmationPage, signedOutPage } from './pages/account.js'
@@ -79,6 +82,14 @@ async function renderAccountPage(
     senders: { email: context.senders.mail !== undefined, sms: context.senders.sms !== undefined },
     phoneCodeWaiting: overview.phoneCodeWaiting,
     contactProblem: options.contactProblem,
+    identityAccounts: overview.identityAccounts.map((other) => ({
+      school: other.school,
+      role: other.role,
+      regionName: context.regions.get(other.region)?.config.name[locale] ?? other.region,
+      maskedName: maskFullName(other),
+      current: other.id === account.id,
+    })),
+    canLinkAnother: overview.canLinkAnother,
   })
   return sendPage(reply, page, options.status ?? 200)
 }
@@ -119,6 +130,14 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'confirm' as const, sessionId: session.id, unlinkId: request.body.link }
+    return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
+  })
+
+  app.post(linkAnotherPath, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
+    const { browser, session } = await signedIn(request)
+    if (session === undefined) return reply.redirect('/login', 303)
+    const account = await accountOf(context, session)
+    const purpose = { kind: 'link_another' as const, sessionId: session.id }
     return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
   })
 

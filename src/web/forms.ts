@@ -45,6 +45,9 @@ export type UnlinkForm = Static<typeof UnlinkForm>
 
 export const EmptyForm = form({})
 
+export const ChooseAccountForm = form({ account: uuid })
+export type ChooseAccountForm = Static<typeof ChooseAccountForm>
+
 export const ForgotForm = form({ login: text(256), via: Type.Union([Type.Literal('email'), Type.Literal('sms')]) })
 export type ForgotForm = Static<typeof ForgotForm>
 

@@ -3,15 +3,17 @@
  *   GET /login/state-services            starts the upstream flow for the region of the current login
  *   GET /login/state-services/callback   ends it: signed in, the binding page, or a confirmation done
  *   GET|POST /link                       binding with the diary login and password
+ *   GET|POST /login/choose-account       the chooser, when the person has several diaries in the region
  * A region whose state-services login is off answers 404 on both upstream routes.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
 import { toErrorResponse, BridgeError } from '../errors.js'
+import { accountOptions, chooseAccount, chooseAccountPath } from '../login/account-choice.js'
 import { bindByPassword, bindingPath, finishStateServices, startStateServices } from '../login/state-services.js'
 import { stateServicesCallbackPath } from '../regions/registry.js'
-import { PasswordLoginForm } from './forms.js'
-import { bindingPage } from './pages/login.js'
+import { ChooseAccountForm, PasswordLoginForm } from './forms.js'
+import { bindingPage, chooseAccountPage } from './pages/login.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
@@ -50,5 +52,15 @@ export const stateServicesRoutes: FastifyPluginAsync<RouteContext> = async (app,
         return sendPage(reply, renderBinding(request, reply, { refusal: { code: refusal.body.error, requestId: request.id } }), refusal.status)
       }
     }
+  })
+
+  app.get(chooseAccountPath, pageRoute, async (request, reply) => {
+    const accounts = await accountOptions(context, browserRequest(request, context))
+    const view = accounts.map((account) => ({ ...account, regionName: context.regions.get(account.region)?.config.name[request.locale] ?? account.region }))
+    return sendPage(reply, chooseAccountPage(pageContext(request), { csrfToken: reply.generateCsrf(), accounts: view }))
+  })
+
+  app.post<{ Body: ChooseAccountForm }>(chooseAccountPath, { ...formRoute(app, context.config, chooseAccountPath), schema: { body: ChooseAccountForm } }, async (request, reply) => {
+    return reply.redirect(await chooseAccount(context, browserRequest(request, context), request.body.account), 303)
   })
 }

@@ -45,6 +45,8 @@ export interface ChromiumWorldOptions {
   stateServices?: 'oidc' | 'esia'
   /** E-mail and SMS: none unless given (the recovery tests give real ones). */
   senders?: Senders
+  /** Region 78 signs in through region 29's OIDC simulator too (one issuer for both); its demo accounts are imported. */
+  stateServicesIn78?: boolean
 }
 
 /** Region 29's file and, for ESIA, its simulator (GOST keys made in a folder removed at teardown). */
@@ -68,7 +70,7 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
     {
       'bridge.json': { publicUrl: bridgeUrl },
       'regions/29.json': region29.file,
-      'regions/78.json': passwordOnlyRegion,
+      'regions/78.json': options.stateServicesIn78 ? { ...region29.file, name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } } : passwordOnlyRegion,
       'clients/demo-diary.json': {
         name: 'Demo diary',
         redirectUris: [`${diaryUrl}/callback`],
@@ -83,7 +85,7 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
     { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret },
   )
   const database = await openTestDatabase(t)
-  await importDemoAccounts(database, config)
+  await importDemoAccounts(database, config, options.stateServicesIn78 ? ['29', '78'] : ['29'])
   const { app } = await buildTestApp(t, config, database.db, { senders: options.senders })
   await app.listen({ port: bridgePort, host: 'localhost' })
   const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })

@@ -88,17 +88,21 @@ export async function startDemoSimulator(t: Teardown, bridgeUrl: string): Promis
 export async function startDemoWorld(
   t: Teardown,
   deps: { senders?: Senders } = {},
+  options: { stateServicesIn78?: boolean } = {},
 ): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
   const clock = { offsetMs: 0 }
   const simulator = await startDemoSimulator(t, publicUrl)
+  // `stateServicesIn78`: region 78 signs in through the same provider as 29 (one issuer for both, as
+  // the real ESIA is), with the demo accounts of 78 imported too.
+  const region78 = options.stateServicesIn78 ? { ...regionWithProvider(simulator.issuer), name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } } : passwordOnlyRegion
   const config = loadTestConfig(t, {
     'bridge.json': { publicUrl },
     'regions/29.json': regionWithProvider(simulator.issuer),
-    'regions/78.json': passwordOnlyRegion,
+    'regions/78.json': region78,
     'clients/web-diary.json': validClient,
   })
   const database = await openTestDatabase(t)
-  await importDemoAccounts(database, config)
+  await importDemoAccounts(database, config, options.stateServicesIn78 ? ['29', '78'] : ['29'])
   const app = await buildTestApp(t, config, database.db, { now: () => new Date(Date.now() + clock.offsetMs), ...deps })
   return { ...app, config, database, issuer: simulator.issuer, clock }
 }

@@ -10,7 +10,7 @@ import { openTestDatabase } from '../helpers/test-database.js'
 
 const config = loadTestConfig(t)
 const database = await openTestDatabase(t)
-await importDemoAccounts(database, config)
+await importDemoAccounts(database, config, ['29', '78'])
 const { db } = database
 const pepper = config.secrets.snilsPepper.reveal()
 const context = { region: config.regions.get('29')!, snilsPepper: pepper, now: new Date() }
@@ -26,7 +26,7 @@ const maria: Identity = {
   snilsInvalid: false,
 }
 const accountId = (login: string) =>
-  db.selectFrom('diary_account').select('id').where('login', '=', login).executeTakeFirstOrThrow().then((row) => row.id)
+  db.selectFrom('diary_account').select('id').where('region', '=', '29').where('login', '=', login).executeTakeFirstOrThrow().then((row) => row.id)
 
 t.test('twenty parallel callbacks of one new identity create exactly one link and no error', async (t) => {
   const outcomes = await Promise.all(
@@ -73,8 +73,8 @@ t.test('binding by password: the binding rules first, then the database constrai
   t.same(link, { method: 'password', evidence: { password: 'verified', name: 'typo', snils: 'absent', birthDate: 'match' } })
   t.same(await bind({ issuer: 'https://esia.example', subject: 'oid-maria', person: petrAsPerson }), {
     kind: 'conflict',
-    reason: 'identity_linked_elsewhere',
-  }, 'an identity linked to another account')
+    reason: 'account_linked_elsewhere',
+  }, 'an account linked to another identity of the provider')
   const refusals = await db.selectFrom('audit_event').select(['outcome', 'account_id', 'details']).where('type', '=', 'link_binding').where('outcome', '=', 'refused').execute()
   t.same(refusals.map((event) => [event.account_id, (event.details as { reason: string }).reason]), [[petr.id, 'other_person'], [petr.id, 'snils_differs']], 'every refusal is an audit event')
 })
@@ -99,7 +99,7 @@ t.test('a verified person outranks a password binding; a link by SNILS is never 
   t.same(again, { kind: 'conflict', reason: 'account_linked_elsewhere' }, 'the verified link stays')
 })
 
-t.test('a replacement that cannot complete is undone: the password link stays', { skip: database.url === undefined && 'needs two connections (DATABASE_URL)' }, async (t) => {
+t.test('while a replacement waits, another instance links the identity to a second account: both links stay', { skip: database.url === undefined && 'needs two connections (DATABASE_URL)' }, async (t) => {
   const { openDatabase } = await import('../../src/db/open-database.js')
   const other = await openDatabase({ databaseUrl: database.url })
   t.teardown(() => other.destroy())
@@ -112,7 +112,8 @@ t.test('a replacement that cannot complete is undone: the password link stays', 
   const held = new Promise<void>((resolve) => (release = resolve))
   const lockTaken = new Promise<void>((resolve) => (locked = resolve))
   // Another instance holds the password link (so the replacement waits to delete it), then links the
-  // same identity elsewhere and commits: the replacement can delete but no longer insert.
+  // same identity to another account of the region and commits. Before issue 16 this made the
+  // replacement fail; now an identity may have several accounts, and both links stand.
   const parallel = other.transaction().execute(async (trx) => {
     await trx.selectFrom('identity_link').select('id').where('account_id', '=', petr.id).forUpdate().execute()
     locked()
@@ -121,13 +122,47 @@ t.test('a replacement that cannot complete is undone: the password link stays', 
   })
   await lockTaken
   const replacing = db.transaction().execute((trx) => resolveLink(trx, context, verifiedPetr))
-  // Release the other instance only once the replacement waits for the lock (it has deleted nothing yet).
   const waiting = () => sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)
   for (let tries = 0; (await waiting()).rows[0]?.n === 0 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 20))
   release()
   await parallel
-  await t.rejects(replacing, { code: 'ERR_LINK_CONFLICT' })
-  const links = await db.selectFrom('identity_link').select(['subject', 'method']).where('account_id', '=', petr.id).execute()
-  t.same(links, [{ subject: 'oid-petr', method: 'password' }], 'the deletion was rolled back')
-  t.equal((await db.selectFrom('audit_event').select('id').where('type', '=', 'link_superseded').where('account_id', '=', petr.id).execute()).length, 0)
+  t.match(await replacing, { kind: 'linked', accountId: petr.id, created: true, superseded: true })
+  const links = await db.selectFrom('identity_link').select(['account_id', 'method']).where('subject', '=', verifiedPetr.subject).orderBy('created_at').execute()
+  t.same(links, [{ account_id: smirnov.id, method: 'password' }, { account_id: petr.id, method: 'auto_snils' }])
+  t.equal((await db.selectFrom('audit_event').select('id').where('type', '=', 'link_superseded').where('account_id', '=', petr.id).execute()).length, 1)
+})
+
+const context78 = { ...context, region: config.regions.get('78')! }
+
+t.test('links are per region: a link in 29 does not sign in from 78; twenty parallel callbacks in 78 make exactly one second link', async (t) => {
+  const in29 = await db.selectFrom('diary_account').select('id').where('region', '=', '29').where('login', '=', 'ivanova.m').executeTakeFirstOrThrow()
+  const in78 = await db.selectFrom('diary_account').select('id').where('region', '=', '78').where('login', '=', 'ivanova.m').executeTakeFirstOrThrow()
+  const outcomes = await Promise.all(Array.from({ length: 20 }, () => db.transaction().execute((trx) => resolveLink(trx, context78, maria))))
+  t.ok(outcomes.every((o) => o.kind === 'linked' && o.accountId === in78.id), 'every callback on the 78 page signs in to the 78 account, never the 29 one')
+  t.equal(outcomes.filter((o) => o.kind === 'linked' && o.created).length, 1, 'one of them created the link')
+  const links = await db.selectFrom('identity_link').select(['account_id', 'method']).where('subject', '=', 'oid-maria').where('issuer', '=', maria.issuer).orderBy('created_at').execute()
+  t.same(links, [{ account_id: in29.id, method: 'auto_snils' }, { account_id: in78.id, method: 'auto_snils' }], 'one identity, two links, one per account')
+  t.match(await db.transaction().execute((trx) => resolveLink(trx, context, maria)), { kind: 'linked', accountId: in29.id, created: false }, 'the 29 page still signs in to 29')
+})
+
+t.test('two diaries of one region: `several`, the last chosen first; the binding of the second one is a second link', async (t) => {
+  const first = await accountId('ivanova.m')
+  const second = await db
+    .insertInto('diary_account')
+    .values({ region: '29', login: 'ivanova.m.gym6', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', patronymic: 'Петровна', birth_date: '2012-03-14', school: 'Гимназия № 6' })
+    .returning(['id'])
+    .executeTakeFirstOrThrow()
+  const account = (await findAccountByLogin(db, '29', 'ivanova.m.gym6'))!
+  const binding = { issuer: maria.issuer, subject: maria.subject, person: { familyName: 'Иванова', givenName: 'Мария', patronymic: 'Петровна', birthDate: '2012-03-14', snilsHmac: hmacSnils(pepper, maria.snils!) } }
+  const outcomes = await Promise.all(Array.from({ length: 10 }, () => db.transaction().execute((trx) => bindWithPassword(trx, context, binding, account))))
+  t.ok(outcomes.every((o) => o.kind === 'linked' && o.accountId === second.id), 'every parallel binding answers the second account')
+  t.equal(outcomes.filter((o) => o.kind === 'linked' && o.created).length, 1, 'exactly one link was made')
+  t.same(await db.transaction().execute((trx) => resolveLink(trx, context, maria)), { kind: 'several', accountIds: [first, second.id] }, 'never chosen: the oldest first')
+  const { markLinkChosen, listLinksOfSubjectInRegion } = await import('../../src/linking/identity-link.repository.js')
+  const secondLink = (await listLinksOfSubjectInRegion(db, maria, '29')).find((link) => link.accountId === second.id)!
+  await markLinkChosen(db, secondLink.id, new Date())
+  t.same(await db.transaction().execute((trx) => resolveLink(trx, context, maria)), { kind: 'several', accountIds: [second.id, first] }, 'the last chosen first')
+  t.same((await listLinksOfSubjectInRegion(db, maria, '78')).length, 1, 'region 78 still sees its one link')
+  const decision = await db.selectFrom('audit_event').select(['outcome', 'details']).where('type', '=', 'link_decision').orderBy('id', 'desc').executeTakeFirstOrThrow()
+  t.same(decision, { outcome: 'several', details: { issuer: maria.issuer, accounts: 2 } }, 'the decision is an audit event')
 })

@@ -32,10 +32,10 @@ const identity = { issuer, subject: 'person-1', verified: true, snilsInvalid: fa
 const client = config.clients.get('web-diary')
 if (client === undefined) throw new Error('the test config has no web-diary client')
 
-const signIn = (transactionId: string, options: { subject?: string; regions?: string[] } = {}): Promise<LinkedSignIn> =>
+const signIn = (transactionId: string, options: { subject?: string; regions?: string[]; region?: string } = {}): Promise<LinkedSignIn> =>
   signInLinked(context, browser, {
     transactionId,
-    region: '29',
+    region: options.region ?? '29',
     identity: { ...identity, subject: options.subject ?? identity.subject },
     client: { ...client, regions: options.regions ?? client.regions },
     pending,
@@ -87,4 +87,31 @@ t.test('a client that does not serve the account region: signed in, no code', as
   const result = await signIn('tx-3', { regions: ['78'] })
   t.match(result, { kind: 'signed_in', accountId: account.id, code: undefined })
   t.equal((await db.selectFrom('authorization_code').select('code_hash').execute()).length, codes)
+})
+
+t.test('links are per region: a link in 78 does not sign in from the 29 page, and the 78 page finds it', async (t) => {
+  const spb = await db
+    .insertInto('diary_account')
+    .values({ region: '78', login: 'ivanova.m', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', password_hash: null })
+    .returning(['id'])
+    .executeTakeFirstOrThrow()
+  await insertLink(db, { accountId: spb.id, issuer, subject: 'person-78', method: 'auto_snils', evidence: {} })
+  const sessions = (await db.selectFrom('login_session').select('id').execute()).length
+  t.same(await signIn('tx-4', { subject: 'person-78' }), { kind: 'not_linked' }, 'from 29: no link of this region')
+  t.equal((await db.selectFrom('login_session').select('id').execute()).length, sessions)
+  t.match(await signIn('tx-5', { subject: 'person-78', region: '78' }), { kind: 'signed_in', accountId: spb.id }, 'from 78: its own link')
+})
+
+t.test('several links in the region: the careful path (the chooser), nothing written but the spent transaction', async (t) => {
+  const second = await db
+    .insertInto('diary_account')
+    .values({ region: '29', login: 'ivanova.m.gym6', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', password_hash: null })
+    .returning(['id'])
+    .executeTakeFirstOrThrow()
+  await insertLink(db, { accountId: second.id, issuer, subject: 'person-1', method: 'password', evidence: {} })
+  const before = { sessions: (await db.selectFrom('login_session').select('id').execute()).length, audit: (await db.selectFrom('audit_event').select('id').execute()).length }
+  t.same(await signIn('tx-6'), { kind: 'not_linked' })
+  t.equal((await db.selectFrom('login_session').select('id').execute()).length, before.sessions, 'no session')
+  t.equal((await db.selectFrom('audit_event').select('id').execute()).length, before.audit, 'no audit event: the careful path writes the decision')
+  t.ok(await db.selectFrom('login_transaction_use').select('id').where('id', '=', 'tx-6').executeTakeFirst(), 'the login transaction is spent')
 })

@@ -1,5 +1,6 @@
 /*
- * The owner's pages: the account page (who you are, linked State Services accounts, where you are
+ * The owner's pages: the account page (who you are, linked State Services accounts, the diaries of the
+ * State Services person you signed in as and "link another diary", where you are
  * signed in, sign out everywhere, e-mail and phone, change password), the confirmation asked before
  * unlinking, and the page behind an e-mail confirmation link.
  * Every form carries its CSRF token. A region without State Services shows nothing about it.
@@ -32,6 +33,9 @@ export interface AccountPageView {
   phoneCodeWaiting: boolean
   /** A refused contact form: what to fix. */
   contactProblem?: string
+  /** The diaries linked to the State Services person of this sign-in (names masked); empty otherwise. */
+  identityAccounts: { school: string | null; role: Role; regionName: string; maskedName: string; current: boolean }[]
+  canLinkAnother: boolean
 }
 
 function formatWhen(context: PageContext, when: Date, timeZone: string): string {
@@ -49,6 +53,19 @@ function linksSection(context: PageContext, page: AccountPageView): SafeHtml | '
   )
   return html`<h2>${t.linkedIdentities}</h2>
 ${page.links.length === 0 ? html`<p>${t.notLinked}</p>` : html`<ul class="items">${items}</ul><p class="muted">${t.unlinkHint}</p>`}`
+}
+
+function identityAccountsSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
+  const { t } = context
+  if (page.identityAccounts.length === 0 && !page.canLinkAnother) return ''
+  const items = page.identityAccounts.map(
+    (account) => html`<li><strong>${account.school ?? t.chooseAccountNoSchool}</strong> · ${t.roles[account.role]} · ${account.maskedName}${account.current ? html` <span class="tag">${t.identityAccountCurrent}</span>` : ''}<br>
+<span class="muted">${account.regionName}</span></li>`,
+  )
+  return html`<h2 id="diaries">${t.identityAccountsTitle}</h2>
+${page.identityAccounts.length === 0 ? '' : html`<ul class="items">${items}</ul><p class="muted">${t.identityAccountsHint}</p>`}
+${page.canLinkAnother ? html`<form method="post" action="/account/link-another">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.linkAnother}</button></form>
+<p class="muted">${t.linkAnotherHint}</p>` : ''}`
 }
 
 function sessionsSection(context: PageContext, page: AccountPageView): SafeHtml {
@@ -124,6 +141,7 @@ ${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : 
 <dt>${t.accountMethod}</dt><dd>${methodName(context, page.method)}</dd>
 </dl>
 ${linksSection(context, page)}
+${identityAccountsSection(context, page)}
 ${sessionsSection(context, page)}
 ${contactsSection(context, page)}
 <h2 id="change-password">${t.changePasswordTitle}</h2>

@@ -1,5 +1,6 @@
 /* The pages of signing in. Each takes plain data and returns HTML; routes decide which one. */
 import type { PasswordProblem } from '../../accounts/password-policy.js'
+import type { Role } from '../../db/schema.js'
 import type { NeedsPasswordReason } from '../../linking/match.js'
 import { fullStopAfter } from '../../person/full-name.js'
 import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
@@ -80,7 +81,7 @@ export function bindingPage(
   context: PageContext,
   page: {
     maskedName: string
-    reason: NeedsPasswordReason
+    reason: NeedsPasswordReason | 'link_another'
     csrfToken: string
     error?: string
     login?: string
@@ -97,8 +98,30 @@ export function bindingPage(
 ${errorCodeLine(context, page.refusal.code, page.refusal.requestId)}` : html`<p class="notice">${t.bindingReason[page.reason]}</p>`}
 <p>${t.bindingIntro} <strong>${page.maskedName}</strong>${fullStopAfter(page.maskedName)}</p>
 <p>${t.bindingAction}</p>
-${passwordForm(context, '/link', t.bind, page)}`,
+${passwordForm(context, '/link', page.reason === 'link_another' ? t.bindAnother : t.bind, page)}`,
   )
+}
+
+export interface AccountChoiceView {
+  accountId: string
+  school: string | null
+  className: string | null
+  role: Role
+  regionName: string
+  maskedName: string
+  lastChosen: boolean
+}
+
+/** The chooser: one button per linked diary of the region, the last chosen first and marked. */
+export function chooseAccountPage(context: PageContext, page: { csrfToken: string; accounts: readonly AccountChoiceView[] }): string {
+  const { t } = context
+  const items = page.accounts.map(
+    (account) => html`<li><form method="post" action="/login/choose-account">${csrfField(page.csrfToken)}<input type="hidden" name="account" value="${account.accountId}">
+<button type="submit" class="${account.lastChosen ? '' : 'secondary'}">${account.school ?? t.chooseAccountNoSchool}${account.className ? html`, ${account.className}` : ''} · ${t.roles[account.role]} · ${account.maskedName}</button>
+${account.lastChosen ? html` <span class="tag">${t.chooseAccountLast}</span>` : ''}<br><span class="muted">${account.regionName}</span></form></li>`,
+  )
+  return layout(context, t.chooseAccountTitle, html`<p>${t.chooseAccountIntro}</p>
+<ul class="items">${items}</ul>`)
 }
 
 export type PasswordFormProblem = PasswordProblem | 'wrong_current'
