@@ -58,7 +58,7 @@ const web = await receiver()
 const schedule = await receiver()
 const world = await startOAuthWorld(t, {
   bridge: { backchannelLogout: { intervalMs: 100, timeoutMs: 1000 } },
-  clients: { 'web-diary': { backchannelLogoutUri: web.url }, schedule: { backchannelLogoutUri: schedule.url } },
+  clients: { 'web-diary': { backchannelLogoutUri: web.url, accessTokenTtlSeconds: 300 }, schedule: { backchannelLogoutUri: schedule.url } },
   backgroundJobs: true,
 })
 
@@ -76,6 +76,7 @@ t.test('sign in to two modules, sign out in one: both are told, the one that was
   const second = await world.signIn(url, 'ivanova.m', 'diary-demo', signedIn.browser)
   const scheduleTokens = await client.authorizationCodeGrant(scheduleConfig, second.location as URL, { pkceCodeVerifier: scheduleVerifier })
   t.equal(scheduleTokens.claims()?.sid, sid, 'one browser session, two modules')
+  t.same([webTokens.expires_in, scheduleTokens.expires_in], [300, 600], "each module's access-token lifetime")
 
   const scheduleApi = createVerifier({ issuer: publicUrl, audience: clients.schedule.audience, fetch: world.fetch, revocations: { refreshMs: 200 } })
   t.teardown(() => scheduleApi.close())
