@@ -196,6 +196,13 @@ export async function setPassword(
   return result.numUpdatedRows === 1n
 }
 
+/** The accounts with these ids that exist, by id (one statement for a list of links). */
+export async function findAccountsByIds(db: Executor, ids: readonly string[]): Promise<Map<string, Account>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom('diary_account').selectAll().where('id', 'in', [...ids]).execute()
+  return new Map(rows.map((row) => [row.id, toAccount(row)]))
+}
+
 /** The existing accounts of these logins (already normalised), by login. */
 export async function findAccountsByLogins(db: Executor, region: string, logins: readonly string[]): Promise<Map<string, Account>> {
   if (logins.length === 0) return new Map()

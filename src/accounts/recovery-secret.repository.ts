@@ -63,6 +63,15 @@ export function hashCode(key: Buffer, code: string): string {
   return keyedHash(key, 'code', code)
 }
 
+/** A new link (its token goes into the URL) or code (it goes into the SMS), with the hash to store. */
+export type OneTimeSecret = { kind: 'link'; token: string; hash: string } | { kind: 'code'; code: string; hash: string }
+
+export function newOneTimeSecret(key: Buffer, kind: OneTimeSecret['kind']): OneTimeSecret {
+  if (kind === 'link') return { kind, ...newLinkSecret() }
+  const code = newCode()
+  return { kind, code, hash: hashCode(key, code) }
+}
+
 /** A code as typed ("123 456", "123-456"): its 6 digits, or undefined. */
 export function parseCode(typed: string): string | undefined {
   const digits = typed.replace(/[\s-]/g, '')

@@ -8,7 +8,7 @@
  * - the chosen link remembers when (`last_chosen_at`): next time it comes first, marked
  * - the choice is an audit event `account_choice` (ids and a count only)
  */
-import { findAccountById } from '../accounts/account.repository.js'
+import { findAccountsByIds } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import type { Role } from '../db/schema.js'
@@ -55,9 +55,10 @@ export function toAccountChoice(browser: BrowserRequest, region: string, identit
 export async function accountOptions(context: RouteContext, browser: BrowserRequest): Promise<AccountOption[]> {
   const phase = browser.transaction.take('choose_account')
   const links = await listLinksOfSubjectInRegion(context.db, phase, phase.region)
+  const accounts = await findAccountsByIds(context.db, links.map((link) => link.accountId))
   const options: AccountOption[] = []
   for (const [index, link] of links.entries()) {
-    const account = await findAccountById(context.db, link.accountId)
+    const account = accounts.get(link.accountId)
     if (account === undefined) continue
     options.push({
       accountId: account.id,

@@ -13,7 +13,7 @@
  * - see their e-mail and phone (masked) and confirm new ones (login/contacts.ts)
  * Each is an audit event.
  */
-import { type Account, findAccountById } from '../accounts/account.repository.js'
+import { type Account, findAccountById, findAccountsByIds } from '../accounts/account.repository.js'
 import { changePassword, type PasswordChange } from '../accounts/change-password.js'
 import { type Contacts, findContacts } from '../accounts/contacts.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
@@ -55,8 +55,8 @@ export interface AccountOverview {
 async function accountsOfSessionIdentity(context: RouteContext, session: ActiveSession): Promise<Account[]> {
   if (session.method !== 'state_services' || session.upstreamIssuer === null || session.upstreamSubject === null) return []
   const links = await listLinksOfIdentity(context.db, { issuer: session.upstreamIssuer, subject: session.upstreamSubject })
-  const accounts = await Promise.all(links.map((link) => findAccountById(context.db, link.accountId)))
-  return accounts.filter((account) => account !== undefined)
+  const accounts = await findAccountsByIds(context.db, links.map((link) => link.accountId))
+  return links.flatMap((link) => accounts.get(link.accountId) ?? [])
 }
 
 /** The page a diary module's "back" link leads to: `homeUrl`, else the origin of its first web redirect URI. */

@@ -20,11 +20,9 @@ import {
   findPendingSecret,
   hashCode,
   hashLinkToken,
-  newCode,
-  newLinkSecret,
+  newOneTimeSecret,
   ownerKey,
   parseCode,
-  secretsKey,
   spendLinkSecret,
   storeSecret,
   tryCode,
@@ -32,11 +30,11 @@ import {
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { type Locale, mailText, smsText } from '../notify/templates.js'
+import type { Locale, Notice } from '../notify/templates.js'
 import { parseEmail, parsePhone } from '../person/contact.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
-import { type Delivery, mayReach, recoveryRules, recoveryThrottle, takeOrRefuse } from './password-recovery.js'
+import { type Delivery, mayReach, messageTo, recoveryRules, recoveryThrottle, secretsKeyOf, takeOrRefuse } from './password-recovery.js'
 
 export const confirmEmailPath = '/account/email/confirm'
 const emailLinkMinutes = 60
@@ -62,8 +60,6 @@ async function contactToConfirm(
   return { ok: true, value: 'email' in parsed ? parsed.email : parsed.phone }
 }
 
-const secretKeyOf = (context: RouteContext) => secretsKey(context.config.secrets.snilsPepper.reveal())
-
 /** POST /account/email, /account/phone: sends a confirmation to the new (or unconfirmed) contact. */
 export async function requestContactConfirmation(
   context: RouteContext,
@@ -71,8 +67,7 @@ export async function requestContactConfirmation(
   account: Account,
   request: { kind: ContactKind; value: string | undefined; locale: Locale; recentlyConfirmed: boolean },
 ): Promise<ContactRequest> {
-  const { mail, sms } = context.senders
-  if ((request.kind === 'email' ? mail : sms) === undefined) return { ok: false, problem: 'no_sender' }
+  if ((request.kind === 'email' ? context.senders.mail : context.senders.sms) === undefined) return { ok: false, problem: 'no_sender' }
   if (!request.recentlyConfirmed) return { ok: false, problem: 'confirm_first' }
   const contact = await contactToConfirm(context, account, request.kind, request.value)
   if (!contact.ok) return contact
@@ -92,23 +87,22 @@ export async function requestContactConfirmation(
   })
   if (!reachable) return { ok: true, delivery: undefined }
   const now = context.now()
-  const key = secretKeyOf(context)
-  const link = request.kind === 'email' ? newLinkSecret() : undefined
-  const code = newCode()
+  const key = secretsKeyOf(context)
+  const secret = newOneTimeSecret(key, request.kind === 'email' ? 'link' : 'code')
   const minutes = request.kind === 'email' ? emailLinkMinutes : recoveryRules.codeMinutes
   await storeSecret(context.db, {
     lookupKey: ownerKey(key, `account:${account.id}`),
     accountId: account.id,
     purpose: request.kind === 'email' ? 'verify_email' : 'verify_phone',
-    secretHash: link?.hash ?? hashCode(key, code),
+    secretHash: secret.hash,
     destination,
     expiresAt: new Date(now.getTime() + minutes * 60_000),
   })
-  if (link !== undefined) {
-    const url = `${context.config.publicUrl}${confirmEmailPath}?token=${link.token}`
-    return { ok: true, delivery: mail && (() => mail.send({ to: destination, ...mailText({ kind: 'email_confirmation', url, minutes }, request.locale) })) }
-  }
-  return { ok: true, delivery: sms && (() => sms.send({ to: destination, text: smsText({ kind: 'phone_confirmation', code, minutes }, request.locale) })) }
+  const notice: Notice =
+    secret.kind === 'link'
+      ? { kind: 'email_confirmation', url: `${context.config.publicUrl}${confirmEmailPath}?token=${secret.token}`, minutes }
+      : { kind: 'phone_confirmation', code: secret.code, minutes }
+  return { ok: true, delivery: messageTo(context, destination, notice, request.locale) }
 }
 
 /** GET /account/email/confirm: whether the link is live (the page then offers the button). */
@@ -148,7 +142,7 @@ export async function confirmPhone(context: RouteContext, browser: BrowserReques
   if (pending === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'no phone confirmation is waiting')
   // A wrong try must stay counted: the refusal is thrown after the transaction, never inside it.
   const result = await context.db.transaction().execute(async (trx) => {
-    const tried = await tryCode(trx, pending.id, hashCode(secretKeyOf(context), code), now, recoveryRules.codeAttempts)
+    const tried = await tryCode(trx, pending.id, hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
     if (tried.kind === 'right') await confirmContact(context, trx, { accountId: session.accountId, kind: 'phone', value: tried.destination as string, requestId: browser.requestId })
     return tried
   })

@@ -15,10 +15,9 @@ import type { NeedsPasswordReason } from '../linking/match.js'
 import { maskFullName } from '../person/full-name.js'
 import { hmacSnils } from '../person/snils.js'
 import type { Region } from '../regions/registry.js'
-import { type ActiveSession, findActiveSession } from '../sessions/login-session.js'
 import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
-import { sessionClock } from './sign-in.js'
+import { askingSession } from './sign-in.js'
 import type { UpstreamPurpose } from './transaction.js'
 
 export const bindingPath = '/link'
@@ -47,13 +46,6 @@ export function toBindingPhase(
     ...why,
   })
   return bindingPath
-}
-
-/** The session that asked, if this browser still holds it and it is active. */
-export async function askingSession(context: RouteContext, browser: BrowserRequest, sessionId: string): Promise<ActiveSession> {
-  const session = browser.session.get('sid') === sessionId ? await findActiveSession(context.db, sessionId, sessionClock(context)) : undefined
-  if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked to link another diary is over')
-  return session
 }
 
 /** Back from State Services: the same person as the session's, then the binding page. */

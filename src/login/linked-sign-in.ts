@@ -1,7 +1,8 @@
 /*
  * The common State Services login in one statement: the person is linked already to exactly one
- * account of the login's region, this browser holds no session, and a diary module is waiting. One round trip to the database does what the careful
- * path (state-services.ts → linking/link-account.ts → sign-in.ts → authorization.ts) does in seven:
+ * account of the login's region, this browser holds no session, and a diary module is waiting. One
+ * round trip to the database does what the careful path (state-services.ts → linking/link-account.ts →
+ * sign-in.ts → authorization.ts) does in seven:
  *   mark the login transaction used → read the link (share lock) → audit the link decision →
  *   start the session → issue the code for the client's regions → audit the code
  * Each part is its owner's SQL (sessions/, linking/, accounts/, oauth/, audit/); this module only joins

@@ -25,8 +25,7 @@ import {
   findLinkSecret,
   hashCode,
   hashLinkToken,
-  newCode,
-  newLinkSecret,
+  newOneTimeSecret,
   ownerKey,
   parseCode,
   secretsKey,
@@ -38,7 +37,7 @@ import { clearAccountThrottle, takeFromKey } from '../accounts/throttle.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { type Locale, mailText, smsText } from '../notify/templates.js'
+import { type Locale, mailText, type Notice, smsText } from '../notify/templates.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
@@ -73,6 +72,21 @@ export function recoveryWays(context: RouteContext, region: Region): RecoveryWay
   }
 }
 
+/** The key of the keyed hashes of one-time secrets and their owners (accounts/recovery-secret.repository.ts). */
+export function secretsKeyOf(context: RouteContext): Buffer {
+  return secretsKey(context.config.secrets.snilsPepper.reveal())
+}
+
+/** A message to send once the answer is on its way; undefined: nothing is sent. */
+export type Delivery = (() => Promise<void>) | undefined
+
+/** The delivery of a notice: links by e-mail, codes by SMS, in the person's language (undefined without that sender). */
+export function messageTo(context: RouteContext, to: string, notice: Notice, locale: Locale): Delivery {
+  const { mail, sms } = context.senders
+  if (notice.kind === 'recovery_link' || notice.kind === 'email_confirmation') return mail && (() => mail.send({ to, ...mailText(notice, locale) }))
+  return sms && (() => sms.send({ to, text: smsText(notice, locale) }))
+}
+
 /** Refuses with ERR_THROTTLED unless every key has allowance left (each is counted). */
 export async function takeOrRefuse(context: RouteContext, keys: readonly [key: string, limit: number][]): Promise<void> {
   const now = context.now()
@@ -86,12 +100,9 @@ export async function takeOrRefuse(context: RouteContext, keys: readonly [key: s
 
 /** Counts a message to `destination` under `prefix`; false when that destination had enough for now. */
 export async function mayReach(context: RouteContext, prefix: string, destination: string): Promise<boolean> {
-  const key = `${prefix}:${ownerKey(secretsKey(context.config.secrets.snilsPepper.reveal()), `to:${destination}`)}`
+  const key = `${prefix}:${ownerKey(secretsKeyOf(context), `to:${destination}`)}`
   return (await takeFromKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, context.now())) === undefined
 }
-
-/** A message to send once the answer is on its way; undefined: nothing is sent. */
-export type Delivery = (() => Promise<void>) | undefined
 
 /**
  * POST /password/forgot: a link by e-mail or a code by SMS for what was typed as the login (or SNILS).
@@ -108,7 +119,7 @@ export async function requestRecovery(
     throw new BridgeError('ERR_METHOD_DISABLED', 'this way of recovery is not offered in this region')
   }
   const now = context.now()
-  const key = secretsKey(context.config.secrets.snilsPepper.reveal())
+  const key = secretsKeyOf(context)
   const typed = await identifyLogin(db, region, request.login, context.config.secrets.snilsPepper.reveal())
   const owner = `recovery:${region}:${typed.throttleKey}`
   await takeOrRefuse(context, [
@@ -124,13 +135,12 @@ export async function requestRecovery(
   const destination = contact !== undefined && reachable ? contact : undefined
 
   const minutes = request.via === 'email' ? recoveryRules.linkMinutes : recoveryRules.codeMinutes
-  const link = request.via === 'email' ? newLinkSecret() : undefined
-  const code = newCode()
+  const secret = newOneTimeSecret(key, request.via === 'email' ? 'link' : 'code')
   const secretId = await storeSecret(db, {
     lookupKey: ownerKey(key, owner),
     accountId: destination === undefined ? null : (account?.id ?? null),
     purpose: request.via === 'email' ? 'reset_email' : 'reset_sms',
-    secretHash: link?.hash ?? hashCode(key, code),
+    secretHash: secret.hash,
     destination: null,
     expiresAt: new Date(now.getTime() + minutes * 60_000),
   })
@@ -144,12 +154,11 @@ export async function requestRecovery(
   })
   if (request.via === 'sms') browser.transaction.toRecoveryCode({ region, secretId })
   if (destination === undefined) return undefined
-  const { mail, sms } = context.senders
-  if (link !== undefined) {
-    const url = `${context.config.publicUrl}${resetPasswordPath}?token=${link.token}`
-    return mail && (() => mail.send({ to: destination, ...mailText({ kind: 'recovery_link', url, minutes }, request.locale) }))
-  }
-  return sms && (() => sms.send({ to: destination, text: smsText({ kind: 'recovery_code', code, minutes }, request.locale) }))
+  const notice: Notice =
+    secret.kind === 'link'
+      ? { kind: 'recovery_link', url: `${context.config.publicUrl}${resetPasswordPath}?token=${secret.token}`, minutes }
+      : { kind: 'recovery_code', code: secret.code, minutes }
+  return messageTo(context, destination, notice, request.locale)
 }
 
 /** Opens the new-password step for an account whose owner just proved who they are. */
@@ -181,7 +190,7 @@ export async function checkRecoveryCode(context: RouteContext, browser: BrowserR
   const phase = browser.transaction.take('recovery_code')
   const code = parseCode(typed)
   if (code === undefined) return { kind: 'malformed' }
-  const hash = hashCode(secretsKey(context.config.secrets.snilsPepper.reveal()), code)
+  const hash = hashCode(secretsKeyOf(context), code)
   const result = await tryCode(context.db, phase.secretId, hash, context.now(), recoveryRules.codeAttempts)
   if (result.kind === 'wrong' && result.attemptsLeft > 0) return result
   const account = result.kind === 'right' ? await findAccountById(context.db, result.accountId) : undefined

@@ -8,6 +8,7 @@
  */
 import type { Transaction } from 'kysely'
 import type { RouteContext } from '../context.js'
+import { BridgeError } from '../errors.js'
 import type { Database, SessionMethod } from '../db/schema.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import { type ActiveSession, findActiveSession, renewSession, type SessionClock, startSession } from '../sessions/login-session.js'
@@ -60,4 +61,14 @@ export function signedIn(browser: BrowserRequest, sessionId: string): void {
 export function currentSession(context: SignInContext, browser: BrowserRequest): Promise<ActiveSession | undefined> {
   const sid = browser.session.get('sid')
   return sid === undefined ? Promise.resolve(undefined) : findActiveSession(context.db, sid, sessionClock(context))
+}
+
+/**
+ * The session that started a step (unlinking, linking another diary), if this browser still holds it and
+ * it is active; otherwise ERR_LOGIN_EXPIRED.
+ */
+export async function askingSession(context: SignInContext, browser: BrowserRequest, sessionId: string): Promise<ActiveSession> {
+  const session = browser.session.get('sid') === sessionId ? await findActiveSession(context.db, sessionId, sessionClock(context)) : undefined
+  if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for this step is over')
+  return session
 }

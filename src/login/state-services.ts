@@ -27,17 +27,17 @@ import type { LinkOutcome } from '../linking/match.js'
 import { removeLink } from '../linking/unlink.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf, stateServicesCallbackPath } from '../regions/registry.js'
-import { confirmSession, consumeLoginTransaction, findActiveSession, isLoginTransactionUsed } from '../sessions/login-session.js'
+import { confirmSession, consumeLoginTransaction, isLoginTransactionUsed } from '../sessions/login-session.js'
 import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { choiceAfterLink, toAccountChoice } from './account-choice.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
-import { askingSession, bindingPath, linkAnotherWith, toBindingPhase } from './link-another.js'
+import { bindingPath, linkAnotherWith, toBindingPhase } from './link-another.js'
 import { attemptPassword } from './password-attempt.js'
 import { allowPasswordReset, recoveryWays } from './password-recovery.js'
 import { codeLocation } from './authorization.js'
 import { signInLinked, waitingClient } from './linked-sign-in.js'
-import { sessionClock, signedIn } from './sign-in.js'
+import { askingSession, signedIn } from './sign-in.js'
 import type { UpstreamPurpose } from './transaction.js'
 
 export { bindingPath }
@@ -199,8 +199,7 @@ async function confirmWith(
   purpose: Extract<UpstreamPurpose, { kind: 'confirm' }>,
 ): Promise<string> {
   const now = context.now()
-  const session = browser.session.get('sid') === purpose.sessionId ? await findActiveSession(context.db, purpose.sessionId, sessionClock(context)) : undefined
-  if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for the confirmation is over')
+  const session = await askingSession(context, browser, purpose.sessionId)
   const confirmed = (await findLinkToAccount(context.db, identity, session.accountId)) !== undefined
   await recordAuditEvent(context.db, {
     type: 'session_confirmation',

@@ -18,9 +18,10 @@
  *                    code) and may set a new password; for a link, the hash of the link to spend
  *   logout           gone to the provider's logout, to come back to this address
  * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
- * `toChooseAccount`, `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`, `done`); `take(kind)` reads a phase, refusing a missing or
- * stale one with ERR_LOGIN_EXPIRED. Every phase carries its start time: one older than the TTL counts
- * as absent (the cookie's own expiry slides). `upstream`, `binding`, `choose_account`, `password_change` and `password_reset` carry a
+ * `toChooseAccount`, `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`,
+ * `done`); `take(kind)` reads a phase, refusing a missing or stale one with ERR_LOGIN_EXPIRED. Every
+ * phase carries its start time: one older than the TTL counts as absent (the cookie's own expiry
+ * slides). `upstream`, `binding`, `choose_account`, `password_change` and `password_reset` carry a
  * random id that is consumed once in the database, so a copied cookie cannot finish the same step
  * twice; a password change the rules refuse goes on under a new id (`retryPasswordChange`), in this
  * browser's cookie only.

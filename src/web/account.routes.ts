@@ -38,6 +38,7 @@ import type { ActiveSession } from '../sessions/login-session.js'
 import { AccountQuery, CodeForm, ContactForm, EmptyForm, OwnPasswordForm, TokenForm, TokenQuery, UnlinkForm } from './forms.js'
 import { accountPage, confirmEmailPage, confirmationPage, signedOutPage } from './pages/account.js'
 import type { PasswordFormProblem } from './pages/login.js'
+import { fillIn } from './html.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 import { deliverAfterAnswer } from './deliver.js'
 
@@ -94,23 +95,24 @@ async function renderAccountPage(
   return sendPage(reply, page, options.status ?? 200)
 }
 
+/** The signed-in session, or undefined: the caller answers with a redirect to the login page. */
+async function signedIn(context: RouteContext, request: FastifyRequest): Promise<{ browser: BrowserRequest; session: ActiveSession | undefined }> {
+  const browser = browserRequest(request, context)
+  return { browser, session: await currentSession(context, browser) }
+}
+
 export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const form = formRoute(app, context.config, '/account')
 
-  /** The signed-in session, or a redirect to the login page (answered by the caller). */
-  async function signedIn(request: FastifyRequest): Promise<{ browser: BrowserRequest; session: ActiveSession | undefined }> {
-    const browser = browserRequest(request, context)
-    return { browser, session: await currentSession(context, browser) }
-  }
 
   app.get<{ Querystring: AccountQuery }>('/account', { ...pageRoute, schema: { querystring: AccountQuery } }, async (request, reply) => {
-    const { session } = await signedIn(request)
+    const { session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     return renderAccountPage(context, request, reply, session, { notice: request.query.notice, clientId: request.query.client_id })
   })
 
   app.post<{ Body: UnlinkForm }>('/account/unlink', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(request)
+    const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     const { link, password } = request.body
     const account = await accountOf(context, session)
@@ -126,7 +128,7 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   })
 
   app.post<{ Body: UnlinkForm }>('/account/unlink/state-services', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(request)
+    const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'confirm' as const, sessionId: session.id, unlinkId: request.body.link }
@@ -134,7 +136,7 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   })
 
   app.post(linkAnotherPath, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(request)
+    const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'link_another' as const, sessionId: session.id }
@@ -142,14 +144,14 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   })
 
   app.post('/account/sign-out-everywhere', { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(request)
+    const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     await signOutEverywhere(context, browser, session)
     return sendPage(reply, signedOutPage(pageContext(request), request.t.notices.signed_out_everywhere ?? ''))
   })
 
   app.post<{ Body: OwnPasswordForm }>('/account/password', { ...form, schema: { body: OwnPasswordForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(request)
+    const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const result = await changeOwnPassword(context, browser, session, account, request.body)
@@ -164,8 +166,7 @@ export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
 
   for (const kind of ['email', 'phone'] as const) {
     app.post<{ Body: ContactForm }>(`/account/${kind}`, contactForm, async (request, reply) => {
-      const browser = browserRequest(request, context)
-      const session = await currentSession(context, browser)
+      const { browser, session } = await signedIn(context, request)
       if (session === undefined) return reply.redirect('/login', 303)
       const account = await accountOf(context, session)
       const recentlyConfirmed = isRecentlyConfirmed(session, context.now())
@@ -177,13 +178,12 @@ export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   }
 
   app.post<{ Body: CodeForm }>('/account/phone/confirm', { ...form, schema: { body: CodeForm } }, async (request, reply) => {
-    const browser = browserRequest(request, context)
-    const session = await currentSession(context, browser)
+    const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     const result = await confirmPhone(context, browser, session, request.body.code)
     if (result.kind === 'confirmed') return reply.redirect('/account?notice=phone_confirmed#contacts', 303)
     const { problems } = request.t.contacts
-    const problem = result.kind === 'wrong' ? problems.wrong_code.replace('{attempts}', String(result.attemptsLeft)) : problems.malformed_code
+    const problem = result.kind === 'wrong' ? fillIn(problems.wrong_code, { attempts: result.attemptsLeft }) : problems.malformed_code
     return renderAccountPage(context, request, reply, session, { contactProblem: problem, status: 400 })
   })
 

@@ -47,12 +47,10 @@ t.test('the database enforces the rules linking depends on', async (t) => {
     db.insertInto('identity_link').values({ account_id: accountId, issuer, subject, method: 'password', evidence: '{}' }).execute()
 
   await link(a!.id, 'https://esia.example', 'sub-1')
-  await link(b!.id, 'https://esia.example', 'sub-1')
-  t.pass('one identity may be linked to several accounts')
+  await t.resolves(link(b!.id, 'https://esia.example', 'sub-1'), 'one identity may be linked to several accounts')
   await rejects(t, link(b!.id, 'https://esia.example', 'sub-1'), '23505', 'one link per (issuer, subject, account)')
   await rejects(t, link(a!.id, 'https://esia.example', 'sub-2'), '23505', 'one identity per provider per account')
-  await link(a!.id, 'https://other.example', 'sub-1')
-  t.pass('another provider may link the same account')
+  await t.resolves(link(a!.id, 'https://other.example', 'sub-1'), 'another provider may link the same account')
 
   await rejects(t, db.insertInto('diary_account').values(account('a')).execute(), '23505', 'login unique per region')
   await db.insertInto('diary_account').values(account('a', '78')).execute()

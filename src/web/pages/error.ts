@@ -1,11 +1,11 @@
 /* The page of every failure: what happened, what to do next, the stable code and the request number. */
-import { html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { fillIn, html, layout, type PageContext, type SafeHtml } from '../html.js'
 
 /** The explanation of a public error code: what happened and what to do next. */
 export function explainError(context: PageContext, code: string, retryAfterSeconds?: number): { what: string; next: string } {
   const { t } = context
   const [what, template] = t.errors[code] ?? t.errors.server_error ?? ['', '']
-  return { what, next: template.replace('{minutes}', String(Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60)))) }
+  return { what, next: fillIn(template, { minutes: Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60)) }) }
 }
 
 /** The code line shown under an error, for a call to support. */

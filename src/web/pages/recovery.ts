@@ -3,13 +3,11 @@
  * the same whether the login exists or not: they say what happens "if" it does.
  */
 import type { PasswordProblem } from '../../accounts/password-policy.js'
-import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { csrfField, fillIn, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { newPasswordForm } from './login.js'
 
 export const forgotPasswordPath = '/password/forgot'
 export const recoveryCodePath = '/password/forgot/code'
-
-const fill = (template: string, values: Record<string, number>) => template.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? ''))
 
 function schoolNotice(context: PageContext): SafeHtml {
   const { recovery } = context.t
@@ -55,7 +53,7 @@ export function emailSentPage(context: PageContext, page: { minutes: number }): 
   return layout(
     context,
     recovery.emailSentTitle,
-    html`<p class="notice" role="status">${fill(recovery.emailSent, page)}</p>
+    html`<p class="notice" role="status">${fillIn(recovery.emailSent, page)}</p>
 <p class="muted">${recovery.notArrived}</p>
 <p><a href="${forgotPasswordPath}">${recovery.anotherWay}</a></p>
 ${schoolNotice(context)}`,
@@ -66,11 +64,11 @@ export type CodeProblem = { kind: 'wrong'; attemptsLeft: number } | { kind: 'mal
 
 export function recoveryCodePage(context: PageContext, page: { csrfToken: string; minutes: number; attempts: number; problem?: CodeProblem }): string {
   const { recovery } = context.t
-  const problem = page.problem === undefined ? undefined : page.problem.kind === 'wrong' ? fill(recovery.wrongCode, { attempts: page.problem.attemptsLeft }) : recovery.malformedCode
+  const problem = page.problem === undefined ? undefined : page.problem.kind === 'wrong' ? fillIn(recovery.wrongCode, { attempts: page.problem.attemptsLeft }) : recovery.malformedCode
   return layout(
     context,
     recovery.codeTitle,
-    html`<p class="notice" role="status">${fill(recovery.codeSent, { minutes: page.minutes, attempts: page.attempts })}</p>
+    html`<p class="notice" role="status">${fillIn(recovery.codeSent, { minutes: page.minutes, attempts: page.attempts })}</p>
 <form method="post" action="${recoveryCodePath}">
 ${problem === undefined ? '' : html`<p class="error" role="alert">${problem}</p>`}
 ${csrfField(page.csrfToken)}
