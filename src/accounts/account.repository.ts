@@ -175,6 +175,25 @@ export async function findAccountsByFamilyName(db: Executor, region: string, fam
 }
 
 /**
+ * The other accounts of the account's region born on its birth date whose family name folds like its
+ * own (as `findAccountsByFamilyName` folds it, on the same index); at most `limit`. The binding rules
+ * ask whether a diary has a namesake sibling (a twin).
+ */
+export async function findAccountsBornWith(db: Executor, account: Pick<Account, 'id' | 'region' | 'familyName' | 'birthDate'>, limit: number): Promise<Account[]> {
+  if (account.birthDate === null) return []
+  const rows = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('region', '=', account.region)
+    .where(sql<string>`translate(lower(family_name), 'ё', 'е')`, '=', sql<string>`translate(lower(${account.familyName}), 'ё', 'е')`)
+    .where('birth_date', '=', account.birthDate)
+    .where('id', '<>', account.id)
+    .limit(limit)
+    .execute()
+  return rows.map(toAccount)
+}
+
+/**
  * Replaces the password hash; `mustChange` marks it temporary (changed at the next sign-in). With
  * `replacing`, only while the account still has that temporary password (false otherwise).
  */

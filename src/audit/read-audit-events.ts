@@ -1,10 +1,11 @@
 /*
- * Reading the audit trail of one account (support desk): the one place that queries `audit_event`.
+ * Reading the audit trail of one account (support desk, and the owner's account page for the links a
+ * password change ended): the one place that queries `audit_event`.
  * - events come oldest first, in the order they were written
  * - a sign-in is a successful diary-password sign-in, or a State Services login that ended linked
  *   (through an existing link, a new automatic one, or a binding with the diary password)
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
 
 export interface StoredAuditEvent {
@@ -60,4 +61,29 @@ export async function lastSignInOfAccount(db: Kysely<Database>, accountId: strin
     .limit(1)
     .executeTakeFirst()
   return row?.at
+}
+
+/** A State Services link that a password change ended (linking/unlink.ts), as the owner is told of it. */
+export interface EndedLink {
+  endedAt: Date
+  issuer: string
+  linkedAt: Date | undefined
+}
+
+/** The links of the account that password changes ended at or after `since`, newest first. */
+export async function listLinksEndedByPasswordChange(db: Kysely<Database>, accountId: string, since: Date): Promise<EndedLink[]> {
+  const rows = await db
+    .selectFrom('audit_event')
+    .select(['at', 'details'])
+    .where('account_id', '=', accountId)
+    .where('at', '>=', since)
+    .where('type', '=', 'link_removed')
+    .where(sql<string>`details->>'by'`, '=', 'password_change')
+    .orderBy('id', 'desc')
+    .limit(20)
+    .execute()
+  return rows.map((row) => {
+    const { issuer, linkedAt } = row.details as { issuer?: unknown; linkedAt?: unknown }
+    return { endedAt: row.at, issuer: String(issuer), linkedAt: typeof linkedAt === 'string' ? new Date(linkedAt) : undefined }
+  })
 }

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely'
 import { type Account, findAccountsByFamilyName } from '../accounts/account.repository.js'
-import { resetPassword } from '../accounts/change-password.js'
+import { resetPassword } from '../lifecycle/change-password.js'
 import { createPasswordHasher } from '../accounts/password-hash.js'
 import { clearAccountThrottle, findAccountThrottle } from '../accounts/throttle.js'
 import { lastSignInOfAccount } from '../audit/read-audit-events.js'
@@ -158,10 +158,14 @@ const accountsResetPassword: CliCommand = {
       const account = await findAccountOrSay(context, db, requiredValue(input, 'region'), argument(input, 0))
       if (account === undefined) return 1
       const hasher = createPasswordHasher({ workers: 1, maxQueue: 1 })
-      const password = await resetPassword(db, hasher, account, { operator: requiredValue(input, 'operator'), now: context.now() }).finally(() => hasher.close())
-      context.out(`temporary password for ${accountLabel(account)}: ${password}`)
+      const reset = await resetPassword(db, hasher, account, { operator: requiredValue(input, 'operator'), now: context.now() }).finally(() => hasher.close())
+      context.out(`temporary password for ${accountLabel(account)}: ${reset.password}`)
       context.out('it is shown only this once; the person must choose a new password at the next sign-in')
       context.out('every session of the account has ended')
+      if (reset.endedLinks.length > 0) {
+        context.out(`${plural(reset.endedLinks.length, 'State Services link')} made by password from an unverified account ended:`)
+        for (const link of reset.endedLinks) context.out(`  ${formatLink(link)}`)
+      }
       return 0
     }),
 }

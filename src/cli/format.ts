@@ -7,9 +7,9 @@ import type { IdentityLink } from '../linking/identity-link.repository.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import { formatTime, orDash } from './command.js'
 
-/** id  issuer  subject  method  created */
+/** id  issuer  subject  method  verified|unverified  created */
 export function formatLink(link: IdentityLink): string {
-  return [link.id, link.issuer, link.subject, link.method, formatTime(link.createdAt)].join('  ')
+  return [link.id, link.issuer, link.subject, link.method, link.verified ? 'verified' : 'unverified', formatTime(link.createdAt)].join('  ')
 }
 
 /** started  last used  browser  method */

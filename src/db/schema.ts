@@ -47,6 +47,8 @@ export interface IdentityLinkTable {
   method: LinkMethod
   /** What the decision rested on, e.g. { snils: 'match', name: 'match' }. Never values. */
   evidence: ColumnType<Record<string, unknown>, string, string>
+  /** The provider vouched for the person (a confirmed account) when the link was made; always for `auto_snils`. */
+  verified: boolean
   created_at: CreatedAt
   /** When the person last chose this account on the chooser page (it is then listed first). */
   last_chosen_at: ColumnType<Date | null, Date | null | undefined, Date | null>

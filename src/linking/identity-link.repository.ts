@@ -17,12 +17,17 @@ export interface IdentityLink {
   method: LinkMethod
   /** What the decision rested on ({ snils: 'match', name: 'typo' … }): never values. */
   evidence: Record<string, unknown>
+  /**
+   * The provider vouched for the person when the link was made (always for `auto_snils`). Only such a
+   * link may reset the diary password, and only such a binding by password survives a password change.
+   */
+  verified: boolean
   createdAt: Date
   /** When the person last chose this account on the chooser page. */
   lastChosenAt: Date | null
 }
 
-const columns = ['id', 'issuer', 'subject', 'account_id', 'method', 'evidence', 'created_at', 'last_chosen_at'] as const
+const columns = ['id', 'issuer', 'subject', 'account_id', 'method', 'evidence', 'verified', 'created_at', 'last_chosen_at'] as const
 
 function toLink(row: {
   id: string
@@ -31,6 +36,7 @@ function toLink(row: {
   account_id: string
   method: LinkMethod
   evidence: Record<string, unknown>
+  verified: boolean
   created_at: Date
   last_chosen_at: Date | null
 }): IdentityLink {
@@ -41,6 +47,7 @@ function toLink(row: {
     accountId: row.account_id,
     method: row.method,
     evidence: row.evidence,
+    verified: row.verified,
     createdAt: row.created_at,
     lastChosenAt: row.last_chosen_at,
   }
@@ -120,11 +127,18 @@ export async function listLinksOfSubject(db: Executor, subject: string): Promise
 /** Inserts the link unless a constraint refuses it: then undefined, and nothing is written. */
 export async function insertLink(
   db: Executor,
-  link: { accountId: string; issuer: string; subject: string; method: LinkMethod; evidence: Record<string, unknown> },
+  link: { accountId: string; issuer: string; subject: string; method: LinkMethod; verified: boolean; evidence: Record<string, unknown> },
 ): Promise<IdentityLink | undefined> {
   const row = await db
     .insertInto('identity_link')
-    .values({ account_id: link.accountId, issuer: link.issuer, subject: link.subject, method: link.method, evidence: JSON.stringify(link.evidence) })
+    .values({
+      account_id: link.accountId,
+      issuer: link.issuer,
+      subject: link.subject,
+      method: link.method,
+      verified: link.verified,
+      evidence: JSON.stringify(link.evidence),
+    })
     .onConflict((conflict) => conflict.doNothing())
     .returning(columns)
     .executeTakeFirst()
@@ -147,6 +161,20 @@ export async function deletePasswordLink(db: Executor, accountId: string, issuer
     .returning(columns)
     .executeTakeFirst()
   return row && toLink(row)
+}
+
+/** The account's bindings by password from a person the provider did not vouch for, oldest first, locked for the caller's transaction. */
+export async function listUnverifiedPasswordLinks(db: Executor, accountId: string): Promise<IdentityLink[]> {
+  const rows = await db
+    .selectFrom('identity_link')
+    .select(columns)
+    .where('account_id', '=', accountId)
+    .where('method', '=', 'password')
+    .where('verified', '=', false)
+    .orderBy('created_at')
+    .forUpdate()
+    .execute()
+  return rows.map(toLink)
 }
 
 /**

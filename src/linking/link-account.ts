@@ -18,15 +18,16 @@
  *   session, or happens first and the login finds no link
  */
 import type { Transaction } from 'kysely'
-import { type Account, findAccountsBySnils } from '../accounts/account.repository.js'
+import { type Account, findAccountsBornWith, findAccountsBySnils } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RegionConfig } from '../config/load.js'
 import { BridgeError } from '../errors.js'
 import type { Database, Executor, LinkMethod } from '../db/schema.js'
+import { normaliseNamePart } from '../person/full-name.js'
 import { hmacSnils } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import type { Identity } from '../upstream/connector.js'
-import { type BindingPerson, type BindingRefusal, decideBinding } from './binding.js'
+import { type BindingIdentity, type BindingRefusal, decideBinding } from './binding.js'
 import { deletePasswordLink, findLinkToAccount, insertLink, type IdentityLink, listLinksOfSubjectInRegion } from './identity-link.repository.js'
 import { decideAutoLink, type Evidence, type LinkOutcome } from './match.js'
 
@@ -42,19 +43,19 @@ type LinkWrite = Extract<LinkOutcome, { kind: 'linked' | 'conflict' }>
 /** Creates the link, or explains why the database refused it. */
 async function createLink(
   db: Executor,
-  link: { accountId: string; issuer: string; subject: string; method: LinkMethod; evidence: Evidence },
+  link: { accountId: string; issuer: string; subject: string; method: LinkMethod; verified: boolean; evidence: Evidence },
 ): Promise<LinkWrite> {
   const inserted = await insertLink(db, link)
-  if (inserted !== undefined) return { kind: 'linked', accountId: link.accountId, created: true, method: link.method }
+  if (inserted !== undefined) return { kind: 'linked', accountId: link.accountId, created: true, method: link.method, verified: link.verified }
   const existing = await findLinkToAccount(db, link, link.accountId)
-  if (existing !== undefined) return { kind: 'linked', accountId: link.accountId, created: false, method: existing.method }
+  if (existing !== undefined) return { kind: 'linked', accountId: link.accountId, created: false, method: existing.method, verified: existing.verified }
   return { kind: 'conflict', reason: 'account_linked_elsewhere' }
 }
 
 function auditDetails(outcome: LinkOutcome | BindOutcome, issuer: string): Record<string, string | number | boolean> {
   switch (outcome.kind) {
     case 'linked':
-      return { issuer, method: outcome.method, created: outcome.created, ...(outcome.superseded ? { superseded: true } : {}) }
+      return { issuer, method: outcome.method, verified: outcome.verified, created: outcome.created, ...(outcome.superseded ? { superseded: true } : {}) }
     case 'several':
       return { issuer, accounts: outcome.accountIds.length }
     case 'needs_password':
@@ -79,7 +80,7 @@ async function audit(db: Executor, context: LinkContext, outcome: LinkOutcome | 
 async function supersedePasswordLink(db: Transaction<Database>, context: LinkContext, identity: Identity, accountId: string, evidence: Evidence): Promise<LinkWrite> {
   const replaced: IdentityLink | undefined = await deletePasswordLink(db, accountId, identity.issuer)
   // Retried even when another callback deleted it first: then this one reads that callback's link.
-  const outcome = await createLink(db, { accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils', evidence })
+  const outcome = await createLink(db, { accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils', verified: true, evidence })
   if (replaced === undefined) return outcome
   // Deleted but not replaced (another link of this provider took the account meanwhile): undo the deletion.
   if (outcome.kind !== 'linked' || !outcome.created) throw new BridgeError('ERR_LINK_CONFLICT', 'the password link could not be replaced')
@@ -106,7 +107,7 @@ export async function resolveLink(db: Transaction<Database>, context: LinkContex
   if (existing.length > 1) {
     outcome = { kind: 'several', accountIds: existing.map((link) => link.accountId) }
   } else if (first !== undefined) {
-    outcome = { kind: 'linked', accountId: first.accountId, created: false, method: first.method }
+    outcome = { kind: 'linked', accountId: first.accountId, created: false, method: first.method, verified: first.verified }
   } else {
     const candidates =
       identity.snils === undefined ? [] : await findAccountsBySnils(db, context.region.code, hmacSnils(context.snilsPepper, identity.snils), 2)
@@ -114,7 +115,7 @@ export async function resolveLink(db: Transaction<Database>, context: LinkContex
     if (decision.kind === 'needs_password') {
       outcome = decision
     } else {
-      const link = { accountId: decision.accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils' as const, evidence: decision.evidence }
+      const link = { accountId: decision.accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils' as const, verified: true, evidence: decision.evidence }
       outcome = await createLink(db, link)
       if (outcome.kind === 'conflict' && outcome.reason === 'account_linked_elsewhere') {
         outcome = await supersedePasswordLink(db, context, identity, decision.accountId, decision.evidence)
@@ -128,8 +129,15 @@ export async function resolveLink(db: Transaction<Database>, context: LinkContex
 export interface PendingBinding {
   issuer: string
   subject: string
-  /** What the provider said of the person, and the HMAC of their valid SNILS if they had one. */
-  person: BindingPerson
+  /** What the provider said of the person (whether it vouches for them), and the HMAC of their valid SNILS if they had one. */
+  person: BindingIdentity
+}
+
+/** Other diaries of the account's region with its family name, patronymic and birth date (a twin's, say). */
+async function countNamesakes(db: Executor, account: Account): Promise<number> {
+  const same = (a: string | null, b: string | null) => normaliseNamePart(a) === normaliseNamePart(b)
+  const born = await findAccountsBornWith(db, account, 20)
+  return born.filter((other) => same(other.familyName, account.familyName) && same(other.patronymic, account.patronymic)).length
 }
 
 export type BindOutcome = LinkWrite | { kind: 'refused'; reason: BindingRefusal }
@@ -139,11 +147,10 @@ export type BindOutcome = LinkWrite | { kind: 'refused'; reason: BindingRefusal 
  * identity may be linked to other accounts already (a second diary), never twice to this one.
  */
 export async function bindWithPassword(db: Transaction<Database>, context: LinkContext, binding: PendingBinding, account: Account): Promise<BindOutcome> {
-  const decision = decideBinding(binding.person, account, context.region.linking)
-  const outcome: BindOutcome =
-    decision.kind === 'refuse'
-      ? { kind: 'refused', reason: decision.reason }
-      : await createLink(db, { accountId: account.id, issuer: binding.issuer, subject: binding.subject, method: 'password', evidence: decision.evidence })
+  const facts = { namesakes: await countNamesakes(db, account), today: context.now.toISOString().slice(0, 10) }
+  const decision = decideBinding(binding.person, account, facts, context.region.linking)
+  const link = { accountId: account.id, issuer: binding.issuer, subject: binding.subject, method: 'password' as const, verified: binding.person.verified === true }
+  const outcome: BindOutcome = decision.kind === 'refuse' ? { kind: 'refused', reason: decision.reason } : await createLink(db, { ...link, evidence: decision.evidence })
   await audit(db, context, outcome, binding.issuer, 'link_binding', account.id)
   return outcome
 }

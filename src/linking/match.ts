@@ -21,7 +21,8 @@ export type NeedsPasswordReason =
   | 'birth_date_mismatch'
 
 export type LinkOutcome =
-  | { kind: 'linked'; accountId: string; created: boolean; method: LinkMethod; superseded?: true }
+  /** `verified`: the provider vouched for the person when the link was made (linking/identity-link.repository.ts). */
+  | { kind: 'linked'; accountId: string; created: boolean; method: LinkMethod; verified: boolean; superseded?: true }
   /** The identity is linked to several accounts of the login's region, the last chosen first. */
   | { kind: 'several'; accountIds: readonly string[] }
   | { kind: 'needs_password'; reason: NeedsPasswordReason }

@@ -9,13 +9,16 @@
  *   sessions that came through that link, except this one
  * - sign out everywhere: every session ends and every refresh token of the account is revoked
  * - change the password: the current one first (throttled like any password attempt), then the rules
- *   of change-password.ts; the other sessions end
+ *   of change-password.ts; the other sessions end; the confirmed contacts are told (owner-alerts.ts)
  * - see their e-mail and phone (masked) and confirm new ones (login/contacts.ts)
+ * - see, per link, whether the provider vouched for the person who made it, and for 30 days the links a
+ *   password change ended (lifecycle/change-password.ts: bindings by password of unverified persons)
  * Each is an audit event.
  */
 import { type Account, findAccountById, findAccountsByIds } from '../accounts/account.repository.js'
-import { changePassword, type PasswordChange } from '../accounts/change-password.js'
+import { changePassword, type PasswordChange } from '../lifecycle/change-password.js'
 import { type Contacts, findContacts } from '../accounts/contacts.repository.js'
+import { type EndedLink, listLinksEndedByPasswordChange } from '../audit/read-audit-events.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
@@ -28,17 +31,25 @@ import { countSessions, endSessions } from '../sessions/end-sessions.js'
 import { type ActiveSession, confirmSession, lastClientOfSession, listActiveSessions } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { hasPendingPhoneCode } from './contacts.js'
+import { alertPasswordChanged } from './owner-alerts.js'
 import { attemptPassword } from './password-attempt.js'
 import { sessionClock } from './sign-in.js'
 
 export const confirmationMaxAgeSeconds = 300
+
+/** How long the account page lists the links a password change ended. */
+export const endedLinksShownDays = 30
+
+type WithRegion<T> = T & { regionName: Region['config']['name'] | undefined }
 
 export interface AccountOverview {
   account: Account
   region: Region | undefined
   /** Whether anything about State Services belongs on the page: the region offers it, or a link exists. */
   stateServices: boolean
-  links: (IdentityLink & { regionName: Region['config']['name'] | undefined })[]
+  links: WithRegion<IdentityLink>[]
+  /** State Services links that password changes ended within `endedLinksShownDays`, newest first. */
+  endedLinks: WithRegion<EndedLink>[]
   sessions: ActiveSession[]
   /** The diary module to go back to: the one named in the request, else the last one this session served. */
   returnTo: { name: string; url: string } | undefined
@@ -83,6 +94,9 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
   const account = await accountOf(context, session)
   const region = context.regions.get(account.region)
   const links = await listLinksOfAccount(context.db, account.id)
+  const endedSince = new Date(context.now().getTime() - endedLinksShownDays * 86_400_000)
+  const endedLinks = await listLinksEndedByPasswordChange(context.db, account.id, endedSince)
+  const regionName = (issuer: string) => regionOfIssuer(context.regions, issuer, account.region)?.config.name
   const sessions = await listActiveSessions(context.db, account.id, sessionClock(context))
   const clientId = requestedClient !== undefined && context.config.clients.has(requestedClient) ? requestedClient : await lastClientOfSession(context.db, session.id)
   const client = clientId === undefined ? undefined : context.config.clients.get(clientId)
@@ -90,8 +104,9 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
   return {
     account,
     region,
-    stateServices: links.length > 0 || (region !== undefined && loginMethods(region.config, context.now()).stateServices),
-    links: links.map((link) => ({ ...link, regionName: regionOfIssuer(context.regions, link.issuer, account.region)?.config.name })),
+    stateServices: links.length > 0 || endedLinks.length > 0 || (region !== undefined && loginMethods(region.config, context.now()).stateServices),
+    links: links.map((link) => ({ ...link, regionName: regionName(link.issuer) })),
+    endedLinks: endedLinks.map((link) => ({ ...link, regionName: regionName(link.issuer) })),
     sessions,
     returnTo: client === undefined || home === undefined ? undefined : { name: client.name, url: home },
     contacts: (await findContacts(context.db, account.id)) ?? { email: null, emailVerified: false, phone: null, phoneVerified: false },
@@ -148,11 +163,13 @@ export async function changeOwnPassword(
 ): Promise<OwnPasswordChange> {
   const verified = await attemptPassword(context, browser, { region: account.region, login: account.login, password: form.current, purpose: 'password_change' })
   if (verified?.id !== account.id) return { ok: false, problem: 'wrong_current' }
-  return changePassword(context.db, context.hasher, account, {
+  const result = await changePassword(context.db, context.hasher, account, {
     password: form.password,
     repeat: form.repeat,
     keepSessionId: session.id,
     now: context.now(),
     requestId: browser.requestId,
   })
+  if (result.ok) await alertPasswordChanged(context, browser, account.id)
+  return result
 }

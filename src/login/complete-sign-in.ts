@@ -7,7 +7,7 @@
  */
 import type { Transaction } from 'kysely'
 import { type Account, findAccountById } from '../accounts/account.repository.js'
-import { changePassword } from '../accounts/change-password.js'
+import { changePassword } from '../lifecycle/change-password.js'
 import type { PasswordProblem } from '../accounts/password-policy.js'
 import type { RouteContext } from '../context.js'
 import type { Database } from '../db/schema.js'
@@ -15,6 +15,7 @@ import { BridgeError } from '../errors.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
+import { alertPasswordChanged } from './owner-alerts.js'
 import { type NewSession, signIn } from './sign-in.js'
 
 export const passwordChangePath = '/password/change'
@@ -71,6 +72,7 @@ export async function replaceTemporaryPassword(
     browser.transaction.retryPasswordChange(change)
     return { kind: 'problem', problem: result.problem }
   }
+  await alertPasswordChanged(context, browser, account.id)
   const location = await completeSignIn(context, browser, { accountId: account.id, method: change.method, upstreamIssuer: change.upstreamIssuer, upstreamSubject: change.upstreamSubject })
   return { kind: 'next', location }
 }

@@ -9,11 +9,12 @@
  *   button first, so that a mail scanner that follows links confirms nothing
  * - requests are throttled per account, per address and per destination (a destination that had enough
  *   gets nothing, and the confirmation waiting for it stays as it was)
- * - a confirmed change kills the recovery links and codes sent before it
+ * - a confirmed change kills the recovery links and codes sent before it, and is told to the contacts
+ *   confirmed before it (owner-alerts.ts), so an owner learns when someone else changed them
  * - every request and confirmation is an audit event with the kind of contact, never the contact
  */
 import type { Account } from '../accounts/account.repository.js'
-import { type ContactKind, findContacts, setVerifiedContact } from '../accounts/contacts.repository.js'
+import { type ContactKind, type Contacts, findContacts, setVerifiedContact } from '../accounts/contacts.repository.js'
 import {
   deleteSecretsOf,
   findLinkSecret,
@@ -31,10 +32,11 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import type { Locale, Notice } from '../notify/templates.js'
-import { parseEmail, parsePhone } from '../person/contact.js'
+import { maskEmail, maskPhone, parseEmail, parsePhone } from '../person/contact.js'
 import type { ActiveSession } from '../sessions/login-session.js'
-import type { BrowserRequest } from './browser.js'
-import { type Delivery, mayReach, messageTo, recoveryRules, recoveryThrottle, secretsKeyOf, takeOrRefuse } from './password-recovery.js'
+import type { BrowserRequest, Delivery } from './browser.js'
+import { alertOwner } from './owner-alerts.js'
+import { mayReach, messageTo, recoveryRules, recoveryThrottle, secretsKeyOf, takeOrRefuse } from './password-recovery.js'
 
 export const confirmEmailPath = '/account/email/confirm'
 const emailLinkMinutes = 60
@@ -110,20 +112,39 @@ export async function isLiveEmailLink(context: RouteContext, token: string): Pro
   return (await findLinkSecret(context.db, 'verify_email', hashLinkToken(token), context.now())) !== undefined
 }
 
-/** Sets a confirmed contact; what was sent to the old contacts for recovery dies with the change. */
-async function confirmContact(context: RouteContext, trx: Parameters<typeof setVerifiedContact>[0], change: { accountId: string; kind: ContactKind; value: string; requestId: string }) {
+interface ContactChange {
+  accountId: string
+  kind: ContactKind
+  value: string
+}
+
+/**
+ * Sets a confirmed contact; what was sent to the old contacts for recovery dies with the change.
+ * Answers the contacts as they were before, to alert them once the change is committed.
+ */
+async function confirmContact(context: RouteContext, trx: Parameters<typeof setVerifiedContact>[0], change: ContactChange, requestId: string): Promise<Contacts | undefined> {
+  const before = await findContacts(trx, change.accountId)
   await setVerifiedContact(trx, change.accountId, change.kind, change.value, context.now())
   await deleteSecretsOf(trx, change.accountId, ['reset_email', 'reset_sms'])
-  await recordAuditEvent(trx, { type: 'contact_confirmed', outcome: 'success', accountId: change.accountId, requestId: change.requestId, details: { kind: change.kind } })
+  await recordAuditEvent(trx, { type: 'contact_confirmed', outcome: 'success', accountId: change.accountId, requestId, details: { kind: change.kind } })
+  return before
+}
+
+/** The contacts confirmed before a committed change hear of it (owner-alerts.ts), the new one itself does not. */
+function alertContactChanged(context: RouteContext, browser: BrowserRequest, before: Contacts | undefined, change: ContactChange): void {
+  const masked = change.kind === 'email' ? maskEmail(change.value) : maskPhone(change.value)
+  alertOwner(context, browser, before, { kind: 'contact_changed', contact: change.kind, masked }, change.value)
 }
 
 /** POST /account/email/confirm: spends the link and sets the address it was sent to. */
-export async function confirmEmail(context: RouteContext, requestId: string, token: string): Promise<void> {
-  await context.db.transaction().execute(async (trx) => {
+export async function confirmEmail(context: RouteContext, browser: BrowserRequest, token: string): Promise<void> {
+  const { before, change } = await context.db.transaction().execute(async (trx) => {
     const secret = await spendLinkSecret(trx, 'verify_email', hashLinkToken(token), context.now())
     if (secret === undefined || secret.destination === null) throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
-    await confirmContact(context, trx, { accountId: secret.accountId, kind: 'email', value: secret.destination, requestId })
+    const change: ContactChange = { accountId: secret.accountId, kind: 'email', value: secret.destination }
+    return { before: await confirmContact(context, trx, change, browser.requestId), change }
   })
+  alertContactChanged(context, browser, before, change)
 }
 
 export type PhoneConfirmation = { kind: 'confirmed' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'malformed' }
@@ -143,10 +164,15 @@ export async function confirmPhone(context: RouteContext, browser: BrowserReques
   // A wrong try must stay counted: the refusal is thrown after the transaction, never inside it.
   const result = await context.db.transaction().execute(async (trx) => {
     const tried = await tryCode(trx, pending.id, hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
-    if (tried.kind === 'right') await confirmContact(context, trx, { accountId: session.accountId, kind: 'phone', value: tried.destination as string, requestId: browser.requestId })
-    return tried
+    if (tried.kind !== 'right') return { tried }
+    const change: ContactChange = { accountId: session.accountId, kind: 'phone', value: tried.destination as string }
+    return { tried, change, before: await confirmContact(context, trx, change, browser.requestId) }
   })
-  if (result.kind === 'right') return { kind: 'confirmed' }
-  if (result.kind === 'wrong' && result.attemptsLeft > 0) return result
+  if (result.change !== undefined) {
+    alertContactChanged(context, browser, result.before, result.change)
+    return { kind: 'confirmed' }
+  }
+  const tried = result.tried
+  if (tried.kind === 'wrong' && tried.attemptsLeft > 0) return tried
   throw new BridgeError('ERR_SECRET_EXPIRED', 'the code expired, was replaced, was used or was entered wrong too many times')
 }

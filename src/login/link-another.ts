@@ -40,6 +40,7 @@ export function toBindingPhase(
       givenName: identity.givenName,
       patronymic: identity.patronymic,
       birthDate: identity.birthDate,
+      verified: identity.verified,
       snilsHmac: identity.snils === undefined ? undefined : hmacSnils(context.config.secrets.snilsPepper.reveal(), identity.snils),
     },
     maskedName: maskFullName(identity),

@@ -14,10 +14,11 @@
  *   and per destination (silently: the answer stays the same, nothing is sent)
  * - the new-password step is spent once across instances, only while the password is still the one it
  *   was proven for, together with the link; it kills every other recovery link and code of the account;
- *   a success clears the account's sign-in throttle
+ *   a success clears the account's sign-in throttle and is told to the account's confirmed contacts
+ *   (owner-alerts.ts: no link, nothing to act on)
  */
 import { type Account, findAccountById, findAccountByLogin, isPasswordUnchangedSince } from '../accounts/account.repository.js'
-import { changePassword, type PasswordChange } from '../accounts/change-password.js'
+import { changePassword, type PasswordChange } from '../lifecycle/change-password.js'
 import { findContacts } from '../accounts/contacts.repository.js'
 import { identifyLogin } from '../accounts/credentials.js'
 import {
@@ -41,7 +42,8 @@ import { type Locale, mailText, type Notice, smsText } from '../notify/templates
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
-import type { BrowserRequest } from './browser.js'
+import type { BrowserRequest, Delivery } from './browser.js'
+import { alertPasswordChanged } from './owner-alerts.js'
 import type { RecoveryWay } from './transaction.js'
 
 export const recoveryRules = { linkMinutes: 15, codeMinutes: 10, codeAttempts: 5 } as const
@@ -77,8 +79,6 @@ export function secretsKeyOf(context: RouteContext): Buffer {
   return secretsKey(context.config.secrets.snilsPepper.reveal())
 }
 
-/** A message to send once the answer is on its way; undefined: nothing is sent. */
-export type Delivery = (() => Promise<void>) | undefined
 
 /** The delivery of a notice: links by e-mail, codes by SMS, in the person's language (undefined without that sender). */
 export function messageTo(context: RouteContext, to: string, notice: Notice, locale: Locale): Delivery {
@@ -238,8 +238,10 @@ export async function finishPasswordReset(
     },
   })
   if (!result.ok) return { kind: 'problem', ...result }
+  await alertPasswordChanged(context, browser, account.id)
   await clearAccountThrottle(context.db, account.region, account.login)
   browser.transaction.abandon()
   browser.transaction.chooseRegion(account.region)
-  return { kind: 'done', location: `/login?region=${encodeURIComponent(account.region)}&notice=password_reset` }
+  const notice = result.endedLinks.length > 0 ? 'password_reset_links_ended' : 'password_reset'
+  return { kind: 'done', location: `/login?region=${encodeURIComponent(account.region)}&notice=${notice}` }
 }

@@ -69,7 +69,9 @@ async function timed<T>(context: RouteContext, region: Region, operation: 'start
   }
 }
 
-function countDecision(context: RouteContext, region: string, outcome: LinkOutcome | BindOutcome, method: 'state_services' | 'binding') {
+type Decision = Pick<Extract<LinkOutcome, { kind: 'linked' }>, 'kind' | 'created'> | Exclude<LinkOutcome | BindOutcome, { kind: 'linked' }>
+
+function countDecision(context: RouteContext, region: string, outcome: Decision, method: 'state_services' | 'binding') {
   const detail =
     outcome.kind === 'linked' ? (outcome.created ? 'linked' : 'linked_existing') : outcome.kind === 'several' ? 'linked_several' : `${outcome.kind}:${outcome.reason}`
   context.metrics.linkDecision(region, detail)
@@ -133,7 +135,7 @@ export async function finishStateServices(context: RouteContext, browser: Browse
         const quick = await signInLinked(context, browser, { transactionId: phase.id, region: region.config.code, identity, ...waiting })
         if (quick.kind === 'used') throw usedAlready()
         if (quick.kind === 'signed_in') {
-          countDecision(context, region.config.code, { kind: 'linked', accountId: quick.accountId, created: false, method: quick.method }, 'state_services')
+          countDecision(context, region.config.code, { kind: 'linked', created: false }, 'state_services')
           signedIn(browser, quick.sessionId)
           return codeLocation(context, waiting.pending, quick.code)
         }
@@ -148,23 +150,44 @@ export async function finishStateServices(context: RouteContext, browser: Browse
   }
 }
 
-/** "Forgot password": the linking rules decide whose diary this is; a binding would need the password, so it is no way here. */
+/** Why a State Services person may not reset a diary password here (audit reasons); undefined: they may. */
+function whyNotRecoverable(outcome: LinkOutcome, account: Account | undefined, region: string): string | undefined {
+  switch (outcome.kind) {
+    case 'linked':
+      // A binding by password from an account the provider did not vouch for proves only that someone knew
+      // the old password: it must never be the way to set a new one (it ends at the next change, too).
+      if (!outcome.verified) return 'unverified_link'
+      return account?.region === region ? undefined : 'other_region'
+    case 'several':
+      // Which password to reset cannot be told from State Services alone.
+      return 'several_accounts'
+    case 'needs_password':
+    case 'conflict':
+      return outcome.reason
+  }
+}
+
+/**
+ * "Forgot password": the linking rules decide whose diary this is; a binding would need the password,
+ * so it is no way here, and a link made by password counts only when the provider vouched for the
+ * person at the time. Every refusal answers the same as "not linked".
+ */
 async function recoverWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
   if (!recoveryWays(context, region).stateServices) throw new BridgeError('ERR_METHOD_DISABLED', 'recovery through State Services is off in this region')
   const outcome = await context.db.transaction().execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
   countDecision(context, region.config.code, outcome, 'state_services')
-  const account = outcome.kind === 'linked' ? await findAccountById(context.db, outcome.accountId) : undefined
-  const usable = account !== undefined && account.region === region.config.code
+  const linked = outcome.kind === 'linked' ? await findAccountById(context.db, outcome.accountId) : undefined
+  const reason = whyNotRecoverable(outcome, linked, region.config.code)
+  const account = reason === undefined ? linked : undefined
   await recordAuditEvent(context.db, {
     type: 'password_recovery_identity',
-    outcome: usable ? 'success' : outcome.kind === 'linked' ? 'other_region' : outcome.kind,
-    accountId: account?.id,
+    outcome: account !== undefined ? 'success' : outcome.kind === 'linked' ? reason ?? 'refused' : outcome.kind,
+    accountId: linked?.id,
     region: region.config.code,
     requestId: browser.requestId,
-    // Several diaries of the region: which password to reset cannot be told from State Services alone.
-    details: { issuer: identity.issuer, reason: outcome.kind === 'linked' ? null : outcome.kind === 'several' ? 'several_accounts' : outcome.reason },
+    details: { issuer: identity.issuer, reason: reason ?? null },
   })
-  if (!usable) throw new BridgeError('ERR_RECOVERY_NOT_LINKED', 'this State Services person has no diary of this region that can be told')
+  if (account === undefined) throw new BridgeError('ERR_RECOVERY_NOT_LINKED', 'this State Services person has no diary of this region that can be told')
   return allowPasswordReset(browser, account)
 }
 

@@ -7,8 +7,9 @@
  * sign-in (the continuation), and exactly one phase:
  *   start            nothing in flight
  *   upstream         sent to State Services: PKCE verifier, state, nonce; why (sign in, or confirm)
- *   binding          State Services vouched for a person the bridge could not link: the person's name,
- *                    birth date and SNILS HMAC, to check the binding rules (never a SNILS); or, from
+ *   binding          State Services named a person the bridge could not link: the person's name,
+ *                    birth date, SNILS HMAC and whether the provider vouches for them, to check the
+ *                    binding rules and record the link (never a SNILS); or, from
  *                    the account page, the signed-in person links another diary (`forSession`)
  *   choose_account   the person is linked to several accounts of the region: the issuer and subject,
  *                    whose links are read again when the choice is posted (never a list of accounts)
@@ -29,7 +30,7 @@
 import { randomBytes } from 'node:crypto'
 import type { SessionMethod } from '../db/schema.js'
 import { BridgeError } from '../errors.js'
-import type { BindingPerson } from '../linking/binding.js'
+import type { BindingIdentity } from '../linking/binding.js'
 import type { NeedsPasswordReason } from '../linking/match.js'
 import type { AuthorizationRequest } from '../oauth/authorize-request.js'
 import type { ConnectorState } from '../upstream/connector.js'
@@ -56,7 +57,7 @@ export type Phase =
       region: string
       issuer: string
       subject: string
-      person: BindingPerson
+      person: BindingIdentity
       maskedName: string
       reason: NeedsPasswordReason | 'link_another'
       /** Linking another diary for this signed-in session: no sign-in, back to the account page. */

@@ -5,6 +5,8 @@
  * - an SMS starts with the code, says what it is for and for how long, and that it must never be told
  *   to anyone; Russian fits one 70-character UCS-2 segment, English stays in plain ASCII (GSM-7, 160)
  * - Russian numbers agree with their noun: 1 минуту, 2 минуты, 5 минут, 11 минут, 21 минуту
+ * - an alert (the password or a contact changed) says what happened and whom to ask if it was not the
+ *   reader; it carries no link and no code: nothing in it can be used to act on the account
  */
 
 /** The languages of the messages (those of the pages). */
@@ -84,4 +86,46 @@ export function smsText(notice: SmsNotice, locale: Locale): string {
         ? `${notice.code} — подтверждение телефона в дневнике, ${notice.minutes} мин. Никому не говорите`
         : `${notice.code} confirms your phone for the school diary, valid ${notice.minutes} min. Never tell this code to anyone.`
   }
+}
+
+/** What the owner is told at the contacts they had confirmed before a change (login/owner-alerts.ts). */
+export type Alert = { kind: 'password_changed' } | { kind: 'contact_changed'; contact: 'email' | 'phone'; masked: string }
+
+export function alertMailText(alert: Alert, locale: Locale): { subject: string; text: string } {
+  const lines = (subject: string, ...body: string[]) => ({ subject, text: `${body.join('\n\n')}\n` })
+  const changed =
+    alert.kind === 'password_changed'
+      ? { ru: 'Пароль от вашего электронного дневника изменён.', en: 'The password of your school diary account was changed.' }
+      : alert.contact === 'email'
+        ? { ru: `Адрес почты для восстановления пароля к дневнику изменён на ${alert.masked}.`, en: `The e-mail address for recovering your diary password was changed to ${alert.masked}.` }
+        : { ru: `Номер телефона для восстановления пароля к дневнику изменён на ${alert.masked}.`, en: `The phone number for recovering your diary password was changed to ${alert.masked}.` }
+  const subject =
+    alert.kind === 'password_changed'
+      ? { ru: 'Пароль от электронного дневника изменён', en: 'Your diary password was changed' }
+      : { ru: 'Контакты электронного дневника изменены', en: 'Your diary contact details were changed' }
+  return locale === 'ru'
+    ? lines(
+        subject.ru,
+        'Здравствуйте!',
+        changed.ru,
+        'Если это сделали вы, ничего делать не нужно.',
+        'Если это были не вы, обратитесь к ответственному сотруднику своей школы: он проверит, кто входит в дневник, и выдаст новый пароль. Не отвечайте на это письмо.',
+      )
+    : lines(
+        subject.en,
+        'Hello,',
+        changed.en,
+        'If it was you, there is nothing to do.',
+        'If it was not you, contact the responsible person at your school: they will check who signs in to the diary and give you a new password. Do not reply to this letter.',
+      )
+}
+
+export function alertSmsText(alert: Alert, locale: Locale): string {
+  const what =
+    alert.kind === 'password_changed'
+      ? { ru: 'Пароль от дневника изменён', en: 'Your school diary password was changed' }
+      : alert.contact === 'email'
+        ? { ru: 'Почта в дневнике изменена', en: 'The e-mail address of your school diary account was changed' }
+        : { ru: 'Телефон в дневнике изменён', en: 'The phone number of your school diary account was changed' }
+  return locale === 'ru' ? `${what.ru}. Если это были не вы, обратитесь в школу` : `${what.en}. If it was not you, contact your school.`
 }

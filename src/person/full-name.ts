@@ -8,6 +8,8 @@
  *   matches only when the region allows a missing patronymic
  * - with `allowTypos` (binding by password, where the diary password was right), a part may differ by
  *   one typo: one inserted, deleted or replaced letter, or two adjacent letters swapped, when
+ *   - neither spelling mixes Latin and Cyrillic letters: "Смирновa" with a Latin "a" is a look-alike
+ *     made on purpose (or another person's name), never a typo
  *   - the shorter spelling has at least 5 characters (in short names one letter makes another name:
  *     Анна/Инна, Ким/Кир), and
  *   - the difference is not the last letter where a part ends in "а" or "я": that is the other sex
@@ -60,8 +62,14 @@ function differByOneEdit(a: readonly string[], b: readonly string[]): boolean {
 
 const feminineEnding = /[ая]$/
 
+/** Whether the text has letters of both the Latin and the Cyrillic script. */
+export function mixesScripts(text: string): boolean {
+  return /\p{Script=Latin}/u.test(text) && /\p{Script=Cyrillic}/u.test(text)
+}
+
 function isOneTypo(a: string, b: string): boolean {
   const [x, y] = [[...a], [...b]]
+  if (mixesScripts(a) || mixesScripts(b)) return false
   if (Math.min(x.length, y.length) < 5 || !differByOneEdit(x, y)) return false
   const sameButLast = x.slice(0, -1).join('') === y.slice(0, -1).join('') || a === y.slice(0, -1).join('') || b === x.slice(0, -1).join('')
   return !(sameButLast && (feminineEnding.test(a) || feminineEnding.test(b)))

@@ -53,6 +53,8 @@ async function renderAccountPage(
   const { t, locale } = request
   const overview = await accountOverview(context, session, options.clientId)
   const { account, region } = overview
+  const providerName = (regionName: { ru: string; en: string } | undefined) =>
+    regionName === undefined ? t.stateServicesName : `${t.stateServicesName} · ${regionName[locale]}`
   const page = accountPage(pageContext(request), {
     csrfToken: reply.generateCsrf(),
     fullName: [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' '),
@@ -66,12 +68,8 @@ async function renderAccountPage(
     notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
     returnTo: overview.returnTo,
     stateServices: overview.stateServices,
-    links: overview.links.map((link) => ({
-      id: link.id,
-      providerName: link.regionName === undefined ? t.stateServicesName : `${t.stateServicesName} · ${link.regionName[locale]}`,
-      createdAt: link.createdAt,
-      method: link.method,
-    })),
+    links: overview.links.map((link) => ({ id: link.id, providerName: providerName(link.regionName), createdAt: link.createdAt, method: link.method, verified: link.verified })),
+    endedLinks: overview.endedLinks.map((link) => ({ providerName: providerName(link.regionName), linkedAt: link.linkedAt, endedAt: link.endedAt })),
     sessions: overview.sessions.map((other) => ({ ...other, current: other.id === session.id })),
     passwordProblem: options.passwordProblem,
     contacts: {
@@ -194,7 +192,7 @@ export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   })
 
   app.post<{ Body: TokenForm }>(confirmEmailPath, { ...formRoute(app, context.config, '/account'), schema: { body: TokenForm } }, async (request, reply) => {
-    await confirmEmail(context, request.id, request.body.token)
+    await confirmEmail(context, browserRequest(request, context), request.body.token)
     return sendPage(reply, confirmEmailPage(pageContext(request, '/account'), { confirmed: true }))
   })
 }

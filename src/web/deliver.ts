@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
-import type { Delivery } from '../login/password-recovery.js'
+import type { Delivery } from '../login/browser.js'
 
 export function deliverAfterAnswer(request: FastifyRequest, context: Pick<RouteContext, 'metrics'>, kind: string, delivery: Delivery): void {
   if (delivery === undefined) return

@@ -26,6 +26,7 @@ import type { Config } from '../config/load.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import type { BrowserRequest } from '../login/browser.js'
+import { deliverAfterAnswer } from './deliver.js'
 import { type LoginTransactionData, openLoginTransaction } from '../login/transaction.js'
 import { type Locale, type Messages, messages, pickLocale } from './messages/index.js'
 import { defaultSchemas } from './forms.js'
@@ -154,13 +155,15 @@ export function languageReturn(request: FastifyRequest): string {
 }
 
 /** The login flow's view of this request (login/browser.ts). */
-export function browserRequest(request: FastifyRequest, context: Pick<RouteContext, 'config' | 'now'>): BrowserRequest {
+export function browserRequest(request: FastifyRequest, context: Pick<RouteContext, 'config' | 'now' | 'metrics'>): BrowserRequest {
   return {
     requestId: request.id,
     ip: request.ip,
     userAgent: request.headers['user-agent'],
+    locale: request.locale,
     session: request.session,
     transaction: openLoginTransaction(request.loginTx, { ttlSeconds: context.config.bridge.loginTransactionTtlSeconds, now: context.now }),
+    afterAnswer: (kind, delivery) => deliverAfterAnswer(request, context, kind, delivery),
   }
 }
 

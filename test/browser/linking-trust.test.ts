@@ -232,4 +232,50 @@ async function run() {
     t.equal(pathOf(third), '/account')
     t.match(await mainText(third), /Иванов Пётр Сергеевич/)
   })
+
+  t.test('an unconfirmed State Services account that bound a diary by password: no way to reset it, gone at the owner’s password change', async (t) => {
+    // The owner removed the verified link earlier (above it superseded the stranger's binding).
+    await db.deleteFrom('identity_link').where('subject', '=', 'elena-verified').execute()
+    const stranger = await newPage()
+    await signInAsPerson(stranger, 'elena')
+    await bind(stranger, 'kuznetsova.e')
+    t.equal(pathOf(stranger), '/account', 'the stranger is signed in through the binding')
+    t.match(await mainText(stranger), /Учётная запись Госуслуг не была подтверждена, когда её привязали паролем/)
+    await shot(stranger, 'unverified-binding')
+
+    /** "Forgot your password?" → "Through State Services" → `person`: where the bridge lands. */
+    const recoverAs = async (page: Page, person: string) => {
+      await page.goto(`${bridgeUrl}/login?region=29`)
+      await page.getByRole('link', { name: 'Забыли пароль?' }).click()
+      await page.getByRole('link', { name: 'Войти через Госуслуги' }).click()
+      const answer = page.waitForResponse((response) => new URL(response.url()).pathname === '/login/state-services/callback')
+      await page.locator(`button[name="person"][value="${person}"]`).click()
+      const status = (await answer).status()
+      await page.waitForLoadState()
+      return status
+    }
+    const recovery = await newPage()
+    t.equal(await recoverAs(recovery, 'elena'), 403, 'the binding of an unconfirmed account cannot reset the password')
+    t.match(await mainText(recovery), /recovery_not_linked/)
+    await shot(recovery, 'unverified-recovery-refused')
+
+    const owner = await newPage()
+    t.equal(await signInWithPassword(owner, 'kuznetsova.e', demoPassword), 303)
+    await owner.goto(`${bridgeUrl}/account`)
+    await owner.getByLabel('Текущий пароль').fill(demoPassword)
+    await owner.getByLabel('Новый пароль').fill('Пароль-Елены-2026')
+    await owner.getByLabel('Повторите пароль').fill('Пароль-Елены-2026')
+    await owner.getByRole('button', { name: 'Сменить пароль' }).click()
+    await owner.waitForURL((url) => url.searchParams.get('notice') === 'password_changed')
+    t.match(await owner.getByRole('status').innerText(), /Пароль изменён/)
+    const ended = owner.locator('h3:has-text("Привязки, отменённые при смене пароля") + ul > li')
+    t.equal(await ended.count(), 1, 'the owner sees the link that ended')
+    t.match(await ended.first().innerText(), /Госуслуги · Архангельская область, привязано паролем от дневника/)
+    await shot(owner, 'unverified-binding-ended')
+    t.same(await linksOf('kuznetsova.e'), [], 'the binding is gone')
+
+    await stranger.reload()
+    t.equal(pathOf(stranger), '/login', 'the stranger is signed out')
+    t.equal(await recoverAs(await newPage(), 'elena'), 403, 'and State Services recovery still answers "not linked"')
+  })
 }

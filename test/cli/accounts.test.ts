@@ -39,7 +39,7 @@ t.test('accounts show: the person, block, links, sessions and last sign-in, with
   t.match(field('last sign-in'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
   t.equal(field('links'), '1')
   const linkLine = run.stdout.find((line) => line.includes(link.id))
-  t.match(linkLine, new RegExp(`^ {2}${link.id} {2}${link.issuer} {2}maria {2}auto_snils {2}\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`))
+  t.match(linkLine, new RegExp(`^ {2}${link.id} {2}${link.issuer} {2}maria {2}auto_snils {2}verified {2}\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`))
   t.equal(field('active sessions'), '1')
   t.match(run.stdout.at(-1), /^ {2}started \S+Z {2}last used \S+Z {2}Chrome · Android {2}state_services$/)
   assertNoSecrets(t, run.all, account)
@@ -191,5 +191,18 @@ t.test('accounts reset-password: a temporary password shown once, must change, o
     t.match(await familyRow(familyId), { revoked_at: Date, revoked_reason: 'password_reset' })
   }
   const events = await auditOf('novikova.o', 'password_reset')
-  t.same(events.map((event) => event.details), [{ operator: 'Петрова' }])
+  t.same(events.map((event) => event.details), [{ operator: 'Петрова', linksEnded: 0 }])
+})
+
+t.test('accounts reset-password ends the State Services links made with the password from unconfirmed accounts, and says which', async (t) => {
+  const unverified = await addLink('ivanov.p', { subject: 'stranger', method: 'password', verified: false })
+  await addLink('ivanov.p', { subject: 'owner', method: 'password', verified: true, issuer: 'https://other.example' })
+  const run = await cli(['accounts', 'reset-password', 'ivanov.p', '--region', '29', '--operator', 'Петрова'])
+  t.equal(run.code, 0)
+  t.equal(run.stdout[3], '1 State Services link made by password from an unverified account ended:')
+  t.match(run.stdout[4], new RegExp(`^ {2}${unverified.id} {2}\\S+ {2}stranger {2}password {2}unverified {2}`))
+  const links = await db.selectFrom('identity_link').innerJoin('diary_account', 'diary_account.id', 'identity_link.account_id').select('subject').where('login', '=', 'ivanov.p').execute()
+  t.same(links, [{ subject: 'owner' }], 'the binding of a confirmed account stays')
+  const removed = await auditOf('ivanov.p', 'link_removed')
+  t.match(removed.map((event) => event.details), [{ by: 'password_change', reason: 'password_changed', subject: 'stranger', verified: false }])
 })

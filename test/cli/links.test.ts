@@ -13,14 +13,14 @@ t.test('links list: by account, and by subject at any provider with the login an
   const byAccount = await cli(['links', 'list', '--login', 'ivanov.p', '--region', '29'])
   t.equal(byAccount.code, 0)
   t.equal(byAccount.stdout[0], 'ivanov.p (29): 1 link')
-  t.match(byAccount.stdout[1], new RegExp(`^${first.id} {2}${issuer} {2}petr {2}auto_snils {2}${time}$`))
+  t.match(byAccount.stdout[1], new RegExp(`^${first.id} {2}${issuer} {2}petr {2}auto_snils {2}verified {2}${time}$`))
   t.equal(byAccount.stdout.length, 2)
 
   const bySubject = await cli(['links', 'list', '--subject', 'petr'])
   t.equal(bySubject.code, 0)
   t.equal(bySubject.stdout.length, 2)
-  t.match(bySubject.stdout[0], new RegExp(`^${first.id} {2}${issuer} {2}petr {2}auto_snils {2}${time} {2}ivanov\\.p {2}29$`))
-  t.match(bySubject.stdout[1], new RegExp(`^${second.id} {2}${otherIssuer} {2}petr {2}password {2}${time} {2}smirnov\\.a {2}29$`))
+  t.match(bySubject.stdout[0], new RegExp(`^${first.id} {2}${issuer} {2}petr {2}auto_snils {2}verified {2}${time} {2}ivanov\\.p {2}29$`))
+  t.match(bySubject.stdout[1], new RegExp(`^${second.id} {2}${otherIssuer} {2}petr {2}password {2}unverified {2}${time} {2}smirnov\\.a {2}29$`))
 
   const none = await cli(['links', 'list', '--login', 'novikova.o', '--region', '29'])
   t.same(none.stdout, ['novikova.o (29): 0 links'])
@@ -65,6 +65,8 @@ t.test('links remove: the link goes, its sessions end, the operator and reason a
     issuer,
     subject: 'anna',
     method: 'auto_snils',
+    verified: true,
+    linkedAt: (event?.details as { linkedAt: string }).linkedAt,
     sessionsEnded: 1,
     operator: 'Петрова',
     reason: 'mother linked the child, SNILS ***-***-*** **',

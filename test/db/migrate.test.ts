@@ -44,7 +44,7 @@ async function rejects(t: Test, query: Promise<unknown>, sqlstate: string, name:
 t.test('the database enforces the rules linking depends on', async (t) => {
   const [a, b] = await db.insertInto('diary_account').values([account('a'), account('b')]).returning('id').execute()
   const link = (accountId: string, issuer: string, subject: string) =>
-    db.insertInto('identity_link').values({ account_id: accountId, issuer, subject, method: 'password', evidence: '{}' }).execute()
+    db.insertInto('identity_link').values({ account_id: accountId, issuer, subject, method: 'password', verified: false, evidence: '{}' }).execute()
 
   await link(a!.id, 'https://esia.example', 'sub-1')
   await t.resolves(link(b!.id, 'https://esia.example', 'sub-1'), 'one identity may be linked to several accounts')

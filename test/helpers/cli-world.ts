@@ -54,11 +54,12 @@ export async function openCliWorld(t: Teardown) {
     return db.selectFrom('diary_account').selectAll().where('region', '=', '29').where('login', '=', login).executeTakeFirstOrThrow()
   }
 
-  async function addLink(login: string, link: { subject: string; issuer?: string; method?: 'auto_snils' | 'password' }) {
+  async function addLink(login: string, link: { subject: string; issuer?: string; method?: 'auto_snils' | 'password'; verified?: boolean }) {
     const account = await accountOf(login)
+    const method = link.method ?? 'auto_snils'
     return db
       .insertInto('identity_link')
-      .values({ account_id: account.id, issuer: link.issuer ?? issuer, subject: link.subject, method: link.method ?? 'auto_snils', evidence: JSON.stringify({ snils: 'match' }) })
+      .values({ account_id: account.id, issuer: link.issuer ?? issuer, subject: link.subject, method, verified: link.verified ?? method === 'auto_snils', evidence: JSON.stringify({ snils: 'match' }) })
       .returning(['id', 'issuer', 'subject'])
       .executeTakeFirstOrThrow()
   }

@@ -70,7 +70,7 @@ t.test('binding by password: the binding rules first, then the database constrai
     method: 'password',
   }, 'one typo in the patronymic, no SNILS at State Services')
   const link = await db.selectFrom('identity_link').select(['method', 'evidence']).where('subject', '=', 'oid-petr').executeTakeFirstOrThrow()
-  t.same(link, { method: 'password', evidence: { password: 'verified', name: 'typo', snils: 'absent', birthDate: 'match' } })
+  t.same(link, { method: 'password', evidence: { password: 'verified', verified: false, name: 'typo', snils: 'absent', birthDate: 'match' } })
   t.same(await bind({ issuer: 'https://esia.example', subject: 'oid-maria', person: petrAsPerson }), {
     kind: 'conflict',
     reason: 'account_linked_elsewhere',
@@ -118,7 +118,7 @@ t.test('while a replacement waits, another instance links the identity to a seco
     await trx.selectFrom('identity_link').select('id').where('account_id', '=', petr.id).forUpdate().execute()
     locked()
     await held
-    await trx.insertInto('identity_link').values({ account_id: smirnov.id, issuer: verifiedPetr.issuer, subject: verifiedPetr.subject, method: 'password', evidence: '{}' }).execute()
+    await trx.insertInto('identity_link').values({ account_id: smirnov.id, issuer: verifiedPetr.issuer, subject: verifiedPetr.subject, method: 'password', verified: false, evidence: '{}' }).execute()
   })
   await lockTaken
   const replacing = db.transaction().execute((trx) => resolveLink(trx, context, verifiedPetr))
@@ -165,4 +165,46 @@ t.test('two diaries of one region: `several`, the last chosen first; the binding
   t.same((await listLinksOfSubjectInRegion(db, maria, '78')).length, 1, 'region 78 still sees its one link')
   const decision = await db.selectFrom('audit_event').select(['outcome', 'details']).where('type', '=', 'link_decision').orderBy('id', 'desc').executeTakeFirstOrThrow()
   t.same(decision, { outcome: 'several', details: { issuer: maria.issuer, accounts: 2 } }, 'the decision is an audit event')
+})
+
+t.test('a binding records whether the provider vouched for the person', async (t) => {
+  const novikova = (await findAccountByLogin(db, '29', 'novikova.o'))!
+  const person = { familyName: novikova.familyName, givenName: novikova.givenName, patronymic: novikova.patronymic, birthDate: novikova.birthDate }
+  const bind = (subject: string, verified: boolean | undefined, issuer = 'https://esia.example') =>
+    db.transaction().execute((trx) => bindWithPassword(trx, context, { issuer, subject, person: { ...person, verified } }, novikova))
+  t.match(await bind('oid-novikova-unverified', false), { kind: 'linked', created: true, verified: false }, 'an unverified person')
+  t.match(await bind('oid-novikova-verified', true, 'https://other-esia.example'), { kind: 'linked', created: true, verified: true }, 'a verified person')
+  t.match(await bind('oid-novikova-old-cookie', undefined, 'https://third.example'), { kind: 'linked', verified: false }, 'a login cookie from before the flag: not verified')
+  const rows = await db.selectFrom('identity_link').select(['subject', 'verified', 'evidence']).where('account_id', '=', novikova.id).orderBy('created_at').execute()
+  t.same(rows.map((row) => [row.subject, row.verified, (row.evidence as { verified: boolean }).verified]), [
+    ['oid-novikova-unverified', false, false],
+    ['oid-novikova-verified', true, true],
+    ['oid-novikova-old-cookie', false, false],
+  ])
+  t.match(await db.transaction().execute((trx) => resolveLink(trx, context, { ...maria, issuer: 'https://other-esia.example', subject: 'oid-novikova-verified' })), {
+    kind: 'linked',
+    verified: true,
+  }, 'a sign-in through the link says how it was made')
+})
+
+t.test('twins: a one-letter given name binds only when no namesake diary exists, or the verified SNILS is the diary’s', async (t) => {
+  const twin = (login: string, givenName: string, snils?: string) =>
+    db
+      .insertInto('diary_account')
+      .values({ region: '29', login, role: 'pupil', family_name: 'Кузнецова', given_name: givenName, patronymic: 'Викторовна', birth_date: '2012-05-14', school: 'Школа № 1', snils_hmac: snils && hmacSnils(pepper, snils), snils_last4: snils?.slice(-4) })
+      .execute()
+  await twin('kuznetsova.alyona', 'Алёна', '30140250384')
+  const alyona = (await findAccountByLogin(db, '29', 'kuznetsova.alyona'))!
+  const elena = { familyName: 'Кузнецова', givenName: 'Елена', patronymic: 'Викторовна', birthDate: '2012-05-14' }
+  const bind = (subject: string, person: PendingBinding['person']) => db.transaction().execute((trx) => bindWithPassword(trx, context, { issuer: 'https://twins.example', subject, person }, alyona))
+
+  t.match(await bind('oid-elena-alone', elena), { kind: 'linked', created: true }, 'no namesake diary in the region: a typo of the owner’s name')
+  await db.deleteFrom('identity_link').where('subject', '=', 'oid-elena-alone').execute()
+
+  await twin('kuznetsova.elena', 'Елена')
+  t.same(await bind('oid-elena', elena), { kind: 'refused', reason: 'other_person' }, 'Елена’s own diary exists (same family name, patronymic, birth date): Алёна’s is her sister’s')
+  t.same(await bind('oid-elena-verified-no-snils', { ...elena, verified: true }), { kind: 'refused', reason: 'other_person' }, 'verified, but no SNILS to tell them apart')
+  t.match(await bind('oid-alyona', { ...elena, givenName: 'Алена', verified: true, snilsHmac: hmacSnils(pepper, '30140250384') }), { kind: 'linked' }, 'Алёна herself (ё = е, no typo)')
+  await db.deleteFrom('identity_link').where('subject', '=', 'oid-alyona').execute()
+  t.match(await bind('oid-alyona-typo', { ...elena, givenName: 'Алина', verified: true, snilsHmac: hmacSnils(pepper, '30140250384') }), { kind: 'linked', verified: true }, 'a typo in the given name with the verified SNILS of the diary')
 })

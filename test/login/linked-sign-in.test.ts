@@ -25,7 +25,7 @@ const account = await db
   .values({ region: '29', login: 'ivanova.m', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', password_hash: null })
   .returning(['id'])
   .executeTakeFirstOrThrow()
-await insertLink(db, { accountId: account.id, issuer, subject: 'person-1', method: 'password', evidence: {} })
+await insertLink(db, { accountId: account.id, issuer, subject: 'person-1', method: 'password', verified: false, evidence: {} })
 
 const pending = { clientId: 'web-diary', redirectUri: 'https://diary.example/callback', scope: 'openid profile', codeChallenge: 'c'.repeat(43), nonce: 'n-1', state: 's', startedAt: now.getTime() }
 const identity = { issuer, subject: 'person-1', verified: true, snilsInvalid: false }
@@ -95,7 +95,7 @@ t.test('links are per region: a link in 78 does not sign in from the 29 page, an
     .values({ region: '78', login: 'ivanova.m', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', password_hash: null })
     .returning(['id'])
     .executeTakeFirstOrThrow()
-  await insertLink(db, { accountId: spb.id, issuer, subject: 'person-78', method: 'auto_snils', evidence: {} })
+  await insertLink(db, { accountId: spb.id, issuer, subject: 'person-78', method: 'auto_snils', verified: true, evidence: {} })
   const sessions = (await db.selectFrom('login_session').select('id').execute()).length
   t.same(await signIn('tx-4', { subject: 'person-78' }), { kind: 'not_linked' }, 'from 29: no link of this region')
   t.equal((await db.selectFrom('login_session').select('id').execute()).length, sessions)
@@ -108,7 +108,7 @@ t.test('several links in the region: the careful path (the chooser), nothing wri
     .values({ region: '29', login: 'ivanova.m.gym6', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', password_hash: null })
     .returning(['id'])
     .executeTakeFirstOrThrow()
-  await insertLink(db, { accountId: second.id, issuer, subject: 'person-1', method: 'password', evidence: {} })
+  await insertLink(db, { accountId: second.id, issuer, subject: 'person-1', method: 'password', verified: false, evidence: {} })
   const before = { sessions: (await db.selectFrom('login_session').select('id').execute()).length, audit: (await db.selectFrom('audit_event').select('id').execute()).length }
   t.same(await signIn('tx-6'), { kind: 'not_linked' })
   t.equal((await db.selectFrom('login_session').select('id').execute()).length, before.sessions, 'no session')

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mailText, type MailNotice, pluralRu, smsText, type SmsNotice } from '../../src/notify/templates.js'
+import { type Alert, alertMailText, alertSmsText, mailText, type MailNotice, pluralRu, smsText, type SmsNotice } from '../../src/notify/templates.js'
 
 const locales = ['ru', 'en'] as const
 const url = 'https://id.example.ru/recovery/reset?token=Zx_9-aB'
@@ -66,4 +66,27 @@ t.test('Russian minutes agree with the number', async (t) => {
   for (const [count, form, why] of cases) t.equal(pluralRu(count, forms), form, `${count}: ${why}`)
   t.match(mailText({ kind: 'recovery_link', url, minutes: 21 }, 'ru').text, /действует 21 минуту /)
   t.match(mailText({ kind: 'recovery_link', url, minutes: 1 }, 'en').text, /valid for 1 minute /)
+})
+
+t.test('each alert, in both locales: what changed and whom to ask, no link, no code; an SMS in one segment', async (t) => {
+  const alerts: [Alert, { ru: RegExp; en: RegExp }][] = [
+    [{ kind: 'password_changed' }, { ru: /Пароль от вашего электронного дневника изменён/, en: /password of your school diary account was changed/ }],
+    [{ kind: 'contact_changed', contact: 'email', masked: 'p***@mail.ru' }, { ru: /Адрес почты .* изменён на p\*\*\*@mail\.ru\./, en: /e-mail address .* was changed to p\*\*\*@mail\.ru\./ }],
+    [{ kind: 'contact_changed', contact: 'phone', masked: '+7 *** ***-43-21' }, { ru: /Номер телефона .* изменён на \+7 \*\*\* \*\*\*-43-21\./, en: /phone number .* was changed to \+7/ }],
+  ]
+  for (const [alert, what] of alerts) {
+    for (const locale of locales) {
+      const name = `${alert.kind}${'contact' in alert ? ` ${alert.contact}` : ''} (${locale})`
+      const { subject, text } = alertMailText(alert, locale)
+      t.ok(subject.length > 10 && !subject.includes('\n'), `${name}: a one-line subject`)
+      t.match(text, what[locale], `${name}: says what changed`)
+      t.match(text, locale === 'ru' ? /Если это были не вы, обратитесь к ответственному сотруднику своей школы/ : /If it was not you, contact the responsible person at your school/, `${name}: whom to ask`)
+      t.notMatch(text, /https?:|www\.|\b\d{6}\b/, `${name}: no link, no code`)
+      const sms = alertSmsText(alert, locale)
+      t.match(sms, locale === 'ru' ? /Если это были не вы, обратитесь в школу$/ : /If it was not you, contact your school\.$/, `${name} SMS: whom to ask`)
+      t.notMatch(sms, /\d|https?:/, `${name} SMS: no digits at all (the new contact is not in it)`)
+      if (locale === 'ru') t.ok(sms.length <= 70, `${name} SMS: ${sms.length} ≤ 70 characters (one UCS-2 segment)`)
+      else t.ok(/^[\x20-\x7E]{1,160}$/.test(sms), `${name} SMS: plain ASCII, ≤ 160 (one GSM-7 segment)`)
+    }
+  }
 })

@@ -59,9 +59,19 @@ t.test('binding tolerates one typo per part, never another name or the other sex
     ['the male form of the family name (Морозов: a father or brother)', { ...diary, familyName: 'Морозов' }, 'mismatch'],
     ['the male form of the patronymic is two letters apart anyway', { ...diary, patronymic: 'Николаевич' }, 'mismatch'],
     ['ё and е are no typo at all', { ...diary, givenName: 'Татьяна' }, 'exact'],
-    ['a Latin look-alike letter is one typo, as any other letter', { ...diary, familyName: 'Mорозова' }, 'typo'],
+    ['a Latin look-alike letter is never a typo (a part mixing two scripts)', { ...diary, familyName: 'Mорозова' }, 'mismatch'],
+    ['a Latin "a" at the end of the patronymic', { ...diary, patronymic: 'Николаевнa' }, 'mismatch'],
   ]
   for (const [why, person, expected] of cases) t.equal(compareFullNames(person, diary, typos), expected, why)
+
+  const smirnov = { familyName: 'Смирнов', givenName: 'Алексей', patronymic: 'Петрович' }
+  const scripts: [why: string, a: object, b: object, expected: 'exact' | 'typo' | 'mismatch'][] = [
+    ['Смирновa with a Latin "a" for the diary’s Смирнов: a look-alike, not one added letter', { ...smirnov, familyName: 'Смирновa' }, smirnov, 'mismatch'],
+    ['Смирнова with a Cyrillic "а" for Смирнов: the other sex', { ...smirnov, familyName: 'Смирнова' }, smirnov, 'mismatch'],
+    ['a mixed spelling stored in the diary matches itself exactly', { ...smirnov, familyName: 'Cмирнов' }, { ...smirnov, familyName: 'Cмирнов' }, 'exact'],
+    ['a whole part in Latin letters is another spelling, not a typo', { ...smirnov, givenName: 'Aleksei' }, smirnov, 'mismatch'],
+  ]
+  for (const [why, a, b, expected] of scripts) t.equal(compareFullNames(a, b, typos), expected, why)
 
   const short: [why: string, a: string, b: string, expected: 'typo' | 'mismatch'][] = [
     ['Кира/Кир: 4 letters is too short for a typo', 'Кира', 'Кир', 'mismatch'],

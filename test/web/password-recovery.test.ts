@@ -124,7 +124,7 @@ t.test('by e-mail: the link sets a new password once; every session ends; the ol
   t.equal((await signIn(maria.login, 'Северное-сияние-29')).url.pathname, '/account')
   t.equal((await other.go('GET', '/account')).url.pathname, '/login', 'the session from before ended')
   const event = await db.selectFrom('audit_event').select(['outcome', 'details']).where('type', '=', 'password_recovery').orderBy('id', 'desc').executeTakeFirstOrThrow()
-  t.same(event, { outcome: 'success', details: { via: 'email' } })
+  t.same(event, { outcome: 'success', details: { via: 'email', linksEnded: 0 } })
 
   const again = await new Browser(app, publicUrl).go('GET', link)
   t.equal(again.status, 400, 'a used link does not open again')
@@ -264,7 +264,7 @@ t.test('through State Services: a linked (or now linkable) person sets a new pas
   t.equal(done.url.pathname, '/login')
   t.equal((await signIn('smirnov.a', 'Госуслуги-помогли-1')).url.pathname, '/account')
   const event = await db.selectFrom('audit_event').select(['details']).where('type', '=', 'password_recovery').orderBy('id', 'desc').executeTakeFirstOrThrow()
-  t.same(event.details, { via: 'state_services' })
+  t.same(event.details, { via: 'state_services', linksEnded: 0 })
 
   const stranger = new Browser(app, publicUrl)
   await forgotPage(stranger)

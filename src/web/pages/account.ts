@@ -23,7 +23,10 @@ export interface AccountPageView {
   notice?: string
   returnTo?: { name: string; url: string }
   stateServices: boolean
-  links: { id: string; providerName: string; createdAt: Date; method: 'auto_snils' | 'password' }[]
+  /** `verified`: the provider vouched for the person who made the link. */
+  links: { id: string; providerName: string; createdAt: Date; method: 'auto_snils' | 'password'; verified: boolean }[]
+  /** Links a password change ended lately (bindings by password of unverified persons). */
+  endedLinks: { providerName: string; linkedAt: Date | undefined; endedAt: Date }[]
   sessions: { current: boolean; browser: string | null; method: SessionMethod; createdAt: Date; lastSeenAt: Date }[]
   passwordProblem?: PasswordFormProblem
   /** Masked (person/contact.ts). */
@@ -44,15 +47,29 @@ function formatWhen(context: PageContext, when: Date, timeZone: string): string 
 
 const methodName = (context: PageContext, method: SessionMethod) => (method === 'password' ? context.t.methodPassword : context.t.methodStateServices)
 
+function endedLinksList(context: PageContext, page: AccountPageView): SafeHtml | '' {
+  const { t } = context
+  if (page.endedLinks.length === 0) return ''
+  const items = page.endedLinks.map(
+    (link) => html`<li><strong>${link.providerName}</strong>${link.linkedAt === undefined ? '' : html`, ${t.linkedPassword} ${formatWhen(context, link.linkedAt, page.timeZone)}`}<br>
+<span class="muted">${t.endedLinkOn} ${formatWhen(context, link.endedAt, page.timeZone)}</span></li>`,
+  )
+  return html`<h3>${t.endedLinksTitle}</h3>
+<ul class="items">${items}</ul>
+<p class="muted">${t.endedLinksHint}</p>`
+}
+
 function linksSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
   const { t } = context
   if (!page.stateServices) return ''
   const items = page.links.map(
     (link) => html`<li><strong>${link.providerName}</strong>, ${link.method === 'auto_snils' ? t.linkedAuto : t.linkedPassword}, ${t.linkedOn} ${formatWhen(context, link.createdAt, page.timeZone)}
+${link.verified ? html`<span class="tag">${t.linkVerified}</span>` : html`<br><span class="muted">${t.linkUnverified}</span>`}
 <form method="post" action="/account/unlink" class="inline">${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${link.id}"><button type="submit" class="secondary">${t.unlink}</button></form></li>`,
   )
-  return html`<h2>${t.linkedIdentities}</h2>
-${page.links.length === 0 ? html`<p>${t.notLinked}</p>` : html`<ul class="items">${items}</ul><p class="muted">${t.unlinkHint}</p>`}`
+  return html`<h2 id="links">${t.linkedIdentities}</h2>
+${page.links.length === 0 ? html`<p>${t.notLinked}</p>` : html`<ul class="items">${items}</ul><p class="muted">${t.unlinkHint}</p>`}
+${endedLinksList(context, page)}`
 }
 
 function identityAccountsSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
