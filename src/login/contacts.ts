@@ -31,13 +31,16 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import type { Locale, Notice } from '../notify/templates.js'
-import { parseEmail, parsePhone } from '../person/contact.js'
+import { contactKey, parseEmail, parsePhone } from '../person/contact.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { type Delivery, mayReach, messageTo, recoveryRules, recoveryThrottle, secretsKeyOf, takeOrRefuse } from './password-recovery.js'
 
 export const confirmEmailPath = '/account/email/confirm'
 const emailLinkMinutes = 60
+
+/** Confirmation requests per hour of one account (a signed-in owner: no stranger counts here); per address and destination as recovery's. */
+export const contactThrottle = { perAccount: 5 } as const
 
 export type ContactProblem = 'malformed' | 'no_sender' | 'nothing_to_confirm' | 'confirm_first'
 
@@ -73,10 +76,10 @@ export async function requestContactConfirmation(
   if (!contact.ok) return contact
   const destination = contact.value
   await takeOrRefuse(context, [
-    [`contact:account:${account.id}`, recoveryThrottle.perAccount],
+    [`contact:account:${account.id}`, contactThrottle.perAccount],
     [`contact:ip:${browser.ip}`, recoveryThrottle.perAddress],
   ])
-  const reachable = await mayReach(context, 'contact', destination)
+  const reachable = await mayReach(context, 'contact', contactKey(request.kind, destination))
   await recordAuditEvent(context.db, {
     type: 'contact_confirmation_request',
     outcome: reachable ? 'sent' : 'not_sent',

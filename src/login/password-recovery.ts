@@ -38,6 +38,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { type Locale, mailText, type Notice, smsText } from '../notify/templates.js'
+import { contactKey } from '../person/contact.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
@@ -98,7 +99,7 @@ export async function takeOrRefuse(context: RouteContext, keys: readonly [key: s
   }
 }
 
-/** Counts a message to `destination` under `prefix`; false when that destination had enough for now. */
+/** Counts a message to `destination` (a `contactKey`) under `prefix`; false when that destination had enough for now. */
 export async function mayReach(context: RouteContext, prefix: string, destination: string): Promise<boolean> {
   const key = `${prefix}:${ownerKey(secretsKeyOf(context), `to:${destination}`)}`
   return (await takeFromKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, context.now())) === undefined
@@ -131,7 +132,7 @@ export async function requestRecovery(
   const contacts = await findContacts(db, account?.id ?? noAccount)
   const contact = (request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone) || undefined
   // Every request counts on a destination: the contact's, or a stand-in named after the typed login.
-  const reachable = await mayReach(context, 'recovery', contact ?? `nobody:${owner}`)
+  const reachable = await mayReach(context, 'recovery', contact === undefined ? `nobody:${owner}` : contactKey(request.via === 'email' ? 'email' : 'phone', contact))
   const destination = contact !== undefined && reachable ? contact : undefined
 
   const minutes = request.via === 'email' ? recoveryRules.linkMinutes : recoveryRules.codeMinutes
