@@ -2,8 +2,7 @@
  * One-time secrets sent to a contact (table recovery_secret): a password-recovery link or SMS code, or
  * the confirmation of a new e-mail address or phone number.
  * - a link carries 32 random bytes; only their SHA-256 is stored. A code is 6 random digits; only its
- *   HMAC is stored, under a key derived from SNILS_PEPPER (HKDF, never the pepper itself), so a copy of
- *   the table does not give codes away
+ *   HMAC is stored (accounts/keyed-hash.ts), so a copy of the table does not give codes away
  * - one live secret per owner and purpose: the owner is a keyed hash of what was typed (recovery) or of
  *   the account (confirmations); storing a new secret replaces the old one under a new id (the unique
  *   index decides, not a prior read), so an older link or code stops working at once
@@ -13,9 +12,10 @@
  *   compared in one statement, and a right one uses up the tries in that statement (parallel tries
  *   queue on the row: one is right)
  */
-import { createHash, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto'
+import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Executor, RecoveryPurpose } from '../db/schema.js'
+import { keyedHash } from './keyed-hash.js'
 
 export interface SecretToStore {
   /** `ownerKey(…)` of the typed login, or of the account. */
@@ -25,25 +25,6 @@ export interface SecretToStore {
   secretHash: string
   destination: string | null
   expiresAt: Date
-}
-
-const derivedKeys = new WeakMap<Buffer, Buffer>()
-
-/** The key of every HMAC here, derived from SNILS_PEPPER. */
-export function secretsKey(pepper: Buffer): Buffer {
-  let key = derivedKeys.get(pepper)
-  if (key === undefined) {
-    key = Buffer.from(hkdfSync('sha256', pepper, Buffer.alloc(0), 'diary-bridge one-time secrets', 32))
-    derivedKeys.set(pepper, key)
-  }
-  return key
-}
-
-const keyedHash = (key: Buffer, label: string, value: string) => createHmac('sha256', key).update(`${label}:${value}`).digest('hex')
-
-/** Who a secret or a counter belongs to (`recovery:29:ivanov.p`, `account:<id>`, `to:+7…`), as a keyed hash: nothing readable in the tables. */
-export function ownerKey(key: Buffer, owner: string): string {
-  return keyedHash(key, 'owner', owner)
 }
 
 export function newLinkSecret(): { token: string; hash: string } {

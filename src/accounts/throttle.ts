@@ -1,7 +1,8 @@
 /*
  * Throttling password attempts, with counters in PostgreSQL so that every instance sees the same ones.
- * - two keys per attempt: the account (region + normalised login, known or not, so that throttling
- *   tells nothing about which logins exist) and the client address
+ * - two keys per attempt: the account (region + a keyed hash of what was typed, known or not, so that
+ *   throttling tells nothing about which logins exist: accounts/credentials.ts) and the client address;
+ *   no key holds typed text in clear (accounts/keyed-hash.ts)
  * - `limit` failures within `windowSeconds` block the key for `blockSeconds`; a block ends by itself,
  *   so an attacker cannot lock anyone out for good
  * - while a key is blocked, even the right password is refused (the check comes before the password)
@@ -11,6 +12,8 @@
  */
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { normaliseLogin } from './account.repository.js'
+import { typedKey } from './keyed-hash.js'
 
 export interface ThrottlePolicy {
   accountFailures: number
@@ -24,8 +27,14 @@ export interface AttemptKeys {
   ip: string
 }
 
-export function attemptKeys(region: string, normalisedLogin: string, ip: string): AttemptKeys {
-  return { account: `account:${region}:${normalisedLogin}`, ip: `ip:${ip}` }
+/** The keys of an attempt; `throttleKey` is what `identifyLogin` answers (a keyed hash). */
+export function attemptKeys(region: string, throttleKey: string, ip: string): AttemptKeys {
+  return { account: `account:${region}:${throttleKey}`, ip: `ip:${ip}` }
+}
+
+/** The account key of a login (as `identifyLogin` counts it when typed), for the support desk and a reset. */
+export function accountThrottleKey(pepper: Buffer, region: string, login: string): string {
+  return attemptKeys(region, typedKey(pepper, { login: normaliseLogin(login) }), '').account
 }
 
 /** The moment the block on these keys ends, or undefined when none is blocked. */
@@ -102,15 +111,15 @@ function toThrottle(row: { failures: number; window_started_at: Date; blocked_un
 }
 
 /** The account's failure counter, if any (support desk). */
-export async function findAccountThrottle(db: Kysely<Database>, region: string, normalisedLogin: string): Promise<AccountThrottle | undefined> {
-  const key = attemptKeys(region, normalisedLogin, '').account
+export async function findAccountThrottle(db: Kysely<Database>, pepper: Buffer, region: string, login: string): Promise<AccountThrottle | undefined> {
+  const key = accountThrottleKey(pepper, region, login)
   const row = await db.selectFrom('login_throttle').select(throttleColumns).where('key', '=', key).executeTakeFirst()
   return row && toThrottle(row)
 }
 
 /** Deletes the account's failure counter, which lifts a block at once; answers what it was (support desk). */
-export async function clearAccountThrottle(db: Kysely<Database>, region: string, normalisedLogin: string): Promise<AccountThrottle | undefined> {
-  const key = attemptKeys(region, normalisedLogin, '').account
+export async function clearAccountThrottle(db: Kysely<Database>, pepper: Buffer, region: string, login: string): Promise<AccountThrottle | undefined> {
+  const key = accountThrottleKey(pepper, region, login)
   const row = await db.deleteFrom('login_throttle').where('key', '=', key).returning(throttleColumns).executeTakeFirst()
   return row && toThrottle(row)
 }

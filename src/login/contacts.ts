@@ -14,6 +14,7 @@
  */
 import type { Account } from '../accounts/account.repository.js'
 import { type ContactKind, findContacts, setVerifiedContact } from '../accounts/contacts.repository.js'
+import { ownerKey } from '../accounts/keyed-hash.js'
 import {
   deleteSecretsOf,
   findLinkSecret,
@@ -21,7 +22,6 @@ import {
   hashCode,
   hashLinkToken,
   newOneTimeSecret,
-  ownerKey,
   parseCode,
   spendLinkSecret,
   storeSecret,

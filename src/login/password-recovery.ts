@@ -20,15 +20,14 @@ import { type Account, findAccountById, findAccountByLogin, isPasswordUnchangedS
 import { changePassword, type PasswordChange } from '../accounts/change-password.js'
 import { findContacts } from '../accounts/contacts.repository.js'
 import { identifyLogin } from '../accounts/credentials.js'
+import { ownerKey, secretsKey } from '../accounts/keyed-hash.js'
 import {
   deleteSecretsOf,
   findLinkSecret,
   hashCode,
   hashLinkToken,
   newOneTimeSecret,
-  ownerKey,
   parseCode,
-  secretsKey,
   spendLinkSecret,
   storeSecret,
   tryCode,
@@ -73,7 +72,7 @@ export function recoveryWays(context: RouteContext, region: Region): RecoveryWay
   }
 }
 
-/** The key of the keyed hashes of one-time secrets and their owners (accounts/recovery-secret.repository.ts). */
+/** The key of the keyed hashes of one-time secrets and their owners (accounts/keyed-hash.ts). */
 export function secretsKeyOf(context: RouteContext): Buffer {
   return secretsKey(context.config.secrets.snilsPepper.reveal())
 }
@@ -239,7 +238,7 @@ export async function finishPasswordReset(
     },
   })
   if (!result.ok) return { kind: 'problem', ...result }
-  await clearAccountThrottle(context.db, account.region, account.login)
+  await clearAccountThrottle(context.db, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
   browser.transaction.abandon()
   browser.transaction.chooseRegion(account.region)
   return { kind: 'done', location: `/login?region=${encodeURIComponent(account.region)}&notice=password_reset` }

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import t from 'tap'
-import { findLinkSecret, hashCode, newLinkSecret, ownerKey, parseCode, secretsKey, spendLinkSecret, storeSecret, tryCode } from '../../src/accounts/recovery-secret.repository.js'
+import { ownerKey, secretsKey } from '../../src/accounts/keyed-hash.js'
+import { findLinkSecret, hashCode, newLinkSecret, parseCode, spendLinkSecret, storeSecret, tryCode } from '../../src/accounts/recovery-secret.repository.js'
 import { openTestDatabase } from '../helpers/test-database.js'
 
 const { db } = await openTestDatabase(t)
