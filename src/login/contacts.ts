@@ -145,7 +145,7 @@ export async function confirmPhone(context: RouteContext, browser: BrowserReques
   if (pending === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'no phone confirmation is waiting')
   // A wrong try must stay counted: the refusal is thrown after the transaction, never inside it.
   const result = await context.db.transaction().execute(async (trx) => {
-    const tried = await tryCode(trx, pending.id, hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
+    const tried = await tryCode(trx, [pending.id], hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
     if (tried.kind === 'right') await confirmContact(context, trx, { accountId: session.accountId, kind: 'phone', value: tried.destination as string, requestId: browser.requestId })
     return tried
   })

@@ -50,3 +50,54 @@ t.test('an e-mail address is one destination in both spellings of its domain', a
   const letters = mails.slice(before)
   t.equal(letters.length, recoveryThrottle.perDestination, `${recoveryThrottle.perDestination} letters to the address, not that many per spelling`)
 })
+
+const liveLinksOf = async (login: string) =>
+  (
+    await sql<{ id: string }>`
+      select s.id from recovery_secret s join diary_account a on a.id = s.account_id
+      where a.login = ${login} and s.purpose = 'reset_email' and s.expires_at > now() order by s.id`.execute(db)
+  ).rows.map((row) => row.id)
+const throttleRows = async () => (await db.selectFrom('login_throttle').select(['key', 'failures', 'blocked_until']).orderBy('key').execute()).map((row) => JSON.stringify(row))
+const linkIn = (message: MailMessage | undefined) => /http:\/\/localhost:3000(\/password\/reset\?token=[A-Za-z0-9_-]+)/.exec(message?.text ?? '')?.[1] as string
+
+t.test('a flood from one address does not shut the owner out, and what it is refused replaces nothing', async (t) => {
+  await sql`update diary_account set email = 'maria.ivanova@example.ru', email_verified_at = now() where login = 'ivanova.m'`.execute(db)
+  const stranger = newcomer()
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) statuses.push((await request(stranger, 'ivanova.m', 'email')).status)
+  const live = await liveLinksOf('ivanova.m')
+  const counters = await throttleRows()
+  const refused: Page[] = []
+  for (let i = 0; i < 3; i++) refused.push(await request(stranger, i === 1 ? '112-233-445 95' : 'ivanova.m', 'email'))
+  t.same(statuses, [200, 200, 200], 'three requests for one login from one address are answered')
+  t.same(
+    refused.map((page) => [page.status, page.headers['retry-after']]),
+    Array(3).fill([429, '3600']),
+    'then that address waits an hour for that login, typed as the login or the SNILS',
+  )
+  t.same(await liveLinksOf('ivanova.m'), live, 'the refused requests replaced no live link')
+  t.same(await throttleRows(), counters, 'and counted nothing')
+
+  const sent = mails.length
+  const owner = await request(newcomer(), '112-233-445 95', 'email')
+  t.equal(owner.status, 200, 'the owner, from their own address, is answered (by SNILS)')
+  t.equal(mails.length, sent + 1, 'and gets a letter')
+  t.equal((await request(newcomer(), 'ivanova.m', 'email')).status, 200, 'by login too')
+  const link = await newcomer().go('GET', linkIn(mails.at(-2)))
+  t.equal(link.url.pathname, '/password/reset', 'the link before the latest still works')
+})
+
+t.test('all addresses together stop at the per-login ceiling; one destination gets at most its share', async (t) => {
+  await sql`update diary_account set email = 'petr.ivanov@example.ru', email_verified_at = now() where login = 'ivanov.p'`.execute(db)
+  const sent = mails.length
+  const statuses: number[] = []
+  for (let i = 0; i < recoveryThrottle.perLogin; i++) {
+    if (i % recoveryThrottle.perLoginAndAddress === 0) nextAddress++
+    const browser = new Browser(app, publicUrl, { 'x-forwarded-for': `198.51.100.${nextAddress}` })
+    statuses.push((await request(browser, 'ivanov.p', 'email')).status)
+  }
+  t.same(statuses, Array(recoveryThrottle.perLogin).fill(200), `${recoveryThrottle.perLogin} requests from several addresses are answered`)
+  t.equal(mails.length - sent, recoveryThrottle.perDestination, 'and reach the address: the destination ceiling is the login ceiling')
+  t.equal((await request(newcomer(), 'ivanov.p', 'email')).status, 429, 'the next one, from any address, waits for the hour')
+  t.equal((await liveLinksOf('ivanov.p')).length, 2, 'two links live')
+})
