@@ -12,6 +12,7 @@ import * as contactsRecovery from './0009-contacts-recovery.js'
 import * as logoutNotices from './0010-logout-notices.js'
 import * as linksPerRegion from './0011-links-per-region.js'
 import * as linkVerified from './0012-link-verified.js'
+import * as twoLiveRecoverySecrets from './0013-two-live-recovery-secrets.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-logout-notices': logoutNotices,
   '0011-links-per-region': linksPerRegion,
   '0012-link-verified': linkVerified,
+  '0013-two-live-recovery-secrets': twoLiveRecoverySecrets,
 }

@@ -6,6 +6,7 @@
  * - `diary_account` is read and written only in accounts/account.repository.ts (one statement in
  *   oauth/refresh-rotation.ts, the one-statement refresh, joins it in raw SQL on purpose and is named here)
  * - `identity_link` only in linking/identity-link.repository.ts; `login_session` only in sessions/
+ * - `login_throttle` only in accounts/throttle.ts, which builds every key (typed text only as a keyed hash)
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -88,6 +89,7 @@ const owners: [table: string, allowed: readonly string[]][] = [
   ['recovery_secret', ['accounts/recovery-secret.repository.ts', 'db/schema.ts']],
   ['identity_link', ['linking/identity-link.repository.ts', 'db/schema.ts']],
   ['login_session', ['sessions/login-session.ts', 'sessions/end-sessions.ts', 'db/schema.ts']],
+  ['login_throttle', ['accounts/throttle.ts', 'db/schema.ts']],
 ]
 
 for (const [table, allowed] of owners) {

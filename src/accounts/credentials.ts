@@ -3,6 +3,9 @@
  * - what was typed may be the login or the SNILS ("Логин или СНИЛС"): a well-formed SNILS with a valid
  *   check number is looked up by its HMAC within the region (`identifyLogin`); one that names no account
  *   is tried as a login, and fails like any unknown login
+ * - the throttle counts a keyed hash (accounts/keyed-hash.ts), never what was typed: of the login of the
+ *   account a SNILS names, of a SNILS that names none (its digits, whichever way it was written), or of
+ *   the typed text as a login (a mistyped SNILS, an e-mail address, a phone number included)
  * - logins compare case-insensitively after trimming (they are stored normalised)
  * - an unknown login, an account without a password, and a wrong password all fail after the same
  *   argon2id work (a dummy hash is verified), so neither the answer nor its time tells whether a
@@ -13,6 +16,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { hmacSnils, parseSnils } from '../person/snils.js'
 import { type Account, findAccountCredentials, findAccountsBySnils, normaliseLogin } from './account.repository.js'
+import { typedKey } from './keyed-hash.js'
 import type { PasswordHasher } from './password-hash.js'
 
 const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>()
@@ -31,8 +35,8 @@ export interface TypedLogin {
   /** The login to check the password against. */
   login: string
   /**
-   * What the throttle counts for this attempt: the account's login when the SNILS named one; for a SNILS
-   * that named none, its HMAC (a SNILS is never stored in clear, not even as a throttle key).
+   * What the throttle counts for this attempt, as a keyed hash: of the account's login when the SNILS
+   * named one, of the SNILS when it named none, else of the typed login (nothing typed is stored in clear).
    */
   throttleKey: string
 }
@@ -40,12 +44,11 @@ export interface TypedLogin {
 /** The login behind what was typed in the login field: the login itself, or the SNILS of an account of the region. */
 export async function identifyLogin(db: Kysely<Database>, region: string, typed: string, snilsPepper: Buffer): Promise<TypedLogin> {
   const snils = parseSnils(typed)
-  if (!snils.ok) return { login: typed, throttleKey: normaliseLogin(typed) }
-  const hmac = hmacSnils(snilsPepper, snils.digits)
-  const accounts = await findAccountsBySnils(db, region, hmac, 2)
+  if (!snils.ok) return { login: typed, throttleKey: typedKey(snilsPepper, { login: normaliseLogin(typed) }) }
+  const accounts = await findAccountsBySnils(db, region, hmacSnils(snilsPepper, snils.digits), 2)
   const [account] = accounts
-  if (accounts.length === 1 && account !== undefined) return { login: account.login, throttleKey: account.login }
-  return { login: typed, throttleKey: `snils:${hmac}` }
+  if (accounts.length === 1 && account !== undefined) return { login: account.login, throttleKey: typedKey(snilsPepper, { login: account.login }) }
+  return { login: typed, throttleKey: typedKey(snilsPepper, { snils: snils.digits }) }
 }
 
 export type CredentialCheck = { ok: true; account: Account } | { ok: false; accountId: string | undefined }

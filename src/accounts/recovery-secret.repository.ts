@@ -2,20 +2,24 @@
  * One-time secrets sent to a contact (table recovery_secret): a password-recovery link or SMS code, or
  * the confirmation of a new e-mail address or phone number.
  * - a link carries 32 random bytes; only their SHA-256 is stored. A code is 6 random digits; only its
- *   HMAC is stored, under a key derived from SNILS_PEPPER (HKDF, never the pepper itself), so a copy of
- *   the table does not give codes away
- * - one live secret per owner and purpose: the owner is a keyed hash of what was typed (recovery) or of
- *   the account (confirmations); storing a new secret replaces the old one under a new id (the unique
- *   index decides, not a prior read), so an older link or code stops working at once
+ *   HMAC is stored (accounts/keyed-hash.ts), so a copy of the table does not give codes away
+ * - the owner is a keyed hash of what was typed (recovery) or of the account (confirmations). A recovery
+ *   owner has at most two live secrets of a purpose, a confirmation one: a new secret takes a free slot,
+ *   else the older one's, replacing it under a new id; the slot is chosen in the inserting statement and
+ *   the unique index on (owner, purpose, slot) decides between parallel ones, so there are never more
+ *   (migration 0012). Parallel requests of one owner may take the same slot: the later one replaces
+ *   the earlier one, and two stay live
  * - a secret without an account is a stand-in for a login that has no such contact: it is stored,
  *   replaced and tried exactly like a real one, so that nothing tells the two apart, and it is never met
  * - a link is spent by deleting it; a code is tried at most `maxAttempts` times, each try counted and
  *   compared in one statement, and a right one uses up the tries in that statement (parallel tries
- *   queue on the row: one is right)
+ *   queue on the row: one is right). A try may name two secrets (the code page of this browser's last
+ *   two requests): it is counted on each that is live, and right when either matches
  */
-import { createHash, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto'
+import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Executor, RecoveryPurpose } from '../db/schema.js'
+import { keyedHash } from './keyed-hash.js'
 
 export interface SecretToStore {
   /** `ownerKey(…)` of the typed login, or of the account. */
@@ -25,25 +29,6 @@ export interface SecretToStore {
   secretHash: string
   destination: string | null
   expiresAt: Date
-}
-
-const derivedKeys = new WeakMap<Buffer, Buffer>()
-
-/** The key of every HMAC here, derived from SNILS_PEPPER. */
-export function secretsKey(pepper: Buffer): Buffer {
-  let key = derivedKeys.get(pepper)
-  if (key === undefined) {
-    key = Buffer.from(hkdfSync('sha256', pepper, Buffer.alloc(0), 'diary-bridge one-time secrets', 32))
-    derivedKeys.set(pepper, key)
-  }
-  return key
-}
-
-const keyedHash = (key: Buffer, label: string, value: string) => createHmac('sha256', key).update(`${label}:${value}`).digest('hex')
-
-/** Who a secret or a counter belongs to (`recovery:29:ivanov.p`, `account:<id>`, `to:+7…`), as a keyed hash: nothing readable in the tables. */
-export function ownerKey(key: Buffer, owner: string): string {
-  return keyedHash(key, 'owner', owner)
 }
 
 export function newLinkSecret(): { token: string; hash: string } {
@@ -78,12 +63,20 @@ export function parseCode(typed: string): string | undefined {
   return /^\d{6}$/.test(digits) ? digits : undefined
 }
 
-/** Stores a secret, replacing the live one of its owner and purpose; answers its (new) id. */
+/** How many secrets of a purpose an owner may have live: a recovery link or code keeps the one before. */
+export const liveSecrets: Readonly<Record<RecoveryPurpose, 1 | 2>> = { reset_email: 2, reset_sms: 2, verify_email: 1, verify_phone: 1 }
+
+/** Stores a secret in a free slot of its owner and purpose, else the older one's (replacing it); answers its (new) id. */
 export async function storeSecret(db: Executor, secret: SecretToStore): Promise<string> {
+  const slot = sql`(
+    select s.slot from generate_series(0, ${liveSecrets[secret.purpose] - 1}::int) as s (slot)
+    left join recovery_secret taken on taken.lookup_key = ${secret.lookupKey} and taken.purpose = ${secret.purpose} and taken.slot = s.slot
+    order by taken.created_at nulls first, s.slot
+    limit 1)`
   const result = await sql<{ id: string }>`
-    insert into recovery_secret (lookup_key, account_id, purpose, secret_hash, destination, expires_at)
-    values (${secret.lookupKey}, ${secret.accountId}, ${secret.purpose}, ${secret.secretHash}, ${secret.destination}, ${secret.expiresAt})
-    on conflict (lookup_key, purpose) do update set
+    insert into recovery_secret (lookup_key, account_id, purpose, secret_hash, destination, expires_at, slot)
+    values (${secret.lookupKey}, ${secret.accountId}, ${secret.purpose}, ${secret.secretHash}, ${secret.destination}, ${secret.expiresAt}, ${slot})
+    on conflict (lookup_key, purpose, slot) do update set
       id = gen_random_uuid(), account_id = excluded.account_id, secret_hash = excluded.secret_hash,
       destination = excluded.destination, attempts = 0, created_at = now(), expires_at = excluded.expires_at
     returning id`.execute(db)
@@ -138,21 +131,23 @@ export async function deleteSecretsOf(db: Executor, accountId: string, purposes:
 
 export type CodeTry =
   | { kind: 'right'; accountId: string; destination: string | null }
+  /** The most tries left among the secrets tried. */
   | { kind: 'wrong'; attemptsLeft: number }
-  /** Expired, replaced by a newer code, used, or out of tries. */
+  /** Expired, replaced by newer codes, used, or out of tries. */
   | { kind: 'gone' }
 
-/** One try of a code, counted and compared in one statement; a right code uses up its tries. */
-export async function tryCode(db: Executor, id: string, hash: string, now: Date, maxAttempts: number): Promise<CodeTry> {
+/** One try of a code against these secrets (one, or two), counted and compared in one statement; a right code uses up its tries. */
+export async function tryCode(db: Executor, ids: readonly string[], hash: string, now: Date, maxAttempts: number): Promise<CodeTry> {
+  if (ids.length === 0) return { kind: 'gone' }
   const matches = sql<boolean>`(secret_hash = ${hash} and account_id is not null)`
   const tried = await sql<{ account_id: string | null; destination: string | null; attempts: number; matches: boolean }>`
     update recovery_secret set attempts = case when ${matches} then ${maxAttempts} else attempts + 1 end
-    where id = ${id} and expires_at > ${now} and attempts < ${maxAttempts}
+    where id in (${sql.join(ids)}) and expires_at > ${now} and attempts < ${maxAttempts}
     returning account_id, destination, attempts, ${matches} as matches`.execute(db)
-  const [row] = tried.rows
-  if (row === undefined) return { kind: 'gone' }
-  if (!row.matches) return { kind: 'wrong', attemptsLeft: maxAttempts - row.attempts }
-  return { kind: 'right', accountId: row.account_id as string, destination: row.destination }
+  const right = tried.rows.find((row) => row.matches)
+  if (right !== undefined) return { kind: 'right', accountId: right.account_id as string, destination: right.destination }
+  if (tried.rows.length === 0) return { kind: 'gone' }
+  return { kind: 'wrong', attemptsLeft: maxAttempts - Math.min(...tried.rows.map((row) => row.attempts)) }
 }
 
 /** The account's live secret of a purpose that has tries left, if any (the account page asks for a pending code). */

@@ -1,16 +1,21 @@
 /*
  * Throttling password attempts, with counters in PostgreSQL so that every instance sees the same ones.
- * - two keys per attempt: the account (region + normalised login, known or not, so that throttling
- *   tells nothing about which logins exist) and the client address
+ * - two keys per attempt: the account (region + a keyed hash of what was typed, known or not, so that
+ *   throttling tells nothing about which logins exist: accounts/credentials.ts) and the client address;
+ *   no key holds typed text in clear (accounts/keyed-hash.ts)
  * - `limit` failures within `windowSeconds` block the key for `blockSeconds`; a block ends by itself,
  *   so an attacker cannot lock anyone out for good
  * - while a key is blocked, even the right password is refused (the check comes before the password)
  * - a success clears the account's counter, never the address's
  * Requests that send a message (password recovery, contact confirmation) take from an allowance per key
- * instead (`takeFromKey`): every request counts, decided in the statement that counts it.
+ * instead (`takeFromKeys`): every request counts, decided in the statement that counts it; a request
+ * that a block refuses writes nothing, and the keys are counted in the caller's order (the requester's
+ * own keys first, so that only requests they let through use up a key the requester shares with others).
  */
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { normaliseLogin } from './account.repository.js'
+import { typedKey } from './keyed-hash.js'
 
 export interface ThrottlePolicy {
   accountFailures: number
@@ -24,16 +29,22 @@ export interface AttemptKeys {
   ip: string
 }
 
-export function attemptKeys(region: string, normalisedLogin: string, ip: string): AttemptKeys {
-  return { account: `account:${region}:${normalisedLogin}`, ip: `ip:${ip}` }
+/** The keys of an attempt; `throttleKey` is what `identifyLogin` answers (a keyed hash). */
+export function attemptKeys(region: string, throttleKey: string, ip: string): AttemptKeys {
+  return { account: `account:${region}:${throttleKey}`, ip: `ip:${ip}` }
 }
 
-/** The moment the block on these keys ends, or undefined when none is blocked. */
-export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys | string, now: Date): Promise<Date | undefined> {
+/** The account key of a login (as `identifyLogin` counts it when typed), for the support desk and a reset. */
+export function accountThrottleKey(pepper: Buffer, region: string, login: string): string {
+  return attemptKeys(region, typedKey(pepper, { login: normaliseLogin(login) }), '').account
+}
+
+/** The moment the last block on these keys ends, or undefined when none is blocked. */
+export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys | readonly string[], now: Date): Promise<Date | undefined> {
   const rows = await db
     .selectFrom('login_throttle')
     .select('blocked_until')
-    .where('key', 'in', typeof keys === 'string' ? [keys] : [keys.account, keys.ip])
+    .where('key', 'in', 'account' in keys ? [keys.account, keys.ip] : [...keys])
     .where('blocked_until', '>', now)
     .execute()
   const until = rows.map((row) => row.blocked_until as Date).sort((a, b) => b.getTime() - a.getTime())[0]
@@ -76,7 +87,23 @@ export async function countOnKey(db: Kysely<Database>, key: string, limit: numbe
 export async function takeFromKey(db: Kysely<Database>, key: string, limit: number, policy: Window, now: Date): Promise<Date | undefined> {
   const counted = await countSql(key, limit, policy, now, true).execute(db)
   if (counted.rows.length > 0) return undefined
-  return (await blockedUntil(db, key, now)) ?? now
+  return (await blockedUntil(db, [key], now)) ?? now
+}
+
+/**
+ * Takes one request from each key's allowance (`takeFromKey`), in this order, once one statement found
+ * none of them blocked: a refused request writes nothing. Answers undefined when allowed, else when the
+ * last block ends. (Parallel requests may all pass the first look; each count still decides for itself,
+ * and one refused there has used up only the keys before it.)
+ */
+export async function takeFromKeys(db: Kysely<Database>, keys: readonly [key: string, limit: number][], policy: Window, now: Date): Promise<Date | undefined> {
+  const blocked = await blockedUntil(db, keys.map(([key]) => key), now)
+  if (blocked !== undefined) return blocked
+  for (const [key, limit] of keys) {
+    const until = await takeFromKey(db, key, limit, policy, now)
+    if (until !== undefined) return until
+  }
+  return undefined
 }
 
 /** Counts a failed attempt on both keys (old counters are deleted by the maintenance job, ops/maintenance.ts). */
@@ -102,15 +129,15 @@ function toThrottle(row: { failures: number; window_started_at: Date; blocked_un
 }
 
 /** The account's failure counter, if any (support desk). */
-export async function findAccountThrottle(db: Kysely<Database>, region: string, normalisedLogin: string): Promise<AccountThrottle | undefined> {
-  const key = attemptKeys(region, normalisedLogin, '').account
+export async function findAccountThrottle(db: Kysely<Database>, pepper: Buffer, region: string, login: string): Promise<AccountThrottle | undefined> {
+  const key = accountThrottleKey(pepper, region, login)
   const row = await db.selectFrom('login_throttle').select(throttleColumns).where('key', '=', key).executeTakeFirst()
   return row && toThrottle(row)
 }
 
 /** Deletes the account's failure counter, which lifts a block at once; answers what it was (support desk). */
-export async function clearAccountThrottle(db: Kysely<Database>, region: string, normalisedLogin: string): Promise<AccountThrottle | undefined> {
-  const key = attemptKeys(region, normalisedLogin, '').account
+export async function clearAccountThrottle(db: Kysely<Database>, pepper: Buffer, region: string, login: string): Promise<AccountThrottle | undefined> {
+  const key = accountThrottleKey(pepper, region, login)
   const row = await db.deleteFrom('login_throttle').where('key', '=', key).returning(throttleColumns).executeTakeFirst()
   return row && toThrottle(row)
 }

@@ -39,7 +39,7 @@ const FAMILY_LIMIT = 10_000
 
 async function printAccount(context: CommandContext, db: Kysely<Database>, account: Account): Promise<void> {
   const now = context.now()
-  const throttle = await findAccountThrottle(db, account.region, account.login)
+  const throttle = await findAccountThrottle(db, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
   const until = throttle?.blockedUntil ?? undefined
   let blocked = 'no'
   if (until !== undefined && until > now) blocked = `yes, until ${formatTime(until)}`
@@ -128,7 +128,7 @@ const accountsUnblock: CliCommand = {
       if (account === undefined) return 1
       const now = context.now()
       const cleared = await db.transaction().execute(async (trx) => {
-        const throttle = await clearAccountThrottle(trx, account.region, account.login)
+        const throttle = await clearAccountThrottle(trx, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
         const until = throttle?.blockedUntil ?? undefined
         const wasBlocked = until !== undefined && until > now
         await recordAuditEvent(trx, {

@@ -170,7 +170,7 @@ export type RecoveryPurpose = 'reset_email' | 'reset_sms' | 'verify_email' | 've
 /** A one-time secret sent to a contact (accounts/recovery-secret.repository.ts); only its hash is kept. */
 export interface RecoverySecretTable {
   id: Generated<string>
-  /** Whose secret this is (a keyed hash of the typed login, or of the account): one live secret per key and purpose. */
+  /** Whose secret this is (a keyed hash of the typed login, or of the account). */
   lookup_key: string
   /** Null: a stand-in for a login without such a contact, which nobody can ever meet. */
   account_id: string | null
@@ -179,6 +179,8 @@ export interface RecoverySecretTable {
   /** The new contact that a `verify_*` secret confirms; null for resets. */
   destination: string | null
   attempts: Generated<number>
+  /** Unique per key and purpose: 0 or 1 for recovery (two live: the newest and the one before), 0 for confirmations. */
+  slot: Generated<number>
   created_at: CreatedAt
   expires_at: Date
 }

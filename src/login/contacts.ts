@@ -15,6 +15,7 @@
  */
 import type { Account } from '../accounts/account.repository.js'
 import { type ContactKind, type Contacts, findContacts, setVerifiedContact } from '../accounts/contacts.repository.js'
+import { ownerKey } from '../accounts/keyed-hash.js'
 import {
   deleteSecretsOf,
   findLinkSecret,
@@ -22,7 +23,6 @@ import {
   hashCode,
   hashLinkToken,
   newOneTimeSecret,
-  ownerKey,
   parseCode,
   spendLinkSecret,
   storeSecret,
@@ -32,7 +32,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import type { Locale, Notice } from '../notify/templates.js'
-import { maskEmail, maskPhone, parseEmail, parsePhone } from '../person/contact.js'
+import { contactKey, maskEmail, maskPhone, parseEmail, parsePhone } from '../person/contact.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest, Delivery } from './browser.js'
 import { alertOwner } from './owner-alerts.js'
@@ -40,6 +40,9 @@ import { mayReach, messageTo, recoveryRules, recoveryThrottle, secretsKeyOf, tak
 
 export const confirmEmailPath = '/account/email/confirm'
 const emailLinkMinutes = 60
+
+/** Confirmation requests per hour of one account (a signed-in owner: no stranger counts here); per address and destination as recovery's. */
+export const contactThrottle = { perAccount: 5 } as const
 
 export type ContactProblem = 'malformed' | 'no_sender' | 'nothing_to_confirm' | 'confirm_first'
 
@@ -75,10 +78,10 @@ export async function requestContactConfirmation(
   if (!contact.ok) return contact
   const destination = contact.value
   await takeOrRefuse(context, [
-    [`contact:account:${account.id}`, recoveryThrottle.perAccount],
+    [`contact:account:${account.id}`, contactThrottle.perAccount],
     [`contact:ip:${browser.ip}`, recoveryThrottle.perAddress],
   ])
-  const reachable = await mayReach(context, 'contact', destination)
+  const reachable = await mayReach(context, 'contact', contactKey(request.kind, destination))
   await recordAuditEvent(context.db, {
     type: 'contact_confirmation_request',
     outcome: reachable ? 'sent' : 'not_sent',
@@ -163,7 +166,7 @@ export async function confirmPhone(context: RouteContext, browser: BrowserReques
   if (pending === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'no phone confirmation is waiting')
   // A wrong try must stay counted: the refusal is thrown after the transaction, never inside it.
   const result = await context.db.transaction().execute(async (trx) => {
-    const tried = await tryCode(trx, pending.id, hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
+    const tried = await tryCode(trx, [pending.id], hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
     if (tried.kind !== 'right') return { tried }
     const change: ContactChange = { accountId: session.accountId, kind: 'phone', value: tried.destination as string }
     return { tried, change, before: await confirmContact(context, trx, change, browser.requestId) }

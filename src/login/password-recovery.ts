@@ -7,11 +7,16 @@
  *   (15 minutes), a 6-digit code to its verified phone (10 minutes, 5 tries); each only where the
  *   region's `passwordRecovery` lists it and the bridge has the sender; otherwise the school
  * - a request answers the same whether the login exists, has the contact, or not: the same statements
- *   run for every login (a stand-in secret for a login without the contact, replaced by the next request
- *   like a real one: accounts/recovery-secret.repository.ts), the message is sent after the answer, and
- *   the code page behaves the same
- * - throttled per typed login, per address (every request counts, decided in the counting statement),
- *   and per destination (silently: the answer stays the same, nothing is sent)
+ *   run for every login (a stand-in secret for a login without the contact, kept and retired by the next
+ *   requests like a real one: accounts/recovery-secret.repository.ts), the message is sent after the
+ *   answer, and the code page behaves the same
+ * - a new link or code leaves the one before it valid until it expires: the last two sent work, a third
+ *   retires the oldest; the code page tries a code against this browser's last two requests
+ * - throttled (`recoveryThrottle`; every request counts, decided in the counting statement): per typed
+ *   login and address, per address, then per typed login with a higher ceiling, so that one address
+ *   cannot shut the owner out from theirs; a request any of them refuses writes nothing and replaces no
+ *   secret. Per destination silently (the answer stays the same, nothing is sent): its ceiling is the
+ *   per-login one, so that flooding a login's contact shuts out no more than flooding the login
  * - the new-password step is spent once across instances, only while the password is still the one it
  *   was proven for, together with the link; it kills every other recovery link and code of the account;
  *   a success clears the account's sign-in throttle and is told to the account's confirmed contacts
@@ -21,24 +26,24 @@ import { type Account, findAccountById, findAccountByLogin, isPasswordUnchangedS
 import { changePassword, type PasswordChange } from '../lifecycle/change-password.js'
 import { findContacts } from '../accounts/contacts.repository.js'
 import { identifyLogin } from '../accounts/credentials.js'
+import { ownerKey, secretsKey } from '../accounts/keyed-hash.js'
 import {
   deleteSecretsOf,
   findLinkSecret,
   hashCode,
   hashLinkToken,
   newOneTimeSecret,
-  ownerKey,
   parseCode,
-  secretsKey,
   spendLinkSecret,
   storeSecret,
   tryCode,
 } from '../accounts/recovery-secret.repository.js'
-import { clearAccountThrottle, takeFromKey } from '../accounts/throttle.js'
+import { clearAccountThrottle, takeFromKey, takeFromKeys } from '../accounts/throttle.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { type Locale, mailText, type Notice, smsText } from '../notify/templates.js'
+import { contactKey } from '../person/contact.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
 import { consumeLoginTransaction } from '../sessions/login-session.js'
@@ -48,8 +53,11 @@ import type { RecoveryWay } from './transaction.js'
 
 export const recoveryRules = { linkMinutes: 15, codeMinutes: 10, codeAttempts: 5 } as const
 
-/** Requests per hour; the next one is refused (login, address) or not sent (destination) for an hour. */
-export const recoveryThrottle = { perAccount: 5, perAddress: 20, perDestination: 5, windowSeconds: 3600, blockSeconds: 3600 } as const
+/**
+ * Requests per hour: per typed login from one address, from one address, per typed login from all of them
+ * (the next one is refused for an hour), and messages per destination (the next ones are not sent).
+ */
+export const recoveryThrottle = { perLoginAndAddress: 3, perAddress: 20, perLogin: 10, perDestination: 10, windowSeconds: 3600, blockSeconds: 3600 } as const
 
 export const resetPasswordPath = '/password/reset'
 
@@ -74,7 +82,7 @@ export function recoveryWays(context: RouteContext, region: Region): RecoveryWay
   }
 }
 
-/** The key of the keyed hashes of one-time secrets and their owners (accounts/recovery-secret.repository.ts). */
+/** The key of the keyed hashes of one-time secrets and their owners (accounts/keyed-hash.ts). */
 export function secretsKeyOf(context: RouteContext): Buffer {
   return secretsKey(context.config.secrets.snilsPepper.reveal())
 }
@@ -87,18 +95,16 @@ export function messageTo(context: RouteContext, to: string, notice: Notice, loc
   return sms && (() => sms.send({ to, text: smsText(notice, locale) }))
 }
 
-/** Refuses with ERR_THROTTLED unless every key has allowance left (each is counted). */
+/** Refuses with ERR_THROTTLED, writing nothing, unless every key has allowance left; then each is counted, in this order. */
 export async function takeOrRefuse(context: RouteContext, keys: readonly [key: string, limit: number][]): Promise<void> {
   const now = context.now()
-  for (const [key, limit] of keys) {
-    const until = await takeFromKey(context.db, key, limit, recoveryThrottle, now)
-    if (until !== undefined) {
-      throw new BridgeError('ERR_THROTTLED', 'too many requests that send messages', { retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) })
-    }
+  const until = await takeFromKeys(context.db, keys, recoveryThrottle, now)
+  if (until !== undefined) {
+    throw new BridgeError('ERR_THROTTLED', 'too many requests that send messages', { retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) })
   }
 }
 
-/** Counts a message to `destination` under `prefix`; false when that destination had enough for now. */
+/** Counts a message to `destination` (a `contactKey`) under `prefix`; false when that destination had enough for now. */
 export async function mayReach(context: RouteContext, prefix: string, destination: string): Promise<boolean> {
   const key = `${prefix}:${ownerKey(secretsKeyOf(context), `to:${destination}`)}`
   return (await takeFromKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, context.now())) === undefined
@@ -122,16 +128,19 @@ export async function requestRecovery(
   const key = secretsKeyOf(context)
   const typed = await identifyLogin(db, region, request.login, context.config.secrets.snilsPepper.reveal())
   const owner = `recovery:${region}:${typed.throttleKey}`
+  const perLogin = `recovery:account:${region}:${typed.throttleKey}`
+  // The requester's own keys first: the login's allowance is used only by requests they let through.
   await takeOrRefuse(context, [
-    [`recovery:account:${region}:${typed.throttleKey}`, recoveryThrottle.perAccount],
+    [`${perLogin}:ip:${browser.ip}`, recoveryThrottle.perLoginAndAddress],
     [`recovery:ip:${browser.ip}`, recoveryThrottle.perAddress],
+    [perLogin, recoveryThrottle.perLogin],
   ])
 
   const account = await findAccountByLogin(db, region, typed.login)
   const contacts = await findContacts(db, account?.id ?? noAccount)
   const contact = (request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone) || undefined
   // Every request counts on a destination: the contact's, or a stand-in named after the typed login.
-  const reachable = await mayReach(context, 'recovery', contact ?? `nobody:${owner}`)
+  const reachable = await mayReach(context, 'recovery', contact === undefined ? `nobody:${owner}` : contactKey(request.via === 'email' ? 'email' : 'phone', contact))
   const destination = contact !== undefined && reachable ? contact : undefined
 
   const minutes = request.via === 'email' ? recoveryRules.linkMinutes : recoveryRules.codeMinutes
@@ -185,13 +194,14 @@ export async function openRecoveryLink(context: RouteContext, browser: BrowserRe
 
 export type CodeCheck = { kind: 'right' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'malformed' }
 
-/** POST /password/forgot/code: the SMS code; a right one opens the new-password step. */
+/** POST /password/forgot/code: the SMS code of this browser's last request or the one before; a right one opens the new-password step. */
 export async function checkRecoveryCode(context: RouteContext, browser: BrowserRequest, typed: string): Promise<CodeCheck> {
   const phase = browser.transaction.take('recovery_code')
   const code = parseCode(typed)
   if (code === undefined) return { kind: 'malformed' }
   const hash = hashCode(secretsKeyOf(context), code)
-  const result = await tryCode(context.db, phase.secretId, hash, context.now(), recoveryRules.codeAttempts)
+  const ids = phase.previousSecretId === undefined ? [phase.secretId] : [phase.secretId, phase.previousSecretId]
+  const result = await tryCode(context.db, ids, hash, context.now(), recoveryRules.codeAttempts)
   if (result.kind === 'wrong' && result.attemptsLeft > 0) return result
   const account = result.kind === 'right' ? await findAccountById(context.db, result.accountId) : undefined
   if (account === undefined) {
@@ -239,7 +249,7 @@ export async function finishPasswordReset(
   })
   if (!result.ok) return { kind: 'problem', ...result }
   await alertPasswordChanged(context, browser, account.id)
-  await clearAccountThrottle(context.db, account.region, account.login)
+  await clearAccountThrottle(context.db, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
   browser.transaction.abandon()
   browser.transaction.chooseRegion(account.region)
   const notice = result.endedLinks.length > 0 ? 'password_reset_links_ended' : 'password_reset'

@@ -14,7 +14,9 @@
  *   choose_account   the person is linked to several accounts of the region: the issuer and subject,
  *                    whose links are read again when the choice is posted (never a list of accounts)
  *   password_change  a temporary password was verified and must be replaced before the sign-in
- *   recovery_code    "forgot password" by SMS: the code that was sent (its row id, never the code)
+ *   recovery_code    "forgot password" by SMS: the code that was sent (its row id, never the code), and
+ *                    the one this browser asked for before, if that was still on its code page (both
+ *                    are live: a late SMS still works)
  *   password_reset   the person proved to own the account (State Services, an e-mail link, an SMS
  *                    code) and may set a new password; for a link, the hash of the link to spend
  *   logout           gone to the provider's logout, to come back to this address
@@ -76,7 +78,7 @@ export type Phase =
       upstreamSubject?: string
       startedAt: number
     }
-  | { kind: 'recovery_code'; region: string; secretId: string; startedAt: number }
+  | { kind: 'recovery_code'; region: string; secretId: string; previousSecretId?: string; startedAt: number }
   /** `passwordChangedAt` (ms) of the password when the owner proved who they are: only that one may be replaced. */
   | {
       kind: 'password_reset'
@@ -107,7 +109,7 @@ export interface TransactionCookie {
 }
 
 type PhaseOf<K extends Phase['kind']> = Extract<Phase, { kind: K }>
-type Started<K extends Phase['kind']> = Omit<PhaseOf<K>, 'kind' | 'startedAt' | 'id'>
+type Started<K extends Phase['kind']> = Omit<PhaseOf<K>, 'kind' | 'startedAt' | 'id' | 'previousSecretId'>
 
 export interface LoginTransaction {
   region(): string | undefined
@@ -127,6 +129,7 @@ export interface LoginTransaction {
   toPasswordChange(phase: Started<'password_change'>): void
   /** The same password change under a new id (the old one was consumed), keeping its start time. */
   retryPasswordChange(phase: PhaseOf<'password_change'>): void
+  /** The code page of a new request; a fresh code page of the same region before it keeps its code as the previous one. */
   toRecoveryCode(phase: Started<'recovery_code'>): void
   toPasswordReset(phase: Started<'password_reset'>): void
   toLogout(redirectUri: string): void
@@ -176,7 +179,11 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
     toChooseAccount: (phase) => setPhase({ ...phase, kind: 'choose_account', id: newTransactionId(), startedAt: started() }),
     toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', id: newTransactionId(), startedAt: started() }),
     retryPasswordChange: (phase) => setPhase({ ...phase, id: newTransactionId() }),
-    toRecoveryCode: (phase) => setPhase({ ...phase, kind: 'recovery_code', startedAt: started() }),
+    toRecoveryCode(phase) {
+      const before = cookie.get('phase')
+      const previous = before?.kind === 'recovery_code' && fresh(before.startedAt) && before.region === phase.region ? before.secretId : undefined
+      setPhase({ ...phase, kind: 'recovery_code', ...(previous !== undefined && { previousSecretId: previous }), startedAt: started() })
+    },
     toPasswordReset: (phase) => setPhase({ ...phase, kind: 'password_reset', id: newTransactionId(), startedAt: started() }),
     toLogout(redirectUri) {
       cookie.set('authorize', undefined)

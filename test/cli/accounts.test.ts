@@ -3,12 +3,17 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
+import { identifyLogin } from '../../src/accounts/credentials.js'
+import { accountThrottleKey, attemptKeys, recordFailure } from '../../src/accounts/throttle.js'
 import { recordAuditEvent } from '../../src/audit/record-audit-event.js'
 import { demoPassword } from '../helpers/demo-fixture.js'
 import { openCliWorld, snilsForms } from '../helpers/cli-world.js'
 
 const world = await openCliWorld(t)
 const { db, cli, accountOf, addLink, addSession, sessionRow, familyRow, auditOf } = world
+const pepper = world.config.secrets.snilsPepper.reveal()
+/** The throttle's key of a login: a keyed hash, as sign-in writes it. */
+const blockKey = (login: string) => accountThrottleKey(pepper, '29', login)
 
 function assertNoSecrets(t: Test, output: string, account: { password_hash: string | null; snils_hmac: string | null }) {
   for (const form of snilsForms) t.notMatch(output, form, `the SNILS is never printed (${form})`)
@@ -47,7 +52,7 @@ t.test('accounts show: the person, block, links, sessions and last sign-in, with
 
 t.test('accounts show: a block from too many wrong passwords, with its end', async (t) => {
   const until = new Date(Date.now() + 600_000)
-  await db.insertInto('login_throttle').values({ key: 'account:29:smirnov.a', failures: 10, window_started_at: new Date(), blocked_until: until }).execute()
+  await db.insertInto('login_throttle').values({ key: blockKey('smirnov.a'), failures: 10, window_started_at: new Date(), blocked_until: until }).execute()
   const run = await cli(['accounts', 'show', 'smirnov.a', '--region', '29'])
   t.equal(run.code, 0)
   t.ok(run.stdout.includes(`blocked:              yes, until ${until.toISOString().replace(/\.\d{3}Z$/, 'Z')}`), run.stdout.join('\n'))
@@ -55,7 +60,7 @@ t.test('accounts show: a block from too many wrong passwords, with its end', asy
   t.ok(run.stdout.includes('links:                0'))
 
   const started = new Date(Date.now() - 60_000)
-  await db.insertInto('login_throttle').values({ key: 'account:29:morozova.t', failures: 3, window_started_at: started, blocked_until: null }).execute()
+  await db.insertInto('login_throttle').values({ key: blockKey('morozova.t'), failures: 3, window_started_at: started, blocked_until: null }).execute()
   const counting = await cli(['accounts', 'show', 'morozova.t', '--region', '29'])
   t.ok(counting.stdout.includes(`blocked:              no (3 failed attempts since ${started.toISOString().replace(/\.\d{3}Z$/, 'Z')})`), counting.stdout.join('\n'))
 })
@@ -144,15 +149,15 @@ t.test('accounts import --contacts-verified: the file’s contacts are stored ve
 
 t.test('accounts unblock: the throttle row goes, the operator is audited (masked), and the password works again', async (t) => {
   const until = new Date(Date.now() + 600_000)
-  await db.insertInto('login_throttle').values({ key: 'account:29:kuznetsova.e', failures: 10, window_started_at: new Date(), blocked_until: until }).execute()
-  await db.insertInto('login_throttle').values({ key: 'account:29:novikova.o', failures: 3, window_started_at: new Date(), blocked_until: null }).execute()
+  await db.insertInto('login_throttle').values({ key: blockKey('kuznetsova.e'), failures: 10, window_started_at: new Date(), blocked_until: until }).execute()
+  await db.insertInto('login_throttle').values({ key: blockKey('novikova.o'), failures: 3, window_started_at: new Date(), blocked_until: null }).execute()
 
   const run = await cli(['accounts', 'unblock', 'kuznetsova.e', '--region', '29', '--operator', 'Петрова 112-233-445 95'])
   t.equal(run.code, 0)
   t.same(run.stdout, [`kuznetsova.e (29) is unblocked (the block would have lasted until ${until.toISOString().replace(/\.\d{3}Z$/, 'Z')})`])
   const left = (await db.selectFrom('login_throttle').select('key').execute()).map((row) => row.key)
-  t.notOk(left.includes('account:29:kuznetsova.e'), 'the account’s throttle row is gone')
-  t.ok(left.includes('account:29:novikova.o'), 'another account’s row stays')
+  t.notOk(left.includes(blockKey('kuznetsova.e')), 'the account’s throttle row is gone')
+  t.ok(left.includes(blockKey('novikova.o')), 'another account’s row stays')
   const [event, ...more] = await auditOf('kuznetsova.e', 'account_unblocked')
   t.same(more, [])
   t.equal(event?.outcome, 'unblocked')
@@ -163,6 +168,22 @@ t.test('accounts unblock: the throttle row goes, the operator is audited (masked
   t.equal(again.code, 0)
   t.same(again.stdout, ['kuznetsova.e (29) was not blocked; its count of failed attempts is cleared'])
   t.equal((await auditOf('kuznetsova.e', 'account_unblocked'))[1]?.outcome, 'not_blocked')
+})
+
+t.test('accounts unblock lifts the block that failures typed as the SNILS or in capitals made (the key is a keyed hash)', async (t) => {
+  const policy = { accountFailures: 3, ipFailures: 100, windowSeconds: 900, blockSeconds: 900 }
+  for (const typed of ['145-678-912 08', 'SMIRNOV.A', ' smirnov.a ']) {
+    const { throttleKey } = await identifyLogin(db, '29', typed, pepper)
+    await recordFailure(db, attemptKeys('29', throttleKey, '192.0.2.7'), policy, new Date())
+  }
+  const keys = (await db.selectFrom('login_throttle').select('key').execute()).map((row) => row.key)
+  t.ok(keys.includes(blockKey('smirnov.a')), 'the three writings were counted on one key, the one the support desk computes')
+  t.notOk(keys.some((key) => key.includes('smirnov') || key.includes('14567891208')), 'no login or SNILS in clear')
+  const shown = await cli(['accounts', 'show', 'smirnov.a', '--region', '29'])
+  t.ok(shown.stdout.some((line) => /^blocked: +yes, until /.test(line)), 'accounts show finds the block')
+  const run = await cli(['accounts', 'unblock', 'smirnov.a', '--region', '29', '--operator', 'Петрова'])
+  t.match(run.stdout[0], /^smirnov\.a \(29\) is unblocked/)
+  t.notOk((await db.selectFrom('login_throttle').select('key').execute()).some((row) => row.key === blockKey('smirnov.a')), 'the block is gone')
 })
 
 t.test('accounts reset-password: a temporary password shown once, must change, old password dead, every session ended', async (t) => {

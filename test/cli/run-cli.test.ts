@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { accountThrottleKey } from '../../src/accounts/throttle.js'
 import { commands } from '../../src/cli/run-cli.js'
 import { openCliWorld } from '../helpers/cli-world.js'
 
-const { db, cli, accountOf, auditOf } = await openCliWorld(t)
+const { config, db, cli, accountOf, auditOf } = await openCliWorld(t)
 
 t.test('--help lists every command; -h after a command prints its usage and options, and nothing runs', async (t) => {
   for (const flag of ['--help', '-h']) {
@@ -50,7 +51,8 @@ t.test('an unknown command, option or argument prints the usage on stderr and ex
 
 t.test('every change is refused without --operator, and nothing changes', async (t) => {
   const account = await accountOf('smirnov.a')
-  await db.insertInto('login_throttle').values({ key: 'account:29:smirnov.a', failures: 10, window_started_at: new Date(), blocked_until: new Date(Date.now() + 600_000) }).execute()
+  const key = accountThrottleKey(config.secrets.snilsPepper.reveal(), '29', 'smirnov.a')
+  await db.insertInto('login_throttle').values({ key, failures: 10, window_started_at: new Date(), blocked_until: new Date(Date.now() + 600_000) }).execute()
   for (const argv of [
     ['accounts', 'unblock', 'smirnov.a', '--region', '29'],
     ['accounts', 'reset-password', 'smirnov.a', '--region', '29'],
@@ -63,7 +65,7 @@ t.test('every change is refused without --operator, and nothing changes', async 
   const after = await accountOf('smirnov.a')
   t.equal(after.password_hash, account.password_hash)
   t.equal(after.must_change_password, false)
-  t.ok(await db.selectFrom('login_throttle').select('key').where('key', '=', 'account:29:smirnov.a').executeTakeFirst(), 'still blocked')
+  t.ok(await db.selectFrom('login_throttle').select('key').where('key', '=', key).executeTakeFirst(), 'still blocked')
   t.same(await auditOf('smirnov.a', 'password_reset'), [])
   t.same(await auditOf('smirnov.a', 'account_unblocked'), [])
 })

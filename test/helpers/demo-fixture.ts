@@ -88,15 +88,16 @@ export async function startDemoSimulator(t: Teardown, bridgeUrl: string): Promis
 export async function startDemoWorld(
   t: Teardown,
   deps: { senders?: Senders } = {},
-  options: { stateServicesIn78?: boolean } = {},
+  options: { stateServicesIn78?: boolean; behindProxy?: boolean } = {},
 ): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
   const clock = { offsetMs: 0 }
   const simulator = await startDemoSimulator(t, publicUrl)
   // `stateServicesIn78`: region 78 signs in through the same provider as 29 (one issuer for both, as
   // the real ESIA is), with the demo accounts of 78 imported too.
   const region78 = options.stateServicesIn78 ? { ...regionWithProvider(simulator.issuer), name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } } : passwordOnlyRegion
+  // `behindProxy`: the bridge trusts `X-Forwarded-For` from 127.0.0.1 (app.inject), so a test can be many client addresses.
   const config = loadTestConfig(t, {
-    'bridge.json': { publicUrl },
+    'bridge.json': { publicUrl, ...(options.behindProxy && { trustProxy: ['127.0.0.1'] }) },
     'regions/29.json': regionWithProvider(simulator.issuer),
     'regions/78.json': region78,
     'clients/web-diary.json': validClient,

@@ -5,6 +5,8 @@
  */
 import { sql } from 'kysely'
 import t from 'tap'
+import { contactThrottle } from '../../src/login/contacts.js'
+import { recoveryThrottle } from '../../src/login/password-recovery.js'
 import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
@@ -65,6 +67,34 @@ t.test('a new e-mail is confirmed by the link, in another browser, behind a butt
   t.ok(stored.email_verified_at)
   t.equal((await phone.go('POST', '/account/email/confirm', { _csrf: csrfToken(confirm), token })).status, 400, 'once only')
   t.match((await browser.go('GET', '/account')).body, /p\*\*\*@example\.ru <span class="tag">подтверждён/)
+})
+
+t.test('an address typed with its domain in punycode is stored and shown in Unicode, and is one destination in either spelling', async (t) => {
+  const { browser, account } = await signedIn('ivanov.p')
+  const spellings = ['new@почта.рф', 'NEW@XN--80A1ACNY.XN--P1AI']
+  await browser.go('POST', '/account/email', { _csrf: csrfToken(account), email: spellings[1] as string })
+  await delivered()
+  t.equal(mails.at(-1)?.to, 'new@почта.рф', 'sent to the address in its one stored spelling')
+  const link = /http:\/\/localhost:3000(\/account\/email\/confirm\?token=[A-Za-z0-9_-]+)/.exec(mails.at(-1)?.text ?? '')?.[1] as string
+  const confirm = await browser.go('GET', link)
+  await browser.go('POST', '/account/email/confirm', { _csrf: csrfToken(confirm), token: /name="token" value="([^"]+)"/.exec(confirm.body)?.[1] as string })
+  t.equal((await contactsOf('ivanov.p')).email, 'new@почта.рф', 'stored in Unicode: the database constraint takes it')
+  t.match((await browser.go('GET', '/account')).body, /n\*\*\*@почта\.рф <span class="tag">подтверждён/)
+
+  // Three accounts ask for confirmations to one address, in both spellings: the address gets what one destination may.
+  await db.deleteFrom('login_throttle').execute()
+  const sentBefore = mails.length
+  for (const login of ['ivanov.p', 'smirnov.a', 'kuznetsova.e']) {
+    const session = await signedIn(login)
+    let page = session.account
+    for (let i = 0; i < contactThrottle.perAccount; i++) {
+      page = await session.browser.go('POST', '/account/email', { _csrf: csrfToken(page), email: spellings[i % 2] as string })
+      await delivered()
+    }
+  }
+  const toTheAddress = mails.slice(sentBefore).filter((mail) => mail.to === 'new@почта.рф')
+  t.equal(toTheAddress.length, recoveryThrottle.perDestination, `${recoveryThrottle.perDestination} letters, not one allowance per spelling`)
+  await db.deleteFrom('login_throttle').execute()
 })
 
 t.test('the imported, unconfirmed e-mail is confirmed with one button', async (t) => {

@@ -3,11 +3,13 @@
  * - an empty cell or an absent column keeps the stored contact: an import never wipes a contact, which
  *   its owner may have verified
  * - the stored value again keeps it as it is, verified or not; with `contactsVerified` an unverified
- *   one becomes verified at the import time
+ *   one becomes verified at the import time. "Again" is by `contactKey`: an e-mail address whose domain
+ *   is spelled the other way (`почта.рф`, `xn--80a1acny.xn--p1ai`) is the same address
  * - another value replaces the stored one, verified at the import time with `contactsVerified` and
  *   unverified without
  * - a new account is an account with no contact stored
  */
+import { contactKey } from '../../person/contact.js'
 
 export interface StoredContact {
   value: string | null
@@ -36,10 +38,10 @@ export interface ContactOptions {
   now: Date
 }
 
-export function contactChange(stored: StoredContact, imported: string | null, options: ContactOptions): ContactChange | undefined {
+export function contactChange(kind: 'email' | 'phone', stored: StoredContact, imported: string | null, options: ContactOptions): ContactChange | undefined {
   if (imported === null) return undefined
   const verifiedAt = options.verified ? options.now : null
-  if (imported !== stored.value) return { from: stored.value, value: imported, verifiedAt }
+  if (stored.value === null || contactKey(kind, imported) !== contactKey(kind, stored.value)) return { from: stored.value, value: imported, verifiedAt }
   if (stored.verifiedAt === null && verifiedAt !== null) return { from: stored.value, value: imported, verifiedAt }
   return undefined
 }
@@ -50,8 +52,8 @@ export function contactChanges(
   imported: { email: string | null; phone: string | null },
   options: ContactOptions,
 ): ContactChanges | undefined {
-  const email = contactChange(stored.email, imported.email, options)
-  const phone = contactChange(stored.phone, imported.phone, options)
+  const email = contactChange('email', stored.email, imported.email, options)
+  const phone = contactChange('phone', stored.phone, imported.phone, options)
   if (email === undefined && phone === undefined) return undefined
   return { ...(email && { email }), ...(phone && { phone }) }
 }

@@ -6,6 +6,8 @@ const earlier = new Date('2026-09-01T08:00:00Z')
 const none: StoredContact = { value: null, verifiedAt: null }
 const unverified: StoredContact = { value: 'ivan@mail.ru', verifiedAt: null }
 const verified: StoredContact = { value: 'ivan@mail.ru', verifiedAt: earlier }
+const idnVerified: StoredContact = { value: 'ivan@xn--80a1acny.xn--p1ai', verifiedAt: earlier }
+const idnUnverified: StoredContact = { value: 'ivan@xn--80a1acny.xn--p1ai', verifiedAt: null }
 
 t.test('one contact: empty keeps, the same value keeps (or gets verified), another value replaces', async (t) => {
   const cases: [stored: StoredContact, imported: string | null, contactsVerified: boolean, expected: ReturnType<typeof contactChange>, why: string][] = [
@@ -21,9 +23,11 @@ t.test('one contact: empty keeps, the same value keeps (or gets verified), anoth
     [unverified, 'ivan@mail.ru', true, { from: 'ivan@mail.ru', value: 'ivan@mail.ru', verifiedAt: now }, 'the same value becomes verified'],
     [verified, 'petr@mail.ru', false, { from: 'ivan@mail.ru', value: 'petr@mail.ru', verifiedAt: null }, 'another value replaces a verified one, unverified'],
     [unverified, 'petr@mail.ru', true, { from: 'ivan@mail.ru', value: 'petr@mail.ru', verifiedAt: now }, 'another value, verified at the import time'],
+    [idnVerified, 'ivan@почта.рф', false, undefined, 'the stored address with its domain spelled the other way: the same address, still verified'],
+    [idnUnverified, 'ivan@почта.рф', true, { from: 'ivan@xn--80a1acny.xn--p1ai', value: 'ivan@почта.рф', verifiedAt: now }, 'the same address becomes verified, in the spelling shown'],
   ]
   for (const [stored, imported, contactsVerified, expected, why] of cases) {
-    t.same(contactChange(stored, imported, { verified: contactsVerified, now }), expected, why)
+    t.same(contactChange('email', stored, imported, { verified: contactsVerified, now }), expected, why)
   }
 })
 
