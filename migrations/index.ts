@@ -11,6 +11,7 @@ import * as auditRetention from './0008-audit-retention.js'
 import * as contactsRecovery from './0009-contacts-recovery.js'
 import * as logoutNotices from './0010-logout-notices.js'
 import * as linksPerRegion from './0011-links-per-region.js'
+import * as accessTokenLifetimes from './0012-access-token-lifetimes.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-contacts-recovery': contactsRecovery,
   '0010-logout-notices': logoutNotices,
   '0011-links-per-region': linksPerRegion,
+  '0012-access-token-lifetimes': accessTokenLifetimes,
 }
