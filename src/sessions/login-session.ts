@@ -191,12 +191,14 @@ export async function listEndedSessionsWithTokens(
   query: { since: Date; now: Date; unknownUntilSeconds: number; limit: number },
 ): Promise<EndedSessionWithTokens[]> {
   const { rows } = await sql<EndedSessionWithTokens>`
-    select s.id, max(coalesce(f.access_expires_at, s.ended_at + ${query.unknownUntilSeconds}::integer * interval '1 second')) as until
-    from login_session s join token_family f on f.session_id = s.id
-    where s.ended_at > ${query.since}::timestamptz
-    group by s.id
-    having max(coalesce(f.access_expires_at, s.ended_at + ${query.unknownUntilSeconds}::integer * interval '1 second')) > ${query.now}::timestamptz
-    order by until desc, s.id
+    select id, until from (
+      select s.id, max(coalesce(f.access_expires_at, s.ended_at + ${query.unknownUntilSeconds}::integer * interval '1 second')) as until
+      from login_session s join token_family f on f.session_id = s.id
+      where s.ended_at > ${query.since}::timestamptz
+      group by s.id
+    ) ended
+    where until > ${query.now}::timestamptz
+    order by until desc, id
     limit ${query.limit}`.execute(db)
   return rows
 }
