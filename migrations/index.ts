@@ -13,6 +13,7 @@ import * as logoutNotices from './0010-logout-notices.js'
 import * as linksPerRegion from './0011-links-per-region.js'
 import * as linkVerified from './0012-link-verified.js'
 import * as twoLiveRecoverySecrets from './0013-two-live-recovery-secrets.js'
+import * as accessTokenLifetimes from './0014-access-token-lifetimes.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-links-per-region': linksPerRegion,
   '0012-link-verified': linkVerified,
   '0013-two-live-recovery-secrets': twoLiveRecoverySecrets,
+  '0014-access-token-lifetimes': accessTokenLifetimes,
 }

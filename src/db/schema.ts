@@ -134,6 +134,8 @@ export interface TokenFamilyTable {
   created_at: CreatedAt
   revoked_at: Date | null
   revoked_reason: string | null
+  /** Until when the latest access token issued in this family is valid; null for families from before migration 0012. */
+  access_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
 export interface RefreshTokenTable {

@@ -115,6 +115,24 @@ export type GrantResult =
     }
   | { ok: false; reason: GrantFailure; accountId?: string }
 
+/**
+ * When an access token issued at `now` with a lifetime of `ttlSeconds` expires, at the latest: a second
+ * more, for the token's `exp` rounded to whole seconds.
+ */
+export function accessTokenExpiry(now: Date, ttlSeconds: number): Date {
+  return new Date(now.getTime() + (ttlSeconds + 1) * 1000)
+}
+
+/**
+ * `token_family.access_expires_at` moves to `until` unless it is later already: the family issued an
+ * access token valid until then (the revocation list names its session while one may be valid). As a
+ * statement part: the families of the rows (`family_id`) of `source`.
+ */
+export function accessIssuedSql(source: string, until: Date): RawBuilder<unknown> {
+  return sql`update token_family set access_expires_at = greatest(access_expires_at, ${until}::timestamptz)
+    where id in (select family_id from ${sql.table(source)})`
+}
+
 export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
   await db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute()
 }
@@ -129,10 +147,16 @@ export async function isAccessTokenRevoked(db: Executor, jti: string, sessionId?
   return rows[0]?.revoked === true
 }
 
-/** The jtis of access tokens revoked one by one that have not expired yet (the revocation list). */
-export async function listRevokedAccessTokenIds(db: Executor, now: Date): Promise<string[]> {
-  const rows = await db.selectFrom('revoked_access_token').select('jti').where('expires_at', '>', now).execute()
-  return rows.map((row) => row.jti)
+/** The access tokens revoked one by one that have not expired at `now`, the latest to expire first, at most `limit` (the revocation list). */
+export async function listRevokedAccessTokens(db: Executor, now: Date, limit: number): Promise<{ jti: string; until: Date }[]> {
+  return db
+    .selectFrom('revoked_access_token')
+    .select(['jti', 'expires_at as until'])
+    .where('expires_at', '>', now)
+    .orderBy('expires_at', 'desc')
+    .orderBy('jti')
+    .limit(limit)
+    .execute()
 }
 
 export interface RefreshTokenState {
@@ -216,18 +240,19 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
   if (challenge === undefined || request.redirectUri === undefined) return whyNotRedeemed(db, request)
   const familyId = randomUUID()
   const accessJti = randomUUID()
+  const accessExpiresAt = accessTokenExpiry(request.now, request.accessTtlSeconds)
   const refreshToken = newOpaqueToken()
   const { rows } = await sql<Claimed>`
     with claimed as (
       update authorization_code
       set used_at = ${request.now}::timestamptz, family_id = ${familyId}::uuid, access_jti = ${accessJti},
-          access_expires_at = ${new Date(request.now.getTime() + (request.accessTtlSeconds + 1) * 1000)}::timestamptz
+          access_expires_at = ${accessExpiresAt}::timestamptz
       where code_hash = ${hashToken(request.code)} and used_at is null and client_id = ${request.clientId}
         and expires_at > ${request.now}::timestamptz and redirect_uri = ${request.redirectUri} and code_challenge = ${challenge}
       returning account_id, session_id, scope, nonce, auth_time, amr
     ), family as (
-      insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr)
-      select ${familyId}::uuid, ${request.clientId}, account_id, session_id, scope, auth_time, amr from claimed
+      insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, access_expires_at)
+      select ${familyId}::uuid, ${request.clientId}, account_id, session_id, scope, auth_time, amr, ${accessExpiresAt}::timestamptz from claimed
     ), offline as (
       select ${familyId}::uuid as family_id from claimed where 'offline_access' = any(string_to_array(scope, ' '))
     ), refresh as (${refreshTokenSql('offline', refreshToken, request.refreshTtlSeconds, request.now)}), account as (${tokenAccountsSql('claimed')}), audited as (${auditEventSql('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})

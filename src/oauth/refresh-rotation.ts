@@ -11,11 +11,23 @@
  *   token: once the successor is used, the preceding token is plain reuse.
  * - rotations of one token are serialised by its row lock (SELECT … FOR UPDATE), so parallel
  *   requests with one token all get the one successor
+ * - every answer issues an access token: the family's `access_expires_at` moves to its expiry (in the
+ *   statement that rotates, on the common path), for the revocation list
  */
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
-import { type GrantFailure, type GrantResult, hashToken, newOpaqueToken, newRefreshToken, refreshTokenSql, revokeFamily } from './grants.js'
+import {
+  accessIssuedSql,
+  accessTokenExpiry,
+  type GrantFailure,
+  type GrantResult,
+  hashToken,
+  newOpaqueToken,
+  newRefreshToken,
+  refreshTokenSql,
+  revokeFamily,
+} from './grants.js'
 import { openSuccessor, sealSuccessor } from './refresh-successor.js'
 
 export interface RefreshRequest {
@@ -23,6 +35,8 @@ export interface RefreshRequest {
   clientId: string
   scope: string | undefined
   refreshTtlSeconds: number
+  /** The lifetime of the access token issued with the answer. */
+  accessTtlSeconds: number
   reuseGraceSeconds: number
   now: Date
 }
@@ -67,7 +81,8 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
         where r.token_hash = ${hashToken(request.refreshToken)} and r.used_at is null and r.expires_at > ${request.now}
           and f.id = r.family_id and f.revoked_at is null and f.client_id = ${request.clientId}
         returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr
-      ), issued as (${refreshTokenSql('spent', fresh, request.refreshTtlSeconds, request.now)})
+      ), issued as (${refreshTokenSql('spent', fresh, request.refreshTtlSeconds, request.now)}),
+      access as (${accessIssuedSql('spent', accessTokenExpiry(request.now, request.accessTtlSeconds))})
       select s.family_id, s.session_id, s.scope, s.auth_time, s.amr,
              a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
       from spent s join diary_account a on a.id = s.account_id`.execute(db)
@@ -115,12 +130,18 @@ async function rotateCarefully(trx: Transaction<Database>, request: RefreshReque
       return refused('replayed')
     }
     if (scope === undefined) return refused('scope')
+    await accessIssued(trx, row.family_id, request)
     return { ok: true, grant, refreshToken: successor, reissued: true }
   }
   if (row.expires_at <= request.now) return refused('expired')
   if (scope === undefined) return refused('scope')
   await trx.updateTable('refresh_token').set({ used_at: request.now, successor_sealed: sealed }).where('token_hash', '=', row.token_hash).execute()
+  await accessIssued(trx, row.family_id, request)
   return { ok: true, grant, refreshToken: await newRefreshToken(trx, row.family_id, request.refreshTtlSeconds, request.now, fresh) }
+}
+
+async function accessIssued(trx: Transaction<Database>, familyId: string, request: RefreshRequest): Promise<void> {
+  await sql`with family as (select ${familyId}::uuid as family_id) ${accessIssuedSql('family', accessTokenExpiry(request.now, request.accessTtlSeconds))}`.execute(trx)
 }
 
 /** The successor of a token spent within the grace period, if it is still the family's usable token. */

@@ -86,13 +86,13 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
   }
 
-  async function answerGrant(request: FastifyRequest, reply: FastifyReply, caller: ClientConfig, grantType: Endpoint, result: GrantResult) {
+  /** Tokens issued at `now`, the moment the grant was checked (the family's access_expires_at counts from it). */
+  async function answerGrant(request: FastifyRequest, reply: FastifyReply, caller: ClientConfig, grantType: Endpoint, result: GrantResult, now: Date) {
     if (!result.ok) return refuse(request, caller, grantType, result.reason, result.accountId)
     const grant: Grant = result.grant
     const account = result.account ?? (await findAccountById(db, grant.accountId))
     if (account === undefined) return refuse(request, caller, grantType, 'account_gone')
     context.metrics.token(caller.clientId, grantType, result.reissued ? 'reissued' : 'issued')
-    const now = context.now()
     const accessTtlSeconds = accessTokenTtl(config, caller)
     const access = await signAccessToken(context.keys, {
       issuer: config.publicUrl,
@@ -147,7 +147,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         now,
         requestId: request.id,
       })
-      return answerGrant(request, reply, caller, grantType, result)
+      return answerGrant(request, reply, caller, grantType, result, now)
     }
     if (grantType === 'refresh_token') {
       const refreshToken = text(body, 'refresh_token')
@@ -157,10 +157,11 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         clientId: caller.clientId,
         scope: text(body, 'scope'),
         refreshTtlSeconds: tokens.refreshTokenTtlSeconds,
+        accessTtlSeconds: accessTokenTtl(config, caller),
         reuseGraceSeconds: tokens.refreshReuseGraceSeconds,
         now,
       })
-      return answerGrant(request, reply, caller, grantType, result)
+      return answerGrant(request, reply, caller, grantType, result, now)
     }
     throw new BridgeError('ERR_OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be authorization_code or refresh_token')
   })

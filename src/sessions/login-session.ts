@@ -175,10 +175,32 @@ export function consumeLoginTransactionSql(id: string): RawBuilder<unknown> {
   return sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`
 }
 
-/** The ids of the sessions that ended since `since` (the revocation list: their access tokens carry that sid). */
-export async function listEndedSessionIds(db: Executor, since: Date): Promise<string[]> {
-  const rows = await db.selectFrom('login_session').select('id').where('ended_at', '>', since).execute()
-  return rows.map((row) => row.id)
+/** An ended session whose access tokens may still be valid, and until when (the revocation list). */
+export interface EndedSessionWithTokens {
+  id: string
+  until: Date
+}
+
+/**
+ * The sessions that ended since `since` and gave diary modules an access token still valid at `now`
+ * (their families' `access_expires_at`; a family from before migration 0012 counts until
+ * `unknownUntilSeconds` after the session ended), the longest valid first, at most `limit`.
+ */
+export async function listEndedSessionsWithTokens(
+  db: Executor,
+  query: { since: Date; now: Date; unknownUntilSeconds: number; limit: number },
+): Promise<EndedSessionWithTokens[]> {
+  const { rows } = await sql<EndedSessionWithTokens>`
+    select id, until from (
+      select s.id, max(coalesce(f.access_expires_at, s.ended_at + ${query.unknownUntilSeconds}::integer * interval '1 second')) as until
+      from login_session s join token_family f on f.session_id = s.id
+      where s.ended_at > ${query.since}::timestamptz
+      group by s.id
+    ) ended
+    where until > ${query.now}::timestamptz
+    order by until desc, id
+    limit ${query.limit}`.execute(db)
+  return rows
 }
 
 /** Whether `sessionId` names a session that has ended (a part of larger statements: the access-token checks). */

@@ -56,3 +56,12 @@ export function stateField(state: ConnectorState, name: string): string {
   if (typeof value !== 'string') throw new BridgeError('ERR_LOGIN_EXPIRED', `the login attempt has no ${name}`)
   return value
 }
+
+/**
+ * The callback answers this login attempt: its `state` is the one sent (RFC 6749 §10.12), checked before
+ * anything else the callback says. Another browser's callback, a made-up or missing state, or an error
+ * without this login's state is the request's doing, not the provider's: ERR_LOGIN_EXPIRED (start again).
+ */
+export function requireCallbackState(callbackUrl: URL, expected: string): void {
+  if (callbackUrl.searchParams.get('state') !== expected) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the callback state is not this login attempt\'s')
+}

@@ -3,7 +3,8 @@
  * (`import { createVerifier } from 'diary-identity-bridge/verify'`). Access tokens, RFC 9068 / RFC 8725:
  * - the shared checks of keys.ts: cached JWKS, algorithm allow-list, `typ` = at+jwt, `iss`, `aud`,
  *   `exp`, `nbf`, `iat` with a small clock tolerance; `sub`, `jti`, `client_id` present
- * - refused when its `sid` (session) or `jti` is on the bridge's revocation list (revocations.ts)
+ * - refused when its `sid` (session) or `jti` is on the bridge's revocation list (revocations.ts); while
+ *   that list is truncated, a token it does not name is asked of `revocations.whenTruncated`, if given
  * - returns typed claims, or throws TokenVerificationError with a stable code
  * Logout tokens (back-channel logout) in logout-token.ts; the Fastify plugins in fastify.ts.
  * Imports nothing from the rest of the bridge: it is a library for other services.
@@ -54,7 +55,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (revoked !== undefined && (revoked.tokens.has(String(payload.jti)) || (sid !== undefined && revoked.sessions.has(sid)))) {
         throw new TokenVerificationError('token_revoked', 'the token or its session was revoked')
       }
-      return { ...payload, scope: typeof payload.scope === 'string' ? payload.scope.split(' ') : [] } as AccessTokenClaims
+      const claims = { ...payload, scope: typeof payload.scope === 'string' ? payload.scope.split(' ') : [] } as AccessTokenClaims
+      const ask = options.revocations === false ? undefined : options.revocations?.whenTruncated
+      if (revoked?.truncated === true && ask !== undefined && !(await ask(token, claims))) {
+        throw new TokenVerificationError('token_revoked', 'the token is not active (asked while the revocation list is truncated)')
+      }
+      return claims
     },
     close() {
       revocations?.close()
@@ -67,5 +73,5 @@ export function createVerifier(options: VerifierOptions): Verifier {
 export { TokenVerificationError, type VerifyErrorCode } from './errors.js'
 export type { BridgeKeyOptions } from './keys.js'
 export { backchannelLogoutEvent, createLogoutTokenVerifier, type LogoutTokenClaims, type LogoutTokenVerifier, type LogoutTokenVerifierOptions } from './logout-token.js'
-export type { RevocationOptions } from './revocations.js'
+export { RevocationListError, type RevocationListErrorCode, type RevocationOptions } from './revocations.js'
 export { backchannelLogout, type BackchannelLogoutOptions, bridgeAuth, type BridgeAuthOptions } from './fastify.js'

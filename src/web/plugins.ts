@@ -100,7 +100,9 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
       cookie: cookieBase,
     },
   ])
-  await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieKey: cookieNames.csrf, cookieOpts: cookieBase })
+  // A wrong or missing token is the request's doing: the error handler logs it once, at info (its code
+  // says which); the plugin's own line would be a warning.
+  await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieKey: cookieNames.csrf, cookieOpts: cookieBase, logLevel: 'debug' })
 
   app.decorateRequest('locale', 'ru')
   app.decorateRequest('t', undefined as unknown as Messages)

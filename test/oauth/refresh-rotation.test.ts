@@ -121,7 +121,7 @@ t.test('after the grace period the preceding token is reuse and revokes the fami
 t.test('a grace period of 0 turns the grace off', async (t) => {
   const first = await firstTokens()
   const rotate = (refreshToken: string) =>
-    rotateRefreshToken(db, { refreshToken, clientId: 'web-diary', scope: undefined, refreshTtlSeconds: 3600, reuseGraceSeconds: 0, now: world.now() })
+    rotateRefreshToken(db, { refreshToken, clientId: 'web-diary', scope: undefined, refreshTtlSeconds: 3600, accessTtlSeconds: 600, reuseGraceSeconds: 0, now: world.now() })
   const second = await rotate(first.refresh_token)
   t.ok(second.ok)
   t.match(await rotate(first.refresh_token), { ok: false, reason: 'replayed' })

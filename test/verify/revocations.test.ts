@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { bridgeAuth, createVerifier, type VerifierOptions } from '../../src/verify/index.js'
+import { type AccessTokenClaims, bridgeAuth, createVerifier, type RevocationListError, type VerifierOptions } from '../../src/verify/index.js'
 import { startFakeBridge } from '../helpers/fake-bridge.js'
 
 const bridge = await startFakeBridge()
@@ -47,20 +47,21 @@ t.test('a token revoked one by one (its jti) is refused from the first list on',
   t.ok(await verifier.verify(await bridge.accessToken()), 'another jti of the same session')
 })
 
-// [why, how the bridge answers]
-const failures: [string, { status?: number; body?: unknown }][] = [
-  ['a 503', { status: 503 }],
-  ['not a list', { body: ['session-1'] }],
-  ['a list of another issuer', { body: { issuer: 'https://bridge.evil', generated_at: 0, sessions: [], tokens: [] } }],
-  ['a list without tokens', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [] } }],
-  ['a list of numbers', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [1], tokens: [] } }],
+// [why, how the bridge answers, the code onError gets]
+const failures: [string, { status?: number; body?: unknown }, RevocationListError['code']][] = [
+  ['a 503', { status: 503 }, 'unavailable'],
+  ['not a list', { body: ['session-1'] }, 'invalid'],
+  ['a list of another issuer', { body: { issuer: 'https://bridge.evil', generated_at: 0, sessions: [], tokens: [] } }, 'invalid'],
+  ['a list without tokens', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [] } }, 'invalid'],
+  ['a list of numbers', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [1], tokens: [] } }, 'invalid'],
+  ['truncated neither true nor false', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [], tokens: [], truncated: 'yes' } }, 'invalid'],
 ]
 
 t.test('a failed refresh keeps the previous list and calls onError', async (t) => {
-  for (const [why, answer] of failures) {
+  for (const [why, answer, code] of failures) {
     bridge.revocationsAnswer = {}
     bridge.revoked = { sessions: ['session-1'], tokens: [] }
-    const errors: Error[] = []
+    const errors: RevocationListError[] = []
     const verifier = verifierFor(t, { revocations: { refreshMs: 30, onError: (error) => errors.push(error) } })
     const token = await bridge.accessToken({ sid: 'session-1' })
     await t.rejects(verifier.verify(token), { code: 'token_revoked' }, `${why}: the first list`)
@@ -68,6 +69,7 @@ t.test('a failed refresh keeps the previous list and calls onError', async (t) =
     bridge.revoked = { sessions: [], tokens: [] }
     await revocationFetches(2)
     t.ok(errors.length >= 1, `${why}: onError (${errors[0]?.message})`)
+    t.match(errors[0], { name: 'RevocationListError', code }, `${why}: ${code}`)
     await t.rejects(verifier.verify(token), { code: 'token_revoked' }, `${why}: the previous list still applies`)
     verifier.close()
   }
@@ -144,4 +146,87 @@ t.test('bridgeAuth stops the verifier it made when the app closes', async (t) =>
   const after = bridge.requests('/revocations')
   await sleep(150)
   t.equal(bridge.requests('/revocations'), after)
+})
+
+/** An answer of `size` bytes of a list naming uuid-like sessions, with `session-1` among them. */
+function bigList(entries: number) {
+  return { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1', ...Array.from({ length: entries }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)], tokens: [] }
+}
+
+t.test('an answer larger than maxBytes is refused (too_large) and the previous list stays', async (t) => {
+  bridge.revoked = { sessions: ['session-2'], tokens: [] }
+  const errors: RevocationListError[] = []
+  const verifier = verifierFor(t, { revocations: { refreshMs: 30, maxBytes: 20_000, onError: (error) => errors.push(error) } })
+  const first = await bridge.accessToken({ sid: 'session-2' })
+  await t.rejects(verifier.verify(first), { code: 'token_revoked' }, 'the first list, small enough')
+  bridge.revocationsAnswer = { body: bigList(1000) }
+  await revocationFetches(2)
+  t.match(errors[0], { code: 'too_large', message: /maxBytes \(20000 bytes\)/ })
+  await t.rejects(verifier.verify(first), { code: 'token_revoked' }, 'the previous list still applies')
+  t.ok(await verifier.verify(await bridge.accessToken({ sid: 'session-1' })), 'the refused list is not used')
+})
+
+t.test('too large is told by Content-Length before reading, or while reading a body without one (which is never read whole)', async (t) => {
+  const jti = 'listed-jti'
+  for (const declared of [true, false]) {
+    let pulled = 0
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new TextEncoder().encode(pulled === 1 ? `{"issuer":"${bridge.issuer}","generated_at":0,"sessions":[],"tokens":["${jti}"` : `,"${'x'.repeat(1000)}"`))
+      },
+    })
+    const fetchAnswering: typeof fetch = async (input, init) =>
+      new URL(input instanceof Request ? input.url : input).pathname === '/revocations' ? new Response(endless, { headers: declared ? { 'content-length': '5000000' } : {} }) : fetch(input, init)
+    const errors: RevocationListError[] = []
+    const verifier = verifierFor(t, { fetch: fetchAnswering, revocations: { maxBytes: 10_000, onError: (error) => errors.push(error) } })
+    t.ok(await verifier.verify(await bridge.accessToken({ jti })), `${declared ? 'Content-Length' : 'no Content-Length'}: no list, fail-open`)
+    t.match(errors, [{ code: 'too_large' }])
+    t.ok(declared ? pulled <= 1 : pulled < 20, `${declared ? 'refused by its header' : 'stopped once past maxBytes'} (${pulled} chunks pulled)`)
+    verifier.close()
+  }
+})
+
+t.test("the bridge's longest answer (10,000 ids) fits the default maxBytes", async (t) => {
+  bridge.revocationsAnswer = { body: bigList(9999) }
+  const errors: RevocationListError[] = []
+  const verifier = verifierFor(t, { revocations: { onError: (error) => errors.push(error) } })
+  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { code: 'token_revoked' })
+  t.same(errors, [])
+})
+
+t.test('a truncated list: what it names is refused, onError is told, whenTruncated decides the rest', async (t) => {
+  bridge.revocationsAnswer = { body: { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1'], tokens: [], truncated: true } }
+  const asked: [string, AccessTokenClaims][] = []
+  const active = new Set(['session-2'])
+  const errors: RevocationListError[] = []
+  const verifier = verifierFor(t, {
+    revocations: {
+      onError: (error) => errors.push(error),
+      whenTruncated: async (token, claims) => {
+        asked.push([token, claims])
+        return active.has(claims.sid ?? '')
+      },
+    },
+  })
+  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { code: 'token_revoked' }, 'listed: refused')
+  t.same(asked, [], 'without asking')
+  const activeToken = await bridge.accessToken({ sid: 'session-2' })
+  t.match(await verifier.verify(activeToken), { sid: 'session-2' }, 'not listed, and whenTruncated says active: accepted')
+  t.match(asked, [[activeToken, { sid: 'session-2', client_id: 'web-diary', scope: ['openid', 'profile'] }]], 'asked with the token and its claims')
+  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-3' })), { code: 'token_revoked' }, 'not listed, and whenTruncated says not active: refused')
+  t.match(errors, [{ name: 'RevocationListError', code: 'truncated' }], 'onError is told the list is truncated')
+
+  const untruncated = verifierFor(t, { revocations: { whenTruncated: () => t.fail('asked about a complete list') } })
+  bridge.revocationsAnswer = {}
+  t.ok(await untruncated.verify(await bridge.accessToken({ sid: 'session-3' })), 'a complete list asks nothing')
+})
+
+t.test('a truncated list without whenTruncated: tokens it does not name are accepted (fail-open), onError is told', async (t) => {
+  bridge.revocationsAnswer = { body: { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1'], tokens: [], truncated: true } }
+  const errors: RevocationListError[] = []
+  const verifier = verifierFor(t, { revocations: { onError: (error) => errors.push(error) } })
+  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { code: 'token_revoked' })
+  t.ok(await verifier.verify(await bridge.accessToken({ sid: 'session-3' })))
+  t.match(errors, [{ code: 'truncated' }])
 })

@@ -206,6 +206,24 @@ t.test('ESIA answers a forger could send: provider_error, no link, no session', 
   t.equal((await throughEsia(t, new Browser(app, publicUrl), { person: 'petr' })).url.pathname, '/account', 'an honest answer signs in')
 })
 
+t.test('the ESIA callback of another browser’s login: login_expired, an info line without a stack; both logins unharmed', async (t) => {
+  const victim = new Browser(app, publicUrl)
+  const victimCallback = await passEsia(await startEsia(t, victim), { person: 'petr' })
+  callbacks.push(victimCallback)
+  const attacker = new Browser(app, publicUrl)
+  await startEsia(t, attacker)
+  const before = await counts()
+  const page = await attacker.go('GET', victimCallback)
+  t.equal(page.status, 400)
+  t.match(page.body, /<code>login_expired<\/code>/)
+  const lines = linesOf(requestIdOn(page))
+  t.same(lines.filter((line) => (line.level as number) >= 40), [], 'no warning or error line')
+  t.notOk(JSON.stringify(lines).includes('"stack"'), 'no stack')
+  t.equal(lines.filter((line) => line.msg === 'request refused' && line.level === 30).length, 1, 'one info line')
+  t.same(await counts(), before, 'no link, no session')
+  t.equal((await victim.go('GET', victimCallback)).url.pathname, '/account', 'the victim’s own login goes through')
+})
+
 t.test('logout after an ESIA login goes through ESIA’s logout and back to the diary module', async (t) => {
   const verifier = client.randomPKCECodeVerifier()
   const authorization = await pkceAuthorizationUrl(diaryConfiguration, verifier, { redirect_uri: diary.redirectUris[0] as string, state: 'in' })

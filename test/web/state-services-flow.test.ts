@@ -212,8 +212,8 @@ t.test('the callback without a login attempt, or with a wrong state, is refused'
   await browser.go('GET', '/login?region=29')
   await browser.request('GET', '/login/state-services')
   const forged = await browser.go('GET', `/login/state-services/callback?code=x&state=forged&iss=${encodeURIComponent(world.issuer)}`)
-  t.equal(forged.status, 502)
-  t.match(forged.body, /<code>provider_error<\/code>/)
+  t.equal(forged.status, 400, 'a wrong state is the request\'s doing, not the provider\'s (test/web/request-refusals.test.ts)')
+  t.match(forged.body, /<code>login_expired<\/code>/)
 })
 
 t.test('a region without state-services login shows no button and has no such routes', async (t) => {

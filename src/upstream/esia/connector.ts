@@ -5,7 +5,8 @@
  *   certificate's hash and a `client_secret` that is the raw GOST signature of
  *   client_id + scope + scope_org + timestamp + state + redirect_uri (+ code on v3/te), base64url;
  *   the authorization request carries PKCE S256
- * - the callback's `state` must be this login's, errors included; an ESIA error (`ESIA-0070xx`) then
+ * - the callback's `state` must be this login's, errors included (otherwise ERR_LOGIN_EXPIRED: the
+ *   request's doing, not ESIA's); an ESIA error (`ESIA-0070xx`) then
  *   becomes a page with a next step (esia-errors.ts) and its code is logged
  * - at creation, a key that does not decode, does not belong to the system certificate (openssl-gost),
  *   or an ESIA certificate whose key does not fit `tokenSigningAlg`, throws: a configuration problem
@@ -19,7 +20,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { EsiaProviderConfig } from '../../config/load.js'
 import type { Connector, ConnectorContext } from '../connector.js'
-import { stateField } from '../connector.js'
+import { requireCallbackState, stateField } from '../connector.js'
 import { identityFrom } from '../identity.js'
 import { isNetworkFailure, toUpstreamError } from '../upstream-error.js'
 import { esiaError, esiaErrorFromBody } from './esia-errors.js'
@@ -182,10 +183,10 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
     async finishLogin(callbackUrl, state) {
       const expected = { state: stateField(state, 'state'), codeVerifier: stateField(state, 'codeVerifier') }
       const query = callbackUrl.searchParams
+      // ESIA echoes the state on errors too: an answer without this login's state is not ESIA's.
+      requireCallbackState(callbackUrl, expected.state)
       let step = 'the authorization response'
       try {
-        // ESIA echoes the state on errors too: an answer without this login's state is not ESIA's.
-        if (query.get('state') !== expected.state) throw new EsiaResponseError('the callback state is not this login\'s')
         if (query.has('error')) throw esiaErrorFromBody(Object.fromEntries(query), step)
         const code = query.get('code')
         if (code === null || code === '') throw new EsiaResponseError('the callback has no code')

@@ -2,7 +2,7 @@
  * Connector for a standard OpenID Connect provider (openid-client v6 for the protocol, jose for the
  * ID token signature). What it guarantees, per OIDC Core §3.1 and RFC 9700 / RFC 9207:
  * - every authorization request carries PKCE S256, state and nonce
- * - the callback checks state, the `iss` response parameter, the code exchange with the PKCE verifier,
+ * - the callback checks state (first: another login's callback is ERR_LOGIN_EXPIRED), the `iss` response parameter, the code exchange with the PKCE verifier,
  *   the ID token's issuer, audience, expiry, issued-at (not in the future, at most 10 minutes old),
  *   nonce and signature with an algorithm
  *   allow-list of one (`idTokenSigningAlg`: never `none`, never HMAC with a public key)
@@ -18,7 +18,7 @@ import { createRemoteJWKSet, customFetch as joseCustomFetch, importPKCS8, jwtVer
 import * as client from 'openid-client'
 import type { OidcProviderConfig } from '../../config/load.js'
 import { BridgeError } from '../../errors.js'
-import { type Connector, type ConnectorContext, stateField } from '../connector.js'
+import { type Connector, type ConnectorContext, requireCallbackState, stateField } from '../connector.js'
 import { toUpstreamError } from './errors.js'
 import { identityFromClaims } from './claims.js'
 
@@ -130,6 +130,8 @@ export function createOidcConnector(provider: OidcProviderConfig, options: Conne
 
     async finishLogin(callbackUrl, state) {
       const expected = { codeVerifier: stateField(state, 'codeVerifier'), state: stateField(state, 'state'), nonce: stateField(state, 'nonce') }
+      // Before openid-client, which checks `iss` first: a callback of another login is refused as such.
+      requireCallbackState(callbackUrl, expected.state)
       const { configuration, jwks } = await discovered()
       let step = 'the authorization response'
       try {

@@ -1,7 +1,9 @@
 /*
  * openid-client's errors as upstream errors: the person cancelled at the provider (error=access_denied)
  * → ERR_UPSTREAM_CANCELLED; the provider's own temporarily_unavailable/server_error, or an error body
- * with a 5xx status → ERR_UPSTREAM_UNAVAILABLE; the rest as upstream-error.ts classifies it.
+ * with a 5xx status → ERR_UPSTREAM_UNAVAILABLE; the token endpoint refusing the code (invalid_grant:
+ * made up, used or expired, RFC 6749 §5.2) → ERR_LOGIN_EXPIRED, the callback's doing and not the
+ * provider's (as ESIA-007011); the rest as upstream-error.ts classifies it.
  */
 import { AuthorizationResponseError, ResponseBodyError } from 'openid-client'
 import type { BridgeError, BridgeErrorCode } from '../../errors.js'
@@ -15,6 +17,8 @@ export function toUpstreamError(error: unknown, during: string): BridgeError {
     else code = 'ERR_UPSTREAM_INVALID_RESPONSE'
   } else if (error instanceof ResponseBodyError && error.status >= 500) {
     code = 'ERR_UPSTREAM_UNAVAILABLE'
+  } else if (error instanceof ResponseBodyError && error.error === 'invalid_grant') {
+    code = 'ERR_LOGIN_EXPIRED'
   }
   return classify(error, during, code)
 }
