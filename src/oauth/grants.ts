@@ -4,7 +4,8 @@
  *   it is issued, with its audit event, in one statement that also checks the account is in one of
  *   the client's regions
  * - redeeming it is one statement in the common case: an UPDATE that claims the code only when every
- *   check holds (unused, client, expiry, redirect URI, PKCE), and in the same statement its token
+ *   check holds (unused, client, expiry, redirect URI, PKCE, its session not ended: a code issued just
+ *   before a sign-out everywhere or a password change gives nothing after it), and in the same statement its token
  *   family, first refresh token (offline_access), audit event and the account for the tokens. Parallel
  *   redemptions queue on the row lock: the first wins, every later one finds it used
  * - when the claim finds nothing, a second look (under a row lock) says why: a failed check spends
@@ -19,7 +20,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { accountInRegionsSql, tokenAccountsSql } from '../accounts/account.repository.js'
 import { auditEventSql } from '../audit/record-audit-event.js'
 import type { Database, Executor, Role } from '../db/schema.js'
-import { sessionEndedSql } from '../sessions/login-session.js'
+import { findUnendedSession, sessionEndedSql, sessionInColumnEndedSql } from '../sessions/login-session.js'
 import type { TokenAccount } from '../tokens/issue.js'
 
 export function newOpaqueToken(): string {
@@ -249,6 +250,7 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
           access_expires_at = ${accessExpiresAt}::timestamptz
       where code_hash = ${hashToken(request.code)} and used_at is null and client_id = ${request.clientId}
         and expires_at > ${request.now}::timestamptz and redirect_uri = ${request.redirectUri} and code_challenge = ${challenge}
+        and not ${sessionInColumnEndedSql('authorization_code.session_id')}
       returning account_id, session_id, scope, nonce, auth_time, amr
     ), family as (
       insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, access_expires_at)
@@ -284,6 +286,7 @@ function whyNotRedeemed(db: Kysely<Database>, request: Redemption): Promise<Gran
     if (row.expires_at <= request.now) return refused('expired')
     if (request.redirectUri !== row.redirect_uri) return refused('redirect_uri')
     if (!checkPkce(request.codeVerifier, row.code_challenge)) return refused('pkce')
+    if (row.session_id !== null && (await findUnendedSession(trx, row.session_id)) === undefined) return refused('revoked')
     // Every check holds on an unused code, yet the claim found nothing: only a bug could get here.
     throw new Error('an unused, valid authorization code could not be claimed')
   })

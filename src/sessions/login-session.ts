@@ -203,6 +203,14 @@ export async function listEndedSessionsWithTokens(
   return rows
 }
 
+/**
+ * Whether the session in the column `column` (say `authorization_code.session_id`) has ended, as a
+ * part of a larger statement: a code issued just before "sign out everywhere" must not be redeemed after it.
+ */
+export function sessionInColumnEndedSql(column: string): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from login_session where id = ${sql.ref(column)} and ended_at is not null)`
+}
+
 /** Whether `sessionId` names a session that has ended (a part of larger statements: the access-token checks). */
 export function sessionEndedSql(sessionId: string | undefined): RawBuilder<boolean> {
   if (sessionId === undefined || !isUuid(sessionId)) return sql<boolean>`false`

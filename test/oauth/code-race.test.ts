@@ -53,3 +53,19 @@ t.test('20 parallel redemptions of one code: one 200, nineteen invalid_grant, th
   const introspection = await app.inject({ method: 'POST', url: '/introspect', headers: { authorization }, payload: { token: winner.access_token } })
   t.same(introspection.json(), { active: false }, 'so is its access token, even when a replay overtook the winner')
 })
+
+t.test('a code issued before its session ended (sign out everywhere, a password change) gives nothing after it', async (t) => {
+  const { endSessions } = await import('../../src/sessions/end-sessions.js')
+  const verifier = client.randomPKCECodeVerifier()
+  const code = await freshCode(verifier)
+  const row = await db.selectFrom('authorization_code').select(['account_id', 'session_id']).where('used_at', 'is', null).orderBy('auth_time', 'desc').executeTakeFirstOrThrow()
+  t.ok(row.session_id, 'the code names its session')
+  const familiesBefore = (await db.selectFrom('token_family').select('id').execute()).length
+  await db.transaction().execute((trx) => endSessions(trx, { accountId: row.account_id }, 'sign_out_everywhere', new Date()))
+  const answer = await redeem(code, verifier)
+  t.equal(answer.statusCode, 400)
+  t.equal(answer.json().error, 'invalid_grant')
+  t.equal((await db.selectFrom('token_family').select('id').execute()).length, familiesBefore, 'no token family was started')
+  const unused = await db.selectFrom('authorization_code').select('used_at').where('session_id', '=', row.session_id).executeTakeFirstOrThrow()
+  t.equal(unused.used_at, null, 'the refused code is not spent (nothing to revoke on a replay)')
+})
