@@ -136,3 +136,28 @@ t.test('config check builds every connector: a key that is not its certificate\'
     problems: [{ file: 'regions/30.json', path: '/stateServices/provider', message: /does not belong to the system certificate/ }],
   })
 })
+
+t.test('config check says which GOST implementation ESIA gets; a fallback to JavaScript is a warning, not a failure', async (t) => {
+  const files = { ...validFiles, 'regions/29.json': esiaRegion({ type: 'openssl-gost', privateKeyFile: join(keys.dir, 'system.key.pem') }), 'clients/web-diary.json': { ...validClient, regions: ['29', '78'] } }
+  const check = async (bridge: Record<string, unknown>) => {
+    const configDir = writeConfigDir(t, { ...files, 'bridge.json': { ...(validFiles['bridge.json'] as object), ...bridge } })
+    const stdout: string[] = []
+    const stderr: string[] = []
+    const code = await runCli(['config', 'check'], { env: { ...env, BRIDGE_CONFIG_DIR: configDir }, stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) })
+    return { code, stdout, stderr }
+  }
+  t.same(await check({ gostImplementation: 'javascript' }), {
+    code: 0,
+    stdout: ['configuration is valid: 2 regions, 1 client', 'GOST R 34.10/34.11-2012 for ESIA: JavaScript (node-gost-crypto), because bridge.json says gostImplementation "javascript" (regions 29)'],
+    stderr: [],
+  }, 'asked for: said, no warning')
+  const auto = await check({})
+  if (engineGost === undefined) {
+    t.same([auto.code, auto.stdout], [0, ['configuration is valid: 2 regions, 1 client']])
+    t.match(auto.stderr, [/^warning: GOST R 34\.10\/34\.11-2012 for ESIA: JavaScript \(node-gost-crypto\), because OpenSSL's GOST engine cannot be loaded .* \(regions 29\); production should keep the engine/], 'no engine here: the fallback is a warning')
+    await t.rejects(check({ gostImplementation: 'openssl-engine' }), { code: 'ERR_CONFIG_INVALID', problems: [{ file: 'regions/29.json', message: /OpenSSL's GOST engine cannot be loaded/ }] }, '"openssl-engine" without the engine: the configuration is refused')
+  } else {
+    t.same(auto, { code: 0, stdout: ['configuration is valid: 2 regions, 1 client', 'GOST R 34.10/34.11-2012 for ESIA: OpenSSL\'s GOST engine (regions 29)'], stderr: [] }, 'the engine here: said, no warning')
+    t.equal((await check({ gostImplementation: 'openssl-engine' })).code, 0)
+  }
+})
