@@ -29,7 +29,7 @@ export function esiaKeys(dir: string): EsiaKeys {
 }
 
 /** An RSA key pair and its self-signed certificate (sha256WithRSAEncryption), made without the openssl CLI. */
-export function rsaKeyPair(commonName: string): GostKeyPair {
+export function rsaKeyPair(commonName: string): { privateKeyPem: string; certificatePem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const certificatePem = encodeSelfSignedCertificate(
     {
