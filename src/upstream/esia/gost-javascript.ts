@@ -2,7 +2,7 @@
  * GOST in pure JavaScript, for machines without OpenSSL's GOST engine: GOST R 34.11-2012 (Streebog)
  * and the GOST R 34.10-2012 signature from node-gost-crypto (Rudolf Nickolaev's WebCrypto GOST, a
  * CommonJS build, loaded on first use); keys and certificates read and written by gost-asn1.ts.
- * - the curve comes from our table (the package's own TC26 names are wrong), given as parameters
+ * - the curve comes from our table (gost-curves.ts; the package's own TC26 names are wrong), given as parameters
  * - signatures are the raw 64 bytes in OpenSSL's byte order (s then r, big-endian): the package's
  *   order (r then s, little-endian) reversed
  * - a signature verifies only when 0 < r < q and 0 < s < q (GOST R 34.10-2012 §6.2 step 1; the package
@@ -14,17 +14,8 @@
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { GostCrypto } from './gost.js'
-import {
-  curveOf,
-  defaultParamSet,
-  encodeGostPrivateKey,
-  encodeGostPublicKeyInfo,
-  encodeSelfSignedCertificate,
-  type GostCurve,
-  gostSignatureAlgorithm,
-  parseCertificatePublicKey,
-  parseGostPrivateKey,
-} from './gost-asn1.js'
+import { encodeGostPrivateKey, encodeGostPublicKeyInfo, encodeSelfSignedCertificate, gostSignatureAlgorithm, parseCertificatePublicKey, parseGostPrivateKey } from './gost-asn1.js'
+import { curveOf, defaultParamSet, type GostCurve } from './gost-curves.js'
 
 type Bytes = ArrayBuffer | Uint8Array
 
