@@ -24,8 +24,8 @@ const serveUsage = [
 
 /**
  * process.env, with the demo's values when the demo configuration is read in development. Help needs
- * no configuration; when the demo's GOST keys cannot be made (no GOST engine), a warning, and the
- * configuration check names what is missing.
+ * no configuration; when the demo's GOST keys cannot be made (a folder that cannot be written), a
+ * warning, and the configuration check names what is missing.
  */
 async function environment(): Promise<Record<string, string>> {
   const own = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined))

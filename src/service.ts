@@ -22,6 +22,7 @@ import { type MaintenanceResult, retentionPolicy, runMaintenance } from './ops/m
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { decryptPrivateKey } from './tokens/key-encryption.js'
 import { keyPolicy, listKeys, maintainSigningKeys } from './tokens/signing-keys.js'
+import { gostReport } from './upstream/esia/gost.js'
 
 export interface RunningService {
   app: FastifyInstance
@@ -134,6 +135,15 @@ export function reloadConfig(app: FastifyInstance, env: EnvironmentVariables, lo
   return true
 }
 
+/** One line: the GOST implementation ESIA's regions use; loud in production when it fell back to JavaScript. */
+function logGostChoice(config: Config, logger: Logger): void {
+  const report = gostReport(config)
+  if (report === undefined) return
+  const fields = { gost: report.implementation, regions: report.regions }
+  if (report.fellBack && config.production) logger.warn(fields, `!!! ${report.message}`)
+  else logger.info(fields, report.message)
+}
+
 export interface StartOptions {
   env: EnvironmentVariables
   /** Runs after migrations, before the service listens (the demo seeds its accounts here). */
@@ -163,6 +173,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     const metrics = createMetrics({ hasher })
     senders = options.senders ?? createSenders(config)
     const app = await buildApp({ config, deps: { db, logger, hasher, metrics, senders, backgroundJobs: true } })
+    logGostChoice(config, logger)
     await app.listen({ host: config.server.host, port: config.server.port })
     const keyMaintenance = setInterval(() => void maintainKeys(db, config, logger).catch(() => {}), 3600_000)
     keyMaintenance.unref()

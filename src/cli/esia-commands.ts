@@ -1,6 +1,7 @@
 /*
  * The operator's checks of a region's ESIA connection (README "Connecting a region to ESIA").
  */
+import { chooseGost, describeGostChoice } from '../upstream/esia/gost.js'
 import { checkSigner } from '../upstream/esia/signer.js'
 import { type CliCommand, regionOption, requiredValue } from './command.js'
 
@@ -19,7 +20,9 @@ const checkSignerCommand: CliCommand = {
     }
     let check: Awaited<ReturnType<typeof checkSigner>>
     try {
-      check = await checkSigner(provider, { now: context.now() })
+      const gost = chooseGost(context.config.bridge.gostImplementation)
+      context.out(describeGostChoice(gost))
+      check = await checkSigner(provider, { gost: gost.crypto, now: context.now() })
     } catch (error) {
       const cause = (error as { cause?: { message?: unknown } }).cause?.message
       context.err(`signer ${provider.signer.type}: ${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`)

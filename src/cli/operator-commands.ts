@@ -12,6 +12,7 @@ import { BridgeError } from '../errors.js'
 import { retentionPolicy, runMaintenance } from '../ops/maintenance.js'
 import { createRegionRegistry } from '../regions/registry.js'
 import { keyPolicy, keyState, listKeys, rotateSigningKey } from '../tokens/signing-keys.js'
+import { gostReport } from '../upstream/esia/gost.js'
 import { argument, type CliCommand, type CommandContext, plural, requiredValue } from './command.js'
 
 function printReport(context: CommandContext, file: string, report: ImportReport): void {
@@ -41,10 +42,13 @@ const migrate: CliCommand = {
 const configCheck: CliCommand = {
   name: 'config check',
   synopsis: '',
-  summary: 'Validates the configuration, builds every region\'s State Services connector (keys decoded, ESIA keys checked against their certificates) and exits.',
-  run: async ({ config, out }) => {
+  summary: 'Validates the configuration, builds every region\'s State Services connector (keys decoded, ESIA keys checked against their certificates), says which GOST implementation ESIA gets (a warning when it falls back to JavaScript) and exits.',
+  run: async ({ config, out, err }) => {
     createRegionRegistry(config)
     out(`configuration is valid: ${plural(config.regions.size, 'region')}, ${plural(config.clients.size, 'client')}`)
+    const gost = gostReport(config)
+    if (gost?.fellBack) err(`warning: ${gost.message}`)
+    else if (gost) out(gost.message)
     return 0
   },
 }

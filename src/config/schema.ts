@@ -63,6 +63,12 @@ export const BridgeFileSchema = Type.Object(
     defaultLocale: Type.Enum(['ru', 'en'], { default: 'ru' }),
     trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], { default: false }),
     loginTransactionTtlSeconds: Seconds(600, 60, 3600),
+    /**
+     * ESIA's GOST R 34.10/34.11-2012: "auto" takes OpenSSL's GOST engine when it loads and falls back to
+     * JavaScript (with a warning in production); "openssl-engine" refuses to start without the engine;
+     * "javascript" never uses it (src/upstream/esia/README.md, "Which GOST implementation").
+     */
+    gostImplementation: Type.Enum(['auto', 'openssl-engine', 'javascript'], { default: 'auto' }),
     tokens: Type.Object(
       {
         signingAlgorithm: Type.Enum(['ES256', 'EdDSA', 'RS256'], { default: 'ES256' }),

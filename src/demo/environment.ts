@@ -5,7 +5,8 @@
  * - REGION_78_CLIENT_SECRET, DEMO_DIARY_CLIENT_SECRET: fixed demo secrets (the simulators know them)
  * - LOG_FORMAT=pretty: one readable line per request
  * - REGION_29_ESIA_PRIVATE_KEY, REGION_29_ESIA_CERTIFICATE, DEMO_ESIA_CERTIFICATES: the demo's GOST key
- *   pairs in <DATA_DIR>/esia-demo/, made on first use (OpenSSL's GOST engine needed)
+ *   pairs in <DATA_DIR>/esia-demo/, made on first use (by the openssl CLI with OpenSSL's GOST engine, or
+ *   in JavaScript where the engine is absent: gost-keys.ts)
  * - whatever the environment sets itself wins
  */
 import { existsSync } from 'node:fs'
@@ -29,8 +30,8 @@ export function demoEnvironment(env: Record<string, string | undefined>): DemoEn
   const dir = join(resolve(env.DATA_DIR ?? 'data'), 'esia-demo')
   const generated = !existsSync(join(dir, 'system.key.pem')) || !existsSync(join(dir, 'esia.key.pem'))
   const keys = {
-    system: ensureGostKeyPair(dir, 'system', '/CN=Diary bridge 29 (demo)'),
-    esia: ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator (demo)'),
+    system: ensureGostKeyPair(dir, 'system', 'Diary bridge 29 (demo)'),
+    esia: ensureGostKeyPair(dir, 'esia', 'ESIA simulator (demo)'),
   }
   return {
     env: {

@@ -2,7 +2,9 @@
  * An ESIA (State Services) simulator for the demo and the tests: the real ESIA's endpoints and formats
  * relative to its base URL, and its checks, in its order. An independent protocol peer: it builds and
  * checks every message itself and shares only the GOST primitives (upstream/esia/gost.ts) with the
- * bridge; the tests cross-check those with the openssl CLI and a real ESIA token.
+ * bridge, in the implementation it is given (the process's choice otherwise: a bridge on JavaScript and
+ * a simulator on OpenSSL's engine check each other); the tests cross-check both with the openssl CLI and
+ * a real ESIA token.
  * - GET aas/oauth2/v2/ac: a known client and a redirect_uri registered exactly (else an error page, no
  *   redirect); the registered certificate's client_certificate_hash; a timestamp `yyyy.MM.dd HH:mm:ss ±HHMM`
  *   within the window; a UUID state; a client_secret that is a raw 64-byte GOST R 34.10-2012 signature of
@@ -17,17 +19,15 @@
  *   returns at once (no question) to a URL of a registered redirect URI's origin
  * Faults for the tests: failNext (one shot per step) and tamper (token responses, until reset).
  */
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { certificateHash, certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from '../upstream/esia/gost.js'
+import { certificateHash, chooseGost, type GostCrypto, type GostPublicKey } from '../upstream/esia/gost.js'
+import { generateGostKeyPair } from '../upstream/esia/gost-javascript.js'
 import { escapeHtml } from '../web/html.js'
 import { type EsiaErrorCode, esiaErrors, type EsiaSimulatorPerson, esiaSimulatorPersons, humanFailCodes } from './esia-simulator-data.js'
-import { ensureGostKeyPair, type GostKeyPair } from './gost-keys.js'
+import type { GostKeyPair } from './gost-keys.js'
 import { readForm } from './state-services-simulator.js'
 
 export { type EsiaErrorCode, esiaErrors, type EsiaSimulatorPerson, esiaSimulatorPersons, humanFailCodes } from './esia-simulator-data.js'
@@ -62,6 +62,8 @@ export interface EsiaSimulatorOptions {
   timestampWindowSeconds?: number
   /** The simulator's clock, milliseconds since the epoch. */
   now?: () => number
+  /** Its GOST implementation; the process's choice (gost.ts, "auto") otherwise. */
+  gost?: GostCrypto
 }
 
 export interface RunningEsiaSimulator {
@@ -77,7 +79,7 @@ export interface RunningEsiaSimulator {
 }
 
 interface RegisteredClient extends EsiaSimulatorClient {
-  publicKey: KeyObject
+  publicKey: GostPublicKey
   certificateHash: string
 }
 
@@ -142,6 +144,7 @@ class ExpiringMap<V extends Expiring> {
 interface Simulator {
   baseUrl: string
   issuer: string
+  gost: GostCrypto
   signer: Signer
   otherSigner: Signer | undefined
   clients: Map<string, RegisteredClient>
@@ -185,7 +188,7 @@ function secretMessage(params: URLSearchParams, fields: readonly string[]): Buff
 /** A raw 64-byte GOST signature by the client's registered certificate: no CMS, no other key. */
 function isValidSecret(client: RegisteredClient, params: URLSearchParams, fields: readonly string[]): boolean {
   const signature = decodeBase64(params.get('client_secret') ?? '')
-  return signature?.length === 64 && gostVerify(client.publicKey, secretMessage(params, fields), signature)
+  return signature?.length === 64 && client.publicKey.verify(secretMessage(params, fields), signature)
 }
 
 function isPkceMatch(verifier: string, challenge: string): boolean {
@@ -195,14 +198,14 @@ function isPkceMatch(verifier: string, challenge: string): boolean {
 // ---- signing
 
 /** The token signer and its certificate: GOST by default, RS256 when asked for (with rsaKey). */
-function createSigner(options: EsiaSimulatorOptions): { signer: Signer; certificatePem: string } {
+function createSigner(options: EsiaSimulatorOptions, gost: GostCrypto): { signer: Signer; certificatePem: string } {
   if (options.tokenAlg === 'RS256') {
     if (options.rsaKey === undefined) throw new Error('the ESIA simulator needs rsaKey to sign with RS256')
     const key = createPrivateKey(options.rsaKey.privateKeyPem)
     return { signer: { alg: 'RS256', sign: (data) => sign('sha256', data, key) }, certificatePem: options.rsaKey.certificatePem }
   }
-  const key = gostPrivateKey(options.signingKey.privateKeyPem)
-  return { signer: { alg: 'GOST3410_2012_256', sign: (data) => gostSign(key, data) }, certificatePem: options.signingKey.certificatePem }
+  const key = gost.privateKey(options.signingKey.privateKeyPem)
+  return { signer: { alg: 'GOST3410_2012_256', sign: (data) => key.sign(data) }, certificatePem: options.signingKey.certificatePem }
 }
 
 /** A key of the same kind that the clients do not know (made on first use). */
@@ -213,14 +216,9 @@ function otherSigner(sim: Simulator): Signer {
     sim.otherSigner = { alg: 'RS256', sign: (data) => sign('sha256', data, privateKey) }
     return sim.otherSigner
   }
-  const dir = mkdtempSync(join(tmpdir(), 'esia-simulator-'))
-  try {
-    const key = gostPrivateKey(ensureGostKeyPair(dir, 'other', '/CN=ESIA simulator, another key').privateKeyPem)
-    sim.otherSigner = { alg: 'GOST3410_2012_256', sign: (data) => gostSign(key, data) }
-    return sim.otherSigner
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const key = sim.gost.privateKey(generateGostKeyPair('ESIA simulator, another key', { days: 1 }).privateKeyPem)
+  sim.otherSigner = { alg: 'GOST3410_2012_256', sign: (data) => key.sign(data) }
+  return sim.otherSigner
 }
 
 /** A compact JWS with ESIA's header; the signature is raw (64 bytes for GOST), base64url without padding. */
@@ -543,13 +541,14 @@ async function route(sim: Simulator, request: IncomingMessage, response: ServerR
   errorPage(response, 404, 'Нет такой страницы.')
 }
 
-function registerClient(client: EsiaSimulatorClient): RegisteredClient {
-  return { ...client, publicKey: certificatePublicKey(client.certificatePem), certificateHash: certificateHash(client.certificatePem) }
+function registerClient(gost: GostCrypto, client: EsiaSimulatorClient): RegisteredClient {
+  return { ...client, publicKey: gost.certificatePublicKey(client.certificatePem), certificateHash: certificateHash(gost, client.certificatePem) }
 }
 
 /** Starts the simulator on 127.0.0.1 (port 0: any free port). */
 export async function startEsiaSimulator(options: EsiaSimulatorOptions): Promise<RunningEsiaSimulator> {
-  const { signer, certificatePem } = createSigner(options)
+  const gost = options.gost ?? chooseGost().crypto
+  const { signer, certificatePem } = createSigner(options, gost)
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve))
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
@@ -566,9 +565,10 @@ export async function startEsiaSimulator(options: EsiaSimulatorOptions): Promise
   const sim: Simulator = {
     baseUrl,
     issuer: running.issuer,
+    gost,
     signer,
     otherSigner: undefined,
-    clients: new Map(options.clients.map((client) => [client.clientId, registerClient(client)])),
+    clients: new Map(options.clients.map((client) => [client.clientId, registerClient(gost, client)])),
     pending: new ExpiringMap(now),
     codes: new ExpiringMap(now),
     accessTokens: new ExpiringMap(now),

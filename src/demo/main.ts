@@ -3,7 +3,8 @@
  * state-services simulators. An entry point like server.ts: it reads process.env, adding the demo's own
  * secrets and keys where they are not set.
  * - region 29 logs in through the ESIA simulator (esia-simulator.ts, DEMO_SIMULATOR_PORT, 3001). Its
- *   GOST keys are made on the first run into <DATA_DIR>/esia-demo/ (OpenSSL's GOST engine needed): the
+ *   GOST keys are made on the first run into <DATA_DIR>/esia-demo/ (with OpenSSL's GOST engine, or in
+ *   JavaScript without it; the log's GOST line says which implementation signs): the
  *   bridge's system pair "system" (REGION_29_ESIA_PRIVATE_KEY, REGION_29_ESIA_CERTIFICATE) and the
  *   simulator's token-signing pair "esia" (its certificate: DEMO_ESIA_CERTIFICATES)
  * - region 78 logs in through the standard OIDC simulator (state-services-simulator.ts,

@@ -41,7 +41,7 @@ export function createRegionRegistry(
     const reuse = before !== undefined && isDeepStrictEqual(revealSecrets(before.config.stateServices.provider), revealSecrets(provider))
     const connector = reuse
       ? before.connector
-      : provider && connectorFor(code, provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch }, problems)
+      : provider && connectorFor(code, provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch, gostImplementation: config.bridge.gostImplementation }, problems)
     regions.set(code, { config: region, connector })
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -9,6 +9,7 @@
  *   carries personal data
  */
 import { BridgeError } from '../errors.js'
+import type { GostImplementationSetting } from './esia/gost.js'
 
 export interface Identity {
   /** The provider's issuer: with `subject`, the person's stable key in identity links. */
@@ -48,6 +49,8 @@ export interface ConnectorContext {
   /** For tests and proxies; the global fetch otherwise. */
   fetch?: typeof fetch
   now?: () => number
+  /** ESIA's GOST implementation (bridge.json `gostImplementation`); "auto" when not given. */
+  gostImplementation?: GostImplementationSetting
 }
 
 /** The state field `name`; a state without it (another connector's, an old cookie's) is ERR_LOGIN_EXPIRED. */

@@ -8,19 +8,22 @@ import { join } from 'node:path'
 import t from 'tap'
 import { runCli } from '../../src/cli/run-cli.js'
 import { runGostOpenssl } from '../../src/demo/gost-keys.js'
-import { gostPrivateKey, gostSign } from '../../src/upstream/esia/gost.js'
+import { certificateHash } from '../../src/upstream/esia/gost.js'
 import { esiaKeys } from '../helpers/esia-world.js'
+import { engineGost, javascriptGost, needsEngineCli } from '../helpers/gost-world.js'
 import { passwordOnlyRegion, validClient, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
 
 const keys = esiaKeys(t.testdir())
-const systemKey = gostPrivateKey(keys.system.privateKeyPem)
+const systemKey = javascriptGost.privateKey(keys.system.privateKeyPem)
+/** The first line of check-signer: the GOST implementation of this machine (bridge.json says "auto"). */
+const gostLine = engineGost === undefined ? /^GOST R 34\.10\/34\.11-2012 for ESIA: JavaScript \(node-gost-crypto\), because OpenSSL's GOST engine cannot be loaded/ : /^GOST R 34\.10\/34\.11-2012 for ESIA: OpenSSL's GOST engine$/
 
 /** A signing service in the CryptoPro DSS style: /cryptopro answers in CryptoPro's (reversed) byte order, /openssl in OpenSSL's. */
 const service = createServer((request, response) => {
   const chunks: Buffer[] = []
   request.on('data', (chunk: Buffer) => chunks.push(chunk))
   request.on('end', () => {
-    const signature = gostSign(systemKey, Buffer.concat(chunks))
+    const signature = systemKey.sign(Buffer.concat(chunks))
     response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(request.url === '/cryptopro' ? Buffer.from(signature).reverse() : signature)
   })
 })
@@ -72,16 +75,19 @@ function opensslCertificateHash(work: string): string {
   return (/= ([0-9a-f]{64})/.exec(runGostOpenssl(work, ['dgst', '-md_gost12_256', 'system.der']))?.[1] ?? '').toUpperCase()
 }
 
-t.test('a key that belongs to the certificate: the subject, the hash to register at ESIA, exit 0', async (t) => {
+t.test('a key that belongs to the certificate: the GOST implementation, the subject, the hash to register at ESIA, exit 0', async (t) => {
   const run = await cli(['esia', 'check-signer', '--region', '29'])
   t.equal(run.code, 0)
   t.same(run.stderr, [])
-  t.match(run.stdout[0], /^certificate: CN=Diary bridge 29, valid to \w{3} +\d+ \d\d:\d\d:\d\d \d{4} GMT$/)
-  t.match(run.stdout[1], /^client_certificate_hash: [0-9A-F]{64}$/)
-  t.equal(run.stdout[1], `client_certificate_hash: ${opensslCertificateHash(t.testdir())}`, 'the hash openssl computes')
-  t.equal(run.stdout[2], 'signer openssl-gost: the signature verifies with the certificate')
+  t.match(run.stdout[0], gostLine)
+  t.match(run.stdout[1], /^certificate: CN=Diary bridge 29, valid to \w{3} +\d+ \d\d:\d\d:\d\d \d{4} GMT$/)
+  t.equal(run.stdout[2], `client_certificate_hash: ${certificateHash(javascriptGost, keys.system.certificatePem)}`)
+  t.equal(run.stdout[3], 'signer openssl-gost: the signature verifies with the certificate')
+  t.test('the hash openssl computes', { skip: needsEngineCli }, async (t) => {
+    t.equal(run.stdout[2], `client_certificate_hash: ${opensslCertificateHash(t.testdir())}`)
+  })
   const service = await cli(['esia', 'check-signer', '--region', '33'])
-  t.same([service.code, service.stdout.slice(1), service.stderr], [0, [run.stdout[1], 'signer http: the signature verifies with the certificate'], []], 'a CryptoPro service with reversed set')
+  t.same([service.code, service.stdout.slice(2), service.stderr], [0, [run.stdout[2], 'signer http: the signature verifies with the certificate'], []], 'a CryptoPro service with reversed set')
 })
 
 t.test('every signer that would fail at ESIA: exit 1 and a line that says what to change', async (t) => {
@@ -94,7 +100,7 @@ t.test('every signer that would fail at ESIA: exit 1 and a line that says what t
     const run = await cli(['esia', 'check-signer', '--region', region])
     t.equal(run.code, 1, why)
     t.same(run.stderr, [line], why)
-    t.match(run.stdout, [/^certificate: CN=Diary bridge 29/, /^client_certificate_hash: [0-9A-F]{64}$/], `${why}: the certificate is still shown`)
+    t.match(run.stdout, [gostLine, /^certificate: CN=Diary bridge 29/, /^client_certificate_hash: [0-9A-F]{64}$/], `${why}: the certificate is still shown`)
   }
   const down = await cli(['esia', 'check-signer', '--region', '34'])
   t.equal(down.code, 1, 'a signing service that does not answer')
@@ -129,4 +135,29 @@ t.test('config check builds every connector: a key that is not its certificate\'
     code: 'ERR_CONFIG_INVALID',
     problems: [{ file: 'regions/30.json', path: '/stateServices/provider', message: /does not belong to the system certificate/ }],
   })
+})
+
+t.test('config check says which GOST implementation ESIA gets; a fallback to JavaScript is a warning, not a failure', async (t) => {
+  const files = { ...validFiles, 'regions/29.json': esiaRegion({ type: 'openssl-gost', privateKeyFile: join(keys.dir, 'system.key.pem') }), 'clients/web-diary.json': { ...validClient, regions: ['29', '78'] } }
+  const check = async (bridge: Record<string, unknown>) => {
+    const configDir = writeConfigDir(t, { ...files, 'bridge.json': { ...(validFiles['bridge.json'] as object), ...bridge } })
+    const stdout: string[] = []
+    const stderr: string[] = []
+    const code = await runCli(['config', 'check'], { env: { ...env, BRIDGE_CONFIG_DIR: configDir }, stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) })
+    return { code, stdout, stderr }
+  }
+  t.same(await check({ gostImplementation: 'javascript' }), {
+    code: 0,
+    stdout: ['configuration is valid: 2 regions, 1 client', 'GOST R 34.10/34.11-2012 for ESIA: JavaScript (node-gost-crypto), because bridge.json says gostImplementation "javascript" (regions 29)'],
+    stderr: [],
+  }, 'asked for: said, no warning')
+  const auto = await check({})
+  if (engineGost === undefined) {
+    t.same([auto.code, auto.stdout], [0, ['configuration is valid: 2 regions, 1 client']])
+    t.match(auto.stderr, [/^warning: GOST R 34\.10\/34\.11-2012 for ESIA: JavaScript \(node-gost-crypto\), because OpenSSL's GOST engine cannot be loaded .* \(regions 29\); production should keep the engine/], 'no engine here: the fallback is a warning')
+    await t.rejects(check({ gostImplementation: 'openssl-engine' }), { code: 'ERR_CONFIG_INVALID', problems: [{ file: 'regions/29.json', message: /OpenSSL's GOST engine cannot be loaded/ }] }, '"openssl-engine" without the engine: the configuration is refused')
+  } else {
+    t.same(auto, { code: 0, stdout: ['configuration is valid: 2 regions, 1 client', 'GOST R 34.10/34.11-2012 for ESIA: OpenSSL\'s GOST engine (regions 29)'], stderr: [] }, 'the engine here: said, no warning')
+    t.equal((await check({ gostImplementation: 'openssl-engine' })).code, 0)
+  }
 })

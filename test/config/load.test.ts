@@ -19,8 +19,8 @@ function problemsOf(dir: string, env: Record<string, string | undefined>): strin
 
 t.test('the example configuration in config/ loads with its secrets and the demo\'s keys set', async (t) => {
   const dir = t.testdir()
-  const system = ensureGostKeyPair(dir, 'system', '/CN=Diary bridge 29 (demo)')
-  const esia = ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator (demo)')
+  const system = ensureGostKeyPair(dir, 'system', 'Diary bridge 29 (demo)')
+  const esia = ensureGostKeyPair(dir, 'esia', 'ESIA simulator (demo)')
   const { config } = loadConfig({
     env: {
       ...testSecrets,

@@ -1,18 +1,19 @@
 /*
  * The ESIA simulator as a client sees it, over real HTTP with real GOST keys: a full login by hand,
- * then the requests ESIA refuses, the faults and the tampering the bridge's tests rely on.
+ * then the requests ESIA refuses, the faults and the tampering the bridge's tests rely on. The client
+ * here signs and verifies in JavaScript; the simulator uses the process's choice (the engine where
+ * it is installed).
  */
-import { execFileSync } from 'node:child_process'
 import { createHash, randomUUID, verify, X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { esiaSimulatorPersons, type RunningEsiaSimulator, startEsiaSimulator } from '../../src/demo/esia-simulator.js'
 import { ensureGostKeyPair } from '../../src/demo/gost-keys.js'
 import { simulatorPersons } from '../../src/demo/state-services-simulator.js'
 import { parseBirthDate } from '../../src/person/birth-date.js'
 import { parseSnils } from '../../src/person/snils.js'
-import { certificateHash, certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from '../../src/upstream/esia/gost.js'
+import { certificateHash as hashOf } from '../../src/upstream/esia/gost.js'
+import { rsaKeyPair } from '../helpers/esia-world.js'
+import { javascriptGost as gost } from '../helpers/gost-world.js'
 
 type Params = Record<string, string>
 type Claims = Record<string, unknown>
@@ -26,11 +27,12 @@ interface TokenResponse {
 }
 
 const dir = t.testdir()
-const esiaKeys = ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator')
-const clientKeys = ensureGostKeyPair(dir, 'client', '/CN=Diary bridge')
-const strangerKeys = ensureGostKeyPair(dir, 'stranger', '/CN=Someone else')
-const clientKey = gostPrivateKey(clientKeys.privateKeyPem)
-const strangerKey = gostPrivateKey(strangerKeys.privateKeyPem)
+const esiaKeys = ensureGostKeyPair(dir, 'esia', 'ESIA simulator')
+const clientKeys = ensureGostKeyPair(dir, 'client', 'Diary bridge')
+const strangerKeys = ensureGostKeyPair(dir, 'stranger', 'Someone else')
+const clientKey = gost.privateKey(clientKeys.privateKeyPem)
+const strangerKey = gost.privateKey(strangerKeys.privateKeyPem)
+const certificateHash = (pem: string) => hashOf(gost, pem)
 const clientId = 'DIARY'
 const redirectUri = 'http://127.0.0.1:3999/login/state-services/callback'
 const verifier = 'a-code-verifier-of-the-bridge-43-characters-at-least'
@@ -55,7 +57,7 @@ const secretFields = ['client_id', 'scope', 'scope_org', 'timestamp', 'state', '
 const message = (params: Params) => secretFields.map((field) => params[field] ?? '').join('')
 
 function signed(params: Params, key = clientKey, text = message(params)): Params {
-  return { ...params, client_secret: gostSign(key, Buffer.from(text)).toString('base64url') }
+  return { ...params, client_secret: key.sign(Buffer.from(text)).toString('base64url') }
 }
 
 function authorizeParams(overrides: Params = {}): Params {
@@ -125,10 +127,10 @@ function decodeJws(jws: string): { header: Claims; payload: Claims; rawPayload: 
   }
 }
 
-const esiaPublicKey = certificatePublicKey(simulator.certificatePem)
+const esiaPublicKey = gost.certificatePublicKey(simulator.certificatePem)
 const isSignedByEsia = (jws: string) => {
   const { input, signature } = decodeJws(jws)
-  return gostVerify(esiaPublicKey, input, signature)
+  return esiaPublicKey.verify(input, signature)
 }
 
 t.test('the persons: distinct oids, valid SNILS, the same birth dates and SNILS as the OIDC simulator', async (t) => {
@@ -176,7 +178,7 @@ t.test('a full login: choice page, code, tokens signed GOST by the published cer
   t.same(idToken.header, { ver: 0, typ: 'JWT', sbt: 'id', alg: 'GOST3410_2012_256' })
   t.equal(idToken.signature.length, 64)
   t.ok(isSignedByEsia(tokens.id_token), 'the ID token verifies with the simulator certificate')
-  t.notOk(gostVerify(certificatePublicKey(clientKeys.certificatePem), idToken.input, idToken.signature), 'and with no other')
+  t.notOk(gost.certificatePublicKey(clientKeys.certificatePem).verify(idToken.input, idToken.signature), 'and with no other')
   t.match(idToken.rawPayload, `"iss":"${simulator.url.replaceAll('/', '\\/')}"`, 'slashes written as \\/')
   t.match(idToken.payload, {
     iss: simulator.url,
@@ -239,7 +241,7 @@ t.test('an unconfirmed account, a child, a person without patronymic, a narrower
 
 t.test('v2/ac accepts the secret as padded standard base64 and the hash in lower case', async (t) => {
   const params = authorizeParams({ client_certificate_hash: certificateHash(clientKeys.certificatePem).toLowerCase() })
-  const secret = gostSign(clientKey, Buffer.from(message(params))).toString('base64')
+  const secret = clientKey.sign(Buffer.from(message(params))).toString('base64')
   t.equal((await authorize({ ...params, client_secret: secret })).status, 200)
 })
 
@@ -412,16 +414,13 @@ t.test('the index page lists the persons and the codes', async (t) => {
 })
 
 t.test('RS256 tokens when configured with an RSA key', async (t) => {
-  const keyPath = join(dir, 'rsa.key.pem')
-  const certificatePem = execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', keyPath, '-subj', '/CN=ESIA RSA', '-days', '1'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
+  const rsaKey = rsaKeyPair('ESIA RSA')
+  const certificatePem = rsaKey.certificatePem
   const rsa = await startEsiaSimulator({
     port: 0,
     signingKey: esiaKeys,
     tokenAlg: 'RS256',
-    rsaKey: { privateKeyPem: readFileSync(keyPath, 'utf8'), certificatePem },
+    rsaKey,
     clients: [{ clientId, certificatePem: clientKeys.certificatePem, redirectUris: [redirectUri] }],
   })
   t.teardown(() => rsa.close())

@@ -3,11 +3,14 @@
  * with the bridge's system registered, the region's provider settings, and a login driven by hand
  * (the simulator's person page, the redirect back) up to the callback URL.
  */
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { join } from 'node:path'
 import { Secret } from '../../src/config/secret.js'
 import type { EsiaProviderConfig } from '../../src/config/load.js'
 import { type RunningEsiaSimulator, startEsiaSimulator } from '../../src/demo/esia-simulator.js'
 import { ensureGostKeyPair, type GostKeyPair } from '../../src/demo/gost-keys.js'
+import { derTag, encodeDer, encodeOid } from '../../src/upstream/esia/der.js'
+import { encodeSelfSignedCertificate } from '../../src/upstream/esia/gost-asn1.js'
 
 export interface EsiaKeys {
   dir: string
@@ -19,10 +22,27 @@ export interface EsiaKeys {
 export function esiaKeys(dir: string): EsiaKeys {
   return {
     dir,
-    system: ensureGostKeyPair(dir, 'system', '/CN=Diary bridge 29'),
-    esia: ensureGostKeyPair(dir, 'esia', '/CN=ESIA simulator'),
-    stranger: ensureGostKeyPair(dir, 'stranger', '/CN=Someone else'),
+    system: ensureGostKeyPair(dir, 'system', 'Diary bridge 29'),
+    esia: ensureGostKeyPair(dir, 'esia', 'ESIA simulator'),
+    stranger: ensureGostKeyPair(dir, 'stranger', 'Someone else'),
   }
+}
+
+/** An RSA key pair and its self-signed certificate (sha256WithRSAEncryption), made without the openssl CLI. */
+export function rsaKeyPair(commonName: string): { privateKeyPem: string; certificatePem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const certificatePem = encodeSelfSignedCertificate(
+    {
+      commonName,
+      serial: randomBytes(8),
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000),
+      publicKeyInfo: publicKey.export({ type: 'spki', format: 'der' }),
+      signatureAlgorithm: encodeDer(derTag.sequence, encodeOid('1.2.840.113549.1.1.11'), encodeDer(derTag.null)),
+    },
+    (tbs) => sign('sha256', tbs, privateKey),
+  )
+  return { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certificatePem }
 }
 
 interface Teardown {

@@ -3,7 +3,8 @@
  * simulator (a real server, real GOST keys) and region 47 on the standard OIDC simulator, in one app.
  * A diary module's sign-in through ESIA up to its tokens, binding an unconfirmed person, every ESIA
  * error a person can meet, answers a forger could send, logout through ESIA, and the OIDC region
- * next to it.
+ * next to it. The bridge signs and verifies in JavaScript (bridge.json `gostImplementation`), the
+ * simulator with OpenSSL's GOST engine where it is installed: every login is a cross-check.
  */
 import { fileURLToPath } from 'node:url'
 import * as client from 'openid-client'
@@ -37,7 +38,7 @@ const keys = esiaKeys(t.testdir())
 const esia = await startTestEsia(t, keys, callbackUrl)
 const oidc = await startDemoSimulator(t, publicUrl)
 const config = loadTestConfig(t, {
-  'bridge.json': { publicUrl },
+  'bridge.json': { publicUrl, gostImplementation: 'javascript' },
   'regions/29.json': esiaRegionFile(esia, keys),
   'regions/47.json': { ...regionWithProvider(oidc.issuer), name: { ru: 'Ленинградская область', en: 'Leningrad Oblast' } },
   'clients/web-diary.json': diary,

@@ -9,7 +9,8 @@
  *   request's doing, not ESIA's); an ESIA error (`ESIA-0070xx`) then
  *   becomes a page with a next step (esia-errors.ts) and its code is logged
  * - at creation, a key that does not decode, does not belong to the system certificate (openssl-gost),
- *   or an ESIA certificate whose key does not fit `tokenSigningAlg`, throws: a configuration problem
+ *   or an ESIA certificate whose key does not fit `tokenSigningAlg`, throws: a configuration problem;
+ *   so does `gostImplementation` "openssl-engine" without the engine (GOST: gost.ts)
  * - the token response must echo the token request's `state`; the ID token's signature must verify
  *   with one of ESIA's configured certificates (algorithm allow-list of one), its `iss`, `aud`, `exp`,
  *   `nbf` and `iat` must hold (with `clockToleranceSeconds`; at most 10 minutes old)
@@ -24,8 +25,8 @@ import { requireCallbackState, stateField } from '../connector.js'
 import { identityFrom } from '../identity.js'
 import { isNetworkFailure, toUpstreamError } from '../upstream-error.js'
 import { esiaError, esiaErrorFromBody } from './esia-errors.js'
-import { certificateHash, certificatePublicKey, loadGostEngine } from './gost.js'
-import { verifyEsiaToken } from './jws.js'
+import { certificateHash, chooseGost } from './gost.js'
+import { esiaTokenKey, verifyEsiaToken } from './jws.js'
 import { createSigner } from './signer.js'
 import { esiaTimestamp } from './timestamp.js'
 
@@ -72,16 +73,15 @@ function isConfirmed(claims: Claims): boolean {
 export function createEsiaConnector(provider: EsiaProviderConfig, context: ConnectorContext): Connector {
   const now = context.now ?? Date.now
   const fetchImpl = context.fetch ?? fetch
-  loadGostEngine()
-  const signer = createSigner(provider.signer, { fetch: fetchImpl, certificatePem: provider.certificatePem })
-  const certificateHashHex = certificateHash(provider.certificatePem)
+  const gost = chooseGost(context.gostImplementation).crypto
+  const signer = createSigner(provider.signer, { fetch: fetchImpl, certificatePem: provider.certificatePem, gost })
+  const certificateHashHex = certificateHash(gost, provider.certificatePem)
   const tokenKeys = provider.esiaCertificatePems.map((pem, index) => {
-    const key = certificatePublicKey(pem)
-    // GOST keys have no Node key type; RSA keys say 'rsa'.
-    if ((key.asymmetricKeyType === 'rsa') !== (provider.tokenSigningAlg === 'RS256')) {
-      throw new Error(`ESIA certificate ${index + 1} holds ${key.asymmetricKeyType ?? 'a GOST'} key, which cannot verify ${provider.tokenSigningAlg} tokens`)
+    try {
+      return esiaTokenKey(pem, provider.tokenSigningAlg, gost)
+    } catch (error) {
+      throw new Error(`ESIA certificate ${index + 1} cannot verify ${provider.tokenSigningAlg} tokens: ${(error as Error).message}`, { cause: error })
     }
-    return key
   })
   const scope = provider.scopes.join(' ')
   const scopeOrg = ''

@@ -1,77 +1,85 @@
 /*
- * GOST R 34.10-2012 (256) signatures and GOST R 34.11-2012 (256) hashes, in process, through Node's
- * crypto and OpenSSL's GOST engine (Debian package libengine-gost-openssl). The engine is loaded once
- * per process, on first use: either it is already loaded by an OPENSSL_CONF that Node read
- * (`--openssl-shared-config`; the way for a host where the engine lives elsewhere), or it is loaded
- * here from Debian's place for this architecture. Signatures are raw, 64 bytes, in the byte order
- * OpenSSL produces (CryptoPro tools produce them reversed).
+ * GOST R 34.10-2012 (256) signatures and GOST R 34.11-2012 (256) hashes (Streebog) for ESIA, by one of
+ * two implementations with the same behaviour:
+ * - "openssl-engine": Node's crypto with OpenSSL's GOST engine (gost-engine.ts), ~0.1 ms a signature
+ * - "javascript": pure JavaScript (gost-javascript.ts), for machines without the engine; slower, and
+ *   not constant-time
+ * bridge.json's `gostImplementation` chooses: "auto" (the default) takes the engine when it loads and
+ * JavaScript otherwise; "openssl-engine" refuses to run without the engine; "javascript" never loads it.
+ * The choice is made once per process. Signatures are raw, 64 bytes, in the byte order OpenSSL
+ * produces (CryptoPro tools produce them reversed).
  */
-import { createHash, createPrivateKey, type KeyObject, setEngine, sign, verify, X509Certificate } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
+import type { Config } from '../../config/load.js'
+import { openEngineGost } from './gost-engine.js'
+import { javascriptGost } from './gost-javascript.js'
 
-const multiarch: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }
-/** Where Debian's libengine-gost-openssl puts the engine on this machine's architecture. */
-export const gostEnginePath = `/usr/lib/${multiarch[process.arch] ?? `${process.arch}-linux-gnu`}/engines-3/gost.so`
-const digest = 'md_gost12_256'
-let loaded = false
+export type GostImplementationName = 'openssl-engine' | 'javascript'
+export type GostImplementationSetting = 'auto' | GostImplementationName
 
-/** Loads OpenSSL's GOST engine into this process (once); a clear error when it is not installed. */
-export function loadGostEngine(path = gostEnginePath): void {
-  if (loaded) return
+export interface GostPrivateKey {
+  /** The raw 64-byte signature of `data` (its GOST R 34.11-2012 (256) hash signed). */
+  sign(data: Buffer): Buffer
+}
+
+export interface GostPublicKey {
+  verify(data: Buffer, signature: Buffer): boolean
+}
+
+export interface GostCrypto {
+  readonly name: GostImplementationName
+  /** An unencrypted PKCS#8 PEM private key; throws when it is not a GOST R 34.10-2012 (256) key. */
+  privateKey(pem: string): GostPrivateKey
+  /** The key of a PEM certificate; throws when it is not a GOST R 34.10-2012 (256) key. */
+  certificatePublicKey(pem: string): GostPublicKey
+  /** GOST R 34.11-2012 (256). */
+  hash(data: Buffer): Buffer
+}
+
+export interface GostChoice {
+  crypto: GostCrypto
+  /** Why "auto" did not take the engine. */
+  engineProblem?: string
+}
+
+/** The implementation `setting` asks for; "openssl-engine" throws when the engine cannot be loaded. */
+export function chooseGost(setting: GostImplementationSetting = 'auto'): GostChoice {
+  if (setting === 'javascript') return { crypto: javascriptGost }
+  if (setting === 'openssl-engine') return { crypto: openEngineGost() }
   try {
-    setEngine('gost', 0)
-  } catch {
-    try {
-      setEngine(path, 0)
-    } catch (error) {
-      throw new Error(`OpenSSL's GOST engine cannot be loaded from ${path} (install the Debian package libengine-gost-openssl): ${(error as Error).message}`, { cause: error })
-    }
-  }
-  loaded = true
-}
-
-/** A GOST private key from PEM (PKCS#8, unencrypted). */
-export function gostPrivateKey(pem: string): KeyObject {
-  loadGostEngine()
-  return createPrivateKey(pem)
-}
-
-/** The public key of a PEM certificate (GOST or RSA). */
-export function certificatePublicKey(pem: string): KeyObject {
-  loadGostEngine()
-  return new X509Certificate(pem).publicKey
-}
-
-export function gostSign(key: KeyObject, data: Buffer): Buffer {
-  return sign(digest, data, key)
-}
-
-export function gostVerify(key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  return signature.length === 64 && verify(digest, data, key, signature)
-}
-
-/**
- * OpenSSL leaves an error on its queue after a digest of the GOST engine (the provider lookup that
- * failed before the engine answered); Node reports it at the next key decode, which then fails with
- * "unsupported". Decoding nothing pops it.
- */
-function dropStaleOpensslError(): void {
-  try {
-    createPrivateKey('')
-  } catch {
-    // the stale error, or the empty key's own: either way the queue is empty now
+    return { crypto: openEngineGost() }
+  } catch (error) {
+    return { crypto: javascriptGost, engineProblem: (error as Error).message }
   }
 }
 
-/** GOST R 34.11-2012 (256) of `data`, lower-case hex. */
-export function gostHash(data: Buffer): string {
-  loadGostEngine()
-  const hash = createHash(digest).update(data).digest('hex')
-  dropStaleOpensslError()
-  return hash
+/** One line for the operator: which implementation, and why not the engine. */
+export function describeGostChoice(choice: GostChoice): string {
+  if (choice.crypto.name === 'openssl-engine') return 'GOST R 34.10/34.11-2012 for ESIA: OpenSSL\'s GOST engine'
+  const why = choice.engineProblem === undefined ? 'bridge.json says gostImplementation "javascript"' : choice.engineProblem
+  return `GOST R 34.10/34.11-2012 for ESIA: JavaScript (node-gost-crypto), because ${why}`
 }
 
-/** `client_certificate_hash`: the GOST R 34.11-2012 (256) hash of the certificate's DER, hex (as `cpverify -mk -alg GR3411_2012_256` prints it). */
-export function certificateHash(pem: string): string {
-  return gostHash(new X509Certificate(pem).raw).toUpperCase()
+export interface GostReport {
+  implementation: GostImplementationName
+  /** The regions that log in through ESIA. */
+  regions: string[]
+  message: string
+  /** "auto" fell back to JavaScript: a warning, loud in production. */
+  fellBack: boolean
 }
 
+/** What the operator is told at start and by `config check`; undefined when no region logs in through ESIA. */
+export function gostReport(config: Pick<Config, 'bridge' | 'regions'>): GostReport | undefined {
+  const regions = [...config.regions.values()].filter((region) => region.stateServices.provider?.type === 'esia').map((region) => region.code)
+  if (regions.length === 0) return undefined
+  const choice = chooseGost(config.bridge.gostImplementation)
+  const fellBack = choice.engineProblem !== undefined
+  const advice = fellBack ? '; production should keep the engine (Debian package libengine-gost-openssl) or the http signer; gostImplementation "openssl-engine" in bridge.json refuses to start without the engine' : ''
+  return { implementation: choice.crypto.name, regions, message: `${describeGostChoice(choice)} (regions ${regions.join(', ')})${advice}`, fellBack }
+}
+
+/** `client_certificate_hash`: the GOST R 34.11-2012 (256) hash of the certificate's DER, upper-case hex (as `cpverify -mk -alg GR3411_2012_256` prints it). */
+export function certificateHash(gost: GostCrypto, pem: string): string {
+  return gost.hash(new X509Certificate(pem).raw).toString('hex').toUpperCase()
+}

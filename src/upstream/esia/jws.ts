@@ -5,8 +5,9 @@
  * byte order and verifies as is. This module checks the signature and parses the payload; the
  * connector checks the claims. Errors say what failed, never what the token holds.
  */
-import { type KeyObject, verify } from 'node:crypto'
-import { gostVerify } from './gost.js'
+import { verify, X509Certificate } from 'node:crypto'
+import type { GostCrypto } from './gost.js'
+import { certificateKeyAlgorithm, oids } from './gost-asn1.js'
 
 export type EsiaTokenAlgorithm = 'GOST3410_2012_256' | 'RS256'
 
@@ -27,8 +28,24 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
 
 const base64url = /^[A-Za-z0-9_-]+$/
 
+/** A key that verifies the signature of one algorithm's tokens. */
+export interface TokenKey {
+  verify(input: Buffer, signature: Buffer): boolean
+}
+
+/** ESIA's certificate as the key for its `algorithm` tokens; throws when the certificate holds another kind of key. */
+export function esiaTokenKey(certificatePem: string, algorithm: EsiaTokenAlgorithm, gost: GostCrypto): TokenKey {
+  if (algorithm === 'GOST3410_2012_256') return gost.certificatePublicKey(certificatePem)
+  const certificate = new X509Certificate(certificatePem)
+  // Read before Node decodes the key: without OpenSSL's GOST engine, Node cannot decode a GOST key at all.
+  const keyAlgorithm = certificateKeyAlgorithm(certificate.raw)
+  if (keyAlgorithm !== oids.rsaEncryption) throw new Error(`the certificate holds ${keyAlgorithm === oids.publicKey ? 'a GOST' : `a ${keyAlgorithm}`} key, not an RSA key`)
+  const key = certificate.publicKey
+  return { verify: (input, signature) => verify('sha256', input, key, signature) }
+}
+
 /** The payload of `token` if its header says `algorithm` and one of `keys` verifies its signature. */
-export function verifyEsiaToken(token: string, algorithm: EsiaTokenAlgorithm, keys: readonly KeyObject[]): Record<string, unknown> {
+export function verifyEsiaToken(token: string, algorithm: EsiaTokenAlgorithm, keys: readonly TokenKey[]): Record<string, unknown> {
   const parts = token.split('.')
   if (parts.length !== 3 || !parts.every((part) => base64url.test(part))) throw new EsiaTokenError('the token is not a compact JWS')
   const [header, payload, signature] = parts as [string, string, string]
@@ -36,7 +53,6 @@ export function verifyEsiaToken(token: string, algorithm: EsiaTokenAlgorithm, ke
   if (alg !== algorithm) throw new EsiaTokenError(`the token is signed with ${JSON.stringify(alg)}, expected ${algorithm}`)
   const input = Buffer.from(`${header}.${payload}`, 'ascii')
   const bytes = Buffer.from(signature, 'base64url')
-  const verifies = (key: KeyObject) => (algorithm === 'RS256' ? verify('sha256', input, key, bytes) : gostVerify(key, input, bytes))
-  if (!keys.some(verifies)) throw new EsiaTokenError('the token signature does not verify with any configured ESIA certificate')
+  if (!keys.some((key) => key.verify(input, bytes))) throw new EsiaTokenError('the token signature does not verify with any configured ESIA certificate')
   return decodeJson(payload, 'payload')
 }

@@ -1,17 +1,18 @@
 /*
  * Who signs the system's requests to ESIA (the `client_secret`): a raw GOST R 34.10-2012 (256)
  * signature, 64 bytes in OpenSSL's byte order, of the bytes given.
- * - "openssl-gost": in process, with the system's private key and OpenSSL's GOST engine (~0.1 ms)
+ * - "openssl-gost": in process, with the system's private key, by the process's GOST implementation
+ *   (gost.ts: OpenSSL's GOST engine, ~0.1 ms; or JavaScript where the engine is absent, ~10 ms)
  * - "http": a signing service the operator runs (CryptoPro DSS style): POST the bytes
  *   (application/octet-stream, the configured Authorization header), get the signature back as raw
  *   bytes (application/octet-stream) or as base64 text; `reversed` turns CryptoPro's byte order around
  * A signer that fails is ERR_UPSTREAM_UNAVAILABLE for the login (logged with the reason); an
  * openssl-gost key that does not decode or does not match the certificate fails at creation.
  */
-import { type KeyObject, X509Certificate } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import type { EsiaProviderConfig, EsiaSignerConfig } from '../../config/load.js'
 import { BridgeError } from '../../errors.js'
-import { certificateHash, certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from './gost.js'
+import { certificateHash, type GostCrypto, type GostPrivateKey } from './gost.js'
 
 export interface Signer {
   sign(data: Buffer): Promise<Buffer>
@@ -39,20 +40,20 @@ async function signatureFrom(response: Response): Promise<Buffer> {
  * here, so that a wrong key is a configuration problem at start-up, not a failed login; a key that
  * cannot sign later is ERR_UPSTREAM_UNAVAILABLE too.
  */
-export function createSigner(config: EsiaSignerConfig, options: { certificatePem: string; fetch?: typeof fetch }): Signer {
+export function createSigner(config: EsiaSignerConfig, options: { certificatePem: string; gost: GostCrypto; fetch?: typeof fetch }): Signer {
   if (config.type === 'openssl-gost') {
-    let key: KeyObject
+    let key: GostPrivateKey
     try {
-      key = gostPrivateKey(config.privateKey.reveal())
+      key = options.gost.privateKey(config.privateKey.reveal())
     } catch (error) {
       throw new Error(`the ESIA private key cannot be read (a GOST R 34.10-2012 key, unencrypted PKCS#8 PEM): ${(error as Error).message}`, { cause: error })
     }
     const probe = Buffer.from('diary-bridge key check', 'utf8')
-    if (!belongsTo(key, options.certificatePem, probe)) throw new Error('the ESIA private key does not belong to the system certificate (or is not a GOST R 34.10-2012 key)')
+    if (!belongsTo(options.gost, key, options.certificatePem, probe)) throw new Error('the ESIA private key does not belong to the system certificate (or is not a GOST R 34.10-2012 key)')
     return {
       async sign(data) {
         try {
-          return gostSign(key, data)
+          return key.sign(data)
         } catch (error) {
           throw signerError('the GOST signature failed', error)
         }
@@ -80,9 +81,9 @@ export function createSigner(config: EsiaSignerConfig, options: { certificatePem
   }
 }
 
-function belongsTo(key: KeyObject, certificatePem: string, probe: Buffer): boolean {
+function belongsTo(gost: GostCrypto, key: GostPrivateKey, certificatePem: string, probe: Buffer): boolean {
   try {
-    return gostVerify(certificatePublicKey(certificatePem), probe, gostSign(key, probe))
+    return gost.certificatePublicKey(certificatePem).verify(probe, key.sign(probe))
   } catch {
     return false
   }
@@ -101,17 +102,17 @@ export interface SignerCheck {
 }
 
 /** Signs a test string with the region's signer and verifies it with the system certificate. */
-export async function checkSigner(provider: EsiaProviderConfig, options: { fetch?: typeof fetch; now?: Date } = {}): Promise<SignerCheck> {
+export async function checkSigner(provider: EsiaProviderConfig, options: { gost: GostCrypto; fetch?: typeof fetch; now?: Date }): Promise<SignerCheck> {
   const certificate = new X509Certificate(provider.certificatePem)
-  const about = { certificateHash: certificateHash(provider.certificatePem), subject: certificate.subject.replaceAll('\n', ', '), validTo: certificate.validTo }
+  const about = { certificateHash: certificateHash(options.gost, provider.certificatePem), subject: certificate.subject.replaceAll('\n', ', '), validTo: certificate.validTo }
   let signer: Signer
   try {
-    signer = createSigner(provider.signer, { certificatePem: provider.certificatePem, fetch: options.fetch })
+    signer = createSigner(provider.signer, { certificatePem: provider.certificatePem, gost: options.gost, fetch: options.fetch })
   } catch (error) {
     return { ...about, verifies: false, verifiesReversed: false, keyProblem: (error as Error).message }
   }
   const data = Buffer.from(`diary-bridge signer check ${(options.now ?? new Date()).toISOString()}`, 'utf8')
   const signature = await signer.sign(data)
-  const key = certificatePublicKey(provider.certificatePem)
-  return { ...about, verifies: gostVerify(key, data, signature), verifiesReversed: gostVerify(key, data, Buffer.from(signature).reverse()) }
+  const key = options.gost.certificatePublicKey(provider.certificatePem)
+  return { ...about, verifies: key.verify(data, signature), verifiesReversed: key.verify(data, Buffer.from(signature).reverse()) }
 }

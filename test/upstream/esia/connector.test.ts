@@ -1,7 +1,8 @@
 /*
  * The ESIA connector against the ESIA simulator (a real peer over HTTP, real GOST keys): a login,
- * what the bridge signs (cross-checked with the openssl CLI), and every way ESIA or a forger can
- * make it fail.
+ * what the bridge signs (cross-checked with the openssl CLI where it has the engine), and every way
+ * ESIA or a forger can make it fail. The connector runs on the JavaScript GOST implementation, the
+ * simulator on the process's choice: OpenSSL's engine where it is installed, so each checks the other.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,13 +13,17 @@ import { runGostOpenssl } from '../../../src/demo/gost-keys.js'
 import { createEsiaConnector } from '../../../src/upstream/esia/connector.js'
 import { esiaErrors } from '../../../src/upstream/esia/esia-errors.js'
 import { humanFailCodes } from '../../../src/demo/esia-simulator.js'
+import type { ConnectorContext } from '../../../src/upstream/connector.js'
+import { certificateHash } from '../../../src/upstream/esia/gost.js'
 import { esiaKeys, esiaProvider, passEsia, startTestEsia } from '../../helpers/esia-world.js'
+import { engineGost, javascriptGost, needsEngineCli } from '../../helpers/gost-world.js'
 
 const redirectUri = 'http://localhost:3000/login/state-services/callback'
 const keys = esiaKeys(t.testdir())
 const simulator = await startTestEsia(t, keys, redirectUri)
 const provider = esiaProvider(simulator, keys)
-const connector = createEsiaConnector(provider, { redirectUri })
+const context: ConnectorContext = { redirectUri, gostImplementation: 'javascript' }
+const connector = createEsiaConnector(provider, context)
 
 async function login(choice: Parameters<typeof passEsia>[1], via: Connector = connector) {
   const { url, state } = await via.startLogin()
@@ -64,16 +69,21 @@ t.test('the authorization request: what ESIA asks for, and a client_secret that 
   t.equal(query.get('state'), state.state)
   t.notOk(url.href.includes(state.codeVerifier as string), 'the PKCE verifier stays with the bridge')
   t.match(query.get('client_secret'), /^[A-Za-z0-9_-]{86}$/, '64 bytes, base64url without padding')
+  const signed = [query.get('client_id'), query.get('scope'), '', query.get('timestamp'), query.get('state'), query.get('redirect_uri')].join('')
+  const signature = Buffer.from(query.get('client_secret') as string, 'base64url')
+  t.ok(javascriptGost.certificatePublicKey(keys.system.certificatePem).verify(Buffer.from(signed), signature), 'client_id+scope+scope_org+timestamp+state+redirect_uri, signed by the system key')
+  t.equal(query.get('client_certificate_hash'), certificateHash(javascriptGost, keys.system.certificatePem))
 
   // The openssl CLI with the GOST engine, against the system certificate: the bytes and their order.
-  const dir = t.testdir()
-  const signed = [query.get('client_id'), query.get('scope'), '', query.get('timestamp'), query.get('state'), query.get('redirect_uri')].join('')
-  writeFileSync(join(dir, 'message'), signed)
-  writeFileSync(join(dir, 'signature'), Buffer.from(query.get('client_secret') as string, 'base64url'))
-  writeFileSync(join(dir, 'system.pub.pem'), runGostOpenssl(dir, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-pubkey', '-noout']))
-  t.match(runGostOpenssl(dir, ['dgst', '-md_gost12_256', '-verify', 'system.pub.pem', '-signature', 'signature', 'message']), /Verified OK/)
-  runGostOpenssl(dir, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
-  t.match(runGostOpenssl(dir, ['dgst', '-md_gost12_256', 'system.der']).toUpperCase(), query.get('client_certificate_hash'), 'the certificate hash is GOST R 34.11-2012 of the DER')
+  t.test('cross-checked with the openssl CLI and the engine', { skip: needsEngineCli }, async (t) => {
+    const dir = t.testdir()
+    writeFileSync(join(dir, 'message'), signed)
+    writeFileSync(join(dir, 'signature'), signature)
+    writeFileSync(join(dir, 'system.pub.pem'), runGostOpenssl(dir, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-pubkey', '-noout']))
+    t.match(runGostOpenssl(dir, ['dgst', '-md_gost12_256', '-verify', 'system.pub.pem', '-signature', 'signature', 'message']), /Verified OK/)
+    runGostOpenssl(dir, ['x509', '-in', join(keys.dir, 'system.cert.pem'), '-outform', 'DER', '-out', 'system.der'])
+    t.match(runGostOpenssl(dir, ['dgst', '-md_gost12_256', 'system.der']).toUpperCase(), query.get('client_certificate_hash'), 'the certificate hash is GOST R 34.11-2012 of the DER')
+  })
 })
 
 t.test('the callback: ESIA\'s errors become pages with a next step; a forged state is refused', async (t) => {
@@ -100,8 +110,14 @@ t.test('the callback: ESIA\'s errors become pages with a next step; a forged sta
 })
 
 t.test('a key that is not the system certificate\'s is refused before any login', async (t) => {
-  t.throws(() => createEsiaConnector(esiaProvider(simulator, keys, { signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }), { redirectUri }), /does not belong to the system certificate/)
-  t.throws(() => createEsiaConnector(esiaProvider(simulator, keys, { tokenSigningAlg: 'RS256' }), { redirectUri }), /cannot verify RS256 tokens/, 'ESIA\'s GOST certificate for RS256 tokens')
+  t.throws(() => createEsiaConnector(esiaProvider(simulator, keys, { signer: { type: 'openssl-gost', privateKey: new Secret(keys.stranger.privateKeyPem) } }), context), /does not belong to the system certificate/)
+  t.throws(() => createEsiaConnector(esiaProvider(simulator, keys, { tokenSigningAlg: 'RS256' }), context), /cannot verify RS256 tokens/, 'ESIA\'s GOST certificate for RS256 tokens')
+})
+
+t.test('gostImplementation "openssl-engine": the engine or no connector', async (t) => {
+  const build = () => createEsiaConnector(provider, { ...context, gostImplementation: 'openssl-engine' })
+  if (engineGost === undefined) t.throws(build, /OpenSSL's GOST engine cannot be loaded/, 'no engine here: a configuration problem, no fallback')
+  else t.match(await login({ person: 'maria' }, build()), { subject: '1000300001' }, 'the engine here: a login on it')
 })
 
 t.test('what ESIA refuses: a signature ESIA cannot check, an unregistered certificate, a clock that is off', async (t) => {
@@ -110,7 +126,7 @@ t.test('what ESIA refuses: a signature ESIA cannot check, an unregistered certif
     ['a clock an hour ahead', {}, 3600_000, /ESIA-007015/],
   ]
   for (const [name, overrides, skewMs, message] of variants) {
-    const other = createEsiaConnector(esiaProvider(simulator, keys, overrides), { redirectUri, now: () => Date.now() + skewMs })
+    const other = createEsiaConnector(esiaProvider(simulator, keys, overrides), { ...context, now: () => Date.now() + skewMs })
     const { url, state } = await other.startLogin()
     await t.rejects(other.finishLogin(await passEsia(url, { person: 'maria' }), state), { code: 'ERR_UPSTREAM_REJECTED', message }, name)
   }
@@ -163,7 +179,7 @@ t.test('ESIA failing: overload, errors, timeouts, down', async (t) => {
     simulator.failNext(...failure)
     await t.rejects(login({ person: 'maria' }), { code }, name)
   }
-  const down = createEsiaConnector(esiaProvider(simulator, keys, { portalUrl: 'http://127.0.0.1:9/' }), { redirectUri })
+  const down = createEsiaConnector(esiaProvider(simulator, keys, { portalUrl: 'http://127.0.0.1:9/' }), context)
   const { url, state } = await connector.startLogin()
   const callback = await passEsia(url, { person: 'maria' })
   await t.rejects(down.finishLogin(callback, state), { code: 'ERR_UPSTREAM_UNAVAILABLE' }, 'ESIA not reachable')

@@ -1,22 +1,24 @@
-import { generateKeyPairSync, sign } from 'node:crypto'
+import { createPrivateKey, sign } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
-import { certificatePublicKey, gostPrivateKey, gostSign } from '../../../src/upstream/esia/gost.js'
-import { verifyEsiaToken } from '../../../src/upstream/esia/jws.js'
+import { esiaTokenKey, verifyEsiaToken } from '../../../src/upstream/esia/jws.js'
+import { rsaKeyPair } from '../../helpers/esia-world.js'
+import { gostImplementations, javascriptGost as gost } from '../../helpers/gost-world.js'
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8').trim()
 // A real token of ESIA's test stand (2020) and ESIA's test certificate: fixtures/SOURCE.md.
 const realToken = fixture('ekapusta-token.jwt')
-const esiaTestKey = certificatePublicKey(fixture('ekapusta-esia-test.cer.pem'))
+const esiaTestKey = esiaTokenKey(fixture('ekapusta-esia-test.cer.pem'), 'GOST3410_2012_256', gost)
 
-const keys = ensureGostKeyPair(t.testdir(), 'esia', '/CN=ESIA simulator')
-const ownKey = certificatePublicKey(keys.certificatePem)
+const keys = ensureGostKeyPair(t.testdir(), 'esia', 'ESIA simulator')
+const ownKey = esiaTokenKey(keys.certificatePem, 'GOST3410_2012_256', gost)
+const gostSignature = (input: string, privateKeyPem = keys.privateKeyPem) => gost.privateKey(privateKeyPem).sign(Buffer.from(input)).toString('base64url')
 const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 function gostToken(header: Record<string, unknown>, payload: Record<string, unknown>, privateKeyPem = keys.privateKeyPem): string {
   const input = `${part(header)}.${part(payload)}`
-  return `${input}.${gostSign(gostPrivateKey(privateKeyPem), Buffer.from(input)).toString('base64url')}`
+  return `${input}.${gostSignature(input, privateKeyPem)}`
 }
 
 t.test('a real token of ESIA\'s test stand verifies with ESIA\'s test certificate, as is', async (t) => {
@@ -25,6 +27,9 @@ t.test('a real token of ESIA\'s test stand verifies with ESIA\'s test certificat
   t.equal(payload.iss, 'http://esia.gosuslugi.ru/', 'escaped slashes read as slashes')
   t.equal((payload['urn:esia:sbj'] as Record<string, unknown>)['urn:esia:sbj:oid'], 1000404446, 'the OID is a JSON number')
   t.same(verifyEsiaToken(realToken, 'GOST3410_2012_256', [ownKey, esiaTestKey]), payload, 'every configured certificate is tried (a rotation)')
+  for (const implementation of gostImplementations) {
+    t.same(verifyEsiaToken(realToken, 'GOST3410_2012_256', [esiaTokenKey(fixture('ekapusta-esia-test.cer.pem'), 'GOST3410_2012_256', implementation)]), payload, implementation.name)
+  }
 })
 
 t.test('refused: another certificate, a changed payload, a reversed or short signature, another algorithm, not a JWS', async (t) => {
@@ -47,21 +52,30 @@ t.test('refused: another certificate, a changed payload, a reversed or short sig
   }
   const empty = gostToken({ alg: 'GOST3410_2012_256' }, {})
   const arrayPayload = `${part({ alg: 'GOST3410_2012_256' })}.${part([1])}`
-  t.throws(() => verifyEsiaToken(`${arrayPayload}.${gostSign(gostPrivateKey(keys.privateKeyPem), Buffer.from(arrayPayload)).toString('base64url')}`, 'GOST3410_2012_256', [ownKey]), /payload is not a JSON object/)
+  t.throws(() => verifyEsiaToken(`${arrayPayload}.${gostSignature(arrayPayload)}`, 'GOST3410_2012_256', [ownKey]), /payload is not a JSON object/)
   t.same(verifyEsiaToken(empty, 'GOST3410_2012_256', [ownKey]), {}, 'an empty object is a payload')
 })
 
 t.test('a token of our own GOST key, with ESIA\'s escaped slashes', async (t) => {
   const header = { ver: 0, typ: 'JWT', sbt: 'id', alg: 'GOST3410_2012_256' }
   const input = `${part(header)}.${Buffer.from('{"iss":"http:\\/\\/esia.gosuslugi.ru\\/","sub":1000300001}').toString('base64url')}`
-  const token = `${input}.${gostSign(gostPrivateKey(keys.privateKeyPem), Buffer.from(input)).toString('base64url')}`
+  const token = `${input}.${gostSignature(input)}`
   t.same(verifyEsiaToken(token, 'GOST3410_2012_256', [ownKey]), { iss: 'http://esia.gosuslugi.ru/', sub: 1000300001 })
 })
 
 t.test('RS256, when the system chose it at ESIA', async (t) => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const rsa = rsaKeyPair('ESIA RSA')
+  const publicKey = esiaTokenKey(rsa.certificatePem, 'RS256', gost)
   const input = `${part({ alg: 'RS256', sbt: 'id' })}.${part({ sub: 1 })}`
-  const token = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
+  const token = `${input}.${sign('sha256', Buffer.from(input), createPrivateKey(rsa.privateKeyPem)).toString('base64url')}`
   t.same(verifyEsiaToken(token, 'RS256', [publicKey]), { sub: 1 })
   t.throws(() => verifyEsiaToken(token, 'GOST3410_2012_256', [publicKey]), /expected GOST3410_2012_256/, 'the algorithm is an allow-list of one')
+})
+
+t.test('a certificate whose key does not fit the algorithm is refused when the key is made', async (t) => {
+  const rsa = rsaKeyPair('ESIA RSA')
+  for (const implementation of gostImplementations) {
+    t.throws(() => esiaTokenKey(keys.certificatePem, 'RS256', implementation), /holds a GOST key, not an RSA key/, `${implementation.name}: a GOST certificate for RS256`)
+    t.throws(() => esiaTokenKey(rsa.certificatePem, 'GOST3410_2012_256', implementation), /not a GOST R 34\.10-2012 \(256\) key/, `${implementation.name}: an RSA certificate for GOST`)
+  }
 })

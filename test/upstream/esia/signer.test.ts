@@ -4,14 +4,15 @@ import t from 'tap'
 import type { EsiaProviderConfig, EsiaSignerConfig } from '../../../src/config/load.js'
 import { Secret } from '../../../src/config/secret.js'
 import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
-import { certificatePublicKey, gostPrivateKey, gostSign, gostVerify } from '../../../src/upstream/esia/gost.js'
 import { checkSigner, createSigner } from '../../../src/upstream/esia/signer.js'
+import { gostImplementations, javascriptGost as gost } from '../../helpers/gost-world.js'
 
+// The JavaScript implementation throughout; the in-process signer in every implementation this machine has.
 const dir = t.testdir()
-const system = ensureGostKeyPair(dir, 'system', '/CN=diary bridge 29')
-const stranger = ensureGostKeyPair(dir, 'stranger', '/CN=someone else')
-const systemKey = gostPrivateKey(system.privateKeyPem)
-const publicKey = certificatePublicKey(system.certificatePem)
+const system = ensureGostKeyPair(dir, 'system', 'diary bridge 29')
+const stranger = ensureGostKeyPair(dir, 'stranger', 'someone else')
+const systemKey = gost.privateKey(system.privateKeyPem)
+const publicKey = gost.certificatePublicKey(system.certificatePem)
 const data = Buffer.from('client_id scope timestamp state redirect_uri', 'utf8')
 
 /** A signing service in the CryptoPro DSS style; `answer` decides what it sends back. */
@@ -34,15 +35,18 @@ const http = (overrides: Partial<Extract<EsiaSignerConfig, { type: 'http' }>> = 
   url,
   authorization: new Secret('Bearer dss-token'),
   reversed: false,
-  timeoutMs: 300,
+  // Signing in JavaScript on a busy machine takes tens of milliseconds: only the failure cases wait less.
+  timeoutMs: 5000,
   ...overrides,
 })
 
 t.test('openssl-gost signs in process; the signature verifies with the certificate', async (t) => {
-  const signer = createSigner({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }, { certificatePem: system.certificatePem })
-  const signature = await signer.sign(data)
-  t.equal(signature.length, 64)
-  t.ok(gostVerify(publicKey, data, signature))
+  for (const implementation of gostImplementations) {
+    const signer = createSigner({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }, { certificatePem: system.certificatePem, gost: implementation })
+    const signature = await signer.sign(data)
+    t.equal(signature.length, 64)
+    t.ok(publicKey.verify(data, signature), implementation.name)
+  }
 })
 
 t.test('http: raw bytes, base64, base64url, and CryptoPro\'s reversed order', async (t) => {
@@ -54,11 +58,11 @@ t.test('http: raw bytes, base64, base64url, and CryptoPro\'s reversed order', as
   ]
   for (const [name, encode, reversed] of cases) {
     answer = (body, _request, response) => {
-      const { type, body: out } = encode(gostSign(systemKey, body))
+      const { type, body: out } = encode(systemKey.sign(body))
       response.writeHead(200, { 'content-type': type }).end(out)
     }
-    const signature = await createSigner(http({ reversed }), { certificatePem: system.certificatePem }).sign(data)
-    t.ok(gostVerify(publicKey, data, signature), name)
+    const signature = await createSigner(http({ reversed }), { certificatePem: system.certificatePem, gost }).sign(data)
+    t.ok(publicKey.verify(data, signature), name)
   }
   t.same(seen.at(-1), { authorization: 'Bearer dss-token', contentType: 'application/octet-stream' }, 'the bytes go as octet-stream with the configured Authorization')
 })
@@ -73,21 +77,21 @@ t.test('http: a failing service is ERR_UPSTREAM_UNAVAILABLE with a reason, never
   ]
   for (const [name, respond, message] of cases) {
     answer = (_body, _request, response) => respond(response)
-    await t.rejects(createSigner(http(), { certificatePem: system.certificatePem }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message }, name)
+    await t.rejects(createSigner(http({ timeoutMs: 300 }), { certificatePem: system.certificatePem, gost }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message }, name)
   }
-  await t.rejects(createSigner(http({ url: 'http://127.0.0.1:9/sign' }), { certificatePem: system.certificatePem }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message: /did not answer/ }, 'connection refused')
+  await t.rejects(createSigner(http({ url: 'http://127.0.0.1:9/sign' }), { certificatePem: system.certificatePem, gost }).sign(data), { code: 'ERR_UPSTREAM_UNAVAILABLE', message: /did not answer/ }, 'connection refused')
 })
 
 t.test('checkSigner: verifies, tells a reversed setting, and a key that is not the certificate\'s', async (t) => {
   const provider = (signer: EsiaSignerConfig) => ({ signer, certificatePem: system.certificatePem }) as EsiaProviderConfig
-  const good = await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }))
+  const good = await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(system.privateKeyPem) }), { gost })
   t.match(good, { verifies: true, verifiesReversed: false, subject: 'CN=diary bridge 29' })
   t.match(good.certificateHash, /^[0-9A-F]{64}$/)
 
-  answer = (body, _request, response) => response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(gostSign(systemKey, body)).reverse())
-  t.match(await checkSigner(provider(http())), { verifies: false, verifiesReversed: true })
+  answer = (body, _request, response) => response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(systemKey.sign(body)).reverse())
+  t.match(await checkSigner(provider(http()), { gost }), { verifies: false, verifiesReversed: true })
 
-  t.match(await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) })), { verifies: false, verifiesReversed: false, keyProblem: /does not belong to the system certificate/ })
-  t.throws(() => createSigner({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) }, { certificatePem: system.certificatePem }), /does not belong/, 'a key of another certificate fails at creation')
-  t.throws(() => createSigner({ type: 'openssl-gost', privateKey: new Secret('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') }, { certificatePem: system.certificatePem }), /cannot be read/, 'a key that does not decode fails at creation')
+  t.match(await checkSigner(provider({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) }), { gost }), { verifies: false, verifiesReversed: false, keyProblem: /does not belong to the system certificate/ })
+  t.throws(() => createSigner({ type: 'openssl-gost', privateKey: new Secret(stranger.privateKeyPem) }, { certificatePem: system.certificatePem, gost }), /does not belong/, 'a key of another certificate fails at creation')
+  t.throws(() => createSigner({ type: 'openssl-gost', privateKey: new Secret('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') }, { certificatePem: system.certificatePem, gost }), /cannot be read/, 'a key that does not decode fails at creation')
 })
