@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A machine without OpenSSL's GOST engine, on this one: the engine (/usr/lib/*/engines-3/gost.so) is
 # hidden behind /dev/null in a private mount namespace (unshare --mount; needs root), for this script
-# and what it starts only. ESIA's GOST then runs in JavaScript (src/upstream/esia/README.md).
+# and what it starts only. ESIA's GOST then runs in JavaScript (docs/state-services.md, "Which GOST implementation").
 #   scripts/without-gost-engine.sh              the demo, as `npm run demo` starts it: /readyz answers,
 #                                               the log says JavaScript, region 29 signs in through the
 #                                               ESIA simulator end to end, region 78's login reaches the

@@ -1,5 +1,5 @@
 /*
- * The operator's checks of a region's ESIA connection (README "Connecting a region to ESIA").
+ * The operator's checks of a region's ESIA connection (docs/state-services.md, "Connecting a region to ESIA").
  */
 import { chooseGost, describeGostChoice } from '../upstream/esia/gost.js'
 import { checkSigner } from '../upstream/esia/signer.js'

@@ -37,6 +37,7 @@ function usage(list: readonly CliCommand[]): string {
     ...lines('State Services (ESIA):', esiaCommands),
     ...lines('Support desk (docs/support-desk.md):', supportCommands),
     'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',
+    'Guides, installed with the service: docs/operating.md, docs/configuration.md, docs/state-services.md, docs/support-desk.md.',
   ].join('\n')
 }
 

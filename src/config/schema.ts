@@ -66,7 +66,7 @@ export const BridgeFileSchema = Type.Object(
     /**
      * ESIA's GOST R 34.10/34.11-2012: "auto" takes OpenSSL's GOST engine when it loads and falls back to
      * JavaScript (with a warning in production); "openssl-engine" refuses to start without the engine;
-     * "javascript" never uses it (src/upstream/esia/README.md, "Which GOST implementation").
+     * "javascript" never uses it (docs/state-services.md, "Which GOST implementation").
      */
     gostImplementation: Type.Enum(['auto', 'openssl-engine', 'javascript'], { default: 'auto' }),
     tokens: Type.Object(
