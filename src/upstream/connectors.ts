@@ -3,23 +3,32 @@
  * read its configuration (handed to loadConfig by service.ts and the CLI) and whose `create` builds its
  * connector (regions/registry.ts). Adding a protocol: README.md in this folder.
  */
-import type { ProviderOf, ProviderSettings } from '../config/provider-kind.js'
+import type { ProviderSettings } from '../config/provider-kind.js'
 import type { Connector, ConnectorContext, ConnectorKind } from './connector.js'
 import { checkEsiaProvider, EsiaProviderSchema } from './esia/config.js'
 import { createEsiaConnector } from './esia/connector.js'
 import { checkOidcProvider, OidcProviderSchema } from './oidc/config.js'
 import { createOidcConnector } from './oidc/connector.js'
 
-/** `type` → kind; each entry's `create` takes what its `check` makes (methods: each kind has its own types). */
+/** `type` → kind (methods: each kind has its own file and settings types). */
 export type ConnectorKinds = Readonly<Record<string, ConnectorKind>>
 
-export const connectors = {
+/** The table, checked by TypeScript: each entry's schema has its key as `type`, and its `create` takes what its `check` makes. */
+export function connectorTable<T extends ConnectorKinds>(
+  kinds: T & {
+    [K in keyof T]: {
+      schema: { properties: { type: { const: K } } }
+      create: (provider: NonNullable<ReturnType<T[K]['check']>>, context: ConnectorContext) => Connector
+    }
+  },
+): T {
+  return kinds
+}
+
+export const connectors = connectorTable({
   oidc: { schema: OidcProviderSchema, check: checkOidcProvider, create: createOidcConnector },
   esia: { schema: EsiaProviderSchema, check: checkEsiaProvider, create: createEsiaConnector },
-} as const satisfies ConnectorKinds
-
-/** A region's provider settings, as the table's kinds make them. */
-export type ProviderConfig = ProviderOf<typeof connectors>
+})
 
 /**
  * The connector for a provider the loader checked with the same table. A `type` the table lacks (a
