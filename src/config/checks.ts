@@ -4,8 +4,9 @@
  *   (upstream/<type>/config.ts, handed to the loader as a table), its problems put under its path
  * - a secret variable a file names must be set; a file a file names is read relative to the
  *   configuration directory
- * - issuers and redirect URIs are absolute URLs without fragments; plain http only on loopback hosts
- *   (RFC 8252 §7.3), outside production also for the issuer; custom schemes need a dot (RFC 8252 §7.1)
+ * - http(s) URLs (the public URL, a client's, a provider's) and redirect URIs are absolute and without
+ *   fragments; plain http only on loopback hosts (RFC 8252 §7.3), outside production also for http(s)
+ *   URLs; custom schemes need a dot (RFC 8252 §7.1)
  * - `from` is a real date before `until`; a client serves only regions that exist
  */
 import { readFileSync } from 'node:fs'

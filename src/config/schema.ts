@@ -1,6 +1,8 @@
 /*
- * The one schema of the configuration: bridge.json, regions/<code>.json, clients/<client_id>.json and
- * the environment. Every type of `Config` is derived from these schemas.
+ * The schema of the configuration: bridge.json, regions/<code>.json, clients/<client_id>.json and the
+ * environment. Every type of `Config` is derived from these schemas. A region's provider is the one
+ * exception: each login protocol's schema lives with its connector (upstream/<type>/config.ts) and
+ * reaches a region file's schema through the table handed to the loader (provider-kind.ts).
  * - objects are closed: an unknown key is an error, not ignored (a typo must not silently disable a rule)
  * - secrets never appear in files: a file names the environment variable that holds the secret
  * - defaults live here, next to the key they belong to
