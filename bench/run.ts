@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { loadConfig } from '../src/config/load.js'
+import { connectors } from '../src/upstream/connectors.js'
 import { openDatabase } from '../src/db/open-database.js'
 import { signAccessToken } from '../src/tokens/issue.js'
 import { createKeyStore } from '../src/tokens/key-store.js'
@@ -49,7 +50,7 @@ const passes = Number(process.env.BENCH_PASSES ?? 3)
 
 try {
   // Accounts, an access token and refresh-token families, straight in the database.
-  const { config } = loadConfig({ env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({ connectors, env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
   const db = await openDatabase({ databaseUrl: database.url })
   const hasher = createPasswordHasher({ workers: 1 })
   const passwordHash = await hasher.hash(benchPassword)

@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { join } from 'node:path'
 import { Secret } from '../../src/config/secret.js'
-import type { EsiaProviderConfig } from '../../src/config/load.js'
+import type { EsiaProviderConfig } from '../../src/upstream/esia/config.js'
 import { type RunningEsiaSimulator, startEsiaSimulator } from '../../src/demo/esia-simulator.js'
 import { ensureGostKeyPair, type GostKeyPair } from '../../src/demo/gost-keys.js'
 import { derTag, encodeDer, encodeOid } from '../../src/upstream/esia/der.js'

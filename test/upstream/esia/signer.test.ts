@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import type { EsiaProviderConfig, EsiaSignerConfig } from '../../../src/config/load.js'
+import type { EsiaProviderConfig, EsiaSignerConfig } from '../../../src/upstream/esia/config.js'
 import { Secret } from '../../../src/config/secret.js'
 import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
 import { checkSigner, createSigner } from '../../../src/upstream/esia/signer.js'
