@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { startDiaryModule } from '../../src/demo/diary-module.js'
+import { startDiaryModule } from '../../demo/diary-module.js'
 import { startFakeIdp } from '../helpers/fake-idp.js'
 import { freePort } from '../helpers/spawn.js'
 

@@ -11,7 +11,7 @@ import * as client from 'openid-client'
 import t, { type Test } from 'tap'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
-import { esiaSimulatorPersons, type EsiaSimulatorTamper } from '../../src/demo/esia-simulator.js'
+import { esiaSimulatorPersons, type EsiaSimulatorTamper } from '../../demo/esia-simulator.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, importDemoAccounts, publicUrl, regionWithProvider, startDemoSimulator } from '../helpers/demo-fixture.js'
@@ -49,7 +49,7 @@ await importDemoAccounts(database, config)
 // Region 47 gets the same demo people as 29: the OIDC simulator's persons match them.
 const hasher = createPasswordHasher({ workers: 1 })
 await importAccounts(db, {
-  file: fileURLToPath(new URL('../../src/demo/accounts-29.csv', import.meta.url)),
+  file: fileURLToPath(new URL('../../demo/accounts-29.csv', import.meta.url)),
   format: 'csv',
   region: '47',
   snilsPepper: config.secrets.snilsPepper.reveal(),

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { simulatorPersons } from '../../src/demo/state-services-simulator.js'
+import { simulatorPersons } from '../../demo/state-services-simulator.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { EsiaProviderConfig, EsiaSignerConfig } from '../../../src/config/load.js'
 import { Secret } from '../../../src/config/secret.js'
-import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
+import { ensureGostKeyPair } from '../../../demo/gost-keys.js'
 import { checkSigner, createSigner } from '../../../src/upstream/esia/signer.js'
 import { gostImplementations, javascriptGost as gost } from '../../helpers/gost-world.js'
 
