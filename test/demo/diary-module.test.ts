@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { startDiaryModule } from '../../demo/diary-module.js'
-import { startFakeIdp } from '../helpers/fake-idp.js'
+import { startFakeIdp } from '../../peers/fake-idp.js'
 import { freePort } from '../helpers/spawn.js'
 
 const idp = await startFakeIdp({ clientId: 'demo-diary', clientSecret: 'demo-diary-secret' })

@@ -15,7 +15,7 @@ import type { Senders } from '../../src/notify/senders.js'
 import type { RunningEsiaSimulator } from '../../demo/esia-simulator.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { importDemoAccounts, regionWithProvider, startDemoSimulator } from './demo-fixture.js'
-import { esiaKeys, esiaRegionFile, startTestEsia } from './esia-world.js'
+import { esiaKeys, esiaRegionFile, startEsiaPeer } from './esia-world.js'
 import { freePort } from './spawn.js'
 import { buildTestApp } from './test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv } from './test-config.js'
@@ -55,7 +55,7 @@ async function startRegion29(t: Teardown, bridgeUrl: string, protocol: 'oidc' | 
   const dir = mkdtempSync(join(tmpdir(), 'esia-keys-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const keys = esiaKeys(dir)
-  const esia = await startTestEsia(t, keys, `${bridgeUrl}${stateServicesCallbackPath}`)
+  const esia = await startEsiaPeer(t, keys, `${bridgeUrl}${stateServicesCallbackPath}`)
   return { file: esiaRegionFile(esia, keys), esia }
 }
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Browser, type Page } from '../helpers/browser.js'
 import { importDemoAccounts, publicUrl, regionWithProvider } from '../helpers/demo-fixture.js'
-import { type FakeIdpScript, startFakeIdp } from '../helpers/fake-idp.js'
+import { type FakeIdpScript, startFakeIdp } from '../../peers/fake-idp.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { loadTestConfig, validClient, validEnv } from '../helpers/test-config.js'
 import { openTestDatabase } from '../helpers/test-database.js'

@@ -15,7 +15,7 @@ import { esiaSimulatorPersons, type EsiaSimulatorTamper } from '../../demo/esia-
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, importDemoAccounts, publicUrl, regionWithProvider, startDemoSimulator } from '../helpers/demo-fixture.js'
-import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../helpers/esia-world.js'
+import { esiaKeys, esiaRegionFile, passEsia, startEsiaPeer } from '../helpers/esia-world.js'
 import { injectFetch } from '../helpers/inject-fetch.js'
 import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 import { buildTestApp } from '../helpers/test-app.js'
@@ -35,7 +35,7 @@ const diary = {
 }
 
 const keys = esiaKeys(t.testdir())
-const esia = await startTestEsia(t, keys, callbackUrl)
+const esia = await startEsiaPeer(t, keys, callbackUrl)
 const oidc = await startDemoSimulator(t, publicUrl)
 const config = loadTestConfig(t, {
   'bridge.json': { publicUrl, gostImplementation: 'javascript' },

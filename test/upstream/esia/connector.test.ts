@@ -15,12 +15,12 @@ import { esiaErrors } from '../../../src/upstream/esia/esia-errors.js'
 import { humanFailCodes } from '../../../demo/esia-simulator.js'
 import type { ConnectorContext } from '../../../src/upstream/connector.js'
 import { certificateHash } from '../../../src/upstream/esia/gost.js'
-import { esiaKeys, esiaProvider, passEsia, startTestEsia } from '../../helpers/esia-world.js'
+import { esiaKeys, esiaProvider, passEsia, startEsiaPeer } from '../../helpers/esia-world.js'
 import { engineGost, javascriptGost, needsEngineCli } from '../../helpers/gost-world.js'
 
 const redirectUri = 'http://localhost:3000/login/state-services/callback'
 const keys = esiaKeys(t.testdir())
-const simulator = await startTestEsia(t, keys, redirectUri)
+const simulator = await startEsiaPeer(t, keys, redirectUri)
 const provider = esiaProvider(simulator, keys)
 const context: ConnectorContext = { redirectUri, gostImplementation: 'javascript' }
 const connector = createEsiaConnector(provider, context)
