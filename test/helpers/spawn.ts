@@ -31,6 +31,15 @@ export function spawnEntry(entry: string, args: string[], env: Record<string, st
  */
 const patienceMs = 90_000
 
+/**
+ * The time budget of a test file that starts processes, instead of tap's 120 s (package.json): under
+ * load one start of the service with its embedded database took 15–20 s in a trial, and a file starts
+ * up to four. Each wait inside keeps its own bound, so a hang still fails with its reason.
+ */
+export function allowProcessStarts(t: { setTimeout(ms: number): unknown }): void {
+  t.setTimeout(300_000)
+}
+
 /** Polls `url` until it answers 200; fails when the process exits first, or after `timeoutMs`. */
 export async function waitForOk(url: string, spawned: Spawned, timeoutMs = patienceMs): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -4,11 +4,13 @@
  */
 import { join } from 'node:path'
 import t from 'tap'
-import { freePort, spawnEntry, waitForOk } from '../helpers/spawn.js'
+import { allowProcessStarts, freePort, spawnEntry, waitForOk } from '../helpers/spawn.js'
 import { validFiles, writeConfigDir } from '../helpers/test-config.js'
 
 const server = 'src/server.ts'
 const cli = 'src/cli.ts'
+
+allowProcessStarts(t)
 
 t.test('the embedded database keeps its data across processes and is locked to one of them', async (t) => {
   const dir = writeConfigDir(t, {

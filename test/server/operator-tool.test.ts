@@ -1,8 +1,10 @@
 /* The operator's tool: its help, and `config check` on the shipped demo configuration in development. */
 import t from 'tap'
-import { spawnEntry } from '../helpers/spawn.js'
+import { allowProcessStarts, spawnEntry } from '../helpers/spawn.js'
 
 const cli = 'src/cli.ts'
+
+allowProcessStarts(t)
 
 t.test('diary-bridge --help lists every command, serve included; serve --help explains it', async (t) => {
   const all = await spawnEntry('bin/diary-bridge.js', ['--help'], {}).exited

@@ -4,11 +4,13 @@
  */
 import { join } from 'node:path'
 import t from 'tap'
-import { freePort, spawnEntry } from '../helpers/spawn.js'
+import { allowProcessStarts, freePort, spawnEntry } from '../helpers/spawn.js'
 import { validEnv, validFiles, writeConfigDir } from '../helpers/test-config.js'
 import { createServerDatabase, serverUrl } from '../helpers/test-database.js'
 
 const server = 'src/server.ts'
+
+allowProcessStarts(t)
 
 t.test('broken configuration: one line per problem, exit 1, nothing listens', async (t) => {
   const dir = writeConfigDir(t, { ...validFiles, 'bridge.json': { tokens: { accessTokenTtlSeconds: 'ten' }, colour: 'blue' } })

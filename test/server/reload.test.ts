@@ -2,11 +2,13 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { freePort, spawnEntry, waitForOk, waitUntil } from '../helpers/spawn.js'
+import { allowProcessStarts, freePort, spawnEntry, waitForOk, waitUntil } from '../helpers/spawn.js'
 import { validEnv, validFiles, writeConfigDir } from '../helpers/test-config.js'
 import { createServerDatabase, serverUrl } from '../helpers/test-database.js'
 
 const server = 'src/server.ts'
+
+allowProcessStarts(t)
 
 t.test('SIGHUP reloads regions without a restart; a broken file is refused and logged, the old configuration stays', async (t) => {
   const dir = writeConfigDir(t, validFiles)

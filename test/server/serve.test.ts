@@ -2,9 +2,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { freePort, spawnEntry, waitForOk } from '../helpers/spawn.js'
+import { allowProcessStarts, freePort, spawnEntry, waitForOk } from '../helpers/spawn.js'
 import { testSecrets, validEnv, validFiles, writeConfigDir } from '../helpers/test-config.js'
 import { createServerDatabase, serverUrl } from '../helpers/test-database.js'
+
+allowProcessStarts(t)
 
 t.test('diary-bridge serve starts, serves /readyz, writes its PID, and shuts down cleanly on SIGTERM', async (t) => {
   const dir = writeConfigDir(t, validFiles)
