@@ -22,7 +22,17 @@ import { loadTestConfig, passwordOnlyRegion, validEnv } from './test-config.js'
 import { openTestDatabase } from './test-database.js'
 
 export const chromiumPath = '/usr/bin/chromium'
-export const chromiumInstalled = () => existsSync(chromiumPath)
+
+/**
+ * True where Chromium is installed; elsewhere the file's tests are skipped with the reason printed
+ * (a plan of none) and false. `if (requireChromium(t)) await run()` at the top of a browser test.
+ */
+export function requireChromium(t: { comment(message: string): void; plan(count: number, reason: string): void }): boolean {
+  if (existsSync(chromiumPath)) return true
+  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
+  t.plan(0, 'no Chromium installed')
+  return false
+}
 
 interface Teardown {
   teardown(fn: () => unknown): void
