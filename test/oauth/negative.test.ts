@@ -20,12 +20,7 @@ function authorizeUrl(parameters: Record<string, string> = {}): URL {
   return url
 }
 
-async function code(parameters: Record<string, string> = {}): Promise<string> {
-  const { location } = await world.signIn(authorizeUrl(parameters))
-  const value = location?.searchParams.get('code')
-  if (!value) throw new Error(`no code: ${location?.href}`)
-  return value
-}
+const code = async (): Promise<string> => (await world.freshCode({ verifier, parameters: { state: 'st' } })).code
 
 function token(body: Record<string, string>, authorization = webDiaryAuth) {
   return app.inject({ method: 'POST', url: '/token', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() })
