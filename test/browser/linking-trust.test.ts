@@ -8,7 +8,7 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { requireChromium, startChromiumWorld } from '../helpers/chromium-world.js'
-import { demoPassword } from '../helpers/demo-fixture.js'
+import { demoPassword } from '../helpers/demo-world.js'
 
 if (requireChromium(t)) await run()
 

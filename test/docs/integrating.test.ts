@@ -15,7 +15,7 @@ import * as client from 'openid-client'
 import t, { type Test } from 'tap'
 import { createVerifier } from '../../src/verify/index.js'
 import { csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword } from '../helpers/demo-fixture.js'
+import { demoPassword } from '../helpers/demo-world.js'
 import { freePort, type Spawned, waitForOk } from '../helpers/spawn.js'
 import { createServerDatabase, serverUrl } from '../helpers/test-database.js'
 

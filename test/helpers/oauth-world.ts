@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify'
 import * as client from 'openid-client'
 import { buildTestApp } from './test-app.js'
-import { importDemoAccounts, publicUrl } from './demo-fixture.js'
+import { importDemoAccounts, publicUrl } from './demo-world.js'
 import { injectFetch } from './inject-fetch.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv, validRegion } from './test-config.js'
 import { openTestDatabase } from './test-database.js'

@@ -2,7 +2,7 @@ import { SignJWT, decodeJwt, generateKeyPair } from 'jose'
 import * as client from 'openid-client'
 import t from 'tap'
 import { createVerifier, TokenVerificationError } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)

@@ -2,7 +2,7 @@ import { decodeProtectedHeader } from 'jose'
 import t from 'tap'
 import { keyPolicy, keyState, listKeys, maintainSigningKeys, rotateSigningKey } from '../../src/tokens/signing-keys.js'
 import { createVerifier } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t, { bridge: { tokens: { keyPublishSeconds: 600, jwksMaxAgeSeconds: 300, accessTokenTtlSeconds: 600, idTokenTtlSeconds: 300, keyRotationDays: 30 } } })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Browser, type Page } from '../helpers/browser.js'
-import { importDemoAccounts, publicUrl, regionWithProvider } from '../helpers/demo-fixture.js'
+import { importDemoAccounts, publicUrl, regionWithProvider } from '../helpers/demo-world.js'
 import { type FakeIdpScript, startFakeIdp } from '../../peers/fake-idp.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { loadTestConfig, validClient, validEnv } from '../helpers/test-config.js'
