@@ -41,7 +41,8 @@ export function esiaProvider(simulator: RunningEsiaSimulator, keys: EsiaKeys, ov
     signer: { type: 'openssl-gost', privateKey: new Secret(keys.system.privateKeyPem) },
     esiaCertificatePems: [simulator.certificatePem],
     tokenSigningAlg: 'GOST3410_2012_256',
-    timeoutMs: 1000,
+    // Generous: on a loaded machine the simulator's answer (signed in JavaScript) takes seconds.
+    timeoutMs: 5000,
     clockToleranceSeconds: 60,
     ...overrides,
   }
