@@ -21,7 +21,7 @@ import pg from 'pg'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { snilsCheckNumber } from '../src/person/snils.js'
-import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { startFakeIdp } from '../peers/fake-idp.js'
 import { basicAuth, followRedirectsWith, type ModuleOptions, type ModuleTokens, passwordLogin, stateServicesLogin } from './flows.js'
 import { benchSecrets, cleanupDir, fakeIdpRegion, cpuPerOperation, createBenchDatabase, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 

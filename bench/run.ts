@@ -16,8 +16,8 @@ import { openDatabase } from '../src/db/open-database.js'
 import { signAccessToken } from '../src/tokens/issue.js'
 import { createKeyStore } from '../src/tokens/key-store.js'
 import { keyPolicy } from '../src/tokens/signing-keys.js'
-import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpers/esia-world.js'
-import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { esiaKeys, esiaRegionFile, passEsia, startEsiaPeer } from '../peers/esia-peer.js'
+import { startFakeIdp } from '../peers/fake-idp.js'
 import { benchSecrets, cleanupDir, fakeIdpRegion, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
 import { basicAuth, followRedirects } from './flows.js'
@@ -29,7 +29,7 @@ const ssoSecret = 'bench-sso-secret'
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: ssoSecret })
 const database = await createBenchDatabase()
 const keys = esiaKeys(mkdtempSync(join(tmpdir(), 'bench-esia-')))
-const esia = await startTestEsia({ teardown: () => {} }, keys, `http://127.0.0.1:${port}/login/state-services/callback`)
+const esia = await startEsiaPeer({ teardown: () => {} }, keys, `http://127.0.0.1:${port}/login/state-services/callback`)
 const configDir = writeBenchConfig(port, {
   regions: {
     esia: { ...esiaRegionFile(esia, keys), name: { ru: 'Регион с ЕСИА', en: 'Region with ESIA' } },

@@ -45,7 +45,7 @@ fail() {
 get() { curl -s -c "$work/jar" -b "$work/jar" -o "$work/body" -w '%{http_code} %{redirect_url}\n' "$@"; }
 
 # npm run demo, started with node so that $! is the server.
-DATA_DIR="$work/data" PORT=$port node --import tsx src/demo/main.ts >"$work/demo.log" 2>&1 &
+DATA_DIR="$work/data" PORT=$port node --import tsx demo/main.ts >"$work/demo.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 90); do
   curl -sf "$bridge/readyz" >/dev/null && break

@@ -7,15 +7,10 @@
  */
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../helpers/chromium-world.js'
-import { demoPassword } from '../helpers/demo-fixture.js'
+import { requireChromium, startChromiumWorld } from '../helpers/chromium-world.js'
+import { demoPassword } from '../helpers/demo-world.js'
 
-if (!chromiumInstalled()) {
-  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
-  t.plan(0, 'no Chromium installed')
-} else {
-  await run()
-}
+if (requireChromium(t)) await run()
 
 async function run() {
   const world = await startChromiumWorld(t)

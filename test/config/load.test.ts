@@ -4,7 +4,7 @@ import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
 import { connectors } from '../../src/upstream/connectors.js'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
-import { ensureGostKeyPair } from '../../src/demo/gost-keys.js'
+import { ensureGostKeyPair } from '../../demo/gost-keys.js'
 import { esiaKeys } from '../helpers/esia-world.js'
 import { passwordOnlyRegion, testSecrets, validClient, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
 

@@ -9,7 +9,7 @@ import { type Config, loadConfig } from '../../src/config/load.js'
 import { connectors } from '../../src/upstream/connectors.js'
 import type { Database } from '../../src/db/schema.js'
 import { runCli } from '../../src/cli/run-cli.js'
-import { importDemoAccounts } from './demo-fixture.js'
+import { importDemoAccounts } from './demo-world.js'
 import { validEnv, validFiles, writeConfigDir } from './test-config.js'
 import { openTestDatabase } from './test-database.js'
 

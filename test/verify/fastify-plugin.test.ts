@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { bridgeAuth, createVerifier } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 import * as client from 'openid-client'
 

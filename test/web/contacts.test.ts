@@ -9,7 +9,7 @@ import { contactThrottle } from '../../src/login/contacts.js'
 import { recoveryThrottle } from '../../src/login/password-recovery.js'
 import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const texts: SmsMessage[] = []

@@ -12,7 +12,7 @@ import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { resetPassword } from '../../src/lifecycle/change-password.js'
 import type { MailMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const world = await startDemoWorld(t, { senders: { mail: { send: async (message: MailMessage) => void mails.push(message) } } })

@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { simulatorPersons } from '../../src/demo/state-services-simulator.js'
+import { simulatorPersons } from '../../demo/state-services-simulator.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const world = await startDemoWorld(t)
 const { app, database } = world
