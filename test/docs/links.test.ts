@@ -4,7 +4,8 @@
  *   same file) as GitHub makes it: lower case, punctuation other than `-` and `_` removed, each space a
  *   `-`, a repeated heading gets `-1`, `-2`…
  * - every `npm run X` names a script of package.json
- * - every backticked repository path (`src/…`, `scripts/…`, `docs/…`, `config.example/…`, `test/…`)
+ * - every backticked repository path (`src/…`, `scripts/…`, `docs/…`, `config.example/…`, `test/…`, `demo/…`, `peers/…`,
+ *   `bench/…`, `migrations/…`, `bin/…`)
  *   exists; a pattern (`<client_id>`, `*`, `…`) is not a path. Not in the READMEs under src/: the ESIA
  *   notes name files of other repositories
  * - README.md stays a front page: at most 250 lines
@@ -85,7 +86,7 @@ function problemsOf(doc: Doc, scripts: Record<string, string>, exists: (path: st
       if (scripts[script as string] === undefined) problems.push(`${at}: npm run ${script}: no such script in package.json`)
     }
     for (const span of doc.ownPaths ? code : []) {
-      for (const [path] of span.matchAll(/(?<![\w./-])(?:src|scripts|docs|config\.example|test)\/[^\s`'",;:)]*/g)) {
+      for (const [path] of span.matchAll(/(?<![\w./-])(?:src|scripts|docs|config\.example|test|demo|peers|bench|migrations|bin)\/[^\s`'",;:)]*/g)) {
         if (/[<>*…{}]|\.\.\./.test(path)) continue
         const clean = path.replace(/[.]+$/, '')
         if (!exists(clean)) problems.push(`${at}: \`${clean}\`: no such file or folder`)
