@@ -60,6 +60,8 @@ export interface AccountOverview {
   identityAccounts: Account[]
   /** The person may link another diary (signed in through State Services, which the region offers now). */
   canLinkAnother: boolean
+  /** No link yet and the region offers State Services now: the account page offers to link it. */
+  canLinkStateServices: boolean
 }
 
 /** The diary accounts linked to the State Services person this session signed in through. */
@@ -113,6 +115,7 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
     phoneCodeWaiting: context.senders.sms !== undefined && (await hasPendingPhoneCode(context, account)),
     identityAccounts: await accountsOfSessionIdentity(context, session),
     canLinkAnother: session.upstreamSubject !== null && canConfirmWithStateServices(context, account),
+    canLinkStateServices: links.length === 0 && canConfirmWithStateServices(context, account),
   }
 }
 
