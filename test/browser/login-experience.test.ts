@@ -100,7 +100,7 @@ async function run() {
     await shot(page, '06-wrong-password')
     await page.getByLabel('Пароль от дневника').fill('diary-demo')
     await page.getByRole('button', { name: 'Войти', exact: true }).click()
-    await page.getByRole('heading', { name: 'Вы вошли' }).waitFor()
+    await page.getByRole('heading', { name: 'Ваша учётная запись в дневнике' }).waitFor()
     t.match(await page.locator('main').innerText(), /Иванова Мария Петровна/)
   })
 
