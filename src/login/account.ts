@@ -52,7 +52,8 @@ export interface AccountOverview {
   endedLinks: WithRegion<EndedLink>[]
   sessions: ActiveSession[]
   /** The diary module to go back to: the one named in the request, else the last one this session served. */
-  returnTo: { name: string; url: string } | undefined
+  /** The diary module to go back to, its name per language. */
+  returnTo: { name: { ru: string; en: string }; url: string } | undefined
   contacts: Contacts
   /** A code sent to a new phone number waits to be typed. */
   phoneCodeWaiting: boolean

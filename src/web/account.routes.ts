@@ -68,7 +68,7 @@ async function renderAccountPage(
     method: session.method,
     timeZone: region?.config.timeZone ?? defaultTimeZone,
     notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
-    returnTo: overview.returnTo,
+    returnTo: overview.returnTo && { name: overview.returnTo.name[locale], url: overview.returnTo.url },
     stateServices: overview.stateServices,
     links: overview.links.map((link) => ({ id: link.id, providerName: providerName(link.regionName), createdAt: link.createdAt, method: link.method, verified: link.verified })),
     endedLinks: overview.endedLinks.map((link) => ({ providerName: providerName(link.regionName), linkedAt: link.linkedAt, endedAt: link.endedAt })),

@@ -97,7 +97,7 @@ export const en: Messages = {
   logoutConfirmAskedBy: '“{client}” asks to end your diary sign-in.',
   logoutConfirmHint: 'Your diary sign-in ends, and the diary modules you entered through it lose access.',
   logoutCancel: 'Stay signed in',
-  backTo: 'Back to',
+  backTo: 'Back to “{client}”',
   stateServicesName: 'State Services',
   linkedOn: 'since',
   unlink: 'Unlink',

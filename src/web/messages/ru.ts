@@ -95,7 +95,7 @@ export const ru = {
   logoutConfirmAskedBy: '«{client}» просит завершить вход в дневник.',
   logoutConfirmHint: 'Вход в дневник закончится, и модули дневника, в которые вы вошли через него, потеряют доступ.',
   logoutCancel: 'Не выходить',
-  backTo: 'Вернуться в',
+  backTo: 'Вернуться в «{client}»',
   stateServicesName: 'Госуслуги',
   linkedOn: 'с',
   unlink: 'Отвязать',

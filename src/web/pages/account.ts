@@ -9,7 +9,7 @@
 import type { Role, SessionMethod } from '../../db/schema.js'
 import { linkAccountPath } from '../../login/link-own.js'
 import { logoutConfirmPath } from '../../login/logout.js'
-import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { csrfField, fillIn, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { newPasswordForm, type PasswordFormProblem } from './login.js'
 
 export interface AccountPageView {
@@ -158,7 +158,7 @@ export function accountPage(context: PageContext, page: AccountPageView): string
     t.accountTitle,
     html`<form method="post" action="${logoutConfirmPath}" class="top-action">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form>
 ${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
-${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${t.backTo} «${page.returnTo.name}»</a></p>` : ''}
+${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${fillIn(t.backTo, { client: page.returnTo.name })}</a></p>` : ''}
 <p>${t.accountWho} <strong>${page.fullName}</strong></p>
 <dl>
 <dt>${t.accountLogin}</dt><dd>${page.login}</dd>
