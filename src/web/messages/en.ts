@@ -131,7 +131,7 @@ export const en: Messages = {
     school: 'No other way?',
     schoolHint: 'Ask the responsible employee of your school: they give you a temporary password. Bring your passport; for a pupil, a parent’s passport and the child’s birth certificate.',
     emailSentTitle: 'Check your e-mail',
-    emailSent: 'If the login is right and the diary has a confirmed e-mail address, a link to change the password was sent to it. It works for {minutes} minutes and only once; of several links, the last two sent work.',
+    emailSent: 'If the login is right and the diary has a confirmed e-mail address, a link to change the password was sent to it. It works for {minutes} minutes and sets a new password once; of several links, the last two sent work.',
     notArrived: 'No letter? Look in the spam folder, or choose another way.',
     codeTitle: 'Enter the code from the SMS',
     codeSent: 'If the login is right and the diary has a confirmed phone number, a 6-digit code was sent to it. It works for {minutes} minutes; you can enter it {attempts} times.',
