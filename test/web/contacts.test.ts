@@ -41,6 +41,8 @@ t.test('contacts are shown masked, with whether they are confirmed', async (t) =
   const { account } = await signedIn('ivanov.p')
   t.match(account.body, /o\*\*\*@mail\.ru <span class="muted">\(не подтверждена\)/)
   t.match(account.body, /\+7 \*\*\* \*\*\*-45-67 <span class="tag">подтверждён/)
+  t.match(account.body, /<dd>o\*\*\*@mail\.ru <span class="muted">\(не подтверждена\)<\/span><form method="post" action="\/account\/email" class="inline">.*?<button type="submit" class="secondary">Подтвердить эту почту<\/button><\/form><\/dd>/, 'the unconfirmed address has its own button, next to it')
+  t.notMatch(account.body, /Подтвердить этот номер/, 'a confirmed number has none')
   t.notMatch(account.body, /old\.address|9161234567/, 'never in clear')
 })
 

@@ -108,27 +108,27 @@ function sessionsSection(context: PageContext, page: AccountPageView): SafeHtml 
 }
 
 /** A contact and its state, in words that agree with the field's gender («почта подтверждена», «телефон подтверждён»). */
-function contactLine(state: { none: string; verified: string; unverified: string }, value: string | null, verified: boolean): SafeHtml {
+function contactLine(state: { none: string; verified: string; unverified: string }, value: string | null, verified: boolean, confirm: SafeHtml | ''): SafeHtml {
   if (value === null) return html`<span class="muted">${state.none}</span>`
-  return html`${value} ${verified ? html`<span class="tag">${state.verified}</span>` : html`<span class="muted">(${state.unverified})</span>`}`
+  return html`${value} ${verified ? html`<span class="tag">${state.verified}</span>` : html`<span class="muted">(${state.unverified})</span>${confirm}`}`
 }
 
 function contactsSection(context: PageContext, page: AccountPageView): SafeHtml {
   const { contacts } = context.t
   const { email, emailVerified, phone, phoneVerified } = page.contacts
-  const confirmCurrent = (action: string) =>
-    html`<form method="post" action="${action}" class="inline">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${contacts.confirmCurrent}</button></form>`
+  const confirmCurrent = (action: string, label: string) =>
+    html`<form method="post" action="${action}" class="inline">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${label}</button></form>`
+  const confirmEmail = page.senders.email ? confirmCurrent('/account/email', contacts.confirmCurrentEmail) : ''
+  const confirmPhone = page.senders.sms && !page.phoneCodeWaiting ? confirmCurrent('/account/phone', contacts.confirmCurrentPhone) : ''
   const emailForms = page.senders.email
-    ? html`${email !== null && !emailVerified ? confirmCurrent('/account/email') : ''}
-<form method="post" action="/account/email">${csrfField(page.csrfToken)}
+    ? html`<form method="post" action="/account/email">${csrfField(page.csrfToken)}
 <label for="email">${contacts.newEmail}</label>
 <input type="email" id="email" name="email" autocomplete="email" maxlength="254" required>
 <button type="submit" class="secondary">${contacts.sendLink}</button>
 </form>`
     : ''
   const phoneForms = page.senders.sms
-    ? html`${phone !== null && !phoneVerified && !page.phoneCodeWaiting ? confirmCurrent('/account/phone') : ''}
-${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confirm">${csrfField(page.csrfToken)}
+    ? html`${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confirm">${csrfField(page.csrfToken)}
 <p class="notice">${contacts.codeWaiting}</p>
 <label for="code">${contacts.code}</label>
 <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required>
@@ -144,8 +144,8 @@ ${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confir
 <p class="muted">${contacts.hint}</p>
 ${page.contactProblem ? html`<p class="error" role="alert">${page.contactProblem}</p>` : ''}
 <dl>
-<dt>${contacts.email}</dt><dd>${contactLine(contacts.emailState, email, emailVerified)}</dd>
-<dt>${contacts.phone}</dt><dd>${contactLine(contacts.phoneState, phone, phoneVerified)}</dd>
+<dt>${contacts.email}</dt><dd>${contactLine(contacts.emailState, email, emailVerified, confirmEmail)}</dd>
+<dt>${contacts.phone}</dt><dd>${contactLine(contacts.phoneState, phone, phoneVerified, confirmPhone)}</dd>
 </dl>
 ${emailForms}
 ${phoneForms}`
@@ -156,10 +156,10 @@ export function accountPage(context: PageContext, page: AccountPageView): string
   return layout(
     context,
     t.accountTitle,
-    html`<form method="post" action="${logoutConfirmPath}" class="top-action">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form>
+    html`<div class="who"><p>${t.accountWho} <strong>${page.fullName}</strong></p>
+<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form></div>
 ${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
 ${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${fillIn(t.backTo, { client: page.returnTo.name })}</a></p>` : ''}
-<p>${t.accountWho} <strong>${page.fullName}</strong></p>
 <dl>
 <dt>${t.accountLogin}</dt><dd>${page.login}</dd>
 <dt>${t.accountRole}</dt><dd>${t.roles[page.role]}</dd>
