@@ -109,6 +109,21 @@ async function run() {
     t.match(await page.locator('main').innerText(), /Иванова Мария Петровна/)
   })
 
+  t.test('after a password sign-in, "Привязать Госуслуги" on the account page links them', async (t) => {
+    const page = await newPage()
+    await page.goto(`${bridgeUrl}/login?region=29`)
+    await page.getByLabel('Логин или СНИЛС').fill('smirnov.a')
+    await page.getByLabel('Пароль от дневника').fill('diary-demo')
+    await page.getByRole('button', { name: 'Войти', exact: true }).click()
+    await page.getByRole('heading', { name: 'Ваша учётная запись в дневнике' }).waitFor()
+    t.match(await page.locator('main').innerText(), /Госуслуги к этому дневнику не привязаны\./)
+    await page.getByRole('button', { name: 'Привязать Госуслуги' }).click()
+    await page.locator('button[name="person"][value="alexey"]').click()
+    await page.getByText('Госуслуги привязаны к дневнику: теперь можно входить через них.').waitFor()
+    t.equal(await page.getByRole('button', { name: 'Привязать Госуслуги' }).count(), 0, 'no button once linked')
+    await shot(page, '09-state-services-linked')
+  })
+
   t.test('switching the language', async (t) => {
     const page = await newPage()
     await page.goto(`${bridgeUrl}/login?region=29`)
