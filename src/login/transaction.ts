@@ -107,7 +107,7 @@ export interface LoginTransactionData {
   authorize?: PendingAuthorization
   phase?: Phase
   /** The last refused password sign-in: its login, to show the refusal again on the login page (another language). */
-  refusal?: { login: string; at: number }
+  refusal?: { region: string; login: string; at: number }
 }
 
 /** The encrypted cookie as seen from here (@fastify/secure-session's Session fits). */
@@ -142,10 +142,10 @@ export interface LoginTransaction {
   toRecoveryCode(phase: Started<'recovery_code'>): void
   toPasswordReset(phase: Started<'password_reset'>): void
   toLogout(redirectUri: string): void
-  /** A password sign-in was refused: its login is kept (never the password) so that the login page can say so again. */
-  passwordRefused(login: string): void
-  /** The login of a refused password sign-in younger than the TTL, if any. */
-  lastRefusal(): { login: string } | undefined
+  /** A password sign-in in `region` was refused: its login is kept (never the password) so that the login page can say so again. */
+  passwordRefused(region: string, login: string): void
+  /** The login of a refused password sign-in of `region` younger than the TTL, if any. */
+  lastRefusal(region: string): { login: string } | undefined
   /** Back to the start after a refusal: the region and a waiting authorization stay. */
   abandon(): void
   /** The login is over (signed in): the cookie goes. */
@@ -202,10 +202,10 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
       cookie.set('authorize', undefined)
       setPhase({ kind: 'logout', redirectUri, startedAt: started() })
     },
-    passwordRefused: (login) => cookie.set('refusal', { login, at: started() }),
-    lastRefusal() {
+    passwordRefused: (region, login) => cookie.set('refusal', { region, login, at: started() }),
+    lastRefusal(region) {
       const refusal = cookie.get('refusal')
-      return refusal !== undefined && fresh(refusal.at) ? { login: refusal.login } : undefined
+      return refusal?.region === region && fresh(refusal.at) ? { login: refusal.login } : undefined
     },
     abandon: () => setPhase({ kind: 'start' }),
     done: () => cookie.delete(),

@@ -59,7 +59,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     browser.transaction.chooseRegion(region.config.code)
     reply.setCookie(cookieNames.region, region.config.code, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 })
     const { notice } = request.query
-    const refusal = request.query.refused === undefined ? undefined : browser.transaction.lastRefusal()
+    const refusal = request.query.refused === undefined ? undefined : browser.transaction.lastRefusal(region.config.code)
     const shown = refusal === undefined ? {} : { error: request.t.wrongCredentials, login: refusal.login }
     const page = renderRegionPage(request, reply, region, { notice: notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined, ...shown })
     return sendPage(reply, page)
@@ -72,7 +72,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     const { login, password } = request.body
     const account = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'sign_in' })
     if (account === undefined) {
-      browser.transaction.passwordRefused(login)
+      browser.transaction.passwordRefused(region.config.code, login)
       return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }, refusedPath(region)), 401)
     }
     return reply.redirect(await continueSignIn(context, browser, account, { method: 'password' }), 303)

@@ -154,9 +154,12 @@ t.test('a refused sign-in stays refused in the other language, without the login
   const back = /<a class="lang" href="([^"]+)"/.exec(english.body)?.[1]?.replaceAll('&amp;', '&') as string
   t.match((await browser.go('GET', back)).body, /Неверный логин или пароль/, 'and back in Russian')
 
+  t.notMatch((await browser.go('GET', '/login?region=78&refused=1')).body, /role="alert"/, 'not on another region’s page')
   const stranger = await new Browser(app, publicUrl).go('GET', '/login?region=29&refused=1&lang=en')
   t.notMatch(stranger.body, /role="alert"/, 'another browser sees no refusal')
-  const signedIn = await browser.go('POST', '/login/password', { _csrf: csrfToken(english), login: 'ivanova.m', password: demoPassword })
+  const again = await browser.go('GET', '/login?region=29&refused=1')
+  t.match(again.body, /Неверный логин или пароль/, 'back on its own region’s page, still refused')
+  const signedIn = await browser.go('POST', '/login/password', { _csrf: csrfToken(again), login: 'ivanova.m', password: demoPassword })
   t.equal(signedIn.url.pathname, '/account')
   t.notMatch((await browser.go('GET', '/login?region=29&refused=1')).body, /role="alert"/, 'a sign-in forgets the refusal')
 })
