@@ -19,7 +19,7 @@ import {
   type BridgeFile,
   BridgeFileSchema,
   type ClientFile,
-  ClientFileSchema,
+  clientFileSchemaFor,
   type Env,
   EnvSchema,
   type EnvironmentVariables,
@@ -39,7 +39,8 @@ export type RegionConfig<P extends ProviderSettings = ProviderSettings> = Omit<R
   /** Always set by the loader (default: every way); absent in a hand-built region means the same. */
   passwordRecovery?: RegionFile['passwordRecovery']
 }
-export type ClientConfig = ClientFile & { clientId: string; clientSecret?: Secret<string> }
+/** `name` is always per language: a single name in the file stands for both. */
+export type ClientConfig = Omit<ClientFile, 'name'> & { name: { ru: string; en: string }; clientId: string; clientSecret?: Secret<string> }
 export type LogLevel = NonNullable<Env['LOG_LEVEL']>
 
 export interface Config<P extends ProviderSettings = ProviderSettings> {
@@ -175,12 +176,13 @@ export function loadConfig<K extends ProviderKinds>(options: { env: EnvironmentV
 
   const clients = new Map<string, ClientConfig>()
   const regionCodes = new Set(regionFiles.map(({ id }) => id))
-  const clientFiles = directory<ClientFile>('clients', ClientFileSchema, clientId, 'a client id: letters, digits, ".", "_" and "-"')
+  const clientFiles = directory<ClientFile>('clients', clientFileSchemaFor, clientId, 'a client id: letters, digits, ".", "_" and "-"')
   for (const { id, file, value: client } of clientFiles) {
     if (client === undefined) continue
     const checked = checkClient(client, options.env, regionCodes, production)
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
-    clients.set(id, { ...client, clientId: id, clientSecret: checked.clientSecret })
+    const name = typeof client.name === 'string' ? { ru: client.name, en: client.name } : client.name
+    clients.set(id, { ...client, name, clientId: id, clientSecret: checked.clientSecret })
   }
 
   if (bridge !== undefined && bridge.tokens.keyPublishSeconds < bridge.tokens.jwksMaxAgeSeconds + 60) {

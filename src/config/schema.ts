@@ -234,29 +234,43 @@ export function regionFileSchemaFor(kinds: ProviderKinds): (raw: unknown) => TSc
   }
 }
 
-export const ClientFileSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1 }),
-    redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    postLogoutRedirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-    tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
-    clientSecretEnv: Type.Optional(EnvName),
-    jwksUri: Type.Optional(Type.String({ minLength: 1 })),
-    scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
-      minItems: 1,
-      default: ['openid'],
-    }),
-    audience: Type.String({ minLength: 1 }),
-    regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
-    homeUrl: Type.Optional(Type.String({ minLength: 1 })),
-    /** Back-channel logout (OpenID Connect Back-Channel Logout 1.0): where logout tokens are POSTed when sessions end. */
-    backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1 })),
-    /** This module's access-token lifetime; default: the bridge's `tokens.accessTokenTtlSeconds`. */
-    accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
-  },
-  closed,
-)
+const ClientName = Type.String({ minLength: 1 })
+const LocalizedClientName = Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed)
+
+function clientSchema<N extends TSchema>(name: N) {
+  return Type.Object(
+    {
+      /** The diary module's name as people read it ("back to …"): one for both languages, or `{ ru, en }`. */
+      name,
+      redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      postLogoutRedirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+      clientSecretEnv: Type.Optional(EnvName),
+      jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+      scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
+        minItems: 1,
+        default: ['openid'],
+      }),
+      audience: Type.String({ minLength: 1 }),
+      regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
+      homeUrl: Type.Optional(Type.String({ minLength: 1 })),
+      /** Back-channel logout (OpenID Connect Back-Channel Logout 1.0): where logout tokens are POSTed when sessions end. */
+      backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1 })),
+      /** This module's access-token lifetime; default: the bridge's `tokens.accessTokenTtlSeconds`. */
+      accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
+    },
+    closed,
+  )
+}
+
+export const ClientFileSchema = clientSchema(Type.Union([ClientName, LocalizedClientName]))
+
+/** The client schema for one file: its `name`'s own shape (a string, or an object) picks which, so a mistake is named plainly. */
+export function clientFileSchemaFor(raw: unknown) {
+  const name = (raw as { name?: unknown } | null)?.name
+  return clientSchema(typeof name === 'object' && name !== null ? LocalizedClientName : ClientName)
+}
 
 /** Only the variables the bridge reads; everything else in the environment is ignored. */
 export const EnvSchema = Type.Object({

@@ -43,6 +43,7 @@ t.test('the example configuration in config/ loads with its secrets and the demo
   t.equal(oidcRegion?.enabled, true)
   t.match(oidcRegion?.provider, { type: 'oidc', issuer: 'http://localhost:3003', clientId: 'diary-bridge-78' }, 'region 78 through standard OIDC')
   t.same(config.clients.get('demo-diary')?.regions, ['29', '78'], 'the demo diary serves both')
+  t.same(config.clients.get('demo-diary')?.name, { ru: 'Демо-дневник', en: 'Demo web diary' }, 'its name in each language')
 })
 
 t.test('a valid directory gives a complete Config with defaults', async (t) => {
@@ -60,6 +61,7 @@ t.test('a valid directory gives a complete Config with defaults', async (t) => {
   t.equal(provider?.type === 'oidc' && provider.clientSecret?.reveal(), 'upstream-secret')
   t.equal(provider?.type === 'oidc' && provider.tokenEndpointAuthMethod, 'client_secret_basic')
   t.equal(config.clients.get('web-diary')?.clientSecret?.reveal(), 'web-diary-secret')
+  t.same(config.clients.get('web-diary')?.name, { ru: 'Web diary', en: 'Web diary' }, 'one name stands for both languages')
   t.equal(config.secrets.sessionKeys.reveal()[0]?.length, 32)
   t.notMatch(JSON.stringify({ ...config, regions: [...config.regions.values()], clients: [...config.clients.values()] }), /upstream-secret|web-diary-secret/, 'secrets do not serialise')
 })
@@ -143,14 +145,16 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
       ],
     },
     {
-      name: 'a time zone that does not exist, and a home URL that is no URL',
+      name: 'a time zone that does not exist, a home URL that is no URL, a client name in one language of two',
       files: {
         ...validFiles,
         'regions/29.json': { ...validRegion, timeZone: 'Europe/Arkhangelsk-on-Sea' },
         'regions/78.json': { name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' }, timeZone: 'Asia/Yekaterinburg' },
         'clients/web-diary.json': { ...validClient, homeUrl: 'diary.example' },
+        'clients/schedule.json': { ...validClient, name: { ru: 'Расписание' } },
       },
       problems: [
+        'clients/schedule.json: /name/en: required key is missing',
         'clients/web-diary.json: /homeUrl: must be an absolute URL',
         'regions/29.json: /timeZone: unknown time zone "Europe/Arkhangelsk-on-Sea" (an IANA name such as Europe/Moscow)',
       ],

@@ -26,7 +26,7 @@ export const clients = {
     regions: ['29', '78'],
   },
   schedule: {
-    name: 'Schedule',
+    name: { ru: 'Расписание', en: 'Schedule' },
     redirectUris: ['https://schedule.example/cb'],
     tokenEndpointAuthMethod: 'client_secret_post',
     clientSecretEnv: 'SCHEDULE_SECRET',

@@ -93,7 +93,7 @@ async function counts() {
 
 /** The request number an error page shows, to find its log lines. */
 function requestIdOn(page: Page): string {
-  const id = /Номер запроса: <code>([^<]+)<\/code>/.exec(page.body)?.[1]
+  const id = /номер запроса <code>([^<]+)<\/code>/.exec(page.body)?.[1]
   if (id === undefined) throw new Error(`no request number on ${page.url.href}`)
   return id
 }
@@ -143,7 +143,7 @@ t.test('elena, not confirmed at ESIA: the binding page, then her diary password 
   const done = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'kuznetsova.e', password: demoPassword })
   t.equal(done.status, 200)
   t.equal(done.url.pathname, '/account')
-  t.match(done.body, /привязано паролем от дневника/)
+  t.match(done.body, /привязаны паролем от дневника/)
   t.same(await linksOf(account.id), [{ issuer: esia.issuer, subject: '1000300004', method: 'password' }])
 })
 
