@@ -8,7 +8,7 @@
  * State Services login.
  */
 import type { Page } from 'playwright-core'
-import { createMailbox } from '../src/demo/mailbox.js'
+import { createMailbox } from '../demo/mailbox.js'
 import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../test/helpers/chromium-world.js'
 
 const prefix = process.argv[2] ?? 'pages'

@@ -23,13 +23,15 @@ import { openTestDatabase } from './test-database.js'
 
 export const chromiumPath = '/usr/bin/chromium'
 
+/** A regular file there: scripts/fresh-machine.sh hides the browser behind /dev/null, which exists too. */
+export const chromiumInstalled = (): boolean => statSync(chromiumPath, { throwIfNoEntry: false })?.isFile() === true
+
 /**
  * True where Chromium is installed; elsewhere the file's tests are skipped with the reason printed
  * (a plan of none) and false. `if (requireChromium(t)) await run()` at the top of a browser test.
  */
 export function requireChromium(t: { comment(message: string): void; plan(count: number, reason: string): void }): boolean {
-  // A regular file: scripts/fresh-machine.sh hides the browser behind /dev/null, which exists too.
-  if (statSync(chromiumPath, { throwIfNoEntry: false })?.isFile() === true) return true
+  if (chromiumInstalled()) return true
   t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
   t.plan(0, 'no Chromium installed')
   return false
