@@ -90,6 +90,16 @@ const owners: [table: string, allowed: readonly string[]][] = [
   ['identity_link', ['linking/identity-link.repository.ts', 'db/schema.ts']],
   ['login_session', ['sessions/login-session.ts', 'sessions/end-sessions.ts', 'db/schema.ts']],
   ['login_throttle', ['accounts/throttle.ts', 'db/schema.ts']],
+  ['authorization_code', ['oauth/authorization-code.repository.ts', 'db/schema.ts']],
+  // Exceptions: refresh-rotation.ts rotates in one statement (and, when that finds nothing, under row locks);
+  // sessions/ ends a session's families with it and lists ended sessions with their families' access expiry
+  // (sessions/ cannot import oauth/, which imports it); the maintenance job deletes families without tokens.
+  [
+    'token_family',
+    ['oauth/token-family.repository.ts', 'oauth/refresh-rotation.ts', 'sessions/end-sessions.ts', 'sessions/login-session.ts', 'ops/maintenance.ts', 'db/schema.ts'],
+  ],
+  ['refresh_token', ['oauth/token-family.repository.ts', 'oauth/refresh-rotation.ts', 'ops/maintenance.ts', 'db/schema.ts']],
+  ['revoked_access_token', ['oauth/token-family.repository.ts', 'db/schema.ts']],
 ]
 
 for (const [table, allowed] of owners) {

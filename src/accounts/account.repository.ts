@@ -6,7 +6,6 @@
  */
 import { type RawBuilder, sql } from 'kysely'
 import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
-import { sessionEndedSql } from '../sessions/login-session.js'
 
 export interface Account {
   /** Opaque and stable: the `sub` of every token. */
@@ -85,7 +84,7 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
 
 /*
  * Reads of diary_account as parts of larger statements (CTE bodies), for the one-statement steps of a
- * login (oauth/grants.ts, login/linked-sign-in.ts): the column lists stay here.
+ * login (oauth/authorization-code.repository.ts, login/linked-sign-in.ts): the column lists stay here.
  */
 
 /** The account `accountId` if it is in one of `regions`: id, region and `sessionId` as session_id. */
@@ -273,16 +272,15 @@ export async function updateAccountFields(db: Executor, accountId: string, chang
 export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName' | 'givenName' | 'patronymic'>
 
 /**
- * The account an access token names, unless that token was revoked, by its jti or by the end of its
- * session `sid` (one narrow statement: userinfo is hot).
+ * The account an access token names, unless `revoked` (the token's revocation as an SQL condition,
+ * oauth/token-family.repository.ts's `accessTokenRevokedSql`) holds: one narrow statement, userinfo is hot.
  */
-export async function findTokenAccount(db: Executor, accountId: string, jti: string, sessionId?: string): Promise<TokenAccount | undefined> {
+export async function findTokenAccount(db: Executor, accountId: string, revoked: RawBuilder<boolean>): Promise<TokenAccount | undefined> {
   const row = await db
     .selectFrom('diary_account')
     .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
     .where('id', '=', accountId)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti))))
-    .where(sql<boolean>`not ${sessionEndedSql(sessionId)}`)
+    .where(sql<boolean>`not ${revoked}`)
     .executeTakeFirst()
   return row && { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic }
 }

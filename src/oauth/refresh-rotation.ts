@@ -17,18 +17,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
-import {
-  accessIssuedSql,
-  accessTokenExpiry,
-  type GrantFailure,
-  type GrantResult,
-  hashToken,
-  newOpaqueToken,
-  newRefreshToken,
-  refreshTokenSql,
-  revokeFamily,
-} from './grants.js'
+import { accessTokenExpiry, type GrantFailure, type GrantResult, hashToken, newOpaqueToken } from './grants.js'
 import { openSuccessor, sealSuccessor } from './refresh-successor.js'
+import { accessIssuedSql, newRefreshToken, refreshTokenSql, revokeFamily } from './token-family.repository.js'
 
 export interface RefreshRequest {
   refreshToken: string

@@ -21,7 +21,9 @@ import { signAccessToken, signIdToken } from '../tokens/issue.js'
 import { accessTokenTtl } from '../config/token-lifetimes.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
 import { claimedClientId } from './client-auth.js'
-import { findRefreshToken, type Grant, type GrantResult, isAccessTokenRevoked, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
+import { redeemAuthorizationCode } from './authorization-code.repository.js'
+import type { Grant, GrantResult } from './grants.js'
+import { findRefreshToken, isAccessTokenRevoked, revokeAccessToken, revokeFamily } from './token-family.repository.js'
 import { rotateRefreshToken } from './refresh-rotation.js'
 
 type Body = Record<string, unknown>
@@ -117,7 +119,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       ttlSeconds: tokens.idTokenTtlSeconds,
       now,
     })
-    // A code redemption was audited by its own statement (grants.ts); routine refreshes are counted in
+    // A code redemption was audited by its own statement (authorization-code.repository.ts); routine refreshes are counted in
     // the metrics instead (refusals are audited).
     return noStore(reply).send({
       access_token: access.token,
