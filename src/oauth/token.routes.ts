@@ -20,7 +20,7 @@ import { BridgeError } from '../errors.js'
 import { signAccessToken, signIdToken } from '../tokens/issue.js'
 import { accessTokenTtl } from '../config/token-lifetimes.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
-import { claimedClientId } from './client-auth.js'
+import { type ClientAuthenticator, claimedClientId } from './client-auth.js'
 import { redeemAuthorizationCode } from './authorization-code.repository.js'
 import type { Grant, GrantResult } from './grants.js'
 import { findRefreshToken, isAccessTokenRevoked, revokeAccessToken, revokeFamily } from './token-family.repository.js'
@@ -42,7 +42,12 @@ function tokenEndpoint(body: Body): Endpoint {
   return grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other_grant'
 }
 
-export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
+/** The route context with the client authenticator, which only these endpoints use (it follows live-config.ts). */
+export interface TokenRouteContext extends RouteContext {
+  authenticateClient: ClientAuthenticator
+}
+
+export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, context) => {
   const { db } = context
   // bridge.json is fixed for the life of the process (live-config.ts).
   const { config } = context
