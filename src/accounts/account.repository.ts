@@ -5,6 +5,7 @@
  * - the password hash never travels inside `Account`: only the credential check asks for it
  */
 import { type RawBuilder, sql } from 'kysely'
+import { type Cte, cte, tableOf } from '../db/cte.js'
 import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
 
 export interface Account {
@@ -84,18 +85,24 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
 
 /*
  * Reads of diary_account as parts of larger statements (CTE bodies), for the one-statement steps of a
- * login (oauth/authorization-code.repository.ts, login/linked-sign-in.ts): the column lists stay here.
+ * login (oauth/authorization-code.repository.ts, login/linked-sign-in.ts): the column lists stay here, and
+ * the CTEs say which they provide (db/cte.ts).
  */
 
 /** The account `accountId` if it is in one of `regions`: id, region and `sessionId` as session_id. */
-export function accountInRegionsSql(accountId: string, sessionId: string | null, regions: readonly string[]): RawBuilder<unknown> {
-  return sql`select id, region, ${sessionId}::uuid as session_id from diary_account where id = ${accountId}::uuid and region = any(${[...regions]}::text[])`
+export function accountInRegionsCte<Name extends string>(name: Name, accountId: string, sessionId: string | null, regions: readonly string[]) {
+  return cte(
+    name,
+    ['id', 'region', 'session_id'],
+    sql`select id, region, ${sessionId}::uuid as session_id from diary_account where id = ${accountId}::uuid and region = any(${[...regions]}::text[])`,
+  )
 }
 
-/** The accounts of the sessions in `sessions` (id, account_id) that are in one of `regions`: id, region, session_id. */
-export function sessionAccountsInRegionsSql(sessions: string, regions: readonly string[]): RawBuilder<unknown> {
-  return sql`select a.id, a.region, s.id as session_id from ${sql.table(sessions)} s join diary_account a on a.id = s.account_id
+/** The accounts of the sessions of `sessions` that are in one of `regions`: id, region, session_id. */
+export function sessionAccountsInRegionsCte<Name extends string, Sessions extends Cte<string, 'id' | 'account_id', string>>(name: Name, sessions: Sessions, regions: readonly string[]) {
+  const body = sql`select a.id, a.region, s.id as session_id from ${tableOf(sessions)} s join diary_account a on a.id = s.account_id
     where a.region = any(${[...regions]}::text[])`
+  return cte(name, ['id', 'region', 'session_id'], body, [sessions])
 }
 
 /** The ids of the accounts of a region, as a parenthesised subquery for `in` (identity links are looked up within a region). */

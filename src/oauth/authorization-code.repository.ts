@@ -13,9 +13,10 @@
  *   is chosen and stored with the redemption, so a replay that overtakes the first answer still revokes it
  */
 import { randomUUID } from 'node:crypto'
-import { type Kysely, type RawBuilder, sql } from 'kysely'
-import { accountInRegionsSql, tokenAccountsSql } from '../accounts/account.repository.js'
-import { auditEventSql } from '../audit/record-audit-event.js'
+import { type Kysely, sql } from 'kysely'
+import { accountInRegionsCte, tokenAccountsSql } from '../accounts/account.repository.js'
+import { auditEventCte, auditEventSql } from '../audit/record-audit-event.js'
+import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import type { Database, Executor, Role } from '../db/schema.js'
 import { findUnendedSession, sessionInColumnEndedSql } from '../sessions/login-session.js'
 import { accessTokenExpiry, checkPkce, type GrantFailure, type GrantResult, hashToken, newOpaqueToken, s256 } from './grants.js'
@@ -40,16 +41,23 @@ export interface NewCode {
 
 /**
  * The code `value` and its audit event as data-modifying CTEs (`issued_code`, `audited_code`) of a
- * larger statement: one code for each row of `accounts` (columns id, region, session_id), which must
- * already be limited to the client's regions.
+ * larger statement: one code for each row of `accounts`, which must already be limited to the client's regions.
  */
-export function authorizationCodeSql(accounts: string, code: Omit<NewCode, 'regions' | 'accountId' | 'sessionId'>, value: string): RawBuilder<unknown> {
-  return sql`issued_code as (
+export function authorizationCodeCtes<Accounts extends Cte<string, 'id' | 'region' | 'session_id', string>>(
+  accounts: Accounts,
+  code: Omit<NewCode, 'regions' | 'accountId' | 'sessionId'>,
+  value: string,
+) {
+  const issued = sql`
       insert into authorization_code (code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
       select ${hashToken(value)}, ${code.clientId}, id, session_id, ${code.redirectUri}, ${code.scope}, ${code.nonce}, ${code.codeChallenge},
              ${code.authTime}::timestamptz, ${code.amr}, ${new Date(code.now.getTime() + code.ttlSeconds * 1000)}::timestamptz
-      from ${sql.table(accounts)}
-    ), audited_code as (${auditEventSql(accounts, { type: 'authorization_code', outcome: 'issued', clientId: code.clientId, requestId: code.requestId })})`
+      from ${tableOf(accounts)}
+    `
+  return {
+    issued: cte('issued_code', [], issued, [accounts]),
+    audited: auditEventCte('audited_code', accounts, { type: 'authorization_code', outcome: 'issued', clientId: code.clientId, requestId: code.requestId }),
+  }
 }
 
 /**
@@ -58,9 +66,14 @@ export function authorizationCodeSql(accounts: string, code: Omit<NewCode, 'regi
  */
 export async function issueAuthorizationCode(db: Executor, code: NewCode): Promise<string | undefined> {
   const value = newOpaqueToken()
-  const { rows } = await sql<{ id: string }>`
-    with account as (${accountInRegionsSql(code.accountId, code.sessionId, code.regions)}), ${authorizationCodeSql('account', code, value)}
-    select id from account`.execute(db)
+  const account = accountInRegionsCte('account', code.accountId, code.sessionId, code.regions)
+  const issued = authorizationCodeCtes(account, code, value)
+  const statement = withCtes()
+    .with(account)
+    .with(issued.issued)
+    .with(issued.audited)
+    .select<{ id: string }>(({ column, table }) => sql`select ${column('account', 'id')} from ${table('account')}`)
+  const { rows } = await statement.execute(db)
   // Expired codes are deleted by the maintenance job (ops/maintenance.ts), not here.
   return rows.length === 1 ? value : undefined
 }
