@@ -180,13 +180,13 @@ export async function listUnverifiedPasswordLinks(db: Executor, accountId: strin
 
 /**
  * `listLinksOfSubjectInRegion(…, { lock: 'share' })` as part of a larger statement, read only when
- * `guard` (a CTE of that statement) has a row: account_id (also as id), method, and `region` for the audit.
+ * `guard` (a CTE of that statement) has a row: account_id (also as id), method, verified, and `region` for the audit.
  */
 export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(name: Name, guard: Guard, identity: { issuer: string; subject: string }, region: string) {
-  const body = sql`select account_id, account_id as id, method, ${region}::text as region from identity_link
+  const body = sql`select account_id, account_id as id, method, verified, ${region}::text as region from identity_link
       where issuer = ${identity.issuer} and subject = ${identity.subject} and account_id in ${accountIdsOfRegionSql(region)}
         and exists (select 1 from ${tableOf(guard)}) for share`
-  return cte(name, ['account_id', 'id', 'method', 'region'], body, [guard])
+  return cte(name, ['account_id', 'id', 'method', 'verified', 'region'], body, [guard])
 }
 
 /** The rows of `links` when there is exactly one (several: the chooser, on the careful path), none otherwise. */

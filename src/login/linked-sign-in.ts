@@ -69,7 +69,7 @@ export async function signInLinked(
     type: 'link_decision',
     outcome: 'linked',
     requestId: browser.requestId,
-    details: (column) => sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', ${column('method')}, 'created', false)`,
+    details: (column) => sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', ${column('method')}, 'verified', ${column('verified')}, 'created', false)`,
   })
   const started = startSessionCte('session', decided, session)
   const account = sessionAccountsInRegionsCte('account', started, login.client.regions)
