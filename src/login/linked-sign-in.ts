@@ -5,8 +5,9 @@
  * sign-in.ts → authorization.ts) does in seven:
  *   mark the login transaction used → read the link (share lock) → audit the link decision →
  *   start the session → issue the code for the client's regions → audit the code
- * Each part is its owner's SQL (sessions/, linking/, accounts/, oauth/, audit/); this module only joins
- * them. A statement is atomic, so a link removed or replaced at the same moment either waits for it
+ * Each part is its owner's SQL (sessions/, linking/, accounts/, oauth/, audit/), a typed CTE (db/cte.ts)
+ * that names the columns it provides and the CTEs it reads; this module only joins them, and a wrong
+ * join does not build. test/login/fast-and-careful.test.ts checks it writes what the careful path writes. A statement is atomic, so a link removed or replaced at the same moment either waits for it
  * (and then ends the session it started) or happens first (and the login finds no link), as in the
  * careful path's transaction.
  * Answers: the transaction was used already; no link, or several in the region (the careful path goes
