@@ -144,7 +144,7 @@ t.test('the one statement and the careful path write the same rows', async (t) =
     session: { account_id: account.id, method: 'state_services', upstream_issuer: issuer, upstream_subject: 'person-1', ended_at: null },
     code: { account_id: account.id, client_id: 'web-diary', amr: 'fed', used_at: null },
     audit: [
-      { type: 'link_decision', outcome: 'linked', account_id: account.id, region: '29', client_id: null, details: { issuer, method: 'auto_snils', created: false } },
+      { type: 'link_decision', outcome: 'linked', account_id: account.id, region: '29', client_id: null, details: { issuer, method: 'auto_snils', verified: true, created: false } },
       { type: 'authorization_code', outcome: 'issued', account_id: account.id, region: '29', client_id: 'web-diary', details: {} },
     ],
     transactionUsed: 1,
