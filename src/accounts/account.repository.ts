@@ -110,9 +110,10 @@ export function accountIdsOfRegionSql(region: string): RawBuilder<string> {
   return sql<string>`(select id from diary_account where region = ${region})`
 }
 
-/** What tokens say of the accounts of `source` (account_id): id, region, role and the names. */
-export function tokenAccountsSql(source: string): RawBuilder<unknown> {
-  return sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${sql.table(source)} c join diary_account a on a.id = c.account_id`
+/** What tokens say of the accounts of the rows of `source`: id, region, role and the names. */
+export function tokenAccountsCte<Name extends string, Source extends Cte<string, 'account_id', string>>(name: Name, source: Source) {
+  const body = sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${tableOf(source)} c join diary_account a on a.id = c.account_id`
+  return cte(name, ['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'], body, [source])
 }
 
 export async function findAccountByLogin(db: Executor, region: string, login: string): Promise<Account | undefined> {

@@ -38,8 +38,7 @@ export function auditEventCte<Name extends string, Source extends Cte<string, 'i
   return cte(name, ['account_id'], auditEventSql(source.name, event), [source])
 }
 
-/** `auditEventCte`'s body, for a statement whose CTEs are joined by name (oauth/authorization-code.repository.ts's redemption). */
-export function auditEventSql<Columns extends string = 'id' | 'region'>(source: string, event: DecisionEvent<Columns>): RawBuilder<unknown> {
+function auditEventSql<Columns extends string>(source: string, event: DecisionEvent<Columns>): RawBuilder<unknown> {
   // `details` may be an SQL expression over the source's columns (ids and codes only, as above).
   const details = typeof event.details === 'function' ? event.details((column) => sql.ref(column)) : sql`${JSON.stringify(event.details ?? {})}::jsonb`
   return sql`insert into audit_event (type, outcome, account_id, region, client_id, request_id, details)

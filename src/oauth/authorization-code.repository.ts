@@ -14,13 +14,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import { accountInRegionsCte, tokenAccountsSql } from '../accounts/account.repository.js'
-import { auditEventCte, auditEventSql } from '../audit/record-audit-event.js'
+import { accountInRegionsCte, tokenAccountsCte } from '../accounts/account.repository.js'
+import { auditEventCte } from '../audit/record-audit-event.js'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import type { Database, Executor, Role } from '../db/schema.js'
 import { findUnendedSession, sessionInColumnEndedSql } from '../sessions/login-session.js'
 import { accessTokenExpiry, checkPkce, type GrantFailure, type GrantResult, hashToken, newOpaqueToken, s256 } from './grants.js'
-import { refreshTokenSql, revokeAccessToken, revokeFamily, startFamilySql } from './token-family.repository.js'
+import { refreshTokenCte, revokeAccessToken, revokeFamily, startFamilyCte } from './token-family.repository.js'
 
 export interface NewCode {
   clientId: string
@@ -115,20 +115,35 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
   const accessJti = randomUUID()
   const accessExpiresAt = accessTokenExpiry(request.now, request.accessTtlSeconds)
   const refreshToken = newOpaqueToken()
-  const { rows } = await sql<Claimed>`
-    with claimed as (
-      update authorization_code
+  const claimed = cte(
+    'claimed',
+    ['account_id', 'session_id', 'scope', 'nonce', 'auth_time', 'amr'],
+    sql`update authorization_code
       set used_at = ${request.now}::timestamptz, family_id = ${familyId}::uuid, access_jti = ${accessJti},
           access_expires_at = ${accessExpiresAt}::timestamptz
       where code_hash = ${hashToken(request.code)} and used_at is null and client_id = ${request.clientId}
         and expires_at > ${request.now}::timestamptz and redirect_uri = ${request.redirectUri} and code_challenge = ${challenge}
         and not ${sessionInColumnEndedSql('authorization_code.session_id')}
-      returning account_id, session_id, scope, nonce, auth_time, amr
-    ), family as (${startFamilySql('claimed', { familyId, clientId: request.clientId, accessExpiresAt })}), offline as (
-      select ${familyId}::uuid as family_id from claimed where 'offline_access' = any(string_to_array(scope, ' '))
-    ), refresh as (${refreshTokenSql('offline', refreshToken, request.refreshTtlSeconds, request.now)}), account as (${tokenAccountsSql('claimed')}), audited as (${auditEventSql('account', { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId })})
-    select c.session_id, c.scope, c.nonce, c.auth_time, c.amr, a.*, exists (select 1 from refresh) as refreshable
-    from claimed c cross join account a`.execute(db)
+      returning account_id, session_id, scope, nonce, auth_time, amr`,
+  )
+  const offline = cte('offline', ['family_id'], sql`select ${familyId}::uuid as family_id from ${tableOf(claimed)} where 'offline_access' = any(string_to_array(scope, ' '))`, [claimed])
+  const account = tokenAccountsCte('account', claimed)
+  const statement = withCtes()
+    .with(claimed)
+    .with(startFamilyCte('family', claimed, { familyId, clientId: request.clientId, accessExpiresAt }))
+    .with(offline)
+    .with(refreshTokenCte('refresh', offline, refreshToken, request.refreshTtlSeconds, request.now))
+    .with(account)
+    .with(auditEventCte('audited', account, { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId }))
+    .select<Claimed>(({ table, column }) => {
+      const claim = (name: 'session_id' | 'scope' | 'nonce' | 'auth_time' | 'amr') => column('claimed', name)
+      const person = (name: 'id' | 'region' | 'role' | 'family_name' | 'given_name' | 'patronymic') => column('account', name)
+      return sql`select ${claim('session_id')}, ${claim('scope')}, ${claim('nonce')}, ${claim('auth_time')}, ${claim('amr')},
+        ${person('id')}, ${person('region')}, ${person('role')}, ${person('family_name')}, ${person('given_name')}, ${person('patronymic')},
+        exists (select 1 from ${table('refresh')}) as refreshable
+      from ${table('claimed')} cross join ${table('account')}`
+    })
+  const { rows } = await statement.execute(db)
   const row = rows[0]
   if (row === undefined) return whyNotRedeemed(db, request)
   return {

@@ -8,27 +8,34 @@
  * - revoking a family or an access token is idempotent: the first reason and time stay
  */
 import { type RawBuilder, sql } from 'kysely'
+import { type Cte, cte, tableOf } from '../db/cte.js'
 import type { Executor } from '../db/schema.js'
 import { sessionEndedSql } from '../sessions/login-session.js'
 import { hashToken, newOpaqueToken } from './grants.js'
 
 /**
- * A new family `familyId` for the client, as part of a larger statement: one for each row of `source`
- * (account_id, session_id, scope, auth_time, amr), with its first access token valid until `accessExpiresAt`.
+ * A new family `familyId` for the client, as part of a larger statement: one for each row of `source`,
+ * with its first access token valid until `accessExpiresAt`.
  */
-export function startFamilySql(source: string, family: { familyId: string; clientId: string; accessExpiresAt: Date }): RawBuilder<unknown> {
-  return sql`insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, access_expires_at)
-      select ${family.familyId}::uuid, ${family.clientId}, account_id, session_id, scope, auth_time, amr, ${family.accessExpiresAt}::timestamptz from ${sql.table(source)}`
+export function startFamilyCte<Name extends string, Source extends Cte<string, 'account_id' | 'session_id' | 'scope' | 'auth_time' | 'amr', string>>(
+  name: Name,
+  source: Source,
+  family: { familyId: string; clientId: string; accessExpiresAt: Date },
+) {
+  const body = sql`insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, access_expires_at)
+      select ${family.familyId}::uuid, ${family.clientId}, account_id, session_id, scope, auth_time, amr, ${family.accessExpiresAt}::timestamptz from ${tableOf(source)}`
+  return cte(name, [], body, [source])
 }
 
 /**
  * `token_family.access_expires_at` moves to `until` unless it is later already: the family issued an
  * access token valid until then (the revocation list names its session while one may be valid). As a
- * statement part: the families of the rows (`family_id`) of `source`.
+ * statement part: the families of the rows of `source`.
  */
-export function accessIssuedSql(source: string, until: Date): RawBuilder<unknown> {
-  return sql`update token_family set access_expires_at = greatest(access_expires_at, ${until}::timestamptz)
-    where id in (select family_id from ${sql.table(source)})`
+export function accessIssuedCte<Name extends string, Source extends Cte<string, 'family_id', string>>(name: Name, source: Source, until: Date) {
+  const body = sql`update token_family set access_expires_at = greatest(access_expires_at, ${until}::timestamptz)
+    where id in (select family_id from ${tableOf(source)})`
+  return cte(name, [], body, [source])
 }
 
 export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
@@ -93,17 +100,24 @@ export async function findRefreshToken(db: Executor, token: string): Promise<Ref
   )
 }
 
+/** The family `familyId` as a CTE, for the statement parts above. */
+export function familyCte<Name extends string>(name: Name, familyId: string) {
+  return cte(name, ['family_id'], sql`select ${familyId}::uuid as family_id`)
+}
+
 export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date, value = newOpaqueToken()): Promise<string> {
-  await sql`with family as (select ${familyId}::uuid as family_id) ${refreshTokenSql('family', value, ttlSeconds, now)}`.execute(db)
+  const family = familyCte('family', familyId)
+  await sql`with family as (${family.body}) ${refreshTokenCte('refresh', family, value, ttlSeconds, now).body}`.execute(db)
   return value
 }
 
 /**
  * `newRefreshToken` as part of a larger statement: the refresh token `value` for the family of each row
- * (`family_id`) of `source`; returns its token_hash.
+ * of `source`; its rows are the token_hash written.
  */
-export function refreshTokenSql(source: string, value: string, ttlSeconds: number, now: Date): RawBuilder<unknown> {
-  return sql`insert into refresh_token (token_hash, family_id, expires_at)
-    select ${hashToken(value)}, family_id, ${new Date(now.getTime() + ttlSeconds * 1000)}::timestamptz from ${sql.table(source)}
+export function refreshTokenCte<Name extends string, Source extends Cte<string, 'family_id', string>>(name: Name, source: Source, value: string, ttlSeconds: number, now: Date) {
+  const body = sql`insert into refresh_token (token_hash, family_id, expires_at)
+    select ${hashToken(value)}, family_id, ${new Date(now.getTime() + ttlSeconds * 1000)}::timestamptz from ${tableOf(source)}
     returning token_hash`
+  return cte(name, ['token_hash'], body, [source])
 }
