@@ -4,7 +4,7 @@
  * reason codes in `details`; never a SNILS, a password, a token or a name.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import { type ColumnsOf, type Cte, cte } from '../db/cte.js'
+import { type ColumnsOf, type Cte, cte, withCtes } from '../db/cte.js'
 import type { Database } from '../db/schema.js'
 
 export interface AuditEvent {
@@ -19,7 +19,7 @@ export interface AuditEvent {
 
 export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
   const subject = cte('subject', ['id', 'region'], sql`select ${event.accountId ?? null}::uuid as id, ${event.region ?? null}::text as region`)
-  await sql`with subject as (${subject.body}) ${auditEventCte('audited', subject, event).body}`.execute(db)
+  await withCtes().with(subject).then(auditEventCte('audited', subject, event)).execute(db)
 }
 
 /** An audit event of a decision, with `details` as data or as an SQL expression over the columns of the decision's rows. */

@@ -4,7 +4,7 @@
  * - a `Cte<Name, Columns, Needs>` is a named body that provides `Columns` and reads the CTEs `Needs`;
  *   a part that reads another takes it as a value typed by the columns it reads
  *   (`Cte<string, 'account_id'>`): a CTE that provides more fits, one that lacks a column does not build
- * - `withCtes()` joins them in order: a CTE whose `Needs` are not all earlier in the list does not build,
+ * - `withCtes()` joins them in order (`.select(…)` ends the statement, or `.then(part)` with a part's body): a CTE whose `Needs` are not all earlier in the list does not build,
  *   nor does a name used twice; the final select names CTEs and columns only through `table` and
  *   `column`, checked the same way
  * - the SQL is what it was with string names: `with "a" as (…), "b" as (…) select …`; the names are
@@ -58,19 +58,24 @@ export interface CteList<Known extends Record<string, string>> {
   ): CteList<Known & { [K in T['name']]: ColumnsOf<T> }>
   /** The statement: the CTEs, then the final select built from them. */
   select<Row>(build: (names: CteNames<Known>) => RawBuilder<unknown>): RawBuilder<Row>
+  /** The statement: the CTEs, then `last`'s body as the statement itself (an insert that reads them, say). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any columns: only its needs are checked
+  then<Row>(last: Cte<string, any, keyof Known & string>): RawBuilder<Row>
 }
 
 function cteList<Known extends Record<string, string>>(parts: readonly AnyCte[]): CteList<Known> {
+  const names: CteNames<Known> = { table: (name) => sql.table(name), column: (name, column) => sql.ref(`${name}.${column}`) }
+  const statement = <Row>(final: RawBuilder<unknown>) => {
+    const ctes = sql.join(
+      parts.map((part) => sql`${sql.table(part.name)} as (${part.body})`),
+      sql`, `,
+    )
+    return sql<Row>`with ${ctes} ${final}`
+  }
   return {
     with: (part) => cteList([...parts, part as AnyCte]),
-    select<Row>(build: (names: CteNames<Known>) => RawBuilder<unknown>): RawBuilder<Row> {
-      const names: CteNames<Known> = { table: (name) => sql.table(name), column: (name, column) => sql.ref(`${name}.${column}`) }
-      const ctes = sql.join(
-        parts.map((part) => sql`${sql.table(part.name)} as (${part.body})`),
-        sql`, `,
-      )
-      return sql<Row>`with ${ctes} ${build(names)}`
-    },
+    select: (build) => statement(build(names)),
+    then: (last) => statement(last.body),
   }
 }
 

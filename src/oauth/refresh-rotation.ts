@@ -141,7 +141,7 @@ async function rotateCarefully(trx: Transaction<Database>, request: RefreshReque
 
 async function accessIssued(trx: Transaction<Database>, familyId: string, request: RefreshRequest): Promise<void> {
   const family = familyCte('family', familyId)
-  await sql`with family as (${family.body}) ${accessIssuedCte('access', family, accessTokenExpiry(request.now, request.accessTtlSeconds)).body}`.execute(trx)
+  await withCtes().with(family).then(accessIssuedCte('access', family, accessTokenExpiry(request.now, request.accessTtlSeconds))).execute(trx)
 }
 
 /** The successor of a token spent within the grace period, if it is still the family's usable token. */

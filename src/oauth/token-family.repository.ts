@@ -8,7 +8,7 @@
  * - revoking a family or an access token is idempotent: the first reason and time stay
  */
 import { type RawBuilder, sql } from 'kysely'
-import { type Cte, cte, tableOf } from '../db/cte.js'
+import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import type { Executor } from '../db/schema.js'
 import { sessionEndedSql } from '../sessions/login-session.js'
 import { hashToken, newOpaqueToken } from './grants.js'
@@ -107,7 +107,7 @@ export function familyCte<Name extends string>(name: Name, familyId: string) {
 
 export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date, value = newOpaqueToken()): Promise<string> {
   const family = familyCte('family', familyId)
-  await sql`with family as (${family.body}) ${refreshTokenCte('refresh', family, value, ttlSeconds, now).body}`.execute(db)
+  await withCtes().with(family).then(refreshTokenCte('refresh', family, value, ttlSeconds, now)).execute(db)
   return value
 }
 

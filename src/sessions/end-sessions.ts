@@ -13,7 +13,7 @@
  *   sessions and its audit event: never half done
  */
 import { sql, type Transaction } from 'kysely'
-import { cte } from '../db/cte.js'
+import { cte, withCtes } from '../db/cte.js'
 import { type Database, isUuid } from '../db/schema.js'
 import { logoutNoticesCte } from './logout-notice.repository.js'
 
@@ -64,7 +64,7 @@ export async function endSessions(db: Transaction<Database>, selector: SessionSe
   if (revoked.length > 0) {
     const pairs = JSON.stringify(revoked.map((row) => ({ session_id: row.session_id, client_id: row.client_id, account_id: row.account_id })))
     const endedPairs = cte('ended', ['session_id', 'client_id', 'account_id'], sql`select * from jsonb_to_recordset(${pairs}::jsonb) as r(session_id uuid, client_id text, account_id uuid)`)
-    await sql`with ended as (${endedPairs.body}) ${logoutNoticesCte('notices', endedPairs, reason).body}`.execute(db)
+    await withCtes().with(endedPairs).then(logoutNoticesCte('notices', endedPairs, reason)).execute(db)
   }
 
   const pairs: EndedSession[] = revoked.map((row) => ({ sessionId: row.session_id, clientId: row.client_id }))

@@ -11,7 +11,7 @@
  * Sessions end only through end-sessions.ts.
  */
 import { type RawBuilder, sql } from 'kysely'
-import { type Cte, cte, tableOf } from '../db/cte.js'
+import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
@@ -72,8 +72,7 @@ export interface SessionStart {
 
 export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
   const account = cte('account', ['account_id'], sql`select ${session.accountId}::uuid as account_id`)
-  const { rows } = await sql<Parameters<typeof toSession>[0]>`
-    with account as (${account.body}) ${startSessionSql(account, session)}`.execute(db)
+  const { rows } = await withCtes().with(account).then<Parameters<typeof toSession>[0]>(startSessionCte('session', account, session)).execute(db)
   const [row] = rows
   if (row === undefined) throw new Error('the session was not started')
   return toSession(row)

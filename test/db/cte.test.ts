@@ -30,6 +30,10 @@ t.test('the CTEs in order, their names quoted, then the final select', async (t)
   )
 })
 
+t.test('a statement that ends with a part: its body after the CTEs', async (t) => {
+  t.equal(withCtes().with(person).then(chosen(person)).compile(compiler).sql, 'with "person" as (select 1 as id, \'29\' as region) select id as account_id from "person"')
+})
+
 t.test('mistakes that do not build', async (t) => {
   // @ts-expect-error a part that reads a CTE lacking a column it needs (`other` has no id)
   chosen(other)
@@ -47,5 +51,7 @@ t.test('mistakes that do not build', async (t) => {
     .with(person)
     // @ts-expect-error a CTE that is not in the list
     .select(({ table }) => sql`select * from ${table('chosen')}`)
+  // @ts-expect-error a last part whose source is not in the list
+  withCtes().with(other).then(chosen(person))
   t.pass('the type checker refused each of them')
 })
