@@ -49,7 +49,7 @@ function importsOf(file: { path: string; text: string }): string[] {
 const fileGraph = new Map(files.map((file) => [file.path, new Set(importsOf(file))]))
 
 /** part (folder or top-level file) → parts it imports from */
-function partGraph(): Map<string, Set<string>> {
+function folderGraph(): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>()
   for (const [from, targets] of fileGraph) {
     for (const target of targets) {
@@ -92,7 +92,7 @@ t.test('no file of src/ imports itself, directly or through others', async (t) =
 })
 
 t.test('no import cycle between the parts of src/ (folders, and top-level files on their own)', async (t) => {
-  const graph = partGraph()
+  const graph = folderGraph()
   t.ok(graph.size > 10, 'the graph was read')
   t.same(findCycle(graph), undefined, 'a cycle, if any, is printed here')
   t.ok(graph.get('web')?.has('login'), 'web/ uses login/')
