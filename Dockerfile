@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The same steps as scripts/production-path.sh, which CI runs (README, "Running in production").
+# The same steps as scripts/production-path.sh, which CI runs (docs/operating.md, "Running in production").
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -19,16 +19,18 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The docs the operator's tool names in its --help (docs/support-desk.md…).
+COPY docs ./docs
 # The operator's tool on the PATH: docker exec <container> diary-bridge keys list
 RUN ln -s /app/bin/diary-bridge.js /usr/local/bin/diary-bridge
 # The template; mount your own configuration over /app/config.
 COPY config.example ./config
-# Only used with database.embedded: true (without DATABASE_URL): mount a volume there (README, Docker).
+# Only used with database.embedded: true (without DATABASE_URL): mount a volume there (docs/operating.md, "Docker").
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # What `npm start` runs, with node as PID 1 (SIGTERM and SIGHUP reach the service itself). A 4 MiB young
-# generation keeps an idle instance under 100 MiB resident (see README, sizing).
+# generation keeps an idle instance under 100 MiB resident (see docs/operating.md, "Running it": sizing).
 CMD ["node", "--max-semi-space-size=4", "dist/src/server.js"]

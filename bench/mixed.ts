@@ -21,7 +21,7 @@ import pg from 'pg'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { snilsCheckNumber } from '../src/person/snils.js'
-import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { startFakeIdp } from '../peers/fake-idp.js'
 import { basicAuth, followRedirectsWith, type ModuleOptions, type ModuleTokens, passwordLogin, stateServicesLogin } from './flows.js'
 import { benchSecrets, cleanupDir, fakeIdpRegion, cpuPerOperation, createBenchDatabase, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 
@@ -113,8 +113,9 @@ try {
   })
   writeFileSync(csv, `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n${rows.join('\n')}\n`)
   const { loadConfig } = await import('../src/config/load.js')
+  const { connectors } = await import('../src/upstream/connectors.js')
   const { openDatabase } = await import('../src/db/open-database.js')
-  const { config } = loadConfig({ env: { ...benchSecrets, SSO_CLIENT_SECRET: 'x', BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({ connectors, env: { ...benchSecrets, SSO_CLIENT_SECRET: 'x', BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
   const db = await openDatabase({ databaseUrl: database.url })
   const report = await importAccounts(db, { file: csv, format: 'csv', region, snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
   await db.destroy()

@@ -13,8 +13,9 @@ import pg from 'pg'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { loadConfig } from '../src/config/load.js'
+import { connectors } from '../src/upstream/connectors.js'
 import { openDatabase } from '../src/db/open-database.js'
-import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { startFakeIdp } from '../peers/fake-idp.js'
 import { basicAuth, followRedirects, stateServicesLogin } from './flows.js'
 import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, fakeIdpRegion, load, startBridge, writeBenchConfig } from './lib.js'
 import { benchRefresh, benchStateServicesLogin } from './scenarios.js'
@@ -65,7 +66,7 @@ const operations: Record<(typeof scenarios)[number], (bridgeUrl: string) => Prom
 }
 
 try {
-  const { config } = loadConfig({ env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({ connectors, env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
   const db = await openDatabase({ databaseUrl: database.url })
   const hasher = createPasswordHasher({ workers: 1 })
   const csv = join(configDir, 'accounts.csv')

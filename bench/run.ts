@@ -11,12 +11,13 @@ import { join } from 'node:path'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { loadConfig } from '../src/config/load.js'
+import { connectors } from '../src/upstream/connectors.js'
 import { openDatabase } from '../src/db/open-database.js'
 import { signAccessToken } from '../src/tokens/issue.js'
 import { createKeyStore } from '../src/tokens/key-store.js'
 import { keyPolicy } from '../src/tokens/signing-keys.js'
-import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../test/helpers/esia-world.js'
-import { startFakeIdp } from '../test/helpers/fake-idp.js'
+import { esiaKeys, esiaRegionFile, passEsia, startEsiaPeer } from '../peers/esia-peer.js'
+import { startFakeIdp } from '../peers/fake-idp.js'
 import { benchSecrets, cleanupDir, fakeIdpRegion, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
 import { basicAuth, followRedirects } from './flows.js'
@@ -28,7 +29,7 @@ const ssoSecret = 'bench-sso-secret'
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: ssoSecret })
 const database = await createBenchDatabase()
 const keys = esiaKeys(mkdtempSync(join(tmpdir(), 'bench-esia-')))
-const esia = await startTestEsia({ teardown: () => {} }, keys, `http://127.0.0.1:${port}/login/state-services/callback`)
+const esia = await startEsiaPeer({ teardown: () => {} }, keys, `http://127.0.0.1:${port}/login/state-services/callback`)
 const configDir = writeBenchConfig(port, {
   regions: {
     esia: { ...esiaRegionFile(esia, keys), name: { ru: 'Регион с ЕСИА', en: 'Region with ESIA' } },
@@ -49,7 +50,7 @@ const passes = Number(process.env.BENCH_PASSES ?? 3)
 
 try {
   // Accounts, an access token and refresh-token families, straight in the database.
-  const { config } = loadConfig({ env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({ connectors, env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
   const db = await openDatabase({ databaseUrl: database.url })
   const hasher = createPasswordHasher({ workers: 1 })
   const passwordHash = await hasher.hash(benchPassword)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A machine without OpenSSL's GOST engine, on this one: the engine (/usr/lib/*/engines-3/gost.so) is
 # hidden behind /dev/null in a private mount namespace (unshare --mount; needs root), for this script
-# and what it starts only. ESIA's GOST then runs in JavaScript (src/upstream/esia/README.md).
+# and what it starts only. ESIA's GOST then runs in JavaScript (docs/state-services.md, "Which GOST implementation").
 #   scripts/without-gost-engine.sh              the demo, as `npm run demo` starts it: /readyz answers,
 #                                               the log says JavaScript, region 29 signs in through the
 #                                               ESIA simulator end to end, region 78's login reaches the
@@ -45,7 +45,7 @@ fail() {
 get() { curl -s -c "$work/jar" -b "$work/jar" -o "$work/body" -w '%{http_code} %{redirect_url}\n' "$@"; }
 
 # npm run demo, started with node so that $! is the server.
-DATA_DIR="$work/data" PORT=$port node --import tsx src/demo/main.ts >"$work/demo.log" 2>&1 &
+DATA_DIR="$work/data" PORT=$port node --import tsx demo/main.ts >"$work/demo.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 90); do
   curl -sf "$bridge/readyz" >/dev/null && break

@@ -4,7 +4,8 @@
  * <command>` in a checkout): `serve` starts the service (server.ts), every other command lives in cli/
  * (run-cli.ts lists them; `--help` prints their usage). A configuration or database that cannot be used
  * ends it as at service start-up. In development on the shipped demo configuration (`config/`), the
- * demo's own secrets and keys are added where the environment does not set them (demo/environment.ts).
+ * demo's own secrets and keys are added where the environment does not set them (demo/environment.ts,
+ * outside src/ and the build: only a checkout run from source has the demo configuration beside it).
  * Exit codes: 0 done; 1 could not run; 2 an import finished but rejected some rows (they are listed).
  */
 import { resolve } from 'node:path'
@@ -22,6 +23,12 @@ const serveUsage = [
   'PID_FILE: a file to write the process id to (removed at exit).',
 ].join('\n')
 
+/** What demo/environment.ts exports, as far as the tool uses it. */
+interface DemoEnvironmentModule {
+  demoSecrets: Record<string, string>
+  demoEnvironment: (env: Record<string, string>) => { env: Record<string, string | undefined>; generated: boolean }
+}
+
 /**
  * process.env, with the demo's values when the demo configuration is read in development. Help needs
  * no configuration; when the demo's GOST keys cannot be made (a folder that cannot be written), a
@@ -32,7 +39,9 @@ async function environment(): Promise<Record<string, string>> {
   const demoConfig = fileURLToPath(new URL('../config', import.meta.url))
   if (argv.length === 0 || argv.some(isHelp)) return own
   if (process.env.NODE_ENV === 'production' || resolve(process.env.BRIDGE_CONFIG_DIR ?? 'config') !== demoConfig) return own
-  const { demoEnvironment, demoSecrets } = await import('./demo/environment.js')
+  // A computed specifier: the compiler does not follow it, so the demo stays out of dist/ (which has no
+  // config/ beside it: from dist/src/cli.js, demoConfig is dist/config, and this line is never reached).
+  const { demoEnvironment, demoSecrets } = (await import(new URL('../demo/environment.ts', import.meta.url).href)) as DemoEnvironmentModule
   try {
     const demo = demoEnvironment(own)
     if (demo.generated) console.error(`made the demo's GOST keys (demo values) in ${resolve(process.env.DATA_DIR ?? 'data', 'esia-demo')}`)

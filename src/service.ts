@@ -22,6 +22,7 @@ import { type MaintenanceResult, retentionPolicy, runMaintenance } from './ops/m
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { decryptPrivateKey } from './tokens/key-encryption.js'
 import { keyPolicy, listKeys, maintainSigningKeys } from './tokens/signing-keys.js'
+import { connectors } from './upstream/connectors.js'
 import { gostReport } from './upstream/esia/gost.js'
 
 export interface RunningService {
@@ -123,7 +124,7 @@ function scheduleMaintenance(db: Kysely<Database>, config: Config, logger: Logge
 export function reloadConfig(app: FastifyInstance, env: EnvironmentVariables, logger: Logger): boolean {
   let changes: ReturnType<FastifyInstance['reloadConfig']>
   try {
-    changes = app.reloadConfig(loadConfig({ env }).config)
+    changes = app.reloadConfig(loadConfig({ connectors, env }).config)
   } catch (error) {
     if (error instanceof ConfigError) for (const problem of error.problems) logger.error({ problem: formatProblem(problem) }, 'configuration reload refused')
     else logger.error({ err: error }, 'configuration reload refused')
@@ -153,7 +154,7 @@ export interface StartOptions {
 }
 
 export async function startService(options: StartOptions): Promise<RunningService> {
-  const { config, warnings, developmentSecrets } = loadConfig({ env: options.env })
+  const { config, warnings, developmentSecrets } = loadConfig({ connectors, env: options.env })
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' })
   for (const warning of warnings) logger.warn(`!!! ${warning}`)
   if (developmentSecrets !== undefined) {

@@ -165,3 +165,11 @@ for (const [table, allowed] of owners) {
     t.same(stale, [], 'every file named queries the table (the pattern finds the repository itself)')
   })
 }
+
+// config/ reads files and knows no login protocol: each protocol's schema and checks live in upstream/<type>/config.ts
+// and reach the loader as the table in upstream/connectors.ts.
+t.test('config/ never imports upstream/', async (t) => {
+  const graph = folderGraph()
+  t.ok(graph.get('upstream')?.has('config'), 'upstream/ uses config/ (the pattern sees both folders)')
+  t.notOk(graph.get('config')?.has('upstream'), 'config/ does not import upstream/')
+})

@@ -1,6 +1,6 @@
 /*
  * A diary service's API on plain node:http that accepts the bridge's access tokens, checked offline by
- * the bridge's verifier (docs/integrating.md, "Verifying access tokens"):
+ * the bridge's verifier (docs/provider.md, "4. Verify access tokens"):
  *
  *   BRIDGE_URL=http://localhost:3000 AUDIENCE=https://example-module.diary.example/api \
  *     npx tsx --tsconfig docs/examples/tsconfig.json docs/examples/diary-api.ts

@@ -1,6 +1,6 @@
 /*
  * A diary module that signs people in through the diary identity bridge: a complete program to copy
- * (docs/integrating.md explains every step). openid-client 6 does the protocol: discovery, PKCE, the
+ * (docs/provider.md explains every step). openid-client 6 does the protocol: discovery, PKCE, the
  * code exchange with the ID token checked against the bridge's keys, userinfo, refresh, introspection,
  * revocation and RP-initiated logout. The bridge's verifier checks the access tokens, here and in the
  * module's own API (`GET /api/me`).

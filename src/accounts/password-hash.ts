@@ -1,6 +1,6 @@
 /*
  * Password hashing with argon2id at OWASP's recommended parameters (m = 19 MiB, t = 2, p = 1), on a
- * bounded pool of worker threads of its own (DESIGN.md §6: on Node's shared libuv pool four concurrent
+ * bounded pool of worker threads of its own (on Node's shared libuv pool four concurrent
  * hashes cut token verification from ~11,600/s to ~200/s).
  * - `workers` threads hash; at most `maxQueue` more tasks wait; beyond that a task is refused at once
  *   with ERR_BUSY (503 + Retry-After), so password logins shed load instead of starving everything else

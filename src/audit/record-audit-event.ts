@@ -1,5 +1,5 @@
 /*
- * Appends one audit event (DESIGN.md §4): what happened, to whom (ids only), outcome, request id.
+ * Appends one audit event: what happened, to whom (ids only), outcome, request id.
  * The table is append-only (a trigger refuses UPDATE and DELETE). Callers pass ids, counts and
  * reason codes in `details`; never a SNILS, a password, a token or a name.
  */

@@ -115,59 +115,65 @@ const accountsFind: CliCommand = {
   },
 }
 
-const accountsUnblock: CliCommand = {
-  name: 'accounts unblock',
-  arguments: ['LOGIN'],
-  synopsis: 'LOGIN --region R --operator NAME',
-  summary: 'Lifts the block after too many wrong passwords (and clears the count of failed attempts).',
-  options: { region: regionOption, operator: operatorOption },
-  required: { region: regionRequired, operator: operatorRequired },
-  run: (context, input) =>
-    context.withDatabase(async (db) => {
-      const account = await findAccountOrSay(context, db, requiredValue(input, 'region'), argument(input, 0))
-      if (account === undefined) return 1
-      const now = context.now()
-      const cleared = await db.transaction().execute(async (trx) => {
-        const throttle = await clearAccountThrottle(trx, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
-        const until = throttle?.blockedUntil ?? undefined
-        const wasBlocked = until !== undefined && until > now
-        await recordAuditEvent(trx, {
-          type: 'account_unblocked',
-          outcome: wasBlocked ? 'unblocked' : 'not_blocked',
-          accountId: account.id,
-          region: account.region,
-          details: { operator: maskSnilsLike(requiredValue(input, 'operator')), failures: throttle?.failures ?? 0 },
-        })
-        return wasBlocked ? until : undefined
-      })
-      if (cleared === undefined) context.out(`${accountLabel(account)} was not blocked; its count of failed attempts is cleared`)
-      else context.out(`${accountLabel(account)} is unblocked (the block would have lasted until ${formatTime(cleared)})`)
-      return 0
-    }),
+/** An operator's change to the account LOGIN of --region: `change` runs once the account is found (none: a line on stderr, exit 1). */
+function accountChange(
+  command: Pick<CliCommand, 'name' | 'summary'>,
+  change: (context: CommandContext, db: Kysely<Database>, account: Account, operator: string) => Promise<number>,
+): CliCommand {
+  return {
+    ...command,
+    arguments: ['LOGIN'],
+    synopsis: 'LOGIN --region R --operator NAME',
+    options: { region: regionOption, operator: operatorOption },
+    required: { region: regionRequired, operator: operatorRequired },
+    run: (context, input) =>
+      context.withDatabase(async (db) => {
+        const account = await findAccountOrSay(context, db, requiredValue(input, 'region'), argument(input, 0))
+        return account === undefined ? 1 : change(context, db, account, requiredValue(input, 'operator'))
+      }),
+  }
 }
 
-const accountsResetPassword: CliCommand = {
-  name: 'accounts reset-password',
-  arguments: ['LOGIN'],
-  synopsis: 'LOGIN --region R --operator NAME',
-  summary: 'Issues a new temporary password, printed once: it must be changed at the next sign-in; every session ends.',
-  options: { region: regionOption, operator: operatorOption },
-  required: { region: regionRequired, operator: operatorRequired },
-  run: (context, input) =>
-    context.withDatabase(async (db) => {
-      const account = await findAccountOrSay(context, db, requiredValue(input, 'region'), argument(input, 0))
-      if (account === undefined) return 1
-      const hasher = createPasswordHasher({ workers: 1, maxQueue: 1 })
-      const reset = await resetPassword(db, hasher, account, { operator: requiredValue(input, 'operator'), now: context.now() }).finally(() => hasher.close())
-      context.out(`temporary password for ${accountLabel(account)}: ${reset.password}`)
-      context.out('it is shown only this once; the person must choose a new password at the next sign-in')
-      context.out('every session of the account has ended')
-      if (reset.endedLinks.length > 0) {
-        context.out(`${plural(reset.endedLinks.length, 'State Services link')} made by password from an unverified account ended:`)
-        for (const link of reset.endedLinks) context.out(`  ${formatLink(link)}`)
-      }
-      return 0
-    }),
-}
+const accountsUnblock = accountChange(
+  { name: 'accounts unblock', summary: 'Lifts the block after too many wrong passwords (and clears the count of failed attempts).' },
+  async (context, db, account, operator) => {
+    const now = context.now()
+    const cleared = await db.transaction().execute(async (trx) => {
+      const throttle = await clearAccountThrottle(trx, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
+      const until = throttle?.blockedUntil ?? undefined
+      const wasBlocked = until !== undefined && until > now
+      await recordAuditEvent(trx, {
+        type: 'account_unblocked',
+        outcome: wasBlocked ? 'unblocked' : 'not_blocked',
+        accountId: account.id,
+        region: account.region,
+        details: { operator: maskSnilsLike(operator), failures: throttle?.failures ?? 0 },
+      })
+      return wasBlocked ? until : undefined
+    })
+    if (cleared === undefined) context.out(`${accountLabel(account)} was not blocked; its count of failed attempts is cleared`)
+    else context.out(`${accountLabel(account)} is unblocked (the block would have lasted until ${formatTime(cleared)})`)
+    return 0
+  },
+)
+
+const accountsResetPassword = accountChange(
+  {
+    name: 'accounts reset-password',
+    summary: 'Issues a new temporary password, printed once: it must be changed at the next sign-in; every session ends.',
+  },
+  async (context, db, account, operator) => {
+    const hasher = createPasswordHasher({ workers: 1, maxQueue: 1 })
+    const reset = await resetPassword(db, hasher, account, { operator, now: context.now() }).finally(() => hasher.close())
+    context.out(`temporary password for ${accountLabel(account)}: ${reset.password}`)
+    context.out('it is shown only this once; the person must choose a new password at the next sign-in')
+    context.out('every session of the account has ended')
+    if (reset.endedLinks.length > 0) {
+      context.out(`${plural(reset.endedLinks.length, 'State Services link')} made by password from an unverified account ended:`)
+      for (const link of reset.endedLinks) context.out(`  ${formatLink(link)}`)
+    }
+    return 0
+  },
+)
 
 export const accountCommands: readonly CliCommand[] = [accountsShow, accountsFind, accountsUnblock, accountsResetPassword]

@@ -1,6 +1,7 @@
 /*
- * The operator's checks of a region's ESIA connection (README "Connecting a region to ESIA").
+ * The operator's checks of a region's ESIA connection (docs/state-services.md, "Connecting a region to ESIA").
  */
+import { isEsiaProvider } from '../upstream/esia/config.js'
 import { chooseGost, describeGostChoice } from '../upstream/esia/gost.js'
 import { checkSigner } from '../upstream/esia/signer.js'
 import { type CliCommand, regionOption, requiredValue } from './command.js'
@@ -14,7 +15,7 @@ const checkSignerCommand: CliCommand = {
   run: async (context, input) => {
     const code = requiredValue(input, 'region')
     const provider = context.config.regions.get(code)?.stateServices.provider
-    if (provider?.type !== 'esia') {
+    if (!isEsiaProvider(provider)) {
       context.err(`region ${code} does not log in through ESIA (its provider type is ${provider?.type ?? 'not set'})`)
       return 1
     }

@@ -15,6 +15,7 @@ import { loadConfig } from '../config/load.js'
 import type { Database } from '../db/schema.js'
 import { createLogger } from '../logger.js'
 import { openConfiguredDatabase, prepareDatabase } from '../service.js'
+import { connectors } from '../upstream/connectors.js'
 import { accountCommands } from './account-commands.js'
 import { activityCommands } from './activity-commands.js'
 import { type CliCommand, type CliIo, type CommandContext, usageLine } from './command.js'
@@ -37,6 +38,7 @@ function usage(list: readonly CliCommand[]): string {
     ...lines('State Services (ESIA):', esiaCommands),
     ...lines('Support desk (docs/support-desk.md):', supportCommands),
     'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',
+    'Guides, installed with the service: docs/operating.md, docs/configuration.md, docs/state-services.md, docs/support-desk.md.',
   ].join('\n')
 }
 
@@ -102,7 +104,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
-  const { config, warnings, developmentSecrets } = loadConfig({ env: io.env })
+  const { config, warnings, developmentSecrets } = loadConfig({ connectors, env: io.env })
   for (const warning of warnings) io.stderr(`warning: ${warning}`)
   // Said once, when they are made: every later command uses them silently (the service warns at every start).
   if (developmentSecrets !== undefined && developmentSecrets.generated.length > 0) {

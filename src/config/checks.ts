@@ -1,26 +1,20 @@
 /*
  * Rules the schema cannot express, checked after it:
- * - an enabled state-services login needs a provider; a provider's secret env variable must be set;
- *   an ESIA provider's key and certificate files are read here (relative to the configuration directory)
- * - issuers and redirect URIs are absolute URLs without fragments; plain http only on loopback hosts
- *   (RFC 8252 §7.3), outside production also for the issuer; custom schemes need a dot (RFC 8252 §7.1)
+ * - an enabled state-services login needs a provider; the provider is checked by its kind
+ *   (upstream/<type>/config.ts, handed to the loader as a table), its problems put under its path
+ * - a secret variable a file names must be set; a file a file names is read relative to the
+ *   configuration directory
+ * - http(s) URLs (the public URL, a client's, a provider's) and redirect URIs are absolute and without
+ *   fragments; plain http only on loopback hosts (RFC 8252 §7.3), outside production also for http(s)
+ *   URLs; custom schemes need a dot (RFC 8252 §7.1)
  * - `from` is a real date before `until`; a client serves only regions that exist
  */
-import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { ConfigProblem } from './problems.js'
-import {
-  type ClientFile,
-  defaultTimeZone,
-  type EnvironmentVariables,
-  type EsiaProviderFile,
-  type OidcProviderFile,
-  type RegionFile,
-} from './schema.js'
+import type { KeyProblem as Problem } from './problems.js'
+import type { ProviderCheckContext, ProviderKinds, ProviderSettings } from './provider-kind.js'
+import { type ClientFile, defaultTimeZone, type EnvironmentVariables, type RegionFile } from './schema.js'
 import { Secret } from './secret.js'
-
-type Problem = Omit<ConfigProblem, 'file'>
 
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]'])
 
@@ -81,7 +75,8 @@ function checkSchedule(path: string, schedule: { from?: string; until?: string }
   }
 }
 
-function readSecretEnv(
+/** The secret in variable `name`; a problem at `path` when it is not set. */
+export function readSecretEnv(
   env: EnvironmentVariables,
   name: string,
   path: string,
@@ -95,53 +90,10 @@ function readSecretEnv(
   return new Secret(value)
 }
 
-export type OidcProviderConfig = OidcProviderFile & { clientSecret?: Secret<string>; privateKey?: Secret<string> }
-
-export type EsiaSignerConfig =
-  | { type: 'openssl-gost'; privateKey: Secret<string> }
-  | { type: 'http'; url: string; authorization?: Secret<string>; reversed: boolean; timeoutMs: number }
-
-export type EsiaProviderConfig = Omit<EsiaProviderFile, 'issuer' | 'certificateFile' | 'certificateEnv' | 'signer' | 'esiaCertificateFiles' | 'esiaCertificatesEnv'> & {
-  issuer: string
-  /** The system's certificate, PEM. */
-  certificatePem: string
-  signer: EsiaSignerConfig
-  /** ESIA's token-signing certificates, PEM. */
-  esiaCertificatePems: string[]
-}
-
-/** A region's state-services provider with its secrets and files read. */
-export type ProviderConfig = OidcProviderConfig | EsiaProviderConfig
-
-interface ProviderContext {
-  env: EnvironmentVariables
-  production: boolean
-  /** Relative file paths are read from here. */
-  configDir: string
-}
-
 const providerPath = '/stateServices/provider'
 
-function checkOidcProvider(provider: OidcProviderFile, context: ProviderContext, problems: Problem[]): OidcProviderConfig {
-  const issuerProblem = checkHttpUrl(provider.issuer, context)
-  if (issuerProblem) problems.push({ path: `${providerPath}/issuer`, message: issuerProblem })
-  if (!provider.scopes.includes('openid')) problems.push({ path: `${providerPath}/scopes`, message: 'must include "openid"' })
-  if (provider.tokenEndpointAuthMethod === 'private_key_jwt') {
-    if (provider.privateKeyEnv === undefined) {
-      problems.push({ path: `${providerPath}/privateKeyEnv`, message: 'is required for private_key_jwt' })
-      return provider
-    }
-    return { ...provider, privateKey: readSecretEnv(context.env, provider.privateKeyEnv, `${providerPath}/privateKeyEnv`, problems) }
-  }
-  if (provider.clientSecretEnv === undefined) {
-    problems.push({ path: `${providerPath}/clientSecretEnv`, message: `is required for ${provider.tokenEndpointAuthMethod}` })
-    return provider
-  }
-  return { ...provider, clientSecret: readSecretEnv(context.env, provider.clientSecretEnv, `${providerPath}/clientSecretEnv`, problems) }
-}
-
 /** The contents of a file named in the configuration (relative to the configuration directory). */
-function readConfiguredFile(configDir: string, file: string, path: string, problems: Problem[]): string | undefined {
+export function readConfiguredFile(configDir: string, file: string, path: string, problems: Problem[]): string | undefined {
   const absolute = resolve(configDir, file)
   try {
     return readFileSync(absolute, 'utf8')
@@ -153,118 +105,19 @@ function readConfiguredFile(configDir: string, file: string, path: string, probl
   }
 }
 
-/** PEM text from exactly one of `<name>File` or `<name>Env`. */
-function pemFrom(
-  source: { file?: string; env?: string },
-  name: string,
-  base: string,
-  context: ProviderContext,
-  problems: Problem[],
-): string | undefined {
-  if ((source.file === undefined) === (source.env === undefined)) {
-    problems.push({ path: `${base}/${name}File`, message: `give exactly one of ${name}File or ${name}Env` })
-    return undefined
-  }
-  return source.file !== undefined
-    ? readConfiguredFile(context.configDir, source.file, `${base}/${name}File`, problems)
-    : readSecretEnv(context.env, source.env as string, `${base}/${name}Env`, problems)?.reveal()
-}
-
-function checkCertificate(pem: string | undefined, path: string, problems: Problem[]): string | undefined {
-  if (pem === undefined) return undefined
-  try {
-    new X509Certificate(pem)
-    return pem
-  } catch {
-    problems.push({ path, message: 'is not a PEM certificate' })
-    return undefined
-  }
-}
-
-function checkEsiaSigner(signer: EsiaProviderFile['signer'], context: ProviderContext, problems: Problem[]): EsiaSignerConfig | undefined {
-  const base = `${providerPath}/signer`
-  const unexpected = (keys: (keyof typeof signer)[]) =>
-    keys.filter((key) => signer[key] !== undefined).forEach((key) => problems.push({ path: `${base}/${key}`, message: `is not used by the ${signer.type} signer` }))
-  if (signer.type === 'openssl-gost') {
-    unexpected(['url', 'authorizationEnv'])
-    const pem = pemFrom({ file: signer.privateKeyFile, env: signer.privateKeyEnv }, 'privateKey', base, context, problems)
-    if (pem !== undefined && !pem.includes('-----BEGIN PRIVATE KEY-----')) {
-      problems.push({ path: `${base}/privateKey${signer.privateKeyFile === undefined ? 'Env' : 'File'}`, message: 'is not an unencrypted PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)' })
-      return undefined
-    }
-    return pem === undefined ? undefined : { type: 'openssl-gost', privateKey: new Secret(pem) }
-  }
-  unexpected(['privateKeyFile', 'privateKeyEnv'])
-  if (signer.url === undefined) {
-    problems.push({ path: `${base}/url`, message: 'is required for the http signer' })
-    return undefined
-  }
-  const urlProblem = checkHttpUrl(signer.url, context)
-  if (urlProblem) problems.push({ path: `${base}/url`, message: urlProblem })
-  const authorization = signer.authorizationEnv === undefined ? undefined : readSecretEnv(context.env, signer.authorizationEnv, `${base}/authorizationEnv`, problems)
-  return { type: 'http', url: signer.url, authorization, reversed: signer.reversed, timeoutMs: signer.timeoutMs }
-}
-
-const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
-
-/** ESIA's certificates: each file, or every certificate of the variable's PEM bundle. */
-function esiaCertificates(provider: EsiaProviderFile, context: ProviderContext, problems: Problem[]): (string | undefined)[] {
-  const { esiaCertificateFiles: files, esiaCertificatesEnv: env } = provider
-  if ((files === undefined) === (env === undefined)) {
-    problems.push({ path: `${providerPath}/esiaCertificateFiles`, message: 'give exactly one of esiaCertificateFiles or esiaCertificatesEnv' })
-    return []
-  }
-  if (env !== undefined) {
-    const path = `${providerPath}/esiaCertificatesEnv`
-    const bundle = readSecretEnv(context.env, env, path, problems)?.reveal()
-    if (bundle === undefined) return [undefined]
-    const pems = bundle.match(pemCertificate) ?? []
-    if (pems.length === 0) problems.push({ path, message: 'holds no PEM certificate' })
-    return pems.map((pem) => checkCertificate(pem, path, problems))
-  }
-  return (files ?? []).map((file, index) => {
-    const path = `${providerPath}/esiaCertificateFiles/${index}`
-    return checkCertificate(readConfiguredFile(context.configDir, file, path, problems), path, problems)
-  })
-}
-
-function checkEsiaProvider(provider: EsiaProviderFile, context: ProviderContext, problems: Problem[]): EsiaProviderConfig | undefined {
-  const portalProblem = checkHttpUrl(provider.portalUrl, context) ?? (provider.portalUrl.endsWith('/') ? undefined : 'must end with /')
-  if (portalProblem) problems.push({ path: `${providerPath}/portalUrl`, message: portalProblem })
-  if (!provider.scopes.includes('openid')) problems.push({ path: `${providerPath}/scopes`, message: 'must include "openid"' })
-  const certificatePem = checkCertificate(
-    pemFrom({ file: provider.certificateFile, env: provider.certificateEnv }, 'certificate', providerPath, context, problems),
-    `${providerPath}/certificate${provider.certificateFile === undefined ? 'Env' : 'File'}`,
-    problems,
-  )
-  const esiaCertificatePems = esiaCertificates(provider, context, problems)
-  const signerConfig = checkEsiaSigner(provider.signer, context, problems)
-  if (portalProblem !== undefined || certificatePem === undefined || signerConfig === undefined || esiaCertificatePems.length === 0 || esiaCertificatePems.some((pem) => pem === undefined)) return undefined
-  return {
-    type: 'esia',
-    portalUrl: provider.portalUrl,
-    clientId: provider.clientId,
-    scopes: provider.scopes,
-    tokenSigningAlg: provider.tokenSigningAlg,
-    timeoutMs: provider.timeoutMs,
-    clockToleranceSeconds: provider.clockToleranceSeconds,
-    issuer: provider.issuer ?? `http://${new URL(provider.portalUrl).host}/`,
-    certificatePem,
-    signer: signerConfig,
-    esiaCertificatePems: esiaCertificatePems as string[],
-  }
-}
-
+/** A region file's rules; its provider (already valid against its kind's schema) checked by its kind. */
 export function checkRegion(
   region: RegionFile,
-  context: ProviderContext,
-): { problems: Problem[]; provider?: ProviderConfig } {
+  kinds: ProviderKinds,
+  context: ProviderCheckContext,
+): { problems: Problem[]; provider?: ProviderSettings } {
   const problems: Problem[] = []
   checkSchedule('/passwordLogin', region.passwordLogin, problems)
   checkSchedule('/stateServices', region.stateServices, problems)
   const file = region.stateServices.provider
-  const provider =
-    file === undefined ? undefined : file.type === 'esia' ? checkEsiaProvider(file, context, problems) : checkOidcProvider(file, context, problems)
+  const providerProblems: Problem[] = []
+  const provider = file === undefined ? undefined : kinds[file.type]?.check(file, context, providerProblems)
+  problems.push(...providerProblems.map((problem) => ({ ...problem, path: `${providerPath}${problem.path}` })))
   if (file === undefined && region.stateServices.enabled) {
     problems.push({ path: providerPath, message: 'is required when state-services login is enabled' })
   }

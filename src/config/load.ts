@@ -1,6 +1,8 @@
 /*
  * Loads the configuration directory and the environment into one validated `Config`.
  * - every file is checked against its schema (defaults applied), then against the rules in checks.ts
+ * - a region's provider is checked by its kind, from the table the caller hands in (`connectors`:
+ *   upstream/connectors.ts in the service and the CLI); config/ knows no login protocol itself
  * - all problems of all files are collected and thrown together as one ConfigError: one line each
  * - nothing is partially loaded: either the whole Config is valid, or loading throws
  */
@@ -8,15 +10,16 @@ import { existsSync, readdirSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { TSchema } from 'typebox'
 import Value from 'typebox/value'
-import { checkClient, checkHttpUrl, checkRegion, type ProviderConfig } from './checks.js'
+import { checkClient, checkHttpUrl, checkRegion } from './checks.js'
 import { type Checked, checkMail, checkSms, type MailConfig, type SmsConfig } from './notify.js'
 import { ConfigError, type ConfigProblem, formatProblem, schemaProblems } from './problems.js'
+import type { ProviderKinds, ProviderOf, ProviderSettings } from './provider-kind.js'
 import { readJsonFile } from './read-json.js'
 import {
   type BridgeFile,
   BridgeFileSchema,
   type ClientFile,
-  ClientFileSchema,
+  clientFileSchemaFor,
   type Env,
   EnvSchema,
   type EnvironmentVariables,
@@ -26,18 +29,21 @@ import {
 import { type BridgeSecrets, type DevelopmentSecrets, resolveBridgeSecrets } from './secrets.js'
 import { Secret } from './secret.js'
 
-export type { EsiaProviderConfig, EsiaSignerConfig, OidcProviderConfig, ProviderConfig } from './checks.js'
 export type { MailConfig, SmsConfig } from './notify.js'
-export type RegionConfig = Omit<RegionFile, 'stateServices' | 'passwordRecovery'> & {
+export type { ProviderKind, ProviderKinds, ProviderSettings } from './provider-kind.js'
+
+/** A region; `P`: the settings its provider kinds produce (opaque to config/: `{ type }`). */
+export type RegionConfig<P extends ProviderSettings = ProviderSettings> = Omit<RegionFile, 'stateServices' | 'passwordRecovery'> & {
   code: string
-  stateServices: Omit<RegionFile['stateServices'], 'provider'> & { provider?: ProviderConfig }
+  stateServices: Omit<RegionFile['stateServices'], 'provider'> & { provider?: P }
   /** Always set by the loader (default: every way); absent in a hand-built region means the same. */
   passwordRecovery?: RegionFile['passwordRecovery']
 }
-export type ClientConfig = ClientFile & { clientId: string; clientSecret?: Secret<string> }
+/** `name` is always per language: a single name in the file stands for both. */
+export type ClientConfig = Omit<ClientFile, 'name'> & { name: { ru: string; en: string }; clientId: string; clientSecret?: Secret<string> }
 export type LogLevel = NonNullable<Env['LOG_LEVEL']>
 
-export interface Config {
+export interface Config<P extends ProviderSettings = ProviderSettings> {
   production: boolean
   configDir: string
   dataDir: string
@@ -50,7 +56,7 @@ export interface Config {
   /** Absent: the embedded database in `<dataDir>/pglite`. */
   databaseUrl: Secret<string> | undefined
   bridge: BridgeFile
-  regions: ReadonlyMap<string, RegionConfig>
+  regions: ReadonlyMap<string, RegionConfig<P>>
   clients: ReadonlyMap<string, ClientConfig>
   secrets: BridgeSecrets
   /** bridge.json `mail` with its password read; absent: no e-mail is sent. */
@@ -59,8 +65,8 @@ export interface Config {
   sms: SmsConfig | undefined
 }
 
-export interface LoadedConfig {
-  config: Config
+export interface LoadedConfig<P extends ProviderSettings = ProviderSettings> {
+  config: Config<P>
   /** Things an operator must see (a region no client serves, production on the embedded database). */
   warnings: string[]
   /** Secrets taken from `<DATA_DIR>/dev-secrets.json` because the environment does not set them (development only). */
@@ -123,7 +129,8 @@ function readDirectory<T>(
   })
 }
 
-export function loadConfig(options: { env: EnvironmentVariables; cwd?: string }): LoadedConfig {
+/** `connectors`: the login protocols a region's provider may use, by `type` (upstream/connectors.ts). */
+export function loadConfig<K extends ProviderKinds>(options: { env: EnvironmentVariables; cwd?: string; connectors: K }): LoadedConfig<ProviderOf<K>> {
   const cwd = options.cwd ?? process.cwd()
   const problems: ConfigProblem[] = []
   const knownEnv = Object.fromEntries(
@@ -151,29 +158,31 @@ export function loadConfig(options: { env: EnvironmentVariables; cwd?: string })
   const bridgeFile = display(join(configDir, 'bridge.json'))
   const bridge = validated<BridgeFile>(BridgeFileSchema, join(configDir, 'bridge.json'), bridgeFile, problems)
 
-  const directory = <T>(name: string, schema: TSchema, idPattern: RegExp, idRule: string) =>
+  const directory = <T>(name: string, schema: TSchema | ((raw: unknown) => TSchema), idPattern: RegExp, idRule: string) =>
     readDirectory<T>(join(configDir, name), schema, idPattern, idRule, display, problems)
 
-  const regions = new Map<string, RegionConfig>()
-  const regionFiles = directory<RegionFile>('regions', regionFileSchemaFor, regionCode, 'a region code: lower-case letters, digits and -')
+  const regions = new Map<string, RegionConfig<ProviderOf<K>>>()
+  const regionFiles = directory<RegionFile>('regions', regionFileSchemaFor(options.connectors), regionCode, 'a region code: lower-case letters, digits and -')
   if (regionFiles.length === 0 && !problems.some((p) => p.file === display(join(configDir, 'regions')))) {
     problems.push({ file: display(join(configDir, 'regions')), path: '', message: 'holds no region files (<code>.json)' })
   }
   for (const { id: code, file, value: region } of regionFiles) {
     if (region === undefined) continue
-    const checked = checkRegion(region, { env: options.env, production, configDir })
+    const checked = checkRegion(region, options.connectors, { env: options.env, production, configDir })
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
-    regions.set(code, { ...region, code, stateServices: { ...region.stateServices, provider: checked.provider } })
+    // The kind of `type` made this provider: it is that kind's settings.
+    regions.set(code, { ...region, code, stateServices: { ...region.stateServices, provider: checked.provider as ProviderOf<K> | undefined } })
   }
 
   const clients = new Map<string, ClientConfig>()
   const regionCodes = new Set(regionFiles.map(({ id }) => id))
-  const clientFiles = directory<ClientFile>('clients', ClientFileSchema, clientId, 'a client id: letters, digits, ".", "_" and "-"')
+  const clientFiles = directory<ClientFile>('clients', clientFileSchemaFor, clientId, 'a client id: letters, digits, ".", "_" and "-"')
   for (const { id, file, value: client } of clientFiles) {
     if (client === undefined) continue
     const checked = checkClient(client, options.env, regionCodes, production)
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
-    clients.set(id, { ...client, clientId: id, clientSecret: checked.clientSecret })
+    const name = typeof client.name === 'string' ? { ru: client.name, en: client.name } : client.name
+    clients.set(id, { ...client, name, clientId: id, clientSecret: checked.clientSecret })
   }
 
   if (bridge !== undefined && bridge.tokens.keyPublishSeconds < bridge.tokens.jwksMaxAgeSeconds + 60) {

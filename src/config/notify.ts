@@ -8,11 +8,9 @@
  * - development: a secret variable that is not set is a warning, and that channel stays off
  */
 import { checkHttpUrl } from './checks.js'
-import type { ConfigProblem } from './problems.js'
+import type { KeyProblem as Problem } from './problems.js'
 import type { EnvironmentVariables, MailFile, SmsFile } from './schema.js'
 import { Secret } from './secret.js'
-
-type Problem = Omit<ConfigProblem, 'file'>
 
 export type MailConfig = Omit<MailFile, 'smtp'> & {
   smtp: Omit<MailFile['smtp'], 'passwordEnv'> & { password?: Secret<string> }

@@ -11,6 +11,9 @@ export interface ConfigProblem {
   message: string
 }
 
+/** A problem inside a file that the caller names. */
+export type KeyProblem = Omit<ConfigProblem, 'file'>
+
 /** ERR_CONFIG_INVALID, with every problem found (never only the first). */
 export class ConfigError extends BridgeError {
   readonly problems: readonly ConfigProblem[]

@@ -1,15 +1,18 @@
 /*
- * The one schema of the configuration: bridge.json, regions/<code>.json, clients/<client_id>.json and
- * the environment. Every type of `Config` is derived from these schemas.
+ * The schema of the configuration: bridge.json, regions/<code>.json, clients/<client_id>.json and the
+ * environment. Every type of `Config` is derived from these schemas. A region's provider is the one
+ * exception: each login protocol's schema lives with its connector (upstream/<type>/config.ts) and
+ * reaches a region file's schema through the table handed to the loader (provider-kind.ts).
  * - objects are closed: an unknown key is an error, not ignored (a typo must not silently disable a rule)
  * - secrets never appear in files: a file names the environment variable that holds the secret
  * - defaults live here, next to the key they belong to
  */
 import Type, { type TSchema } from 'typebox'
+import type { ProviderKinds } from './provider-kind.js'
 
-const closed = { additionalProperties: false } as const
+export const closed = { additionalProperties: false } as const
 
-const EnvName = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$', description: 'name of an environment variable' })
+export const EnvName = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$', description: 'name of an environment variable' })
 const DateOrDateTime = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2})?(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?)?$',
   description: 'ISO 8601 date or date-time',
@@ -66,7 +69,7 @@ export const BridgeFileSchema = Type.Object(
     /**
      * ESIA's GOST R 34.10/34.11-2012: "auto" takes OpenSSL's GOST engine when it loads and falls back to
      * JavaScript (with a warning in production); "openssl-engine" refuses to start without the engine;
-     * "javascript" never uses it (src/upstream/esia/README.md, "Which GOST implementation").
+     * "javascript" never uses it (docs/state-services.md, "Which GOST implementation").
      */
     gostImplementation: Type.Enum(['auto', 'openssl-engine', 'javascript'], { default: 'auto' }),
     tokens: Type.Object(
@@ -182,87 +185,8 @@ const Schedule = {
   until: Type.Optional(DateOrDateTime),
 }
 
-const ClaimName = Type.String({ minLength: 1, description: 'claim name; a dot descends into nested objects' })
-
-/** A standard OpenID Connect provider (mos.ru, test set-ups): discovery, JWKS, userinfo. */
-export const OidcProviderSchema = Type.Object(
-  {
-    type: Type.Literal('oidc', { default: 'oidc' }),
-    issuer: Type.String({ minLength: 1 }),
-    clientId: Type.String({ minLength: 1 }),
-    tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
-      default: 'client_secret_basic',
-    }),
-    clientSecretEnv: Type.Optional(EnvName),
-    privateKeyEnv: Type.Optional(EnvName),
-    scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
-      minItems: 1,
-      default: ['openid'],
-    }),
-    claims: Type.Object(
-      {
-        familyName: Type.Optional(ClaimName),
-        givenName: Type.Optional(ClaimName),
-        patronymic: Type.Optional(ClaimName),
-        birthDate: Type.Optional(ClaimName),
-        snils: Type.Optional(ClaimName),
-        verified: Type.Optional(ClaimName),
-      },
-      { ...closed, default: {} },
-    ),
-    idTokenSigningAlg: Type.Enum(['RS256', 'PS256', 'ES256', 'EdDSA'], { default: 'RS256' }),
-    timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
-    jwksRefetchCooldownSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
-  },
-  closed,
-)
-
-const FilePath = Type.String({ minLength: 1, description: 'a file path; a relative one is read from the configuration directory' })
-
-/**
- * The real State Services login (ESIA): signed requests, GOST-signed tokens checked with ESIA's
- * certificates, the person resource. Keys and certificates come from files or environment variables.
- */
-export const EsiaProviderSchema = Type.Object(
-  {
-    type: Type.Literal('esia'),
-    /** The portal base: https://esia-portal1.test.gosuslugi.ru/ (test) or https://esia.gosuslugi.ru/ (production). */
-    portalUrl: Type.String({ minLength: 1 }),
-    /** ESIA's `iss`, exactly as its tokens carry it; default: http://<portal host>/ */
-    issuer: Type.Optional(Type.String({ minLength: 1 })),
-    /** The system's mnemonic, registered at ESIA. */
-    clientId: Type.String({ minLength: 1 }),
-    scopes: Type.Array(Type.String({ pattern: '^[a-z_]+(\\?.*)?$' }), { minItems: 1, default: ['openid', 'fullname', 'birthdate', 'snils'] }),
-    /** The system's certificate (PEM), registered at ESIA: its hash goes with every request. */
-    certificateFile: Type.Optional(FilePath),
-    certificateEnv: Type.Optional(EnvName),
-    signer: Type.Object(
-      {
-        type: Type.Enum(['openssl-gost', 'http']),
-        /** openssl-gost: the system's GOST private key (PEM, PKCS#8, unencrypted). */
-        privateKeyFile: Type.Optional(FilePath),
-        privateKeyEnv: Type.Optional(EnvName),
-        /** http: the signing service; POST the bytes, get the raw signature. */
-        url: Type.Optional(Type.String({ minLength: 1 })),
-        authorizationEnv: Type.Optional(EnvName),
-        /** http: the service answers the signature in CryptoPro's (reversed) byte order. */
-        reversed: Type.Boolean({ default: false }),
-        timeoutMs: Type.Integer({ minimum: 100, maximum: 30_000, default: 3000 }),
-      },
-      closed,
-    ),
-    /** ESIA's token-signing certificates (PEM files, or one variable with PEM certificates one after another); several during a rotation. */
-    esiaCertificateFiles: Type.Optional(Type.Array(FilePath, { minItems: 1 })),
-    esiaCertificatesEnv: Type.Optional(EnvName),
-    tokenSigningAlg: Type.Enum(['GOST3410_2012_256', 'RS256'], { default: 'GOST3410_2012_256' }),
-    timeoutMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 5000 }),
-    clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 60 }),
-  },
-  closed,
-)
-
-const providerSchemas = { oidc: OidcProviderSchema, esia: EsiaProviderSchema } as const
-const providerTypes = Object.keys(providerSchemas) as (keyof typeof providerSchemas)[]
+/** A file named in the configuration (keys, certificates). */
+export const FilePath = Type.String({ minLength: 1, description: 'a file path; a relative one is read from the configuration directory' })
 
 function regionSchema<P extends TSchema>(provider: P) {
   return Type.Object(
@@ -288,41 +212,65 @@ function regionSchema<P extends TSchema>(provider: P) {
   )
 }
 
-export const RegionFileSchema = regionSchema(Type.Union([OidcProviderSchema, EsiaProviderSchema]))
+/** A region file as its provider's kind receives it: a provider is an object with a `type` (provider-kind.ts). */
+export const RegionFileSchema = regionSchema(Type.Object({ type: Type.String() }))
 
 /**
- * The schema to validate one region file with: its provider's variant, chosen by `type` (default
- * "oidc"), so that a mistake is reported against that variant in one line, not against every variant.
+ * The schema to validate one region file with, for a table of provider kinds: its provider is the
+ * variant of the table chosen by `type` (the union of the table's schemas, decided before validating),
+ * so that a mistake is reported against that variant in one line, not against every variant. An unknown
+ * `type` is reported as one of the table's types.
  */
-export function regionFileSchemaFor(raw: unknown) {
-  const type = (raw as { stateServices?: { provider?: { type?: unknown } } } | null)?.stateServices?.provider?.type ?? 'oidc'
-  const known = providerTypes.find((name) => name === type)
-  return regionSchema(known === undefined ? Type.Object({ type: Type.Enum([...providerTypes]) }) : providerSchemas[known])
+export function regionFileSchemaFor(kinds: ProviderKinds): (raw: unknown) => TSchema {
+  const types = Object.keys(kinds)
+  const defaultType = types.find((type) => {
+    const property = kinds[type]?.schema.properties.type
+    return property !== undefined && 'default' in property && property.default === type
+  })
+  return (raw) => {
+    const type = (raw as { stateServices?: { provider?: { type?: unknown } } } | null)?.stateServices?.provider?.type ?? defaultType
+    const kind = typeof type === 'string' && Object.hasOwn(kinds, type) ? kinds[type] : undefined
+    return regionSchema(kind?.schema ?? Type.Object({ type: Type.Enum(types) }))
+  }
 }
 
-export const ClientFileSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1 }),
-    redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    postLogoutRedirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-    tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
-    clientSecretEnv: Type.Optional(EnvName),
-    jwksUri: Type.Optional(Type.String({ minLength: 1 })),
-    scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
-      minItems: 1,
-      default: ['openid'],
-    }),
-    audience: Type.String({ minLength: 1 }),
-    regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
-    homeUrl: Type.Optional(Type.String({ minLength: 1 })),
-    /** Back-channel logout (OpenID Connect Back-Channel Logout 1.0): where logout tokens are POSTed when sessions end. */
-    backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1 })),
-    /** This module's access-token lifetime; default: the bridge's `tokens.accessTokenTtlSeconds`. */
-    accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
-  },
-  closed,
-)
+const ClientName = Type.String({ minLength: 1 })
+const LocalizedClientName = Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed)
+
+function clientSchema<N extends TSchema>(name: N) {
+  return Type.Object(
+    {
+      /** The diary module's name as people read it ("back to …"): one for both languages, or `{ ru, en }`. */
+      name,
+      redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      postLogoutRedirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+      clientSecretEnv: Type.Optional(EnvName),
+      jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+      scopes: Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
+        minItems: 1,
+        default: ['openid'],
+      }),
+      audience: Type.String({ minLength: 1 }),
+      regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
+      homeUrl: Type.Optional(Type.String({ minLength: 1 })),
+      /** Back-channel logout (OpenID Connect Back-Channel Logout 1.0): where logout tokens are POSTed when sessions end. */
+      backchannelLogoutUri: Type.Optional(Type.String({ minLength: 1 })),
+      /** This module's access-token lifetime; default: the bridge's `tokens.accessTokenTtlSeconds`. */
+      accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
+    },
+    closed,
+  )
+}
+
+export const ClientFileSchema = clientSchema(Type.Union([ClientName, LocalizedClientName]))
+
+/** The client schema for one file: its `name`'s own shape (a string, or an object) picks which, so a mistake is named plainly. */
+export function clientFileSchemaFor(raw: unknown) {
+  const name = (raw as { name?: unknown } | null)?.name
+  return clientSchema(typeof name === 'object' && name !== null ? LocalizedClientName : ClientName)
+}
 
 /** Only the variables the bridge reads; everything else in the environment is ignored. */
 export const EnvSchema = Type.Object({
@@ -342,9 +290,6 @@ export const EnvSchema = Type.Object({
 
 export type BridgeFile = Type.Static<typeof BridgeFileSchema>
 export type RegionFile = Type.Static<typeof RegionFileSchema>
-export type OidcProviderFile = Type.Static<typeof OidcProviderSchema>
-export type EsiaProviderFile = Type.Static<typeof EsiaProviderSchema>
-export type ProviderFile = OidcProviderFile | EsiaProviderFile
 export type ClientFile = Type.Static<typeof ClientFileSchema>
 export type MailFile = Type.Static<typeof MailSchema>
 export type SmsFile = Type.Static<typeof SmsSchema>

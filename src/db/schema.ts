@@ -1,5 +1,5 @@
 /*
- * Table types (DESIGN.md §4). `XTable` describes the columns as Kysely sees them; `XRow` is what a
+ * Table types. `XTable` describes the columns as Kysely sees them; `XRow` is what a
  * select returns. Dates without time (birth_date) are 'YYYY-MM-DD' strings in both drivers.
  */
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely'

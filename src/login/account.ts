@@ -52,7 +52,8 @@ export interface AccountOverview {
   endedLinks: WithRegion<EndedLink>[]
   sessions: ActiveSession[]
   /** The diary module to go back to: the one named in the request, else the last one this session served. */
-  returnTo: { name: string; url: string } | undefined
+  /** The diary module to go back to, its name per language. */
+  returnTo: { name: { ru: string; en: string }; url: string } | undefined
   contacts: Contacts
   /** A code sent to a new phone number waits to be typed. */
   phoneCodeWaiting: boolean
@@ -60,6 +61,8 @@ export interface AccountOverview {
   identityAccounts: Account[]
   /** The person may link another diary (signed in through State Services, which the region offers now). */
   canLinkAnother: boolean
+  /** No link yet and the region offers State Services now: the account page offers to link it. */
+  canLinkStateServices: boolean
 }
 
 /** The diary accounts linked to the State Services person this session signed in through. */
@@ -113,6 +116,7 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
     phoneCodeWaiting: context.senders.sms !== undefined && (await hasPendingPhoneCode(context, account)),
     identityAccounts: await accountsOfSessionIdentity(context, session),
     canLinkAnother: session.upstreamSubject !== null && canConfirmWithStateServices(context, account),
+    canLinkStateServices: links.length === 0 && canConfirmWithStateServices(context, account),
   }
 }
 

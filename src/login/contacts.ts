@@ -16,18 +16,7 @@
 import type { Account } from '../accounts/account.repository.js'
 import { type ContactKind, type Contacts, findContacts, setVerifiedContact } from '../accounts/contacts.repository.js'
 import { ownerKey } from '../accounts/keyed-hash.js'
-import {
-  deleteSecretsOf,
-  findLinkSecret,
-  findPendingSecret,
-  hashCode,
-  hashLinkToken,
-  newOneTimeSecret,
-  parseCode,
-  spendLinkSecret,
-  storeSecret,
-  tryCode,
-} from '../accounts/recovery-secret.repository.js'
+import * as recoverySecrets from '../accounts/recovery-secret.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
@@ -93,9 +82,9 @@ export async function requestContactConfirmation(
   if (!reachable) return { ok: true, delivery: undefined }
   const now = context.now()
   const key = secretsKeyOf(context)
-  const secret = newOneTimeSecret(key, request.kind === 'email' ? 'link' : 'code')
+  const secret = recoverySecrets.newOneTimeSecret(key, request.kind === 'email' ? 'link' : 'code')
   const minutes = request.kind === 'email' ? emailLinkMinutes : recoveryRules.codeMinutes
-  await storeSecret(context.db, {
+  await recoverySecrets.storeSecret(context.db, {
     lookupKey: ownerKey(key, `account:${account.id}`),
     accountId: account.id,
     purpose: request.kind === 'email' ? 'verify_email' : 'verify_phone',
@@ -112,7 +101,7 @@ export async function requestContactConfirmation(
 
 /** GET /account/email/confirm: whether the link is live (the page then offers the button). */
 export async function isLiveEmailLink(context: RouteContext, token: string): Promise<boolean> {
-  return (await findLinkSecret(context.db, 'verify_email', hashLinkToken(token), context.now())) !== undefined
+  return (await recoverySecrets.findLinkSecret(context.db, 'verify_email', recoverySecrets.hashLinkToken(token), context.now())) !== undefined
 }
 
 interface ContactChange {
@@ -128,7 +117,7 @@ interface ContactChange {
 async function confirmContact(context: RouteContext, trx: Parameters<typeof setVerifiedContact>[0], change: ContactChange, requestId: string): Promise<Contacts | undefined> {
   const before = await findContacts(trx, change.accountId)
   await setVerifiedContact(trx, change.accountId, change.kind, change.value, context.now())
-  await deleteSecretsOf(trx, change.accountId, ['reset_email', 'reset_sms'])
+  await recoverySecrets.deleteSecretsOf(trx, change.accountId, ['reset_email', 'reset_sms'])
   await recordAuditEvent(trx, { type: 'contact_confirmed', outcome: 'success', accountId: change.accountId, requestId, details: { kind: change.kind } })
   return before
 }
@@ -142,7 +131,7 @@ function alertContactChanged(context: RouteContext, browser: BrowserRequest, bef
 /** POST /account/email/confirm: spends the link and sets the address it was sent to. */
 export async function confirmEmail(context: RouteContext, browser: BrowserRequest, token: string): Promise<void> {
   const { before, change } = await context.db.transaction().execute(async (trx) => {
-    const secret = await spendLinkSecret(trx, 'verify_email', hashLinkToken(token), context.now())
+    const secret = await recoverySecrets.spendLinkSecret(trx, 'verify_email', recoverySecrets.hashLinkToken(token), context.now())
     if (secret === undefined || secret.destination === null) throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
     const change: ContactChange = { accountId: secret.accountId, kind: 'email', value: secret.destination }
     return { before: await confirmContact(context, trx, change, browser.requestId), change }
@@ -154,19 +143,19 @@ export type PhoneConfirmation = { kind: 'confirmed' } | { kind: 'wrong'; attempt
 
 /** Whether a phone confirmation code is waiting for this account (the account page asks for it). */
 export async function hasPendingPhoneCode(context: RouteContext, account: Account): Promise<boolean> {
-  return (await findPendingSecret(context.db, account.id, 'verify_phone', context.now(), recoveryRules.codeAttempts)) !== undefined
+  return (await recoverySecrets.findPendingSecret(context.db, account.id, 'verify_phone', context.now(), recoveryRules.codeAttempts)) !== undefined
 }
 
 /** POST /account/phone/confirm: the code sent to the new phone. */
 export async function confirmPhone(context: RouteContext, browser: BrowserRequest, session: ActiveSession, typed: string): Promise<PhoneConfirmation> {
-  const code = parseCode(typed)
+  const code = recoverySecrets.parseCode(typed)
   if (code === undefined) return { kind: 'malformed' }
   const now = context.now()
-  const pending = await findPendingSecret(context.db, session.accountId, 'verify_phone', now, recoveryRules.codeAttempts)
+  const pending = await recoverySecrets.findPendingSecret(context.db, session.accountId, 'verify_phone', now, recoveryRules.codeAttempts)
   if (pending === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'no phone confirmation is waiting')
   // A wrong try must stay counted: the refusal is thrown after the transaction, never inside it.
   const result = await context.db.transaction().execute(async (trx) => {
-    const tried = await tryCode(trx, [pending.id], hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
+    const tried = await recoverySecrets.tryCode(trx, [pending.id], recoverySecrets.hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
     if (tried.kind !== 'right') return { tried }
     const change: ContactChange = { accountId: session.accountId, kind: 'phone', value: tried.destination as string }
     return { tried, change, before: await confirmContact(context, trx, change, browser.requestId) }

@@ -10,29 +10,39 @@
  */
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
-import { BridgeError } from '../errors.js'
-import type { NeedsPasswordReason } from '../linking/match.js'
+import { BridgeError, type BridgeErrorCode } from '../errors.js'
+import type { BindingRefusal } from '../linking/binding.js'
+import type { LinkContext, PendingBinding } from '../linking/link-account.js'
 import { maskFullName } from '../person/full-name.js'
 import { hmacSnils } from '../person/snils.js'
 import type { Region } from '../regions/registry.js'
 import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { askingSession } from './sign-in.js'
-import type { UpstreamPurpose } from './transaction.js'
+import type { BindingReason, UpstreamPurpose } from './transaction.js'
 
 export const bindingPath = '/link'
 export const linkAnotherPath = '/account/link-another'
 
-/** The binding phase for this person: what State Services said of them, the HMAC of their SNILS, never the SNILS. */
-export function toBindingPhase(
-  context: RouteContext,
-  browser: BrowserRequest,
-  region: string,
-  identity: Identity,
-  why: { reason: NeedsPasswordReason | 'link_another'; forSession?: string },
-): string {
-  browser.transaction.toBinding({
-    region,
+/** What the binding rules need to know of the region and the request. */
+export const linkContext = (context: RouteContext, region: Region, browser: BrowserRequest): LinkContext => ({
+  region: region.config,
+  snilsPepper: context.config.secrets.snilsPepper.reveal(),
+  requestId: browser.requestId,
+  now: context.now(),
+})
+
+/** The public error of each refusal of the binding rules. */
+export const refusalCodes: Record<BindingRefusal, BridgeErrorCode> = {
+  name_unknown: 'ERR_BINDING_NAME_UNKNOWN',
+  other_person: 'ERR_BINDING_OTHER_PERSON',
+  snils_differs: 'ERR_BINDING_SNILS_DIFFERS',
+  birth_date_differs: 'ERR_BINDING_BIRTH_DATE_DIFFERS',
+}
+
+/** What the binding rules need of a State Services person: the HMAC of their SNILS, never the SNILS. */
+export function pendingBindingOf(context: RouteContext, identity: Identity): PendingBinding {
+  return {
     issuer: identity.issuer,
     subject: identity.subject,
     person: {
@@ -43,9 +53,18 @@ export function toBindingPhase(
       verified: identity.verified,
       snilsHmac: identity.snils === undefined ? undefined : hmacSnils(context.config.secrets.snilsPepper.reveal(), identity.snils),
     },
-    maskedName: maskFullName(identity),
-    ...why,
-  })
+  }
+}
+
+/** The binding phase for this person (the binding page asks for a diary password next). */
+export function toBindingPhase(
+  context: RouteContext,
+  browser: BrowserRequest,
+  region: string,
+  identity: Identity,
+  why: { reason: BindingReason; forSession?: string },
+): string {
+  browser.transaction.toBinding({ region, ...pendingBindingOf(context, identity), maskedName: maskFullName(identity), ...why })
   return bindingPath
 }
 

@@ -38,7 +38,7 @@ export type LogoutParameters = Partial<Record<(typeof parameterNames)[number], s
 
 export type LogoutOutcome =
   | { kind: 'redirect'; location: string }
-  | { kind: 'confirm'; clientName: string | undefined; parameters: LogoutParameters }
+  | { kind: 'confirm'; clientName: { ru: string; en: string } | undefined; parameters: LogoutParameters }
 
 interface LogoutRequest {
   parameters: LogoutParameters

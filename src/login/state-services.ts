@@ -9,6 +9,7 @@
  *     recover  → "forgot password": the identity must be linked (or be linked now by the rules) to one
  *                account of this region, which may then set a new password (password-recovery.ts)
  *     link_another → the account page's "link another diary": the binding page (link-another.ts)
+     link_account → the account page's "link State Services" after a password sign-in (link-own.ts)
  *   linked to several accounts of the region, or asked `prompt=select_account`: the chooser
  *   (account-choice.ts)
  * - binding: the diary password, then the binding rules (linking/binding.ts); a refusal is a value
@@ -20,9 +21,8 @@ import { type Account, findAccountById } from '../accounts/account.repository.js
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError, type BridgeErrorCode, toErrorResponse } from '../errors.js'
-import type { BindingRefusal } from '../linking/binding.js'
 import { findLinkById, findLinkToAccount } from '../linking/identity-link.repository.js'
-import { bindWithPassword, type BindOutcome, type LinkContext, resolveLink } from '../linking/link-account.js'
+import { bindWithPassword, type BindOutcome, resolveLink } from '../linking/link-account.js'
 import type { LinkOutcome } from '../linking/match.js'
 import { removeLink } from '../linking/unlink.js'
 import { loginMethods } from '../regions/policy.js'
@@ -32,7 +32,8 @@ import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import { choiceAfterLink, toAccountChoice } from './account-choice.js'
 import { completeSignIn, continueSignIn } from './complete-sign-in.js'
-import { bindingPath, linkAnotherWith, toBindingPhase } from './link-another.js'
+import { bindingPath, linkAnotherWith, linkContext, refusalCodes, toBindingPhase } from './link-another.js'
+import { linkAccountWith } from './link-own.js'
 import { attemptPassword } from './password-attempt.js'
 import { allowPasswordReset, recoveryWays } from './password-recovery.js'
 import { codeLocation } from './authorization.js'
@@ -77,13 +78,6 @@ function countDecision(context: RouteContext, region: string, outcome: Decision,
   context.metrics.linkDecision(region, detail)
   context.metrics.login(region, method, outcome.kind === 'linked' || outcome.kind === 'several' ? 'success' : outcome.kind)
 }
-
-const linkContext = (context: RouteContext, region: Region, browser: BrowserRequest): LinkContext => ({
-  region: region.config,
-  snilsPepper: context.config.secrets.snilsPepper.reveal(),
-  requestId: browser.requestId,
-  now: context.now(),
-})
 
 const usedAlready = () => new BridgeError('ERR_LOGIN_EXPIRED', 'this login attempt was already used')
 
@@ -147,6 +141,8 @@ export async function finishStateServices(context: RouteContext, browser: Browse
       return recoverWith(context, browser, region, identity)
     case 'link_another':
       return linkAnotherWith(context, browser, region, identity, phase.purpose)
+    case 'link_account':
+      return linkAccountWith(context, browser, region, identity, phase.purpose)
   }
 }
 
@@ -240,13 +236,6 @@ async function confirmWith(
     removeLink(trx, target, { kind: 'owner', sessionId: session.id }, { now, requestId: browser.requestId, region: region.config.code }),
   )
   return '/account?notice=unlinked'
-}
-
-const refusalCodes: Record<BindingRefusal, BridgeErrorCode> = {
-  name_unknown: 'ERR_BINDING_NAME_UNKNOWN',
-  other_person: 'ERR_BINDING_OTHER_PERSON',
-  snils_differs: 'ERR_BINDING_SNILS_DIFFERS',
-  birth_date_differs: 'ERR_BINDING_BIRTH_DATE_DIFFERS',
 }
 
 export type BindingAttempt =

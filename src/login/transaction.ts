@@ -20,6 +20,8 @@
  *   password_reset   the person proved to own the account (State Services, an e-mail link, an SMS
  *                    code) and may set a new password; for a link, the hash of the link to spend
  *   logout           gone to the provider's logout, to come back to this address
+ * Next to the phase, the login of the last refused password sign-in (`passwordRefused`), so that the
+ * login page shown again (in the other language, say) still says it was refused; never the password.
  * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
  * `toChooseAccount`, `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`,
  * `done`); `take(kind)` reads a phase, refusing a missing or stale one with ERR_LOGIN_EXPIRED. Every
@@ -46,6 +48,11 @@ export type UpstreamPurpose =
   | { kind: 'recover' }
   /** The signed-in person links another diary to their State Services identity (account page). */
   | { kind: 'link_another'; sessionId: string }
+  /** The owner signed in with the diary password links their State Services account to this diary (account page). */
+  | { kind: 'link_account'; sessionId: string }
+
+/** Why the binding page asks for a diary password: a sign-in the rules could not link, or the account page's linking. */
+export type BindingReason = NeedsPasswordReason | 'link_another' | 'link_account'
 
 /** How a person proved to own an account whose password they forgot. */
 export type RecoveryWay = 'state_services' | 'email' | 'sms'
@@ -61,7 +68,7 @@ export type Phase =
       subject: string
       person: BindingIdentity
       maskedName: string
-      reason: NeedsPasswordReason | 'link_another'
+      reason: BindingReason
       /** Linking another diary for this signed-in session: no sign-in, back to the account page. */
       forSession?: string
       startedAt: number
@@ -99,6 +106,8 @@ export interface LoginTransactionData {
   region?: string
   authorize?: PendingAuthorization
   phase?: Phase
+  /** The last refused password sign-in: its login, to show the refusal again on the login page (another language). */
+  refusal?: { region: string; login: string; at: number }
 }
 
 /** The encrypted cookie as seen from here (@fastify/secure-session's Session fits). */
@@ -133,6 +142,10 @@ export interface LoginTransaction {
   toRecoveryCode(phase: Started<'recovery_code'>): void
   toPasswordReset(phase: Started<'password_reset'>): void
   toLogout(redirectUri: string): void
+  /** A password sign-in in `region` was refused: its login is kept (never the password) so that the login page can say so again. */
+  passwordRefused(region: string, login: string): void
+  /** The login of a refused password sign-in of `region` younger than the TTL, if any. */
+  lastRefusal(region: string): { login: string } | undefined
   /** Back to the start after a refusal: the region and a waiting authorization stay. */
   abandon(): void
   /** The login is over (signed in): the cookie goes. */
@@ -188,6 +201,11 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
     toLogout(redirectUri) {
       cookie.set('authorize', undefined)
       setPhase({ kind: 'logout', redirectUri, startedAt: started() })
+    },
+    passwordRefused: (region, login) => cookie.set('refusal', { region, login, at: started() }),
+    lastRefusal(region) {
+      const refusal = cookie.get('refusal')
+      return refusal?.region === region && fresh(refusal.at) ? { login: refusal.login } : undefined
     },
     abandon: () => setPhase({ kind: 'start' }),
     done: () => cookie.delete(),

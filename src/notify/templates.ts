@@ -41,25 +41,27 @@ export function mailText(notice: MailNotice, locale: Locale): { subject: string;
         ? lines(
             'Восстановление пароля к электронному дневнику',
             'Здравствуйте!',
-            'Вы попросили восстановить пароль к электронному дневнику. Чтобы задать новый пароль, откройте ссылку:',
+            'Вы попросили восстановить пароль к электронному дневнику. Откройте ссылку — на открывшейся странице придумайте новый пароль и сохраните его:',
             notice.url,
-            `Ссылка действует ${minutesRu(notice.minutes)} и открывается только один раз. Никому её не пересылайте: по ней можно сменить ваш пароль.`,
-            'Если вы не просили восстановить пароль, просто не обращайте внимания на это письмо: ваш пароль останется прежним.',
+            `Ссылка действует ${minutesRu(notice.minutes)}; новый пароль по ней можно задать один раз. Никому её не пересылайте: по ней можно сменить ваш пароль.`,
+            'Когда новый пароль сохранён, войдите в дневник с ним; вход на других устройствах завершится.',
+            'Если вы не просили восстановить пароль, просто не обращайте внимания на это письмо: пока по ссылке не задан новый пароль, ваш пароль останется прежним.',
           )
         : lines(
             'Resetting your diary password',
             'Hello,',
-            'You asked to reset the password of your school diary account. To set a new password, open this link:',
+            'You asked to reset the password of your school diary account. Open this link, then choose a new password on the page it opens and save it:',
             notice.url,
-            `The link is valid for ${minutesEn(notice.minutes)} and works only once. Do not forward it to anyone: it lets whoever has it change your password.`,
-            'If you did not ask for this, ignore this letter: your password stays the same.',
+            `The link is valid for ${minutesEn(notice.minutes)}; it sets a new password once. Do not forward it to anyone: it lets whoever has it change your password.`,
+            'Once the new password is saved, sign in to the diary with it; you are signed out on your other devices.',
+            'If you did not ask for this, ignore this letter: unless a new password is set through the link, your password stays the same.',
           )
     case 'email_confirmation':
       return locale === 'ru'
         ? lines(
             'Подтверждение адреса почты для электронного дневника',
             'Здравствуйте!',
-            'Этот адрес указали для восстановления пароля к электронному дневнику. Чтобы подтвердить, что адрес ваш, откройте ссылку:',
+            'Этот адрес указали для восстановления пароля к электронному дневнику. Чтобы подтвердить, что адрес ваш, откройте ссылку и нажмите на открывшейся странице «Подтвердить почту»:',
             notice.url,
             `Ссылка действует ${minutesRu(notice.minutes)}.`,
             'Если вы не указывали этот адрес, просто не обращайте внимания на это письмо: адрес не будет привязан к дневнику, а пароль останется прежним.',
@@ -67,7 +69,7 @@ export function mailText(notice: MailNotice, locale: Locale): { subject: string;
         : lines(
             'Confirm your e-mail address for the school diary',
             'Hello,',
-            'This address was given for recovering the password of a school diary account. To confirm that it is yours, open this link:',
+            'This address was given for recovering the password of a school diary account. To confirm that it is yours, open this link and press “Confirm the e-mail” on the page it opens:',
             notice.url,
             `The link is valid for ${minutesEn(notice.minutes)}.`,
             'If you did not ask for this, ignore this letter: the address will not be added to the account, and the password stays the same.',

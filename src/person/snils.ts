@@ -12,7 +12,7 @@ export type SnilsParse = { ok: true; digits: string } | { ok: false; reason: 'fo
 
 const LAST_WITHOUT_CHECK = 1_001_998
 
-/** The check number of the first nine digits (DESIGN.md §7). */
+/** The check number of the first nine digits: their sum weighted 9 (the first) down to 1 (the ninth), modulo 101, with 100 written as 00 (the Pension Fund's rule). */
 export function snilsCheckNumber(nineDigits: string): number {
   let sum = 0
   for (let i = 0; i < 9; i++) sum += Number(nineDigits[i]) * (9 - i)

@@ -6,11 +6,11 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { BridgeError } from '../errors.js'
-import type { Config, ProviderConfig, RegionConfig } from '../config/load.js'
+import type { Config, ProviderSettings, RegionConfig } from '../config/load.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import { revealSecrets } from '../config/secret.js'
 import type { Connector, ConnectorContext } from '../upstream/connector.js'
-import { createConnector } from '../upstream/connectors.js'
+import { type ConnectorKinds, connectors, createConnector } from '../upstream/connectors.js'
 
 export interface Region {
   config: RegionConfig
@@ -20,9 +20,9 @@ export interface Region {
 export const stateServicesCallbackPath = '/login/state-services/callback'
 
 /** A connector that cannot be built (a key that does not decode or does not match its certificate…) is a configuration problem of its region file. */
-function connectorFor(code: string, provider: ProviderConfig, context: ConnectorContext, problems: ConfigProblem[]): Connector | undefined {
+function connectorFor(kinds: ConnectorKinds, code: string, provider: ProviderSettings, context: ConnectorContext, problems: ConfigProblem[]): Connector | undefined {
   try {
-    return createConnector(provider, context)
+    return createConnector(kinds, provider, context)
   } catch (error) {
     problems.push({ file: `regions/${code}.json`, path: '/stateServices/provider', message: (error as Error).message })
     return undefined
@@ -31,7 +31,7 @@ function connectorFor(code: string, provider: ProviderConfig, context: Connector
 
 export function createRegionRegistry(
   config: Config,
-  options: { fetch?: typeof fetch; previous?: ReadonlyMap<string, Region> } = {},
+  options: { fetch?: typeof fetch; previous?: ReadonlyMap<string, Region>; connectors?: ConnectorKinds } = {},
 ): ReadonlyMap<string, Region> {
   const regions = new Map<string, Region>()
   const problems: ConfigProblem[] = []
@@ -41,7 +41,7 @@ export function createRegionRegistry(
     const reuse = before !== undefined && isDeepStrictEqual(revealSecrets(before.config.stateServices.provider), revealSecrets(provider))
     const connector = reuse
       ? before.connector
-      : provider && connectorFor(code, provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch, gostImplementation: config.bridge.gostImplementation }, problems)
+      : provider && connectorFor(options.connectors ?? connectors, code, provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch, gostImplementation: config.bridge.gostImplementation }, problems)
     regions.set(code, { config: region, connector })
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -1,13 +1,16 @@
 /*
  * The seam between the bridge and a state-services login protocol (the Dex shape): a connector sends
  * the browser to the provider and turns the provider's answer into one normalised `Identity`. Linking,
- * pages and tokens see only this interface; each protocol lives in `upstream/<type>/` and is chosen by
- * the region's provider `type` (connectors.ts).
+ * pages and tokens see only this interface; each protocol lives in `upstream/<type>/` (its configuration
+ * in config.ts, its connector in connector.ts) and is chosen by the region's provider `type` from the
+ * table in connectors.ts (README.md: adding a login protocol).
  * - what a connector must remember between start and callback is its own `ConnectorState`: opaque
  *   strings, kept by the bridge in the encrypted login-transaction cookie and handed back unchanged
  * - every failure is a BridgeError with an ERR_UPSTREAM_* code (upstream-error.ts); the cause never
  *   carries personal data
  */
+import type { TObject } from 'typebox'
+import type { ProviderKind, ProviderSettings } from '../config/provider-kind.js'
 import { BridgeError } from '../errors.js'
 import type { GostImplementationSetting } from './esia/gost.js'
 
@@ -51,6 +54,14 @@ export interface ConnectorContext {
   now?: () => number
   /** ESIA's GOST implementation (bridge.json `gostImplementation`); "auto" when not given. */
   gostImplementation?: GostImplementationSetting
+}
+
+/**
+ * A login protocol, one entry of the table in connectors.ts: what the configuration loader needs
+ * (`schema`, `check`: config/provider-kind.ts) and how to build a connector from the checked settings.
+ */
+export interface ConnectorKind<S extends TObject = TObject, P extends ProviderSettings = ProviderSettings> extends ProviderKind<S, P> {
+  create(provider: P, context: ConnectorContext): Connector
 }
 
 /** The state field `name`; a state without it (another connector's, an old cookie's) is ERR_LOGIN_EXPIRED. */

@@ -1,20 +1,41 @@
 /*
- * The registry of login protocols: a region's provider `type` picks the connector that speaks it.
- * Adding a protocol means a folder upstream/<type>/, a variant in the configuration's provider union,
- * and one line here.
+ * The login protocols, one line each: a region's provider `type` picks the entry whose schema and check
+ * read its configuration (handed to loadConfig by service.ts and the CLI) and whose `create` builds its
+ * connector (regions/registry.ts). Adding a protocol: README.md in this folder.
  */
-import type { ProviderConfig } from '../config/load.js'
-import type { Connector, ConnectorContext } from './connector.js'
+import type { ProviderSettings } from '../config/provider-kind.js'
+import type { Connector, ConnectorContext, ConnectorKind } from './connector.js'
+import { checkEsiaProvider, EsiaProviderSchema } from './esia/config.js'
 import { createEsiaConnector } from './esia/connector.js'
+import { checkOidcProvider, OidcProviderSchema } from './oidc/config.js'
 import { createOidcConnector } from './oidc/connector.js'
 
-type Factories = { [T in ProviderConfig['type']]: (provider: Extract<ProviderConfig, { type: T }>, context: ConnectorContext) => Connector }
+/** `type` → kind (methods: each kind has its own file and settings types). */
+export type ConnectorKinds = Readonly<Record<string, ConnectorKind>>
 
-const factories: Factories = {
-  oidc: createOidcConnector,
-  esia: createEsiaConnector,
+/** The table, checked by TypeScript: each entry's schema has its key as `type`, and its `create` takes what its `check` makes. */
+export function connectorTable<T extends ConnectorKinds>(
+  kinds: T & {
+    [K in keyof T]: {
+      schema: { properties: { type: { const: K } } }
+      create: (provider: NonNullable<ReturnType<T[K]['check']>>, context: ConnectorContext) => Connector
+    }
+  },
+): T {
+  return kinds
 }
 
-export function createConnector(provider: ProviderConfig, context: ConnectorContext): Connector {
-  return (factories[provider.type] as (provider: ProviderConfig, context: ConnectorContext) => Connector)(provider, context)
+export const connectors = connectorTable({
+  oidc: { schema: OidcProviderSchema, check: checkOidcProvider, create: createOidcConnector },
+  esia: { schema: EsiaProviderSchema, check: checkEsiaProvider, create: createEsiaConnector },
+})
+
+/**
+ * The connector for a provider the loader checked with the same table. A `type` the table lacks (a
+ * configuration loaded with another table) is an Error naming the types it has.
+ */
+export function createConnector(kinds: ConnectorKinds, provider: ProviderSettings, context: ConnectorContext): Connector {
+  const kind = Object.hasOwn(kinds, provider.type) ? kinds[provider.type] : undefined
+  if (kind === undefined) throw new Error(`no connector for provider type "${provider.type}" (known: ${Object.keys(kinds).join(', ')})`)
+  return kind.create(provider, context)
 }

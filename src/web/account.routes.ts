@@ -5,6 +5,7 @@
  *                                            sign-in is older than 5 minutes: password here, or…)
  *   POST /account/unlink/state-services      …a State Services login, which comes back and unlinks
  *   POST /account/link-another               "link another diary": State Services, then the binding page
+ *   POST /account/link-state-services        "link State Services" after a password sign-in (login/link-own.ts)
  *   POST /account/sign-out-everywhere        every session and refresh token of the account ends
  *   POST /account/password                   change the password (the current one first)
  *   POST /account/email, /account/phone      confirm a new (or the unconfirmed) e-mail or phone: a link
@@ -32,6 +33,7 @@ import { confirmEmail, confirmEmailPath, confirmPhone, isLiveEmailLink, requestC
 import { currentSession } from '../login/sign-in.js'
 import { startStateServices } from '../login/state-services.js'
 import { linkAnotherPath } from '../login/link-another.js'
+import { linkAccountPath } from '../login/link-own.js'
 import { maskEmail, maskPhone } from '../person/contact.js'
 import { maskFullName } from '../person/full-name.js'
 import type { ActiveSession } from '../sessions/login-session.js'
@@ -66,7 +68,7 @@ async function renderAccountPage(
     method: session.method,
     timeZone: region?.config.timeZone ?? defaultTimeZone,
     notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
-    returnTo: overview.returnTo,
+    returnTo: overview.returnTo && { name: overview.returnTo.name[locale], url: overview.returnTo.url },
     stateServices: overview.stateServices,
     links: overview.links.map((link) => ({ id: link.id, providerName: providerName(link.regionName), createdAt: link.createdAt, method: link.method, verified: link.verified })),
     endedLinks: overview.endedLinks.map((link) => ({ providerName: providerName(link.regionName), linkedAt: link.linkedAt, endedAt: link.endedAt })),
@@ -89,6 +91,7 @@ async function renderAccountPage(
       current: other.id === account.id,
     })),
     canLinkAnother: overview.canLinkAnother,
+    canLinkStateServices: overview.canLinkStateServices,
   })
   return sendPage(reply, page, options.status ?? 200)
 }
@@ -138,6 +141,14 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'link_another' as const, sessionId: session.id }
+    return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
+  })
+
+  app.post(linkAccountPath, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
+    const { browser, session } = await signedIn(context, request)
+    if (session === undefined) return reply.redirect('/login', 303)
+    const account = await accountOf(context, session)
+    const purpose = { kind: 'link_account' as const, sessionId: session.id }
     return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
   })
 

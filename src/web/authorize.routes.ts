@@ -27,7 +27,7 @@ export const authorizeRoutes: FastifyPluginAsync<RouteContext> = async (app, con
   oauthRoute('/logout', async (request, reply) => {
     const outcome = await logout(context, browserRequest(request, context), parametersOf(request))
     if (outcome.kind === 'redirect') return reply.redirect(outcome.location, 303)
-    return sendPage(reply, logoutConfirmationPage(pageContext(request), { csrfToken: reply.generateCsrf(), clientName: outcome.clientName, parameters: outcome.parameters }))
+    return sendPage(reply, logoutConfirmationPage(pageContext(request), { csrfToken: reply.generateCsrf(), clientName: outcome.clientName?.[request.locale], parameters: outcome.parameters }))
   })
 
   app.post(logoutConfirmPath, { ...formRoute(app, context.config, '/login'), schema: { body: OAuthParameters } }, async (request, reply) =>

@@ -72,6 +72,8 @@ export const LoginQuery = query({
   q: Type.Optional(text(256)),
   choose: Type.Optional(text(16)),
   notice: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]*$' })),
+  /** The page again after a refused password sign-in (its language switch): the refusal is read from the login cookie. */
+  refused: Type.Optional(text(16)),
 })
 export type LoginQuery = Static<typeof LoginQuery>
 

@@ -94,6 +94,11 @@ ul.items{list-style:none;padding:0}ul.items li{margin:.5rem 0;padding:.5rem 0;bo
 .notice{padding:.75rem;border-radius:.35rem;background:#eef4fb}
 .or{text-align:center;color:#5a6570;margin:1rem 0 0}
 .muted{color:#5a6570;font-size:.9rem}
-ul.regions{list-style:none;padding:0}ul.regions li{margin:.25rem 0}
+.who{display:flex;justify-content:space-between;align-items:center;gap:1rem}.who p{margin:0}.who button{width:auto;margin:0;padding:.35rem 1rem}
+.cancel{text-align:center;margin:1rem 0 0}
+ul.regions a.button{display:flex;justify-content:space-between;gap:1rem;margin-top:.5rem;text-align:left}ul.regions .code{font-weight:400;opacity:.8}
+form.search{margin-top:1.5rem;padding-top:.5rem;border-top:1px solid #eef0f2}form.search .muted{margin:0 0 .25rem}
+.support{color:#5a6570;font-size:.75rem;margin-top:2rem;overflow-wrap:anywhere}
+ul.regions{list-style:none;padding:0;margin:1rem 0 0}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
 `

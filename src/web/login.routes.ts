@@ -1,6 +1,8 @@
 /*
  * GET /login: "Select your region", or with ?region=CODE that region's login page with exactly the
  * methods it offers now. POST /login/password: diary login and password for the region of the login.
+ * A refused password is remembered in the login cookie (its login, never the password) and the refusal
+ * page's language switch leads to `/login?region=CODE&refused=1`, which shows the refusal again.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
@@ -14,8 +16,15 @@ import { regionLoginPage, regionSelectionPage } from './pages/login.js'
 import { browserRequest, cookieNames, formRoute, loginPagePath, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const renderRegionPage = (request: FastifyRequest, reply: FastifyReply, region: Region, extra: { error?: string; login?: string; notice?: string } = {}) =>
-    regionLoginPage(pageContext(request), {
+  const refusedPath = (region: Region) => `/login?region=${encodeURIComponent(region.config.code)}&refused=1`
+  const renderRegionPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    region: Region,
+    extra: { error?: string; login?: string; notice?: string } = {},
+    languagePath?: string,
+  ) =>
+    regionLoginPage(pageContext(request, languagePath), {
       region: { code: region.config.code, name: region.config.name[request.locale] },
       methods: loginMethods(region.config, context.now()),
       upcoming: upcomingChange(region.config, context.now()),
@@ -50,7 +59,10 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     browser.transaction.chooseRegion(region.config.code)
     reply.setCookie(cookieNames.region, region.config.code, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 })
     const { notice } = request.query
-    return sendPage(reply, renderRegionPage(request, reply, region, { notice: notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined }))
+    const refusal = request.query.refused === undefined ? undefined : browser.transaction.lastRefusal(region.config.code)
+    const shown = refusal === undefined ? {} : { error: request.t.wrongCredentials, login: refusal.login }
+    const page = renderRegionPage(request, reply, region, { notice: notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined, ...shown })
+    return sendPage(reply, page)
   })
 
   app.post<{ Body: PasswordLoginForm }>('/login/password', { ...formRoute(app, context.config, loginPagePath), schema: { body: PasswordLoginForm } }, async (request, reply) => {
@@ -60,7 +72,8 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     const { login, password } = request.body
     const account = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'sign_in' })
     if (account === undefined) {
-      return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }), 401)
+      browser.transaction.passwordRefused(region.config.code, login)
+      return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }, refusedPath(region)), 401)
     }
     return reply.redirect(await continueSignIn(context, browser, account, { method: 'password' }), 303)
   })

@@ -8,14 +8,9 @@
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
-import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../helpers/chromium-world.js'
+import { requireChromium, startChromiumWorld } from '../helpers/chromium-world.js'
 
-if (!chromiumInstalled()) {
-  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
-  t.plan(0, 'no Chromium installed')
-} else {
-  await run()
-}
+if (requireChromium(t)) await run()
 
 async function run() {
   const world = await startChromiumWorld(t, { stateServices: 'esia' })
@@ -80,7 +75,7 @@ async function run() {
     t.match(await page.getByRole('alert').innerText(), /Ваша учётная запись на Госуслугах не подтверждена/)
     const main = await page.locator('main').innerText()
     t.match(main, /Подтвердите её в центре обслуживания с паспортом и СНИЛС/, 'the next step')
-    t.match(main, /Код ошибки: provider_account_unconfirmed/)
+    t.match(main, /Для службы поддержки: код ошибки provider_account_unconfirmed/)
     t.notMatch(main, /ESIA-|Login with an unconfirmed account/, 'not ESIA’s own text')
     await shot(page, '03-unconfirmed')
     await page.getByRole('link', { name: 'Начать вход заново' }).click()

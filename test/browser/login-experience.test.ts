@@ -5,14 +5,9 @@
  */
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../helpers/chromium-world.js'
+import { requireChromium, startChromiumWorld } from '../helpers/chromium-world.js'
 
-if (!chromiumInstalled()) {
-  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
-  t.plan(0, 'no Chromium installed')
-} else {
-  await run()
-}
+if (requireChromium(t)) await run()
 
 async function run() {
   const world = await startChromiumWorld(t)
@@ -98,10 +93,30 @@ async function run() {
     t.match(await alert.innerText(), /Неверный логин или пароль/)
     t.equal(await page.getByLabel('Логин или СНИЛС').inputValue(), 'ivanova.m', 'the login stays filled in')
     await shot(page, '06-wrong-password')
+    await page.getByRole('link', { name: 'English' }).click()
+    t.match(await page.getByRole('alert').innerText(), /Wrong login or password/, 'the refusal stays in the other language')
+    t.equal(await page.getByLabel('Login or SNILS').inputValue(), 'ivanova.m', 'and so does the login')
+    t.notMatch(page.url(), /ivanova|not-the-password/, 'neither is in the address')
+    await page.getByRole('link', { name: 'Русский' }).click()
     await page.getByLabel('Пароль от дневника').fill('diary-demo')
     await page.getByRole('button', { name: 'Войти', exact: true }).click()
-    await page.getByRole('heading', { name: 'Вы вошли' }).waitFor()
+    await page.getByRole('heading', { name: 'Ваша учётная запись в дневнике' }).waitFor()
     t.match(await page.locator('main').innerText(), /Иванова Мария Петровна/)
+  })
+
+  t.test('after a password sign-in, "Привязать Госуслуги" on the account page links them', async (t) => {
+    const page = await newPage()
+    await page.goto(`${bridgeUrl}/login?region=29`)
+    await page.getByLabel('Логин или СНИЛС').fill('smirnov.a')
+    await page.getByLabel('Пароль от дневника').fill('diary-demo')
+    await page.getByRole('button', { name: 'Войти', exact: true }).click()
+    await page.getByRole('heading', { name: 'Ваша учётная запись в дневнике' }).waitFor()
+    t.match(await page.locator('main').innerText(), /Госуслуги к этому дневнику не привязаны\./)
+    await page.getByRole('button', { name: 'Привязать Госуслуги' }).click()
+    await page.locator('button[name="person"][value="alexey"]').click()
+    await page.getByText('Госуслуги привязаны к дневнику: теперь можно входить через них.').waitFor()
+    t.equal(await page.getByRole('button', { name: 'Привязать Госуслуги' }).count(), 0, 'no button once linked')
+    await shot(page, '09-state-services-linked')
   })
 
   t.test('switching the language', async (t) => {

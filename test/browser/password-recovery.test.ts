@@ -9,15 +9,10 @@ import type { Page } from 'playwright-core'
 import t from 'tap'
 import { createHttpSmsGateway } from '../../src/notify/http-sms.js'
 import { createSmtpMailer } from '../../src/notify/smtp-mailer.js'
-import { chromiumInstalled, chromiumPath, startChromiumWorld } from '../helpers/chromium-world.js'
+import { requireChromium, startChromiumWorld } from '../helpers/chromium-world.js'
 import { startSmsGateway, startSmtpCatcher } from '../helpers/mail-world.js'
 
-if (!chromiumInstalled()) {
-  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
-  t.plan(0, 'no Chromium installed')
-} else {
-  await run()
-}
+if (requireChromium(t)) await run()
 
 async function run() {
   const smtp = await startSmtpCatcher()

@@ -6,7 +6,7 @@ import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { identifyLogin } from '../../src/accounts/credentials.js'
 import { accountThrottleKey, attemptKeys, recordFailure } from '../../src/accounts/throttle.js'
 import { recordAuditEvent } from '../../src/audit/record-audit-event.js'
-import { demoPassword } from '../helpers/demo-fixture.js'
+import { demoPassword } from '../helpers/demo-world.js'
 import { openCliWorld, snilsForms } from '../helpers/cli-world.js'
 
 const world = await openCliWorld(t)

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli } from '../../src/cli/run-cli.js'
-import { runGostOpenssl } from '../../src/demo/gost-keys.js'
+import { ConfigError, formatProblem } from '../../src/config/problems.js'
+import { runGostOpenssl } from '../../demo/gost-keys.js'
 import { certificateHash } from '../../src/upstream/esia/gost.js'
 import { esiaKeys } from '../helpers/esia-world.js'
 import { engineGost, javascriptGost, needsEngineCli } from '../helpers/gost-world.js'
@@ -135,6 +136,25 @@ t.test('config check builds every connector: a key that is not its certificate\'
     code: 'ERR_CONFIG_INVALID',
     problems: [{ file: 'regions/30.json', path: '/stateServices/provider', message: /does not belong to the system certificate/ }],
   })
+})
+
+const withPortal = (region: ReturnType<typeof esiaRegion>, portalUrl: string) => ({ ...region, stateServices: { ...region.stateServices, provider: { ...region.stateServices.provider, portalUrl } } })
+
+t.test('config check names each provider mistake by file and key, whichever protocol reads it', async (t) => {
+  const broken = writeConfigDir(t, {
+    ...validFiles,
+    'regions/29.json': withPortal(esiaRegion({ type: 'openssl-gost', privateKeyFile: join(keys.dir, 'system.key.pem') }), 'https://esia.gosuslugi.ru'),
+    'regions/31.json': { ...validRegion, stateServices: { enabled: true, provider: { issuer: 'https://idp.example', clientId: 'bridge-31' } } },
+    'regions/78.json': { ...validRegion, stateServices: { enabled: true, provider: { type: 'saml', issuer: 'https://idp.example' } } },
+  })
+  const run = runCli(['config', 'check'], { env: { ...env, BRIDGE_CONFIG_DIR: broken }, stdout: () => {}, stderr: () => {} })
+  const error: unknown = await run.catch((caught: unknown) => caught)
+  if (!(error instanceof ConfigError)) throw new Error('config check did not refuse the configuration')
+  t.same(error.problems.map((problem) => formatProblem(problem).replace(`${broken}/`, '')), [
+    'regions/78.json: /stateServices/provider/type: must be one of "oidc", "esia"',
+    'regions/29.json: /stateServices/provider/portalUrl: must end with /',
+    'regions/31.json: /stateServices/provider/clientSecretEnv: is required for client_secret_basic',
+  ], 'the schema\'s problems first, then the checks\'')
 })
 
 t.test('config check says which GOST implementation ESIA gets; a fallback to JavaScript is a warning, not a failure', async (t) => {

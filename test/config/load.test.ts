@@ -2,14 +2,15 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
+import { connectors } from '../../src/upstream/connectors.js'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
-import { ensureGostKeyPair } from '../../src/demo/gost-keys.js'
+import { ensureGostKeyPair } from '../../demo/gost-keys.js'
 import { esiaKeys } from '../helpers/esia-world.js'
 import { passwordOnlyRegion, testSecrets, validClient, validEnv, validFiles, validRegion, writeConfigDir } from '../helpers/test-config.js'
 
 function problemsOf(dir: string, env: Record<string, string | undefined>): string[] {
   try {
-    loadConfig({ env: { ...env, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: dir })
+    loadConfig({ connectors, env: { ...env, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: dir })
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map(formatProblem)
     throw error
@@ -22,6 +23,7 @@ t.test('the example configuration in config/ loads with its secrets and the demo
   const system = ensureGostKeyPair(dir, 'system', 'Diary bridge 29 (demo)')
   const esia = ensureGostKeyPair(dir, 'esia', 'ESIA simulator (demo)')
   const { config } = loadConfig({
+    connectors,
     env: {
       ...testSecrets,
       BRIDGE_CONFIG_DIR: 'config',
@@ -41,11 +43,12 @@ t.test('the example configuration in config/ loads with its secrets and the demo
   t.equal(oidcRegion?.enabled, true)
   t.match(oidcRegion?.provider, { type: 'oidc', issuer: 'http://localhost:3003', clientId: 'diary-bridge-78' }, 'region 78 through standard OIDC')
   t.same(config.clients.get('demo-diary')?.regions, ['29', '78'], 'the demo diary serves both')
+  t.same(config.clients.get('demo-diary')?.name, { ru: 'Демо-дневник', en: 'Demo web diary' }, 'its name in each language')
 })
 
 t.test('a valid directory gives a complete Config with defaults', async (t) => {
   const dir = writeConfigDir(t, validFiles)
-  const { config, warnings } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  const { config, warnings } = loadConfig({ connectors, env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
   t.same(warnings, [])
   t.equal(config.publicUrl, 'http://localhost:3000')
   t.equal(config.server.port, 3000)
@@ -58,6 +61,7 @@ t.test('a valid directory gives a complete Config with defaults', async (t) => {
   t.equal(provider?.type === 'oidc' && provider.clientSecret?.reveal(), 'upstream-secret')
   t.equal(provider?.type === 'oidc' && provider.tokenEndpointAuthMethod, 'client_secret_basic')
   t.equal(config.clients.get('web-diary')?.clientSecret?.reveal(), 'web-diary-secret')
+  t.same(config.clients.get('web-diary')?.name, { ru: 'Web diary', en: 'Web diary' }, 'one name stands for both languages')
   t.equal(config.secrets.sessionKeys.reveal()[0]?.length, 32)
   t.notMatch(JSON.stringify({ ...config, regions: [...config.regions.values()], clients: [...config.clients.values()] }), /upstream-secret|web-diary-secret/, 'secrets do not serialise')
 })
@@ -141,14 +145,16 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
       ],
     },
     {
-      name: 'a time zone that does not exist, and a home URL that is no URL',
+      name: 'a time zone that does not exist, a home URL that is no URL, a client name in one language of two',
       files: {
         ...validFiles,
         'regions/29.json': { ...validRegion, timeZone: 'Europe/Arkhangelsk-on-Sea' },
         'regions/78.json': { name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' }, timeZone: 'Asia/Yekaterinburg' },
         'clients/web-diary.json': { ...validClient, homeUrl: 'diary.example' },
+        'clients/schedule.json': { ...validClient, name: { ru: 'Расписание' } },
       },
       problems: [
+        'clients/schedule.json: /name/en: required key is missing',
         'clients/web-diary.json: /homeUrl: must be an absolute URL',
         'regions/29.json: /timeZone: unknown time zone "Europe/Arkhangelsk-on-Sea" (an IANA name such as Europe/Moscow)',
       ],
@@ -216,13 +222,13 @@ t.test('production keeps its data: the embedded database only when asked for, in
   const embedded = writeConfigDir(t, { ...validFiles, 'bridge.json': { database: { embedded: true } } })
   t.same(problemsOf(embedded, production), ['env: DATA_DIR: data does not exist: the embedded database needs a folder that outlives the process (a volume)'])
   mkdirSync(join(embedded, 'data'))
-  const { warnings } = loadConfig({ env: { ...production, BRIDGE_CONFIG_DIR: embedded, DATA_DIR: join(embedded, 'data') }, cwd: embedded })
+  const { warnings } = loadConfig({ connectors, env: { ...production, BRIDGE_CONFIG_DIR: embedded, DATA_DIR: join(embedded, 'data') }, cwd: embedded })
   t.match(warnings, [/^production runs on the embedded database in data: one instance only/], 'allowed, loudly')
 })
 
 t.test('a region that no client serves is a warning, not an error', async (t) => {
   const dir = writeConfigDir(t, { ...validFiles, 'regions/35.json': { name: { ru: 'Вологодская область', en: 'Vologda Oblast' } } })
-  const { config, warnings } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: dir })
+  const { config, warnings } = loadConfig({ connectors, env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: dir })
   t.ok(config.regions.has('35'), 'the region loads')
   t.same(warnings, ['regions/35.json: no client serves region "35": add it to the "regions" of the diary modules that should offer it'])
 })
@@ -237,17 +243,17 @@ t.test('a short session key is named by its position', async (t) => {
 t.test('development generates missing secrets once, keeps them, and warns', async (t) => {
   const dir = writeConfigDir(t, validFiles)
   const env = { REGION_29_CLIENT_SECRET: 's', WEB_DIARY_SECRET: 's', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
-  const first = loadConfig({ env })
+  const first = loadConfig({ connectors, env })
   t.same(first.developmentSecrets?.used, ['SESSION_KEYS', 'SNILS_PEPPER', 'KEY_ENCRYPTION_KEY'])
   t.same(first.developmentSecrets?.generated, ['SESSION_KEYS', 'SNILS_PEPPER', 'KEY_ENCRYPTION_KEY'], 'made on the first start')
   t.match(first.developmentSecrets?.file, /dev-secrets\.json$/)
   const file = join(dir, 'data', 'dev-secrets.json')
   t.ok(existsSync(file))
   t.equal(readFileSync(file).length > 0, true)
-  const second = loadConfig({ env })
+  const second = loadConfig({ connectors, env })
   t.same(second.developmentSecrets?.generated, [], 'used again, not made again')
   t.same(second.config.secrets.snilsPepper.reveal(), first.config.secrets.snilsPepper.reveal(), 'the same pepper after a restart')
-  const explicit = loadConfig({ env: { ...env, SNILS_PEPPER: testSecrets.SNILS_PEPPER } })
+  const explicit = loadConfig({ connectors, env: { ...env, SNILS_PEPPER: testSecrets.SNILS_PEPPER } })
   t.same(explicit.developmentSecrets?.used, ['SESSION_KEYS', 'KEY_ENCRYPTION_KEY'], 'a set variable wins over the generated one')
   t.same(explicit.config.secrets.snilsPepper.reveal(), Buffer.from(testSecrets.SNILS_PEPPER, 'base64'))
 })
@@ -286,7 +292,7 @@ const without = (provider: Record<string, unknown>, key: string) => Object.fromE
 
 t.test('an ESIA region from files: read relative to the configuration directory, the issuer by default http://<portal host>/', async (t) => {
   const dir = writeConfigDir(t, esiaRegion(esiaFromFiles))
-  const { config } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: '/' })
+  const { config } = loadConfig({ connectors, env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }, cwd: '/' })
   const provider = config.regions.get('29')?.stateServices.provider
   if (provider?.type !== 'esia') throw new Error('region 29 has no ESIA provider')
   t.equal(provider.issuer, 'http://esia-portal1.test.gosuslugi.ru/', 'ESIA\'s iss is plain http even for an https portal')
@@ -299,7 +305,7 @@ t.test('an ESIA region from files: read relative to the configuration directory,
 
 t.test('an ESIA region from env variables: a bundle holds every ESIA certificate of a rotation', async (t) => {
   const dir = writeConfigDir(t, esiaRegion({ ...esiaFromEnv, issuer: 'http://esia.example/' }))
-  const { config } = loadConfig({ env: { ...esiaEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  const { config } = loadConfig({ connectors, env: { ...esiaEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
   const provider = config.regions.get('29')?.stateServices.provider
   if (provider?.type !== 'esia') throw new Error('region 29 has no ESIA provider')
   t.equal(provider.issuer, 'http://esia.example/', 'a configured issuer wins over the default')
@@ -400,7 +406,7 @@ const senderEnv = { ...validEnv, SMTP_PASSWORD: 'smtp-secret', SMS_GATEWAY_AUTHO
 
 t.test('mail and sms: read with their secrets from the environment, defaults applied, secrets do not serialise', async (t) => {
   const dir = writeConfigDir(t, withSenders({ mail: mailSection, sms: smsSection }))
-  const { config, warnings } = loadConfig({ env: { ...senderEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  const { config, warnings } = loadConfig({ connectors, env: { ...senderEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
   t.same(warnings, [])
   const { password, ...smtp } = config.mail?.smtp ?? {}
   t.same(smtp, { host: 'smtp.example.ru', port: 587, secure: false, requireTls: true, user: 'bridge', timeoutMs: 10000 }, 'no passwordEnv left in the resolved config')
@@ -411,12 +417,12 @@ t.test('mail and sms: read with their secrets from the environment, defaults app
   t.notMatch(JSON.stringify(config), /smtp-secret|sms-secret/, 'secrets do not serialise')
 
   const minimal = writeConfigDir(t, withSenders({ mail: { from: 'no-reply@example.ru', smtp: { host: '127.0.0.1' } }, sms: { gatewayUrl: 'http://127.0.0.1:9000/sms' } }))
-  const defaults = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: minimal, DATA_DIR: join(minimal, 'data') } }).config
+  const defaults = loadConfig({ connectors, env: { ...validEnv, BRIDGE_CONFIG_DIR: minimal, DATA_DIR: join(minimal, 'data') } }).config
   t.same(defaults.mail?.smtp, { host: '127.0.0.1', port: 587, secure: false, requireTls: true, timeoutMs: 10000 }, 'STARTTLS required unless turned off')
   t.same(defaults.sms, { gatewayUrl: 'http://127.0.0.1:9000/sms', timeoutMs: 5000 })
 
   const none = writeConfigDir(t, validFiles)
-  const plain = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: none, DATA_DIR: join(none, 'data') } }).config
+  const plain = loadConfig({ connectors, env: { ...validEnv, BRIDGE_CONFIG_DIR: none, DATA_DIR: join(none, 'data') } }).config
   t.same([plain.mail, plain.sms], [undefined, undefined], 'both optional')
 })
 
@@ -426,7 +432,7 @@ t.test('passwordRecovery: every way by default, an explicit list, an empty list;
     'regions/35.json': { name: { ru: 'Вологодская область', en: 'Vologda Oblast' }, passwordRecovery: ['sms', 'email'] },
     'regions/78.json': { ...passwordOnlyRegion, passwordRecovery: [] },
   })
-  const { config } = loadConfig({ env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  const { config } = loadConfig({ connectors, env: { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
   t.same(config.regions.get('29')?.passwordRecovery, ['state_services', 'email', 'sms'], 'default: all three')
   t.same(config.regions.get('35')?.passwordRecovery, ['sms', 'email'])
   t.same(config.regions.get('78')?.passwordRecovery, [], 'none: only the school helps')
@@ -500,7 +506,7 @@ t.test('each mistake in mail or sms is one line that names the key', async (t) =
 
 t.test('development: a secret variable not set is a warning, and that channel stays off', async (t) => {
   const dir = writeConfigDir(t, withSenders({ mail: mailSection, sms: smsSection }))
-  const { config, warnings } = loadConfig({ env: { ...validEnv, SMS_GATEWAY_AUTHORIZATION: 'Bearer sms-secret', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
+  const { config, warnings } = loadConfig({ connectors, env: { ...validEnv, SMS_GATEWAY_AUTHORIZATION: 'Bearer sms-secret', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } })
   t.same(warnings, [`${join(dir, 'bridge.json')}: /mail/smtp/passwordEnv: environment variable SMTP_PASSWORD is not set: no e-mail is sent (in production this stops the start)`])
   t.equal(config.mail, undefined, 'no mail')
   t.equal(config.sms?.authorization?.reveal(), 'Bearer sms-secret', 'SMS still on')

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { startDiaryModule } from '../../src/demo/diary-module.js'
-import { startFakeIdp } from '../helpers/fake-idp.js'
+import { startDiaryModule } from '../../demo/diary-module.js'
+import { startFakeIdp } from '../../peers/fake-idp.js'
 import { freePort } from '../helpers/spawn.js'
 
 const idp = await startFakeIdp({ clientId: 'demo-diary', clientSecret: 'demo-diary-secret' })

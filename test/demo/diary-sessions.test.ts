@@ -1,5 +1,5 @@
 import t from 'tap'
-import { type DiarySession, endSessions, isEndedBy } from '../../src/demo/diary-sessions.js'
+import { type DiarySession, endSessions, isEndedBy } from '../../demo/diary-sessions.js'
 
 const session = (sub: string, sid?: string): DiarySession => ({ sid, claims: { sub, sid }, userinfo: { sub }, tokens: { idToken: '', accessTokenExpiresAt: 0 } })
 

@@ -6,9 +6,9 @@
  */
 import { createHash, randomUUID, verify, X509Certificate } from 'node:crypto'
 import t from 'tap'
-import { esiaSimulatorPersons, type RunningEsiaSimulator, startEsiaSimulator } from '../../src/demo/esia-simulator.js'
-import { ensureGostKeyPair } from '../../src/demo/gost-keys.js'
-import { simulatorPersons } from '../../src/demo/state-services-simulator.js'
+import { esiaSimulatorPersons, type RunningEsiaSimulator, startEsiaSimulator } from '../../demo/esia-simulator.js'
+import { ensureGostKeyPair } from '../../demo/gost-keys.js'
+import { simulatorPersons } from '../../demo/state-services-simulator.js'
 import { parseBirthDate } from '../../src/person/birth-date.js'
 import { parseSnils } from '../../src/person/snils.js'
 import { certificateHash as hashOf } from '../../src/upstream/esia/gost.js'

@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import { createMailbox, linkifiedText, registerMailboxPage } from '../../src/demo/mailbox.js'
+import { createMailbox, linkifiedText, registerMailboxPage } from '../../demo/mailbox.js'
 
 const bridgeUrl = 'http://localhost:3000'
 

@@ -18,7 +18,7 @@ import fc from 'fast-check'
 import { sql } from 'kysely'
 import t from 'tap'
 import { Browser, csrfToken } from '../helpers/browser.js'
-import { publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const world = await startDemoWorld(t)
 const { app, database } = world

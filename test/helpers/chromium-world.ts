@@ -4,25 +4,38 @@
  * `demo-diary`, and Debian's Chromium driven by playwright-core. `chromiumPath` is absent on machines
  * without Chromium: the tests are then skipped with the reason printed (.ci/run installs it).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import type { Database } from '../../src/db/schema.js'
-import { startDiaryModule } from '../../src/demo/diary-module.js'
+import { startDiaryModule } from '../../demo/diary-module.js'
 import type { Senders } from '../../src/notify/senders.js'
-import type { RunningEsiaSimulator } from '../../src/demo/esia-simulator.js'
+import type { RunningEsiaSimulator } from '../../demo/esia-simulator.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
-import { importDemoAccounts, regionWithProvider, startDemoSimulator } from './demo-fixture.js'
-import { esiaKeys, esiaRegionFile, startTestEsia } from './esia-world.js'
+import { importDemoAccounts, regionWithProvider, startDemoSimulator } from './demo-world.js'
+import { esiaKeys, esiaRegionFile, startEsiaPeer } from './esia-world.js'
 import { freePort } from './spawn.js'
 import { buildTestApp } from './test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv } from './test-config.js'
 import { openTestDatabase } from './test-database.js'
 
 export const chromiumPath = '/usr/bin/chromium'
-export const chromiumInstalled = () => existsSync(chromiumPath)
+
+/** A regular file there: scripts/fresh-machine.sh hides the browser behind /dev/null, which exists too. */
+export const chromiumInstalled = (): boolean => statSync(chromiumPath, { throwIfNoEntry: false })?.isFile() === true
+
+/**
+ * True where Chromium is installed; elsewhere the file's tests are skipped with the reason printed
+ * (a plan of none) and false. `if (requireChromium(t)) await run()` at the top of a browser test.
+ */
+export function requireChromium(t: { comment(message: string): void; plan(count: number, reason: string): void }): boolean {
+  if (chromiumInstalled()) return true
+  t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
+  t.plan(0, 'no Chromium installed')
+  return false
+}
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -55,7 +68,7 @@ async function startRegion29(t: Teardown, bridgeUrl: string, protocol: 'oidc' | 
   const dir = mkdtempSync(join(tmpdir(), 'esia-keys-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const keys = esiaKeys(dir)
-  const esia = await startTestEsia(t, keys, `${bridgeUrl}${stateServicesCallbackPath}`)
+  const esia = await startEsiaPeer(t, keys, `${bridgeUrl}${stateServicesCallbackPath}`)
   return { file: esiaRegionFile(esia, keys), esia }
 }
 

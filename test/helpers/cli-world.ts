@@ -6,9 +6,10 @@
 import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { type Config, loadConfig } from '../../src/config/load.js'
+import { connectors } from '../../src/upstream/connectors.js'
 import type { Database } from '../../src/db/schema.js'
 import { runCli } from '../../src/cli/run-cli.js'
-import { importDemoAccounts } from './demo-fixture.js'
+import { importDemoAccounts } from './demo-world.js'
 import { validEnv, validFiles, writeConfigDir } from './test-config.js'
 import { openTestDatabase } from './test-database.js'
 
@@ -31,7 +32,7 @@ interface Teardown {
 export async function openCliWorld(t: Teardown) {
   const dir = writeConfigDir(t, validFiles)
   const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
-  const config: Config = loadConfig({ env }).config
+  const config: Config = loadConfig({ connectors, env }).config
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config)
   const db: Kysely<Database> = database.db

@@ -43,9 +43,12 @@ export async function startFakeBridge(options: { clientId?: string; audience?: s
     const send = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (path === '/.well-known/jwks.json') return send(200, { keys: [jwk] })
     if (path !== '/revocations') return send(404, { error: 'not_found' })
+    // The answer as it stood when the request arrived: a test that changes the list while a fetch is on
+    // its way (a loaded machine delays it) must not see the new list in the old answer.
     const answer = bridge.revocationsAnswer
+    const body = answer.body ?? { issuer: bridge.issuer, generated_at: Math.floor(Date.now() / 1000), ...structuredClone(bridge.revoked) }
     setTimeout(() => {
-      if (!response.destroyed) send(answer.status ?? 200, answer.body ?? { issuer: bridge.issuer, generated_at: Math.floor(Date.now() / 1000), ...bridge.revoked })
+      if (!response.destroyed) send(answer.status ?? 200, body)
     }, answer.delayMs ?? 0)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

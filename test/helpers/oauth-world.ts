@@ -4,9 +4,10 @@
  * mobile app), the demo accounts, a controllable clock, and openid-client configurations that reach the
  * app through `inject`.
  */
+import type { FastifyInstance } from 'fastify'
 import * as client from 'openid-client'
 import { buildTestApp } from './test-app.js'
-import { importDemoAccounts, publicUrl } from './demo-fixture.js'
+import { importDemoAccounts, publicUrl } from './demo-world.js'
 import { injectFetch } from './inject-fetch.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv, validRegion } from './test-config.js'
 import { openTestDatabase } from './test-database.js'
@@ -25,7 +26,7 @@ export const clients = {
     regions: ['29', '78'],
   },
   schedule: {
-    name: 'Schedule',
+    name: { ru: 'Расписание', en: 'Schedule' },
     redirectUris: ['https://schedule.example/cb'],
     tokenEndpointAuthMethod: 'client_secret_post',
     clientSecretEnv: 'SCHEDULE_SECRET',
@@ -47,6 +48,54 @@ export const secrets = { 'web-diary': validEnv.WEB_DIARY_SECRET, schedule: 'sche
 
 interface Teardown {
   teardown(fn: () => unknown): void
+}
+
+/**
+ * Runs the browser part at `authorizationUrl` (an /authorize URL): region 29 when asked, the password
+ * form, up to the redirect back to the module (the browser stops at the modules' origins and at the
+ * origin of the URL's `redirect_uri`).
+ */
+export async function signInAt(app: FastifyInstance, authorizationUrl: URL, login = 'ivanova.m', password = 'diary-demo', browser = new Browser(app, publicUrl)) {
+  const redirectUri = authorizationUrl.searchParams.get('redirect_uri')
+  browser.stopAt('https://diary.example', 'https://schedule.example', ...(redirectUri?.startsWith('https://') ? [new URL(redirectUri).origin] : []))
+  let page = await browser.go('GET', `${authorizationUrl.pathname}${authorizationUrl.search}`)
+  if (page.status === 200 && page.url.pathname === '/login' && !page.url.search.includes('region')) {
+    page = await browser.go('GET', '/login?region=29')
+  }
+  if (page.status === 200 && page.body.includes('name="_csrf"')) {
+    page = await browser.go('POST', '/login/password', { _csrf: csrfToken(page), login, password })
+  }
+  return { page, browser, location: page.headers.location === undefined ? undefined : new URL(String(page.headers.location)) }
+}
+
+export interface FreshCode {
+  code: string
+  verifier: string
+  /** Where the bridge sent the browser back: the module's redirect_uri with `code` (and `state`, `iss`). */
+  location: URL
+}
+
+/**
+ * A new authorization code, as a module gets one by hand: an /authorize URL of the code flow with PKCE
+ * S256 (the web diary, scope "openid offline_access", a new verifier, unless `parameters` and `verifier`
+ * say otherwise), ivanova.m signed in with her password. Throws when the redirect back carries no code.
+ */
+export async function freshCode(app: FastifyInstance, options: { verifier?: string; parameters?: Record<string, string> } = {}): Promise<FreshCode> {
+  const verifier = options.verifier ?? client.randomPKCECodeVerifier()
+  const url = new URL('/authorize', publicUrl)
+  url.search = new URLSearchParams({
+    client_id: 'web-diary',
+    redirect_uri: clients['web-diary'].redirectUris[0] as string,
+    response_type: 'code',
+    scope: 'openid offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...options.parameters,
+  }).toString()
+  const { location } = await signInAt(app, url)
+  const code = location?.searchParams.get('code')
+  if (location === undefined || !code) throw new Error(`no code: ${location?.href}`)
+  return { code, verifier, location }
 }
 
 export async function startOAuthWorld(
@@ -90,17 +139,19 @@ export async function startOAuthWorld(
   }
 
   /** Runs the browser part: authorization URL → region 29 → password → the redirect back with the code. */
-  async function signIn(authorizationUrl: URL, login = 'ivanova.m', password = 'diary-demo', browser = new Browser(testApp.app, publicUrl)) {
-    browser.stopAt('https://diary.example', 'https://schedule.example')
-    let page = await browser.go('GET', `${authorizationUrl.pathname}${authorizationUrl.search}`)
-    if (page.status === 200 && page.url.pathname === '/login' && !page.url.search.includes('region')) {
-      page = await browser.go('GET', '/login?region=29')
-    }
-    if (page.status === 200 && page.body.includes('name="_csrf"')) {
-      page = await browser.go('POST', '/login/password', { _csrf: csrfToken(page), login, password })
-    }
-    return { page, browser, location: page.headers.location === undefined ? undefined : new URL(String(page.headers.location)) }
-  }
+  const signIn = (authorizationUrl: URL, login?: string, password?: string, browser?: Browser) => signInAt(testApp.app, authorizationUrl, login, password, browser)
 
-  return { ...testApp, config, database, db: database.db, clock, now, fetch, discover, signIn, authorizationUrl }
+  return {
+    ...testApp,
+    config,
+    database,
+    db: database.db,
+    clock,
+    now,
+    fetch,
+    discover,
+    signIn,
+    authorizationUrl,
+    freshCode: (options?: Parameters<typeof freshCode>[1]) => freshCode(testApp.app, options),
+  }
 }

@@ -24,8 +24,24 @@ export function spawnEntry(entry: string, args: string[], env: Record<string, st
   return { child, output: () => ({ stdout, stderr }), exited }
 }
 
-/** Polls `url` until it answers 200, or fails after `timeoutMs`. */
-export async function waitForOk(url: string, spawned: Spawned, timeoutMs = 60_000): Promise<void> {
+/*
+ * The waits below are generous on purpose: a spawned entry compiles its TypeScript through tsx and opens
+ * a database before it answers, which takes seconds on an idle machine and many times that on a loaded
+ * one. They poll for the signal itself (an answer, a log line) and return as soon as it is there.
+ */
+const patienceMs = 90_000
+
+/**
+ * The time budget of a test file that starts processes, instead of tap's 120 s (package.json): under
+ * load one start of the service with its embedded database took 15–20 s in a trial, and a file starts
+ * up to four. Each wait inside keeps its own bound, so a hang still fails with its reason.
+ */
+export function allowProcessStarts(t: { setTimeout(ms: number): unknown }): void {
+  t.setTimeout(300_000)
+}
+
+/** Polls `url` until it answers 200; fails when the process exits first, or after `timeoutMs`. */
+export async function waitForOk(url: string, spawned: Spawned, timeoutMs = patienceMs): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (spawned.child.exitCode !== null) throw new Error(`process exited early:\n${spawned.output().stderr}${spawned.output().stdout}`)
@@ -34,6 +50,15 @@ export async function waitForOk(url: string, spawned: Spawned, timeoutMs = 60_00
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   throw new Error(`${url} did not become ready in ${timeoutMs} ms`)
+}
+
+/** Polls `condition` until it holds, or fails after `timeoutMs`. */
+export async function waitUntil(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = patienceMs): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not seen in ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { type Config, loadConfig } from '../../src/config/load.js'
+import { connectors } from '../../src/upstream/connectors.js'
 
 export const testSecrets = {
   SESSION_KEYS: randomBytes(32).toString('base64'),
@@ -82,5 +83,5 @@ export function loadTestConfig(
   env: Record<string, string | undefined> = validEnv,
 ): Config {
   const dir = writeConfigDir(t, files)
-  return loadConfig({ env: { ...env, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } }).config
+  return loadConfig({ connectors, env: { ...env, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') } }).config
 }

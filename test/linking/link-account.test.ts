@@ -4,7 +4,7 @@ import { findAccountByLogin } from '../../src/accounts/account.repository.js'
 import { bindWithPassword, type PendingBinding, resolveLink } from '../../src/linking/link-account.js'
 import { hmacSnils } from '../../src/person/snils.js'
 import type { Identity } from '../../src/upstream/connector.js'
-import { importDemoAccounts } from '../helpers/demo-fixture.js'
+import { importDemoAccounts } from '../helpers/demo-world.js'
 import { loadTestConfig } from '../helpers/test-config.js'
 import { openTestDatabase } from '../helpers/test-database.js'
 

@@ -9,7 +9,7 @@ import t from 'tap'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { startOAuthWorld } from '../helpers/oauth-world.js'
 import { buildTestApp } from '../helpers/test-app.js'
 

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { type Alert, alertMailText, alertSmsText, mailText, type MailNotice, pluralRu, smsText, type SmsNotice } from '../../src/notify/templates.js'
+import { type Alert, alertMailText, alertSmsText, type Locale, mailText, type MailNotice, pluralRu, smsText, type SmsNotice } from '../../src/notify/templates.js'
+import { messages } from '../../src/web/messages/index.js'
 
 const locales = ['ru', 'en'] as const
 const url = 'https://id.example.ru/recovery/reset?token=Zx_9-aB'
@@ -27,6 +28,22 @@ t.test('the recovery mail says what was asked, and the confirmation what it conf
   t.match(mailText({ kind: 'recovery_link', url, minutes: 30 }, 'en'), { subject: /password/, text: /reset the password/ })
   t.match(mailText({ kind: 'email_confirmation', url, minutes: 30 }, 'ru'), { subject: /Подтверждение адреса/, text: /подтвердить, что адрес ваш/ })
   t.match(mailText({ kind: 'email_confirmation', url, minutes: 30 }, 'en'), { subject: /Confirm your e-mail/, text: /confirm that it is yours/ })
+})
+
+t.test('the mails say what opening their link does: a page to choose a new password, or a button that confirms', async (t) => {
+  const rows: [MailNotice, Locale, RegExp[], string][] = [
+    [{ kind: 'recovery_link', url, minutes: 15 }, 'ru', [/на открывшейся странице придумайте новый пароль/, /новый пароль по ней можно задать один раз/, /войдите в дневник с ним; вход на других устройствах завершится/], 'the page is the new-password step; saving spends the link'],
+    [{ kind: 'recovery_link', url, minutes: 15 }, 'en', [/choose a new password on the page it opens/, /it sets a new password once/, /signed out on your other devices/], 'the same in English'],
+    [{ kind: 'email_confirmation', url, minutes: 60 }, 'ru', [/нажмите на открывшейся странице «Подтвердить почту»/], 'the page shows a button (a mail scanner confirms nothing)'],
+    [{ kind: 'email_confirmation', url, minutes: 60 }, 'en', [/press “Confirm the e-mail” on the page it opens/], 'the same in English'],
+  ]
+  for (const [notice, locale, patterns, why] of rows) {
+    const { text } = mailText(notice, locale)
+    for (const pattern of patterns) t.match(text, pattern, `${notice.kind} (${locale}): ${why}`)
+    t.notMatch(text, /открывается только один раз|works only once/, `${notice.kind} (${locale}): opening the link spends nothing`)
+  }
+  t.equal(messages.ru.contacts.confirmEmail, 'Подтвердить почту', 'the button the Russian mail names')
+  t.equal(messages.en.contacts.confirmEmail, 'Confirm the e-mail', 'the button the English mail names')
 })
 
 t.test('each SMS, in both locales: the code first, the minutes, never tell anyone; one segment', async (t) => {
@@ -64,8 +81,8 @@ t.test('Russian minutes agree with the number', async (t) => {
     [1440, 'минут', 'ends in 40'],
   ]
   for (const [count, form, why] of cases) t.equal(pluralRu(count, forms), form, `${count}: ${why}`)
-  t.match(mailText({ kind: 'recovery_link', url, minutes: 21 }, 'ru').text, /действует 21 минуту /)
-  t.match(mailText({ kind: 'recovery_link', url, minutes: 1 }, 'en').text, /valid for 1 minute /)
+  t.match(mailText({ kind: 'recovery_link', url, minutes: 21 }, 'ru').text, /действует 21 минуту;/)
+  t.match(mailText({ kind: 'recovery_link', url, minutes: 1 }, 'en').text, /valid for 1 minute;/)
 })
 
 t.test('each alert, in both locales: what changed and whom to ask, no link, no code; an SMS in one segment', async (t) => {

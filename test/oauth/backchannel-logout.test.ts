@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import t from 'tap'
 import { createLogoutTokenVerifier, createVerifier, type TokenVerificationError } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { clients, secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 

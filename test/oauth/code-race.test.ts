@@ -4,29 +4,12 @@
  */
 import * as client from 'openid-client'
 import t from 'tap'
-import { publicUrl } from '../helpers/demo-fixture.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)
 const { app, db } = world
 const authorization = `Basic ${Buffer.from(`web-diary:${secrets['web-diary']}`).toString('base64')}`
 const redirectUri = 'https://diary.example/callback'
-
-async function freshCode(verifier: string): Promise<string> {
-  const url = new URL('/authorize', publicUrl)
-  url.search = new URLSearchParams({
-    client_id: 'web-diary',
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString()
-  const { location } = await world.signIn(url)
-  const code = location?.searchParams.get('code')
-  if (!code) throw new Error(`no code: ${location?.href}`)
-  return code
-}
 
 const redeem = (code: string, verifier: string) =>
   app.inject({
@@ -38,7 +21,7 @@ const redeem = (code: string, verifier: string) =>
 
 t.test('20 parallel redemptions of one code: one 200, nineteen invalid_grant, the winner revoked, no 500', async (t) => {
   const verifier = client.randomPKCECodeVerifier()
-  const code = await freshCode(verifier)
+  const { code } = await world.freshCode({ verifier })
   const responses = await Promise.all(Array.from({ length: 20 }, () => redeem(code, verifier)))
   const statuses = responses.map((response) => response.statusCode)
   t.equal(statuses.filter((status) => status === 200).length, 1, `exactly one 200 (${statuses.join(',')})`)
@@ -57,7 +40,7 @@ t.test('20 parallel redemptions of one code: one 200, nineteen invalid_grant, th
 t.test('a code issued before its session ended (sign out everywhere, a password change) gives nothing after it', async (t) => {
   const { endSessions } = await import('../../src/sessions/end-sessions.js')
   const verifier = client.randomPKCECodeVerifier()
-  const code = await freshCode(verifier)
+  const { code } = await world.freshCode({ verifier })
   const row = await db.selectFrom('authorization_code').select(['account_id', 'session_id']).where('used_at', 'is', null).orderBy('auth_time', 'desc').executeTakeFirstOrThrow()
   t.ok(row.session_id, 'the code names its session')
   const familiesBefore = (await db.selectFrom('token_family').select('id').execute()).length

@@ -2,7 +2,7 @@ import { SignJWT, decodeJwt, generateKeyPair } from 'jose'
 import * as client from 'openid-client'
 import t from 'tap'
 import { createVerifier, TokenVerificationError } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)
@@ -20,12 +20,7 @@ function authorizeUrl(parameters: Record<string, string> = {}): URL {
   return url
 }
 
-async function code(parameters: Record<string, string> = {}): Promise<string> {
-  const { location } = await world.signIn(authorizeUrl(parameters))
-  const value = location?.searchParams.get('code')
-  if (!value) throw new Error(`no code: ${location?.href}`)
-  return value
-}
+const code = async (): Promise<string> => (await world.freshCode({ verifier, parameters: { state: 'st' } })).code
 
 function token(body: Record<string, string>, authorization = webDiaryAuth) {
   return app.inject({ method: 'POST', url: '/token', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() })

@@ -2,7 +2,7 @@ import { decodeProtectedHeader } from 'jose'
 import * as client from 'openid-client'
 import t from 'tap'
 import { createVerifier } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import * as client from 'openid-client'
 import t from 'tap'
-import { Browser } from '../helpers/browser.js'
-import { importDemoAccounts, publicUrl } from '../helpers/demo-fixture.js'
+import { importDemoAccounts, publicUrl } from '../helpers/demo-world.js'
 import { injectFetch } from '../helpers/inject-fetch.js'
+import { freshCode } from '../helpers/oauth-world.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { loadTestConfig, passwordOnlyRegion, validEnv } from '../helpers/test-config.js'
 import { openTestDatabase } from '../helpers/test-database.js'
@@ -40,22 +40,9 @@ const database = await openTestDatabase(t)
 await importDemoAccounts(database, config)
 const { app } = await buildTestApp(t, config, database.db)
 
-async function freshCode(verifier: string): Promise<URL> {
-  const url = new URL('/authorize', publicUrl)
-  url.search = new URLSearchParams({
-    client_id: 'signed-module',
-    redirect_uri: 'https://signed.example/cb',
-    response_type: 'code',
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString()
-  const browser = new Browser(app, publicUrl).stopAt('https://signed.example')
-  const form = await browser.go('GET', `${url.pathname}${url.search}`)
-  const token = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? ''
-  const back = await browser.go('POST', '/login/password', { _csrf: token, login: 'ivanova.m', password: 'diary-demo' })
-  return new URL(String(back.headers.location))
-}
+/** A code for the signed module: its /authorize URL, ivanova.m signed in, the redirect back. */
+const signedModuleCode = (verifier: string) =>
+  freshCode(app, { verifier, parameters: { client_id: 'signed-module', redirect_uri: 'https://signed.example/cb', scope: 'openid' } })
 
 t.test('openid-client with PrivateKeyJwt authenticates at the token endpoint', async (t) => {
   const configuration = await client.discovery(new URL(publicUrl), 'signed-module', {}, client.PrivateKeyJwt({ key: privateKey, kid: 'module-key-1' }), {
@@ -63,7 +50,7 @@ t.test('openid-client with PrivateKeyJwt authenticates at the token endpoint', a
     execute: [client.allowInsecureRequests],
   })
   const verifier = client.randomPKCECodeVerifier()
-  const tokens = await client.authorizationCodeGrant(configuration, await freshCode(verifier), { pkceCodeVerifier: verifier })
+  const tokens = await client.authorizationCodeGrant(configuration, (await signedModuleCode(verifier)).location, { pkceCodeVerifier: verifier })
   t.ok(tokens.access_token)
 })
 
@@ -84,7 +71,7 @@ t.test('a forged, stale or misaddressed client assertion is invalid_client', asy
     ['expired', await assertion(privateKey, { iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 600 })],
   ]
   const verifier = client.randomPKCECodeVerifier()
-  const code = (await freshCode(verifier)).searchParams.get('code') ?? ''
+  const code = (await signedModuleCode(verifier)).code
   for (const [name, clientAssertion] of cases) {
     const response = await app.inject({
       method: 'POST',
@@ -117,7 +104,7 @@ t.test('a client assertion is single use, on every instance; a new jti works', a
       .sign(privateKey)
   const redeem = async (target: typeof app, clientAssertion: string) => {
     const verifier = client.randomPKCECodeVerifier()
-    const code = (await freshCode(verifier)).searchParams.get('code') ?? ''
+    const code = (await signedModuleCode(verifier)).code
     return target.inject({
       method: 'POST',
       url: '/token',

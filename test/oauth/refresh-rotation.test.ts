@@ -3,11 +3,9 @@
  * preceding token of a family, presented again within the grace period, gets the same new refresh
  * token instead of revoking the family (two tabs, a retried request on a flaky network).
  */
-import * as client from 'openid-client'
 import t from 'tap'
 import { hashToken } from '../../src/oauth/grants.js'
 import { rotateRefreshToken } from '../../src/oauth/refresh-rotation.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)
@@ -22,18 +20,8 @@ interface Tokens {
 }
 
 async function firstTokens(): Promise<Tokens> {
-  const verifier = client.randomPKCECodeVerifier()
-  const url = new URL('/authorize', publicUrl)
-  url.search = new URLSearchParams({
-    client_id: 'web-diary',
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope: 'openid profile offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString()
-  const { location } = await world.signIn(url)
-  const response = await token({ grant_type: 'authorization_code', code: location?.searchParams.get('code') ?? '', redirect_uri: redirectUri, code_verifier: verifier })
+  const { code, verifier } = await world.freshCode({ parameters: { scope: 'openid profile offline_access' } })
+  const response = await token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier })
   return response.json<Tokens>()
 }
 

@@ -11,7 +11,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { revocationListLimit } from '../../src/oauth/revocations.routes.js'
 import { Browser, csrfToken } from '../helpers/browser.js'
-import { demoPassword, publicUrl } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl } from '../helpers/demo-world.js'
 import { clients, secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 

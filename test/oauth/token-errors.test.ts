@@ -6,7 +6,6 @@
  */
 import * as client from 'openid-client'
 import t from 'tap'
-import { publicUrl } from '../helpers/demo-fixture.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)
@@ -15,21 +14,6 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 const webDiary = basic('web-diary', secrets['web-diary'])
 const redirectUri = 'https://diary.example/callback'
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
-
-async function freshCode(): Promise<{ code: string; verifier: string }> {
-  const verifier = client.randomPKCECodeVerifier()
-  const url = new URL('/authorize', publicUrl)
-  url.search = new URLSearchParams({
-    client_id: 'web-diary',
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString()
-  const { location } = await world.signIn(url)
-  return { code: location?.searchParams.get('code') ?? '', verifier }
-}
 
 function post(path: string, body: Record<string, string>, headers: Record<string, string> = { authorization: webDiary }) {
   return app.inject({ method: 'POST', url: path, headers: { ...form, ...headers }, payload: new URLSearchParams(body).toString() })
@@ -45,15 +29,15 @@ t.afterEach(() => {
 t.test('every refused grant is the same invalid_grant; the reason goes to the log, metrics and audit only', async (t) => {
   const redeem = (code: string, verifier: string, extra: Record<string, string> = {}, headers?: Record<string, string>) =>
     post('/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...extra }, headers)
-  const used = await freshCode()
+  const used = await world.freshCode()
   const tokens = (await redeem(used.code, used.verifier)).json<{ refresh_token: string }>()
-  const revoked = await freshCode()
+  const revoked = await world.freshCode()
   const revokedTokens = (await redeem(revoked.code, revoked.verifier)).json<{ refresh_token: string }>()
   await post('/revoke', { token: revokedTokens.refresh_token })
-  const wrongUri = await freshCode()
-  const wrongPkce = await freshCode()
-  const otherClient = await freshCode()
-  const expired = await freshCode()
+  const wrongUri = await world.freshCode()
+  const wrongPkce = await world.freshCode()
+  const otherClient = await world.freshCode()
+  const expired = await world.freshCode()
   const schedule = { client_id: 'schedule', client_secret: secrets.schedule }
 
   const cases: [reason: string, run: () => ReturnType<typeof post>][] = [
@@ -101,7 +85,7 @@ t.test('every refused grant is the same invalid_grant; the reason goes to the lo
 })
 
 t.test('every failed client authentication is the same invalid_client, counted, never audited', async (t) => {
-  const { code, verifier } = await freshCode()
+  const { code, verifier } = await world.freshCode()
   const grant = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }
   const attempts: [reason: string, body: Record<string, string>, headers: Record<string, string>][] = [
     ['unknown_client', grant, { authorization: basic('nobody', 'x') }],

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Browser, csrfToken } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const { app } = await startDemoWorld(t)
 

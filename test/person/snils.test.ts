@@ -3,7 +3,7 @@ import { hmacSnils, parseSnils, snilsCheckNumber } from '../../src/person/snils.
 
 t.test('check number: (Σ d_i·(10−i) mod 101) mod 100', async (t) => {
   const cases: [nine: string, check: number, why: string][] = [
-    ['112233445', 95, 'the example in DESIGN.md'],
+    ['112233445', 95, 'the example in docs/accounts.md'],
     ['123456789', 64, 'sum 165 → 64'],
     ['920000002', 99, 'sum 99 is its own check'],
     ['920000003', 0, 'sum 100 → 00'],

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { RegionConfig } from '../../src/config/load.js'
 import { loginMethods, upcomingChange } from '../../src/regions/policy.js'
 
-const provider = { issuer: 'https://esia.example' } as NonNullable<RegionConfig['stateServices']['provider']>
+const provider = { type: 'oidc', issuer: 'https://esia.example' } as NonNullable<RegionConfig['stateServices']['provider']>
 const region = (overrides: Partial<Pick<RegionConfig, 'passwordLogin' | 'stateServices' | 'noticeDays'>>): RegionConfig =>
   ({
     code: '29',

@@ -2,7 +2,7 @@ import t from 'tap'
 import { type EndReason, endSessions, type SessionSelector } from '../../src/sessions/end-sessions.js'
 import { findActiveSession, listActiveSessions, startSession } from '../../src/sessions/login-session.js'
 import { findAccountByLogin } from '../../src/accounts/account.repository.js'
-import { importDemoAccounts } from '../helpers/demo-fixture.js'
+import { importDemoAccounts } from '../helpers/demo-world.js'
 import { loadTestConfig } from '../helpers/test-config.js'
 import { openTestDatabase } from '../helpers/test-database.js'
 

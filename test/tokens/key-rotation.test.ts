@@ -1,9 +1,8 @@
 import { decodeProtectedHeader } from 'jose'
-import * as client from 'openid-client'
 import t from 'tap'
 import { keyPolicy, keyState, listKeys, maintainSigningKeys, rotateSigningKey } from '../../src/tokens/signing-keys.js'
 import { createVerifier } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t, { bridge: { tokens: { keyPublishSeconds: 600, jwksMaxAgeSeconds: 300, accessTokenTtlSeconds: 600, idTokenTtlSeconds: 300, keyRotationDays: 30 } } })
@@ -13,22 +12,12 @@ const policy = keyPolicy(config)
 const basic = `Basic ${Buffer.from(`web-diary:${secrets['web-diary']}`).toString('base64')}`
 
 async function firstRefreshToken(): Promise<string> {
-  const verifier = client.randomPKCECodeVerifier()
-  const url = new URL('/authorize', publicUrl)
-  url.search = new URLSearchParams({
-    client_id: 'web-diary',
-    redirect_uri: 'https://diary.example/callback',
-    response_type: 'code',
-    scope: 'openid offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString()
-  const { location } = await world.signIn(url)
+  const { code, verifier } = await world.freshCode()
   const response = await app.inject({
     method: 'POST',
     url: '/token',
     headers: { authorization: basic },
-    payload: { grant_type: 'authorization_code', code: location?.searchParams.get('code') ?? '', redirect_uri: 'https://diary.example/callback', code_verifier: verifier },
+    payload: { grant_type: 'authorization_code', code, redirect_uri: 'https://diary.example/callback', code_verifier: verifier },
   })
   return response.json().refresh_token as string
 }

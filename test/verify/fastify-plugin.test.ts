@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { bridgeAuth, createVerifier } from '../../src/verify/index.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 import * as client from 'openid-client'
 
@@ -12,7 +12,7 @@ const url = await world.authorizationUrl(config, verifier, { scope: 'openid prof
 const { location } = await world.signIn(url)
 const tokens = await client.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier })
 
-// A diary service, as README shows it.
+// A diary service, as docs/provider.md shows it.
 const service = Fastify()
 await service.register(async (api) => {
   await api.register(bridgeAuth, { issuer: publicUrl, audience: 'https://diary.example/api', fetch: world.fetch })

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const world = await startDemoWorld(t, {}, { stateServicesIn78: true })
 const { app, database } = world

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const world = await startDemoWorld(t)
 const { app, database } = world
@@ -44,13 +44,13 @@ t.test('the account page lists the link; unlinking right after signing in needs 
   const page = await loginAs(browser, 'maria')
   t.equal(page.url.pathname, '/account')
   t.match(page.body, /Госуслуги · Архангельская область/)
-  t.match(page.body, /привязано автоматически по СНИЛС/)
+  t.match(page.body, /привязаны автоматически по СНИЛС/)
   t.match(page.body, /Иванова Мария Петровна/)
   t.match(page.body, /Школа № 1/)
   const done = await browser.go('POST', '/account/unlink', unlinkForm(page))
   t.equal(done.url.pathname, '/account')
   t.match(done.body, /Учётная запись Госуслуг отвязана/)
-  t.match(done.body, /не привязано/)
+  t.match(done.body, /Госуслуги к этому дневнику не привязаны/)
   t.same(await linksOf('ivanova.m'), [])
   const event = await db.selectFrom('audit_event').select(['account_id', 'details']).where('type', '=', 'link_removed').executeTakeFirstOrThrow()
   t.match(event.details, { by: 'owner', subject: 'maria', method: 'auto_snils' })

@@ -6,7 +6,7 @@
 import * as client from 'openid-client'
 import t from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, importDemoAccounts, publicUrl } from '../helpers/demo-fixture.js'
+import { demoPassword, importDemoAccounts, publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)
@@ -134,7 +134,10 @@ t.test('the account page leads back to the diary module the person came from', a
   const page = await module.browser.go('GET', '/account')
   t.match(page.body, /<a class="button" href="https:\/\/diary\.example\/">Вернуться в «Web diary»<\/a>/)
   const named = await module.browser.go('GET', '/account?client_id=schedule')
-  t.match(named.body, /href="https:\/\/schedule\.example\/">Вернуться в «Schedule»/, 'a module may name itself')
+  t.match(named.body, /href="https:\/\/schedule\.example\/">Вернуться в «Расписание»/, 'a module may name itself, in each language')
+  const english = await module.browser.go('GET', '/account?client_id=schedule&lang=en')
+  t.match(english.body, /href="https:\/\/schedule\.example\/">Back to “Schedule”/)
+  t.match((await module.browser.go('GET', '/account?lang=en')).body, /Back to “Web diary”/, 'a single name stands for both languages')
   const direct = await signInDirectly('ivanova.m')
   t.notMatch(direct.page.body, /Вернуться в/, 'signed in directly: no module to go back to')
 })

@@ -9,7 +9,7 @@ import { contactThrottle } from '../../src/login/contacts.js'
 import { recoveryThrottle } from '../../src/login/password-recovery.js'
 import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const texts: SmsMessage[] = []
@@ -39,8 +39,10 @@ const contactsOf = (login: string) =>
 
 t.test('contacts are shown masked, with whether they are confirmed', async (t) => {
   const { account } = await signedIn('ivanov.p')
-  t.match(account.body, /o\*\*\*@mail\.ru <span class="muted">\(не подтверждён\)/)
+  t.match(account.body, /o\*\*\*@mail\.ru <span class="muted">\(не подтверждена\)/)
   t.match(account.body, /\+7 \*\*\* \*\*\*-45-67 <span class="tag">подтверждён/)
+  t.match(account.body, /<dd>o\*\*\*@mail\.ru <span class="muted">\(не подтверждена\)<\/span><form method="post" action="\/account\/email" class="inline">.*?<button type="submit" class="secondary">Подтвердить эту почту<\/button><\/form><\/dd>/, 'the unconfirmed address has its own button, next to it')
+  t.notMatch(account.body, /Подтвердить этот номер/, 'a confirmed number has none')
   t.notMatch(account.body, /old\.address|9161234567/, 'never in clear')
 })
 
@@ -66,7 +68,7 @@ t.test('a new e-mail is confirmed by the link, in another browser, behind a butt
   t.equal(stored.email, 'petr.ivanov@example.ru')
   t.ok(stored.email_verified_at)
   t.equal((await phone.go('POST', '/account/email/confirm', { _csrf: csrfToken(confirm), token })).status, 400, 'once only')
-  t.match((await browser.go('GET', '/account')).body, /p\*\*\*@example\.ru <span class="tag">подтверждён/)
+  t.match((await browser.go('GET', '/account')).body, /p\*\*\*@example\.ru <span class="tag">подтверждена/)
 })
 
 t.test('an address typed with its domain in punycode is stored and shown in Unicode, and is one destination in either spelling', async (t) => {
@@ -79,7 +81,7 @@ t.test('an address typed with its domain in punycode is stored and shown in Unic
   const confirm = await browser.go('GET', link)
   await browser.go('POST', '/account/email/confirm', { _csrf: csrfToken(confirm), token: /name="token" value="([^"]+)"/.exec(confirm.body)?.[1] as string })
   t.equal((await contactsOf('ivanov.p')).email, 'new@почта.рф', 'stored in Unicode: the database constraint takes it')
-  t.match((await browser.go('GET', '/account')).body, /n\*\*\*@почта\.рф <span class="tag">подтверждён/)
+  t.match((await browser.go('GET', '/account')).body, /n\*\*\*@почта\.рф <span class="tag">подтверждена/)
 
   // Three accounts ask for confirmations to one address, in both spellings: the address gets what one destination may.
   await db.deleteFrom('login_throttle').execute()

@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { loadTestConfig, validFiles } from '../helpers/test-config.js'
 

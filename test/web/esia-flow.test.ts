@@ -11,11 +11,11 @@ import * as client from 'openid-client'
 import t, { type Test } from 'tap'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
-import { esiaSimulatorPersons, type EsiaSimulatorTamper } from '../../src/demo/esia-simulator.js'
+import { esiaSimulatorPersons, type EsiaSimulatorTamper } from '../../demo/esia-simulator.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, importDemoAccounts, publicUrl, regionWithProvider, startDemoSimulator } from '../helpers/demo-fixture.js'
-import { esiaKeys, esiaRegionFile, passEsia, startTestEsia } from '../helpers/esia-world.js'
+import { demoPassword, importDemoAccounts, publicUrl, regionWithProvider, startDemoSimulator } from '../helpers/demo-world.js'
+import { esiaKeys, esiaRegionFile, passEsia, startEsiaPeer } from '../helpers/esia-world.js'
 import { injectFetch } from '../helpers/inject-fetch.js'
 import { pkceAuthorizationUrl } from '../helpers/pkce.js'
 import { buildTestApp } from '../helpers/test-app.js'
@@ -35,7 +35,7 @@ const diary = {
 }
 
 const keys = esiaKeys(t.testdir())
-const esia = await startTestEsia(t, keys, callbackUrl)
+const esia = await startEsiaPeer(t, keys, callbackUrl)
 const oidc = await startDemoSimulator(t, publicUrl)
 const config = loadTestConfig(t, {
   'bridge.json': { publicUrl, gostImplementation: 'javascript' },
@@ -49,7 +49,7 @@ await importDemoAccounts(database, config)
 // Region 47 gets the same demo people as 29: the OIDC simulator's persons match them.
 const hasher = createPasswordHasher({ workers: 1 })
 await importAccounts(db, {
-  file: fileURLToPath(new URL('../../src/demo/accounts-29.csv', import.meta.url)),
+  file: fileURLToPath(new URL('../../demo/accounts-29.csv', import.meta.url)),
   format: 'csv',
   region: '47',
   snilsPepper: config.secrets.snilsPepper.reveal(),
@@ -93,7 +93,7 @@ async function counts() {
 
 /** The request number an error page shows, to find its log lines. */
 function requestIdOn(page: Page): string {
-  const id = /Номер запроса: <code>([^<]+)<\/code>/.exec(page.body)?.[1]
+  const id = /номер запроса <code>([^<]+)<\/code>/.exec(page.body)?.[1]
   if (id === undefined) throw new Error(`no request number on ${page.url.href}`)
   return id
 }
@@ -143,7 +143,7 @@ t.test('elena, not confirmed at ESIA: the binding page, then her diary password 
   const done = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'kuznetsova.e', password: demoPassword })
   t.equal(done.status, 200)
   t.equal(done.url.pathname, '/account')
-  t.match(done.body, /привязано паролем от дневника/)
+  t.match(done.body, /привязаны паролем от дневника/)
   t.same(await linksOf(account.id), [{ issuer: esia.issuer, subject: '1000300004', method: 'password' }])
 })
 

@@ -8,7 +8,7 @@
 import * as client from 'openid-client'
 import t from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl } from '../helpers/demo-world.js'
 import { secrets, startOAuthWorld } from '../helpers/oauth-world.js'
 
 const world = await startOAuthWorld(t)

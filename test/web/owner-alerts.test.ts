@@ -11,7 +11,7 @@ import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { resetPassword } from '../../src/lifecycle/change-password.js'
 import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const texts: SmsMessage[] = []

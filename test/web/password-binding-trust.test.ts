@@ -12,7 +12,7 @@ import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { resetPassword } from '../../src/lifecycle/change-password.js'
 import type { MailMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const world = await startDemoWorld(t, { senders: { mail: { send: async (message: MailMessage) => void mails.push(message) } } })
@@ -96,7 +96,7 @@ t.test('the owner changes the password: the unverified binding ends and the page
   t.equal(changed.url.pathname, '/account')
   t.match(changed.body, /Пароль изменён/)
   t.match(changed.body, /Привязки, отменённые при смене пароля/)
-  t.match(changed.body, /Госуслуги · Архангельская область<\/strong>, привязано паролем от дневника/, 'the ended link is named, with when it was made')
+  t.match(changed.body, /Госуслуги · Архангельская область<\/strong>, привязаны паролем от дневника/, 'the ended link is named, with when it was made')
   t.same(await linksOf('kuznetsova.e'), [], 'the binding is gone')
   t.match(await lastEvent('link_removed'), { outcome: 'removed', details: { by: 'password_change', reason: 'password_changed', subject: 'elena', method: 'password', verified: false } })
   t.match(await lastEvent('password_change'), { details: { linksEnded: 1 } })

@@ -5,7 +5,7 @@ import * as client from 'openid-client'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { publicUrl } from '../helpers/demo-fixture.js'
+import { publicUrl } from '../helpers/demo-world.js'
 import { startOAuthWorld } from '../helpers/oauth-world.js'
 import { buildTestApp } from '../helpers/test-app.js'
 
@@ -169,7 +169,7 @@ t.test('saturated password checks shed load with 503 and Retry-After', async (t)
 })
 
 t.test('the SNILS in place of the login: signs in, fails like an unknown login, and is throttled with the account', async (t) => {
-  // kuznetsova.e's SNILS is 987-654-321 83 (src/demo/accounts-29.csv); the earlier throttle test has expired.
+  // kuznetsova.e's SNILS is 987-654-321 83 (demo/accounts-29.csv); the earlier throttle test has expired.
   world.clock.offsetMs = 0
   const viaSnils = await submitLogin(new Browser(app, publicUrl), ' 987-654-321 83 ', 'diary-demo')
   t.equal(viaSnils.url.pathname, '/account', 'the SNILS, formatted, signs in')

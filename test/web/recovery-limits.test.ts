@@ -8,7 +8,7 @@ import t from 'tap'
 import { recoveryThrottle } from '../../src/login/password-recovery.js'
 import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const texts: SmsMessage[] = []

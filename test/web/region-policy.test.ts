@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
-import type { RunningEsiaSimulator } from '../../src/demo/esia-simulator.js'
+import { connectors } from '../../src/upstream/connectors.js'
+import type { RunningEsiaSimulator } from '../../demo/esia-simulator.js'
 import type { Logger } from 'pino'
 import { reloadConfig } from '../../src/service.js'
 import { Browser } from '../helpers/browser.js'
 import { esiaKeys, esiaRegionFile } from '../helpers/esia-world.js'
-import { publicUrl, regionWithProvider } from '../helpers/demo-fixture.js'
+import { publicUrl, regionWithProvider } from '../helpers/demo-world.js'
 import { buildTestApp } from '../helpers/test-app.js'
 import { passwordOnlyRegion, validClient, validEnv, writeConfigDir } from '../helpers/test-config.js'
 import { openTestDatabase } from '../helpers/test-database.js'
@@ -20,7 +21,7 @@ const dir = writeConfigDir(t, {
   'clients/web-diary.json': validClient,
 })
 const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
-const { config } = loadConfig({ env })
+const { config } = loadConfig({ connectors, env })
 const { db } = await openTestDatabase(t)
 const { app } = await buildTestApp(t, config, db)
 
@@ -57,7 +58,7 @@ t.test('the chosen region is remembered; "change region" still offers the list',
 t.test('a reload adds a region and changes a policy; an invalid one is refused and the old stays', async (t) => {
   writeFileSync(join(dir, 'regions', '35.json'), JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }))
   writeFileSync(join(dir, 'regions', '78.json'), JSON.stringify({ ...passwordOnlyRegion, passwordLogin: { enabled: false }, stateServices: regionWithProvider('http://127.0.0.1:9').stateServices }))
-  const changes = app.reloadConfig(loadConfig({ env }).config)
+  const changes = app.reloadConfig(loadConfig({ connectors, env }).config)
   t.same(changes, { regions: ['78', '35'], clients: [], restartNeeded: [] })
   const list = await new Browser(app, publicUrl).go('GET', '/login?choose=1')
   t.match(list.body, /Вологодская область/)
@@ -66,7 +67,7 @@ t.test('a reload adds a region and changes a policy; an invalid one is refused a
   t.notMatch(required.body, /Логин или СНИЛС/, 'state services required: no password form')
 
   writeFileSync(join(dir, 'regions', '35.json'), '{ "name": ')
-  t.throws(() => loadConfig({ env }), { problems: [{ file: join(dir, 'regions', '35.json') }] } as unknown as Error, 'the broken file is named')
+  t.throws(() => loadConfig({ connectors, env }), { problems: [{ file: join(dir, 'regions', '35.json') }] } as unknown as Error, 'the broken file is named')
   t.match((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Вологодская область/, 'still served from the old configuration')
 })
 

@@ -8,7 +8,7 @@
  */
 import t, { type Test } from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const world = await startDemoWorld(t)
 const { app, logLines } = world

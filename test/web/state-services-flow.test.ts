@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { simulatorPersons } from '../../src/demo/state-services-simulator.js'
+import { simulatorPersons } from '../../demo/state-services-simulator.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const world = await startDemoWorld(t)
 const { app, database } = world
@@ -42,7 +42,7 @@ for (const [person, login, name] of automatic) {
     t.equal(page.status, 200)
     t.equal(page.url.pathname, '/account')
     t.match(page.body, name)
-    t.match(page.body, /привязано автоматически по СНИЛС/)
+    t.match(page.body, /привязаны автоматически по СНИЛС/)
     t.match(await linkOf(login), [{ subject: person, method: 'auto_snils', evidence: { snils: 'match', name: 'exact', verified: true } }])
   })
 }
@@ -65,7 +65,7 @@ for (const [person, login, reason, masked] of binding) {
     t.same(await linkOf(login), [], 'no link after a wrong password')
     const done = await browser.go('POST', '/link', { _csrf: csrfToken(wrong), login: ` ${login.toUpperCase()} `, password: demoPassword })
     t.equal(done.url.pathname, '/account')
-    t.match(done.body, /привязано паролем от дневника/)
+    t.match(done.body, /привязаны паролем от дневника/)
     t.match(await linkOf(login), [{ subject: person, method: 'password', evidence: { password: 'verified' } }])
   })
 }

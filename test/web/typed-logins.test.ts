@@ -7,7 +7,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import type { MailMessage } from '../../src/notify/senders.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-fixture.js'
+import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
 const mails: MailMessage[] = []
 const world = await startDemoWorld(t, { senders: { mail: { send: async (message: MailMessage) => void mails.push(message) } } })

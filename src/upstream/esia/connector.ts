@@ -19,7 +19,7 @@
  * - every HTTP call is bounded by `timeoutMs` and follows no redirect
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import type { EsiaProviderConfig } from '../../config/load.js'
+import type { EsiaProviderConfig } from './config.js'
 import type { Connector, ConnectorContext } from '../connector.js'
 import { requireCallbackState, stateField } from '../connector.js'
 import { identityFrom } from '../identity.js'

@@ -8,7 +8,8 @@
  * - a signature verifies only when 0 < r < q and 0 < s < q (GOST R 34.10-2012 §6.2 step 1; the package
  *   checks only the upper bound and throws on zeros)
  * - not constant-time (big integers of JSBN): fine for verifying ESIA's tokens and for the demo; a
- *   production signing key belongs to the engine or a signing service (README)
+ *   production signing key belongs to the engine or a signing service (docs/state-services.md, "Which GOST
+ *   implementation")
  * - random numbers from the platform's CSPRNG (globalThis.crypto, which the package reads)
  */
 import { randomBytes, X509Certificate } from 'node:crypto'

@@ -10,7 +10,7 @@
  * openssl-gost key that does not decode or does not match the certificate fails at creation.
  */
 import { X509Certificate } from 'node:crypto'
-import type { EsiaProviderConfig, EsiaSignerConfig } from '../../config/load.js'
+import type { EsiaProviderConfig, EsiaSignerConfig } from './config.js'
 import { BridgeError } from '../../errors.js'
 import { certificateHash, type GostCrypto, type GostPrivateKey } from './gost.js'
 

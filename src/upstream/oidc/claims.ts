@@ -3,7 +3,7 @@
  * - claims are looked up in userinfo first, then in the ID token; a dot descends into objects
  * - verified: only boolean true or the string "true" of the configured claim
  */
-import type { OidcProviderConfig } from '../../config/load.js'
+import type { OidcProviderConfig } from './config.js'
 import type { Identity } from '../connector.js'
 import { identityFrom } from '../identity.js'
 

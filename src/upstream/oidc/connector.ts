@@ -16,7 +16,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { createRemoteJWKSet, customFetch as joseCustomFetch, importPKCS8, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import * as client from 'openid-client'
-import type { OidcProviderConfig } from '../../config/load.js'
+import type { OidcProviderConfig } from './config.js'
 import { BridgeError } from '../../errors.js'
 import { type Connector, type ConnectorContext, requireCallbackState, stateField } from '../connector.js'
 import { toUpstreamError } from './errors.js'

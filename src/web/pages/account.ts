@@ -1,13 +1,15 @@
 /*
- * The owner's pages: the account page (who you are, linked State Services accounts, the diaries of the
- * State Services person you signed in as and "link another diary", where you are
- * signed in, sign out everywhere, e-mail and phone, change password), the confirmation asked before
- * unlinking, and the page behind an e-mail confirmation link.
+ * The owner's pages: the account page, the confirmation asked before unlinking, and the page behind an
+ * e-mail confirmation link. The account page's sections come in the order people look for them:
+ *   "Sign out" at the top; who you are and which diary; change password; e-mail and phone; signing in
+ *   with State Services (links, "link State Services" after a password sign-in, the person's diaries and
+ *   "link another diary"); where you are signed in and "sign out everywhere"
  * Every form carries its CSRF token. A region without State Services shows nothing about it.
  */
 import type { Role, SessionMethod } from '../../db/schema.js'
+import { linkAccountPath } from '../../login/link-own.js'
 import { logoutConfirmPath } from '../../login/logout.js'
-import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { csrfField, fillIn, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { newPasswordForm, type PasswordFormProblem } from './login.js'
 
 export interface AccountPageView {
@@ -39,6 +41,8 @@ export interface AccountPageView {
   /** The diaries linked to the State Services person of this sign-in (names masked); empty otherwise. */
   identityAccounts: { school: string | null; role: Role; regionName: string; maskedName: string; current: boolean }[]
   canLinkAnother: boolean
+  /** Signed in with the password, no link yet, and the region offers State Services now. */
+  canLinkStateServices: boolean
 }
 
 function formatWhen(context: PageContext, when: Date, timeZone: string): string {
@@ -67,9 +71,15 @@ function linksSection(context: PageContext, page: AccountPageView): SafeHtml | '
 ${link.verified ? html`<span class="tag">${t.linkVerified}</span>` : html`<br><span class="muted">${t.linkUnverified}</span>`}
 <form method="post" action="/account/unlink" class="inline">${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${link.id}"><button type="submit" class="secondary">${t.unlink}</button></form></li>`,
   )
+  const linkButton = page.canLinkStateServices
+    ? html`<form method="post" action="${linkAccountPath}">${csrfField(page.csrfToken)}<button type="submit" class="state-services">${t.linkStateServices}</button></form>
+<p class="muted">${t.linkStateServicesHint}</p>`
+    : ''
   return html`<h2 id="links">${t.linkedIdentities}</h2>
 ${page.links.length === 0 ? html`<p>${t.notLinked}</p>` : html`<ul class="items">${items}</ul><p class="muted">${t.unlinkHint}</p>`}
-${endedLinksList(context, page)}`
+${linkButton}
+${endedLinksList(context, page)}
+${identityAccountsSection(context, page)}`
 }
 
 function identityAccountsSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
@@ -79,7 +89,7 @@ function identityAccountsSection(context: PageContext, page: AccountPageView): S
     (account) => html`<li><strong>${account.school ?? t.chooseAccountNoSchool}</strong> · ${t.roles[account.role]} · ${account.maskedName}${account.current ? html` <span class="tag">${t.identityAccountCurrent}</span>` : ''}<br>
 <span class="muted">${account.regionName}</span></li>`,
   )
-  return html`<h2 id="diaries">${t.identityAccountsTitle}</h2>
+  return html`<h3 id="diaries">${t.identityAccountsTitle}</h3>
 ${page.identityAccounts.length === 0 ? '' : html`<ul class="items">${items}</ul><p class="muted">${t.identityAccountsHint}</p>`}
 ${page.canLinkAnother ? html`<form method="post" action="/account/link-another">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.linkAnother}</button></form>
 <p class="muted">${t.linkAnotherHint}</p>` : ''}`
@@ -97,28 +107,28 @@ function sessionsSection(context: PageContext, page: AccountPageView): SafeHtml 
 <p class="muted">${t.signOutEverywhereHint}</p>`
 }
 
-function contactLine(context: PageContext, value: string | null, verified: boolean): SafeHtml {
-  const { contacts } = context.t
-  if (value === null) return html`<span class="muted">${contacts.none}</span>`
-  return html`${value} ${verified ? html`<span class="tag">${contacts.verified}</span>` : html`<span class="muted">(${contacts.unverified})</span>`}`
+/** A contact and its state, in words that agree with the field's gender («почта подтверждена», «телефон подтверждён»). */
+function contactLine(state: { none: string; verified: string; unverified: string }, value: string | null, verified: boolean, confirm: SafeHtml | ''): SafeHtml {
+  if (value === null) return html`<span class="muted">${state.none}</span>`
+  return html`${value} ${verified ? html`<span class="tag">${state.verified}</span>` : html`<span class="muted">(${state.unverified})</span>${confirm}`}`
 }
 
 function contactsSection(context: PageContext, page: AccountPageView): SafeHtml {
   const { contacts } = context.t
   const { email, emailVerified, phone, phoneVerified } = page.contacts
-  const confirmCurrent = (action: string) =>
-    html`<form method="post" action="${action}" class="inline">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${contacts.confirmCurrent}</button></form>`
+  const confirmCurrent = (action: string, label: string) =>
+    html`<form method="post" action="${action}" class="inline">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${label}</button></form>`
+  const confirmEmail = page.senders.email ? confirmCurrent('/account/email', contacts.confirmCurrentEmail) : ''
+  const confirmPhone = page.senders.sms && !page.phoneCodeWaiting ? confirmCurrent('/account/phone', contacts.confirmCurrentPhone) : ''
   const emailForms = page.senders.email
-    ? html`${email !== null && !emailVerified ? confirmCurrent('/account/email') : ''}
-<form method="post" action="/account/email">${csrfField(page.csrfToken)}
+    ? html`<form method="post" action="/account/email">${csrfField(page.csrfToken)}
 <label for="email">${contacts.newEmail}</label>
 <input type="email" id="email" name="email" autocomplete="email" maxlength="254" required>
 <button type="submit" class="secondary">${contacts.sendLink}</button>
 </form>`
     : ''
   const phoneForms = page.senders.sms
-    ? html`${phone !== null && !phoneVerified && !page.phoneCodeWaiting ? confirmCurrent('/account/phone') : ''}
-${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confirm">${csrfField(page.csrfToken)}
+    ? html`${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confirm">${csrfField(page.csrfToken)}
 <p class="notice">${contacts.codeWaiting}</p>
 <label for="code">${contacts.code}</label>
 <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required>
@@ -134,8 +144,8 @@ ${page.phoneCodeWaiting ? html`<form method="post" action="/account/phone/confir
 <p class="muted">${contacts.hint}</p>
 ${page.contactProblem ? html`<p class="error" role="alert">${page.contactProblem}</p>` : ''}
 <dl>
-<dt>${contacts.email}</dt><dd>${contactLine(context, email, emailVerified)}</dd>
-<dt>${contacts.phone}</dt><dd>${contactLine(context, phone, phoneVerified)}</dd>
+<dt>${contacts.email}</dt><dd>${contactLine(contacts.emailState, email, emailVerified, confirmEmail)}</dd>
+<dt>${contacts.phone}</dt><dd>${contactLine(contacts.phoneState, phone, phoneVerified, confirmPhone)}</dd>
 </dl>
 ${emailForms}
 ${phoneForms}`
@@ -146,9 +156,10 @@ export function accountPage(context: PageContext, page: AccountPageView): string
   return layout(
     context,
     t.accountTitle,
-    html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
-${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${t.backTo} «${page.returnTo.name}»</a></p>` : ''}
-<p><strong>${page.fullName}</strong></p>
+    html`<div class="who"><p>${t.accountWho} <strong>${page.fullName}</strong></p>
+<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form></div>
+${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
+${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${fillIn(t.backTo, { client: page.returnTo.name })}</a></p>` : ''}
 <dl>
 <dt>${t.accountLogin}</dt><dd>${page.login}</dd>
 <dt>${t.accountRole}</dt><dd>${t.roles[page.role]}</dd>
@@ -157,14 +168,12 @@ ${page.school ? html`<dt>${t.accountSchool}</dt><dd>${page.school}</dd>` : ''}
 ${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : ''}
 <dt>${t.accountMethod}</dt><dd>${methodName(context, page.method)}</dd>
 </dl>
-${linksSection(context, page)}
-${identityAccountsSection(context, page)}
-${sessionsSection(context, page)}
-${contactsSection(context, page)}
 <h2 id="change-password">${t.changePasswordTitle}</h2>
 <p class="muted">${t.changePasswordHint}</p>
 ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
-<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form>`,
+${contactsSection(context, page)}
+${linksSection(context, page)}
+${sessionsSection(context, page)}`,
   )
 }
 

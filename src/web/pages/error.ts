@@ -1,4 +1,7 @@
-/* The page of every failure: what happened, what to do next, the stable code and the request number. */
+/*
+ * The page of every failure: what happened, what to do next, and below it, small, the stable code and
+ * the request number labelled for the support desk (a parent reads the first two; support asks for the rest).
+ */
 import { fillIn, html, layout, type PageContext, type SafeHtml } from '../html.js'
 
 /** The explanation of a public error code: what happened and what to do next. */
@@ -8,9 +11,10 @@ export function explainError(context: PageContext, code: string, retryAfterSecon
   return { what, next: fillIn(template, { minutes: Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60)) }) }
 }
 
-/** The code line shown under an error, for a call to support. */
+/** The code line shown under an error and its next step, for a call to the support desk. */
 export function errorCodeLine(context: PageContext, code: string, requestId: string): SafeHtml {
-  return html`<p class="muted">${context.t.errorCode}: <code>${code}</code> · ${context.t.requestId}: <code>${requestId}</code></p>`
+  const { t } = context
+  return html`<p class="support">${t.supportDesk}: ${t.errorCode} <code>${code}</code>, ${t.requestId} <code>${requestId}</code></p>`
 }
 
 export function errorPage(context: PageContext, error: { code: string; requestId: string; retryAfterSeconds?: number }): string {

@@ -1,7 +1,7 @@
 /* The pages of signing in. Each takes plain data and returns HTML; routes decide which one. */
 import type { PasswordProblem } from '../../accounts/password-policy.js'
 import type { Role } from '../../db/schema.js'
-import type { NeedsPasswordReason } from '../../linking/match.js'
+import type { BindingReason } from '../../login/transaction.js'
 import { fullStopAfter } from '../../person/full-name.js'
 import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
 import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
@@ -12,20 +12,22 @@ export interface RegionChoice {
   name: string
 }
 
+/** The regions as buttons (the page's main action), then a search for a region not in the list. */
 export function regionSelectionPage(context: PageContext, regions: readonly RegionChoice[], query: string): string {
   const { t } = context
   return layout(
     context,
     t.selectRegion,
     html`<p class="muted">${t.selectRegionHint}</p>
-<form method="get" action="/login" role="search">
+${regions.length === 0 ? html`<p class="notice" role="status">${t.noRegionFound}</p>` : ''}
+<ul class="regions" aria-label="${t.regionListLabel}">${regions.map((region) => html`<li><a class="button" href="/login?region=${region.code}">${region.name} <span class="code">${region.code}</span></a></li>`)}</ul>
+<form method="get" action="/login" role="search" class="search">
 <input type="hidden" name="choose" value="1">
 <label for="q">${t.searchRegion}</label>
+<p class="muted">${t.searchRegionHint}</p>
 <input type="search" id="q" name="q" value="${query}" autocomplete="off">
-<button type="submit">${t.search}</button>
-</form>
-${regions.length === 0 ? html`<p class="notice" role="status">${t.noRegionFound}</p>` : ''}
-<ul class="regions">${regions.map((region) => html`<li><a href="/login?region=${region.code}">${region.name}</a> <span class="muted">(${region.code})</span></li>`)}</ul>`,
+<button type="submit" class="secondary">${t.search}</button>
+</form>`,
   )
 }
 
@@ -77,11 +79,16 @@ ${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p cla
   )
 }
 
+/**
+ * The binding page: why (or the refusal), whom State Services named, the diary login and password, and
+ * a way out: back to the login page, or to the account page when the signed-in owner links a diary.
+ * The "link a diary" variants say what to type in their notice only.
+ */
 export function bindingPage(
   context: PageContext,
   page: {
     maskedName: string
-    reason: NeedsPasswordReason | 'link_another'
+    reason: BindingReason
     csrfToken: string
     error?: string
     login?: string
@@ -90,15 +97,18 @@ export function bindingPage(
   },
 ): string {
   const { t } = context
+  const fromAccount = page.reason === 'link_another' || page.reason === 'link_account'
   const refusal = page.refusal && explainError(context, page.refusal.code)
+  const cancel = fromAccount ? html`<a href="/account">${t.bindingCancelToAccount}</a>` : html`<a href="/login">${t.bindingCancelToLogin}</a>`
   return layout(
     context,
     t.bindingTitle,
-    html`${refusal && page.refusal ? html`<div class="error" role="alert"><p><strong>${refusal.what}</strong></p><p>${refusal.next}</p></div>
-${errorCodeLine(context, page.refusal.code, page.refusal.requestId)}` : html`<p class="notice">${t.bindingReason[page.reason]}</p>`}
+    html`${refusal ? html`<div class="error" role="alert"><p><strong>${refusal.what}</strong></p><p>${refusal.next}</p></div>` : html`<p class="notice">${t.bindingReason[page.reason]}</p>`}
 <p>${t.bindingIntro} <strong>${page.maskedName}</strong>${fullStopAfter(page.maskedName)}</p>
-<p>${t.bindingAction}</p>
-${passwordForm(context, '/link', page.reason === 'link_another' ? t.bindAnother : t.bind, page)}`,
+${fromAccount ? '' : html`<p>${t.bindingAction}</p>`}
+${passwordForm(context, '/link', page.reason === 'link_another' ? t.bindAnother : page.reason === 'link_account' ? t.linkStateServices : t.bind, page)}
+<p class="cancel">${cancel}</p>
+${page.refusal ? errorCodeLine(context, page.refusal.code, page.refusal.requestId) : ''}`,
   )
 }
 

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { runGostOpenssl } from '../../../src/demo/gost-keys.js'
+import { runGostOpenssl } from '../../../demo/gost-keys.js'
 import { gostParamSets } from '../../../src/upstream/esia/gost-curves.js'
 import { generateGostKeyPair, javascriptGost } from '../../../src/upstream/esia/gost-javascript.js'
 import { engineGost, needsEngineCli } from '../../helpers/gost-world.js'

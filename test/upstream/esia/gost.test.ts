@@ -5,7 +5,7 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
+import { ensureGostKeyPair } from '../../../demo/gost-keys.js'
 import { certificateHash, chooseGost, describeGostChoice, gostReport } from '../../../src/upstream/esia/gost.js'
 import { generateGostKeyPair } from '../../../src/upstream/esia/gost-javascript.js'
 import { engineGost, gostImplementations, javascriptGost, needsEngine } from '../../helpers/gost-world.js'

@@ -1,7 +1,7 @@
 import { createPrivateKey, sign } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { ensureGostKeyPair } from '../../../src/demo/gost-keys.js'
+import { ensureGostKeyPair } from '../../../demo/gost-keys.js'
 import { esiaTokenKey, verifyEsiaToken } from '../../../src/upstream/esia/jws.js'
 import { rsaKeyPair } from '../../helpers/esia-world.js'
 import { gostImplementations, javascriptGost as gost } from '../../helpers/gost-world.js'

@@ -10,9 +10,9 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chooseGost, type GostCrypto } from '../upstream/esia/gost.js'
-import { gostEnginePath } from '../upstream/esia/gost-engine.js'
-import { generateGostKeyPair } from '../upstream/esia/gost-javascript.js'
+import { chooseGost, type GostCrypto } from '../src/upstream/esia/gost.js'
+import { gostEnginePath } from '../src/upstream/esia/gost-engine.js'
+import { generateGostKeyPair } from '../src/upstream/esia/gost-javascript.js'
 
 export interface GostKeyPair {
   privateKeyPem: string

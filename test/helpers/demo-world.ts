@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { importAccounts } from '../../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import type { Config } from '../../src/config/load.js'
-import { type RunningSimulator, startSimulator } from '../../src/demo/state-services-simulator.js'
+import { type RunningSimulator, startSimulator } from '../../demo/state-services-simulator.js'
 import { logoutDonePath } from '../../src/login/logout.js'
 import type { Senders } from '../../src/notify/senders.js'
 import { stateServicesCallbackPath } from '../../src/regions/registry.js'
@@ -44,14 +44,14 @@ export function regionWithProvider(issuer: string, provider: Record<string, unkn
   }
 }
 
-/** The demo accounts of these regions (src/demo/accounts-<code>.csv), password "diary-demo". */
+/** The demo accounts of these regions (demo/accounts-<code>.csv), password "diary-demo". */
 export async function importDemoAccounts(database: TestDatabase, config: Config, regions: readonly string[] = ['29']): Promise<void> {
   // The demo accounts carry argon2id hashes already: the hasher is there for the signature, not used.
   const hasher = createPasswordHasher({ workers: 1 })
   try {
     for (const region of regions) {
       await importAccounts(database.db, {
-        file: fileURLToPath(new URL(`../../src/demo/accounts-${region}.csv`, import.meta.url)),
+        file: fileURLToPath(new URL(`../../demo/accounts-${region}.csv`, import.meta.url)),
         format: 'csv',
         region,
         snilsPepper: config.secrets.snilsPepper.reveal(),

@@ -6,8 +6,8 @@
  *   (links open without a Referer: they carry single-use tokens)
  */
 import type { FastifyInstance } from 'fastify'
-import type { MailMessage, Mailer, SmsMessage, SmsSender } from '../notify/senders.js'
-import { escapeHtml } from '../web/html.js'
+import type { MailMessage, Mailer, SmsMessage, SmsSender } from '../src/notify/senders.js'
+import { escapeHtml } from '../src/web/html.js'
 
 export interface MailboxEntry {
   at: Date

@@ -1,5 +1,5 @@
 /*
- * docs/integrating.md, run: the demo (src/demo/main.ts, as `npm run demo` starts it) with the doc's
+ * docs/provider.md, run: the demo (demo/main.ts, as `npm run demo` starts it) with the doc's
  * client file added to a copy of config/, the doc's example module and API (docs/examples/) started as
  * the doc says (`npx tsx --tsconfig docs/examples/tsconfig.json â€¦`, here `node --import tsx` with the
  * same tsconfig), and a person signing in with a demo account's diary password through the example.
@@ -15,12 +15,12 @@ import * as client from 'openid-client'
 import t, { type Test } from 'tap'
 import { createVerifier } from '../../src/verify/index.js'
 import { csrfToken, type Page } from '../helpers/browser.js'
-import { demoPassword } from '../helpers/demo-fixture.js'
+import { demoPassword } from '../helpers/demo-world.js'
 import { freePort, type Spawned, waitForOk } from '../helpers/spawn.js'
 import { createServerDatabase, serverUrl } from '../helpers/test-database.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const doc = readFileSync(join(root, 'docs/integrating.md'), 'utf8')
+const doc = readFileSync(join(root, 'docs/provider.md'), 'utf8')
 const clientFilePath = 'config/clients/example-module.json'
 
 /** The fenced blocks right after `<!-- marker -->`, with the marker's one capture group as `source`. */
@@ -46,7 +46,7 @@ t.test('the doc: its files and npm scripts exist, its quoted code is the filesâ€
 })
 
 const [clientFile] = blocksAfter(new RegExp(`(${clientFilePath.replaceAll('.', '\\.')})`))
-if (clientFile === undefined) throw new Error(`docs/integrating.md has no block after <!-- ${clientFilePath} -->`)
+if (clientFile === undefined) throw new Error(`docs/provider.md has no block after <!-- ${clientFilePath} -->`)
 const registered = JSON.parse(clientFile.text) as { clientSecretEnv: string; audience: string; redirectUris: string[] }
 const clientId = 'example-module'
 const clientSecret = 'example-module-secret'
@@ -93,7 +93,7 @@ for (const file of readdirSync(join(configDir, 'regions'))) {
   writeFileSync(path, readFileSync(path, 'utf8').replaceAll('localhost:3001', `localhost:${esiaPort}`).replaceAll('localhost:3003', `localhost:${oidcPort}`))
 }
 writeFileSync(join(configDir, 'clients', `${clientId}.json`), clientFile.text.replaceAll('http://localhost:4000', moduleUrl))
-const demo = start(['--import', 'tsx', 'src/demo/main.ts'], {
+const demo = start(['--import', 'tsx', 'demo/main.ts'], {
   BRIDGE_CONFIG_DIR: configDir,
   DATA_DIR: join(data, 'data'),
   DATABASE_URL: serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl),

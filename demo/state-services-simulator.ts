@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
 import Provider, { type Interaction, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider'
-import { escapeHtml } from '../web/html.js'
+import { escapeHtml } from '../src/web/html.js'
 
 export interface SimulatorPerson {
   id: string
