@@ -16,6 +16,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js'
 import { createRequestRates, rateLimitPolicy, type RequestRates } from './ops/request-rate.js'
 import { busyError, createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import type { RouteContext } from './context.js'
+import type { ClientAuthenticator } from './oauth/client-auth.js'
 import type { Senders } from './notify/senders.js'
 import { startBackchannelWorker } from './oauth/backchannel-logout.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
@@ -157,7 +158,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     if (quietRoutes.has(route)) request.log.debug(line, 'request')
     else request.log.info(line, 'request')
   })
-  const context: RouteContext = {
+  const context: RouteContext & { authenticateClient: ClientAuthenticator } = {
     get config() {
       return live.config
     },

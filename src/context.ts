@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely'
 import type { PasswordHasher } from './accounts/password-hash.js'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
-import type { ClientAuthenticator } from './oauth/client-auth.js'
 import type { Senders } from './notify/senders.js'
 import type { Metrics } from './ops/metrics.js'
 import type { RequestRates } from './ops/request-rate.js'
@@ -16,7 +15,6 @@ export interface RouteContext {
   now: () => Date
   regions: ReadonlyMap<string, Region>
   keys: KeyStore
-  authenticateClient: ClientAuthenticator
   hasher: PasswordHasher
   metrics: Metrics
   /** The request limits of /token, /revoke and /introspect. */

@@ -5,8 +5,8 @@
  * - the password hash never travels inside `Account`: only the credential check asks for it
  */
 import { type RawBuilder, sql } from 'kysely'
+import { type Cte, cte, tableOf } from '../db/cte.js'
 import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
-import { sessionEndedSql } from '../sessions/login-session.js'
 
 export interface Account {
   /** Opaque and stable: the `sub` of every token. */
@@ -85,18 +85,24 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
 
 /*
  * Reads of diary_account as parts of larger statements (CTE bodies), for the one-statement steps of a
- * login (oauth/grants.ts, login/linked-sign-in.ts): the column lists stay here.
+ * login (oauth/authorization-code.repository.ts, login/linked-sign-in.ts): the column lists stay here, and
+ * the CTEs say which they provide (db/cte.ts).
  */
 
 /** The account `accountId` if it is in one of `regions`: id, region and `sessionId` as session_id. */
-export function accountInRegionsSql(accountId: string, sessionId: string | null, regions: readonly string[]): RawBuilder<unknown> {
-  return sql`select id, region, ${sessionId}::uuid as session_id from diary_account where id = ${accountId}::uuid and region = any(${[...regions]}::text[])`
+export function accountInRegionsCte<Name extends string>(name: Name, accountId: string, sessionId: string | null, regions: readonly string[]) {
+  return cte(
+    name,
+    ['id', 'region', 'session_id'],
+    sql`select id, region, ${sessionId}::uuid as session_id from diary_account where id = ${accountId}::uuid and region = any(${[...regions]}::text[])`,
+  )
 }
 
-/** The accounts of the sessions in `sessions` (id, account_id) that are in one of `regions`: id, region, session_id. */
-export function sessionAccountsInRegionsSql(sessions: string, regions: readonly string[]): RawBuilder<unknown> {
-  return sql`select a.id, a.region, s.id as session_id from ${sql.table(sessions)} s join diary_account a on a.id = s.account_id
+/** The accounts of the sessions of `sessions` that are in one of `regions`: id, region, session_id. */
+export function sessionAccountsInRegionsCte<Name extends string, Sessions extends Cte<string, 'id' | 'account_id', string>>(name: Name, sessions: Sessions, regions: readonly string[]) {
+  const body = sql`select a.id, a.region, s.id as session_id from ${tableOf(sessions)} s join diary_account a on a.id = s.account_id
     where a.region = any(${[...regions]}::text[])`
+  return cte(name, ['id', 'region', 'session_id'], body, [sessions])
 }
 
 /** The ids of the accounts of a region, as a parenthesised subquery for `in` (identity links are looked up within a region). */
@@ -104,9 +110,10 @@ export function accountIdsOfRegionSql(region: string): RawBuilder<string> {
   return sql<string>`(select id from diary_account where region = ${region})`
 }
 
-/** What tokens say of the accounts of `source` (account_id): id, region, role and the names. */
-export function tokenAccountsSql(source: string): RawBuilder<unknown> {
-  return sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${sql.table(source)} c join diary_account a on a.id = c.account_id`
+/** What tokens say of the accounts of the rows of `source`: id, region, role and the names. */
+export function tokenAccountsCte<Name extends string, Source extends Cte<string, 'account_id', string>>(name: Name, source: Source) {
+  const body = sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${tableOf(source)} c join diary_account a on a.id = c.account_id`
+  return cte(name, ['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'], body, [source])
 }
 
 export async function findAccountByLogin(db: Executor, region: string, login: string): Promise<Account | undefined> {
@@ -273,16 +280,15 @@ export async function updateAccountFields(db: Executor, accountId: string, chang
 export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName' | 'givenName' | 'patronymic'>
 
 /**
- * The account an access token names, unless that token was revoked, by its jti or by the end of its
- * session `sid` (one narrow statement: userinfo is hot).
+ * The account an access token names, unless `revoked` (the token's revocation as an SQL condition,
+ * oauth/token-family.repository.ts's `accessTokenRevokedSql`) holds: one narrow statement, userinfo is hot.
  */
-export async function findTokenAccount(db: Executor, accountId: string, jti: string, sessionId?: string): Promise<TokenAccount | undefined> {
+export async function findTokenAccount(db: Executor, accountId: string, revoked: RawBuilder<boolean>): Promise<TokenAccount | undefined> {
   const row = await db
     .selectFrom('diary_account')
     .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
     .where('id', '=', accountId)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_access_token').select('jti').where('jti', '=', jti))))
-    .where(sql<boolean>`not ${sessionEndedSql(sessionId)}`)
+    .where(sql<boolean>`not ${revoked}`)
     .executeTakeFirst()
   return row && { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic }
 }

@@ -10,7 +10,6 @@
 import type { TObject } from 'typebox'
 import type Type from 'typebox'
 import type { KeyProblem } from './problems.js'
-import type { EnvironmentVariables } from './schema.js'
 
 /** A provider as the loader hands it on: its kind's settings, with secrets and files read. */
 export interface ProviderSettings {
@@ -18,7 +17,8 @@ export interface ProviderSettings {
 }
 
 export interface ProviderCheckContext {
-  env: EnvironmentVariables
+  /** The environment, as schema.ts's EnvironmentVariables (not imported: schema.ts imports this file). */
+  env: Readonly<Record<string, string | undefined>>
   production: boolean
   /** Relative file paths are read from here. */
   configDir: string

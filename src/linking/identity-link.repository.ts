@@ -5,8 +5,9 @@
  * writers rely on those constraints, never on a prior SELECT. A login sees only the links to accounts
  * of its own region (`listLinksOfSubjectInRegion`), the last chosen first.
  */
-import { type RawBuilder, sql } from 'kysely'
+import { sql } from 'kysely'
 import { accountIdsOfRegionSql } from '../accounts/account.repository.js'
+import { type AnyCte, type ColumnsOf, type Cte, cte, tableOf } from '../db/cte.js'
 import { type Executor, isUuid, type LinkMethod } from '../db/schema.js'
 
 export interface IdentityLink {
@@ -179,15 +180,17 @@ export async function listUnverifiedPasswordLinks(db: Executor, accountId: strin
 
 /**
  * `listLinksOfSubjectInRegion(…, { lock: 'share' })` as part of a larger statement, read only when
- * `guard` (a CTE of that statement) has a row, and answering a row only when the identity has exactly
- * one link in `region` (several: the chooser, on the careful path): account_id (also as id), method,
- * and `region` for the audit. Needs its own CTE name for the locked rows (`all`).
+ * `guard` (a CTE of that statement) has a row: account_id (also as id), method, verified, and `region` for the audit.
  */
-export function linkOfSubjectSql(guard: string, identity: { issuer: string; subject: string }, region: string): { all: RawBuilder<unknown>; one: (all: string) => RawBuilder<unknown> } {
-  return {
-    all: sql`select account_id, account_id as id, method, ${region}::text as region from identity_link
+export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(name: Name, guard: Guard, identity: { issuer: string; subject: string }, region: string) {
+  const body = sql`select account_id, account_id as id, method, verified, ${region}::text as region from identity_link
       where issuer = ${identity.issuer} and subject = ${identity.subject} and account_id in ${accountIdsOfRegionSql(region)}
-        and exists (select 1 from ${sql.table(guard)}) for share`,
-    one: (all) => sql`select * from ${sql.table(all)} where (select count(*) from ${sql.table(all)}) = 1`,
-  }
+        and exists (select 1 from ${tableOf(guard)}) for share`
+  return cte(name, ['account_id', 'id', 'method', 'verified', 'region'], body, [guard])
+}
+
+/** The rows of `links` when there is exactly one (several: the chooser, on the careful path), none otherwise. */
+export function onlyLinkCte<Name extends string, Links extends Cte<string, 'account_id', string>>(name: Name, links: Links) {
+  const body = sql`select * from ${tableOf(links)} where (select count(*) from ${tableOf(links)}) = 1`
+  return cte(name, [] as ColumnsOf<Links>[], body, [links])
 }

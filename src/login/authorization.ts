@@ -12,7 +12,7 @@
 import type { RouteContext } from '../context.js'
 import type { Executor } from '../db/schema.js'
 import { type AuthorizationRequest, redirectWith, validateAuthorizationRequest } from '../oauth/authorize-request.js'
-import { issueAuthorizationCode } from '../oauth/grants.js'
+import { issueAuthorizationCode } from '../oauth/authorization-code.repository.js'
 import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { currentSession } from './sign-in.js'

@@ -5,8 +5,9 @@
  * sign-in.ts → authorization.ts) does in seven:
  *   mark the login transaction used → read the link (share lock) → audit the link decision →
  *   start the session → issue the code for the client's regions → audit the code
- * Each part is its owner's SQL (sessions/, linking/, accounts/, oauth/, audit/); this module only joins
- * them. A statement is atomic, so a link removed or replaced at the same moment either waits for it
+ * Each part is its owner's SQL (sessions/, linking/, accounts/, oauth/, audit/), a typed CTE (db/cte.ts)
+ * that names the columns it provides and the CTEs it reads; this module only joins them, and a wrong
+ * join does not build. test/login/fast-and-careful.test.ts checks it writes what the careful path writes. A statement is atomic, so a link removed or replaced at the same moment either waits for it
  * (and then ends the session it started) or happens first (and the login finds no link), as in the
  * careful path's transaction.
  * Answers: the transaction was used already; no link, or several in the region (the careful path goes
@@ -14,15 +15,17 @@
  * client does not serve the account's region).
  */
 import { sql } from 'kysely'
-import { sessionAccountsInRegionsSql } from '../accounts/account.repository.js'
-import { auditEventSql } from '../audit/record-audit-event.js'
+import { sessionAccountsInRegionsCte } from '../accounts/account.repository.js'
+import { auditEventCte } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
+import { withCtes } from '../db/cte.js'
 import type { LinkMethod } from '../db/schema.js'
 import type { RouteContext } from '../context.js'
-import { linkOfSubjectSql } from '../linking/identity-link.repository.js'
-import { authorizationCodeSql, newOpaqueToken } from '../oauth/grants.js'
+import { linksOfSubjectCte, onlyLinkCte } from '../linking/identity-link.repository.js'
+import { authorizationCodeCtes } from '../oauth/authorization-code.repository.js'
+import { newOpaqueToken } from '../oauth/grants.js'
 import { describeBrowser } from '../sessions/browser-family.js'
-import { consumeLoginTransactionSql, startSessionSql } from '../sessions/login-session.js'
+import { consumeLoginTransactionCte, startSessionCte } from '../sessions/login-session.js'
 import type { Identity } from '../upstream/connector.js'
 import type { BrowserRequest } from './browser.js'
 import type { PendingAuthorization } from './transaction.js'
@@ -60,39 +63,48 @@ export async function signInLinked(
     lifetimeSeconds: context.config.bridge.session.absoluteLifetimeSeconds,
     now,
   }
-  const decision = {
+  const used = consumeLoginTransactionCte('used', login.transactionId)
+  const links = linksOfSubjectCte('links', used, identity, login.region)
+  const link = onlyLinkCte('link', links)
+  const decided = auditEventCte('decided', link, {
     type: 'link_decision',
     outcome: 'linked',
     requestId: browser.requestId,
-    details: sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', method, 'created', false)`,
-  }
-  const link = linkOfSubjectSql('used', identity, login.region)
-  const { rows } = await sql<{ used: number; account_id: string | null; method: LinkMethod | null; session_id: string | null; coded: number }>`
-    with used as (${consumeLoginTransactionSql(login.transactionId)}),
-    links as (${link.all}),
-    link as (${link.one('links')}),
-    decided as (${auditEventSql('link', decision)}),
-    session as (${startSessionSql('decided', session)}),
-    account as (${sessionAccountsInRegionsSql('session', login.client.regions)}),
-    ${authorizationCodeSql(
-      'account',
-      {
-        clientId: login.client.clientId,
-        redirectUri: pending.redirectUri,
-        scope: pending.scope,
-        nonce: pending.nonce ?? null,
-        codeChallenge: pending.codeChallenge,
-        authTime: now,
-        amr: 'fed',
-        ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
-        now,
-        requestId: browser.requestId,
-      },
-      code,
-    )}
-    select (select count(*)::int from used) as used, s.account_id, (select method from link) as method, s.id as session_id,
-           (select count(*)::int from account) as coded
-    from (select 1) as one left join session s on true`.execute(context.db)
+    details: (column) => sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', ${column('method')}, 'verified', ${column('verified')}, 'created', false)`,
+  })
+  const started = startSessionCte('session', decided, session)
+  const account = sessionAccountsInRegionsCte('account', started, login.client.regions)
+  const issued = authorizationCodeCtes(
+    account,
+    {
+      clientId: login.client.clientId,
+      redirectUri: pending.redirectUri,
+      scope: pending.scope,
+      nonce: pending.nonce ?? null,
+      codeChallenge: pending.codeChallenge,
+      authTime: now,
+      amr: 'fed',
+      ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
+      now,
+      requestId: browser.requestId,
+    },
+    code,
+  )
+  const statement = withCtes()
+    .with(used)
+    .with(links)
+    .with(link)
+    .with(decided)
+    .with(started)
+    .with(account)
+    .with(issued.issued)
+    .with(issued.audited)
+    .select<{ used: number; account_id: string | null; method: LinkMethod | null; session_id: string | null; coded: number }>(
+      ({ table, column }) => sql`select (select count(*)::int from ${table('used')}) as used, ${column('session', 'account_id')}, (select ${column('link', 'method')} from ${table('link')}) as method,
+           ${column('session', 'id')} as session_id, (select count(*)::int from ${table('account')}) as coded
+    from (select 1) as one left join ${table('session')} on true`,
+    )
+  const { rows } = await statement.execute(context.db)
   const row = rows[0]
   if (row === undefined || row.used === 0) return { kind: 'used' }
   if (row.session_id === null || row.account_id === null || row.method === null) return { kind: 'not_linked' }

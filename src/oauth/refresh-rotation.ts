@@ -15,20 +15,12 @@
  *   statement that rotates, on the common path), for the revocation list
  */
 import { type Kysely, sql, type Transaction } from 'kysely'
+import { cte, withCtes } from '../db/cte.js'
 import type { Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
-import {
-  accessIssuedSql,
-  accessTokenExpiry,
-  type GrantFailure,
-  type GrantResult,
-  hashToken,
-  newOpaqueToken,
-  newRefreshToken,
-  refreshTokenSql,
-  revokeFamily,
-} from './grants.js'
+import { accessTokenExpiry, type GrantFailure, type GrantResult, hashToken, newOpaqueToken } from './grants.js'
 import { openSuccessor, sealSuccessor } from './refresh-successor.js'
+import { accessIssuedCte, familyCte, newRefreshToken, refreshTokenCte, revokeFamily } from './token-family.repository.js'
 
 export interface RefreshRequest {
   refreshToken: string
@@ -74,18 +66,25 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
   const fresh = newOpaqueToken()
   const sealed = sealSuccessor(request.refreshToken, fresh)
   if (request.scope === undefined) {
-    const { rows } = await sql<FastRotation>`
-      with spent as (
-        update refresh_token r set used_at = ${request.now}, successor_sealed = ${sealed}
+    const spent = cte(
+      'spent',
+      ['family_id', 'account_id', 'session_id', 'scope', 'auth_time', 'amr'],
+      sql`update refresh_token r set used_at = ${request.now}, successor_sealed = ${sealed}
         from token_family f
         where r.token_hash = ${hashToken(request.refreshToken)} and r.used_at is null and r.expires_at > ${request.now}
           and f.id = r.family_id and f.revoked_at is null and f.client_id = ${request.clientId}
-        returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr
-      ), issued as (${refreshTokenSql('spent', fresh, request.refreshTtlSeconds, request.now)}),
-      access as (${accessIssuedSql('spent', accessTokenExpiry(request.now, request.accessTtlSeconds))})
-      select s.family_id, s.session_id, s.scope, s.auth_time, s.amr,
+        returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr`,
+    )
+    const statement = withCtes()
+      .with(spent)
+      .with(refreshTokenCte('issued', spent, fresh, request.refreshTtlSeconds, request.now))
+      .with(accessIssuedCte('access', spent, accessTokenExpiry(request.now, request.accessTtlSeconds)))
+      .select<FastRotation>(
+        ({ table, column }) => sql`select ${column('spent', 'family_id')}, ${column('spent', 'session_id')}, ${column('spent', 'scope')}, ${column('spent', 'auth_time')}, ${column('spent', 'amr')},
              a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
-      from spent s join diary_account a on a.id = s.account_id`.execute(db)
+      from ${table('spent')} join diary_account a on a.id = ${column('spent', 'account_id')}`,
+      )
+    const { rows } = await statement.execute(db)
     const row = rows[0]
     if (row !== undefined) {
       return {
@@ -141,7 +140,8 @@ async function rotateCarefully(trx: Transaction<Database>, request: RefreshReque
 }
 
 async function accessIssued(trx: Transaction<Database>, familyId: string, request: RefreshRequest): Promise<void> {
-  await sql`with family as (select ${familyId}::uuid as family_id) ${accessIssuedSql('family', accessTokenExpiry(request.now, request.accessTtlSeconds))}`.execute(trx)
+  const family = familyCte('family', familyId)
+  await withCtes().with(family).then(accessIssuedCte('access', family, accessTokenExpiry(request.now, request.accessTtlSeconds))).execute(trx)
 }
 
 /** The successor of a token spent within the grace period, if it is still the family's usable token. */

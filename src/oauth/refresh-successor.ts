@@ -1,6 +1,6 @@
 /*
  * The successor of a rotated refresh token, kept so that a repeated refresh within the grace period
- * gets the same new token (grants.ts):
+ * gets the same new token (refresh-rotation.ts):
  * - sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the old token's value, which the
  *   database never holds (it holds SHA-256 of it): a copy of the database opens no successor
  * - only the one who presents the old token can open it; a seal that does not open is no successor

@@ -11,7 +11,7 @@
  */
 import type { Executor } from '../db/schema.js'
 import { listEndedSessionsWithTokens } from '../sessions/login-session.js'
-import { listRevokedAccessTokens } from './grants.js'
+import { listRevokedAccessTokens } from './token-family.repository.js'
 
 export interface RevocationEntries {
   /** `sid`s of ended sessions. */

@@ -20,8 +20,10 @@ import { BridgeError } from '../errors.js'
 import { signAccessToken, signIdToken } from '../tokens/issue.js'
 import { accessTokenTtl } from '../config/token-lifetimes.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
-import { claimedClientId } from './client-auth.js'
-import { findRefreshToken, type Grant, type GrantResult, isAccessTokenRevoked, redeemAuthorizationCode, revokeAccessToken, revokeFamily } from './grants.js'
+import { type ClientAuthenticator, claimedClientId } from './client-auth.js'
+import { redeemAuthorizationCode } from './authorization-code.repository.js'
+import type { Grant, GrantResult } from './grants.js'
+import { findRefreshToken, isAccessTokenRevoked, revokeAccessToken, revokeFamily } from './token-family.repository.js'
 import { rotateRefreshToken } from './refresh-rotation.js'
 
 type Body = Record<string, unknown>
@@ -40,7 +42,12 @@ function tokenEndpoint(body: Body): Endpoint {
   return grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other_grant'
 }
 
-export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
+/** The route context with the client authenticator, which only these endpoints use (it follows live-config.ts). */
+export interface TokenRouteContext extends RouteContext {
+  authenticateClient: ClientAuthenticator
+}
+
+export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, context) => {
   const { db } = context
   // bridge.json is fixed for the life of the process (live-config.ts).
   const { config } = context
@@ -117,7 +124,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       ttlSeconds: tokens.idTokenTtlSeconds,
       now,
     })
-    // A code redemption was audited by its own statement (grants.ts); routine refreshes are counted in
+    // A code redemption was audited by its own statement (authorization-code.repository.ts); routine refreshes are counted in
     // the metrics instead (refusals are audited).
     return noStore(reply).send({
       access_token: access.token,

@@ -9,6 +9,7 @@ import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { profileClaims } from '../tokens/issue.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
+import { accessTokenRevokedSql } from './token-family.repository.js'
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
@@ -24,7 +25,7 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     handler: async (request, reply) => {
       const token = bearer(request)
       const access = token === undefined ? undefined : await verifyOwnAccessToken(context.keys, token, context.config.publicUrl, context.now())
-      const account = access && (await findTokenAccount(context.db, access.sub, access.jti, typeof access.sid === 'string' ? access.sid : undefined))
+      const account = access && (await findTokenAccount(context.db, access.sub, accessTokenRevokedSql(access.jti, typeof access.sid === 'string' ? access.sid : undefined)))
       if (access === undefined || account === undefined) {
         reply.header('www-authenticate', `Bearer error="invalid_token"`)
         throw new BridgeError('ERR_OAUTH_INVALID_TOKEN', 'the access token is missing, invalid, expired or revoked')

@@ -13,8 +13,9 @@
  *   sessions and its audit event: never half done
  */
 import { sql, type Transaction } from 'kysely'
+import { cte, withCtes } from '../db/cte.js'
 import { type Database, isUuid } from '../db/schema.js'
-import { logoutNoticesSql } from './logout-notice.repository.js'
+import { logoutNoticesCte } from './logout-notice.repository.js'
 
 export type SessionSelector =
   | { sessionId: string }
@@ -62,8 +63,8 @@ export async function endSessions(db: Transaction<Database>, selector: SessionSe
   const revoked = wholeAccount || ended.length > 0 ? await families.returning(['session_id', 'client_id', 'account_id']).execute() : []
   if (revoked.length > 0) {
     const pairs = JSON.stringify(revoked.map((row) => ({ session_id: row.session_id, client_id: row.client_id, account_id: row.account_id })))
-    await sql`with ended as (select * from jsonb_to_recordset(${pairs}::jsonb) as r(session_id uuid, client_id text, account_id uuid))
-      ${logoutNoticesSql('ended', reason)}`.execute(db)
+    const endedPairs = cte('ended', ['session_id', 'client_id', 'account_id'], sql`select * from jsonb_to_recordset(${pairs}::jsonb) as r(session_id uuid, client_id text, account_id uuid)`)
+    await withCtes().with(endedPairs).then(logoutNoticesCte('notices', endedPairs, reason)).execute(db)
   }
 
   const pairs: EndedSession[] = revoked.map((row) => ({ sessionId: row.session_id, clientId: row.client_id }))

@@ -11,6 +11,7 @@
  * Sessions end only through end-sessions.ts.
  */
 import { type RawBuilder, sql } from 'kysely'
+import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
@@ -70,23 +71,27 @@ export interface SessionStart {
 }
 
 export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
-  const { rows } = await sql<Parameters<typeof toSession>[0]>`
-    with account as (select ${session.accountId}::uuid as account_id) ${startSessionSql('account', session)}`.execute(db)
+  const account = cte('account', ['account_id'], sql`select ${session.accountId}::uuid as account_id`)
+  const { rows } = await withCtes().with(account).then<Parameters<typeof toSession>[0]>(startSessionCte('session', account, session)).execute(db)
   const [row] = rows
   if (row === undefined) throw new Error('the session was not started')
   return toSession(row)
 }
 
-/**
- * `startSession` as part of a larger statement (a data-modifying CTE): a session for the account of each
- * row (`account_id`) of `source`; returns the session's columns.
- */
-export function startSessionSql(source: string, session: Omit<SessionStart, 'accountId'>): RawBuilder<unknown> {
+function startSessionSql(source: Cte<string, 'account_id', string>, session: Omit<SessionStart, 'accountId'>): RawBuilder<unknown> {
   return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at)
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
            ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
-    from ${sql.table(source)}
+    from ${tableOf(source)}
     returning ${sql.join(columns.map((column) => sql.ref(column)))}`
+}
+
+/**
+ * `startSession` as part of a larger statement (a data-modifying CTE): a session for the account of each
+ * row of `source`; its rows are the session's columns.
+ */
+export function startSessionCte<Name extends string, Source extends Cte<string, 'account_id', string>>(name: Name, source: Source, session: Omit<SessionStart, 'accountId'>) {
+  return cte(name, columns, startSessionSql(source, session), [source])
 }
 
 /** Sessions not ended, not expired and not idle at `clock.now`. */
@@ -162,7 +167,7 @@ export async function lastClientOfSession(db: Executor, sessionId: string): Prom
  * once the transaction it refuses has expired (ops/maintenance.ts).
  */
 export async function consumeLoginTransaction(db: Executor, id: string): Promise<boolean> {
-  return (await consumeLoginTransactionSql(id).execute(db)).rows.length === 1
+  return (await consumeLoginTransactionCte('used', id).body.execute(db)).rows.length === 1
 }
 
 /** Whether a login transaction was used already (to tell a replayed callback from a provider's failure). */
@@ -170,9 +175,9 @@ export async function isLoginTransactionUsed(db: Executor, id: string): Promise<
   return (await db.selectFrom('login_transaction_use').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
 }
 
-/** `consumeLoginTransaction` as a statement, or part of a larger one: one row (the id) the first time, none after. */
-export function consumeLoginTransactionSql(id: string): RawBuilder<unknown> {
-  return sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`
+/** `consumeLoginTransaction` as part of a larger statement: one row (the id) the first time, none after. */
+export function consumeLoginTransactionCte<Name extends string>(name: Name, id: string) {
+  return cte(name, ['id'], sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`)
 }
 
 /** An ended session whose access tokens may still be valid, and until when (the revocation list). */

@@ -8,7 +8,8 @@
  *   during the HTTP call)
  * - a failed attempt is retried after `backoff(attempts)`; after `giveUpAfterSeconds` it is given up
  */
-import { type RawBuilder, sql } from 'kysely'
+import { sql } from 'kysely'
+import { type Cte, cte, tableOf } from '../db/cte.js'
 import type { Executor } from '../db/schema.js'
 
 export interface LogoutNotice {
@@ -21,13 +22,11 @@ export interface LogoutNotice {
   attempts: number
 }
 
-/**
- * Notices for the (session, client) pairs of `source`, a CTE of the caller's statement with columns
- * session_id, client_id, account_id: one per distinct pair.
- */
-export function logoutNoticesSql(source: string, reason: string): RawBuilder<unknown> {
-  return sql`insert into logout_notice (client_id, account_id, session_id, reason)
-    select distinct client_id, account_id, session_id, ${reason} from ${sql.table(source)} where client_id is not null`
+/** Notices for the (session, client) pairs of `source`, a CTE of the caller's statement: one per distinct pair. */
+export function logoutNoticesCte<Name extends string, Source extends Cte<string, 'session_id' | 'client_id' | 'account_id', string>>(name: Name, source: Source, reason: string) {
+  const body = sql`insert into logout_notice (client_id, account_id, session_id, reason)
+    select distinct client_id, account_id, session_id, ${reason} from ${tableOf(source)} where client_id is not null`
+  return cte(name, [], body, [source])
 }
 
 /** Claims up to `limit` due notices for `leaseSeconds`; each attempt is counted when claimed. */

@@ -10,7 +10,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import { TokenVerificationError } from './errors.js'
-import { type AccessTokenClaims, createVerifier, type Verifier, type VerifierOptions } from './index.js'
+import { createVerifier, type VerifierOptions } from './access-token.js'
+import type { AccessTokenClaims, Verifier } from './types.js'
 import { createLogoutTokenVerifier, type LogoutTokenVerifierOptions } from './logout-token.js'
 
 declare module 'fastify' {

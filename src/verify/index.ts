@@ -1,75 +1,12 @@
 /*
  * What diary services import to verify the bridge's tokens offline
- * (`import { createVerifier } from 'diary-identity-bridge/verify'`). Access tokens, RFC 9068 / RFC 8725:
- * - the shared checks of keys.ts: cached JWKS, algorithm allow-list, `typ` = at+jwt, `iss`, `aud`,
- *   `exp`, `nbf`, `iat` with a small clock tolerance; `sub`, `jti`, `client_id` present
- * - refused when its `sid` (session) or `jti` is on the bridge's revocation list (revocations.ts); while
- *   that list is truncated, a token it does not name is asked of `revocations.whenTruncated`, if given
- * - returns typed claims, or throws TokenVerificationError with a stable code
- * Logout tokens (back-channel logout) in logout-token.ts; the Fastify plugins in fastify.ts.
- * Imports nothing from the rest of the bridge: it is a library for other services.
+ * (`import { createVerifier } from 'diary-identity-bridge/verify'`): access tokens (access-token.ts),
+ * logout tokens (logout-token.ts), the revocation list (revocations.ts) and the Fastify plugins (fastify.ts).
+ * Imports nothing from the rest of the bridge: it is a library for other services. Only re-exports:
+ * the files of verify/ import each other, never this one.
  */
-import { TokenVerificationError } from './errors.js'
-import { type BridgeKeyOptions, createBridgeKeys, keysOfVerifier } from './keys.js'
-import { openRevocationFeed, type RevocationOptions } from './revocations.js'
-
-export interface VerifierOptions extends BridgeKeyOptions {
-  /** The audience this service accepts (the `audience` of the clients whose tokens it serves). */
-  audience: string | string[]
-  /** The bridge's revocation list, refreshed in the background (default: every 30 s); `false`: not used. */
-  revocations?: RevocationOptions | false
-}
-
-export interface AccessTokenClaims {
-  iss: string
-  /** The stable, opaque diary account id. */
-  sub: string
-  aud: string | string[]
-  client_id: string
-  scope: string[]
-  region: string
-  role: 'pupil' | 'parent' | 'teacher' | 'staff'
-  iat: number
-  exp: number
-  jti: string
-  /** The bridge session the token comes from (tokens from a browser sign-in). */
-  sid?: string
-}
-
-export interface Verifier {
-  verify(token: string | undefined): Promise<AccessTokenClaims>
-  /** Stops the background refresh of the revocation list. */
-  close(): void
-}
-
-export function createVerifier(options: VerifierOptions): Verifier {
-  const keys = createBridgeKeys(options)
-  const revocations = options.revocations === false ? undefined : openRevocationFeed(keys, options.revocations ?? {})
-
-  const verifier: Verifier = {
-    async verify(token) {
-      if (token === undefined || token === '') throw new TokenVerificationError('token_missing', 'no access token')
-      const payload = await keys.verifyJwt(token, { typ: 'at+jwt', audience: options.audience, requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'] })
-      const revoked = await revocations?.current()
-      const sid = typeof payload.sid === 'string' ? payload.sid : undefined
-      if (revoked !== undefined && (revoked.tokens.has(String(payload.jti)) || (sid !== undefined && revoked.sessions.has(sid)))) {
-        throw new TokenVerificationError('token_revoked', 'the token or its session was revoked')
-      }
-      const claims = { ...payload, scope: typeof payload.scope === 'string' ? payload.scope.split(' ') : [] } as AccessTokenClaims
-      const ask = options.revocations === false ? undefined : options.revocations?.whenTruncated
-      if (revoked?.truncated === true && ask !== undefined && !(await ask(token, claims))) {
-        throw new TokenVerificationError('token_revoked', 'the token is not active (asked while the revocation list is truncated)')
-      }
-      return claims
-    },
-    close() {
-      revocations?.close()
-    },
-  }
-  keysOfVerifier.set(verifier, keys)
-  return verifier
-}
-
+export { createVerifier, type VerifierOptions } from './access-token.js'
+export type { AccessTokenClaims, Verifier } from './types.js'
 export { TokenVerificationError, type VerifyErrorCode } from './errors.js'
 export type { BridgeKeyOptions } from './keys.js'
 export { backchannelLogoutEvent, createLogoutTokenVerifier, type LogoutTokenClaims, type LogoutTokenVerifier, type LogoutTokenVerifierOptions } from './logout-token.js'

@@ -9,7 +9,7 @@
  */
 import type { JWTPayload } from 'jose'
 import { TokenVerificationError } from './errors.js'
-import type { Verifier } from './index.js'
+import type { Verifier } from './types.js'
 import { type BridgeKeyOptions, type BridgeKeys, createBridgeKeys, keysOfVerifier } from './keys.js'
 
 export const backchannelLogoutEvent = 'http://schemas.openid.net/event/backchannel-logout'

@@ -15,7 +15,7 @@
  *   without a list. An outage of the bridge must not take every diary service down with it; access
  *   tokens live minutes, and a revocation is seen at most `refreshMs` (plus any HTTP cache) after it
  */
-import type { AccessTokenClaims } from './index.js'
+import type { AccessTokenClaims } from './types.js'
 import type { BridgeKeys } from './keys.js'
 
 export interface RevocationOptions {

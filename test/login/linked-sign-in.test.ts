@@ -62,7 +62,7 @@ t.test('a linked person: used transaction, session, code and both audit events, 
   t.same(code.expires_at, new Date(now.getTime() + config.bridge.tokens.authorizationCodeTtlSeconds * 1000))
 
   t.same(await audit('req-1'), [
-    { type: 'link_decision', outcome: 'linked', account_id: account.id, region: '29', client_id: null, details: { issuer, method: 'password', created: false } },
+    { type: 'link_decision', outcome: 'linked', account_id: account.id, region: '29', client_id: null, details: { issuer, method: 'password', verified: false, created: false } },
     { type: 'authorization_code', outcome: 'issued', account_id: account.id, region: '29', client_id: 'web-diary', details: {} },
   ])
   t.ok(await db.selectFrom('login_transaction_use').select('id').where('id', '=', 'tx-1').executeTakeFirst(), 'the login transaction is spent')

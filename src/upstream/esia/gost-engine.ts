@@ -6,7 +6,7 @@
  * both implementations take and refuse the same keys.
  */
 import { createHash, createPrivateKey, setEngine, sign, verify, X509Certificate } from 'node:crypto'
-import type { GostCrypto } from './gost.js'
+import type { GostCrypto } from './gost-crypto.js'
 import { parseCertificatePublicKey, parseGostPrivateKey } from './gost-asn1.js'
 
 const multiarch: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }

@@ -14,7 +14,7 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { createRequire } from 'node:module'
-import type { GostCrypto } from './gost.js'
+import type { GostCrypto } from './gost-crypto.js'
 import { encodeGostPrivateKey, encodeGostPublicKeyInfo, encodeSelfSignedCertificate, gostSignatureAlgorithm, parseCertificatePublicKey, parseGostPrivateKey } from './gost-asn1.js'
 import { curveOf, defaultParamSet, type GostCurve } from './gost-curves.js'
 

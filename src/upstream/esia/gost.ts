@@ -12,29 +12,11 @@
 import { X509Certificate } from 'node:crypto'
 import type { Config } from '../../config/load.js'
 import { openEngineGost } from './gost-engine.js'
+import type { GostCrypto, GostImplementationName } from './gost-crypto.js'
 import { javascriptGost } from './gost-javascript.js'
 
-export type GostImplementationName = 'openssl-engine' | 'javascript'
+export type { GostCrypto, GostImplementationName, GostPrivateKey, GostPublicKey } from './gost-crypto.js'
 export type GostImplementationSetting = 'auto' | GostImplementationName
-
-export interface GostPrivateKey {
-  /** The raw 64-byte signature of `data` (its GOST R 34.11-2012 (256) hash signed). */
-  sign(data: Buffer): Buffer
-}
-
-export interface GostPublicKey {
-  verify(data: Buffer, signature: Buffer): boolean
-}
-
-export interface GostCrypto {
-  readonly name: GostImplementationName
-  /** An unencrypted PKCS#8 PEM private key; throws when it is not a GOST R 34.10-2012 (256) key. */
-  privateKey(pem: string): GostPrivateKey
-  /** The key of a PEM certificate; throws when it is not a GOST R 34.10-2012 (256) key. */
-  certificatePublicKey(pem: string): GostPublicKey
-  /** GOST R 34.11-2012 (256). */
-  hash(data: Buffer): Buffer
-}
 
 export interface GostChoice {
   crypto: GostCrypto
