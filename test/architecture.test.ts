@@ -9,7 +9,7 @@
  *   - leaves, which any folder may import: errors.ts (imports nothing from src/), context.ts (types
  *     only), logger.ts, startup-failure.ts; a leaf imports no file of the other kind
  *   - the files that compose the app (app.ts, cli.ts, live-config.ts, server.ts, service.ts): imported
- *     only by other top-level files and by the entry folders cli/ and demo/, which only top-level files import
+ *     only by other top-level files and by the entry folder cli/, which only top-level files import (the demo lives outside src/)
  * - each table below is queried only by its owner and the exceptions named with it (every one of them
  *   queries it: an exception that no longer does is taken off the list):
  *   - `diary_account` in accounts/ (one statement in oauth/refresh-rotation.ts, the one-statement
@@ -113,7 +113,7 @@ t.test('the cycle check finds a cycle when there is one', async (t) => {
 
 const leaves = ['errors.ts', 'context.ts', 'logger.ts', 'startup-failure.ts']
 const composers = ['app.ts', 'cli.ts', 'live-config.ts', 'server.ts', 'service.ts']
-const entryFolders = ['cli', 'demo']
+const entryFolders = ['cli']
 
 t.test('the files at the top of src/: leaves any folder may import, and the files that compose the app', async (t) => {
   const top = files.map((file) => file.path).filter((path) => folderOf(path) === undefined)
