@@ -37,7 +37,10 @@ class BenchBrowser {
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
     })
     for (const header of response.headers.getSetCookie()) {
       const pair = header.split(';', 1)[0] ?? ''
@@ -57,7 +60,9 @@ export interface ModuleOptions {
 }
 
 /** /authorize for a diary module with PKCE: the browser that made it, the verifier, and where it was sent. */
-async function authorize(module: ModuleOptions): Promise<{ browser: BenchBrowser; verifier: string; regionPage: string }> {
+async function authorize(
+  module: ModuleOptions,
+): Promise<{ browser: BenchBrowser; verifier: string; regionPage: string }> {
   const browser = new BenchBrowser()
   const verifier = randomBytes(32).toString('base64url')
   const url = new URL(`${module.bridgeUrl}/authorize`)
@@ -78,11 +83,17 @@ async function authorize(module: ModuleOptions): Promise<{ browser: BenchBrowser
 async function redeem(module: ModuleOptions, location: string | null, verifier: string): Promise<ModuleTokens> {
   const back = new URL(String(location), module.bridgeUrl)
   const code = back.searchParams.get('code')
-  if (code === null || !back.href.startsWith(module.redirectUri)) throw new Error(`no code: ${back.origin}${back.pathname} ${back.searchParams.get('error') ?? ''}`)
+  if (code === null || !back.href.startsWith(module.redirectUri))
+    throw new Error(`no code: ${back.origin}${back.pathname} ${back.searchParams.get('error') ?? ''}`)
   const response = await fetch(`${module.bridgeUrl}/token`, {
     method: 'POST',
     headers: { authorization: basicAuth(module), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: module.redirectUri, code_verifier: verifier }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: module.redirectUri,
+      code_verifier: verifier,
+    }).toString(),
   })
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`)
   const tokens = (await response.json()) as { access_token: string; refresh_token?: string }
@@ -114,7 +125,9 @@ export async function passwordLogin(module: ModuleOptions, login: string, passwo
     body: new URLSearchParams({ _csrf: csrf, login, password }).toString(),
   })
   // On through the bridge's own redirects (the end of /authorize) to the module's redirect URI.
-  for (let hops = 0; hops < 3 && response.location?.startsWith('/'); hops++) response = await browser.go(new URL(response.location, module.bridgeUrl).href)
-  if (response.status !== 303 && response.status !== 302) throw new Error(`password sign-in answered ${response.status}`)
+  for (let hops = 0; hops < 3 && response.location?.startsWith('/'); hops++)
+    response = await browser.go(new URL(response.location, module.bridgeUrl).href)
+  if (response.status !== 303 && response.status !== 302)
+    throw new Error(`password sign-in answered ${response.status}`)
   return redeem(module, response.location, verifier)
 }

@@ -45,9 +45,16 @@ export function writeBenchConfig(port: number, extra: { regions?: Record<string,
   mkdirSync(join(dir, 'clients'))
   // Every request comes from one address and one client: request limits stay on (their cost is measured) but out of reach.
   const rateLimits = { perClient: 100_000_000, perAddress: 100_000_000 }
-  writeFileSync(join(dir, 'bridge.json'), JSON.stringify({ publicUrl: `http://127.0.0.1:${port}`, database: { poolSize: 20 }, rateLimits }))
-  writeFileSync(join(dir, 'regions', '29.json'), JSON.stringify({ name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' } }))
-  for (const [code, region] of Object.entries(extra.regions ?? {})) writeFileSync(join(dir, 'regions', `${code}.json`), JSON.stringify(region))
+  writeFileSync(
+    join(dir, 'bridge.json'),
+    JSON.stringify({ publicUrl: `http://127.0.0.1:${port}`, database: { poolSize: 20 }, rateLimits }),
+  )
+  writeFileSync(
+    join(dir, 'regions', '29.json'),
+    JSON.stringify({ name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' } }),
+  )
+  for (const [code, region] of Object.entries(extra.regions ?? {}))
+    writeFileSync(join(dir, 'regions', `${code}.json`), JSON.stringify(region))
   writeFileSync(
     join(dir, 'clients', 'bench.json'),
     JSON.stringify({
@@ -74,7 +81,14 @@ export function fakeIdpRegion(issuer: string, name: { ru: string; en: string }):
         clientId: 'bridge-sso',
         clientSecretEnv: 'SSO_CLIENT_SECRET',
         scopes: ['openid'],
-        claims: { familyName: 'family_name', givenName: 'given_name', patronymic: 'middle_name', birthDate: 'birthdate', snils: 'snils', verified: 'trusted' },
+        claims: {
+          familyName: 'family_name',
+          givenName: 'given_name',
+          patronymic: 'middle_name',
+          birthDate: 'birthdate',
+          snils: 'snils',
+          verified: 'trusted',
+        },
       },
     },
   }
@@ -90,32 +104,48 @@ export interface RunningBridge {
   stop(): Promise<void>
 }
 
-export async function startBridge(options: { port: number; configDir: string; databaseUrl: string; env?: Record<string, string>; nodeOptions?: string[] }): Promise<RunningBridge> {
+export async function startBridge(options: {
+  port: number
+  configDir: string
+  databaseUrl: string
+  env?: Record<string, string>
+  nodeOptions?: string[]
+}): Promise<RunningBridge> {
   const log = openSync(join(options.configDir, 'bridge.log'), 'w')
   // Started exactly as `npm start` and the Docker image start it (plus `nodeOptions`, e.g. a CPU profile).
-  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--max-semi-space-size=4', 'dist/src/server.js'], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      PORT: String(options.port),
-      HOST: '127.0.0.1',
-      // Production's level: a login's log lines cost 15-25 % of its CPU, so a bench at warn flatters.
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      BRIDGE_CONFIG_DIR: options.configDir,
-      DATABASE_URL: options.databaseUrl,
-      PUBLIC_URL: `http://127.0.0.1:${options.port}`,
-      ...benchSecrets,
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeOptions ?? []), '--max-semi-space-size=4', 'dist/src/server.js'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(options.port),
+        HOST: '127.0.0.1',
+        // Production's level: a login's log lines cost 15-25 % of its CPU, so a bench at warn flatters.
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+        BRIDGE_CONFIG_DIR: options.configDir,
+        DATABASE_URL: options.databaseUrl,
+        PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+        ...benchSecrets,
+        ...options.env,
+      },
+      // The log goes to a file, as a service's journal would take it (not to /dev/null, which costs nothing).
+      stdio: ['ignore', log, 'inherit'],
     },
-    // The log goes to a file, as a service's journal would take it (not to /dev/null, which costs nothing).
-    stdio: ['ignore', log, 'inherit'],
-  })
+  )
   closeSync(log)
   const url = `http://127.0.0.1:${options.port}`
   const deadline = Date.now() + 60_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}`)
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break
     if (Date.now() > deadline) throw new Error('the bridge did not become ready')
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
@@ -143,7 +173,9 @@ export interface LoadResult {
 
 export async function load(options: autocannon.Options & { expectStatus?: number }): Promise<LoadResult> {
   const result = await autocannon({ duration: 5, connections: 8, ...options })
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, (stat as { count: number }).count]))
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, (stat as { count: number }).count]),
+  )
   const expected = statusCodes[String(options.expectStatus ?? 200)] ?? 0
   const seconds = result.duration
   return {
@@ -201,7 +233,9 @@ export interface CpuPerOperation {
   postgresMs: number
 }
 
-export type Measure = <T extends { completed: number }>(work: () => Promise<T>) => Promise<{ result: T; cpu: CpuPerOperation }>
+export type Measure = <T extends { completed: number }>(
+  work: () => Promise<T>,
+) => Promise<{ result: T; cpu: CpuPerOperation }>
 
 /** Runs `work` and divides the CPU the bridge process and its PostgreSQL backends used meanwhile by the operations it completed. */
 export async function cpuPerOperation<T>(
@@ -235,5 +269,8 @@ export async function cpuPerOperation<T>(
   await sample(false)
   const postgres = [...last].reduce((sum, [backend, seconds]) => sum + seconds - (first.get(backend) ?? 0), 0)
   const count = Math.max(1, operations(result))
-  return { result, cpu: { bridgeMs: ((bridgeAfter - bridgeBefore) * 1000) / count, postgresMs: (postgres * 1000) / count } }
+  return {
+    result,
+    cpu: { bridgeMs: ((bridgeAfter - bridgeBefore) * 1000) / count, postgresMs: (postgres * 1000) / count },
+  }
 }

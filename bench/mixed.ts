@@ -22,8 +22,24 @@ import { importAccounts } from '../src/accounts/import/import-accounts.js'
 import { createPasswordHasher } from '../src/accounts/password-hash.js'
 import { snilsCheckNumber } from '../src/person/snils.js'
 import { startFakeIdp } from '../peers/fake-idp.js'
-import { basicAuth, followRedirectsWith, type ModuleOptions, type ModuleTokens, passwordLogin, stateServicesLogin } from './flows.js'
-import { benchSecrets, cleanupDir, fakeIdpRegion, cpuPerOperation, createBenchDatabase, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import {
+  basicAuth,
+  followRedirectsWith,
+  type ModuleOptions,
+  type ModuleTokens,
+  passwordLogin,
+  stateServicesLogin,
+} from './flows.js'
+import {
+  benchSecrets,
+  cleanupDir,
+  fakeIdpRegion,
+  cpuPerOperation,
+  createBenchDatabase,
+  residentMiB,
+  startBridge,
+  writeBenchConfig,
+} from './lib.js'
 
 const minutes = Number(process.env.MIXED_MINUTES ?? 10)
 const accountCount = Number(process.env.MIXED_ACCOUNTS ?? 100_000)
@@ -42,9 +58,42 @@ const shortLifetimes = {
   audit: { retentionDays: 0.003 },
 }
 
-const families = ['Иванов', 'Петров', 'Смирнов', 'Кузнецов', 'Попов', 'Васильев', 'Соколов', 'Михайлов', 'Новиков', 'Фёдоров']
-const givenNames = ['Александр', 'Дмитрий', 'Максим', 'Сергей', 'Андрей', 'Алексей', 'Артём', 'Илья', 'Кирилл', 'Михаил']
-const patronymics = ['Иванович', 'Петрович', 'Сергеевич', 'Андреевич', 'Олегович', 'Павлович', 'Юрьевич', 'Игоревич', 'Романович', 'Львович']
+const families = [
+  'Иванов',
+  'Петров',
+  'Смирнов',
+  'Кузнецов',
+  'Попов',
+  'Васильев',
+  'Соколов',
+  'Михайлов',
+  'Новиков',
+  'Фёдоров',
+]
+const givenNames = [
+  'Александр',
+  'Дмитрий',
+  'Максим',
+  'Сергей',
+  'Андрей',
+  'Алексей',
+  'Артём',
+  'Илья',
+  'Кирилл',
+  'Михаил',
+]
+const patronymics = [
+  'Иванович',
+  'Петрович',
+  'Сергеевич',
+  'Андреевич',
+  'Олегович',
+  'Павлович',
+  'Юрьевич',
+  'Игоревич',
+  'Романович',
+  'Львович',
+]
 
 /** Account n's person: a unique, valid SNILS and a name; the same data in the diary and at State Services. */
 function person(n: number) {
@@ -62,7 +111,14 @@ function person(n: number) {
 
 const personOfSub = (sub: string) => {
   const p = person(Number(sub.slice(2)))
-  return { family_name: p.family, given_name: p.given, middle_name: p.patronymic, birthdate: p.birthDate, snils: p.snils, trusted: true }
+  return {
+    family_name: p.family,
+    given_name: p.given,
+    middle_name: p.patronymic,
+    birthdate: p.birthDate,
+    snils: p.snils,
+    trusted: true,
+  }
 }
 
 type Operation = 'login_linked' | 'login_new' | 'login_password' | 'refresh' | 'userinfo' | 'introspect'
@@ -92,7 +148,12 @@ const configDir = writeBenchConfig(port, {
 })
 const bridgeFile = join(configDir, 'bridge.json')
 writeFileSync(bridgeFile, JSON.stringify({ ...JSON.parse(readFileSync(bridgeFile, 'utf8')), ...shortLifetimes }))
-const bridge = await startBridge({ port, configDir, databaseUrl: database.url, env: { SSO_CLIENT_SECRET: 'bench-sso-secret' } })
+const bridge = await startBridge({
+  port,
+  configDir,
+  databaseUrl: database.url,
+  env: { SSO_CLIENT_SECRET: 'bench-sso-secret' },
+})
 const lines: string[] = []
 const say = (line = '') => {
   lines.push(line)
@@ -111,19 +172,47 @@ try {
     const p = person(n)
     return `${p.login},"${hash}",pupil,${p.family},${p.given},${p.patronymic},${p.birthDate},${p.snils}`
   })
-  writeFileSync(csv, `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n${rows.join('\n')}\n`)
+  writeFileSync(
+    csv,
+    `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n${rows.join('\n')}\n`,
+  )
   const { loadConfig } = await import('../src/config/load.js')
   const { connectors } = await import('../src/upstream/connectors.js')
   const { openDatabase } = await import('../src/db/open-database.js')
-  const { config } = loadConfig({ connectors, env: { ...benchSecrets, SSO_CLIENT_SECRET: 'x', BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({
+    connectors,
+    env: {
+      ...benchSecrets,
+      SSO_CLIENT_SECRET: 'x',
+      BRIDGE_CONFIG_DIR: configDir,
+      DATABASE_URL: database.url,
+      NODE_ENV: 'production',
+      PUBLIC_URL: bridge.url,
+    },
+  })
   const db = await openDatabase({ databaseUrl: database.url })
-  const report = await importAccounts(db, { file: csv, format: 'csv', region, snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  const report = await importAccounts(db, {
+    file: csv,
+    format: 'csv',
+    region,
+    snilsPepper: config.secrets.snilsPepper.reveal(),
+    hasher,
+  })
   await db.destroy()
   await hasher.close()
   if (report.rejected.length > 0) throw new Error(`import problems: ${JSON.stringify(report.rejected.slice(0, 3))}`)
-  say(`Imported ${accountCount.toLocaleString('en')} accounts in ${((performance.now() - started) / 1000).toFixed(0)} s.`)
+  say(
+    `Imported ${accountCount.toLocaleString('en')} accounts in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  )
 
-  const module: ModuleOptions = { bridgeUrl: bridge.url, clientId: 'bench', clientSecret: benchSecrets.BENCH_CLIENT_SECRET, redirectUri: 'https://bench.example/callback', region, scope: 'openid profile offline_access' }
+  const module: ModuleOptions = {
+    bridgeUrl: bridge.url,
+    clientId: 'bench',
+    clientSecret: benchSecrets.BENCH_CLIENT_SECRET,
+    redirectUri: 'https://bench.example/callback',
+    region,
+    scope: 'openid profile offline_access',
+  }
   const basic = basicAuth(module)
   const unlinked = Array.from({ length: accountCount }, (_, n) => n)
   for (let i = unlinked.length - 1; i > 0; i--) {
@@ -139,7 +228,9 @@ try {
   }
   /** An access token a module would still use: younger than its lifetime, with 10 s to spare. */
   const anyAccessToken = () => {
-    const fresh = tokens.filter((set) => set.obtainedAt > Date.now() - (shortLifetimes.tokens.accessTokenTtlSeconds - 10) * 1000)
+    const fresh = tokens.filter(
+      (set) => set.obtainedAt > Date.now() - (shortLifetimes.tokens.accessTokenTtlSeconds - 10) * 1000,
+    )
     return fresh[Math.floor(Math.random() * fresh.length)]?.accessToken
   }
 
@@ -159,7 +250,8 @@ try {
       keep(await stateServicesLogin(module, followRedirectsWith({ 'x-fake-person': `p-${n}` })))
       linked.push(n)
     },
-    login_password: async () => keep(await passwordLogin(module, `pupil-${Math.floor(Math.random() * accountCount)}`, password)),
+    login_password: async () =>
+      keep(await passwordLogin(module, `pupil-${Math.floor(Math.random() * accountCount)}`, password)),
     refresh: async () => {
       // Taken out of the pool while in flight: a refresh token is used once.
       const index = tokens.findIndex((set) => set.refreshToken !== undefined)
@@ -176,7 +268,10 @@ try {
       keep({ accessToken: String(answer.access_token), refreshToken: String(answer.refresh_token) })
     },
     userinfo: async () => {
-      await expectOk(await fetch(`${bridge.url}/userinfo`, { headers: { authorization: `Bearer ${anyAccessToken()}` } }), 'userinfo')
+      await expectOk(
+        await fetch(`${bridge.url}/userinfo`, { headers: { authorization: `Bearer ${anyAccessToken()}` } }),
+        'userinfo',
+      )
     },
     introspect: async () => {
       const answer = await expectOk(
@@ -196,7 +291,11 @@ try {
     errors: number
     firstError?: string
   }
-  const newStats = () => Object.fromEntries(mix.map(([operation]) => [operation, { latencies: [] as number[], errors: 0 }])) as Record<Operation, Stats>
+  const newStats = () =>
+    Object.fromEntries(mix.map(([operation]) => [operation, { latencies: [] as number[], errors: 0 }])) as Record<
+      Operation,
+      Stats
+    >
   async function run(operation: Operation, stats: Record<Operation, Stats>): Promise<void> {
     const begun = performance.now()
     try {
@@ -207,7 +306,8 @@ try {
       stats[operation].firstError ??= error instanceof Error ? error.message : String(error)
     }
   }
-  const completed = (stats: Record<Operation, Stats>) => Object.values(stats).reduce((sum, s) => sum + s.latencies.length, 0)
+  const completed = (stats: Record<Operation, Stats>) =>
+    Object.values(stats).reduce((sum, s) => sum + s.latencies.length, 0)
 
   // Warm-up: a few logins so that refreshes and API calls have tokens.
   const warm = newStats()
@@ -223,14 +323,24 @@ try {
   )
   const capacity = completed(calibration) / calibrationSeconds
   const rate = fixedRate ?? capacity / 2
-  say(`Capacity of the mix (closed loop, 8 users, ${calibrationSeconds} s): ${capacity.toFixed(0)} operations/s; the run arrives at ${rate.toFixed(0)}/s for ${minutes} min.`)
+  say(
+    `Capacity of the mix (closed loop, 8 users, ${calibrationSeconds} s): ${capacity.toFixed(0)} operations/s; the run arrives at ${rate.toFixed(0)}/s for ${minutes} min.`,
+  )
 
-  const tables = (await admin.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by 1`)).rows.map((row) => row.name)
+  const tables = (
+    await admin.query<{ name: string }>(
+      `select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by 1`,
+    )
+  ).rows.map((row) => row.name)
   const tableCounts = async () => {
-    const { rows } = await admin.query<Record<string, string>>(`select ${tables.map((name) => `(select count(*) from ${name}) as ${name}`).join(', ')}`)
+    const { rows } = await admin.query<Record<string, string>>(
+      `select ${tables.map((name) => `(select count(*) from ${name}) as ${name}`).join(', ')}`,
+    )
     return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([name, count]) => [name, Number(count)]))
   }
-  const snapshots: { minute: number; rssMiB: number; counts: Record<string, number> }[] = [{ minute: 0, rssMiB: residentMiB(bridge.child.pid), counts: await tableCounts() }]
+  const snapshots: { minute: number; rssMiB: number; counts: Record<string, number> }[] = [
+    { minute: 0, rssMiB: residentMiB(bridge.child.pid), counts: await tableCounts() },
+  ]
 
   // The run: open loop at a fixed arrival rate; at most 1,000 operations in flight (more counts as an error).
   const stats = newStats()
@@ -260,7 +370,9 @@ try {
           const rssMiB = residentMiB(bridge.child.pid)
           void tableCounts().then((counts) => {
             snapshots.push({ minute, rssMiB, counts })
-            process.stdout.write(`minute ${minute}: ${completed(stats)} operations, ${inFlight.size} in flight, RSS ${rssMiB.toFixed(0)} MiB\n`)
+            process.stdout.write(
+              `minute ${minute}: ${completed(stats)} operations, ${inFlight.size} in flight, RSS ${rssMiB.toFixed(0)} MiB\n`,
+            )
           })
         }
         await new Promise((resolve) => setTimeout(resolve, 5))
@@ -276,22 +388,31 @@ try {
   say()
   say(`| operation | completed | errors | p50 ms | p99 ms | target |`)
   say('| --- | --- | --- | --- | --- | --- |')
-  const quantile = (sorted: number[], q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN)
+  const quantile = (sorted: number[], q: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN)
   for (const [operation] of mix) {
     const { latencies, errors, firstError } = stats[operation]
     const sorted = [...latencies].sort((a, b) => a - b)
     const p99 = quantile(sorted, 0.99)
     const target = operation === 'login_password' ? '' : `p99 ≤ 250 ms ${p99 <= 250 ? '✔' : '✘'}`
-    say(`| ${operation} | ${latencies.length} | ${errors}${firstError ? ` (${firstError})` : ''} | ${quantile(sorted, 0.5)} | ${p99} | ${target} |`)
+    say(
+      `| ${operation} | ${latencies.length} | ${errors}${firstError ? ` (${firstError})` : ''} | ${quantile(sorted, 0.5)} | ${p99} | ${target} |`,
+    )
   }
   const total = completed(stats)
   const errors = Object.values(stats).reduce((sum, s) => sum + s.errors, 0) + dropped
   say()
-  say(`${total} operations in ${minutes} min (${(total / (minutes * 60)).toFixed(0)}/s), ${errors} errors (${dropped} not started: too many in flight) ${errors === 0 ? '✔' : '✘'}.`)
-  say(`CPU per operation of the mix: bridge ${cpu.bridgeMs.toFixed(2)} ms + PostgreSQL ${cpu.postgresMs.toFixed(2)} ms.`)
+  say(
+    `${total} operations in ${minutes} min (${(total / (minutes * 60)).toFixed(0)}/s), ${errors} errors (${dropped} not started: too many in flight) ${errors === 0 ? '✔' : '✘'}.`,
+  )
+  say(
+    `CPU per operation of the mix: bridge ${cpu.bridgeMs.toFixed(2)} ms + PostgreSQL ${cpu.postgresMs.toFixed(2)} ms.`,
+  )
   const [first, middle, last] = [snapshots[0], snapshots[Math.floor(snapshots.length / 2)], snapshots.at(-1)]
   const growth = (last?.rssMiB ?? Number.NaN) / (first?.rssMiB ?? Number.NaN) - 1
-  say(`Resident memory: start ${first?.rssMiB.toFixed(0)} MiB, middle ${middle?.rssMiB.toFixed(0)} MiB, end ${last?.rssMiB.toFixed(0)} MiB (${(growth * 100).toFixed(0)} %; ≤ 20 % ${growth <= 0.2 ? '✔' : '✘'}).`)
+  say(
+    `Resident memory: start ${first?.rssMiB.toFixed(0)} MiB, middle ${middle?.rssMiB.toFixed(0)} MiB, end ${last?.rssMiB.toFixed(0)} MiB (${(growth * 100).toFixed(0)} %; ≤ 20 % ${growth <= 0.2 ? '✔' : '✘'}).`,
+  )
   say()
   say(`Table rows each minute (lifetimes ${JSON.stringify(shortLifetimes)}; the maintenance job runs every minute):`)
   say()
@@ -299,7 +420,9 @@ try {
   say(`| --- | ${snapshots.map(() => '---').join(' | ')} |`)
   for (const table of tables) say(`| ${table} | ${snapshots.map((s) => s.counts[table] ?? '').join(' | ')} |`)
   const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
-  const deleted = [...metrics.matchAll(/^bridge_maintenance_deleted_rows_total\{table="(\w+)"\} (\d+)/gm)].map(([, table, count]) => `${table} ${count}`)
+  const deleted = [...metrics.matchAll(/^bridge_maintenance_deleted_rows_total\{table="(\w+)"\} (\d+)/gm)].map(
+    ([, table, count]) => `${table} ${count}`,
+  )
   say()
   say(`Deleted by the maintenance job during the run: ${deleted.join(', ') || 'nothing'}.`)
 } finally {
@@ -310,4 +433,7 @@ try {
   cleanupDir(configDir)
 }
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, PostgreSQL and the load generator on the same machine`
-writeFileSync('bench/mixed-results.md', `# The first school day: mixed run\n\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n${lines.join('\n')}\n`)
+writeFileSync(
+  'bench/mixed-results.md',
+  `# The first school day: mixed run\n\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n${lines.join('\n')}\n`,
+)

@@ -36,13 +36,20 @@ async function rawVerifyRate(workers: number, hash: string, seconds: number): Pr
   return done / seconds
 }
 
-export async function benchPasswords(bridge: RunningBridge, prepared: { passwordHash: string; accessToken: string }, measure: Measure): Promise<PasswordBenchResult> {
+export async function benchPasswords(
+  bridge: RunningBridge,
+  prepared: { passwordHash: string; accessToken: string },
+  measure: Measure,
+): Promise<PasswordBenchResult> {
   const workers = Math.max(1, availableParallelism() - 1)
   const hash = prepared.passwordHash
   const token = prepared.accessToken
 
   const page = await fetch(`${bridge.url}/login?region=29`)
-  const cookie = page.headers.getSetCookie().map((header) => header.split(';', 1)[0]).join('; ')
+  const cookie = page.headers
+    .getSetCookie()
+    .map((header) => header.split(';', 1)[0])
+    .join('; ')
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? ''
   const signInRequest = {
     url: `${bridge.url}/login/password`,
@@ -51,7 +58,11 @@ export async function benchPasswords(bridge: RunningBridge, prepared: { password
     body: new URLSearchParams({ _csrf: csrf, login: 'bench-1', password: benchPassword }).toString(),
     expectStatus: 303,
   }
-  const userinfoRequest = { url: `${bridge.url}/userinfo`, headers: { authorization: `Bearer ${token}` }, expectStatus: 200 }
+  const userinfoRequest = {
+    url: `${bridge.url}/userinfo`,
+    headers: { authorization: `Bearer ${token}` },
+    expectStatus: 200,
+  }
 
   const rawVerifyPerSecond = await rawVerifyRate(workers, hash, 6)
   // Enough connections to keep every worker busy (each sign-in also spends time in the database), none shed.
@@ -67,5 +78,14 @@ export async function benchPasswords(bridge: RunningBridge, prepared: { password
     load({ ...userinfoRequest, connections: 8, duration: 6 }),
     load({ ...signInRequest, connections: 64, duration: 6 }),
   ])
-  return { rawVerifyPerSecond, signIn, userinfoIdle, userinfoLoaded, signInSaturated, userinfoFlooded, signInFlood, workers }
+  return {
+    rawVerifyPerSecond,
+    signIn,
+    userinfoIdle,
+    userinfoLoaded,
+    signInSaturated,
+    userinfoFlooded,
+    signInFlood,
+    workers,
+  }
 }

@@ -17,7 +17,16 @@ import { connectors } from '../src/upstream/connectors.js'
 import { openDatabase } from '../src/db/open-database.js'
 import { startFakeIdp } from '../peers/fake-idp.js'
 import { basicAuth, followRedirects, stateServicesLogin } from './flows.js'
-import { benchSecrets, cleanupDir, cpuPerOperation, createBenchDatabase, fakeIdpRegion, load, startBridge, writeBenchConfig } from './lib.js'
+import {
+  benchSecrets,
+  cleanupDir,
+  cpuPerOperation,
+  createBenchDatabase,
+  fakeIdpRegion,
+  load,
+  startBridge,
+  writeBenchConfig,
+} from './lib.js'
 import { benchRefresh, benchStateServicesLogin } from './scenarios.js'
 
 const port = 3901
@@ -27,60 +36,127 @@ const scenario = (process.argv[2] ?? 'login') as (typeof scenarios)[number]
 if (!scenarios.includes(scenario)) throw new Error(`usage: npm run bench:profile [-- ${scenarios.join('|')}]`)
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: 'bench-sso-secret' })
 const database = await createBenchDatabase()
-const configDir = writeBenchConfig(port, { regions: { sso: fakeIdpRegion(idp.issuer, { ru: 'Регион', en: 'Region' }) } })
+const configDir = writeBenchConfig(port, {
+  regions: { sso: fakeIdpRegion(idp.issuer, { ru: 'Регион', en: 'Region' }) },
+})
 const profileDir = mkdtempSync(join(tmpdir(), 'bridge-profile-'))
 const env = { SSO_CLIENT_SECRET: 'bench-sso-secret' }
-const bridge = await startBridge({ port, configDir, databaseUrl: database.url, env, nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] })
-const module = { bridgeUrl: bridge.url, clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region: 'sso', pass: followRedirects }
+const bridge = await startBridge({
+  port,
+  configDir,
+  databaseUrl: database.url,
+  env,
+  nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+})
+const module = {
+  bridgeUrl: bridge.url,
+  clientSecret: benchSecrets.BENCH_CLIENT_SECRET,
+  region: 'sso',
+  pass: followRedirects,
+}
 const basic = basicAuth({ clientId: 'bench', clientSecret: benchSecrets.BENCH_CLIENT_SECRET })
 
 /** A diary module's tokens from one login (with offline_access, so a refresh token too). */
 const tokensFrom = (bridgeUrl: string) =>
-  stateServicesLogin({ bridgeUrl, clientId: 'bench', clientSecret: module.clientSecret, redirectUri: 'https://bench.example/callback', region: 'sso', scope: 'openid offline_access' }, followRedirects)
+  stateServicesLogin(
+    {
+      bridgeUrl,
+      clientId: 'bench',
+      clientSecret: module.clientSecret,
+      redirectUri: 'https://bench.example/callback',
+      region: 'sso',
+      scope: 'openid offline_access',
+    },
+    followRedirects,
+  )
 
 /** Each scenario: the measured load, and one operation alone (for the statement log). */
-const operations: Record<(typeof scenarios)[number], (bridgeUrl: string) => Promise<{ load: () => Promise<{ completed: number }>; once: () => Promise<unknown> }>> = {
+const operations: Record<
+  (typeof scenarios)[number],
+  (bridgeUrl: string) => Promise<{ load: () => Promise<{ completed: number }>; once: () => Promise<unknown> }>
+> = {
   login: async (bridgeUrl) => ({
     load: () => benchStateServicesLogin(bridgeUrl, { ...module, users: 8, seconds }),
     once: () => tokensFrom(bridgeUrl),
   }),
   refresh: async (bridgeUrl) => {
-    const families = await Promise.all(Array.from({ length: 9 }, async () => String((await tokensFrom(bridgeUrl)).refreshToken)))
+    const families = await Promise.all(
+      Array.from({ length: 9 }, async () => String((await tokensFrom(bridgeUrl)).refreshToken)),
+    )
     const spare = families.pop()
     return {
       load: () => benchRefresh(bridgeUrl, basic, families),
       once: () =>
-        fetch(`${bridgeUrl}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=refresh_token&refresh_token=${String(spare)}` }),
+        fetch(`${bridgeUrl}/token`, {
+          method: 'POST',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+          body: `grant_type=refresh_token&refresh_token=${String(spare)}`,
+        }),
     }
   },
   introspect: async (bridgeUrl) => {
     const { accessToken } = await tokensFrom(bridgeUrl)
-    const request = { url: `${bridgeUrl}/introspect`, method: 'POST' as const, headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${accessToken}` }
-    return { load: () => load({ ...request, connections: 8, duration: seconds }), once: () => fetch(request.url, request) }
+    const request = {
+      url: `${bridgeUrl}/introspect`,
+      method: 'POST' as const,
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${accessToken}`,
+    }
+    return {
+      load: () => load({ ...request, connections: 8, duration: seconds }),
+      once: () => fetch(request.url, request),
+    }
   },
   userinfo: async (bridgeUrl) => {
     const { accessToken } = await tokensFrom(bridgeUrl)
     const request = { url: `${bridgeUrl}/userinfo`, headers: { authorization: `Bearer ${accessToken}` } }
-    return { load: () => load({ ...request, connections: 8, duration: seconds }), once: () => fetch(request.url, request) }
+    return {
+      load: () => load({ ...request, connections: 8, duration: seconds }),
+      once: () => fetch(request.url, request),
+    }
   },
 }
 
 try {
-  const { config } = loadConfig({ connectors, env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({
+    connectors,
+    env: {
+      ...benchSecrets,
+      ...env,
+      BRIDGE_CONFIG_DIR: configDir,
+      DATABASE_URL: database.url,
+      NODE_ENV: 'production',
+      PUBLIC_URL: bridge.url,
+    },
+  })
   const db = await openDatabase({ databaseUrl: database.url })
   const hasher = createPasswordHasher({ workers: 1 })
   const csv = join(configDir, 'accounts.csv')
-  writeFileSync(csv, `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\nsso-1,"${await hasher.hash('x'.repeat(12))}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`)
-  await importAccounts(db, { file: csv, format: 'csv', region: 'sso', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  writeFileSync(
+    csv,
+    `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\nsso-1,"${await hasher.hash('x'.repeat(12))}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`,
+  )
+  await importAccounts(db, {
+    file: csv,
+    format: 'csv',
+    region: 'sso',
+    snilsPepper: config.secrets.snilsPepper.reveal(),
+    hasher,
+  })
   await hasher.close()
   await db.destroy()
 
   // Warm up (the first login links the person), then the profiled load.
   await benchStateServicesLogin(bridge.url, { ...module, users: 4, seconds: 3 })
   const operation = await operations[scenario](bridge.url)
-  const { result, cpu } = await cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, operation.load, (r) => r.completed)
-  process.stdout.write(`${scenario}: ${result.completed} in ${seconds} s; CPU per operation (profiler on): bridge ${cpu.bridgeMs.toFixed(2)} ms, PostgreSQL ${cpu.postgresMs.toFixed(2)} ms\n`)
-
+  const { result, cpu } = await cpuPerOperation(
+    { pid: bridge.child.pid, databaseUrl: database.url },
+    operation.load,
+    (r) => r.completed,
+  )
+  process.stdout.write(
+    `${scenario}: ${result.completed} in ${seconds} s; CPU per operation (profiler on): bridge ${cpu.bridgeMs.toFixed(2)} ms, PostgreSQL ${cpu.postgresMs.toFixed(2)} ms\n`,
+  )
 } finally {
   await bridge.stop()
 }
@@ -108,8 +184,16 @@ try {
     .join('\n')
     .split(/\n(?=\S)/)
     .filter((entry) => entry.includes(`@${databaseName} `) && /LOG: {2}(statement|execute [^:]*):/.test(entry))
-    .map((entry) => entry.replace(/^.*LOG: {2}(statement|execute [^:]*): /, '').replace(/\s+/g, ' ').trim().slice(0, 150))
-  process.stdout.write(`\nSQL statements of one ${scenario === 'login' ? 'login of a linked person' : scenario} (${statements.length}):\n${statements.map((s) => `  ${s}`).join('\n')}\n`)
+    .map((entry) =>
+      entry
+        .replace(/^.*LOG: {2}(statement|execute [^:]*): /, '')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 150),
+    )
+  process.stdout.write(
+    `\nSQL statements of one ${scenario === 'login' ? 'login of a linked person' : scenario} (${statements.length}):\n${statements.map((s) => `  ${s}`).join('\n')}\n`,
+  )
 } finally {
   await logged.stop()
   await idp.close()
@@ -122,7 +206,12 @@ function summarize(): void {
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error('no CPU profile was written')
   const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }[]
+    nodes: {
+      id: number
+      callFrame: { functionName: string; url: string; lineNumber: number }
+      hitCount: number
+      children?: number[]
+    }[]
     samples: number[]
     timeDeltas: number[]
   }
@@ -136,26 +225,44 @@ function summarize(): void {
     const { url, functionName, lineNumber } = node.callFrame
     if (functionName === '(idle)') continue
     total += us
-    const pkg = url === '' ? functionName : /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith('node:') ? url : url.includes('/dist/') ? 'bridge' : url)
+    const pkg =
+      url === ''
+        ? functionName
+        : (/node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+          (url.startsWith('node:') ? url : url.includes('/dist/') ? 'bridge' : url))
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us)
     const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}`
     byFunction.set(key, (byFunction.get(key) ?? 0) + us)
   }
   const top = (map: Map<string, number>, n: number) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${k}`).join('\n')
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${k}`)
+      .join('\n')
   // Who asks for the socket writes: the first caller outside node's internals.
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
   const nodeById = new Map(profile.nodes.map((node) => [node.id, node]))
   const writers = new Map<string, number>()
   for (const node of profile.nodes) {
-    if (node.callFrame.functionName !== 'writev' && node.callFrame.functionName !== 'writeBuffer' && node.callFrame.functionName !== 'writeLatin1String') continue
+    if (
+      node.callFrame.functionName !== 'writev' &&
+      node.callFrame.functionName !== 'writeBuffer' &&
+      node.callFrame.functionName !== 'writeLatin1String'
+    )
+      continue
     let at = parent.get(node.id)
     while (at !== undefined && /^node:|^$/.test(nodeById.get(at)?.callFrame.url ?? '')) at = parent.get(at)
     const caller = at === undefined ? '(unknown)' : nodeById.get(at)?.callFrame
-    const key = typeof caller === 'string' || caller === undefined ? '(unknown)' : `${caller.functionName} ${caller.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${caller.lineNumber + 1}`
+    const key =
+      typeof caller === 'string' || caller === undefined
+        ? '(unknown)'
+        : `${caller.functionName} ${caller.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${caller.lineNumber + 1}`
     writers.set(key, (writers.get(key) ?? 0) + (self.get(node.id) ?? 0))
   }
   process.stdout.write(`\nSocket writes by caller:\n${top(writers, 10)}\n`)
-  process.stdout.write(`\nSelf time by package (busy time ${(total / 1e6).toFixed(1)} s):\n${top(byPackage, 25)}\n\nHeaviest functions:\n${top(byFunction, 40)}\n`)
+  process.stdout.write(
+    `\nSelf time by package (busy time ${(total / 1e6).toFixed(1)} s):\n${top(byPackage, 25)}\n\nHeaviest functions:\n${top(byFunction, 40)}\n`,
+  )
 }

@@ -18,7 +18,20 @@ import { createKeyStore } from '../src/tokens/key-store.js'
 import { keyPolicy } from '../src/tokens/signing-keys.js'
 import { esiaKeys, esiaRegionFile, passEsia, startEsiaPeer } from '../peers/esia-peer.js'
 import { startFakeIdp } from '../peers/fake-idp.js'
-import { benchSecrets, cleanupDir, fakeIdpRegion, type CpuPerOperation, cpuPerOperation, createBenchDatabase, type LoadResult, load, type Measure, residentMiB, startBridge, writeBenchConfig } from './lib.js'
+import {
+  benchSecrets,
+  cleanupDir,
+  fakeIdpRegion,
+  type CpuPerOperation,
+  cpuPerOperation,
+  createBenchDatabase,
+  type LoadResult,
+  load,
+  type Measure,
+  residentMiB,
+  startBridge,
+  writeBenchConfig,
+} from './lib.js'
 import { benchPassword, benchPasswords } from './password.js'
 import { basicAuth, followRedirects } from './flows.js'
 import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
@@ -50,21 +63,68 @@ const passes = Number(process.env.BENCH_PASSES ?? 3)
 
 try {
   // Accounts, an access token and refresh-token families, straight in the database.
-  const { config } = loadConfig({ connectors, env: { ...benchSecrets, ...env, BRIDGE_CONFIG_DIR: configDir, DATABASE_URL: database.url, NODE_ENV: 'production', PUBLIC_URL: bridge.url } })
+  const { config } = loadConfig({
+    connectors,
+    env: {
+      ...benchSecrets,
+      ...env,
+      BRIDGE_CONFIG_DIR: configDir,
+      DATABASE_URL: database.url,
+      NODE_ENV: 'production',
+      PUBLIC_URL: bridge.url,
+    },
+  })
   const db = await openDatabase({ databaseUrl: database.url })
   const hasher = createPasswordHasher({ workers: 1 })
   const passwordHash = await hasher.hash(benchPassword)
   const csv = join(configDir, 'accounts.csv')
-  writeFileSync(csv, `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\nbench-1,"${passwordHash}",pupil,Тестов,Тест,,,\n`)
-  await importAccounts(db, { file: csv, format: 'csv', region: '29', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
-  writeFileSync(csv, 'login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n' + `sso-1,"${passwordHash}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`)
-  await importAccounts(db, { file: csv, format: 'csv', region: 'sso', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
-  await importAccounts(db, { file: csv, format: 'csv', region: 'esia', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+  writeFileSync(
+    csv,
+    `login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\nbench-1,"${passwordHash}",pupil,Тестов,Тест,,,\n`,
+  )
+  await importAccounts(db, {
+    file: csv,
+    format: 'csv',
+    region: '29',
+    snilsPepper: config.secrets.snilsPepper.reveal(),
+    hasher,
+  })
+  writeFileSync(
+    csv,
+    'login,password_hash,role,family_name,given_name,patronymic,birth_date,snils\n' +
+      `sso-1,"${passwordHash}",pupil,Иванова,Мария,Петровна,2012-03-14,112-233-445 95\n`,
+  )
+  await importAccounts(db, {
+    file: csv,
+    format: 'csv',
+    region: 'sso',
+    snilsPepper: config.secrets.snilsPepper.reveal(),
+    hasher,
+  })
+  await importAccounts(db, {
+    file: csv,
+    format: 'csv',
+    region: 'esia',
+    snilsPepper: config.secrets.snilsPepper.reveal(),
+    hasher,
+  })
   await hasher.close()
   const account = await findAccountByLogin(db, '29', 'bench-1')
   if (account === undefined) throw new Error('bench-1 was not imported')
-  const keys = createKeyStore(db, { kek: config.secrets.keyEncryptionKey.reveal(), policy: keyPolicy(config), now: () => new Date() })
-  const { token } = await signAccessToken(keys, { issuer: bridge.url, audience: 'https://bench.example/api', clientId: 'bench', scope: 'openid profile', account, ttlSeconds: 3600, now: new Date() })
+  const keys = createKeyStore(db, {
+    kek: config.secrets.keyEncryptionKey.reveal(),
+    policy: keyPolicy(config),
+    now: () => new Date(),
+  })
+  const { token } = await signAccessToken(keys, {
+    issuer: bridge.url,
+    audience: 'https://bench.example/api',
+    clientId: 'bench',
+    scope: 'openid profile',
+    account,
+    ttlSeconds: 3600,
+    now: new Date(),
+  })
   const families = await refreshTokens(db, account, 8 * (passes + 1))
   await db.destroy()
   const basic = basicAuth({ clientId: 'bench', clientSecret: benchSecrets.BENCH_CLIENT_SECRET })
@@ -77,7 +137,10 @@ try {
   // neighbours move single runs by a third either way.
   const measure: Measure = async (work) => {
     const runs = []
-    for (let pass = 0; pass < passes; pass++) runs.push(await cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, work, (result) => result.completed))
+    for (let pass = 0; pass < passes; pass++)
+      runs.push(
+        await cpuPerOperation({ pid: bridge.child.pid, databaseUrl: database.url }, work, (result) => result.completed),
+      )
     runs.sort((a, b) => total(a) - total(b))
     return runs[Math.floor(runs.length / 2)] as (typeof runs)[number]
   }
@@ -98,40 +161,84 @@ try {
   const refresh = await measure(() => benchRefresh(bridge.url, basic, families))
   const passwords = await benchPasswords(bridge, { passwordHash, accessToken: token }, measure)
   const login = (region: string, pass: Parameters<typeof benchStateServicesLogin>[1]['pass']) =>
-    measure(() => benchStateServicesLogin(bridge.url, { clientSecret: benchSecrets.BENCH_CLIENT_SECRET, region, pass, users: 8, seconds: 8 }))
+    measure(() =>
+      benchStateServicesLogin(bridge.url, {
+        clientSecret: benchSecrets.BENCH_CLIENT_SECRET,
+        region,
+        pass,
+        users: 8,
+        seconds: 8,
+      }),
+    )
   const sso = await login('sso', followRedirects)
   const esiaLogin = await login('esia', async (url) => (await passEsia(new URL(url), { person: 'maria' })).href)
   const afterMemory = residentMiB(bridge.child.pid)
 
   const floor = total(healthz)
-  const cpuCells = ({ cpu }: { cpu: CpuPerOperation }) => `${cpu.bridgeMs.toFixed(2)} ms | ${cpu.postgresMs.toFixed(2)} ms | ${(1000 / (cpu.bridgeMs + cpu.postgresMs)).toFixed(0)}/s`
+  const cpuCells = ({ cpu }: { cpu: CpuPerOperation }) =>
+    `${cpu.bridgeMs.toFixed(2)} ms | ${cpu.postgresMs.toFixed(2)} ms | ${(1000 / (cpu.bridgeMs + cpu.postgresMs)).toFixed(0)}/s`
   const row = (name: string, measured: { result: LoadResult; cpu: CpuPerOperation }, target = '') =>
     say(`| ${name} | ${rate(measured.result)} | ${cpuCells(measured)} | ${target} |`)
-  const within = (measured: { cpu: CpuPerOperation }, limitMs: number) => `≤ ${limitMs} ms ${check(total(measured) <= limitMs)}`
-  say(`CPU per operation: the bridge process and the PostgreSQL backends of the bench database, read from \`/proc\` before and after each bounded load and divided by the operations completed; each row is the median of ${passes} runs (BENCH_PASSES); "per core" is 1 s of CPU divided by their sum. Requests/s share the 2 cores with the load generator and mostly measure it.`)
+  const within = (measured: { cpu: CpuPerOperation }, limitMs: number) =>
+    `≤ ${limitMs} ms ${check(total(measured) <= limitMs)}`
+  say(
+    `CPU per operation: the bridge process and the PostgreSQL backends of the bench database, read from \`/proc\` before and after each bounded load and divided by the operations completed; each row is the median of ${passes} runs (BENCH_PASSES); "per core" is 1 s of CPU divided by their sum. Requests/s share the 2 cores with the load generator and mostly measure it.`,
+  )
   say()
-  say('| scenario | requests/s, latency | bridge CPU/op | PostgreSQL CPU/op | per core | target (bridge + PostgreSQL) |')
+  say(
+    '| scenario | requests/s, latency | bridge CPU/op | PostgreSQL CPU/op | per core | target (bridge + PostgreSQL) |',
+  )
   say('| --- | --- | --- | --- | --- | --- |')
   row('GET /healthz (the floor)', healthz)
-  row('GET /.well-known/jwks.json', jwks, `≤ 1.2× the floor (${(total(jwks) / floor).toFixed(2)}×) ${check(total(jwks) <= 1.2 * floor)}`)
-  row('GET /.well-known/openid-configuration', discovery, `≤ 1.2× the floor (${(total(discovery) / floor).toFixed(2)}×) ${check(total(discovery) <= 1.2 * floor)}`)
+  row(
+    'GET /.well-known/jwks.json',
+    jwks,
+    `≤ 1.2× the floor (${(total(jwks) / floor).toFixed(2)}×) ${check(total(jwks) <= 1.2 * floor)}`,
+  )
+  row(
+    'GET /.well-known/openid-configuration',
+    discovery,
+    `≤ 1.2× the floor (${(total(discovery) / floor).toFixed(2)}×) ${check(total(discovery) <= 1.2 * floor)}`,
+  )
   row('POST /introspect', introspect, within(introspect, 0.3))
   row('GET /userinfo', passwords.userinfoIdle, within(passwords.userinfoIdle, 0.3))
   row('refresh grant (rotating)', refresh, within(refresh, 0.8))
   const signInShare = passwords.signIn.result.okPerSecond / passwords.rawVerifyPerSecond
-  row('password sign-in', passwords.signIn, `≥ 85 % of raw argon2id verify (${passwords.rawVerifyPerSecond.toFixed(1)}/s, ${passwords.workers} worker): ${(signInShare * 100).toFixed(0)} % ${check(signInShare >= 0.85)}`)
+  row(
+    'password sign-in',
+    passwords.signIn,
+    `≥ 85 % of raw argon2id verify (${passwords.rawVerifyPerSecond.toFixed(1)}/s, ${passwords.workers} worker): ${(signInShare * 100).toFixed(0)} % ${check(signInShare >= 0.85)}`,
+  )
   const loginRow = (name: string, measured: Awaited<ReturnType<typeof login>>, target: string) =>
-    say(`| ${name}, 8 users | ${measured.result.perSecond.toFixed(1)}/s, p50 ${measured.result.p50} ms, p99 ${measured.result.p99} ms, ${measured.result.failures} failures | ${cpuCells(measured)} | ${target} |`)
-  loginRow('State Services login of a linked person through standard OIDC (authorize → region page → start → provider → callback → code → token)', sso, within(sso, 5))
-  loginRow('the same login through ESIA (GOST-signed requests, GOST ID token, person resource)', esiaLogin, within(esiaLogin, 5))
+    say(
+      `| ${name}, 8 users | ${measured.result.perSecond.toFixed(1)}/s, p50 ${measured.result.p50} ms, p99 ${measured.result.p99} ms, ${measured.result.failures} failures | ${cpuCells(measured)} | ${target} |`,
+    )
+  loginRow(
+    'State Services login of a linked person through standard OIDC (authorize → region page → start → provider → callback → code → token)',
+    sso,
+    within(sso, 5),
+  )
+  loginRow(
+    'the same login through ESIA (GOST-signed requests, GOST ID token, person resource)',
+    esiaLogin,
+    within(esiaLogin, 5),
+  )
   say()
   say('| other checks | result | target |')
   say('| --- | --- | --- |')
-  say(`| verifier (src/verify) on a bearer token, in process | ${verifier.verifier.toFixed(0)}/s vs raw jose ${verifier.raw.toFixed(0)}/s (${((verifier.verifier / verifier.raw) * 100).toFixed(0)} %) | ≥ 80 % ${check(verifier.verifier / verifier.raw >= 0.8)} |`)
+  say(
+    `| verifier (src/verify) on a bearer token, in process | ${verifier.verifier.toFixed(0)}/s vs raw jose ${verifier.raw.toFixed(0)}/s (${((verifier.verifier / verifier.raw) * 100).toFixed(0)} %) | ≥ 80 % ${check(verifier.verifier / verifier.raw >= 0.8)} |`,
+  )
   const slowdown = passwords.userinfoIdle.result.okPerSecond / passwords.userinfoLoaded.okPerSecond
-  say(`| /userinfo idle → with password workers and queue saturated | ${passwords.userinfoIdle.result.okPerSecond.toFixed(0)}/s → ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoLoaded.p99} ms), ${slowdown.toFixed(2)}× slower | ≤ 2× ${check(slowdown <= 2)} |`)
-  say(`| /userinfo during a 64-connection sign-in flood | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoFlooded.p99} ms); sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, ${passwords.signInFlood.statusCodes['503'] ?? 0} shed with 503 | |`)
-  say(`| resident memory | idle (a minute without requests) ${idleMemory.toFixed(0)} MiB, after the run ${afterMemory.toFixed(0)} MiB | idle ≤ 100 MiB ${check(idleMemory <= 100)} |`)
+  say(
+    `| /userinfo idle → with password workers and queue saturated | ${passwords.userinfoIdle.result.okPerSecond.toFixed(0)}/s → ${passwords.userinfoLoaded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoLoaded.p99} ms), ${slowdown.toFixed(2)}× slower | ≤ 2× ${check(slowdown <= 2)} |`,
+  )
+  say(
+    `| /userinfo during a 64-connection sign-in flood | ${passwords.userinfoFlooded.okPerSecond.toFixed(0)}/s (p99 ${passwords.userinfoFlooded.p99} ms); sign-ins ${passwords.signInFlood.okPerSecond.toFixed(1)}/s, ${passwords.signInFlood.statusCodes['503'] ?? 0} shed with 503 | |`,
+  )
+  say(
+    `| resident memory | idle (a minute without requests) ${idleMemory.toFixed(0)} MiB, after the run ${afterMemory.toFixed(0)} MiB | idle ≤ 100 MiB ${check(idleMemory <= 100)} |`,
+  )
   const missed: string[] = []
   for (const [name, measured, limit] of [
     ['introspection', introspect, 0.3],
@@ -140,15 +247,28 @@ try {
     ['OIDC login', sso, 5],
     ['ESIA login', esiaLogin, 5],
   ] as const) {
-    if (total(measured) > limit) missed.push(`${name}: ${total(measured).toFixed(2)} ms of CPU per operation (target ${limit} ms): see "Where the time goes" below.`)
+    if (total(measured) > limit)
+      missed.push(
+        `${name}: ${total(measured).toFixed(2)} ms of CPU per operation (target ${limit} ms): see "Where the time goes" below.`,
+      )
   }
-  if (total(jwks) > 1.2 * floor || total(discovery) > 1.2 * floor) missed.push('JWKS or discovery above 1.2× the /healthz floor in CPU per request.')
-  if (verifier.verifier / verifier.raw < 0.8) missed.push('Verifier below 80 % of raw jose: run-to-run noise on this machine has ranged 80–109 %; the verifier resolves each key once per JWKS fetch.')
+  if (total(jwks) > 1.2 * floor || total(discovery) > 1.2 * floor)
+    missed.push('JWKS or discovery above 1.2× the /healthz floor in CPU per request.')
+  if (verifier.verifier / verifier.raw < 0.8)
+    missed.push(
+      'Verifier below 80 % of raw jose: run-to-run noise on this machine has ranged 80–109 %; the verifier resolves each key once per JWKS fetch.',
+    )
   if (signInShare < 0.85) {
-    missed.push('Password sign-in below 85 % of raw argon2id: the raw rate is measured while the bridge is idle, the sign-ins while its main thread, PostgreSQL and the load generator compete with the worker for 2 cores; runs have ranged 82–109 %.')
+    missed.push(
+      'Password sign-in below 85 % of raw argon2id: the raw rate is measured while the bridge is idle, the sign-ins while its main thread, PostgreSQL and the load generator compete with the worker for 2 cores; runs have ranged 82–109 %.',
+    )
   }
-  if (slowdown > 2) missed.push('/userinfo slowed more than 2×: see the flood row; the pool refuses excess work at the door, before cookies or bodies are read.')
-  if (idleMemory > 100) missed.push('Idle memory above 100 MiB: start with `--max-semi-space-size=4` (npm start and the Docker image do).')
+  if (slowdown > 2)
+    missed.push(
+      '/userinfo slowed more than 2×: see the flood row; the pool refuses excess work at the door, before cookies or bodies are read.',
+    )
+  if (idleMemory > 100)
+    missed.push('Idle memory above 100 MiB: start with `--max-semi-space-size=4` (npm start and the Docker image do).')
   if (missed.length > 0) {
     say()
     say('### Targets missed, why, and what would fix it')
@@ -172,7 +292,10 @@ say(readFileSync('bench/where-the-time-goes.md', 'utf8').trim())
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, PostgreSQL on the same machine, load generator (autocannon) in the same machine`
 say()
 say(`Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s.`)
-writeFileSync('bench/results.md', `# Benchmark results\n\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n${lines.join('\n')}\n`)
+writeFileSync(
+  'bench/results.md',
+  `# Benchmark results\n\nMachine: ${machine}. Run: ${new Date().toISOString()}.\n\n${lines.join('\n')}\n`,
+)
 
 /** The operations table and the totals of the last `npm run bench:mixed` (bench/mixed-results.md), without its table counts. */
 function mixedSummary(): string {

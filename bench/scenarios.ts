@@ -16,7 +16,11 @@ export async function benchStatic(url: string): Promise<LoadResult> {
 }
 
 /** Verifications per second of the verifier against raw jose with an imported key, in this process. */
-export async function benchVerifier(bridgeUrl: string, token: string, seconds = 4): Promise<{ verifier: number; raw: number }> {
+export async function benchVerifier(
+  bridgeUrl: string,
+  token: string,
+  seconds = 4,
+): Promise<{ verifier: number; raw: number }> {
   const verifier = createVerifier({ issuer: bridgeUrl, audience: 'https://bench.example/api' })
   await verifier.verify(token)
   const { keys } = (await (await fetch(`${bridgeUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] }
@@ -30,13 +34,19 @@ export async function benchVerifier(bridgeUrl: string, token: string, seconds = 
     }
     return count / seconds
   }
-  const raw = await rate(() => jwtVerify(token, key, { issuer: bridgeUrl, audience: 'https://bench.example/api', typ: 'at+jwt' }))
+  const raw = await rate(() =>
+    jwtVerify(token, key, { issuer: bridgeUrl, audience: 'https://bench.example/api', typ: 'at+jwt' }),
+  )
   const wrapped = await rate(() => verifier.verify(token))
   return { verifier: wrapped, raw }
 }
 
 /** Refresh-token families with a first refresh token each, one per load connection. */
-export async function refreshTokens(db: Kysely<Database>, account: { id: string; region: string }, count: number): Promise<string[]> {
+export async function refreshTokens(
+  db: Kysely<Database>,
+  account: { id: string; region: string },
+  count: number,
+): Promise<string[]> {
   const tokens: string[] = []
   const verifier = 'v'.repeat(43)
   const { createHash } = await import('node:crypto')
@@ -57,7 +67,15 @@ export async function refreshTokens(db: Kysely<Database>, account: { id: string;
       now: new Date(),
     })
     if (code === undefined) throw new Error('no code for the bench account')
-    const redeemed = await redeemAuthorizationCode(db, { code, clientId: 'bench', redirectUri: 'https://bench.example/callback', codeVerifier: verifier, refreshTtlSeconds: 86_400, accessTtlSeconds: 600, now: new Date() })
+    const redeemed = await redeemAuthorizationCode(db, {
+      code,
+      clientId: 'bench',
+      redirectUri: 'https://bench.example/callback',
+      codeVerifier: verifier,
+      refreshTtlSeconds: 86_400,
+      accessTtlSeconds: 600,
+      now: new Date(),
+    })
     if (!redeemed.ok || redeemed.refreshToken === undefined) throw new Error('could not prepare a refresh token')
     tokens.push(redeemed.refreshToken)
   }
@@ -110,7 +128,14 @@ export async function benchStateServicesLogin(
   bridgeUrl: string,
   options: { clientSecret: string; region: string; pass: ProviderStep; users: number; seconds: number },
 ): Promise<FlowResult> {
-  const module = { bridgeUrl, clientId: 'bench', clientSecret: options.clientSecret, redirectUri: 'https://bench.example/callback', region: options.region, scope: 'openid' }
+  const module = {
+    bridgeUrl,
+    clientId: 'bench',
+    clientSecret: options.clientSecret,
+    redirectUri: 'https://bench.example/callback',
+    region: options.region,
+    scope: 'openid',
+  }
   const latencies: number[] = []
   let failures = 0
   const deadline = performance.now() + options.seconds * 1000
@@ -130,6 +155,13 @@ export async function benchStateServicesLogin(
     }),
   )
   latencies.sort((a, b) => a - b)
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN)
-  return { perSecond: latencies.length / options.seconds, completed: latencies.length, p50: at(0.5), p99: at(0.99), failures }
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN)
+  return {
+    perSecond: latencies.length / options.seconds,
+    completed: latencies.length,
+    p50: at(0.5),
+    p99: at(0.99),
+    failures,
+  }
 }

@@ -46,9 +46,14 @@ export async function startDiaryModule(options: {
 
   const app = Fastify()
   await app.register(cookie)
-  await app.register(backchannelLogout, { issuer: options.bridgeUrl, clientId: options.clientId, onLogout: (logout) => endSessions(sessions, logout) })
+  await app.register(backchannelLogout, {
+    issuer: options.bridgeUrl,
+    clientId: options.clientId,
+    onLogout: (logout) => endSessions(sessions, logout),
+  })
   if (options.mailbox !== undefined) registerMailboxPage(app, options.mailbox, { bridgeUrl: options.bridgeUrl })
-  const mailboxLink = options.mailbox === undefined ? '' : `<p><a href="${mailboxPath}">Почта и SMS, отправленные мостом (демо)</a></p>`
+  const mailboxLink =
+    options.mailbox === undefined ? '' : `<p><a href="${mailboxPath}">Почта и SMS, отправленные мостом (демо)</a></p>`
 
   app.get('/', async (request, reply) => {
     const session = sessions.get(request.cookies['demo-diary'] ?? '')
@@ -89,7 +94,13 @@ export async function startDiaryModule(options: {
     const started = pending.get(state)
     pending.delete(state)
     if (request.query.error || started === undefined) {
-      return reply.type('text/html; charset=utf-8').send(page(`<p>Вход не выполнен: ${escapeHtml(request.query.error ?? 'unknown state')}</p><p><a href="/">На главную</a></p>`))
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            `<p>Вход не выполнен: ${escapeHtml(request.query.error ?? 'unknown state')}</p><p><a href="/">На главную</a></p>`,
+          ),
+        )
     }
     const tokens = await client.authorizationCodeGrant(config, new URL(request.url, url), {
       pkceCodeVerifier: started.verifier,
@@ -103,7 +114,11 @@ export async function startDiaryModule(options: {
       sid: typeof claims.sid === 'string' ? claims.sid : undefined,
       claims,
       userinfo,
-      tokens: { idToken: tokens.id_token ?? '', refreshToken: tokens.refresh_token, accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000 },
+      tokens: {
+        idToken: tokens.id_token ?? '',
+        refreshToken: tokens.refresh_token,
+        accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000,
+      },
     })
     return reply.setCookie('demo-diary', id, { path: '/', httpOnly: true, sameSite: 'lax' }).redirect('/', 303)
   })
@@ -112,7 +127,11 @@ export async function startDiaryModule(options: {
     const session = sessions.get(request.cookies['demo-diary'] ?? '')
     if (session?.tokens.refreshToken !== undefined) {
       const tokens = await client.refreshTokenGrant(await discover(), session.tokens.refreshToken)
-      session.tokens = { idToken: tokens.id_token ?? session.tokens.idToken, refreshToken: tokens.refresh_token, accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000 }
+      session.tokens = {
+        idToken: tokens.id_token ?? session.tokens.idToken,
+        refreshToken: tokens.refresh_token,
+        accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000,
+      }
     }
     return reply.redirect('/', 303)
   })
@@ -123,7 +142,10 @@ export async function startDiaryModule(options: {
     sessions.delete(id)
     reply.clearCookie('demo-diary', { path: '/' })
     if (session === undefined) return reply.redirect('/', 303)
-    const target = client.buildEndSessionUrl(await discover(), { id_token_hint: session.tokens.idToken, post_logout_redirect_uri: `${url}/` })
+    const target = client.buildEndSessionUrl(await discover(), {
+      id_token_hint: session.tokens.idToken,
+      post_logout_redirect_uri: `${url}/`,
+    })
     return reply.redirect(target.href, 303)
   })
 

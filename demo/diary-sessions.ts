@@ -13,7 +13,10 @@ export interface DiarySession {
   tokens: { idToken: string; refreshToken?: string; accessTokenExpiresAt: number }
 }
 
-export function isEndedBy(session: Pick<DiarySession, 'sid' | 'claims'>, logout: { sub?: string; sid?: string }): boolean {
+export function isEndedBy(
+  session: Pick<DiarySession, 'sid' | 'claims'>,
+  logout: { sub?: string; sid?: string },
+): boolean {
   const sameSub = logout.sub === undefined || session.claims.sub === logout.sub
   if (logout.sid !== undefined) return session.sid === logout.sid && sameSub
   return logout.sub !== undefined && sameSub

@@ -26,11 +26,23 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { certificateHash, chooseGost, type GostCrypto, type GostPublicKey } from '../src/upstream/esia/gost.js'
 import { generateGostKeyPair } from '../src/upstream/esia/gost-javascript.js'
 import { escapeHtml } from '../src/web/html.js'
-import { type EsiaErrorCode, esiaErrors, type EsiaSimulatorPerson, esiaSimulatorPersons, humanFailCodes } from './esia-simulator-data.js'
+import {
+  type EsiaErrorCode,
+  esiaErrors,
+  type EsiaSimulatorPerson,
+  esiaSimulatorPersons,
+  humanFailCodes,
+} from './esia-simulator-data.js'
 import type { GostKeyPair } from './gost-keys.js'
 import { readForm } from './state-services-simulator.js'
 
-export { type EsiaErrorCode, esiaErrors, type EsiaSimulatorPerson, esiaSimulatorPersons, humanFailCodes } from './esia-simulator-data.js'
+export {
+  type EsiaErrorCode,
+  esiaErrors,
+  type EsiaSimulatorPerson,
+  esiaSimulatorPersons,
+  humanFailCodes,
+} from './esia-simulator-data.js'
 
 export type EsiaSimulatorStep = 'authorize' | 'token' | 'person'
 /** esiaCode: '0070NN' or 'ESIA-0070NN'. */
@@ -168,10 +180,23 @@ function esiaJson(value: unknown): string {
 function parseEsiaTimestamp(text: string): number | undefined {
   const match = /^(\d{4})\.(\d{2})\.(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text)
   if (match === null) return undefined
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   const local = Date.UTC(year, month - 1, day, hour, minute, second)
   const date = new Date(local)
-  if (date.getUTCDate() !== day || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) return undefined
+  if (
+    date.getUTCDate() !== day ||
+    date.getUTCHours() !== hour ||
+    date.getUTCMinutes() !== minute ||
+    date.getUTCSeconds() !== second
+  )
+    return undefined
   const offsetMinutes = (match[7] === '-' ? -1 : 1) * (Number(match[8]) * 60 + Number(match[9]))
   return local - offsetMinutes * 60_000
 }
@@ -202,10 +227,16 @@ function createSigner(options: EsiaSimulatorOptions, gost: GostCrypto): { signer
   if (options.tokenAlg === 'RS256') {
     if (options.rsaKey === undefined) throw new Error('the ESIA simulator needs rsaKey to sign with RS256')
     const key = createPrivateKey(options.rsaKey.privateKeyPem)
-    return { signer: { alg: 'RS256', sign: (data) => sign('sha256', data, key) }, certificatePem: options.rsaKey.certificatePem }
+    return {
+      signer: { alg: 'RS256', sign: (data) => sign('sha256', data, key) },
+      certificatePem: options.rsaKey.certificatePem,
+    }
   }
   const key = gost.privateKey(options.signingKey.privateKeyPem)
-  return { signer: { alg: 'GOST3410_2012_256', sign: (data) => key.sign(data) }, certificatePem: options.signingKey.certificatePem }
+  return {
+    signer: { alg: 'GOST3410_2012_256', sign: (data) => key.sign(data) },
+    certificatePem: options.signingKey.certificatePem,
+  }
 }
 
 /** A key of the same kind that the clients do not know (made on first use). */
@@ -222,7 +253,11 @@ function otherSigner(sim: Simulator): Signer {
 }
 
 /** A compact JWS with ESIA's header; the signature is raw (64 bytes for GOST), base64url without padding. */
-function signJws(signer: Signer, sbt: 'id' | 'access' | 'authorization_code', payload: Record<string, unknown>): string {
+function signJws(
+  signer: Signer,
+  sbt: 'id' | 'access' | 'authorization_code',
+  payload: Record<string, unknown>,
+): string {
   const header = { ver: 0, typ: 'JWT', sbt, alg: signer.alg }
   const input = `${Buffer.from(esiaJson(header)).toString('base64url')}.${Buffer.from(esiaJson(payload)).toString('base64url')}`
   return `${input}.${signer.sign(Buffer.from(input)).toString('base64url')}`
@@ -238,7 +273,9 @@ function corruptSignature(jws: string): string {
 // ---- HTTP helpers
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(esiaJson(body))
+  response
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers })
+    .end(esiaJson(body))
 }
 
 function sendHtml(response: ServerResponse, status: number, title: string, body: string): void {
@@ -261,7 +298,10 @@ function normaliseCode(esiaCode: string): string {
 
 function describe(esiaCode: string): { error: string; description: string } {
   const code = normaliseCode(esiaCode)
-  const entry = (esiaErrors as Record<string, { error: string; text: string }>)[code] ?? { error: 'invalid_request', text: 'Simulated error' }
+  const entry = (esiaErrors as Record<string, { error: string; text: string }>)[code] ?? {
+    error: 'invalid_request',
+    text: 'Simulated error',
+  }
   return { error: entry.error, description: `ESIA-${code}: ${entry.text}` }
 }
 
@@ -280,7 +320,10 @@ function errorPage(response: ServerResponse, status: number, text: string): void
 }
 
 /** The failure planned for this step, once; a delay is waited here and then the step goes on. */
-async function takeFailure(sim: Simulator, step: EsiaSimulatorStep): Promise<{ esiaCode: string } | { status: number } | undefined> {
+async function takeFailure(
+  sim: Simulator,
+  step: EsiaSimulatorStep,
+): Promise<{ esiaCode: string } | { status: number } | undefined> {
   const failure = sim.failures.get(step)
   sim.failures.delete(step)
   if (failure === undefined || !('delayMs' in failure)) return failure
@@ -301,7 +344,9 @@ function choosePage(id: string): string {
         `<li><button name="person" value="${escapeHtml(person.id)}">${escapeHtml(personName(person))}</button> <small>${escapeHtml(person.label)}</small></li>`,
     )
     .join('\n')
-  const codes = humanFailCodes.map((code) => `<option value="${code}">ESIA-${code}: ${escapeHtml(esiaErrors[code].text)}</option>`).join('')
+  const codes = humanFailCodes
+    .map((code) => `<option value="${code}">ESIA-${code}: ${escapeHtml(esiaErrors[code].text)}</option>`)
+    .join('')
   return `<p>Выберите тестового человека:</p>
 <form method="post" action="/simulator/login/${id}"><ul>${people}</ul></form>
 <form method="post" action="/simulator/cancel/${id}"><button>Отменить вход</button></form>
@@ -311,11 +356,15 @@ function choosePage(id: string): string {
 function indexPage(sim: Simulator): string {
   const people = esiaSimulatorPersons
     .map((person) =>
-      [person.id, personName(person), person.oid, person.lvl, person.confirmed ? 'да' : 'нет', person.label].map((cell) => `<td>${escapeHtml(cell)}</td>`).join(''),
+      [person.id, personName(person), person.oid, person.lvl, person.confirmed ? 'да' : 'нет', person.label]
+        .map((cell) => `<td>${escapeHtml(cell)}</td>`)
+        .join(''),
     )
     .map((cells) => `<tr>${cells}</tr>`)
     .join('\n')
-  const codes = Object.entries(esiaErrors).map(([code, entry]) => `<li><code>ESIA-${code}</code> (${entry.error}): ${escapeHtml(entry.text)}</li>`).join('\n')
+  const codes = Object.entries(esiaErrors)
+    .map(([code, entry]) => `<li><code>ESIA-${code}</code> (${entry.error}): ${escapeHtml(entry.text)}</li>`)
+    .join('\n')
   return `<p>Базовый адрес: <code>${escapeHtml(sim.baseUrl)}</code>; вход: <code>aas/oauth2/v2/ac</code>, токены: <code>aas/oauth2/v3/te</code>,
 данные: <code>rs/prns/&lt;oid&gt;</code>, выход: <code>idp/ext/Logout</code>.</p>
 <h2>Тестовые люди</h2><table><tr><th>id</th><th>ФИО</th><th>oid</th><th>lvl</th><th>подтверждена</th><th>что показывает</th></tr>${people}</table>
@@ -326,7 +375,12 @@ function indexPage(sim: Simulator): string {
 // ---- aas/oauth2/v2/ac
 
 /** The checks both endpoints make, in ESIA's order: certificate hash, time, state, signature. */
-function checkSignedRequest(sim: Simulator, client: RegisteredClient, params: URLSearchParams, fields: readonly string[]): EsiaErrorCode | undefined {
+function checkSignedRequest(
+  sim: Simulator,
+  client: RegisteredClient,
+  params: URLSearchParams,
+  fields: readonly string[],
+): EsiaErrorCode | undefined {
   if ((params.get('client_certificate_hash') ?? '').toUpperCase() !== client.certificateHash) return '007053'
   const time = parseEsiaTimestamp(params.get('timestamp') ?? '')
   if (time === undefined || Math.abs(time - sim.now()) > sim.windowMs) return '007015'
@@ -363,7 +417,14 @@ async function authorize(sim: Simulator, params: URLSearchParams, response: Serv
   const id = randomUUID()
   const scope = params.get('scope') ?? ''
   const codeChallenge = params.get('code_challenge') ?? undefined
-  sim.pending.set(id, { clientId: client.clientId, redirectUri, scope, state, codeChallenge, expiresAt: sim.now() + pendingLoginMs })
+  sim.pending.set(id, {
+    clientId: client.clientId,
+    redirectUri,
+    scope,
+    state,
+    codeChallenge,
+    expiresAt: sim.now() + pendingLoginMs,
+  })
   sendHtml(response, 200, 'Госуслуги — симулятор ЕСИА', choosePage(id))
 }
 
@@ -373,20 +434,34 @@ function issueCode(sim: Simulator, login: PendingLogin, person: EsiaSimulatorPer
   const now = Math.floor(sim.now() / 1000)
   const sid = randomUUID()
   const code = signJws(sim.signer, 'authorization_code', {
-    nbf: now, exp: now + codeMs / 1000, iat: now, iss: sim.issuer, client_id: login.clientId, 'urn:esia:sid': sid, 'urn:esia:sbj_id': person.oid,
+    nbf: now,
+    exp: now + codeMs / 1000,
+    iat: now,
+    iss: sim.issuer,
+    client_id: login.clientId,
+    'urn:esia:sid': sid,
+    'urn:esia:sbj_id': person.oid,
   })
   sim.codes.set(code, { ...login, person, sid, authTime: now, expiresAt: sim.now() + codeMs })
   return code
 }
 
-async function choose(sim: Simulator, action: string, id: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function choose(
+  sim: Simulator,
+  action: string,
+  id: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const form = await readForm(request)
   const login = sim.pending.take(id)
   if (login === undefined) return errorPage(response, 400, 'Запрос на вход не найден или устарел: начните вход заново.')
   const person = esiaSimulatorPersons.find((candidate) => candidate.id === form.get('person'))
   const failCode = humanFailCodes.find((code) => code === form.get('fail'))
-  if (action === 'login' && person !== undefined) return redirect(response, login.redirectUri, { code: issueCode(sim, login, person), state: login.state })
-  if (action === 'fail' && failCode !== undefined) return redirectWithError(response, login.redirectUri, failCode, login.state)
+  if (action === 'login' && person !== undefined)
+    return redirect(response, login.redirectUri, { code: issueCode(sim, login, person), state: login.state })
+  if (action === 'fail' && failCode !== undefined)
+    return redirectWithError(response, login.redirectUri, failCode, login.state)
   if (action === 'cancel') return redirectWithError(response, login.redirectUri, '007004', login.state)
   errorPage(response, 400, 'Неизвестный выбор.')
 }
@@ -401,7 +476,12 @@ function checkTokenParameters(params: URLSearchParams): EsiaErrorCode | undefine
 
 /** The code (already taken: single use) matches the request and its PKCE challenge. */
 function checkGrant(grant: CodeGrant, params: URLSearchParams): EsiaErrorCode | undefined {
-  if (grant.clientId !== params.get('client_id') || grant.redirectUri !== params.get('redirect_uri') || grant.scope !== params.get('scope')) return '007011'
+  if (
+    grant.clientId !== params.get('client_id') ||
+    grant.redirectUri !== params.get('redirect_uri') ||
+    grant.scope !== params.get('scope')
+  )
+    return '007011'
   const verifier = params.get('code_verifier')
   if (grant.codeChallenge === undefined) return verifier === null ? undefined : '007039'
   if (verifier === null) return '007014'
@@ -420,8 +500,18 @@ function subject(person: EsiaSimulatorPerson): Record<string, unknown> {
 function signIdToken(sim: Simulator, grant: CodeGrant, now: number): string {
   const { person } = grant
   const claims: Record<string, unknown> = {
-    nbf: now, exp: now + tokenSeconds, iat: now, iss: sim.issuer, aud: grant.clientId, sub: person.oid, auth_time: grant.authTime,
-    amr: 'PWD', 'urn:esia:amd': 'PWD', 'urn:esia:sid': grant.sid, 'urn:esia:sbj': subject(person), lvl: person.lvl,
+    nbf: now,
+    exp: now + tokenSeconds,
+    iat: now,
+    iss: sim.issuer,
+    aud: grant.clientId,
+    sub: person.oid,
+    auth_time: grant.authTime,
+    amr: 'PWD',
+    'urn:esia:amd': 'PWD',
+    'urn:esia:sid': grant.sid,
+    'urn:esia:sbj': subject(person),
+    lvl: person.lvl,
   }
   const tamper = sim.running.tamper
   tamper.idTokenClaims?.(claims)
@@ -432,10 +522,21 @@ function signIdToken(sim: Simulator, grant: CodeGrant, now: number): string {
 function signAccessToken(sim: Simulator, grant: CodeGrant, now: number): string {
   const oid = grant.person.oid
   const token = signJws(sim.signer, 'access', {
-    nbf: now, exp: now + tokenSeconds, iat: now, iss: sim.issuer,
-    client_id: grant.clientId, sub: oid, scope: grant.scope, 'urn:esia:sid': grant.sid, 'urn:esia:sbj_id': oid,
+    nbf: now,
+    exp: now + tokenSeconds,
+    iat: now,
+    iss: sim.issuer,
+    client_id: grant.clientId,
+    sub: oid,
+    scope: grant.scope,
+    'urn:esia:sid': grant.sid,
+    'urn:esia:sbj_id': oid,
   })
-  sim.accessTokens.set(token, { oid, scopes: new Set(grant.scope.split(' ')), expiresAt: sim.now() + tokenSeconds * 1000 })
+  sim.accessTokens.set(token, {
+    oid,
+    scopes: new Set(grant.scope.split(' ')),
+    expiresAt: sim.now() + tokenSeconds * 1000,
+  })
   return token
 }
 
@@ -455,7 +556,9 @@ async function token(sim: Simulator, request: IncomingMessage, response: ServerR
   const state = params.get('state') ?? ''
   const failure = await takeFailure(sim, 'token')
   if (failure !== undefined) {
-    return 'esiaCode' in failure ? sendTokenError(response, failure.esiaCode, state) : sendJson(response, failure.status, { error: 'server_error', state })
+    return 'esiaCode' in failure
+      ? sendTokenError(response, failure.esiaCode, state)
+      : sendJson(response, failure.status, { error: 'server_error', state })
   }
   const client = sim.clients.get(params.get('client_id') ?? '')
   if (client === undefined) return sendTokenError(response, '007002', state)
@@ -499,17 +602,28 @@ function personDocument(person: EsiaSimulatorPerson, scopes: Set<string>): Recor
   }
 }
 
-async function personData(sim: Simulator, oid: number, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function personData(
+  sim: Simulator,
+  oid: number,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const failure = await takeFailure(sim, 'person')
   if (failure !== undefined) {
-    const { error, description } = 'esiaCode' in failure ? describe(failure.esiaCode) : { error: 'server_error', description: `HTTP ${failure.status}` }
+    const { error, description } =
+      'esiaCode' in failure
+        ? describe(failure.esiaCode)
+        : { error: 'server_error', description: `HTTP ${failure.status}` }
     return sendJson(response, 'esiaCode' in failure ? 400 : failure.status, { error, error_description: description })
   }
   const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1]
   const grant = bearer === undefined ? undefined : sim.accessTokens.get(bearer)
   const person = esiaSimulatorPersons.find((candidate) => candidate.oid === oid)
   if (grant === undefined || grant.oid !== oid || person === undefined) {
-    const body = { error: 'invalid_token', error_description: 'The access token is missing, unknown, expired or issued for another person' }
+    const body = {
+      error: 'invalid_token',
+      error_description: 'The access token is missing, unknown, expired or issued for another person',
+    }
     return sendJson(response, 401, body, { 'www-authenticate': 'Bearer error="invalid_token"' })
   }
   sendJson(response, 200, personDocument(person, grant.scopes))
@@ -537,12 +651,17 @@ async function route(sim: Simulator, request: IncomingMessage, response: ServerR
   if (person !== null) return personData(sim, Number(person[1]), request, response)
   if (endpoint === 'GET /idp/ext/Logout') return logout(sim, url.searchParams, response)
   if (choice !== null) return choose(sim, choice[1] ?? '', choice[2] ?? '', request, response)
-  if (endpoint === 'GET /simulator' || endpoint === 'GET /') return sendHtml(response, 200, 'Симулятор ЕСИА', indexPage(sim))
+  if (endpoint === 'GET /simulator' || endpoint === 'GET /')
+    return sendHtml(response, 200, 'Симулятор ЕСИА', indexPage(sim))
   errorPage(response, 404, 'Нет такой страницы.')
 }
 
 function registerClient(gost: GostCrypto, client: EsiaSimulatorClient): RegisteredClient {
-  return { ...client, publicKey: gost.certificatePublicKey(client.certificatePem), certificateHash: certificateHash(gost, client.certificatePem) }
+  return {
+    ...client,
+    publicKey: gost.certificatePublicKey(client.certificatePem),
+    certificateHash: certificateHash(gost, client.certificatePem),
+  }
 }
 
 /** Starts the simulator on 127.0.0.1 (port 0: any free port). */
@@ -579,7 +698,9 @@ export async function startEsiaSimulator(options: EsiaSimulatorOptions): Promise
   }
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     route(sim, request, response).catch((error: unknown) => {
-      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`ESIA simulator: ${(error as Error).message}`)
+      response
+        .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`ESIA simulator: ${(error as Error).message}`)
     })
   })
   return running

@@ -49,23 +49,49 @@ export function runGostOpenssl(dir: string, args: string[]): string {
   const configPath = join(dir, 'gost-openssl.cnf')
   if (!existsSync(configPath)) writeFileSync(configPath, opensslConfig(gostEnginePath), { mode: 0o600 })
   try {
-    return execFileSync('openssl', args, { cwd: dir, env: { ...process.env, OPENSSL_CONF: configPath }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    return execFileSync('openssl', args, {
+      cwd: dir,
+      env: { ...process.env, OPENSSL_CONF: configPath },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
   } catch (error) {
     const { code, stderr } = error as { code?: string; stderr?: string }
-    if (code === 'ENOENT') throw new OpensslMissing(`openssl ${args[0]} failed: the openssl CLI is not installed (${install})`, { cause: error })
-    throw new Error(`openssl ${args[0]} failed (${install}): ${String(stderr ?? (error as Error).message).trim()}`, { cause: error })
+    if (code === 'ENOENT')
+      throw new OpensslMissing(`openssl ${args[0]} failed: the openssl CLI is not installed (${install})`, {
+        cause: error,
+      })
+    throw new Error(`openssl ${args[0]} failed (${install}): ${String(stderr ?? (error as Error).message).trim()}`, {
+      cause: error,
+    })
   }
 }
 
 function opensslKeyPair(dir: string, keyPath: string, commonName: string): GostKeyPair {
   const privateKeyPem = runGostOpenssl(dir, ['genpkey', '-algorithm', 'gost2012_256', '-pkeyopt', 'paramset:A'])
   writeFileSync(keyPath, privateKeyPem, { mode: 0o600 })
-  const certificatePem = runGostOpenssl(dir, ['req', '-new', '-x509', '-md_gost12_256', '-days', String(validDays), '-subj', `/CN=${commonName}`, '-key', keyPath])
+  const certificatePem = runGostOpenssl(dir, [
+    'req',
+    '-new',
+    '-x509',
+    '-md_gost12_256',
+    '-days',
+    String(validDays),
+    '-subj',
+    `/CN=${commonName}`,
+    '-key',
+    keyPath,
+  ])
   return { privateKeyPem, certificatePem }
 }
 
 /** Reads the key pair `name` from `dir`, or makes it there (common name `commonName`). */
-export function ensureGostKeyPair(dir: string, name: string, commonName: string, gost: GostCrypto = chooseGost().crypto): GostKeyPair {
+export function ensureGostKeyPair(
+  dir: string,
+  name: string,
+  commonName: string,
+  gost: GostCrypto = chooseGost().crypto,
+): GostKeyPair {
   const keyPath = join(dir, `${name}.key.pem`)
   const certificatePath = join(dir, `${name}.cert.pem`)
   if (existsSync(keyPath) && existsSync(certificatePath)) {

@@ -53,7 +53,9 @@ export function linkifiedText(text: string, bridgeUrl: string): string {
     const link = match[0].replace(/[.,;:!?)\]]+$/, '')
     const start = match.index
     out += escapeHtml(text.slice(last, start))
-    out += isLinkInto(link, bridgeUrl) ? `<a href="${escapeHtml(link)}" rel="noreferrer">${escapeHtml(link)}</a>` : escapeHtml(link)
+    out += isLinkInto(link, bridgeUrl)
+      ? `<a href="${escapeHtml(link)}" rel="noreferrer">${escapeHtml(link)}</a>`
+      : escapeHtml(link)
     last = start + link.length
   }
   return out + escapeHtml(text.slice(last))
@@ -64,7 +66,13 @@ function isLinkInto(link: string, bridgeUrl: string): boolean {
     const url = new URL(link)
     const base = new URL(bridgeUrl)
     const inside = `${url.pathname}/`.startsWith(base.pathname.replace(/\/?$/, '/'))
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === base.origin && url.username === '' && url.password === '' && inside
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.origin === base.origin &&
+      url.username === '' &&
+      url.password === '' &&
+      inside
+    )
   } catch {
     return false
   }
@@ -78,7 +86,13 @@ To / Кому: <code>${escapeHtml(entry.to)}</code>${entry.subject === undefined
 }
 
 export function renderMailbox(entries: readonly MailboxEntry[], bridgeUrl: string): string {
-  const list = entries.length === 0 ? '<p>Nothing sent yet. / Пока ничего не отправлено.</p>' : [...entries].reverse().map((entry) => renderEntry(entry, bridgeUrl)).join('\n')
+  const list =
+    entries.length === 0
+      ? '<p>Nothing sent yet. / Пока ничего не отправлено.</p>'
+      : [...entries]
+          .reverse()
+          .map((entry) => renderEntry(entry, bridgeUrl))
+          .join('\n')
   return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Mailbox (demo) / Почта (демо)</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}article{border:1px solid #ccd;border-radius:.35rem;padding:0 1rem;margin:1rem 0}article.sms{background:#f4f8ff}pre{white-space:pre-wrap;font:inherit}.meta{color:#445}</style>
 </head><body><h1>Mailbox (demo) / Почта и SMS (демо)</h1>
@@ -93,7 +107,10 @@ export function registerMailboxPage(app: FastifyInstance, mailbox: Mailbox, opti
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+      .header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+      )
       .send(renderMailbox(mailbox.entries, options.bridgeUrl)),
   )
 }

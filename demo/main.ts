@@ -46,7 +46,13 @@ const esiaSimulator = await startEsiaSimulator({
   issuer: esiaUrl,
   signingKey: keys.esia,
   // ESIA's logout returns to any URL of a redirect URI's origin: the bridge's /logout/done is one.
-  clients: [{ clientId: 'DIARY29', certificatePem: env.REGION_29_ESIA_CERTIFICATE ?? keys.system.certificatePem, redirectUris: [callbackUrl] }],
+  clients: [
+    {
+      clientId: 'DIARY29',
+      certificatePem: env.REGION_29_ESIA_CERTIFICATE ?? keys.system.certificatePem,
+      redirectUris: [callbackUrl],
+    },
+  ],
 }).catch(reportStartupFailure)
 
 const oidcSimulator = await startSimulator({
@@ -79,7 +85,10 @@ const service = await startService({
         contactsVerified: true,
       })
       if (report.created + report.updated > 0) {
-        logger.info({ region, created: report.created, updated: report.updated }, 'demo accounts imported (password "diary-demo")')
+        logger.info(
+          { region, created: report.created, updated: report.updated },
+          'demo accounts imported (password "diary-demo")',
+        )
       }
     }
   },
@@ -95,7 +104,13 @@ const diary = await startDiaryModule({
 const mailboxUrl = `${diary.url}${mailboxPath}`
 
 service.logger.info(
-  { open: diary.url, mailbox: mailboxUrl, bridgeLogin: `${service.config.publicUrl}/login`, esiaSimulator: esiaUrl, oidcSimulator: oidcSimulator.issuer },
+  {
+    open: diary.url,
+    mailbox: mailboxUrl,
+    bridgeLogin: `${service.config.publicUrl}/login`,
+    esiaSimulator: esiaUrl,
+    oidcSimulator: oidcSimulator.issuer,
+  },
   `demo is running: open ${diary.url} in a browser; mails and SMS of the bridge: ${mailboxUrl}`,
 )
 

@@ -34,47 +34,108 @@ export const simulatorPersons: readonly SimulatorPerson[] = [
   {
     id: 'maria',
     label: 'verified, with SNILS: linked automatically (pupil ivanova.m)',
-    claims: { family_name: 'Иванова', given_name: 'Мария', middle_name: 'Петровна', birthdate: '2012-03-14', snils: '112-233-445 95', trusted: true },
+    claims: {
+      family_name: 'Иванова',
+      given_name: 'Мария',
+      middle_name: 'Петровна',
+      birthdate: '2012-03-14',
+      snils: '112-233-445 95',
+      trusted: true,
+    },
   },
   {
     id: 'petr',
     label: 'a parent whose name is written without ё: linked automatically (ivanov.p, "Пётр")',
-    claims: { family_name: 'Иванов', given_name: 'Петр', middle_name: 'Сергеевич', birthdate: '1984-07-02', snils: '123 456 789 64', trusted: true },
+    claims: {
+      family_name: 'Иванов',
+      given_name: 'Петр',
+      middle_name: 'Сергеевич',
+      birthdate: '1984-07-02',
+      snils: '123 456 789 64',
+      trusted: true,
+    },
   },
   {
     id: 'alexey',
     label: 'no patronymic on either side: linked automatically (smirnov.a)',
-    claims: { family_name: 'Смирнов', given_name: 'Алексей', birthdate: '2011-11-30', snils: '14567891208', trusted: true },
+    claims: {
+      family_name: 'Смирнов',
+      given_name: 'Алексей',
+      birthdate: '2011-11-30',
+      snils: '14567891208',
+      trusted: true,
+    },
   },
   {
     id: 'elena',
     label: 'account not verified: binding with the diary password (kuznetsova.e)',
-    claims: { family_name: 'Кузнецова', given_name: 'Елена', middle_name: 'Викторовна', snils: '987-654-321 83', trusted: false },
+    claims: {
+      family_name: 'Кузнецова',
+      given_name: 'Елена',
+      middle_name: 'Викторовна',
+      snils: '987-654-321 83',
+      trusted: false,
+    },
   },
   {
     id: 'elena-verified',
-    label: 'the same name, verified, SNILS matches: linked automatically to kuznetsova.e, replacing a password binding by an unverified account',
-    claims: { family_name: 'Кузнецова', given_name: 'Елена', middle_name: 'Викторовна', birthdate: '1979-01-20', snils: '987-654-321 83', trusted: true },
+    label:
+      'the same name, verified, SNILS matches: linked automatically to kuznetsova.e, replacing a password binding by an unverified account',
+    claims: {
+      family_name: 'Кузнецова',
+      given_name: 'Елена',
+      middle_name: 'Викторовна',
+      birthdate: '1979-01-20',
+      snils: '987-654-321 83',
+      trusted: true,
+    },
   },
   {
     id: 'tatiana',
-    label: 'verified, SNILS matches, the diary misspells her patronymic: binding with the diary password despite the typo (morozova.t)',
-    claims: { family_name: 'Морозова', given_name: 'Татьяна', middle_name: 'Николаевна', birthdate: '2011-04-02', snils: '345-678-912 26', trusted: true },
+    label:
+      'verified, SNILS matches, the diary misspells her patronymic: binding with the diary password despite the typo (morozova.t)',
+    claims: {
+      family_name: 'Морозова',
+      given_name: 'Татьяна',
+      middle_name: 'Николаевна',
+      birthdate: '2011-04-02',
+      snils: '345-678-912 26',
+      trusted: true,
+    },
   },
   {
     id: 'anna',
-    label: 'a mother without SNILS: binding her child’s diary (ivanova.m) is refused, parents use their own diary login',
-    claims: { family_name: 'Иванова', given_name: 'Анна', middle_name: 'Викторовна', birthdate: '1986-10-11', trusted: true },
+    label:
+      'a mother without SNILS: binding her child’s diary (ivanova.m) is refused, parents use their own diary login',
+    claims: {
+      family_name: 'Иванова',
+      given_name: 'Анна',
+      middle_name: 'Викторовна',
+      birthdate: '1986-10-11',
+      trusted: true,
+    },
   },
   {
     id: 'olga',
     label: 'verified, no SNILS: binding with the diary password (novikova.o)',
-    claims: { family_name: 'Новикова', given_name: 'Ольга', middle_name: 'Андреевна', birthdate: '1990-05-05', trusted: true },
+    claims: {
+      family_name: 'Новикова',
+      given_name: 'Ольга',
+      middle_name: 'Андреевна',
+      birthdate: '1990-05-05',
+      trusted: true,
+    },
   },
   {
     id: 'sergey',
     label: 'verified, SNILS not in any diary: binding with the diary password',
-    claims: { family_name: 'Соколов', given_name: 'Сергей', middle_name: 'Олегович', snils: '301-402-503 84', trusted: true },
+    claims: {
+      family_name: 'Соколов',
+      given_name: 'Сергей',
+      middle_name: 'Олегович',
+      snils: '301-402-503 84',
+      trusted: true,
+    },
   },
 ]
 
@@ -104,11 +165,15 @@ export function readForm(request: IncomingMessage): Promise<URLSearchParams> {
 /** The person page at every login: the login prompt is requested until this very interaction answered it. */
 function pickAPersonEveryTime(): interactionPolicy.DefaultPolicy {
   const policy = interactionPolicy.base()
-  policy.get('login')?.checks.add(
-    new interactionPolicy.Check('pick_a_person', 'the simulator asks for the person at every login', (ctx) =>
-      ctx.oidc.result?.login === undefined ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
-    ),
-  )
+  policy
+    .get('login')
+    ?.checks.add(
+      new interactionPolicy.Check('pick_a_person', 'the simulator asks for the person at every login', (ctx) =>
+        ctx.oidc.result?.login === undefined
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+      ),
+    )
   return policy
 }
 
@@ -117,7 +182,10 @@ function pickAPersonEveryTime(): interactionPolicy.DefaultPolicy {
  * inline script is fine here: the simulator sets no Content-Security-Policy.
  */
 function logoutAtOncePage(form: string): string {
-  const answered = form.replace('</form>', '<input type="hidden" name="logout" value="yes"/><noscript><button type="submit">Выйти</button></noscript></form>')
+  const answered = form.replace(
+    '</form>',
+    '<input type="hidden" name="logout" value="yes"/><noscript><button type="submit">Выйти</button></noscript></form>',
+  )
   return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Госуслуги (симулятор)</title></head><body>
 <p>Выход из Госуслуг…</p>${answered}
 <script>document.getElementById('op.logoutForm').submit()</script></body></html>`
@@ -142,9 +210,10 @@ async function forgetOtherPerson(provider: Provider, interaction: Interaction, a
 function choosePage(uid: string): string {
   const people = simulatorPersons
     .map(
-      (person) => `<li><button name="person" value="${person.id}">${escapeHtml(
-        [person.claims.family_name, person.claims.given_name, person.claims.middle_name].filter(Boolean).join(' '),
-      )}</button> <small>${escapeHtml(person.label)}</small></li>`,
+      (person) =>
+        `<li><button name="person" value="${person.id}">${escapeHtml(
+          [person.claims.family_name, person.claims.given_name, person.claims.middle_name].filter(Boolean).join(' '),
+        )}</button> <small>${escapeHtml(person.label)}</small></li>`,
     )
     .join('\n')
   return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -230,11 +299,16 @@ export async function startSimulator(options: {
       const person = simulatorPersons.find((candidate) => candidate.id === form.get('person'))
       const chosen = match[2] === '/login' ? person : undefined
       if (chosen !== undefined) await forgetOtherPerson(provider, details, chosen.id)
-      const result = chosen !== undefined ? { login: { accountId: chosen.id } } : { error: 'access_denied', error_description: 'the person cancelled' }
+      const result =
+        chosen !== undefined
+          ? { login: { accountId: chosen.id } }
+          : { error: 'access_denied', error_description: 'the person cancelled' }
       await provider.interactionFinished(request, response, result, { mergeWithLastSubmission: false })
     }
     handle().catch((error: unknown) => {
-      response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`simulator: ${(error as Error).message}`)
+      response
+        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`simulator: ${(error as Error).message}`)
     })
   })
 

@@ -25,7 +25,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       constraint diary_account_login_normalised check (login = lower(btrim(login)) and login <> ''),
       constraint diary_account_snils_pair check ((snils_hmac is null) = (snils_last4 is null))
     )`.execute(db)
-  await sql`create index diary_account_snils_idx on diary_account (region, snils_hmac) where snils_hmac is not null`.execute(db)
+  await sql`create index diary_account_snils_idx on diary_account (region, snils_hmac) where snils_hmac is not null`.execute(
+    db,
+  )
 
   await sql`
     create table identity_link (
@@ -52,7 +54,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       request_id text,
       details jsonb not null default '{}'
     )`.execute(db)
-  await sql`create index audit_event_account_idx on audit_event (account_id, at) where account_id is not null`.execute(db)
+  await sql`create index audit_event_account_idx on audit_event (account_id, at) where account_id is not null`.execute(
+    db,
+  )
   await sql`create index audit_event_at_idx on audit_event (at)`.execute(db)
   await sql`
     create function audit_event_append_only() returns trigger language plpgsql as $$

@@ -14,7 +14,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table login_session add column ended_reason text`.execute(db)
 
   // The support desk finds accounts by family name within a region: case folded, ё = е.
-  await sql`create index diary_account_family_name_idx on diary_account (region, translate(lower(family_name), 'ё', 'е'))`.execute(db)
+  await sql`create index diary_account_family_name_idx on diary_account (region, translate(lower(family_name), 'ё', 'е'))`.execute(
+    db,
+  )
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -36,7 +36,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       constraint recovery_secret_destination check ((destination is null) = (purpose in ('reset_email', 'reset_sms')))
     )`.execute(db)
   await sql`create unique index recovery_secret_one_live_idx on recovery_secret (lookup_key, purpose)`.execute(db)
-  await sql`create index recovery_secret_account_idx on recovery_secret (account_id) where account_id is not null`.execute(db)
+  await sql`create index recovery_secret_account_idx on recovery_secret (account_id) where account_id is not null`.execute(
+    db,
+  )
   await sql`create index recovery_secret_expires_at_idx on recovery_secret (expires_at)`.execute(db)
   await sql`create index recovery_secret_hash_idx on recovery_secret (secret_hash)`.execute(db)
 }

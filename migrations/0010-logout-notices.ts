@@ -21,7 +21,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       gave_up_at timestamptz,
       last_outcome text
     )`.execute(db)
-  await sql`create index logout_notice_due_idx on logout_notice (next_attempt_at) where delivered_at is null and gave_up_at is null`.execute(db)
+  await sql`create index logout_notice_due_idx on logout_notice (next_attempt_at) where delivered_at is null and gave_up_at is null`.execute(
+    db,
+  )
   await sql`create index logout_notice_created_at_idx on logout_notice (created_at)`.execute(db)
   // The revocation list names the sessions that ended while their access tokens may still be valid.
   await sql`create index login_session_ended_at_idx on login_session (ended_at) where ended_at is not null`.execute(db)

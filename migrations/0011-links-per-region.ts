@@ -24,7 +24,9 @@ export async function down(db: Kysely<any>): Promise<void> {
   // Back to one account per identity: every link but the oldest of an identity goes.
   await sql`
     delete from identity_link l using identity_link older
-    where older.issuer = l.issuer and older.subject = l.subject and (older.created_at, older.id) < (l.created_at, l.id)`.execute(db)
+    where older.issuer = l.issuer and older.subject = l.subject and (older.created_at, older.id) < (l.created_at, l.id)`.execute(
+    db,
+  )
   await sql`
     alter table identity_link
       drop column last_chosen_at,

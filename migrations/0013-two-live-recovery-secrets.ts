@@ -10,7 +10,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     alter table recovery_secret
       add column slot smallint not null default 0,
-      add constraint recovery_secret_slot check (slot = 0 or (slot = 1 and purpose in ('reset_email', 'reset_sms')))`.execute(db)
+      add constraint recovery_secret_slot check (slot = 0 or (slot = 1 and purpose in ('reset_email', 'reset_sms')))`.execute(
+    db,
+  )
   await sql`drop index recovery_secret_one_live_idx`.execute(db)
   await sql`create unique index recovery_secret_live_idx on recovery_secret (lookup_key, purpose, slot)`.execute(db)
 }

@@ -29,7 +29,12 @@ interface Teardown {
 }
 
 /** The ESIA simulator on a free port, DIARY29 registered with the system certificate of `keys` and `redirectUri`. */
-export async function startEsiaPeer(t: Teardown, keys: EsiaKeys, redirectUri: string, options: { now?: () => number } = {}): Promise<RunningEsiaSimulator> {
+export async function startEsiaPeer(
+  t: Teardown,
+  keys: EsiaKeys,
+  redirectUri: string,
+  options: { now?: () => number } = {},
+): Promise<RunningEsiaSimulator> {
   const simulator = await startEsiaSimulator({
     port: 0,
     signingKey: keys.esia,
@@ -41,7 +46,11 @@ export async function startEsiaPeer(t: Teardown, keys: EsiaKeys, redirectUri: st
 }
 
 /** The region file of an ESIA region whose keys are files in `keys.dir`. */
-export function esiaRegionFile(simulator: RunningEsiaSimulator, keys: EsiaKeys, provider: Record<string, unknown> = {}) {
+export function esiaRegionFile(
+  simulator: RunningEsiaSimulator,
+  keys: EsiaKeys,
+  provider: Record<string, unknown> = {},
+) {
   return {
     name: { ru: 'Архангельская область', en: 'Arkhangelsk Oblast' },
     stateServices: {
@@ -63,15 +72,29 @@ export function esiaRegionFile(simulator: RunningEsiaSimulator, keys: EsiaKeys, 
 }
 
 /** Follows the authorization URL to the simulator's page, picks `person` (or an error), and answers where ESIA sends the browser. */
-export async function passEsia(authorizationUrl: URL, choice: { person: string } | { fail: string } | { cancel: true }): Promise<URL> {
+export async function passEsia(
+  authorizationUrl: URL,
+  choice: { person: string } | { fail: string } | { cancel: true },
+): Promise<URL> {
   const page = await fetch(authorizationUrl, { redirect: 'manual' })
   if (page.status === 302) return new URL(page.headers.get('location') as string)
   const html = await page.text()
   const action = /action="(\/simulator\/login\/[^"]+)"/.exec(html)?.[1]
-  if (action === undefined) throw new Error(`the simulator showed no person page (HTTP ${page.status}): ${html.slice(0, 300)}`)
-  const target = 'person' in choice ? action : 'fail' in choice ? action.replace('/login/', '/fail/') : action.replace('/login/', '/cancel/')
-  const form: Record<string, string> = 'person' in choice ? { person: choice.person } : 'fail' in choice ? { fail: choice.fail } : {}
-  const answer = await fetch(new URL(target, authorizationUrl), { method: 'POST', body: new URLSearchParams(form), redirect: 'manual' })
+  if (action === undefined)
+    throw new Error(`the simulator showed no person page (HTTP ${page.status}): ${html.slice(0, 300)}`)
+  const target =
+    'person' in choice
+      ? action
+      : 'fail' in choice
+        ? action.replace('/login/', '/fail/')
+        : action.replace('/login/', '/cancel/')
+  const form: Record<string, string> =
+    'person' in choice ? { person: choice.person } : 'fail' in choice ? { fail: choice.fail } : {}
+  const answer = await fetch(new URL(target, authorizationUrl), {
+    method: 'POST',
+    body: new URLSearchParams(form),
+    redirect: 'manual',
+  })
   const location = answer.headers.get('location')
   if (location === null) throw new Error(`the simulator did not redirect (HTTP ${answer.status})`)
   return new URL(location)

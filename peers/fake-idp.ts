@@ -50,7 +50,12 @@ interface SigningKey {
 
 async function newKey(kid: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }, publicPem: await exportSPKI(publicKey) }
+  return {
+    kid,
+    privateKey,
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+    publicPem: await exportSPKI(publicKey),
+  }
 }
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url')
@@ -64,7 +69,11 @@ export const fakePerson = {
   trusted: true,
 }
 
-export async function startFakeIdp(options: { clientId: string; clientSecret: string; persons?: (sub: string) => Record<string, unknown> }): Promise<FakeIdp> {
+export async function startFakeIdp(options: {
+  clientId: string
+  clientSecret: string
+  persons?: (sub: string) => Record<string, unknown>
+}): Promise<FakeIdp> {
   let key = await newKey('key-1')
   const unpublished = await newKey('key-1')
   let script: FakeIdpScript = {}
@@ -76,9 +85,12 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
 
   async function idToken(claims: Record<string, unknown>): Promise<string> {
     const signing = script.signing ?? 'right'
-    if (signing === 'none') return `${base64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}.`
+    if (signing === 'none')
+      return `${base64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}.`
     if (signing === 'hs256-with-public-key') {
-      return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: key.kid }).sign(new TextEncoder().encode(key.publicPem))
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', kid: key.kid })
+        .sign(new TextEncoder().encode(key.publicPem))
     }
     const signer = signing === 'unpublished-key' ? unpublished : key
     const kid = signing === 'unknown-kid' ? `unknown-${randomBytes(6).toString('hex')}` : signer.kid
@@ -86,7 +98,9 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
   }
 
   const json = (response: ServerResponse, status: number, body: unknown): void => {
-    response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+    response
+      .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(JSON.stringify(body))
   }
 
   async function body(request: IncomingMessage): Promise<URLSearchParams> {
@@ -137,7 +151,8 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
         // RFC 6749 §2.3.1: both parts are form-urlencoded before base64 (oauth4webapi encodes even "-").
         const basic = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString()
         const [id = '', secret = ''] = basic.split(':').map((part) => decodeURIComponent(part.replaceAll('+', ' ')))
-        if (id !== options.clientId || secret !== options.clientSecret) return json(response, 401, { error: 'invalid_client' })
+        if (id !== options.clientId || secret !== options.clientSecret)
+          return json(response, 401, { error: 'invalid_client' })
         const grant = codes.get(form.get('code') ?? '')
         codes.delete(form.get('code') ?? '')
         const verifier = form.get('code_verifier') ?? ''
@@ -145,7 +160,14 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
           return json(response, 400, { error: 'invalid_grant' })
         }
         const now = Math.floor(Date.now() / 1000)
-        const claims = { iss: issuer, aud: options.clientId, sub: grant.sub, nonce: grant.nonce, iat: now, exp: now + 300 }
+        const claims = {
+          iss: issuer,
+          aud: options.clientId,
+          sub: grant.sub,
+          nonce: grant.nonce,
+          iat: now,
+          exp: now + 300,
+        }
         return json(response, 200, {
           access_token: `at-${grant.sub}-${randomBytes(8).toString('hex')}`,
           token_type: 'Bearer',
@@ -174,7 +196,8 @@ export async function startFakeIdp(options: { clientId: string; clientSecret: st
     clientSecret: options.clientSecret,
     jwksRequests: () => jwksRequests,
     script: (next) => (script = next),
-    sign: (claims, header = {}) => new SignJWT(claims).setProtectedHeader({ ...header, alg: 'RS256', kid: key.kid }).sign(key.privateKey),
+    sign: (claims, header = {}) =>
+      new SignJWT(claims).setProtectedHeader({ ...header, alg: 'RS256', kid: key.kid }).sign(key.privateKey),
     rotateKeys: async () => {
       key = await newKey(`key-${randomBytes(4).toString('hex')}`)
     },

@@ -28,7 +28,9 @@ const families = ['Иванов', 'Смирнов', 'Кузнецов', 'Поп�
 const given = ['Алексей', 'Мария', 'Дмитрий', 'Анна', 'Иван', 'Елена', 'Сергей', 'Ольга']
 
 const out = createWriteStream(file)
-out.write(`login,${hash ? 'password_hash' : 'password'},role,family_name,given_name,patronymic,birth_date,snils,school,class\n`)
+out.write(
+  `login,${hash ? 'password_hash' : 'password'},role,family_name,given_name,patronymic,birth_date,snils,school,class\n`,
+)
 for (let i = 0; i < rows; i++) {
   const nine = String(2_000_000 + i * 7).padStart(9, '0')
   let snils = `${nine}${String(snilsCheckNumber(nine)).padStart(2, '0')}`

@@ -62,7 +62,11 @@ try {
   await binding.locator('form[action="/link"] button[type="submit"]').click()
   await binding.waitForURL(/\/account/)
 
-  await db.updateTable('diary_account').set({ email: 'elena.kuznetsova@example.ru', email_verified_at: new Date() }).where('login', '=', 'kuznetsova.e').execute()
+  await db
+    .updateTable('diary_account')
+    .set({ email: 'elena.kuznetsova@example.ru', email_verified_at: new Date() })
+    .where('login', '=', 'kuznetsova.e')
+    .execute()
   const account = await world.newPage()
   await passwordSignIn(account, 'kuznetsova.e', 'diary-demo')
   await account.waitForURL(/\/account/)

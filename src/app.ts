@@ -5,7 +5,13 @@
 import type { IncomingMessage } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config/load.js'
 import type { Database } from './db/schema.js'
@@ -112,7 +118,14 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     else {
       // An upstream refusal keeps the provider's own code (ESIA-007004…) in its cause: a code, never personal data.
       const cause = (error as { cause?: { code?: unknown } }).cause?.code
-      request.log.info({ code: (error as { code?: unknown }).code, publicCode: response.body.error, cause: typeof cause === 'string' ? cause : undefined }, 'request refused')
+      request.log.info(
+        {
+          code: (error as { code?: unknown }).code,
+          publicCode: response.body.error,
+          cause: typeof cause === 'string' ? cause : undefined,
+        },
+        'request refused',
+      )
     }
     if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
     if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
@@ -126,7 +139,11 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
       if (!reply.hasHeader('content-security-policy')) reply.headers(pageHeaders)
       // The language switch of an error leads to the login page: the failed request may not be repeatable.
       const context = pageContext(request, loginPagePath(request))
-      const page = errorPage(context, { code: response.body.error, requestId: request.id, retryAfterSeconds: response.retryAfterSeconds })
+      const page = errorPage(context, {
+        code: response.body.error,
+        requestId: request.id,
+        retryAfterSeconds: response.retryAfterSeconds,
+      })
       return sendPage(reply, page, response.status)
     }
     return reply.code(response.status).header('cache-control', 'no-store').send(response.body)
@@ -184,7 +201,10 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   if (deps.backgroundJobs === true && config.bridge.backchannelLogout.enabled) {
     const worker = startBackchannelWorker(
       { db: deps.db, keys: context.keys, config: () => live.config, now, metrics },
-      { ...config.bridge.backchannelLogout, leaseSeconds: Math.ceil((2 * config.bridge.backchannelLogout.timeoutMs) / 1000) + 5 },
+      {
+        ...config.bridge.backchannelLogout,
+        leaseSeconds: Math.ceil((2 * config.bridge.backchannelLogout.timeoutMs) / 1000) + 5,
+      },
       (error) => app.log.error({ err: error }, 'back-channel logout round failed'),
     )
     app.addHook('onClose', () => worker.stop())

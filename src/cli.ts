@@ -35,16 +35,24 @@ interface DemoEnvironmentModule {
  * warning, and the configuration check names what is missing.
  */
 async function environment(): Promise<Record<string, string>> {
-  const own = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+  const own = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  )
   const demoConfig = fileURLToPath(new URL('../config', import.meta.url))
   if (argv.length === 0 || argv.some(isHelp)) return own
-  if (process.env.NODE_ENV === 'production' || resolve(process.env.BRIDGE_CONFIG_DIR ?? 'config') !== demoConfig) return own
+  if (process.env.NODE_ENV === 'production' || resolve(process.env.BRIDGE_CONFIG_DIR ?? 'config') !== demoConfig)
+    return own
   // A computed specifier: the compiler does not follow it, so the demo stays out of dist/ (which has no
   // config/ beside it: from dist/src/cli.js, demoConfig is dist/config, and this line is never reached).
-  const { demoEnvironment, demoSecrets } = (await import(new URL('../demo/environment.ts', import.meta.url).href)) as DemoEnvironmentModule
+  const { demoEnvironment, demoSecrets } = (await import(
+    new URL('../demo/environment.ts', import.meta.url).href
+  )) as DemoEnvironmentModule
   try {
     const demo = demoEnvironment(own)
-    if (demo.generated) console.error(`made the demo's GOST keys (demo values) in ${resolve(process.env.DATA_DIR ?? 'data', 'esia-demo')}`)
+    if (demo.generated)
+      console.error(
+        `made the demo's GOST keys (demo values) in ${resolve(process.env.DATA_DIR ?? 'data', 'esia-demo')}`,
+      )
     return demo.env as Record<string, string>
   } catch (error) {
     console.error(`warning: the demo's GOST keys could not be made: ${(error as Error).message}`)

@@ -78,10 +78,18 @@ export interface ErrorResponse {
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
   if (typeof code === 'string') {
-    return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03'].includes(code) || code.startsWith('08')
+    return (
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03'].includes(code) ||
+      code.startsWith('08')
+    )
   }
   // node-postgres reports a dropped connection and a pool timeout by message only.
-  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message)
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(
+      message,
+    )
+  )
 }
 
 /** Maps any thrown value to a response that carries a stable code and leaks nothing internal. */
@@ -100,7 +108,10 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
       },
     }
   }
-  if (typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('FST_CSRF_')) {
+  if (
+    typeof (error as { code?: unknown } | null)?.code === 'string' &&
+    (error as { code: string }).code.startsWith('FST_CSRF_')
+  ) {
     return toErrorResponse(new BridgeError('ERR_CSRF', 'the form is out of date'), requestId)
   }
   // Fastify's own client errors (schema validation, 413 body too large, 415 media type…) keep their status.
@@ -110,7 +121,10 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
     return { ...response, status: fastifyError.statusCode }
   }
   if (isDatabaseUnavailable(error)) {
-    return toErrorResponse(new BridgeError('ERR_DATABASE_UNAVAILABLE', 'database unavailable', { cause: error }), requestId)
+    return toErrorResponse(
+      new BridgeError('ERR_DATABASE_UNAVAILABLE', 'database unavailable', { cause: error }),
+      requestId,
+    )
   }
   return toErrorResponse(new BridgeError('ERR_INTERNAL', 'internal error', { cause: error }), requestId)
 }

@@ -18,7 +18,11 @@ export interface LiveConfig {
   replace(next: Config): { regions: string[]; clients: string[]; restartNeeded: string[] }
 }
 
-function changedKeys<T>(before: ReadonlyMap<string, T>, after: ReadonlyMap<string, T>, view: (value: T) => unknown): string[] {
+function changedKeys<T>(
+  before: ReadonlyMap<string, T>,
+  after: ReadonlyMap<string, T>,
+  view: (value: T) => unknown,
+): string[] {
   const keys = new Set([...before.keys(), ...after.keys()])
   return [...keys].filter((key) => {
     const a = before.get(key)
@@ -29,7 +33,11 @@ function changedKeys<T>(before: ReadonlyMap<string, T>, after: ReadonlyMap<strin
 
 export function createLiveConfig(initial: Config, options: { fetch?: typeof fetch }): LiveConfig {
   const authenticatorFor = (config: Config) =>
-    createClientAuthenticator(config.clients, { issuer: config.publicUrl, tokenEndpoint: `${config.publicUrl}/token`, fetch: options.fetch })
+    createClientAuthenticator(config.clients, {
+      issuer: config.publicUrl,
+      tokenEndpoint: `${config.publicUrl}/token`,
+      fetch: options.fetch,
+    })
   let config = initial
   let regions = createRegionRegistry(initial, options)
   let authenticateClient = authenticatorFor(initial)

@@ -61,7 +61,9 @@ export function redactUrl(url: string): string {
   if (queryStart === -1) return url
   const params = new URLSearchParams(url.slice(queryStart + 1))
   const kept = [...params].map(([name, value]) =>
-    harmlessQueryParameters.has(name) ? `${encodeURIComponent(name)}=${encodeURIComponent(value)}` : `${encodeURIComponent(name)}=[redacted]`,
+    harmlessQueryParameters.has(name)
+      ? `${encodeURIComponent(name)}=${encodeURIComponent(value)}`
+      : `${encodeURIComponent(name)}=[redacted]`,
   )
   return `${url.slice(0, queryStart)}?${kept.join('&')}`
 }
@@ -73,7 +75,14 @@ interface LoggedRequest {
   headers?: Record<string, unknown>
 }
 
-const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' }
+const levelNames: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+}
 const shownElsewhere = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'reqId', 'req', 'res', 'ms', 'err'])
 
 /** One pino entry as a readable line: "12:03:04 INFO  GET /login?region=29 → 200 (4.2 ms)", other keys as JSON after the message. */
@@ -85,7 +94,9 @@ export function prettyLine(entry: Record<string, unknown>): string {
   const text =
     entry.msg === 'request' && req !== undefined
       ? `${req.method ?? ''} ${req.url ?? ''} → ${res?.statusCode ?? ''} (${String(entry.ms)} ms)`
-      : typeof entry.msg === 'string' ? entry.msg : ''
+      : typeof entry.msg === 'string'
+        ? entry.msg
+        : ''
   const rest = Object.fromEntries(Object.entries(entry).filter(([key]) => !shownElsewhere.has(key)))
   const err = entry.err as { stack?: string; message?: string } | undefined
   return `${time} ${level} ${text}${Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : ''}${err ? `\n${err.stack ?? err.message ?? ''}` : ''}\n`

@@ -22,7 +22,12 @@ if (pidFile) {
     writeFileSync(pidFile, `${process.pid}\n`)
   } catch (error) {
     await service.stop()
-    reportStartupFailure(new BridgeError('ERR_CONFIG_INVALID', `PID_FILE ${pidFile} cannot be written (${(error as Error).message}): does its folder exist?`))
+    reportStartupFailure(
+      new BridgeError(
+        'ERR_CONFIG_INVALID',
+        `PID_FILE ${pidFile} cannot be written (${(error as Error).message}): does its folder exist?`,
+      ),
+    )
   }
 }
 

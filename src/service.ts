@@ -73,7 +73,10 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
       try {
         decryptPrivateKey(kek, key.kid, key.private_jwk_encrypted)
       } catch {
-        throw new BridgeError('ERR_CONFIG_INVALID', `KEY_ENCRYPTION_KEY does not decrypt signing key ${key.kid}: is it the key the keys were made with?`)
+        throw new BridgeError(
+          'ERR_CONFIG_INVALID',
+          `KEY_ENCRYPTION_KEY does not decrypt signing key ${key.kid}: is it the key the keys were made with?`,
+        )
       }
     }
   } catch (error) {
@@ -83,7 +86,12 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
 }
 
 /** Deletes the rows that expired, once (ops/maintenance.ts); a failure is logged and counted, never thrown. */
-export async function maintainTables(db: Kysely<Database>, config: Config, logger: Logger, metrics?: Metrics): Promise<MaintenanceResult | undefined> {
+export async function maintainTables(
+  db: Kysely<Database>,
+  config: Config,
+  logger: Logger,
+  metrics?: Metrics,
+): Promise<MaintenanceResult | undefined> {
   try {
     const result = await runMaintenance(db, retentionPolicy(config), new Date())
     if (result.kind === 'skipped') {
@@ -103,7 +111,12 @@ export async function maintainTables(db: Kysely<Database>, config: Config, logge
 }
 
 /** Runs maintainTables now and every `maintenance.intervalSeconds`, never two at once in this process. */
-function scheduleMaintenance(db: Kysely<Database>, config: Config, logger: Logger, metrics: Metrics): { stop(): Promise<void> } {
+function scheduleMaintenance(
+  db: Kysely<Database>,
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+): { stop(): Promise<void> } {
   if (!config.bridge.maintenance.enabled) return { stop: async () => {} }
   let running: Promise<unknown> | undefined
   const run = () => {
@@ -126,13 +139,16 @@ export function reloadConfig(app: FastifyInstance, env: EnvironmentVariables, lo
   try {
     changes = app.reloadConfig(loadConfig({ connectors, env }).config)
   } catch (error) {
-    if (error instanceof ConfigError) for (const problem of error.problems) logger.error({ problem: formatProblem(problem) }, 'configuration reload refused')
+    if (error instanceof ConfigError)
+      for (const problem of error.problems)
+        logger.error({ problem: formatProblem(problem) }, 'configuration reload refused')
     else logger.error({ err: error }, 'configuration reload refused')
     logger.error('configuration reload refused: the previous configuration stays in force')
     return false
   }
   logger.info({ regions: changes.regions, clients: changes.clients }, 'configuration reloaded')
-  if (changes.restartNeeded.length > 0) logger.warn({ ignored: changes.restartNeeded }, 'these settings apply only after a restart')
+  if (changes.restartNeeded.length > 0)
+    logger.warn({ ignored: changes.restartNeeded }, 'these settings apply only after a restart')
   return true
 }
 
@@ -159,12 +175,15 @@ export async function startService(options: StartOptions): Promise<RunningServic
   for (const warning of warnings) logger.warn(`!!! ${warning}`)
   if (developmentSecrets !== undefined) {
     const { used, generated, file } = developmentSecrets
-    logger.warn(`!!! ${used.join(', ')} not set: using development values ${generated.length > 0 ? 'generated now into' : 'from'} ${file}. Never run production like this.`)
+    logger.warn(
+      `!!! ${used.join(', ')} not set: using development values ${generated.length > 0 ? 'generated now into' : 'from'} ${file}. Never run production like this.`,
+    )
   }
   const db = await openConfiguredDatabase(config, logger)
   let senders: Senders | undefined
   const closeOwnSenders = async () => {
-    if (senders !== undefined && options.senders === undefined) await closeSenders(senders).catch((error: unknown) => logger.warn({ err: error }, 'closing the senders failed'))
+    if (senders !== undefined && options.senders === undefined)
+      await closeSenders(senders).catch((error: unknown) => logger.warn({ err: error }, 'closing the senders failed'))
   }
   try {
     await prepareDatabase(db, config, logger)
@@ -180,7 +199,14 @@ export async function startService(options: StartOptions): Promise<RunningServic
     keyMaintenance.unref()
     const tableMaintenance = scheduleMaintenance(db, config, logger, metrics)
     logger.info(
-      { pid: process.pid, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgresql' : 'embedded', regions: [...config.regions.keys()], mail: senders.mail !== undefined, sms: senders.sms !== undefined },
+      {
+        pid: process.pid,
+        publicUrl: config.publicUrl,
+        database: config.databaseUrl ? 'postgresql' : 'embedded',
+        regions: [...config.regions.keys()],
+        mail: senders.mail !== undefined,
+        sms: senders.sms !== undefined,
+      },
       'bridge is ready',
     )
     return {

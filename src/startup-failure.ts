@@ -6,12 +6,16 @@ import { BridgeError, isDatabaseUnavailable } from './errors.js'
 export function reportStartupFailure(error: unknown): never {
   if (error instanceof ConfigError) {
     const [only] = error.problems
-    if (error.problems.length === 1 && only !== undefined) console.error(`Configuration is invalid: ${formatProblem(only)}`)
+    if (error.problems.length === 1 && only !== undefined)
+      console.error(`Configuration is invalid: ${formatProblem(only)}`)
     else {
       console.error(`Configuration is invalid (${error.problems.length} problems):`)
       for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`)
     }
-  } else if (isDatabaseUnavailable(error) || (error instanceof BridgeError && error.code === 'ERR_DATABASE_UNAVAILABLE')) {
+  } else if (
+    isDatabaseUnavailable(error) ||
+    (error instanceof BridgeError && error.code === 'ERR_DATABASE_UNAVAILABLE')
+  ) {
     const cause = error instanceof BridgeError ? error.cause : error
     console.error(`Cannot start: the database is not reachable (${(cause as Error).message}); check DATABASE_URL`)
   } else if (error instanceof BridgeError) {

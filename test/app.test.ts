@@ -30,7 +30,10 @@ t.test('/readyz answers 503 when the database is unreachable; /healthz stays 200
 })
 
 t.test('every response carries a request id; behind a trusted proxy a well-formed incoming one is kept', async (t) => {
-  const proxied = loadTestConfig(t, { ...validFiles, 'bridge.json': { publicUrl: 'http://localhost:3000', trustProxy: true } })
+  const proxied = loadTestConfig(t, {
+    ...validFiles,
+    'bridge.json': { publicUrl: 'http://localhost:3000', trustProxy: true },
+  })
   const { app, logLines } = await buildTestApp(t, proxied, db)
   const fresh = await app.inject('/login')
   t.match(fresh.headers['x-request-id'], /^[0-9a-f-]{36}$/)
@@ -40,7 +43,10 @@ t.test('every response carries a request id; behind a trusted proxy a well-forme
   t.match(replaced.headers['x-request-id'], /^[0-9a-f-]{36}$/)
   const lines = logLines().filter((line) => line.req !== undefined || line.res !== undefined)
   t.equal(lines.length, 3, 'one line for each request')
-  t.ok(lines.every((line) => typeof line.reqId === 'string'), 'every request log line has reqId')
+  t.ok(
+    lines.every((line) => typeof line.reqId === 'string'),
+    'every request log line has reqId',
+  )
   t.ok(lines.some((line) => line.reqId === 'lb-1234567890'))
 })
 
@@ -97,17 +103,27 @@ t.test('closing lets an in-flight request finish and refuses new ones', async (t
   await t.rejects(fetch(`${address}/healthz`), 'no new connections after close')
 })
 
-t.test('one log line per answered request, with method, redacted URL, status and time; probes and scrapes only at debug level', async (t) => {
-  const { app, logLines } = await buildTestApp(t, config, db)
-  for (const url of ['/healthz', '/readyz', '/metrics']) await app.inject(url)
-  await app.inject('/login?region=29&code=secret-code')
-  const lines = logLines().filter((line) => line.msg !== 'signing keys maintained')
-  t.same(
-    lines.map((line) => [line.msg, (line.req as { method: string; url: string }).url, (line.res as { statusCode: number }).statusCode]),
-    [['request', '/login?region=29&code=[redacted]', 200]],
-    'one line for the login page, none for the probes at info level',
-  )
-  t.type(lines[0]?.ms, 'number')
-  t.type(lines[0]?.reqId, 'string')
-  t.notOk(lines.some((line) => line.msg === 'incoming request' || line.msg === 'request completed'), "Fastify's two lines per request are off")
-})
+t.test(
+  'one log line per answered request, with method, redacted URL, status and time; probes and scrapes only at debug level',
+  async (t) => {
+    const { app, logLines } = await buildTestApp(t, config, db)
+    for (const url of ['/healthz', '/readyz', '/metrics']) await app.inject(url)
+    await app.inject('/login?region=29&code=secret-code')
+    const lines = logLines().filter((line) => line.msg !== 'signing keys maintained')
+    t.same(
+      lines.map((line) => [
+        line.msg,
+        (line.req as { method: string; url: string }).url,
+        (line.res as { statusCode: number }).statusCode,
+      ]),
+      [['request', '/login?region=29&code=[redacted]', 200]],
+      'one line for the login page, none for the probes at info level',
+    )
+    t.type(lines[0]?.ms, 'number')
+    t.type(lines[0]?.reqId, 'string')
+    t.notOk(
+      lines.some((line) => line.msg === 'incoming request' || line.msg === 'request completed'),
+      "Fastify's two lines per request are off",
+    )
+  },
+)

@@ -28,7 +28,11 @@ const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src')
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
   )
 }
 
@@ -117,29 +121,51 @@ const entryFolders = ['cli']
 
 t.test('the files at the top of src/: leaves any folder may import, and the files that compose the app', async (t) => {
   const top = files.map((file) => file.path).filter((path) => folderOf(path) === undefined)
-  t.same([...top].sort(), [...leaves, ...composers].sort(), 'every top-level file is a leaf or composes the app (a new one is named in one list)')
+  t.same(
+    [...top].sort(),
+    [...leaves, ...composers].sort(),
+    'every top-level file is a leaf or composes the app (a new one is named in one list)',
+  )
   const importersOf = (path: string) => [...fileGraph].filter(([, targets]) => targets.has(path)).map(([from]) => from)
   for (const composer of composers) {
-    const importers = importersOf(composer).filter((from) => folderOf(from) !== undefined && !entryFolders.includes(folderOf(from) as string))
+    const importers = importersOf(composer).filter(
+      (from) => folderOf(from) !== undefined && !entryFolders.includes(folderOf(from) as string),
+    )
     t.same(importers, [], `${composer} is imported only by top-level files and the entry folders`)
   }
   for (const folder of entryFolders) {
-    const importers = [...fileGraph].filter(([from, targets]) => folderOf(from) !== folder && [...targets].some((target) => folderOf(target) === folder))
-    t.same(importers.map(([from]) => from).filter((from) => folderOf(from) !== undefined), [], `${folder}/ is imported only by top-level files`)
+    const importers = [...fileGraph].filter(
+      ([from, targets]) => folderOf(from) !== folder && [...targets].some((target) => folderOf(target) === folder),
+    )
+    t.same(
+      importers.map(([from]) => from).filter((from) => folderOf(from) !== undefined),
+      [],
+      `${folder}/ is imported only by top-level files`,
+    )
   }
   for (const leaf of leaves) {
-    t.same([...(fileGraph.get(leaf) ?? [])].filter((target) => composers.includes(target)), [], `${leaf} imports no file that composes the app`)
+    t.same(
+      [...(fileGraph.get(leaf) ?? [])].filter((target) => composers.includes(target)),
+      [],
+      `${leaf} imports no file that composes the app`,
+    )
   }
   t.same([...(fileGraph.get('errors.ts') ?? [])], [], 'errors.ts imports nothing from src/')
   const context = files.find((file) => file.path === 'context.ts')?.text ?? ''
   t.ok(/^import type /m.test(context), 'context.ts was read')
   t.same(context.match(/^import (?!type ).*$/gm) ?? [], [], 'context.ts imports types only')
-  t.ok(importersOf('errors.ts').some((from) => folderOf(from) !== undefined), 'folders do import the leaves')
+  t.ok(
+    importersOf('errors.ts').some((from) => folderOf(from) !== undefined),
+    'folders do import the leaves',
+  )
 })
 
 const owners: [table: string, allowed: readonly string[]][] = [
   // The contact columns have their own repository (e-mail, phone and their confirmation).
-  ['diary_account', ['accounts/account.repository.ts', 'accounts/contacts.repository.ts', 'oauth/refresh-rotation.ts', 'db/schema.ts']],
+  [
+    'diary_account',
+    ['accounts/account.repository.ts', 'accounts/contacts.repository.ts', 'oauth/refresh-rotation.ts', 'db/schema.ts'],
+  ],
   ['recovery_secret', ['accounts/recovery-secret.repository.ts', 'db/schema.ts']],
   ['identity_link', ['linking/identity-link.repository.ts', 'db/schema.ts']],
   ['login_session', ['sessions/login-session.ts', 'sessions/end-sessions.ts', 'db/schema.ts']],
@@ -150,18 +176,34 @@ const owners: [table: string, allowed: readonly string[]][] = [
   // (sessions/ cannot import oauth/, which imports it); the maintenance job deletes families without tokens.
   [
     'token_family',
-    ['oauth/token-family.repository.ts', 'oauth/refresh-rotation.ts', 'sessions/end-sessions.ts', 'sessions/login-session.ts', 'ops/maintenance.ts', 'db/schema.ts'],
+    [
+      'oauth/token-family.repository.ts',
+      'oauth/refresh-rotation.ts',
+      'sessions/end-sessions.ts',
+      'sessions/login-session.ts',
+      'ops/maintenance.ts',
+      'db/schema.ts',
+    ],
   ],
-  ['refresh_token', ['oauth/token-family.repository.ts', 'oauth/refresh-rotation.ts', 'ops/maintenance.ts', 'db/schema.ts']],
+  [
+    'refresh_token',
+    ['oauth/token-family.repository.ts', 'oauth/refresh-rotation.ts', 'ops/maintenance.ts', 'db/schema.ts'],
+  ],
   ['revoked_access_token', ['oauth/token-family.repository.ts', 'db/schema.ts']],
 ]
 
 for (const [table, allowed] of owners) {
   t.test(`${table} is queried only by its repository`, async (t) => {
-    const pattern = new RegExp(`(selectFrom|updateTable|insertInto|deleteFrom)\\('${table}'|\\b(from|join|update|into)\\s+${table}\\b`)
-    const offenders = files.filter((file) => pattern.test(file.text) && !allowed.includes(file.path)).map((file) => file.path)
+    const pattern = new RegExp(
+      `(selectFrom|updateTable|insertInto|deleteFrom)\\('${table}'|\\b(from|join|update|into)\\s+${table}\\b`,
+    )
+    const offenders = files
+      .filter((file) => pattern.test(file.text) && !allowed.includes(file.path))
+      .map((file) => file.path)
     t.same(offenders, [], `queries of ${table} outside ${allowed.join(', ')}`)
-    const stale = allowed.filter((path) => path !== 'db/schema.ts' && !files.some((file) => file.path === path && pattern.test(file.text)))
+    const stale = allowed.filter(
+      (path) => path !== 'db/schema.ts' && !files.some((file) => file.path === path && pattern.test(file.text)),
+    )
     t.same(stale, [], 'every file named queries the table (the pattern finds the repository itself)')
   })
 }

@@ -18,7 +18,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : /\.[cm]?[jt]s$/.test(entry.name) ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : /\.[cm]?[jt]s$/.test(entry.name)
+        ? [join(dir, entry.name)]
+        : [],
   )
 }
 
@@ -58,13 +62,19 @@ for (const [folder, may] of Object.entries(allowed)) {
 }
 
 t.test('the check sees a forbidden import', async (t) => {
-  t.same(importedFolders("import { startFakeIdp } from '../test/helpers/fake-idp.js'", join(root, 'bench/run.ts')), ['test'])
+  t.same(importedFolders("import { startFakeIdp } from '../test/helpers/fake-idp.js'", join(root, 'bench/run.ts')), [
+    'test',
+  ])
   t.same(importedFolders("const m = await import('../../demo/main.js')", join(root, 'src/cli/x.ts')), ['demo'])
   t.same(importedFolders("import type { X } from './x.js'", join(root, 'src/cli/x.ts')), ['src'])
 })
 
 t.test('the production build compiles src/ and migrations/ only: no demo, simulator or peer', async (t) => {
-  const listed = execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: root, encoding: 'utf8' })
+  const listed = execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'],
+    { cwd: root, encoding: 'utf8' },
+  )
   const ours = listed
     .split('\n')
     .filter((line) => line !== '' && !line.includes('/node_modules/'))

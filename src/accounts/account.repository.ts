@@ -90,7 +90,12 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
  */
 
 /** The account `accountId` if it is in one of `regions`: id, region and `sessionId` as session_id. */
-export function accountInRegionsCte<Name extends string>(name: Name, accountId: string, sessionId: string | null, regions: readonly string[]) {
+export function accountInRegionsCte<Name extends string>(
+  name: Name,
+  accountId: string,
+  sessionId: string | null,
+  regions: readonly string[],
+) {
   return cte(
     name,
     ['id', 'region', 'session_id'],
@@ -99,7 +104,10 @@ export function accountInRegionsCte<Name extends string>(name: Name, accountId: 
 }
 
 /** The accounts of the sessions of `sessions` that are in one of `regions`: id, region, session_id. */
-export function sessionAccountsInRegionsCte<Name extends string, Sessions extends Cte<string, 'id' | 'account_id', string>>(name: Name, sessions: Sessions, regions: readonly string[]) {
+export function sessionAccountsInRegionsCte<
+  Name extends string,
+  Sessions extends Cte<string, 'id' | 'account_id', string>,
+>(name: Name, sessions: Sessions, regions: readonly string[]) {
   const body = sql`select a.id, a.region, s.id as session_id from ${tableOf(sessions)} s join diary_account a on a.id = s.account_id
     where a.region = any(${[...regions]}::text[])`
   return cte(name, ['id', 'region', 'session_id'], body, [sessions])
@@ -111,7 +119,10 @@ export function accountIdsOfRegionSql(region: string): RawBuilder<string> {
 }
 
 /** What tokens say of the accounts of the rows of `source`: id, region, role and the names. */
-export function tokenAccountsCte<Name extends string, Source extends Cte<string, 'account_id', string>>(name: Name, source: Source) {
+export function tokenAccountsCte<Name extends string, Source extends Cte<string, 'account_id', string>>(
+  name: Name,
+  source: Source,
+) {
   const body = sql`select a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic from ${tableOf(source)} c join diary_account a on a.id = c.account_id`
   return cte(name, ['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'], body, [source])
 }
@@ -136,7 +147,11 @@ export async function findAccountCredentials(
 }
 
 export async function findPasswordHash(db: Executor, accountId: string): Promise<string | null> {
-  const row = await db.selectFrom('diary_account').select('password_hash').where('id', '=', accountId).executeTakeFirst()
+  const row = await db
+    .selectFrom('diary_account')
+    .select('password_hash')
+    .where('id', '=', accountId)
+    .executeTakeFirst()
   return row?.password_hash ?? null
 }
 
@@ -145,13 +160,23 @@ export async function findPasswordHash(db: Executor, accountId: string): Promise
  * read with a row lock: a password change in the same transaction then cannot race another one.
  */
 export async function isPasswordUnchangedSince(db: Executor, accountId: string, since: Date | null): Promise<boolean> {
-  const row = await db.selectFrom('diary_account').select('password_changed_at').where('id', '=', accountId).forUpdate().executeTakeFirst()
+  const row = await db
+    .selectFrom('diary_account')
+    .select('password_changed_at')
+    .where('id', '=', accountId)
+    .forUpdate()
+    .executeTakeFirst()
   if (row === undefined) return false
   return (row.password_changed_at?.getTime() ?? null) === (since?.getTime() ?? null)
 }
 
 /** Accounts of a region with this SNILS HMAC; `limit` 2 is enough to tell one from several. */
-export async function findAccountsBySnils(db: Executor, region: string, snilsHmac: string, limit: number): Promise<Account[]> {
+export async function findAccountsBySnils(
+  db: Executor,
+  region: string,
+  snilsHmac: string,
+  limit: number,
+): Promise<Account[]> {
   const rows = await db
     .selectFrom('diary_account')
     .selectAll()
@@ -167,7 +192,12 @@ export async function findAccountsBySnils(db: Executor, region: string, snilsHma
  * (give it as person/full-name.ts normalises it). Case folding of Cyrillic needs a UTF-8 aware
  * LC_CTYPE, as any PostgreSQL created with a UTF-8 locale (C.UTF-8, ru_RU.UTF-8…) has.
  */
-export async function findAccountsByFamilyName(db: Executor, region: string, familyName: string, limit: number): Promise<Account[]> {
+export async function findAccountsByFamilyName(
+  db: Executor,
+  region: string,
+  familyName: string,
+  limit: number,
+): Promise<Account[]> {
   const rows = await db
     .selectFrom('diary_account')
     .selectAll()
@@ -186,13 +216,21 @@ export async function findAccountsByFamilyName(db: Executor, region: string, fam
  * own (as `findAccountsByFamilyName` folds it, on the same index); at most `limit`. The binding rules
  * ask whether a diary has a namesake sibling (a twin).
  */
-export async function findAccountsBornWith(db: Executor, account: Pick<Account, 'id' | 'region' | 'familyName' | 'birthDate'>, limit: number): Promise<Account[]> {
+export async function findAccountsBornWith(
+  db: Executor,
+  account: Pick<Account, 'id' | 'region' | 'familyName' | 'birthDate'>,
+  limit: number,
+): Promise<Account[]> {
   if (account.birthDate === null) return []
   const rows = await db
     .selectFrom('diary_account')
     .selectAll()
     .where('region', '=', account.region)
-    .where(sql<string>`translate(lower(family_name), 'ё', 'е')`, '=', sql<string>`translate(lower(${account.familyName}), 'ё', 'е')`)
+    .where(
+      sql<string>`translate(lower(family_name), 'ё', 'е')`,
+      '=',
+      sql<string>`translate(lower(${account.familyName}), 'ё', 'е')`,
+    )
     .where('birth_date', '=', account.birthDate)
     .where('id', '<>', account.id)
     .limit(limit)
@@ -212,11 +250,18 @@ export async function setPassword(
 ): Promise<boolean> {
   let query = db
     .updateTable('diary_account')
-    .set({ password_hash: password.hash, must_change_password: password.mustChange, password_changed_at: password.now, updated_at: password.now })
+    .set({
+      password_hash: password.hash,
+      must_change_password: password.mustChange,
+      password_changed_at: password.now,
+      updated_at: password.now,
+    })
     .where('id', '=', accountId)
   if (replacing !== undefined) {
     const since = replacing.passwordChangedAt
-    query = query.where('must_change_password', '=', true).where((eb) => (since === null ? eb('password_changed_at', 'is', null) : eb('password_changed_at', '=', since)))
+    query = query
+      .where('must_change_password', '=', true)
+      .where((eb) => (since === null ? eb('password_changed_at', 'is', null) : eb('password_changed_at', '=', since)))
   }
   const result = await query.executeTakeFirst()
   return result.numUpdatedRows === 1n
@@ -225,19 +270,36 @@ export async function setPassword(
 /** The accounts with these ids that exist, by id (one statement for a list of links). */
 export async function findAccountsByIds(db: Executor, ids: readonly string[]): Promise<Map<string, Account>> {
   if (ids.length === 0) return new Map()
-  const rows = await db.selectFrom('diary_account').selectAll().where('id', 'in', [...ids]).execute()
+  const rows = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute()
   return new Map(rows.map((row) => [row.id, toAccount(row)]))
 }
 
 /** The existing accounts of these logins (already normalised), by login. */
-export async function findAccountsByLogins(db: Executor, region: string, logins: readonly string[]): Promise<Map<string, Account>> {
+export async function findAccountsByLogins(
+  db: Executor,
+  region: string,
+  logins: readonly string[],
+): Promise<Map<string, Account>> {
   if (logins.length === 0) return new Map()
-  const rows = await db.selectFrom('diary_account').selectAll().where('region', '=', region).where('login', 'in', logins).execute()
+  const rows = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('region', '=', region)
+    .where('login', 'in', logins)
+    .execute()
   return new Map(rows.map((row) => [row.login, toAccount(row)]))
 }
 
 /** Which login of the region holds each of these SNILS HMACs. */
-export async function findSnilsOwners(db: Executor, region: string, snilsHmacs: readonly string[]): Promise<Map<string, string>> {
+export async function findSnilsOwners(
+  db: Executor,
+  region: string,
+  snilsHmacs: readonly string[],
+): Promise<Map<string, string>> {
   if (snilsHmacs.length === 0) return new Map()
   const rows = await db
     .selectFrom('diary_account')
@@ -268,10 +330,20 @@ export async function insertAccounts(db: Executor, accounts: readonly NewAccount
   return inserted.length
 }
 
-export async function updateAccountFields(db: Executor, accountId: string, changes: Partial<AccountFields>, now: Date): Promise<void> {
+export async function updateAccountFields(
+  db: Executor,
+  accountId: string,
+  changes: Partial<AccountFields>,
+  now: Date,
+): Promise<void> {
   await db
     .updateTable('diary_account')
-    .set({ ...Object.fromEntries(Object.entries(toColumns(changes as AccountFields)).filter(([, value]) => value !== undefined)), updated_at: now })
+    .set({
+      ...Object.fromEntries(
+        Object.entries(toColumns(changes as AccountFields)).filter(([, value]) => value !== undefined),
+      ),
+      updated_at: now,
+    })
     .where('id', '=', accountId)
     .execute()
 }
@@ -283,12 +355,25 @@ export type TokenAccount = Pick<Account, 'id' | 'region' | 'role' | 'familyName'
  * The account an access token names, unless `revoked` (the token's revocation as an SQL condition,
  * oauth/token-family.repository.ts's `accessTokenRevokedSql`) holds: one narrow statement, userinfo is hot.
  */
-export async function findTokenAccount(db: Executor, accountId: string, revoked: RawBuilder<boolean>): Promise<TokenAccount | undefined> {
+export async function findTokenAccount(
+  db: Executor,
+  accountId: string,
+  revoked: RawBuilder<boolean>,
+): Promise<TokenAccount | undefined> {
   const row = await db
     .selectFrom('diary_account')
     .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
     .where('id', '=', accountId)
     .where(sql<boolean>`not ${revoked}`)
     .executeTakeFirst()
-  return row && { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic }
+  return (
+    row && {
+      id: row.id,
+      region: row.region,
+      role: row.role,
+      familyName: row.family_name,
+      givenName: row.given_name,
+      patronymic: row.patronymic,
+    }
+  )
 }

@@ -25,17 +25,38 @@ export async function findContacts(db: Executor, accountId: string): Promise<Con
     .select(['email', 'email_verified_at', 'phone', 'phone_verified_at'])
     .where('id', '=', accountId)
     .executeTakeFirst()
-  return row && { email: row.email, emailVerified: row.email_verified_at !== null, phone: row.phone, phoneVerified: row.phone_verified_at !== null }
+  return (
+    row && {
+      email: row.email,
+      emailVerified: row.email_verified_at !== null,
+      phone: row.phone,
+      phoneVerified: row.phone_verified_at !== null,
+    }
+  )
 }
 
 /** Sets a contact the owner just proved to receive messages at. */
-export async function setVerifiedContact(db: Executor, accountId: string, kind: ContactKind, value: string, now: Date): Promise<void> {
+export async function setVerifiedContact(
+  db: Executor,
+  accountId: string,
+  kind: ContactKind,
+  value: string,
+  now: Date,
+): Promise<void> {
   const columns = kind === 'email' ? { email: value, email_verified_at: now } : { phone: value, phone_verified_at: now }
-  await db.updateTable('diary_account').set({ ...columns, updated_at: now }).where('id', '=', accountId).execute()
+  await db
+    .updateTable('diary_account')
+    .set({ ...columns, updated_at: now })
+    .where('id', '=', accountId)
+    .execute()
 }
 
 /** The stored contacts of these logins (already normalised) of a region, by login. */
-export async function findContactsByLogins(db: Executor, region: string, logins: readonly string[]): Promise<Map<string, AccountContacts>> {
+export async function findContactsByLogins(
+  db: Executor,
+  region: string,
+  logins: readonly string[],
+): Promise<Map<string, AccountContacts>> {
   if (logins.length === 0) return new Map()
   const rows = await db
     .selectFrom('diary_account')
@@ -46,7 +67,10 @@ export async function findContactsByLogins(db: Executor, region: string, logins:
   return new Map(
     rows.map((row) => [
       row.login,
-      { email: { value: row.email, verifiedAt: row.email_verified_at }, phone: { value: row.phone, verifiedAt: row.phone_verified_at } },
+      {
+        email: { value: row.email, verifiedAt: row.email_verified_at },
+        phone: { value: row.phone, verifiedAt: row.phone_verified_at },
+      },
     ]),
   )
 }

@@ -42,12 +42,18 @@ export interface TypedLogin {
 }
 
 /** The login behind what was typed in the login field: the login itself, or the SNILS of an account of the region. */
-export async function identifyLogin(db: Kysely<Database>, region: string, typed: string, snilsPepper: Buffer): Promise<TypedLogin> {
+export async function identifyLogin(
+  db: Kysely<Database>,
+  region: string,
+  typed: string,
+  snilsPepper: Buffer,
+): Promise<TypedLogin> {
   const snils = parseSnils(typed)
   if (!snils.ok) return { login: typed, throttleKey: typedKey(snilsPepper, { login: normaliseLogin(typed) }) }
   const accounts = await findAccountsBySnils(db, region, hmacSnils(snilsPepper, snils.digits), 2)
   const [account] = accounts
-  if (accounts.length === 1 && account !== undefined) return { login: account.login, throttleKey: typedKey(snilsPepper, { login: account.login }) }
+  if (accounts.length === 1 && account !== undefined)
+    return { login: account.login, throttleKey: typedKey(snilsPepper, { login: account.login }) }
   return { login: typed, throttleKey: typedKey(snilsPepper, { snils: snils.digits }) }
 }
 
@@ -63,5 +69,7 @@ export async function checkCredentials(
   const found = await findAccountCredentials(db, region, login)
   const hash = found?.passwordHash ?? (await dummyHash(hasher))
   const valid = await hasher.verify(hash, password)
-  return valid && found?.passwordHash ? { ok: true, account: found.account } : { ok: false, accountId: found?.account.id }
+  return valid && found?.passwordHash
+    ? { ok: true, account: found.account }
+    : { ok: false, accountId: found?.account.id }
 }

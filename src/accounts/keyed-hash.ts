@@ -21,7 +21,8 @@ export function secretsKey(pepper: Buffer): Buffer {
   return key
 }
 
-export const keyedHash = (key: Buffer, label: string, value: string) => createHmac('sha256', key).update(`${label}:${value}`).digest('hex')
+export const keyedHash = (key: Buffer, label: string, value: string) =>
+  createHmac('sha256', key).update(`${label}:${value}`).digest('hex')
 
 /** Who a secret or a counter belongs to (`recovery:29:<typed>`, `account:<id>`, `to:+7…`), as a keyed hash: nothing readable in the tables. */
 export function ownerKey(key: Buffer, owner: string): string {

@@ -78,7 +78,13 @@ export function createPasswordHasher(options: { workers?: number; maxQueue?: num
       const worker = idle.pop() as Worker
       const task = queue.shift() as Pending
       running.set(worker, task)
-      worker.postMessage({ id: task.id, op: task.op, password: task.password, hash: task.hash ?? '', parameters: argon2idParameters })
+      worker.postMessage({
+        id: task.id,
+        op: task.op,
+        password: task.password,
+        hash: task.hash ?? '',
+        parameters: argon2idParameters,
+      })
     }
   }
 

@@ -7,7 +7,8 @@
  *   one character repeated or a run of consecutive digits or keyboard letters
  * Problems are codes; the page words them in Russian or English.
  */
-export type PasswordProblem = 'too_short' | 'too_long' | 'same_as_login' | 'contains_birth_date' | 'too_common' | 'mismatch' | 'same_as_current'
+export type PasswordProblem =
+  'too_short' | 'too_long' | 'same_as_login' | 'contains_birth_date' | 'too_common' | 'mismatch' | 'same_as_current'
 
 const common = new Set(
   `123456 1234567 12345678 123456789 1234567890 0123456789 12345 1234 111111 000000 123123 654321 666666 121212
@@ -19,14 +20,23 @@ const common = new Set(
   ytrewq ghbdtn ntcnbhjdfybt pfqxbr cjkysirj lhfrjy vfrcbv yfnfif rfnz ktyf fylhtq ckfdf vfhbyf jkmuf
   пароль пароль123 йцукен йцукенгшщз фывапролд ячсмить привет любовь солнышко котик зайка маша наташа
   школа дневник ученик учитель россия москва спартак зенит qwe123 qweasd qweasdzxc 123qwe 123abc a123456
-  aa123456 123456a 1234qwer school diary dnevnik uchenik student`.split(/\s+/).filter(Boolean),
+  aa123456 123456a 1234qwer school diary dnevnik uchenik student`
+    .split(/\s+/)
+    .filter(Boolean),
 )
 
 function isTrivial(password: string): boolean {
   const lower = password.toLowerCase()
   if (common.has(lower)) return true
   if (/^(.)\1+$/u.test(password)) return true
-  const sequences = ['0123456789012345678901234567890', '9876543210987654321098765432109', 'abcdefghijklmnopqrstuvwxyz', 'qwertyuiopasdfghjklzxcvbnm', 'йцукенгшщзхъфывапролджэячсмитьбю', 'абвгдеёжзийклмнопрстуфхцчшщъыьэюя']
+  const sequences = [
+    '0123456789012345678901234567890',
+    '9876543210987654321098765432109',
+    'abcdefghijklmnopqrstuvwxyz',
+    'qwertyuiopasdfghjklzxcvbnm',
+    'йцукенгшщзхъфывапролджэячсмитьбю',
+    'абвгдеёжзийклмнопрстуфхцчшщъыьэюя',
+  ]
   return sequences.some((sequence) => sequence.includes(lower))
 }
 
@@ -34,7 +44,14 @@ function birthDateForms(birthDate: string | null): string[] {
   const match = birthDate === null ? null : /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate)
   if (!match) return []
   const [, year, month, day] = match as unknown as [string, string, string, string]
-  return [`${day}.${month}.${year}`, `${day}${month}${year}`, `${year}${month}${day}`, `${year}-${month}-${day}`, `${day}${month}${year.slice(2)}`, `${day}.${month}.${year.slice(2)}`]
+  return [
+    `${day}.${month}.${year}`,
+    `${day}${month}${year}`,
+    `${year}${month}${day}`,
+    `${year}-${month}-${day}`,
+    `${day}${month}${year.slice(2)}`,
+    `${day}.${month}.${year.slice(2)}`,
+  ]
 }
 
 export function checkNewPassword(
@@ -46,7 +63,11 @@ export function checkNewPassword(
   if ([...password].length < 8) return 'too_short'
   if ([...password].length > 128) return 'too_long'
   const lower = password.toLowerCase()
-  if (lower === account.login.toLowerCase() || lower.includes(account.login.toLowerCase()) && account.login.length >= 4) return 'same_as_login'
+  if (
+    lower === account.login.toLowerCase() ||
+    (lower.includes(account.login.toLowerCase()) && account.login.length >= 4)
+  )
+    return 'same_as_login'
   if (birthDateForms(account.birthDate).some((form) => password.includes(form))) return 'contains_birth_date'
   if (isTrivial(password)) return 'too_common'
   return undefined

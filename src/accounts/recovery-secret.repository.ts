@@ -64,7 +64,12 @@ export function parseCode(typed: string): string | undefined {
 }
 
 /** How many secrets of a purpose an owner may have live: a recovery link or code keeps the one before. */
-export const liveSecrets: Readonly<Record<RecoveryPurpose, 1 | 2>> = { reset_email: 2, reset_sms: 2, verify_email: 1, verify_phone: 1 }
+export const liveSecrets: Readonly<Record<RecoveryPurpose, 1 | 2>> = {
+  reset_email: 2,
+  reset_sms: 2,
+  verify_email: 1,
+  verify_phone: 1,
+}
 
 /** Stores a secret in a free slot of its owner and purpose, else the older one's (replacing it); answers its (new) id. */
 export async function storeSecret(db: Executor, secret: SecretToStore): Promise<string> {
@@ -94,12 +99,22 @@ export interface LiveSecret {
 
 const liveColumns = ['id', 'account_id', 'destination', 'expires_at'] as const
 
-function toLive(row: { id: string; account_id: string | null; destination: string | null; expires_at: Date }): LiveSecret {
+function toLive(row: {
+  id: string
+  account_id: string | null
+  destination: string | null
+  expires_at: Date
+}): LiveSecret {
   return { id: row.id, accountId: row.account_id as string, destination: row.destination, expiresAt: row.expires_at }
 }
 
 /** The live secret of a link, without spending it (the page behind the link). */
-export async function findLinkSecret(db: Executor, purpose: RecoveryPurpose, hash: string, now: Date): Promise<LiveSecret | undefined> {
+export async function findLinkSecret(
+  db: Executor,
+  purpose: RecoveryPurpose,
+  hash: string,
+  now: Date,
+): Promise<LiveSecret | undefined> {
   const row = await db
     .selectFrom('recovery_secret')
     .select(liveColumns)
@@ -112,7 +127,12 @@ export async function findLinkSecret(db: Executor, purpose: RecoveryPurpose, has
 }
 
 /** Spends a link: deletes it if it is still live (one answer per link). */
-export async function spendLinkSecret(db: Executor, purpose: RecoveryPurpose, hash: string, now: Date): Promise<LiveSecret | undefined> {
+export async function spendLinkSecret(
+  db: Executor,
+  purpose: RecoveryPurpose,
+  hash: string,
+  now: Date,
+): Promise<LiveSecret | undefined> {
   const row = await db
     .deleteFrom('recovery_secret')
     .where('secret_hash', '=', hash)
@@ -125,8 +145,16 @@ export async function spendLinkSecret(db: Executor, purpose: RecoveryPurpose, ha
 }
 
 /** Deletes the account's live secrets of these purposes (a password or a contact changed: what was sent before dies). */
-export async function deleteSecretsOf(db: Executor, accountId: string, purposes: readonly RecoveryPurpose[]): Promise<void> {
-  await db.deleteFrom('recovery_secret').where('account_id', '=', accountId).where('purpose', 'in', [...purposes]).execute()
+export async function deleteSecretsOf(
+  db: Executor,
+  accountId: string,
+  purposes: readonly RecoveryPurpose[],
+): Promise<void> {
+  await db
+    .deleteFrom('recovery_secret')
+    .where('account_id', '=', accountId)
+    .where('purpose', 'in', [...purposes])
+    .execute()
 }
 
 export type CodeTry =
@@ -137,15 +165,27 @@ export type CodeTry =
   | { kind: 'gone' }
 
 /** One try of a code against these secrets (one, or two), counted and compared in one statement; a right code uses up its tries. */
-export async function tryCode(db: Executor, ids: readonly string[], hash: string, now: Date, maxAttempts: number): Promise<CodeTry> {
+export async function tryCode(
+  db: Executor,
+  ids: readonly string[],
+  hash: string,
+  now: Date,
+  maxAttempts: number,
+): Promise<CodeTry> {
   if (ids.length === 0) return { kind: 'gone' }
   const matches = sql<boolean>`(secret_hash = ${hash} and account_id is not null)`
-  const tried = await sql<{ account_id: string | null; destination: string | null; attempts: number; matches: boolean }>`
+  const tried = await sql<{
+    account_id: string | null
+    destination: string | null
+    attempts: number
+    matches: boolean
+  }>`
     update recovery_secret set attempts = case when ${matches} then ${maxAttempts} else attempts + 1 end
     where id in (${sql.join(ids)}) and expires_at > ${now} and attempts < ${maxAttempts}
     returning account_id, destination, attempts, ${matches} as matches`.execute(db)
   const right = tried.rows.find((row) => row.matches)
-  if (right !== undefined) return { kind: 'right', accountId: right.account_id as string, destination: right.destination }
+  if (right !== undefined)
+    return { kind: 'right', accountId: right.account_id as string, destination: right.destination }
   if (tried.rows.length === 0) return { kind: 'gone' }
   return { kind: 'wrong', attemptsLeft: maxAttempts - Math.min(...tried.rows.map((row) => row.attempts)) }
 }

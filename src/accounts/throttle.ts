@@ -40,7 +40,11 @@ export function accountThrottleKey(pepper: Buffer, region: string, login: string
 }
 
 /** The moment the last block on these keys ends, or undefined when none is blocked. */
-export async function blockedUntil(db: Kysely<Database>, keys: AttemptKeys | readonly string[], now: Date): Promise<Date | undefined> {
+export async function blockedUntil(
+  db: Kysely<Database>,
+  keys: AttemptKeys | readonly string[],
+  now: Date,
+): Promise<Date | undefined> {
   const rows = await db
     .selectFrom('login_throttle')
     .select('blocked_until')
@@ -74,7 +78,13 @@ function countSql(key: string, limit: number, policy: Window, now: Date, unblock
 }
 
 /** Counts one failure on a key: the `limit`-th within the window blocks the key for `blockSeconds`. */
-export async function countOnKey(db: Kysely<Database>, key: string, limit: number, policy: Window, now: Date): Promise<void> {
+export async function countOnKey(
+  db: Kysely<Database>,
+  key: string,
+  limit: number,
+  policy: Window,
+  now: Date,
+): Promise<void> {
   await countSql(key, limit, policy, now, false).execute(db)
 }
 
@@ -84,7 +94,13 @@ export async function countOnKey(db: Kysely<Database>, key: string, limit: numbe
  * `limit`-th request is still allowed and blocks the key; answers undefined when allowed, else when the
  * block ends. A refused request is not counted (a flood does not make the block longer).
  */
-export async function takeFromKey(db: Kysely<Database>, key: string, limit: number, policy: Window, now: Date): Promise<Date | undefined> {
+export async function takeFromKey(
+  db: Kysely<Database>,
+  key: string,
+  limit: number,
+  policy: Window,
+  now: Date,
+): Promise<Date | undefined> {
   const counted = await countSql(key, limit, policy, now, true).execute(db)
   if (counted.rows.length > 0) return undefined
   return (await blockedUntil(db, [key], now)) ?? now
@@ -96,8 +112,17 @@ export async function takeFromKey(db: Kysely<Database>, key: string, limit: numb
  * last block ends. (Parallel requests may all pass the first look; each count still decides for itself,
  * and one refused there has used up only the keys before it.)
  */
-export async function takeFromKeys(db: Kysely<Database>, keys: readonly [key: string, limit: number][], policy: Window, now: Date): Promise<Date | undefined> {
-  const blocked = await blockedUntil(db, keys.map(([key]) => key), now)
+export async function takeFromKeys(
+  db: Kysely<Database>,
+  keys: readonly [key: string, limit: number][],
+  policy: Window,
+  now: Date,
+): Promise<Date | undefined> {
+  const blocked = await blockedUntil(
+    db,
+    keys.map(([key]) => key),
+    now,
+  )
   if (blocked !== undefined) return blocked
   for (const [key, limit] of keys) {
     const until = await takeFromKey(db, key, limit, policy, now)
@@ -107,7 +132,12 @@ export async function takeFromKeys(db: Kysely<Database>, keys: readonly [key: st
 }
 
 /** Counts a failed attempt on both keys (old counters are deleted by the maintenance job, ops/maintenance.ts). */
-export async function recordFailure(db: Kysely<Database>, keys: AttemptKeys, policy: ThrottlePolicy, now: Date): Promise<void> {
+export async function recordFailure(
+  db: Kysely<Database>,
+  keys: AttemptKeys,
+  policy: ThrottlePolicy,
+  now: Date,
+): Promise<void> {
   await countOnKey(db, keys.account, policy.accountFailures, policy, now)
   await countOnKey(db, keys.ip, policy.ipFailures, policy, now)
 }
@@ -129,14 +159,24 @@ function toThrottle(row: { failures: number; window_started_at: Date; blocked_un
 }
 
 /** The account's failure counter, if any (support desk). */
-export async function findAccountThrottle(db: Kysely<Database>, pepper: Buffer, region: string, login: string): Promise<AccountThrottle | undefined> {
+export async function findAccountThrottle(
+  db: Kysely<Database>,
+  pepper: Buffer,
+  region: string,
+  login: string,
+): Promise<AccountThrottle | undefined> {
   const key = accountThrottleKey(pepper, region, login)
   const row = await db.selectFrom('login_throttle').select(throttleColumns).where('key', '=', key).executeTakeFirst()
   return row && toThrottle(row)
 }
 
 /** Deletes the account's failure counter, which lifts a block at once; answers what it was (support desk). */
-export async function clearAccountThrottle(db: Kysely<Database>, pepper: Buffer, region: string, login: string): Promise<AccountThrottle | undefined> {
+export async function clearAccountThrottle(
+  db: Kysely<Database>,
+  pepper: Buffer,
+  region: string,
+  login: string,
+): Promise<AccountThrottle | undefined> {
   const key = accountThrottleKey(pepper, region, login)
   const row = await db.deleteFrom('login_throttle').where('key', '=', key).returning(throttleColumns).executeTakeFirst()
   return row && toThrottle(row)

@@ -71,7 +71,11 @@ export interface EndedLink {
 }
 
 /** The links of the account that password changes ended at or after `since`, newest first. */
-export async function listLinksEndedByPasswordChange(db: Kysely<Database>, accountId: string, since: Date): Promise<EndedLink[]> {
+export async function listLinksEndedByPasswordChange(
+  db: Kysely<Database>,
+  accountId: string,
+  since: Date,
+): Promise<EndedLink[]> {
   const rows = await db
     .selectFrom('audit_event')
     .select(['at', 'details'])
@@ -84,6 +88,10 @@ export async function listLinksEndedByPasswordChange(db: Kysely<Database>, accou
     .execute()
   return rows.map((row) => {
     const { issuer, linkedAt } = row.details as { issuer?: unknown; linkedAt?: unknown }
-    return { endedAt: row.at, issuer: String(issuer), linkedAt: typeof linkedAt === 'string' ? new Date(linkedAt) : undefined }
+    return {
+      endedAt: row.at,
+      issuer: String(issuer),
+      linkedAt: typeof linkedAt === 'string' ? new Date(linkedAt) : undefined,
+    }
   })
 }

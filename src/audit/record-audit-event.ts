@@ -18,8 +18,15 @@ export interface AuditEvent {
 }
 
 export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
-  const subject = cte('subject', ['id', 'region'], sql`select ${event.accountId ?? null}::uuid as id, ${event.region ?? null}::text as region`)
-  await withCtes().with(subject).then(auditEventCte('audited', subject, event)).execute(db)
+  const subject = cte(
+    'subject',
+    ['id', 'region'],
+    sql`select ${event.accountId ?? null}::uuid as id, ${event.region ?? null}::text as region`,
+  )
+  await withCtes()
+    .with(subject)
+    .then(auditEventCte('audited', subject, event))
+    .execute(db)
 }
 
 /** An audit event of a decision, with `details` as data or as an SQL expression over the columns of the decision's rows. */
@@ -34,13 +41,20 @@ export type DecisionEvent<Columns extends string> = Omit<AuditEvent, 'accountId'
  * Its rows are the `account_id`s written, so that a later step can read from it and run after it (the
  * audit trail then lists the events in the order they were decided).
  */
-export function auditEventCte<Name extends string, Source extends Cte<string, 'id' | 'region', string>>(name: Name, source: Source, event: DecisionEvent<ColumnsOf<Source>>) {
+export function auditEventCte<Name extends string, Source extends Cte<string, 'id' | 'region', string>>(
+  name: Name,
+  source: Source,
+  event: DecisionEvent<ColumnsOf<Source>>,
+) {
   return cte(name, ['account_id'], auditEventSql(source.name, event), [source])
 }
 
 function auditEventSql<Columns extends string>(source: string, event: DecisionEvent<Columns>): RawBuilder<unknown> {
   // `details` may be an SQL expression over the source's columns (ids and codes only, as above).
-  const details = typeof event.details === 'function' ? event.details((column) => sql.ref(column)) : sql`${JSON.stringify(event.details ?? {})}::jsonb`
+  const details =
+    typeof event.details === 'function'
+      ? event.details((column) => sql.ref(column))
+      : sql`${JSON.stringify(event.details ?? {})}::jsonb`
   return sql`insert into audit_event (type, outcome, account_id, region, client_id, request_id, details)
     select ${event.type}, ${event.outcome}, id, region, ${event.clientId ?? null}, ${event.requestId ?? null}, ${details}
     from ${sql.table(source)}

@@ -39,11 +39,17 @@ const FAMILY_LIMIT = 10_000
 
 async function printAccount(context: CommandContext, db: Kysely<Database>, account: Account): Promise<void> {
   const now = context.now()
-  const throttle = await findAccountThrottle(db, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
+  const throttle = await findAccountThrottle(
+    db,
+    context.config.secrets.snilsPepper.reveal(),
+    account.region,
+    account.login,
+  )
   const until = throttle?.blockedUntil ?? undefined
   let blocked = 'no'
   if (until !== undefined && until > now) blocked = `yes, until ${formatTime(until)}`
-  else if (throttle !== undefined) blocked = `no (${plural(throttle.failures, 'failed attempt')} since ${formatTime(throttle.windowStartedAt)})`
+  else if (throttle !== undefined)
+    blocked = `no (${plural(throttle.failures, 'failed attempt')} since ${formatTime(throttle.windowStartedAt)})`
   const links = await listLinksOfAccount(db, account.id)
   const idleTimeoutSeconds = context.config.bridge.session.idleTimeoutSeconds
   const sessions = await listActiveSessions(db, account.id, { now, idleTimeoutSeconds })
@@ -88,7 +94,10 @@ const accountsFind: CliCommand = {
   name: 'accounts find',
   synopsis: '--name "Фамилия [Имя [Отчество]]" --region R',
   summary: `Finds accounts by name: the family name in full (any case, ё = е), the given name and patronymic by their beginning; at most ${FIND_LIMIT}.`,
-  options: { name: '--name TEXT      family name, then optionally given name and patronymic (or their beginnings)', region: regionOption },
+  options: {
+    name: '--name TEXT      family name, then optionally given name and patronymic (or their beginnings)',
+    region: regionOption,
+  },
   required: { name: 'the search is by name', region: 'accounts are searched within one region' },
   run: async (context, input) => {
     const query = parseNameQuery(requiredValue(input, 'name'))
@@ -105,11 +114,21 @@ const accountsFind: CliCommand = {
         .sort((a, b) => fullName(a).localeCompare(fullName(b), 'ru') || a.login.localeCompare(b.login))
       if (matches.length === 0) context.out(`no account in region ${region} matches "${input.values.name}"`)
       for (const account of matches.slice(0, FIND_LIMIT)) {
-        const columns = [account.login, fullName(account), account.role, orDash(account.birthDate), orDash(account.school), orDash(account.className)]
+        const columns = [
+          account.login,
+          fullName(account),
+          account.role,
+          orDash(account.birthDate),
+          orDash(account.school),
+          orDash(account.className),
+        ]
         context.out(columns.join('  '))
       }
       if (matches.length > FIND_LIMIT) context.out(`… and ${matches.length - FIND_LIMIT} more: give more of the name`)
-      if (truncated) context.out(`the family name alone matches more than ${FAMILY_LIMIT} accounts: some may be missing, give more of the name`)
+      if (truncated)
+        context.out(
+          `the family name alone matches more than ${FAMILY_LIMIT} accounts: some may be missing, give more of the name`,
+        )
       return 0
     })
   },
@@ -135,11 +154,19 @@ function accountChange(
 }
 
 const accountsUnblock = accountChange(
-  { name: 'accounts unblock', summary: 'Lifts the block after too many wrong passwords (and clears the count of failed attempts).' },
+  {
+    name: 'accounts unblock',
+    summary: 'Lifts the block after too many wrong passwords (and clears the count of failed attempts).',
+  },
   async (context, db, account, operator) => {
     const now = context.now()
     const cleared = await db.transaction().execute(async (trx) => {
-      const throttle = await clearAccountThrottle(trx, context.config.secrets.snilsPepper.reveal(), account.region, account.login)
+      const throttle = await clearAccountThrottle(
+        trx,
+        context.config.secrets.snilsPepper.reveal(),
+        account.region,
+        account.login,
+      )
       const until = throttle?.blockedUntil ?? undefined
       const wasBlocked = until !== undefined && until > now
       await recordAuditEvent(trx, {
@@ -151,7 +178,8 @@ const accountsUnblock = accountChange(
       })
       return wasBlocked ? until : undefined
     })
-    if (cleared === undefined) context.out(`${accountLabel(account)} was not blocked; its count of failed attempts is cleared`)
+    if (cleared === undefined)
+      context.out(`${accountLabel(account)} was not blocked; its count of failed attempts is cleared`)
     else context.out(`${accountLabel(account)} is unblocked (the block would have lasted until ${formatTime(cleared)})`)
     return 0
   },
@@ -160,20 +188,30 @@ const accountsUnblock = accountChange(
 const accountsResetPassword = accountChange(
   {
     name: 'accounts reset-password',
-    summary: 'Issues a new temporary password, printed once: it must be changed at the next sign-in; every session ends.',
+    summary:
+      'Issues a new temporary password, printed once: it must be changed at the next sign-in; every session ends.',
   },
   async (context, db, account, operator) => {
     const hasher = createPasswordHasher({ workers: 1, maxQueue: 1 })
-    const reset = await resetPassword(db, hasher, account, { operator, now: context.now() }).finally(() => hasher.close())
+    const reset = await resetPassword(db, hasher, account, { operator, now: context.now() }).finally(() =>
+      hasher.close(),
+    )
     context.out(`temporary password for ${accountLabel(account)}: ${reset.password}`)
     context.out('it is shown only this once; the person must choose a new password at the next sign-in')
     context.out('every session of the account has ended')
     if (reset.endedLinks.length > 0) {
-      context.out(`${plural(reset.endedLinks.length, 'State Services link')} made by password from an unverified account ended:`)
+      context.out(
+        `${plural(reset.endedLinks.length, 'State Services link')} made by password from an unverified account ended:`,
+      )
       for (const link of reset.endedLinks) context.out(`  ${formatLink(link)}`)
     }
     return 0
   },
 )
 
-export const accountCommands: readonly CliCommand[] = [accountsShow, accountsFind, accountsUnblock, accountsResetPassword]
+export const accountCommands: readonly CliCommand[] = [
+  accountsShow,
+  accountsFind,
+  accountsUnblock,
+  accountsResetPassword,
+]

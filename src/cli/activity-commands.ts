@@ -44,10 +44,18 @@ const sessionsEnd: CliCommand = {
           sessionsEnded: countSessions(pairs),
           familiesRevoked: pairs.filter((pair) => pair.clientId !== null).length,
         }
-        await recordAuditEvent(trx, { type: 'sessions_ended', outcome: 'success', accountId: account.id, region: account.region, details: { by: 'support', operator, ...counts } })
+        await recordAuditEvent(trx, {
+          type: 'sessions_ended',
+          outcome: 'success',
+          accountId: account.id,
+          region: account.region,
+          details: { by: 'support', operator, ...counts },
+        })
         return counts
       })
-      context.out(`${accountLabel(account)}: ${plural(ended.sessionsEnded, 'session')} ended, ${plural(ended.familiesRevoked, 'refresh-token family', 'refresh-token families')} revoked`)
+      context.out(
+        `${accountLabel(account)}: ${plural(ended.sessionsEnded, 'session')} ended, ${plural(ended.familiesRevoked, 'refresh-token family', 'refresh-token families')} revoked`,
+      )
       return 0
     }),
 }
@@ -56,22 +64,31 @@ const auditShow: CliCommand = {
   name: 'audit show',
   synopsis: '--login L --region R [--since 7d]',
   summary: `Prints the account's audit events, oldest first (at most ${AUDIT_LIMIT}): time, type, outcome, request id, details.`,
-  options: { login: loginOption, region: regionOption, since: '--since S        30m, 24h, 7d, or an ISO date or date-time (UTC unless an offset is given); default 7d' },
+  options: {
+    login: loginOption,
+    region: regionOption,
+    since: '--since S        30m, 24h, 7d, or an ISO date or date-time (UTC unless an offset is given); default 7d',
+  },
   required: { login: 'the audit trail is shown for one account', region: regionRequired },
   run: async (context, input) => {
     const sinceText = input.values.since ?? '7d'
     const since = parseSince(sinceText, context.now())
     if (since === undefined) {
-      context.err(`--since "${sinceText}" is neither a period (30m, 24h, 7d) nor an ISO date or date-time (2025-09-01, 2025-09-01T08:30Z)`)
+      context.err(
+        `--since "${sinceText}" is neither a period (30m, 24h, 7d) nor an ISO date or date-time (2025-09-01, 2025-09-01T08:30Z)`,
+      )
       return 1
     }
     return context.withDatabase(async (db) => {
       const account = await findAccountOrSay(context, db, requiredValue(input, 'region'), requiredValue(input, 'login'))
       if (account === undefined) return 1
       const events = await listAuditEventsOfAccount(db, account.id, { since, limit: AUDIT_LIMIT + 1 })
-      context.out(`${accountLabel(account)}: ${plural(Math.min(events.length, AUDIT_LIMIT), 'event')} since ${formatTime(since)}`)
+      context.out(
+        `${accountLabel(account)}: ${plural(Math.min(events.length, AUDIT_LIMIT), 'event')} since ${formatTime(since)}`,
+      )
       for (const event of events.slice(0, AUDIT_LIMIT)) context.out(formatAuditEvent(event))
-      if (events.length > AUDIT_LIMIT) context.out(`… and more: run again with --since ${formatTime(events[AUDIT_LIMIT]?.at)}`)
+      if (events.length > AUDIT_LIMIT)
+        context.out(`… and more: run again with --since ${formatTime(events[AUDIT_LIMIT]?.at)}`)
       return 0
     })
   },

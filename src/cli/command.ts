@@ -89,7 +89,12 @@ export function accountLabel(account: Pick<Account, 'login' | 'region'>): string
 }
 
 /** The account of LOGIN in the region, or undefined after saying on stderr that there is none. */
-export async function findAccountOrSay(context: CommandContext, db: Kysely<Database>, region: string, login: string): Promise<Account | undefined> {
+export async function findAccountOrSay(
+  context: CommandContext,
+  db: Kysely<Database>,
+  region: string,
+  login: string,
+): Promise<Account | undefined> {
   const account = await findAccountByLogin(db, region, login)
   if (account === undefined) context.err(`no account with login "${login}" in region ${region}`)
   return account

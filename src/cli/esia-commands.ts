@@ -9,7 +9,8 @@ import { type CliCommand, regionOption, requiredValue } from './command.js'
 const checkSignerCommand: CliCommand = {
   name: 'esia check-signer',
   synopsis: '--region R',
-  summary: 'Signs a test string with the region\'s ESIA signer and verifies it with the system certificate; prints the certificate hash to register at ESIA.',
+  summary:
+    "Signs a test string with the region's ESIA signer and verifies it with the system certificate; prints the certificate hash to register at ESIA.",
   options: { region: regionOption.replace('of the login', 'whose ESIA signer to check') },
   required: { region: 'each region has its own ESIA system and signer' },
   run: async (context, input) => {
@@ -26,7 +27,9 @@ const checkSignerCommand: CliCommand = {
       check = await checkSigner(provider, { gost: gost.crypto, now: context.now() })
     } catch (error) {
       const cause = (error as { cause?: { message?: unknown } }).cause?.message
-      context.err(`signer ${provider.signer.type}: ${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`)
+      context.err(
+        `signer ${provider.signer.type}: ${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`,
+      )
       return 1
     }
     context.out(`certificate: ${check.subject}, valid to ${check.validTo}`)
@@ -39,8 +42,8 @@ const checkSignerCommand: CliCommand = {
       check.keyProblem !== undefined
         ? `signer ${provider.signer.type}: ${check.keyProblem}`
         : check.verifiesReversed
-        ? `signer ${provider.signer.type}: the signature verifies only reversed: set signer.reversed to ${String(!(provider.signer.type === 'http' && provider.signer.reversed))}`
-        : `signer ${provider.signer.type}: the signature does NOT verify with the certificate: the private key and the certificate do not belong together`,
+          ? `signer ${provider.signer.type}: the signature verifies only reversed: set signer.reversed to ${String(!(provider.signer.type === 'http' && provider.signer.reversed))}`
+          : `signer ${provider.signer.type}: the signature does NOT verify with the certificate: the private key and the certificate do not belong together`,
     )
     return 1
   },

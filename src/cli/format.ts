@@ -9,15 +9,29 @@ import { formatTime, orDash } from './command.js'
 
 /** id  issuer  subject  method  verified|unverified  created */
 export function formatLink(link: IdentityLink): string {
-  return [link.id, link.issuer, link.subject, link.method, link.verified ? 'verified' : 'unverified', formatTime(link.createdAt)].join('  ')
+  return [
+    link.id,
+    link.issuer,
+    link.subject,
+    link.method,
+    link.verified ? 'verified' : 'unverified',
+    formatTime(link.createdAt),
+  ].join('  ')
 }
 
 /** started  last used  browser  method */
 export function formatSession(session: ActiveSession): string {
-  return [`started ${formatTime(session.createdAt)}`, `last used ${formatTime(session.lastSeenAt)}`, orDash(session.browser), session.method].join('  ')
+  return [
+    `started ${formatTime(session.createdAt)}`,
+    `last used ${formatTime(session.lastSeenAt)}`,
+    orDash(session.browser),
+    session.method,
+  ].join('  ')
 }
 
 /** at  type  outcome  request id  details */
 export function formatAuditEvent(event: StoredAuditEvent): string {
-  return [formatTime(event.at), event.type, event.outcome, orDash(event.requestId), JSON.stringify(event.details)].join('  ')
+  return [formatTime(event.at), event.type, event.outcome, orDash(event.requestId), JSON.stringify(event.details)].join(
+    '  ',
+  )
 }

@@ -28,7 +28,7 @@ const linksList: CliCommand = {
   options: {
     login: '--login L        the diary login (with --region)',
     region: regionOption,
-    subject: '--subject S      the State Services subject (the person\'s id at the provider), at any provider',
+    subject: "--subject S      the State Services subject (the person's id at the provider), at any provider",
   },
   run: async (context, input) => {
     const { login, region, subject } = input.values
@@ -78,8 +78,14 @@ const linksRemove: CliCommand = {
       }
       const account = await findAccountById(db, link.accountId)
       const now = context.now()
-      const by = { kind: 'support' as const, operator: requiredValue(input, 'operator'), reason: requiredValue(input, 'reason') }
-      const removed = await db.transaction().execute((trx) => removeLink(trx, link, by, { now, region: account?.region }))
+      const by = {
+        kind: 'support' as const,
+        operator: requiredValue(input, 'operator'),
+        reason: requiredValue(input, 'reason'),
+      }
+      const removed = await db
+        .transaction()
+        .execute((trx) => removeLink(trx, link, by, { now, region: account?.region }))
       const outcome = removed && { sessionsEnded: countSessions(removed.ended) }
       if (outcome === undefined) {
         context.err(`link ${id} was removed by someone else meanwhile`)

@@ -28,7 +28,10 @@ function startsWith(value: string | null, prefix: string | undefined): boolean {
   return normaliseNamePart(value)?.startsWith(prefix) ?? false
 }
 
-export function matchesNameQuery(account: Pick<Account, 'familyName' | 'givenName' | 'patronymic'>, query: NameQuery): boolean {
+export function matchesNameQuery(
+  account: Pick<Account, 'familyName' | 'givenName' | 'patronymic'>,
+  query: NameQuery,
+): boolean {
   return (
     normaliseNamePart(account.familyName) === query.familyName &&
     startsWith(account.givenName, query.givenName) &&

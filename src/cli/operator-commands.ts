@@ -42,7 +42,8 @@ const migrate: CliCommand = {
 const configCheck: CliCommand = {
   name: 'config check',
   synopsis: '',
-  summary: 'Validates the configuration, builds every region\'s State Services connector (keys decoded, ESIA keys checked against their certificates), says which GOST implementation ESIA gets (a warning when it falls back to JavaScript) and exits.',
+  summary:
+    "Validates the configuration, builds every region's State Services connector (keys decoded, ESIA keys checked against their certificates), says which GOST implementation ESIA gets (a warning when it falls back to JavaScript) and exits.",
   run: async ({ config, out, err }) => {
     createRegionRegistry(config)
     out(`configuration is valid: ${plural(config.regions.size, 'region')}, ${plural(config.clients.size, 'client')}`)
@@ -61,7 +62,8 @@ const accountsImport: CliCommand = {
   options: {
     region: '--region CODE    the region the accounts belong to',
     format: '--format F       csv or jsonl (default: from the file name)',
-    'contacts-verified': '--contacts-verified  the e-mails and phones in the file are known to reach their owners: stored as verified (without it, unverified until each owner confirms)',
+    'contacts-verified':
+      '--contacts-verified  the e-mails and phones in the file are known to reach their owners: stored as verified (without it, unverified until each owner confirms)',
   },
   flags: ['contacts-verified'],
   required: { region: 'accounts are imported into one region' },
@@ -115,7 +117,9 @@ const keysList: CliCommand = {
       if (keys.length === 0) context.out('no signing keys yet: the service creates the first one at start-up')
       for (const key of keys) {
         const retires = key.retires_at === null ? '' : `  retires ${key.retires_at.toISOString()}`
-        context.out(`${key.kid}  ${key.alg.padEnd(5)}  ${keyState(key, keys, now).padEnd(9)}  signs from ${key.signs_from.toISOString()}${retires}`)
+        context.out(
+          `${key.kid}  ${key.alg.padEnd(5)}  ${keyState(key, keys, now).padEnd(9)}  signs from ${key.signs_from.toISOString()}${retires}`,
+        )
       }
       return 0
     }),
@@ -138,7 +142,8 @@ const keysRotate: CliCommand = {
 const maintenanceRun: CliCommand = {
   name: 'maintenance run',
   synopsis: '',
-  summary: 'Deletes expired rows once (what every instance does every maintenance.intervalSeconds) and prints the rows deleted per table.',
+  summary:
+    'Deletes expired rows once (what every instance does every maintenance.intervalSeconds) and prints the rows deleted per table.',
   run: (context) =>
     context.withDatabase(async (db) => {
       const result = await runMaintenance(db, retentionPolicy(context.config), context.now())
@@ -152,4 +157,11 @@ const maintenanceRun: CliCommand = {
     }),
 }
 
-export const operatorCommands: readonly CliCommand[] = [migrate, configCheck, accountsImport, keysList, keysRotate, maintenanceRun]
+export const operatorCommands: readonly CliCommand[] = [
+  migrate,
+  configCheck,
+  accountsImport,
+  keysList,
+  keysRotate,
+  maintenanceRun,
+]

@@ -34,7 +34,9 @@ function usage(list: readonly CliCommand[]): string {
     return shown.length === 0 ? [] : [title, ...shown.map((command) => `  ${usageLine(command)}`)]
   }
   return [
-    ...lines('Running the service:', operatorCommands).flatMap((line, index) => (index === 0 && list === commands ? [line, '  diary-bridge serve'] : [line])),
+    ...lines('Running the service:', operatorCommands).flatMap((line, index) =>
+      index === 0 && list === commands ? [line, '  diary-bridge serve'] : [line],
+    ),
     ...lines('State Services (ESIA):', esiaCommands),
     ...lines('Support desk (docs/support-desk.md):', supportCommands),
     'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',
@@ -44,12 +46,20 @@ function usage(list: readonly CliCommand[]): string {
 
 function commandHelp(command: CliCommand): string {
   const options = Object.values(command.options ?? {}).map((line) => `  ${line}`)
-  return [`Usage: ${usageLine(command)}`, '', command.summary, ...(options.length > 0 ? ['', 'Options:', ...options] : [])].join('\n')
+  return [
+    `Usage: ${usageLine(command)}`,
+    '',
+    command.summary,
+    ...(options.length > 0 ? ['', 'Options:', ...options] : []),
+  ].join('\n')
 }
 
 function findCommand(argv: readonly string[]): CliCommand | undefined {
   const [first, second] = argv
-  return commands.find((command) => command.name === `${first} ${second}`) ?? commands.find((command) => command.name === first)
+  return (
+    commands.find((command) => command.name === `${first} ${second}`) ??
+    commands.find((command) => command.name === first)
+  )
 }
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h'
@@ -74,8 +84,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed: { values: Partial<Record<string, string | boolean>>; positionals: string[] }
   try {
     const flags = new Set(command.flags ?? [])
-    const options = Object.fromEntries(Object.keys(command.options ?? {}).map((name) => [name, { type: flags.has(name) ? ('boolean' as const) : ('string' as const) }]))
-    parsed = parseArgs({ args: argv.slice(command.name.split(' ').length), allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } })
+    const options = Object.fromEntries(
+      Object.keys(command.options ?? {}).map((name) => [
+        name,
+        { type: flags.has(name) ? ('boolean' as const) : ('string' as const) },
+      ]),
+    )
+    parsed = parseArgs({
+      args: argv.slice(command.name.split(' ').length),
+      allowPositionals: true,
+      strict: true,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+    })
   } catch (error) {
     io.stderr(`${command.name}: ${(error as Error).message}\nUsage: ${usageLine(command)}`)
     return 1
@@ -84,8 +104,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(commandHelp(command))
     return 0
   }
-  const values = Object.fromEntries(Object.entries(parsed.values).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
-  const flags = new Set(Object.entries(parsed.values).flatMap(([name, value]) => (value === true && name !== 'help' ? [name] : [])))
+  const values = Object.fromEntries(
+    Object.entries(parsed.values).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  )
+  const flags = new Set(
+    Object.entries(parsed.values).flatMap(([name, value]) => (value === true && name !== 'help' ? [name] : [])),
+  )
   const expected = command.arguments ?? []
   const missing = expected[parsed.positionals.length]
   if (missing !== undefined) {
@@ -93,7 +117,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 1
   }
   if (parsed.positionals.length > expected.length) {
-    io.stderr(`${command.name}: unexpected argument "${parsed.positionals[expected.length]}"\nUsage: ${usageLine(command)}`)
+    io.stderr(
+      `${command.name}: unexpected argument "${parsed.positionals[expected.length]}"\nUsage: ${usageLine(command)}`,
+    )
     return 1
   }
   for (const [name, why] of Object.entries(command.required ?? {})) {
@@ -108,7 +134,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   for (const warning of warnings) io.stderr(`warning: ${warning}`)
   // Said once, when they are made: every later command uses them silently (the service warns at every start).
   if (developmentSecrets !== undefined && developmentSecrets.generated.length > 0) {
-    io.stderr(`warning: ${developmentSecrets.generated.join(', ')} not set: generated development values into ${developmentSecrets.file}. Never run production like this.`)
+    io.stderr(
+      `warning: ${developmentSecrets.generated.join(', ')} not set: generated development values into ${developmentSecrets.file}. Never run production like this.`,
+    )
   }
   if (values.region !== undefined && !config.regions.has(values.region)) {
     io.stderr(`unknown region "${values.region}"; configured: ${[...config.regions.keys()].join(', ')}`)

@@ -22,6 +22,7 @@ export function parseSince(text: string, now: Date): Date | undefined {
   const parsed = new Date(`${date}T${time ?? '00:00'}${offset ?? 'Z'}`)
   const day = new Date(`${date}T00:00Z`)
   // Date rolls 2025-02-30 over to March instead of refusing it: the day must come back unchanged.
-  if (Number.isNaN(parsed.getTime()) || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== date) return undefined
+  if (Number.isNaN(parsed.getTime()) || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== date)
+    return undefined
   return parsed
 }

@@ -69,7 +69,8 @@ function checkSchedule(path: string, schedule: { from?: string; until?: string }
   const from = parseWhen(schedule.from)
   const until = parseWhen(schedule.until)
   if (from !== undefined && Number.isNaN(from)) problems.push({ path: `${path}/from`, message: 'is not a real date' })
-  if (until !== undefined && Number.isNaN(until)) problems.push({ path: `${path}/until`, message: 'is not a real date' })
+  if (until !== undefined && Number.isNaN(until))
+    problems.push({ path: `${path}/until`, message: 'is not a real date' })
   if (from !== undefined && until !== undefined && from >= until) {
     problems.push({ path: `${path}/until`, message: 'must be later than from' })
   }
@@ -93,14 +94,22 @@ export function readSecretEnv(
 const providerPath = '/stateServices/provider'
 
 /** The contents of a file named in the configuration (relative to the configuration directory). */
-export function readConfiguredFile(configDir: string, file: string, path: string, problems: Problem[]): string | undefined {
+export function readConfiguredFile(
+  configDir: string,
+  file: string,
+  path: string,
+  problems: Problem[],
+): string | undefined {
   const absolute = resolve(configDir, file)
   try {
     return readFileSync(absolute, 'utf8')
   } catch (error) {
     // The absolute path: a relative one is read from the configuration directory, not the working directory.
     const code = (error as NodeJS.ErrnoException).code
-    problems.push({ path, message: `cannot read ${absolute}: ${code === 'ENOENT' ? 'file not found' : (code ?? (error as Error).message)}` })
+    problems.push({
+      path,
+      message: `cannot read ${absolute}: ${code === 'ENOENT' ? 'file not found' : (code ?? (error as Error).message)}`,
+    })
     return undefined
   }
 }
@@ -122,7 +131,11 @@ export function checkRegion(
     problems.push({ path: providerPath, message: 'is required when state-services login is enabled' })
   }
   // The default needs no check: checking loads ICU's time zone data (~5 MiB resident) at every start.
-  if (region.timeZone !== defaultTimeZone && !isTimeZone(region.timeZone)) problems.push({ path: '/timeZone', message: `unknown time zone "${region.timeZone}" (an IANA name such as Europe/Moscow)` })
+  if (region.timeZone !== defaultTimeZone && !isTimeZone(region.timeZone))
+    problems.push({
+      path: '/timeZone',
+      message: `unknown time zone "${region.timeZone}" (an IANA name such as Europe/Moscow)`,
+    })
   if (!region.passwordLogin.enabled && !region.stateServices.enabled) {
     problems.push({ path: '', message: 'no login method is enabled (passwordLogin or stateServices)' })
   }

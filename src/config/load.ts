@@ -33,14 +33,21 @@ export type { MailConfig, SmsConfig } from './notify.js'
 export type { ProviderKind, ProviderKinds, ProviderSettings } from './provider-kind.js'
 
 /** A region; `P`: the settings its provider kinds produce (opaque to config/: `{ type }`). */
-export type RegionConfig<P extends ProviderSettings = ProviderSettings> = Omit<RegionFile, 'stateServices' | 'passwordRecovery'> & {
+export type RegionConfig<P extends ProviderSettings = ProviderSettings> = Omit<
+  RegionFile,
+  'stateServices' | 'passwordRecovery'
+> & {
   code: string
   stateServices: Omit<RegionFile['stateServices'], 'provider'> & { provider?: P }
   /** Always set by the loader (default: every way); absent in a hand-built region means the same. */
   passwordRecovery?: RegionFile['passwordRecovery']
 }
 /** `name` is always per language: a single name in the file stands for both. */
-export type ClientConfig = Omit<ClientFile, 'name'> & { name: { ru: string; en: string }; clientId: string; clientSecret?: Secret<string> }
+export type ClientConfig = Omit<ClientFile, 'name'> & {
+  name: { ru: string; en: string }
+  clientId: string
+  clientSecret?: Secret<string>
+}
 export type LogLevel = NonNullable<Env['LOG_LEVEL']>
 
 export interface Config<P extends ProviderSettings = ProviderSettings> {
@@ -113,7 +120,9 @@ function readDirectory<T>(
 ): { id: string; file: string; value: T | undefined }[] {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
+    names = readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
   } catch {
     problems.push({ file: display(dir), path: '', message: 'directory not found' })
     return []
@@ -130,7 +139,11 @@ function readDirectory<T>(
 }
 
 /** `connectors`: the login protocols a region's provider may use, by `type` (upstream/connectors.ts). */
-export function loadConfig<K extends ProviderKinds>(options: { env: EnvironmentVariables; cwd?: string; connectors: K }): LoadedConfig<ProviderOf<K>> {
+export function loadConfig<K extends ProviderKinds>(options: {
+  env: EnvironmentVariables
+  cwd?: string
+  connectors: K
+}): LoadedConfig<ProviderOf<K>> {
   const cwd = options.cwd ?? process.cwd()
   const problems: ConfigProblem[] = []
   const knownEnv = Object.fromEntries(
@@ -153,30 +166,54 @@ export function loadConfig<K extends ProviderKinds>(options: { env: EnvironmentV
   }
 
   if (!existsSync(configDir)) {
-    throw new ConfigError([{ file: display(configDir), path: '', message: 'configuration directory not found (set BRIDGE_CONFIG_DIR)' }])
+    throw new ConfigError([
+      { file: display(configDir), path: '', message: 'configuration directory not found (set BRIDGE_CONFIG_DIR)' },
+    ])
   }
   const bridgeFile = display(join(configDir, 'bridge.json'))
   const bridge = validated<BridgeFile>(BridgeFileSchema, join(configDir, 'bridge.json'), bridgeFile, problems)
 
-  const directory = <T>(name: string, schema: TSchema | ((raw: unknown) => TSchema), idPattern: RegExp, idRule: string) =>
-    readDirectory<T>(join(configDir, name), schema, idPattern, idRule, display, problems)
+  const directory = <T>(
+    name: string,
+    schema: TSchema | ((raw: unknown) => TSchema),
+    idPattern: RegExp,
+    idRule: string,
+  ) => readDirectory<T>(join(configDir, name), schema, idPattern, idRule, display, problems)
 
   const regions = new Map<string, RegionConfig<ProviderOf<K>>>()
-  const regionFiles = directory<RegionFile>('regions', regionFileSchemaFor(options.connectors), regionCode, 'a region code: lower-case letters, digits and -')
+  const regionFiles = directory<RegionFile>(
+    'regions',
+    regionFileSchemaFor(options.connectors),
+    regionCode,
+    'a region code: lower-case letters, digits and -',
+  )
   if (regionFiles.length === 0 && !problems.some((p) => p.file === display(join(configDir, 'regions')))) {
-    problems.push({ file: display(join(configDir, 'regions')), path: '', message: 'holds no region files (<code>.json)' })
+    problems.push({
+      file: display(join(configDir, 'regions')),
+      path: '',
+      message: 'holds no region files (<code>.json)',
+    })
   }
   for (const { id: code, file, value: region } of regionFiles) {
     if (region === undefined) continue
     const checked = checkRegion(region, options.connectors, { env: options.env, production, configDir })
     problems.push(...checked.problems.map((p) => ({ file, ...p })))
     // The kind of `type` made this provider: it is that kind's settings.
-    regions.set(code, { ...region, code, stateServices: { ...region.stateServices, provider: checked.provider as ProviderOf<K> | undefined } })
+    regions.set(code, {
+      ...region,
+      code,
+      stateServices: { ...region.stateServices, provider: checked.provider as ProviderOf<K> | undefined },
+    })
   }
 
   const clients = new Map<string, ClientConfig>()
   const regionCodes = new Set(regionFiles.map(({ id }) => id))
-  const clientFiles = directory<ClientFile>('clients', clientFileSchemaFor, clientId, 'a client id: letters, digits, ".", "_" and "-"')
+  const clientFiles = directory<ClientFile>(
+    'clients',
+    clientFileSchemaFor,
+    clientId,
+    'a client id: letters, digits, ".", "_" and "-"',
+  )
   for (const { id, file, value: client } of clientFiles) {
     if (client === undefined) continue
     const checked = checkClient(client, options.env, regionCodes, production)
@@ -186,12 +223,25 @@ export function loadConfig<K extends ProviderKinds>(options: { env: EnvironmentV
   }
 
   if (bridge !== undefined && bridge.tokens.keyPublishSeconds < bridge.tokens.jwksMaxAgeSeconds + 60) {
-    problems.push({ file: bridgeFile, path: '/tokens/keyPublishSeconds', message: 'must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)' })
+    problems.push({
+      file: bridgeFile,
+      path: '/tokens/keyPublishSeconds',
+      message: 'must be at least jwksMaxAgeSeconds + 60 (verifiers must see a key before it signs)',
+    })
   }
   if (bridge !== undefined && bridge.rateLimits.syncSeconds >= bridge.rateLimits.windowSeconds) {
-    problems.push({ file: bridgeFile, path: '/rateLimits/syncSeconds', message: 'must be less than windowSeconds (instances share their counts once per sync)' })
+    problems.push({
+      file: bridgeFile,
+      path: '/rateLimits/syncSeconds',
+      message: 'must be less than windowSeconds (instances share their counts once per sync)',
+    })
   }
-  if (production && env.LOG_FORMAT === 'pretty') problems.push({ file: 'env', path: 'LOG_FORMAT', message: 'must be json when NODE_ENV=production (log collectors read JSON lines)' })
+  if (production && env.LOG_FORMAT === 'pretty')
+    problems.push({
+      file: 'env',
+      path: 'LOG_FORMAT',
+      message: 'must be json when NODE_ENV=production (log collectors read JSON lines)',
+    })
   const port = env.PORT === undefined ? 3000 : Number(env.PORT)
   if (port < 1 || port > 65535) problems.push({ file: 'env', path: 'PORT', message: 'must be between 1 and 65535' })
   const publicUrl = resolvePublicUrl(env, bridge && { file: bridgeFile, ...bridge }, port, production, problems)
@@ -208,17 +258,30 @@ export function loadConfig<K extends ProviderKinds>(options: { env: EnvironmentV
   const sms = channel(bridge?.sms && checkSms(bridge.sms, { env: options.env, production }))
   for (const { id: code, file } of regionFiles) {
     if (clientFiles.length > 0 && ![...clients.values()].some((client) => client.regions.includes(code))) {
-      warnings.push(`${file}: no client serves region "${code}": add it to the "regions" of the diary modules that should offer it`)
+      warnings.push(
+        `${file}: no client serves region "${code}": add it to the "regions" of the diary modules that should offer it`,
+      )
     }
   }
   if (production && env.DATABASE_URL === undefined && bridge !== undefined) {
     // A container's own folder goes with the container: production must ask for the embedded database.
     if (!bridge.database.embedded) {
-      problems.push({ file: 'env', path: 'DATABASE_URL', message: 'is required when NODE_ENV=production (or set database.embedded: true in bridge.json to keep the data in DATA_DIR)' })
+      problems.push({
+        file: 'env',
+        path: 'DATABASE_URL',
+        message:
+          'is required when NODE_ENV=production (or set database.embedded: true in bridge.json to keep the data in DATA_DIR)',
+      })
     } else if (!existsSync(dataDir)) {
-      problems.push({ file: 'env', path: 'DATA_DIR', message: `${display(dataDir)} does not exist: the embedded database needs a folder that outlives the process (a volume)` })
+      problems.push({
+        file: 'env',
+        path: 'DATA_DIR',
+        message: `${display(dataDir)} does not exist: the embedded database needs a folder that outlives the process (a volume)`,
+      })
     } else {
-      warnings.push(`production runs on the embedded database in ${display(dataDir)}: one instance only, and the data is only as safe as that folder`)
+      warnings.push(
+        `production runs on the embedded database in ${display(dataDir)}: one instance only, and the data is only as safe as that folder`,
+      )
     }
   }
 
@@ -261,10 +324,12 @@ function resolvePublicUrl(
         ? [bridge.publicUrl, bridge.file, '/publicUrl']
         : [undefined, 'env', 'PUBLIC_URL']
   if (text === undefined) {
-    if (production) problems.push({ file, path, message: 'is required when NODE_ENV=production (or publicUrl in bridge.json)' })
+    if (production)
+      problems.push({ file, path, message: 'is required when NODE_ENV=production (or publicUrl in bridge.json)' })
     return `http://localhost:${port}`
   }
-  const problem = checkHttpUrl(text, { production }) ?? (new URL(text).search !== '' ? 'must not contain a query' : undefined)
+  const problem =
+    checkHttpUrl(text, { production }) ?? (new URL(text).search !== '' ? 'must not contain a query' : undefined)
   if (problem) problems.push({ file, path, message: problem })
   return text.replace(/\/+$/, '')
 }

@@ -41,11 +41,21 @@ function isFromHeader(text: string): boolean {
 }
 
 /** The secret a `…Env` key names; a missing one is a problem in production, a warning otherwise. */
-function secretFrom(name: string, path: string, channel: string, context: Context, checked: Checked<unknown>): Secret<string> | 'missing' {
+function secretFrom(
+  name: string,
+  path: string,
+  channel: string,
+  context: Context,
+  checked: Checked<unknown>,
+): Secret<string> | 'missing' {
   const value = context.env[name]
   if (value !== undefined && value !== '') return new Secret(value)
   if (context.production) checked.problems.push({ path, message: `environment variable ${name} is not set` })
-  else checked.warnings.push({ path, message: `environment variable ${name} is not set: no ${channel} is sent (in production this stops the start)` })
+  else
+    checked.warnings.push({
+      path,
+      message: `environment variable ${name} is not set: no ${channel} is sent (in production this stops the start)`,
+    })
   return 'missing'
 }
 
@@ -53,14 +63,26 @@ export function checkMail(mail: MailFile, context: Context): Checked<MailConfig>
   const checked: Checked<MailConfig> = { value: undefined, problems: [], warnings: [] }
   const { passwordEnv, ...smtp } = mail.smtp
   if (!isFromHeader(mail.from)) {
-    checked.problems.push({ path: '/mail/from', message: 'must be one address: "no-reply@example.ru" or "Name <no-reply@example.ru>"' })
+    checked.problems.push({
+      path: '/mail/from',
+      message: 'must be one address: "no-reply@example.ru" or "Name <no-reply@example.ru>"',
+    })
   }
-  if (smtp.user !== undefined && passwordEnv === undefined) checked.problems.push({ path: '/mail/smtp/passwordEnv', message: 'is required with user' })
-  if (smtp.user === undefined && passwordEnv !== undefined) checked.problems.push({ path: '/mail/smtp/user', message: 'is required with passwordEnv' })
+  if (smtp.user !== undefined && passwordEnv === undefined)
+    checked.problems.push({ path: '/mail/smtp/passwordEnv', message: 'is required with user' })
+  if (smtp.user === undefined && passwordEnv !== undefined)
+    checked.problems.push({ path: '/mail/smtp/user', message: 'is required with passwordEnv' })
   if (context.production && !smtp.secure && !smtp.requireTls && !loopbackHosts.has(smtp.host)) {
-    checked.problems.push({ path: '/mail/smtp/requireTls', message: 'must be true in production unless secure is true or the host is a local relay (recovery links must not cross the network in clear text)' })
+    checked.problems.push({
+      path: '/mail/smtp/requireTls',
+      message:
+        'must be true in production unless secure is true or the host is a local relay (recovery links must not cross the network in clear text)',
+    })
   }
-  const password = passwordEnv === undefined ? undefined : secretFrom(passwordEnv, '/mail/smtp/passwordEnv', 'e-mail', context, checked)
+  const password =
+    passwordEnv === undefined
+      ? undefined
+      : secretFrom(passwordEnv, '/mail/smtp/passwordEnv', 'e-mail', context, checked)
   if (checked.problems.length === 0 && password !== 'missing') {
     checked.value = { ...mail, smtp: password === undefined ? smtp : { ...smtp, password } }
   }
@@ -72,7 +94,10 @@ export function checkSms(sms: SmsFile, context: Context): Checked<SmsConfig> {
   const { authorizationEnv, ...rest } = sms
   const urlProblem = checkHttpUrl(sms.gatewayUrl, context)
   if (urlProblem) checked.problems.push({ path: '/sms/gatewayUrl', message: urlProblem })
-  const authorization = authorizationEnv === undefined ? undefined : secretFrom(authorizationEnv, '/sms/authorizationEnv', 'SMS', context, checked)
+  const authorization =
+    authorizationEnv === undefined
+      ? undefined
+      : secretFrom(authorizationEnv, '/sms/authorizationEnv', 'SMS', context, checked)
   if (checked.problems.length === 0 && authorization !== 'missing') {
     checked.value = authorization === undefined ? rest : { ...rest, authorization }
   }

@@ -80,7 +80,10 @@ export function schemaProblems(
         }
         break
       case 'type':
-        add(path, `must be ${typeNames[String(params.type)] ?? String(params.type)}, got ${describeValue(valueAt(value, path))}`)
+        add(
+          path,
+          `must be ${typeNames[String(params.type)] ?? String(params.type)}, got ${describeValue(valueAt(value, path))}`,
+        )
         break
       case 'enum':
         add(path, `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`)

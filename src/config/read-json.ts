@@ -29,7 +29,9 @@ export function readJsonFile(path: string, displayName: string): { value: unknow
       problem: {
         file: displayName,
         path: '',
-        message: where ? `invalid JSON at line ${where.line}, column ${where.column}: ${reason}` : `invalid JSON: ${reason}`,
+        message: where
+          ? `invalid JSON at line ${where.line}, column ${where.column}: ${reason}`
+          : `invalid JSON: ${reason}`,
       },
     }
   }

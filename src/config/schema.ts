@@ -118,7 +118,12 @@ export const BridgeFileSchema = Type.Object(
     ),
     passwordHashing: Type.Object(
       {
-        workers: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: '0: one less than the cores, at least 1' }),
+        workers: Type.Integer({
+          minimum: 0,
+          maximum: 64,
+          default: 0,
+          description: '0: one less than the cores, at least 1',
+        }),
         maxQueue: Type.Integer({ minimum: 0, maximum: 10_000, default: 8 }),
       },
       { ...closed, default: {} },
@@ -186,7 +191,10 @@ const Schedule = {
 }
 
 /** A file named in the configuration (keys, certificates). */
-export const FilePath = Type.String({ minLength: 1, description: 'a file path; a relative one is read from the configuration directory' })
+export const FilePath = Type.String({
+  minLength: 1,
+  description: 'a file path; a relative one is read from the configuration directory',
+})
 
 function regionSchema<P extends TSchema>(provider: P) {
   return Type.Object(
@@ -197,9 +205,21 @@ function regionSchema<P extends TSchema>(provider: P) {
         { enabled: Type.Boolean({ default: false }), ...Schedule, provider: Type.Optional(provider) },
         { ...closed, default: {} },
       ),
-      noticeDays: Type.Integer({ minimum: 0, maximum: 365, default: 14, description: 'days before a scheduled change during which a banner announces it' }),
-      timeZone: Type.String({ minLength: 1, default: defaultTimeZone, description: 'IANA time zone in which pages show dates and times' }),
-      passwordRecovery: Type.Array(Type.Enum([...recoveryMethods]), { uniqueItems: true, default: [...recoveryMethods] }),
+      noticeDays: Type.Integer({
+        minimum: 0,
+        maximum: 365,
+        default: 14,
+        description: 'days before a scheduled change during which a banner announces it',
+      }),
+      timeZone: Type.String({
+        minLength: 1,
+        default: defaultTimeZone,
+        description: 'IANA time zone in which pages show dates and times',
+      }),
+      passwordRecovery: Type.Array(Type.Enum([...recoveryMethods]), {
+        uniqueItems: true,
+        default: [...recoveryMethods],
+      }),
       linking: Type.Object(
         {
           autoLinkBySnils: Type.Boolean({ default: true }),
@@ -228,14 +248,19 @@ export function regionFileSchemaFor(kinds: ProviderKinds): (raw: unknown) => TSc
     return property !== undefined && 'default' in property && property.default === type
   })
   return (raw) => {
-    const type = (raw as { stateServices?: { provider?: { type?: unknown } } } | null)?.stateServices?.provider?.type ?? defaultType
+    const type =
+      (raw as { stateServices?: { provider?: { type?: unknown } } } | null)?.stateServices?.provider?.type ??
+      defaultType
     const kind = typeof type === 'string' && Object.hasOwn(kinds, type) ? kinds[type] : undefined
     return regionSchema(kind?.schema ?? Type.Object({ type: Type.Enum(types) }))
   }
 }
 
 const ClientName = Type.String({ minLength: 1 })
-const LocalizedClientName = Type.Object({ ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, closed)
+const LocalizedClientName = Type.Object(
+  { ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) },
+  closed,
+)
 
 function clientSchema<N extends TSchema>(name: N) {
   return Type.Object(

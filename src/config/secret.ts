@@ -8,7 +8,10 @@ import { inspect } from 'node:util'
 export function revealSecrets(value: unknown): unknown {
   if (value instanceof Secret) return { secret: value.reveal() as unknown }
   if (Array.isArray(value)) return (value as unknown[]).map(revealSecrets)
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key, revealSecrets(inner)]))
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key, revealSecrets(inner)]),
+    )
   return value
 }
 

@@ -5,10 +5,16 @@
  */
 import type { ClientConfig, Config } from './load.js'
 
-export function accessTokenTtl(config: Pick<Config, 'bridge'>, client: Pick<ClientConfig, 'accessTokenTtlSeconds'>): number {
+export function accessTokenTtl(
+  config: Pick<Config, 'bridge'>,
+  client: Pick<ClientConfig, 'accessTokenTtlSeconds'>,
+): number {
   return client.accessTokenTtlSeconds ?? config.bridge.tokens.accessTokenTtlSeconds
 }
 
 export function longestAccessTokenTtl(config: Pick<Config, 'bridge' | 'clients'>): number {
-  return Math.max(config.bridge.tokens.accessTokenTtlSeconds, ...[...config.clients.values()].map((client) => client.accessTokenTtlSeconds ?? 0))
+  return Math.max(
+    config.bridge.tokens.accessTokenTtlSeconds,
+    ...[...config.clients.values()].map((client) => client.accessTokenTtlSeconds ?? 0),
+  )
 }

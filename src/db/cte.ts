@@ -64,7 +64,10 @@ export interface CteList<Known extends Record<string, string>> {
 }
 
 function cteList<Known extends Record<string, string>>(parts: readonly AnyCte[]): CteList<Known> {
-  const names: CteNames<Known> = { table: (name) => sql.table(name), column: (name, column) => sql.ref(`${name}.${column}`) }
+  const names: CteNames<Known> = {
+    table: (name) => sql.table(name),
+    column: (name, column) => sql.ref(`${name}.${column}`),
+  }
   const statement = <Row>(final: RawBuilder<unknown>) => {
     const ctes = sql.join(
       parts.map((part) => sql`${sql.table(part.name)} as (${part.body})`),

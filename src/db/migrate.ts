@@ -16,7 +16,8 @@ function createMigrator(db: Kysely<Database>): Migrator {
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResult[]> {
   const { error, results = [] } = await createMigrator(db).migrateToLatest()
   if (error !== undefined) {
-    if (isDatabaseUnavailable(error)) throw new BridgeError('ERR_DATABASE_UNAVAILABLE', 'database unavailable', { cause: error })
+    if (isDatabaseUnavailable(error))
+      throw new BridgeError('ERR_DATABASE_UNAVAILABLE', 'database unavailable', { cause: error })
     const failed = results.find((result) => result.status === 'Error')?.migrationName
     const message = error instanceof Error ? error.message : JSON.stringify(error)
     throw new BridgeError(

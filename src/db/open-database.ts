@@ -51,7 +51,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
     // 'error' on the client, which Kysely does not listen to, and an unhandled 'error' ends the process.
     // The query in flight fails on its own; this listener only keeps the process alive.
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)))
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }) })
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }),
+    })
   }
   const releaseLock = options.embeddedDir === undefined ? () => {} : lockDataDir(options.embeddedDir)
   try {

@@ -40,7 +40,8 @@ class PGliteConnection implements DatabaseConnection {
     if (command === 'ROLLBACK' || command === 'COMMIT') return { rows: [{ command } as R] }
     return {
       rows: result.rows,
-      numAffectedRows: command !== undefined && writeCommands.has(command) ? BigInt(result.affectedRows ?? 0) : undefined,
+      numAffectedRows:
+        command !== undefined && writeCommands.has(command) ? BigInt(result.affectedRows ?? 0) : undefined,
     }
   }
 

@@ -60,10 +60,15 @@ export function preparingPool(pool: pg.Pool, limit = 500, maxParameters = 64): P
         if (typeof query !== 'string') return client.query(query)
         if (/^(begin|start transaction)\b/i.test(query)) inTransaction = true
         else if (/^(commit|rollback|end)\s*;?\s*$/i.test(query)) inTransaction = false
-        return values !== undefined && values.length > 0 && values.length <= maxParameters ? run(query, values) : client.query(query, values)
+        return values !== undefined && values.length > 0 && values.length <= maxParameters
+          ? run(query, values)
+          : client.query(query, values)
       }
       // Kysely asks for a connection to be destroyed (a failed rollback): passed on, never dropped.
-      return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) }
+      return {
+        query: query as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      }
     },
     end: () => pool.end(),
   }

@@ -49,15 +49,23 @@ export async function changePassword(
   const problem = checkNewPassword(change.password, change.repeat, account)
   if (problem !== undefined) return { ok: false, problem }
   const current = await findPasswordHash(db, account.id)
-  if (current !== null && (await hasher.verify(current, change.password))) return { ok: false, problem: 'same_as_current' }
+  if (current !== null && (await hasher.verify(current, change.password)))
+    return { ok: false, problem: 'same_as_current' }
   const hash = await hasher.hash(change.password)
   const endedLinks = await db.transaction().execute(async (trx) => {
     await change.claim?.(trx)
     const replaced = await setPassword(trx, account.id, { hash, mustChange: false, now: change.now }, change.replacing)
     if (!replaced) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
     const by = { kind: 'password_change' as const, sessionId: change.keepSessionId }
-    const ended = await removeUnverifiedBindings(trx, account.id, by, { now: change.now, requestId: change.requestId, region: account.region })
-    const selector = change.keepSessionId === undefined ? { accountId: account.id } : { accountId: account.id, exceptSessionId: change.keepSessionId }
+    const ended = await removeUnverifiedBindings(trx, account.id, by, {
+      now: change.now,
+      requestId: change.requestId,
+      region: account.region,
+    })
+    const selector =
+      change.keepSessionId === undefined
+        ? { accountId: account.id }
+        : { accountId: account.id, exceptSessionId: change.keepSessionId }
     await endSessions(trx, selector, 'password_change', change.now)
     await recordAuditEvent(trx, {
       type: change.audit?.type ?? 'password_change',
@@ -76,7 +84,9 @@ const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789'
 
 /** 12 random characters in groups of four ("k7mp-w3qz-h8ve"): easy to read out, about 59 bits. */
 export function newTemporaryPassword(): string {
-  const groups = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => alphabet[randomInt(alphabet.length)]).join(''))
+  const groups = Array.from({ length: 3 }, () =>
+    Array.from({ length: 4 }, () => alphabet[randomInt(alphabet.length)]).join(''),
+  )
   return groups.join('-')
 }
 
@@ -91,7 +101,12 @@ export async function resetPassword(
   const hash = await hasher.hash(password)
   const endedLinks = await db.transaction().execute(async (trx) => {
     await setPassword(trx, account.id, { hash, mustChange: true, now: options.now })
-    const ended = await removeUnverifiedBindings(trx, account.id, { kind: 'password_change' }, { now: options.now, region: account.region })
+    const ended = await removeUnverifiedBindings(
+      trx,
+      account.id,
+      { kind: 'password_change' },
+      { now: options.now, region: account.region },
+    )
     await endSessions(trx, { accountId: account.id }, 'password_reset', options.now)
     await recordAuditEvent(trx, {
       type: 'password_reset',

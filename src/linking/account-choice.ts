@@ -24,9 +24,12 @@ export type AccountChoice = { kind: 'sign_in'; accountId: string } | { kind: 'ch
 export function decideAccountChoice(accounts: readonly ChoosableAccount[], request: ChoiceRequest): AccountChoice {
   const [first] = accounts
   if (first === undefined) throw new Error('no linked account to choose from')
-  const usable = accounts.filter((account) => request.clientRegions === undefined || request.clientRegions.includes(account.region))
+  const usable = accounts.filter(
+    (account) => request.clientRegions === undefined || request.clientRegions.includes(account.region),
+  )
   const [only] = usable
   if (only === undefined) return { kind: 'sign_in', accountId: first.accountId }
-  if (usable.length > 1 || request.prompt === 'select_account') return { kind: 'choose', accountIds: usable.map((account) => account.accountId) }
+  if (usable.length > 1 || request.prompt === 'select_account')
+    return { kind: 'choose', accountIds: usable.map((account) => account.accountId) }
   return { kind: 'sign_in', accountId: only.accountId }
 }

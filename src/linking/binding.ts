@@ -76,7 +76,8 @@ export function decideBinding(
   const sameSnils = bothSnils && person.snilsHmac === account.snilsHmac
   const bothDates = Boolean(person.birthDate) && Boolean(account.birthDate)
   const sameDate = bothDates && person.birthDate === account.birthDate
-  if (typos.includes('givenName') && !(verified && sameSnils) && !(sameDate && facts.namesakes === 0)) return { kind: 'refuse', reason: 'other_person' }
+  if (typos.includes('givenName') && !(verified && sameSnils) && !(sameDate && facts.namesakes === 0))
+    return { kind: 'refuse', reason: 'other_person' }
   if (bothSnils && !sameSnils) return { kind: 'refuse', reason: 'snils_differs' }
   if (bothDates && !sameDate) return { kind: 'refuse', reason: 'birth_date_differs' }
   if (person.birthDate && !account.birthDate && !ageFitsRole(ageOn(person.birthDate, facts.today), account.role)) {

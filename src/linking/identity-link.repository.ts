@@ -28,7 +28,17 @@ export interface IdentityLink {
   lastChosenAt: Date | null
 }
 
-const columns = ['id', 'issuer', 'subject', 'account_id', 'method', 'evidence', 'verified', 'created_at', 'last_chosen_at'] as const
+const columns = [
+  'id',
+  'issuer',
+  'subject',
+  'account_id',
+  'method',
+  'evidence',
+  'verified',
+  'created_at',
+  'last_chosen_at',
+] as const
 
 function toLink(row: {
   id: string
@@ -79,7 +89,10 @@ export async function listLinksOfSubjectInRegion(
 }
 
 /** The links of an identity at every region, oldest first (the account page lists those diaries). */
-export async function listLinksOfIdentity(db: Executor, identity: { issuer: string; subject: string }): Promise<IdentityLink[]> {
+export async function listLinksOfIdentity(
+  db: Executor,
+  identity: { issuer: string; subject: string },
+): Promise<IdentityLink[]> {
   const rows = await db
     .selectFrom('identity_link')
     .select(columns)
@@ -91,7 +104,11 @@ export async function listLinksOfIdentity(db: Executor, identity: { issuer: stri
 }
 
 /** The link of this identity to this account, if there is one. */
-export async function findLinkToAccount(db: Executor, identity: { issuer: string; subject: string }, accountId: string): Promise<IdentityLink | undefined> {
+export async function findLinkToAccount(
+  db: Executor,
+  identity: { issuer: string; subject: string },
+  accountId: string,
+): Promise<IdentityLink | undefined> {
   const row = await db
     .selectFrom('identity_link')
     .select(columns)
@@ -115,20 +132,37 @@ export async function findLinkById(db: Executor, id: string): Promise<IdentityLi
 
 /** The links of an account, oldest first. */
 export async function listLinksOfAccount(db: Executor, accountId: string): Promise<IdentityLink[]> {
-  const rows = await db.selectFrom('identity_link').select(columns).where('account_id', '=', accountId).orderBy('created_at').execute()
+  const rows = await db
+    .selectFrom('identity_link')
+    .select(columns)
+    .where('account_id', '=', accountId)
+    .orderBy('created_at')
+    .execute()
   return rows.map(toLink)
 }
 
 /** The links of a subject at any provider (support: "which diary is this State Services person in?"). */
 export async function listLinksOfSubject(db: Executor, subject: string): Promise<IdentityLink[]> {
-  const rows = await db.selectFrom('identity_link').select(columns).where('subject', '=', subject).orderBy('created_at').execute()
+  const rows = await db
+    .selectFrom('identity_link')
+    .select(columns)
+    .where('subject', '=', subject)
+    .orderBy('created_at')
+    .execute()
   return rows.map(toLink)
 }
 
 /** Inserts the link unless a constraint refuses it: then undefined, and nothing is written. */
 export async function insertLink(
   db: Executor,
-  link: { accountId: string; issuer: string; subject: string; method: LinkMethod; verified: boolean; evidence: Record<string, unknown> },
+  link: {
+    accountId: string
+    issuer: string
+    subject: string
+    method: LinkMethod
+    verified: boolean
+    evidence: Record<string, unknown>
+  },
 ): Promise<IdentityLink | undefined> {
   const row = await db
     .insertInto('identity_link')
@@ -153,7 +187,11 @@ export async function deleteLink(db: Executor, id: string): Promise<IdentityLink
 }
 
 /** Deletes the account's link to this provider if, and only if, it was made by password. */
-export async function deletePasswordLink(db: Executor, accountId: string, issuer: string): Promise<IdentityLink | undefined> {
+export async function deletePasswordLink(
+  db: Executor,
+  accountId: string,
+  issuer: string,
+): Promise<IdentityLink | undefined> {
   const row = await db
     .deleteFrom('identity_link')
     .where('account_id', '=', accountId)
@@ -182,7 +220,12 @@ export async function listUnverifiedPasswordLinks(db: Executor, accountId: strin
  * `listLinksOfSubjectInRegion(…, { lock: 'share' })` as part of a larger statement, read only when
  * `guard` (a CTE of that statement) has a row: account_id (also as id), method, verified, and `region` for the audit.
  */
-export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(name: Name, guard: Guard, identity: { issuer: string; subject: string }, region: string) {
+export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(
+  name: Name,
+  guard: Guard,
+  identity: { issuer: string; subject: string },
+  region: string,
+) {
   const body = sql`select account_id, account_id as id, method, verified, ${region}::text as region from identity_link
       where issuer = ${identity.issuer} and subject = ${identity.subject} and account_id in ${accountIdsOfRegionSql(region)}
         and exists (select 1 from ${tableOf(guard)}) for share`
@@ -190,7 +233,10 @@ export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(nam
 }
 
 /** The rows of `links` when there is exactly one (several: the chooser, on the careful path), none otherwise. */
-export function onlyLinkCte<Name extends string, Links extends Cte<string, 'account_id', string>>(name: Name, links: Links) {
+export function onlyLinkCte<Name extends string, Links extends Cte<string, 'account_id', string>>(
+  name: Name,
+  links: Links,
+) {
   const body = sql`select * from ${tableOf(links)} where (select count(*) from ${tableOf(links)}) = 1`
   return cte(name, [] as ColumnsOf<Links>[], body, [links])
 }

@@ -28,7 +28,13 @@ import { hmacSnils } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import type { Identity } from '../upstream/connector.js'
 import { type BindingIdentity, type BindingRefusal, decideBinding } from './binding.js'
-import { deletePasswordLink, findLinkToAccount, insertLink, type IdentityLink, listLinksOfSubjectInRegion } from './identity-link.repository.js'
+import {
+  deletePasswordLink,
+  findLinkToAccount,
+  insertLink,
+  type IdentityLink,
+  listLinksOfSubjectInRegion,
+} from './identity-link.repository.js'
 import { decideAutoLink, type Evidence, type LinkOutcome } from './match.js'
 
 export interface LinkContext {
@@ -43,19 +49,40 @@ type LinkWrite = Extract<LinkOutcome, { kind: 'linked' | 'conflict' }>
 /** Creates the link, or explains why the database refused it. */
 async function createLink(
   db: Executor,
-  link: { accountId: string; issuer: string; subject: string; method: LinkMethod; verified: boolean; evidence: Evidence },
+  link: {
+    accountId: string
+    issuer: string
+    subject: string
+    method: LinkMethod
+    verified: boolean
+    evidence: Evidence
+  },
 ): Promise<LinkWrite> {
   const inserted = await insertLink(db, link)
-  if (inserted !== undefined) return { kind: 'linked', accountId: link.accountId, created: true, method: link.method, verified: link.verified }
+  if (inserted !== undefined)
+    return { kind: 'linked', accountId: link.accountId, created: true, method: link.method, verified: link.verified }
   const existing = await findLinkToAccount(db, link, link.accountId)
-  if (existing !== undefined) return { kind: 'linked', accountId: link.accountId, created: false, method: existing.method, verified: existing.verified }
+  if (existing !== undefined)
+    return {
+      kind: 'linked',
+      accountId: link.accountId,
+      created: false,
+      method: existing.method,
+      verified: existing.verified,
+    }
   return { kind: 'conflict', reason: 'account_linked_elsewhere' }
 }
 
 function auditDetails(outcome: LinkOutcome | BindOutcome, issuer: string): Record<string, string | number | boolean> {
   switch (outcome.kind) {
     case 'linked':
-      return { issuer, method: outcome.method, verified: outcome.verified, created: outcome.created, ...(outcome.superseded ? { superseded: true } : {}) }
+      return {
+        issuer,
+        method: outcome.method,
+        verified: outcome.verified,
+        created: outcome.created,
+        ...(outcome.superseded ? { superseded: true } : {}),
+      }
     case 'several':
       return { issuer, accounts: outcome.accountIds.length }
     case 'needs_password':
@@ -65,7 +92,14 @@ function auditDetails(outcome: LinkOutcome | BindOutcome, issuer: string): Recor
   }
 }
 
-async function audit(db: Executor, context: LinkContext, outcome: LinkOutcome | BindOutcome, issuer: string, event: string, accountId?: string) {
+async function audit(
+  db: Executor,
+  context: LinkContext,
+  outcome: LinkOutcome | BindOutcome,
+  issuer: string,
+  event: string,
+  accountId?: string,
+) {
   await recordAuditEvent(db, {
     type: event,
     outcome: outcome.kind,
@@ -77,13 +111,27 @@ async function audit(db: Executor, context: LinkContext, outcome: LinkOutcome | 
 }
 
 /** The verified link replaces a password binding of the same provider (see the header). */
-async function supersedePasswordLink(db: Transaction<Database>, context: LinkContext, identity: Identity, accountId: string, evidence: Evidence): Promise<LinkWrite> {
+async function supersedePasswordLink(
+  db: Transaction<Database>,
+  context: LinkContext,
+  identity: Identity,
+  accountId: string,
+  evidence: Evidence,
+): Promise<LinkWrite> {
   const replaced: IdentityLink | undefined = await deletePasswordLink(db, accountId, identity.issuer)
   // Retried even when another callback deleted it first: then this one reads that callback's link.
-  const outcome = await createLink(db, { accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils', verified: true, evidence })
+  const outcome = await createLink(db, {
+    accountId,
+    issuer: identity.issuer,
+    subject: identity.subject,
+    method: 'auto_snils',
+    verified: true,
+    evidence,
+  })
   if (replaced === undefined) return outcome
   // Deleted but not replaced (another link of this provider took the account meanwhile): undo the deletion.
-  if (outcome.kind !== 'linked' || !outcome.created) throw new BridgeError('ERR_LINK_CONFLICT', 'the password link could not be replaced')
+  if (outcome.kind !== 'linked' || !outcome.created)
+    throw new BridgeError('ERR_LINK_CONFLICT', 'the password link could not be replaced')
   await endSessions(db, { accountId }, 'link_superseded', context.now)
   await recordAuditEvent(db, {
     type: 'link_superseded',
@@ -91,7 +139,12 @@ async function supersedePasswordLink(db: Transaction<Database>, context: LinkCon
     accountId,
     region: context.region.code,
     requestId: context.requestId,
-    details: { issuer: identity.issuer, supersededLinkId: replaced.id, supersededSubject: replaced.subject, subject: identity.subject },
+    details: {
+      issuer: identity.issuer,
+      supersededLinkId: replaced.id,
+      supersededSubject: replaced.subject,
+      subject: identity.subject,
+    },
   })
   return { ...outcome, superseded: true }
 }
@@ -100,22 +153,45 @@ async function supersedePasswordLink(db: Transaction<Database>, context: LinkCon
  * Decides what a state-services login in the context's region leads to: logged in, a choice among
  * several linked accounts, binding by password, or a conflict.
  */
-export async function resolveLink(db: Transaction<Database>, context: LinkContext, identity: Identity): Promise<LinkOutcome> {
+export async function resolveLink(
+  db: Transaction<Database>,
+  context: LinkContext,
+  identity: Identity,
+): Promise<LinkOutcome> {
   const existing = await listLinksOfSubjectInRegion(db, identity, context.region.code, { lock: 'share' })
   let outcome: LinkOutcome
   const [first] = existing
   if (existing.length > 1) {
     outcome = { kind: 'several', accountIds: existing.map((link) => link.accountId) }
   } else if (first !== undefined) {
-    outcome = { kind: 'linked', accountId: first.accountId, created: false, method: first.method, verified: first.verified }
+    outcome = {
+      kind: 'linked',
+      accountId: first.accountId,
+      created: false,
+      method: first.method,
+      verified: first.verified,
+    }
   } else {
     const candidates =
-      identity.snils === undefined ? [] : await findAccountsBySnils(db, context.region.code, hmacSnils(context.snilsPepper, identity.snils), 2)
-    const decision = decideAutoLink({ ...identity, hasSnils: identity.snils !== undefined }, candidates, context.region.linking)
+      identity.snils === undefined
+        ? []
+        : await findAccountsBySnils(db, context.region.code, hmacSnils(context.snilsPepper, identity.snils), 2)
+    const decision = decideAutoLink(
+      { ...identity, hasSnils: identity.snils !== undefined },
+      candidates,
+      context.region.linking,
+    )
     if (decision.kind === 'needs_password') {
       outcome = decision
     } else {
-      const link = { accountId: decision.accountId, issuer: identity.issuer, subject: identity.subject, method: 'auto_snils' as const, verified: true, evidence: decision.evidence }
+      const link = {
+        accountId: decision.accountId,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        method: 'auto_snils' as const,
+        verified: true,
+        evidence: decision.evidence,
+      }
       outcome = await createLink(db, link)
       if (outcome.kind === 'conflict' && outcome.reason === 'account_linked_elsewhere') {
         outcome = await supersedePasswordLink(db, context, identity, decision.accountId, decision.evidence)
@@ -137,7 +213,9 @@ export interface PendingBinding {
 async function countNamesakes(db: Executor, account: Account): Promise<number> {
   const same = (a: string | null, b: string | null) => normaliseNamePart(a) === normaliseNamePart(b)
   const born = await findAccountsBornWith(db, account, 20)
-  return born.filter((other) => same(other.familyName, account.familyName) && same(other.patronymic, account.patronymic)).length
+  return born.filter(
+    (other) => same(other.familyName, account.familyName) && same(other.patronymic, account.patronymic),
+  ).length
 }
 
 export type BindOutcome = LinkWrite | { kind: 'refused'; reason: BindingRefusal }
@@ -146,11 +224,25 @@ export type BindOutcome = LinkWrite | { kind: 'refused'; reason: BindingRefusal 
  * Binds an identity to the account whose password was just verified, if binding.ts allows it; the
  * identity may be linked to other accounts already (a second diary), never twice to this one.
  */
-export async function bindWithPassword(db: Transaction<Database>, context: LinkContext, binding: PendingBinding, account: Account): Promise<BindOutcome> {
+export async function bindWithPassword(
+  db: Transaction<Database>,
+  context: LinkContext,
+  binding: PendingBinding,
+  account: Account,
+): Promise<BindOutcome> {
   const facts = { namesakes: await countNamesakes(db, account), today: context.now.toISOString().slice(0, 10) }
   const decision = decideBinding(binding.person, account, facts, context.region.linking)
-  const link = { accountId: account.id, issuer: binding.issuer, subject: binding.subject, method: 'password' as const, verified: binding.person.verified === true }
-  const outcome: BindOutcome = decision.kind === 'refuse' ? { kind: 'refused', reason: decision.reason } : await createLink(db, { ...link, evidence: decision.evidence })
+  const link = {
+    accountId: account.id,
+    issuer: binding.issuer,
+    subject: binding.subject,
+    method: 'password' as const,
+    verified: binding.person.verified === true,
+  }
+  const outcome: BindOutcome =
+    decision.kind === 'refuse'
+      ? { kind: 'refused', reason: decision.reason }
+      : await createLink(db, { ...link, evidence: decision.evidence })
   await audit(db, context, outcome, binding.issuer, 'link_binding', account.id)
   return outcome
 }

@@ -42,8 +42,7 @@ export interface MatchInput extends FullName {
 export type Evidence = Record<string, string | boolean>
 
 export type AutoLinkDecision =
-  | { kind: 'link'; accountId: string; evidence: Evidence }
-  | { kind: 'needs_password'; reason: NeedsPasswordReason }
+  { kind: 'link'; accountId: string; evidence: Evidence } | { kind: 'needs_password'; reason: NeedsPasswordReason }
 
 export function decideAutoLink(
   identity: MatchInput,
@@ -56,9 +55,11 @@ export function decideAutoLink(
   if (candidates.length === 0) return { kind: 'needs_password', reason: 'no_match' }
   if (candidates.length > 1) return { kind: 'needs_password', reason: 'ambiguous' }
   const account = candidates[0] as Candidate
-  if (compareFullNames(identity, account, policy) !== 'exact') return { kind: 'needs_password', reason: 'name_mismatch' }
+  if (compareFullNames(identity, account, policy) !== 'exact')
+    return { kind: 'needs_password', reason: 'name_mismatch' }
   const bothDates = identity.birthDate !== undefined && account.birthDate !== null
-  if (bothDates && identity.birthDate !== account.birthDate) return { kind: 'needs_password', reason: 'birth_date_mismatch' }
+  if (bothDates && identity.birthDate !== account.birthDate)
+    return { kind: 'needs_password', reason: 'birth_date_mismatch' }
   return {
     kind: 'link',
     accountId: account.id,

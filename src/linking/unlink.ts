@@ -44,7 +44,11 @@ export async function removeLink(
   if (removed === undefined) return undefined
   const ended = await endSessions(
     db,
-    { accountId: removed.accountId, upstreamIssuer: removed.issuer, exceptSessionId: by.kind === 'support' ? undefined : by.sessionId },
+    {
+      accountId: removed.accountId,
+      upstreamIssuer: removed.issuer,
+      exceptSessionId: by.kind === 'support' ? undefined : by.sessionId,
+    },
     'link_removed',
     context.now,
   )

@@ -37,16 +37,29 @@ export interface AccountOption {
 }
 
 /** Where a login linked to existing accounts goes: straight into one, or the chooser (undefined for other outcomes). */
-export function choiceAfterLink(context: RouteContext, browser: BrowserRequest, outcome: LinkOutcome, region: string): AccountChoice | undefined {
+export function choiceAfterLink(
+  context: RouteContext,
+  browser: BrowserRequest,
+  outcome: LinkOutcome,
+  region: string,
+): AccountChoice | undefined {
   if (outcome.kind !== 'linked' && outcome.kind !== 'several') return undefined
   const accountIds = outcome.kind === 'linked' ? [outcome.accountId] : outcome.accountIds
   const pending = browser.transaction.pendingAuthorization()
-  const clientRegions = pending === undefined ? undefined : (context.config.clients.get(pending.clientId)?.regions ?? [])
-  return decideAccountChoice(accountIds.map((accountId) => ({ accountId, region })), { clientRegions, prompt: pending?.prompt })
+  const clientRegions =
+    pending === undefined ? undefined : (context.config.clients.get(pending.clientId)?.regions ?? [])
+  return decideAccountChoice(
+    accountIds.map((accountId) => ({ accountId, region })),
+    { clientRegions, prompt: pending?.prompt },
+  )
 }
 
 /** Sends the browser to the chooser: the cookie keeps who the person is, not their accounts. */
-export function toAccountChoice(browser: BrowserRequest, region: string, identity: Pick<Identity, 'issuer' | 'subject'>): string {
+export function toAccountChoice(
+  browser: BrowserRequest,
+  region: string,
+  identity: Pick<Identity, 'issuer' | 'subject'>,
+): string {
   browser.transaction.toChooseAccount({ region, issuer: identity.issuer, subject: identity.subject })
   return chooseAccountPath
 }
@@ -55,7 +68,10 @@ export function toAccountChoice(browser: BrowserRequest, region: string, identit
 export async function accountOptions(context: RouteContext, browser: BrowserRequest): Promise<AccountOption[]> {
   const phase = browser.transaction.take('choose_account')
   const links = await listLinksOfSubjectInRegion(context.db, phase, phase.region)
-  const accounts = await findAccountsByIds(context.db, links.map((link) => link.accountId))
+  const accounts = await findAccountsByIds(
+    context.db,
+    links.map((link) => link.accountId),
+  )
   const options: AccountOption[] = []
   for (const [index, link] of links.entries()) {
     const account = accounts.get(link.accountId)
@@ -75,11 +91,16 @@ export async function accountOptions(context: RouteContext, browser: BrowserRequ
 }
 
 /** POST /login/choose-account: signs in to the chosen account, if it is one of the person's links. */
-export async function chooseAccount(context: RouteContext, browser: BrowserRequest, accountId: string): Promise<string> {
+export async function chooseAccount(
+  context: RouteContext,
+  browser: BrowserRequest,
+  accountId: string,
+): Promise<string> {
   const phase = browser.transaction.take('choose_account')
   const now = context.now()
   return context.db.transaction().execute(async (trx) => {
-    if (!(await consumeLoginTransaction(trx, phase.id))) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this choice was already made')
+    if (!(await consumeLoginTransaction(trx, phase.id)))
+      throw new BridgeError('ERR_LOGIN_EXPIRED', 'this choice was already made')
     const links = await listLinksOfSubjectInRegion(trx, phase, phase.region, { lock: 'share' })
     const chosen = links.find((link) => link.accountId === accountId)
     // Thrown inside the transaction: the phase is not spent, the person may choose again.
@@ -93,7 +114,12 @@ export async function chooseAccount(context: RouteContext, browser: BrowserReque
       requestId: browser.requestId,
       details: { issuer: phase.issuer, linkId: chosen.id, accounts: links.length },
     })
-    const session = { accountId: chosen.accountId, method: 'state_services' as const, upstreamIssuer: phase.issuer, upstreamSubject: phase.subject }
+    const session = {
+      accountId: chosen.accountId,
+      method: 'state_services' as const,
+      upstreamIssuer: phase.issuer,
+      upstreamSubject: phase.subject,
+    }
     return completeSignIn(context, browser, session, { trx })
   })
 }

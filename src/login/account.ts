@@ -23,12 +23,22 @@ import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { findLinkById, type IdentityLink, listLinksOfAccount, listLinksOfIdentity } from '../linking/identity-link.repository.js'
+import {
+  findLinkById,
+  type IdentityLink,
+  listLinksOfAccount,
+  listLinksOfIdentity,
+} from '../linking/identity-link.repository.js'
 import { removeLink } from '../linking/unlink.js'
 import { loginMethods } from '../regions/policy.js'
 import { type Region, regionOfIssuer } from '../regions/registry.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
-import { type ActiveSession, confirmSession, lastClientOfSession, listActiveSessions } from '../sessions/login-session.js'
+import {
+  type ActiveSession,
+  confirmSession,
+  lastClientOfSession,
+  listActiveSessions,
+} from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { hasPendingPhoneCode } from './contacts.js'
 import { alertPasswordChanged } from './owner-alerts.js'
@@ -67,16 +77,25 @@ export interface AccountOverview {
 
 /** The diary accounts linked to the State Services person this session signed in through. */
 async function accountsOfSessionIdentity(context: RouteContext, session: ActiveSession): Promise<Account[]> {
-  if (session.method !== 'state_services' || session.upstreamIssuer === null || session.upstreamSubject === null) return []
-  const links = await listLinksOfIdentity(context.db, { issuer: session.upstreamIssuer, subject: session.upstreamSubject })
-  const accounts = await findAccountsByIds(context.db, links.map((link) => link.accountId))
+  if (session.method !== 'state_services' || session.upstreamIssuer === null || session.upstreamSubject === null)
+    return []
+  const links = await listLinksOfIdentity(context.db, {
+    issuer: session.upstreamIssuer,
+    subject: session.upstreamSubject,
+  })
+  const accounts = await findAccountsByIds(
+    context.db,
+    links.map((link) => link.accountId),
+  )
   return links.flatMap((link) => accounts.get(link.accountId) ?? [])
 }
 
 /** The page a diary module's "back" link leads to: `homeUrl`, else the origin of its first web redirect URI. */
 function homeOf(client: ClientConfig): string | undefined {
   if (client.homeUrl !== undefined) return client.homeUrl
-  const web = client.redirectUris.map((uri) => new URL(uri)).find((url) => url.protocol === 'https:' || url.protocol === 'http:')
+  const web = client.redirectUris
+    .map((uri) => new URL(uri))
+    .find((url) => url.protocol === 'https:' || url.protocol === 'http:')
   return web === undefined ? undefined : `${web.origin}/`
 }
 
@@ -93,7 +112,11 @@ export function canConfirmWithStateServices(context: RouteContext, account: Acco
   return region?.connector !== undefined && loginMethods(region.config, context.now()).stateServices
 }
 
-export async function accountOverview(context: RouteContext, session: ActiveSession, requestedClient: string | undefined): Promise<AccountOverview> {
+export async function accountOverview(
+  context: RouteContext,
+  session: ActiveSession,
+  requestedClient: string | undefined,
+): Promise<AccountOverview> {
   const account = await accountOf(context, session)
   const region = context.regions.get(account.region)
   const links = await listLinksOfAccount(context.db, account.id)
@@ -101,18 +124,29 @@ export async function accountOverview(context: RouteContext, session: ActiveSess
   const endedLinks = await listLinksEndedByPasswordChange(context.db, account.id, endedSince)
   const regionName = (issuer: string) => regionOfIssuer(context.regions, issuer, account.region)?.config.name
   const sessions = await listActiveSessions(context.db, account.id, sessionClock(context))
-  const clientId = requestedClient !== undefined && context.config.clients.has(requestedClient) ? requestedClient : await lastClientOfSession(context.db, session.id)
+  const clientId =
+    requestedClient !== undefined && context.config.clients.has(requestedClient)
+      ? requestedClient
+      : await lastClientOfSession(context.db, session.id)
   const client = clientId === undefined ? undefined : context.config.clients.get(clientId)
   const home = client === undefined || !client.regions.includes(account.region) ? undefined : homeOf(client)
   return {
     account,
     region,
-    stateServices: links.length > 0 || endedLinks.length > 0 || (region !== undefined && loginMethods(region.config, context.now()).stateServices),
+    stateServices:
+      links.length > 0 ||
+      endedLinks.length > 0 ||
+      (region !== undefined && loginMethods(region.config, context.now()).stateServices),
     links: links.map((link) => ({ ...link, regionName: regionName(link.issuer) })),
     endedLinks: endedLinks.map((link) => ({ ...link, regionName: regionName(link.issuer) })),
     sessions,
     returnTo: client === undefined || home === undefined ? undefined : { name: client.name, url: home },
-    contacts: (await findContacts(context.db, account.id)) ?? { email: null, emailVerified: false, phone: null, phoneVerified: false },
+    contacts: (await findContacts(context.db, account.id)) ?? {
+      email: null,
+      emailVerified: false,
+      phone: null,
+      phoneVerified: false,
+    },
     phoneCodeWaiting: context.senders.sms !== undefined && (await hasPendingPhoneCode(context, account)),
     identityAccounts: await accountsOfSessionIdentity(context, session),
     canLinkAnother: session.upstreamSubject !== null && canConfirmWithStateServices(context, account),
@@ -125,24 +159,52 @@ export function isRecentlyConfirmed(session: ActiveSession, now: Date): boolean 
 }
 
 /** Removes one of the account's own links (the caller made sure the session is recently confirmed). */
-export async function unlinkByOwner(context: RouteContext, browser: BrowserRequest, session: ActiveSession, account: Account, linkId: string): Promise<boolean> {
+export async function unlinkByOwner(
+  context: RouteContext,
+  browser: BrowserRequest,
+  session: ActiveSession,
+  account: Account,
+  linkId: string,
+): Promise<boolean> {
   const link = await findLinkById(context.db, linkId)
   if (link?.accountId !== account.id || session.accountId !== account.id) return false
-  const removed = await context.db.transaction().execute((trx) =>
-    removeLink(trx, link, { kind: 'owner', sessionId: session.id }, { now: context.now(), requestId: browser.requestId, region: account.region }),
-  )
+  const removed = await context.db
+    .transaction()
+    .execute((trx) =>
+      removeLink(
+        trx,
+        link,
+        { kind: 'owner', sessionId: session.id },
+        { now: context.now(), requestId: browser.requestId, region: account.region },
+      ),
+    )
   return removed !== undefined
 }
 
 /** The owner typed the diary password again: the session counts as just confirmed. */
-export async function confirmWithPassword(context: RouteContext, browser: BrowserRequest, session: ActiveSession, account: Account, password: string): Promise<boolean> {
-  const verified = await attemptPassword(context, browser, { region: account.region, login: account.login, password, purpose: 'confirmation' })
+export async function confirmWithPassword(
+  context: RouteContext,
+  browser: BrowserRequest,
+  session: ActiveSession,
+  account: Account,
+  password: string,
+): Promise<boolean> {
+  const verified = await attemptPassword(context, browser, {
+    region: account.region,
+    login: account.login,
+    password,
+    purpose: 'confirmation',
+  })
   if (verified?.id !== account.id) return false
   await confirmSession(context.db, session.id, context.now())
   return true
 }
 
-export async function signOutEverywhere(context: RouteContext, browser: BrowserRequest, session: ActiveSession): Promise<void> {
+export async function signOutEverywhere(
+  context: RouteContext,
+  browser: BrowserRequest,
+  session: ActiveSession,
+): Promise<void> {
   await context.db.transaction().execute(async (trx) => {
     const ended = await endSessions(trx, { accountId: session.accountId }, 'sign_out_everywhere', context.now())
     await recordAuditEvent(trx, {
@@ -165,7 +227,12 @@ export async function changeOwnPassword(
   account: Account,
   form: { current: string; password: string; repeat: string },
 ): Promise<OwnPasswordChange> {
-  const verified = await attemptPassword(context, browser, { region: account.region, login: account.login, password: form.current, purpose: 'password_change' })
+  const verified = await attemptPassword(context, browser, {
+    region: account.region,
+    login: account.login,
+    password: form.current,
+    purpose: 'password_change',
+  })
   if (verified?.id !== account.id) return { ok: false, problem: 'wrong_current' }
   const result = await changePassword(context.db, context.hasher, account, {
     password: form.password,

@@ -17,14 +17,28 @@ import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import { currentSession } from './sign-in.js'
 
-function errorLocation(context: RouteContext, target: { redirectUri: string; state?: string }, error: string, description: string): string {
-  return redirectWith(target.redirectUri, { error, error_description: description, state: target.state, iss: context.config.publicUrl })
+function errorLocation(
+  context: RouteContext,
+  target: { redirectUri: string; state?: string },
+  error: string,
+  description: string,
+): string {
+  return redirectWith(target.redirectUri, {
+    error,
+    error_description: description,
+    state: target.state,
+    iss: context.config.publicUrl,
+  })
 }
 
 /** Whether an existing session can answer this request without asking the person to sign in. */
 function sessionSatisfies(authorization: AuthorizationRequest, session: ActiveSession, now: Date): boolean {
   if (authorization.prompt === 'login') return false
-  if (authorization.maxAge !== undefined && now.getTime() - session.authenticatedAt.getTime() > authorization.maxAge * 1000) return false
+  if (
+    authorization.maxAge !== undefined &&
+    now.getTime() - session.authenticatedAt.getTime() > authorization.maxAge * 1000
+  )
+    return false
   return true
 }
 
@@ -41,32 +55,49 @@ export async function answerAuthorization(
 ): Promise<string> {
   const client = context.config.clients.get(authorization.clientId)
   const now = context.now()
-  const code = client === undefined ? undefined : await issueAuthorizationCode(db, {
-    clientId: client.clientId,
-    regions: client.regions,
-    accountId: session.accountId,
-    sessionId: session.id,
-    redirectUri: authorization.redirectUri,
-    scope: authorization.scope,
-    nonce: authorization.nonce ?? null,
-    codeChallenge: authorization.codeChallenge,
-    authTime: session.authenticatedAt,
-    amr: session.method === 'password' ? 'pwd' : 'fed',
-    ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
-    now,
-    requestId: browser.requestId,
-  })
+  const code =
+    client === undefined
+      ? undefined
+      : await issueAuthorizationCode(db, {
+          clientId: client.clientId,
+          regions: client.regions,
+          accountId: session.accountId,
+          sessionId: session.id,
+          redirectUri: authorization.redirectUri,
+          scope: authorization.scope,
+          nonce: authorization.nonce ?? null,
+          codeChallenge: authorization.codeChallenge,
+          authTime: session.authenticatedAt,
+          amr: session.method === 'password' ? 'pwd' : 'fed',
+          ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
+          now,
+          requestId: browser.requestId,
+        })
   return codeLocation(context, authorization, code)
 }
 
 /** Where the browser takes the code; without one, the client does not serve the account's region. */
-export function codeLocation(context: RouteContext, authorization: AuthorizationRequest, code: string | undefined): string {
-  if (code === undefined) return errorLocation(context, authorization, 'access_denied', 'this diary module does not serve the region of the account')
+export function codeLocation(
+  context: RouteContext,
+  authorization: AuthorizationRequest,
+  code: string | undefined,
+): string {
+  if (code === undefined)
+    return errorLocation(
+      context,
+      authorization,
+      'access_denied',
+      'this diary module does not serve the region of the account',
+    )
   return redirectWith(authorization.redirectUri, { code, state: authorization.state, iss: context.config.publicUrl })
 }
 
 /** GET|POST /authorize: answer at once, or keep the request and send the person to sign in. */
-export async function beginAuthorization(context: RouteContext, browser: BrowserRequest, parameters: Record<string, unknown>): Promise<string> {
+export async function beginAuthorization(
+  context: RouteContext,
+  browser: BrowserRequest,
+  parameters: Record<string, unknown>,
+): Promise<string> {
   const validation = validateAuthorizationRequest(parameters, context.config.clients, new Set(context.regions.keys()))
   if (!validation.ok) return errorLocation(context, validation, validation.error, validation.description)
   const authorization = validation.request
@@ -75,7 +106,8 @@ export async function beginAuthorization(context: RouteContext, browser: Browser
     browser.transaction.authorizationAnswered()
     return answerAuthorization(context, browser, authorization, session)
   }
-  if (authorization.prompt === 'none') return errorLocation(context, authorization, 'login_required', 'the person is not signed in')
+  if (authorization.prompt === 'none')
+    return errorLocation(context, authorization, 'login_required', 'the person is not signed in')
   browser.transaction.awaitAuthorization(authorization)
   return authorization.region === undefined ? '/login' : `/login?region=${encodeURIComponent(authorization.region)}`
 }

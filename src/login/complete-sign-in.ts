@@ -43,8 +43,13 @@ export function continueSignIn(
   session: Omit<NewSession, 'accountId'>,
   trx?: Transaction<Database>,
 ): Promise<string> {
-  if (!account.mustChangePassword) return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx })
-  browser.transaction.toPasswordChange({ accountId: account.id, passwordChangedAt: account.passwordChangedAt?.getTime() ?? null, ...session })
+  if (!account.mustChangePassword)
+    return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx })
+  browser.transaction.toPasswordChange({
+    accountId: account.id,
+    passwordChangedAt: account.passwordChangedAt?.getTime() ?? null,
+    ...session,
+  })
   return Promise.resolve(passwordChangePath)
 }
 
@@ -61,18 +66,33 @@ export async function replaceTemporaryPassword(
   form: { password: string; repeat: string },
 ): Promise<{ kind: 'next'; location: string } | { kind: 'problem'; problem: PasswordProblem }> {
   const change = browser.transaction.take('password_change')
-  if (!(await consumeLoginTransaction(context.db, change.id))) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password change was already used')
+  if (!(await consumeLoginTransaction(context.db, change.id)))
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password change was already used')
   const account = await findAccountById(context.db, change.accountId)
   const expected = change.passwordChangedAt === null ? null : new Date(change.passwordChangedAt)
-  if (account === undefined || !account.mustChangePassword || account.passwordChangedAt?.getTime() !== expected?.getTime()) {
+  if (
+    account === undefined ||
+    !account.mustChangePassword ||
+    account.passwordChangedAt?.getTime() !== expected?.getTime()
+  ) {
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
   }
-  const result = await changePassword(context.db, context.hasher, account, { ...form, now: context.now(), requestId: browser.requestId, replacing: { passwordChangedAt: expected } })
+  const result = await changePassword(context.db, context.hasher, account, {
+    ...form,
+    now: context.now(),
+    requestId: browser.requestId,
+    replacing: { passwordChangedAt: expected },
+  })
   if (!result.ok) {
     browser.transaction.retryPasswordChange(change)
     return { kind: 'problem', problem: result.problem }
   }
   await alertPasswordChanged(context, browser, account.id)
-  const location = await completeSignIn(context, browser, { accountId: account.id, method: change.method, upstreamIssuer: change.upstreamIssuer, upstreamSubject: change.upstreamSubject })
+  const location = await completeSignIn(context, browser, {
+    accountId: account.id,
+    method: change.method,
+    upstreamIssuer: change.upstreamIssuer,
+    upstreamSubject: change.upstreamSubject,
+  })
   return { kind: 'next', location }
 }

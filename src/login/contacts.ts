@@ -25,7 +25,14 @@ import { contactKey, maskEmail, maskPhone, parseEmail, parsePhone } from '../per
 import type { ActiveSession } from '../sessions/login-session.js'
 import type { BrowserRequest, Delivery } from './browser.js'
 import { alertOwner } from './owner-alerts.js'
-import { mayReach, messageTo, recoveryRules, recoveryThrottle, secretsKeyOf, takeOrRefuse } from './password-recovery.js'
+import {
+  mayReach,
+  messageTo,
+  recoveryRules,
+  recoveryThrottle,
+  secretsKeyOf,
+  takeOrRefuse,
+} from './password-recovery.js'
 
 export const confirmEmailPath = '/account/email/confirm'
 const emailLinkMinutes = 60
@@ -47,7 +54,9 @@ async function contactToConfirm(
   if (typed === undefined || typed.trim() === '') {
     const contacts = await findContacts(context.db, account.id)
     const current = kind === 'email' ? contacts?.email : contacts?.phone
-    return current === undefined || current === null ? { ok: false, problem: 'nothing_to_confirm' } : { ok: true, value: current }
+    return current === undefined || current === null
+      ? { ok: false, problem: 'nothing_to_confirm' }
+      : { ok: true, value: current }
   }
   const parsed = kind === 'email' ? parseEmail(typed) : parsePhone(typed)
   if (!parsed.ok) return { ok: false, problem: 'malformed' }
@@ -61,7 +70,8 @@ export async function requestContactConfirmation(
   account: Account,
   request: { kind: ContactKind; value: string | undefined; locale: Locale; recentlyConfirmed: boolean },
 ): Promise<ContactRequest> {
-  if ((request.kind === 'email' ? context.senders.mail : context.senders.sms) === undefined) return { ok: false, problem: 'no_sender' }
+  if ((request.kind === 'email' ? context.senders.mail : context.senders.sms) === undefined)
+    return { ok: false, problem: 'no_sender' }
   if (!request.recentlyConfirmed) return { ok: false, problem: 'confirm_first' }
   const contact = await contactToConfirm(context, account, request.kind, request.value)
   if (!contact.ok) return contact
@@ -94,14 +104,25 @@ export async function requestContactConfirmation(
   })
   const notice: Notice =
     secret.kind === 'link'
-      ? { kind: 'email_confirmation', url: `${context.config.publicUrl}${confirmEmailPath}?token=${secret.token}`, minutes }
+      ? {
+          kind: 'email_confirmation',
+          url: `${context.config.publicUrl}${confirmEmailPath}?token=${secret.token}`,
+          minutes,
+        }
       : { kind: 'phone_confirmation', code: secret.code, minutes }
   return { ok: true, delivery: messageTo(context, destination, notice, request.locale) }
 }
 
 /** GET /account/email/confirm: whether the link is live (the page then offers the button). */
 export async function isLiveEmailLink(context: RouteContext, token: string): Promise<boolean> {
-  return (await recoverySecrets.findLinkSecret(context.db, 'verify_email', recoverySecrets.hashLinkToken(token), context.now())) !== undefined
+  return (
+    (await recoverySecrets.findLinkSecret(
+      context.db,
+      'verify_email',
+      recoverySecrets.hashLinkToken(token),
+      context.now(),
+    )) !== undefined
+  )
 }
 
 interface ContactChange {
@@ -114,16 +135,32 @@ interface ContactChange {
  * Sets a confirmed contact; what was sent to the old contacts for recovery dies with the change.
  * Answers the contacts as they were before, to alert them once the change is committed.
  */
-async function confirmContact(context: RouteContext, trx: Parameters<typeof setVerifiedContact>[0], change: ContactChange, requestId: string): Promise<Contacts | undefined> {
+async function confirmContact(
+  context: RouteContext,
+  trx: Parameters<typeof setVerifiedContact>[0],
+  change: ContactChange,
+  requestId: string,
+): Promise<Contacts | undefined> {
   const before = await findContacts(trx, change.accountId)
   await setVerifiedContact(trx, change.accountId, change.kind, change.value, context.now())
   await recoverySecrets.deleteSecretsOf(trx, change.accountId, ['reset_email', 'reset_sms'])
-  await recordAuditEvent(trx, { type: 'contact_confirmed', outcome: 'success', accountId: change.accountId, requestId, details: { kind: change.kind } })
+  await recordAuditEvent(trx, {
+    type: 'contact_confirmed',
+    outcome: 'success',
+    accountId: change.accountId,
+    requestId,
+    details: { kind: change.kind },
+  })
   return before
 }
 
 /** The contacts confirmed before a committed change hear of it (owner-alerts.ts), the new one itself does not. */
-function alertContactChanged(context: RouteContext, browser: BrowserRequest, before: Contacts | undefined, change: ContactChange): void {
+function alertContactChanged(
+  context: RouteContext,
+  browser: BrowserRequest,
+  before: Contacts | undefined,
+  change: ContactChange,
+): void {
   const masked = change.kind === 'email' ? maskEmail(change.value) : maskPhone(change.value)
   alertOwner(context, browser, before, { kind: 'contact_changed', contact: change.kind, masked }, change.value)
 }
@@ -131,8 +168,14 @@ function alertContactChanged(context: RouteContext, browser: BrowserRequest, bef
 /** POST /account/email/confirm: spends the link and sets the address it was sent to. */
 export async function confirmEmail(context: RouteContext, browser: BrowserRequest, token: string): Promise<void> {
   const { before, change } = await context.db.transaction().execute(async (trx) => {
-    const secret = await recoverySecrets.spendLinkSecret(trx, 'verify_email', recoverySecrets.hashLinkToken(token), context.now())
-    if (secret === undefined || secret.destination === null) throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
+    const secret = await recoverySecrets.spendLinkSecret(
+      trx,
+      'verify_email',
+      recoverySecrets.hashLinkToken(token),
+      context.now(),
+    )
+    if (secret === undefined || secret.destination === null)
+      throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
     const change: ContactChange = { accountId: secret.accountId, kind: 'email', value: secret.destination }
     return { before: await confirmContact(context, trx, change, browser.requestId), change }
   })
@@ -143,19 +186,44 @@ export type PhoneConfirmation = { kind: 'confirmed' } | { kind: 'wrong'; attempt
 
 /** Whether a phone confirmation code is waiting for this account (the account page asks for it). */
 export async function hasPendingPhoneCode(context: RouteContext, account: Account): Promise<boolean> {
-  return (await recoverySecrets.findPendingSecret(context.db, account.id, 'verify_phone', context.now(), recoveryRules.codeAttempts)) !== undefined
+  return (
+    (await recoverySecrets.findPendingSecret(
+      context.db,
+      account.id,
+      'verify_phone',
+      context.now(),
+      recoveryRules.codeAttempts,
+    )) !== undefined
+  )
 }
 
 /** POST /account/phone/confirm: the code sent to the new phone. */
-export async function confirmPhone(context: RouteContext, browser: BrowserRequest, session: ActiveSession, typed: string): Promise<PhoneConfirmation> {
+export async function confirmPhone(
+  context: RouteContext,
+  browser: BrowserRequest,
+  session: ActiveSession,
+  typed: string,
+): Promise<PhoneConfirmation> {
   const code = recoverySecrets.parseCode(typed)
   if (code === undefined) return { kind: 'malformed' }
   const now = context.now()
-  const pending = await recoverySecrets.findPendingSecret(context.db, session.accountId, 'verify_phone', now, recoveryRules.codeAttempts)
+  const pending = await recoverySecrets.findPendingSecret(
+    context.db,
+    session.accountId,
+    'verify_phone',
+    now,
+    recoveryRules.codeAttempts,
+  )
   if (pending === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'no phone confirmation is waiting')
   // A wrong try must stay counted: the refusal is thrown after the transaction, never inside it.
   const result = await context.db.transaction().execute(async (trx) => {
-    const tried = await recoverySecrets.tryCode(trx, [pending.id], recoverySecrets.hashCode(secretsKeyOf(context), code), now, recoveryRules.codeAttempts)
+    const tried = await recoverySecrets.tryCode(
+      trx,
+      [pending.id],
+      recoverySecrets.hashCode(secretsKeyOf(context), code),
+      now,
+      recoveryRules.codeAttempts,
+    )
     if (tried.kind !== 'right') return { tried }
     const change: ContactChange = { accountId: session.accountId, kind: 'phone', value: tried.destination as string }
     return { tried, change, before: await confirmContact(context, trx, change, browser.requestId) }
@@ -166,5 +234,8 @@ export async function confirmPhone(context: RouteContext, browser: BrowserReques
   }
   const tried = result.tried
   if (tried.kind === 'wrong' && tried.attemptsLeft > 0) return tried
-  throw new BridgeError('ERR_SECRET_EXPIRED', 'the code expired, was replaced, was used or was entered wrong too many times')
+  throw new BridgeError(
+    'ERR_SECRET_EXPIRED',
+    'the code expired, was replaced, was used or was entered wrong too many times',
+  )
 }

@@ -51,7 +51,10 @@ export function pendingBindingOf(context: RouteContext, identity: Identity): Pen
       patronymic: identity.patronymic,
       birthDate: identity.birthDate,
       verified: identity.verified,
-      snilsHmac: identity.snils === undefined ? undefined : hmacSnils(context.config.secrets.snilsPepper.reveal(), identity.snils),
+      snilsHmac:
+        identity.snils === undefined
+          ? undefined
+          : hmacSnils(context.config.secrets.snilsPepper.reveal(), identity.snils),
     },
   }
 }
@@ -64,7 +67,12 @@ export function toBindingPhase(
   identity: Identity,
   why: { reason: BindingReason; forSession?: string },
 ): string {
-  browser.transaction.toBinding({ region, ...pendingBindingOf(context, identity), maskedName: maskFullName(identity), ...why })
+  browser.transaction.toBinding({
+    region,
+    ...pendingBindingOf(context, identity),
+    maskedName: maskFullName(identity),
+    ...why,
+  })
   return bindingPath
 }
 
@@ -86,6 +94,13 @@ export async function linkAnotherWith(
     requestId: browser.requestId,
     details: { issuer: identity.issuer },
   })
-  if (!same) throw new BridgeError('ERR_CONFIRMATION_MISMATCH', 'State Services signed in another person than the one of this session')
-  return toBindingPhase(context, browser, region.config.code, identity, { reason: 'link_another', forSession: session.id })
+  if (!same)
+    throw new BridgeError(
+      'ERR_CONFIRMATION_MISMATCH',
+      'State Services signed in another person than the one of this session',
+    )
+  return toBindingPhase(context, browser, region.config.code, identity, {
+    reason: 'link_another',
+    forSession: session.id,
+  })
 }

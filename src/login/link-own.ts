@@ -31,17 +31,25 @@ export async function linkAccountWith(
 ): Promise<string> {
   const session = await askingSession(context, browser, purpose.sessionId)
   if (!isRecentlyConfirmed(session, context.now())) {
-    return toBindingPhase(context, browser, region.config.code, identity, { reason: 'link_account', forSession: session.id })
+    return toBindingPhase(context, browser, region.config.code, identity, {
+      reason: 'link_account',
+      forSession: session.id,
+    })
   }
   const account = await findAccountById(context.db, session.accountId)
   if (account === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account of this session is gone')
   const binding = pendingBindingOf(context, identity)
-  const outcome = await context.db.transaction().execute((trx) => bindWithPassword(trx, linkContext(context, region, browser), binding, account))
+  const outcome = await context.db
+    .transaction()
+    .execute((trx) => bindWithPassword(trx, linkContext(context, region, browser), binding, account))
   switch (outcome.kind) {
     case 'linked':
       return '/account?notice=state_services_linked'
     case 'refused':
-      throw new BridgeError(refusalCodes[outcome.reason], 'the binding rules refused this State Services person for this diary')
+      throw new BridgeError(
+        refusalCodes[outcome.reason],
+        'the binding rules refused this State Services person for this diary',
+      )
     case 'conflict':
       throw new BridgeError('ERR_LINK_CONFLICT', outcome.reason)
   }

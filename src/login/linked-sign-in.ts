@@ -39,7 +39,10 @@ export type LinkedSignIn =
  * Whether the one-statement path applies to this browser: no session of its own, a known client
  * waiting, and no `prompt=select_account` (that always shows the chooser).
  */
-export function waitingClient(context: RouteContext, browser: BrowserRequest): { client: ClientConfig; pending: PendingAuthorization } | undefined {
+export function waitingClient(
+  context: RouteContext,
+  browser: BrowserRequest,
+): { client: ClientConfig; pending: PendingAuthorization } | undefined {
   if (browser.session.get('sid') !== undefined) return undefined
   const pending = browser.transaction.pendingAuthorization()
   if (pending?.prompt === 'select_account') return undefined
@@ -50,7 +53,13 @@ export function waitingClient(context: RouteContext, browser: BrowserRequest): {
 export async function signInLinked(
   context: RouteContext,
   browser: BrowserRequest,
-  login: { transactionId: string; region: string; identity: Identity; client: ClientConfig; pending: PendingAuthorization },
+  login: {
+    transactionId: string
+    region: string
+    identity: Identity
+    client: ClientConfig
+    pending: PendingAuthorization
+  },
 ): Promise<LinkedSignIn> {
   const now = context.now()
   const { identity, pending } = login
@@ -70,7 +79,8 @@ export async function signInLinked(
     type: 'link_decision',
     outcome: 'linked',
     requestId: browser.requestId,
-    details: (column) => sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', ${column('method')}, 'verified', ${column('verified')}, 'created', false)`,
+    details: (column) =>
+      sql`jsonb_build_object('issuer', ${identity.issuer}::text, 'method', ${column('method')}, 'verified', ${column('verified')}, 'created', false)`,
   })
   const started = startSessionCte('session', decided, session)
   const account = sessionAccountsInRegionsCte('account', started, login.client.regions)
@@ -99,8 +109,17 @@ export async function signInLinked(
     .with(account)
     .with(issued.issued)
     .with(issued.audited)
-    .select<{ used: number; account_id: string | null; method: LinkMethod | null; session_id: string | null; coded: number }>(
-      ({ table, column }) => sql`select (select count(*)::int from ${table('used')}) as used, ${column('session', 'account_id')}, (select ${column('link', 'method')} from ${table('link')}) as method,
+    .select<{
+      used: number
+      account_id: string | null
+      method: LinkMethod | null
+      session_id: string | null
+      coded: number
+    }>(
+      ({
+        table,
+        column,
+      }) => sql`select (select count(*)::int from ${table('used')}) as used, ${column('session', 'account_id')}, (select ${column('link', 'method')} from ${table('link')}) as method,
            ${column('session', 'id')} as session_id, (select count(*)::int from ${table('account')}) as coded
     from (select 1) as one left join ${table('session')} on true`,
     )
@@ -108,5 +127,11 @@ export async function signInLinked(
   const row = rows[0]
   if (row === undefined || row.used === 0) return { kind: 'used' }
   if (row.session_id === null || row.account_id === null || row.method === null) return { kind: 'not_linked' }
-  return { kind: 'signed_in', accountId: row.account_id, method: row.method, sessionId: row.session_id, code: row.coded === 1 ? code : undefined }
+  return {
+    kind: 'signed_in',
+    accountId: row.account_id,
+    method: row.method,
+    sessionId: row.session_id,
+    code: row.coded === 1 ? code : undefined,
+  }
 }

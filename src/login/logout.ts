@@ -52,11 +52,16 @@ async function readLogoutRequest(context: RouteContext, raw: Record<string, unkn
   const { config } = context
   const parameters: LogoutParameters = {}
   for (const name of parameterNames) if (typeof raw[name] === 'string' && raw[name] !== '') parameters[name] = raw[name]
-  const hint = parameters.id_token_hint === undefined ? undefined : await verifyOwnIdTokenHint(context.keys, parameters.id_token_hint, config.publicUrl)
-  if (parameters.id_token_hint !== undefined && hint === undefined) throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'id_token_hint is not an ID token of this bridge')
+  const hint =
+    parameters.id_token_hint === undefined
+      ? undefined
+      : await verifyOwnIdTokenHint(context.keys, parameters.id_token_hint, config.publicUrl)
+  if (parameters.id_token_hint !== undefined && hint === undefined)
+    throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'id_token_hint is not an ID token of this bridge')
   const hintClient = hint === undefined ? undefined : [hint.aud].flat()[0]
   const clientId = parameters.client_id ?? hintClient
-  if (hintClient !== undefined && clientId !== hintClient) throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'client_id does not match id_token_hint')
+  if (hintClient !== undefined && clientId !== hintClient)
+    throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'client_id does not match id_token_hint')
   const client = clientId === undefined ? undefined : config.clients.get(clientId)
   const postLogout = parameters.post_logout_redirect_uri
   if (postLogout !== undefined && (client === undefined || !client.postLogoutRedirectUris.includes(postLogout))) {
@@ -67,24 +72,43 @@ async function readLogoutRequest(context: RouteContext, raw: Record<string, unkn
 }
 
 /** GET|POST /logout: ends the sessions when this browser's cookie vouches for the request, otherwise asks first. */
-export async function logout(context: RouteContext, browser: BrowserRequest, raw: Record<string, unknown>): Promise<LogoutOutcome> {
+export async function logout(
+  context: RouteContext,
+  browser: BrowserRequest,
+  raw: Record<string, unknown>,
+): Promise<LogoutOutcome> {
   const request = await readLogoutRequest(context, raw)
   const cookieId = browser.session.get('sid')
   const own = cookieId === undefined ? undefined : await findUnendedSession(context.db, cookieId)
   const vouched = own !== undefined && request.hint !== undefined && own.accountId === request.hint.sub
   const nothingToEnd = own === undefined && request.hint === undefined
-  if (!vouched && !nothingToEnd) return { kind: 'confirm', clientName: request.client?.name, parameters: request.parameters }
+  if (!vouched && !nothingToEnd)
+    return { kind: 'confirm', clientName: request.client?.name, parameters: request.parameters }
   return { kind: 'redirect', location: await endAndLeave(context, browser, request, own) }
 }
 
 /** POST /logout/confirm (its CSRF token checked before): the person said yes. */
-export async function confirmLogout(context: RouteContext, browser: BrowserRequest, raw: Record<string, unknown>): Promise<string> {
+export async function confirmLogout(
+  context: RouteContext,
+  browser: BrowserRequest,
+  raw: Record<string, unknown>,
+): Promise<string> {
   const request = await readLogoutRequest(context, raw)
   const cookieId = browser.session.get('sid')
-  return endAndLeave(context, browser, request, cookieId === undefined ? undefined : await findUnendedSession(context.db, cookieId))
+  return endAndLeave(
+    context,
+    browser,
+    request,
+    cookieId === undefined ? undefined : await findUnendedSession(context.db, cookieId),
+  )
 }
 
-async function endAndLeave(context: RouteContext, browser: BrowserRequest, request: LogoutRequest, own: ActiveSession | undefined): Promise<string> {
+async function endAndLeave(
+  context: RouteContext,
+  browser: BrowserRequest,
+  request: LogoutRequest,
+  own: ActiveSession | undefined,
+): Promise<string> {
   const { config, db } = context
   const now = context.now()
   const ending: ActiveSession[] = own === undefined ? [] : [own]
@@ -97,7 +121,13 @@ async function endAndLeave(context: RouteContext, browser: BrowserRequest, reque
   for (const session of ending) {
     await db.transaction().execute(async (trx) => {
       await endSessions(trx, { sessionId: session.id }, 'logout', now)
-      await recordAuditEvent(trx, { type: 'logout', outcome: 'success', accountId: session.accountId, clientId: request.clientId ?? null, requestId: browser.requestId })
+      await recordAuditEvent(trx, {
+        type: 'logout',
+        outcome: 'success',
+        accountId: session.accountId,
+        clientId: request.clientId ?? null,
+        requestId: browser.requestId,
+      })
     })
   }
   browser.session.delete()
@@ -109,7 +139,8 @@ async function endAndLeave(context: RouteContext, browser: BrowserRequest, reque
   // Regions may share an issuer (every ESIA region's is ESIA's): the account's region has the right client id.
   const accountRegion = (await findAccountById(db, signedInThrough.accountId))?.region
   const connector = regionOfIssuer(context.regions, signedInThrough.upstreamIssuer, accountRegion)?.connector
-  const upstream = connector && (await connector.endSessionUrl(`${config.publicUrl}${logoutDonePath}`).catch(() => undefined))
+  const upstream =
+    connector && (await connector.endSessionUrl(`${config.publicUrl}${logoutDonePath}`).catch(() => undefined))
   if (upstream === undefined) return final
   browser.transaction.toLogout(final)
   return upstream.href

@@ -14,17 +14,29 @@ import { type Alert, alertMailText, alertSmsText } from '../notify/templates.js'
 import type { BrowserRequest } from './browser.js'
 
 /** Sends `alert` after the answer to the confirmed contacts in `before`, but never to `except`. */
-export function alertOwner(context: RouteContext, browser: BrowserRequest, before: Contacts | undefined, alert: Alert, except?: string): void {
+export function alertOwner(
+  context: RouteContext,
+  browser: BrowserRequest,
+  before: Contacts | undefined,
+  alert: Alert,
+  except?: string,
+): void {
   const { mail, sms } = context.senders
   const email = before?.emailVerified && before.email !== except ? before.email : null
   const phone = before?.phoneVerified && before.phone !== except ? before.phone : null
   const sends: (() => Promise<void>)[] = []
-  if (mail !== undefined && email !== null) sends.push(() => mail.send({ to: email, ...alertMailText(alert, browser.locale) }))
-  if (sms !== undefined && phone !== null) sends.push(() => sms.send({ to: phone, text: alertSmsText(alert, browser.locale) }))
+  if (mail !== undefined && email !== null)
+    sends.push(() => mail.send({ to: email, ...alertMailText(alert, browser.locale) }))
+  if (sms !== undefined && phone !== null)
+    sends.push(() => sms.send({ to: phone, text: alertSmsText(alert, browser.locale) }))
   for (const send of sends) browser.afterAnswer(`alert_${alert.kind}`, send)
 }
 
 /** The password of the account changed (committed): its confirmed contacts hear of it. */
-export async function alertPasswordChanged(context: RouteContext, browser: BrowserRequest, accountId: string): Promise<void> {
+export async function alertPasswordChanged(
+  context: RouteContext,
+  browser: BrowserRequest,
+  accountId: string,
+): Promise<void> {
   alertOwner(context, browser, await findContacts(context.db, accountId), { kind: 'password_changed' })
 }

@@ -19,8 +19,18 @@ import type { BrowserRequest } from './browser.js'
 
 export type PasswordPurpose = 'sign_in' | 'binding' | 'confirmation' | 'password_change'
 
-const metricMethod = { sign_in: 'password', binding: 'binding', confirmation: 'confirmation', password_change: 'confirmation' } as const
-const auditType = { sign_in: 'password_sign_in', binding: 'password_binding', confirmation: 'password_confirmation', password_change: 'password_current' } as const
+const metricMethod = {
+  sign_in: 'password',
+  binding: 'binding',
+  confirmation: 'confirmation',
+  password_change: 'confirmation',
+} as const
+const auditType = {
+  sign_in: 'password_sign_in',
+  binding: 'password_binding',
+  confirmation: 'password_confirmation',
+  password_change: 'password_current',
+} as const
 
 export async function attemptPassword(
   context: RouteContext,
@@ -38,7 +48,9 @@ export async function attemptPassword(
   const until = await blockedUntil(db, keys, now)
   if (until !== undefined) {
     context.metrics.login(region, metricMethod[purpose], 'throttled')
-    throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) })
+    throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', {
+      retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000),
+    })
   }
   const result = await checkCredentials(db, context.hasher, region, typed.login, attempt.password)
   if (result.ok) await recordSuccess(db, keys)

@@ -22,7 +22,12 @@
  *   a success clears the account's sign-in throttle and is told to the account's confirmed contacts
  *   (owner-alerts.ts: no link, nothing to act on)
  */
-import { type Account, findAccountById, findAccountByLogin, isPasswordUnchangedSince } from '../accounts/account.repository.js'
+import {
+  type Account,
+  findAccountById,
+  findAccountByLogin,
+  isPasswordUnchangedSince,
+} from '../accounts/account.repository.js'
 import { changePassword, type PasswordChange } from '../lifecycle/change-password.js'
 import { findContacts } from '../accounts/contacts.repository.js'
 import { identifyLogin } from '../accounts/credentials.js'
@@ -57,7 +62,14 @@ export const recoveryRules = { linkMinutes: 15, codeMinutes: 10, codeAttempts: 5
  * Requests per hour: per typed login from one address, from one address, per typed login from all of them
  * (the next one is refused for an hour), and messages per destination (the next ones are not sent).
  */
-export const recoveryThrottle = { perLoginAndAddress: 3, perAddress: 20, perLogin: 10, perDestination: 10, windowSeconds: 3600, blockSeconds: 3600 } as const
+export const recoveryThrottle = {
+  perLoginAndAddress: 3,
+  perAddress: 20,
+  perLogin: 10,
+  perDestination: 10,
+  windowSeconds: 3600,
+  blockSeconds: 3600,
+} as const
 
 export const resetPasswordPath = '/password/reset'
 
@@ -76,7 +88,10 @@ const allWays: readonly RecoveryWay[] = ['state_services', 'email', 'sms']
 export function recoveryWays(context: RouteContext, region: Region): RecoveryWays {
   const listed = region.config.passwordRecovery ?? allWays
   return {
-    stateServices: listed.includes('state_services') && region.connector !== undefined && loginMethods(region.config, context.now()).stateServices,
+    stateServices:
+      listed.includes('state_services') &&
+      region.connector !== undefined &&
+      loginMethods(region.config, context.now()).stateServices,
     email: listed.includes('email') && context.senders.mail !== undefined,
     sms: listed.includes('sms') && context.senders.sms !== undefined,
   }
@@ -87,27 +102,34 @@ export function secretsKeyOf(context: RouteContext): Buffer {
   return secretsKey(context.config.secrets.snilsPepper.reveal())
 }
 
-
 /** The delivery of a notice: links by e-mail, codes by SMS, in the person's language (undefined without that sender). */
 export function messageTo(context: RouteContext, to: string, notice: Notice, locale: Locale): Delivery {
   const { mail, sms } = context.senders
-  if (notice.kind === 'recovery_link' || notice.kind === 'email_confirmation') return mail && (() => mail.send({ to, ...mailText(notice, locale) }))
+  if (notice.kind === 'recovery_link' || notice.kind === 'email_confirmation')
+    return mail && (() => mail.send({ to, ...mailText(notice, locale) }))
   return sms && (() => sms.send({ to, text: smsText(notice, locale) }))
 }
 
 /** Refuses with ERR_THROTTLED, writing nothing, unless every key has allowance left; then each is counted, in this order. */
-export async function takeOrRefuse(context: RouteContext, keys: readonly [key: string, limit: number][]): Promise<void> {
+export async function takeOrRefuse(
+  context: RouteContext,
+  keys: readonly [key: string, limit: number][],
+): Promise<void> {
   const now = context.now()
   const until = await takeFromKeys(context.db, keys, recoveryThrottle, now)
   if (until !== undefined) {
-    throw new BridgeError('ERR_THROTTLED', 'too many requests that send messages', { retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) })
+    throw new BridgeError('ERR_THROTTLED', 'too many requests that send messages', {
+      retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)),
+    })
   }
 }
 
 /** Counts a message to `destination` (a `contactKey`) under `prefix`; false when that destination had enough for now. */
 export async function mayReach(context: RouteContext, prefix: string, destination: string): Promise<boolean> {
   const key = `${prefix}:${ownerKey(secretsKeyOf(context), `to:${destination}`)}`
-  return (await takeFromKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, context.now())) === undefined
+  return (
+    (await takeFromKey(context.db, key, recoveryThrottle.perDestination, recoveryThrottle, context.now())) === undefined
+  )
 }
 
 /**
@@ -121,7 +143,10 @@ export async function requestRecovery(
 ): Promise<Delivery> {
   const { db } = context
   const region = request.region.config.code
-  if (!recoveryWays(context, request.region)[request.via] || !loginMethods(request.region.config, context.now()).password) {
+  if (
+    !recoveryWays(context, request.region)[request.via] ||
+    !loginMethods(request.region.config, context.now()).password
+  ) {
     throw new BridgeError('ERR_METHOD_DISABLED', 'this way of recovery is not offered in this region')
   }
   const now = context.now()
@@ -138,9 +163,15 @@ export async function requestRecovery(
 
   const account = await findAccountByLogin(db, region, typed.login)
   const contacts = await findContacts(db, account?.id ?? noAccount)
-  const contact = (request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone) || undefined
+  const contact =
+    (request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone) ||
+    undefined
   // Every request counts on a destination: the contact's, or a stand-in named after the typed login.
-  const reachable = await mayReach(context, 'recovery', contact === undefined ? `nobody:${owner}` : contactKey(request.via === 'email' ? 'email' : 'phone', contact))
+  const reachable = await mayReach(
+    context,
+    'recovery',
+    contact === undefined ? `nobody:${owner}` : contactKey(request.via === 'email' ? 'email' : 'phone', contact),
+  )
   const destination = contact !== undefined && reachable ? contact : undefined
 
   const minutes = request.via === 'email' ? recoveryRules.linkMinutes : recoveryRules.codeMinutes
@@ -187,15 +218,21 @@ export async function openRecoveryLink(context: RouteContext, browser: BrowserRe
   const linkHash = hashLinkToken(token)
   const secret = await findLinkSecret(context.db, 'reset_email', linkHash, context.now())
   const account = secret && (await findAccountById(context.db, secret.accountId))
-  if (account === undefined) throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link is unknown, replaced, used or expired')
-  if (!recoveryWays(context, regionOf(context.regions, account.region)).email) throw new BridgeError('ERR_METHOD_DISABLED', 'recovery by e-mail is off in this region')
+  if (account === undefined)
+    throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link is unknown, replaced, used or expired')
+  if (!recoveryWays(context, regionOf(context.regions, account.region)).email)
+    throw new BridgeError('ERR_METHOD_DISABLED', 'recovery by e-mail is off in this region')
   allowReset(browser, account, 'email', linkHash)
 }
 
 export type CodeCheck = { kind: 'right' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'malformed' }
 
 /** POST /password/forgot/code: the SMS code of this browser's last request or the one before; a right one opens the new-password step. */
-export async function checkRecoveryCode(context: RouteContext, browser: BrowserRequest, typed: string): Promise<CodeCheck> {
+export async function checkRecoveryCode(
+  context: RouteContext,
+  browser: BrowserRequest,
+  typed: string,
+): Promise<CodeCheck> {
   const phase = browser.transaction.take('recovery_code')
   const code = parseCode(typed)
   if (code === undefined) return { kind: 'malformed' }
@@ -206,7 +243,10 @@ export async function checkRecoveryCode(context: RouteContext, browser: BrowserR
   const account = result.kind === 'right' ? await findAccountById(context.db, result.accountId) : undefined
   if (account === undefined) {
     browser.transaction.abandon()
-    throw new BridgeError('ERR_SECRET_EXPIRED', 'the code expired, was replaced, was used or was entered wrong too many times')
+    throw new BridgeError(
+      'ERR_SECRET_EXPIRED',
+      'the code expired, was replaced, was used or was entered wrong too many times',
+    )
   }
   allowReset(browser, account, 'sms')
   return { kind: 'right' }
@@ -218,7 +258,8 @@ export function allowPasswordReset(browser: BrowserRequest, account: Account): s
   return resetPasswordPath
 }
 
-export type ResetResult = { kind: 'done'; location: string } | ({ kind: 'problem' } & Extract<PasswordChange, { ok: false }>)
+export type ResetResult =
+  { kind: 'done'; location: string } | ({ kind: 'problem' } & Extract<PasswordChange, { ok: false }>)
 
 /** POST /password/reset: the new password, once; the login page of the account's region follows. */
 export async function finishPasswordReset(
@@ -237,11 +278,15 @@ export async function finishPasswordReset(
     requestId: browser.requestId,
     audit: { type: 'password_recovery', details: { via: phase.via } },
     claim: async (trx) => {
-      if (!(await consumeLoginTransaction(trx, phase.id))) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password reset was already used')
+      if (!(await consumeLoginTransaction(trx, phase.id)))
+        throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password reset was already used')
       if (!(await isPasswordUnchangedSince(trx, account.id, provenFor))) {
         throw new BridgeError('ERR_SECRET_EXPIRED', 'the password was changed since this recovery began')
       }
-      if (phase.linkHash !== undefined && (await spendLinkSecret(trx, 'reset_email', phase.linkHash, now))?.accountId !== account.id) {
+      if (
+        phase.linkHash !== undefined &&
+        (await spendLinkSecret(trx, 'reset_email', phase.linkHash, now))?.accountId !== account.id
+      ) {
         throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link was replaced, used or expired')
       }
       await deleteSecretsOf(trx, account.id, ['reset_email', 'reset_sms'])

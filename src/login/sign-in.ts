@@ -11,7 +11,13 @@ import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import type { Database, SessionMethod } from '../db/schema.js'
 import { endSessions } from '../sessions/end-sessions.js'
-import { type ActiveSession, findActiveSession, renewSession, type SessionClock, startSession } from '../sessions/login-session.js'
+import {
+  type ActiveSession,
+  findActiveSession,
+  renewSession,
+  type SessionClock,
+  startSession,
+} from '../sessions/login-session.js'
 import { describeBrowser } from '../sessions/browser-family.js'
 import type { BrowserRequest } from './browser.js'
 
@@ -29,10 +35,16 @@ export function sessionClock(context: SignInContext): SessionClock {
   return { now: context.now(), idleTimeoutSeconds: context.config.bridge.session.idleTimeoutSeconds }
 }
 
-async function startOrRenew(context: SignInContext, browser: BrowserRequest, session: NewSession, trx: Transaction<Database>): Promise<ActiveSession> {
+async function startOrRenew(
+  context: SignInContext,
+  browser: BrowserRequest,
+  session: NewSession,
+  trx: Transaction<Database>,
+): Promise<ActiveSession> {
   const now = context.now()
   const previousId = browser.session.get('sid')
-  const previous = previousId === undefined ? undefined : await findActiveSession(trx, previousId, sessionClock(context))
+  const previous =
+    previousId === undefined ? undefined : await findActiveSession(trx, previousId, sessionClock(context))
   if (previous?.accountId === session.accountId) return renewSession(trx, previous.id, { ...session, now })
   if (previousId !== undefined) await endSessions(trx, { sessionId: previousId }, 'replaced', now)
   return startSession(trx, {
@@ -43,10 +55,16 @@ async function startOrRenew(context: SignInContext, browser: BrowserRequest, ses
   })
 }
 
-export async function signIn(context: SignInContext, browser: BrowserRequest, session: NewSession, trx?: Transaction<Database>): Promise<ActiveSession> {
-  const active = trx === undefined
-    ? await context.db.transaction().execute((own) => startOrRenew(context, browser, session, own))
-    : await startOrRenew(context, browser, session, trx)
+export async function signIn(
+  context: SignInContext,
+  browser: BrowserRequest,
+  session: NewSession,
+  trx?: Transaction<Database>,
+): Promise<ActiveSession> {
+  const active =
+    trx === undefined
+      ? await context.db.transaction().execute((own) => startOrRenew(context, browser, session, own))
+      : await startOrRenew(context, browser, session, trx)
   signedIn(browser, active.id)
   return active
 }
@@ -67,8 +85,15 @@ export function currentSession(context: SignInContext, browser: BrowserRequest):
  * The session that started a step (unlinking, linking another diary), if this browser still holds it and
  * it is active; otherwise ERR_LOGIN_EXPIRED.
  */
-export async function askingSession(context: SignInContext, browser: BrowserRequest, sessionId: string): Promise<ActiveSession> {
-  const session = browser.session.get('sid') === sessionId ? await findActiveSession(context.db, sessionId, sessionClock(context)) : undefined
+export async function askingSession(
+  context: SignInContext,
+  browser: BrowserRequest,
+  sessionId: string,
+): Promise<ActiveSession> {
+  const session =
+    browser.session.get('sid') === sessionId
+      ? await findActiveSession(context.db, sessionId, sessionClock(context))
+      : undefined
   if (session === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for this step is over')
   return session
 }

@@ -55,7 +55,12 @@ function stateServicesRegion(context: RouteContext, code: string | undefined): S
 }
 
 /** Times an upstream call and counts its outcome (the public error code when it fails). */
-async function timed<T>(context: RouteContext, region: Region, operation: 'start' | 'callback', call: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  context: RouteContext,
+  region: Region,
+  operation: 'start' | 'callback',
+  call: () => Promise<T>,
+): Promise<T> {
   const started = performance.now()
   const seconds = () => (performance.now() - started) / 1000
   try {
@@ -70,13 +75,25 @@ async function timed<T>(context: RouteContext, region: Region, operation: 'start
   }
 }
 
-type Decision = Pick<Extract<LinkOutcome, { kind: 'linked' }>, 'kind' | 'created'> | Exclude<LinkOutcome | BindOutcome, { kind: 'linked' }>
+type Decision =
+  | Pick<Extract<LinkOutcome, { kind: 'linked' }>, 'kind' | 'created'>
+  | Exclude<LinkOutcome | BindOutcome, { kind: 'linked' }>
 
 function countDecision(context: RouteContext, region: string, outcome: Decision, method: 'state_services' | 'binding') {
   const detail =
-    outcome.kind === 'linked' ? (outcome.created ? 'linked' : 'linked_existing') : outcome.kind === 'several' ? 'linked_several' : `${outcome.kind}:${outcome.reason}`
+    outcome.kind === 'linked'
+      ? outcome.created
+        ? 'linked'
+        : 'linked_existing'
+      : outcome.kind === 'several'
+        ? 'linked_several'
+        : `${outcome.kind}:${outcome.reason}`
   context.metrics.linkDecision(region, detail)
-  context.metrics.login(region, method, outcome.kind === 'linked' || outcome.kind === 'several' ? 'success' : outcome.kind)
+  context.metrics.login(
+    region,
+    method,
+    outcome.kind === 'linked' || outcome.kind === 'several' ? 'success' : outcome.kind,
+  )
 }
 
 const usedAlready = () => new BridgeError('ERR_LOGIN_EXPIRED', 'this login attempt was already used')
@@ -92,7 +109,9 @@ export async function startStateServices(
   options: { regionCode: string | undefined; purpose: UpstreamPurpose; locale: string },
 ): Promise<string> {
   const region = stateServicesRegion(context, options.regionCode)
-  const { url, state } = await timed(context, region, 'start', () => region.connector.startLogin({ locale: options.locale }))
+  const { url, state } = await timed(context, region, 'start', () =>
+    region.connector.startLogin({ locale: options.locale }),
+  )
   browser.transaction.toUpstream({ region: region.config.code, purpose: options.purpose, upstream: state })
   return url.href
 }
@@ -103,7 +122,11 @@ export async function startStateServices(
  * spends it in its statement: a replayed callback then costs one code exchange the provider refuses,
  * and is told from a provider's failure by looking the transaction up (ERR_LOGIN_EXPIRED, as before).
  */
-export async function finishStateServices(context: RouteContext, browser: BrowserRequest, query: string): Promise<string> {
+export async function finishStateServices(
+  context: RouteContext,
+  browser: BrowserRequest,
+  query: string,
+): Promise<string> {
   const { transaction } = browser
   // A region whose State Services login is off has no callback at all (404), login or no login.
   stateServicesRegion(context, transaction.peek().region ?? transaction.region())
@@ -126,7 +149,12 @@ export async function finishStateServices(context: RouteContext, browser: Browse
   switch (phase.purpose.kind) {
     case 'sign_in':
       if (waiting !== undefined) {
-        const quick = await signInLinked(context, browser, { transactionId: phase.id, region: region.config.code, identity, ...waiting })
+        const quick = await signInLinked(context, browser, {
+          transactionId: phase.id,
+          region: region.config.code,
+          identity,
+          ...waiting,
+        })
         if (quick.kind === 'used') throw usedAlready()
         if (quick.kind === 'signed_in') {
           countDecision(context, region.config.code, { kind: 'linked', created: false }, 'state_services')
@@ -168,32 +196,54 @@ function whyNotRecoverable(outcome: LinkOutcome, account: Account | undefined, r
  * so it is no way here, and a link made by password counts only when the provider vouched for the
  * person at the time. Every refusal answers the same as "not linked".
  */
-async function recoverWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
-  if (!recoveryWays(context, region).stateServices) throw new BridgeError('ERR_METHOD_DISABLED', 'recovery through State Services is off in this region')
-  const outcome = await context.db.transaction().execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
+async function recoverWith(
+  context: RouteContext,
+  browser: BrowserRequest,
+  region: Region,
+  identity: Identity,
+): Promise<string> {
+  if (!recoveryWays(context, region).stateServices)
+    throw new BridgeError('ERR_METHOD_DISABLED', 'recovery through State Services is off in this region')
+  const outcome = await context.db
+    .transaction()
+    .execute((trx) => resolveLink(trx, linkContext(context, region, browser), identity))
   countDecision(context, region.config.code, outcome, 'state_services')
   const linked = outcome.kind === 'linked' ? await findAccountById(context.db, outcome.accountId) : undefined
   const reason = whyNotRecoverable(outcome, linked, region.config.code)
   const account = reason === undefined ? linked : undefined
   await recordAuditEvent(context.db, {
     type: 'password_recovery_identity',
-    outcome: account !== undefined ? 'success' : outcome.kind === 'linked' ? reason ?? 'refused' : outcome.kind,
+    outcome: account !== undefined ? 'success' : outcome.kind === 'linked' ? (reason ?? 'refused') : outcome.kind,
     accountId: linked?.id,
     region: region.config.code,
     requestId: browser.requestId,
     details: { issuer: identity.issuer, reason: reason ?? null },
   })
-  if (account === undefined) throw new BridgeError('ERR_RECOVERY_NOT_LINKED', 'this State Services person has no diary of this region that can be told')
+  if (account === undefined)
+    throw new BridgeError(
+      'ERR_RECOVERY_NOT_LINKED',
+      'this State Services person has no diary of this region that can be told',
+    )
   return allowPasswordReset(browser, account)
 }
 
-async function signInWith(context: RouteContext, browser: BrowserRequest, region: Region, identity: Identity): Promise<string> {
+async function signInWith(
+  context: RouteContext,
+  browser: BrowserRequest,
+  region: Region,
+  identity: Identity,
+): Promise<string> {
   // The session starts in the transaction that read (and locked) or made the link.
   const { outcome, location } = await context.db.transaction().execute(async (trx) => {
     const decided = await resolveLink(trx, linkContext(context, region, browser), identity)
     const choice = choiceAfterLink(context, browser, decided, region.config.code)
     if (choice?.kind !== 'sign_in') return { outcome: decided, location: undefined }
-    const session = { accountId: choice.accountId, method: 'state_services' as const, upstreamIssuer: identity.issuer, upstreamSubject: identity.subject }
+    const session = {
+      accountId: choice.accountId,
+      method: 'state_services' as const,
+      upstreamIssuer: identity.issuer,
+      upstreamSubject: identity.subject,
+    }
     const notice = decided.kind === 'linked' && decided.superseded ? 'link_superseded' : undefined
     return { outcome: decided, location: await completeSignIn(context, browser, session, { notice, trx }) }
   })
@@ -228,13 +278,24 @@ async function confirmWith(
     requestId: browser.requestId,
     details: { method: 'state_services', issuer: identity.issuer },
   })
-  if (!confirmed) throw new BridgeError('ERR_CONFIRMATION_MISMATCH', 'State Services signed in another person than the owner of this diary')
+  if (!confirmed)
+    throw new BridgeError(
+      'ERR_CONFIRMATION_MISMATCH',
+      'State Services signed in another person than the owner of this diary',
+    )
   await confirmSession(context.db, session.id, now)
   const target = await findLinkById(context.db, purpose.unlinkId)
   if (target?.accountId !== session.accountId) return '/account'
-  await context.db.transaction().execute((trx) =>
-    removeLink(trx, target, { kind: 'owner', sessionId: session.id }, { now, requestId: browser.requestId, region: region.config.code }),
-  )
+  await context.db
+    .transaction()
+    .execute((trx) =>
+      removeLink(
+        trx,
+        target,
+        { kind: 'owner', sessionId: session.id },
+        { now, requestId: browser.requestId, region: region.config.code },
+      ),
+    )
   return '/account?notice=unlinked'
 }
 
@@ -245,11 +306,22 @@ export type BindingAttempt =
   | { kind: 'refused'; code: BridgeErrorCode }
 
 /** POST /link: the diary login and password of the account to bind the State Services person to. */
-export async function bindByPassword(context: RouteContext, browser: BrowserRequest, login: string, password: string): Promise<BindingAttempt> {
+export async function bindByPassword(
+  context: RouteContext,
+  browser: BrowserRequest,
+  login: string,
+  password: string,
+): Promise<BindingAttempt> {
   const binding = browser.transaction.take('binding')
   const region = regionOf(context.regions, binding.region)
-  const forSession = binding.forSession === undefined ? undefined : await askingSession(context, browser, binding.forSession)
-  const account: Account | undefined = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'binding' })
+  const forSession =
+    binding.forSession === undefined ? undefined : await askingSession(context, browser, binding.forSession)
+  const account: Account | undefined = await attemptPassword(context, browser, {
+    region: region.config.code,
+    login,
+    password,
+    purpose: 'binding',
+  })
   if (account === undefined) return { kind: 'wrong_password' }
   const { outcome, location } = await context.db.transaction().execute(async (trx) => {
     const result = await bindWithPassword(trx, linkContext(context, region, browser), binding, account)
@@ -257,7 +329,11 @@ export async function bindByPassword(context: RouteContext, browser: BrowserRequ
     // Single use only once it succeeds: after a refusal the person may still bind their own diary.
     await consume(context, binding.id, trx)
     if (forSession !== undefined) return { outcome: result, location: '/account?notice=diary_linked' }
-    const session = { method: 'state_services' as const, upstreamIssuer: binding.issuer, upstreamSubject: binding.subject }
+    const session = {
+      method: 'state_services' as const,
+      upstreamIssuer: binding.issuer,
+      upstreamSubject: binding.subject,
+    }
     return { outcome: result, location: await continueSignIn(context, browser, account, session, trx) }
   })
   if (forSession !== undefined && outcome.kind === 'linked') browser.transaction.abandon()

@@ -59,7 +59,14 @@ export type RecoveryWay = 'state_services' | 'email' | 'sms'
 
 export type Phase =
   | { kind: 'start' }
-  | { kind: 'upstream'; id: string; region: string; purpose: UpstreamPurpose; upstream: ConnectorState; startedAt: number }
+  | {
+      kind: 'upstream'
+      id: string
+      region: string
+      purpose: UpstreamPurpose
+      upstream: ConnectorState
+      startedAt: number
+    }
   | {
       kind: 'binding'
       id: string
@@ -156,7 +163,10 @@ function newTransactionId(): string {
   return randomBytes(16).toString('base64url')
 }
 
-export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSeconds: number; now: () => Date }): LoginTransaction {
+export function openLoginTransaction(
+  cookie: TransactionCookie,
+  options: { ttlSeconds: number; now: () => Date },
+): LoginTransaction {
   const fresh = (startedAt: number) => {
     const now = options.now().getTime()
     return now - startedAt <= options.ttlSeconds * 1000 && startedAt <= now + 60_000
@@ -189,15 +199,26 @@ export function openLoginTransaction(cookie: TransactionCookie, options: { ttlSe
     authorizationAnswered: () => cookie.set('authorize', undefined),
     toUpstream: (phase) => setPhase({ ...phase, kind: 'upstream', id: newTransactionId(), startedAt: started() }),
     toBinding: (phase) => setPhase({ ...phase, kind: 'binding', id: newTransactionId(), startedAt: started() }),
-    toChooseAccount: (phase) => setPhase({ ...phase, kind: 'choose_account', id: newTransactionId(), startedAt: started() }),
-    toPasswordChange: (phase) => setPhase({ ...phase, kind: 'password_change', id: newTransactionId(), startedAt: started() }),
+    toChooseAccount: (phase) =>
+      setPhase({ ...phase, kind: 'choose_account', id: newTransactionId(), startedAt: started() }),
+    toPasswordChange: (phase) =>
+      setPhase({ ...phase, kind: 'password_change', id: newTransactionId(), startedAt: started() }),
     retryPasswordChange: (phase) => setPhase({ ...phase, id: newTransactionId() }),
     toRecoveryCode(phase) {
       const before = cookie.get('phase')
-      const previous = before?.kind === 'recovery_code' && fresh(before.startedAt) && before.region === phase.region ? before.secretId : undefined
-      setPhase({ ...phase, kind: 'recovery_code', ...(previous !== undefined && { previousSecretId: previous }), startedAt: started() })
+      const previous =
+        before?.kind === 'recovery_code' && fresh(before.startedAt) && before.region === phase.region
+          ? before.secretId
+          : undefined
+      setPhase({
+        ...phase,
+        kind: 'recovery_code',
+        ...(previous !== undefined && { previousSecretId: previous }),
+        startedAt: started(),
+      })
     },
-    toPasswordReset: (phase) => setPhase({ ...phase, kind: 'password_reset', id: newTransactionId(), startedAt: started() }),
+    toPasswordReset: (phase) =>
+      setPhase({ ...phase, kind: 'password_reset', id: newTransactionId(), startedAt: started() }),
     toLogout(redirectUri) {
       cookie.set('authorize', undefined)
       setPhase({ kind: 'logout', redirectUri, startedAt: started() })

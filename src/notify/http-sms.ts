@@ -45,13 +45,21 @@ export function createHttpSmsGateway(options: HttpSmsGatewayOptions): SmsSender 
         })
       } catch (error) {
         if ((error as { name?: unknown } | null)?.name === 'TimeoutError') {
-          throw new DeliveryError('sms', 'timeout', `SMS not sent: the gateway did not answer within ${options.timeoutMs} ms`)
+          throw new DeliveryError(
+            'sms',
+            'timeout',
+            `SMS not sent: the gateway did not answer within ${options.timeoutMs} ms`,
+          )
         }
         throw new DeliveryError('sms', 'unreachable', 'SMS not sent: the gateway could not be reached')
       }
       await response.body?.cancel().catch(() => {})
       if (response.status < 200 || response.status > 299) {
-        throw new DeliveryError('sms', String(response.status), `SMS not sent: the gateway answered HTTP ${response.status}`)
+        throw new DeliveryError(
+          'sms',
+          String(response.status),
+          `SMS not sent: the gateway answered HTTP ${response.status}`,
+        )
       }
     },
   }

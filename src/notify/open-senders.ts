@@ -31,6 +31,8 @@ export function createSenders(config: Config): Senders {
 
 /** Closes each sender once (one object may serve as both). */
 export async function closeSenders(senders: Senders): Promise<void> {
-  const distinct = new Set<{ close?(): Promise<void> }>([senders.mail, senders.sms].filter((sender) => sender !== undefined))
+  const distinct = new Set<{ close?(): Promise<void> }>(
+    [senders.mail, senders.sms].filter((sender) => sender !== undefined),
+  )
   await Promise.all([...distinct].map(async (sender) => sender.close?.()))
 }

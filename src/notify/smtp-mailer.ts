@@ -29,7 +29,8 @@ export interface SmtpMailerOptions {
 
 function failure(error: unknown): DeliveryError {
   const e = error as { name?: unknown; code?: unknown; responseCode?: unknown } | null
-  if (e?.name === 'AbortError' || e?.code === 'ETIMEDOUT') return new DeliveryError('mail', 'timeout', 'mail not sent: the SMTP server did not answer in time')
+  if (e?.name === 'AbortError' || e?.code === 'ETIMEDOUT')
+    return new DeliveryError('mail', 'timeout', 'mail not sent: the SMTP server did not answer in time')
   const code = typeof e?.code === 'string' ? e.code : 'ERROR'
   const reply = typeof e?.responseCode === 'number' ? e.responseCode : undefined
   return reply === undefined

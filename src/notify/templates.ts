@@ -91,16 +91,26 @@ export function smsText(notice: SmsNotice, locale: Locale): string {
 }
 
 /** What the owner is told at the contacts they had confirmed before a change (login/owner-alerts.ts). */
-export type Alert = { kind: 'password_changed' } | { kind: 'contact_changed'; contact: 'email' | 'phone'; masked: string }
+export type Alert =
+  { kind: 'password_changed' } | { kind: 'contact_changed'; contact: 'email' | 'phone'; masked: string }
 
 export function alertMailText(alert: Alert, locale: Locale): { subject: string; text: string } {
   const lines = (subject: string, ...body: string[]) => ({ subject, text: `${body.join('\n\n')}\n` })
   const changed =
     alert.kind === 'password_changed'
-      ? { ru: 'Пароль от вашего электронного дневника изменён.', en: 'The password of your school diary account was changed.' }
+      ? {
+          ru: 'Пароль от вашего электронного дневника изменён.',
+          en: 'The password of your school diary account was changed.',
+        }
       : alert.contact === 'email'
-        ? { ru: `Адрес почты для восстановления пароля к дневнику изменён на ${alert.masked}.`, en: `The e-mail address for recovering your diary password was changed to ${alert.masked}.` }
-        : { ru: `Номер телефона для восстановления пароля к дневнику изменён на ${alert.masked}.`, en: `The phone number for recovering your diary password was changed to ${alert.masked}.` }
+        ? {
+            ru: `Адрес почты для восстановления пароля к дневнику изменён на ${alert.masked}.`,
+            en: `The e-mail address for recovering your diary password was changed to ${alert.masked}.`,
+          }
+        : {
+            ru: `Номер телефона для восстановления пароля к дневнику изменён на ${alert.masked}.`,
+            en: `The phone number for recovering your diary password was changed to ${alert.masked}.`,
+          }
   const subject =
     alert.kind === 'password_changed'
       ? { ru: 'Пароль от электронного дневника изменён', en: 'Your diary password was changed' }
@@ -129,5 +139,7 @@ export function alertSmsText(alert: Alert, locale: Locale): string {
       : alert.contact === 'email'
         ? { ru: 'Почта в дневнике изменена', en: 'The e-mail address of your school diary account was changed' }
         : { ru: 'Телефон в дневнике изменён', en: 'The phone number of your school diary account was changed' }
-  return locale === 'ru' ? `${what.ru}. Если это были не вы, обратитесь в школу` : `${what.en}. If it was not you, contact your school.`
+  return locale === 'ru'
+    ? `${what.ru}. Если это были не вы, обратитесь в школу`
+    : `${what.en}. If it was not you, contact your school.`
 }

@@ -19,7 +19,15 @@ import { auditEventCte } from '../audit/record-audit-event.js'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import type { Database, Executor, Role } from '../db/schema.js'
 import { findUnendedSession, sessionInColumnEndedSql } from '../sessions/login-session.js'
-import { accessTokenExpiry, checkPkce, type GrantFailure, type GrantResult, hashToken, newOpaqueToken, s256 } from './grants.js'
+import {
+  accessTokenExpiry,
+  checkPkce,
+  type GrantFailure,
+  type GrantResult,
+  hashToken,
+  newOpaqueToken,
+  s256,
+} from './grants.js'
 import { refreshTokenCte, revokeAccessToken, revokeFamily, startFamilyCte } from './token-family.repository.js'
 
 export interface NewCode {
@@ -56,7 +64,12 @@ export function authorizationCodeCtes<Accounts extends Cte<string, 'id' | 'regio
     `
   return {
     issued: cte('issued_code', [], issued, [accounts]),
-    audited: auditEventCte('audited_code', accounts, { type: 'authorization_code', outcome: 'issued', clientId: code.clientId, requestId: code.requestId }),
+    audited: auditEventCte('audited_code', accounts, {
+      type: 'authorization_code',
+      outcome: 'issued',
+      clientId: code.clientId,
+      requestId: code.requestId,
+    }),
   }
 }
 
@@ -126,7 +139,12 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
         and not ${sessionInColumnEndedSql('authorization_code.session_id')}
       returning account_id, session_id, scope, nonce, auth_time, amr`,
   )
-  const offline = cte('offline', ['family_id'], sql`select ${familyId}::uuid as family_id from ${tableOf(claimed)} where 'offline_access' = any(string_to_array(scope, ' '))`, [claimed])
+  const offline = cte(
+    'offline',
+    ['family_id'],
+    sql`select ${familyId}::uuid as family_id from ${tableOf(claimed)} where 'offline_access' = any(string_to_array(scope, ' '))`,
+    [claimed],
+  )
   const account = tokenAccountsCte('account', claimed)
   const statement = withCtes()
     .with(claimed)
@@ -134,10 +152,18 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
     .with(offline)
     .with(refreshTokenCte('refresh', offline, refreshToken, request.refreshTtlSeconds, request.now))
     .with(account)
-    .with(auditEventCte('audited', account, { type: 'token_authorization_code', outcome: 'issued', clientId: request.clientId, requestId: request.requestId }))
+    .with(
+      auditEventCte('audited', account, {
+        type: 'token_authorization_code',
+        outcome: 'issued',
+        clientId: request.clientId,
+        requestId: request.requestId,
+      }),
+    )
     .select<Claimed>(({ table, column }) => {
       const claim = (name: 'session_id' | 'scope' | 'nonce' | 'auth_time' | 'amr') => column('claimed', name)
-      const person = (name: 'id' | 'region' | 'role' | 'family_name' | 'given_name' | 'patronymic') => column('account', name)
+      const person = (name: 'id' | 'region' | 'role' | 'family_name' | 'given_name' | 'patronymic') =>
+        column('account', name)
       return sql`select ${claim('session_id')}, ${claim('scope')}, ${claim('nonce')}, ${claim('auth_time')}, ${claim('amr')},
         ${person('id')}, ${person('region')}, ${person('role')}, ${person('family_name')}, ${person('given_name')}, ${person('patronymic')},
         exists (select 1 from ${table('refresh')}) as refreshable
@@ -149,8 +175,24 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
   return {
     ok: true,
     accessJti,
-    grant: { familyId, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: row.nonce, authTime: row.auth_time, amr: row.amr },
-    account: { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic },
+    grant: {
+      familyId,
+      clientId: request.clientId,
+      accountId: row.id,
+      sessionId: row.session_id,
+      scope: row.scope,
+      nonce: row.nonce,
+      authTime: row.auth_time,
+      amr: row.amr,
+    },
+    account: {
+      id: row.id,
+      region: row.region,
+      role: row.role,
+      familyName: row.family_name,
+      givenName: row.given_name,
+      patronymic: row.patronymic,
+    },
     refreshToken: row.refreshable ? refreshToken : undefined,
   }
 }
@@ -158,19 +200,26 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
 /** Why a code was not redeemed, under its row lock; a replay revokes what the code issued. */
 function whyNotRedeemed(db: Kysely<Database>, request: Redemption): Promise<GrantResult> {
   return db.transaction().execute(async (trx): Promise<GrantResult> => {
-    const row = await trx.selectFrom('authorization_code').selectAll().where('code_hash', '=', hashToken(request.code)).forUpdate().executeTakeFirst()
+    const row = await trx
+      .selectFrom('authorization_code')
+      .selectAll()
+      .where('code_hash', '=', hashToken(request.code))
+      .forUpdate()
+      .executeTakeFirst()
     if (row === undefined) return { ok: false, reason: 'unknown' }
     const refused = (reason: GrantFailure): GrantResult => ({ ok: false, reason, accountId: row.account_id })
     if (row.client_id !== request.clientId) return refused('wrong_client')
     if (row.used_at !== null) {
       if (row.family_id !== null) await revokeFamily(trx, row.family_id, 'code_replay', request.now)
-      if (row.access_jti !== null && row.access_expires_at !== null) await revokeAccessToken(trx, row.access_jti, row.access_expires_at)
+      if (row.access_jti !== null && row.access_expires_at !== null)
+        await revokeAccessToken(trx, row.access_jti, row.access_expires_at)
       return refused('replayed')
     }
     if (row.expires_at <= request.now) return refused('expired')
     if (request.redirectUri !== row.redirect_uri) return refused('redirect_uri')
     if (!checkPkce(request.codeVerifier, row.code_challenge)) return refused('pkce')
-    if (row.session_id !== null && (await findUnendedSession(trx, row.session_id)) === undefined) return refused('revoked')
+    if (row.session_id !== null && (await findUnendedSession(trx, row.session_id)) === undefined)
+      return refused('revoked')
     // Every check holds on an unused code, yet the claim found nothing: only a bug could get here.
     throw new Error('an unused, valid authorization code could not be claimed')
   })

@@ -47,13 +47,23 @@ export function validateAuthorizationRequest(
     throw new BridgeError('ERR_REDIRECT_URI_MISMATCH', 'redirect_uri is not registered for this client')
   }
   const state = param('state')
-  const fail = (error: string, description: string): AuthorizeValidation => ({ ok: false, redirectUri, state, error, description })
+  const fail = (error: string, description: string): AuthorizeValidation => ({
+    ok: false,
+    redirectUri,
+    state,
+    error,
+    description,
+  })
 
   if (repeated !== undefined) return fail('invalid_request', `parameter ${repeated[0]} is given more than once`)
   if (param('request') !== undefined || param('request_uri') !== undefined) {
-    return fail(param('request') ? 'request_not_supported' : 'request_uri_not_supported', 'request objects are not supported')
+    return fail(
+      param('request') ? 'request_not_supported' : 'request_uri_not_supported',
+      'request objects are not supported',
+    )
   }
-  if (param('response_type') !== 'code') return fail('unsupported_response_type', 'only response_type=code is supported')
+  if (param('response_type') !== 'code')
+    return fail('unsupported_response_type', 'only response_type=code is supported')
   if (param('response_mode') !== undefined && param('response_mode') !== 'query') {
     return fail('invalid_request', 'only response_mode=query is supported')
   }
@@ -62,16 +72,19 @@ export function validateAuthorizationRequest(
   const refused = scopes.filter((scope) => !client.scopes.includes(scope))
   if (refused.length > 0) return fail('invalid_scope', `this client may not ask for: ${refused.join(' ')}`)
   const codeChallenge = param('code_challenge')
-  if (codeChallenge === undefined) return fail('invalid_request', 'PKCE is required: code_challenge with code_challenge_method=S256')
+  if (codeChallenge === undefined)
+    return fail('invalid_request', 'PKCE is required: code_challenge with code_challenge_method=S256')
   if (param('code_challenge_method') !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256')
-  if (!challengeFormat.test(codeChallenge)) return fail('invalid_request', 'code_challenge must be a base64url SHA-256 value')
+  if (!challengeFormat.test(codeChallenge))
+    return fail('invalid_request', 'code_challenge must be a base64url SHA-256 value')
   const prompt = param('prompt')
   if (prompt !== undefined && !['none', 'login', 'consent', 'select_account'].includes(prompt)) {
     return fail('invalid_request', 'unsupported prompt value')
   }
   const maxAgeText = param('max_age')
   const maxAge = maxAgeText === undefined ? undefined : Number(maxAgeText)
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0)) return fail('invalid_request', 'max_age must be a whole number of seconds')
+  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0))
+    return fail('invalid_request', 'max_age must be a whole number of seconds')
   const region = param('region') ?? (client.regions.length === 1 ? client.regions[0] : undefined)
   if (region !== undefined && (!regionCodes.has(region) || !client.regions.includes(region))) {
     return fail('invalid_request', 'this client does not serve that region')

@@ -67,7 +67,13 @@ async function deliver(deps: BackchannelDeps, policy: BackchannelPolicy, notice:
     await markDelivered(deps.db, notice.id, deps.now(), 'not_registered')
     return 'not_registered'
   }
-  const token = await signLogoutToken(deps.keys, { issuer: config.publicUrl, clientId: notice.clientId, accountId: notice.accountId, sessionId: notice.sessionId, now: deps.now() })
+  const token = await signLogoutToken(deps.keys, {
+    issuer: config.publicUrl,
+    clientId: notice.clientId,
+    accountId: notice.accountId,
+    sessionId: notice.sessionId,
+    now: deps.now(),
+  })
   const outcome = await post(deps, uri, token, policy.timeoutMs)
   const now = deps.now()
   if (outcome === 'ok') {
@@ -75,12 +81,22 @@ async function deliver(deps: BackchannelDeps, policy: BackchannelPolicy, notice:
     return 'delivered'
   }
   const giveUp = now.getTime() - notice.createdAt.getTime() >= policy.giveUpAfterSeconds * 1000
-  await markFailed(deps.db, notice.id, outcome, new Date(now.getTime() + backoffSeconds(notice.attempts) * 1000), giveUp, now)
+  await markFailed(
+    deps.db,
+    notice.id,
+    outcome,
+    new Date(now.getTime() + backoffSeconds(notice.attempts) * 1000),
+    giveUp,
+    now,
+  )
   return giveUp ? 'gave_up' : 'retry'
 }
 
 /** One round: claims the due notices and sends them; answers how many ended in each outcome. */
-export async function deliverDueNotices(deps: BackchannelDeps, policy: BackchannelPolicy): Promise<Record<string, number>> {
+export async function deliverDueNotices(
+  deps: BackchannelDeps,
+  policy: BackchannelPolicy,
+): Promise<Record<string, number>> {
   const notices = await claimDueNotices(deps.db, deps.now(), policy.leaseSeconds, policy.batchSize)
   const outcomes = await Promise.all(
     notices.map(async (notice) => {
@@ -101,7 +117,11 @@ export interface BackchannelWorker {
 }
 
 /** Runs a round every `intervalMs` (never two at once in this process); a failure is reported, never thrown. */
-export function startBackchannelWorker(deps: BackchannelDeps, policy: BackchannelPolicy, onError: (error: unknown) => void): BackchannelWorker {
+export function startBackchannelWorker(
+  deps: BackchannelDeps,
+  policy: BackchannelPolicy,
+  onError: (error: unknown) => void,
+): BackchannelWorker {
   let running: Promise<Record<string, number>> | undefined
   let stopped = false
   const round = () => {

@@ -10,7 +10,10 @@ import type { Executor } from '../db/schema.js'
  * True the first time this client presents this jti, false on every later presentation while the
  * first is kept; a kept row already past its expiry counts as gone.
  */
-export async function spendClientAssertion(db: Executor, assertion: { clientId: string; jti: string; expiresAt: Date; now: Date }): Promise<boolean> {
+export async function spendClientAssertion(
+  db: Executor,
+  assertion: { clientId: string; jti: string; expiresAt: Date; now: Date },
+): Promise<boolean> {
   const { rows } = await sql<{ jti: string }>`
     insert into client_assertion_use (client_id, jti, expires_at)
     values (${assertion.clientId}, ${assertion.jti}, ${assertion.expiresAt})

@@ -33,7 +33,8 @@ export type ClientAuthFailure =
   | 'assertion_replayed'
 
 /** `clientId` on a failure: the registered client that was named, if any (never an unknown id). */
-export type ClientAuthResult = { ok: true; client: ClientConfig } | { ok: false; reason: ClientAuthFailure; clientId?: string }
+export type ClientAuthResult =
+  { ok: true; client: ClientConfig } | { ok: false; reason: ClientAuthFailure; clientId?: string }
 
 /** How long an assertion is accepted after its iat (jose's maxTokenAge). */
 const assertionMaxAgeSeconds = 300
@@ -78,7 +79,10 @@ export function createClientAuthenticator(
   const jwksByClient = new Map<string, JWTVerifyGetKey>()
 
   /** The assertion's jti and the moment it stops being acceptable, or undefined when it is not valid. */
-  async function checkAssertion(client: ClientConfig, assertion: string): Promise<{ jti: string; expiresAt: Date } | undefined> {
+  async function checkAssertion(
+    client: ClientConfig,
+    assertion: string,
+  ): Promise<{ jti: string; expiresAt: Date } | undefined> {
     let jwks = jwksByClient.get(client.clientId)
     if (jwks === undefined) {
       jwks = createRemoteJWKSet(new URL(client.jwksUri as string), {
@@ -108,7 +112,7 @@ export function createClientAuthenticator(
   /** The authenticated client, or the reason it is not. */
   return async function authenticateClient(input: ClientAuthInput): Promise<ClientAuthResult> {
     const body = input.body
-    const text = (name: string) => (typeof body[name] === 'string' ? (body[name]) : undefined)
+    const text = (name: string) => (typeof body[name] === 'string' ? body[name] : undefined)
     const basic = input.authorization === undefined ? undefined : parseBasic(input.authorization)
     if (input.authorization !== undefined && basic === undefined) return { ok: false, reason: 'malformed_credentials' }
     const assertion = text('client_assertion')

@@ -19,7 +19,8 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
   async function prepared() {
     // Rechecked at most once a second: the published keys change only at rotation boundaries.
     const now = context.now().getTime()
-    if (recent !== undefined && Math.abs(now - recent.at) < 1000 && recent.value.clients === context.config.clients) return recent.value
+    if (recent !== undefined && Math.abs(now - recent.at) < 1000 && recent.value.clients === context.config.clients)
+      return recent.value
     const value = await build()
     recent = { at: now, value }
     return value
@@ -28,7 +29,11 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
     const jwks = await context.keys.jwks()
     const cached = documents.get(jwks)
     if (cached !== undefined && cached.clients === context.config.clients) return cached
-    const fresh = { clients: context.config.clients, discovery: JSON.stringify(discoveryDocument(jwks.keys)), jwks: JSON.stringify({ keys: jwks.keys.map(publicMembers) }) }
+    const fresh = {
+      clients: context.config.clients,
+      discovery: JSON.stringify(discoveryDocument(jwks.keys)),
+      jwks: JSON.stringify({ keys: jwks.keys.map(publicMembers) }),
+    }
     documents.set(jwks, fresh)
     return fresh
   }
@@ -39,14 +44,18 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
   })
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
-    reply.header('cache-control', `public, max-age=${context.config.bridge.tokens.jwksMaxAgeSeconds}`).type('application/json; charset=utf-8')
+    reply
+      .header('cache-control', `public, max-age=${context.config.bridge.tokens.jwksMaxAgeSeconds}`)
+      .type('application/json; charset=utf-8')
     return (await prepared()).jwks
   })
 
   function discoveryDocument(keys: JWK[]) {
     const scopes = new Set(['openid', 'profile', 'offline_access'])
     for (const client of context.config.clients.values()) for (const scope of client.scopes) scopes.add(scope)
-    const algorithms = [...new Set([context.config.bridge.tokens.signingAlgorithm, ...keys.map((key) => String(key.alg))])]
+    const algorithms = [
+      ...new Set([context.config.bridge.tokens.signingAlgorithm, ...keys.map((key) => String(key.alg))]),
+    ]
     return {
       issuer,
       authorization_endpoint: `${issuer}/authorize`,
@@ -68,7 +77,22 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
       introspection_endpoint_auth_methods_supported: clientAuthMethods,
       revocation_endpoint_auth_methods_supported: clientAuthMethods,
       code_challenge_methods_supported: ['S256'],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'sid', 'region', 'role', 'family_name', 'given_name', 'middle_name'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'nonce',
+        'amr',
+        'sid',
+        'region',
+        'role',
+        'family_name',
+        'given_name',
+        'middle_name',
+      ],
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,

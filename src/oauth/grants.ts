@@ -22,7 +22,9 @@ const verifierFormat = /^[A-Za-z0-9\-._~]{43,128}$/
 
 /** RFC 7636 §4.6: BASE64URL(SHA256(verifier)), or undefined for a malformed verifier. */
 export function s256(verifier: string | undefined): string | undefined {
-  return verifier === undefined || !verifierFormat.test(verifier) ? undefined : createHash('sha256').update(verifier).digest('base64url')
+  return verifier === undefined || !verifierFormat.test(verifier)
+    ? undefined
+    : createHash('sha256').update(verifier).digest('base64url')
 }
 
 /** RFC 7636 §4.6: BASE64URL(SHA256(verifier)) equals the challenge. */
@@ -52,7 +54,8 @@ export interface Grant {
   amr: string
 }
 
-export type GrantFailure = 'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope'
+export type GrantFailure =
+  'unknown' | 'wrong_client' | 'expired' | 'replayed' | 'redirect_uri' | 'pkce' | 'revoked' | 'scope'
 
 export type GrantResult =
   | {

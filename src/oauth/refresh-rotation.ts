@@ -20,7 +20,13 @@ import type { Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
 import { accessTokenExpiry, type GrantFailure, type GrantResult, hashToken, newOpaqueToken } from './grants.js'
 import { openSuccessor, sealSuccessor } from './refresh-successor.js'
-import { accessIssuedCte, familyCte, newRefreshToken, refreshTokenCte, revokeFamily } from './token-family.repository.js'
+import {
+  accessIssuedCte,
+  familyCte,
+  newRefreshToken,
+  refreshTokenCte,
+  revokeFamily,
+} from './token-family.repository.js'
 
 export interface RefreshRequest {
   refreshToken: string
@@ -80,7 +86,10 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
       .with(refreshTokenCte('issued', spent, fresh, request.refreshTtlSeconds, request.now))
       .with(accessIssuedCte('access', spent, accessTokenExpiry(request.now, request.accessTtlSeconds)))
       .select<FastRotation>(
-        ({ table, column }) => sql`select ${column('spent', 'family_id')}, ${column('spent', 'session_id')}, ${column('spent', 'scope')}, ${column('spent', 'auth_time')}, ${column('spent', 'amr')},
+        ({
+          table,
+          column,
+        }) => sql`select ${column('spent', 'family_id')}, ${column('spent', 'session_id')}, ${column('spent', 'scope')}, ${column('spent', 'auth_time')}, ${column('spent', 'amr')},
              a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
       from ${table('spent')} join diary_account a on a.id = ${column('spent', 'account_id')}`,
       )
@@ -89,16 +98,37 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
     if (row !== undefined) {
       return {
         ok: true,
-        grant: { familyId: row.family_id, clientId: request.clientId, accountId: row.id, sessionId: row.session_id, scope: row.scope, nonce: null, authTime: row.auth_time, amr: row.amr },
+        grant: {
+          familyId: row.family_id,
+          clientId: request.clientId,
+          accountId: row.id,
+          sessionId: row.session_id,
+          scope: row.scope,
+          nonce: null,
+          authTime: row.auth_time,
+          amr: row.amr,
+        },
         refreshToken: fresh,
-        account: { id: row.id, region: row.region, role: row.role, familyName: row.family_name, givenName: row.given_name, patronymic: row.patronymic },
+        account: {
+          id: row.id,
+          region: row.region,
+          role: row.role,
+          familyName: row.family_name,
+          givenName: row.given_name,
+          patronymic: row.patronymic,
+        },
       }
     }
   }
   return db.transaction().execute((trx) => rotateCarefully(trx, request, fresh, sealed))
 }
 
-async function rotateCarefully(trx: Transaction<Database>, request: RefreshRequest, fresh: string, sealed: string): Promise<GrantResult> {
+async function rotateCarefully(
+  trx: Transaction<Database>,
+  request: RefreshRequest,
+  fresh: string,
+  sealed: string,
+): Promise<GrantResult> {
   const row = await trx
     .selectFrom('refresh_token')
     .innerJoin('token_family', 'token_family.id', 'refresh_token.family_id')
@@ -123,7 +153,11 @@ async function rotateCarefully(trx: Transaction<Database>, request: RefreshReque
   }
 
   if (row.used_at !== null) {
-    const successor = await unusedSuccessor(trx, request, { familyId: row.family_id, usedAt: row.used_at, sealed: row.successor_sealed })
+    const successor = await unusedSuccessor(trx, request, {
+      familyId: row.family_id,
+      usedAt: row.used_at,
+      sealed: row.successor_sealed,
+    })
     if (successor === undefined) {
       await revokeFamily(trx, row.family_id, 'refresh_reuse', request.now)
       return refused('replayed')
@@ -134,14 +168,25 @@ async function rotateCarefully(trx: Transaction<Database>, request: RefreshReque
   }
   if (row.expires_at <= request.now) return refused('expired')
   if (scope === undefined) return refused('scope')
-  await trx.updateTable('refresh_token').set({ used_at: request.now, successor_sealed: sealed }).where('token_hash', '=', row.token_hash).execute()
+  await trx
+    .updateTable('refresh_token')
+    .set({ used_at: request.now, successor_sealed: sealed })
+    .where('token_hash', '=', row.token_hash)
+    .execute()
   await accessIssued(trx, row.family_id, request)
-  return { ok: true, grant, refreshToken: await newRefreshToken(trx, row.family_id, request.refreshTtlSeconds, request.now, fresh) }
+  return {
+    ok: true,
+    grant,
+    refreshToken: await newRefreshToken(trx, row.family_id, request.refreshTtlSeconds, request.now, fresh),
+  }
 }
 
 async function accessIssued(trx: Transaction<Database>, familyId: string, request: RefreshRequest): Promise<void> {
   const family = familyCte('family', familyId)
-  await withCtes().with(family).then(accessIssuedCte('access', family, accessTokenExpiry(request.now, request.accessTtlSeconds))).execute(trx)
+  await withCtes()
+    .with(family)
+    .then(accessIssuedCte('access', family, accessTokenExpiry(request.now, request.accessTtlSeconds)))
+    .execute(trx)
 }
 
 /** The successor of a token spent within the grace period, if it is still the family's usable token. */
@@ -150,7 +195,11 @@ async function unusedSuccessor(
   request: RefreshRequest,
   spent: { familyId: string; usedAt: Date; sealed: string | null },
 ): Promise<string | undefined> {
-  if (request.reuseGraceSeconds <= 0 || request.now.getTime() - spent.usedAt.getTime() > request.reuseGraceSeconds * 1000) return undefined
+  if (
+    request.reuseGraceSeconds <= 0 ||
+    request.now.getTime() - spent.usedAt.getTime() > request.reuseGraceSeconds * 1000
+  )
+    return undefined
   const successor = openSuccessor(request.refreshToken, spent.sealed)
   if (successor === undefined) return undefined
   const next = await trx

@@ -36,7 +36,10 @@ export async function readRevocationList(db: Executor, query: RevocationListQuer
     listEndedSessionsWithTokens(db, { since, now, unknownUntilSeconds: longestAccessTtlSeconds, limit: limit + 1 }),
     listRevokedAccessTokens(db, now, limit + 1),
   ])
-  const entries = [...sessions.map((row) => ({ kind: 'session' as const, id: row.id, until: row.until })), ...tokens.map((row) => ({ kind: 'token' as const, id: row.jti, until: row.until }))]
+  const entries = [
+    ...sessions.map((row) => ({ kind: 'session' as const, id: row.id, until: row.until })),
+    ...tokens.map((row) => ({ kind: 'token' as const, id: row.jti, until: row.until })),
+  ]
   const kept = entries.sort((a, b) => b.until.getTime() - a.until.getTime()).slice(0, limit)
   return {
     sessions: kept.flatMap((entry) => (entry.kind === 'session' ? [entry.id] : [])),

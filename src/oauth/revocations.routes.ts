@@ -34,7 +34,11 @@ export const revocationRoutes: FastifyPluginAsync<RouteContext> = async (app, co
   let cached: { at: number; list: Promise<RevocationList> } | undefined
 
   async function read(now: Date): Promise<RevocationList> {
-    const entries = await readRevocationList(context.db, { now, longestAccessTtlSeconds: longestAccessTokenTtl(context.config), limit: revocationListLimit })
+    const entries = await readRevocationList(context.db, {
+      now,
+      longestAccessTtlSeconds: longestAccessTokenTtl(context.config),
+      limit: revocationListLimit,
+    })
     return { issuer: context.config.publicUrl, generated_at: Math.floor(now.getTime() / 1000), ...entries }
   }
 

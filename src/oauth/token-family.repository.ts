@@ -17,11 +17,10 @@ import { hashToken, newOpaqueToken } from './grants.js'
  * A new family `familyId` for the client, as part of a larger statement: one for each row of `source`,
  * with its first access token valid until `accessExpiresAt`.
  */
-export function startFamilyCte<Name extends string, Source extends Cte<string, 'account_id' | 'session_id' | 'scope' | 'auth_time' | 'amr', string>>(
-  name: Name,
-  source: Source,
-  family: { familyId: string; clientId: string; accessExpiresAt: Date },
-) {
+export function startFamilyCte<
+  Name extends string,
+  Source extends Cte<string, 'account_id' | 'session_id' | 'scope' | 'auth_time' | 'amr', string>,
+>(name: Name, source: Source, family: { familyId: string; clientId: string; accessExpiresAt: Date }) {
   const body = sql`insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, access_expires_at)
       select ${family.familyId}::uuid, ${family.clientId}, account_id, session_id, scope, auth_time, amr, ${family.accessExpiresAt}::timestamptz from ${tableOf(source)}`
   return cte(name, [], body, [source])
@@ -32,18 +31,31 @@ export function startFamilyCte<Name extends string, Source extends Cte<string, '
  * access token valid until then (the revocation list names its session while one may be valid). As a
  * statement part: the families of the rows of `source`.
  */
-export function accessIssuedCte<Name extends string, Source extends Cte<string, 'family_id', string>>(name: Name, source: Source, until: Date) {
+export function accessIssuedCte<Name extends string, Source extends Cte<string, 'family_id', string>>(
+  name: Name,
+  source: Source,
+  until: Date,
+) {
   const body = sql`update token_family set access_expires_at = greatest(access_expires_at, ${until}::timestamptz)
     where id in (select family_id from ${tableOf(source)})`
   return cte(name, [], body, [source])
 }
 
 export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
-  await db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute()
+  await db
+    .updateTable('token_family')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute()
 }
 
 export async function revokeAccessToken(db: Executor, jti: string, expiresAt: Date): Promise<void> {
-  await db.insertInto('revoked_access_token').values({ jti, expires_at: expiresAt }).onConflict((c) => c.doNothing()).execute()
+  await db
+    .insertInto('revoked_access_token')
+    .values({ jti, expires_at: expiresAt })
+    .onConflict((c) => c.doNothing())
+    .execute()
 }
 
 /** Whether an access token was revoked, by its jti or by the end of its session (`sid`), as an SQL condition. */
@@ -53,12 +65,18 @@ export function accessTokenRevokedSql(jti: string, sessionId?: string): RawBuild
 
 /** Whether an access token was revoked: by its jti, or by the end of its session (`sid`). */
 export async function isAccessTokenRevoked(db: Executor, jti: string, sessionId?: string): Promise<boolean> {
-  const { rows } = await sql<{ revoked: boolean }>`select ${accessTokenRevokedSql(jti, sessionId)} as revoked`.execute(db)
+  const { rows } = await sql<{ revoked: boolean }>`select ${accessTokenRevokedSql(jti, sessionId)} as revoked`.execute(
+    db,
+  )
   return rows[0]?.revoked === true
 }
 
 /** The access tokens revoked one by one that have not expired at `now`, the latest to expire first, at most `limit` (the revocation list). */
-export async function listRevokedAccessTokens(db: Executor, now: Date, limit: number): Promise<{ jti: string; until: Date }[]> {
+export async function listRevokedAccessTokens(
+  db: Executor,
+  now: Date,
+  limit: number,
+): Promise<{ jti: string; until: Date }[]> {
   return db
     .selectFrom('revoked_access_token')
     .select(['jti', 'expires_at as until'])
@@ -84,7 +102,15 @@ export async function findRefreshToken(db: Executor, token: string): Promise<Ref
   const row = await db
     .selectFrom('refresh_token')
     .innerJoin('token_family', 'token_family.id', 'refresh_token.family_id')
-    .select(['refresh_token.family_id', 'refresh_token.expires_at', 'refresh_token.used_at', 'token_family.revoked_at', 'token_family.client_id', 'token_family.account_id', 'token_family.scope'])
+    .select([
+      'refresh_token.family_id',
+      'refresh_token.expires_at',
+      'refresh_token.used_at',
+      'token_family.revoked_at',
+      'token_family.client_id',
+      'token_family.account_id',
+      'token_family.scope',
+    ])
     .where('refresh_token.token_hash', '=', hashToken(token))
     .executeTakeFirst()
   return (
@@ -105,9 +131,18 @@ export function familyCte<Name extends string>(name: Name, familyId: string) {
   return cte(name, ['family_id'], sql`select ${familyId}::uuid as family_id`)
 }
 
-export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds: number, now: Date, value = newOpaqueToken()): Promise<string> {
+export async function newRefreshToken(
+  db: Executor,
+  familyId: string,
+  ttlSeconds: number,
+  now: Date,
+  value = newOpaqueToken(),
+): Promise<string> {
   const family = familyCte('family', familyId)
-  await withCtes().with(family).then(refreshTokenCte('refresh', family, value, ttlSeconds, now)).execute(db)
+  await withCtes()
+    .with(family)
+    .then(refreshTokenCte('refresh', family, value, ttlSeconds, now))
+    .execute(db)
   return value
 }
 
@@ -115,7 +150,13 @@ export async function newRefreshToken(db: Executor, familyId: string, ttlSeconds
  * `newRefreshToken` as part of a larger statement: the refresh token `value` for the family of each row
  * of `source`; its rows are the token_hash written.
  */
-export function refreshTokenCte<Name extends string, Source extends Cte<string, 'family_id', string>>(name: Name, source: Source, value: string, ttlSeconds: number, now: Date) {
+export function refreshTokenCte<Name extends string, Source extends Cte<string, 'family_id', string>>(
+  name: Name,
+  source: Source,
+  value: string,
+  ttlSeconds: number,
+  now: Date,
+) {
   const body = sql`insert into refresh_token (token_hash, family_id, expires_at)
     select ${hashToken(value)}, family_id, ${new Date(now.getTime() + ttlSeconds * 1000)}::timestamptz from ${tableOf(source)}
     returning token_hash`

@@ -28,7 +28,8 @@ import { rotateRefreshToken } from './refresh-rotation.js'
 
 type Body = Record<string, unknown>
 
-const text = (body: Body, name: string) => (typeof body[name] === 'string' && body[name] !== '' ? (body[name]) : undefined)
+const text = (body: Body, name: string) =>
+  typeof body[name] === 'string' && body[name] !== '' ? body[name] : undefined
 
 const grantRefused = 'The grant is not valid.'
 const scopeRefused = 'The requested scope is not part of the grant.'
@@ -62,13 +63,23 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
     context.metrics.rateLimited(endpoint, verdict.kind)
     // A client limit is reached only by a registered client's authenticated requests: its id is safe to log.
     const limitedClient = verdict.kind === 'client' ? clientId : undefined
-    request.log.info({ endpoint, kind: verdict.kind, clientId: limitedClient, retryAfterSeconds: verdict.retryAfterSeconds }, 'request limit reached')
-    throw new BridgeError('ERR_RATE_LIMITED', 'Too many requests: try again after Retry-After seconds.', { retryAfterSeconds: verdict.retryAfterSeconds })
+    request.log.info(
+      { endpoint, kind: verdict.kind, clientId: limitedClient, retryAfterSeconds: verdict.retryAfterSeconds },
+      'request limit reached',
+    )
+    throw new BridgeError('ERR_RATE_LIMITED', 'Too many requests: try again after Retry-After seconds.', {
+      retryAfterSeconds: verdict.retryAfterSeconds,
+    })
   })
 
   /** The authenticated client; a failure is counted and logged with its reason, and answered invalid_client. */
   async function client(request: FastifyRequest, endpoint: Endpoint): Promise<ClientConfig> {
-    const result = await context.authenticateClient({ authorization: request.headers.authorization, body: (request.body ?? {}) as Body, db, now: context.now() })
+    const result = await context.authenticateClient({
+      authorization: request.headers.authorization,
+      body: (request.body ?? {}) as Body,
+      db,
+      now: context.now(),
+    })
     if (result.ok) {
       context.requestRates.countClient(result.client.clientId, context.now())
       return result.client
@@ -79,11 +90,24 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
   }
 
   /** A refused grant: counted, logged, audited when it names a real grant; one answer whatever the reason. */
-  async function refuse(request: FastifyRequest, caller: ClientConfig, grantType: Endpoint, reason: string, accountId?: string): Promise<never> {
+  async function refuse(
+    request: FastifyRequest,
+    caller: ClientConfig,
+    grantType: Endpoint,
+    reason: string,
+    accountId?: string,
+  ): Promise<never> {
     context.metrics.token(caller.clientId, grantType, reason)
     request.log.info({ reason, clientId: caller.clientId, grant: grantType }, 'token request refused')
     if (reason !== 'unknown') {
-      await recordAuditEvent(db, { type: `token_${grantType}`, outcome: 'refused', accountId, clientId: caller.clientId, requestId: request.id, details: { reason } })
+      await recordAuditEvent(db, {
+        type: `token_${grantType}`,
+        outcome: 'refused',
+        accountId,
+        clientId: caller.clientId,
+        requestId: request.id,
+        details: { reason },
+      })
     }
     if (reason === 'scope') throw new BridgeError('ERR_OAUTH_INVALID_SCOPE', scopeRefused)
     throw new BridgeError('ERR_OAUTH_INVALID_GRANT', grantRefused)
@@ -94,7 +118,14 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
   }
 
   /** Tokens issued at `now`, the moment the grant was checked (the family's access_expires_at counts from it). */
-  async function answerGrant(request: FastifyRequest, reply: FastifyReply, caller: ClientConfig, grantType: Endpoint, result: GrantResult, now: Date) {
+  async function answerGrant(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    caller: ClientConfig,
+    grantType: Endpoint,
+    result: GrantResult,
+    now: Date,
+  ) {
     if (!result.ok) return refuse(request, caller, grantType, result.reason, result.accountId)
     const grant: Grant = result.grant
     const account = result.account ?? (await findAccountById(db, grant.accountId))
@@ -180,11 +211,19 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
     if (access !== undefined) {
       const visible = access.client_id === caller.clientId || [access.aud].flat().includes(caller.audience)
       if (!visible) return undefined
-      return { kind: 'access' as const, access, active: !(await isAccessTokenRevoked(db, access.jti, typeof access.sid === 'string' ? access.sid : undefined)) }
+      return {
+        kind: 'access' as const,
+        access,
+        active: !(await isAccessTokenRevoked(db, access.jti, typeof access.sid === 'string' ? access.sid : undefined)),
+      }
     }
     const refresh = await findRefreshToken(db, token)
     if (refresh === undefined || refresh.clientId !== caller.clientId) return undefined
-    return { kind: 'refresh' as const, refresh, active: refresh.revokedAt === null && refresh.usedAt === null && refresh.expiresAt > now }
+    return {
+      kind: 'refresh' as const,
+      refresh,
+      active: refresh.revokedAt === null && refresh.usedAt === null && refresh.expiresAt > now,
+    }
   }
 
   app.post('/introspect', async (request, reply) => {
@@ -197,7 +236,20 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
     if (found === undefined || !found.active) return { active: false }
     if (found.kind === 'access') {
       const { access } = found
-      return { active: true, token_type: 'Bearer', scope: access.scope, client_id: access.client_id, sub: access.sub, aud: access.aud, iss: access.iss, exp: access.exp, iat: access.iat, jti: access.jti, region: access.region, role: access.role }
+      return {
+        active: true,
+        token_type: 'Bearer',
+        scope: access.scope,
+        client_id: access.client_id,
+        sub: access.sub,
+        aud: access.aud,
+        iss: access.iss,
+        exp: access.exp,
+        iat: access.iat,
+        jti: access.jti,
+        region: access.region,
+        role: access.role,
+      }
     }
     return {
       active: true,
@@ -221,7 +273,13 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
     }
     context.metrics.token(caller.clientId, 'revocation', found ? 'revoked' : 'ignored')
     // Only a revocation that did something is audited: made-up tokens would each write a row.
-    if (found) await recordAuditEvent(db, { type: 'token_revocation', outcome: 'revoked', clientId: caller.clientId, requestId: request.id })
+    if (found)
+      await recordAuditEvent(db, {
+        type: 'token_revocation',
+        outcome: 'revoked',
+        clientId: caller.clientId,
+        requestId: request.id,
+      })
     return noStore(reply).code(200).send()
   })
 }

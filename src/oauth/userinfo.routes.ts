@@ -24,8 +24,17 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     url: '/userinfo',
     handler: async (request, reply) => {
       const token = bearer(request)
-      const access = token === undefined ? undefined : await verifyOwnAccessToken(context.keys, token, context.config.publicUrl, context.now())
-      const account = access && (await findTokenAccount(context.db, access.sub, accessTokenRevokedSql(access.jti, typeof access.sid === 'string' ? access.sid : undefined)))
+      const access =
+        token === undefined
+          ? undefined
+          : await verifyOwnAccessToken(context.keys, token, context.config.publicUrl, context.now())
+      const account =
+        access &&
+        (await findTokenAccount(
+          context.db,
+          access.sub,
+          accessTokenRevokedSql(access.jti, typeof access.sid === 'string' ? access.sid : undefined),
+        ))
       if (access === undefined || account === undefined) {
         reply.header('www-authenticate', `Bearer error="invalid_token"`)
         throw new BridgeError('ERR_OAUTH_INVALID_TOKEN', 'the access token is missing, invalid, expired or revoked')

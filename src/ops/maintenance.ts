@@ -87,18 +87,21 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
   const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000)
   const cutoff = ago(policy.marginSeconds)
   return [
-    { table: 'login_transaction_use', expired: sql`used_at < ${ago(policy.loginTransactionKeepSeconds + policy.marginSeconds)}` },
+    {
+      table: 'login_transaction_use',
+      expired: sql`used_at < ${ago(policy.loginTransactionKeepSeconds + policy.marginSeconds)}`,
+    },
     { table: 'authorization_code', expired: sql`expires_at < ${cutoff}` },
     { table: 'refresh_token', expired: sql`expires_at < ${cutoff}` },
     {
       table: 'token_family',
-     
+
       expired: sql`created_at < ${ago(policy.maxAccessTokenTtlSeconds + policy.marginSeconds)}
         and not exists (select 1 from refresh_token r where r.family_id = token_family.id)`,
     },
     {
       table: 'login_session',
-     
+
       expired: sql`(ended_at < ${cutoff} or expires_at < ${cutoff})
         and not exists (select 1 from token_family f where f.session_id = login_session.id and f.revoked_at is null)`,
     },
@@ -117,7 +120,9 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
 async function deleteBatch(db: Kysely<Database>, step: Step, batchSize: number): Promise<number> {
   const result = await sql`
     delete from ${sql.table(step.table)}
-    where ctid = any(array(select ctid from ${sql.table(step.table)} where ${step.expired} limit ${batchSize}))`.execute(db)
+    where ctid = any(array(select ctid from ${sql.table(step.table)} where ${step.expired} limit ${batchSize}))`.execute(
+    db,
+  )
   return Number(result.numAffectedRows ?? 0n)
 }
 
@@ -131,7 +136,10 @@ async function deleteAuditBatch(db: Kysely<Database>, step: Step, batchSize: num
 async function deleteExpired(db: Kysely<Database>, step: Step, batchSize: number): Promise<number> {
   let total = 0
   for (;;) {
-    const deleted = step.table === 'audit_event' ? await deleteAuditBatch(db, step, batchSize) : await deleteBatch(db, step, batchSize)
+    const deleted =
+      step.table === 'audit_event'
+        ? await deleteAuditBatch(db, step, batchSize)
+        : await deleteBatch(db, step, batchSize)
     total += deleted
     if (deleted < batchSize) return total
   }
@@ -147,8 +155,12 @@ export function runMaintenance(db: Kysely<Database>, policy: RetentionPolicy, no
     if (rows[0]?.locked !== true) return { kind: 'skipped' }
     try {
       const deleted = Object.fromEntries(maintainedTables.map((table) => [table, 0])) as Record<MaintainedTable, number>
-      const audit: Step = { table: 'audit_event', expired: sql`at < ${new Date(now.getTime() - policy.auditRetentionDays * 86_400_000)}` }
-      for (const step of [...steps(policy, now), audit]) deleted[step.table] = await deleteExpired(connection, step, policy.batchSize)
+      const audit: Step = {
+        table: 'audit_event',
+        expired: sql`at < ${new Date(now.getTime() - policy.auditRetentionDays * 86_400_000)}`,
+      }
+      for (const step of [...steps(policy, now), audit])
+        deleted[step.table] = await deleteExpired(connection, step, policy.batchSize)
       return { kind: 'done', deleted }
     } finally {
       await sql`select pg_advisory_unlock(${LOCK})`.execute(connection)

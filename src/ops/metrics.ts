@@ -93,9 +93,17 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
   const stats = () => options.hasher.stats()
   const poolGauges: [name: string, help: string, read: (stats: ReturnType<PasswordHasher['stats']>) => number][] = [
     ['bridge_password_hash_queue_length', 'Password checks waiting for an argon2id worker', (p) => p.queued],
-    ['bridge_password_hash_busy_workers', 'argon2id workers hashing right now (of bridge_password_hash_workers)', (p) => p.busy],
+    [
+      'bridge_password_hash_busy_workers',
+      'argon2id workers hashing right now (of bridge_password_hash_workers)',
+      (p) => p.busy,
+    ],
     ['bridge_password_hash_workers', 'argon2id worker threads', (p) => p.workers],
-    ['bridge_password_hash_refused', 'Password checks refused (503) because workers and queue were full, since start', (p) => p.refused],
+    [
+      'bridge_password_hash_refused',
+      'Password checks refused (503) because workers and queue were full, since start',
+      (p) => p.refused,
+    ],
   ]
   for (const [name, help, read] of poolGauges) {
     new Gauge({

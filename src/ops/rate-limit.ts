@@ -34,7 +34,10 @@ export function addressOf(ip: string): string {
   const left = head === '' ? [] : head.split(':')
   const right = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : []
   const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }
 
 /** The start of the window `now` falls in, in milliseconds since the epoch. */

@@ -103,7 +103,13 @@ export function createRequestRates(db: Kysely<Database>, policy: RateLimitPolicy
     }
   }
 
-  function refusal(counted: Window, kind: RateKind, key: string | undefined, limit: number, now: Date): RateVerdict | undefined {
+  function refusal(
+    counted: Window,
+    kind: RateKind,
+    key: string | undefined,
+    limit: number,
+    now: Date,
+  ): RateVerdict | undefined {
     if (key === undefined || key === rateKey(kind, overflow)) return undefined
     const count = counted.counts.get(key)
     const decision = decideRate(count === undefined ? 0 : count.total + count.unsent, limit, now, policy.windowSeconds)
@@ -112,7 +118,9 @@ export function createRequestRates(db: Kysely<Database>, policy: RateLimitPolicy
 
   async function send(): Promise<void> {
     const sent = window
-    const counts = [...sent.counts].filter(([, count]) => count.unsent > 0).map(([key, count]) => [key, count.unsent] as const)
+    const counts = [...sent.counts]
+      .filter(([, count]) => count.unsent > 0)
+      .map(([key, count]) => [key, count.unsent] as const)
     if (counts.length === 0) return
     try {
       const totals = await addRequestCounts(db, new Date(sent.start), counts)
@@ -121,7 +129,11 @@ export function createRequestRates(db: Kysely<Database>, policy: RateLimitPolicy
       if (failing) logger.info('request counts are shared between instances again')
       failing = false
     } catch (error) {
-      if (!failing) logger.warn({ err: error }, 'request counts could not be shared: each instance limits on its own counts until the database answers')
+      if (!failing)
+        logger.warn(
+          { err: error },
+          'request counts could not be shared: each instance limits on its own counts until the database answers',
+        )
       failing = true
     }
   }
@@ -144,7 +156,9 @@ export function createRequestRates(db: Kysely<Database>, policy: RateLimitPolicy
       const counted = current(now)
       const addressKey = policy.perAddress > 0 ? keyIn(counted, 'address', addressOf(address)) : undefined
       const clientKey = policy.perClient > 0 && clientId !== undefined ? keyIn(counted, 'client', clientId) : undefined
-      const refused = refusal(counted, 'address', addressKey, policy.perAddress, now) ?? refusal(counted, 'client', clientKey, policy.perClient, now)
+      const refused =
+        refusal(counted, 'address', addressKey, policy.perAddress, now) ??
+        refusal(counted, 'client', clientKey, policy.perClient, now)
       if (refused !== undefined) return refused
       if (addressKey !== undefined) add(counted, 'address', addressKey)
       return { allowed: true }

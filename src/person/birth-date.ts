@@ -14,7 +14,11 @@ export function parseBirthDate(text: string, today: string): BirthDateParse {
   const [year, month, day] = iso ? [iso[1], iso[2], iso[3]] : russian ? [russian[3], russian[2], russian[1]] : []
   if (year === undefined || month === undefined || day === undefined) return { ok: false, reason: 'invalid' }
   const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
-  if (calendar.getUTCFullYear() !== Number(year) || calendar.getUTCMonth() !== Number(month) - 1 || calendar.getUTCDate() !== Number(day)) {
+  if (
+    calendar.getUTCFullYear() !== Number(year) ||
+    calendar.getUTCMonth() !== Number(month) - 1 ||
+    calendar.getUTCDate() !== Number(day)
+  ) {
     return { ok: false, reason: 'invalid' }
   }
   const date = `${year}-${month}-${day}`

@@ -42,7 +42,8 @@ export function parseEmail(input: string): EmailParse {
   const domain = domainToUnicode(ascii)
   const labels = domain.split('.')
   if (labels.length < 2) return { ok: false, reason: 'malformed' }
-  if ([...labels, ...ascii.split('.')].some((label) => label.length > 63) || `${local}@${ascii}`.length > 254) return { ok: false, reason: 'too_long' }
+  if ([...labels, ...ascii.split('.')].some((label) => label.length > 63) || `${local}@${ascii}`.length > 254)
+    return { ok: false, reason: 'too_long' }
   if (!labels.every((label) => domainLabel.test(label)) || !topLevelLabel.test(labels.at(-1) ?? '')) {
     return { ok: false, reason: 'malformed' }
   }
@@ -66,7 +67,8 @@ export function parsePhone(input: string): PhoneParse {
   if (!/^\+?[\d\s\-‐-―.()]+$/.test(text)) return { ok: false, reason: 'malformed' }
   const digits = text.replace(/\D/g, '')
   if (text.startsWith('+')) {
-    if (digits.startsWith('7')) return digits.length === 11 ? { ok: true, phone: `+${digits}` } : { ok: false, reason: 'malformed' }
+    if (digits.startsWith('7'))
+      return digits.length === 11 ? { ok: true, phone: `+${digits}` } : { ok: false, reason: 'malformed' }
     return /^[1-9]\d{7,14}$/.test(digits) ? { ok: true, phone: `+${digits}` } : { ok: false, reason: 'malformed' }
   }
   if (/^[78]\d{10}$/.test(digits)) return { ok: true, phone: `+7${digits.slice(1)}` }

@@ -71,7 +71,10 @@ function isOneTypo(a: string, b: string): boolean {
   const [x, y] = [[...a], [...b]]
   if (mixesScripts(a) || mixesScripts(b)) return false
   if (Math.min(x.length, y.length) < 5 || !differByOneEdit(x, y)) return false
-  const sameButLast = x.slice(0, -1).join('') === y.slice(0, -1).join('') || a === y.slice(0, -1).join('') || b === x.slice(0, -1).join('')
+  const sameButLast =
+    x.slice(0, -1).join('') === y.slice(0, -1).join('') ||
+    a === y.slice(0, -1).join('') ||
+    b === x.slice(0, -1).join('')
   return !(sameButLast && (feminineEnding.test(a) || feminineEnding.test(b)))
 }
 
@@ -101,7 +104,11 @@ export function compareNameParts(
   return { result: typos.length > 0 ? 'typo' : 'exact', typos }
 }
 
-export function compareFullNames(a: FullName, b: FullName, options: { allowMissingPatronymic: boolean; allowTypos?: boolean }): NameComparison {
+export function compareFullNames(
+  a: FullName,
+  b: FullName,
+  options: { allowMissingPatronymic: boolean; allowTypos?: boolean },
+): NameComparison {
   return compareNameParts(a, b, options).result
 }
 

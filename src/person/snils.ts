@@ -28,7 +28,9 @@ export function parseSnils(text: string): SnilsParse {
   const number = Number(digits.slice(0, 9))
   if (number === 0) return { ok: false, reason: 'checksum' }
   if (number <= LAST_WITHOUT_CHECK) return { ok: true, digits }
-  return snilsCheckNumber(digits.slice(0, 9)) === Number(digits.slice(9)) ? { ok: true, digits } : { ok: false, reason: 'checksum' }
+  return snilsCheckNumber(digits.slice(0, 9)) === Number(digits.slice(9))
+    ? { ok: true, digits }
+    : { ok: false, reason: 'checksum' }
 }
 
 /** HMAC-SHA256 of the 11 digits with the pepper, hex: the only form in which a SNILS is stored. */

@@ -22,7 +22,8 @@ function within(schedule: { from?: string; until?: string }, now: Date): boolean
 export function loginMethods(region: RegionConfig, now: Date): LoginMethods {
   return {
     password: region.passwordLogin.enabled && within(region.passwordLogin, now),
-    stateServices: region.stateServices.enabled && region.stateServices.provider !== undefined && within(region.stateServices, now),
+    stateServices:
+      region.stateServices.enabled && region.stateServices.provider !== undefined && within(region.stateServices, now),
   }
 }
 
@@ -34,7 +35,12 @@ export interface UpcomingChange {
 /** The next change of offered methods within the region's notice period, if there is one. */
 export function upcomingChange(region: RegionConfig, now: Date): UpcomingChange | undefined {
   const horizon = now.getTime() + region.noticeDays * 86_400_000
-  const boundaries = [region.passwordLogin.from, region.passwordLogin.until, region.stateServices.from, region.stateServices.until]
+  const boundaries = [
+    region.passwordLogin.from,
+    region.passwordLogin.until,
+    region.stateServices.from,
+    region.stateServices.until,
+  ]
     .filter((text): text is string => text !== undefined)
     .map((text) => Date.parse(text))
     .filter((time) => time > now.getTime() && time <= horizon)
@@ -42,7 +48,8 @@ export function upcomingChange(region: RegionConfig, now: Date): UpcomingChange 
   const current = loginMethods(region, now)
   for (const time of boundaries) {
     const methods = loginMethods(region, new Date(time))
-    if (methods.password !== current.password || methods.stateServices !== current.stateServices) return { at: new Date(time), methods }
+    if (methods.password !== current.password || methods.stateServices !== current.stateServices)
+      return { at: new Date(time), methods }
   }
   return undefined
 }

@@ -20,7 +20,13 @@ export interface Region {
 export const stateServicesCallbackPath = '/login/state-services/callback'
 
 /** A connector that cannot be built (a key that does not decode or does not match its certificate…) is a configuration problem of its region file. */
-function connectorFor(kinds: ConnectorKinds, code: string, provider: ProviderSettings, context: ConnectorContext, problems: ConfigProblem[]): Connector | undefined {
+function connectorFor(
+  kinds: ConnectorKinds,
+  code: string,
+  provider: ProviderSettings,
+  context: ConnectorContext,
+  problems: ConfigProblem[],
+): Connector | undefined {
   try {
     return createConnector(kinds, provider, context)
   } catch (error) {
@@ -38,10 +44,23 @@ export function createRegionRegistry(
   for (const [code, region] of config.regions) {
     const provider = region.stateServices.provider
     const before = options.previous?.get(code)
-    const reuse = before !== undefined && isDeepStrictEqual(revealSecrets(before.config.stateServices.provider), revealSecrets(provider))
+    const reuse =
+      before !== undefined &&
+      isDeepStrictEqual(revealSecrets(before.config.stateServices.provider), revealSecrets(provider))
     const connector = reuse
       ? before.connector
-      : provider && connectorFor(options.connectors ?? connectors, code, provider, { redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`, fetch: options.fetch, gostImplementation: config.bridge.gostImplementation }, problems)
+      : provider &&
+        connectorFor(
+          options.connectors ?? connectors,
+          code,
+          provider,
+          {
+            redirectUri: `${config.publicUrl}${stateServicesCallbackPath}`,
+            fetch: options.fetch,
+            gostImplementation: config.bridge.gostImplementation,
+          },
+          problems,
+        )
     regions.set(code, { config: region, connector })
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -58,7 +77,13 @@ export function regionOf(regions: ReadonlyMap<string, Region>, code: string | un
 }
 
 /** The region whose State Services provider has this issuer, `preferred` first when several share it. */
-export function regionOfIssuer(regions: ReadonlyMap<string, Region>, issuer: string | null, preferred?: string): Region | undefined {
-  const candidates = [...regions.values()].filter((region) => region.connector !== undefined && region.connector.issuer === issuer)
+export function regionOfIssuer(
+  regions: ReadonlyMap<string, Region>,
+  issuer: string | null,
+  preferred?: string,
+): Region | undefined {
+  const candidates = [...regions.values()].filter(
+    (region) => region.connector !== undefined && region.connector.issuer === issuer,
+  )
   return candidates.find((region) => region.config.code === preferred) ?? candidates[0]
 }

@@ -18,8 +18,7 @@ import { type Database, isUuid } from '../db/schema.js'
 import { logoutNoticesCte } from './logout-notice.repository.js'
 
 export type SessionSelector =
-  | { sessionId: string }
-  | { accountId: string; exceptSessionId?: string; upstreamIssuer?: string }
+  { sessionId: string } | { accountId: string; exceptSessionId?: string; upstreamIssuer?: string }
 
 export type EndReason =
   | 'logout'
@@ -37,9 +36,17 @@ export interface EndedSession {
   clientId: string | null
 }
 
-export async function endSessions(db: Transaction<Database>, selector: SessionSelector, reason: EndReason, now: Date): Promise<EndedSession[]> {
+export async function endSessions(
+  db: Transaction<Database>,
+  selector: SessionSelector,
+  reason: EndReason,
+  now: Date,
+): Promise<EndedSession[]> {
   if ('sessionId' in selector && !isUuid(selector.sessionId)) return []
-  let sessions = db.updateTable('login_session').set({ ended_at: now, ended_reason: reason }).where('ended_at', 'is', null)
+  let sessions = db
+    .updateTable('login_session')
+    .set({ ended_at: now, ended_reason: reason })
+    .where('ended_at', 'is', null)
   if ('sessionId' in selector) {
     sessions = sessions.where('id', '=', selector.sessionId)
   } else {
@@ -52,23 +59,40 @@ export async function endSessions(db: Transaction<Database>, selector: SessionSe
   const ended = (await sessions.returning('id').execute()).map((row) => row.id)
 
   const wholeAccount = !('sessionId' in selector) && selector.upstreamIssuer === undefined
-  let families = db.updateTable('token_family').set({ revoked_at: now, revoked_reason: reason }).where('revoked_at', 'is', null)
+  let families = db
+    .updateTable('token_family')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('revoked_at', 'is', null)
   if (wholeAccount) {
     families = families.where('account_id', '=', selector.accountId)
     const kept = selector.exceptSessionId
-    if (kept !== undefined) families = families.where((eb) => eb.or([eb('session_id', 'is', null), eb('session_id', '!=', kept)]))
+    if (kept !== undefined)
+      families = families.where((eb) => eb.or([eb('session_id', 'is', null), eb('session_id', '!=', kept)]))
   } else if (ended.length > 0) {
     families = families.where('session_id', 'in', ended)
   }
-  const revoked = wholeAccount || ended.length > 0 ? await families.returning(['session_id', 'client_id', 'account_id']).execute() : []
+  const revoked =
+    wholeAccount || ended.length > 0
+      ? await families.returning(['session_id', 'client_id', 'account_id']).execute()
+      : []
   if (revoked.length > 0) {
-    const pairs = JSON.stringify(revoked.map((row) => ({ session_id: row.session_id, client_id: row.client_id, account_id: row.account_id })))
-    const endedPairs = cte('ended', ['session_id', 'client_id', 'account_id'], sql`select * from jsonb_to_recordset(${pairs}::jsonb) as r(session_id uuid, client_id text, account_id uuid)`)
-    await withCtes().with(endedPairs).then(logoutNoticesCte('notices', endedPairs, reason)).execute(db)
+    const pairs = JSON.stringify(
+      revoked.map((row) => ({ session_id: row.session_id, client_id: row.client_id, account_id: row.account_id })),
+    )
+    const endedPairs = cte(
+      'ended',
+      ['session_id', 'client_id', 'account_id'],
+      sql`select * from jsonb_to_recordset(${pairs}::jsonb) as r(session_id uuid, client_id text, account_id uuid)`,
+    )
+    await withCtes()
+      .with(endedPairs)
+      .then(logoutNoticesCte('notices', endedPairs, reason))
+      .execute(db)
   }
 
   const pairs: EndedSession[] = revoked.map((row) => ({ sessionId: row.session_id, clientId: row.client_id }))
-  for (const id of ended) if (!pairs.some((pair) => pair.sessionId === id)) pairs.push({ sessionId: id, clientId: null })
+  for (const id of ended)
+    if (!pairs.some((pair) => pair.sessionId === id)) pairs.push({ sessionId: id, clientId: null })
   return pairs
 }
 

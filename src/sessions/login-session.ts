@@ -34,7 +34,17 @@ export interface SessionClock {
 
 const TOUCH_AFTER_MS = 60_000
 
-const columns = ['id', 'account_id', 'method', 'upstream_issuer', 'upstream_subject', 'created_at', 'authenticated_at', 'last_seen_at', 'browser'] as const
+const columns = [
+  'id',
+  'account_id',
+  'method',
+  'upstream_issuer',
+  'upstream_subject',
+  'created_at',
+  'authenticated_at',
+  'last_seen_at',
+  'browser',
+] as const
 
 function toSession(row: {
   id: string
@@ -72,13 +82,19 @@ export interface SessionStart {
 
 export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
   const account = cte('account', ['account_id'], sql`select ${session.accountId}::uuid as account_id`)
-  const { rows } = await withCtes().with(account).then<Parameters<typeof toSession>[0]>(startSessionCte('session', account, session)).execute(db)
+  const { rows } = await withCtes()
+    .with(account)
+    .then<Parameters<typeof toSession>[0]>(startSessionCte('session', account, session))
+    .execute(db)
   const [row] = rows
   if (row === undefined) throw new Error('the session was not started')
   return toSession(row)
 }
 
-function startSessionSql(source: Cte<string, 'account_id', string>, session: Omit<SessionStart, 'accountId'>): RawBuilder<unknown> {
+function startSessionSql(
+  source: Cte<string, 'account_id', string>,
+  session: Omit<SessionStart, 'accountId'>,
+): RawBuilder<unknown> {
   return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at)
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
            ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
@@ -90,7 +106,11 @@ function startSessionSql(source: Cte<string, 'account_id', string>, session: Omi
  * `startSession` as part of a larger statement (a data-modifying CTE): a session for the account of each
  * row of `source`; its rows are the session's columns.
  */
-export function startSessionCte<Name extends string, Source extends Cte<string, 'account_id', string>>(name: Name, source: Source, session: Omit<SessionStart, 'accountId'>) {
+export function startSessionCte<Name extends string, Source extends Cte<string, 'account_id', string>>(
+  name: Name,
+  source: Source,
+  session: Omit<SessionStart, 'accountId'>,
+) {
   return cte(name, columns, startSessionSql(source, session), [source])
 }
 
@@ -105,7 +125,11 @@ function activeSessions(db: Executor, clock: SessionClock) {
 }
 
 /** The session, if it is active; its last use moves to now (at most one write a minute). */
-export async function findActiveSession(db: Executor, id: string, clock: SessionClock): Promise<ActiveSession | undefined> {
+export async function findActiveSession(
+  db: Executor,
+  id: string,
+  clock: SessionClock,
+): Promise<ActiveSession | undefined> {
   if (!isUuid(id)) return undefined
   const row = await activeSessions(db, clock).where('id', '=', id).executeTakeFirst()
   if (row === undefined) return undefined
@@ -117,15 +141,27 @@ export async function findActiveSession(db: Executor, id: string, clock: Session
 }
 
 /** Every active session of an account, the most recently used first. */
-export async function listActiveSessions(db: Executor, accountId: string, clock: SessionClock): Promise<ActiveSession[]> {
-  const rows = await activeSessions(db, clock).where('account_id', '=', accountId).orderBy('last_seen_at', 'desc').execute()
+export async function listActiveSessions(
+  db: Executor,
+  accountId: string,
+  clock: SessionClock,
+): Promise<ActiveSession[]> {
+  const rows = await activeSessions(db, clock)
+    .where('account_id', '=', accountId)
+    .orderBy('last_seen_at', 'desc')
+    .execute()
   return rows.map(toSession)
 }
 
 /** A session that has not been ended, whether or not it is idle or past its lifetime (logout ends it anyway). */
 export async function findUnendedSession(db: Executor, id: string): Promise<ActiveSession | undefined> {
   if (!isUuid(id)) return undefined
-  const row = await db.selectFrom('login_session').select(columns).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst()
+  const row = await db
+    .selectFrom('login_session')
+    .select(columns)
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst()
   return row && toSession(row)
 }
 
@@ -137,7 +173,13 @@ export async function renewSession(
 ): Promise<ActiveSession> {
   const row = await db
     .updateTable('login_session')
-    .set({ method: renewal.method, upstream_issuer: renewal.upstreamIssuer ?? null, upstream_subject: renewal.upstreamSubject ?? null, authenticated_at: renewal.now, last_seen_at: renewal.now })
+    .set({
+      method: renewal.method,
+      upstream_issuer: renewal.upstreamIssuer ?? null,
+      upstream_subject: renewal.upstreamSubject ?? null,
+      authenticated_at: renewal.now,
+      last_seen_at: renewal.now,
+    })
     .where('id', '=', id)
     .returning(columns)
     .executeTakeFirstOrThrow()
@@ -172,12 +214,18 @@ export async function consumeLoginTransaction(db: Executor, id: string): Promise
 
 /** Whether a login transaction was used already (to tell a replayed callback from a provider's failure). */
 export async function isLoginTransactionUsed(db: Executor, id: string): Promise<boolean> {
-  return (await db.selectFrom('login_transaction_use').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+  return (
+    (await db.selectFrom('login_transaction_use').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+  )
 }
 
 /** `consumeLoginTransaction` as part of a larger statement: one row (the id) the first time, none after. */
 export function consumeLoginTransactionCte<Name extends string>(name: Name, id: string) {
-  return cte(name, ['id'], sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`)
+  return cte(
+    name,
+    ['id'],
+    sql`insert into login_transaction_use (id) values (${id}) on conflict do nothing returning id`,
+  )
 }
 
 /** An ended session whose access tokens may still be valid, and until when (the revocation list). */

@@ -23,14 +23,22 @@ export interface LogoutNotice {
 }
 
 /** Notices for the (session, client) pairs of `source`, a CTE of the caller's statement: one per distinct pair. */
-export function logoutNoticesCte<Name extends string, Source extends Cte<string, 'session_id' | 'client_id' | 'account_id', string>>(name: Name, source: Source, reason: string) {
+export function logoutNoticesCte<
+  Name extends string,
+  Source extends Cte<string, 'session_id' | 'client_id' | 'account_id', string>,
+>(name: Name, source: Source, reason: string) {
   const body = sql`insert into logout_notice (client_id, account_id, session_id, reason)
     select distinct client_id, account_id, session_id, ${reason} from ${tableOf(source)} where client_id is not null`
   return cte(name, [], body, [source])
 }
 
 /** Claims up to `limit` due notices for `leaseSeconds`; each attempt is counted when claimed. */
-export async function claimDueNotices(db: Executor, now: Date, leaseSeconds: number, limit: number): Promise<LogoutNotice[]> {
+export async function claimDueNotices(
+  db: Executor,
+  now: Date,
+  leaseSeconds: number,
+  limit: number,
+): Promise<LogoutNotice[]> {
   const { rows } = await sql<{
     id: string
     client_id: string
@@ -65,7 +73,14 @@ export async function markDelivered(db: Executor, id: string, now: Date, outcome
 }
 
 /** A failed attempt: the next one at `retryAt`, or given up when that is past `giveUpAt`. */
-export async function markFailed(db: Executor, id: string, outcome: string, retryAt: Date, giveUp: boolean, now: Date): Promise<void> {
+export async function markFailed(
+  db: Executor,
+  id: string,
+  outcome: string,
+  retryAt: Date,
+  giveUp: boolean,
+  now: Date,
+): Promise<void> {
   await db
     .updateTable('logout_notice')
     .set(giveUp ? { gave_up_at: now, last_outcome: outcome } : { next_attempt_at: retryAt, last_outcome: outcome })

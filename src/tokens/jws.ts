@@ -21,7 +21,11 @@ export function assertKeyFits(alg: string, key: KeyObject): void {
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-export function signJws(header: { alg: string; kid: string; typ: string }, claims: Record<string, unknown>, key: KeyObject): string {
+export function signJws(
+  header: { alg: string; kid: string; typ: string },
+  claims: Record<string, unknown>,
+  key: KeyObject,
+): string {
   if (!Object.hasOwn(digests, header.alg)) throw new Error(`cannot sign with ${header.alg}`)
   const digest = digests[header.alg] as string | null
   const input = `${encode(header)}.${encode(claims)}`

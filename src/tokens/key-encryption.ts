@@ -10,7 +10,9 @@ export function encryptPrivateKey(kek: Buffer, kid: string, plaintext: string): 
   const cipher = createCipheriv('aes-256-gcm', kek, iv)
   cipher.setAAD(Buffer.from(kid))
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
-  return ['v1', iv, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.')
+  return ['v1', iv, cipher.getAuthTag(), ciphertext]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.')
 }
 
 export function decryptPrivateKey(kek: Buffer, kid: string, sealed: string): string {

@@ -10,7 +10,14 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { assertKeyFits } from './jws.js'
 import { decryptPrivateKey } from './key-encryption.js'
-import { isPublished, type KeyPolicy, type KeyRow, listKeys, maintainSigningKeys, signingKeyOf } from './signing-keys.js'
+import {
+  isPublished,
+  type KeyPolicy,
+  type KeyRow,
+  listKeys,
+  maintainSigningKeys,
+  signingKeyOf,
+} from './signing-keys.js'
 
 type SigningKeyMaterial = CryptoKey | KeyObject | Uint8Array
 
@@ -87,8 +94,11 @@ export function createKeyStore(
 
     async verificationKey(header) {
       const now = options.now()
-      const find = (rows: KeyRow[]) => rows.find((key) => key.kid === header.kid && key.alg === header.alg && isPublished(key, now))
-      const key = find(await keys()) ?? (loaded !== undefined && now.getTime() - loaded.at > 1000 ? find(await reload()) : undefined)
+      const find = (rows: KeyRow[]) =>
+        rows.find((key) => key.kid === header.kid && key.alg === header.alg && isPublished(key, now))
+      const key =
+        find(await keys()) ??
+        (loaded !== undefined && now.getTime() - loaded.at > 1000 ? find(await reload()) : undefined)
       if (key === undefined) throw new Error('no such signing key')
       let material = publicKeys.get(key.kid)
       if (material === undefined) {

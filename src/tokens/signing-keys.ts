@@ -60,7 +60,10 @@ export function isPublished(key: KeyRow, now: Date): boolean {
 export function signingKeyOf(keys: readonly KeyRow[], now: Date): KeyRow | undefined {
   return keys
     .filter((key) => isPublished(key, now) && key.signs_from <= now)
-    .reduce<KeyRow | undefined>((best, key) => (best === undefined || key.signs_from > best.signs_from ? key : best), undefined)
+    .reduce<KeyRow | undefined>(
+      (best, key) => (best === undefined || key.signs_from > best.signs_from ? key : best),
+      undefined,
+    )
 }
 
 export function keyState(key: KeyRow, keys: readonly KeyRow[], now: Date): KeyState {
@@ -69,8 +72,13 @@ export function keyState(key: KeyRow, keys: readonly KeyRow[], now: Date): KeySt
   return signingKeyOf(keys, now)?.kid === key.kid ? 'signing' : 'verifying'
 }
 
-export async function generateSigningKey(alg: SigningAlgorithm): Promise<{ kid: string; publicJwk: JWK; privateJwk: JWK }> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
+export async function generateSigningKey(
+  alg: SigningAlgorithm,
+): Promise<{ kid: string; publicJwk: JWK; privateJwk: JWK }> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  })
   const publicJwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(publicJwk)
   return {
@@ -117,10 +125,18 @@ export type Maintenance = 'created' | 'rotated' | 'unchanged'
  * when the signing key is older than `rotationDays` or of another algorithm than configured (unless one
  * is already pending), and forgets keys retired for more than a day.
  */
-export function maintainSigningKeys(db: Kysely<Database>, kek: Buffer, policy: KeyPolicy, now: Date): Promise<Maintenance> {
+export function maintainSigningKeys(
+  db: Kysely<Database>,
+  kek: Buffer,
+  policy: KeyPolicy,
+  now: Date,
+): Promise<Maintenance> {
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${LOCK})`.execute(trx)
-    await trx.deleteFrom('signing_key').where('retires_at', '<', new Date(now.getTime() - 86_400_000)).execute()
+    await trx
+      .deleteFrom('signing_key')
+      .where('retires_at', '<', new Date(now.getTime() - 86_400_000))
+      .execute()
     const keys = (await trx.selectFrom('signing_key').selectAll().execute()) as KeyRow[]
     const signing = signingKeyOf(keys, now)
     const pending = keys.some((key) => key.signs_from > now && isPublished(key, now))
@@ -128,7 +144,9 @@ export function maintainSigningKeys(db: Kysely<Database>, kek: Buffer, policy: K
       await insertKey(trx, kek, policy, now)
       return 'created'
     }
-    const due = signing !== undefined && (signing.alg !== policy.alg || signing.created_at.getTime() < now.getTime() - policy.rotationDays * 86_400_000)
+    const due =
+      signing !== undefined &&
+      (signing.alg !== policy.alg || signing.created_at.getTime() < now.getTime() - policy.rotationDays * 86_400_000)
     if (due && !pending) {
       await insertKey(trx, kek, policy, new Date(now.getTime() + policy.publishSeconds * 1000))
       return 'rotated'

@@ -35,7 +35,12 @@ function remembered(keys: KeyStore): Map<string, OwnAccessToken> {
 }
 
 /** A valid, unexpired access token of this bridge (typ at+jwt), or undefined. */
-export async function verifyOwnAccessToken(keys: KeyStore, token: string, issuer: string, now: Date): Promise<OwnAccessToken | undefined> {
+export async function verifyOwnAccessToken(
+  keys: KeyStore,
+  token: string,
+  issuer: string,
+  now: Date,
+): Promise<OwnAccessToken | undefined> {
   const tokens = remembered(keys)
   const known = tokens.get(token)
   if (known !== undefined && known.iss === issuer && known.exp * 1000 > now.getTime()) return known
@@ -48,7 +53,12 @@ export async function verifyOwnAccessToken(keys: KeyStore, token: string, issuer
   return payload
 }
 
-async function verifyAccessTokenSignature(keys: KeyStore, token: string, issuer: string, now: Date): Promise<OwnAccessToken | undefined> {
+async function verifyAccessTokenSignature(
+  keys: KeyStore,
+  token: string,
+  issuer: string,
+  now: Date,
+): Promise<OwnAccessToken | undefined> {
   try {
     const { payload } = await jwtVerify(token, (header) => keys.verificationKey(header), {
       issuer,
@@ -67,7 +77,11 @@ async function verifyAccessTokenSignature(keys: KeyStore, token: string, issuer:
  * An ID token this bridge signed, expired or not (a logout hint is usually an old ID token), or
  * undefined when its signature or issuer is not ours.
  */
-export async function verifyOwnIdTokenHint(keys: KeyStore, token: string, issuer: string): Promise<JWTPayload | undefined> {
+export async function verifyOwnIdTokenHint(
+  keys: KeyStore,
+  token: string,
+  issuer: string,
+): Promise<JWTPayload | undefined> {
   try {
     const payload = decodeJwt(token)
     const exp = typeof payload.exp === 'number' ? payload.exp : 0

@@ -60,7 +60,10 @@ export interface ConnectorContext {
  * A login protocol, one entry of the table in connectors.ts: what the configuration loader needs
  * (`schema`, `check`: config/provider-kind.ts) and how to build a connector from the checked settings.
  */
-export interface ConnectorKind<S extends TObject = TObject, P extends ProviderSettings = ProviderSettings> extends ProviderKind<S, P> {
+export interface ConnectorKind<
+  S extends TObject = TObject,
+  P extends ProviderSettings = ProviderSettings,
+> extends ProviderKind<S, P> {
   create(provider: P, context: ConnectorContext): Connector
 }
 
@@ -77,5 +80,6 @@ export function stateField(state: ConnectorState, name: string): string {
  * without this login's state is the request's doing, not the provider's: ERR_LOGIN_EXPIRED (start again).
  */
 export function requireCallbackState(callbackUrl: URL, expected: string): void {
-  if (callbackUrl.searchParams.get('state') !== expected) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the callback state is not this login attempt\'s')
+  if (callbackUrl.searchParams.get('state') !== expected)
+    throw new BridgeError('ERR_LOGIN_EXPIRED', "the callback state is not this login attempt's")
 }

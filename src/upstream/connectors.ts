@@ -34,8 +34,13 @@ export const connectors = connectorTable({
  * The connector for a provider the loader checked with the same table. A `type` the table lacks (a
  * configuration loaded with another table) is an Error naming the types it has.
  */
-export function createConnector(kinds: ConnectorKinds, provider: ProviderSettings, context: ConnectorContext): Connector {
+export function createConnector(
+  kinds: ConnectorKinds,
+  provider: ProviderSettings,
+  context: ConnectorContext,
+): Connector {
   const kind = Object.hasOwn(kinds, provider.type) ? kinds[provider.type] : undefined
-  if (kind === undefined) throw new Error(`no connector for provider type "${provider.type}" (known: ${Object.keys(kinds).join(', ')})`)
+  if (kind === undefined)
+    throw new Error(`no connector for provider type "${provider.type}" (known: ${Object.keys(kinds).join(', ')})`)
   return kind.create(provider, context)
 }

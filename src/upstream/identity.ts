@@ -31,7 +31,8 @@ export function identityFrom(
   values: PersonValues,
   today: string,
 ): Identity {
-  const snils = typeof values.snils === 'string' || typeof values.snils === 'number' ? parseSnils(String(values.snils)) : undefined
+  const snils =
+    typeof values.snils === 'string' || typeof values.snils === 'number' ? parseSnils(String(values.snils)) : undefined
   return {
     ...who,
     familyName: text(values.familyName),

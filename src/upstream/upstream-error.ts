@@ -30,7 +30,8 @@ export function isNetworkFailure(error: unknown): boolean {
   if (e === null || typeof e !== 'object') return false
   if (['TimeoutError', 'AbortError'].includes(e.name ?? '') || e.code === 'ERR_JWKS_TIMEOUT') return true
   if (e.name === 'TypeError' && e.message === 'fetch failed') return true
-  if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(e.code ?? '')) return true
+  if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(e.code ?? ''))
+    return true
   return e.cause !== undefined && e.cause !== error && isNetworkFailure(e.cause)
 }
 
@@ -43,6 +44,10 @@ function httpStatus(error: unknown): number | undefined {
 /** `code` when the connector classified the failure itself; otherwise network/5xx or invalid. */
 export function toUpstreamError(error: unknown, during: string, code?: BridgeErrorCode): BridgeError {
   if (error instanceof BridgeError) return error
-  const classified = code ?? (isNetworkFailure(error) || (httpStatus(error) ?? 0) >= 500 ? 'ERR_UPSTREAM_UNAVAILABLE' : 'ERR_UPSTREAM_INVALID_RESPONSE')
+  const classified =
+    code ??
+    (isNetworkFailure(error) || (httpStatus(error) ?? 0) >= 500
+      ? 'ERR_UPSTREAM_UNAVAILABLE'
+      : 'ERR_UPSTREAM_INVALID_RESPONSE')
   return new BridgeError(classified, `state-services provider: ${during} failed`, { cause: summary(error) })
 }

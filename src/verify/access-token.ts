@@ -26,16 +26,29 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const verifier: Verifier = {
     async verify(token) {
       if (token === undefined || token === '') throw new TokenVerificationError('token_missing', 'no access token')
-      const payload = await keys.verifyJwt(token, { typ: 'at+jwt', audience: options.audience, requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'] })
+      const payload = await keys.verifyJwt(token, {
+        typ: 'at+jwt',
+        audience: options.audience,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
+      })
       const revoked = await revocations?.current()
       const sid = typeof payload.sid === 'string' ? payload.sid : undefined
-      if (revoked !== undefined && (revoked.tokens.has(String(payload.jti)) || (sid !== undefined && revoked.sessions.has(sid)))) {
+      if (
+        revoked !== undefined &&
+        (revoked.tokens.has(String(payload.jti)) || (sid !== undefined && revoked.sessions.has(sid)))
+      ) {
         throw new TokenVerificationError('token_revoked', 'the token or its session was revoked')
       }
-      const claims = { ...payload, scope: typeof payload.scope === 'string' ? payload.scope.split(' ') : [] } as AccessTokenClaims
+      const claims = {
+        ...payload,
+        scope: typeof payload.scope === 'string' ? payload.scope.split(' ') : [],
+      } as AccessTokenClaims
       const ask = options.revocations === false ? undefined : options.revocations?.whenTruncated
       if (revoked?.truncated === true && ask !== undefined && !(await ask(token, claims))) {
-        throw new TokenVerificationError('token_revoked', 'the token is not active (asked while the revocation list is truncated)')
+        throw new TokenVerificationError(
+          'token_revoked',
+          'the token is not active (asked while the revocation list is truncated)',
+        )
       }
       return claims
     },

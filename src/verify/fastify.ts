@@ -78,18 +78,32 @@ export const backchannelLogout: FastifyPluginAsync<BackchannelLogoutOptions> = a
       done(null, Object.fromEntries(new URLSearchParams(String(body))))
     })
   }
-  const schema = { body: { type: 'object', required: ['logout_token'], properties: { logout_token: { type: 'string', minLength: 1, maxLength: 8192 } } } }
-  app.post<{ Body: { logout_token: string } }>(options.path ?? '/backchannel-logout', { schema, attachValidation: true }, async (request, reply) => {
-    reply.header('cache-control', 'no-store')
-    if (request.validationError) return reply.code(400).send({ error: 'invalid_request', error_description: 'token_missing' })
-    try {
-      const { sub, sid } = await logoutTokens.verify(request.body.logout_token)
-      await options.onLogout({ sub, sid })
-    } catch (error) {
-      // §2.8: an invalid token, and a logout that failed, are both 400.
-      if (!(error instanceof TokenVerificationError)) request.log.error({ err: error }, 'back-channel logout failed')
-      return reply.code(400).send({ error: 'invalid_request', error_description: error instanceof TokenVerificationError ? error.code : 'logout_failed' })
-    }
-    return reply.code(200).send()
-  })
+  const schema = {
+    body: {
+      type: 'object',
+      required: ['logout_token'],
+      properties: { logout_token: { type: 'string', minLength: 1, maxLength: 8192 } },
+    },
+  }
+  app.post<{ Body: { logout_token: string } }>(
+    options.path ?? '/backchannel-logout',
+    { schema, attachValidation: true },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      if (request.validationError)
+        return reply.code(400).send({ error: 'invalid_request', error_description: 'token_missing' })
+      try {
+        const { sub, sid } = await logoutTokens.verify(request.body.logout_token)
+        await options.onLogout({ sub, sid })
+      } catch (error) {
+        // §2.8: an invalid token, and a logout that failed, are both 400.
+        if (!(error instanceof TokenVerificationError)) request.log.error({ err: error }, 'back-channel logout failed')
+        return reply.code(400).send({
+          error: 'invalid_request',
+          error_description: error instanceof TokenVerificationError ? error.code : 'logout_failed',
+        })
+      }
+      return reply.code(200).send()
+    },
+  )
 }

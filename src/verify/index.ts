@@ -9,6 +9,12 @@ export { createVerifier, type VerifierOptions } from './access-token.js'
 export type { AccessTokenClaims, Verifier } from './types.js'
 export { TokenVerificationError, type VerifyErrorCode } from './errors.js'
 export type { BridgeKeyOptions } from './keys.js'
-export { backchannelLogoutEvent, createLogoutTokenVerifier, type LogoutTokenClaims, type LogoutTokenVerifier, type LogoutTokenVerifierOptions } from './logout-token.js'
+export {
+  backchannelLogoutEvent,
+  createLogoutTokenVerifier,
+  type LogoutTokenClaims,
+  type LogoutTokenVerifier,
+  type LogoutTokenVerifierOptions,
+} from './logout-token.js'
 export { RevocationListError, type RevocationListErrorCode, type RevocationOptions } from './revocations.js'
 export { backchannelLogout, type BackchannelLogoutOptions, bridgeAuth, type BridgeAuthOptions } from './fastify.js'

@@ -34,7 +34,10 @@ export interface BridgeKeys {
   now: () => number
   options: BridgeKeyOptions
   /** Every shared check; the caller adds those of its token type. */
-  verifyJwt(token: string, expected: { typ: string; audience: string | string[]; requiredClaims: string[] }): Promise<JWTPayload>
+  verifyJwt(
+    token: string,
+    expected: { typ: string; audience: string | string[]; requiredClaims: string[] },
+  ): Promise<JWTPayload>
 }
 
 /** The keys behind each verifier, so that a logout token verifier can share its JWKS cache. */
@@ -46,20 +49,28 @@ export const keysOfVerifier = new WeakMap<object, BridgeKeys>()
  * follows the same injectable clock as the token checks.)
  */
 function cachedJwks(url: URL, options: BridgeKeyOptions, now: () => number): JWTVerifyGetKey {
-  let current: { keys: JWTVerifyGetKey; fetchedAt: number; resolved: Map<string, Awaited<ReturnType<JWTVerifyGetKey>>> } | undefined
+  let current:
+    | { keys: JWTVerifyGetKey; fetchedAt: number; resolved: Map<string, Awaited<ReturnType<JWTVerifyGetKey>>> }
+    | undefined
   let pending: Promise<JWTVerifyGetKey> | undefined
   const doFetch = options.fetch ?? fetch
 
   function refresh(): Promise<JWTVerifyGetKey> {
     pending ??= (async () => {
       try {
-        const response = await doFetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000), headers: { accept: 'application/json' } })
-        if (!response.ok) throw new TokenVerificationError('jwks_unavailable', `the bridge JWKS answered ${response.status}`)
+        const response = await doFetch(url, {
+          signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+          headers: { accept: 'application/json' },
+        })
+        if (!response.ok)
+          throw new TokenVerificationError('jwks_unavailable', `the bridge JWKS answered ${response.status}`)
         const keys = createLocalJWKSet((await response.json()) as JSONWebKeySet)
         current = { keys, fetchedAt: now(), resolved: new Map() }
         return keys
       } catch (error) {
-        throw error instanceof TokenVerificationError ? error : new TokenVerificationError('jwks_unavailable', 'the bridge keys could not be fetched')
+        throw error instanceof TokenVerificationError
+          ? error
+          : new TokenVerificationError('jwks_unavailable', 'the bridge keys could not be fetched')
       } finally {
         pending = undefined
       }
@@ -91,7 +102,8 @@ export function createBridgeKeys(options: BridgeKeyOptions): BridgeKeys {
   const now = () => (options.now?.() ?? new Date()).getTime()
   const jwks = cachedJwks(new URL(options.jwksUri ?? `${issuer}/.well-known/jwks.json`), options, now)
   const algorithms = options.algorithms ?? ['ES256', 'EdDSA', 'RS256']
-  if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) throw new Error('none and HMAC algorithms cannot verify bridge tokens')
+  if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS')))
+    throw new Error('none and HMAC algorithms cannot verify bridge tokens')
   const tolerance = options.clockToleranceSeconds ?? 5
 
   return {

@@ -37,17 +37,23 @@ export interface LogoutTokenVerifier {
 }
 
 const invalid = (message: string) => new TokenVerificationError('logout_token_invalid', message)
-const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
 /** The §2.6 rules beyond the signature and the registered claims. */
 function checkLogoutClaims(payload: JWTPayload): LogoutTokenClaims {
   const events = payload.events
-  if (!isObject(events) || Object.keys(events).length !== 1 || !isObject((events as Record<string, unknown>)[backchannelLogoutEvent])) {
+  if (
+    !isObject(events) ||
+    Object.keys(events).length !== 1 ||
+    !isObject((events as Record<string, unknown>)[backchannelLogoutEvent])
+  ) {
     throw invalid(`events must hold exactly ${backchannelLogoutEvent}, an object`)
   }
   if (!isText(payload.sub) && !isText(payload.sid)) throw invalid('a logout token names sub or sid')
-  if ((payload.sub !== undefined && !isText(payload.sub)) || (payload.sid !== undefined && !isText(payload.sid))) throw invalid('sub and sid are strings')
+  if ((payload.sub !== undefined && !isText(payload.sub)) || (payload.sid !== undefined && !isText(payload.sid)))
+    throw invalid('sub and sid are strings')
   if ('nonce' in payload) throw invalid('a logout token carries no nonce')
   if (!isText(payload.jti)) throw invalid('a logout token has a jti')
   return payload as unknown as LogoutTokenClaims
@@ -76,11 +82,16 @@ export function createLogoutTokenVerifier(options: LogoutTokenVerifierOptions): 
   return {
     async verify(token) {
       if (token === undefined || token === '') throw new TokenVerificationError('token_missing', 'no logout token')
-      const payload = await keys.verifyJwt(token, { typ: 'logout+jwt', audience: options.clientId, requiredClaims: ['iat', 'exp', 'jti'] })
+      const payload = await keys.verifyJwt(token, {
+        typ: 'logout+jwt',
+        audience: options.clientId,
+        requiredClaims: ['iat', 'exp', 'jti'],
+      })
       const claims = checkLogoutClaims(payload)
       const now = keys.now()
       forgetExpired(now)
-      if (seen.has(claims.jti)) throw new TokenVerificationError('logout_token_replayed', 'this logout token was received before')
+      if (seen.has(claims.jti))
+        throw new TokenVerificationError('logout_token_replayed', 'this logout token was received before')
       seen.set(claims.jti, (claims.exp + tolerance) * 1000)
       return claims
     },

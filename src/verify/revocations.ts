@@ -71,21 +71,26 @@ export interface RevocationFeed {
   close(): void
 }
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string')
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string')
 
 /** The body of `/revocations`, or an Error saying what is wrong with it. */
 export function parseRevocationList(body: unknown, issuer: string): RevocationList | Error {
   if (typeof body !== 'object' || body === null) return new Error('the revocation list is not a JSON object')
   const { issuer: listIssuer, sessions, tokens, truncated } = body as Record<string, unknown>
-  if (typeof listIssuer !== 'string' || listIssuer.replace(/\/+$/, '') !== issuer) return new Error('the revocation list names another issuer')
-  if (!isStringArray(sessions) || !isStringArray(tokens)) return new Error('the revocation list has no sessions and tokens arrays of strings')
-  if (truncated !== undefined && typeof truncated !== 'boolean') return new Error('the revocation list says truncated with something else than true or false')
+  if (typeof listIssuer !== 'string' || listIssuer.replace(/\/+$/, '') !== issuer)
+    return new Error('the revocation list names another issuer')
+  if (!isStringArray(sessions) || !isStringArray(tokens))
+    return new Error('the revocation list has no sessions and tokens arrays of strings')
+  if (truncated !== undefined && typeof truncated !== 'boolean')
+    return new Error('the revocation list says truncated with something else than true or false')
   return { sessions: new Set(sessions), tokens: new Set(tokens), truncated: truncated === true }
 }
 
 /** The body as text, refused once it is larger than `maxBytes`: by its Content-Length, or while it is read. */
 async function readAtMost(response: Response, maxBytes: number): Promise<string> {
-  const tooLarge = () => new RevocationListError('too_large', `the revocation list is larger than maxBytes (${maxBytes} bytes)`)
+  const tooLarge = () =>
+    new RevocationListError('too_large', `the revocation list is larger than maxBytes (${maxBytes} bytes)`)
   if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
     await response.body?.cancel()
     throw tooLarge()
@@ -128,7 +133,9 @@ export function openRevocationFeed(keys: BridgeKeys, options: RevocationOptions)
       throw new RevocationListError('unavailable', `the bridge revocation list answered ${response.status}`)
     }
     const text = await readAtMost(response, maxBytes).catch((error: unknown) => {
-      throw error instanceof RevocationListError ? error : new RevocationListError('unavailable', 'the bridge revocation list could not be read', { cause: error })
+      throw error instanceof RevocationListError
+        ? error
+        : new RevocationListError('unavailable', 'the bridge revocation list could not be read', { cause: error })
     })
     let body: unknown
     try {
@@ -150,9 +157,21 @@ export function openRevocationFeed(keys: BridgeKeys, options: RevocationOptions)
     pending ??= fetchList()
       .then((list) => {
         latest = { list, fetchedAt: keys.now() }
-        if (list.truncated) report(new RevocationListError('truncated', 'the bridge truncated its revocation list: a token it does not name may be revoked'))
+        if (list.truncated)
+          report(
+            new RevocationListError(
+              'truncated',
+              'the bridge truncated its revocation list: a token it does not name may be revoked',
+            ),
+          )
       })
-      .catch((error: unknown) => report(error instanceof RevocationListError ? error : new RevocationListError('unavailable', String(error), { cause: error })))
+      .catch((error: unknown) =>
+        report(
+          error instanceof RevocationListError
+            ? error
+            : new RevocationListError('unavailable', String(error), { cause: error }),
+        ),
+      )
       .finally(() => (pending = undefined))
     return pending
   }
@@ -165,7 +184,10 @@ export function openRevocationFeed(keys: BridgeKeys, options: RevocationOptions)
 
   const first = refresh().then(schedule)
   let waitTimer: NodeJS.Timeout | undefined
-  const ready = Promise.race([first, new Promise<void>((resolve) => (waitTimer = setTimeout(resolve, timeoutMs).unref()))]).finally(() => clearTimeout(waitTimer))
+  const ready = Promise.race([
+    first,
+    new Promise<void>((resolve) => (waitTimer = setTimeout(resolve, timeoutMs).unref())),
+  ]).finally(() => clearTimeout(waitTimer))
 
   return {
     async current() {

@@ -29,7 +29,13 @@ import {
   unlinkByOwner,
 } from '../login/account.js'
 import type { BrowserRequest } from '../login/browser.js'
-import { confirmEmail, confirmEmailPath, confirmPhone, isLiveEmailLink, requestContactConfirmation } from '../login/contacts.js'
+import {
+  confirmEmail,
+  confirmEmailPath,
+  confirmPhone,
+  isLiveEmailLink,
+  requestContactConfirmation,
+} from '../login/contacts.js'
 import { currentSession } from '../login/sign-in.js'
 import { startStateServices } from '../login/state-services.js'
 import { linkAnotherPath } from '../login/link-another.js'
@@ -37,7 +43,16 @@ import { linkAccountPath } from '../login/link-own.js'
 import { maskEmail, maskPhone } from '../person/contact.js'
 import { maskFullName } from '../person/full-name.js'
 import type { ActiveSession } from '../sessions/login-session.js'
-import { AccountQuery, CodeForm, ContactForm, EmptyForm, OwnPasswordForm, TokenForm, TokenQuery, UnlinkForm } from './forms.js'
+import {
+  AccountQuery,
+  CodeForm,
+  ContactForm,
+  EmptyForm,
+  OwnPasswordForm,
+  TokenForm,
+  TokenQuery,
+  UnlinkForm,
+} from './forms.js'
 import { accountPage, confirmEmailPage, confirmationPage, signedOutPage } from './pages/account.js'
 import type { PasswordFormProblem } from './pages/login.js'
 import { fillIn } from './html.js'
@@ -50,7 +65,13 @@ async function renderAccountPage(
   request: FastifyRequest,
   reply: FastifyReply,
   session: ActiveSession,
-  options: { notice?: string; clientId?: string; passwordProblem?: PasswordFormProblem; contactProblem?: string; status?: number } = {},
+  options: {
+    notice?: string
+    clientId?: string
+    passwordProblem?: PasswordFormProblem
+    contactProblem?: string
+    status?: number
+  } = {},
 ) {
   const { t, locale } = request
   const overview = await accountOverview(context, session, options.clientId)
@@ -67,11 +88,22 @@ async function renderAccountPage(
     className: account.className,
     method: session.method,
     timeZone: region?.config.timeZone ?? defaultTimeZone,
-    notice: options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
+    notice:
+      options.notice !== undefined && Object.hasOwn(t.notices, options.notice) ? t.notices[options.notice] : undefined,
     returnTo: overview.returnTo && { name: overview.returnTo.name[locale], url: overview.returnTo.url },
     stateServices: overview.stateServices,
-    links: overview.links.map((link) => ({ id: link.id, providerName: providerName(link.regionName), createdAt: link.createdAt, method: link.method, verified: link.verified })),
-    endedLinks: overview.endedLinks.map((link) => ({ providerName: providerName(link.regionName), linkedAt: link.linkedAt, endedAt: link.endedAt })),
+    links: overview.links.map((link) => ({
+      id: link.id,
+      providerName: providerName(link.regionName),
+      createdAt: link.createdAt,
+      method: link.method,
+      verified: link.verified,
+    })),
+    endedLinks: overview.endedLinks.map((link) => ({
+      providerName: providerName(link.regionName),
+      linkedAt: link.linkedAt,
+      endedAt: link.endedAt,
+    })),
     sessions: overview.sessions.map((other) => ({ ...other, current: other.id === session.id })),
     passwordProblem: options.passwordProblem,
     contacts: {
@@ -97,7 +129,10 @@ async function renderAccountPage(
 }
 
 /** The signed-in session, or undefined: the caller answers with a redirect to the login page. */
-async function signedIn(context: RouteContext, request: FastifyRequest): Promise<{ browser: BrowserRequest; session: ActiveSession | undefined }> {
+async function signedIn(
+  context: RouteContext,
+  request: FastifyRequest,
+): Promise<{ browser: BrowserRequest; session: ActiveSession | undefined }> {
   const browser = browserRequest(request, context)
   return { browser, session: await currentSession(context, browser) }
 }
@@ -105,43 +140,70 @@ async function signedIn(context: RouteContext, request: FastifyRequest): Promise
 export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const form = formRoute(app, context.config, '/account')
 
+  app.get<{ Querystring: AccountQuery }>(
+    '/account',
+    { ...pageRoute, schema: { querystring: AccountQuery } },
+    async (request, reply) => {
+      const { session } = await signedIn(context, request)
+      if (session === undefined) return reply.redirect('/login', 303)
+      return renderAccountPage(context, request, reply, session, {
+        notice: request.query.notice,
+        clientId: request.query.client_id,
+      })
+    },
+  )
 
-  app.get<{ Querystring: AccountQuery }>('/account', { ...pageRoute, schema: { querystring: AccountQuery } }, async (request, reply) => {
-    const { session } = await signedIn(context, request)
-    if (session === undefined) return reply.redirect('/login', 303)
-    return renderAccountPage(context, request, reply, session, { notice: request.query.notice, clientId: request.query.client_id })
-  })
+  app.post<{ Body: UnlinkForm }>(
+    '/account/unlink',
+    { ...form, schema: { body: UnlinkForm } },
+    async (request, reply) => {
+      const { browser, session } = await signedIn(context, request)
+      if (session === undefined) return reply.redirect('/login', 303)
+      const { link, password } = request.body
+      const account = await accountOf(context, session)
+      let confirmed = isRecentlyConfirmed(session, context.now())
+      if (!confirmed && password !== undefined)
+        confirmed = await confirmWithPassword(context, browser, session, account, password)
+      if (!confirmed) {
+        const stateServices = canConfirmWithStateServices(context, account)
+        const page = confirmationPage(pageContext(request), {
+          csrfToken: reply.generateCsrf(),
+          linkId: link,
+          stateServices,
+          wrongPassword: password !== undefined,
+        })
+        return sendPage(reply, page, password === undefined ? 200 : 401)
+      }
+      if (!(await unlinkByOwner(context, browser, session, account, link)))
+        throw new BridgeError('ERR_NOT_FOUND', 'no such link of this account')
+      return reply.redirect('/account?notice=unlinked', 303)
+    },
+  )
 
-  app.post<{ Body: UnlinkForm }>('/account/unlink', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(context, request)
-    if (session === undefined) return reply.redirect('/login', 303)
-    const { link, password } = request.body
-    const account = await accountOf(context, session)
-    let confirmed = isRecentlyConfirmed(session, context.now())
-    if (!confirmed && password !== undefined) confirmed = await confirmWithPassword(context, browser, session, account, password)
-    if (!confirmed) {
-      const stateServices = canConfirmWithStateServices(context, account)
-      const page = confirmationPage(pageContext(request), { csrfToken: reply.generateCsrf(), linkId: link, stateServices, wrongPassword: password !== undefined })
-      return sendPage(reply, page, password === undefined ? 200 : 401)
-    }
-    if (!(await unlinkByOwner(context, browser, session, account, link))) throw new BridgeError('ERR_NOT_FOUND', 'no such link of this account')
-    return reply.redirect('/account?notice=unlinked', 303)
-  })
-
-  app.post<{ Body: UnlinkForm }>('/account/unlink/state-services', { ...form, schema: { body: UnlinkForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(context, request)
-    if (session === undefined) return reply.redirect('/login', 303)
-    const account = await accountOf(context, session)
-    const purpose = { kind: 'confirm' as const, sessionId: session.id, unlinkId: request.body.link }
-    return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
-  })
+  app.post<{ Body: UnlinkForm }>(
+    '/account/unlink/state-services',
+    { ...form, schema: { body: UnlinkForm } },
+    async (request, reply) => {
+      const { browser, session } = await signedIn(context, request)
+      if (session === undefined) return reply.redirect('/login', 303)
+      const account = await accountOf(context, session)
+      const purpose = { kind: 'confirm' as const, sessionId: session.id, unlinkId: request.body.link }
+      return reply.redirect(
+        await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }),
+        303,
+      )
+    },
+  )
 
   app.post(linkAnotherPath, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
     const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'link_another' as const, sessionId: session.id }
-    return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
+    return reply.redirect(
+      await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }),
+      303,
+    )
   })
 
   app.post(linkAccountPath, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
@@ -149,7 +211,10 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     if (session === undefined) return reply.redirect('/login', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'link_account' as const, sessionId: session.id }
-    return reply.redirect(await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }), 303)
+    return reply.redirect(
+      await startStateServices(context, browser, { regionCode: account.region, purpose, locale: request.locale }),
+      303,
+    )
   })
 
   app.post('/account/sign-out-everywhere', { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
@@ -159,14 +224,21 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     return sendPage(reply, signedOutPage(pageContext(request), request.t.notices.signed_out_everywhere ?? ''))
   })
 
-  app.post<{ Body: OwnPasswordForm }>('/account/password', { ...form, schema: { body: OwnPasswordForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(context, request)
-    if (session === undefined) return reply.redirect('/login', 303)
-    const account = await accountOf(context, session)
-    const result = await changeOwnPassword(context, browser, session, account, request.body)
-    if (result.ok) return reply.redirect('/account?notice=password_changed#change-password', 303)
-    return renderAccountPage(context, request, reply, session, { passwordProblem: result.problem, status: result.problem === 'wrong_current' ? 401 : 400 })
-  })
+  app.post<{ Body: OwnPasswordForm }>(
+    '/account/password',
+    { ...form, schema: { body: OwnPasswordForm } },
+    async (request, reply) => {
+      const { browser, session } = await signedIn(context, request)
+      if (session === undefined) return reply.redirect('/login', 303)
+      const account = await accountOf(context, session)
+      const result = await changeOwnPassword(context, browser, session, account, request.body)
+      if (result.ok) return reply.redirect('/account?notice=password_changed#change-password', 303)
+      return renderAccountPage(context, request, reply, session, {
+        passwordProblem: result.problem,
+        status: result.problem === 'wrong_current' ? 401 : 400,
+      })
+    },
+  )
 }
 
 export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
@@ -179,31 +251,59 @@ export const contactRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       if (session === undefined) return reply.redirect('/login', 303)
       const account = await accountOf(context, session)
       const recentlyConfirmed = isRecentlyConfirmed(session, context.now())
-      const result = await requestContactConfirmation(context, browser, account, { kind, value: request.body[kind], locale: request.locale, recentlyConfirmed })
-      if (!result.ok) return renderAccountPage(context, request, reply, session, { contactProblem: request.t.contacts.problems[result.problem], status: 400 })
+      const result = await requestContactConfirmation(context, browser, account, {
+        kind,
+        value: request.body[kind],
+        locale: request.locale,
+        recentlyConfirmed,
+      })
+      if (!result.ok)
+        return renderAccountPage(context, request, reply, session, {
+          contactProblem: request.t.contacts.problems[result.problem],
+          status: 400,
+        })
       deliverAfterAnswer(request, context, kind === 'email' ? 'confirm_email' : 'confirm_phone', result.delivery)
       return reply.redirect(`/account?notice=${kind === 'email' ? 'email_sent' : 'phone_code_sent'}#contacts`, 303)
     })
   }
 
-  app.post<{ Body: CodeForm }>('/account/phone/confirm', { ...form, schema: { body: CodeForm } }, async (request, reply) => {
-    const { browser, session } = await signedIn(context, request)
-    if (session === undefined) return reply.redirect('/login', 303)
-    const result = await confirmPhone(context, browser, session, request.body.code)
-    if (result.kind === 'confirmed') return reply.redirect('/account?notice=phone_confirmed#contacts', 303)
-    const { problems } = request.t.contacts
-    const problem = result.kind === 'wrong' ? fillIn(problems.wrong_code, { attempts: result.attemptsLeft }) : problems.malformed_code
-    return renderAccountPage(context, request, reply, session, { contactProblem: problem, status: 400 })
-  })
+  app.post<{ Body: CodeForm }>(
+    '/account/phone/confirm',
+    { ...form, schema: { body: CodeForm } },
+    async (request, reply) => {
+      const { browser, session } = await signedIn(context, request)
+      if (session === undefined) return reply.redirect('/login', 303)
+      const result = await confirmPhone(context, browser, session, request.body.code)
+      if (result.kind === 'confirmed') return reply.redirect('/account?notice=phone_confirmed#contacts', 303)
+      const { problems } = request.t.contacts
+      const problem =
+        result.kind === 'wrong'
+          ? fillIn(problems.wrong_code, { attempts: result.attemptsLeft })
+          : problems.malformed_code
+      return renderAccountPage(context, request, reply, session, { contactProblem: problem, status: 400 })
+    },
+  )
 
-  app.get<{ Querystring: TokenQuery }>(confirmEmailPath, { ...pageRoute, schema: { querystring: TokenQuery } }, async (request, reply) => {
-    const { token } = request.query
-    if (token === undefined || !(await isLiveEmailLink(context, token))) throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
-    return sendPage(reply, confirmEmailPage(pageContext(request, '/account'), { csrfToken: reply.generateCsrf(), token }))
-  })
+  app.get<{ Querystring: TokenQuery }>(
+    confirmEmailPath,
+    { ...pageRoute, schema: { querystring: TokenQuery } },
+    async (request, reply) => {
+      const { token } = request.query
+      if (token === undefined || !(await isLiveEmailLink(context, token)))
+        throw new BridgeError('ERR_SECRET_EXPIRED', 'the confirmation link was replaced, used or expired')
+      return sendPage(
+        reply,
+        confirmEmailPage(pageContext(request, '/account'), { csrfToken: reply.generateCsrf(), token }),
+      )
+    },
+  )
 
-  app.post<{ Body: TokenForm }>(confirmEmailPath, { ...formRoute(app, context.config, '/account'), schema: { body: TokenForm } }, async (request, reply) => {
-    await confirmEmail(context, browserRequest(request, context), request.body.token)
-    return sendPage(reply, confirmEmailPage(pageContext(request, '/account'), { confirmed: true }))
-  })
+  app.post<{ Body: TokenForm }>(
+    confirmEmailPath,
+    { ...formRoute(app, context.config, '/account'), schema: { body: TokenForm } },
+    async (request, reply) => {
+      await confirmEmail(context, browserRequest(request, context), request.body.token)
+      return sendPage(reply, confirmEmailPage(pageContext(request, '/account'), { confirmed: true }))
+    },
+  )
 }

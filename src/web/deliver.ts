@@ -7,14 +7,22 @@ import type { FastifyRequest } from 'fastify'
 import type { RouteContext } from '../context.js'
 import type { Delivery } from '../login/browser.js'
 
-export function deliverAfterAnswer(request: FastifyRequest, context: Pick<RouteContext, 'metrics'>, kind: string, delivery: Delivery): void {
+export function deliverAfterAnswer(
+  request: FastifyRequest,
+  context: Pick<RouteContext, 'metrics'>,
+  kind: string,
+  delivery: Delivery,
+): void {
   if (delivery === undefined) return
   setImmediate(() => {
     delivery().then(
       () => context.metrics.message(kind, 'sent'),
       (error: unknown) => {
         context.metrics.message(kind, 'failed')
-        request.log.warn({ kind, err: { message: error instanceof Error ? error.message : String(error) } }, 'message not sent')
+        request.log.warn(
+          { kind, err: { message: error instanceof Error ? error.message : String(error) } },
+          'message not sent',
+        )
       },
     )
   })

@@ -14,7 +14,8 @@ import { Type, type Static, type TSchema } from 'typebox'
 import { uuidPattern } from '../db/schema.js'
 
 const noControls = '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$'
-const noControlsButWhitespace = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$'
+const noControlsButWhitespace =
+  '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$'
 
 const text = (maxLength: number) => Type.String({ maxLength, pattern: noControls })
 const freeText = (maxLength: number) => Type.String({ maxLength, pattern: noControlsButWhitespace })
@@ -28,8 +29,10 @@ const otherParameter = freeText(2048)
 /** A parameter of an OAuth request: the endpoint itself refuses one given twice, with the right error. */
 const oauthParameter = Type.Union([freeText(4096), Type.Array(freeText(4096), { maxItems: 8 })])
 
-const form = <T extends Record<string, TSchema>>(fields: T) => Type.Object({ _csrf: csrf, ...fields }, { additionalProperties: otherParameter })
-const query = <T extends Record<string, TSchema>>(fields: T) => Type.Object({ lang, ...fields }, { additionalProperties: otherParameter })
+const form = <T extends Record<string, TSchema>>(fields: T) =>
+  Type.Object({ _csrf: csrf, ...fields }, { additionalProperties: otherParameter })
+const query = <T extends Record<string, TSchema>>(fields: T) =>
+  Type.Object({ lang, ...fields }, { additionalProperties: otherParameter })
 
 export const PasswordLoginForm = form({ login: text(256), password })
 export type PasswordLoginForm = Static<typeof PasswordLoginForm>
@@ -84,10 +87,14 @@ export const AccountQuery = query({
 export type AccountQuery = Static<typeof AccountQuery>
 
 /** The parameters of an OAuth request (GET query or POST form), every one bounded; the endpoint reads them. */
-export const OAuthParameters = Type.Record(Type.String({ maxLength: 128, pattern: noControls }), oauthParameter, { maxProperties: 64 })
+export const OAuthParameters = Type.Record(Type.String({ maxLength: 128, pattern: noControls }), oauthParameter, {
+  maxProperties: 64,
+})
 
 /** Pages without parameters of their own, and the provider's answer at the callback. */
-export const PageQuery = Type.Record(Type.String({ maxLength: 128, pattern: noControls }), otherParameter, { maxProperties: 64 })
+export const PageQuery = Type.Record(Type.String({ maxLength: 128, pattern: noControls }), otherParameter, {
+  maxProperties: 64,
+})
 
 /** The schemas of a browser route that declares none: a page query; a form body for POST. */
 export function defaultSchemas(method: string | readonly string[]): { querystring: TSchema; body?: TSchema } {

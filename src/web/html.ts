@@ -29,17 +29,21 @@ function render(value: Interpolation): string {
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
-  return new SafeHtml(strings.reduce((out, string, index) => out + string + (index < values.length ? render(values[index]) : ''), ''))
+  return new SafeHtml(
+    strings.reduce((out, string, index) => out + string + (index < values.length ? render(values[index]) : ''), ''),
+  )
 }
 
 /** A message with its `{name}` placeholders filled in (the text is escaped where it is interpolated, like any other). */
 export function fillIn(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => (Object.hasOwn(values, name) ? String(values[name]) : placeholder))
+  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) =>
+    Object.hasOwn(values, name) ? String(values[name]) : placeholder,
+  )
 }
 
 /** The CSRF token of a form, as every form of the bridge sends it. */
 export function csrfField(token: string): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${token}">`
+  return html`<input type="hidden" name="_csrf" value="${token}" />`
 }
 
 export interface PageContext {
@@ -52,27 +56,29 @@ export interface PageContext {
 function languageSwitch(context: PageContext): SafeHtml {
   const separator = context.path.includes('?') ? '&' : '?'
   const other: Locale = context.locale === 'ru' ? 'en' : 'ru'
-  return html`<a class="lang" href="${context.path}${separator}lang=${other}" hreflang="${other}" lang="${other}">${
-    other === 'ru' ? 'Русский' : 'English'
-  }</a>`
+  return html`<a class="lang" href="${context.path}${separator}lang=${other}" hreflang="${other}" lang="${other}"
+    >${other === 'ru' ? 'Русский' : 'English'}</a
+  >`
 }
 
 export function layout(context: PageContext, title: string, body: SafeHtml): string {
-  return `<!doctype html>${html`<html lang="${context.t.htmlLang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · ${context.t.serviceName}</title>
-<link rel="stylesheet" href="/assets/bridge.css">
-</head>
-<body>
-<header><span class="service">${context.t.serviceName}</span>${languageSwitch(context)}</header>
-<main>
-<h1>${title}</h1>
-${body}
-</main>
-</body>
-</html>`.value}`
+  return `<!doctype html>${
+    html`<html lang="${context.t.htmlLang}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · ${context.t.serviceName}</title>
+        <link rel="stylesheet" href="/assets/bridge.css" />
+      </head>
+      <body>
+        <header><span class="service">${context.t.serviceName}</span>${languageSwitch(context)}</header>
+        <main>
+          <h1>${title}</h1>
+          ${body}
+        </main>
+      </body>
+    </html>`.value
+  }`
 }
 
 export const stylesheet = `*{box-sizing:border-box}

@@ -32,49 +32,85 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       ...extra,
     })
 
-  app.get<{ Querystring: LoginQuery }>('/login', { ...pageRoute, schema: { querystring: LoginQuery } }, async (request, reply) => {
-    const browser = browserRequest(request, context)
-    const pending = browser.transaction.pendingAuthorization()
-    const served = pending === undefined ? undefined : context.config.clients.get(pending.clientId)?.regions
-    const remembered = request.cookies[cookieNames.region]
-    const usable = (code: string | undefined) => code !== undefined && context.regions.has(code) && (served === undefined || served.includes(code))
-    if (request.query.region === undefined && request.query.choose === undefined && usable(remembered)) {
-      return reply.redirect(`/login?region=${encodeURIComponent(remembered as string)}`, 303)
-    }
-    const code = request.query.region
-    if (code === undefined) {
-      const query = request.query.q?.trim() ?? ''
-      const needle = query.toLocaleLowerCase(request.locale)
-      const choices = [...context.regions.values()]
-        .filter((region) => served === undefined || served.includes(region.config.code))
-        .filter((region) => needle === '' || region.config.code === needle || [region.config.name.ru, region.config.name.en].some((name) => name.toLocaleLowerCase(request.locale).includes(needle)))
-        .map((region) => ({ code: region.config.code, name: region.config.name[request.locale] }))
-      choices.sort((a, b) => a.name.localeCompare(b.name, request.locale))
-      return sendPage(reply, regionSelectionPage(pageContext(request), choices, query))
-    }
-    const region = regionOf(context.regions, code)
-    if (served !== undefined && !served.includes(region.config.code)) {
-      throw new BridgeError('ERR_REGION_NOT_SERVED', 'the diary module that sent you here does not serve this region')
-    }
-    browser.transaction.chooseRegion(region.config.code)
-    reply.setCookie(cookieNames.region, region.config.code, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 })
-    const { notice } = request.query
-    const refusal = request.query.refused === undefined ? undefined : browser.transaction.lastRefusal(region.config.code)
-    const shown = refusal === undefined ? {} : { error: request.t.wrongCredentials, login: refusal.login }
-    const page = renderRegionPage(request, reply, region, { notice: notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined, ...shown })
-    return sendPage(reply, page)
-  })
+  app.get<{ Querystring: LoginQuery }>(
+    '/login',
+    { ...pageRoute, schema: { querystring: LoginQuery } },
+    async (request, reply) => {
+      const browser = browserRequest(request, context)
+      const pending = browser.transaction.pendingAuthorization()
+      const served = pending === undefined ? undefined : context.config.clients.get(pending.clientId)?.regions
+      const remembered = request.cookies[cookieNames.region]
+      const usable = (code: string | undefined) =>
+        code !== undefined && context.regions.has(code) && (served === undefined || served.includes(code))
+      if (request.query.region === undefined && request.query.choose === undefined && usable(remembered)) {
+        return reply.redirect(`/login?region=${encodeURIComponent(remembered as string)}`, 303)
+      }
+      const code = request.query.region
+      if (code === undefined) {
+        const query = request.query.q?.trim() ?? ''
+        const needle = query.toLocaleLowerCase(request.locale)
+        const choices = [...context.regions.values()]
+          .filter((region) => served === undefined || served.includes(region.config.code))
+          .filter(
+            (region) =>
+              needle === '' ||
+              region.config.code === needle ||
+              [region.config.name.ru, region.config.name.en].some((name) =>
+                name.toLocaleLowerCase(request.locale).includes(needle),
+              ),
+          )
+          .map((region) => ({ code: region.config.code, name: region.config.name[request.locale] }))
+        choices.sort((a, b) => a.name.localeCompare(b.name, request.locale))
+        return sendPage(reply, regionSelectionPage(pageContext(request), choices, query))
+      }
+      const region = regionOf(context.regions, code)
+      if (served !== undefined && !served.includes(region.config.code)) {
+        throw new BridgeError('ERR_REGION_NOT_SERVED', 'the diary module that sent you here does not serve this region')
+      }
+      browser.transaction.chooseRegion(region.config.code)
+      reply.setCookie(cookieNames.region, region.config.code, {
+        path: '/',
+        sameSite: 'lax',
+        httpOnly: true,
+        maxAge: 365 * 24 * 3600,
+      })
+      const { notice } = request.query
+      const refusal =
+        request.query.refused === undefined ? undefined : browser.transaction.lastRefusal(region.config.code)
+      const shown = refusal === undefined ? {} : { error: request.t.wrongCredentials, login: refusal.login }
+      const page = renderRegionPage(request, reply, region, {
+        notice:
+          notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined,
+        ...shown,
+      })
+      return sendPage(reply, page)
+    },
+  )
 
-  app.post<{ Body: PasswordLoginForm }>('/login/password', { ...formRoute(app, context.config, loginPagePath), schema: { body: PasswordLoginForm } }, async (request, reply) => {
-    const browser = browserRequest(request, context)
-    const region = regionOf(context.regions, browser.transaction.region())
-    if (!loginMethods(region.config, context.now()).password) throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')
-    const { login, password } = request.body
-    const account = await attemptPassword(context, browser, { region: region.config.code, login, password, purpose: 'sign_in' })
-    if (account === undefined) {
-      browser.transaction.passwordRefused(region.config.code, login)
-      return sendPage(reply, renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }, refusedPath(region)), 401)
-    }
-    return reply.redirect(await continueSignIn(context, browser, account, { method: 'password' }), 303)
-  })
+  app.post<{ Body: PasswordLoginForm }>(
+    '/login/password',
+    { ...formRoute(app, context.config, loginPagePath), schema: { body: PasswordLoginForm } },
+    async (request, reply) => {
+      const browser = browserRequest(request, context)
+      const region = regionOf(context.regions, browser.transaction.region())
+      if (!loginMethods(region.config, context.now()).password)
+        throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')
+      const { login, password } = request.body
+      const account = await attemptPassword(context, browser, {
+        region: region.config.code,
+        login,
+        password,
+        purpose: 'sign_in',
+      })
+      if (account === undefined) {
+        browser.transaction.passwordRefused(region.config.code, login)
+        return sendPage(
+          reply,
+          renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }, refusedPath(region)),
+          401,
+        )
+      }
+      return reply.redirect(await continueSignIn(context, browser, account, { method: 'password' }), 303)
+    },
+  )
 }

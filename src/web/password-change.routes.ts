@@ -17,9 +17,17 @@ export const passwordChangeRoutes: FastifyPluginAsync<RouteContext> = async (app
     return sendPage(reply, passwordChangePage(pageContext(request), { csrfToken: reply.generateCsrf() }))
   })
 
-  app.post<{ Body: NewPasswordForm }>(passwordChangePath, { ...formRoute(app, context.config, passwordChangePath), schema: { body: NewPasswordForm } }, async (request, reply) => {
-    const result = await replaceTemporaryPassword(context, browserRequest(request, context), request.body)
-    if (result.kind === 'next') return reply.redirect(result.location, 303)
-    return sendPage(reply, passwordChangePage(pageContext(request), { csrfToken: reply.generateCsrf(), problem: result.problem }), 400)
-  })
+  app.post<{ Body: NewPasswordForm }>(
+    passwordChangePath,
+    { ...formRoute(app, context.config, passwordChangePath), schema: { body: NewPasswordForm } },
+    async (request, reply) => {
+      const result = await replaceTemporaryPassword(context, browserRequest(request, context), request.body)
+      if (result.kind === 'next') return reply.redirect(result.location, 303)
+      return sendPage(
+        reply,
+        passwordChangePage(pageContext(request), { csrfToken: reply.generateCsrf(), problem: result.problem }),
+        400,
+      )
+    },
+  )
 }

@@ -102,14 +102,24 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
   ])
   // A wrong or missing token is the request's doing: the error handler logs it once, at info (its code
   // says which); the plugin's own line would be a warning.
-  await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieKey: cookieNames.csrf, cookieOpts: cookieBase, logLevel: 'debug' })
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: cookieNames.csrf,
+    cookieOpts: cookieBase,
+    logLevel: 'debug',
+  })
 
   app.decorateRequest('locale', 'ru')
   app.decorateRequest('t', undefined as unknown as Messages)
   app.addHook('onRequest', async (request, reply) => {
     const query = (request.query as { lang?: unknown } | undefined)?.lang
     const fromQuery = typeof query === 'string' ? query : undefined
-    request.locale = pickLocale(fromQuery, request.cookies[cookieNames.lang], request.headers['accept-language'], config.bridge.defaultLocale)
+    request.locale = pickLocale(
+      fromQuery,
+      request.cookies[cookieNames.lang],
+      request.headers['accept-language'],
+      config.bridge.defaultLocale,
+    )
     request.t = messages[request.locale]
     if (fromQuery === request.locale) {
       reply.setCookie(cookieNames.lang, request.locale, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
@@ -118,7 +128,10 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
 
   // Anything that carries state (a cookie, or a redirect that may hold a code) is never cached.
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (reply.getHeader('cache-control') === undefined && (reply.getHeader('set-cookie') !== undefined || (reply.statusCode >= 300 && reply.statusCode < 400))) {
+    if (
+      reply.getHeader('cache-control') === undefined &&
+      (reply.getHeader('set-cookie') !== undefined || (reply.statusCode >= 300 && reply.statusCode < 400))
+    ) {
       reply.header('cache-control', 'no-store')
     }
     return payload
@@ -148,7 +161,8 @@ export function languageReturn(request: FastifyRequest): string {
   const back = request.routeOptions.config.languageReturn
   if (back !== undefined) return typeof back === 'string' ? back : back(request)
   const route = request.routeOptions.url
-  if (request.method !== 'GET' || route === undefined || !route.startsWith('/') || route.startsWith('//')) return loginPagePath(request)
+  if (request.method !== 'GET' || route === undefined || !route.startsWith('/') || route.startsWith('//'))
+    return loginPagePath(request)
   const questionMark = request.url.indexOf('?')
   const query = new URLSearchParams(questionMark === -1 ? '' : request.url.slice(questionMark + 1))
   query.delete('lang')
@@ -157,14 +171,20 @@ export function languageReturn(request: FastifyRequest): string {
 }
 
 /** The login flow's view of this request (login/browser.ts). */
-export function browserRequest(request: FastifyRequest, context: Pick<RouteContext, 'config' | 'now' | 'metrics'>): BrowserRequest {
+export function browserRequest(
+  request: FastifyRequest,
+  context: Pick<RouteContext, 'config' | 'now' | 'metrics'>,
+): BrowserRequest {
   return {
     requestId: request.id,
     ip: request.ip,
     userAgent: request.headers['user-agent'],
     locale: request.locale,
     session: request.session,
-    transaction: openLoginTransaction(request.loginTx, { ttlSeconds: context.config.bridge.loginTransactionTtlSeconds, now: context.now }),
+    transaction: openLoginTransaction(request.loginTx, {
+      ttlSeconds: context.config.bridge.loginTransactionTtlSeconds,
+      now: context.now,
+    }),
     afterAnswer: (kind, delivery) => deliverAfterAnswer(request, context, kind, delivery),
   }
 }
@@ -192,7 +212,11 @@ export function isCrossSite(request: FastifyRequest, ownOrigin: string): boolean
  * Route options of a form target: a page refused when another site sent it (before the body is read),
  * then checked for its CSRF token before the handler runs. `languageReturn`: the GET page behind the form.
  */
-export function formRoute(app: FastifyInstance, config: Pick<Config, 'publicUrl'>, languageReturn: string | ((request: FastifyRequest) => string)) {
+export function formRoute(
+  app: FastifyInstance,
+  config: Pick<Config, 'publicUrl'>,
+  languageReturn: string | ((request: FastifyRequest) => string),
+) {
   const ownOrigin = new URL(config.publicUrl).origin
   return {
     config: { page: true, languageReturn },

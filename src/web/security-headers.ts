@@ -9,7 +9,13 @@
  */
 import type { Config } from '../config/load.js'
 
-const contentSecurityPolicy = ["default-src 'none'", "style-src 'self'", "img-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ')
+const contentSecurityPolicy = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ')
 
 export function securityHeaders(config: Pick<Config, 'publicUrl'>): Readonly<Record<string, string>> {
   return Object.freeze({

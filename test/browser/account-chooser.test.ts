@@ -13,10 +13,26 @@ if (requireChromium(t)) await run()
 async function run() {
   const world = await startChromiumWorld(t, { stateServicesIn78: true })
   const { diaryUrl, db, newPage } = world
-  const { password_hash } = await db.selectFrom('diary_account').select('password_hash').where('login', '=', 'ivanova.m').where('region', '=', '29').executeTakeFirstOrThrow()
+  const { password_hash } = await db
+    .selectFrom('diary_account')
+    .select('password_hash')
+    .where('login', '=', 'ivanova.m')
+    .where('region', '=', '29')
+    .executeTakeFirstOrThrow()
   const gym6 = await db
     .insertInto('diary_account')
-    .values({ region: '29', login: 'ivanova.m.gym6', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', patronymic: 'Петровна', birth_date: '2012-03-14', school: 'Гимназия № 6', class_name: '7В', password_hash })
+    .values({
+      region: '29',
+      login: 'ivanova.m.gym6',
+      role: 'pupil',
+      family_name: 'Иванова',
+      given_name: 'Мария',
+      patronymic: 'Петровна',
+      birth_date: '2012-03-14',
+      school: 'Гимназия № 6',
+      class_name: '7В',
+      password_hash,
+    })
     .returning('id')
     .executeTakeFirstOrThrow()
 
@@ -67,7 +83,10 @@ async function run() {
     await signInFromDiary(page, 'Архангельская область')
     await page.getByRole('heading', { name: 'Выберите дневник' }).waitFor()
     const buttons = page.locator('main form button')
-    t.same(await buttons.allInnerTexts(), ['Школа № 1, 7А · ученик · Мария П. И.', 'Гимназия № 6, 7В · ученик · Мария П. И.'])
+    t.same(await buttons.allInnerTexts(), [
+      'Школа № 1, 7А · ученик · Мария П. И.',
+      'Гимназия № 6, 7В · ученик · Мария П. И.',
+    ])
     await world.shot(page, 'chooser-02-first-time')
     await page.getByRole('button', { name: /Гимназия № 6/ }).click()
     t.match(await signedInAs(page), new RegExp(`Идентификатор \\(sub\\): ${gym6.id}`), 'signed in to the chosen diary')
@@ -75,7 +94,11 @@ async function run() {
     const again = await newPage()
     await signInFromDiary(again, 'Архангельская область')
     await again.getByRole('heading', { name: 'Выберите дневник' }).waitFor()
-    t.same((await again.locator('main form button').allInnerTexts())[0], 'Гимназия № 6, 7В · ученик · Мария П. И.', 'the last choice first')
+    t.same(
+      (await again.locator('main form button').allInnerTexts())[0],
+      'Гимназия № 6, 7В · ученик · Мария П. И.',
+      'the last choice first',
+    )
     t.match(await again.locator('main').innerText(), /выбран в прошлый раз/)
     await world.shot(again, 'chooser-03-remembered')
 

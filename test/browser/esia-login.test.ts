@@ -52,12 +52,21 @@ async function run() {
 
     const visited: string[] = []
     page.on('request', (request) => {
-      if (request.isNavigationRequest()) visited.push(new URL(request.url()).origin === esiaOrigin ? `ESIA ${new URL(request.url()).pathname}` : new URL(request.url()).pathname)
+      if (request.isNavigationRequest())
+        visited.push(
+          new URL(request.url()).origin === esiaOrigin
+            ? `ESIA ${new URL(request.url()).pathname}`
+            : new URL(request.url()).pathname,
+        )
     })
     await page.getByRole('link', { name: 'Выйти' }).click()
     await page.waitForURL(`${diaryUrl}/`)
     await page.getByText('Вы не вошли.').waitFor()
-    t.same(visited, ['/logout', '/logout', 'ESIA /idp/ext/Logout', '/logout/done', '/'], 'the diary, the bridge, ESIA, the bridge, the diary')
+    t.same(
+      visited,
+      ['/logout', '/logout', 'ESIA /idp/ext/Logout', '/logout/done', '/'],
+      'the diary, the bridge, ESIA, the bridge, the diary',
+    )
     await page.goto(`${bridgeUrl}/account`)
     t.equal(new URL(page.url()).pathname, '/login', 'signed out of the bridge too')
   })

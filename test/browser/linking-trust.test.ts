@@ -44,7 +44,9 @@ async function run() {
   async function bind(page: Page, login: string, password = demoPassword): Promise<number> {
     await page.getByLabel('Логин или СНИЛС').fill(login)
     await page.getByLabel('Пароль от дневника').fill(password)
-    const answer = page.waitForResponse((response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/link')
+    const answer = page.waitForResponse(
+      (response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/link',
+    )
     await page.getByRole('button', { name: 'Привязать и войти' }).click()
     const status = (await answer).status()
     await page.waitForLoadState()
@@ -74,9 +76,14 @@ async function run() {
       .where('diary_account.login', '=', login)
       .execute()
   const refusalsOtherPerson = async () =>
-    (await db.selectFrom('audit_event').select('details').where('type', '=', 'link_binding').where('outcome', '=', 'refused').execute()).filter(
-      (event) => (event.details as { reason?: string }).reason === 'other_person',
-    ).length
+    (
+      await db
+        .selectFrom('audit_event')
+        .select('details')
+        .where('type', '=', 'link_binding')
+        .where('outcome', '=', 'refused')
+        .execute()
+    ).filter((event) => (event.details as { reason?: string }).reason === 'other_person').length
 
   t.test('no SNILS, and the diary is someone else’s: the binding is refused with the reason', async (t) => {
     const page = await newPage()
@@ -91,7 +98,10 @@ async function run() {
     t.equal(await page.locator('main code').first().innerText(), 'binding_other_person')
     t.notMatch(await mainText(page), /Мария|Петровна/, 'nothing of the diary’s owner is shown')
     await shot(page, 'refused')
-    t.notOk((await linksOf('ivanova.m')).some((link) => link.subject === 'anna'), 'no link for anna')
+    t.notOk(
+      (await linksOf('ivanova.m')).some((link) => link.subject === 'anna'),
+      'no link for anna',
+    )
     t.equal(await refusalsOtherPerson(), refusalsBefore + 1, 'one refusal audited with reason other_person')
   })
 
@@ -99,26 +109,36 @@ async function run() {
     const page = await newPage()
     await signInAsPerson(page, 'tatiana')
     t.equal(pathOf(page), '/link')
-    t.match(await mainText(page), /ФИО в нём отличается/, 'automatic linking stays exact: the typo asks for the password')
+    t.match(
+      await mainText(page),
+      /ФИО в нём отличается/,
+      'automatic linking stays exact: the typo asks for the password',
+    )
     await bind(page, 'morozova.t')
     t.equal(pathOf(page), '/account')
     t.match(await mainText(page), /Морозова Татьяна Никлаевна/)
     t.match(await linksOf('morozova.t'), [{ subject: 'tatiana', method: 'password', evidence: { name: 'typo' } }])
   })
 
-  t.test('a parent binding the child’s diary: a wrong password says only that, the right one gets the parents’ message', async (t) => {
-    const page = await newPage()
-    await signInAsPerson(page, 'anna')
-    t.equal(await bind(page, 'ivanova.m', 'not-the-password'), 401)
-    t.match(await page.getByRole('alert').innerText(), /Неверный логин или пароль/)
-    t.notMatch(await mainText(page), /binding_other_person/, 'nothing about the owner before the password is right')
-    const refusalsBefore = await refusalsOtherPerson()
-    t.equal(await bind(page, 'ivanova.m'), 409)
-    t.match(await page.getByRole('alert').innerText(), /Родители входят со своим родительским логином, отдельным от логина ребёнка/)
-    t.ok(await page.getByLabel('Логин или СНИЛС').isVisible(), 'the form stays, for the parent’s own login')
-    t.equal(await refusalsOtherPerson(), refusalsBefore + 1)
-    t.notOk((await linksOf('ivanova.m')).some((link) => link.subject === 'anna'))
-  })
+  t.test(
+    'a parent binding the child’s diary: a wrong password says only that, the right one gets the parents’ message',
+    async (t) => {
+      const page = await newPage()
+      await signInAsPerson(page, 'anna')
+      t.equal(await bind(page, 'ivanova.m', 'not-the-password'), 401)
+      t.match(await page.getByRole('alert').innerText(), /Неверный логин или пароль/)
+      t.notMatch(await mainText(page), /binding_other_person/, 'nothing about the owner before the password is right')
+      const refusalsBefore = await refusalsOtherPerson()
+      t.equal(await bind(page, 'ivanova.m'), 409)
+      t.match(
+        await page.getByRole('alert').innerText(),
+        /Родители входят со своим родительским логином, отдельным от логина ребёнка/,
+      )
+      t.ok(await page.getByLabel('Логин или СНИЛС').isVisible(), 'the form stays, for the parent’s own login')
+      t.equal(await refusalsOtherPerson(), refusalsBefore + 1)
+      t.notOk((await linksOf('ivanova.m')).some((link) => link.subject === 'anna'))
+    },
+  )
 
   t.test('a stranger’s password binding is superseded by the verified owner’s State Services login', async (t) => {
     const stranger = await newPage()
@@ -142,7 +162,11 @@ async function run() {
     t.equal(pathOf(stranger), '/login', 'the stranger’s session is over')
     const reasons = (await sessionsOf('kuznetsova.e')).map((session) => session.ended_reason)
     t.same(reasons, ['link_superseded', null], 'the stranger’s session ended; the owner’s is the live one')
-    const event = await db.selectFrom('audit_event').select('details').where('type', '=', 'link_superseded').executeTakeFirst()
+    const event = await db
+      .selectFrom('audit_event')
+      .select('details')
+      .where('type', '=', 'link_superseded')
+      .executeTakeFirst()
     t.match(event?.details, { supersededSubject: 'elena', subject: 'elena-verified' })
   })
 
@@ -174,8 +198,15 @@ async function run() {
     t.match(await diaryPage.locator('body').innerText(), /Вы вошли как Смирнов Алексей/)
     await diaryPage.getByRole('link', { name: 'Обновить токен' }).click()
     await diaryPage.waitForURL(`${diaryUrl}/`)
-    t.match(await diaryPage.locator('body').innerText(), /Вы вошли как Смирнов Алексей/, 'the refresh token works before')
-    t.ok((await familiesOf('smirnov.a')).some((family) => family.revoked_at === null), 'a live refresh-token family')
+    t.match(
+      await diaryPage.locator('body').innerText(),
+      /Вы вошли как Смирнов Алексей/,
+      'the refresh token works before',
+    )
+    t.ok(
+      (await familiesOf('smirnov.a')).some((family) => family.revoked_at === null),
+      'a live refresh-token family',
+    )
 
     const other = await newPage()
     t.equal(await signInWithPassword(other, 'smirnov.a', demoPassword), 303)
@@ -188,12 +219,23 @@ async function run() {
     const refresh = diaryPage.waitForResponse((response) => new URL(response.url()).pathname === '/refresh')
     await diaryPage.getByRole('link', { name: 'Обновить токен' }).click()
     t.equal((await refresh).status(), 400, 'the diary module’s refresh fails')
-    t.match(await diaryPage.locator('body').innerText(), /OAUTH_RESPONSE_BODY_ERROR/, 'the bridge’s token endpoint answered an OAuth error')
+    t.match(
+      await diaryPage.locator('body').innerText(),
+      /OAUTH_RESPONSE_BODY_ERROR/,
+      'the bridge’s token endpoint answered an OAuth error',
+    )
     const families = await familiesOf('smirnov.a')
-    t.ok(families.length > 0 && families.every((family) => family.revoked_at !== null && family.revoked_reason === 'sign_out_everywhere'), 'every refresh-token family revoked')
+    t.ok(
+      families.length > 0 &&
+        families.every((family) => family.revoked_at !== null && family.revoked_reason === 'sign_out_everywhere'),
+      'every refresh-token family revoked',
+    )
     const sessions = await sessionsOf('smirnov.a')
     t.equal(sessions.length, 2)
-    t.ok(sessions.every((session) => session.ended_at !== null && session.ended_reason === 'sign_out_everywhere'), 'every session ended')
+    t.ok(
+      sessions.every((session) => session.ended_at !== null && session.ended_reason === 'sign_out_everywhere'),
+      'every session ended',
+    )
     await diaryPage.goto(`${bridgeUrl}/account`)
     t.equal(pathOf(diaryPage), '/login', 'the module’s browser is signed out of the bridge too')
   })
@@ -216,7 +258,11 @@ async function run() {
     t.match(await second.getByRole('status').innerText(), /Пароль изменён/)
     t.equal(await sessionItems(second).count(), 1, 'only this session is left')
     await shot(second, 'password-changed')
-    t.same((await sessionsOf('ivanov.p')).map((session) => session.ended_reason), ['password_change', null], 'the other session ended')
+    t.same(
+      (await sessionsOf('ivanov.p')).map((session) => session.ended_reason),
+      ['password_change', null],
+      'the other session ended',
+    )
 
     await first.reload()
     t.equal(pathOf(first), '/login', 'the other browser is signed out')
@@ -228,49 +274,58 @@ async function run() {
     t.match(await mainText(third), /Иванов Пётр Сергеевич/)
   })
 
-  t.test('an unconfirmed State Services account that bound a diary by password: no way to reset it, gone at the owner’s password change', async (t) => {
-    // The owner removed the verified link earlier (above it superseded the stranger's binding).
-    await db.deleteFrom('identity_link').where('subject', '=', 'elena-verified').execute()
-    const stranger = await newPage()
-    await signInAsPerson(stranger, 'elena')
-    await bind(stranger, 'kuznetsova.e')
-    t.equal(pathOf(stranger), '/account', 'the stranger is signed in through the binding')
-    t.match(await mainText(stranger), /Учётная запись Госуслуг не была подтверждена, когда её привязали паролем/)
-    await shot(stranger, 'unverified-binding')
+  t.test(
+    'an unconfirmed State Services account that bound a diary by password: no way to reset it, gone at the owner’s password change',
+    async (t) => {
+      // The owner removed the verified link earlier (above it superseded the stranger's binding).
+      await db.deleteFrom('identity_link').where('subject', '=', 'elena-verified').execute()
+      const stranger = await newPage()
+      await signInAsPerson(stranger, 'elena')
+      await bind(stranger, 'kuznetsova.e')
+      t.equal(pathOf(stranger), '/account', 'the stranger is signed in through the binding')
+      t.match(await mainText(stranger), /Учётная запись Госуслуг не была подтверждена, когда её привязали паролем/)
+      await shot(stranger, 'unverified-binding')
 
-    /** "Forgot your password?" → "Through State Services" → `person`: where the bridge lands. */
-    const recoverAs = async (page: Page, person: string) => {
-      await page.goto(`${bridgeUrl}/login?region=29`)
-      await page.getByRole('link', { name: 'Забыли пароль?' }).click()
-      await page.getByRole('link', { name: 'Войти через Госуслуги' }).click()
-      const answer = page.waitForResponse((response) => new URL(response.url()).pathname === '/login/state-services/callback')
-      await page.locator(`button[name="person"][value="${person}"]`).click()
-      const status = (await answer).status()
-      await page.waitForLoadState()
-      return status
-    }
-    const recovery = await newPage()
-    t.equal(await recoverAs(recovery, 'elena'), 403, 'the binding of an unconfirmed account cannot reset the password')
-    t.match(await mainText(recovery), /recovery_not_linked/)
-    await shot(recovery, 'unverified-recovery-refused')
+      /** "Forgot your password?" → "Through State Services" → `person`: where the bridge lands. */
+      const recoverAs = async (page: Page, person: string) => {
+        await page.goto(`${bridgeUrl}/login?region=29`)
+        await page.getByRole('link', { name: 'Забыли пароль?' }).click()
+        await page.getByRole('link', { name: 'Войти через Госуслуги' }).click()
+        const answer = page.waitForResponse(
+          (response) => new URL(response.url()).pathname === '/login/state-services/callback',
+        )
+        await page.locator(`button[name="person"][value="${person}"]`).click()
+        const status = (await answer).status()
+        await page.waitForLoadState()
+        return status
+      }
+      const recovery = await newPage()
+      t.equal(
+        await recoverAs(recovery, 'elena'),
+        403,
+        'the binding of an unconfirmed account cannot reset the password',
+      )
+      t.match(await mainText(recovery), /recovery_not_linked/)
+      await shot(recovery, 'unverified-recovery-refused')
 
-    const owner = await newPage()
-    t.equal(await signInWithPassword(owner, 'kuznetsova.e', demoPassword), 303)
-    await owner.goto(`${bridgeUrl}/account`)
-    await owner.getByLabel('Текущий пароль').fill(demoPassword)
-    await owner.getByLabel('Новый пароль').fill('Пароль-Елены-2026')
-    await owner.getByLabel('Повторите пароль').fill('Пароль-Елены-2026')
-    await owner.getByRole('button', { name: 'Сменить пароль' }).click()
-    await owner.waitForURL((url) => url.searchParams.get('notice') === 'password_changed')
-    t.match(await owner.getByRole('status').innerText(), /Пароль изменён/)
-    const ended = owner.locator('h3:has-text("Привязки, отменённые при смене пароля") + ul > li')
-    t.equal(await ended.count(), 1, 'the owner sees the link that ended')
-    t.match(await ended.first().innerText(), /Госуслуги · Архангельская область, привязаны паролем от дневника/)
-    await shot(owner, 'unverified-binding-ended')
-    t.same(await linksOf('kuznetsova.e'), [], 'the binding is gone')
+      const owner = await newPage()
+      t.equal(await signInWithPassword(owner, 'kuznetsova.e', demoPassword), 303)
+      await owner.goto(`${bridgeUrl}/account`)
+      await owner.getByLabel('Текущий пароль').fill(demoPassword)
+      await owner.getByLabel('Новый пароль').fill('Пароль-Елены-2026')
+      await owner.getByLabel('Повторите пароль').fill('Пароль-Елены-2026')
+      await owner.getByRole('button', { name: 'Сменить пароль' }).click()
+      await owner.waitForURL((url) => url.searchParams.get('notice') === 'password_changed')
+      t.match(await owner.getByRole('status').innerText(), /Пароль изменён/)
+      const ended = owner.locator('h3:has-text("Привязки, отменённые при смене пароля") + ul > li')
+      t.equal(await ended.count(), 1, 'the owner sees the link that ended')
+      t.match(await ended.first().innerText(), /Госуслуги · Архангельская область, привязаны паролем от дневника/)
+      await shot(owner, 'unverified-binding-ended')
+      t.same(await linksOf('kuznetsova.e'), [], 'the binding is gone')
 
-    await stranger.reload()
-    t.equal(pathOf(stranger), '/login', 'the stranger is signed out')
-    t.equal(await recoverAs(await newPage(), 'elena'), 403, 'and State Services recovery still answers "not linked"')
-  })
+      await stranger.reload()
+      t.equal(pathOf(stranger), '/login', 'the stranger is signed out')
+      t.equal(await recoverAs(await newPage(), 'elena'), 403, 'and State Services recovery still answers "not linked"')
+    },
+  )
 }

@@ -25,7 +25,11 @@ async function run() {
     await page.getByRole('link', { name: 'Войти через Госуслуги' }).click()
     await page.locator('button[name="person"][value="elena"]').click()
     await page.getByRole('heading', { name: 'Привяжите дневник к Госуслугам' }).waitFor()
-    t.match(await page.locator('main').innerText(), /не подтверждена.*центре обслуживания/s, 'the page says why and what to do')
+    t.match(
+      await page.locator('main').innerText(),
+      /не подтверждена.*центре обслуживания/s,
+      'the page says why and what to do',
+    )
     t.match(await page.locator('main').innerText(), /как Елена В\. К\.(?!\.)/, 'the masked name, with one full stop')
     await shot(page, '03-binding')
     await page.getByLabel('Логин или СНИЛС').fill('kuznetsova.e')
@@ -36,43 +40,54 @@ async function run() {
     await shot(page, '04-diary-page')
   })
 
-  t.test('the simulator asks for the person every time, and its sign-out goes straight back to the diary', async (t) => {
-    const page = await newPage()
-    const toStateServices = async () => {
-      await page.goto(diaryUrl)
-      await page.getByRole('link', { name: 'Войти' }).click()
-      const region = page.getByRole('link', { name: 'Архангельская область' })
-      const button = page.getByRole('link', { name: 'Войти через Госуслуги' })
-      await region.or(button).first().waitFor()
-      if (await region.isVisible()) await region.click()
-      await button.click()
-      await page.getByRole('heading', { name: 'Госуслуги — симулятор' }).waitFor()
-    }
-    await toStateServices()
-    await page.locator('button[name="person"][value="sergey"]').click()
-    await page.getByRole('heading', { name: 'Привяжите дневник к Госуслугам' }).waitFor()
+  t.test(
+    'the simulator asks for the person every time, and its sign-out goes straight back to the diary',
+    async (t) => {
+      const page = await newPage()
+      const toStateServices = async () => {
+        await page.goto(diaryUrl)
+        await page.getByRole('link', { name: 'Войти' }).click()
+        const region = page.getByRole('link', { name: 'Архангельская область' })
+        const button = page.getByRole('link', { name: 'Войти через Госуслуги' })
+        await region.or(button).first().waitFor()
+        if (await region.isVisible()) await region.click()
+        await button.click()
+        await page.getByRole('heading', { name: 'Госуслуги — симулятор' }).waitFor()
+      }
+      await toStateServices()
+      await page.locator('button[name="person"][value="sergey"]').click()
+      await page.getByRole('heading', { name: 'Привяжите дневник к Госуслугам' }).waitFor()
 
-    await toStateServices()
-    t.pass('after an abandoned binding the simulator asks again')
-    await page.locator('button[name="person"][value="petr"]').click()
-    await page.waitForURL(`${diaryUrl}/`)
-    t.match(await page.locator('body').innerText(), /Вы вошли как Иванов Пётр Сергеевич/, 'the person picked this time')
+      await toStateServices()
+      t.pass('after an abandoned binding the simulator asks again')
+      await page.locator('button[name="person"][value="petr"]').click()
+      await page.waitForURL(`${diaryUrl}/`)
+      t.match(
+        await page.locator('body').innerText(),
+        /Вы вошли как Иванов Пётр Сергеевич/,
+        'the person picked this time',
+      )
 
-    const visited: string[] = []
-    page.on('request', (request) => {
-      if (!request.isNavigationRequest()) return
-      const url = new URL(request.url())
-      visited.push([bridgeUrl, diaryUrl].includes(url.origin) ? url.pathname : `simulator ${url.pathname}`)
-    })
-    await page.getByRole('link', { name: 'Выйти' }).click()
-    await page.waitForURL(`${diaryUrl}/`)
-    await page.getByText('Вы не вошли.').waitFor()
-    t.same(visited, ['/logout', '/logout', 'simulator /session/end', 'simulator /session/end/confirm', '/logout/done', '/'], 'no question at the simulator: its page submits itself')
+      const visited: string[] = []
+      page.on('request', (request) => {
+        if (!request.isNavigationRequest()) return
+        const url = new URL(request.url())
+        visited.push([bridgeUrl, diaryUrl].includes(url.origin) ? url.pathname : `simulator ${url.pathname}`)
+      })
+      await page.getByRole('link', { name: 'Выйти' }).click()
+      await page.waitForURL(`${diaryUrl}/`)
+      await page.getByText('Вы не вошли.').waitFor()
+      t.same(
+        visited,
+        ['/logout', '/logout', 'simulator /session/end', 'simulator /session/end/confirm', '/logout/done', '/'],
+        'no question at the simulator: its page submits itself',
+      )
 
-    await toStateServices()
-    t.pass('after signing out the simulator asks again')
-    await shot(page, 'simulator-person-page-again')
-  })
+      await toStateServices()
+      t.pass('after signing out the simulator asks again')
+      await shot(page, 'simulator-person-page-again')
+    },
+  )
 
   t.test('a region without State Services shows no button, only the password form', async (t) => {
     const page = await newPage()
@@ -94,7 +109,11 @@ async function run() {
     t.equal(await page.getByLabel('Логин или СНИЛС').inputValue(), 'ivanova.m', 'the login stays filled in')
     await shot(page, '06-wrong-password')
     await page.getByRole('link', { name: 'English' }).click()
-    t.match(await page.getByRole('alert').innerText(), /Wrong login or password/, 'the refusal stays in the other language')
+    t.match(
+      await page.getByRole('alert').innerText(),
+      /Wrong login or password/,
+      'the refusal stays in the other language',
+    )
     t.equal(await page.getByLabel('Login or SNILS').inputValue(), 'ivanova.m', 'and so does the login')
     t.notMatch(page.url(), /ivanova|not-the-password/, 'neither is in the address')
     await page.getByRole('link', { name: 'Русский' }).click()
@@ -142,7 +161,9 @@ async function run() {
     const reached: string[] = []
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab')
-      reached.push(String(await page.evaluate("document.activeElement?.id || document.activeElement?.textContent?.trim() || ''")))
+      reached.push(
+        String(await page.evaluate("document.activeElement?.id || document.activeElement?.textContent?.trim() || ''")),
+      )
     }
     t.ok(reached.includes('login') && reached.includes('password'), `Tab reaches the fields: ${reached.join(' → ')}`)
     t.same(violations, [], 'the page loads nothing the policy forbids')

@@ -19,12 +19,20 @@ async function run() {
   t.teardown(() => smtp.close())
   const gateway = await startSmsGateway({ authorization: 'Bearer gateway-test-key' })
   t.teardown(() => gateway.close())
-  const mail = createSmtpMailer({ host: '127.0.0.1', port: smtp.port, secure: false, from: 'Дневник <no-reply@diary.example>', timeoutMs: 5000 })
+  const mail = createSmtpMailer({
+    host: '127.0.0.1',
+    port: smtp.port,
+    secure: false,
+    from: 'Дневник <no-reply@diary.example>',
+    timeoutMs: 5000,
+  })
   t.teardown(() => mail.close?.())
   const sms = createHttpSmsGateway({ url: gateway.url, authorization: 'Bearer gateway-test-key', timeoutMs: 5000 })
   const world = await startChromiumWorld(t, { senders: { mail, sms } })
   const { diaryUrl, newPage, db } = world
-  await sql`update diary_account set email = 'maria.ivanova@example.ru', email_verified_at = now(), phone = '+79001234567', phone_verified_at = now() where login = 'ivanova.m'`.execute(db)
+  await sql`update diary_account set email = 'maria.ivanova@example.ru', email_verified_at = now(), phone = '+79001234567', phone_verified_at = now() where login = 'ivanova.m'`.execute(
+    db,
+  )
 
   /** From the diary module to region 29's "Forgot your password?" page. */
   async function toRecovery(page: Page) {
@@ -36,7 +44,13 @@ async function run() {
   }
 
   /** The new-password step, then signing in with it, which ends on the diary page. */
-  async function setAndSignIn(t: { match(found: unknown, wanted: RegExp): void }, page: Page, login: string, password: string, shot: string) {
+  async function setAndSignIn(
+    t: { match(found: unknown, wanted: RegExp): void },
+    page: Page,
+    login: string,
+    password: string,
+    shot: string,
+  ) {
     await page.getByRole('heading', { name: 'Новый пароль' }).waitFor()
     await world.shot(page, `${shot}-new-password`)
     await page.getByLabel('Новый пароль', { exact: true }).fill(password)

@@ -14,7 +14,9 @@ t.test('maintenance run deletes the expired rows and prints how many per table',
   const run = await cli(['maintenance', 'run'], { now })
   t.equal(run.code, 0, run.all)
   t.same(run.stderr, [])
-  const printed = Object.fromEntries(run.stdout.map((line) => line.split(/\s+/)).map(([table, rows]) => [table, Number(rows)]))
+  const printed = Object.fromEntries(
+    run.stdout.map((line) => line.split(/\s+/)).map(([table, rows]) => [table, Number(rows)]),
+  )
   t.same(printed, seeded.deleted)
   t.match(run.stdout[0], /^login_transaction_use {2,}1$/, 'aligned: the table, then the count')
   t.same(await seededRowsLeft(db, seeded), seeded.kept)
@@ -25,4 +27,3 @@ t.test('maintenance run --help says what it does', async (t) => {
   t.equal(run.code, 0)
   t.match(run.stdout.join('\n'), /Usage: diary-bridge maintenance run\n\nDeletes expired rows once/)
 })
-

@@ -4,9 +4,17 @@ import { matchesNameQuery, parseNameQuery } from '../../src/cli/name-query.js'
 t.test('parseNameQuery: up to three parts, normalised', async (t) => {
   const cases: [text: string, expected: ReturnType<typeof parseNameQuery>, why: string][] = [
     ['Иванова', { familyName: 'иванова', givenName: undefined, patronymic: undefined }, 'family name alone'],
-    ['  СЕМЁНОВА   Анна ', { familyName: 'семенова', givenName: 'анна', patronymic: undefined }, 'case folded, ё → е, spaces collapsed'],
+    [
+      '  СЕМЁНОВА   Анна ',
+      { familyName: 'семенова', givenName: 'анна', patronymic: undefined },
+      'case folded, ё → е, spaces collapsed',
+    ],
     ['Иванова Мария Петровна', { familyName: 'иванова', givenName: 'мария', patronymic: 'петровна' }, 'all three'],
-    ['Римская–Корсакова Анна', { familyName: 'римская-корсакова', givenName: 'анна', patronymic: undefined }, 'dashes unified'],
+    [
+      'Римская–Корсакова Анна',
+      { familyName: 'римская-корсакова', givenName: 'анна', patronymic: undefined },
+      'dashes unified',
+    ],
     ['', undefined, 'no name'],
     ['Иванова Мария Петровна Вторая', undefined, 'four parts'],
   ]
@@ -26,5 +34,6 @@ t.test('matchesNameQuery: family name equal, given name and patronymic by prefix
     [petr, 'Иванов Петр', true, 'ё = е'],
     [petr, 'Иванов Пётр Сергеевич', false, 'a patronymic asked for, none stored'],
   ]
-  for (const [account, query, expected, why] of cases) t.equal(matchesNameQuery(account, parseNameQuery(query)!), expected, why)
+  for (const [account, query, expected, why] of cases)
+    t.equal(matchesNameQuery(account, parseNameQuery(query)!), expected, why)
 })

@@ -16,14 +16,18 @@ const compiler = new Kysely<object>({
   },
 })
 const person = cte('person', ['id', 'region'], sql`select 1 as id, '29' as region`)
-const chosen = <Source extends Cte<string, 'id', string>>(source: Source) => cte('chosen', ['account_id'], sql`select id as account_id from ${sql.table(source.name)}`, [source])
+const chosen = <Source extends Cte<string, 'id', string>>(source: Source) =>
+  cte('chosen', ['account_id'], sql`select id as account_id from ${sql.table(source.name)}`, [source])
 const other = cte('other', ['x'], sql`select 1 as x`)
 
 t.test('the CTEs in order, their names quoted, then the final select', async (t) => {
   const statement = withCtes()
     .with(person)
     .with(chosen(person))
-    .select(({ table, column }) => sql`select ${column('chosen', 'account_id')}, ${column('person', 'region')} from ${table('chosen')} cross join ${table('person')}`)
+    .select(
+      ({ table, column }) =>
+        sql`select ${column('chosen', 'account_id')}, ${column('person', 'region')} from ${table('chosen')} cross join ${table('person')}`,
+    )
   t.equal(
     statement.compile(compiler).sql,
     'with "person" as (select 1 as id, \'29\' as region), "chosen" as (select id as account_id from "person") select "chosen"."account_id", "person"."region" from "chosen" cross join "person"',
@@ -31,7 +35,10 @@ t.test('the CTEs in order, their names quoted, then the final select', async (t)
 })
 
 t.test('a statement that ends with a part: its body after the CTEs', async (t) => {
-  t.equal(withCtes().with(person).then(chosen(person)).compile(compiler).sql, 'with "person" as (select 1 as id, \'29\' as region) select id as account_id from "person"')
+  t.equal(
+    withCtes().with(person).then(chosen(person)).compile(compiler).sql,
+    'with "person" as (select 1 as id, \'29\' as region) select id as account_id from "person"',
+  )
 })
 
 t.test('mistakes that do not build', async (t) => {

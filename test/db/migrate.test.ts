@@ -11,7 +11,11 @@ t.test('two instances migrating at once both succeed and apply each migration on
   const other = url === undefined ? db : await openDatabase({ databaseUrl: url })
   if (other !== db) t.teardown(() => other.destroy())
   const all = Object.keys(migrations)
-  t.same(all.slice(0, 5), ['0001-initial', '0002-sessions', '0003-tokens', '0004-throttling', '0005-self-service'], 'in order')
+  t.same(
+    all.slice(0, 5),
+    ['0001-initial', '0002-sessions', '0003-tokens', '0004-throttling', '0005-self-service'],
+    'in order',
+  )
   t.same(await pendingMigrations(db), all)
   const [a, b] = await Promise.all([migrateToLatest(db), migrateToLatest(other)])
   t.same([...a, ...b].map((r) => r.migrationName).sort(), all, 'applied by exactly one of them')
@@ -42,9 +46,16 @@ async function rejects(t: Test, query: Promise<unknown>, sqlstate: string, name:
 }
 
 t.test('the database enforces the rules linking depends on', async (t) => {
-  const [a, b] = await db.insertInto('diary_account').values([account('a'), account('b')]).returning('id').execute()
+  const [a, b] = await db
+    .insertInto('diary_account')
+    .values([account('a'), account('b')])
+    .returning('id')
+    .execute()
   const link = (accountId: string, issuer: string, subject: string) =>
-    db.insertInto('identity_link').values({ account_id: accountId, issuer, subject, method: 'password', verified: false, evidence: '{}' }).execute()
+    db
+      .insertInto('identity_link')
+      .values({ account_id: accountId, issuer, subject, method: 'password', verified: false, evidence: '{}' })
+      .execute()
 
   await link(a!.id, 'https://esia.example', 'sub-1')
   await t.resolves(link(b!.id, 'https://esia.example', 'sub-1'), 'one identity may be linked to several accounts')
@@ -54,16 +65,27 @@ t.test('the database enforces the rules linking depends on', async (t) => {
 
   await rejects(t, db.insertInto('diary_account').values(account('a')).execute(), '23505', 'login unique per region')
   await db.insertInto('diary_account').values(account('a', '78')).execute()
-  await rejects(t, db.insertInto('diary_account').values(account('Mixed')).execute(), '23514', 'logins are stored normalised')
   await rejects(
     t,
-    db.insertInto('diary_account').values({ ...account('c'), snils_hmac: 'f'.repeat(64) }).execute(),
+    db.insertInto('diary_account').values(account('Mixed')).execute(),
+    '23514',
+    'logins are stored normalised',
+  )
+  await rejects(
+    t,
+    db
+      .insertInto('diary_account')
+      .values({ ...account('c'), snils_hmac: 'f'.repeat(64) })
+      .execute(),
     '23514',
     'SNILS HMAC and last 4 digits come together',
   )
   await rejects(
     t,
-    db.insertInto('diary_account').values({ ...account('d'), snils_hmac: '11223344595', snils_last4: '4595' }).execute(),
+    db
+      .insertInto('diary_account')
+      .values({ ...account('d'), snils_hmac: '11223344595', snils_last4: '4595' })
+      .execute(),
     '23514',
     'a clear SNILS does not fit the HMAC column',
   )

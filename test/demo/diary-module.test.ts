@@ -11,7 +11,13 @@ import { freePort } from '../helpers/spawn.js'
 
 const idp = await startFakeIdp({ clientId: 'demo-diary', clientSecret: 'demo-diary-secret' })
 t.teardown(() => idp.close())
-const diary = await startDiaryModule({ port: await freePort(), bridgeUrl: idp.issuer, clientId: 'demo-diary', clientSecret: 'demo-diary-secret', host: 'localhost' })
+const diary = await startDiaryModule({
+  port: await freePort(),
+  bridgeUrl: idp.issuer,
+  clientId: 'demo-diary',
+  clientSecret: 'demo-diary-secret',
+  host: 'localhost',
+})
 t.teardown(() => diary.app.close())
 
 /** Signs in without a browser (the provider answers /authorize at once); returns the diary's session cookie. */
@@ -25,12 +31,22 @@ async function signIn(sid: string): Promise<string> {
   return cookie.split(';')[0]!
 }
 
-const signedIn = async (cookie: string) => (await (await fetch(`${diary.url}/`, { headers: { cookie } })).text()).includes('Вы вошли как')
+const signedIn = async (cookie: string) =>
+  (await (await fetch(`${diary.url}/`, { headers: { cookie } })).text()).includes('Вы вошли как')
 
 const logoutToken = (claims: Record<string, unknown>) => {
   const iat = Math.floor(Date.now() / 1000)
   return idp.sign(
-    { iss: idp.issuer, aud: 'demo-diary', iat, exp: iat + 120, jti: randomUUID(), sub: 'fake-person-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, ...claims },
+    {
+      iss: idp.issuer,
+      aud: 'demo-diary',
+      iat,
+      exp: iat + 120,
+      jti: randomUUID(),
+      sub: 'fake-person-1',
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      ...claims,
+    },
     { typ: 'logout+jwt' },
   )
 }

@@ -1,7 +1,12 @@
 import t from 'tap'
 import { type DiarySession, endSessions, isEndedBy } from '../../demo/diary-sessions.js'
 
-const session = (sub: string, sid?: string): DiarySession => ({ sid, claims: { sub, sid }, userinfo: { sub }, tokens: { idToken: '', accessTokenExpiresAt: 0 } })
+const session = (sub: string, sid?: string): DiarySession => ({
+  sid,
+  claims: { sub, sid },
+  userinfo: { sub },
+  tokens: { idToken: '', accessTokenExpiresAt: 0 },
+})
 
 // [session, logout, ended?, why]
 const rows: [DiarySession, { sub?: string; sid?: string }, boolean, string][] = [

@@ -76,7 +76,8 @@ function authorizeParams(overrides: Params = {}): Params {
   }
 }
 
-const authorize = (params: Params) => fetch(`${simulator.url}aas/oauth2/v2/ac?${new URLSearchParams(params).toString()}`, { redirect: 'manual' })
+const authorize = (params: Params) =>
+  fetch(`${simulator.url}aas/oauth2/v2/ac?${new URLSearchParams(params).toString()}`, { redirect: 'manual' })
 const post = (path: string, form: Params, headers: Params = {}) =>
   fetch(`${simulator.url}${path}`, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual', headers })
 
@@ -115,7 +116,13 @@ async function login(person = 'maria'): Promise<{ tokens: TokenResponse; state: 
   return { tokens: (await (await exchange(params)).json()) as TokenResponse, state: params.state ?? '' }
 }
 
-function decodeJws(jws: string): { header: Claims; payload: Claims; rawPayload: string; input: Buffer; signature: Buffer } {
+function decodeJws(jws: string): {
+  header: Claims
+  payload: Claims
+  rawPayload: string
+  input: Buffer
+  signature: Buffer
+} {
   const [header = '', payload = '', signature = ''] = jws.split('.')
   const rawPayload = Buffer.from(payload, 'base64url').toString()
   return {
@@ -137,9 +144,16 @@ t.test('the persons: distinct oids, valid SNILS, the same birth dates and SNILS 
   t.equal(new Set(esiaSimulatorPersons.map((person) => person.oid)).size, esiaSimulatorPersons.length)
   for (const person of esiaSimulatorPersons) {
     const snils = person.data.snils === undefined ? undefined : parseSnils(person.data.snils)
-    t.ok(snils === undefined || (snils.ok && /^\d{3}-\d{3}-\d{3} \d{2}$/.test(person.data.snils ?? '')), `${person.id}: SNILS valid, ESIA format`)
-    const birthDate = person.data.birthDate === undefined ? undefined : parseBirthDate(person.data.birthDate, '2100-01-01')
-    t.ok(birthDate === undefined || (birthDate.ok && /^\d{2}\.\d{2}\.\d{4}$/.test(person.data.birthDate ?? '')), `${person.id}: dd.MM.yyyy`)
+    t.ok(
+      snils === undefined || (snils.ok && /^\d{3}-\d{3}-\d{3} \d{2}$/.test(person.data.snils ?? '')),
+      `${person.id}: SNILS valid, ESIA format`,
+    )
+    const birthDate =
+      person.data.birthDate === undefined ? undefined : parseBirthDate(person.data.birthDate, '2100-01-01')
+    t.ok(
+      birthDate === undefined || (birthDate.ok && /^\d{2}\.\d{2}\.\d{4}$/.test(person.data.birthDate ?? '')),
+      `${person.id}: dd.MM.yyyy`,
+    )
     const twin = simulatorPersons.find((candidate) => candidate.id === person.id)
     if (twin === undefined) continue
     t.equal(snils?.ok ? snils.digits : undefined, twin.claims.snils?.replace(/\D/g, ''), `${person.id}: same SNILS`)
@@ -178,7 +192,10 @@ t.test('a full login: choice page, code, tokens signed GOST by the published cer
   t.same(idToken.header, { ver: 0, typ: 'JWT', sbt: 'id', alg: 'GOST3410_2012_256' })
   t.equal(idToken.signature.length, 64)
   t.ok(isSignedByEsia(tokens.id_token), 'the ID token verifies with the simulator certificate')
-  t.notOk(gost.certificatePublicKey(clientKeys.certificatePem).verify(idToken.input, idToken.signature), 'and with no other')
+  t.notOk(
+    gost.certificatePublicKey(clientKeys.certificatePem).verify(idToken.input, idToken.signature),
+    'and with no other',
+  )
   t.match(idToken.rawPayload, `"iss":"${simulator.url.replaceAll('/', '\\/')}"`, 'slashes written as \\/')
   t.match(idToken.payload, {
     iss: simulator.url,
@@ -187,17 +204,29 @@ t.test('a full login: choice page, code, tokens signed GOST by the published cer
     amr: 'PWD',
     'urn:esia:amd': 'PWD',
     lvl: 'PR',
-    'urn:esia:sbj': { 'urn:esia:sbj:typ': 'P', 'urn:esia:sbj:is_tru': true, 'urn:esia:sbj:oid': 1000300001, 'urn:esia:sbj:nam': 'OID.1000300001' },
+    'urn:esia:sbj': {
+      'urn:esia:sbj:typ': 'P',
+      'urn:esia:sbj:is_tru': true,
+      'urn:esia:sbj:oid': 1000300001,
+      'urn:esia:sbj:nam': 'OID.1000300001',
+    },
   })
   t.equal(Number(idToken.payload.exp) - Number(idToken.payload.iat), 3600)
 
   const accessToken = decodeJws(tokens.access_token)
   t.equal(accessToken.header.sbt, 'access')
   t.ok(isSignedByEsia(tokens.access_token))
-  t.match(accessToken.payload, { client_id: clientId, sub: 1000300001, scope: 'openid fullname birthdate snils', 'urn:esia:sbj_id': 1000300001 })
+  t.match(accessToken.payload, {
+    client_id: clientId,
+    sub: 1000300001,
+    scope: 'openid fullname birthdate snils',
+    'urn:esia:sbj_id': 1000300001,
+  })
   t.equal(accessToken.payload['urn:esia:sid'], idToken.payload['urn:esia:sid'])
 
-  const person = await fetch(`${simulator.url}rs/prns/1000300001`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+  const person = await fetch(`${simulator.url}rs/prns/1000300001`, {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  })
   t.equal(person.status, 200)
   t.same(await person.json(), {
     stateFacts: ['EntityRoot'],
@@ -214,7 +243,9 @@ t.test('a full login: choice page, code, tokens signed GOST by the published cer
     rIdDoc: 123,
     containsUpCfmCode: false,
   })
-  const otherPerson = await fetch(`${simulator.url}rs/prns/1000300002`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+  const otherPerson = await fetch(`${simulator.url}rs/prns/1000300002`, {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  })
   t.equal(otherPerson.status, 401, 'the token is for maria only')
   t.equal((await fetch(`${simulator.url}rs/prns/1000300001`)).status, 401, 'no token')
 })
@@ -226,14 +257,18 @@ t.test('an unconfirmed account, a child, a person without patronymic, a narrower
   t.equal(decodeJws((await login('kirill')).tokens.id_token).payload.lvl, 'KD')
 
   const { tokens } = await login('alexey')
-  const alexey = (await (await fetch(`${simulator.url}rs/prns/1000300003`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json()) as Claims
+  const alexey = (await (
+    await fetch(`${simulator.url}rs/prns/1000300003`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+  ).json()) as Claims
   t.equal(alexey.firstName, 'Алексей')
   t.notOk('middleName' in alexey)
 
   const scope = 'openid fullname'
   const code = (await choosePerson('elena', signed(authorizeParams({ scope })))).get('code') ?? ''
   const narrow = (await (await exchange(signed(tokenParams(code, { scope })))).json()) as TokenResponse
-  const data = (await (await fetch(`${simulator.url}rs/prns/1000300004`, { headers: { authorization: `Bearer ${narrow.access_token}` } })).json()) as Claims
+  const data = (await (
+    await fetch(`${simulator.url}rs/prns/1000300004`, { headers: { authorization: `Bearer ${narrow.access_token}` } })
+  ).json()) as Claims
   t.equal(data.lastName, 'Кузнецова')
   t.equal(data.trusted, false)
   t.notOk('snils' in data || 'birthDate' in data, 'only what the scope allows')
@@ -247,11 +282,30 @@ t.test('v2/ac accepts the secret as padded standard base64 and the hash in lower
 
 const legacyOrder = (params: Params) => `${params.scope}${params.timestamp}${params.client_id}${params.state}`
 const refusals: [name: string, build: () => Params, code: string][] = [
-  ['the legacy string order scope+timestamp+client_id+state', () => { const p = authorizeParams(); return signed(p, clientKey, legacyOrder(p)) }, '007053'],
+  [
+    'the legacy string order scope+timestamp+client_id+state',
+    () => {
+      const p = authorizeParams()
+      return signed(p, clientKey, legacyOrder(p))
+    },
+    '007053',
+  ],
   ['a secret signed by another key', () => signed(authorizeParams(), strangerKey), '007053'],
-  ['the hash of another certificate', () => signed(authorizeParams({ client_certificate_hash: certificateHash(strangerKeys.certificatePem) })), '007053'],
-  ['a CMS-like blob longer than 64 bytes', () => ({ ...signed(authorizeParams()), client_secret: Buffer.alloc(1200, 7).toString('base64url') }), '007053'],
-  ['a timestamp 10 minutes late', () => signed(authorizeParams({ timestamp: esiaTimestamp(clock - 600_000) })), '007015'],
+  [
+    'the hash of another certificate',
+    () => signed(authorizeParams({ client_certificate_hash: certificateHash(strangerKeys.certificatePem) })),
+    '007053',
+  ],
+  [
+    'a CMS-like blob longer than 64 bytes',
+    () => ({ ...signed(authorizeParams()), client_secret: Buffer.alloc(1200, 7).toString('base64url') }),
+    '007053',
+  ],
+  [
+    'a timestamp 10 minutes late',
+    () => signed(authorizeParams({ timestamp: esiaTimestamp(clock - 600_000) })),
+    '007015',
+  ],
   ['a timestamp in ISO format', () => signed(authorizeParams({ timestamp: new Date(clock).toISOString() })), '007015'],
   ['a state that is not a UUID', () => signed(authorizeParams({ state: 'not-a-uuid' })), '007014'],
   ['an unknown scope', () => signed(authorizeParams({ scope: 'openid passport_everything' })), '007006'],
@@ -272,24 +326,38 @@ for (const [name, build, code] of refusals) {
 }
 
 t.test('v2/ac never redirects for an unknown client or an unregistered redirect_uri', async (t) => {
-  for (const overrides of [{ client_id: 'EVIL' }, { redirect_uri: 'https://evil.example/callback' }, { redirect_uri: `${redirectUri}/` }] as Params[]) {
+  for (const overrides of [
+    { client_id: 'EVIL' },
+    { redirect_uri: 'https://evil.example/callback' },
+    { redirect_uri: `${redirectUri}/` },
+  ] as Params[]) {
     const response = await authorize(signed(authorizeParams(overrides)))
     t.equal(response.status, 400)
     t.equal(response.headers.get('location'), null)
   }
 })
 
-t.test('every login asks for the person: no cookie remembers anyone, an abandoned attempt decides nothing', async (t) => {
-  const abandoned = await authorize(signed(authorizeParams()))
-  t.equal(abandoned.headers.get('set-cookie'), null, 'no cookie to remember a person by')
-  t.match(await abandoned.text(), /Выберите тестового человека/)
-  const sergey = (await choosePerson('sergey')).get('code') ?? ''
-  t.equal(decodeJws(sergey).payload['urn:esia:sbj_id'], esiaSimulatorPersons.find((person) => person.id === 'sergey')?.oid)
-  const next = await authorize(signed(authorizeParams()))
-  t.match(await next.text(), /Выберите тестового человека/, 'asked again after a finished login')
-  const petr = (await choosePerson('petr')).get('code') ?? ''
-  t.equal(decodeJws(petr).payload['urn:esia:sbj_id'], esiaSimulatorPersons.find((person) => person.id === 'petr')?.oid, 'the person picked this time')
-})
+t.test(
+  'every login asks for the person: no cookie remembers anyone, an abandoned attempt decides nothing',
+  async (t) => {
+    const abandoned = await authorize(signed(authorizeParams()))
+    t.equal(abandoned.headers.get('set-cookie'), null, 'no cookie to remember a person by')
+    t.match(await abandoned.text(), /Выберите тестового человека/)
+    const sergey = (await choosePerson('sergey')).get('code') ?? ''
+    t.equal(
+      decodeJws(sergey).payload['urn:esia:sbj_id'],
+      esiaSimulatorPersons.find((person) => person.id === 'sergey')?.oid,
+    )
+    const next = await authorize(signed(authorizeParams()))
+    t.match(await next.text(), /Выберите тестового человека/, 'asked again after a finished login')
+    const petr = (await choosePerson('petr')).get('code') ?? ''
+    t.equal(
+      decodeJws(petr).payload['urn:esia:sbj_id'],
+      esiaSimulatorPersons.find((person) => person.id === 'petr')?.oid,
+      'the person picked this time',
+    )
+  },
+)
 
 t.test('the person cancels (ESIA-007004) or the tester answers with an ESIA error', async (t) => {
   const params = signed(authorizeParams())
@@ -300,7 +368,9 @@ t.test('the person cancels (ESIA-007004) or the tester answers with an ESIA erro
   t.equal(cancelled.get('state'), params.state)
   t.equal((await post(`simulator/login/${id}`, { person: 'maria' })).status, 400, 'the request is gone')
 
-  const again = /action="\/simulator\/fail\/([\w-]+)"/.exec(await (await authorize(signed(authorizeParams()))).text())?.[1]
+  const again = /action="\/simulator\/fail\/([\w-]+)"/.exec(
+    await (await authorize(signed(authorizeParams()))).text(),
+  )?.[1]
   const failed = callback(await post(`simulator/fail/${again}`, { fail: '007055' }))
   t.match(failed.get('error_description'), /^ESIA-007055: /)
 })
@@ -334,7 +404,11 @@ t.test('v3/te refuses', async (t) => {
     const params = tokenParams(code)
     await tokenError(signed(params, clientKey, message({ ...params, code: '' })), '007053', 'invalid_request')
     await tokenError(signed(params, strangerKey), '007053', 'invalid_request')
-    await tokenError(signed({ ...params, client_certificate_hash: certificateHash(esiaKeys.certificatePem) }), '007053', 'invalid_request')
+    await tokenError(
+      signed({ ...params, client_certificate_hash: certificateHash(esiaKeys.certificatePem) }),
+      '007053',
+      'invalid_request',
+    )
     await tokenError(signed({ ...params, timestamp: esiaTimestamp(clock + 600_000) }), '007015', 'invalid_request')
     t.equal((await exchange(signed(params))).status, 200, 'the code survived refusals of unauthenticated requests')
   })
@@ -361,7 +435,8 @@ t.test('failNext: each step fails once, then works', async (t) => {
   t.ok(Date.now() - started >= 190, 'answered after the delay')
   const tokens = (await response.json()) as TokenResponse
 
-  const fetchPerson = () => fetch(`${simulator.url}rs/prns/1000300001`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+  const fetchPerson = () =>
+    fetch(`${simulator.url}rs/prns/1000300001`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
   simulator.failNext('person', { esiaCode: '007019' })
   const refused = await fetchPerson()
   t.equal(refused.status, 400)
@@ -375,15 +450,27 @@ t.test('tamper: state echo, ID token signature and claims, until reset', async (
   const cases: [string, (simulator: RunningEsiaSimulator) => void, (tokens: TokenResponse, state: string) => void][] = [
     ['wrong state', (s) => (s.tamper = { stateEcho: 'wrong' }), (tokens, state) => t.not(tokens.state, state)],
     ['missing state', (s) => (s.tamper = { stateEcho: 'missing' }), (tokens) => t.notOk('state' in tokens)],
-    ['corrupt signature', (s) => (s.tamper = { idTokenSignature: 'corrupt' }), (tokens) => t.notOk(isSignedByEsia(tokens.id_token))],
-    ['another key', (s) => (s.tamper = { idTokenSignature: 'other-key' }), (tokens) => {
-      t.equal(decodeJws(tokens.id_token).signature.length, 64)
-      t.notOk(isSignedByEsia(tokens.id_token))
-    }],
-    ['other claims, still signed', (s) => (s.tamper = { idTokenClaims: (claims) => (claims.aud = 'ANOTHER') }), (tokens) => {
-      t.equal(decodeJws(tokens.id_token).payload.aud, 'ANOTHER')
-      t.ok(isSignedByEsia(tokens.id_token))
-    }],
+    [
+      'corrupt signature',
+      (s) => (s.tamper = { idTokenSignature: 'corrupt' }),
+      (tokens) => t.notOk(isSignedByEsia(tokens.id_token)),
+    ],
+    [
+      'another key',
+      (s) => (s.tamper = { idTokenSignature: 'other-key' }),
+      (tokens) => {
+        t.equal(decodeJws(tokens.id_token).signature.length, 64)
+        t.notOk(isSignedByEsia(tokens.id_token))
+      },
+    ],
+    [
+      'other claims, still signed',
+      (s) => (s.tamper = { idTokenClaims: (claims) => (claims.aud = 'ANOTHER') }),
+      (tokens) => {
+        t.equal(decodeJws(tokens.id_token).payload.aud, 'ANOTHER')
+        t.ok(isSignedByEsia(tokens.id_token))
+      },
+    ],
   ]
   for (const [name, tamper, check] of cases) {
     tamper(simulator)
@@ -399,7 +486,8 @@ t.test('tamper: state echo, ID token signature and claims, until reset', async (
 })
 
 t.test('idp/ext/Logout returns only to an origin of the client', async (t) => {
-  const logout = (params: Params) => fetch(`${simulator.url}idp/ext/Logout?${new URLSearchParams(params).toString()}`, { redirect: 'manual' })
+  const logout = (params: Params) =>
+    fetch(`${simulator.url}idp/ext/Logout?${new URLSearchParams(params).toString()}`, { redirect: 'manual' })
   const back = await logout({ client_id: clientId, redirect_url: 'http://127.0.0.1:3999/logged-out' })
   t.equal(back.status, 302, 'straight back, no "sign out?" page')
   t.equal(back.headers.get('location'), 'http://127.0.0.1:3999/logged-out')
@@ -425,9 +513,15 @@ t.test('RS256 tokens when configured with an RSA key', async (t) => {
   })
   t.teardown(() => rsa.close())
   t.equal(rsa.certificatePem, certificatePem)
-  const page = await fetch(`${rsa.url}aas/oauth2/v2/ac?${new URLSearchParams(signed(authorizeParams({ timestamp: esiaTimestamp(Date.now()) }))).toString()}`)
+  const page = await fetch(
+    `${rsa.url}aas/oauth2/v2/ac?${new URLSearchParams(signed(authorizeParams({ timestamp: esiaTimestamp(Date.now()) }))).toString()}`,
+  )
   const id = /action="\/simulator\/login\/([\w-]+)"/.exec(await page.text())?.[1]
-  const back = await fetch(`${rsa.url}simulator/login/${id}`, { method: 'POST', body: new URLSearchParams({ person: 'petr' }), redirect: 'manual' })
+  const back = await fetch(`${rsa.url}simulator/login/${id}`, {
+    method: 'POST',
+    body: new URLSearchParams({ person: 'petr' }),
+    redirect: 'manual',
+  })
   const code = callback(back).get('code') ?? ''
   const body = new URLSearchParams(signed(tokenParams(code, { timestamp: esiaTimestamp(Date.now()) })))
   const response = await fetch(`${rsa.url}aas/oauth2/v3/te`, { method: 'POST', body })

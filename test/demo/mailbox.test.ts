@@ -35,13 +35,21 @@ t.test('the page escapes everything the messages carry', async (t) => {
 t.test('newest first, mail and SMS labelled, the last 100 kept', async (t) => {
   let clock = Date.parse('2027-03-01T10:00:00Z')
   const mailbox = createMailbox({ now: () => new Date((clock += 1000)) })
-  for (let index = 1; index <= 105; index += 1) await mailbox.send({ to: `+7900000${String(index).padStart(4, '0')}`, text: `код ${index}` })
+  for (let index = 1; index <= 105; index += 1)
+    await mailbox.send({ to: `+7900000${String(index).padStart(4, '0')}`, text: `код ${index}` })
   await mailbox.send({ to: 'parent@example.ru', subject: 'Последнее письмо', text: 'текст' })
   t.equal(mailbox.entries.length, 100)
-  t.same(mailbox.entries[0], { at: new Date(Date.parse('2027-03-01T10:00:07Z')), kind: 'sms', to: '+79000000007', text: 'код 7' }, 'the oldest kept')
+  t.same(
+    mailbox.entries[0],
+    { at: new Date(Date.parse('2027-03-01T10:00:07Z')), kind: 'sms', to: '+79000000007', text: 'код 7' },
+    'the oldest kept',
+  )
   const { body } = await pageOf(t, mailbox)
   const newest = body.indexOf('Последнее письмо')
-  t.ok(newest > 0 && newest < body.indexOf('код 105') && body.indexOf('код 105') < body.indexOf('код 104'), 'newest first')
+  t.ok(
+    newest > 0 && newest < body.indexOf('код 105') && body.indexOf('код 105') < body.indexOf('код 104'),
+    'newest first',
+  )
   t.notMatch(body, /код 6</, 'older ones are gone')
   t.match(body, /class="mail"[\s\S]*Subject \/ Тема: <strong>Последнее письмо/)
   t.match(body, /class="sms"/)
@@ -49,14 +57,30 @@ t.test('newest first, mail and SMS labelled, the last 100 kept', async (t) => {
 
 t.test('only http(s) links into the bridge become links', async (t) => {
   const cases: [string, string, string][] = [
-    ['Ссылка: http://localhost:3000/recovery/reset?token=a_b-c&x=1.', 'Ссылка: <a href="http://localhost:3000/recovery/reset?token=a_b-c&amp;x=1" rel="noreferrer">http://localhost:3000/recovery/reset?token=a_b-c&amp;x=1</a>.', 'the bridge; a closing full stop is not part of it'],
+    [
+      'Ссылка: http://localhost:3000/recovery/reset?token=a_b-c&x=1.',
+      'Ссылка: <a href="http://localhost:3000/recovery/reset?token=a_b-c&amp;x=1" rel="noreferrer">http://localhost:3000/recovery/reset?token=a_b-c&amp;x=1</a>.',
+      'the bridge; a closing full stop is not part of it',
+    ],
     ['http://evil.example/reset?token=x', 'http://evil.example/reset?token=x', 'another host: text'],
     ['http://localhost:3000.evil.example/reset', 'http://localhost:3000.evil.example/reset', 'a look-alike host: text'],
     ['http://localhost:3000@evil.example/reset', 'http://localhost:3000@evil.example/reset', 'credentials trick: text'],
     ['https://localhost:3000/reset', 'https://localhost:3000/reset', 'another scheme is another origin: text'],
-    ['javascript:alert(1)//http://localhost:3000/', 'javascript:alert(1)//<a href="http://localhost:3000/" rel="noreferrer">http://localhost:3000/</a>', 'only the http part is a link'],
-    ['"http://localhost:3000/a"onmouseover="x', '&quot;<a href="http://localhost:3000/a" rel="noreferrer">http://localhost:3000/a</a>&quot;onmouseover=&quot;x', 'a quote ends the link'],
+    [
+      'javascript:alert(1)//http://localhost:3000/',
+      'javascript:alert(1)//<a href="http://localhost:3000/" rel="noreferrer">http://localhost:3000/</a>',
+      'only the http part is a link',
+    ],
+    [
+      '"http://localhost:3000/a"onmouseover="x',
+      '&quot;<a href="http://localhost:3000/a" rel="noreferrer">http://localhost:3000/a</a>&quot;onmouseover=&quot;x',
+      'a quote ends the link',
+    ],
   ]
   for (const [text, html, why] of cases) t.equal(linkifiedText(text, bridgeUrl), html, why)
-  t.equal(linkifiedText('https://id.example/bridge/reset https://id.example/other', 'https://id.example/bridge'), '<a href="https://id.example/bridge/reset" rel="noreferrer">https://id.example/bridge/reset</a> https://id.example/other', 'a public URL with a path: only below it')
+  t.equal(
+    linkifiedText('https://id.example/bridge/reset https://id.example/other', 'https://id.example/bridge'),
+    '<a href="https://id.example/bridge/reset" rel="noreferrer">https://id.example/bridge/reset</a> https://id.example/other',
+    'a public URL with a path: only below it',
+  )
 })

@@ -63,13 +63,20 @@ interface Doc {
 }
 
 /** Every problem of one doc, as `path:line: what`; `exists` and `read` see the repository. */
-function problemsOf(doc: Doc, scripts: Record<string, string>, exists: (path: string) => boolean, read: (path: string) => string): string[] {
+function problemsOf(
+  doc: Doc,
+  scripts: Record<string, string>,
+  exists: (path: string) => boolean,
+  read: (path: string) => string,
+): string[] {
   const problems: string[] = []
   proseLines(doc.text).forEach((line, index) => {
     const at = `${doc.path}:${index + 1}`
     const code = [...line.matchAll(/`([^`]+)`/g)].map((match) => match[1] as string)
     const prose = line.replace(/`[^`]*`/g, '``')
-    const links = [...prose.matchAll(/\]\(([^)\s]+)\)/g), ...prose.matchAll(/^\[[^\]]+\]:\s*(\S+)/g)].map((match) => match[1] as string)
+    const links = [...prose.matchAll(/\]\(([^)\s]+)\)/g), ...prose.matchAll(/^\[[^\]]+\]:\s*(\S+)/g)].map(
+      (match) => match[1] as string,
+    )
     for (const link of links) {
       if (/^[a-z][a-z+.-]*:/i.test(link)) continue
       const [file = '', anchor] = link.split('#')
@@ -83,10 +90,13 @@ function problemsOf(doc: Doc, scripts: Record<string, string>, exists: (path: st
       }
     }
     for (const [, script] of line.matchAll(/npm run (?:-s )?([\w:-]+)/g)) {
-      if (scripts[script as string] === undefined) problems.push(`${at}: npm run ${script}: no such script in package.json`)
+      if (scripts[script as string] === undefined)
+        problems.push(`${at}: npm run ${script}: no such script in package.json`)
     }
     for (const span of doc.ownPaths ? code : []) {
-      for (const [path] of span.matchAll(/(?<![\w./-])(?:src|scripts|docs|config\.example|test|demo|peers|bench|migrations|bin)\/[^\s`'",;:)]*/g)) {
+      for (const [path] of span.matchAll(
+        /(?<![\w./-])(?:src|scripts|docs|config\.example|test|demo|peers|bench|migrations|bin)\/[^\s`'",;:)]*/g,
+      )) {
         if (/[<>*…{}]|\.\.\./.test(path)) continue
         const clean = path.replace(/[.]+$/, '')
         if (!exists(clean)) problems.push(`${at}: \`${clean}\`: no such file or folder`)
@@ -98,7 +108,11 @@ function problemsOf(doc: Doc, scripts: Record<string, string>, exists: (path: st
 
 function readmesUnder(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? readmesUnder(join(dir, entry.name)) : entry.name === 'README.md' ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? readmesUnder(join(dir, entry.name))
+      : entry.name === 'README.md'
+        ? [join(dir, entry.name)]
+        : [],
   )
 }
 
@@ -109,7 +123,8 @@ const docPaths = [
     .map((name) => `docs/${name}`),
   ...readmesUnder('src'),
 ]
-const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts
 const inRepository = (path: string) => existsSync(join(root, path))
 const readRepository = (path: string) => readFileSync(join(root, path), 'utf8')
 
@@ -125,7 +140,11 @@ t.test('the checker finds each kind of broken reference', async (t) => {
     ['[a](docs/a.md#two-words-1)', 0, 'the second heading of the same text'],
     ['[a](docs/a.md#code-and-punctuation)', 0, 'backticks and punctuation leave the slug'],
     ['[a](https://example.org/x)', 0, 'an absolute URL is not checked'],
-    ['`src/real.ts` and `config/clients/<client_id>.json` and `test/docs/*.test.ts`', 0, 'a path that exists; patterns'],
+    [
+      '`src/real.ts` and `config/clients/<client_id>.json` and `test/docs/*.test.ts`',
+      0,
+      'a path that exists; patterns',
+    ],
     ['```sh\ncat src/gone.ts\n```', 0, 'a fenced block is a command'],
     ['[a](docs/gone.md)', 1, 'no such file'],
     ['[a](docs/a.md#gone)', 1, 'no such heading'],
@@ -144,7 +163,12 @@ t.test('the checker finds each kind of broken reference', async (t) => {
 t.test('README.md and docs/: links, anchors, npm scripts and paths resolve', async (t) => {
   t.ok(docPaths.length >= 9, `${docPaths.length} docs: ${docPaths.join(', ')}`)
   for (const path of docPaths) {
-    const problems = problemsOf({ path, text: readRepository(path), ownPaths: !path.startsWith('src/') }, scripts, inRepository, readRepository)
+    const problems = problemsOf(
+      { path, text: readRepository(path), ownPaths: !path.startsWith('src/') },
+      scripts,
+      inRepository,
+      readRepository,
+    )
     t.same(problems, [], `${path} has no broken reference`)
   }
 })

@@ -30,18 +30,25 @@ function blocksAfter(marker: RegExp): { source: string; text: string }[] {
 }
 
 t.test('the doc: its files and npm scripts exist, its quoted code is the files’ text', async (t) => {
-  const named = new Set([...doc.matchAll(/`((?:src|docs|config|test)\/[\w./<>-]*)`/g)].map((match) => match[1] as string))
+  const named = new Set(
+    [...doc.matchAll(/`((?:src|docs|config|test)\/[\w./<>-]*)`/g)].map((match) => match[1] as string),
+  )
   for (const path of named) {
     if (path === clientFilePath || path.includes('<')) continue // the reader writes it; a pattern
     t.ok(existsSync(join(root, path)), `${path} exists`)
   }
   t.ok(named.has(clientFilePath), 'the doc names the client file the test writes')
-  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
-  for (const [, script] of doc.matchAll(/npm run (\w[\w:-]*)/g)) t.ok(scripts[script as string], `npm run ${script} exists`)
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+    .scripts
+  for (const [, script] of doc.matchAll(/npm run (\w[\w:-]*)/g))
+    t.ok(scripts[script as string], `npm run ${script} exists`)
   const quoted = blocksAfter(/from (\S+)/)
   t.ok(quoted.length >= 6, `${quoted.length} quoted blocks`)
   for (const { source, text } of quoted) {
-    t.ok(readFileSync(join(root, source), 'utf8').includes(text), `a block quoted from ${source} is in it: ${text.split('\n')[0]}`)
+    t.ok(
+      readFileSync(join(root, source), 'utf8').includes(text),
+      `a block quoted from ${source} is in it: ${text.split('\n')[0]}`,
+    )
   }
 })
 
@@ -51,7 +58,9 @@ const registered = JSON.parse(clientFile.text) as { clientSecretEnv: string; aud
 const clientId = 'example-module'
 const clientSecret = 'example-module-secret'
 
-const [bridgePort, esiaPort, oidcPort, demoDiaryPort, modulePort, apiPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()))
+const [bridgePort, esiaPort, oidcPort, demoDiaryPort, modulePort, apiPort] = await Promise.all(
+  Array.from({ length: 6 }, () => freePort()),
+)
 const bridgeUrl = `http://localhost:${bridgePort}`
 const moduleUrl = `http://localhost:${modulePort}`
 const apiUrl = `http://localhost:${apiPort}`
@@ -60,8 +69,15 @@ const apiUrl = `http://localhost:${apiPort}`
 async function waitForAnswer(url: string, spawned: Spawned, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (spawned.child.exitCode !== null) throw new Error(`process exited early:\n${spawned.output().stderr}${spawned.output().stdout}`)
-    if (await fetch(url).then(() => true, () => false)) return
+    if (spawned.child.exitCode !== null)
+      throw new Error(`process exited early:\n${spawned.output().stderr}${spawned.output().stdout}`)
+    if (
+      await fetch(url).then(
+        () => true,
+        () => false,
+      )
+    )
+      return
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   throw new Error(`${url} did not answer in ${timeoutMs} ms`)
@@ -69,13 +85,17 @@ async function waitForAnswer(url: string, spawned: Spawned, timeoutMs = 60_000):
 
 /** A child process with its output kept (shown only when it fails to start). */
 function start(args: string[], env: Record<string, string | undefined>): Spawned {
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   )
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
@@ -90,9 +110,17 @@ const configDir = join(data, 'config')
 cpSync(join(root, 'config'), configDir, { recursive: true })
 for (const file of readdirSync(join(configDir, 'regions'))) {
   const path = join(configDir, 'regions', file)
-  writeFileSync(path, readFileSync(path, 'utf8').replaceAll('localhost:3001', `localhost:${esiaPort}`).replaceAll('localhost:3003', `localhost:${oidcPort}`))
+  writeFileSync(
+    path,
+    readFileSync(path, 'utf8')
+      .replaceAll('localhost:3001', `localhost:${esiaPort}`)
+      .replaceAll('localhost:3003', `localhost:${oidcPort}`),
+  )
 }
-writeFileSync(join(configDir, 'clients', `${clientId}.json`), clientFile.text.replaceAll('http://localhost:4000', moduleUrl))
+writeFileSync(
+  join(configDir, 'clients', `${clientId}.json`),
+  clientFile.text.replaceAll('http://localhost:4000', moduleUrl),
+)
 const demo = start(['--import', 'tsx', 'demo/main.ts'], {
   BRIDGE_CONFIG_DIR: configDir,
   DATA_DIR: join(data, 'data'),
@@ -106,7 +134,11 @@ const demo = start(['--import', 'tsx', 'demo/main.ts'], {
 })
 await waitForOk(`${bridgeUrl}/readyz`, demo, 90_000)
 
-const examples = { TSX_TSCONFIG_PATH: 'docs/examples/tsconfig.json', BRIDGE_URL: bridgeUrl, AUDIENCE: registered.audience }
+const examples = {
+  TSX_TSCONFIG_PATH: 'docs/examples/tsconfig.json',
+  BRIDGE_URL: bridgeUrl,
+  AUDIENCE: registered.audience,
+}
 const exampleModule = start(['--import', 'tsx', 'docs/examples/diary-module.ts'], {
   ...examples,
   CLIENT_ID: clientId,
@@ -130,7 +162,12 @@ class HttpBrowser {
     const cookie = [...this.jar(url.origin)].map(([name, value]) => `${name}=${value}`).join('; ')
     const headers: Record<string, string> = { accept: 'text/html', ...(cookie ? { cookie } : {}) }
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded'
-    const response = await fetch(url, { method, headers, body: form && new URLSearchParams(form).toString(), redirect: 'manual' })
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: form && new URLSearchParams(form).toString(),
+      redirect: 'manual',
+    })
     for (const header of response.headers.getSetCookie()) {
       const pair = header.split(';', 1)[0] ?? ''
       const name = pair.slice(0, pair.indexOf('='))
@@ -141,7 +178,12 @@ class HttpBrowser {
   }
 
   /** Follows redirects until a page, or until a redirect to `stopAt` (returned as is). */
-  async go(method: 'GET' | 'POST', target: string | URL, form?: Record<string, string>, stopAt?: string): Promise<Page> {
+  async go(
+    method: 'GET' | 'POST',
+    target: string | URL,
+    form?: Record<string, string>,
+    stopAt?: string,
+  ): Promise<Page> {
     let page = await this.request(method, new URL(target), form)
     for (let hops = 0; page.status >= 300 && page.status < 400; hops++) {
       if (hops > 20) throw new Error('too many redirects')
@@ -157,51 +199,101 @@ class HttpBrowser {
 function shown(page: Page, id: string): Record<string, unknown> {
   const text = new RegExp(`<pre id="${id}">([\\s\\S]*?)</pre>`).exec(page.body)?.[1]
   if (text === undefined) throw new Error(`no #${id} on ${page.url.href} (${page.status})`)
-  return JSON.parse(text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))) as Record<string, unknown>
+  return JSON.parse(text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))) as Record<
+    string,
+    unknown
+  >
 }
 
 /** Region 29's password form at the bridge, reached from `start`; answers the page after signing in. */
-async function signInWithPassword(t: Test, browser: HttpBrowser, start: string | URL, login: string, stopAt?: string): Promise<Page> {
+async function signInWithPassword(
+  t: Test,
+  browser: HttpBrowser,
+  start: string | URL,
+  login: string,
+  stopAt?: string,
+): Promise<Page> {
   const form = await browser.go('GET', start)
   t.equal(form.url.origin, bridgeUrl, 'at the bridge')
   t.match(form.url.search, /region=29/, 'the region of the request, no region list')
-  return browser.go('POST', new URL('/login/password', bridgeUrl), { _csrf: csrfToken(form), login, password: demoPassword }, stopAt)
+  return browser.go(
+    'POST',
+    new URL('/login/password', bridgeUrl),
+    { _csrf: csrfToken(form), login, password: demoPassword },
+    stopAt,
+  )
 }
 
-t.test('the example module: sign-in by password, checked tokens, userinfo, refresh, introspection, sign-out', async (t) => {
-  const browser = new HttpBrowser()
-  t.match((await browser.go('GET', moduleUrl)).body, /You are not signed in/)
+t.test(
+  'the example module: sign-in by password, checked tokens, userinfo, refresh, introspection, sign-out',
+  async (t) => {
+    const browser = new HttpBrowser()
+    t.match((await browser.go('GET', moduleUrl)).body, /You are not signed in/)
 
-  const home = await signInWithPassword(t, browser, `${moduleUrl}/login?region=29`, 'ivanova.m')
-  t.equal(home.url.href, `${moduleUrl}/`, 'back at the module')
-  t.match(home.body, /Signed in as <strong>Иванова Мария Петровна<\/strong>/, 'the name from userinfo')
-  const first = shown(home, 'session') as { accessToken: Record<string, unknown>; idToken: Record<string, unknown>; userinfo: Record<string, unknown> }
-  t.match(first.accessToken, { region: '29', role: 'pupil', client_id: clientId, aud: registered.audience, scope: ['openid', 'profile', 'offline_access'] }, 'the access token passed the verifier')
-  t.equal(first.idToken.sub, first.accessToken.sub, 'one subject in both tokens')
-  t.same(first.idToken.amr, ['pwd'], 'signed in with the diary password')
-  t.same(first.userinfo, { sub: first.accessToken.sub, region: '29', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', middle_name: 'Петровна' })
+    const home = await signInWithPassword(t, browser, `${moduleUrl}/login?region=29`, 'ivanova.m')
+    t.equal(home.url.href, `${moduleUrl}/`, 'back at the module')
+    t.match(home.body, /Signed in as <strong>Иванова Мария Петровна<\/strong>/, 'the name from userinfo')
+    const first = shown(home, 'session') as {
+      accessToken: Record<string, unknown>
+      idToken: Record<string, unknown>
+      userinfo: Record<string, unknown>
+    }
+    t.match(
+      first.accessToken,
+      {
+        region: '29',
+        role: 'pupil',
+        client_id: clientId,
+        aud: registered.audience,
+        scope: ['openid', 'profile', 'offline_access'],
+      },
+      'the access token passed the verifier',
+    )
+    t.equal(first.idToken.sub, first.accessToken.sub, 'one subject in both tokens')
+    t.same(first.idToken.amr, ['pwd'], 'signed in with the diary password')
+    t.same(first.userinfo, {
+      sub: first.accessToken.sub,
+      region: '29',
+      role: 'pupil',
+      family_name: 'Иванова',
+      given_name: 'Мария',
+      middle_name: 'Петровна',
+    })
 
-  const refreshed = await browser.go('POST', `${moduleUrl}/refresh`, {})
-  const second = shown(refreshed, 'session') as typeof first & { refreshes: number; refreshTokenRotated: boolean }
-  t.equal(second.refreshes, 1)
-  t.equal(second.refreshTokenRotated, true, 'the refresh token rotated')
-  t.not(second.accessToken.jti, first.accessToken.jti, 'a new access token, checked again')
-  t.equal(second.accessToken.sub, first.accessToken.sub)
-  t.same(second.userinfo, first.userinfo, 'userinfo with the new access token')
+    const refreshed = await browser.go('POST', `${moduleUrl}/refresh`, {})
+    const second = shown(refreshed, 'session') as typeof first & { refreshes: number; refreshTokenRotated: boolean }
+    t.equal(second.refreshes, 1)
+    t.equal(second.refreshTokenRotated, true, 'the refresh token rotated')
+    t.not(second.accessToken.jti, first.accessToken.jti, 'a new access token, checked again')
+    t.equal(second.accessToken.sub, first.accessToken.sub)
+    t.same(second.userinfo, first.userinfo, 'userinfo with the new access token')
 
-  const introspection = shown(await browser.go('GET', `${moduleUrl}/introspect`), 'introspection')
-  t.match(introspection, { active: true, token_type: 'Bearer', client_id: clientId, sub: first.accessToken.sub, jti: second.accessToken.jti })
+    const introspection = shown(await browser.go('GET', `${moduleUrl}/introspect`), 'introspection')
+    t.match(introspection, {
+      active: true,
+      token_type: 'Bearer',
+      client_id: clientId,
+      sub: first.accessToken.sub,
+      jti: second.accessToken.jti,
+    })
 
-  const signedOut = await browser.go('POST', `${moduleUrl}/logout`, {})
-  t.equal(signedOut.url.origin + signedOut.url.pathname, `${moduleUrl}/`, 'back at the module after the bridge')
-  t.match(signedOut.body, /You signed out\.[\s\S]*You are not signed in/, 'the logout state came back')
-  t.equal((await browser.go('GET', `${bridgeUrl}/account`)).url.pathname, '/login', 'signed out of the bridge too')
-})
+    const signedOut = await browser.go('POST', `${moduleUrl}/logout`, {})
+    t.equal(signedOut.url.origin + signedOut.url.pathname, `${moduleUrl}/`, 'back at the module after the bridge')
+    t.match(signedOut.body, /You signed out\.[\s\S]*You are not signed in/, 'the logout state came back')
+    t.equal((await browser.go('GET', `${bridgeUrl}/account`)).url.pathname, '/login', 'signed out of the bridge too')
+  },
+)
 
 t.test('tokens of the registered client: both example APIs, the grace period, revocation', async (t) => {
-  const configuration = await client.discovery(new URL(bridgeUrl), clientId, undefined, client.ClientSecretBasic(clientSecret), {
-    execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
-  })
+  const configuration = await client.discovery(
+    new URL(bridgeUrl),
+    clientId,
+    undefined,
+    client.ClientSecretBasic(clientSecret),
+    {
+      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
+    },
+  )
   const codeVerifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const authorization = client.buildAuthorizationUrl(configuration, {
@@ -214,7 +306,10 @@ t.test('tokens of the registered client: both example APIs, the grace period, re
   })
   // The code is redeemed here, not by the module: the browser stops at the module's callback.
   const back = await signInWithPassword(t, new HttpBrowser(), authorization, 'ivanov.p', moduleUrl)
-  const tokens = await client.authorizationCodeGrant(configuration, new URL(String(back.headers.location)), { pkceCodeVerifier: codeVerifier, expectedState: state })
+  const tokens = await client.authorizationCodeGrant(configuration, new URL(String(back.headers.location)), {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+  })
   const claims = await createVerifier({ issuer: bridgeUrl, audience: registered.audience }).verify(tokens.access_token)
   t.match(claims, { client_id: clientId, region: '29', role: 'parent' })
 
@@ -233,10 +328,18 @@ t.test('tokens of the registered client: both example APIs, the grace period, re
 
   const next = await client.refreshTokenGrant(configuration, tokens.refresh_token ?? '')
   const repeat = await client.refreshTokenGrant(configuration, tokens.refresh_token ?? '')
-  t.equal(repeat.refresh_token, next.refresh_token, 'within the grace period the replaced token gets the same successor')
+  t.equal(
+    repeat.refresh_token,
+    next.refresh_token,
+    'within the grace period the replaced token gets the same successor',
+  )
   await client.tokenRevocation(configuration, next.refresh_token ?? '')
   t.match(await client.tokenIntrospection(configuration, next.refresh_token ?? ''), { active: false }, 'revoked')
-  await t.rejects(client.refreshTokenGrant(configuration, next.refresh_token ?? ''), { error: 'invalid_grant' } as unknown as Error, 'a revoked family refreshes no more')
+  await t.rejects(
+    client.refreshTokenGrant(configuration, next.refresh_token ?? ''),
+    { error: 'invalid_grant' } as unknown as Error,
+    'a revoked family refreshes no more',
+  )
 })
 
 t.test('the verifier is the package export the doc names once built (npm run build)', async (t) => {

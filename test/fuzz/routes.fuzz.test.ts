@@ -62,48 +62,141 @@ const routes = [
 ]
 
 const fieldNames = [
-  '_csrf', 'login', 'password', 'repeat', 'current', 'link', 'region', 'q', 'choose', 'lang', 'notice', 'client_id',
-  'response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'prompt',
-  'max_age', 'id_token_hint', 'post_logout_redirect_uri', 'grant_type', 'code', 'code_verifier', 'refresh_token',
-  'token', 'token_type_hint', 'client_secret', 'client_assertion', 'client_assertion_type', 'iss', 'error',
-  'error_description', '__proto__', 'constructor',
+  '_csrf',
+  'login',
+  'password',
+  'repeat',
+  'current',
+  'link',
+  'region',
+  'q',
+  'choose',
+  'lang',
+  'notice',
+  'client_id',
+  'response_type',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+  'max_age',
+  'id_token_hint',
+  'post_logout_redirect_uri',
+  'grant_type',
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'token',
+  'token_type_hint',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'iss',
+  'error',
+  'error_description',
+  '__proto__',
+  'constructor',
 ]
 
 const nasty = fc.constantFrom(
-  '\u0000', '\ud800', '\udfff', '\ufffd', '\u0085', '\u202e', '\r\n', '%', '%%', '%FF', '%00', '%ZZ', '&', '=', '+', ';',
-  '../', '//evil.example', '\\', '<script>', '"\'>', '{', '[]', 'null', 'NaN', '-1', '1e999', '0x10', 'ru', 'en', '29',
-  '78', 'web-diary', 'https://diary.example/callback', 'S256', 'openid', 'code', 'authorization_code', 'refresh_token',
-  'a'.repeat(300), 'я'.repeat(2000), '𝕏'.repeat(50),
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '\ufffd',
+  '\u0085',
+  '\u202e',
+  '\r\n',
+  '%',
+  '%%',
+  '%FF',
+  '%00',
+  '%ZZ',
+  '&',
+  '=',
+  '+',
+  ';',
+  '../',
+  '//evil.example',
+  '\\',
+  '<script>',
+  '"\'>',
+  '{',
+  '[]',
+  'null',
+  'NaN',
+  '-1',
+  '1e999',
+  '0x10',
+  'ru',
+  'en',
+  '29',
+  '78',
+  'web-diary',
+  'https://diary.example/callback',
+  'S256',
+  'openid',
+  'code',
+  'authorization_code',
+  'refresh_token',
+  'a'.repeat(300),
+  'я'.repeat(2000),
+  '𝕏'.repeat(50),
 )
-const value = fc.oneof(nasty, fc.string({ maxLength: 40, unit: 'binary' }), fc.string({ maxLength: 8 }), fc.nat().map(String))
+const value = fc.oneof(
+  nasty,
+  fc.string({ maxLength: 40, unit: 'binary' }),
+  fc.string({ maxLength: 8 }),
+  fc.nat().map(String),
+)
 
 /** Percent-encodes the UTF-8 bytes of a string (lone surrogates included, as U+FFFD). */
-const encode = (text: string) => [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
-const rawOrEncoded = fc.tuple(value, fc.boolean()).map(([text, raw]) => (raw && /^[\x21-\x7e]*$/.test(text) ? text : encode(text)))
+const encode = (text: string) =>
+  [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
+const rawOrEncoded = fc
+  .tuple(value, fc.boolean())
+  .map(([text, raw]) => (raw && /^[\x21-\x7e]*$/.test(text) ? text : encode(text)))
 
 const visible = fc.constantFrom(...Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)))
 const queryString = fc.oneof(
   fc.constant(''),
-  fc.array(fc.tuple(fc.oneof(fc.constantFrom(...fieldNames), rawOrEncoded), rawOrEncoded), { maxLength: 8 }).map((pairs) => `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`),
+  fc
+    .array(fc.tuple(fc.oneof(fc.constantFrom(...fieldNames), rawOrEncoded), rawOrEncoded), { maxLength: 8 })
+    .map((pairs) => `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`),
   fc.string({ unit: visible, maxLength: 40 }).map((text) => `?${text}`),
 )
 
 const pathCharacter = fc.constantFrom(...`/.%:[]@!$'()*,;=~-_aZ09`, '%2F', '%2e', '%00', '%C0%AF', '%FF', '\\')
 const path = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...routes) },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...routes), fc.string({ unit: pathCharacter, maxLength: 12 })).map(([route, tail]) => `${route}${tail}`) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...routes), fc.string({ unit: pathCharacter, maxLength: 12 }))
+      .map(([route, tail]) => `${route}${tail}`),
+  },
   { weight: 1, arbitrary: fc.string({ unit: pathCharacter, maxLength: 16 }).map((tail) => `/${tail}`) },
 )
 
-const method = fc.oneof({ weight: 5, arbitrary: fc.constantFrom('GET', 'POST') }, { weight: 1, arbitrary: fc.constantFrom(...METHODS.filter((m) => m !== 'CONNECT')) })
+const method = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom('GET', 'POST') },
+  { weight: 1, arbitrary: fc.constantFrom(...METHODS.filter((m) => m !== 'CONNECT')) },
+)
 
 const formBody = fc
   .array(fc.tuple(fc.oneof(fc.constantFrom(...fieldNames), rawOrEncoded), rawOrEncoded), { maxLength: 10 })
   .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'))
-const jsonBody = fc.oneof(
-  fc.dictionary(fc.constantFrom(...fieldNames), fc.oneof(value, fc.array(value, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }))),
-  fc.jsonValue({ maxDepth: 3 }),
-).map((json) => JSON.stringify(json) ?? 'null')
+const jsonBody = fc
+  .oneof(
+    fc.dictionary(
+      fc.constantFrom(...fieldNames),
+      fc.oneof(value, fc.array(value, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
+    ),
+    fc.jsonValue({ maxDepth: 3 }),
+  )
+  .map((json) => JSON.stringify(json) ?? 'null')
 
 interface GeneratedBody {
   contentType?: string
@@ -116,18 +209,38 @@ const body: fc.Arbitrary<GeneratedBody> = fc.oneof(
   formBody.map((payload) => ({ contentType: 'application/x-www-form-urlencoded', payload })),
   jsonBody.map((payload) => ({ contentType: 'application/json', payload })),
   fc.tuple(fc.oneof(formBody, jsonBody), fc.nat()).map(([text, cut]) => ({
-    contentType: text.startsWith('{') || text.startsWith('[') ? 'application/json' : 'application/x-www-form-urlencoded',
+    contentType:
+      text.startsWith('{') || text.startsWith('[') ? 'application/json' : 'application/x-www-form-urlencoded',
     payload: text.slice(0, cut % (text.length + 1)),
   })),
-  fc.tuple(fc.uint8Array({ maxLength: 256 }), fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/jwt', 'garbage', ';;;', '')).map(
-    ([bytes, contentType]) => ({ contentType, payload: Buffer.from(bytes) }),
-  ),
-  fc.tuple(fc.constantFrom('application/x-www-form-urlencoded', 'application/json'), fc.integer({ min: 15_000, max: 70_000 })).map(([contentType, hugeSize]) => ({ contentType, hugeSize })),
+  fc
+    .tuple(
+      fc.uint8Array({ maxLength: 256 }),
+      fc.constantFrom(
+        'application/x-www-form-urlencoded',
+        'application/json',
+        'text/plain',
+        'multipart/form-data; boundary=x',
+        'application/jwt',
+        'garbage',
+        ';;;',
+        '',
+      ),
+    )
+    .map(([bytes, contentType]) => ({ contentType, payload: Buffer.from(bytes) })),
+  fc
+    .tuple(
+      fc.constantFrom('application/x-www-form-urlencoded', 'application/json'),
+      fc.integer({ min: 15_000, max: 70_000 }),
+    )
+    .map(([contentType, hugeSize]) => ({ contentType, hugeSize })),
 )
 
 const payloadOf = (body: GeneratedBody) => {
   if (body.hugeSize === undefined) return body.payload
-  return body.contentType === 'application/json' ? `{"login":"${'a'.repeat(body.hugeSize)}"}` : `login=${'a'.repeat(body.hugeSize)}`
+  return body.contentType === 'application/json'
+    ? `{"login":"${'a'.repeat(body.hugeSize)}"}`
+    : `login=${'a'.repeat(body.hugeSize)}`
 }
 
 // The signing key is made at the first use of the JWKS: the app's own row, not one a request wrote.
@@ -142,9 +255,22 @@ const realCsrf = csrfToken(loginForm)
 const cookie = fc.oneof(
   fc.constant(undefined),
   fc.constant(realCookies),
-  fc.array(fc.tuple(fc.constantFrom('__Host-bridge-session', '__Host-bridge-login', '__Host-bridge-csrf', 'bridge-lang', 'bridge-region', 'x'), rawOrEncoded), { maxLength: 4 }).map((pairs) =>
-    pairs.map(([k, v]) => `${k}=${v}`).join('; '),
-  ),
+  fc
+    .array(
+      fc.tuple(
+        fc.constantFrom(
+          '__Host-bridge-session',
+          '__Host-bridge-login',
+          '__Host-bridge-csrf',
+          'bridge-lang',
+          'bridge-region',
+          'x',
+        ),
+        rawOrEncoded,
+      ),
+      { maxLength: 4 },
+    )
+    .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('; ')),
   fc.string({ unit: 'grapheme-ascii', maxLength: 80 }),
 )
 /** The one valid credential the generator knows: a request with it may write rows (see the property). */
@@ -184,10 +310,25 @@ const generatedRequest = fc
   .record({ method, path, query: queryString, headers, body, realForm: fc.nat({ max: 99 }) })
   .filter((generated) => sendable(`${generated.path}${generated.query}`))
 
-const stackOrInternals = [/\n\s+at \S/, /\bat \S+ \(.*:\d+:\d+\)/, /\b[A-Z]\w*Error:/, /node_modules/, /\bSELECT\b.*\bFROM\b/i, /\bINSERT INTO\b/i, /\bkysely\b/i, /postgres(ql)?:/i, /ERR_INVALID_URL/, /Internal Server Error/]
+const stackOrInternals = [
+  /\n\s+at \S/,
+  /\bat \S+ \(.*:\d+:\d+\)/,
+  /\b[A-Z]\w*Error:/,
+  /node_modules/,
+  /\bSELECT\b.*\bFROM\b/i,
+  /\bINSERT INTO\b/i,
+  /\bkysely\b/i,
+  /postgres(ql)?:/i,
+  /ERR_INVALID_URL/,
+  /Internal Server Error/,
+]
 
 const tables = (
-  await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by 1`.execute(db)
+  await sql<{
+    name: string
+  }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by 1`.execute(
+    db,
+  )
 ).rows.map((row) => row.name)
 /** One query that counts the rows of every table; the throttle's own rows are left out (see the header). */
 const countQuery = sql<Record<string, string>>`select ${sql.join(
@@ -213,7 +354,12 @@ t.test(`${numRuns * batchSize} generated requests: no 5xx, no internals, no rows
   const checkRows = async () => {
     const now = await rowCounts()
     if (now !== baseline) {
-      const audit = await db.selectFrom('audit_event').select(['type', 'outcome', 'details']).orderBy('id', 'desc').limit(3).execute()
+      const audit = await db
+        .selectFrom('audit_event')
+        .select(['type', 'outcome', 'details'])
+        .orderBy('id', 'desc')
+        .limit(3)
+        .execute()
       throw new Error(`rows written: ${baseline} → ${now}; latest audit rows ${JSON.stringify(audit)}`)
     }
   }
@@ -237,8 +383,11 @@ t.test(`${numRuns * batchSize} generated requests: no 5xx, no internals, no rows
         const response = await app.inject({ method: generated.method as 'GET', url, headers, payload })
         sent++
         statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
-        const shed = response.statusCode === 503 && /"error":"(busy|temporarily_unavailable)"|<code>(busy|temporarily_unavailable)<\/code>/.test(response.body)
-        if (response.statusCode >= 500 && !shed) throw new Error(`status ${response.statusCode}: ${response.body.slice(0, 300)}`)
+        const shed =
+          response.statusCode === 503 &&
+          /"error":"(busy|temporarily_unavailable)"|<code>(busy|temporarily_unavailable)<\/code>/.test(response.body)
+        if (response.statusCode >= 500 && !shed)
+          throw new Error(`status ${response.statusCode}: ${response.body.slice(0, 300)}`)
         const leak = stackOrInternals.find((pattern) => pattern.test(response.body))
         if (leak !== undefined) throw new Error(`internals in the body (${leak}): ${response.body.slice(0, 300)}`)
         if (credentialed) baseline = await rowCounts()
@@ -248,7 +397,9 @@ t.test(`${numRuns * batchSize} generated requests: no 5xx, no internals, no rows
     { seed, numRuns, endOnFailure: true },
   )
   const seconds = (performance.now() - started) / 1000
-  t.comment(`${sent} requests in ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`)
+  t.comment(
+    `${sent} requests in ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`,
+  )
   t.ok(sent >= 20_000 || process.env.FUZZ_RUNS !== undefined, `${sent} requests`)
   t.same(await rowCounts(), baseline, 'no row written without credentials apart from the throttle counters')
   const failures = world.logLines().filter((line) => typeof line.level === 'number' && line.level >= 50)

@@ -30,7 +30,10 @@ export const chromiumInstalled = (): boolean => statSync(chromiumPath, { throwIf
  * True where Chromium is installed; elsewhere the file's tests are skipped with the reason printed
  * (a plan of none) and false. `if (requireChromium(t)) await run()` at the top of a browser test.
  */
-export function requireChromium(t: { comment(message: string): void; plan(count: number, reason: string): void }): boolean {
+export function requireChromium(t: {
+  comment(message: string): void
+  plan(count: number, reason: string): void
+}): boolean {
   if (chromiumInstalled()) return true
   t.comment(`browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`)
   t.plan(0, 'no Chromium installed')
@@ -64,7 +67,8 @@ export interface ChromiumWorldOptions {
 
 /** Region 29's file and, for ESIA, its simulator (GOST keys made in a folder removed at teardown). */
 async function startRegion29(t: Teardown, bridgeUrl: string, protocol: 'oidc' | 'esia') {
-  if (protocol === 'oidc') return { file: regionWithProvider((await startDemoSimulator(t, bridgeUrl)).issuer), esia: undefined }
+  if (protocol === 'oidc')
+    return { file: regionWithProvider((await startDemoSimulator(t, bridgeUrl)).issuer), esia: undefined }
   const dir = mkdtempSync(join(tmpdir(), 'esia-keys-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const keys = esiaKeys(dir)
@@ -83,7 +87,9 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
     {
       'bridge.json': { publicUrl: bridgeUrl },
       'regions/29.json': region29.file,
-      'regions/78.json': options.stateServicesIn78 ? { ...region29.file, name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } } : passwordOnlyRegion,
+      'regions/78.json': options.stateServicesIn78
+        ? { ...region29.file, name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } }
+        : passwordOnlyRegion,
       'clients/demo-diary.json': {
         name: 'Demo diary',
         redirectUris: [`${diaryUrl}/callback`],
@@ -101,12 +107,26 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
   await importDemoAccounts(database, config, options.stateServicesIn78 ? ['29', '78'] : ['29'])
   const { app } = await buildTestApp(t, config, database.db, { senders: options.senders })
   await app.listen({ port: bridgePort, host: 'localhost' })
-  const diary = await startDiaryModule({ port: diaryPort, bridgeUrl, clientId: 'demo-diary', clientSecret: diarySecret, host: 'localhost' })
+  const diary = await startDiaryModule({
+    port: diaryPort,
+    bridgeUrl,
+    clientId: 'demo-diary',
+    clientSecret: diarySecret,
+    host: 'localhost',
+  })
   t.teardown(() => diary.app.close())
 
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
   t.teardown(() => browser.close())
   mkdirSync('test-results', { recursive: true })
@@ -116,7 +136,10 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
     db: database.db,
     esia: region29.esia,
     newPage: async (options = {}) => {
-      const context = await browser.newContext({ locale: options.locale ?? 'ru-RU', viewport: { width: options.width ?? 1024, height: 800 } })
+      const context = await browser.newContext({
+        locale: options.locale ?? 'ru-RU',
+        viewport: { width: options.width ?? 1024, height: 800 },
+      })
       return context.newPage()
     },
     shot: (page, name) => page.screenshot({ path: `test-results/${name}.png`, fullPage: true }),

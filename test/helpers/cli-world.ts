@@ -52,21 +52,39 @@ export async function openCliWorld(t: Teardown) {
   }
 
   async function accountOf(login: string) {
-    return db.selectFrom('diary_account').selectAll().where('region', '=', '29').where('login', '=', login).executeTakeFirstOrThrow()
+    return db
+      .selectFrom('diary_account')
+      .selectAll()
+      .where('region', '=', '29')
+      .where('login', '=', login)
+      .executeTakeFirstOrThrow()
   }
 
-  async function addLink(login: string, link: { subject: string; issuer?: string; method?: 'auto_snils' | 'password'; verified?: boolean }) {
+  async function addLink(
+    login: string,
+    link: { subject: string; issuer?: string; method?: 'auto_snils' | 'password'; verified?: boolean },
+  ) {
     const account = await accountOf(login)
     const method = link.method ?? 'auto_snils'
     return db
       .insertInto('identity_link')
-      .values({ account_id: account.id, issuer: link.issuer ?? issuer, subject: link.subject, method, verified: link.verified ?? method === 'auto_snils', evidence: JSON.stringify({ snils: 'match' }) })
+      .values({
+        account_id: account.id,
+        issuer: link.issuer ?? issuer,
+        subject: link.subject,
+        method,
+        verified: link.verified ?? method === 'auto_snils',
+        evidence: JSON.stringify({ snils: 'match' }),
+      })
       .returning(['id', 'issuer', 'subject'])
       .executeTakeFirstOrThrow()
   }
 
   /** An active session with a diary module's refresh-token family in it. */
-  async function addSession(login: string, session: { method: 'password' | 'state_services'; issuer?: string; browser?: string }) {
+  async function addSession(
+    login: string,
+    session: { method: 'password' | 'state_services'; issuer?: string; browser?: string },
+  ) {
     const account = await accountOf(login)
     const row = await db
       .insertInto('login_session')
@@ -81,23 +99,44 @@ export async function openCliWorld(t: Teardown) {
       .executeTakeFirstOrThrow()
     const family = await db
       .insertInto('token_family')
-      .values({ client_id: 'web-diary', account_id: account.id, session_id: row.id, scope: 'openid', auth_time: new Date(), amr: 'pwd' })
+      .values({
+        client_id: 'web-diary',
+        account_id: account.id,
+        session_id: row.id,
+        scope: 'openid',
+        auth_time: new Date(),
+        amr: 'pwd',
+      })
       .returning('id')
       .executeTakeFirstOrThrow()
     return { sessionId: row.id, familyId: family.id }
   }
 
   async function sessionRow(id: string) {
-    return db.selectFrom('login_session').select(['ended_at', 'ended_reason']).where('id', '=', id).executeTakeFirstOrThrow()
+    return db
+      .selectFrom('login_session')
+      .select(['ended_at', 'ended_reason'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
   }
 
   async function familyRow(id: string) {
-    return db.selectFrom('token_family').select(['revoked_at', 'revoked_reason']).where('id', '=', id).executeTakeFirstOrThrow()
+    return db
+      .selectFrom('token_family')
+      .select(['revoked_at', 'revoked_reason'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
   }
 
   async function auditOf(login: string, type: string) {
     const account = await accountOf(login)
-    return db.selectFrom('audit_event').selectAll().where('account_id', '=', account.id).where('type', '=', type).orderBy('id').execute()
+    return db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('account_id', '=', account.id)
+      .where('type', '=', type)
+      .orderBy('id')
+      .execute()
   }
 
   return { config, env, db, cli, accountOf, addLink, addSession, sessionRow, familyRow, auditOf }

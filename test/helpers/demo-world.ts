@@ -45,7 +45,11 @@ export function regionWithProvider(issuer: string, provider: Record<string, unkn
 }
 
 /** The demo accounts of these regions (demo/accounts-<code>.csv), password "diary-demo". */
-export async function importDemoAccounts(database: TestDatabase, config: Config, regions: readonly string[] = ['29']): Promise<void> {
+export async function importDemoAccounts(
+  database: TestDatabase,
+  config: Config,
+  regions: readonly string[] = ['29'],
+): Promise<void> {
   // The demo accounts carry argon2id hashes already: the hasher is there for the signature, not used.
   const hasher = createPasswordHasher({ workers: 1 })
   try {
@@ -94,7 +98,9 @@ export async function startDemoWorld(
   const simulator = await startDemoSimulator(t, publicUrl)
   // `stateServicesIn78`: region 78 signs in through the same provider as 29 (one issuer for both, as
   // the real ESIA is), with the demo accounts of 78 imported too.
-  const region78 = options.stateServicesIn78 ? { ...regionWithProvider(simulator.issuer), name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } } : passwordOnlyRegion
+  const region78 = options.stateServicesIn78
+    ? { ...regionWithProvider(simulator.issuer), name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } }
+    : passwordOnlyRegion
   // `behindProxy`: the bridge trusts `X-Forwarded-For` from 127.0.0.1 (app.inject), so a test can be many client addresses.
   const config = loadTestConfig(t, {
     'bridge.json': { publicUrl, ...(options.behindProxy && { trustProxy: ['127.0.0.1'] }) },

@@ -30,7 +30,11 @@ export function rsaKeyPair(commonName: string): { privateKeyPem: string; certifi
 }
 
 /** The provider as the configuration loader hands it over (files read, secrets wrapped). */
-export function esiaProvider(simulator: RunningEsiaSimulator, keys: EsiaKeys, overrides: Partial<EsiaProviderConfig> = {}): EsiaProviderConfig {
+export function esiaProvider(
+  simulator: RunningEsiaSimulator,
+  keys: EsiaKeys,
+  overrides: Partial<EsiaProviderConfig> = {},
+): EsiaProviderConfig {
   return {
     type: 'esia',
     portalUrl: simulator.url,
@@ -47,4 +51,3 @@ export function esiaProvider(simulator: RunningEsiaSimulator, keys: EsiaKeys, ov
     ...overrides,
   }
 }
-

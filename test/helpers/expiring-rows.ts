@@ -20,7 +20,12 @@ export interface SeededRows {
   tag: string
 }
 
-export async function seedExpiringRows(db: Kysely<Database>, accountId: string, now: Date, auditRetentionDays: number): Promise<SeededRows> {
+export async function seedExpiringRows(
+  db: Kysely<Database>,
+  accountId: string,
+  now: Date,
+  auditRetentionDays: number,
+): Promise<SeededRows> {
   const at = (seconds: number) => new Date(now.getTime() + seconds * 1000)
   const hour = 3600
   const tag = randomBytes(4).toString('hex')
@@ -31,7 +36,11 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     return ids.get(name) as string
   }
 
-  for (const [name, usedAt] of [['gone-tx', at(-(1200 + hour + 60))], ['kept-tx-in-margin', at(-(1200 + 60))], ['kept-tx', at(-5)]] as const) {
+  for (const [name, usedAt] of [
+    ['gone-tx', at(-(1200 + hour + 60))],
+    ['kept-tx-in-margin', at(-(1200 + 60))],
+    ['kept-tx', at(-5)],
+  ] as const) {
     await sql`insert into login_transaction_use (id, used_at) values (${key(name)}, ${usedAt})`.execute(db)
   }
 
@@ -45,11 +54,22 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
   for (const [name, session] of sessions) {
     await db
       .insertInto('login_session')
-      .values({ id: id(name), account_id: accountId, method: 'password', expires_at: session.expires, ended_at: session.ended ?? null, ended_reason: session.ended ? 'logout' : null })
+      .values({
+        id: id(name),
+        account_id: accountId,
+        method: 'password',
+        expires_at: session.expires,
+        ended_at: session.ended ?? null,
+        ended_reason: session.ended ? 'logout' : null,
+      })
       .execute()
   }
 
-  for (const [name, expires] of [['gone-code', at(-(hour + 60))], ['kept-code-in-margin', at(-60)], ['kept-code', at(60)]] as const) {
+  for (const [name, expires] of [
+    ['gone-code', at(-(hour + 60))],
+    ['kept-code-in-margin', at(-60)],
+    ['kept-code', at(60)],
+  ] as const) {
     await db
       .insertInto('authorization_code')
       .values({
@@ -73,9 +93,24 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['kept-family-without-tokens-recent', { created: at(-60), tokens: [] }],
     [
       'kept-family-live',
-      { created: at(-40 * 86_400), session: 'kept-session-expired-with-live-family', tokens: [['kept-token-live', at(86_400)], ['gone-token-used-expired', at(-(hour + 60))]] },
+      {
+        created: at(-40 * 86_400),
+        session: 'kept-session-expired-with-live-family',
+        tokens: [
+          ['kept-token-live', at(86_400)],
+          ['gone-token-used-expired', at(-(hour + 60))],
+        ],
+      },
     ],
-    ['kept-family-revoked-live-token', { created: at(-hour), session: 'gone-session-ended', revoked: true, tokens: [['kept-token-of-revoked', at(86_400)]] }],
+    [
+      'kept-family-revoked-live-token',
+      {
+        created: at(-hour),
+        session: 'gone-session-ended',
+        revoked: true,
+        tokens: [['kept-token-of-revoked', at(86_400)]],
+      },
+    ],
   ]
   for (const [name, family] of families) {
     await sql`
@@ -83,7 +118,10 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
       values (${id(name)}, 'web-diary', ${accountId}, ${family.session === undefined ? null : id(family.session)}, 'openid offline_access', ${now}, 'pwd',
               ${family.created}, ${family.revoked ? now : null}, ${family.revoked ? 'logout' : null})`.execute(db)
     for (const [token, expires] of family.tokens) {
-      await db.insertInto('refresh_token').values({ token_hash: key(token), family_id: id(name), expires_at: expires }).execute()
+      await db
+        .insertInto('refresh_token')
+        .values({ token_hash: key(token), family_id: id(name), expires_at: expires })
+        .execute()
     }
   }
 
@@ -95,15 +133,31 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['kept-throttle', at(-60), null],
   ]
   for (const [name, windowStart, blockedUntil] of throttles) {
-    await db.insertInto('login_throttle').values({ key: key(name), failures: 3, window_started_at: windowStart, blocked_until: blockedUntil }).execute()
+    await db
+      .insertInto('login_throttle')
+      .values({ key: key(name), failures: 3, window_started_at: windowStart, blocked_until: blockedUntil })
+      .execute()
   }
 
-  for (const [jti, expires] of [['gone-jti', at(-2 * hour)], ['kept-jti', at(300)]] as const) {
-    await db.insertInto('revoked_access_token').values({ jti: key(jti), expires_at: expires }).execute()
+  for (const [jti, expires] of [
+    ['gone-jti', at(-2 * hour)],
+    ['kept-jti', at(300)],
+  ] as const) {
+    await db
+      .insertInto('revoked_access_token')
+      .values({ jti: key(jti), expires_at: expires })
+      .execute()
   }
 
-  for (const [jti, expires] of [['gone-assertion', at(-(hour + 60))], ['kept-assertion-in-margin', at(-60)], ['kept-assertion', at(60)]] as const) {
-    await db.insertInto('client_assertion_use').values({ client_id: 'schedule', jti: key(jti), expires_at: expires }).execute()
+  for (const [jti, expires] of [
+    ['gone-assertion', at(-(hour + 60))],
+    ['kept-assertion-in-margin', at(-60)],
+    ['kept-assertion', at(60)],
+  ] as const) {
+    await db
+      .insertInto('client_assertion_use')
+      .values({ client_id: 'schedule', jti: key(jti), expires_at: expires })
+      .execute()
   }
 
   const rates: [string, Date][] = [
@@ -112,7 +166,10 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['kept-rate', at(0)],
   ]
   for (const [name, windowStart] of rates) {
-    await db.insertInto('request_rate').values({ key: key(name), window_start: windowStart, count: 7 }).execute()
+    await db
+      .insertInto('request_rate')
+      .values({ key: key(name), window_start: windowStart, count: 7 })
+      .execute()
   }
 
   const secrets: [string, Date][] = [
@@ -121,7 +178,17 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['kept-secret', at(600)],
   ]
   for (const [name, expires] of secrets) {
-    await db.insertInto('recovery_secret').values({ lookup_key: key(name), account_id: null, purpose: 'reset_sms', secret_hash: key(name), destination: null, expires_at: expires }).execute()
+    await db
+      .insertInto('recovery_secret')
+      .values({
+        lookup_key: key(name),
+        account_id: null,
+        purpose: 'reset_sms',
+        secret_hash: key(name),
+        destination: null,
+        expires_at: expires,
+      })
+      .execute()
   }
 
   const notices: [string, Date | null, Date | null][] = [
@@ -131,11 +198,26 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['kept-notice-pending', null, null],
   ]
   for (const [name, deliveredAt, gaveUpAt] of notices) {
-    await db.insertInto('logout_notice').values({ client_id: key(name), account_id: randomUUID(), session_id: null, reason: 'logout', delivered_at: deliveredAt, gave_up_at: gaveUpAt }).execute()
+    await db
+      .insertInto('logout_notice')
+      .values({
+        client_id: key(name),
+        account_id: randomUUID(),
+        session_id: null,
+        reason: 'logout',
+        delivered_at: deliveredAt,
+        gave_up_at: gaveUpAt,
+      })
+      .execute()
   }
 
-  for (const [type, days] of [['gone-audit', auditRetentionDays + 1], ['kept-audit', auditRetentionDays - 1]] as const) {
-    await sql`insert into audit_event (at, type, outcome) values (${at(-days * 86_400)}, ${key(type)}, 'success')`.execute(db)
+  for (const [type, days] of [
+    ['gone-audit', auditRetentionDays + 1],
+    ['kept-audit', auditRetentionDays - 1],
+  ] as const) {
+    await sql`insert into audit_event (at, type, outcome) values (${at(-days * 86_400)}, ${key(type)}, 'success')`.execute(
+      db,
+    )
   }
 
   const names = [
@@ -153,8 +235,12 @@ export async function seedExpiringRows(db: Kysely<Database>, accountId: string, 
     ['audit_event', ['gone-audit', 'kept-audit']] as const,
   ]
   return {
-    kept: Object.fromEntries(names.map(([table, list]) => [table, list.filter((name) => name.startsWith('kept-')).sort()])),
-    deleted: Object.fromEntries(names.map(([table, list]) => [table, list.filter((name) => name.startsWith('gone-')).length])),
+    kept: Object.fromEntries(
+      names.map(([table, list]) => [table, list.filter((name) => name.startsWith('kept-')).sort()]),
+    ),
+    deleted: Object.fromEntries(
+      names.map(([table, list]) => [table, list.filter((name) => name.startsWith('gone-')).length]),
+    ),
     ids,
     tag,
   }
@@ -170,17 +256,31 @@ export async function seededRowsLeft(db: Kysely<Database>, seeded: SeededRows): 
       .filter((name) => /^(gone|kept)-/.test(name))
       .sort()
   return {
-    login_transaction_use: named((await db.selectFrom('login_transaction_use').select('id').execute()).map((row) => row.id)),
+    login_transaction_use: named(
+      (await db.selectFrom('login_transaction_use').select('id').execute()).map((row) => row.id),
+    ),
     login_session: named((await db.selectFrom('login_session').select('id').execute()).map((row) => row.id)),
-    authorization_code: named((await db.selectFrom('authorization_code').select('code_hash').execute()).map((row) => row.code_hash)),
+    authorization_code: named(
+      (await db.selectFrom('authorization_code').select('code_hash').execute()).map((row) => row.code_hash),
+    ),
     token_family: named((await db.selectFrom('token_family').select('id').execute()).map((row) => row.id)),
-    refresh_token: named((await db.selectFrom('refresh_token').select('token_hash').execute()).map((row) => row.token_hash)),
+    refresh_token: named(
+      (await db.selectFrom('refresh_token').select('token_hash').execute()).map((row) => row.token_hash),
+    ),
     login_throttle: named((await db.selectFrom('login_throttle').select('key').execute()).map((row) => row.key)),
-    revoked_access_token: named((await db.selectFrom('revoked_access_token').select('jti').execute()).map((row) => row.jti)),
-    client_assertion_use: named((await db.selectFrom('client_assertion_use').select('jti').execute()).map((row) => row.jti)),
+    revoked_access_token: named(
+      (await db.selectFrom('revoked_access_token').select('jti').execute()).map((row) => row.jti),
+    ),
+    client_assertion_use: named(
+      (await db.selectFrom('client_assertion_use').select('jti').execute()).map((row) => row.jti),
+    ),
     request_rate: named((await db.selectFrom('request_rate').select('key').execute()).map((row) => row.key)),
-    recovery_secret: named((await db.selectFrom('recovery_secret').select('secret_hash').execute()).map((row) => row.secret_hash)),
-    logout_notice: named((await db.selectFrom('logout_notice').select('client_id').execute()).map((row) => row.client_id)),
+    recovery_secret: named(
+      (await db.selectFrom('recovery_secret').select('secret_hash').execute()).map((row) => row.secret_hash),
+    ),
+    logout_notice: named(
+      (await db.selectFrom('logout_notice').select('client_id').execute()).map((row) => row.client_id),
+    ),
     audit_event: named((await db.selectFrom('audit_event').select('type').execute()).map((row) => row.type)),
   }
 }

@@ -31,7 +31,9 @@ export interface FakeBridge {
 const apply = (base: Changes, changes: Changes): Changes =>
   Object.fromEntries(Object.entries({ ...base, ...changes }).filter(([, value]) => value !== undefined))
 
-export async function startFakeBridge(options: { clientId?: string; audience?: string; now?: () => number } = {}): Promise<FakeBridge> {
+export async function startFakeBridge(
+  options: { clientId?: string; audience?: string; now?: () => number } = {},
+): Promise<FakeBridge> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
   const other = await generateKeyPair('ES256')
   const kid = 'bridge-key-1'
@@ -40,13 +42,18 @@ export async function startFakeBridge(options: { clientId?: string; audience?: s
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://x').pathname
     counts.set(path, (counts.get(path) ?? 0) + 1)
-    const send = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    const send = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (path === '/.well-known/jwks.json') return send(200, { keys: [jwk] })
     if (path !== '/revocations') return send(404, { error: 'not_found' })
     // The answer as it stood when the request arrived: a test that changes the list while a fetch is on
     // its way (a loaded machine delays it) must not see the new list in the old answer.
     const answer = bridge.revocationsAnswer
-    const body = answer.body ?? { issuer: bridge.issuer, generated_at: Math.floor(Date.now() / 1000), ...structuredClone(bridge.revoked) }
+    const body = answer.body ?? {
+      issuer: bridge.issuer,
+      generated_at: Math.floor(Date.now() / 1000),
+      ...structuredClone(bridge.revoked),
+    }
     setTimeout(() => {
       if (!response.destroyed) send(answer.status ?? 200, body)
     }, answer.delayMs ?? 0)
@@ -59,9 +66,13 @@ export async function startFakeBridge(options: { clientId?: string; audience?: s
     switch (signing) {
       case 'right':
       case 'unpublished-key':
-        return new SignJWT(claims).setProtectedHeader(protectedHeader as { alg: string }).sign(signing === 'right' ? privateKey : other.privateKey)
+        return new SignJWT(claims)
+          .setProtectedHeader(protectedHeader as { alg: string })
+          .sign(signing === 'right' ? privateKey : other.privateKey)
       case 'hs256':
-        return new SignJWT(claims).setProtectedHeader({ ...protectedHeader, alg: 'HS256' }).sign(new TextEncoder().encode(JSON.stringify(jwk)))
+        return new SignJWT(claims)
+          .setProtectedHeader({ ...protectedHeader, alg: 'HS256' })
+          .sign(new TextEncoder().encode(JSON.stringify(jwk)))
       case 'none':
         return `${Buffer.from(JSON.stringify({ ...protectedHeader, alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`
     }
@@ -74,12 +85,33 @@ export async function startFakeBridge(options: { clientId?: string; audience?: s
     requests: (path) => counts.get(path) ?? 0,
     accessToken: (claims = {}, header = {}, signing = 'right') => {
       const iat = seconds()
-      const base = { iss: bridge.issuer, aud: options.audience ?? 'https://diary.example/api', sub: 'account-1', client_id: 'web-diary', scope: 'openid profile', region: '29', role: 'pupil', sid: 'session-1', iat, exp: iat + 600, jti: randomUUID() }
+      const base = {
+        iss: bridge.issuer,
+        aud: options.audience ?? 'https://diary.example/api',
+        sub: 'account-1',
+        client_id: 'web-diary',
+        scope: 'openid profile',
+        region: '29',
+        role: 'pupil',
+        sid: 'session-1',
+        iat,
+        exp: iat + 600,
+        jti: randomUUID(),
+      }
       return sign(apply(base, claims), { typ: 'at+jwt', ...header }, signing)
     },
     logoutToken: (claims = {}, header = {}, signing = 'right') => {
       const iat = seconds()
-      const base = { iss: bridge.issuer, aud: options.clientId ?? 'web-diary', sub: 'account-1', sid: 'session-1', iat, exp: iat + 120, jti: randomUUID(), events: { [logoutEvent]: {} } }
+      const base = {
+        iss: bridge.issuer,
+        aud: options.clientId ?? 'web-diary',
+        sub: 'account-1',
+        sid: 'session-1',
+        iat,
+        exp: iat + 120,
+        jti: randomUUID(),
+        events: { [logoutEvent]: {} },
+      }
       return sign(apply(base, claims), { typ: 'logout+jwt', ...header }, signing)
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),

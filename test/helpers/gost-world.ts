@@ -31,7 +31,11 @@ export const engineGost: GostCrypto | undefined = typeof engine === 'string' ? u
 /** `skip` for a check with the engine in process: false where it loads, the reason otherwise. */
 export const needsEngine: string | false = typeof engine === 'string' ? engine : false
 /** `skip` for a check with the openssl CLI and the engine. */
-export const needsEngineCli: string | false = needsEngine || (hasOpensslCli() ? false : 'the openssl CLI is not installed here')
+export const needsEngineCli: string | false =
+  needsEngine || (hasOpensslCli() ? false : 'the openssl CLI is not installed here')
 /** Every implementation this machine has: JavaScript first. */
-export const gostImplementations: readonly GostCrypto[] = [javascriptGost, ...(engineGost === undefined ? [] : [engineGost])]
+export const gostImplementations: readonly GostCrypto[] = [
+  javascriptGost,
+  ...(engineGost === undefined ? [] : [engineGost]),
+]
 export { javascriptGost }

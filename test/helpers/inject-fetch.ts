@@ -20,6 +20,9 @@ export function injectFetch(app: FastifyInstance, origin: string): typeof fetch 
     for (const [name, value] of Object.entries(response.headers)) {
       for (const item of [value ?? []].flat()) headers.append(name, String(item))
     }
-    return new Response([204, 304].includes(response.statusCode) ? null : response.rawPayload, { status: response.statusCode, headers })
+    return new Response([204, 304].includes(response.statusCode) ? null : response.rawPayload, {
+      status: response.statusCode,
+      headers,
+    })
   }
 }

@@ -69,7 +69,9 @@ export interface SmtpCatcher {
  * An SMTP server without TLS and without authentication. `rejectRecipient`: those recipients get
  * "550 5.1.1 <address>: no such user" (a reply that quotes the address, as real servers do).
  */
-export async function startSmtpCatcher(options: { rejectRecipient?: (address: string) => boolean } = {}): Promise<SmtpCatcher> {
+export async function startSmtpCatcher(
+  options: { rejectRecipient?: (address: string) => boolean } = {},
+): Promise<SmtpCatcher> {
   const received = inbox<ReceivedMail>()
   const sessions = { open: 0, peak: 0 }
   const server = new SMTPServer({
@@ -138,7 +140,9 @@ async function readBody(request: IncomingMessage): Promise<string> {
  * An SMS gateway of the shape notify/http-sms.ts documents. It answers `status` (default 200) after
  * `delayMs`; with `authorization`, any other Authorization header gets 401 and nothing is recorded.
  */
-export async function startSmsGateway(options: { status?: number; delayMs?: number; authorization?: string } = {}): Promise<SmsGateway> {
+export async function startSmsGateway(
+  options: { status?: number; delayMs?: number; authorization?: string } = {},
+): Promise<SmsGateway> {
   const received = inbox<ReceivedSms>()
   const requests: SmsGateway['requests'] = []
   const timers = new Set<NodeJS.Timeout>()
@@ -155,7 +159,12 @@ export async function startSmsGateway(options: { status?: number; delayMs?: numb
           const sms = JSON.parse(body) as { to: string; text: string; sender?: string }
           received.add({ ...sms, authorization: request.headers.authorization })
         }
-        response.writeHead(status, { 'content-type': 'application/json', ...(status >= 300 && status < 400 ? { location: '/elsewhere' } : {}) }).end(`{"status":${status}}`)
+        response
+          .writeHead(status, {
+            'content-type': 'application/json',
+            ...(status >= 300 && status < 400 ? { location: '/elsewhere' } : {}),
+          })
+          .end(`{"status":${status}}`)
       }
       if (options.delayMs === undefined) return answer()
       const timer = setTimeout(() => {

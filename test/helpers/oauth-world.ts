@@ -55,9 +55,19 @@ interface Teardown {
  * form, up to the redirect back to the module (the browser stops at the modules' origins and at the
  * origin of the URL's `redirect_uri`).
  */
-export async function signInAt(app: FastifyInstance, authorizationUrl: URL, login = 'ivanova.m', password = 'diary-demo', browser = new Browser(app, publicUrl)) {
+export async function signInAt(
+  app: FastifyInstance,
+  authorizationUrl: URL,
+  login = 'ivanova.m',
+  password = 'diary-demo',
+  browser = new Browser(app, publicUrl),
+) {
   const redirectUri = authorizationUrl.searchParams.get('redirect_uri')
-  browser.stopAt('https://diary.example', 'https://schedule.example', ...(redirectUri?.startsWith('https://') ? [new URL(redirectUri).origin] : []))
+  browser.stopAt(
+    'https://diary.example',
+    'https://schedule.example',
+    ...(redirectUri?.startsWith('https://') ? [new URL(redirectUri).origin] : []),
+  )
   let page = await browser.go('GET', `${authorizationUrl.pathname}${authorizationUrl.search}`)
   if (page.status === 200 && page.url.pathname === '/login' && !page.url.search.includes('region')) {
     page = await browser.go('GET', '/login?region=29')
@@ -65,7 +75,11 @@ export async function signInAt(app: FastifyInstance, authorizationUrl: URL, logi
   if (page.status === 200 && page.body.includes('name="_csrf"')) {
     page = await browser.go('POST', '/login/password', { _csrf: csrfToken(page), login, password })
   }
-  return { page, browser, location: page.headers.location === undefined ? undefined : new URL(String(page.headers.location)) }
+  return {
+    page,
+    browser,
+    location: page.headers.location === undefined ? undefined : new URL(String(page.headers.location)),
+  }
 }
 
 export interface FreshCode {
@@ -80,7 +94,10 @@ export interface FreshCode {
  * S256 (the web diary, scope "openid offline_access", a new verifier, unless `parameters` and `verifier`
  * say otherwise), ivanova.m signed in with her password. Throws when the redirect back carries no code.
  */
-export async function freshCode(app: FastifyInstance, options: { verifier?: string; parameters?: Record<string, string> } = {}): Promise<FreshCode> {
+export async function freshCode(
+  app: FastifyInstance,
+  options: { verifier?: string; parameters?: Record<string, string> } = {},
+): Promise<FreshCode> {
   const verifier = options.verifier ?? client.randomPKCECodeVerifier()
   const url = new URL('/authorize', publicUrl)
   url.search = new URLSearchParams({
@@ -116,7 +133,12 @@ export async function startOAuthWorld(
       'bridge.json': { publicUrl, ...options.bridge },
       'regions/29.json': { ...validRegion, stateServices: { enabled: false } },
       'regions/78.json': passwordOnlyRegion,
-      ...Object.fromEntries(Object.entries(clients).map(([id, body]) => [`clients/${id}.json`, { ...body, ...options.clients?.[id as keyof typeof clients] }])),
+      ...Object.fromEntries(
+        Object.entries(clients).map(([id, body]) => [
+          `clients/${id}.json`,
+          { ...body, ...options.clients?.[id as keyof typeof clients] },
+        ]),
+      ),
     },
     { ...validEnv, SCHEDULE_SECRET: secrets.schedule },
   )
@@ -126,20 +148,34 @@ export async function startOAuthWorld(
   const fetch = injectFetch(testApp.app, publicUrl)
 
   async function discover(clientId: keyof typeof clients, auth: client.ClientAuth) {
-    const configuration = await client.discovery(new URL(publicUrl), clientId, { redirect_uris: clients[clientId].redirectUris }, auth, {
-      [client.customFetch]: fetch,
-      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
-    })
+    const configuration = await client.discovery(
+      new URL(publicUrl),
+      clientId,
+      { redirect_uris: clients[clientId].redirectUris },
+      auth,
+      {
+        [client.customFetch]: fetch,
+        execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
+      },
+    )
     return configuration
   }
 
   /** The web diary's authorization URL: PKCE S256 from `verifier`, scope openid unless given. */
-  function authorizationUrl(configuration: client.Configuration, verifier: string, parameters: Record<string, string> = {}) {
-    return pkceAuthorizationUrl(configuration, verifier, { redirect_uri: clients['web-diary'].redirectUris[0] as string, ...parameters })
+  function authorizationUrl(
+    configuration: client.Configuration,
+    verifier: string,
+    parameters: Record<string, string> = {},
+  ) {
+    return pkceAuthorizationUrl(configuration, verifier, {
+      redirect_uri: clients['web-diary'].redirectUris[0] as string,
+      ...parameters,
+    })
   }
 
   /** Runs the browser part: authorization URL → region 29 → password → the redirect back with the code. */
-  const signIn = (authorizationUrl: URL, login?: string, password?: string, browser?: Browser) => signInAt(testApp.app, authorizationUrl, login, password, browser)
+  const signIn = (authorizationUrl: URL, login?: string, password?: string, browser?: Browser) =>
+    signInAt(testApp.app, authorizationUrl, login, password, browser)
 
   return {
     ...testApp,

@@ -44,8 +44,12 @@ export function allowProcessStarts(t: { setTimeout(ms: number): unknown }): void
 export async function waitForOk(url: string, spawned: Spawned, timeoutMs = patienceMs): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (spawned.child.exitCode !== null) throw new Error(`process exited early:\n${spawned.output().stderr}${spawned.output().stdout}`)
-    const ok = await fetch(url).then((r) => r.ok, () => false)
+    if (spawned.child.exitCode !== null)
+      throw new Error(`process exited early:\n${spawned.output().stderr}${spawned.output().stdout}`)
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
@@ -53,7 +57,11 @@ export async function waitForOk(url: string, spawned: Spawned, timeoutMs = patie
 }
 
 /** Polls `condition` until it holds, or fails after `timeoutMs`. */
-export async function waitUntil(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = patienceMs): Promise<void> {
+export async function waitUntil(
+  condition: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = patienceMs,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`${what}: not seen in ${timeoutMs} ms`)

@@ -24,7 +24,14 @@ export async function buildTestApp(
   t: { teardown(fn: () => unknown): void },
   config: Config,
   db: Kysely<Database>,
-  deps: { now?: () => Date; fetch?: typeof fetch; hasher?: PasswordHasher; requestRates?: RequestRates; senders?: Senders; backgroundJobs?: boolean } = {},
+  deps: {
+    now?: () => Date
+    fetch?: typeof fetch
+    hasher?: PasswordHasher
+    requestRates?: RequestRates
+    senders?: Senders
+    backgroundJobs?: boolean
+  } = {},
 ): Promise<TestApp> {
   const chunks: string[] = []
   const destination = new Writable({

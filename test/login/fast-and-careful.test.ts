@@ -39,14 +39,34 @@ const region = config.regions.get('29')
 if (region === undefined) throw new Error('the test config has no region 29')
 const connector = { finishLogin: async () => identity } as unknown as Connector
 const noMetrics = new Proxy({}, { get: () => () => undefined })
-const context = { db, config, now: () => now, regions: new Map([['29', { config: region, connector }]]), metrics: noMetrics } as unknown as RouteContext
+const context = {
+  db,
+  config,
+  now: () => now,
+  regions: new Map([['29', { config: region, connector }]]),
+  metrics: noMetrics,
+} as unknown as RouteContext
 
 const account = await db
   .insertInto('diary_account')
-  .values({ region: '29', login: 'ivanova.m', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', password_hash: null })
+  .values({
+    region: '29',
+    login: 'ivanova.m',
+    role: 'pupil',
+    family_name: 'Иванова',
+    given_name: 'Мария',
+    password_hash: null,
+  })
   .returning(['id'])
   .executeTakeFirstOrThrow()
-await insertLink(db, { accountId: account.id, issuer, subject: identity.subject, method: 'auto_snils', verified: true, evidence: {} })
+await insertLink(db, {
+  accountId: account.id,
+  issuer,
+  subject: identity.subject,
+  method: 'auto_snils',
+  verified: true,
+  evidence: {},
+})
 
 const pending: PendingAuthorization = {
   clientId: 'web-diary',
@@ -63,11 +83,25 @@ function browserBack(requestId: string, sid: string | undefined): { browser: Bro
   const cookie = new Map<string, unknown>([
     ['region', '29'],
     ['authorize', pending],
-    ['phase', { kind: 'upstream', id: `tx-${requestId}`, region: '29', purpose: { kind: 'sign_in' }, upstream: {}, startedAt: now.getTime() }],
+    [
+      'phase',
+      {
+        kind: 'upstream',
+        id: `tx-${requestId}`,
+        region: '29',
+        purpose: { kind: 'sign_in' },
+        upstream: {},
+        startedAt: now.getTime(),
+      },
+    ],
   ])
   const session = new Map<string, string | undefined>([['sid', sid]])
   const transaction = openLoginTransaction(
-    { get: (key) => cookie.get(key) as never, set: (key, value) => cookie.set(key, value), delete: () => cookie.clear() },
+    {
+      get: (key) => cookie.get(key) as never,
+      set: (key, value) => cookie.set(key, value),
+      delete: () => cookie.clear(),
+    },
     { ttlSeconds: 600, now: () => now },
   )
   const browser = {
@@ -75,7 +109,12 @@ function browserBack(requestId: string, sid: string | undefined): { browser: Bro
     ip: '127.0.0.1',
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
     locale: 'ru',
-    session: { get: () => session.get('sid'), set: (_key: 'sid', value: string | undefined) => session.set('sid', value), regenerate: () => undefined, delete: () => session.clear() },
+    session: {
+      get: () => session.get('sid'),
+      set: (_key: 'sid', value: string | undefined) => session.set('sid', value),
+      regenerate: () => undefined,
+      delete: () => session.clear(),
+    },
     transaction,
     afterAnswer: () => undefined,
   } as unknown as BrowserRequest
@@ -86,10 +125,20 @@ function browserBack(requestId: string, sid: string | undefined): { browser: Bro
 async function written(requestId: string, transactionId: string, location: string, sid: string | undefined) {
   const code = new URL(location).searchParams.get('code') ?? ''
   const seconds = (date: Date | null) => (date === null ? null : (date.getTime() - now.getTime()) / 1000)
-  const codeRow = await database.selectFrom('authorization_code').selectAll().where('code_hash', '=', hashToken(code)).executeTakeFirstOrThrow()
-  const session = await database.selectFrom('login_session').selectAll().where('id', '=', codeRow.session_id ?? '').executeTakeFirstOrThrow()
+  const codeRow = await database
+    .selectFrom('authorization_code')
+    .selectAll()
+    .where('code_hash', '=', hashToken(code))
+    .executeTakeFirstOrThrow()
+  const session = await database
+    .selectFrom('login_session')
+    .selectAll()
+    .where('id', '=', codeRow.session_id ?? '')
+    .executeTakeFirstOrThrow()
   const audit = await sql<Record<string, unknown>>`
-    select type, outcome, account_id, region, client_id, details from audit_event where request_id = ${requestId} order by id`.execute(database)
+    select type, outcome, account_id, region, client_id, details from audit_event where request_id = ${requestId} order by id`.execute(
+    database,
+  )
   const used = await database.selectFrom('login_transaction_use').select('id').where('id', '=', transactionId).execute()
   return {
     location: location.replace(code, '<code>'),
@@ -141,11 +190,31 @@ t.test('the one statement and the careful path write the same rows', async (t) =
   t.same(careful.rows, fast.rows, 'the same rows, but for ids and times')
   t.match(fast.rows, {
     location: /^https:\/\/diary\.example\/callback\?code=<code>&state=s-1&iss=/,
-    session: { account_id: account.id, method: 'state_services', upstream_issuer: issuer, upstream_subject: 'person-1', ended_at: null },
+    session: {
+      account_id: account.id,
+      method: 'state_services',
+      upstream_issuer: issuer,
+      upstream_subject: 'person-1',
+      ended_at: null,
+    },
     code: { account_id: account.id, client_id: 'web-diary', amr: 'fed', used_at: null },
     audit: [
-      { type: 'link_decision', outcome: 'linked', account_id: account.id, region: '29', client_id: null, details: { issuer, method: 'auto_snils', verified: true, created: false } },
-      { type: 'authorization_code', outcome: 'issued', account_id: account.id, region: '29', client_id: 'web-diary', details: {} },
+      {
+        type: 'link_decision',
+        outcome: 'linked',
+        account_id: account.id,
+        region: '29',
+        client_id: null,
+        details: { issuer, method: 'auto_snils', verified: true, created: false },
+      },
+      {
+        type: 'authorization_code',
+        outcome: 'issued',
+        account_id: account.id,
+        region: '29',
+        client_id: 'web-diary',
+        details: {},
+      },
     ],
     transactionUsed: 1,
   })

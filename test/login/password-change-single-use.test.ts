@@ -19,8 +19,17 @@ const second = await buildTestApp(t, config, db, { now: world.now })
 const hasher = createPasswordHasher({ workers: 1, maxQueue: 4 })
 t.teardown(() => hasher.close())
 const csv = join(t.testdir(), 'temporary.csv')
-writeFileSync(csv, 'login,password,role,family_name,given_name,birth_date\nnovikov.i,Temp-1234,pupil,Новиков,Иван,2013-02-01\nvolkova.a,Temp-5678,parent,Волкова,Анна,1985-06-30\n')
-await importAccounts(db, { file: csv, format: 'csv', region: '29', snilsPepper: config.secrets.snilsPepper.reveal(), hasher })
+writeFileSync(
+  csv,
+  'login,password,role,family_name,given_name,birth_date\nnovikov.i,Temp-1234,pupil,Новиков,Иван,2013-02-01\nvolkova.a,Temp-5678,parent,Волкова,Анна,1985-06-30\n',
+)
+await importAccounts(db, {
+  file: csv,
+  format: 'csv',
+  region: '29',
+  snilsPepper: config.secrets.snilsPepper.reveal(),
+  hasher,
+})
 
 async function atPasswordChange(login: string, password: string): Promise<{ browser: Browser; page: Page }> {
   const browser = new Browser(app, publicUrl)
@@ -37,18 +46,37 @@ function copyOf(browser: Browser, target = app): Browser {
   return copy
 }
 
-const mustChange = async (login: string) => (await db.selectFrom('diary_account').select('must_change_password').where('login', '=', login).executeTakeFirstOrThrow()).must_change_password
+const mustChange = async (login: string) =>
+  (
+    await db
+      .selectFrom('diary_account')
+      .select('must_change_password')
+      .where('login', '=', login)
+      .executeTakeFirstOrThrow()
+  ).must_change_password
 
 t.test('a copied cookie cannot take the step once the original browser has tried it', async (t) => {
   const { browser, page } = await atPasswordChange('novikov.i', 'Temp-1234')
   const thief = copyOf(browser)
-  const refused = await browser.go('POST', '/password/change', { _csrf: csrfToken(page), password: 'short', repeat: 'short' })
+  const refused = await browser.go('POST', '/password/change', {
+    _csrf: csrfToken(page),
+    password: 'short',
+    repeat: 'short',
+  })
   t.equal(refused.status, 400, 'a password the rules refuse: the form again')
-  const replay = await thief.go('POST', '/password/change', { _csrf: csrfToken(page), password: 'Чужой-пароль-1', repeat: 'Чужой-пароль-1' })
+  const replay = await thief.go('POST', '/password/change', {
+    _csrf: csrfToken(page),
+    password: 'Чужой-пароль-1',
+    repeat: 'Чужой-пароль-1',
+  })
   t.equal(replay.status, 400)
   t.match(replay.body, /login_expired/, 'the copy is refused')
   t.equal(await mustChange('novikov.i'), true, 'the copy changed nothing')
-  const done = await browser.go('POST', '/password/change', { _csrf: csrfToken(refused), password: 'Северное-сияние', repeat: 'Северное-сияние' })
+  const done = await browser.go('POST', '/password/change', {
+    _csrf: csrfToken(refused),
+    password: 'Северное-сияние',
+    repeat: 'Северное-сияние',
+  })
   t.equal(done.url.pathname, '/account', 'the original browser goes on')
   t.equal(await mustChange('novikov.i'), false)
 })
@@ -56,9 +84,17 @@ t.test('a copied cookie cannot take the step once the original browser has tried
 t.test('on another instance too, and the copy is refused before its password is looked at', async (t) => {
   const { browser, page } = await atPasswordChange('volkova.a', 'Temp-5678')
   const thief = copyOf(browser, second.app)
-  const done = await browser.go('POST', '/password/change', { _csrf: csrfToken(page), password: 'Северное-сияние', repeat: 'Северное-сияние' })
+  const done = await browser.go('POST', '/password/change', {
+    _csrf: csrfToken(page),
+    password: 'Северное-сияние',
+    repeat: 'Северное-сияние',
+  })
   t.equal(done.url.pathname, '/account')
-  const replay = await thief.go('POST', '/password/change', { _csrf: csrfToken(page), password: 'short', repeat: 'short' })
+  const replay = await thief.go('POST', '/password/change', {
+    _csrf: csrfToken(page),
+    password: 'short',
+    repeat: 'short',
+  })
   t.equal(replay.status, 400)
   t.match(replay.body, /login_expired/, 'expired, not a hint about the password rules')
 })

@@ -25,7 +25,12 @@ function tellsNothing(t: Test, error: Error): void {
 t.test('delivers the documented JSON with the Authorization header and the sender', async (t) => {
   const gateway = await startSmsGateway({ authorization: 'Bearer sms-token' })
   t.teardown(() => gateway.close())
-  const sms = createHttpSmsGateway({ url: gateway.url, authorization: 'Bearer sms-token', sender: 'Dnevnik', timeoutMs: 2000 })
+  const sms = createHttpSmsGateway({
+    url: gateway.url,
+    authorization: 'Bearer sms-token',
+    sender: 'Dnevnik',
+    timeoutMs: 2000,
+  })
   await sms.send({ to: phone, text })
   t.same(await gateway.next(), { to: phone, text, sender: 'Dnevnik', authorization: 'Bearer sms-token' })
   t.equal(gateway.requests[0]?.contentType, 'application/json')
@@ -55,7 +60,12 @@ t.test('a non-2xx answer rejects, naming the status only', async (t) => {
 t.test('a wrong Authorization is a 401 from the gateway, and a rejection here', async (t) => {
   const gateway = await startSmsGateway({ authorization: 'Bearer right' })
   t.teardown(() => gateway.close())
-  const error = await rejection(createHttpSmsGateway({ url: gateway.url, authorization: 'Bearer wrong', timeoutMs: 2000 }).send({ to: phone, text }))
+  const error = await rejection(
+    createHttpSmsGateway({ url: gateway.url, authorization: 'Bearer wrong', timeoutMs: 2000 }).send({
+      to: phone,
+      text,
+    }),
+  )
   t.equal(error.reason, '401')
   t.notMatch(error.message, /wrong|right|Bearer/, 'the header value stays out of the message')
   t.same(gateway.messages, [])
@@ -85,7 +95,10 @@ t.test('the fetch option replaces the global fetch', async (t) => {
     calls.push({ url: input instanceof Request ? input.url : input.toString(), init })
     return new Response('{}', { status: 202 })
   }
-  await createHttpSmsGateway({ url: 'https://sms.example/send', timeoutMs: 1000, fetch: fake }).send({ to: phone, text })
+  await createHttpSmsGateway({ url: 'https://sms.example/send', timeoutMs: 1000, fetch: fake }).send({
+    to: phone,
+    text,
+  })
   t.equal(calls.length, 1)
   t.equal(calls[0]?.url, 'https://sms.example/send')
   t.equal(calls[0]?.init?.method, 'POST')

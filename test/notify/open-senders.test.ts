@@ -18,23 +18,50 @@ t.test('from bridge.json to a delivered mail and SMS, the secrets from the envir
       ...validFiles,
       'bridge.json': {
         publicUrl: 'http://localhost:3000',
-        mail: { from: 'Дневник <no-reply@example.ru>', smtp: { host: '127.0.0.1', port: catcher.port, requireTls: false, timeoutMs: 2000 } },
-        sms: { gatewayUrl: gateway.url, authorizationEnv: 'SMS_GATEWAY_AUTHORIZATION', sender: 'Dnevnik', timeoutMs: 2000 },
+        mail: {
+          from: 'Дневник <no-reply@example.ru>',
+          smtp: { host: '127.0.0.1', port: catcher.port, requireTls: false, timeoutMs: 2000 },
+        },
+        sms: {
+          gatewayUrl: gateway.url,
+          authorizationEnv: 'SMS_GATEWAY_AUTHORIZATION',
+          sender: 'Dnevnik',
+          timeoutMs: 2000,
+        },
       },
     },
     { ...validEnv, SMS_GATEWAY_AUTHORIZATION: 'Bearer from-env' },
   )
   const senders = createSenders(config)
   t.teardown(() => closeSenders(senders))
-  const mail = mailText({ kind: 'recovery_link', url: 'http://localhost:3000/recovery/reset?token=t1', minutes: 30 }, 'ru')
+  const mail = mailText(
+    { kind: 'recovery_link', url: 'http://localhost:3000/recovery/reset?token=t1', minutes: 30 },
+    'ru',
+  )
   await senders.mail?.send({ to: 'parent@example.ru', ...mail })
-  await senders.sms?.send({ to: '+79161234567', text: smsText({ kind: 'recovery_code', code: '123456', minutes: 15 }, 'ru') })
-  t.match(await catcher.next(), { to: 'parent@example.ru', from: '"Дневник" <no-reply@example.ru>', subject: mail.subject, text: mail.text })
-  t.match(await gateway.next(), { to: '+79161234567', text: /^123456 /, sender: 'Dnevnik', authorization: 'Bearer from-env' })
+  await senders.sms?.send({
+    to: '+79161234567',
+    text: smsText({ kind: 'recovery_code', code: '123456', minutes: 15 }, 'ru'),
+  })
+  t.match(await catcher.next(), {
+    to: 'parent@example.ru',
+    from: '"Дневник" <no-reply@example.ru>',
+    subject: mail.subject,
+    text: mail.text,
+  })
+  t.match(await gateway.next(), {
+    to: '+79161234567',
+    text: /^123456 /,
+    sender: 'Dnevnik',
+    authorization: 'Bearer from-env',
+  })
 })
 
 t.test('only the configured channel: sms without mail', async (t) => {
-  const config = loadTestConfig(t, { ...validFiles, 'bridge.json': { publicUrl: 'http://localhost:3000', sms: { gatewayUrl: 'https://sms.example/send' } } })
+  const config = loadTestConfig(t, {
+    ...validFiles,
+    'bridge.json': { publicUrl: 'http://localhost:3000', sms: { gatewayUrl: 'https://sms.example/send' } },
+  })
   const senders = createSenders(config)
   t.equal(senders.mail, undefined)
   t.not(senders.sms, undefined)

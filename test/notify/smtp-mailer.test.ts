@@ -7,7 +7,15 @@ import { startSmtpCatcher } from '../helpers/mail-world.js'
 const address = 'roditel.ivanova@example.ru'
 
 function mailerFor(t: Test, port: number, overrides: Partial<SmtpMailerOptions> = {}) {
-  const mailer = createSmtpMailer({ host: '127.0.0.1', port, secure: false, requireTls: false, from: 'Дневник <no-reply@example.ru>', timeoutMs: 2000, ...overrides })
+  const mailer = createSmtpMailer({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    requireTls: false,
+    from: 'Дневник <no-reply@example.ru>',
+    timeoutMs: 2000,
+    ...overrides,
+  })
   t.teardown(() => mailer.close?.())
   return mailer
 }
@@ -25,7 +33,8 @@ t.test('a Russian mail arrives decoded: subject, text and link intact, From as c
   const catcher = await startSmtpCatcher()
   t.teardown(() => catcher.close())
   const mailer = mailerFor(t, catcher.port)
-  const text = 'Здравствуйте!\n\nЧтобы задать новый пароль, откройте ссылку:\n\nhttps://id.example.ru/recovery/reset?token=abc_DEF-123\n\nСсылка действует 30 минут. Ёлка, «кавычки» — тире.\n'
+  const text =
+    'Здравствуйте!\n\nЧтобы задать новый пароль, откройте ссылку:\n\nhttps://id.example.ru/recovery/reset?token=abc_DEF-123\n\nСсылка действует 30 минут. Ёлка, «кавычки» — тире.\n'
   await mailer.send({ to: address, subject: 'Восстановление пароля к электронному дневнику', text })
   const mail = await catcher.next()
   t.equal(mail.to, address)
@@ -39,9 +48,14 @@ t.test('the pool is bounded: many mails at once share at most maxConnections con
   t.teardown(() => catcher.close())
   const mailer = mailerFor(t, catcher.port, { maxConnections: 2 })
   const recipients = Array.from({ length: 8 }, (_, index) => `pupil${index}@example.ru`)
-  await Promise.all(recipients.map((to, index) => mailer.send({ to, subject: `письмо ${index}`, text: `текст ${index}` })))
+  await Promise.all(
+    recipients.map((to, index) => mailer.send({ to, subject: `письмо ${index}`, text: `текст ${index}` })),
+  )
   t.same(catcher.messages.map((mail) => mail.to).sort(), [...recipients].sort(), 'every mail arrived')
-  t.ok(catcher.sessions.peak >= 1 && catcher.sessions.peak <= 2, `at most 2 connections at once (peak ${catcher.sessions.peak})`)
+  t.ok(
+    catcher.sessions.peak >= 1 && catcher.sessions.peak <= 2,
+    `at most 2 connections at once (peak ${catcher.sessions.peak})`,
+  )
   await mailer.close?.()
   await t.resolveMatch(
     new Promise((resolve) => setTimeout(() => resolve(catcher.sessions.open), 300)),
@@ -76,7 +90,9 @@ t.test('a recipient the server refuses: the reply code, without the address the 
 t.test('requireTls against a server without STARTTLS: refused, nothing sent in clear text', async (t) => {
   const catcher = await startSmtpCatcher()
   t.teardown(() => catcher.close())
-  const error = await rejection(mailerFor(t, catcher.port, { requireTls: true }).send({ to: address, subject: 'Тема', text: 'ссылка' }))
+  const error = await rejection(
+    mailerFor(t, catcher.port, { requireTls: true }).send({ to: address, subject: 'Тема', text: 'ссылка' }),
+  )
   t.type(error, DeliveryError)
   t.notMatch(error.message, /@/)
   t.same(catcher.messages, [])
@@ -92,7 +108,9 @@ t.test('a server that never answers: rejects within the timeout', async (t) => {
   })
   const port = (silent.address() as AddressInfo).port
   const started = Date.now()
-  const error = await rejection(mailerFor(t, port, { timeoutMs: 1000 }).send({ to: address, subject: 'Тема', text: 'текст' }))
+  const error = await rejection(
+    mailerFor(t, port, { timeoutMs: 1000 }).send({ to: address, subject: 'Тема', text: 'текст' }),
+  )
   t.type(error, DeliveryError)
   t.equal((error as DeliveryError).reason, 'timeout')
   t.ok(Date.now() - started < 3000, 'within about the timeout')

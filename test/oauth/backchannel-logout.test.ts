@@ -41,10 +41,21 @@ async function receiver(): Promise<Receiver> {
   await start()
   const stop = () => new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())))
   t.teardown(stop)
-  return { get url() { return `http://127.0.0.1:${port}/backchannel-logout` }, tokens, start, stop }
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}/backchannel-logout`
+    },
+    tokens,
+    start,
+    stop,
+  }
 }
 
-async function eventually<T>(what: string, read: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  read: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const value = await read()
@@ -58,53 +69,88 @@ const web = await receiver()
 const schedule = await receiver()
 const world = await startOAuthWorld(t, {
   bridge: { backchannelLogout: { intervalMs: 100, timeoutMs: 1000 } },
-  clients: { 'web-diary': { backchannelLogoutUri: web.url, accessTokenTtlSeconds: 300 }, schedule: { backchannelLogoutUri: schedule.url } },
+  clients: {
+    'web-diary': { backchannelLogoutUri: web.url, accessTokenTtlSeconds: 300 },
+    schedule: { backchannelLogoutUri: schedule.url },
+  },
   backgroundJobs: true,
 })
 
 t.test('sign in to two modules, sign out in one: both are told, the one that was down when it is back', async (t) => {
   const webConfig = await world.discover('web-diary', client.ClientSecretBasic(secrets['web-diary']))
   const webVerifier = client.randomPKCECodeVerifier()
-  const signedIn = await world.signIn(await world.authorizationUrl(webConfig, webVerifier, { scope: 'openid offline_access' }))
-  const webTokens = await client.authorizationCodeGrant(webConfig, signedIn.location as URL, { pkceCodeVerifier: webVerifier })
+  const signedIn = await world.signIn(
+    await world.authorizationUrl(webConfig, webVerifier, { scope: 'openid offline_access' }),
+  )
+  const webTokens = await client.authorizationCodeGrant(webConfig, signedIn.location as URL, {
+    pkceCodeVerifier: webVerifier,
+  })
   const sid = webTokens.claims()?.sid as string
   t.match(sid, /^[0-9a-f-]{36}$/, 'the ID token names the session')
 
   const scheduleConfig = await world.discover('schedule', client.ClientSecretPost(secrets.schedule))
   const scheduleVerifier = client.randomPKCECodeVerifier()
-  const url = await pkceAuthorizationUrl(scheduleConfig, scheduleVerifier, { redirect_uri: clients.schedule.redirectUris[0] as string })
+  const url = await pkceAuthorizationUrl(scheduleConfig, scheduleVerifier, {
+    redirect_uri: clients.schedule.redirectUris[0] as string,
+  })
   const second = await world.signIn(url, 'ivanova.m', 'diary-demo', signedIn.browser)
-  const scheduleTokens = await client.authorizationCodeGrant(scheduleConfig, second.location as URL, { pkceCodeVerifier: scheduleVerifier })
+  const scheduleTokens = await client.authorizationCodeGrant(scheduleConfig, second.location as URL, {
+    pkceCodeVerifier: scheduleVerifier,
+  })
   t.equal(scheduleTokens.claims()?.sid, sid, 'one browser session, two modules')
   t.same([webTokens.expires_in, scheduleTokens.expires_in], [300, 600], "each module's access-token lifetime")
 
-  const scheduleApi = createVerifier({ issuer: publicUrl, audience: clients.schedule.audience, fetch: world.fetch, revocations: { refreshMs: 200 } })
+  const scheduleApi = createVerifier({
+    issuer: publicUrl,
+    audience: clients.schedule.audience,
+    fetch: world.fetch,
+    revocations: { refreshMs: 200 },
+  })
   t.teardown(() => scheduleApi.close())
   t.equal((await scheduleApi.verify(scheduleTokens.access_token)).sid, sid, 'the access token carries the session too')
 
   await schedule.stop()
   const logout = new URL('/logout', publicUrl)
-  logout.search = new URLSearchParams({ id_token_hint: webTokens.id_token as string, post_logout_redirect_uri: clients['web-diary'].postLogoutRedirectUris[0] as string }).toString()
+  logout.search = new URLSearchParams({
+    id_token_hint: webTokens.id_token as string,
+    post_logout_redirect_uri: clients['web-diary'].postLogoutRedirectUris[0] as string,
+  }).toString()
   const bye = await signedIn.browser.go('GET', `${logout.pathname}${logout.search}`)
   t.equal(new URL(String(bye.headers.location)).origin, 'https://diary.example', 'signed out, back at the web diary')
 
-  const userinfo = await world.app.inject({ method: 'GET', url: '/userinfo', headers: { authorization: `Bearer ${scheduleTokens.access_token}` } })
+  const userinfo = await world.app.inject({
+    method: 'GET',
+    url: '/userinfo',
+    headers: { authorization: `Bearer ${scheduleTokens.access_token}` },
+  })
   t.equal(userinfo.statusCode, 401, '/userinfo refuses the ended session at once')
   const introspection = await world.app.inject({
     method: 'POST',
     url: '/introspect',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ token: scheduleTokens.access_token, client_id: 'schedule', client_secret: secrets.schedule }).toString(),
+    payload: new URLSearchParams({
+      token: scheduleTokens.access_token,
+      client_id: 'schedule',
+      client_secret: secrets.schedule,
+    }).toString(),
   })
   t.same(introspection.json(), { active: false }, '/introspect too')
 
   const webToken = await eventually('the web diary logout token', () => web.tokens[0])
-  const webLogout = await createLogoutTokenVerifier({ issuer: publicUrl, clientId: 'web-diary', fetch: world.fetch }).verify(webToken)
+  const webLogout = await createLogoutTokenVerifier({
+    issuer: publicUrl,
+    clientId: 'web-diary',
+    fetch: world.fetch,
+  }).verify(webToken)
   t.match(webLogout, { iss: publicUrl, aud: 'web-diary', sid, sub: webTokens.claims()?.sub })
   t.notOk('nonce' in webLogout)
 
   const pending = await eventually('a failed attempt for the schedule', async () => {
-    const row = await world.db.selectFrom('logout_notice').selectAll().where('client_id', '=', 'schedule').executeTakeFirst()
+    const row = await world.db
+      .selectFrom('logout_notice')
+      .selectAll()
+      .where('client_id', '=', 'schedule')
+      .executeTakeFirst()
     return row !== undefined && row.attempts > 0 ? row : undefined
   })
   t.equal(pending.delivered_at, null, 'the schedule was down: not delivered yet')
@@ -114,20 +160,37 @@ t.test('sign in to two modules, sign out in one: both are told, the one that was
   world.clock.offsetMs = 60_000 // past the back-off
   t.teardown(() => void (world.clock.offsetMs = 0))
   const scheduleToken = await eventually('the schedule logout token', () => schedule.tokens[0])
-  const scheduleLogout = await createLogoutTokenVerifier({ issuer: publicUrl, clientId: 'schedule', fetch: world.fetch, now: world.now }).verify(scheduleToken)
+  const scheduleLogout = await createLogoutTokenVerifier({
+    issuer: publicUrl,
+    clientId: 'schedule',
+    fetch: world.fetch,
+    now: world.now,
+  }).verify(scheduleToken)
   t.match(scheduleLogout, { aud: 'schedule', sid })
 
-  const refused = await eventually('the verifier to refuse the old access token', async () => {
-    try {
-      await scheduleApi.verify(scheduleTokens.access_token)
-      return undefined
-    } catch (error) {
-      return error as TokenVerificationError
-    }
-  }, 5000)
+  const refused = await eventually(
+    'the verifier to refuse the old access token',
+    async () => {
+      try {
+        await scheduleApi.verify(scheduleTokens.access_token)
+        return undefined
+      } catch (error) {
+        return error as TokenVerificationError
+      }
+    },
+    5000,
+  )
   t.equal(refused.code, 'token_revoked', "the module's own verifier refuses it after its next refresh")
-  const delivered = await world.db.selectFrom('logout_notice').select(['client_id', 'last_outcome']).where('delivered_at', 'is not', null).orderBy('client_id').execute()
-  t.same(delivered, [{ client_id: 'schedule', last_outcome: 'ok' }, { client_id: 'web-diary', last_outcome: 'ok' }])
+  const delivered = await world.db
+    .selectFrom('logout_notice')
+    .select(['client_id', 'last_outcome'])
+    .where('delivered_at', 'is not', null)
+    .orderBy('client_id')
+    .execute()
+  t.same(delivered, [
+    { client_id: 'schedule', last_outcome: 'ok' },
+    { client_id: 'web-diary', last_outcome: 'ok' },
+  ])
 })
 
 t.test('the revocation list names ended sessions and revoked tokens, ids only', async (t) => {
@@ -137,6 +200,8 @@ t.test('the revocation list names ended sessions and revoked tokens, ids only', 
   t.equal(list.issuer, publicUrl)
   t.ok(list.sessions.length >= 1)
   t.match(response.headers['cache-control'], /max-age=\d/)
-  const discovery = (await world.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<Record<string, unknown>>()
+  const discovery = (await world.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<
+    Record<string, unknown>
+  >()
   t.match(discovery, { backchannel_logout_supported: true, backchannel_logout_session_supported: true })
 })

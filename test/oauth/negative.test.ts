@@ -15,7 +15,16 @@ const challenge = await client.calculatePKCECodeChallenge(verifier)
 
 function authorizeUrl(parameters: Record<string, string> = {}): URL {
   const url = new URL('/authorize', publicUrl)
-  const all = { client_id: 'web-diary', redirect_uri: redirectUri, response_type: 'code', scope: 'openid offline_access', code_challenge: challenge, code_challenge_method: 'S256', state: 'st', ...parameters }
+  const all = {
+    client_id: 'web-diary',
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid offline_access',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 'st',
+    ...parameters,
+  }
   for (const [name, value] of Object.entries(all)) if (value !== '') url.searchParams.set(name, value)
   return url
 }
@@ -23,11 +32,19 @@ function authorizeUrl(parameters: Record<string, string> = {}): URL {
 const code = async (): Promise<string> => (await world.freshCode({ verifier, parameters: { state: 'st' } })).code
 
 function token(body: Record<string, string>, authorization = webDiaryAuth) {
-  return app.inject({ method: 'POST', url: '/token', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() })
+  return app.inject({
+    method: 'POST',
+    url: '/token',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(body).toString(),
+  })
 }
 
 const redeem = (value: string, extra: Record<string, string> = {}, authorization?: string) =>
-  token({ grant_type: 'authorization_code', code: value, redirect_uri: redirectUri, code_verifier: verifier, ...extra }, authorization)
+  token(
+    { grant_type: 'authorization_code', code: value, redirect_uri: redirectUri, code_verifier: verifier, ...extra },
+    authorization,
+  )
 
 const issued = async () => ({
   families: (await db.selectFrom('token_family').select('id').execute()).length,
@@ -54,7 +71,12 @@ t.test('a replayed code is refused and revokes what it issued', async (t) => {
   t.equal(replay.json().error, 'invalid_grant')
   const refresh = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token })
   t.equal(refresh.json().error, 'invalid_grant', 'its refresh token is revoked')
-  const introspection = await app.inject({ method: 'POST', url: '/introspect', headers: { authorization: webDiaryAuth }, payload: { token: first.access_token } })
+  const introspection = await app.inject({
+    method: 'POST',
+    url: '/introspect',
+    headers: { authorization: webDiaryAuth },
+    payload: { token: first.access_token },
+  })
   t.same(introspection.json(), { active: false }, 'its access token is revoked')
 })
 
@@ -80,17 +102,26 @@ t.test('redirect URIs match exactly: prefix, case, slash and query tricks get a 
     '',
   ]
   for (const trick of tricks) {
-    const response = await app.inject({ url: `${authorizeUrl({ redirect_uri: trick }).pathname}${authorizeUrl({ redirect_uri: trick }).search}`, headers: { accept: 'text/html' } })
+    const response = await app.inject({
+      url: `${authorizeUrl({ redirect_uri: trick }).pathname}${authorizeUrl({ redirect_uri: trick }).search}`,
+      headers: { accept: 'text/html' },
+    })
     t.equal(response.statusCode, 400, trick || '(none)')
     t.equal(response.headers.location, undefined)
     t.match(response.body, /<code>redirect_uri_mismatch<\/code>/)
   }
   const value = await code()
-  t.equal((await redeem(value, { redirect_uri: 'https://diary.example/callback/' })).json().error, 'invalid_grant', 'the token request must repeat the same URI')
+  t.equal(
+    (await redeem(value, { redirect_uri: 'https://diary.example/callback/' })).json().error,
+    'invalid_grant',
+    'the token request must repeat the same URI',
+  )
 })
 
 t.test('an unknown client gets a page at /authorize and invalid_client at /token', async (t) => {
-  const page = await app.inject({ url: `${authorizeUrl({ client_id: 'nobody' }).pathname}${authorizeUrl({ client_id: 'nobody' }).search}` })
+  const page = await app.inject({
+    url: `${authorizeUrl({ client_id: 'nobody' }).pathname}${authorizeUrl({ client_id: 'nobody' }).search}`,
+  })
   t.equal(page.statusCode, 400)
   t.equal(page.headers.location, undefined)
   t.match(page.body, /unknown_client/)
@@ -108,10 +139,21 @@ t.test('a wrong client secret, or the wrong authentication method, is invalid_cl
   const post = await app.inject({
     method: 'POST',
     url: '/token',
-    payload: { grant_type: 'authorization_code', code: value, redirect_uri: redirectUri, code_verifier: verifier, client_id: 'web-diary', client_secret: secrets['web-diary'] },
+    payload: {
+      grant_type: 'authorization_code',
+      code: value,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: 'web-diary',
+      client_secret: secrets['web-diary'],
+    },
   })
   t.equal(post.statusCode, 401, 'web-diary is registered for client_secret_basic, not _post')
-  const none = await app.inject({ method: 'POST', url: '/token', payload: { grant_type: 'authorization_code', code: value, client_id: 'web-diary' } })
+  const none = await app.inject({
+    method: 'POST',
+    url: '/token',
+    payload: { grant_type: 'authorization_code', code: value, client_id: 'web-diary' },
+  })
   t.equal(none.statusCode, 401, 'a confidential client cannot skip authentication')
   t.equal((await redeem(value)).statusCode, 200, 'the code was not burnt by failed client authentication')
 })
@@ -125,26 +167,66 @@ t.test('a reused refresh token revokes its whole family', async (t) => {
   t.teardown(() => (world.clock.offsetMs = 0))
   const reuse = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token })
   t.equal(reuse.json().error, 'invalid_grant')
-  t.equal((await token({ grant_type: 'refresh_token', refresh_token: second.refresh_token })).json().error, 'invalid_grant')
-  const family = await db.selectFrom('token_family').select(['revoked_reason']).where('revoked_reason', '=', 'refresh_reuse').execute()
+  t.equal(
+    (await token({ grant_type: 'refresh_token', refresh_token: second.refresh_token })).json().error,
+    'invalid_grant',
+  )
+  const family = await db
+    .selectFrom('token_family')
+    .select(['revoked_reason'])
+    .where('revoked_reason', '=', 'refresh_reuse')
+    .execute()
   t.ok(family.length >= 1)
 })
 
 t.test("one client's code, refresh token and access token are useless to another", async (t) => {
   const schedule = basic('schedule', secrets.schedule)
   const postSchedule = (body: Record<string, string>) =>
-    app.inject({ method: 'POST', url: '/token', payload: { ...body, client_id: 'schedule', client_secret: secrets.schedule } })
+    app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: { ...body, client_id: 'schedule', client_secret: secrets.schedule },
+    })
   void schedule
   const value = await code()
-  t.equal((await postSchedule({ grant_type: 'authorization_code', code: value, redirect_uri: redirectUri, code_verifier: verifier })).json().error, 'invalid_grant')
+  t.equal(
+    (
+      await postSchedule({
+        grant_type: 'authorization_code',
+        code: value,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      })
+    ).json().error,
+    'invalid_grant',
+  )
   const tokens = (await redeem(value)).json()
-  t.equal((await postSchedule({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).json().error, 'invalid_grant')
-  const introspection = await app.inject({ method: 'POST', url: '/introspect', payload: { token: tokens.access_token, client_id: 'schedule', client_secret: secrets.schedule } })
+  t.equal(
+    (await postSchedule({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).json().error,
+    'invalid_grant',
+  )
+  const introspection = await app.inject({
+    method: 'POST',
+    url: '/introspect',
+    payload: { token: tokens.access_token, client_id: 'schedule', client_secret: secrets.schedule },
+  })
   t.same(introspection.json(), { active: false })
-  const refreshIntrospection = await app.inject({ method: 'POST', url: '/introspect', payload: { token: tokens.refresh_token, client_id: 'schedule', client_secret: secrets.schedule } })
+  const refreshIntrospection = await app.inject({
+    method: 'POST',
+    url: '/introspect',
+    payload: { token: tokens.refresh_token, client_id: 'schedule', client_secret: secrets.schedule },
+  })
   t.same(refreshIntrospection.json(), { active: false })
-  await app.inject({ method: 'POST', url: '/revoke', payload: { token: tokens.refresh_token, client_id: 'schedule', client_secret: secrets.schedule } })
-  t.equal((await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).statusCode, 200, 'another client cannot revoke it either')
+  await app.inject({
+    method: 'POST',
+    url: '/revoke',
+    payload: { token: tokens.refresh_token, client_id: 'schedule', client_secret: secrets.schedule },
+  })
+  t.equal(
+    (await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).statusCode,
+    200,
+    'another client cannot revoke it either',
+  )
   const verify = createVerifier({ issuer: publicUrl, audience: 'https://schedule.example/api', fetch: world.fetch })
   await t.rejects(verify.verify(tokens.access_token), { code: 'wrong_audience' })
 })
@@ -175,40 +257,82 @@ t.test('bad authorization requests go back to the client with an error', async (
   t.equal(new URL(String(twice.headers.location)).searchParams.get('error'), 'invalid_request', 'a repeated parameter')
 })
 
-t.test('tampered, alg:none, expired, wrong-audience and foreign tokens fail the verifier and /introspect', async (t) => {
-  const good = (await redeem(await code())).json().access_token as string
-  const [header, payload, signature] = good.split('.') as [string, string, string]
-  const claims = decodeJwt(good)
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  const foreignKey = await generateKeyPair('ES256')
-  const cases: [name: string, token: string, code: string][] = [
-    ['tampered payload', `${header}.${encode({ ...claims, role: 'staff' })}.${signature}`, 'signature_invalid'],
-    ['tampered signature', `${header}.${payload}.${signature.slice(0, -4)}AAAA`, 'signature_invalid'],
-    ['alg none', `${encode({ alg: 'none', typ: 'at+jwt' })}.${payload}.`, 'algorithm_not_allowed'],
-    ['HS256', `${encode({ alg: 'HS256', typ: 'at+jwt', kid: decodeJwt(good).jti })}.${payload}.${signature}`, 'algorithm_not_allowed'],
-    [
-      'signed by a foreign key with a known kid',
-      await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: JSON.parse(Buffer.from(header, 'base64url').toString()).kid }).sign(foreignKey.privateKey),
-      'signature_invalid',
-    ],
-    ['not a JWT', 'garbage', 'token_malformed'],
-  ]
-  const verify = createVerifier({ issuer: publicUrl, audience: 'https://diary.example/api', fetch: world.fetch })
-  t.match(await verify.verify(good), { client_id: 'web-diary' }, 'the untouched token verifies')
-  for (const [name, value, code] of cases) {
-    await t.rejects(verify.verify(value), { code }, `verifier: ${name}`)
-    const introspection = await app.inject({ method: 'POST', url: '/introspect', headers: { authorization: webDiaryAuth }, payload: { token: value } })
-    t.same(introspection.json(), { active: false }, `introspect: ${name}`)
-  }
-  await t.rejects(createVerifier({ issuer: publicUrl, audience: 'https://other.example', fetch: world.fetch }).verify(good), { code: 'wrong_audience' })
-  await t.rejects(createVerifier({ issuer: 'https://another-bridge.example', jwksUri: `${publicUrl}/.well-known/jwks.json`, audience: 'https://diary.example/api', fetch: world.fetch }).verify(good), { code: 'wrong_issuer' })
-  world.clock.offsetMs = 11 * 60_000
-  t.teardown(() => (world.clock.offsetMs = 0))
-  await t.rejects(createVerifier({ issuer: publicUrl, audience: 'https://diary.example/api', fetch: world.fetch, now: world.now }).verify(good), { code: 'token_expired' })
-  const expired = await app.inject({ method: 'POST', url: '/introspect', headers: { authorization: webDiaryAuth }, payload: { token: good } })
-  t.same(expired.json(), { active: false }, 'introspect: expired')
-  t.ok(TokenVerificationError)
-})
+t.test(
+  'tampered, alg:none, expired, wrong-audience and foreign tokens fail the verifier and /introspect',
+  async (t) => {
+    const good = (await redeem(await code())).json().access_token as string
+    const [header, payload, signature] = good.split('.') as [string, string, string]
+    const claims = decodeJwt(good)
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const foreignKey = await generateKeyPair('ES256')
+    const cases: [name: string, token: string, code: string][] = [
+      ['tampered payload', `${header}.${encode({ ...claims, role: 'staff' })}.${signature}`, 'signature_invalid'],
+      ['tampered signature', `${header}.${payload}.${signature.slice(0, -4)}AAAA`, 'signature_invalid'],
+      ['alg none', `${encode({ alg: 'none', typ: 'at+jwt' })}.${payload}.`, 'algorithm_not_allowed'],
+      [
+        'HS256',
+        `${encode({ alg: 'HS256', typ: 'at+jwt', kid: decodeJwt(good).jti })}.${payload}.${signature}`,
+        'algorithm_not_allowed',
+      ],
+      [
+        'signed by a foreign key with a known kid',
+        await new SignJWT(claims)
+          .setProtectedHeader({
+            alg: 'ES256',
+            typ: 'at+jwt',
+            kid: JSON.parse(Buffer.from(header, 'base64url').toString()).kid,
+          })
+          .sign(foreignKey.privateKey),
+        'signature_invalid',
+      ],
+      ['not a JWT', 'garbage', 'token_malformed'],
+    ]
+    const verify = createVerifier({ issuer: publicUrl, audience: 'https://diary.example/api', fetch: world.fetch })
+    t.match(await verify.verify(good), { client_id: 'web-diary' }, 'the untouched token verifies')
+    for (const [name, value, code] of cases) {
+      await t.rejects(verify.verify(value), { code }, `verifier: ${name}`)
+      const introspection = await app.inject({
+        method: 'POST',
+        url: '/introspect',
+        headers: { authorization: webDiaryAuth },
+        payload: { token: value },
+      })
+      t.same(introspection.json(), { active: false }, `introspect: ${name}`)
+    }
+    await t.rejects(
+      createVerifier({ issuer: publicUrl, audience: 'https://other.example', fetch: world.fetch }).verify(good),
+      { code: 'wrong_audience' },
+    )
+    await t.rejects(
+      createVerifier({
+        issuer: 'https://another-bridge.example',
+        jwksUri: `${publicUrl}/.well-known/jwks.json`,
+        audience: 'https://diary.example/api',
+        fetch: world.fetch,
+      }).verify(good),
+      { code: 'wrong_issuer' },
+    )
+    world.clock.offsetMs = 11 * 60_000
+    t.teardown(() => (world.clock.offsetMs = 0))
+    await t.rejects(
+      createVerifier({
+        issuer: publicUrl,
+        audience: 'https://diary.example/api',
+        fetch: world.fetch,
+        now: world.now,
+      }).verify(good),
+      { code: 'token_expired' },
+    )
+    const expired = await app.inject({
+      method: 'POST',
+      url: '/introspect',
+      headers: { authorization: webDiaryAuth },
+      payload: { token: good },
+    })
+    t.same(expired.json(), { active: false }, 'introspect: expired')
+    t.ok(TokenVerificationError)
+  },
+)
 
 t.test('userinfo needs a valid bearer token', async (t) => {
   for (const authorization of [undefined, 'Bearer garbage', 'Basic abc']) {

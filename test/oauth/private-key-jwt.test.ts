@@ -13,7 +13,9 @@ import { openTestDatabase } from '../helpers/test-database.js'
 // The diary module's own key set, served where its client file says.
 const { publicKey, privateKey } = await generateKeyPair('ES256')
 const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'module-key-1', alg: 'ES256', use: 'sig' }] }
-const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)))
+const server = createServer((_request, response) =>
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)),
+)
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 t.teardown(() => new Promise((resolve) => server.close(resolve)))
 const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`
@@ -42,15 +44,26 @@ const { app } = await buildTestApp(t, config, database.db)
 
 /** A code for the signed module: its /authorize URL, ivanova.m signed in, the redirect back. */
 const signedModuleCode = (verifier: string) =>
-  freshCode(app, { verifier, parameters: { client_id: 'signed-module', redirect_uri: 'https://signed.example/cb', scope: 'openid' } })
+  freshCode(app, {
+    verifier,
+    parameters: { client_id: 'signed-module', redirect_uri: 'https://signed.example/cb', scope: 'openid' },
+  })
 
 t.test('openid-client with PrivateKeyJwt authenticates at the token endpoint', async (t) => {
-  const configuration = await client.discovery(new URL(publicUrl), 'signed-module', {}, client.PrivateKeyJwt({ key: privateKey, kid: 'module-key-1' }), {
-    [client.customFetch]: injectFetch(app, publicUrl),
-    execute: [client.allowInsecureRequests],
-  })
+  const configuration = await client.discovery(
+    new URL(publicUrl),
+    'signed-module',
+    {},
+    client.PrivateKeyJwt({ key: privateKey, kid: 'module-key-1' }),
+    {
+      [client.customFetch]: injectFetch(app, publicUrl),
+      execute: [client.allowInsecureRequests],
+    },
+  )
   const verifier = client.randomPKCECodeVerifier()
-  const tokens = await client.authorizationCodeGrant(configuration, (await signedModuleCode(verifier)).location, { pkceCodeVerifier: verifier })
+  const tokens = await client.authorizationCodeGrant(configuration, (await signedModuleCode(verifier)).location, {
+    pkceCodeVerifier: verifier,
+  })
   t.ok(tokens.access_token)
 })
 
@@ -68,7 +81,13 @@ t.test('a forged, stale or misaddressed client assertion is invalid_client', asy
   const cases: [string, string][] = [
     ['signed by another key', await assertion(stranger)],
     ['for another audience', await assertion(privateKey, { aud: 'https://elsewhere.example/token' })],
-    ['expired', await assertion(privateKey, { iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 600 })],
+    [
+      'expired',
+      await assertion(privateKey, {
+        iat: Math.floor(Date.now() / 1000) - 900,
+        exp: Math.floor(Date.now() / 1000) - 600,
+      }),
+    ],
   ]
   const verifier = client.randomPKCECodeVerifier()
   const code = (await signedModuleCode(verifier)).code
@@ -130,5 +149,8 @@ t.test('a client assertion is single use, on every instance; a new jti works', a
   t.equal((await redeem(second.app, await assertion(crypto.randomUUID()))).statusCode, 200, 'a new jti is fine')
   t.equal((await kept()) - before, 2, 'each jti kept')
   const stored = await database.db.selectFrom('client_assertion_use').select(['client_id', 'expires_at']).execute()
-  t.ok(stored.every((row) => row.client_id === 'signed-module' && row.expires_at.getTime() > Date.now()), 'until it expires')
+  t.ok(
+    stored.every((row) => row.client_id === 'signed-module' && row.expires_at.getTime() > Date.now()),
+    'until it expires',
+  )
 })

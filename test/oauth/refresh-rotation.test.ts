@@ -21,18 +21,34 @@ interface Tokens {
 
 async function firstTokens(): Promise<Tokens> {
   const { code, verifier } = await world.freshCode({ parameters: { scope: 'openid profile offline_access' } })
-  const response = await token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier })
+  const response = await token({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: redirectUri,
+    code_verifier: verifier,
+  })
   return response.json<Tokens>()
 }
 
 function token(body: Record<string, string>) {
-  return app.inject({ method: 'POST', url: '/token', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() })
+  return app.inject({
+    method: 'POST',
+    url: '/token',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(body).toString(),
+  })
 }
 
-const refresh = (refreshToken: string, scope?: string) => token({ grant_type: 'refresh_token', refresh_token: refreshToken, ...(scope === undefined ? {} : { scope }) })
+const refresh = (refreshToken: string, scope?: string) =>
+  token({ grant_type: 'refresh_token', refresh_token: refreshToken, ...(scope === undefined ? {} : { scope }) })
 
 const familyOf = async (refreshToken: string) => {
-  const introspection = await app.inject({ method: 'POST', url: '/introspect', headers: { authorization }, payload: { token: refreshToken } })
+  const introspection = await app.inject({
+    method: 'POST',
+    url: '/introspect',
+    headers: { authorization },
+    payload: { token: refreshToken },
+  })
   return introspection.json<{ active: boolean }>()
 }
 
@@ -79,23 +95,26 @@ t.test('an expired refresh token is refused and not treated as reuse', async (t)
   t.equal(await revokedReason(first.refresh_token), null, 'the family lives')
 })
 
-t.test('within the grace period the preceding token gets the same new refresh token, and the family lives', async (t) => {
-  const first = await firstTokens()
-  const tabA = (await refresh(first.refresh_token)).json<Tokens>()
-  later(5)
-  const tabB = await refresh(first.refresh_token)
-  t.equal(tabB.statusCode, 200, 'the second tab is not signed out')
-  t.equal(tabB.json().refresh_token, tabA.refresh_token, 'the same new refresh token: the family does not fork')
-  t.not(tabB.json().access_token, tabA.access_token, 'a new access token')
-  t.equal(await revokedReason(first.refresh_token), null, 'the family lives')
+t.test(
+  'within the grace period the preceding token gets the same new refresh token, and the family lives',
+  async (t) => {
+    const first = await firstTokens()
+    const tabA = (await refresh(first.refresh_token)).json<Tokens>()
+    later(5)
+    const tabB = await refresh(first.refresh_token)
+    t.equal(tabB.statusCode, 200, 'the second tab is not signed out')
+    t.equal(tabB.json().refresh_token, tabA.refresh_token, 'the same new refresh token: the family does not fork')
+    t.not(tabB.json().access_token, tabA.access_token, 'a new access token')
+    t.equal(await revokedReason(first.refresh_token), null, 'the family lives')
 
-  const next = (await refresh(tabA.refresh_token)).json<Tokens>()
-  t.ok(next.refresh_token, 'the shared token rotates as usual')
-  const stale = await refresh(first.refresh_token)
-  t.equal(stale.json().error, 'invalid_grant', 'two tokens back is reuse, even within the grace period')
-  t.equal(await revokedReason(first.refresh_token), 'refresh_reuse')
-  t.equal((await refresh(next.refresh_token)).json().error, 'invalid_grant', 'and the family is revoked')
-})
+    const next = (await refresh(tabA.refresh_token)).json<Tokens>()
+    t.ok(next.refresh_token, 'the shared token rotates as usual')
+    const stale = await refresh(first.refresh_token)
+    t.equal(stale.json().error, 'invalid_grant', 'two tokens back is reuse, even within the grace period')
+    t.equal(await revokedReason(first.refresh_token), 'refresh_reuse')
+    t.equal((await refresh(next.refresh_token)).json().error, 'invalid_grant', 'and the family is revoked')
+  },
+)
 
 t.test('after the grace period the preceding token is reuse and revokes the family', async (t) => {
   const first = await firstTokens()
@@ -109,23 +128,47 @@ t.test('after the grace period the preceding token is reuse and revokes the fami
 t.test('a grace period of 0 turns the grace off', async (t) => {
   const first = await firstTokens()
   const rotate = (refreshToken: string) =>
-    rotateRefreshToken(db, { refreshToken, clientId: 'web-diary', scope: undefined, refreshTtlSeconds: 3600, accessTtlSeconds: 600, reuseGraceSeconds: 0, now: world.now() })
+    rotateRefreshToken(db, {
+      refreshToken,
+      clientId: 'web-diary',
+      scope: undefined,
+      refreshTtlSeconds: 3600,
+      accessTtlSeconds: 600,
+      reuseGraceSeconds: 0,
+      now: world.now(),
+    })
   const second = await rotate(first.refresh_token)
   t.ok(second.ok)
   t.match(await rotate(first.refresh_token), { ok: false, reason: 'replayed' })
   t.match(await rotate(second.ok ? (second.refreshToken ?? '') : ''), { ok: false, reason: 'revoked' })
 })
 
-t.test('20 parallel refreshes with one token (two tabs, retries): all succeed with the same new refresh token', async (t) => {
-  const first = await firstTokens()
-  const responses = await Promise.all(Array.from({ length: 20 }, () => refresh(first.refresh_token)))
-  t.same(
-    responses.map((response) => response.statusCode),
-    Array.from({ length: 20 }, () => 200),
-  )
-  t.equal(new Set(responses.map((response) => response.json<Tokens>().refresh_token)).size, 1, 'one successor')
-  t.equal(await revokedReason(first.refresh_token), null, 'the family lives')
-  const { family_id } = await db.selectFrom('refresh_token').select('family_id').where('token_hash', '=', hashToken(first.refresh_token)).executeTakeFirstOrThrow()
-  const usable = await db.selectFrom('refresh_token').select('token_hash').where('family_id', '=', family_id).where('used_at', 'is', null).execute()
-  t.same(usable, [{ token_hash: hashToken(responses[0]?.json().refresh_token) }], 'one usable refresh token in the family')
-})
+t.test(
+  '20 parallel refreshes with one token (two tabs, retries): all succeed with the same new refresh token',
+  async (t) => {
+    const first = await firstTokens()
+    const responses = await Promise.all(Array.from({ length: 20 }, () => refresh(first.refresh_token)))
+    t.same(
+      responses.map((response) => response.statusCode),
+      Array.from({ length: 20 }, () => 200),
+    )
+    t.equal(new Set(responses.map((response) => response.json<Tokens>().refresh_token)).size, 1, 'one successor')
+    t.equal(await revokedReason(first.refresh_token), null, 'the family lives')
+    const { family_id } = await db
+      .selectFrom('refresh_token')
+      .select('family_id')
+      .where('token_hash', '=', hashToken(first.refresh_token))
+      .executeTakeFirstOrThrow()
+    const usable = await db
+      .selectFrom('refresh_token')
+      .select('token_hash')
+      .where('family_id', '=', family_id)
+      .where('used_at', 'is', null)
+      .execute()
+    t.same(
+      usable,
+      [{ token_hash: hashToken(responses[0]?.json().refresh_token) }],
+      'one usable refresh token in the family',
+    )
+  },
+)

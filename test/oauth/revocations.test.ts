@@ -52,10 +52,16 @@ async function directSignIn(login: string): Promise<Browser> {
 
 /** A diary module's sign-in (openid offline_access) in a browser of its own: its tokens and the session id. */
 async function moduleSignIn(clientId: 'web-diary' | 'schedule', login: string) {
-  const auth = clientId === 'web-diary' ? client.ClientSecretBasic(secrets['web-diary']) : client.ClientSecretPost(secrets.schedule)
+  const auth =
+    clientId === 'web-diary'
+      ? client.ClientSecretBasic(secrets['web-diary'])
+      : client.ClientSecretPost(secrets.schedule)
   const configuration = await world.discover(clientId, auth)
   const verifier = client.randomPKCECodeVerifier()
-  const url = await pkceAuthorizationUrl(configuration, verifier, { redirect_uri: clients[clientId].redirectUris[0] as string, scope: 'openid offline_access' })
+  const url = await pkceAuthorizationUrl(configuration, verifier, {
+    redirect_uri: clients[clientId].redirectUris[0] as string,
+    scope: 'openid offline_access',
+  })
   const { location } = await world.signIn(url, login)
   const tokens = await client.authorizationCodeGrant(configuration, location as URL, { pkceCodeVerifier: verifier })
   return { tokens, sid: tokens.claims()?.sid as string }
@@ -63,7 +69,9 @@ async function moduleSignIn(clientId: 'web-diary' | 'schedule', login: string) {
 
 async function signOutEverywhere(login: string): Promise<void> {
   const browser = await directSignIn(login)
-  const done = await browser.go('POST', '/account/sign-out-everywhere', { _csrf: csrfToken(await browser.go('GET', '/account')) })
+  const done = await browser.go('POST', '/account/sign-out-everywhere', {
+    _csrf: csrfToken(await browser.go('GET', '/account')),
+  })
   if (!done.body.includes('Вы вышли на всех устройствах')) throw new Error(`${login} was not signed out everywhere`)
 }
 
@@ -81,31 +89,48 @@ async function sessionsOf(login: string): Promise<string[]> {
 /** The listed sessions of `login`'s account. */
 const listedOf = (list: List, sessions: string[]) => list.sessions.filter((id) => sessions.includes(id)).sort()
 
-t.test('password sign-ins and a code never redeemed are not listed; the session that gave a module a token is', async (t) => {
-  for (let i = 0; i < 3; i++) await directSignIn('ivanova.m')
-  const configuration = await world.discover('web-diary', client.ClientSecretBasic(secrets['web-diary']))
-  const unredeemed = await world.signIn(await world.authorizationUrl(configuration, client.randomPKCECodeVerifier()), 'ivanova.m')
-  t.match(unredeemed.location?.searchParams.get('code'), /\w/, 'a code the module never redeems')
-  const module = await moduleSignIn('web-diary', 'ivanova.m')
-  await signOutEverywhere('ivanova.m')
-  const sessions = await sessionsOf('ivanova.m')
-  t.equal(sessions.length, 6, 'six sessions ended: three on the bridge, two for the module, the one that signed out everywhere')
-  const list = await listAt(0)
-  t.same(listedOf(list, sessions), [module.sid], 'only the session whose access token may still be valid')
-  t.equal(list.truncated, false)
-})
+t.test(
+  'password sign-ins and a code never redeemed are not listed; the session that gave a module a token is',
+  async (t) => {
+    for (let i = 0; i < 3; i++) await directSignIn('ivanova.m')
+    const configuration = await world.discover('web-diary', client.ClientSecretBasic(secrets['web-diary']))
+    const unredeemed = await world.signIn(
+      await world.authorizationUrl(configuration, client.randomPKCECodeVerifier()),
+      'ivanova.m',
+    )
+    t.match(unredeemed.location?.searchParams.get('code'), /\w/, 'a code the module never redeems')
+    const module = await moduleSignIn('web-diary', 'ivanova.m')
+    await signOutEverywhere('ivanova.m')
+    const sessions = await sessionsOf('ivanova.m')
+    t.equal(
+      sessions.length,
+      6,
+      'six sessions ended: three on the bridge, two for the module, the one that signed out everywhere',
+    )
+    const list = await listAt(0)
+    t.same(listedOf(list, sessions), [module.sid], 'only the session whose access token may still be valid')
+    t.equal(list.truncated, false)
+  },
+)
 
-t.test("each session is listed as long as its module's access token lives: 300 s for the web diary, 600 s for the schedule", async (t) => {
-  const web = await moduleSignIn('web-diary', 'ivanov.p')
-  const schedule = await moduleSignIn('schedule', 'ivanov.p')
-  t.same([web.tokens.expires_in, schedule.tokens.expires_in], [300, 600])
-  await signOutEverywhere('ivanov.p')
-  const sessions = await sessionsOf('ivanov.p')
-  t.same(listedOf(await listAt(0), sessions), [web.sid, schedule.sid].sort(), 'both, at once')
-  t.same(listedOf(await listAt(290), sessions), [web.sid, schedule.sid].sort(), 'both, while both tokens live')
-  t.same(listedOf(await listAt(305), sessions), [schedule.sid], "the web diary's token has expired: only the schedule's session")
-  t.same(listedOf(await listAt(605), sessions), [], 'every token has expired: none')
-})
+t.test(
+  "each session is listed as long as its module's access token lives: 300 s for the web diary, 600 s for the schedule",
+  async (t) => {
+    const web = await moduleSignIn('web-diary', 'ivanov.p')
+    const schedule = await moduleSignIn('schedule', 'ivanov.p')
+    t.same([web.tokens.expires_in, schedule.tokens.expires_in], [300, 600])
+    await signOutEverywhere('ivanov.p')
+    const sessions = await sessionsOf('ivanov.p')
+    t.same(listedOf(await listAt(0), sessions), [web.sid, schedule.sid].sort(), 'both, at once')
+    t.same(listedOf(await listAt(290), sessions), [web.sid, schedule.sid].sort(), 'both, while both tokens live')
+    t.same(
+      listedOf(await listAt(305), sessions),
+      [schedule.sid],
+      "the web diary's token has expired: only the schedule's session",
+    )
+    t.same(listedOf(await listAt(605), sessions), [], 'every token has expired: none')
+  },
+)
 
 const basic = `Basic ${Buffer.from(`web-diary:${secrets['web-diary']}`).toString('base64')}`
 
@@ -116,7 +141,11 @@ async function refreshAt(seconds: number, refreshToken: string, scope?: string):
     method: 'POST',
     url: '/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-    payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, ...(scope === undefined ? {} : { scope }) }).toString(),
+    payload: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      ...(scope === undefined ? {} : { scope }),
+    }).toString(),
   })
   if (response.statusCode !== 200) throw new Error(`refresh at ${seconds} s answered ${response.statusCode}`)
 }
@@ -125,7 +154,15 @@ async function refreshAt(seconds: number, refreshToken: string, scope?: string):
 const refreshCases: [string, string, [number, string | undefined][], number][] = [
   ['the one-statement refresh', 'smirnov.a', [[200, undefined]], 500],
   ['a refresh with a scope (the careful path)', 'morozova.t', [[200, 'openid offline_access']], 500],
-  ['a repeat within the grace period (the same refresh token again, a new access token)', 'kuznetsova.e', [[200, undefined], [205, undefined]], 505],
+  [
+    'a repeat within the grace period (the same refresh token again, a new access token)',
+    'kuznetsova.e',
+    [
+      [200, undefined],
+      [205, undefined],
+    ],
+    505,
+  ],
 ]
 
 for (const [why, login, refreshes, until] of refreshCases) {
@@ -134,7 +171,10 @@ for (const [why, login, refreshes, until] of refreshCases) {
     for (const [seconds, scope] of refreshes) await refreshAt(seconds, web.tokens.refresh_token as string, scope)
     world.clock.offsetMs = 210_000
     await signOutEverywhere(login)
-    t.ok((await listAt(until - 2)).sessions.includes(web.sid), `listed at ${until - 2} s: past the token of the sign-in (300 s) and of any earlier answer`)
+    t.ok(
+      (await listAt(until - 2)).sessions.includes(web.sid),
+      `listed at ${until - 2} s: past the token of the sign-in (300 s) and of any earlier answer`,
+    )
     t.notOk((await listAt(until + 3)).sessions.includes(web.sid), `not at ${until + 3} s: no token is valid`)
   })
 }
@@ -148,7 +188,8 @@ t.test('a revoked access token is listed until it expires', async (t) => {
     payload: new URLSearchParams({ token: web.tokens.access_token }).toString(),
   })
   t.equal(revoked.statusCode, 200)
-  const jti = JSON.parse(Buffer.from(web.tokens.access_token.split('.')[1] as string, 'base64url').toString()).jti as string
+  const jti = JSON.parse(Buffer.from(web.tokens.access_token.split('.')[1] as string, 'base64url').toString())
+    .jti as string
   t.ok((await listAt(0)).tokens.includes(jti))
   t.notOk((await listAt(305)).tokens.includes(jti), 'expired: no longer listed')
   t.notOk((await listAt(0)).sessions.includes(web.sid), 'its session goes on: not listed')
@@ -157,7 +198,11 @@ t.test('a revoked access token is listed until it expires', async (t) => {
 t.test(`at most ${revocationListLimit} entries, the longest valid first; truncated when cut`, async (t) => {
   // Read 1000 s from now, when every token of the tests above has expired.
   const now = new Date(Date.now() + 1000_000)
-  const account = await db.selectFrom('diary_account').select('id').where('login', '=', 'novikova.o').executeTakeFirstOrThrow()
+  const account = await db
+    .selectFrom('diary_account')
+    .select('id')
+    .where('login', '=', 'novikova.o')
+    .executeTakeFirstOrThrow()
   // revocationListLimit - 1 sessions ended 100 s before that, with tokens valid 100 + n s after it, and two revoked tokens.
   const { rows } = await sql<{ id: string; n: number }>`
     with ended as (
@@ -171,10 +216,13 @@ t.test(`at most ${revocationListLimit} entries, the longest valid first; truncat
       from numbered
     )
     select id::text, n::integer from numbered`.execute(db)
-  await db.insertInto('revoked_access_token').values([
-    { jti: 'revoked-longest', expires_at: new Date(now.getTime() + 200_000_000) },
-    { jti: 'revoked-soonest', expires_at: new Date(now.getTime() + 50_000) },
-  ]).execute()
+  await db
+    .insertInto('revoked_access_token')
+    .values([
+      { jti: 'revoked-longest', expires_at: new Date(now.getTime() + 200_000_000) },
+      { jti: 'revoked-soonest', expires_at: new Date(now.getTime() + 50_000) },
+    ])
+    .execute()
   const soonestSession = rows.find((row) => row.n === 1)?.id as string
   const latestSession = rows.find((row) => row.n === revocationListLimit - 1)?.id as string
 

@@ -1,5 +1,12 @@
 import t from 'tap'
-import { addressOf, decideRate, maxKeyLength, rateKey, secondsLeftInWindow, windowStartOf } from '../../src/ops/rate-limit.js'
+import {
+  addressOf,
+  decideRate,
+  maxKeyLength,
+  rateKey,
+  secondsLeftInWindow,
+  windowStartOf,
+} from '../../src/ops/rate-limit.js'
 
 const at = (iso: string) => new Date(iso)
 
@@ -9,10 +16,16 @@ t.test('windows are aligned to the epoch, whatever the instance', async (t) => {
     ['2030-01-01T10:00:59.999Z', 60, '2030-01-01T10:00:00.000Z', 'the last millisecond still belongs to it'],
     ['2030-01-01T10:01:00.000Z', 60, '2030-01-01T10:01:00.000Z', 'the next minute is the next window'],
     ['2030-01-01T10:07:30.000Z', 900, '2030-01-01T10:00:00.000Z', 'quarter hours from the hour'],
-    ['2030-01-01T10:00:07.000Z', 7, '2030-01-01T10:00:06.000Z', 'a length that does not divide a minute counts from the epoch, not the minute (10:00:00 is 1 s past a boundary)'],
+    [
+      '2030-01-01T10:00:07.000Z',
+      7,
+      '2030-01-01T10:00:06.000Z',
+      'a length that does not divide a minute counts from the epoch, not the minute (10:00:00 is 1 s past a boundary)',
+    ],
     ['1970-01-01T00:00:00.000Z', 60, '1970-01-01T00:00:00.000Z', 'the epoch itself'],
   ]
-  for (const [now, windowSeconds, start, why] of cases) t.equal(new Date(windowStartOf(at(now), windowSeconds)).toISOString(), start, why)
+  for (const [now, windowSeconds, start, why] of cases)
+    t.equal(new Date(windowStartOf(at(now), windowSeconds)).toISOString(), start, why)
 })
 
 t.test('Retry-After: the whole seconds to the end of the window, at least 1', async (t) => {
@@ -23,7 +36,8 @@ t.test('Retry-After: the whole seconds to the end of the window, at least 1', as
     ['2030-01-01T10:00:59.999Z', 60, 1, 'the last millisecond: 1, never 0'],
     ['2030-01-01T10:10:00.000Z', 900, 300, 'five minutes before the quarter hour'],
   ]
-  for (const [now, windowSeconds, seconds, why] of cases) t.equal(secondsLeftInWindow(at(now), windowSeconds), seconds, why)
+  for (const [now, windowSeconds, seconds, why] of cases)
+    t.equal(secondsLeftInWindow(at(now), windowSeconds), seconds, why)
 })
 
 t.test('a request is refused once it would pass the limit; 0 means no limit', async (t) => {
@@ -45,7 +59,12 @@ t.test('keys name their kind and are cut to a bounded length', async (t) => {
     ['client', 'web-diary', 'client:web-diary', 'a client id'],
     ['address', '203.0.113.9', 'address:203.0.113.9', 'an IPv4 address'],
     ['address', '2001:db8::1', 'address:2001:db8::1', 'an IPv6 address'],
-    ['client', 'x'.repeat(5000), `client:${'x'.repeat(maxKeyLength - 'client:'.length)}`, 'a made-up id of 5,000 characters is cut'],
+    [
+      'client',
+      'x'.repeat(5000),
+      `client:${'x'.repeat(maxKeyLength - 'client:'.length)}`,
+      'a made-up id of 5,000 characters is cut',
+    ],
   ]
   for (const [kind, value, key, why] of cases) t.equal(rateKey(kind, value), key, why)
   t.equal(maxKeyLength, 200)

@@ -37,14 +37,23 @@ async function run(baseUrl: string) {
   await migrateToLatest(setup)
   await importDemoAccounts({ db: setup, url: databaseUrl }, config)
   await setup.destroy()
-  const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), DATABASE_URL: databaseUrl, PUBLIC_URL: publicUrl }
+  const env = {
+    ...validEnv,
+    BRIDGE_CONFIG_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
+    DATABASE_URL: databaseUrl,
+    PUBLIC_URL: publicUrl,
+  }
   const a = spawnEntry('src/server.ts', [], { ...env, PORT: String(portA) })
   const b = spawnEntry('src/server.ts', [], { ...env, PORT: String(portB) })
   t.teardown(() => {
     a.child.kill('SIGTERM')
     b.child.kill('SIGTERM')
   })
-  await Promise.all([waitForOk(`http://127.0.0.1:${portA}/readyz`, a), waitForOk(`http://127.0.0.1:${portB}/readyz`, b)])
+  await Promise.all([
+    waitForOk(`http://127.0.0.1:${portA}/readyz`, a),
+    waitForOk(`http://127.0.0.1:${portB}/readyz`, b),
+  ])
   const A = `http://127.0.0.1:${portA}`
   const B = `http://127.0.0.1:${portB}`
 
@@ -57,12 +66,29 @@ async function run(baseUrl: string) {
     return response
   }
   const send = (url: string, init: RequestInit = {}) =>
-    fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }).then(remember)
+    fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
+    }).then(remember)
 
   t.test('a login started on one instance finishes on the other, and an authorization code crosses too', async (t) => {
-    const configuration = await client.discovery(new URL(A), 'web-diary', {}, client.ClientSecretBasic(validEnv.WEB_DIARY_SECRET), { execute: [client.allowInsecureRequests] })
+    const configuration = await client.discovery(
+      new URL(A),
+      'web-diary',
+      {},
+      client.ClientSecretBasic(validEnv.WEB_DIARY_SECRET),
+      { execute: [client.allowInsecureRequests] },
+    )
     const verifier = client.randomPKCECodeVerifier()
-    const url = await pkceAuthorizationUrl(configuration, verifier, { redirect_uri: 'https://diary.example/callback', scope: 'openid offline_access', region: '29' })
+    const url = await pkceAuthorizationUrl(configuration, verifier, {
+      redirect_uri: 'https://diary.example/callback',
+      scope: 'openid offline_access',
+      region: '29',
+    })
     const toLogin = await send(url.href)
     const form = await (await send(`${A}${String(toLogin.headers.get('location'))}`)).text()
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? ''
@@ -72,7 +98,11 @@ async function run(baseUrl: string) {
       body: new URLSearchParams({ _csrf: csrf, login: 'ivanova.m', password: 'diary-demo' }).toString(),
     })
     const location = new URL(String(signedIn.headers.get('location')))
-    t.equal(location.origin + location.pathname, 'https://diary.example/callback', 'instance B finished the login A started')
+    t.equal(
+      location.origin + location.pathname,
+      'https://diary.example/callback',
+      'instance B finished the login A started',
+    )
 
     // The code from B is redeemed at A's token endpoint (the configuration's endpoints are A's).
     const tokens = await client.authorizationCodeGrant(configuration, location, { pkceCodeVerifier: verifier })
@@ -81,18 +111,36 @@ async function run(baseUrl: string) {
 
     // Refresh at B; the same token repeated at A within the grace period gets the same successor; once
     // that successor is used, the first token is reuse: the whole family is revoked everywhere.
-    const atB = await client.discovery(new URL(A), 'web-diary', {}, client.ClientSecretBasic(validEnv.WEB_DIARY_SECRET), {
-      execute: [client.allowInsecureRequests],
-      [client.customFetch]: (input: string | URL | Request, init?: RequestInit) => fetch(String(input instanceof Request ? input.url : input).replace(A, B), init),
-    })
+    const atB = await client.discovery(
+      new URL(A),
+      'web-diary',
+      {},
+      client.ClientSecretBasic(validEnv.WEB_DIARY_SECRET),
+      {
+        execute: [client.allowInsecureRequests],
+        [client.customFetch]: (input: string | URL | Request, init?: RequestInit) =>
+          fetch(String(input instanceof Request ? input.url : input).replace(A, B), init),
+      },
+    )
     const rotated = await client.refreshTokenGrant(atB, tokens.refresh_token ?? '')
     const repeated = await client.refreshTokenGrant(configuration, tokens.refresh_token ?? '')
-    t.equal(repeated.refresh_token, rotated.refresh_token, 'a repeat at A within the grace period gets the successor B issued')
+    t.equal(
+      repeated.refresh_token,
+      rotated.refresh_token,
+      'a repeat at A within the grace period gets the successor B issued',
+    )
     const next = await client.refreshTokenGrant(configuration, rotated.refresh_token ?? '')
     await t.rejects(client.refreshTokenGrant(atB, tokens.refresh_token ?? ''), 'reuse at B is refused')
-    await t.rejects(client.refreshTokenGrant(configuration, next.refresh_token ?? ''), 'and the latest token from A is revoked with its family')
-    t.equal(decodeProtectedHeader(tokens.access_token).kid, decodeProtectedHeader(rotated.access_token).kid, 'both instances sign with the same key')
-    const jwks = async (base: string) => (await (await fetch(`${base}/.well-known/jwks.json`)).json())
+    await t.rejects(
+      client.refreshTokenGrant(configuration, next.refresh_token ?? ''),
+      'and the latest token from A is revoked with its family',
+    )
+    t.equal(
+      decodeProtectedHeader(tokens.access_token).kid,
+      decodeProtectedHeader(rotated.access_token).kid,
+      'both instances sign with the same key',
+    )
+    const jwks = async (base: string) => await (await fetch(`${base}/.well-known/jwks.json`)).json()
     t.same(await jwks(A), await jwks(B), 'and publish the same keys')
   })
 

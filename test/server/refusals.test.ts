@@ -13,9 +13,18 @@ const server = 'src/server.ts'
 allowProcessStarts(t)
 
 t.test('broken configuration: one line per problem, exit 1, nothing listens', async (t) => {
-  const dir = writeConfigDir(t, { ...validFiles, 'bridge.json': { tokens: { accessTokenTtlSeconds: 'ten' }, colour: 'blue' } })
+  const dir = writeConfigDir(t, {
+    ...validFiles,
+    'bridge.json': { tokens: { accessTokenTtlSeconds: 'ten' }, colour: 'blue' },
+  })
   const port = await freePort()
-  const env = { ...validEnv, REGION_29_CLIENT_SECRET: undefined, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port) }
+  const env = {
+    ...validEnv,
+    REGION_29_CLIENT_SECRET: undefined,
+    BRIDGE_CONFIG_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
+    PORT: String(port),
+  }
   const { code, stderr } = await spawnEntry(server, [], env).exited
   t.equal(code, 1)
   t.same(stderr.trim().split('\n'), [
@@ -29,7 +38,13 @@ t.test('broken configuration: one line per problem, exit 1, nothing listens', as
 
 t.test('production refuses to start without its secrets', async (t) => {
   const dir = writeConfigDir(t, validFiles)
-  const env = { REGION_29_CLIENT_SECRET: 's', WEB_DIARY_SECRET: 's', NODE_ENV: 'production', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data') }
+  const env = {
+    REGION_29_CLIENT_SECRET: 's',
+    WEB_DIARY_SECRET: 's',
+    NODE_ENV: 'production',
+    BRIDGE_CONFIG_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
+  }
   const { code, stderr } = await spawnEntry(server, [], env).exited
   t.equal(code, 1)
   t.match(stderr, /env: SESSION_KEYS: is required when NODE_ENV=production/)
@@ -39,7 +54,13 @@ t.test('production refuses to start without its secrets', async (t) => {
 
 t.test('an unreachable database stops the start with a clear line', async (t) => {
   const dir = writeConfigDir(t, validFiles)
-  const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', PORT: String(await freePort()) }
+  const env = {
+    ...validEnv,
+    BRIDGE_CONFIG_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    PORT: String(await freePort()),
+  }
   const { code, stderr } = await spawnEntry(server, [], env).exited
   t.equal(code, 1)
   t.match(stderr, /^Cannot start: the database is not reachable .*check DATABASE_URL/m)
@@ -48,8 +69,18 @@ t.test('an unreachable database stops the start with a clear line', async (t) =>
 t.test('a PID_FILE that cannot be written stops the start with one line', async (t) => {
   const dir = writeConfigDir(t, validFiles)
   const databaseUrl = serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl)
-  const env = { ...validEnv, BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(await freePort()), DATABASE_URL: databaseUrl, PID_FILE: join(dir, 'missing', 'bridge.pid') }
+  const env = {
+    ...validEnv,
+    BRIDGE_CONFIG_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
+    PORT: String(await freePort()),
+    DATABASE_URL: databaseUrl,
+    PID_FILE: join(dir, 'missing', 'bridge.pid'),
+  }
   const { code, stderr } = await spawnEntry('bin/diary-bridge.js', ['serve'], env).exited
   t.equal(code, 1)
-  t.match(stderr, /^Cannot start: PID_FILE .*missing\/bridge\.pid cannot be written \(ENOENT.*\): does its folder exist\?$/m)
+  t.match(
+    stderr,
+    /^Cannot start: PID_FILE .*missing\/bridge\.pid cannot be written \(ENOENT.*\): does its folder exist\?$/m,
+  )
 })

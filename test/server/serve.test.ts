@@ -13,11 +13,27 @@ t.test('diary-bridge serve starts, serves /readyz, writes its PID, and shuts dow
   const port = await freePort()
   const databaseUrl = serverUrl === undefined ? undefined : await createServerDatabase(t, serverUrl)
   const pidFile = join(dir, 'bridge.pid')
-  const env = { ...validEnv, LOG_LEVEL: 'info', BRIDGE_CONFIG_DIR: dir, DATA_DIR: join(dir, 'data'), PORT: String(port), DATABASE_URL: databaseUrl, PID_FILE: pidFile }
+  const env = {
+    ...validEnv,
+    LOG_LEVEL: 'info',
+    BRIDGE_CONFIG_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    PID_FILE: pidFile,
+  }
   const running = spawnEntry('bin/diary-bridge.js', ['serve'], env)
   await waitForOk(`http://127.0.0.1:${port}/readyz`, running)
-  t.equal(readFileSync(pidFile, 'utf8'), `${running.child.pid}\n`, 'PID_FILE holds the server process itself (kill -HUP reaches it)')
-  t.match(running.output().stdout, new RegExp(`"pid":${running.child.pid},.*"msg":"bridge is ready"`), 'and so does the ready line of the log')
+  t.equal(
+    readFileSync(pidFile, 'utf8'),
+    `${running.child.pid}\n`,
+    'PID_FILE holds the server process itself (kill -HUP reaches it)',
+  )
+  t.match(
+    running.output().stdout,
+    new RegExp(`"pid":${running.child.pid},.*"msg":"bridge is ready"`),
+    'and so does the ready line of the log',
+  )
   running.child.kill('SIGTERM')
   const { code, stdout } = await running.exited
   t.equal(code, 0)

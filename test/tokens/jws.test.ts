@@ -15,9 +15,17 @@ const pairs = {
 
 for (const [alg, { privateKey, publicKey }] of Object.entries(pairs)) {
   t.test(`${alg}: jose verifies what the bridge signs`, async (t) => {
-    const token = signJws({ alg, kid: 'k1', typ: 'at+jwt' }, { iss: 'https://id.example', sub: 'a1', exp: 4_102_444_800, scope: 'openid' }, privateKey)
+    const token = signJws(
+      { alg, kid: 'k1', typ: 'at+jwt' },
+      { iss: 'https://id.example', sub: 'a1', exp: 4_102_444_800, scope: 'openid' },
+      privateKey,
+    )
     t.same(decodeProtectedHeader(token), { alg, kid: 'k1', typ: 'at+jwt' })
-    const { payload } = await jwtVerify(token, publicKey, { issuer: 'https://id.example', typ: 'at+jwt', algorithms: [alg] })
+    const { payload } = await jwtVerify(token, publicKey, {
+      issuer: 'https://id.example',
+      typ: 'at+jwt',
+      algorithms: [alg],
+    })
     t.same(payload, { iss: 'https://id.example', sub: 'a1', exp: 4_102_444_800, scope: 'openid' })
     const [header, , signature] = token.split('.')
     const forged = `${header}.${Buffer.from(JSON.stringify({ sub: 'a2' })).toString('base64url')}.${signature}`
@@ -30,9 +38,16 @@ t.test('an algorithm the key store never makes cannot sign', async (t) => {
 })
 
 t.test('a key that does not fit its algorithm is refused', async (t) => {
-  for (const alg of Object.keys(pairs)) t.doesNotThrow(() => assertKeyFits(alg, pairs[alg as keyof typeof pairs].privateKey), `${alg} fits`)
+  for (const alg of Object.keys(pairs))
+    t.doesNotThrow(() => assertKeyFits(alg, pairs[alg as keyof typeof pairs].privateKey), `${alg} fits`)
   t.throws(() => assertKeyFits('ES256', pairs.EdDSA.privateKey), /does not fit ES256/)
   t.throws(() => assertKeyFits('EdDSA', pairs.RS256.privateKey), /does not fit EdDSA/)
-  t.throws(() => assertKeyFits('ES256', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey), /does not fit ES256/)
-  t.throws(() => assertKeyFits('RS256', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey), /does not fit RS256/)
+  t.throws(
+    () => assertKeyFits('ES256', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey),
+    /does not fit ES256/,
+  )
+  t.throws(
+    () => assertKeyFits('RS256', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey),
+    /does not fit RS256/,
+  )
 })

@@ -45,9 +45,21 @@ t.test('a verified token is remembered until it expires; its signature is checke
   t.equal((await verifyOwnAccessToken(keys, token, issuer, now))?.sub, 'account-1')
   t.equal((await verifyOwnAccessToken(keys, token, issuer, new Date(now.getTime() + 60_000)))?.sub, 'account-1')
   t.equal(keys.lookups(), 1, 'the second answer came from memory')
-  t.equal(await verifyOwnAccessToken(keys, token, issuer, new Date(now.getTime() + 600_000)), undefined, 'expired: refused, remembered or not')
-  t.equal(await verifyOwnAccessToken(keys, token, 'https://other.example', now), undefined, 'another issuer is not ours')
-  t.equal(await verifyOwnAccessToken(countingKeys(), token, issuer, now).then((p) => p?.sub), 'account-1', 'another key store checks for itself')
+  t.equal(
+    await verifyOwnAccessToken(keys, token, issuer, new Date(now.getTime() + 600_000)),
+    undefined,
+    'expired: refused, remembered or not',
+  )
+  t.equal(
+    await verifyOwnAccessToken(keys, token, 'https://other.example', now),
+    undefined,
+    'another issuer is not ours',
+  )
+  t.equal(
+    await verifyOwnAccessToken(countingKeys(), token, issuer, now).then((p) => p?.sub),
+    'account-1',
+    'another key store checks for itself',
+  )
 })
 
 t.test('nothing is remembered of a token that fails', async (t) => {
@@ -58,7 +70,13 @@ t.test('nothing is remembered of a token that fails', async (t) => {
   t.equal(await verifyOwnAccessToken(keys, forged, issuer, now), undefined)
   t.equal(await verifyOwnAccessToken(keys, forged, issuer, now), undefined)
   t.equal(keys.lookups(), 2, 'checked each time')
-  const wrongType = await new SignJWT({ client_id: 'c', scope: 'openid' }).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' }).setIssuer(issuer).setSubject('s').setJti('j').setExpirationTime(seconds(now) + 60).sign(privateKey)
+  const wrongType = await new SignJWT({ client_id: 'c', scope: 'openid' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' })
+    .setIssuer(issuer)
+    .setSubject('s')
+    .setJti('j')
+    .setExpirationTime(seconds(now) + 60)
+    .sign(privateKey)
   t.equal(await verifyOwnAccessToken(keys, wrongType, issuer, now), undefined, 'an ID token is not an access token')
 })
 

@@ -72,12 +72,26 @@ for (const [name, script] of cases) {
     t.equal(page.status, 502)
     t.match(page.body, /<code>provider_error<\/code>/)
     t.match(page.body, /нельзя доверять/)
-    const logged = logLines().filter((line) => line.reqId === page.headers['x-request-id'] && line.msg === 'request failed')
-    t.same(logged.map((line) => line.level), [50], 'a provider failure stays an error line, for the operator')
+    const logged = logLines().filter(
+      (line) => line.reqId === page.headers['x-request-id'] && line.msg === 'request failed',
+    )
+    t.same(
+      logged.map((line) => line.level),
+      [50],
+      'a provider failure stays an error line, for the operator',
+    )
     t.notOk(browser.jars.get(publicUrl)?.has('__Host-bridge-session'), 'no session cookie')
     t.same(await links(), [], 'no link')
     t.same(await accounts(), before, 'no account changed')
-    t.equal(await db.selectFrom('login_session').select('id').execute().then((r) => r.length), 0, 'no session row')
+    t.equal(
+      await db
+        .selectFrom('login_session')
+        .select('id')
+        .execute()
+        .then((r) => r.length),
+      0,
+      'no session row',
+    )
   })
 }
 
@@ -94,7 +108,12 @@ t.test('a slow provider gives the "unavailable" page within its timeout', async 
 t.test('an unreachable provider gives the "unavailable" page', async (t) => {
   const { page } = await login('down')
   t.equal(page.status, 503)
-  t.ok(logLines().some((line) => line.reqId === page.headers['x-request-id'] && line.msg === 'request failed' && line.level === 50), 'an error line')
+  t.ok(
+    logLines().some(
+      (line) => line.reqId === page.headers['x-request-id'] && line.msg === 'request failed' && line.level === 50,
+    ),
+    'an error line',
+  )
   t.match(page.body, /<code>provider_unavailable<\/code>/)
   t.match(page.body, /Госуслуги сейчас не отвечают/)
 })
@@ -119,6 +138,9 @@ t.test('a flood of unknown kids does not flood the provider', async (t) => {
     const { page } = await login('flood')
     t.equal(page.status, 502)
   }
-  t.ok(idp.jwksRequests() - fetched <= 1, `JWKS fetched ${idp.jwksRequests() - fetched} more time(s) for 15 unknown kids`)
+  t.ok(
+    idp.jwksRequests() - fetched <= 1,
+    `JWKS fetched ${idp.jwksRequests() - fetched} more time(s) for 15 unknown kids`,
+  )
   t.same(await links(), [])
 })

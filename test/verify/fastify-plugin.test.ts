@@ -19,7 +19,10 @@ await service.register(async (api) => {
   api.get('/api/me', async (request) => ({ sub: request.bridgeToken?.sub, role: request.bridgeToken?.role }))
 })
 await service.register(async (api) => {
-  await api.register(bridgeAuth, { verifier: createVerifier({ issuer: publicUrl, audience: 'https://diary.example/api', fetch: world.fetch }), requiredScopes: ['marks.write'] })
+  await api.register(bridgeAuth, {
+    verifier: createVerifier({ issuer: publicUrl, audience: 'https://diary.example/api', fetch: world.fetch }),
+    requiredScopes: ['marks.write'],
+  })
   api.get('/api/marks', async () => ({ ok: true }))
 })
 service.get('/public', async () => ({ open: true }))
@@ -35,14 +38,20 @@ t.test('no token, or a bad one, is 401 with WWW-Authenticate', async (t) => {
   const none = await service.inject({ url: '/api/me' })
   t.equal(none.statusCode, 401)
   t.equal(none.headers['www-authenticate'], 'Bearer')
-  const bad = await service.inject({ url: '/api/me', headers: { authorization: `Bearer ${tokens.access_token.slice(0, -3)}abc` } })
+  const bad = await service.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${tokens.access_token.slice(0, -3)}abc` },
+  })
   t.equal(bad.statusCode, 401)
   t.equal(bad.headers['www-authenticate'], 'Bearer error="invalid_token", error_description="signature_invalid"')
   t.equal((await service.inject({ url: '/public' })).statusCode, 200, 'routes outside the scope are not affected')
 })
 
 t.test('a missing scope is 403 insufficient_scope', async (t) => {
-  const response = await service.inject({ url: '/api/marks', headers: { authorization: `Bearer ${tokens.access_token}` } })
+  const response = await service.inject({
+    url: '/api/marks',
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  })
   t.equal(response.statusCode, 403)
   t.equal(response.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="marks.write"')
 })
@@ -63,7 +72,8 @@ t.test('an unknown kid refetches the JWKS at most once per cooldown', async (t) 
   t.teardown(() => verify.close())
   await verify.verify(tokens.access_token)
   const [, payload, signature] = tokens.access_token.split('.')
-  const forged = (kid: number) => `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: `forged-${kid}` })).toString('base64url')}.${payload}.${signature}`
+  const forged = (kid: number) =>
+    `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: `forged-${kid}` })).toString('base64url')}.${payload}.${signature}`
   for (let i = 0; i < 20; i++) await t.rejects(verify.verify(forged(i)), { code: 'key_unknown' })
   t.equal(fetches, 1, 'twenty unknown kids, no refetch within the cooldown')
 })

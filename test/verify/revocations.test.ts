@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { type AccessTokenClaims, bridgeAuth, createVerifier, type RevocationListError, type VerifierOptions } from '../../src/verify/index.js'
+import {
+  type AccessTokenClaims,
+  bridgeAuth,
+  createVerifier,
+  type RevocationListError,
+  type VerifierOptions,
+} from '../../src/verify/index.js'
 import { startFakeBridge } from '../helpers/fake-bridge.js'
 
 const bridge = await startFakeBridge()
@@ -51,10 +57,18 @@ t.test('a token revoked one by one (its jti) is refused from the first list on',
 const failures: [string, { status?: number; body?: unknown }, RevocationListError['code']][] = [
   ['a 503', { status: 503 }, 'unavailable'],
   ['not a list', { body: ['session-1'] }, 'invalid'],
-  ['a list of another issuer', { body: { issuer: 'https://bridge.evil', generated_at: 0, sessions: [], tokens: [] } }, 'invalid'],
+  [
+    'a list of another issuer',
+    { body: { issuer: 'https://bridge.evil', generated_at: 0, sessions: [], tokens: [] } },
+    'invalid',
+  ],
   ['a list without tokens', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [] } }, 'invalid'],
   ['a list of numbers', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [1], tokens: [] } }, 'invalid'],
-  ['truncated neither true nor false', { body: { issuer: bridge.issuer, generated_at: 0, sessions: [], tokens: [], truncated: 'yes' } }, 'invalid'],
+  [
+    'truncated neither true nor false',
+    { body: { issuer: bridge.issuer, generated_at: 0, sessions: [], tokens: [], truncated: 'yes' } },
+    'invalid',
+  ],
 ]
 
 t.test('a failed refresh keeps the previous list and calls onError', async (t) => {
@@ -81,7 +95,11 @@ t.test('fail-open: without an answer, verify waits at most timeoutMs for the fir
   const errors: Error[] = []
   const verifier = verifierFor(t, { timeoutMs: 200, revocations: { onError: (error) => errors.push(error) } })
   const started = Date.now()
-  t.match(await verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { sid: 'session-1' }, 'accepted without a list')
+  t.match(
+    await verifier.verify(await bridge.accessToken({ sid: 'session-1' })),
+    { sid: 'session-1' },
+    'accepted without a list',
+  )
   t.ok(Date.now() - started < 1500, `answered in ${Date.now() - started} ms`)
   const again = Date.now()
   await verifier.verify(await bridge.accessToken({ sid: 'session-1' }))
@@ -137,9 +155,16 @@ t.test('close() stops the refresh timer', async (t) => {
 
 t.test('bridgeAuth stops the verifier it made when the app closes', async (t) => {
   const app = Fastify()
-  await app.register(bridgeAuth, { issuer: bridge.issuer, audience: 'https://diary.example/api', revocations: { refreshMs: 20 } })
+  await app.register(bridgeAuth, {
+    issuer: bridge.issuer,
+    audience: 'https://diary.example/api',
+    revocations: { refreshMs: 20 },
+  })
   app.get('/api/me', async (request) => ({ sid: request.bridgeToken?.sid }))
-  const response = await app.inject({ url: '/api/me', headers: { authorization: `Bearer ${await bridge.accessToken()}` } })
+  const response = await app.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${await bridge.accessToken()}` },
+  })
   t.same(response.json(), { sid: 'session-1' })
   await app.close()
   await sleep(30)
@@ -150,13 +175,23 @@ t.test('bridgeAuth stops the verifier it made when the app closes', async (t) =>
 
 /** An answer of `size` bytes of a list naming uuid-like sessions, with `session-1` among them. */
 function bigList(entries: number) {
-  return { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1', ...Array.from({ length: entries }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)], tokens: [] }
+  return {
+    issuer: bridge.issuer,
+    generated_at: 0,
+    sessions: [
+      'session-1',
+      ...Array.from({ length: entries }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
+    ],
+    tokens: [],
+  }
 }
 
 t.test('an answer larger than maxBytes is refused (too_large) and the previous list stays', async (t) => {
   bridge.revoked = { sessions: ['session-2'], tokens: [] }
   const errors: RevocationListError[] = []
-  const verifier = verifierFor(t, { revocations: { refreshMs: 30, maxBytes: 20_000, onError: (error) => errors.push(error) } })
+  const verifier = verifierFor(t, {
+    revocations: { refreshMs: 30, maxBytes: 20_000, onError: (error) => errors.push(error) },
+  })
   const first = await bridge.accessToken({ sid: 'session-2' })
   await t.rejects(verifier.verify(first), { code: 'token_revoked' }, 'the first list, small enough')
   bridge.revocationsAnswer = { body: bigList(1000) }
@@ -166,26 +201,46 @@ t.test('an answer larger than maxBytes is refused (too_large) and the previous l
   t.ok(await verifier.verify(await bridge.accessToken({ sid: 'session-1' })), 'the refused list is not used')
 })
 
-t.test('too large is told by Content-Length before reading, or while reading a body without one (which is never read whole)', async (t) => {
-  const jti = 'listed-jti'
-  for (const declared of [true, false]) {
-    let pulled = 0
-    const endless = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulled++
-        controller.enqueue(new TextEncoder().encode(pulled === 1 ? `{"issuer":"${bridge.issuer}","generated_at":0,"sessions":[],"tokens":["${jti}"` : `,"${'x'.repeat(1000)}"`))
-      },
-    })
-    const fetchAnswering: typeof fetch = async (input, init) =>
-      new URL(input instanceof Request ? input.url : input).pathname === '/revocations' ? new Response(endless, { headers: declared ? { 'content-length': '5000000' } : {} }) : fetch(input, init)
-    const errors: RevocationListError[] = []
-    const verifier = verifierFor(t, { fetch: fetchAnswering, revocations: { maxBytes: 10_000, onError: (error) => errors.push(error) } })
-    t.ok(await verifier.verify(await bridge.accessToken({ jti })), `${declared ? 'Content-Length' : 'no Content-Length'}: no list, fail-open`)
-    t.match(errors, [{ code: 'too_large' }])
-    t.ok(declared ? pulled <= 1 : pulled < 20, `${declared ? 'refused by its header' : 'stopped once past maxBytes'} (${pulled} chunks pulled)`)
-    verifier.close()
-  }
-})
+t.test(
+  'too large is told by Content-Length before reading, or while reading a body without one (which is never read whole)',
+  async (t) => {
+    const jti = 'listed-jti'
+    for (const declared of [true, false]) {
+      let pulled = 0
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled++
+          controller.enqueue(
+            new TextEncoder().encode(
+              pulled === 1
+                ? `{"issuer":"${bridge.issuer}","generated_at":0,"sessions":[],"tokens":["${jti}"`
+                : `,"${'x'.repeat(1000)}"`,
+            ),
+          )
+        },
+      })
+      const fetchAnswering: typeof fetch = async (input, init) =>
+        new URL(input instanceof Request ? input.url : input).pathname === '/revocations'
+          ? new Response(endless, { headers: declared ? { 'content-length': '5000000' } : {} })
+          : fetch(input, init)
+      const errors: RevocationListError[] = []
+      const verifier = verifierFor(t, {
+        fetch: fetchAnswering,
+        revocations: { maxBytes: 10_000, onError: (error) => errors.push(error) },
+      })
+      t.ok(
+        await verifier.verify(await bridge.accessToken({ jti })),
+        `${declared ? 'Content-Length' : 'no Content-Length'}: no list, fail-open`,
+      )
+      t.match(errors, [{ code: 'too_large' }])
+      t.ok(
+        declared ? pulled <= 1 : pulled < 20,
+        `${declared ? 'refused by its header' : 'stopped once past maxBytes'} (${pulled} chunks pulled)`,
+      )
+      verifier.close()
+    }
+  },
+)
 
 t.test("the bridge's longest answer (10,000 ids) fits the default maxBytes", async (t) => {
   bridge.revocationsAnswer = { body: bigList(9999) }
@@ -196,7 +251,9 @@ t.test("the bridge's longest answer (10,000 ids) fits the default maxBytes", asy
 })
 
 t.test('a truncated list: what it names is refused, onError is told, whenTruncated decides the rest', async (t) => {
-  bridge.revocationsAnswer = { body: { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1'], tokens: [], truncated: true } }
+  bridge.revocationsAnswer = {
+    body: { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1'], tokens: [], truncated: true },
+  }
   const asked: [string, AccessTokenClaims][] = []
   const active = new Set(['session-2'])
   const errors: RevocationListError[] = []
@@ -209,12 +266,28 @@ t.test('a truncated list: what it names is refused, onError is told, whenTruncat
       },
     },
   })
-  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { code: 'token_revoked' }, 'listed: refused')
+  await t.rejects(
+    verifier.verify(await bridge.accessToken({ sid: 'session-1' })),
+    { code: 'token_revoked' },
+    'listed: refused',
+  )
   t.same(asked, [], 'without asking')
   const activeToken = await bridge.accessToken({ sid: 'session-2' })
-  t.match(await verifier.verify(activeToken), { sid: 'session-2' }, 'not listed, and whenTruncated says active: accepted')
-  t.match(asked, [[activeToken, { sid: 'session-2', client_id: 'web-diary', scope: ['openid', 'profile'] }]], 'asked with the token and its claims')
-  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-3' })), { code: 'token_revoked' }, 'not listed, and whenTruncated says not active: refused')
+  t.match(
+    await verifier.verify(activeToken),
+    { sid: 'session-2' },
+    'not listed, and whenTruncated says active: accepted',
+  )
+  t.match(
+    asked,
+    [[activeToken, { sid: 'session-2', client_id: 'web-diary', scope: ['openid', 'profile'] }]],
+    'asked with the token and its claims',
+  )
+  await t.rejects(
+    verifier.verify(await bridge.accessToken({ sid: 'session-3' })),
+    { code: 'token_revoked' },
+    'not listed, and whenTruncated says not active: refused',
+  )
   t.match(errors, [{ name: 'RevocationListError', code: 'truncated' }], 'onError is told the list is truncated')
 
   const untruncated = verifierFor(t, { revocations: { whenTruncated: () => t.fail('asked about a complete list') } })
@@ -222,11 +295,16 @@ t.test('a truncated list: what it names is refused, onError is told, whenTruncat
   t.ok(await untruncated.verify(await bridge.accessToken({ sid: 'session-3' })), 'a complete list asks nothing')
 })
 
-t.test('a truncated list without whenTruncated: tokens it does not name are accepted (fail-open), onError is told', async (t) => {
-  bridge.revocationsAnswer = { body: { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1'], tokens: [], truncated: true } }
-  const errors: RevocationListError[] = []
-  const verifier = verifierFor(t, { revocations: { onError: (error) => errors.push(error) } })
-  await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { code: 'token_revoked' })
-  t.ok(await verifier.verify(await bridge.accessToken({ sid: 'session-3' })))
-  t.match(errors, [{ code: 'truncated' }])
-})
+t.test(
+  'a truncated list without whenTruncated: tokens it does not name are accepted (fail-open), onError is told',
+  async (t) => {
+    bridge.revocationsAnswer = {
+      body: { issuer: bridge.issuer, generated_at: 0, sessions: ['session-1'], tokens: [], truncated: true },
+    }
+    const errors: RevocationListError[] = []
+    const verifier = verifierFor(t, { revocations: { onError: (error) => errors.push(error) } })
+    await t.rejects(verifier.verify(await bridge.accessToken({ sid: 'session-1' })), { code: 'token_revoked' })
+    t.ok(await verifier.verify(await bridge.accessToken({ sid: 'session-3' })))
+    t.match(errors, [{ code: 'truncated' }])
+  },
+)

@@ -34,7 +34,10 @@ const linksOf = async (login: string) =>
     .execute()
 
 const unlinkForm = (page: Page) => {
-  const match = /<form method="post" action="\/account\/unlink" class="inline"><input type="hidden" name="_csrf" value="([^"]+)"><input type="hidden" name="link" value="([^"]+)">/.exec(page.body)
+  const match =
+    /<form method="post" action="\/account\/unlink" class="inline"><input type="hidden" name="_csrf" value="([^"]+)"><input type="hidden" name="link" value="([^"]+)">/.exec(
+      page.body,
+    )
   if (match === null) throw new Error('no unlink button on the page')
   return { _csrf: match[1] as string, link: match[2] as string }
 }
@@ -52,7 +55,11 @@ t.test('the account page lists the link; unlinking right after signing in needs 
   t.match(done.body, /Учётная запись Госуслуг отвязана/)
   t.match(done.body, /Госуслуги к этому дневнику не привязаны/)
   t.same(await linksOf('ivanova.m'), [])
-  const event = await db.selectFrom('audit_event').select(['account_id', 'details']).where('type', '=', 'link_removed').executeTakeFirstOrThrow()
+  const event = await db
+    .selectFrom('audit_event')
+    .select(['account_id', 'details'])
+    .where('type', '=', 'link_removed')
+    .executeTakeFirstOrThrow()
   t.match(event.details, { by: 'owner', subject: 'maria', method: 'auto_snils' })
   t.equal((await browser.go('GET', '/account')).url.pathname, '/account', 'the owner stays signed in')
 })
@@ -68,29 +75,46 @@ t.test('after 5 minutes unlinking asks for the diary password first; a wrong one
   t.match(confirm.body, /Подтвердить через Госуслуги/)
   t.equal((await linksOf('ivanov.p')).length, 1, 'nothing removed yet')
   const link = unlinkForm(page).link
-  const wrong = await browser.go('POST', '/account/unlink', { _csrf: csrfToken(confirm), link, password: 'wrong-password' })
+  const wrong = await browser.go('POST', '/account/unlink', {
+    _csrf: csrfToken(confirm),
+    link,
+    password: 'wrong-password',
+  })
   t.equal(wrong.status, 401)
   t.match(wrong.body, /Неверный пароль/)
   t.equal((await linksOf('ivanov.p')).length, 1)
   const done = await browser.go('POST', '/account/unlink', { _csrf: csrfToken(wrong), link, password: demoPassword })
   t.equal(done.url.pathname, '/account')
   t.same(await linksOf('ivanov.p'), [])
-  const confirmations = await db.selectFrom('audit_event').select('outcome').where('type', '=', 'password_confirmation').execute()
-  t.same(confirmations.map((event) => event.outcome), ['failure', 'success'])
+  const confirmations = await db
+    .selectFrom('audit_event')
+    .select('outcome')
+    .where('type', '=', 'password_confirmation')
+    .execute()
+  t.same(
+    confirmations.map((event) => event.outcome),
+    ['failure', 'success'],
+  )
 })
 
-t.test('after 5 minutes a State Services login of the linked person confirms, and the unlink goes through', async (t) => {
-  const browser = new Browser(app, publicUrl)
-  const page = await loginAs(browser, 'alexey')
-  world.clock.offsetMs = 6 * 60_000
-  const link = unlinkForm(page)
-  const confirm = await browser.go('POST', '/account/unlink', link)
-  const simulatorPage = await browser.go('POST', '/account/unlink/state-services', { _csrf: csrfToken(confirm), link: link.link })
-  const done = await choosePerson(browser, simulatorPage, 'alexey')
-  t.equal(done.url.pathname, '/account')
-  t.match(done.body, /Учётная запись Госуслуг отвязана/)
-  t.same(await linksOf('smirnov.a'), [])
-})
+t.test(
+  'after 5 minutes a State Services login of the linked person confirms, and the unlink goes through',
+  async (t) => {
+    const browser = new Browser(app, publicUrl)
+    const page = await loginAs(browser, 'alexey')
+    world.clock.offsetMs = 6 * 60_000
+    const link = unlinkForm(page)
+    const confirm = await browser.go('POST', '/account/unlink', link)
+    const simulatorPage = await browser.go('POST', '/account/unlink/state-services', {
+      _csrf: csrfToken(confirm),
+      link: link.link,
+    })
+    const done = await choosePerson(browser, simulatorPage, 'alexey')
+    t.equal(done.url.pathname, '/account')
+    t.match(done.body, /Учётная запись Госуслуг отвязана/)
+    t.same(await linksOf('smirnov.a'), [])
+  },
+)
 
 t.test('confirming with another State Services person is refused and unlinks nothing', async (t) => {
   const browser = new Browser(app, publicUrl)
@@ -100,7 +124,10 @@ t.test('confirming with another State Services person is refused and unlinks not
   const link = unlinkForm(page)
   const confirm = await browser.go('POST', '/account/unlink', link)
   browser.jars.delete(world.issuer)
-  const simulatorPage = await browser.go('POST', '/account/unlink/state-services', { _csrf: csrfToken(confirm), link: link.link })
+  const simulatorPage = await browser.go('POST', '/account/unlink/state-services', {
+    _csrf: csrfToken(confirm),
+    link: link.link,
+  })
   const refused = await choosePerson(browser, simulatorPage, 'petr')
   t.equal(refused.status, 403)
   t.match(refused.body, /<code>confirmation_mismatch<\/code>/)
@@ -126,9 +153,16 @@ t.test('another account’s link cannot be removed through one’s own page', as
   const owner = new Browser(app, publicUrl)
   const ownerPage = await loginAs(owner, 'alexey')
   const other = new Browser(app, publicUrl)
-  await other.go('POST', '/login/password', { _csrf: csrfToken(await other.go('GET', '/login?region=29')), login: 'kuznetsova.e', password: demoPassword })
+  await other.go('POST', '/login/password', {
+    _csrf: csrfToken(await other.go('GET', '/login?region=29')),
+    login: 'kuznetsova.e',
+    password: demoPassword,
+  })
   const otherPage = await other.go('GET', '/account')
-  const attempt = await other.go('POST', '/account/unlink', { _csrf: csrfToken(otherPage), link: unlinkForm(ownerPage).link })
+  const attempt = await other.go('POST', '/account/unlink', {
+    _csrf: csrfToken(otherPage),
+    link: unlinkForm(ownerPage).link,
+  })
   t.equal(attempt.status, 404)
   t.equal((await linksOf('smirnov.a')).length, 1)
 })

@@ -27,7 +27,10 @@ async function rowCounts() {
   const tables = ['audit_event', 'login_throttle', 'login_session', 'identity_link'] as const
   const counts: Record<string, number> = {}
   for (const table of tables) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow()
     counts[table] = Number(row.n)
   }
   return counts
@@ -44,29 +47,40 @@ async function followLanguageSwitch(t: Test, browser: Browser, page: Page, expec
   return switched
 }
 
-t.test('a NUL byte, a lone surrogate or broken UTF-8 in the login field is a 400 page, before the database', async (t) => {
-  for (const login of ['smirnov.a\u0000', 'smirnov.a\ud800', 'smirnov.a\ufffd', 'smirnov\u0085a']) {
+t.test(
+  'a NUL byte, a lone surrogate or broken UTF-8 in the login field is a 400 page, before the database',
+  async (t) => {
+    for (const login of ['smirnov.a\u0000', 'smirnov.a\ud800', 'smirnov.a\ufffd', 'smirnov\u0085a']) {
+      const browser = new Browser(app, publicUrl)
+      const form = await browser.go('GET', '/login?region=29&lang=en')
+      const before = await rowCounts()
+      const page = await browser.go('POST', '/login/password', {
+        _csrf: csrfToken(form),
+        login,
+        password: demoPassword,
+      })
+      t.equal(page.status, 400, JSON.stringify(login))
+      t.equal(codeOf(page.body), 'invalid_request')
+      t.match(page.body, /could not be processed/, 'in the language the person chose')
+      hasPageHeaders(t, page.headers)
+      t.same(await rowCounts(), before, 'no audit row, no throttle row, no session')
+    }
+    // Raw bytes that are not UTF-8 at all, as a broken client would send them.
     const browser = new Browser(app, publicUrl)
-    const form = await browser.go('GET', '/login?region=29&lang=en')
-    const before = await rowCounts()
-    const page = await browser.go('POST', '/login/password', { _csrf: csrfToken(form), login, password: demoPassword })
-    t.equal(page.status, 400, JSON.stringify(login))
-    t.equal(codeOf(page.body), 'invalid_request')
-    t.match(page.body, /could not be processed/, 'in the language the person chose')
-    hasPageHeaders(t, page.headers)
-    t.same(await rowCounts(), before, 'no audit row, no throttle row, no session')
-  }
-  // Raw bytes that are not UTF-8 at all, as a broken client would send them.
-  const browser = new Browser(app, publicUrl)
-  const form = await browser.go('GET', '/login?region=29')
-  const raw = await app.inject({
-    method: 'POST',
-    url: '/login/password',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader(publicUrl), accept: 'text/html' },
-    payload: `_csrf=${encodeURIComponent(csrfToken(form))}&login=smirnov%FFa&password=x`,
-  })
-  t.equal(raw.statusCode, 400)
-})
+    const form = await browser.go('GET', '/login?region=29')
+    const raw = await app.inject({
+      method: 'POST',
+      url: '/login/password',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: browser.cookieHeader(publicUrl),
+        accept: 'text/html',
+      },
+      payload: `_csrf=${encodeURIComponent(csrfToken(form))}&login=smirnov%FFa&password=x`,
+    })
+    t.equal(raw.statusCode, 400)
+  },
+)
 
 t.test('a NUL byte in an authorization request never reaches the database', async (t) => {
   const query = new URLSearchParams({
@@ -87,7 +101,16 @@ t.test('a NUL byte in an authorization request never reaches the database', asyn
 
 t.test('paths the URL parser refuses are a 404 page with the security headers, and no error in the log', async (t) => {
   const errorsBefore = logLines().filter((line) => (line.level as number) >= 50).length
-  for (const url of ['//', '///', '//:99', '//[', '//evil.example/x', '/..%2f..%2f', '/login%2F..', '/%2F%2Fevil.example']) {
+  for (const url of [
+    '//',
+    '///',
+    '//:99',
+    '//[',
+    '//evil.example/x',
+    '/..%2f..%2f',
+    '/login%2F..',
+    '/%2F%2Fevil.example',
+  ]) {
     for (const accept of ['text/html', 'application/json']) {
       const response = await app.inject({ url, headers: { accept } })
       t.ok(response.statusCode >= 400 && response.statusCode < 500, `${url} (${accept}): ${response.statusCode}`)
@@ -103,18 +126,25 @@ t.test('paths the URL parser refuses are a 404 page with the security headers, a
   t.equal(logLines().filter((line) => (line.level as number) >= 50).length, errorsBefore, 'no error-level log line')
 })
 
-t.test('a malformed percent-escape in the path is a 400 page with the security headers, or the JSON error', async (t) => {
-  for (const url of ['/%', '/login%', '/%zz?region=29', '/account/%E0%A4%A']) {
-    const page = await app.inject({ url, headers: { accept: 'text/html', cookie: 'bridge-lang=en' } })
-    t.equal(page.statusCode, 400, url)
-    hasPageHeaders(t, page.headers)
-    t.equal(codeOf(page.body), 'invalid_request')
-    const json = await app.inject({ url, headers: { accept: 'application/json' } })
-    t.equal(json.statusCode, 400)
-    t.same(Object.keys(json.json()).sort(), ['error', 'error_description', 'request_id'], `${url}: the usual JSON error, nothing of Fastify's`)
-    t.equal(json.json().error, 'invalid_request')
-  }
-})
+t.test(
+  'a malformed percent-escape in the path is a 400 page with the security headers, or the JSON error',
+  async (t) => {
+    for (const url of ['/%', '/login%', '/%zz?region=29', '/account/%E0%A4%A']) {
+      const page = await app.inject({ url, headers: { accept: 'text/html', cookie: 'bridge-lang=en' } })
+      t.equal(page.statusCode, 400, url)
+      hasPageHeaders(t, page.headers)
+      t.equal(codeOf(page.body), 'invalid_request')
+      const json = await app.inject({ url, headers: { accept: 'application/json' } })
+      t.equal(json.statusCode, 400)
+      t.same(
+        Object.keys(json.json()).sort(),
+        ['error', 'error_description', 'request_id'],
+        `${url}: the usual JSON error, nothing of Fastify's`,
+      )
+      t.equal(json.json().error, 'invalid_request')
+    }
+  },
+)
 
 t.test('a 404 page carries the security headers and its language link cannot point off-site', async (t) => {
   for (const url of ['/.//evil.example', '/./\\evil.example', '/nowhere?x=1']) {
@@ -132,7 +162,11 @@ t.test('a 404 page carries the security headers and its language link cannot poi
 t.test('after a failed sign-in the language switch returns to the region’s login page', async (t) => {
   const browser = new Browser(app, publicUrl)
   const form = await browser.go('GET', '/login?region=29')
-  const wrong = await browser.go('POST', '/login/password', { _csrf: csrfToken(form), login: 'smirnov.a', password: 'wrong-password' })
+  const wrong = await browser.go('POST', '/login/password', {
+    _csrf: csrfToken(form),
+    login: 'smirnov.a',
+    password: 'wrong-password',
+  })
   t.equal(wrong.status, 401)
   const switched = await followLanguageSwitch(t, browser, wrong, '/login')
   t.equal(new URL(languageLink(wrong.body) ?? '', publicUrl).searchParams.get('region'), '29')
@@ -150,28 +184,51 @@ t.test('on the binding page, after a refusal or a wrong password, the language s
   const browser = new Browser(app, publicUrl)
   const page = await loginAs(browser, 'sergey')
   t.equal(page.url.pathname, '/link')
-  const refused = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'smirnov.a', password: demoPassword })
+  const refused = await browser.go('POST', '/link', {
+    _csrf: csrfToken(page),
+    login: 'smirnov.a',
+    password: demoPassword,
+  })
   t.equal(codeOf(refused.body), 'binding_other_person')
   const switched = await followLanguageSwitch(t, browser, refused, '/link')
   t.match(switched.body, /name="login"/, 'the binding form, in English')
-  const wrong = await browser.go('POST', '/link', { _csrf: csrfToken(switched), login: 'smirnov.a', password: 'wrong-password' })
+  const wrong = await browser.go('POST', '/link', {
+    _csrf: csrfToken(switched),
+    login: 'smirnov.a',
+    password: 'wrong-password',
+  })
   t.equal(wrong.status, 401)
   await followLanguageSwitch(t, browser, wrong, '/link')
 })
 
-t.test('after a binding conflict, which ends the binding, the language switch leads to the login page, not to login_expired', async (t) => {
-  const olga = new Browser(app, publicUrl)
-  const binding = await loginAs(olga, 'olga')
-  const bound = await olga.go('POST', '/link', { _csrf: csrfToken(binding), login: 'novikova.o', password: demoPassword })
-  t.equal(bound.url.pathname, '/account', 'olga binds her diary')
-  // Only the existing link stands in the way: the diary now carries sergey's name.
-  await db.updateTable('diary_account').set({ family_name: 'Соколов', given_name: 'Сергей', patronymic: 'Олегович', birth_date: null }).where('login', '=', 'novikova.o').execute()
-  const browser = new Browser(app, publicUrl)
-  const page = await loginAs(browser, 'sergey')
-  const conflict = await browser.go('POST', '/link', { _csrf: csrfToken(page), login: 'novikova.o', password: demoPassword })
-  t.equal(codeOf(conflict.body), 'account_conflict')
-  await followLanguageSwitch(t, browser, conflict, '/login')
-})
+t.test(
+  'after a binding conflict, which ends the binding, the language switch leads to the login page, not to login_expired',
+  async (t) => {
+    const olga = new Browser(app, publicUrl)
+    const binding = await loginAs(olga, 'olga')
+    const bound = await olga.go('POST', '/link', {
+      _csrf: csrfToken(binding),
+      login: 'novikova.o',
+      password: demoPassword,
+    })
+    t.equal(bound.url.pathname, '/account', 'olga binds her diary')
+    // Only the existing link stands in the way: the diary now carries sergey's name.
+    await db
+      .updateTable('diary_account')
+      .set({ family_name: 'Соколов', given_name: 'Сергей', patronymic: 'Олегович', birth_date: null })
+      .where('login', '=', 'novikova.o')
+      .execute()
+    const browser = new Browser(app, publicUrl)
+    const page = await loginAs(browser, 'sergey')
+    const conflict = await browser.go('POST', '/link', {
+      _csrf: csrfToken(page),
+      login: 'novikova.o',
+      password: demoPassword,
+    })
+    t.equal(codeOf(conflict.body), 'account_conflict')
+    await followLanguageSwitch(t, browser, conflict, '/login')
+  },
+)
 
 t.test('the language switch of the callback’s error page does not repeat the used code and state', async (t) => {
   const browser = new Browser(app, publicUrl)
@@ -189,7 +246,11 @@ t.test('a form sent from another site is refused like an out-of-date form, whate
   const cases: [headers: Record<string, string>, refused: boolean, why: string][] = [
     [{ origin: 'https://evil.example' }, true, 'another origin'],
     [{ origin: 'null', 'sec-fetch-site': 'cross-site' }, true, 'an opaque origin from another site'],
-    [{ origin: 'null', 'sec-fetch-site': 'same-origin' }, false, 'our own pages post with Origin: null (Referrer-Policy: no-referrer), Sec-Fetch-Site decides'],
+    [
+      { origin: 'null', 'sec-fetch-site': 'same-origin' },
+      false,
+      'our own pages post with Origin: null (Referrer-Policy: no-referrer), Sec-Fetch-Site decides',
+    ],
     [{ origin: 'http://localhost:3001' }, true, 'another port is another origin'],
     [{ 'sec-fetch-site': 'cross-site' }, true, 'no Origin, Sec-Fetch-Site says cross-site'],
     [{ 'sec-fetch-site': 'same-site' }, true, 'a sibling subdomain is not this origin'],
@@ -205,8 +266,17 @@ t.test('a form sent from another site is refused like an out-of-date form, whate
     const response = await app.inject({
       method: 'POST',
       url: '/login/password',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader(publicUrl), accept: 'text/html', ...headers },
-      payload: new URLSearchParams({ _csrf: csrfToken(form), login: 'smirnov.a', password: 'wrong-password' }).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: browser.cookieHeader(publicUrl),
+        accept: 'text/html',
+        ...headers,
+      },
+      payload: new URLSearchParams({
+        _csrf: csrfToken(form),
+        login: 'smirnov.a',
+        password: 'wrong-password',
+      }).toString(),
     })
     if (refused) {
       t.equal(response.statusCode, 403, why)
@@ -220,7 +290,11 @@ t.test('a form sent from another site is refused like an out-of-date form, whate
   const other = await app.inject({
     method: 'POST',
     url: '/account/sign-out-everywhere',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', accept: 'text/html' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: 'https://evil.example',
+      accept: 'text/html',
+    },
     payload: '_csrf=x',
   })
   t.equal(other.statusCode, 403, 'every form, not only the sign-in')

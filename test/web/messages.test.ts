@@ -13,7 +13,13 @@ t.test('Russian and English say the same things', async (t) => {
 })
 
 t.test('every public error code has its explanation in both languages', async (t) => {
-  const machineOnly = new Set(['invalid_client', 'invalid_grant', 'invalid_scope', 'unsupported_grant_type', 'invalid_token'])
+  const machineOnly = new Set([
+    'invalid_client',
+    'invalid_grant',
+    'invalid_scope',
+    'unsupported_grant_type',
+    'invalid_token',
+  ])
   for (const code of publicCodes) {
     if (machineOnly.has(code)) continue
     for (const locale of ['ru', 'en'] as const) {

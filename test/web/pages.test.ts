@@ -35,14 +35,26 @@ t.test('an unknown region is a page with a code and a way back', async (t) => {
 t.test('diary password sign-in: one generic error, then the account page', async (t) => {
   const browser = new Browser(app, publicUrl)
   const form = await browser.go('GET', '/login?region=29')
-  const unknown = await browser.go('POST', '/login/password', { _csrf: csrfToken(form), login: 'nobody', password: 'whatever-1' })
-  const wrong = await browser.go('POST', '/login/password', { _csrf: csrfToken(unknown), login: 'ivanova.m', password: 'whatever-1' })
+  const unknown = await browser.go('POST', '/login/password', {
+    _csrf: csrfToken(form),
+    login: 'nobody',
+    password: 'whatever-1',
+  })
+  const wrong = await browser.go('POST', '/login/password', {
+    _csrf: csrfToken(unknown),
+    login: 'ivanova.m',
+    password: 'whatever-1',
+  })
   t.equal(unknown.status, 401)
   t.equal(wrong.status, 401)
   const message = (body: string) => /<p class="error" role="alert">([^<]+)</.exec(body)?.[1]
   t.equal(message(unknown.body), message(wrong.body), 'the same message for an unknown login and a wrong password')
   t.match(wrong.body, /value="ivanova.m"/, 'the login is kept in the form')
-  const done = await browser.go('POST', '/login/password', { _csrf: csrfToken(wrong), login: 'IVANOVA.M ', password: demoPassword })
+  const done = await browser.go('POST', '/login/password', {
+    _csrf: csrfToken(wrong),
+    login: 'IVANOVA.M ',
+    password: demoPassword,
+  })
   t.equal(done.url.pathname, '/account')
   t.match(done.body, /Иванова Мария Петровна/)
   t.match(done.body, /логин и пароль дневника/)
@@ -54,7 +66,11 @@ t.test('forms without a valid CSRF token are refused', async (t) => {
   const page = await browser.go('POST', '/login/password', { login: 'ivanova.m', password: demoPassword })
   t.equal(page.status, 403)
   t.match(page.body, /<code>form_expired<\/code>/)
-  const forged = await browser.go('POST', '/login/password', { _csrf: 'forged', login: 'ivanova.m', password: demoPassword })
+  const forged = await browser.go('POST', '/login/password', {
+    _csrf: 'forged',
+    login: 'ivanova.m',
+    password: demoPassword,
+  })
   t.equal(forged.status, 403)
   t.notOk(browser.jars.get(publicUrl)?.has('__Host-bridge-session'))
 })
@@ -82,7 +98,11 @@ t.test('signing out ends the session: a copy of the old cookie no longer works',
   const out = await browser.go('POST', '/logout/confirm', { _csrf: csrfToken(await browser.go('GET', '/account')) })
   t.equal(out.url.pathname, '/login')
   t.equal((await copy.go('GET', '/account')).url.pathname, '/login', 'the copy is useless after sign-out')
-  const ended = await database.db.selectFrom('login_session').select('ended_at').where('ended_at', 'is not', null).execute()
+  const ended = await database.db
+    .selectFrom('login_session')
+    .select('ended_at')
+    .where('ended_at', 'is not', null)
+    .execute()
   t.ok(ended.length >= 1)
 })
 
@@ -97,8 +117,20 @@ t.test('JSON clients get JSON errors', async (t) => {
 t.test('responses that carry state are never cached', async (t) => {
   const login = await app.inject({ url: '/login?region=29' })
   t.equal(login.headers['cache-control'], 'no-store')
-  const redirect = await app.inject({ url: '/login/state-services', headers: { cookie: [login.headers['set-cookie']].flat().map((c) => String(c).split(';')[0]).join('; ') } })
+  const redirect = await app.inject({
+    url: '/login/state-services',
+    headers: {
+      cookie: [login.headers['set-cookie']]
+        .flat()
+        .map((c) => String(c).split(';')[0])
+        .join('; '),
+    },
+  })
   t.equal(redirect.statusCode, 302)
   t.equal(redirect.headers['cache-control'], 'no-store')
-  t.equal((await app.inject('/assets/bridge.css')).headers['cache-control'], 'public, max-age=3600', 'the stylesheet may be cached')
+  t.equal(
+    (await app.inject('/assets/bridge.css')).headers['cache-control'],
+    'public, max-age=3600',
+    'the stylesheet may be cached',
+  )
 })

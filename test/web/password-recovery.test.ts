@@ -20,9 +20,15 @@ const { app, database } = world
 const db = database.db
 
 const maria = { login: 'ivanova.m', email: 'maria.ivanova@example.ru', phone: '+79001234567', snils: '112-233-445 95' }
-await sql`update diary_account set email = ${maria.email}, email_verified_at = now(), phone = ${maria.phone}, phone_verified_at = now() where login = ${maria.login}`.execute(db)
-await sql`update diary_account set email = 'petr.ivanov@example.ru', email_verified_at = now() where login = 'ivanov.p'`.execute(db)
-await sql`update diary_account set email = 'unconfirmed@example.ru', phone = '+79005550000' where login = 'smirnov.a'`.execute(db)
+await sql`update diary_account set email = ${maria.email}, email_verified_at = now(), phone = ${maria.phone}, phone_verified_at = now() where login = ${maria.login}`.execute(
+  db,
+)
+await sql`update diary_account set email = 'petr.ivanov@example.ru', email_verified_at = now() where login = 'ivanov.p'`.execute(
+  db,
+)
+await sql`update diary_account set email = 'unconfirmed@example.ru', phone = '+79005550000' where login = 'smirnov.a'`.execute(
+  db,
+)
 
 const alert = (page: Page) => /<p class="error" role="alert">([^<]+)</.exec(page.body)?.[1]
 const linkIn = (message: MailMessage | undefined) => {
@@ -73,7 +79,11 @@ t.test('the recovery page offers the ways of the region and says who to ask othe
   t.match(page.body, /name="via" value="email"/)
   t.match(page.body, /name="via" value="sms"/)
   t.match(page.body, /ответственному сотруднику своей школы/)
-  t.equal((await new Browser(app, publicUrl).go('GET', '/password/forgot')).url.pathname, '/login', 'without a region: the region first')
+  t.equal(
+    (await new Browser(app, publicUrl).go('GET', '/password/forgot')).url.pathname,
+    '/login',
+    'without a region: the region first',
+  )
 })
 
 t.test('an existing and a non-existing login get the same page and status, by e-mail and by SMS', async (t) => {
@@ -93,43 +103,63 @@ t.test('an existing and a non-existing login get the same page and status, by e-
   const codeExisting = await request(new Browser(app, publicUrl), maria.login, 'sms')
   const codeMissing = await request(new Browser(app, publicUrl), 'nobody.at.all', 'sms')
   const codeUnconfirmed = await request(new Browser(app, publicUrl), 'smirnov.a', 'sms')
-  t.same([codeExisting.url.pathname, codeMissing.url.pathname, codeUnconfirmed.url.pathname], ['/password/forgot/code', '/password/forgot/code', '/password/forgot/code'])
+  t.same(
+    [codeExisting.url.pathname, codeMissing.url.pathname, codeUnconfirmed.url.pathname],
+    ['/password/forgot/code', '/password/forgot/code', '/password/forgot/code'],
+  )
   t.equal(strip(codeExisting), strip(codeMissing))
   t.equal(strip(codeExisting), strip(codeUnconfirmed))
   t.equal(texts.length - smsBefore, 1, 'an unconfirmed phone gets no code')
   t.equal(texts.at(-1)?.to, maria.phone)
 })
 
-t.test('by e-mail: the link sets a new password once; every session ends; the old password stops working', async (t) => {
-  const other = new Browser(app, publicUrl)
-  const login = await other.go('GET', '/login?region=29')
-  t.equal((await other.go('POST', '/login/password', { _csrf: csrfToken(login), login: maria.login, password: demoPassword })).url.pathname, '/account')
+t.test(
+  'by e-mail: the link sets a new password once; every session ends; the old password stops working',
+  async (t) => {
+    const other = new Browser(app, publicUrl)
+    const login = await other.go('GET', '/login?region=29')
+    t.equal(
+      (
+        await other.go('POST', '/login/password', {
+          _csrf: csrfToken(login),
+          login: maria.login,
+          password: demoPassword,
+        })
+      ).url.pathname,
+      '/account',
+    )
 
-  const browser = new Browser(app, publicUrl)
-  await request(browser, maria.login, 'email')
-  const link = linkIn(mails.at(-1))
-  t.match(mails.at(-1)?.text, /15 минут/)
-  const form = await browser.go('GET', link)
-  t.equal(form.url.pathname, '/password/reset')
-  t.equal(form.url.search, '', 'the token leaves the address bar')
-  t.match(form.body, /Новый пароль/)
-  const same = await setNewPassword(browser, form, demoPassword)
-  t.equal(same.status, 400)
-  t.match(alert(same), /отличаться от прежнего/)
-  const done = await setNewPassword(browser, same, 'Северное-сияние-29')
-  t.equal(done.url.pathname, '/login')
-  t.match(done.body, /Пароль изменён/)
+    const browser = new Browser(app, publicUrl)
+    await request(browser, maria.login, 'email')
+    const link = linkIn(mails.at(-1))
+    t.match(mails.at(-1)?.text, /15 минут/)
+    const form = await browser.go('GET', link)
+    t.equal(form.url.pathname, '/password/reset')
+    t.equal(form.url.search, '', 'the token leaves the address bar')
+    t.match(form.body, /Новый пароль/)
+    const same = await setNewPassword(browser, form, demoPassword)
+    t.equal(same.status, 400)
+    t.match(alert(same), /отличаться от прежнего/)
+    const done = await setNewPassword(browser, same, 'Северное-сияние-29')
+    t.equal(done.url.pathname, '/login')
+    t.match(done.body, /Пароль изменён/)
 
-  t.equal((await signIn(maria.login, demoPassword)).status, 401, 'the old password is gone')
-  t.equal((await signIn(maria.login, 'Северное-сияние-29')).url.pathname, '/account')
-  t.equal((await other.go('GET', '/account')).url.pathname, '/login', 'the session from before ended')
-  const event = await db.selectFrom('audit_event').select(['outcome', 'details']).where('type', '=', 'password_recovery').orderBy('id', 'desc').executeTakeFirstOrThrow()
-  t.same(event, { outcome: 'success', details: { via: 'email', linksEnded: 0 } })
+    t.equal((await signIn(maria.login, demoPassword)).status, 401, 'the old password is gone')
+    t.equal((await signIn(maria.login, 'Северное-сияние-29')).url.pathname, '/account')
+    t.equal((await other.go('GET', '/account')).url.pathname, '/login', 'the session from before ended')
+    const event = await db
+      .selectFrom('audit_event')
+      .select(['outcome', 'details'])
+      .where('type', '=', 'password_recovery')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow()
+    t.same(event, { outcome: 'success', details: { via: 'email', linksEnded: 0 } })
 
-  const again = await new Browser(app, publicUrl).go('GET', link)
-  t.equal(again.status, 400, 'a used link does not open again')
-  t.match(again.body, /link_or_code_expired/)
-})
+    const again = await new Browser(app, publicUrl).go('GET', link)
+    t.equal(again.status, 400, 'a used link does not open again')
+    t.match(again.body, /link_or_code_expired/)
+  },
+)
 
 t.test('a newer link keeps the one before valid; a third retires the oldest, also one already opened', async (t) => {
   const browser = new Browser(app, publicUrl)
@@ -139,7 +169,11 @@ t.test('a newer link keeps the one before valid; a third retires the oldest, als
   await request(new Browser(app, publicUrl), maria.login, 'email')
   const second = linkIn(mails.at(-1))
   t.not(first, second)
-  t.equal((await new Browser(app, publicUrl).go('GET', first)).url.pathname, '/password/reset', 'the first link still works after a second was sent')
+  t.equal(
+    (await new Browser(app, publicUrl).go('GET', first)).url.pathname,
+    '/password/reset',
+    'the first link still works after a second was sent',
+  )
   await request(new Browser(app, publicUrl), maria.login, 'email')
   const third = linkIn(mails.at(-1))
   t.equal((await new Browser(app, publicUrl).go('GET', first)).status, 400, 'the third retired the first')
@@ -150,7 +184,11 @@ t.test('a newer link keeps the one before valid; a third retires the oldest, als
   const done = await setNewPassword(fresh, await fresh.go('GET', second), 'Новый-пароль-два')
   t.equal(done.url.pathname, '/login', 'the second link still works after a third was sent')
   t.equal((await signIn(maria.login, 'Новый-пароль-два')).url.pathname, '/account')
-  t.equal((await new Browser(app, publicUrl).go('GET', third)).status, 400, 'the new password ended the other live link')
+  t.equal(
+    (await new Browser(app, publicUrl).go('GET', third)).status,
+    400,
+    'the new password ended the other live link',
+  )
 })
 
 t.test("a link sets only its own account's password", async (t) => {
@@ -189,7 +227,10 @@ t.test('by SMS: five tries of a code, then a new code works once', async (t) => 
   page = await request(fresh, maria.login, 'sms')
   const newCode = codeIn(texts.at(-1))
   t.equal((await browser.go('GET', '/password/forgot/code')).status, 400, 'the old code page is over')
-  const form = await fresh.go('POST', '/password/forgot/code', { _csrf: csrfToken(page), code: `${newCode.slice(0, 3)} ${newCode.slice(3)}` })
+  const form = await fresh.go('POST', '/password/forgot/code', {
+    _csrf: csrfToken(page),
+    code: `${newCode.slice(0, 3)} ${newCode.slice(3)}`,
+  })
   t.equal(form.url.pathname, '/password/reset')
   const done = await setNewPassword(fresh, form, 'Код-из-смс-2026')
   t.equal(done.url.pathname, '/login')
@@ -200,7 +241,8 @@ t.test('by SMS: five tries of a code, then a new code works once', async (t) => 
 
 t.test('a second request keeps the first code and a third ends it, alike for a real phone and for none', async (t) => {
   const outcomes: string[] = []
-  const outcome = (page: Page) => `${page.status} ${/link_or_code_expired|Осталось попыток: \d/.exec(page.body)?.[0] ?? '?'}`
+  const outcome = (page: Page) =>
+    `${page.status} ${/link_or_code_expired|Осталось попыток: \d/.exec(page.body)?.[0] ?? '?'}`
   for (const login of [maria.login, 'nobody.at.all', 'smirnov.a']) {
     const first = new Browser(app, publicUrl)
     let page = await request(first, login, 'sms')
@@ -223,7 +265,11 @@ t.test('the code of the earlier SMS works on the code page of the later request'
   page = await browser.go('POST', '/password/forgot/code', { _csrf: csrfToken(page), code: wrong })
   t.match(alert(page), /Осталось попыток: 4/, 'a wrong code is one try')
   const form = await browser.go('POST', '/password/forgot/code', { _csrf: csrfToken(page), code: late })
-  t.equal(form.url.pathname, '/password/reset', 'the first SMS arrived last, and its code still opens the new-password step')
+  t.equal(
+    form.url.pathname,
+    '/password/reset',
+    'the first SMS arrived last, and its code still opens the new-password step',
+  )
   const done = await setNewPassword(browser, form, 'Позднее-смс-2026')
   t.equal(done.url.pathname, '/login')
   t.equal((await signIn(maria.login, 'Позднее-смс-2026')).url.pathname, '/account')
@@ -233,7 +279,10 @@ t.test('an older new-password step dies when the password was reset another way 
   const early = new Browser(app, publicUrl)
   await request(early, maria.login, 'sms')
   const code = codeIn(texts.at(-1))
-  const earlyForm = await early.go('POST', '/password/forgot/code', { _csrf: csrfToken(await early.go('GET', '/password/forgot/code')), code })
+  const earlyForm = await early.go('POST', '/password/forgot/code', {
+    _csrf: csrfToken(await early.go('GET', '/password/forgot/code')),
+    code,
+  })
   t.equal(earlyForm.url.pathname, '/password/reset')
   const owner = new Browser(app, publicUrl)
   await request(owner, maria.login, 'email')
@@ -246,8 +295,14 @@ t.test('an older new-password step dies when the password was reset another way 
 })
 
 t.test('parallel requests cannot slip past the throttle, nor leave more than two live links', async (t) => {
-  const statuses = await Promise.all(Array.from({ length: 12 }, async () => (await request(new Browser(app, publicUrl), 'ivanov.p', 'email')).status))
-  t.equal(statuses.filter((status) => status === 200).length, 3, 'three per login from one address and hour, however many arrive at once')
+  const statuses = await Promise.all(
+    Array.from({ length: 12 }, async () => (await request(new Browser(app, publicUrl), 'ivanov.p', 'email')).status),
+  )
+  t.equal(
+    statuses.filter((status) => status === 200).length,
+    3,
+    'three per login from one address and hour, however many arrive at once',
+  )
   t.equal(statuses.filter((status) => status === 429).length, 9)
   const live = await sql<{ n: number }>`
     select count(*)::int as n from recovery_secret s join diary_account a on a.id = s.account_id
@@ -267,37 +322,59 @@ t.test('a login without a confirmed phone gets a code page where no code is ever
 t.test('the throttle stops a flood for one login and from one address', async (t) => {
   const statuses: number[] = []
   // Without a trusted proxy the header is ignored: all of these come from one address (test/web/recovery-limits.test.ts has many).
-  for (let i = 0; i < 6; i++) statuses.push((await request(new Browser(app, publicUrl, { 'x-forwarded-for': `10.0.0.${i}` }), i % 2 === 0 ? maria.login : maria.snils, 'email')).status)
-  t.same(statuses, [200, 200, 200, 429, 429, 429], 'three per hour for one login from one address, typed as the login or the SNILS')
+  for (let i = 0; i < 6; i++)
+    statuses.push(
+      (
+        await request(
+          new Browser(app, publicUrl, { 'x-forwarded-for': `10.0.0.${i}` }),
+          i % 2 === 0 ? maria.login : maria.snils,
+          'email',
+        )
+      ).status,
+    )
+  t.same(
+    statuses,
+    [200, 200, 200, 429, 429, 429],
+    'three per hour for one login from one address, typed as the login or the SNILS',
+  )
   await clearThrottle()
   const fromOne: number[] = []
-  for (let i = 0; i < 21; i++) fromOne.push((await request(new Browser(app, publicUrl), `someone.${i}`, 'email')).status)
+  for (let i = 0; i < 21; i++)
+    fromOne.push((await request(new Browser(app, publicUrl), `someone.${i}`, 'email')).status)
   t.same(fromOne.slice(0, 20), Array(20).fill(200))
   t.equal(fromOne[20], 429, 'twenty per hour from one address, whatever the login')
 })
 
-t.test('through State Services: a linked (or now linkable) person sets a new password; others are told why not', async (t) => {
-  const browser = new Browser(app, publicUrl)
-  await forgotPage(browser)
-  const simulatorPage = await browser.go('GET', '/password/forgot/state-services')
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(simulatorPage.body)?.[1]
-  if (action === undefined) throw new Error('no person page at the simulator')
-  const form = await browser.go('POST', new URL(action, simulatorPage.url), { person: 'alexey' })
-  t.equal(form.url.pathname, '/password/reset')
-  const done = await setNewPassword(browser, form, 'Госуслуги-помогли-1')
-  t.equal(done.url.pathname, '/login')
-  t.equal((await signIn('smirnov.a', 'Госуслуги-помогли-1')).url.pathname, '/account')
-  const event = await db.selectFrom('audit_event').select(['details']).where('type', '=', 'password_recovery').orderBy('id', 'desc').executeTakeFirstOrThrow()
-  t.same(event.details, { via: 'state_services', linksEnded: 0 })
+t.test(
+  'through State Services: a linked (or now linkable) person sets a new password; others are told why not',
+  async (t) => {
+    const browser = new Browser(app, publicUrl)
+    await forgotPage(browser)
+    const simulatorPage = await browser.go('GET', '/password/forgot/state-services')
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(simulatorPage.body)?.[1]
+    if (action === undefined) throw new Error('no person page at the simulator')
+    const form = await browser.go('POST', new URL(action, simulatorPage.url), { person: 'alexey' })
+    t.equal(form.url.pathname, '/password/reset')
+    const done = await setNewPassword(browser, form, 'Госуслуги-помогли-1')
+    t.equal(done.url.pathname, '/login')
+    t.equal((await signIn('smirnov.a', 'Госуслуги-помогли-1')).url.pathname, '/account')
+    const event = await db
+      .selectFrom('audit_event')
+      .select(['details'])
+      .where('type', '=', 'password_recovery')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow()
+    t.same(event.details, { via: 'state_services', linksEnded: 0 })
 
-  const stranger = new Browser(app, publicUrl)
-  await forgotPage(stranger)
-  const strangerPage = await stranger.go('GET', '/password/forgot/state-services')
-  const strangerAction = /action="(\/interaction\/[^"]+\/login)"/.exec(strangerPage.body)?.[1] as string
-  const refused = await stranger.go('POST', new URL(strangerAction, strangerPage.url), { person: 'sergey' })
-  t.equal(refused.status, 403)
-  t.match(refused.body, /recovery_not_linked/)
-})
+    const stranger = new Browser(app, publicUrl)
+    await forgotPage(stranger)
+    const strangerPage = await stranger.go('GET', '/password/forgot/state-services')
+    const strangerAction = /action="(\/interaction\/[^"]+\/login)"/.exec(strangerPage.body)?.[1] as string
+    const refused = await stranger.go('POST', new URL(strangerAction, strangerPage.url), { person: 'sergey' })
+    t.equal(refused.status, 403)
+    t.match(refused.body, /recovery_not_linked/)
+  },
+)
 
 t.test('no e-mail address, phone number or SNILS in clear in the logs, the audit rows or any URL', async (t) => {
   const browser = new Browser(app, publicUrl)
@@ -307,8 +384,23 @@ t.test('no e-mail address, phone number or SNILS in clear in the logs, the audit
   const throttle = JSON.stringify(await db.selectFrom('login_throttle').selectAll().execute())
   const urls = browser.visited.map((url) => url.href).join('\n')
   const logs = world.logText()
-  const needles = [maria.email, 'maria.ivanova', maria.phone, maria.phone.slice(2), '9001234567', maria.snils, '11223344595', 'petr.ivanov', 'unconfirmed@']
-  for (const [what, text] of [['logs', logs], ['audit rows', audit], ['throttle keys', throttle], ['URLs', urls]] as const) {
+  const needles = [
+    maria.email,
+    'maria.ivanova',
+    maria.phone,
+    maria.phone.slice(2),
+    '9001234567',
+    maria.snils,
+    '11223344595',
+    'petr.ivanov',
+    'unconfirmed@',
+  ]
+  for (const [what, text] of [
+    ['logs', logs],
+    ['audit rows', audit],
+    ['throttle keys', throttle],
+    ['URLs', urls],
+  ] as const) {
     for (const needle of needles) t.notOk(text.includes(needle), `${what} do not contain ${needle.slice(0, 3)}…`)
   }
   t.ok(logs.includes('/password/forgot'), 'the logs were captured')

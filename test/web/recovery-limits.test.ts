@@ -41,14 +41,22 @@ t.beforeEach(async () => {
 
 t.test('an e-mail address is one destination in both spellings of its domain', async (t) => {
   // One account got its address before the domain was normalised (stored in ASCII), one after.
-  await sql`update diary_account set email = 'victim@почта.рф', email_verified_at = now() where login = 'morozova.t'`.execute(db)
-  await sql`update diary_account set email = 'victim@xn--80a1acny.xn--p1ai', email_verified_at = now() where login = 'novikova.o'`.execute(db)
+  await sql`update diary_account set email = 'victim@почта.рф', email_verified_at = now() where login = 'morozova.t'`.execute(
+    db,
+  )
+  await sql`update diary_account set email = 'victim@xn--80a1acny.xn--p1ai', email_verified_at = now() where login = 'novikova.o'`.execute(
+    db,
+  )
   const before = mails.length
   for (let i = 0; i < 2 * recoveryThrottle.perDestination; i++) {
     t.equal((await request(newcomer(), i % 2 === 0 ? 'morozova.t' : 'novikova.o', 'email')).status, 200)
   }
   const letters = mails.slice(before)
-  t.equal(letters.length, recoveryThrottle.perDestination, `${recoveryThrottle.perDestination} letters to the address, not that many per spelling`)
+  t.equal(
+    letters.length,
+    recoveryThrottle.perDestination,
+    `${recoveryThrottle.perDestination} letters to the address, not that many per spelling`,
+  )
 })
 
 const liveLinksOf = async (login: string) =>
@@ -57,11 +65,17 @@ const liveLinksOf = async (login: string) =>
       select s.id from recovery_secret s join diary_account a on a.id = s.account_id
       where a.login = ${login} and s.purpose = 'reset_email' and s.expires_at > now() order by s.id`.execute(db)
   ).rows.map((row) => row.id)
-const throttleRows = async () => (await db.selectFrom('login_throttle').select(['key', 'failures', 'blocked_until']).orderBy('key').execute()).map((row) => JSON.stringify(row))
-const linkIn = (message: MailMessage | undefined) => /http:\/\/localhost:3000(\/password\/reset\?token=[A-Za-z0-9_-]+)/.exec(message?.text ?? '')?.[1] as string
+const throttleRows = async () =>
+  (await db.selectFrom('login_throttle').select(['key', 'failures', 'blocked_until']).orderBy('key').execute()).map(
+    (row) => JSON.stringify(row),
+  )
+const linkIn = (message: MailMessage | undefined) =>
+  /http:\/\/localhost:3000(\/password\/reset\?token=[A-Za-z0-9_-]+)/.exec(message?.text ?? '')?.[1] as string
 
 t.test('a flood from one address does not shut the owner out, and what it is refused replaces nothing', async (t) => {
-  await sql`update diary_account set email = 'maria.ivanova@example.ru', email_verified_at = now() where login = 'ivanova.m'`.execute(db)
+  await sql`update diary_account set email = 'maria.ivanova@example.ru', email_verified_at = now() where login = 'ivanova.m'`.execute(
+    db,
+  )
   const stranger = newcomer()
   const statuses: number[] = []
   for (let i = 0; i < 3; i++) statuses.push((await request(stranger, 'ivanova.m', 'email')).status)
@@ -88,7 +102,9 @@ t.test('a flood from one address does not shut the owner out, and what it is ref
 })
 
 t.test('all addresses together stop at the per-login ceiling; one destination gets at most its share', async (t) => {
-  await sql`update diary_account set email = 'petr.ivanov@example.ru', email_verified_at = now() where login = 'ivanov.p'`.execute(db)
+  await sql`update diary_account set email = 'petr.ivanov@example.ru', email_verified_at = now() where login = 'ivanov.p'`.execute(
+    db,
+  )
   const sent = mails.length
   const statuses: number[] = []
   for (let i = 0; i < recoveryThrottle.perLogin; i++) {
@@ -96,8 +112,20 @@ t.test('all addresses together stop at the per-login ceiling; one destination ge
     const browser = new Browser(app, publicUrl, { 'x-forwarded-for': `198.51.100.${nextAddress}` })
     statuses.push((await request(browser, 'ivanov.p', 'email')).status)
   }
-  t.same(statuses, Array(recoveryThrottle.perLogin).fill(200), `${recoveryThrottle.perLogin} requests from several addresses are answered`)
-  t.equal(mails.length - sent, recoveryThrottle.perDestination, 'and reach the address: the destination ceiling is the login ceiling')
-  t.equal((await request(newcomer(), 'ivanov.p', 'email')).status, 429, 'the next one, from any address, waits for the hour')
+  t.same(
+    statuses,
+    Array(recoveryThrottle.perLogin).fill(200),
+    `${recoveryThrottle.perLogin} requests from several addresses are answered`,
+  )
+  t.equal(
+    mails.length - sent,
+    recoveryThrottle.perDestination,
+    'and reach the address: the destination ceiling is the login ceiling',
+  )
+  t.equal(
+    (await request(newcomer(), 'ivanov.p', 'email')).status,
+    429,
+    'the next one, from any address, waits for the hour',
+  )
   t.equal((await liveLinksOf('ivanov.p')).length, 2, 'two links live')
 })

@@ -16,7 +16,11 @@ import { openTestDatabase } from '../helpers/test-database.js'
 const inFiveDays = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10)
 const dir = writeConfigDir(t, {
   'bridge.json': { publicUrl },
-  'regions/29.json': { ...regionWithProvider('http://127.0.0.1:9'), passwordLogin: { enabled: true, until: inFiveDays }, noticeDays: 14 },
+  'regions/29.json': {
+    ...regionWithProvider('http://127.0.0.1:9'),
+    passwordLogin: { enabled: true, until: inFiveDays },
+    noticeDays: 14,
+  },
   'regions/78.json': passwordOnlyRegion,
   'clients/web-diary.json': validClient,
 })
@@ -28,7 +32,12 @@ const { app } = await buildTestApp(t, config, db)
 t.test('a scheduled switch is announced on the region page, in both languages', async (t) => {
   const ru = await new Browser(app, publicUrl).go('GET', '/login?region=29')
   const date = inFiveDays.split('-').reverse().join('.')
-  t.match(ru.body, new RegExp(`<p class="notice" role="status"><strong>С ${date.replaceAll('.', '\\.')}</strong> вход в дневник будет только через Госуслуги`))
+  t.match(
+    ru.body,
+    new RegExp(
+      `<p class="notice" role="status"><strong>С ${date.replaceAll('.', '\\.')}</strong> вход в дневник будет только через Госуслуги`,
+    ),
+  )
   const en = await new Browser(app, publicUrl).go('GET', '/login?region=29&lang=en')
   t.match(en.body, new RegExp(`From ${inFiveDays}</strong> the diary can be entered only through State Services`))
   const other = await new Browser(app, publicUrl).go('GET', '/login?region=78')
@@ -37,7 +46,11 @@ t.test('a scheduled switch is announced on the region page, in both languages', 
 
 t.test('regions can be searched by name in either language or by code', async (t) => {
   const browser = new Browser(app, publicUrl)
-  for (const [query, expected] of [['арх', '29'], ['petersburg', '78'], ['78', '78']] as const) {
+  for (const [query, expected] of [
+    ['арх', '29'],
+    ['petersburg', '78'],
+    ['78', '78'],
+  ] as const) {
     const page = await browser.go('GET', `/login?choose=1&q=${encodeURIComponent(query)}`)
     const codes = [...page.body.matchAll(/href="\/login\?region=(\w+)"/g)].map((m) => m[1])
     t.same(codes, [expected], query)
@@ -56,8 +69,18 @@ t.test('the chosen region is remembered; "change region" still offers the list',
 })
 
 t.test('a reload adds a region and changes a policy; an invalid one is refused and the old stays', async (t) => {
-  writeFileSync(join(dir, 'regions', '35.json'), JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }))
-  writeFileSync(join(dir, 'regions', '78.json'), JSON.stringify({ ...passwordOnlyRegion, passwordLogin: { enabled: false }, stateServices: regionWithProvider('http://127.0.0.1:9').stateServices }))
+  writeFileSync(
+    join(dir, 'regions', '35.json'),
+    JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }),
+  )
+  writeFileSync(
+    join(dir, 'regions', '78.json'),
+    JSON.stringify({
+      ...passwordOnlyRegion,
+      passwordLogin: { enabled: false },
+      stateServices: regionWithProvider('http://127.0.0.1:9').stateServices,
+    }),
+  )
   const changes = app.reloadConfig(loadConfig({ connectors, env }).config)
   t.same(changes, { regions: ['78', '35'], clients: [], restartNeeded: [] })
   const list = await new Browser(app, publicUrl).go('GET', '/login?choose=1')
@@ -67,23 +90,70 @@ t.test('a reload adds a region and changes a policy; an invalid one is refused a
   t.notMatch(required.body, /Логин или СНИЛС/, 'state services required: no password form')
 
   writeFileSync(join(dir, 'regions', '35.json'), '{ "name": ')
-  t.throws(() => loadConfig({ connectors, env }), { problems: [{ file: join(dir, 'regions', '35.json') }] } as unknown as Error, 'the broken file is named')
-  t.match((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Вологодская область/, 'still served from the old configuration')
+  t.throws(
+    () => loadConfig({ connectors, env }),
+    { problems: [{ file: join(dir, 'regions', '35.json') }] } as unknown as Error,
+    'the broken file is named',
+  )
+  t.match(
+    (await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body,
+    /Вологодская область/,
+    'still served from the old configuration',
+  )
 })
 
-t.test('a reload with an ESIA key that is not its certificate\'s is refused, naming the region file; the old configuration stays', async (t) => {
-  const keys = esiaKeys(t.testdir())
-  writeFileSync(join(dir, 'regions', '35.json'), JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }))
-  const broken = esiaRegionFile({ url: 'https://esia-portal1.test.gosuslugi.ru/', issuer: 'http://esia-portal1.test.gosuslugi.ru/' } as RunningEsiaSimulator, keys, {
-    signer: { type: 'openssl-gost', privateKeyFile: join(keys.dir, 'stranger.key.pem') },
-  })
-  writeFileSync(join(dir, 'regions', '36.json'), JSON.stringify({ ...broken, name: { ru: 'Регион 36', en: 'Region 36' } }))
-  const logs: string[] = []
-  const logger = { error: (...args: unknown[]) => logs.push(JSON.stringify(args)), info: () => {}, warn: () => {} } as unknown as Logger
-  t.equal(reloadConfig(app, env, logger), false)
-  t.match(logs.join('\n'), /regions\/36.json: \/stateServices\/provider: the ESIA private key does not belong to the system certificate/)
-  t.notMatch((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Регион 36/, 'the old configuration stays')
-  writeFileSync(join(dir, 'regions', '36.json'), JSON.stringify({ ...esiaRegionFile({ url: 'https://esia-portal1.test.gosuslugi.ru/', issuer: 'http://esia-portal1.test.gosuslugi.ru/' } as RunningEsiaSimulator, keys), name: { ru: 'Регион 36', en: 'Region 36' } }))
-  t.equal(reloadConfig(app, env, logger), true, 'with the right key the reload goes through')
-  t.match((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Регион 36/)
-})
+t.test(
+  "a reload with an ESIA key that is not its certificate's is refused, naming the region file; the old configuration stays",
+  async (t) => {
+    const keys = esiaKeys(t.testdir())
+    writeFileSync(
+      join(dir, 'regions', '35.json'),
+      JSON.stringify({ name: { ru: 'Вологодская область', en: 'Vologda Oblast' } }),
+    )
+    const broken = esiaRegionFile(
+      {
+        url: 'https://esia-portal1.test.gosuslugi.ru/',
+        issuer: 'http://esia-portal1.test.gosuslugi.ru/',
+      } as RunningEsiaSimulator,
+      keys,
+      {
+        signer: { type: 'openssl-gost', privateKeyFile: join(keys.dir, 'stranger.key.pem') },
+      },
+    )
+    writeFileSync(
+      join(dir, 'regions', '36.json'),
+      JSON.stringify({ ...broken, name: { ru: 'Регион 36', en: 'Region 36' } }),
+    )
+    const logs: string[] = []
+    const logger = {
+      error: (...args: unknown[]) => logs.push(JSON.stringify(args)),
+      info: () => {},
+      warn: () => {},
+    } as unknown as Logger
+    t.equal(reloadConfig(app, env, logger), false)
+    t.match(
+      logs.join('\n'),
+      /regions\/36.json: \/stateServices\/provider: the ESIA private key does not belong to the system certificate/,
+    )
+    t.notMatch(
+      (await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body,
+      /Регион 36/,
+      'the old configuration stays',
+    )
+    writeFileSync(
+      join(dir, 'regions', '36.json'),
+      JSON.stringify({
+        ...esiaRegionFile(
+          {
+            url: 'https://esia-portal1.test.gosuslugi.ru/',
+            issuer: 'http://esia-portal1.test.gosuslugi.ru/',
+          } as RunningEsiaSimulator,
+          keys,
+        ),
+        name: { ru: 'Регион 36', en: 'Region 36' },
+      }),
+    )
+    t.equal(reloadConfig(app, env, logger), true, 'with the right key the reload goes through')
+    t.match((await new Browser(app, publicUrl).go('GET', '/login?choose=1')).body, /Регион 36/)
+  },
+)

@@ -23,7 +23,11 @@ function refusedQuietly(t: Test, page: Page, status: number, publicCode: string,
   t.match(page.body, `<code>${publicCode}</code>`, `${why}: ${publicCode}`)
   const lines = linesOf(page)
   t.ok(lines.length > 0, `${why}: its request was logged`)
-  t.same(lines.filter((line) => (line.level as number) >= 40), [], `${why}: no warning or error line`)
+  t.same(
+    lines.filter((line) => (line.level as number) >= 40),
+    [],
+    `${why}: no warning or error line`,
+  )
   t.notOk(JSON.stringify(lines).includes('"stack"'), `${why}: no stack`)
   t.same(
     lines.filter((line) => line.msg === 'request refused').map((line) => line.level),
@@ -54,31 +58,52 @@ async function atProvider(browser = new Browser(app, publicUrl)) {
 }
 
 t.test('the callback with no login cookie at all', async (t) => {
-  const page = await new Browser(app, publicUrl).go('GET', `${callbackPath}?code=x&state=y&iss=${encodeURIComponent(world.issuer)}`)
+  const page = await new Browser(app, publicUrl).go(
+    'GET',
+    `${callbackPath}?code=x&state=y&iss=${encodeURIComponent(world.issuer)}`,
+  )
   refusedQuietly(t, page, 400, 'login_expired', 'no cookie')
 })
 
-t.test("the callback of another browser's login (its state, its code) in a browser with its own login attempt", async (t) => {
-  const victim = await atProvider()
-  const victimCallback = await victim.callback()
-  const attacker = await atProvider()
-  const page = await attacker.browser.go('GET', victimCallback)
-  refusedQuietly(t, page, 400, 'login_expired', "another browser's state")
-  t.equal((await attacker.browser.go('GET', '/account')).url.pathname, '/login', 'not signed in')
-  const own = await victim.browser.go('GET', victimCallback)
-  t.equal(own.url.pathname, '/account', "the victim's own login still goes through: the refusal spent nothing of it")
-})
+t.test(
+  "the callback of another browser's login (its state, its code) in a browser with its own login attempt",
+  async (t) => {
+    const victim = await atProvider()
+    const victimCallback = await victim.callback()
+    const attacker = await atProvider()
+    const page = await attacker.browser.go('GET', victimCallback)
+    refusedQuietly(t, page, 400, 'login_expired', "another browser's state")
+    t.equal((await attacker.browser.go('GET', '/account')).url.pathname, '/login', 'not signed in')
+    const own = await victim.browser.go('GET', victimCallback)
+    t.equal(own.url.pathname, '/account', "the victim's own login still goes through: the refusal spent nothing of it")
+  },
+)
 
 t.test('a made-up state, and no state at all, with the right issuer', async (t) => {
   const forged = await atProvider()
-  refusedQuietly(t, await forged.browser.go('GET', `${callbackPath}?code=x&state=forged&iss=${encodeURIComponent(world.issuer)}`), 400, 'login_expired', 'a made-up state')
+  refusedQuietly(
+    t,
+    await forged.browser.go('GET', `${callbackPath}?code=x&state=forged&iss=${encodeURIComponent(world.issuer)}`),
+    400,
+    'login_expired',
+    'a made-up state',
+  )
   const missing = await atProvider()
-  refusedQuietly(t, await missing.browser.go('GET', `${callbackPath}?code=x&iss=${encodeURIComponent(world.issuer)}`), 400, 'login_expired', 'no state')
+  refusedQuietly(
+    t,
+    await missing.browser.go('GET', `${callbackPath}?code=x&iss=${encodeURIComponent(world.issuer)}`),
+    400,
+    'login_expired',
+    'no state',
+  )
 })
 
 t.test("the browser's own state with a made-up code: the provider refuses the code (invalid_grant)", async (t) => {
   const attempt = await atProvider()
-  const page = await attempt.browser.go('GET', `${callbackPath}?code=made-up&state=${attempt.state}&iss=${encodeURIComponent(world.issuer)}`)
+  const page = await attempt.browser.go(
+    'GET',
+    `${callbackPath}?code=made-up&state=${attempt.state}&iss=${encodeURIComponent(world.issuer)}`,
+  )
   refusedQuietly(t, page, 400, 'login_expired', 'a made-up code')
 })
 
@@ -96,11 +121,18 @@ t.test('a replayed callback: with a copied cookie, and reloaded in the browser t
 t.test('forms without their CSRF token, or posted from another site', async (t) => {
   const browser = new Browser(app, publicUrl)
   const login = await browser.go('GET', '/login?region=29')
-  const wrongToken = await browser.go('POST', '/login/password', { _csrf: 'forged', login: 'ivanova.m', password: demoPassword })
+  const wrongToken = await browser.go('POST', '/login/password', {
+    _csrf: 'forged',
+    login: 'ivanova.m',
+    password: demoPassword,
+  })
   refusedQuietly(t, wrongToken, 403, 'form_expired', 'a wrong CSRF token')
   const crossSite = new Browser(app, publicUrl, { origin: 'https://evil.example' })
   crossSite.jars.set(publicUrl, new Map(browser.jars.get(publicUrl)))
-  const posted = await crossSite.go('POST', '/login/password', { _csrf: csrfToken(login), login: 'ivanova.m', password: demoPassword })
+  const posted = await crossSite.go('POST', '/login/password', {
+    _csrf: csrfToken(login),
+    login: 'ivanova.m',
+    password: demoPassword,
+  })
   refusedQuietly(t, posted, 403, 'form_expired', 'another site')
 })
-

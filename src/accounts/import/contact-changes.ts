@@ -30,7 +30,10 @@ export interface ContactChange {
 
 export type ContactChanges = { email?: ContactChange; phone?: ContactChange }
 
-export const noContacts: AccountContacts = { email: { value: null, verifiedAt: null }, phone: { value: null, verifiedAt: null } }
+export const noContacts: AccountContacts = {
+  email: { value: null, verifiedAt: null },
+  phone: { value: null, verifiedAt: null },
+}
 
 export interface ContactOptions {
   /** The file's contacts are known to reach their owners. */
@@ -38,10 +41,16 @@ export interface ContactOptions {
   now: Date
 }
 
-export function contactChange(kind: 'email' | 'phone', stored: StoredContact, imported: string | null, options: ContactOptions): ContactChange | undefined {
+export function contactChange(
+  kind: 'email' | 'phone',
+  stored: StoredContact,
+  imported: string | null,
+  options: ContactOptions,
+): ContactChange | undefined {
   if (imported === null) return undefined
   const verifiedAt = options.verified ? options.now : null
-  if (stored.value === null || contactKey(kind, imported) !== contactKey(kind, stored.value)) return { from: stored.value, value: imported, verifiedAt }
+  if (stored.value === null || contactKey(kind, imported) !== contactKey(kind, stored.value))
+    return { from: stored.value, value: imported, verifiedAt }
   if (stored.verifiedAt === null && verifiedAt !== null) return { from: stored.value, value: imported, verifiedAt }
   return undefined
 }

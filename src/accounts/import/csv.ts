@@ -43,7 +43,9 @@ export function parseCsvRecord(text: string, delimiter: string): ParsedRecord {
       const end = text.indexOf(delimiter, i)
       const value = text.slice(i, end === -1 ? undefined : end)
       if (value.includes('"')) {
-        return { error: `a quote inside unquoted field ${fields.length + 1} (quote the whole value and double inner quotes)` }
+        return {
+          error: `a quote inside unquoted field ${fields.length + 1} (quote the whole value and double inner quotes)`,
+        }
       }
       fields.push(value)
       if (end === -1) return { fields }
@@ -77,7 +79,9 @@ export async function* readCsvRecords(
         const parsed = parseCsvRecord(candidate, delimiter)
         if (parsed !== 'open') {
           queue.splice(0, taken)
-          yield 'error' in parsed ? { line: first.line, error: parsed.error } : { line: first.line, fields: parsed.fields }
+          yield 'error' in parsed
+            ? { line: first.line, error: parsed.error }
+            : { line: first.line, fields: parsed.fields }
           continue next
         }
         if (taken >= maxLinesPerRecord) break

@@ -83,7 +83,9 @@ function fieldsOf(row: PreparedRow): AccountFields {
 }
 
 function changedFields(existing: Account, fields: AccountFields): Partial<AccountFields> {
-  return Object.fromEntries(Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value))
+  return Object.fromEntries(
+    Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value),
+  )
 }
 
 async function writeBatch(
@@ -94,10 +96,24 @@ async function writeBatch(
 ): Promise<void> {
   const now = options.now?.() ?? new Date()
   const contactOptions = { verified: options.contactsVerified ?? false, now }
-  const existing = await findAccountsByLogins(db, options.region, batch.map((row) => row.account.login))
-  const snilsOwners = await findSnilsOwners(db, options.region, batch.flatMap((row) => (row.snilsHmac === null ? [] : [row.snilsHmac])))
-  const withContacts = batch.filter((row) => existing.has(row.account.login) && (row.account.email !== null || row.account.phone !== null))
-  const storedContacts = await findContactsByLogins(db, options.region, withContacts.map((row) => row.account.login))
+  const existing = await findAccountsByLogins(
+    db,
+    options.region,
+    batch.map((row) => row.account.login),
+  )
+  const snilsOwners = await findSnilsOwners(
+    db,
+    options.region,
+    batch.flatMap((row) => (row.snilsHmac === null ? [] : [row.snilsHmac])),
+  )
+  const withContacts = batch.filter(
+    (row) => existing.has(row.account.login) && (row.account.email !== null || row.account.phone !== null),
+  )
+  const storedContacts = await findContactsByLogins(
+    db,
+    options.region,
+    withContacts.map((row) => row.account.login),
+  )
 
   const inserts: PreparedRow[] = []
   const updates: { id: string; changes: Partial<AccountFields> }[] = []
@@ -105,7 +121,10 @@ async function writeBatch(
   for (const row of batch) {
     const owner = row.snilsHmac === null ? undefined : snilsOwners.get(row.snilsHmac)
     if (owner !== undefined && owner !== row.account.login) {
-      report.rejected.push({ line: row.line, problems: [`snils: already belongs to account "${owner}" of this region`] })
+      report.rejected.push({
+        line: row.line,
+        problems: [`snils: already belongs to account "${owner}" of this region`],
+      })
       continue
     }
     const current = existing.get(row.account.login)
@@ -136,7 +155,8 @@ async function writeBatch(
     // A parallel import created the others between our read and our insert: they exist, unchanged by us
     // (but for a contact they lack: writeContacts replaces only the value it expects, here none).
     report.unchanged += newAccounts.length - created
-    for (const { id, changes } of updates) if (Object.keys(changes).length > 0) await updateAccountFields(trx, id, changes, now)
+    for (const { id, changes } of updates)
+      if (Object.keys(changes).length > 0) await updateAccountFields(trx, id, changes, now)
     await writeContacts(trx, options.region, contactWrites, now)
     report.updated += updates.length
   })

@@ -98,7 +98,9 @@ async function* readCsv(path: string): AsyncGenerator<SourceRecord> {
     if (values.length !== header.length) {
       yield {
         line: record.line,
-        problems: [`has ${values.length} fields, the header has ${header.length} (values that contain "${delimiter}" must be in double quotes)`],
+        problems: [
+          `has ${values.length} fields, the header has ${header.length} (values that contain "${delimiter}" must be in double quotes)`,
+        ],
       }
       continue
     }
@@ -110,7 +112,8 @@ async function* readCsv(path: string): AsyncGenerator<SourceRecord> {
     header.forEach((name, index) => (fields[name] = values[index]))
     yield { line: record.line, fields }
   }
-  if (header === undefined) throw new BridgeError('ERR_IMPORT_FILE_INVALID', `${path}: the file is empty (no header row)`)
+  if (header === undefined)
+    throw new BridgeError('ERR_IMPORT_FILE_INVALID', `${path}: the file is empty (no header row)`)
 }
 
 function parseJsonLine(text: string): RawAccount | string[] {

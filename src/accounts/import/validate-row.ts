@@ -80,7 +80,8 @@ export function validateAccountRow(
   const password = fields.password !== undefined && fields.password !== '' ? fields.password : null
   const passwordHash = normaliseText(fields.password_hash)
   if (password !== null && passwordHash !== null) problems.push('password, password_hash: give one of them, not both')
-  else if (password === null && passwordHash === null) problems.push('password: either password or password_hash is required')
+  else if (password === null && passwordHash === null)
+    problems.push('password: either password or password_hash is required')
   else if (password !== null && (password.length < 6 || password.length > 128)) {
     problems.push('password: must be 6 to 128 characters long')
   } else if (passwordHash !== null) {
@@ -96,9 +97,14 @@ export function validateAccountRow(
   const familyName = text('family_name')
   const givenName = text('given_name')
   const patronymic = text('patronymic')
-  if (familyName === null && !problems.some((p) => p.startsWith('family_name'))) problems.push('family_name: is required')
+  if (familyName === null && !problems.some((p) => p.startsWith('family_name')))
+    problems.push('family_name: is required')
   if (givenName === null && !problems.some((p) => p.startsWith('given_name'))) problems.push('given_name: is required')
-  for (const [column, value] of [['family_name', familyName], ['given_name', givenName], ['patronymic', patronymic]] as const) {
+  for (const [column, value] of [
+    ['family_name', familyName],
+    ['given_name', givenName],
+    ['patronymic', patronymic],
+  ] as const) {
     if (value !== null && !/\p{L}/u.test(value)) problems.push(`${column}: must contain letters`)
   }
 
@@ -107,7 +113,8 @@ export function validateAccountRow(
   if (birthText !== null) {
     const parsed = parseBirthDate(birthText, today)
     if (parsed.ok) birthDate = parsed.date
-    else if (parsed.reason === 'invalid') problems.push('birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY')
+    else if (parsed.reason === 'invalid')
+      problems.push('birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY')
     else problems.push('birth_date: must be between 1900-01-01 and today')
   }
 
@@ -123,12 +130,14 @@ export function validateAccountRow(
   const emailParse = parseEmail(fields.email ?? '')
   if (emailParse.ok) email = emailParse.email
   else if (emailParse.reason === 'malformed') problems.push('email: must be an e-mail address such as name@example.ru')
-  else if (emailParse.reason === 'too_long') problems.push('email: too long (at most 64 characters before "@", 63 between dots, 254 in all)')
+  else if (emailParse.reason === 'too_long')
+    problems.push('email: too long (at most 64 characters before "@", 63 between dots, 254 in all)')
 
   let phone: string | null = null
   const phoneParse = parsePhone(fields.phone ?? '')
   if (phoneParse.ok) phone = phoneParse.phone
-  else if (phoneParse.reason === 'malformed') problems.push('phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits')
+  else if (phoneParse.reason === 'malformed')
+    problems.push('phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits')
 
   const school = text('school')
   const className = text('class')
@@ -137,6 +146,20 @@ export function validateAccountRow(
   }
   return {
     ok: true,
-    account: { login, password, passwordHash, role, familyName, givenName, patronymic, birthDate, snils, school, className, email, phone },
+    account: {
+      login,
+      password,
+      passwordHash,
+      role,
+      familyName,
+      givenName,
+      patronymic,
+      birthDate,
+      snils,
+      school,
+      className,
+      email,
+      phone,
+    },
   }
 }

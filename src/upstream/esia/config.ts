@@ -32,7 +32,10 @@ export const EsiaProviderSchema = Type.Object(
     issuer: Type.Optional(Type.String({ minLength: 1 })),
     /** The system's mnemonic, registered at ESIA. */
     clientId: Type.String({ minLength: 1 }),
-    scopes: Type.Array(Type.String({ pattern: '^[a-z_]+(\\?.*)?$' }), { minItems: 1, default: ['openid', 'fullname', 'birthdate', 'snils'] }),
+    scopes: Type.Array(Type.String({ pattern: '^[a-z_]+(\\?.*)?$' }), {
+      minItems: 1,
+      default: ['openid', 'fullname', 'birthdate', 'snils'],
+    }),
     /** The system's certificate (PEM), registered at ESIA: its hash goes with every request. */
     certificateFile: Type.Optional(FilePath),
     certificateEnv: Type.Optional(EnvName),
@@ -67,7 +70,10 @@ export type EsiaSignerConfig =
   | { type: 'openssl-gost'; privateKey: Secret<string> }
   | { type: 'http'; url: string; authorization?: Secret<string>; reversed: boolean; timeoutMs: number }
 
-export type EsiaProviderConfig = Omit<EsiaProviderFile, 'issuer' | 'certificateFile' | 'certificateEnv' | 'signer' | 'esiaCertificateFiles' | 'esiaCertificatesEnv'> & {
+export type EsiaProviderConfig = Omit<
+  EsiaProviderFile,
+  'issuer' | 'certificateFile' | 'certificateEnv' | 'signer' | 'esiaCertificateFiles' | 'esiaCertificatesEnv'
+> & {
   issuer: string
   /** The system's certificate, PEM. */
   certificatePem: string
@@ -109,15 +115,30 @@ function checkCertificate(pem: string | undefined, path: string, problems: KeyPr
   }
 }
 
-function checkEsiaSigner(signer: EsiaProviderFile['signer'], context: ProviderCheckContext, problems: KeyProblem[]): EsiaSignerConfig | undefined {
+function checkEsiaSigner(
+  signer: EsiaProviderFile['signer'],
+  context: ProviderCheckContext,
+  problems: KeyProblem[],
+): EsiaSignerConfig | undefined {
   const base = '/signer'
   const unexpected = (keys: (keyof typeof signer)[]) =>
-    keys.filter((key) => signer[key] !== undefined).forEach((key) => problems.push({ path: `${base}/${key}`, message: `is not used by the ${signer.type} signer` }))
+    keys
+      .filter((key) => signer[key] !== undefined)
+      .forEach((key) => problems.push({ path: `${base}/${key}`, message: `is not used by the ${signer.type} signer` }))
   if (signer.type === 'openssl-gost') {
     unexpected(['url', 'authorizationEnv'])
-    const pem = pemFrom({ file: signer.privateKeyFile, env: signer.privateKeyEnv }, 'privateKey', base, context, problems)
+    const pem = pemFrom(
+      { file: signer.privateKeyFile, env: signer.privateKeyEnv },
+      'privateKey',
+      base,
+      context,
+      problems,
+    )
     if (pem !== undefined && !pem.includes('-----BEGIN PRIVATE KEY-----')) {
-      problems.push({ path: `${base}/privateKey${signer.privateKeyFile === undefined ? 'Env' : 'File'}`, message: 'is not an unencrypted PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)' })
+      problems.push({
+        path: `${base}/privateKey${signer.privateKeyFile === undefined ? 'Env' : 'File'}`,
+        message: 'is not an unencrypted PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)',
+      })
       return undefined
     }
     return pem === undefined ? undefined : { type: 'openssl-gost', privateKey: new Secret(pem) }
@@ -129,17 +150,27 @@ function checkEsiaSigner(signer: EsiaProviderFile['signer'], context: ProviderCh
   }
   const urlProblem = checkHttpUrl(signer.url, context)
   if (urlProblem) problems.push({ path: `${base}/url`, message: urlProblem })
-  const authorization = signer.authorizationEnv === undefined ? undefined : readSecretEnv(context.env, signer.authorizationEnv, `${base}/authorizationEnv`, problems)
+  const authorization =
+    signer.authorizationEnv === undefined
+      ? undefined
+      : readSecretEnv(context.env, signer.authorizationEnv, `${base}/authorizationEnv`, problems)
   return { type: 'http', url: signer.url, authorization, reversed: signer.reversed, timeoutMs: signer.timeoutMs }
 }
 
 const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
 /** ESIA's certificates: each file, or every certificate of the variable's PEM bundle. */
-function esiaCertificates(provider: EsiaProviderFile, context: ProviderCheckContext, problems: KeyProblem[]): (string | undefined)[] {
+function esiaCertificates(
+  provider: EsiaProviderFile,
+  context: ProviderCheckContext,
+  problems: KeyProblem[],
+): (string | undefined)[] {
   const { esiaCertificateFiles: files, esiaCertificatesEnv: env } = provider
   if ((files === undefined) === (env === undefined)) {
-    problems.push({ path: '/esiaCertificateFiles', message: 'give exactly one of esiaCertificateFiles or esiaCertificatesEnv' })
+    problems.push({
+      path: '/esiaCertificateFiles',
+      message: 'give exactly one of esiaCertificateFiles or esiaCertificatesEnv',
+    })
     return []
   }
   if (env !== undefined) {
@@ -157,8 +188,13 @@ function esiaCertificates(provider: EsiaProviderFile, context: ProviderCheckCont
 }
 
 /** The rules of the header; undefined when a key, a certificate or the signer cannot be used. */
-export function checkEsiaProvider(provider: EsiaProviderFile, context: ProviderCheckContext, problems: KeyProblem[]): EsiaProviderConfig | undefined {
-  const portalProblem = checkHttpUrl(provider.portalUrl, context) ?? (provider.portalUrl.endsWith('/') ? undefined : 'must end with /')
+export function checkEsiaProvider(
+  provider: EsiaProviderFile,
+  context: ProviderCheckContext,
+  problems: KeyProblem[],
+): EsiaProviderConfig | undefined {
+  const portalProblem =
+    checkHttpUrl(provider.portalUrl, context) ?? (provider.portalUrl.endsWith('/') ? undefined : 'must end with /')
   if (portalProblem) problems.push({ path: '/portalUrl', message: portalProblem })
   if (!provider.scopes.includes('openid')) problems.push({ path: '/scopes', message: 'must include "openid"' })
   const certificatePem = checkCertificate(
@@ -168,7 +204,14 @@ export function checkEsiaProvider(provider: EsiaProviderFile, context: ProviderC
   )
   const esiaCertificatePems = esiaCertificates(provider, context, problems)
   const signerConfig = checkEsiaSigner(provider.signer, context, problems)
-  if (portalProblem !== undefined || certificatePem === undefined || signerConfig === undefined || esiaCertificatePems.length === 0 || esiaCertificatePems.some((pem) => pem === undefined)) return undefined
+  if (
+    portalProblem !== undefined ||
+    certificatePem === undefined ||
+    signerConfig === undefined ||
+    esiaCertificatePems.length === 0 ||
+    esiaCertificatePems.some((pem) => pem === undefined)
+  )
+    return undefined
   return {
     type: 'esia',
     portalUrl: provider.portalUrl,

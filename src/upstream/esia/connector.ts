@@ -39,7 +39,8 @@ class EsiaResponseError extends Error {
 type Claims = Record<string, unknown>
 
 function asObject(value: unknown, what: string): Claims {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EsiaResponseError(`${what} is not a JSON object`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new EsiaResponseError(`${what} is not a JSON object`)
   return value as Claims
 }
 
@@ -57,11 +58,17 @@ async function readJson(response: Response, what: string): Promise<Claims> {
 /** The ID token's subject: ESIA's OID, a JSON number (a string of digits is taken too). */
 function oidOf(claims: Claims): string {
   const sub = claims.sub
-  const oid = typeof sub === 'number' && Number.isSafeInteger(sub) && sub > 0 ? String(sub) : typeof sub === 'string' && /^[1-9]\d{0,18}$/.test(sub) ? sub : undefined
+  const oid =
+    typeof sub === 'number' && Number.isSafeInteger(sub) && sub > 0
+      ? String(sub)
+      : typeof sub === 'string' && /^[1-9]\d{0,18}$/.test(sub)
+        ? sub
+        : undefined
   if (oid === undefined) throw new EsiaResponseError('the ID token has no OID in sub')
   const subject = claims['urn:esia:sbj']
   const sbjOid = typeof subject === 'object' && subject !== null ? (subject as Claims)['urn:esia:sbj:oid'] : undefined
-  if (sbjOid !== undefined && !((typeof sbjOid === 'number' || typeof sbjOid === 'string') && String(sbjOid) === oid)) throw new EsiaResponseError('the ID token names two different OIDs')
+  if (sbjOid !== undefined && !((typeof sbjOid === 'number' || typeof sbjOid === 'string') && String(sbjOid) === oid))
+    throw new EsiaResponseError('the ID token names two different OIDs')
   return oid
 }
 
@@ -80,7 +87,10 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
     try {
       return esiaTokenKey(pem, provider.tokenSigningAlg, gost)
     } catch (error) {
-      throw new Error(`ESIA certificate ${index + 1} cannot verify ${provider.tokenSigningAlg} tokens: ${(error as Error).message}`, { cause: error })
+      throw new Error(
+        `ESIA certificate ${index + 1} cannot verify ${provider.tokenSigningAlg} tokens: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
   })
   const scope = provider.scopes.join(' ')
@@ -114,15 +124,20 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
       return value
     }
     // What ESIA put in iss and aud names no person: the operator needs it to set `issuer`.
-    if (claims.iss !== provider.issuer) throw new EsiaResponseError(`the ID token comes from another issuer: ${JSON.stringify(claims.iss)}, expected ${JSON.stringify(provider.issuer)}`)
+    if (claims.iss !== provider.issuer)
+      throw new EsiaResponseError(
+        `the ID token comes from another issuer: ${JSON.stringify(claims.iss)}, expected ${JSON.stringify(provider.issuer)}`,
+      )
     const audience = claims.aud
     if (!(audience === provider.clientId || (Array.isArray(audience) && audience.includes(provider.clientId)))) {
       throw new EsiaResponseError(`the ID token is for another system: ${JSON.stringify(audience)}`)
     }
     if (number('exp') <= seconds - tolerance) throw new EsiaResponseError('the ID token has expired')
-    if (claims.nbf !== undefined && number('nbf') > seconds + tolerance) throw new EsiaResponseError('the ID token is not valid yet')
+    if (claims.nbf !== undefined && number('nbf') > seconds + tolerance)
+      throw new EsiaResponseError('the ID token is not valid yet')
     const iat = number('iat')
-    if (iat > seconds + tolerance || iat < seconds - maxTokenAgeSeconds - tolerance) throw new EsiaResponseError('the ID token was not issued now')
+    if (iat > seconds + tolerance || iat < seconds - maxTokenAgeSeconds - tolerance)
+      throw new EsiaResponseError('the ID token was not issued now')
   }
 
   async function exchange(code: string, codeVerifier: string): Promise<{ idToken: Claims; accessToken: string }> {
@@ -130,7 +145,13 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
     const response = await fetchImpl(endpoint('aas/oauth2/v3/te'), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ ...parameters, code, code_verifier: codeVerifier, grant_type: 'authorization_code', token_type: 'Bearer' }),
+      body: new URLSearchParams({
+        ...parameters,
+        code,
+        code_verifier: codeVerifier,
+        grant_type: 'authorization_code',
+        token_type: 'Bearer',
+      }),
       // A redirect would resend the code, the verifier and the signature elsewhere.
       redirect: 'error',
       signal: timeout(),
@@ -140,8 +161,10 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
       throw error
     })
     if (!response.ok || body.error !== undefined) throw esiaErrorFromBody(body, 'the token request', response.status)
-    if (body.state !== parameters.state) throw new EsiaResponseError('the token response does not echo the request state')
-    if (typeof body.id_token !== 'string' || typeof body.access_token !== 'string') throw new EsiaResponseError('the token response has no ID token or access token')
+    if (body.state !== parameters.state)
+      throw new EsiaResponseError('the token response does not echo the request state')
+    if (typeof body.id_token !== 'string' || typeof body.access_token !== 'string')
+      throw new EsiaResponseError('the token response has no ID token or access token')
     const idToken = verifyEsiaToken(body.id_token, provider.tokenSigningAlg, tokenKeys)
     checkIdToken(idToken)
     return { idToken, accessToken: body.access_token }
@@ -198,7 +221,13 @@ export function createEsiaConnector(provider: EsiaProviderConfig, context: Conne
         const today = new Date(now()).toISOString().slice(0, 10)
         return identityFrom(
           { issuer: provider.issuer, subject: oid, verified: isConfirmed(idToken) && values.trusted !== false },
-          { familyName: values.lastName, givenName: values.firstName, patronymic: values.middleName, birthDate: values.birthDate, snils: values.snils },
+          {
+            familyName: values.lastName,
+            givenName: values.firstName,
+            patronymic: values.middleName,
+            birthDate: values.birthDate,
+            snils: values.snils,
+          },
           today,
         )
       } catch (error) {

@@ -53,7 +53,7 @@ export function readDer(bytes: Buffer): DerElement {
 /** The elements inside a constructed element's content, in order. */
 export function readChildren(element: DerElement): DerElement[] {
   const children: DerElement[] = []
-  for (let offset = 0; offset < element.content.length; ) {
+  for (let offset = 0; offset < element.content.length;) {
     const { tag, content, end } = readElement(element.content, offset)
     children.push({ tag, content })
     offset = end
@@ -102,7 +102,8 @@ export function encodeOid(oid: string): Buffer {
   const [first, second, ...rest] = oid.split('.').map(Number) as [number, number, ...number[]]
   const arcs = [first * 40 + second, ...rest].map((arc) => {
     const bytes = [arc & 0x7f]
-    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128)) bytes.unshift((value & 0x7f) | 0x80)
+    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128))
+      bytes.unshift((value & 0x7f) | 0x80)
     return Buffer.from(bytes)
   })
   return encodeDer(derTag.oid, ...arcs)
@@ -122,6 +123,11 @@ export function encodeBitString(bytes: Buffer): Buffer {
 
 /** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5), to the second, in UTC. */
 export function encodeTime(date: Date): Buffer {
-  const text = date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}/, '')
-  return date.getUTCFullYear() < 2050 ? encodeDer(derTag.utcTime, Buffer.from(text.slice(2), 'ascii')) : encodeDer(derTag.generalizedTime, Buffer.from(text, 'ascii'))
+  const text = date
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}/, '')
+  return date.getUTCFullYear() < 2050
+    ? encodeDer(derTag.utcTime, Buffer.from(text.slice(2), 'ascii'))
+    : encodeDer(derTag.generalizedTime, Buffer.from(text, 'ascii'))
 }

@@ -11,7 +11,18 @@
  * - a certificate's signature algorithm is id-tc26-signwithdigest-gost3410-12-256 (1.2.643.7.1.1.3.2),
  *   without parameters; the signature is the raw 64 bytes in OpenSSL's byte order
  */
-import { derTag, type DerElement, encodeBitString, encodeDer, encodeOid, encodeTime, encodeUnsignedInteger, expectChildren, parseOid, readDer } from './der.js'
+import {
+  derTag,
+  type DerElement,
+  encodeBitString,
+  encodeDer,
+  encodeOid,
+  encodeTime,
+  encodeUnsignedInteger,
+  expectChildren,
+  parseOid,
+  readDer,
+} from './der.js'
 import { curveOf, type GostCurve } from './gost-curves.js'
 
 export const oids = {
@@ -36,7 +47,8 @@ export function derToPem(der: Buffer, label: string): string {
 function paramSetOf(algorithm: DerElement | undefined): string {
   const [oid, parameters] = expectChildren(algorithm, derTag.sequence, 'the key algorithm')
   const algorithmOid = oid?.tag === derTag.oid ? parseOid(oid.content) : '?'
-  if (algorithmOid !== oids.publicKey) throw new Error(`the key is not a GOST R 34.10-2012 (256) key (algorithm ${algorithmOid})`)
+  if (algorithmOid !== oids.publicKey)
+    throw new Error(`the key is not a GOST R 34.10-2012 (256) key (algorithm ${algorithmOid})`)
   const [paramSet] = expectChildren(parameters, derTag.sequence, 'the GOST key parameters')
   const paramSetOid = paramSet?.tag === derTag.oid ? parseOid(paramSet.content) : '?'
   curveOf(paramSetOid)
@@ -57,13 +69,18 @@ function secretOf(raw: Buffer): Buffer {
   if (inner.tag === derTag.octetString && inner.content.length === 32) return inner.content
   const first = inner.content.findIndex((byte) => byte !== 0)
   const bigEndian = first === -1 ? Buffer.alloc(0) : inner.content.subarray(first)
-  if (inner.tag === derTag.integer && bigEndian.length <= 32) return Buffer.concat([Buffer.alloc(32 - bigEndian.length), bigEndian]).reverse()
+  if (inner.tag === derTag.integer && bigEndian.length <= 32)
+    return Buffer.concat([Buffer.alloc(32 - bigEndian.length), bigEndian]).reverse()
   throw new Error('the GOST private key is not 32 bytes')
 }
 
 /** An unencrypted PKCS#8 PEM GOST R 34.10-2012 (256) private key. */
 export function parseGostPrivateKey(pem: string): GostPrivateKeyInfo {
-  const [, algorithm, privateKey] = expectChildren(readDer(pemToDer(pem, 'PRIVATE KEY')), derTag.sequence, 'PrivateKeyInfo')
+  const [, algorithm, privateKey] = expectChildren(
+    readDer(pemToDer(pem, 'PRIVATE KEY')),
+    derTag.sequence,
+    'PrivateKeyInfo',
+  )
   const paramSet = paramSetOf(algorithm)
   if (privateKey?.tag !== derTag.octetString) throw new Error('DER: the privateKey OCTET STRING is missing')
   return { paramSet, secret: Buffer.from(secretOf(privateKey.content)) }
@@ -75,7 +92,8 @@ export interface GostPublicKeyInfo {
   point: Buffer
 }
 
-export const littleEndianToBigInt = (bytes: Buffer): bigint => BigInt(`0x${Buffer.from(bytes).reverse().toString('hex') || '0'}`)
+export const littleEndianToBigInt = (bytes: Buffer): bigint =>
+  BigInt(`0x${Buffer.from(bytes).reverse().toString('hex') || '0'}`)
 
 function isOnCurve(curve: GostCurve, point: Buffer): boolean {
   const x = littleEndianToBigInt(point.subarray(0, 32))
@@ -85,11 +103,18 @@ function isOnCurve(curve: GostCurve, point: Buffer): boolean {
 }
 
 /** The algorithm and the key BIT STRING of a DER certificate's SubjectPublicKeyInfo. */
-function subjectPublicKeyInfo(certificate: Buffer): { algorithm: DerElement | undefined; bits: DerElement | undefined } {
+function subjectPublicKeyInfo(certificate: Buffer): {
+  algorithm: DerElement | undefined
+  bits: DerElement | undefined
+} {
   const [tbs] = expectChildren(readDer(certificate), derTag.sequence, 'Certificate')
   const fields = expectChildren(tbs, derTag.sequence, 'TBSCertificate')
   // version [0] is optional; then serial, signature, issuer, validity, subject, subjectPublicKeyInfo
-  const [algorithm, bits] = expectChildren(fields[fields[0]?.tag === 0xa0 ? 6 : 5], derTag.sequence, 'SubjectPublicKeyInfo')
+  const [algorithm, bits] = expectChildren(
+    fields[fields[0]?.tag === 0xa0 ? 6 : 5],
+    derTag.sequence,
+    'SubjectPublicKeyInfo',
+  )
   return { algorithm, bits }
 }
 
@@ -104,23 +129,42 @@ export function certificateKeyAlgorithm(certificate: Buffer): string {
 export function parseCertificatePublicKey(certificate: Buffer): GostPublicKeyInfo {
   const { algorithm, bits } = subjectPublicKeyInfo(certificate)
   const paramSet = paramSetOf(algorithm)
-  if (bits?.tag !== derTag.bitString || bits.content[0] !== 0) throw new Error('DER: the public key BIT STRING is missing')
+  if (bits?.tag !== derTag.bitString || bits.content[0] !== 0)
+    throw new Error('DER: the public key BIT STRING is missing')
   const key = readDer(bits.content.subarray(1))
-  if (key.tag !== derTag.octetString || key.content.length !== 64) throw new Error('the GOST public key is not 64 bytes')
+  if (key.tag !== derTag.octetString || key.content.length !== 64)
+    throw new Error('the GOST public key is not 64 bytes')
   if (!isOnCurve(curveOf(paramSet), key.content)) throw new Error('the GOST public key is not a point of its curve')
   return { paramSet, point: Buffer.from(key.content) }
 }
 
-const gostKeyAlgorithm = (paramSet: string) => encodeDer(derTag.sequence, encodeOid(oids.publicKey), encodeDer(derTag.sequence, encodeOid(paramSet), encodeOid(oids.digest)))
+const gostKeyAlgorithm = (paramSet: string) =>
+  encodeDer(
+    derTag.sequence,
+    encodeOid(oids.publicKey),
+    encodeDer(derTag.sequence, encodeOid(paramSet), encodeOid(oids.digest)),
+  )
 
 /** PKCS#8 PEM of a GOST R 34.10-2012 (256) private key, as the engine writes it (32 raw little-endian bytes). */
 export function encodeGostPrivateKey(key: GostPrivateKeyInfo): string {
-  return derToPem(encodeDer(derTag.sequence, encodeUnsignedInteger(Buffer.from([0])), gostKeyAlgorithm(key.paramSet), encodeDer(derTag.octetString, key.secret)), 'PRIVATE KEY')
+  return derToPem(
+    encodeDer(
+      derTag.sequence,
+      encodeUnsignedInteger(Buffer.from([0])),
+      gostKeyAlgorithm(key.paramSet),
+      encodeDer(derTag.octetString, key.secret),
+    ),
+    'PRIVATE KEY',
+  )
 }
 
 /** SubjectPublicKeyInfo of a GOST R 34.10-2012 (256) public key. */
 export function encodeGostPublicKeyInfo(key: GostPublicKeyInfo): Buffer {
-  return encodeDer(derTag.sequence, gostKeyAlgorithm(key.paramSet), encodeBitString(encodeDer(derTag.octetString, key.point)))
+  return encodeDer(
+    derTag.sequence,
+    gostKeyAlgorithm(key.paramSet),
+    encodeBitString(encodeDer(derTag.octetString, key.point)),
+  )
 }
 
 /** The AlgorithmIdentifier of a GOST R 34.10-2012 (256) signature with GOST R 34.11-2012 (256): no parameters (RFC 9215 §3.1). */
@@ -139,7 +183,17 @@ export interface CertificateRequest {
 
 /** A self-signed X.509 certificate (v1, as `openssl req -x509` without extensions makes it), PEM; `sign` signs the TBSCertificate. */
 export function encodeSelfSignedCertificate(request: CertificateRequest, sign: (tbs: Buffer) => Buffer): string {
-  const name = encodeDer(derTag.sequence, encodeDer(derTag.set, encodeDer(derTag.sequence, encodeOid(oids.commonName), encodeDer(derTag.utf8String, Buffer.from(request.commonName, 'utf8')))))
+  const name = encodeDer(
+    derTag.sequence,
+    encodeDer(
+      derTag.set,
+      encodeDer(
+        derTag.sequence,
+        encodeOid(oids.commonName),
+        encodeDer(derTag.utf8String, Buffer.from(request.commonName, 'utf8')),
+      ),
+    ),
+  )
   const tbs = encodeDer(
     derTag.sequence,
     encodeUnsignedInteger(request.serial),
@@ -149,5 +203,8 @@ export function encodeSelfSignedCertificate(request: CertificateRequest, sign: (
     name,
     request.publicKeyInfo,
   )
-  return derToPem(encodeDer(derTag.sequence, tbs, request.signatureAlgorithm, encodeBitString(sign(tbs))), 'CERTIFICATE')
+  return derToPem(
+    encodeDer(derTag.sequence, tbs, request.signatureAlgorithm, encodeBitString(sign(tbs))),
+    'CERTIFICATE',
+  )
 }

@@ -35,7 +35,9 @@ function loadEngine(): void {
     try {
       setEngine(gostEnginePath, 0)
     } catch (error) {
-      throw new Error(`OpenSSL's GOST engine cannot be loaded from ${gostEnginePath}: ${(error as Error).message}`, { cause: error })
+      throw new Error(`OpenSSL's GOST engine cannot be loaded from ${gostEnginePath}: ${(error as Error).message}`, {
+        cause: error,
+      })
     }
   }
 }

@@ -15,7 +15,14 @@
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { GostCrypto } from './gost-crypto.js'
-import { encodeGostPrivateKey, encodeGostPublicKeyInfo, encodeSelfSignedCertificate, gostSignatureAlgorithm, parseCertificatePublicKey, parseGostPrivateKey } from './gost-asn1.js'
+import {
+  encodeGostPrivateKey,
+  encodeGostPublicKeyInfo,
+  encodeSelfSignedCertificate,
+  gostSignatureAlgorithm,
+  parseCertificatePublicKey,
+  parseGostPrivateKey,
+} from './gost-asn1.js'
 import { curveOf, defaultParamSet, type GostCurve } from './gost-curves.js'
 
 type Bytes = ArrayBuffer | Uint8Array
@@ -24,7 +31,13 @@ type Bytes = ArrayBuffer | Uint8Array
 interface GostLibrary {
   gostEngine: {
     getGostDigest(algorithm: { name: 'GOST R 34.11'; version: 2012; length: 256 }): { digest(data: Bytes): ArrayBuffer }
-    getGostSign(algorithm: { name: 'GOST R 34.10'; version: 2012; length: 256; curve: Record<keyof GostCurve, string>; hash: { name: 'GOST R 34.11'; version: 2012; length: 256 } }): {
+    getGostSign(algorithm: {
+      name: 'GOST R 34.10'
+      version: 2012
+      length: 256
+      curve: Record<keyof GostCurve, string>
+      hash: { name: 'GOST R 34.11'; version: 2012; length: 256 }
+    }): {
       sign(privateKey: Bytes, data: Bytes): ArrayBuffer
       verify(publicKey: Bytes, signature: Bytes, data: Bytes): boolean
       generateKey(): { privateKey: ArrayBuffer; publicKey: ArrayBuffer }
@@ -36,7 +49,8 @@ const packageName = 'node-gost-crypto'
 let library: GostLibrary | undefined
 
 function gostLibrary(): GostLibrary {
-  if (typeof globalThis.crypto?.getRandomValues !== 'function') throw new Error('the JavaScript GOST implementation needs globalThis.crypto (Node.js 20 or later)')
+  if (typeof globalThis.crypto?.getRandomValues !== 'function')
+    throw new Error('the JavaScript GOST implementation needs globalThis.crypto (Node.js 20 or later)')
   library ??= createRequire(import.meta.url)(packageName) as GostLibrary
   return library
 }
@@ -45,8 +59,21 @@ const streebog = { name: 'GOST R 34.11', version: 2012, length: 256 } as const
 
 function signerFor(curve: GostCurve) {
   const hex = (value: bigint) => `0x${value.toString(16)}`
-  const parameters = { p: hex(curve.p), a: hex(curve.a), b: hex(curve.b), q: hex(curve.q), x: hex(curve.x), y: hex(curve.y) }
-  return gostLibrary().gostEngine.getGostSign({ name: 'GOST R 34.10', version: 2012, length: 256, curve: parameters, hash: streebog })
+  const parameters = {
+    p: hex(curve.p),
+    a: hex(curve.a),
+    b: hex(curve.b),
+    q: hex(curve.q),
+    x: hex(curve.x),
+    y: hex(curve.y),
+  }
+  return gostLibrary().gostEngine.getGostSign({
+    name: 'GOST R 34.10',
+    version: 2012,
+    length: 256,
+    curve: parameters,
+    hash: streebog,
+  })
 }
 
 const bigEndian = (bytes: Buffer) => BigInt(`0x${bytes.toString('hex')}`)
@@ -89,7 +116,10 @@ export const javascriptGost: GostCrypto = {
 }
 
 /** A new key pair (the CryptoPro-A curve, the engine's `paramset:A`) and its self-signed certificate, PEM: what `openssl genpkey` and `openssl req -x509` make with the engine. */
-export function generateGostKeyPair(commonName: string, options: { days: number; now?: Date }): { privateKeyPem: string; certificatePem: string } {
+export function generateGostKeyPair(
+  commonName: string,
+  options: { days: number; now?: Date },
+): { privateKeyPem: string; certificatePem: string } {
   const { privateKey, publicKey } = signerFor(curveOf(defaultParamSet)).generateKey()
   const privateKeyPem = encodeGostPrivateKey({ paramSet: defaultParamSet, secret: Buffer.from(privateKey) })
   const key = javascriptGost.privateKey(privateKeyPem)

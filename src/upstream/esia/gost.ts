@@ -37,8 +37,9 @@ export function chooseGost(setting: GostImplementationSetting = 'auto'): GostCho
 
 /** One line for the operator: which implementation, and why not the engine. */
 export function describeGostChoice(choice: GostChoice): string {
-  if (choice.crypto.name === 'openssl-engine') return 'GOST R 34.10/34.11-2012 for ESIA: OpenSSL\'s GOST engine'
-  const why = choice.engineProblem === undefined ? 'bridge.json says gostImplementation "javascript"' : choice.engineProblem
+  if (choice.crypto.name === 'openssl-engine') return "GOST R 34.10/34.11-2012 for ESIA: OpenSSL's GOST engine"
+  const why =
+    choice.engineProblem === undefined ? 'bridge.json says gostImplementation "javascript"' : choice.engineProblem
   return `GOST R 34.10/34.11-2012 for ESIA: JavaScript (node-gost-crypto), because ${why}`
 }
 
@@ -53,12 +54,21 @@ export interface GostReport {
 
 /** What the operator is told at start and by `config check`; undefined when no region logs in through ESIA. */
 export function gostReport(config: Pick<Config, 'bridge' | 'regions'>): GostReport | undefined {
-  const regions = [...config.regions.values()].filter((region) => region.stateServices.provider?.type === 'esia').map((region) => region.code)
+  const regions = [...config.regions.values()]
+    .filter((region) => region.stateServices.provider?.type === 'esia')
+    .map((region) => region.code)
   if (regions.length === 0) return undefined
   const choice = chooseGost(config.bridge.gostImplementation)
   const fellBack = choice.engineProblem !== undefined
-  const advice = fellBack ? '; production should keep the engine (Debian package libengine-gost-openssl) or the http signer; gostImplementation "openssl-engine" in bridge.json refuses to start without the engine' : ''
-  return { implementation: choice.crypto.name, regions, message: `${describeGostChoice(choice)} (regions ${regions.join(', ')})${advice}`, fellBack }
+  const advice = fellBack
+    ? '; production should keep the engine (Debian package libengine-gost-openssl) or the http signer; gostImplementation "openssl-engine" in bridge.json refuses to start without the engine'
+    : ''
+  return {
+    implementation: choice.crypto.name,
+    regions,
+    message: `${describeGostChoice(choice)} (regions ${regions.join(', ')})${advice}`,
+    fellBack,
+  }
 }
 
 /** `client_certificate_hash`: the GOST R 34.11-2012 (256) hash of the certificate's DER, upper-case hex (as `cpverify -mk -alg GR3411_2012_256` prints it). */

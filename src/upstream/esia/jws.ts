@@ -22,7 +22,8 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
   } catch {
     throw new EsiaTokenError(`the token's ${what} is not JSON`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EsiaTokenError(`the token's ${what} is not a JSON object`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new EsiaTokenError(`the token's ${what} is not a JSON object`)
   return value as Record<string, unknown>
 }
 
@@ -39,20 +40,30 @@ export function esiaTokenKey(certificatePem: string, algorithm: EsiaTokenAlgorit
   const certificate = new X509Certificate(certificatePem)
   // Read before Node decodes the key: without OpenSSL's GOST engine, Node cannot decode a GOST key at all.
   const keyAlgorithm = certificateKeyAlgorithm(certificate.raw)
-  if (keyAlgorithm !== oids.rsaEncryption) throw new Error(`the certificate holds ${keyAlgorithm === oids.publicKey ? 'a GOST' : `a ${keyAlgorithm}`} key, not an RSA key`)
+  if (keyAlgorithm !== oids.rsaEncryption)
+    throw new Error(
+      `the certificate holds ${keyAlgorithm === oids.publicKey ? 'a GOST' : `a ${keyAlgorithm}`} key, not an RSA key`,
+    )
   const key = certificate.publicKey
   return { verify: (input, signature) => verify('sha256', input, key, signature) }
 }
 
 /** The payload of `token` if its header says `algorithm` and one of `keys` verifies its signature. */
-export function verifyEsiaToken(token: string, algorithm: EsiaTokenAlgorithm, keys: readonly TokenKey[]): Record<string, unknown> {
+export function verifyEsiaToken(
+  token: string,
+  algorithm: EsiaTokenAlgorithm,
+  keys: readonly TokenKey[],
+): Record<string, unknown> {
   const parts = token.split('.')
-  if (parts.length !== 3 || !parts.every((part) => base64url.test(part))) throw new EsiaTokenError('the token is not a compact JWS')
+  if (parts.length !== 3 || !parts.every((part) => base64url.test(part)))
+    throw new EsiaTokenError('the token is not a compact JWS')
   const [header, payload, signature] = parts as [string, string, string]
   const alg = decodeJson(header, 'header').alg
-  if (alg !== algorithm) throw new EsiaTokenError(`the token is signed with ${JSON.stringify(alg)}, expected ${algorithm}`)
+  if (alg !== algorithm)
+    throw new EsiaTokenError(`the token is signed with ${JSON.stringify(alg)}, expected ${algorithm}`)
   const input = Buffer.from(`${header}.${payload}`, 'ascii')
   const bytes = Buffer.from(signature, 'base64url')
-  if (!keys.some((key) => key.verify(input, bytes))) throw new EsiaTokenError('the token signature does not verify with any configured ESIA certificate')
+  if (!keys.some((key) => key.verify(input, bytes)))
+    throw new EsiaTokenError('the token signature does not verify with any configured ESIA certificate')
   return decodeJson(payload, 'payload')
 }

@@ -21,7 +21,9 @@ export interface Signer {
 const signatureLength = 64
 
 function signerError(message: string, cause?: unknown): BridgeError {
-  return new BridgeError('ERR_UPSTREAM_UNAVAILABLE', `ESIA signer: ${message}`, { cause: cause && { name: (cause as Error).name, message: (cause as Error).message } })
+  return new BridgeError('ERR_UPSTREAM_UNAVAILABLE', `ESIA signer: ${message}`, {
+    cause: cause && { name: (cause as Error).name, message: (cause as Error).message },
+  })
 }
 
 /** Raw bytes when the service says application/octet-stream; otherwise base64 (or base64url) text. */
@@ -30,8 +32,13 @@ async function signatureFrom(response: Response): Promise<Buffer> {
   const body = Buffer.from(await response.arrayBuffer())
   const raw = response.headers.get('content-type')?.startsWith('application/octet-stream') ?? false
   const text = raw ? '' : body.toString('utf8').trim()
-  const signature = raw ? body : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64') : Buffer.alloc(0)
-  if (signature.length !== signatureLength) throw signerError(`the signing service's answer is not a ${signatureLength}-byte signature`)
+  const signature = raw
+    ? body
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text)
+      ? Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64')
+      : Buffer.alloc(0)
+  if (signature.length !== signatureLength)
+    throw signerError(`the signing service's answer is not a ${signatureLength}-byte signature`)
   return signature
 }
 
@@ -40,16 +47,25 @@ async function signatureFrom(response: Response): Promise<Buffer> {
  * here, so that a wrong key is a configuration problem at start-up, not a failed login; a key that
  * cannot sign later is ERR_UPSTREAM_UNAVAILABLE too.
  */
-export function createSigner(config: EsiaSignerConfig, options: { certificatePem: string; gost: GostCrypto; fetch?: typeof fetch }): Signer {
+export function createSigner(
+  config: EsiaSignerConfig,
+  options: { certificatePem: string; gost: GostCrypto; fetch?: typeof fetch },
+): Signer {
   if (config.type === 'openssl-gost') {
     let key: GostPrivateKey
     try {
       key = options.gost.privateKey(config.privateKey.reveal())
     } catch (error) {
-      throw new Error(`the ESIA private key cannot be read (a GOST R 34.10-2012 key, unencrypted PKCS#8 PEM): ${(error as Error).message}`, { cause: error })
+      throw new Error(
+        `the ESIA private key cannot be read (a GOST R 34.10-2012 key, unencrypted PKCS#8 PEM): ${(error as Error).message}`,
+        { cause: error },
+      )
     }
     const probe = Buffer.from('diary-bridge key check', 'utf8')
-    if (!belongsTo(options.gost, key, options.certificatePem, probe)) throw new Error('the ESIA private key does not belong to the system certificate (or is not a GOST R 34.10-2012 key)')
+    if (!belongsTo(options.gost, key, options.certificatePem, probe))
+      throw new Error(
+        'the ESIA private key does not belong to the system certificate (or is not a GOST R 34.10-2012 key)',
+      )
     return {
       async sign(data) {
         try {
@@ -67,7 +83,10 @@ export function createSigner(config: EsiaSignerConfig, options: { certificatePem
       try {
         response = await fetchImpl(config.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/octet-stream', ...(config.authorization && { authorization: config.authorization.reveal() }) },
+          headers: {
+            'content-type': 'application/octet-stream',
+            ...(config.authorization && { authorization: config.authorization.reveal() }),
+          },
           body: data,
           redirect: 'error',
           signal: AbortSignal.timeout(config.timeoutMs),
@@ -102,17 +121,32 @@ export interface SignerCheck {
 }
 
 /** Signs a test string with the region's signer and verifies it with the system certificate. */
-export async function checkSigner(provider: EsiaProviderConfig, options: { gost: GostCrypto; fetch?: typeof fetch; now?: Date }): Promise<SignerCheck> {
+export async function checkSigner(
+  provider: EsiaProviderConfig,
+  options: { gost: GostCrypto; fetch?: typeof fetch; now?: Date },
+): Promise<SignerCheck> {
   const certificate = new X509Certificate(provider.certificatePem)
-  const about = { certificateHash: certificateHash(options.gost, provider.certificatePem), subject: certificate.subject.replaceAll('\n', ', '), validTo: certificate.validTo }
+  const about = {
+    certificateHash: certificateHash(options.gost, provider.certificatePem),
+    subject: certificate.subject.replaceAll('\n', ', '),
+    validTo: certificate.validTo,
+  }
   let signer: Signer
   try {
-    signer = createSigner(provider.signer, { certificatePem: provider.certificatePem, gost: options.gost, fetch: options.fetch })
+    signer = createSigner(provider.signer, {
+      certificatePem: provider.certificatePem,
+      gost: options.gost,
+      fetch: options.fetch,
+    })
   } catch (error) {
     return { ...about, verifies: false, verifiesReversed: false, keyProblem: (error as Error).message }
   }
   const data = Buffer.from(`diary-bridge signer check ${(options.now ?? new Date()).toISOString()}`, 'utf8')
   const signature = await signer.sign(data)
   const key = options.gost.certificatePublicKey(provider.certificatePem)
-  return { ...about, verifies: key.verify(data, signature), verifiesReversed: key.verify(data, Buffer.from(signature).reverse()) }
+  return {
+    ...about,
+    verifies: key.verify(data, signature),
+    verifiesReversed: key.verify(data, Buffer.from(signature).reverse()),
+  }
 }

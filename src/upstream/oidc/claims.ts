@@ -26,7 +26,8 @@ export function identityFromClaims(
   userinfo: Claims | undefined,
   today: string,
 ): Identity {
-  const claim = (name: string | undefined) => (name === undefined ? undefined : (claimAt(userinfo, name) ?? claimAt(idToken, name)))
+  const claim = (name: string | undefined) =>
+    name === undefined ? undefined : (claimAt(userinfo, name) ?? claimAt(idToken, name))
   const verified = claim(mapping.verified)
   return identityFrom(
     { issuer, subject: idToken.sub, verified: verified === true || verified === 'true' },

@@ -54,7 +54,11 @@ export type OidcProviderFile = Type.Static<typeof OidcProviderSchema>
 export type OidcProviderConfig = OidcProviderFile & { clientSecret?: Secret<string>; privateKey?: Secret<string> }
 
 /** The rules of the header; the settings even with problems (the loader throws them all together). */
-export function checkOidcProvider(provider: OidcProviderFile, context: ProviderCheckContext, problems: KeyProblem[]): OidcProviderConfig {
+export function checkOidcProvider(
+  provider: OidcProviderFile,
+  context: ProviderCheckContext,
+  problems: KeyProblem[],
+): OidcProviderConfig {
   const issuerProblem = checkHttpUrl(provider.issuer, context)
   if (issuerProblem) problems.push({ path: '/issuer', message: issuerProblem })
   if (!provider.scopes.includes('openid')) problems.push({ path: '/scopes', message: 'must include "openid"' })
@@ -69,5 +73,8 @@ export function checkOidcProvider(provider: OidcProviderFile, context: ProviderC
     problems.push({ path: '/clientSecretEnv', message: `is required for ${provider.tokenEndpointAuthMethod}` })
     return provider
   }
-  return { ...provider, clientSecret: readSecretEnv(context.env, provider.clientSecretEnv, '/clientSecretEnv', problems) }
+  return {
+    ...provider,
+    clientSecret: readSecretEnv(context.env, provider.clientSecretEnv, '/clientSecretEnv', problems),
+  }
 }

@@ -46,7 +46,10 @@ async function clientAuthentication(provider: OidcProviderConfig): Promise<clien
   }
 }
 
-export function createOidcConnector(provider: OidcProviderConfig, options: ConnectorContext & { metadataTtlMs?: number }): Connector {
+export function createOidcConnector(
+  provider: OidcProviderConfig,
+  options: ConnectorContext & { metadataTtlMs?: number },
+): Connector {
   const now = options.now ?? Date.now
   const metadataTtlMs = options.metadataTtlMs ?? 3600_000
   const fetchImpl = options.fetch ?? fetch
@@ -84,7 +87,9 @@ export function createOidcConnector(provider: OidcProviderConfig, options: Conne
   function discovered(): Promise<Discovered> {
     if (current !== undefined && now() - current.fetchedAt < metadataTtlMs) return Promise.resolve(current)
     if (current === undefined && now() - failedAt < FAILED_DISCOVERY_BACKOFF_MS) {
-      return Promise.reject(new BridgeError('ERR_UPSTREAM_UNAVAILABLE', 'state-services provider: discovery failed recently'))
+      return Promise.reject(
+        new BridgeError('ERR_UPSTREAM_UNAVAILABLE', 'state-services provider: discovery failed recently'),
+      )
     }
     pending ??= discover()
       .then(
@@ -125,11 +130,18 @@ export function createOidcConnector(provider: OidcProviderConfig, options: Conne
     async endSessionUrl(postLogoutRedirectUri) {
       const { configuration } = await discovered()
       if (configuration.serverMetadata().end_session_endpoint === undefined) return undefined
-      return client.buildEndSessionUrl(configuration, { post_logout_redirect_uri: postLogoutRedirectUri, client_id: provider.clientId })
+      return client.buildEndSessionUrl(configuration, {
+        post_logout_redirect_uri: postLogoutRedirectUri,
+        client_id: provider.clientId,
+      })
     },
 
     async finishLogin(callbackUrl, state) {
-      const expected = { codeVerifier: stateField(state, 'codeVerifier'), state: stateField(state, 'state'), nonce: stateField(state, 'nonce') }
+      const expected = {
+        codeVerifier: stateField(state, 'codeVerifier'),
+        state: stateField(state, 'state'),
+        nonce: stateField(state, 'nonce'),
+      }
       // Before openid-client, which checks `iss` first: a callback of another login is refused as such.
       requireCallbackState(callbackUrl, expected.state)
       const { configuration, jwks } = await discovered()
@@ -154,7 +166,13 @@ export function createOidcConnector(provider: OidcProviderConfig, options: Conne
         step = 'userinfo'
         const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, payload.sub as string)
         const today = new Date(now()).toISOString().slice(0, 10)
-        return identityFromClaims(provider.issuer, provider.claims, { ...payload, sub: payload.sub as string }, userinfo, today)
+        return identityFromClaims(
+          provider.issuer,
+          provider.claims,
+          { ...payload, sub: payload.sub as string },
+          userinfo,
+          today,
+        )
       } catch (error) {
         throw toUpstreamError(error, step)
       }

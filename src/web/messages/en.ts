@@ -21,15 +21,18 @@ export const en: Messages = {
   noRegionFound: 'No such region. Check the name, or enter the region code, for example 29.',
   upcoming: {
     prefix: 'From',
-    stateServicesOnly: 'the diary can be entered only through State Services. Make sure your account there is confirmed.',
+    stateServicesOnly:
+      'the diary can be entered only through State Services. Make sure your account there is confirmed.',
     passwordOnly: 'State Services login will not be available; sign in with your diary login and password.',
     both: 'you can sign in both through State Services and with your diary login and password.',
     none: 'signing in to the diary will be temporarily unavailable.',
   },
-  wrongCredentials: 'Wrong login or password. Check the keyboard layout and Caps Lock; your school gives you the login and password.',
+  wrongCredentials:
+    'Wrong login or password. Check the keyboard layout and Caps Lock; your school gives you the login and password.',
   bindingTitle: 'Link your diary to State Services',
   bindingIntro: 'You signed in to State Services as',
-  bindingAction: 'Enter your diary login and password: the two will be linked, and next time State Services will sign you in directly.',
+  bindingAction:
+    'Enter your diary login and password: the two will be linked, and next time State Services will sign you in directly.',
   bind: 'Link and sign in',
   bindAnother: 'Link the diary',
   bindingCancelToLogin: 'Cancel and go back to sign-in',
@@ -40,26 +43,34 @@ export const en: Messages = {
   chooseAccountSubmit: 'Sign in',
   chooseAccountNoSchool: 'school not given',
   identityAccountsTitle: 'Diaries linked to your State Services account',
-  identityAccountsHint: 'Signing in with State Services on a region’s page lets you choose when you have several diaries in that region.',
+  identityAccountsHint:
+    'Signing in with State Services on a region’s page lets you choose when you have several diaries in that region.',
   identityAccountCurrent: 'this diary',
   linkAnother: 'Link another diary',
   linkAnotherHint: 'You confirm at State Services, then enter the login and password of another diary of this region.',
   bindingReason: {
     auto_link_disabled: 'In your region a diary is linked only with its password.',
-    not_verified: 'Your State Services account is not confirmed, so your diary cannot be found automatically. Confirm it at a service centre and try again, or link your diary with its password below.',
+    not_verified:
+      'Your State Services account is not confirmed, so your diary cannot be found automatically. Confirm it at a service centre and try again, or link your diary with its password below.',
     no_snils: 'State Services did not provide your SNILS, so your diary cannot be found automatically.',
-    no_match: 'Your diary was not found by SNILS. Ask the responsible employee of your school to check the SNILS in the diary, or link your diary with its password.',
+    no_match:
+      'Your diary was not found by SNILS. Ask the responsible employee of your school to check the SNILS in the diary, or link your diary with its password.',
     ambiguous: 'Several diaries have your SNILS, so none can be chosen automatically.',
     name_mismatch: 'A diary with your SNILS was found, but the name in it differs from your name at State Services.',
-    birth_date_mismatch: 'A diary with your SNILS was found, but the birth date in it differs from the one at State Services.',
-    link_another: 'You are linking another diary to your State Services account. Enter that diary’s login and password.',
-    link_account: 'You are linking State Services to your diary. Confirm it is you: enter the diary login and password.',
+    birth_date_mismatch:
+      'A diary with your SNILS was found, but the birth date in it differs from the one at State Services.',
+    link_another:
+      'You are linking another diary to your State Services account. Enter that diary’s login and password.',
+    link_account:
+      'You are linking State Services to your diary. Confirm it is you: enter the diary login and password.',
   },
   passwordChangeTitle: 'Choose your own password',
-  passwordChangeIntro: 'Your school gave you a temporary password. To continue, choose your own: only you will know it.',
+  passwordChangeIntro:
+    'Your school gave you a temporary password. To continue, choose your own: only you will know it.',
   newPassword: 'New password',
   repeatPassword: 'Repeat the password',
-  passwordRules: 'At least 8 characters; not your login and not containing your birth date; not one of the most common passwords.',
+  passwordRules:
+    'At least 8 characters; not your login and not containing your birth date; not one of the most common passwords.',
   savePassword: 'Save and sign in',
   passwordProblems: {
     too_short: 'The password is too short: at least 8 characters are needed.',
@@ -85,10 +96,12 @@ export const en: Messages = {
   linkedAuto: 'linked automatically by SNILS',
   linkedPassword: 'linked with the diary password',
   linkVerified: 'State Services account confirmed',
-  linkUnverified: 'The State Services account was not confirmed when it was linked with the password: this link ends when the password changes and cannot be used to reset the password.',
+  linkUnverified:
+    'The State Services account was not confirmed when it was linked with the password: this link ends when the password changes and cannot be used to reset the password.',
   endedLinksTitle: 'Links ended by a password change',
   endedLinkOn: 'ended',
-  endedLinksHint: 'They were made with the diary password from a State Services account that was not confirmed, so the password change ended them. If that was you, confirm your State Services account and link the diary again; if not, all is well.',
+  endedLinksHint:
+    'They were made with the diary password from a State Services account that was not confirmed, so the password change ended them. If that was you, confirm your State Services account and link the diary again; if not, all is well.',
   notLinked: 'State Services is not linked to this diary.',
   linkStateServices: 'Link State Services',
   linkStateServicesHint: 'You sign in at State Services; afterwards it signs you in to the diary.',
@@ -123,18 +136,22 @@ export const en: Messages = {
     title: 'Password recovery',
     intro: 'Choose how to show that the diary is yours. Then you set a new password.',
     stateServices: 'Through State Services',
-    stateServicesHint: 'If the diary is linked to your State Services account (or can be linked by SNILS), you set a new password right away.',
+    stateServicesHint:
+      'If the diary is linked to your State Services account (or can be linked by SNILS), you set a new password right away.',
     byContact: 'A link by e-mail or a code by SMS',
     byContactHint: 'Sent only to an e-mail address and phone number confirmed in the diary.',
     sendEmail: 'Send a link by e-mail',
     sendSms: 'Send a code by SMS',
     school: 'No other way?',
-    schoolHint: 'Ask the responsible employee of your school: they give you a temporary password. Bring your passport; for a pupil, a parent’s passport and the child’s birth certificate.',
+    schoolHint:
+      'Ask the responsible employee of your school: they give you a temporary password. Bring your passport; for a pupil, a parent’s passport and the child’s birth certificate.',
     emailSentTitle: 'Check your e-mail',
-    emailSent: 'If the login is right and the diary has a confirmed e-mail address, a link to change the password was sent to it. It works for {minutes} minutes and sets a new password once; of several links, the last two sent work.',
+    emailSent:
+      'If the login is right and the diary has a confirmed e-mail address, a link to change the password was sent to it. It works for {minutes} minutes and sets a new password once; of several links, the last two sent work.',
     notArrived: 'No letter? Look in the spam folder, or choose another way.',
     codeTitle: 'Enter the code from the SMS',
-    codeSent: 'If the login is right and the diary has a confirmed phone number, a 6-digit code was sent to it. It works for {minutes} minutes; you can enter it {attempts} times.',
+    codeSent:
+      'If the login is right and the diary has a confirmed phone number, a 6-digit code was sent to it. It works for {minutes} minutes; you can enter it {attempts} times.',
     code: 'Code from the SMS',
     checkCode: 'Continue',
     wrongCode: 'Wrong code. Tries left: {attempts}.',
@@ -170,7 +187,8 @@ export const en: Messages = {
       no_sender: 'Sending messages of this kind is not available now.',
       nothing_to_confirm: 'Enter an address or a number.',
       wrong_code: 'Wrong code. Tries left: {attempts}.',
-      confirm_first: 'E-mail and phone can be changed only within 5 minutes of signing in. Sign out, sign in again, then repeat.',
+      confirm_first:
+        'E-mail and phone can be changed only within 5 minutes of signing in. Sign out, sign in again, then repeat.',
       malformed_code: 'The code has 6 digits.',
     },
   },
@@ -179,10 +197,12 @@ export const en: Messages = {
     state_services_linked: 'State Services is linked to your diary: you can now sign in through it.',
     unlinked: 'The State Services account was unlinked from the diary.',
     password_changed: 'Your password was changed. On your other devices you need to sign in again.',
-    link_superseded: 'Your diary was linked with its password to somebody else’s State Services account. That link was removed: the diary is now linked to your confirmed account and every earlier sign-in has ended. If you never gave your password away, change it.',
+    link_superseded:
+      'Your diary was linked with its password to somebody else’s State Services account. That link was removed: the diary is now linked to your confirmed account and every earlier sign-in has ended. If you never gave your password away, change it.',
     signed_out_everywhere: 'You signed out everywhere.',
     password_reset: 'Your password was changed. Sign in with the new one; sign-ins on other devices have ended.',
-    password_reset_links_ended: 'Your password was changed. Sign in with the new one; sign-ins on other devices have ended. State Services links made with the password from an unconfirmed account have ended; once you sign in, your account page lists them.',
+    password_reset_links_ended:
+      'Your password was changed. Sign in with the new one; sign-ins on other devices have ended. State Services links made with the password from an unconfirmed account have ended; once you sign in, your account page lists them.',
     email_sent: 'A confirmation link was sent to the new address. It works for 60 minutes.',
     phone_code_sent: 'A code was sent to the new number. Enter it below.',
     phone_confirmed: 'The phone number is confirmed.',
@@ -194,30 +214,84 @@ export const en: Messages = {
   requestId: 'request number',
   startAgain: 'Start signing in again',
   errors: {
-    link_or_code_expired: ['This link or code no longer works: it was used, a newer one was sent, it expired, or the code was entered wrong too many times.', 'Ask for a new link or a new code.'],
-    recovery_not_linked: ['No diary of this region is linked to this State Services account, and none can be linked automatically.', 'Recover the password by e-mail or SMS, or ask the responsible employee of your school.'],
-    too_many_attempts: ['Too many failed sign-in attempts.', 'For your safety signing in is closed for a while. Try again in {minutes} min. If you forgot your password, ask the responsible employee of your school.'],
+    link_or_code_expired: [
+      'This link or code no longer works: it was used, a newer one was sent, it expired, or the code was entered wrong too many times.',
+      'Ask for a new link or a new code.',
+    ],
+    recovery_not_linked: [
+      'No diary of this region is linked to this State Services account, and none can be linked automatically.',
+      'Recover the password by e-mail or SMS, or ask the responsible employee of your school.',
+    ],
+    too_many_attempts: [
+      'Too many failed sign-in attempts.',
+      'For your safety signing in is closed for a while. Try again in {minutes} min. If you forgot your password, ask the responsible employee of your school.',
+    ],
     busy: ['Very many people are signing in right now.', 'Please try again in a minute.'],
-    cancelled: ['Signing in through State Services was cancelled.', 'Sign in through State Services again, or with your diary login and password.'],
+    cancelled: [
+      'Signing in through State Services was cancelled.',
+      'Sign in through State Services again, or with your diary login and password.',
+    ],
     login_expired: ['This sign-in attempt has expired or was already used.', 'Start signing in again.'],
     form_expired: ['This page is out of date.', 'Reload the page and send the form again.'],
-    provider_unavailable: ['State Services is not answering right now.', 'Try again in a few minutes, or sign in with your diary login and password.'],
-    provider_error: ['State Services sent an answer that cannot be trusted, so signing in was stopped.', 'Start again; if it happens again, sign in with your diary login and password.'],
-    provider_rejected: ['State Services refused this site\'s request, so signing in through them does not work right now.', 'This is a configuration error and the administrator has been told. Meanwhile, sign in with your diary login and password.'],
-    provider_account_unconfirmed: ['Your State Services account is not confirmed.', 'Confirm it at a service centre with your passport and SNILS. Meanwhile, sign in with your diary login and password: your diary can then be linked to State Services.'],
-    account_conflict: ['This diary is already linked to another State Services account, or your account is linked to another diary.', 'Sign in with your diary login and password, or contact the responsible employee of your school.'],
-    binding_other_person: ['This diary belongs to another person: the name in it differs from yours at State Services.', 'Enter the login and password of your own diary. Parents sign in with a parent login of their own, separate from their child’s; if you have none, ask the school for one.'],
-    binding_snils_differs: ['The SNILS in this diary differs from your SNILS at State Services.', 'Ask the responsible employee of your school to correct the SNILS in the diary. Until then, sign in with the diary login and password.'],
-    binding_birth_date_differs: ['The birth date in this diary differs from yours at State Services.', 'Ask the responsible employee of your school to correct the birth date in the diary. Until then, sign in with the diary login and password.'],
-    binding_name_unknown: ['State Services did not send your name, so nobody can tell whether this diary is yours.', 'Sign in with the diary login and password; if that does not help, ask the responsible employee of your school.'],
-    confirmation_mismatch: ['You signed in to State Services with another account than the one linked to this diary.', 'Confirm with the diary password instead, or sign in to State Services with your own account.'],
+    provider_unavailable: [
+      'State Services is not answering right now.',
+      'Try again in a few minutes, or sign in with your diary login and password.',
+    ],
+    provider_error: [
+      'State Services sent an answer that cannot be trusted, so signing in was stopped.',
+      'Start again; if it happens again, sign in with your diary login and password.',
+    ],
+    provider_rejected: [
+      "State Services refused this site's request, so signing in through them does not work right now.",
+      'This is a configuration error and the administrator has been told. Meanwhile, sign in with your diary login and password.',
+    ],
+    provider_account_unconfirmed: [
+      'Your State Services account is not confirmed.',
+      'Confirm it at a service centre with your passport and SNILS. Meanwhile, sign in with your diary login and password: your diary can then be linked to State Services.',
+    ],
+    account_conflict: [
+      'This diary is already linked to another State Services account, or your account is linked to another diary.',
+      'Sign in with your diary login and password, or contact the responsible employee of your school.',
+    ],
+    binding_other_person: [
+      'This diary belongs to another person: the name in it differs from yours at State Services.',
+      'Enter the login and password of your own diary. Parents sign in with a parent login of their own, separate from their child’s; if you have none, ask the school for one.',
+    ],
+    binding_snils_differs: [
+      'The SNILS in this diary differs from your SNILS at State Services.',
+      'Ask the responsible employee of your school to correct the SNILS in the diary. Until then, sign in with the diary login and password.',
+    ],
+    binding_birth_date_differs: [
+      'The birth date in this diary differs from yours at State Services.',
+      'Ask the responsible employee of your school to correct the birth date in the diary. Until then, sign in with the diary login and password.',
+    ],
+    binding_name_unknown: [
+      'State Services did not send your name, so nobody can tell whether this diary is yours.',
+      'Sign in with the diary login and password; if that does not help, ask the responsible employee of your school.',
+    ],
+    confirmation_mismatch: [
+      'You signed in to State Services with another account than the one linked to this diary.',
+      'Confirm with the diary password instead, or sign in to State Services with your own account.',
+    ],
     region_unknown: ['There is no such region.', 'Choose your region from the list.'],
     not_found: ['Page not found.', 'Start from the sign-in page.'],
     invalid_request: ['The request could not be processed.', 'Start signing in again.'],
-    region_not_served: ['The diary module that sent you here does not serve this region.', 'Choose your region from the list, or open the module of your region.'],
-    unknown_client: ['The diary module that sent you here is not registered.', 'Open the diary again from your school’s link.'],
-    redirect_uri_mismatch: ['The diary module sent a wrong return address, so signing in was stopped for your safety.', 'Open the diary again from your school’s link; if it keeps happening, give the request number to support.'],
+    region_not_served: [
+      'The diary module that sent you here does not serve this region.',
+      'Choose your region from the list, or open the module of your region.',
+    ],
+    unknown_client: [
+      'The diary module that sent you here is not registered.',
+      'Open the diary again from your school’s link.',
+    ],
+    redirect_uri_mismatch: [
+      'The diary module sent a wrong return address, so signing in was stopped for your safety.',
+      'Open the diary again from your school’s link; if it keeps happening, give the request number to support.',
+    ],
     temporarily_unavailable: ['The service is temporarily unavailable.', 'Try again in a few minutes.'],
-    server_error: ['Something went wrong on our side.', 'Try again in a few minutes. If it keeps happening, give the request number to support.'],
+    server_error: [
+      'Something went wrong on our side.',
+      'Try again in a few minutes. If it keeps happening, give the request number to support.',
+    ],
   },
 }

@@ -50,7 +50,10 @@ t.test('good rows import, bad rows are listed by line with reasons', async (t) =
     ],
   })
   const accounts = await db.selectFrom('diary_account').selectAll().orderBy('login').execute()
-  t.same(accounts.map((a) => a.login), ['ivanov.p', 'ivanova.m', 'kuznetsova.e', 'smirnov.a'])
+  t.same(
+    accounts.map((a) => a.login),
+    ['ivanov.p', 'ivanova.m', 'kuznetsova.e', 'smirnov.a'],
+  )
   const maria = accounts.find((a) => a.login === 'ivanova.m')
   t.match(maria, {
     region: '29',
@@ -81,21 +84,37 @@ t.test('no SNILS or password in clear anywhere in the database', async (t) => {
 })
 
 t.test('re-importing the same file changes nothing', async (t) => {
-  const before = await db.selectFrom('diary_account').select(['login', 'updated_at', 'password_hash']).orderBy('login').execute()
+  const before = await db
+    .selectFrom('diary_account')
+    .select(['login', 'updated_at', 'password_hash'])
+    .orderBy('login')
+    .execute()
   const report = await importCsv(writeCsv([...goodRows, ...badRows]))
   t.match(report, { rows: 8, created: 0, updated: 0, unchanged: 4 })
   t.equal(report.rejected.length, 4)
-  const after = await db.selectFrom('diary_account').select(['login', 'updated_at', 'password_hash']).orderBy('login').execute()
+  const after = await db
+    .selectFrom('diary_account')
+    .select(['login', 'updated_at', 'password_hash'])
+    .orderBy('login')
+    .execute()
   t.same(after, before)
 })
 
 t.test('a changed row updates its fields but never the password', async (t) => {
-  const before = await db.selectFrom('diary_account').selectAll().where('login', '=', 'ivanova.m').executeTakeFirstOrThrow()
+  const before = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('login', '=', 'ivanova.m')
+    .executeTakeFirstOrThrow()
   const report = await importCsv(
     writeCsv(['ivanova.m,another-pass,pupil,Иванова,Мария,Петровна,14.03.2012,112-233-445 95,Школа № 1,8А']),
   )
   t.match(report, { created: 0, updated: 1, unchanged: 0, rejected: [] })
-  const after = await db.selectFrom('diary_account').selectAll().where('login', '=', 'ivanova.m').executeTakeFirstOrThrow()
+  const after = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('login', '=', 'ivanova.m')
+    .executeTakeFirstOrThrow()
   t.equal(after.class_name, '8А')
   t.equal(after.password_hash, before.password_hash)
   t.equal(after.id, before.id, 'the account id (token sub) is stable')
@@ -103,15 +122,22 @@ t.test('a changed row updates its fields but never the password', async (t) => {
 
 t.test('a SNILS that belongs to another account of the region is refused; other regions are separate', async (t) => {
   const file = writeCsv(['newcomer,temp-pass-9,pupil,Новиков,Иван,,2012-01-01,112-233-445 95,,'])
-  t.same((await importCsv(file)).rejected, [{ line: 2, problems: ['snils: already belongs to account "ivanova.m" of this region'] }])
+  t.same((await importCsv(file)).rejected, [
+    { line: 2, problems: ['snils: already belongs to account "ivanova.m" of this region'] },
+  ])
   t.match(await importCsv(file, '78'), { created: 1, rejected: [] })
 })
 
 t.test('imported argon2id hashes are kept and are not temporary', async (t) => {
   const hash = '$argon2id$v=19$m=19456,t=2,p=1$OY8bvtuP377263MSX8dVkg$yekfivYle/C0N55zFYEPWXUtgh6HQzlDDmqkzBM3szY'
   const file = join(t.testdir(), 'a.jsonl')
-  writeFileSync(file, `${JSON.stringify({ login: 'hashed', password_hash: hash, role: 'staff', family_name: 'Хэш', given_name: 'Иван' })}\n`)
-  t.match(await importAccounts(db, { file, format: 'jsonl', region: '29', snilsPepper: pepper, hasher }), { created: 1 })
+  writeFileSync(
+    file,
+    `${JSON.stringify({ login: 'hashed', password_hash: hash, role: 'staff', family_name: 'Хэш', given_name: 'Иван' })}\n`,
+  )
+  t.match(await importAccounts(db, { file, format: 'jsonl', region: '29', snilsPepper: pepper, hasher }), {
+    created: 1,
+  })
   t.match(await db.selectFrom('diary_account').selectAll().where('login', '=', 'hashed').executeTakeFirst(), {
     password_hash: hash,
     must_change_password: false,
@@ -119,8 +145,17 @@ t.test('imported argon2id hashes are kept and are not temporary', async (t) => {
 })
 
 t.test('every import is an audit event with counts only', async (t) => {
-  const events = await db.selectFrom('audit_event').selectAll().where('type', '=', 'accounts_import').orderBy('id').execute()
+  const events = await db
+    .selectFrom('audit_event')
+    .selectAll()
+    .where('type', '=', 'accounts_import')
+    .orderBy('id')
+    .execute()
   t.equal(events.length, 6)
-  t.match(events[0], { outcome: 'partial', region: '29', details: { rows: 8, created: 4, updated: 0, unchanged: 0, rejected: 4 } })
+  t.match(events[0], {
+    outcome: 'partial',
+    region: '29',
+    details: { rows: 8, created: 4, updated: 0, unchanged: 0, rejected: 4 },
+  })
   t.match(events[5], { outcome: 'success', details: { created: 1 } })
 })

@@ -1,7 +1,12 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { detectFormat, type FileFormat, readRecords, type SourceRecord } from '../../../src/accounts/import/read-records.js'
+import {
+  detectFormat,
+  type FileFormat,
+  readRecords,
+  type SourceRecord,
+} from '../../../src/accounts/import/read-records.js'
 
 async function read(t: Test, name: string, content: string | Buffer, format: FileFormat): Promise<SourceRecord[]> {
   const dir = t.testdir()
@@ -27,14 +32,35 @@ t.test('CSV: BOM, semicolons, quotes, CRLF, line numbers', async (t) => {
     'c;pw-123456;pupil;Сидоров\r\n'
   const records = await read(t, 'a.csv', csv, 'csv')
   t.same(records, [
-    { line: 2, fields: { login: 'a', password: 'pw-123456', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', school: 'Школа; № 1' } },
-    { line: 4, fields: { login: 'b', password: 'pw-123456', role: 'pupil', family_name: 'Петров\nмладший', given_name: 'Пётр', school: '' } },
+    {
+      line: 2,
+      fields: {
+        login: 'a',
+        password: 'pw-123456',
+        role: 'pupil',
+        family_name: 'Иванова',
+        given_name: 'Мария',
+        school: 'Школа; № 1',
+      },
+    },
+    {
+      line: 4,
+      fields: {
+        login: 'b',
+        password: 'pw-123456',
+        role: 'pupil',
+        family_name: 'Петров\nмладший',
+        given_name: 'Пётр',
+        school: '',
+      },
+    },
     { line: 6, problems: ['has 4 fields, the header has 6 (values that contain ";" must be in double quotes)'] },
   ])
 })
 
 t.test('CSV: a malformed record is reported and reading goes on', async (t) => {
-  const csv = 'login,password,role,family_name,given_name\na,pw-123456,pupil,"Ив"анова,М\nb,pw-123456,pupil,Петров,Пётр\n'
+  const csv =
+    'login,password,role,family_name,given_name\na,pw-123456,pupil,"Ив"анова,М\nb,pw-123456,pupil,Петров,Пётр\n'
   const records = await read(t, 'a.csv', csv, 'csv')
   t.equal(records.length, 2)
   t.match(records[0], { line: 2, problems: [/^malformed CSV: /] })
@@ -49,7 +75,12 @@ t.test('CSV: a quote that is never closed is reported where it opened; the next 
   t.equal(records.length, 26, 'every following row is read')
   t.match(records[25], { line: 27, fields: { login: 'r24' } })
 
-  const atEnd = await read(t, 'b.csv', 'login,password,role,family_name,given_name\ny,pw-123456,pupil,"Ив,М\nz,pw,pupil,П,П\n', 'csv')
+  const atEnd = await read(
+    t,
+    'b.csv',
+    'login,password,role,family_name,given_name\ny,pw-123456,pupil,"Ив,М\nz,pw,pupil,П,П\n',
+    'csv',
+  )
   t.same(atEnd, [
     { line: 2, problems: ['malformed CSV: a quote opened on this line is never closed'] },
     { line: 3, fields: { login: 'z', password: 'pw', role: 'pupil', family_name: 'П', given_name: 'П' } },
@@ -59,22 +90,33 @@ t.test('CSV: a quote that is never closed is reported where it opened; the next 
 t.test('CSV: the header is checked before any row', async (t) => {
   await t.rejects(read(t, 'a.csv', 'login,pasword,role,family_name,given_name,snisl\n', 'csv'), {
     code: 'ERR_IMPORT_FILE_INVALID',
-    message: /header row: unknown column "pasword" \(column 2\); unknown column "snisl" \(column 6\); missing column "password" or "password_hash"/,
+    message:
+      /header row: unknown column "pasword" \(column 2\); unknown column "snisl" \(column 6\); missing column "password" or "password_hash"/,
   })
   await t.rejects(read(t, 'a.csv', 'login,password,login\n', 'csv'), {
-    message: /column "login" appears twice; missing column "role"; missing column "family_name"; missing column "given_name"/,
+    message:
+      /column "login" appears twice; missing column "role"; missing column "family_name"; missing column "given_name"/,
   })
   await t.rejects(read(t, 'a.csv', '', 'csv'), { message: /the file is empty/ })
 })
 
 t.test('CSV: a file that is not UTF-8 is refused with a hint', async (t) => {
   const cp1251Header = Buffer.from([0xcb, 0xee, 0xe3, 0xe8, 0xed, 0x0a]) // "Логин" in Windows-1251
-  await t.rejects(read(t, 'a.csv', cp1251Header, 'csv'), { message: /is not valid UTF-8 \(save the file as "CSV UTF-8"\)/ })
+  await t.rejects(read(t, 'a.csv', cp1251Header, 'csv'), {
+    message: /is not valid UTF-8 \(save the file as "CSV UTF-8"\)/,
+  })
 })
 
 t.test('JSON Lines', async (t) => {
   const jsonl = [
-    JSON.stringify({ login: 'a', password: 'pw-123456', role: 'pupil', family_name: 'Иванова', given_name: 'Мария', patronymic: null }),
+    JSON.stringify({
+      login: 'a',
+      password: 'pw-123456',
+      role: 'pupil',
+      family_name: 'Иванова',
+      given_name: 'Мария',
+      patronymic: null,
+    }),
     '',
     '{"login": "b", "role": 3}',
     '[1,2]',
@@ -82,7 +124,10 @@ t.test('JSON Lines', async (t) => {
     '{broken',
   ].join('\n')
   t.same(await read(t, 'a.jsonl', jsonl, 'jsonl'), [
-    { line: 1, fields: { login: 'a', password: 'pw-123456', role: 'pupil', family_name: 'Иванова', given_name: 'Мария' } },
+    {
+      line: 1,
+      fields: { login: 'a', password: 'pw-123456', role: 'pupil', family_name: 'Иванова', given_name: 'Мария' },
+    },
     { line: 3, problems: ['role: must be a string'] },
     { line: 4, problems: ['must be a JSON object'] },
     { line: 5, problems: ['snisl: unknown field'] },
@@ -91,7 +136,10 @@ t.test('JSON Lines', async (t) => {
 })
 
 t.test('a missing file is a clear error', async (t) => {
-  await t.rejects(async () => {
-    for await (const _ of readRecords('/nonexistent/accounts.csv', 'csv')) void _
-  }, { code: 'ERR_IMPORT_FILE_INVALID', message: '/nonexistent/accounts.csv: cannot be read (ENOENT)' })
+  await t.rejects(
+    async () => {
+      for await (const _ of readRecords('/nonexistent/accounts.csv', 'csv')) void _
+    },
+    { code: 'ERR_IMPORT_FILE_INVALID', message: '/nonexistent/accounts.csv: cannot be read (ENOENT)' },
+  )
 })

@@ -41,11 +41,31 @@ t.test('a good row is normalised', async (t) => {
 })
 
 t.test('contacts are normalised; empty or absent means "keep what is stored" (null)', async (t) => {
-  const cases: [email: string | undefined, phone: string | undefined, expected: { email: string | null; phone: string | null }, why: string][] = [
+  const cases: [
+    email: string | undefined,
+    phone: string | undefined,
+    expected: { email: string | null; phone: string | null },
+    why: string,
+  ][] = [
     ['ivan@mail.ru', '+79161234567', { email: 'ivan@mail.ru', phone: '+79161234567' }, 'already normalised'],
-    ['IVAN@ПОЧТА.РФ', '9161234567', { email: 'ivan@почта.рф', phone: '+79161234567' }, 'a Cyrillic domain lower-cased; a mobile number without its code'],
-    [' ivan@mail.ru\t', '+7 916 123 45 67', { email: 'ivan@mail.ru', phone: '+79161234567' }, 'spaces around and inside the number'],
-    ['x@mail.ru', '+49 151 1234 5678', { email: 'x@mail.ru', phone: '+4915112345678' }, 'an international number keeps its country code'],
+    [
+      'IVAN@ПОЧТА.РФ',
+      '9161234567',
+      { email: 'ivan@почта.рф', phone: '+79161234567' },
+      'a Cyrillic domain lower-cased; a mobile number without its code',
+    ],
+    [
+      ' ivan@mail.ru\t',
+      '+7 916 123 45 67',
+      { email: 'ivan@mail.ru', phone: '+79161234567' },
+      'spaces around and inside the number',
+    ],
+    [
+      'x@mail.ru',
+      '+49 151 1234 5678',
+      { email: 'x@mail.ru', phone: '+4915112345678' },
+      'an international number keeps its country code',
+    ],
     ['', '', { email: null, phone: null }, 'empty cells'],
     ['  ', ' ', { email: null, phone: null }, 'cells of spaces are empty'],
     [undefined, undefined, { email: null, phone: null }, 'absent columns'],
@@ -57,10 +77,21 @@ t.test('contacts are normalised; empty or absent means "keep what is stored" (nu
 
 t.test('optional columns may be empty; Russian role names are understood', async (t) => {
   const result = validateAccountRow(
-    { login: 'p', password_hash: hash, role: 'Родитель', family_name: 'Петров', given_name: 'Пётр', snils: '', birth_date: '' },
+    {
+      login: 'p',
+      password_hash: hash,
+      role: 'Родитель',
+      family_name: 'Петров',
+      given_name: 'Пётр',
+      snils: '',
+      birth_date: '',
+    },
     today,
   )
-  t.match(result, { ok: true, account: { role: 'parent', passwordHash: hash, password: null, snils: null, birthDate: null, patronymic: null } })
+  t.match(result, {
+    ok: true,
+    account: { role: 'parent', passwordHash: hash, password: null, snils: null, birthDate: null, patronymic: null },
+  })
 })
 
 t.test('every bad field is reported by column, without its value', async (t) => {
@@ -71,12 +102,14 @@ t.test('every bad field is reported by column, without its value', async (t) => 
     [{ ...good, password: undefined }, ['password: either password or password_hash is required']],
     [{ ...good, password_hash: hash }, ['password, password_hash: give one of them, not both']],
     [{ ...good, password: '12345' }, ['password: must be 6 to 128 characters long']],
-    [{ ...good, password: undefined, password_hash: '$2b$10$abcdefghijklmnopqrstuv' }, [
-      'password_hash: must be an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)',
-    ]],
-    [{ ...good, password: undefined, password_hash: hash.replace('m=19456,t=2', 'm=4096,t=3') }, [
-      'password_hash: is weaker than argon2id m=19456,t=2 (OWASP minimum)',
-    ]],
+    [
+      { ...good, password: undefined, password_hash: '$2b$10$abcdefghijklmnopqrstuv' },
+      ['password_hash: must be an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)'],
+    ],
+    [
+      { ...good, password: undefined, password_hash: hash.replace('m=19456,t=2', 'm=4096,t=3') },
+      ['password_hash: is weaker than argon2id m=19456,t=2 (OWASP minimum)'],
+    ],
     [{ ...good, role: 'director' }, ['role: must be pupil, parent, teacher or staff']],
     [{ ...good, role: '' }, ['role: is required']],
     [{ ...good, family_name: '' }, ['family_name: is required']],
@@ -90,18 +123,34 @@ t.test('every bad field is reported by column, without its value', async (t) => 
     [{ ...good, email: 'maria.ivanova@example' }, ['email: must be an e-mail address such as name@example.ru']],
     [{ ...good, email: 'maria ivanova@example.ru' }, ['email: must be an e-mail address such as name@example.ru']],
     [{ ...good, email: 'a@b.ru, c@d.ru' }, ['email: must be an e-mail address such as name@example.ru']],
-    [{ ...good, email: `${'m'.repeat(65)}@example.ru` }, ['email: too long (at most 64 characters before "@", 63 between dots, 254 in all)']],
-    [{ ...good, phone: '8 916 123-45-6' }, ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits']],
-    [{ ...good, phone: '+7 916 123-45-67 доб. 3' }, ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits']],
-    [{ ...good, role: 'x', snils: '1', birth_date: 'x' }, [
-      'role: must be pupil, parent, teacher or staff',
-      'birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY',
-      'snils: must have 11 digits',
-    ]],
+    [
+      { ...good, email: `${'m'.repeat(65)}@example.ru` },
+      ['email: too long (at most 64 characters before "@", 63 between dots, 254 in all)'],
+    ],
+    [
+      { ...good, phone: '8 916 123-45-6' },
+      ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits'],
+    ],
+    [
+      { ...good, phone: '+7 916 123-45-67 доб. 3' },
+      ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits'],
+    ],
+    [
+      { ...good, role: 'x', snils: '1', birth_date: 'x' },
+      [
+        'role: must be pupil, parent, teacher or staff',
+        'birth_date: must be a real date written YYYY-MM-DD or DD.MM.YYYY',
+        'snils: must have 11 digits',
+      ],
+    ],
   ]
   for (const [fields, problems] of cases) {
     const result = validateAccountRow(fields, today)
     t.same(result, { ok: false, problems }, problems.join('; '))
-    t.notMatch(JSON.stringify(result), /11223344|temp-pass|ivanova|916|доб/, 'no SNILS, password or contact in the problems')
+    t.notMatch(
+      JSON.stringify(result),
+      /11223344|temp-pass|ivanova|916|доб/,
+      'no SNILS, password or contact in the problems',
+    )
   }
 })

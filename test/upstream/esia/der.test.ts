@@ -1,5 +1,13 @@
 import t from 'tap'
-import { encodeDer, encodeOid, encodeTime, encodeUnsignedInteger, parseOid, readChildren, readDer } from '../../../src/upstream/esia/der.js'
+import {
+  encodeDer,
+  encodeOid,
+  encodeTime,
+  encodeUnsignedInteger,
+  parseOid,
+  readChildren,
+  readDer,
+} from '../../../src/upstream/esia/der.js'
 
 const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex')
 
@@ -28,7 +36,10 @@ t.test('readDer refuses what is not exactly one definite-length element', async 
 })
 
 t.test('readChildren: the elements of a SEQUENCE in order; a truncated child is an error', async (t) => {
-  t.same(readChildren(readDer(hex('30 06 020101 0401ff'))), [{ tag: 0x02, content: hex('01') }, { tag: 0x04, content: hex('ff') }])
+  t.same(readChildren(readDer(hex('30 06 020101 0401ff'))), [
+    { tag: 0x02, content: hex('01') },
+    { tag: 0x04, content: hex('ff') },
+  ])
   t.same(readChildren(readDer(hex('30 00'))), [], 'an empty SEQUENCE')
   t.throws(() => readChildren(readDer(hex('30 03 020201'))), /past the end/)
 })
@@ -67,7 +78,8 @@ t.test('lengths: short below 128, long form above', async (t) => {
     [300, '04 82 012c'],
     [70_000, '04 83 011170'],
   ]
-  for (const [length, head] of cases) t.same(encodeDer(0x04, Buffer.alloc(length)).subarray(0, hex(head).length), hex(head), `${length} bytes`)
+  for (const [length, head] of cases)
+    t.same(encodeDer(0x04, Buffer.alloc(length)).subarray(0, hex(head).length), hex(head), `${length} bytes`)
 })
 
 t.test('time: UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5), to the second', async (t) => {
