@@ -43,7 +43,7 @@ export function fillIn(template: string, values: Record<string, string | number>
 
 /** The CSRF token of a form, as every form of the bridge sends it. */
 export function csrfField(token: string): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${token}" />`
+  return html`<input type="hidden" name="_csrf" value="${token}">`
 }
 
 export interface PageContext {
@@ -56,28 +56,28 @@ export interface PageContext {
 function languageSwitch(context: PageContext): SafeHtml {
   const separator = context.path.includes('?') ? '&' : '?'
   const other: Locale = context.locale === 'ru' ? 'en' : 'ru'
-  return html`<a class="lang" href="${context.path}${separator}lang=${other}" hreflang="${other}" lang="${other}"
-    >${other === 'ru' ? 'Русский' : 'English'}</a
-  >`
+  return html`<a class="lang" href="${context.path}${separator}lang=${other}" hreflang="${other}" lang="${other}">${
+    other === 'ru' ? 'Русский' : 'English'
+  }</a>`
 }
 
 export function layout(context: PageContext, title: string, body: SafeHtml): string {
   return `<!doctype html>${
     html`<html lang="${context.t.htmlLang}">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · ${context.t.serviceName}</title>
-        <link rel="stylesheet" href="/assets/bridge.css" />
-      </head>
-      <body>
-        <header><span class="service">${context.t.serviceName}</span>${languageSwitch(context)}</header>
-        <main>
-          <h1>${title}</h1>
-          ${body}
-        </main>
-      </body>
-    </html>`.value
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · ${context.t.serviceName}</title>
+<link rel="stylesheet" href="/assets/bridge.css">
+</head>
+<body>
+<header><span class="service">${context.t.serviceName}</span>${languageSwitch(context)}</header>
+<main>
+<h1>${title}</h1>
+${body}
+</main>
+</body>
+</html>`.value
   }`
 }
 

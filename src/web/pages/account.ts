@@ -60,109 +60,68 @@ function endedLinksList(context: PageContext, page: AccountPageView): SafeHtml |
   const { t } = context
   if (page.endedLinks.length === 0) return ''
   const items = page.endedLinks.map(
-    (link) =>
-      html`<li>
-        <strong>${link.providerName}</strong
-        >${link.linkedAt === undefined ? '' : html`, ${t.linkedPassword} ${formatWhen(context, link.linkedAt, page.timeZone)}`}<br />
-        <span class="muted">${t.endedLinkOn} ${formatWhen(context, link.endedAt, page.timeZone)}</span>
-      </li>`,
+    (
+      link,
+    ) => html`<li><strong>${link.providerName}</strong>${link.linkedAt === undefined ? '' : html`, ${t.linkedPassword} ${formatWhen(context, link.linkedAt, page.timeZone)}`}<br>
+<span class="muted">${t.endedLinkOn} ${formatWhen(context, link.endedAt, page.timeZone)}</span></li>`,
   )
   return html`<h3>${t.endedLinksTitle}</h3>
-    <ul class="items">
-      ${items}
-    </ul>
-    <p class="muted">${t.endedLinksHint}</p>`
+<ul class="items">${items}</ul>
+<p class="muted">${t.endedLinksHint}</p>`
 }
 
 function linksSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
   const { t } = context
   if (!page.stateServices) return ''
   const items = page.links.map(
-    (link) =>
-      html`<li>
-        <strong>${link.providerName}</strong>, ${link.method === 'auto_snils' ? t.linkedAuto : t.linkedPassword},
-        ${t.linkedOn} ${formatWhen(context, link.createdAt, page.timeZone)}
-        ${link.verified ? html`<span class="tag">${t.linkVerified}</span>` : html`<br /><span class="muted">${t.linkUnverified}</span>`}
-        <form method="post" action="/account/unlink" class="inline">
-          ${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${link.id}" /><button
-            type="submit"
-            class="secondary"
-          >
-            ${t.unlink}
-          </button>
-        </form>
-      </li>`,
+    (
+      link,
+    ) => html`<li><strong>${link.providerName}</strong>, ${link.method === 'auto_snils' ? t.linkedAuto : t.linkedPassword}, ${t.linkedOn} ${formatWhen(context, link.createdAt, page.timeZone)}
+${link.verified ? html`<span class="tag">${t.linkVerified}</span>` : html`<br><span class="muted">${t.linkUnverified}</span>`}
+<form method="post" action="/account/unlink" class="inline">${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${link.id}"><button type="submit" class="secondary">${t.unlink}</button></form></li>`,
   )
   const linkButton = page.canLinkStateServices
-    ? html`<form method="post" action="${linkAccountPath}">
-          ${csrfField(page.csrfToken)}<button type="submit" class="state-services">${t.linkStateServices}</button>
-        </form>
-        <p class="muted">${t.linkStateServicesHint}</p>`
+    ? html`<form method="post" action="${linkAccountPath}">${csrfField(page.csrfToken)}<button type="submit" class="state-services">${t.linkStateServices}</button></form>
+<p class="muted">${t.linkStateServicesHint}</p>`
     : ''
   return html`<h2 id="links">${t.linkedIdentities}</h2>
-    ${
-      page.links.length === 0
-        ? html`<p>${t.notLinked}</p>`
-        : html`<ul class="items">
-              ${items}
-            </ul>
-            <p class="muted">${t.unlinkHint}</p>`
-    }
-    ${linkButton} ${endedLinksList(context, page)} ${identityAccountsSection(context, page)}`
+${page.links.length === 0 ? html`<p>${t.notLinked}</p>` : html`<ul class="items">${items}</ul><p class="muted">${t.unlinkHint}</p>`}
+${linkButton}
+${endedLinksList(context, page)}
+${identityAccountsSection(context, page)}`
 }
 
 function identityAccountsSection(context: PageContext, page: AccountPageView): SafeHtml | '' {
   const { t } = context
   if (page.identityAccounts.length === 0 && !page.canLinkAnother) return ''
   const items = page.identityAccounts.map(
-    (account) =>
-      html`<li>
-        <strong>${account.school ?? t.chooseAccountNoSchool}</strong> · ${t.roles[account.role]} ·
-        ${account.maskedName}${account.current ? html` <span class="tag">${t.identityAccountCurrent}</span>` : ''}<br />
-        <span class="muted">${account.regionName}</span>
-      </li>`,
+    (
+      account,
+    ) => html`<li><strong>${account.school ?? t.chooseAccountNoSchool}</strong> · ${t.roles[account.role]} · ${account.maskedName}${account.current ? html` <span class="tag">${t.identityAccountCurrent}</span>` : ''}<br>
+<span class="muted">${account.regionName}</span></li>`,
   )
   return html`<h3 id="diaries">${t.identityAccountsTitle}</h3>
-    ${
-      page.identityAccounts.length === 0
-        ? ''
-        : html`<ul class="items">
-              ${items}
-            </ul>
-            <p class="muted">${t.identityAccountsHint}</p>`
-    }
-    ${
-      page.canLinkAnother
-        ? html`<form method="post" action="/account/link-another">
-              ${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.linkAnother}</button>
-            </form>
-            <p class="muted">${t.linkAnotherHint}</p>`
-        : ''
-    }`
+${page.identityAccounts.length === 0 ? '' : html`<ul class="items">${items}</ul><p class="muted">${t.identityAccountsHint}</p>`}
+${
+  page.canLinkAnother
+    ? html`<form method="post" action="/account/link-another">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.linkAnother}</button></form>
+<p class="muted">${t.linkAnotherHint}</p>`
+    : ''
+}`
 }
 
 function sessionsSection(context: PageContext, page: AccountPageView): SafeHtml {
   const { t } = context
   const items = page.sessions.map(
-    (session) =>
-      html`<li>
-        <strong>${session.browser ?? t.unknownBrowser}</strong
-        >${session.current ? html` <span class="tag">${t.thisSession}</span>` : ''}<br />
-        <span class="muted"
-          >${methodName(context, session.method)} · ${t.sessionStarted}
-          ${formatWhen(context, session.createdAt, page.timeZone)} · ${t.sessionLastUsed}
-          ${formatWhen(context, session.lastSeenAt, page.timeZone)}</span
-        >
-      </li>`,
+    (
+      session,
+    ) => html`<li><strong>${session.browser ?? t.unknownBrowser}</strong>${session.current ? html` <span class="tag">${t.thisSession}</span>` : ''}<br>
+<span class="muted">${methodName(context, session.method)} · ${t.sessionStarted} ${formatWhen(context, session.createdAt, page.timeZone)} · ${t.sessionLastUsed} ${formatWhen(context, session.lastSeenAt, page.timeZone)}</span></li>`,
   )
   return html`<h2>${t.sessionsTitle}</h2>
-    <ul class="items">
-      ${items}
-    </ul>
-    <form method="post" action="/account/sign-out-everywhere">
-      ${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.signOutEverywhere}</button>
-    </form>
-    <p class="muted">${t.signOutEverywhereHint}</p>`
+<ul class="items">${items}</ul>
+<form method="post" action="/account/sign-out-everywhere">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.signOutEverywhere}</button></form>
+<p class="muted">${t.signOutEverywhereHint}</p>`
 }
 
 /** A contact and its state, in words that agree with the field's gender («почта подтверждена», «телефон подтверждён»). */
@@ -173,65 +132,50 @@ function contactLine(
   confirm: SafeHtml | '',
 ): SafeHtml {
   if (value === null) return html`<span class="muted">${state.none}</span>`
-  return html`${value}
-  ${verified ? html`<span class="tag">${state.verified}</span>` : html`<span class="muted">(${state.unverified})</span>${confirm}`}`
+  return html`${value} ${verified ? html`<span class="tag">${state.verified}</span>` : html`<span class="muted">(${state.unverified})</span>${confirm}`}`
 }
 
 function contactsSection(context: PageContext, page: AccountPageView): SafeHtml {
   const { contacts } = context.t
   const { email, emailVerified, phone, phoneVerified } = page.contacts
   const confirmCurrent = (action: string, label: string) =>
-    html`<form method="post" action="${action}" class="inline">
-      ${csrfField(page.csrfToken)}<button type="submit" class="secondary">${label}</button>
-    </form>`
+    html`<form method="post" action="${action}" class="inline">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${label}</button></form>`
   const confirmEmail = page.senders.email ? confirmCurrent('/account/email', contacts.confirmCurrentEmail) : ''
   const confirmPhone =
     page.senders.sms && !page.phoneCodeWaiting ? confirmCurrent('/account/phone', contacts.confirmCurrentPhone) : ''
   const emailForms = page.senders.email
-    ? html`<form method="post" action="/account/email">
-        ${csrfField(page.csrfToken)}
-        <label for="email">${contacts.newEmail}</label>
-        <input type="email" id="email" name="email" autocomplete="email" maxlength="254" required />
-        <button type="submit" class="secondary">${contacts.sendLink}</button>
-      </form>`
+    ? html`<form method="post" action="/account/email">${csrfField(page.csrfToken)}
+<label for="email">${contacts.newEmail}</label>
+<input type="email" id="email" name="email" autocomplete="email" maxlength="254" required>
+<button type="submit" class="secondary">${contacts.sendLink}</button>
+</form>`
     : ''
   const phoneForms = page.senders.sms
     ? html`${
-          page.phoneCodeWaiting
-            ? html`<form method="post" action="/account/phone/confirm">
-                ${csrfField(page.csrfToken)}
-                <p class="notice">${contacts.codeWaiting}</p>
-                <label for="code">${contacts.code}</label>
-                <input
-                  type="text"
-                  id="code"
-                  name="code"
-                  inputmode="numeric"
-                  autocomplete="one-time-code"
-                  maxlength="12"
-                  required
-                />
-                <button type="submit">${contacts.confirmCode}</button>
-              </form>`
-            : ''
-        }
-        <form method="post" action="/account/phone">
-          ${csrfField(page.csrfToken)}
-          <label for="phone">${contacts.newPhone}</label>
-          <input type="tel" id="phone" name="phone" autocomplete="tel" maxlength="32" required />
-          <button type="submit" class="secondary">${contacts.sendCode}</button>
-        </form>`
+        page.phoneCodeWaiting
+          ? html`<form method="post" action="/account/phone/confirm">${csrfField(page.csrfToken)}
+<p class="notice">${contacts.codeWaiting}</p>
+<label for="code">${contacts.code}</label>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required>
+<button type="submit">${contacts.confirmCode}</button>
+</form>`
+          : ''
+      }
+<form method="post" action="/account/phone">${csrfField(page.csrfToken)}
+<label for="phone">${contacts.newPhone}</label>
+<input type="tel" id="phone" name="phone" autocomplete="tel" maxlength="32" required>
+<button type="submit" class="secondary">${contacts.sendCode}</button>
+</form>`
     : ''
   return html`<h2 id="contacts">${contacts.title}</h2>
-    <p class="muted">${contacts.hint}</p>
-    ${page.contactProblem ? html`<p class="error" role="alert">${page.contactProblem}</p>` : ''}
-    <dl>
-      <dt>${contacts.email}</dt>
-      <dd>${contactLine(contacts.emailState, email, emailVerified, confirmEmail)}</dd>
-      <dt>${contacts.phone}</dt>
-      <dd>${contactLine(contacts.phoneState, phone, phoneVerified, confirmPhone)}</dd>
-    </dl>
-    ${emailForms} ${phoneForms}`
+<p class="muted">${contacts.hint}</p>
+${page.contactProblem ? html`<p class="error" role="alert">${page.contactProblem}</p>` : ''}
+<dl>
+<dt>${contacts.email}</dt><dd>${contactLine(contacts.emailState, email, emailVerified, confirmEmail)}</dd>
+<dt>${contacts.phone}</dt><dd>${contactLine(contacts.phoneState, phone, phoneVerified, confirmPhone)}</dd>
+</dl>
+${emailForms}
+${phoneForms}`
 }
 
 export function accountPage(context: PageContext, page: AccountPageView): string {
@@ -239,40 +183,24 @@ export function accountPage(context: PageContext, page: AccountPageView): string
   return layout(
     context,
     t.accountTitle,
-    html`<div class="who">
-        <p>${t.accountWho} <strong>${page.fullName}</strong></p>
-        <form method="post" action="${logoutConfirmPath}">
-          ${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button>
-        </form>
-      </div>
-      ${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
-      ${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${fillIn(t.backTo, { client: page.returnTo.name })}</a></p>` : ''}
-      <dl>
-        <dt>${t.accountLogin}</dt>
-        <dd>${page.login}</dd>
-        <dt>${t.accountRole}</dt>
-        <dd>${t.roles[page.role]}</dd>
-        <dt>${t.accountRegion}</dt>
-        <dd>${page.regionName}</dd>
-        ${
-          page.school
-            ? html`<dt>${t.accountSchool}</dt>
-                <dd>${page.school}</dd>`
-            : ''
-        }
-        ${
-          page.className
-            ? html`<dt>${t.accountClass}</dt>
-                <dd>${page.className}</dd>`
-            : ''
-        }
-        <dt>${t.accountMethod}</dt>
-        <dd>${methodName(context, page.method)}</dd>
-      </dl>
-      <h2 id="change-password">${t.changePasswordTitle}</h2>
-      <p class="muted">${t.changePasswordHint}</p>
-      ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
-      ${contactsSection(context, page)} ${linksSection(context, page)} ${sessionsSection(context, page)}`,
+    html`<div class="who"><p>${t.accountWho} <strong>${page.fullName}</strong></p>
+<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}<button type="submit" class="secondary">${t.logout}</button></form></div>
+${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
+${page.returnTo ? html`<p><a class="button" href="${page.returnTo.url}">${fillIn(t.backTo, { client: page.returnTo.name })}</a></p>` : ''}
+<dl>
+<dt>${t.accountLogin}</dt><dd>${page.login}</dd>
+<dt>${t.accountRole}</dt><dd>${t.roles[page.role]}</dd>
+<dt>${t.accountRegion}</dt><dd>${page.regionName}</dd>
+${page.school ? html`<dt>${t.accountSchool}</dt><dd>${page.school}</dd>` : ''}
+${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : ''}
+<dt>${t.accountMethod}</dt><dd>${methodName(context, page.method)}</dd>
+</dl>
+<h2 id="change-password">${t.changePasswordTitle}</h2>
+<p class="muted">${t.changePasswordHint}</p>
+${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
+${contactsSection(context, page)}
+${linksSection(context, page)}
+${sessionsSection(context, page)}`,
   )
 }
 
@@ -286,26 +214,19 @@ export function confirmationPage(
     context,
     t.confirmTitle,
     html`<form method="post" action="/account/unlink">
-        ${page.wrongPassword ? html`<p class="error" role="alert">${t.wrongPassword}</p>` : ''}
-        ${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${page.linkId}" />
-        <label for="password">${t.confirmIntro}</label>
-        <input type="password" id="password" name="password" autocomplete="current-password" required />
-        <button type="submit">${t.confirmAndUnlink}</button>
-      </form>
-      ${
-        page.stateServices
-          ? html`<p class="or">${t.or}</p>
-              <form method="post" action="/account/unlink/state-services">
-                ${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${page.linkId}" /><button
-                  type="submit"
-                  class="state-services"
-                >
-                  ${t.confirmWithStateServices}
-                </button>
-              </form>`
-          : ''
-      }
-      <p><a href="/account">${t.accountTitle}</a></p>`,
+${page.wrongPassword ? html`<p class="error" role="alert">${t.wrongPassword}</p>` : ''}
+${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${page.linkId}">
+<label for="password">${t.confirmIntro}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">${t.confirmAndUnlink}</button>
+</form>
+${
+  page.stateServices
+    ? html`<p class="or">${t.or}</p>
+<form method="post" action="/account/unlink/state-services">${csrfField(page.csrfToken)}<input type="hidden" name="link" value="${page.linkId}"><button type="submit" class="state-services">${t.confirmWithStateServices}</button></form>`
+    : ''
+}
+<p><a href="/account">${t.accountTitle}</a></p>`,
   )
 }
 
@@ -314,7 +235,7 @@ export function signedOutPage(context: PageContext, notice: string): string {
     context,
     context.t.signOutEverywhere,
     html`<p class="notice" role="status">${notice}</p>
-      <p><a class="button" href="/login">${context.t.signIn}</a></p>`,
+<p><a class="button" href="/login">${context.t.signIn}</a></p>`,
   )
 }
 
@@ -327,11 +248,10 @@ export function confirmEmailPage(
   const body =
     'confirmed' in page
       ? html`<p class="notice" role="status">${contacts.emailConfirmed}</p>
-          <p><a class="button" href="/account">${contacts.toAccount}</a></p>`
-      : html`<form method="post" action="/account/email/confirm">
-          ${csrfField(page.csrfToken)}<input type="hidden" name="token" value="${page.token}" />
-          <p>${contacts.confirmEmailIntro}</p>
-          <button type="submit">${contacts.confirmEmail}</button>
-        </form>`
+<p><a class="button" href="/account">${contacts.toAccount}</a></p>`
+      : html`<form method="post" action="/account/email/confirm">${csrfField(page.csrfToken)}<input type="hidden" name="token" value="${page.token}">
+<p>${contacts.confirmEmailIntro}</p>
+<button type="submit">${contacts.confirmEmail}</button>
+</form>`
   return layout(context, contacts.confirmEmailTitle, body)
 }

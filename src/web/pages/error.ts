@@ -18,9 +18,7 @@ export function explainError(
 /** The code line shown under an error and its next step, for a call to the support desk. */
 export function errorCodeLine(context: PageContext, code: string, requestId: string): SafeHtml {
   const { t } = context
-  return html`<p class="support">
-    ${t.supportDesk}: ${t.errorCode} <code>${code}</code>, ${t.requestId} <code>${requestId}</code>
-  </p>`
+  return html`<p class="support">${t.supportDesk}: ${t.errorCode} <code>${code}</code>, ${t.requestId} <code>${requestId}</code></p>`
 }
 
 export function errorPage(
@@ -32,8 +30,8 @@ export function errorPage(
     context,
     context.t.errorTitle,
     html`<p class="error" role="alert">${what}</p>
-      <p>${next}</p>
-      <p><a class="button" href="/login">${context.t.startAgain}</a></p>
-      ${errorCodeLine(context, error.code, error.requestId)}`,
+<p>${next}</p>
+<p><a class="button" href="/login">${context.t.startAgain}</a></p>
+${errorCodeLine(context, error.code, error.requestId)}`,
   )
 }

@@ -19,24 +19,15 @@ export function regionSelectionPage(context: PageContext, regions: readonly Regi
     context,
     t.selectRegion,
     html`<p class="muted">${t.selectRegionHint}</p>
-      ${regions.length === 0 ? html`<p class="notice" role="status">${t.noRegionFound}</p>` : ''}
-      <ul class="regions" aria-label="${t.regionListLabel}">
-        ${regions.map(
-          (region) =>
-            html`<li>
-              <a class="button" href="/login?region=${region.code}"
-                >${region.name} <span class="code">${region.code}</span></a
-              >
-            </li>`,
-        )}
-      </ul>
-      <form method="get" action="/login" role="search" class="search">
-        <input type="hidden" name="choose" value="1" />
-        <label for="q">${t.searchRegion}</label>
-        <p class="muted">${t.searchRegionHint}</p>
-        <input type="search" id="q" name="q" value="${query}" autocomplete="off" />
-        <button type="submit" class="secondary">${t.search}</button>
-      </form>`,
+${regions.length === 0 ? html`<p class="notice" role="status">${t.noRegionFound}</p>` : ''}
+<ul class="regions" aria-label="${t.regionListLabel}">${regions.map((region) => html`<li><a class="button" href="/login?region=${region.code}">${region.name} <span class="code">${region.code}</span></a></li>`)}</ul>
+<form method="get" action="/login" role="search" class="search">
+<input type="hidden" name="choose" value="1">
+<label for="q">${t.searchRegion}</label>
+<p class="muted">${t.searchRegionHint}</p>
+<input type="search" id="q" name="q" value="${query}" autocomplete="off">
+<button type="submit" class="secondary">${t.search}</button>
+</form>`,
   )
 }
 
@@ -64,22 +55,14 @@ function passwordForm(
   options: { csrfToken: string; error?: string; login?: string },
 ) {
   return html`<form method="post" action="${action}">
-    ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''} ${csrfField(options.csrfToken)}
-    <label for="login">${context.t.diaryLogin}</label>
-    <input
-      type="text"
-      id="login"
-      name="login"
-      autocomplete="username"
-      autocapitalize="none"
-      spellcheck="false"
-      required
-      value="${options.login ?? ''}"
-    />
-    <label for="password">${context.t.diaryPassword}</label>
-    <input type="password" id="password" name="password" autocomplete="current-password" required />
-    <button type="submit">${submit}</button>
-  </form>`
+${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
+${csrfField(options.csrfToken)}
+<label for="login">${context.t.diaryLogin}</label>
+<input type="text" id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.login ?? ''}">
+<label for="password">${context.t.diaryPassword}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">${submit}</button>
+</form>`
 }
 
 export function regionLoginPage(
@@ -100,15 +83,14 @@ export function regionLoginPage(
     : ''
   const form = page.methods.password
     ? html`${passwordForm(context, '/login/password', t.signIn, page)}
-        <p><a href="/password/forgot">${t.forgotPassword}</a></p>`
+<p><a href="/password/forgot">${t.forgotPassword}</a></p>`
     : ''
   const none = !page.methods.password && !page.methods.stateServices ? html`<p class="notice">${t.noMethods}</p>` : ''
   return layout(
     context,
     t.loginTitle,
-    html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}
-      <p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
-      ${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
+    html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}<p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
+${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
   )
 }
 
@@ -138,19 +120,12 @@ export function bindingPage(
   return layout(
     context,
     t.bindingTitle,
-    html`${
-        refusal
-          ? html`<div class="error" role="alert">
-              <p><strong>${refusal.what}</strong></p>
-              <p>${refusal.next}</p>
-            </div>`
-          : html`<p class="notice">${t.bindingReason[page.reason]}</p>`
-      }
-      <p>${t.bindingIntro} <strong>${page.maskedName}</strong>${fullStopAfter(page.maskedName)}</p>
-      ${fromAccount ? '' : html`<p>${t.bindingAction}</p>`}
-      ${passwordForm(context, '/link', page.reason === 'link_another' ? t.bindAnother : page.reason === 'link_account' ? t.linkStateServices : t.bind, page)}
-      <p class="cancel">${cancel}</p>
-      ${page.refusal ? errorCodeLine(context, page.refusal.code, page.refusal.requestId) : ''}`,
+    html`${refusal ? html`<div class="error" role="alert"><p><strong>${refusal.what}</strong></p><p>${refusal.next}</p></div>` : html`<p class="notice">${t.bindingReason[page.reason]}</p>`}
+<p>${t.bindingIntro} <strong>${page.maskedName}</strong>${fullStopAfter(page.maskedName)}</p>
+${fromAccount ? '' : html`<p>${t.bindingAction}</p>`}
+${passwordForm(context, '/link', page.reason === 'link_another' ? t.bindAnother : page.reason === 'link_account' ? t.linkStateServices : t.bind, page)}
+<p class="cancel">${cancel}</p>
+${page.refusal ? errorCodeLine(context, page.refusal.code, page.refusal.requestId) : ''}`,
   )
 }
 
@@ -171,27 +146,17 @@ export function chooseAccountPage(
 ): string {
   const { t } = context
   const items = page.accounts.map(
-    (account) =>
-      html`<li>
-        <form method="post" action="/login/choose-account">
-          ${csrfField(page.csrfToken)}<input type="hidden" name="account" value="${account.accountId}" />
-          <button type="submit" class="${account.lastChosen ? '' : 'secondary'}">
-            ${account.school ?? t.chooseAccountNoSchool}${account.className ? html`, ${account.className}` : ''} ·
-            ${t.roles[account.role]} · ${account.maskedName}
-          </button>
-          ${account.lastChosen ? html` <span class="tag">${t.chooseAccountLast}</span>` : ''}<br /><span class="muted"
-            >${account.regionName}</span
-          >
-        </form>
-      </li>`,
+    (
+      account,
+    ) => html`<li><form method="post" action="/login/choose-account">${csrfField(page.csrfToken)}<input type="hidden" name="account" value="${account.accountId}">
+<button type="submit" class="${account.lastChosen ? '' : 'secondary'}">${account.school ?? t.chooseAccountNoSchool}${account.className ? html`, ${account.className}` : ''} · ${t.roles[account.role]} · ${account.maskedName}</button>
+${account.lastChosen ? html` <span class="tag">${t.chooseAccountLast}</span>` : ''}<br><span class="muted">${account.regionName}</span></form></li>`,
   )
   return layout(
     context,
     t.chooseAccountTitle,
     html`<p>${t.chooseAccountIntro}</p>
-      <ul class="items">
-        ${items}
-      </ul>`,
+<ul class="items">${items}</ul>`,
   )
 }
 
@@ -204,30 +169,21 @@ export function newPasswordForm(
 ): SafeHtml {
   const { t } = context
   return html`<form method="post" action="${form.action}">
-    ${form.problem ? html`<p class="error" role="alert">${t.passwordProblems[form.problem]}</p>` : ''}
-    ${csrfField(form.csrfToken)}
-    ${
-      form.askCurrent
-        ? html`<label for="current">${t.currentPassword}</label>
-            <input type="password" id="current" name="current" autocomplete="current-password" required />`
-        : ''
-    }
-    <label for="password">${t.newPassword}</label>
-    <input
-      type="password"
-      id="password"
-      name="password"
-      autocomplete="new-password"
-      minlength="8"
-      maxlength="128"
-      required
-      aria-describedby="password-rules"
-    />
-    <p class="muted" id="password-rules">${t.passwordRules}</p>
-    <label for="repeat">${t.repeatPassword}</label>
-    <input type="password" id="repeat" name="repeat" autocomplete="new-password" required />
-    <button type="submit">${form.submit}</button>
-  </form>`
+${form.problem ? html`<p class="error" role="alert">${t.passwordProblems[form.problem]}</p>` : ''}
+${csrfField(form.csrfToken)}
+${
+  form.askCurrent
+    ? html`<label for="current">${t.currentPassword}</label>
+<input type="password" id="current" name="current" autocomplete="current-password" required>`
+    : ''
+}
+<label for="password">${t.newPassword}</label>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="128" required aria-describedby="password-rules">
+<p class="muted" id="password-rules">${t.passwordRules}</p>
+<label for="repeat">${t.repeatPassword}</label>
+<input type="password" id="repeat" name="repeat" autocomplete="new-password" required>
+<button type="submit">${form.submit}</button>
+</form>`
 }
 
 export function passwordChangePage(
@@ -239,6 +195,6 @@ export function passwordChangePage(
     context,
     t.passwordChangeTitle,
     html`<p class="notice">${t.passwordChangeIntro}</p>
-      ${newPasswordForm(context, { action: '/password/change', submit: t.savePassword, ...page })}`,
+${newPasswordForm(context, { action: '/password/change', submit: t.savePassword, ...page })}`,
   )
 }

@@ -12,17 +12,16 @@ export function logoutConfirmationPage(
 ): string {
   const { t } = context
   const fields = Object.entries(page.parameters).map(
-    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`,
   )
   return layout(
     context,
     t.logoutConfirmTitle,
     html`${page.clientName ? html`<p>${t.logoutConfirmAskedBy.replace('{client}', page.clientName)}</p>` : ''}
-      <p class="muted">${t.logoutConfirmHint}</p>
-      <form method="post" action="${logoutConfirmPath}">
-        ${csrfField(page.csrfToken)}${fields}
-        <button type="submit">${t.logout}</button>
-      </form>
-      <p><a class="button secondary" href="/account">${t.logoutCancel}</a></p>`,
+<p class="muted">${t.logoutConfirmHint}</p>
+<form method="post" action="${logoutConfirmPath}">${csrfField(page.csrfToken)}${fields}
+<button type="submit">${t.logout}</button>
+</form>
+<p><a class="button secondary" href="/account">${t.logoutCancel}</a></p>`,
   )
 }

@@ -12,7 +12,7 @@ export const recoveryCodePath = '/password/forgot/code'
 function schoolNotice(context: PageContext): SafeHtml {
   const { recovery } = context.t
   return html`<h2>${recovery.school}</h2>
-    <p class="muted">${recovery.schoolHint}</p>`
+<p class="muted">${recovery.schoolHint}</p>`
 }
 
 export function forgotPasswordPage(
@@ -29,36 +29,27 @@ export function forgotPasswordPage(
   const { ways } = page
   const stateServices = ways.stateServices
     ? html`<h2>${recovery.stateServices}</h2>
-        <p class="muted">${recovery.stateServicesHint}</p>
-        <a class="button state-services" href="${forgotPasswordPath}/state-services">${t.stateServicesButton}</a>`
+<p class="muted">${recovery.stateServicesHint}</p>
+<a class="button state-services" href="${forgotPasswordPath}/state-services">${t.stateServicesButton}</a>`
     : ''
   const contact =
     ways.email || ways.sms
       ? html`<h2>${recovery.byContact}</h2>
-          <form method="post" action="${forgotPasswordPath}">
-            ${csrfField(page.csrfToken)}
-            <label for="login">${t.diaryLogin}</label>
-            <input
-              type="text"
-              id="login"
-              name="login"
-              autocomplete="username"
-              autocapitalize="none"
-              spellcheck="false"
-              required
-              value="${page.login ?? ''}"
-            />
-            <p class="muted">${recovery.byContactHint}</p>
-            ${ways.email ? html`<button type="submit" name="via" value="email">${recovery.sendEmail}</button>` : ''}
-            ${ways.sms ? html`<button type="submit" name="via" value="sms" ${ways.email ? html` class="secondary"` : ''}>${recovery.sendSms}</button>` : ''}
-          </form>`
+<form method="post" action="${forgotPasswordPath}">
+${csrfField(page.csrfToken)}
+<label for="login">${t.diaryLogin}</label>
+<input type="text" id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${page.login ?? ''}">
+<p class="muted">${recovery.byContactHint}</p>
+${ways.email ? html`<button type="submit" name="via" value="email">${recovery.sendEmail}</button>` : ''}
+${ways.sms ? html`<button type="submit" name="via" value="sms"${ways.email ? html` class="secondary"` : ''}>${recovery.sendSms}</button>` : ''}
+</form>`
       : ''
   return layout(
     context,
     recovery.title,
     html`<p>${page.regionName} · <a href="/login">${t.signIn}</a></p>
-      <p>${recovery.intro}</p>
-      ${stateServices}${contact}${schoolNotice(context)}`,
+<p>${recovery.intro}</p>
+${stateServices}${contact}${schoolNotice(context)}`,
   )
 }
 
@@ -68,9 +59,9 @@ export function emailSentPage(context: PageContext, page: { minutes: number }): 
     context,
     recovery.emailSentTitle,
     html`<p class="notice" role="status">${fillIn(recovery.emailSent, page)}</p>
-      <p class="muted">${recovery.notArrived}</p>
-      <p><a href="${forgotPasswordPath}">${recovery.anotherWay}</a></p>
-      ${schoolNotice(context)}`,
+<p class="muted">${recovery.notArrived}</p>
+<p><a href="${forgotPasswordPath}">${recovery.anotherWay}</a></p>
+${schoolNotice(context)}`,
   )
 }
 
@@ -90,25 +81,15 @@ export function recoveryCodePage(
   return layout(
     context,
     recovery.codeTitle,
-    html`<p class="notice" role="status">
-        ${fillIn(recovery.codeSent, { minutes: page.minutes, attempts: page.attempts })}
-      </p>
-      <form method="post" action="${recoveryCodePath}">
-        ${problem === undefined ? '' : html`<p class="error" role="alert">${problem}</p>`} ${csrfField(page.csrfToken)}
-        <label for="code">${recovery.code}</label>
-        <input
-          type="text"
-          id="code"
-          name="code"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9 -]*"
-          maxlength="12"
-          required
-        />
-        <button type="submit">${recovery.checkCode}</button>
-      </form>
-      <p><a href="${forgotPasswordPath}">${recovery.anotherWay}</a></p>`,
+    html`<p class="notice" role="status">${fillIn(recovery.codeSent, { minutes: page.minutes, attempts: page.attempts })}</p>
+<form method="post" action="${recoveryCodePath}">
+${problem === undefined ? '' : html`<p class="error" role="alert">${problem}</p>`}
+${csrfField(page.csrfToken)}
+<label for="code">${recovery.code}</label>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 -]*" maxlength="12" required>
+<button type="submit">${recovery.checkCode}</button>
+</form>
+<p><a href="${forgotPasswordPath}">${recovery.anotherWay}</a></p>`,
   )
 }
 
@@ -121,6 +102,6 @@ export function newPasswordPage(
     context,
     recovery.newPasswordTitle,
     html`<p class="notice">${recovery.newPasswordIntro}</p>
-      ${newPasswordForm(context, { action: page.action, submit: recovery.save, csrfToken: page.csrfToken, problem: page.problem })}`,
+${newPasswordForm(context, { action: page.action, submit: recovery.save, csrfToken: page.csrfToken, problem: page.problem })}`,
   )
 }
