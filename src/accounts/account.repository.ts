@@ -83,6 +83,17 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
   return row && toAccount(row)
 }
 
+/** The account `id` only if it belongs to `region` (the scope in the statement, not in the caller). */
+export async function findAccountInRegion(db: Executor, region: string, id: string): Promise<Account | undefined> {
+  const row = await db
+    .selectFrom('diary_account')
+    .selectAll()
+    .where('id', '=', id)
+    .where('region', '=', region)
+    .executeTakeFirst()
+  return row && toAccount(row)
+}
+
 /*
  * Reads of diary_account as parts of larger statements (CTE bodies), for the one-statement steps of a
  * login (oauth/authorization-code.repository.ts, login/linked-sign-in.ts): the column lists stay here, and

@@ -229,6 +229,8 @@ export async function bindWithPassword(
   context: LinkContext,
   binding: PendingBinding,
   account: Account,
+  /** What proved the diary side: its password typed now, or a password sign-in of the owner minutes ago. */
+  proof: 'verified' | 'recent_sign_in' = 'verified',
 ): Promise<BindOutcome> {
   const facts = { namesakes: await countNamesakes(db, account), today: context.now.toISOString().slice(0, 10) }
   const decision = decideBinding(binding.person, account, facts, context.region.linking)
@@ -242,7 +244,7 @@ export async function bindWithPassword(
   const outcome: BindOutcome =
     decision.kind === 'refuse'
       ? { kind: 'refused', reason: decision.reason }
-      : await createLink(db, { ...link, evidence: decision.evidence })
+      : await createLink(db, { ...link, evidence: { ...decision.evidence, password: proof } })
   await audit(db, context, outcome, binding.issuer, 'link_binding', account.id)
   return outcome
 }

@@ -323,6 +323,9 @@ export async function bindByPassword(
     purpose: 'binding',
   })
   if (account === undefined) return { kind: 'wrong_password' }
+  // "Link State Services" binds the person to the signed-in account only: another diary's password,
+  // right as it may be, is answered as a wrong one (that is "link another diary", which asks for the person).
+  if (binding.reason === 'link_account' && account.id !== forSession?.accountId) return { kind: 'wrong_password' }
   const { outcome, location } = await context.db.transaction().execute(async (trx) => {
     const result = await bindWithPassword(trx, linkContext(context, region, browser), binding, account)
     if (result.kind !== 'linked') return { outcome: result, location: undefined }

@@ -151,7 +151,7 @@ export interface LoginTransaction {
   toLogout(redirectUri: string): void
   /** A password sign-in in `region` was refused: its login is kept (never the password) so that the login page can say so again. */
   passwordRefused(region: string, login: string): void
-  /** The login of a refused password sign-in of `region` younger than the TTL, if any. */
+  /** The login of a refused password sign-in of `region` at most 2 minutes old, if any. */
   lastRefusal(region: string): { login: string } | undefined
   /** Back to the start after a refusal: the region and a waiting authorization stay. */
   abandon(): void
@@ -167,6 +167,7 @@ export function openLoginTransaction(
   cookie: TransactionCookie,
   options: { ttlSeconds: number; now: () => Date },
 ): LoginTransaction {
+  const refusalShownMs = 2 * 60_000
   const fresh = (startedAt: number) => {
     const now = options.now().getTime()
     return now - startedAt <= options.ttlSeconds * 1000 && startedAt <= now + 60_000
@@ -225,8 +226,13 @@ export function openLoginTransaction(
     },
     passwordRefused: (region, login) => cookie.set('refusal', { region, login, at: started() }),
     lastRefusal(region) {
+      // Long enough to switch the language back and forth, short enough that the next person at a shared
+      // school computer does not find the last one's login on the page.
       const refusal = cookie.get('refusal')
-      return refusal?.region === region && fresh(refusal.at) ? { login: refusal.login } : undefined
+      const now = options.now().getTime()
+      return refusal?.region === region && now - refusal.at <= refusalShownMs && refusal.at <= now + 60_000
+        ? { login: refusal.login }
+        : undefined
     },
     abandon: () => setPhase({ kind: 'start' }),
     done: () => cookie.delete(),

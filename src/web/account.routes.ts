@@ -39,7 +39,7 @@ import {
 import { currentSession } from '../login/sign-in.js'
 import { startStateServices } from '../login/state-services.js'
 import { linkAnotherPath } from '../login/link-another.js'
-import { linkAccountPath } from '../login/link-own.js'
+import { linkAccountPath, mayLinkStateServices } from '../login/link-own.js'
 import { maskEmail, maskPhone } from '../person/contact.js'
 import { maskFullName } from '../person/full-name.js'
 import type { ActiveSession } from '../sessions/login-session.js'
@@ -209,6 +209,8 @@ export const accountRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   app.post(linkAccountPath, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
     const { browser, session } = await signedIn(context, request)
     if (session === undefined) return reply.redirect('/login', 303)
+    // The page offers the button only then; a stale page or a hand-made form gets the page as it is now.
+    if (!(await mayLinkStateServices(context, session))) return reply.redirect('/account', 303)
     const account = await accountOf(context, session)
     const purpose = { kind: 'link_account' as const, sessionId: session.id }
     return reply.redirect(

@@ -94,7 +94,51 @@ t.test('"Link State Services" after a password sign-in: at once while the sign-i
   t.same(await linksOf('ivanov.p'), [{ method: 'password' }], 'one link, made by the binding rules')
   t.notMatch(done.body, /link-state-services/, 'no button once linked')
   t.match(text(done), /Госуслуги · Архангельская область , привязаны паролем от дневника/)
+  const evidence = await db
+    .selectFrom('identity_link')
+    .innerJoin('diary_account', 'diary_account.id', 'identity_link.account_id')
+    .select('identity_link.evidence')
+    .where('diary_account.login', '=', 'ivanov.p')
+    .executeTakeFirstOrThrow()
+  t.match(evidence.evidence, { password: 'recent_sign_in' }, 'the evidence says no password was typed for it')
+  const audit = await db
+    .selectFrom('audit_event')
+    .select(['outcome'])
+    .where('type', '=', 'link_account')
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow()
+  t.equal(audit.outcome, 'recent_sign_in', 'audit link_account says how the diary side was proved')
+  const again = await browser.go('POST', '/account/link-state-services', {
+    _csrf: formToken(done, '/account/sign-out-everywhere'),
+  })
+  t.equal(again.url.pathname, '/account', 'a hand-made form once linked: back to the account page')
+  t.notMatch(again.url.href, /interaction|simulator/, 'State Services is not asked')
 })
+
+t.test(
+  '"Link State Services" binds the signed-in diary only: another diary\'s right password is a wrong one',
+  async (t) => {
+    const { browser, account } = await passwordSignIn('smirnov.a')
+    clock.offsetMs = 10 * 60_000
+    t.teardown(() => {
+      clock.offsetMs = 0
+    })
+    const simulator = await browser.go('POST', '/account/link-state-services', {
+      _csrf: formToken(account, '/account/link-state-services'),
+    })
+    const binding = await atSimulator(browser, simulator, 'tatiana')
+    t.equal(binding.url.pathname, '/link')
+    const refused = await browser.go('POST', '/link', {
+      _csrf: csrfToken(binding),
+      login: 'morozova.t',
+      password: demoPassword,
+    })
+    t.equal(refused.status, 401)
+    t.match(text(refused), /Неверный логин или пароль/)
+    t.same(await linksOf('morozova.t'), [], 'the other diary got no link')
+    t.same(await linksOf('smirnov.a'), [], 'nor did the signed-in one')
+  },
+)
 
 t.test(
   '"Link State Services" from an older sign-in asks for the diary password on the binding page, with a way back',
