@@ -138,6 +138,25 @@ export function tokenAccountsCte<Name extends string, Source extends Cte<string,
   return cte(name, ['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'], body, [source])
 }
 
+/** A row with the columns of tokenAccountsCte as the TokenAccount tokens are made from. */
+export function toTokenAccount(row: {
+  id: string
+  region: string
+  role: TokenAccount['role']
+  family_name: string
+  given_name: string
+  patronymic: string | null
+}): TokenAccount {
+  return {
+    id: row.id,
+    region: row.region,
+    role: row.role,
+    familyName: row.family_name,
+    givenName: row.given_name,
+    patronymic: row.patronymic,
+  }
+}
+
 export async function findAccountByLogin(db: Executor, region: string, login: string): Promise<Account | undefined> {
   return (await findAccountCredentials(db, region, login))?.account
 }
@@ -377,14 +396,5 @@ export async function findTokenAccount(
     .where('id', '=', accountId)
     .where(sql<boolean>`not ${revoked}`)
     .executeTakeFirst()
-  return (
-    row && {
-      id: row.id,
-      region: row.region,
-      role: row.role,
-      familyName: row.family_name,
-      givenName: row.given_name,
-      patronymic: row.patronymic,
-    }
-  )
+  return row && toTokenAccount(row)
 }

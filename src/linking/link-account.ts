@@ -22,7 +22,7 @@ import { type Account, findAccountsBornWith, findAccountsBySnils } from '../acco
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RegionConfig } from '../config/load.js'
 import { BridgeError } from '../errors.js'
-import type { Database, Executor, LinkMethod } from '../db/schema.js'
+import type { Database, Executor } from '../db/schema.js'
 import { normaliseNamePart } from '../person/full-name.js'
 import { hmacSnils } from '../person/snils.js'
 import { endSessions } from '../sessions/end-sessions.js'
@@ -49,14 +49,7 @@ type LinkWrite = Extract<LinkOutcome, { kind: 'linked' | 'conflict' }>
 /** Creates the link, or explains why the database refused it. */
 async function createLink(
   db: Executor,
-  link: {
-    accountId: string
-    issuer: string
-    subject: string
-    method: LinkMethod
-    verified: boolean
-    evidence: Evidence
-  },
+  link: Parameters<typeof insertLink>[1] & { evidence: Evidence },
 ): Promise<LinkWrite> {
   const inserted = await insertLink(db, link)
   if (inserted !== undefined)

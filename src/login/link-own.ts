@@ -54,7 +54,7 @@ export async function linkAccountWith(
     accountId: account.id,
     region: region.config.code,
     requestId: browser.requestId,
-    details: { issuer: identity.issuer, verified: identity.verified === true },
+    details: { issuer: identity.issuer, verified: identity.verified },
   })
   if (!atOnce) {
     return toBindingPhase(context, browser, region.config.code, identity, {

@@ -168,9 +168,9 @@ export function openLoginTransaction(
   options: { ttlSeconds: number; now: () => Date },
 ): LoginTransaction {
   const refusalShownMs = 2 * 60_000
-  const fresh = (startedAt: number) => {
+  const fresh = (startedAt: number, maxAgeMs = options.ttlSeconds * 1000) => {
     const now = options.now().getTime()
-    return now - startedAt <= options.ttlSeconds * 1000 && startedAt <= now + 60_000
+    return now - startedAt <= maxAgeMs && startedAt <= now + 60_000
   }
   const started = () => options.now().getTime()
   const setPhase = (phase: Phase) => cookie.set('phase', phase)
@@ -229,10 +229,7 @@ export function openLoginTransaction(
       // Long enough to switch the language back and forth, short enough that the next person at a shared
       // school computer does not find the last one's login on the page.
       const refusal = cookie.get('refusal')
-      const now = options.now().getTime()
-      return refusal?.region === region && now - refusal.at <= refusalShownMs && refusal.at <= now + 60_000
-        ? { login: refusal.login }
-        : undefined
+      return refusal?.region === region && fresh(refusal.at, refusalShownMs) ? { login: refusal.login } : undefined
     },
     abandon: () => setPhase({ kind: 'start' }),
     done: () => cookie.delete(),

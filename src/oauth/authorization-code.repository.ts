@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import { accountInRegionsCte, tokenAccountsCte } from '../accounts/account.repository.js'
+import { accountInRegionsCte, tokenAccountsCte, toTokenAccount } from '../accounts/account.repository.js'
 import { auditEventCte } from '../audit/record-audit-event.js'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import type { Database, Executor, Role } from '../db/schema.js'
@@ -185,14 +185,7 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
       authTime: row.auth_time,
       amr: row.amr,
     },
-    account: {
-      id: row.id,
-      region: row.region,
-      role: row.role,
-      familyName: row.family_name,
-      givenName: row.given_name,
-      patronymic: row.patronymic,
-    },
+    account: toTokenAccount(row),
     refreshToken: row.refreshable ? refreshToken : undefined,
   }
 }

@@ -15,6 +15,7 @@
  *   statement that rotates, on the common path), for the revocation list
  */
 import { type Kysely, sql, type Transaction } from 'kysely'
+import { toTokenAccount } from '../accounts/account.repository.js'
 import { cte, withCtes } from '../db/cte.js'
 import type { Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
@@ -109,14 +110,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
           amr: row.amr,
         },
         refreshToken: fresh,
-        account: {
-          id: row.id,
-          region: row.region,
-          role: row.role,
-          familyName: row.family_name,
-          givenName: row.given_name,
-          patronymic: row.patronymic,
-        },
+        account: toTokenAccount(row),
       }
     }
   }
