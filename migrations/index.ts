@@ -14,6 +14,7 @@ import * as linksPerRegion from './0011-links-per-region.js'
 import * as linkVerified from './0012-link-verified.js'
 import * as twoLiveRecoverySecrets from './0013-two-live-recovery-secrets.js'
 import * as accessTokenLifetimes from './0014-access-token-lifetimes.js'
+import * as accountLifecycle from './0015-account-lifecycle.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012-link-verified': linkVerified,
   '0013-two-live-recovery-secrets': twoLiveRecoverySecrets,
   '0014-access-token-lifetimes': accessTokenLifetimes,
+  '0015-account-lifecycle': accountLifecycle,
 }

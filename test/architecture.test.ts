@@ -166,6 +166,7 @@ const owners: [table: string, allowed: readonly string[]][] = [
     'diary_account',
     ['accounts/account.repository.ts', 'accounts/contacts.repository.ts', 'oauth/refresh-rotation.ts', 'db/schema.ts'],
   ],
+  ['school', ['accounts/school.repository.ts', 'db/schema.ts']],
   ['recovery_secret', ['accounts/recovery-secret.repository.ts', 'db/schema.ts']],
   ['identity_link', ['linking/identity-link.repository.ts', 'db/schema.ts']],
   ['login_session', ['sessions/login-session.ts', 'sessions/end-sessions.ts', 'db/schema.ts']],

@@ -6,7 +6,8 @@
  */
 import { type RawBuilder, sql } from 'kysely'
 import { type Cte, cte, tableOf } from '../db/cte.js'
-import type { DiaryAccountRow, Executor, Role } from '../db/schema.js'
+import type { AccountState, DiaryAccountRow, Executor, Role } from '../db/schema.js'
+import { schoolNameSql } from './school.repository.js'
 
 export interface Account {
   /** Opaque and stable: the `sub` of every token. */
@@ -22,16 +23,42 @@ export interface Account {
   /** HMAC-SHA256 of the SNILS with SNILS_PEPPER; the SNILS itself is never stored. */
   snilsHmac: string | null
   snilsLast4: string | null
+  schoolId: string | null
+  /** The school's name, for people to read. */
   school: string | null
   className: string | null
   mustChangePassword: boolean
   passwordChangedAt: Date | null
+  /** The diary's own id of the account (SCIM externalId). */
+  externalId: string | null
+  state: AccountState
+  /** When, why and by whom the account was deactivated; null while active. */
+  deactivation: Deactivation | null
+  /** Counted by the database at every change of the row (SCIM meta.version). */
+  version: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface Deactivation {
+  at: Date
+  reason: string | null
+  /** `operator:<name>`, `import`, `scim:<client_id>` */
+  by: string
 }
 
 /** The fields an import writes (everything but the login and the password). */
 export type AccountFields = Pick<
   Account,
-  'role' | 'familyName' | 'givenName' | 'patronymic' | 'birthDate' | 'snilsHmac' | 'snilsLast4' | 'school' | 'className'
+  | 'role'
+  | 'familyName'
+  | 'givenName'
+  | 'patronymic'
+  | 'birthDate'
+  | 'snilsHmac'
+  | 'snilsLast4'
+  | 'schoolId'
+  | 'className'
 >
 
 export interface NewAccount extends AccountFields {
@@ -45,7 +72,18 @@ export function normaliseLogin(value: string): string {
   return value.normalize('NFC').trim().toLowerCase()
 }
 
-export function toAccount(row: DiaryAccountRow): Account {
+/** A diary_account row with its school's name (`selectAccounts`). */
+export type AccountRow = DiaryAccountRow & { school_name: string | null }
+
+/** Every column of diary_account and the school's name: the start of every read that makes an `Account`. */
+function selectAccounts(db: Executor) {
+  return db
+    .selectFrom('diary_account')
+    .selectAll('diary_account')
+    .select(schoolNameSql('diary_account').as('school_name'))
+}
+
+export function toAccount(row: AccountRow): Account {
   return {
     id: row.id,
     region: row.region,
@@ -57,10 +95,20 @@ export function toAccount(row: DiaryAccountRow): Account {
     birthDate: row.birth_date,
     snilsHmac: row.snils_hmac,
     snilsLast4: row.snils_last4,
-    school: row.school,
+    schoolId: row.school_id,
+    school: row.school_name,
     className: row.class_name,
     mustChangePassword: row.must_change_password,
     passwordChangedAt: row.password_changed_at,
+    externalId: row.external_id,
+    state: row.state,
+    deactivation:
+      row.deactivated_at === null
+        ? null
+        : { at: row.deactivated_at, reason: row.deactivated_reason, by: row.deactivated_by ?? '' },
+    version: String(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   }
 }
 
@@ -73,24 +121,19 @@ function toColumns(fields: AccountFields) {
     birth_date: fields.birthDate,
     snils_hmac: fields.snilsHmac,
     snils_last4: fields.snilsLast4,
-    school: fields.school,
+    school_id: fields.schoolId,
     class_name: fields.className,
   }
 }
 
 export async function findAccountById(db: Executor, id: string): Promise<Account | undefined> {
-  const row = await db.selectFrom('diary_account').selectAll().where('id', '=', id).executeTakeFirst()
+  const row = await selectAccounts(db).where('id', '=', id).executeTakeFirst()
   return row && toAccount(row)
 }
 
 /** The account `id` only if it belongs to `region` (the scope in the statement, not in the caller). */
 export async function findAccountInRegion(db: Executor, region: string, id: string): Promise<Account | undefined> {
-  const row = await db
-    .selectFrom('diary_account')
-    .selectAll()
-    .where('id', '=', id)
-    .where('region', '=', region)
-    .executeTakeFirst()
+  const row = await selectAccounts(db).where('id', '=', id).where('region', '=', region).executeTakeFirst()
   return row && toAccount(row)
 }
 
@@ -167,9 +210,7 @@ export async function findAccountCredentials(
   region: string,
   login: string,
 ): Promise<{ account: Account; passwordHash: string | null } | undefined> {
-  const row = await db
-    .selectFrom('diary_account')
-    .selectAll()
+  const row = await selectAccounts(db)
     .where('region', '=', region)
     .where('login', '=', normaliseLogin(login))
     .executeTakeFirst()
@@ -207,9 +248,7 @@ export async function findAccountsBySnils(
   snilsHmac: string,
   limit: number,
 ): Promise<Account[]> {
-  const rows = await db
-    .selectFrom('diary_account')
-    .selectAll()
+  const rows = await selectAccounts(db)
     .where('region', '=', region)
     .where('snils_hmac', '=', snilsHmac)
     .limit(limit)
@@ -228,9 +267,7 @@ export async function findAccountsByFamilyName(
   familyName: string,
   limit: number,
 ): Promise<Account[]> {
-  const rows = await db
-    .selectFrom('diary_account')
-    .selectAll()
+  const rows = await selectAccounts(db)
     .where('region', '=', region)
     .where(sql<string>`translate(lower(family_name), 'ё', 'е')`, '=', familyName)
     .orderBy('family_name')
@@ -252,9 +289,7 @@ export async function findAccountsBornWith(
   limit: number,
 ): Promise<Account[]> {
   if (account.birthDate === null) return []
-  const rows = await db
-    .selectFrom('diary_account')
-    .selectAll()
+  const rows = await selectAccounts(db)
     .where('region', '=', account.region)
     .where(
       sql<string>`translate(lower(family_name), 'ё', 'е')`,
@@ -300,9 +335,7 @@ export async function setPassword(
 /** The accounts with these ids that exist, by id (one statement for a list of links). */
 export async function findAccountsByIds(db: Executor, ids: readonly string[]): Promise<Map<string, Account>> {
   if (ids.length === 0) return new Map()
-  const rows = await db
-    .selectFrom('diary_account')
-    .selectAll()
+  const rows = await selectAccounts(db)
     .where('id', 'in', [...ids])
     .execute()
   return new Map(rows.map((row) => [row.id, toAccount(row)]))
@@ -315,12 +348,7 @@ export async function findAccountsByLogins(
   logins: readonly string[],
 ): Promise<Map<string, Account>> {
   if (logins.length === 0) return new Map()
-  const rows = await db
-    .selectFrom('diary_account')
-    .selectAll()
-    .where('region', '=', region)
-    .where('login', 'in', logins)
-    .execute()
+  const rows = await selectAccounts(db).where('region', '=', region).where('login', 'in', logins).execute()
   return new Map(rows.map((row) => [row.login, toAccount(row)]))
 }
 
@@ -397,4 +425,90 @@ export async function findTokenAccount(
     .where(sql<boolean>`not ${revoked}`)
     .executeTakeFirst()
   return row && toTokenAccount(row)
+}
+
+/*
+ * Account states (lifecycle/account-state.ts decides; these only write). Each answers whether a row of
+ * `region` in the expected state changed: the scope and the state are conditions of the statement.
+ */
+
+/** Whether the account `accountId` (an SQL uuid expression) is active: a condition for statements that sign in. */
+export function accountIsActiveSql(accountId: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from diary_account where id = ${accountId} and state = 'active')`
+}
+
+export async function setDeactivated(
+  db: Executor,
+  region: string,
+  accountId: string,
+  deactivation: Deactivation,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('diary_account')
+    .set({
+      state: 'deactivated',
+      deactivated_at: deactivation.at,
+      deactivated_reason: deactivation.reason,
+      deactivated_by: deactivation.by,
+      updated_at: deactivation.at,
+    })
+    .where('id', '=', accountId)
+    .where('region', '=', region)
+    .where('state', '=', 'active')
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}
+
+export async function setReactivated(db: Executor, region: string, accountId: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('diary_account')
+    .set({ state: 'active', deactivated_at: null, deactivated_reason: null, deactivated_by: null, updated_at: now })
+    .where('id', '=', accountId)
+    .where('region', '=', region)
+    .where('state', '=', 'deactivated')
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}
+
+/**
+ * Removes everything personal of an account that is not erased yet (names, login, birth date, SNILS,
+ * contacts, password, the diary's id, class): the row keeps its id, region, role and school, so that
+ * sessions and tokens that name it stay listed as revoked until they expire. The login becomes the id
+ * (unique, and no one's login).
+ */
+export async function eraseAccountData(
+  db: Executor,
+  region: string,
+  accountId: string,
+  erasure: { at: Date; by: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('diary_account')
+    .set({
+      login: sql`id::text`,
+      password_hash: null,
+      must_change_password: false,
+      family_name: '',
+      given_name: '',
+      patronymic: null,
+      birth_date: null,
+      snils_hmac: null,
+      snils_last4: null,
+      class_name: null,
+      external_id: null,
+      email: null,
+      email_verified_at: null,
+      phone: null,
+      phone_verified_at: null,
+      state: 'erased',
+      deactivated_at: erasure.at,
+      deactivated_reason: null,
+      deactivated_by: erasure.by,
+      updated_at: erasure.at,
+    })
+    .where('id', '=', accountId)
+    .where('region', '=', region)
+    .where('state', '<>', 'erased')
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
 }

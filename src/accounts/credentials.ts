@@ -10,6 +10,8 @@
  * - an unknown login, an account without a password, and a wrong password all fail after the same
  *   argon2id work (a dummy hash is verified), so neither the answer nor its time tells whether a
  *   login exists; only the audit learns which account a failure was aimed at
+ * - a deactivated account fails as `closed` after the same work, right password or not: its owner is
+ *   told that the school closed access, and a stranger learns nothing about the password
  */
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
@@ -57,7 +59,9 @@ export async function identifyLogin(
   return { login: typed, throttleKey: typedKey(snilsPepper, { snils: snils.digits }) }
 }
 
-export type CredentialCheck = { ok: true; account: Account } | { ok: false; accountId: string | undefined }
+/** `closed`: the login names a deactivated account (whatever the password: the answer does not tell). */
+export type CredentialCheck =
+  { ok: true; account: Account } | { ok: false; accountId: string | undefined; closed: boolean }
 
 export async function checkCredentials(
   db: Kysely<Database>,
@@ -66,10 +70,13 @@ export async function checkCredentials(
   login: string,
   password: string,
 ): Promise<CredentialCheck> {
-  const found = await findAccountCredentials(db, region, login)
+  const stored = await findAccountCredentials(db, region, login)
+  // An erased account has no login any more (its row's login is its id): unknown.
+  const found = stored?.account.state === 'erased' ? undefined : stored
   const hash = found?.passwordHash ?? (await dummyHash(hasher))
   const valid = await hasher.verify(hash, password)
-  return valid && found?.passwordHash
+  const closed = found !== undefined && found.account.state !== 'active'
+  return valid && found?.passwordHash && !closed
     ? { ok: true, account: found.account }
-    : { ok: false, accountId: found?.account.id }
+    : { ok: false, accountId: found?.account.id, closed }
 }

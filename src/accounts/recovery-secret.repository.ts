@@ -157,6 +157,11 @@ export async function deleteSecretsOf(
     .execute()
 }
 
+/** Deletes every secret of an account, whatever its purpose (its erasure). */
+export async function deleteAllSecretsOf(db: Executor, accountId: string): Promise<void> {
+  await db.deleteFrom('recovery_secret').where('account_id', '=', accountId).execute()
+}
+
 export type CodeTry =
   | { kind: 'right'; accountId: string; destination: string | null }
   /** The most tries left among the secrets tried. */

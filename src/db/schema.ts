@@ -24,8 +24,18 @@ export interface DiaryAccountTable {
   /** HMAC-SHA256 with SNILS_PEPPER over the 11 digits, hex. The SNILS itself is never stored. */
   snils_hmac: string | null
   snils_last4: string | null
-  school: string | null
+  school_id: string | null
   class_name: string | null
+  /** The diary's own id of the account (SCIM `externalId`), unique in the region. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>
+  state: ColumnType<AccountState, AccountState | undefined, AccountState>
+  deactivated_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+  /** Free text from the school or the diary system (never personal data of the account). */
+  deactivated_reason: ColumnType<string | null, string | null | undefined, string | null>
+  /** `operator:<name>`, `import`, `scim:<client_id>` */
+  deactivated_by: ColumnType<string | null, string | null | undefined, string | null>
+  /** Counted by the database at every update (migration 0015): SCIM's meta.version. */
+  version: ColumnType<string, never, never>
   created_at: CreatedAt
   updated_at: UpdatedAt
   password_changed_at: ColumnType<Date | null, never, Date | null>
@@ -35,6 +45,25 @@ export interface DiaryAccountTable {
   /** `+` and 8–15 digits (person/contact.ts). */
   phone: ColumnType<string | null, string | null | undefined, string | null>
   phone_verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+}
+
+export type AccountState = 'active' | 'deactivated' | 'erased'
+
+/** A school of a region (accounts/school.repository.ts). */
+export interface SchoolTable {
+  id: Generated<string>
+  region: string
+  /** The diary's own id of the school; unique in the region when given. */
+  diary_id: string | null
+  name: string
+  short_name: string | null
+  /** The school's responsible employee, as parents are told to ask them. */
+  contact_name: ColumnType<string | null, string | null | undefined, string | null>
+  contact_room: ColumnType<string | null, string | null | undefined, string | null>
+  contact_phone: ColumnType<string | null, string | null | undefined, string | null>
+  contact_hours: ColumnType<string | null, string | null | undefined, string | null>
+  created_at: CreatedAt
+  updated_at: UpdatedAt
 }
 
 export type LinkMethod = 'auto_snils' | 'password'
@@ -212,6 +241,7 @@ export interface RequestRateTable {
 
 export interface Database {
   diary_account: DiaryAccountTable
+  school: SchoolTable
   identity_link: IdentityLinkTable
   audit_event: AuditEventTable
   login_session: LoginSessionTable

@@ -186,6 +186,12 @@ export async function deleteLink(db: Executor, id: string): Promise<IdentityLink
   return row && toLink(row)
 }
 
+/** Deletes every link of an account (its erasure); answers how many there were. */
+export async function deleteLinksOfAccount(db: Executor, accountId: string): Promise<number> {
+  const rows = await db.deleteFrom('identity_link').where('account_id', '=', accountId).returning('id').execute()
+  return rows.length
+}
+
 /** Deletes the account's link to this provider if, and only if, it was made by password. */
 export async function deletePasswordLink(
   db: Executor,

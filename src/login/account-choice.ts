@@ -75,7 +75,8 @@ export async function accountOptions(context: RouteContext, browser: BrowserRequ
   const options: AccountOption[] = []
   for (const [index, link] of links.entries()) {
     const account = accounts.get(link.accountId)
-    if (account === undefined) continue
+    // A deactivated diary is not offered (choosing it could only be refused).
+    if (account === undefined || account.state !== 'active') continue
     options.push({
       accountId: account.id,
       region: account.region,
@@ -86,6 +87,8 @@ export async function accountOptions(context: RouteContext, browser: BrowserRequ
       lastChosen: index === 0 && link.lastChosenAt !== null,
     })
   }
+  if (options.length === 0 && accounts.size > 0)
+    throw new BridgeError('ERR_ACCOUNT_CLOSED', 'every diary linked to this person is deactivated')
   if (options.length === 0) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the links of this login are gone')
   return options
 }

@@ -4,7 +4,8 @@
  * load is shed first, then the throttle (a blocked account or
  * address is refused before the password is looked at), the credential check (same work for unknown
  * logins), the counters and the audit event. Answers the account, or undefined for a wrong login or
- * password; throws ERR_BUSY or ERR_THROTTLED. An attempt refused during a block is counted in the
+ * password; throws ERR_BUSY, ERR_THROTTLED, or ERR_ACCOUNT_CLOSED for a deactivated account (whatever
+ * the password; a wrong one still counts as a failure). An attempt refused during a block is counted in the
  * metrics only: a flood against a blocked login must not write a row per request (the failures that
  * caused the block are in the audit trail, and the support desk sees the block itself).
  */
@@ -55,13 +56,15 @@ export async function attemptPassword(
   const result = await checkCredentials(db, context.hasher, region, typed.login, attempt.password)
   if (result.ok) await recordSuccess(db, keys)
   else await recordFailure(db, keys, context.config.bridge.throttling, now)
-  context.metrics.login(region, metricMethod[purpose], result.ok ? 'success' : 'failure')
+  const outcome = result.ok ? 'success' : result.closed ? 'closed' : 'failure'
+  context.metrics.login(region, metricMethod[purpose], outcome)
   await recordAuditEvent(db, {
     type: auditType[purpose],
-    outcome: result.ok ? 'success' : 'failure',
+    outcome,
     accountId: result.ok ? result.account.id : result.accountId,
     region,
     requestId: browser.requestId,
   })
+  if (!result.ok && result.closed) throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is deactivated')
   return result.ok ? result.account : undefined
 }

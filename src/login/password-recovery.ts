@@ -161,7 +161,8 @@ export async function requestRecovery(
     [perLogin, recoveryThrottle.perLogin],
   ])
 
-  const account = await findAccountByLogin(db, region, typed.login)
+  // A deactivated account is answered as an unknown login: the same page, a stand-in secret, no message.
+  const account = activeOnly(await findAccountByLogin(db, region, typed.login))
   const contacts = await findContacts(db, account?.id ?? noAccount)
   const contact =
     (request.via === 'email' ? contacts?.emailVerified && contacts.email : contacts?.phoneVerified && contacts.phone) ||
@@ -201,6 +202,11 @@ export async function requestRecovery(
   return messageTo(context, destination, notice, request.locale)
 }
 
+/** Only an active account recovers its password; another is as good as unknown. */
+function activeOnly(account: Account | undefined): Account | undefined {
+  return account?.state === 'active' ? account : undefined
+}
+
 /** Opens the new-password step for an account whose owner just proved who they are. */
 function allowReset(browser: BrowserRequest, account: Account, via: RecoveryWay, linkHash?: string): void {
   browser.transaction.chooseRegion(account.region)
@@ -217,7 +223,7 @@ function allowReset(browser: BrowserRequest, account: Account, via: RecoveryWay,
 export async function openRecoveryLink(context: RouteContext, browser: BrowserRequest, token: string): Promise<void> {
   const linkHash = hashLinkToken(token)
   const secret = await findLinkSecret(context.db, 'reset_email', linkHash, context.now())
-  const account = secret && (await findAccountById(context.db, secret.accountId))
+  const account = secret && activeOnly(await findAccountById(context.db, secret.accountId))
   if (account === undefined)
     throw new BridgeError('ERR_SECRET_EXPIRED', 'the recovery link is unknown, replaced, used or expired')
   if (!recoveryWays(context, regionOf(context.regions, account.region)).email)
@@ -240,7 +246,7 @@ export async function checkRecoveryCode(
   const ids = phase.previousSecretId === undefined ? [phase.secretId] : [phase.secretId, phase.previousSecretId]
   const result = await tryCode(context.db, ids, hash, context.now(), recoveryRules.codeAttempts)
   if (result.kind === 'wrong' && result.attemptsLeft > 0) return result
-  const account = result.kind === 'right' ? await findAccountById(context.db, result.accountId) : undefined
+  const account = result.kind === 'right' ? activeOnly(await findAccountById(context.db, result.accountId)) : undefined
   if (account === undefined) {
     browser.transaction.abandon()
     throw new BridgeError(
@@ -268,8 +274,9 @@ export async function finishPasswordReset(
   form: { password: string; repeat: string },
 ): Promise<ResetResult> {
   const phase = browser.transaction.take('password_reset')
-  const account = await findAccountById(context.db, phase.accountId)
-  if (account === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account no longer exists')
+  const account = activeOnly(await findAccountById(context.db, phase.accountId))
+  if (account === undefined)
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'the account no longer exists or was deactivated')
   const now = context.now()
   const provenFor = phase.passwordChangedAt === null ? null : new Date(phase.passwordChangedAt)
   const result = await changePassword(context.db, context.hasher, account, {

@@ -181,7 +181,9 @@ function whyNotRecoverable(outcome: LinkOutcome, account: Account | undefined, r
       // A binding by password from an account the provider did not vouch for proves only that someone knew
       // the old password: it must never be the way to set a new one (it ends at the next change, too).
       if (!outcome.verified) return 'unverified_link'
-      return account?.region === region ? undefined : 'other_region'
+      if (account?.region !== region) return 'other_region'
+      // Recovery answers for a deactivated account as for one that is not there.
+      return account.state === 'active' ? undefined : 'account_closed'
     case 'several':
       // Which password to reset cannot be told from State Services alone.
       return 'several_accounts'

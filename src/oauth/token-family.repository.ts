@@ -9,7 +9,8 @@
  */
 import { type RawBuilder, sql } from 'kysely'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
-import type { Executor } from '../db/schema.js'
+import { type Executor, isUuid } from '../db/schema.js'
+import { accountIsActiveSql } from '../accounts/account.repository.js'
 import { sessionEndedSql } from '../sessions/login-session.js'
 import { hashToken, newOpaqueToken } from './grants.js'
 
@@ -58,16 +59,26 @@ export async function revokeAccessToken(db: Executor, jti: string, expiresAt: Da
     .execute()
 }
 
-/** Whether an access token was revoked, by its jti or by the end of its session (`sid`), as an SQL condition. */
-export function accessTokenRevokedSql(jti: string, sessionId?: string): RawBuilder<boolean> {
-  return sql<boolean>`(exists (select 1 from revoked_access_token where jti = ${jti}) or ${sessionEndedSql(sessionId)})`
+/**
+ * Whether an access token was revoked, by its jti, by the end of its session (`sid`), or because its
+ * account (`sub`) is no longer active (deactivated or erased), as an SQL condition.
+ */
+export function accessTokenRevokedSql(jti: string, sessionId?: string, accountId?: string): RawBuilder<boolean> {
+  const closed =
+    accountId !== undefined && isUuid(accountId) ? sql`not ${accountIsActiveSql(sql`${accountId}::uuid`)}` : sql`false`
+  return sql<boolean>`(exists (select 1 from revoked_access_token where jti = ${jti}) or ${sessionEndedSql(sessionId)} or ${closed})`
 }
 
-/** Whether an access token was revoked: by its jti, or by the end of its session (`sid`). */
-export async function isAccessTokenRevoked(db: Executor, jti: string, sessionId?: string): Promise<boolean> {
-  const { rows } = await sql<{ revoked: boolean }>`select ${accessTokenRevokedSql(jti, sessionId)} as revoked`.execute(
-    db,
-  )
+/** Whether an access token was revoked: by its jti, by the end of its session (`sid`), or its account's deactivation. */
+export async function isAccessTokenRevoked(
+  db: Executor,
+  jti: string,
+  sessionId?: string,
+  accountId?: string,
+): Promise<boolean> {
+  const { rows } = await sql<{
+    revoked: boolean
+  }>`select ${accessTokenRevokedSql(jti, sessionId, accountId)} as revoked`.execute(db)
   return rows[0]?.revoked === true
 }
 

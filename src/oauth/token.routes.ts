@@ -214,7 +214,12 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       return {
         kind: 'access' as const,
         access,
-        active: !(await isAccessTokenRevoked(db, access.jti, typeof access.sid === 'string' ? access.sid : undefined)),
+        active: !(await isAccessTokenRevoked(
+          db,
+          access.jti,
+          typeof access.sid === 'string' ? access.sid : undefined,
+          access.sub,
+        )),
       }
     }
     const refresh = await findRefreshToken(db, token)

@@ -33,7 +33,7 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
         (await findTokenAccount(
           context.db,
           access.sub,
-          accessTokenRevokedSql(access.jti, typeof access.sid === 'string' ? access.sid : undefined),
+          accessTokenRevokedSql(access.jti, typeof access.sid === 'string' ? access.sid : undefined, access.sub),
         ))
       if (access === undefined || account === undefined) {
         reply.header('www-authenticate', `Bearer error="invalid_token"`)

@@ -29,6 +29,8 @@ export type EndReason =
   | 'link_removed'
   | 'link_superseded'
   | 'support'
+  | 'deactivated'
+  | 'erased'
 
 export interface EndedSession {
   sessionId: string | null

@@ -10,6 +10,8 @@
  * - `findActiveSession` returns nothing for an unknown, ended, expired or idle session
  * Sessions end only through end-sessions.ts.
  */
+import { accountIsActiveSql } from '../accounts/account.repository.js'
+import { BridgeError } from '../errors.js'
 import { type RawBuilder, sql } from 'kysely'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
@@ -87,7 +89,8 @@ export async function startSession(db: Executor, session: SessionStart): Promise
     .then<Parameters<typeof toSession>[0]>(startSessionCte('session', account, session))
     .execute(db)
   const [row] = rows
-  if (row === undefined) throw new Error('the session was not started')
+  // Only an active account signs in: deactivated (or erased) at any moment before this statement.
+  if (row === undefined) throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is not active')
   return toSession(row)
 }
 
@@ -99,6 +102,7 @@ function startSessionSql(
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
            ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
     from ${tableOf(source)}
+    where ${accountIsActiveSql(sql.ref('account_id'))}
     returning ${sql.join(columns.map((column) => sql.ref(column)))}`
 }
 

@@ -4,6 +4,7 @@
  * through one provider. She links her second school's diary from the account page; afterwards the 29
  * login asks which diary, the 78 one does not. Skipped, with the reason printed, without Chromium.
  */
+import { schoolId } from '../helpers/schools.js'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { requireChromium, startChromiumWorld } from '../helpers/chromium-world.js'
@@ -29,7 +30,7 @@ async function run() {
       given_name: 'Мария',
       patronymic: 'Петровна',
       birth_date: '2012-03-14',
-      school: 'Гимназия № 6',
+      school_id: await schoolId(db, '29', 'Гимназия № 6'),
       class_name: '7В',
       password_hash,
     })

@@ -33,7 +33,7 @@ const account = (login: string, region = '29') => ({
   birth_date: null,
   snils_hmac: null,
   snils_last4: null,
-  school: null,
+  school_id: null,
   class_name: null,
   password_hash: null,
 })

@@ -1,3 +1,4 @@
+import { schoolId } from '../helpers/schools.js'
 import { sql } from 'kysely'
 import t from 'tap'
 import { findAccountByLogin } from '../../src/accounts/account.repository.js'
@@ -357,7 +358,7 @@ t.test(
         given_name: 'Мария',
         patronymic: 'Петровна',
         birth_date: '2012-03-14',
-        school: 'Гимназия № 6',
+        school_id: await schoolId(db, '29', 'Гимназия № 6'),
       })
       .returning(['id'])
       .executeTakeFirstOrThrow()
@@ -469,7 +470,7 @@ t.test('a binding records whether the provider vouched for the person', async (t
 t.test(
   'twins: a one-letter given name binds only when no namesake diary exists, or the verified SNILS is the diary’s',
   async (t) => {
-    const twin = (login: string, givenName: string, snils?: string) =>
+    const twin = async (login: string, givenName: string, snils?: string) =>
       db
         .insertInto('diary_account')
         .values({
@@ -480,7 +481,7 @@ t.test(
           given_name: givenName,
           patronymic: 'Викторовна',
           birth_date: '2012-05-14',
-          school: 'Школа № 1',
+          school_id: await schoolId(db, '29', 'Школа № 1'),
           snils_hmac: snils && hmacSnils(pepper, snils),
           snils_last4: snils?.slice(-4),
         })

@@ -3,6 +3,7 @@
  * state-services simulator, which serves regions 29 and 78 as one provider (one issuer): links are per
  * region, the chooser shows where a region has several, "link another diary" on the account page.
  */
+import { schoolId } from '../helpers/schools.js'
 import t from 'tap'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
@@ -28,7 +29,7 @@ await db
     given_name: 'Мария',
     patronymic: 'Петровна',
     birth_date: '2012-03-14',
-    school: 'Гимназия № 6',
+    school_id: await schoolId(db, '29', 'Гимназия № 6'),
     class_name: '7В',
     password_hash,
   })

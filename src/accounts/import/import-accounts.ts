@@ -27,6 +27,7 @@ import { hmacSnils } from '../../person/snils.js'
 import type { PasswordHasher } from '../password-hash.js'
 import { type ContactChanges, contactChanges, noContacts } from './contact-changes.js'
 import { findContactsByLogins, writeContacts } from '../contacts.repository.js'
+import { resolveSchool } from '../school.repository.js'
 import { type FileFormat, readRecords } from './read-records.js'
 import { type ImportedAccount, validateAccountRow } from './validate-row.js'
 
@@ -67,7 +68,7 @@ interface PreparedRow {
   snilsHmac: string | null
 }
 
-function fieldsOf(row: PreparedRow): AccountFields {
+function fieldsOf(row: PreparedRow, schoolId: string | null): AccountFields {
   const { account } = row
   return {
     role: account.role,
@@ -77,7 +78,7 @@ function fieldsOf(row: PreparedRow): AccountFields {
     birthDate: account.birthDate,
     snilsHmac: row.snilsHmac,
     snilsLast4: account.snils === null ? null : account.snils.slice(-4),
-    school: account.school,
+    schoolId,
     className: account.className,
   }
 }
@@ -115,10 +116,26 @@ async function writeBatch(
     withContacts.map((row) => row.account.login),
   )
 
+  // The schools the batch names, found or created (an import names few schools: one statement or two each).
+  const schools = new Map<string, string | null>()
+  for (const name of new Set(batch.flatMap((row) => (row.account.school === null ? [] : [row.account.school])))) {
+    const resolved = await resolveSchool(db, options.region, { name }, now)
+    schools.set(name, resolved.ok ? resolved.school.id : null)
+  }
+  const schoolOf = (row: PreparedRow) =>
+    row.account.school === null ? null : (schools.get(row.account.school) ?? null)
+
   const inserts: PreparedRow[] = []
   const updates: { id: string; changes: Partial<AccountFields> }[] = []
   const contactWrites: { login: string; contacts: ContactChanges }[] = []
   for (const row of batch) {
+    if (row.account.school !== null && schoolOf(row) === null) {
+      report.rejected.push({
+        line: row.line,
+        problems: ["school: several schools of the region have this name (give the diary's id of the school)"],
+      })
+      continue
+    }
     const owner = row.snilsHmac === null ? undefined : snilsOwners.get(row.snilsHmac)
     if (owner !== undefined && owner !== row.account.login) {
       report.rejected.push({
@@ -134,7 +151,7 @@ async function writeBatch(
       inserts.push(row)
       continue
     }
-    const changes = changedFields(current, fieldsOf(row))
+    const changes = changedFields(current, fieldsOf(row, schoolOf(row)))
     if (Object.keys(changes).length === 0 && contacts === undefined) report.unchanged++
     else updates.push({ id: current.id, changes })
   }
@@ -145,7 +162,7 @@ async function writeBatch(
       login: row.account.login,
       passwordHash: row.account.passwordHash ?? (await options.hasher.hash(row.account.password as string)),
       mustChangePassword: row.account.password !== null,
-      ...fieldsOf(row),
+      ...fieldsOf(row, schoolOf(row)),
     })),
   )
 

@@ -249,6 +249,10 @@ export const en: Messages = {
       'Your State Services account is not confirmed.',
       'Confirm it at a service centre with your passport and SNILS. Meanwhile, sign in with your diary login and password: your diary can then be linked to State Services.',
     ],
+    account_closed: [
+      'The school has closed access to this diary.',
+      'If this is a mistake, contact the responsible employee of your school.',
+    ],
     account_conflict: [
       'This diary is already linked to another State Services account, or your account is linked to another diary.',
       'Sign in with your diary login and password, or contact the responsible employee of your school.',

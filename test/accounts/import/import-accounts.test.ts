@@ -49,7 +49,14 @@ t.test('good rows import, bad rows are listed by line with reasons', async (t) =
       { line: 9, problems: ['role: is required'] },
     ],
   })
-  const accounts = await db.selectFrom('diary_account').selectAll().orderBy('login').execute()
+  const accounts = await db
+    .selectFrom('diary_account')
+    .selectAll('diary_account')
+    .select((eb) =>
+      eb.selectFrom('school').select('name').whereRef('school.id', '=', 'diary_account.school_id').as('school'),
+    )
+    .orderBy('login')
+    .execute()
   t.same(
     accounts.map((a) => a.login),
     ['ivanov.p', 'ivanova.m', 'kuznetsova.e', 'smirnov.a'],

@@ -1,0 +1,203 @@
+/*
+ * Schools of a region: the one place that reads or writes `school`.
+ * - the diary names a school by its own id (`diaryId`) and a name; an import made before the diary sent
+ *   ids names it by its name only. `resolveSchools` finds or creates the record for each such reference,
+ *   in the caller's transaction:
+ *     with an id: the school of that id (its name follows the diary's), else the one school of that name
+ *     that has no id yet (it gets the id), else a new school;
+ *     with a name only: the one school of that name, else a new school without an id; two schools of
+ *     that name (different ids) are ambiguous and refused: the caller must give the id
+ * - names are compared as person/text.ts normalises typed text (NFC, trimmed, single spaces)
+ * - the responsible employee's contact (name, room, phone, hours) is what help pages show a parent
+ */
+import { type RawBuilder, sql } from 'kysely'
+import type { Executor } from '../db/schema.js'
+
+export interface School {
+  id: string
+  region: string
+  diaryId: string | null
+  name: string
+  shortName: string | null
+  contact: SchoolContact | null
+}
+
+export interface SchoolContact {
+  name: string | null
+  room: string | null
+  phone: string | null
+  hours: string | null
+}
+
+export interface SchoolReference {
+  /** The diary's own id of the school. */
+  diaryId?: string | null
+  name: string
+  shortName?: string | null
+}
+
+export type SchoolResolution = { ok: true; school: School } | { ok: false; problem: 'ambiguous_name' }
+
+/** A school's name or id as typed: NFC, trimmed, inner runs of white space as one space. */
+export function normaliseSchoolText(value: string): string {
+  return value.normalize('NFC').trim().replace(/\s+/gu, ' ')
+}
+
+/** The name of the school of `table`.school_id, as a scalar subquery (accounts read it with their row). */
+export function schoolNameSql(table: string): RawBuilder<string | null> {
+  return sql<string | null>`(select s.name from school s where s.id = ${sql.ref(`${table}.school_id`)})`
+}
+
+type SchoolRow = {
+  id: string
+  region: string
+  diary_id: string | null
+  name: string
+  short_name: string | null
+  contact_name: string | null
+  contact_room: string | null
+  contact_phone: string | null
+  contact_hours: string | null
+}
+
+function toSchool(row: SchoolRow): School {
+  const contact =
+    row.contact_name === null && row.contact_room === null && row.contact_phone === null && row.contact_hours === null
+      ? null
+      : { name: row.contact_name, room: row.contact_room, phone: row.contact_phone, hours: row.contact_hours }
+  return {
+    id: row.id,
+    region: row.region,
+    diaryId: row.diary_id,
+    name: row.name,
+    shortName: row.short_name,
+    contact,
+  }
+}
+
+export async function findSchoolById(db: Executor, region: string, id: string): Promise<School | undefined> {
+  const row = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('id', '=', id)
+    .where('region', '=', region)
+    .executeTakeFirst()
+  return row && toSchool(row)
+}
+
+/** The schools of a region whose diary id or name is `value` (normalised), at most `limit`. */
+export async function findSchoolsNamed(db: Executor, region: string, value: string, limit = 10): Promise<School[]> {
+  const typed = normaliseSchoolText(value)
+  const rows = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('region', '=', region)
+    .where((eb) => eb.or([eb('diary_id', '=', typed), eb('name', '=', typed)]))
+    .orderBy('name')
+    .limit(limit)
+    .execute()
+  return rows.map(toSchool)
+}
+
+export async function listSchools(db: Executor, region: string): Promise<School[]> {
+  const rows = await db.selectFrom('school').selectAll().where('region', '=', region).orderBy('name').execute()
+  return rows.map(toSchool)
+}
+
+/** The school of one reference, found or created (see the header); run it in the caller's transaction. */
+export async function resolveSchool(
+  db: Executor,
+  region: string,
+  reference: SchoolReference,
+  now: Date,
+): Promise<SchoolResolution> {
+  const name = normaliseSchoolText(reference.name)
+  const diaryId = reference.diaryId ? normaliseSchoolText(reference.diaryId) || null : null
+  const shortName = reference.shortName ? normaliseSchoolText(reference.shortName) || null : null
+  if (diaryId !== null) {
+    const byId = await db
+      .selectFrom('school')
+      .selectAll()
+      .where('region', '=', region)
+      .where('diary_id', '=', diaryId)
+      .executeTakeFirst()
+    if (byId !== undefined) {
+      if (byId.name === name && (shortName === null || byId.short_name === shortName)) return found(byId)
+      const renamed = await db
+        .updateTable('school')
+        .set({ name, short_name: shortName ?? byId.short_name, updated_at: now })
+        .where('id', '=', byId.id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return found(renamed)
+    }
+    const adopted = await db
+      .updateTable('school')
+      .set({ diary_id: diaryId, short_name: shortName, updated_at: now })
+      .where('region', '=', region)
+      .where('name', '=', name)
+      .where('diary_id', 'is', null)
+      .returningAll()
+      .executeTakeFirst()
+    if (adopted !== undefined) return found(adopted)
+    const created = await db
+      .insertInto('school')
+      .values({ region, diary_id: diaryId, name, short_name: shortName })
+      .onConflict((conflict) => conflict.columns(['region', 'diary_id']).doNothing())
+      .returningAll()
+      .executeTakeFirst()
+    // A parallel writer created it first: read theirs.
+    return created !== undefined ? found(created) : resolveSchool(db, region, reference, now)
+  }
+  const named = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('region', '=', region)
+    .where('name', '=', name)
+    .orderBy('diary_id', (order) => order.nullsFirst())
+    .limit(2)
+    .execute()
+  if (named.length === 1) return found(named[0]!)
+  if (named.length > 1) return { ok: false, problem: 'ambiguous_name' }
+  await db
+    .insertInto('school')
+    .values({ region, name, short_name: shortName })
+    .onConflict((conflict) => conflict.columns(['region', 'name']).where('diary_id', 'is', null).doNothing())
+    .execute()
+  const made = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('region', '=', region)
+    .where('name', '=', name)
+    .where('diary_id', 'is', null)
+    .executeTakeFirstOrThrow()
+  return found(made)
+}
+
+function found(row: SchoolRow): SchoolResolution {
+  return { ok: true, school: toSchool(row) }
+}
+
+/** Sets (or, with null, clears) the responsible employee's contact of a school of `region`. */
+export async function setSchoolContact(
+  db: Executor,
+  region: string,
+  schoolId: string,
+  contact: SchoolContact | null,
+  now: Date,
+): Promise<boolean> {
+  const clean = (value: string | null | undefined) => (value ? normaliseSchoolText(value) || null : null)
+  const result = await db
+    .updateTable('school')
+    .set({
+      contact_name: clean(contact?.name),
+      contact_room: clean(contact?.room),
+      contact_phone: clean(contact?.phone),
+      contact_hours: clean(contact?.hours),
+      updated_at: now,
+    })
+    .where('id', '=', schoolId)
+    .where('region', '=', region)
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}

@@ -1,0 +1,145 @@
+/*
+ * Accounts that end: deactivation, reactivation and erasure, whoever asks (an operator in the CLI, an
+ * import that syncs a school, a SCIM client of the region's diary). A change of an account's whole
+ * state, so it lives above accounts/, linking/ and sessions/.
+ * - deactivation: the state, every session ended and every refresh-token family revoked
+ *   (sessions/end-sessions.ts, so back-channel logout notices go out and the sessions are on the
+ *   revocation list) and the audit event, in one transaction; links and contacts stay, unusable while
+ *   the account is not active (every sign-in starts a session only for an active account:
+ *   sessions/login-session.ts), so reactivation restores them; old tokens stay dead
+ * - erasure (152-FZ, the right to have one's data removed): the same end of access, then the links,
+ *   the one-time secrets and every personal column go; the row keeps its id, region, role and school
+ *   (accounts/account.repository.ts eraseAccountData) and the audit keeps a tombstone with ids only
+ * - every change is scoped to the caller's region in the statement; an account of another region is
+ *   `not_found`, as an unknown id is
+ * - who asked is `operator:<name>`, `import` or `scim:<client_id>`; the operator's name and the reason
+ *   are free text, audited masked like any free text (a SNILS typed into them does not reach the table)
+ */
+import type { Kysely } from 'kysely'
+import {
+  eraseAccountData,
+  findAccountInRegion,
+  setDeactivated,
+  setReactivated,
+} from '../accounts/account.repository.js'
+import { deleteAllSecretsOf } from '../accounts/recovery-secret.repository.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { Database } from '../db/schema.js'
+import { deleteLinksOfAccount } from '../linking/identity-link.repository.js'
+import { maskSnilsLike } from '../person/snils.js'
+import { countSessions, endSessions } from '../sessions/end-sessions.js'
+
+export type ChangedBy = { kind: 'operator'; name: string } | { kind: 'import' } | { kind: 'scim'; clientId: string }
+
+export interface StateChange {
+  region: string
+  accountId: string
+  by: ChangedBy
+  /** Why, in the words of the school or the diary system. */
+  reason?: string | null
+  now: Date
+  requestId?: string
+}
+
+export type StateOutcome =
+  | { kind: 'changed'; sessionsEnded: number }
+  /** The account is in that state already (nothing was written). */
+  | { kind: 'unchanged' }
+  | { kind: 'not_found' }
+
+/** Counts state changes (bridge_account_state_changes_total); the CLI has none. */
+export interface StateMetrics {
+  accountState(region: string, change: 'deactivated' | 'reactivated' | 'erased', by: ChangedBy['kind']): void
+}
+
+export function describeChangedBy(by: ChangedBy): string {
+  if (by.kind === 'operator') return `operator:${maskSnilsLike(by.name.trim())}`
+  return by.kind === 'scim' ? `scim:${by.clientId}` : 'import'
+}
+
+const cleanReason = (reason: string | null | undefined) =>
+  reason === undefined || reason === null || reason.trim() === '' ? null : maskSnilsLike(reason.trim()).slice(0, 500)
+
+async function exists(db: Kysely<Database>, region: string, accountId: string): Promise<boolean> {
+  const account = await findAccountInRegion(db, region, accountId)
+  return account !== undefined && account.state !== 'erased'
+}
+
+export async function deactivateAccount(
+  db: Kysely<Database>,
+  change: StateChange,
+  metrics?: StateMetrics,
+): Promise<StateOutcome> {
+  const by = describeChangedBy(change.by)
+  const reason = cleanReason(change.reason)
+  const outcome = await db.transaction().execute(async (trx): Promise<StateOutcome> => {
+    const changed = await setDeactivated(trx, change.region, change.accountId, { at: change.now, reason, by })
+    if (!changed) return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
+    const ended = await endSessions(trx, { accountId: change.accountId }, 'deactivated', change.now)
+    const sessionsEnded = countSessions(ended)
+    await recordAuditEvent(trx, {
+      type: 'account_deactivated',
+      outcome: 'success',
+      accountId: change.accountId,
+      region: change.region,
+      requestId: change.requestId,
+      details: { by, reason, sessions_ended: sessionsEnded },
+    })
+    return { kind: 'changed', sessionsEnded }
+  })
+  if (outcome.kind === 'changed') metrics?.accountState(change.region, 'deactivated', change.by.kind)
+  return outcome
+}
+
+export async function reactivateAccount(
+  db: Kysely<Database>,
+  change: StateChange,
+  metrics?: StateMetrics,
+): Promise<StateOutcome> {
+  const by = describeChangedBy(change.by)
+  const outcome = await db.transaction().execute(async (trx): Promise<StateOutcome> => {
+    const changed = await setReactivated(trx, change.region, change.accountId, change.now)
+    if (!changed) return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
+    await recordAuditEvent(trx, {
+      type: 'account_reactivated',
+      outcome: 'success',
+      accountId: change.accountId,
+      region: change.region,
+      requestId: change.requestId,
+      details: { by, reason: cleanReason(change.reason) },
+    })
+    return { kind: 'changed', sessionsEnded: 0 }
+  })
+  if (outcome.kind === 'changed') metrics?.accountState(change.region, 'reactivated', change.by.kind)
+  return outcome
+}
+
+/** Erases an active or deactivated account (see the header); `not_found` for an unknown or erased one. */
+export async function eraseAccount(
+  db: Kysely<Database>,
+  change: StateChange,
+  metrics?: StateMetrics,
+): Promise<StateOutcome> {
+  const by = describeChangedBy(change.by)
+  const outcome = await db.transaction().execute(async (trx): Promise<StateOutcome> => {
+    const erased = await eraseAccountData(trx, change.region, change.accountId, { at: change.now, by })
+    if (!erased) return { kind: 'not_found' }
+    // The row stays (without anything personal): its sessions end as any deactivated account's do, with
+    // logout notices, and stay on the revocation list until their tokens expire.
+    const ended = await endSessions(trx, { accountId: change.accountId }, 'erased', change.now)
+    const links = await deleteLinksOfAccount(trx, change.accountId)
+    await deleteAllSecretsOf(trx, change.accountId)
+    const sessionsEnded = countSessions(ended)
+    await recordAuditEvent(trx, {
+      type: 'account_erased',
+      outcome: 'success',
+      accountId: change.accountId,
+      region: change.region,
+      requestId: change.requestId,
+      details: { by, links_removed: links, sessions_ended: sessionsEnded },
+    })
+    return { kind: 'changed', sessionsEnded }
+  })
+  if (outcome.kind === 'changed') metrics?.accountState(change.region, 'erased', change.by.kind)
+  return outcome
+}
