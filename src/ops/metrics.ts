@@ -18,6 +18,8 @@ export interface Metrics {
   /** A request refused by the request limits (ops/request-rate.ts). */
   rateLimited(endpoint: string, kind: 'client' | 'address'): void
   http(method: string, route: string, status: number, seconds: number): void
+  /** An account deactivated, reactivated or erased, by whom (operator, import, scim). */
+  accountState(region: string, change: 'deactivated' | 'reactivated' | 'erased', by: string): void
   /** One run of the maintenance job: its outcome and, when it ran, the rows it deleted per table. */
   maintenance(outcome: 'done' | 'skipped' | 'failed', deleted?: Readonly<Record<string, number>>): void
 }
@@ -77,6 +79,12 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   })
+  const accountStates = new Counter({
+    name: 'bridge_account_state_changes_total',
+    help: 'Accounts deactivated, reactivated or erased, by region, change and who asked (operator, import, scim)',
+    labelNames: ['region', 'change', 'by'],
+    registers: [registry],
+  })
   const maintenanceRuns = new Counter({
     name: 'bridge_maintenance_runs_total',
     help: 'Runs of the maintenance job by outcome (done; skipped: another instance held the lock; failed)',
@@ -125,6 +133,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
     upstream: (region, operation, outcome, seconds) => upstream.observe({ region, operation, outcome }, seconds),
     token: (clientId, grant, outcome) => tokens.inc({ client_id: clientId, grant, outcome }),
     rateLimited: (endpoint, kind) => rateLimited.inc({ endpoint, kind }),
+    accountState: (region, change, by) => accountStates.inc({ region, change, by }),
     maintenance: (outcome, deleted = {}) => {
       maintenanceRuns.inc({ outcome })
       for (const [table, rows] of Object.entries(deleted)) maintenanceDeleted.inc({ table }, rows)

@@ -6,6 +6,8 @@
 import { sql } from 'kysely'
 import t from 'tap'
 import type { MailMessage, SmsMessage } from '../../src/notify/senders.js'
+import { findAccountByLogin } from '../../src/accounts/account.repository.js'
+import { deactivateAccount, reactivateAccount } from '../../src/lifecycle/account-state.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { demoPassword, publicUrl, startDemoWorld } from '../helpers/demo-world.js'
 
@@ -111,6 +113,19 @@ t.test('an existing and a non-existing login get the same page and status, by e-
   t.equal(strip(codeExisting), strip(codeUnconfirmed))
   t.equal(texts.length - smsBefore, 1, 'an unconfirmed phone gets no code')
   t.equal(texts.at(-1)?.to, maria.phone)
+})
+
+t.test('a deactivated account is answered as an unknown login: the same page, no letter', async (t) => {
+  const strip = (page: Page) => page.body.replace(/value="[^"]*"/g, '').replace(/<code>[^<]*<\/code>/g, '')
+  const petr = (await findAccountByLogin(db, '29', 'ivanov.p'))!
+  await deactivateAccount(db, { region: '29', accountId: petr.id, by: { kind: 'import' }, now: new Date() })
+  t.teardown(() => reactivateAccount(db, { region: '29', accountId: petr.id, by: { kind: 'import' }, now: new Date() }))
+  const before = mails.length
+  const closed = await request(new Browser(app, publicUrl), 'ivanov.p', 'email')
+  const missing = await request(new Browser(app, publicUrl), 'nobody.at.all', 'email')
+  t.same([closed.status, missing.status], [200, 200])
+  t.equal(strip(closed), strip(missing))
+  t.equal(mails.length, before, 'his confirmed address gets nothing')
 })
 
 t.test(
