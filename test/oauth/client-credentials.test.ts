@@ -26,6 +26,17 @@ const world = await startOAuthWorld(t, {
       regions: ['29'],
       accessTokenTtlSeconds: 300,
     },
+    // Redirect URIs are allowed, but a client without authorization_code gets no code.
+    'hr-portal': {
+      name: 'HR portal',
+      grantTypes: ['client_credentials'],
+      redirectUris: ['https://hr.example/cb'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      clientSecretEnv: 'HR_SYSTEM_SECRET',
+      scopes: ['openid', 'scim.read'],
+      audience: 'https://hr.example',
+      regions: ['29'],
+    },
   },
   env: { HR_SYSTEM_SECRET: machineSecret },
 })
@@ -143,6 +154,25 @@ t.test('a grant the client is not allowed is unauthorized_client', async (t) => 
     (await app.inject('/metrics')).body,
     'bridge_token_requests_total{client_id="web-diary",grant="client_credentials",outcome="unauthorized_client"} 1',
   )
+})
+
+t.test('a client without authorization_code gets no code at /authorize', async (t) => {
+  const response = await app.inject({
+    url: `/authorize?${new URLSearchParams({
+      client_id: 'hr-portal',
+      redirect_uri: 'https://hr.example/cb',
+      response_type: 'code',
+      scope: 'openid',
+      state: 's1',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString()}`,
+  })
+  t.equal(response.statusCode, 303)
+  const location = new URL(String(response.headers.location))
+  t.equal(location.origin + location.pathname, 'https://hr.example/cb')
+  t.equal(location.searchParams.get('error'), 'unauthorized_client')
+  t.equal(location.searchParams.get('state'), 's1')
 })
 
 t.test('failed client authentication is the same invalid_client', async (t) => {
