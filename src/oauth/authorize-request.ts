@@ -3,7 +3,8 @@
  * - the client must be known and the redirect_uri one of its registered URIs, compared as exact strings
  *   (no prefix, case or trailing-slash tolerance); until both hold, errors are shown as a page, never
  *   sent to an unverified redirect URI
- * - then errors go back to the redirect URI: response_type must be "code"; scope must contain openid
+ * - then errors go back to the redirect URI: the client's grantTypes must list authorization_code;
+ *   response_type must be "code"; scope must contain openid
  *   and only scopes the client may ask for; PKCE with S256 is required of every client; request objects
  *   are not supported; a parameter given twice is invalid
  */
@@ -61,6 +62,9 @@ export function validateAuthorizationRequest(
       param('request') ? 'request_not_supported' : 'request_uri_not_supported',
       'request objects are not supported',
     )
+  }
+  if (!client.grantTypes.includes('authorization_code')) {
+    return fail('unauthorized_client', 'this client may not use the authorization code flow')
   }
   if (param('response_type') !== 'code')
     return fail('unsupported_response_type', 'only response_type=code is supported')
