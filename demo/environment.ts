@@ -3,7 +3,7 @@
  * adds in development when it reads the demo configuration (`config/`), so that `diary-bridge config
  * check` works there out of the box. Demo values only: production never gets them.
  * - REGION_78_CLIENT_SECRET, DEMO_DIARY_CLIENT_SECRET: fixed demo secrets (the simulators know them);
- *   DEMO_HR_CLIENT_SECRET: the demo machine client's (client_credentials, docs/provider.md)
+ *   DEMO_DIARY_SYNC_SECRET: the demo machine client's (client_credentials, docs/provider.md)
  * - LOG_FORMAT=pretty: one readable line per request
  * - REGION_29_ESIA_PRIVATE_KEY, REGION_29_ESIA_CERTIFICATE, DEMO_ESIA_CERTIFICATES: the demo's GOST key
  *   pairs in <DATA_DIR>/esia-demo/, made on first use (by the openssl CLI with OpenSSL's GOST engine, or
@@ -17,7 +17,7 @@ import { ensureGostKeyPair, type GostKeyPair } from './gost-keys.js'
 export const demoSecrets = {
   REGION_78_CLIENT_SECRET: 'demo-state-services-secret-78',
   DEMO_DIARY_CLIENT_SECRET: 'demo-diary-client-secret',
-  DEMO_HR_CLIENT_SECRET: 'demo-hr-client-secret',
+  DEMO_DIARY_SYNC_SECRET: 'demo-diary-sync-secret',
 }
 
 export interface DemoEnvironment {

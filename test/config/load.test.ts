@@ -40,7 +40,7 @@ t.test("the example configuration in config/ loads with its secrets and the demo
       DEMO_ESIA_CERTIFICATES: esia.certificatePem,
       REGION_78_CLIENT_SECRET: 's',
       DEMO_DIARY_CLIENT_SECRET: 's',
-      DEMO_HR_CLIENT_SECRET: 's',
+      DEMO_DIARY_SYNC_SECRET: 's',
     },
   })
   t.same([...config.regions.keys()], ['29', '78'])
@@ -69,7 +69,7 @@ t.test("the example configuration in config/ loads with its secrets and the demo
     { ru: 'Демо-дневник', en: 'Demo web diary' },
     'its name in each language',
   )
-  t.same(config.clients.get('demo-hr')?.grantTypes, ['client_credentials'], 'the demo machine client: no browser')
+  t.same(config.clients.get('demo-diary-sync')?.grantTypes, ['client_credentials'], 'the demo machine client: no browser')
 })
 
 t.test('a valid directory gives a complete Config with defaults', async (t) => {
