@@ -28,7 +28,12 @@ export async function startDiaryModule(options: {
   host?: string
   /** Shows what the bridge "sent" at GET /mailbox (the demo's outbox). */
   mailbox?: Mailbox
-}): Promise<{ url: string; app: FastifyInstance }> {
+  /** The module's session cookie (two modules on one host need two names: cookies ignore the port). */
+  cookieName?: string
+  /** Tests: the tokens of each sign-in, as the module received them. */
+  onTokens?: (tokens: { accessToken: string; refreshToken: string | undefined }) => void
+}): Promise<{ url: string; app: FastifyInstance; signedIn: () => number }> {
+  const cookieName = options.cookieName ?? 'demo-diary'
   const url = `http://localhost:${options.port}`
   const redirectUri = `${url}/callback`
   const sessions = new Map<string, DiarySession>()
@@ -56,7 +61,7 @@ export async function startDiaryModule(options: {
     options.mailbox === undefined ? '' : `<p><a href="${mailboxPath}">Почта и SMS, отправленные мостом (демо)</a></p>`
 
   app.get('/', async (request, reply) => {
-    const session = sessions.get(request.cookies['demo-diary'] ?? '')
+    const session = sessions.get(request.cookies[cookieName] ?? '')
     reply.type('text/html; charset=utf-8')
     if (session === undefined) {
       return page(`<p>Вы не вошли.</p><p><a class="button" href="/login">Войти</a></p>${mailboxLink}`)
@@ -109,6 +114,7 @@ export async function startDiaryModule(options: {
     })
     const claims: Record<string, unknown> = tokens.claims() ?? {}
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub))
+    options.onTokens?.({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token })
     const id = randomBytes(24).toString('base64url')
     sessions.set(id, {
       sid: typeof claims.sid === 'string' ? claims.sid : undefined,
@@ -120,11 +126,11 @@ export async function startDiaryModule(options: {
         accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000,
       },
     })
-    return reply.setCookie('demo-diary', id, { path: '/', httpOnly: true, sameSite: 'lax' }).redirect('/', 303)
+    return reply.setCookie(cookieName, id, { path: '/', httpOnly: true, sameSite: 'lax' }).redirect('/', 303)
   })
 
   app.get('/refresh', async (request, reply) => {
-    const session = sessions.get(request.cookies['demo-diary'] ?? '')
+    const session = sessions.get(request.cookies[cookieName] ?? '')
     if (session?.tokens.refreshToken !== undefined) {
       const tokens = await client.refreshTokenGrant(await discover(), session.tokens.refreshToken)
       session.tokens = {
@@ -137,10 +143,10 @@ export async function startDiaryModule(options: {
   })
 
   app.get('/logout', async (request, reply) => {
-    const id = request.cookies['demo-diary'] ?? ''
+    const id = request.cookies[cookieName] ?? ''
     const session = sessions.get(id)
     sessions.delete(id)
-    reply.clearCookie('demo-diary', { path: '/' })
+    reply.clearCookie(cookieName, { path: '/' })
     if (session === undefined) return reply.redirect('/', 303)
     const target = client.buildEndSessionUrl(await discover(), {
       id_token_hint: session.tokens.idToken,
@@ -150,5 +156,5 @@ export async function startDiaryModule(options: {
   })
 
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' })
-  return { url, app }
+  return { url, app, signedIn: () => sessions.size }
 }

@@ -54,6 +54,12 @@ export interface ChromiumWorld {
   newPage: (options?: { locale?: string; width?: number }) => Promise<Page>
   /** A full-page screenshot into test-results/<name>.png. */
   shot: (page: Page, name: string) => Promise<unknown>
+  /** The tokens each module received at each sign-in, by client id. */
+  tokens: Record<string, { accessToken: string; refreshToken: string | undefined }[]>
+  /** With `secondDiary`: the second module (`demo-diary-2`), its URL and how many sessions it holds. */
+  secondDiary: { url: string; signedIn: () => number } | undefined
+  /** How many sessions the first module holds. */
+  diarySignedIn: () => number
 }
 
 export interface ChromiumWorldOptions {
@@ -63,7 +69,15 @@ export interface ChromiumWorldOptions {
   senders?: Senders
   /** Region 78 signs in through region 29's OIDC simulator too (one issuer for both); its demo accounts are imported. */
   stateServicesIn78?: boolean
+  /**
+   * A second diary module (`demo-diary-2`, its own port and cookie), both with back-channel logout, and
+   * the diary system's SCIM client `diary-sync` (client_credentials, scope scim, regions 29 and 78;
+   * secret `scimSecret`).
+   */
+  secondDiary?: boolean
 }
+
+export const scimSecret = 'browser-test-scim-secret'
 
 /** Region 29's file and, for ESIA, its simulator (GOST keys made in a folder removed at teardown). */
 async function startRegion29(t: Teardown, bridgeUrl: string, protocol: 'oidc' | 'esia') {
@@ -77,9 +91,34 @@ async function startRegion29(t: Teardown, bridgeUrl: string, protocol: 'oidc' | 
 }
 
 export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOptions = {}): Promise<ChromiumWorld> {
-  const [bridgePort, diaryPort] = [await freePort(), await freePort()]
+  const [bridgePort, diaryPort, secondPort] = [await freePort(), await freePort(), await freePort()]
   const bridgeUrl = `http://localhost:${bridgePort}`
   const diaryUrl = `http://localhost:${diaryPort}`
+  const secondUrl = `http://localhost:${secondPort}`
+  const module = (url: string) => ({
+    redirectUris: [`${url}/callback`],
+    postLogoutRedirectUris: [`${url}/`],
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    clientSecretEnv: 'DEMO_DIARY_CLIENT_SECRET',
+    scopes: ['openid', 'profile', 'offline_access'],
+    audience: 'https://diary.example/api',
+    regions: ['29', '78'],
+    ...(options.secondDiary ? { backchannelLogoutUri: `${url}/backchannel-logout` } : {}),
+  })
+  const more = options.secondDiary
+    ? {
+        'clients/demo-diary-2.json': { name: 'Second diary module', ...module(secondUrl) },
+        'clients/diary-sync.json': {
+          name: 'Diary system',
+          grantTypes: ['client_credentials'],
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          clientSecretEnv: 'DIARY_SYNC_SECRET',
+          scopes: ['scim'],
+          audience: 'https://diary.example/provisioning',
+          regions: ['29', '78'],
+        },
+      }
+    : {}
   const diarySecret = 'browser-test-diary-secret'
   const region29 = await startRegion29(t, bridgeUrl, options.stateServices ?? 'oidc')
   const config = loadTestConfig(
@@ -90,31 +129,34 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
       'regions/78.json': options.stateServicesIn78
         ? { ...region29.file, name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } }
         : passwordOnlyRegion,
-      'clients/demo-diary.json': {
-        name: 'Demo diary',
-        redirectUris: [`${diaryUrl}/callback`],
-        postLogoutRedirectUris: [`${diaryUrl}/`],
-        tokenEndpointAuthMethod: 'client_secret_basic',
-        clientSecretEnv: 'DEMO_DIARY_CLIENT_SECRET',
-        scopes: ['openid', 'profile', 'offline_access'],
-        audience: 'https://diary.example/api',
-        regions: ['29', '78'],
-      },
+      'clients/demo-diary.json': { name: 'Demo diary', ...module(diaryUrl) },
+      ...more,
     },
-    { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret },
+    { ...validEnv, DEMO_DIARY_CLIENT_SECRET: diarySecret, DIARY_SYNC_SECRET: scimSecret },
   )
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config, options.stateServicesIn78 ? ['29', '78'] : ['29'])
-  const { app } = await buildTestApp(t, config, database.db, { senders: options.senders })
-  await app.listen({ port: bridgePort, host: 'localhost' })
-  const diary = await startDiaryModule({
-    port: diaryPort,
-    bridgeUrl,
-    clientId: 'demo-diary',
-    clientSecret: diarySecret,
-    host: 'localhost',
+  const { app } = await buildTestApp(t, config, database.db, {
+    senders: options.senders,
+    backgroundJobs: options.secondDiary,
   })
-  t.teardown(() => diary.app.close())
+  await app.listen({ port: bridgePort, host: 'localhost' })
+  const tokens: ChromiumWorld['tokens'] = { 'demo-diary': [], 'demo-diary-2': [] }
+  const startModule = async (clientId: string, port: number) => {
+    const started = await startDiaryModule({
+      port,
+      bridgeUrl,
+      clientId,
+      clientSecret: diarySecret,
+      host: 'localhost',
+      cookieName: clientId,
+      onTokens: (received) => tokens[clientId]?.push(received),
+    })
+    t.teardown(() => started.app.close())
+    return started
+  }
+  const diary = await startModule('demo-diary', diaryPort)
+  const second = options.secondDiary ? await startModule('demo-diary-2', secondPort) : undefined
 
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -143,5 +185,8 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
       return context.newPage()
     },
     shot: (page, name) => page.screenshot({ path: `test-results/${name}.png`, fullPage: true }),
+    tokens,
+    secondDiary: second && { url: second.url, signedIn: second.signedIn },
+    diarySignedIn: diary.signedIn,
   }
 }
