@@ -19,6 +19,9 @@
  *   - logout_notice: delivered or given up (the metrics counted it)
  *   - request_rate: its window is over (window_start older than one `rateLimits.windowSeconds`); no
  *     instance reads a window once it has ended
+ *   - diary_account: erased (lifecycle/account-state.ts) longer ago than the longest access-token
+ *     lifetime: until then its ended sessions stay on the revocation list; its sessions and tokens go with
+ *     it (foreign keys), its audit tombstone stays
  *   - audit_event: older than `audit.retentionDays` (no margin: the retention is the rule)
  * - audit_event is append-only (a trigger refuses UPDATE and DELETE, migrations/0001 and 0008): only
  *   this step deletes, in a transaction that says so (`bridge.audit_retention`, transaction-local) as the
@@ -44,6 +47,7 @@ export const maintainedTables = [
   'request_rate',
   'recovery_secret',
   'logout_notice',
+  'diary_account',
   'audit_event',
 ] as const
 
@@ -114,6 +118,10 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
     { table: 'recovery_secret', expired: sql`expires_at < ${cutoff}` },
     { table: 'logout_notice', expired: sql`(delivered_at < ${cutoff} or gave_up_at < ${cutoff})` },
     { table: 'request_rate', expired: sql`window_start < ${ago(policy.rateWindowSeconds + policy.marginSeconds)}` },
+    {
+      table: 'diary_account',
+      expired: sql`state = 'erased' and deactivated_at < ${ago(policy.maxAccessTokenTtlSeconds + policy.marginSeconds)}`,
+    },
   ]
 }
 

@@ -211,6 +211,18 @@ export async function seedExpiringRows(
       .execute()
   }
 
+  // Erased accounts go once their tokens cannot be valid any more (the longest access-token lifetime);
+  // a deactivated one never goes by itself.
+  const accounts: [string, 'erased' | 'deactivated', Date][] = [
+    ['gone-erased-account', 'erased', at(-(600 + hour + 60))],
+    ['kept-erased-account-in-margin', 'erased', at(-(600 + 60))],
+    ['kept-deactivated-account', 'deactivated', at(-400 * 86_400)],
+  ]
+  for (const [name, state, since] of accounts) {
+    await sql`insert into diary_account (id, region, login, role, family_name, given_name, state, deactivated_at, deactivated_by)
+      values (${id(name)}, '29', ${key(name).toLowerCase()}, 'pupil', '', '', ${state}, ${since}, 'import')`.execute(db)
+  }
+
   for (const [type, days] of [
     ['gone-audit', auditRetentionDays + 1],
     ['kept-audit', auditRetentionDays - 1],
@@ -232,6 +244,7 @@ export async function seedExpiringRows(
     ['request_rate', rates.map(([name]) => name)] as const,
     ['recovery_secret', secrets.map(([name]) => name)] as const,
     ['logout_notice', notices.map(([name]) => name)] as const,
+    ['diary_account', accounts.map(([name]) => name)] as const,
     ['audit_event', ['gone-audit', 'kept-audit']] as const,
   ]
   return {
@@ -281,6 +294,7 @@ export async function seededRowsLeft(db: Kysely<Database>, seeded: SeededRows): 
     logout_notice: named(
       (await db.selectFrom('logout_notice').select('client_id').execute()).map((row) => row.client_id),
     ),
+    diary_account: named((await db.selectFrom('diary_account').select('id').execute()).map((row) => row.id)),
     audit_event: named((await db.selectFrom('audit_event').select('type').execute()).map((row) => row.type)),
   }
 }
