@@ -37,6 +37,7 @@ export const benchSecrets = {
   SNILS_PEPPER: randomBytes(32).toString('base64'),
   KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   BENCH_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+  BENCH_SYNC_SECRET: randomBytes(24).toString('base64url'),
 }
 
 export function writeBenchConfig(port: number, extra: { regions?: Record<string, unknown> } = {}): string {
@@ -65,6 +66,19 @@ export function writeBenchConfig(port: number, extra: { regions?: Record<string,
       scopes: ['openid', 'profile', 'offline_access'],
       audience: 'https://bench.example/api',
       regions: Object.keys({ 29: 1, ...extra.regions }),
+    }),
+  )
+  // The diary system's SCIM client (bench/scim.ts).
+  writeFileSync(
+    join(dir, 'clients', 'bench-sync.json'),
+    JSON.stringify({
+      name: 'Benchmark diary system',
+      grantTypes: ['client_credentials'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      clientSecretEnv: 'BENCH_SYNC_SECRET',
+      scopes: ['scim'],
+      audience: 'https://bench.example/provisioning',
+      regions: ['29'],
     }),
   )
   return dir

@@ -35,6 +35,7 @@ import {
 import { benchPassword, benchPasswords } from './password.js'
 import { basicAuth, followRedirects } from './flows.js'
 import { benchRefresh, benchStateServicesLogin, benchStatic, benchVerifier, refreshTokens } from './scenarios.js'
+import { benchScim } from './scim.js'
 
 const started = Date.now()
 const port = 3900
@@ -172,6 +173,7 @@ try {
     )
   const sso = await login('sso', followRedirects)
   const esiaLogin = await login('esia', async (url) => (await passEsia(new URL(url), { person: 'maria' })).href)
+  const scim = await benchScim(bridge.url, benchSecrets.BENCH_SYNC_SECRET, measure)
   const afterMemory = residentMiB(bridge.child.pid)
 
   const floor = total(healthz)
@@ -223,6 +225,13 @@ try {
     esiaLogin,
     within(esiaLogin, 5),
   )
+  row('SCIM create without a password', scim.createWithout, within(scim.createWithout, 1))
+  row('SCIM create with a password (argon2id)', scim.createWith, 'argon2id is the cost')
+  row('SCIM get by filter (userName eq)', scim.getByFilter, within(scim.getByFilter, 0.5))
+  row('SCIM PATCH active (deactivate / reactivate)', scim.patchActive, within(scim.patchActive, 1))
+  say(
+    `| SCIM Bulk of 1,000 creates without passwords | ${scim.bulkSeconds.toFixed(2)} s (median of ${passes}) | ${(scim.bulk.cpu.bridgeMs * 1000).toFixed(0)} ms | ${(scim.bulk.cpu.postgresMs * 1000).toFixed(0)} ms | | ≤ 3 s ${check(scim.bulkSeconds <= 3)} |`,
+  )
   say()
   say('| other checks | result | target |')
   say('| --- | --- | --- |')
@@ -246,6 +255,9 @@ try {
     ['refresh', refresh, 0.8],
     ['OIDC login', sso, 5],
     ['ESIA login', esiaLogin, 5],
+    ['SCIM create without a password', scim.createWithout, 1],
+    ['SCIM get by filter', scim.getByFilter, 0.5],
+    ['SCIM PATCH active', scim.patchActive, 1],
   ] as const) {
     if (total(measured) > limit)
       missed.push(
