@@ -22,9 +22,12 @@ export const columns = [
   'birth_date',
   'snils',
   'school',
+  'school_id',
   'class',
   'email',
   'phone',
+  'external_id',
+  'active',
 ] as const
 export type Column = (typeof columns)[number]
 export type RawAccount = Partial<Record<Column, string>>
