@@ -97,26 +97,29 @@ t.test('optional columns may be empty; Russian role names are understood', async
   })
 })
 
-t.test('active: true/false, 1/0, да/нет, yes/no in any case; empty is true; an absent column says nothing', async (t) => {
-  const cases: [value: string | undefined, active: boolean | null, why: string][] = [
-    ['true', true, 'English'],
-    ['FALSE', false, 'any case'],
-    ['1', true, 'a digit'],
-    ['0', false, 'a digit'],
-    ['Да', true, 'Russian, any case'],
-    [' нет ', false, 'Russian, spaces around'],
-    ['yes', true, 'yes'],
-    ['no', false, 'no'],
-    ['', true, 'an empty cell is true'],
-    [undefined, null, 'no column: the state stays as it is'],
-  ]
-  for (const [value, active, why] of cases) {
-    const result = validateAccountRow({ ...good, active: value }, today)
-    t.equal(result.ok && result.account.active, active, why)
-  }
-  const ids = validateAccountRow({ ...good, school_id: ' sch-7 ', external_id: ' pupil-42 ' }, today)
-  t.match(ids, { ok: true, account: { schoolDiaryId: 'sch-7', externalId: 'pupil-42' } }, 'the diary ids, trimmed')
-})
+t.test(
+  'active: true/false, 1/0, да/нет, yes/no in any case; empty is true; an absent column says nothing',
+  async (t) => {
+    const cases: [value: string | undefined, active: boolean | null, why: string][] = [
+      ['true', true, 'English'],
+      ['FALSE', false, 'any case'],
+      ['1', true, 'a digit'],
+      ['0', false, 'a digit'],
+      ['Да', true, 'Russian, any case'],
+      [' нет ', false, 'Russian, spaces around'],
+      ['yes', true, 'yes'],
+      ['no', false, 'no'],
+      ['', true, 'an empty cell is true'],
+      [undefined, null, 'no column: the state stays as it is'],
+    ]
+    for (const [value, active, why] of cases) {
+      const result = validateAccountRow({ ...good, active: value }, today)
+      t.equal(result.ok && result.account.active, active, why)
+    }
+    const ids = validateAccountRow({ ...good, school_id: ' sch-7 ', external_id: ' pupil-42 ' }, today)
+    t.match(ids, { ok: true, account: { schoolDiaryId: 'sch-7', externalId: 'pupil-42' } }, 'the diary ids, trimmed')
+  },
+)
 
 t.test('every bad field is reported by column, without its value', async (t) => {
   const cases: [fields: RawAccount, problems: string[]][] = [
