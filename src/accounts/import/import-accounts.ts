@@ -39,42 +39,10 @@ import { findSchool, resolveSchool, type SchoolResolution } from '../school.repo
 import { normaliseLogin } from '../account.repository.js'
 import { type FileFormat, readRecords } from './read-records.js'
 import { type ImportedAccount, validateAccountRow } from './validate-row.js'
+import { emptyReport, type ImportReport, noSchool } from './import-report.js'
 
-export interface RowProblem {
-  line: number
-  problems: string[]
-}
-
-/** A change of state the file's `active` column asks for; `accountId` is null for an account a dry run would create. */
-export interface StateRequest {
-  change: 'deactivate' | 'reactivate'
-  accountId: string | null
-  login: string
-  /** The school's name ("—" without one). */
-  school: string
-}
-
-export interface ImportReport {
-  rows: number
-  created: number
-  updated: number
-  unchanged: number
-  rejected: RowProblem[]
-  /** Accounts created and updated per school (its name; "—" without one). */
-  schools: Record<string, { created: number; updated: number }>
-  stateChanges: StateRequest[]
-  /** What the file lists, for `--sync school`. */
-  listed: {
-    /** Every login of the file, rejected rows' included. */
-    logins: string[]
-    /** The schools of its good rows that exist (in a dry run, new ones are not among them). */
-    schoolIds: string[]
-    /** Lines that could not be read at all: their login is unknown. */
-    unreadable: number
-  }
-}
-
-export const noSchool = '—'
+export type { ImportReport, RowProblem, StateRequest } from './import-report.js'
+export { noSchool } from './import-report.js'
 
 export interface ImportOptions {
   file: string
@@ -292,16 +260,7 @@ async function writeBatch(
 }
 
 export async function importAccounts(db: Kysely<Database>, options: ImportOptions): Promise<ImportReport> {
-  const report: ImportReport = {
-    rows: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    rejected: [],
-    schools: {},
-    stateChanges: [],
-    listed: { logins: [], schoolIds: [], unreadable: 0 },
-  }
+  const report = emptyReport()
   const today = (options.now?.() ?? new Date()).toISOString().slice(0, 10)
   const loginLines = new Map<string, number>()
   const snilsLines = new Map<string, number>()
