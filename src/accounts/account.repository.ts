@@ -59,6 +59,7 @@ export type AccountFields = Pick<
   | 'snilsLast4'
   | 'schoolId'
   | 'className'
+  | 'externalId'
 >
 
 export interface NewAccount extends AccountFields {
@@ -123,6 +124,7 @@ function toColumns(fields: AccountFields) {
     snils_last4: fields.snilsLast4,
     school_id: fields.schoolId,
     class_name: fields.className,
+    external_id: fields.externalId,
   }
 }
 
@@ -368,10 +370,59 @@ export async function findSnilsOwners(
   return new Map(rows.map((row) => [row.snils_hmac as string, row.login]))
 }
 
-/** Inserts new accounts; a login that exists already (a parallel import) is skipped. Returns how many were created. */
-export async function insertAccounts(db: Executor, accounts: readonly NewAccount[]): Promise<number> {
-  if (accounts.length === 0) return 0
-  const inserted = await db
+/** Which login of the region holds each of these diary ids of accounts (external_id). */
+export async function findExternalIdOwners(
+  db: Executor,
+  region: string,
+  externalIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (externalIds.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('diary_account')
+    .select(['login', 'external_id'])
+    .where('region', '=', region)
+    .where('external_id', 'in', externalIds)
+    .execute()
+  return new Map(rows.map((row) => [row.external_id as string, row.login]))
+}
+
+/** How many active accounts the school `schoolId` of `region` has. */
+export async function countActiveAccountsOfSchool(db: Executor, region: string, schoolId: string): Promise<number> {
+  const row = await db
+    .selectFrom('diary_account')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('region', '=', region)
+    .where('school_id', '=', schoolId)
+    .where('state', '=', 'active')
+    .executeTakeFirstOrThrow()
+  return Number(row.count)
+}
+
+/** The active accounts of the school `schoolId` of `region` whose login is none of `logins` (normalised), by login. */
+export async function findActiveAccountsOfSchoolNotIn(
+  db: Executor,
+  region: string,
+  schoolId: string,
+  logins: readonly string[],
+): Promise<{ id: string; login: string }[]> {
+  return db
+    .selectFrom('diary_account')
+    .select(['id', 'login'])
+    .where('region', '=', region)
+    .where('school_id', '=', schoolId)
+    .where('state', '=', 'active')
+    .where(sql<boolean>`not (login = any(${[...logins]}::text[]))`)
+    .orderBy('login')
+    .execute()
+}
+
+/** Inserts new accounts; a login that exists already (a parallel import) is skipped. Returns those created. */
+export async function insertAccounts(
+  db: Executor,
+  accounts: readonly NewAccount[],
+): Promise<{ id: string; login: string }[]> {
+  if (accounts.length === 0) return []
+  return db
     .insertInto('diary_account')
     .values(
       accounts.map((account) => ({
@@ -383,9 +434,8 @@ export async function insertAccounts(db: Executor, accounts: readonly NewAccount
       })),
     )
     .onConflict((conflict) => conflict.columns(['region', 'login']).doNothing())
-    .returning('login')
+    .returning(['id', 'login'])
     .execute()
-  return inserted.length
 }
 
 export async function updateAccountFields(

@@ -104,6 +104,35 @@ export async function listSchools(db: Executor, region: string): Promise<School[
   return rows.map(toSchool)
 }
 
+/**
+ * The school that `resolveSchool` would find for one reference, without creating or changing any
+ * (an import's dry run); undefined when it would create one.
+ */
+export async function findSchool(
+  db: Executor,
+  region: string,
+  reference: SchoolReference,
+): Promise<SchoolResolution | undefined> {
+  const name = normaliseSchoolText(reference.name)
+  const diaryId = reference.diaryId ? normaliseSchoolText(reference.diaryId) || null : null
+  const candidates = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('region', '=', region)
+    .where((eb) =>
+      diaryId === null ? eb('name', '=', name) : eb.or([eb('diary_id', '=', diaryId), eb('name', '=', name)]),
+    )
+    .execute()
+  if (diaryId !== null) {
+    const match =
+      candidates.find((row) => row.diary_id === diaryId) ??
+      candidates.find((row) => row.name === name && row.diary_id === null)
+    return match && found(match)
+  }
+  if (candidates.length > 1) return { ok: false, problem: 'ambiguous_name' }
+  return candidates[0] && found(candidates[0])
+}
+
 /** The school of one reference, found or created (see the header); run it in the caller's transaction. */
 export async function resolveSchool(
   db: Executor,

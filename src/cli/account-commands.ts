@@ -56,6 +56,14 @@ async function printAccount(context: CommandContext, db: Kysely<Database>, accou
   const fields: Array<[string, string]> = [
     ['login', account.login],
     ['region', account.region],
+    ['state', account.state],
+    ...(account.deactivation === null
+      ? []
+      : ([
+          ['deactivated at', formatTime(account.deactivation.at)],
+          ['deactivated by', account.deactivation.by],
+          ['reason', orDash(account.deactivation.reason)],
+        ] as Array<[string, string]>)),
     ['role', account.role],
     ['full name', fullName(account)],
     ['birth date', orDash(account.birthDate)],
@@ -78,7 +86,8 @@ const accountsShow: CliCommand = {
   name: 'accounts show',
   arguments: ['LOGIN'],
   synopsis: 'LOGIN --region R',
-  summary: 'Shows an account: who it is, whether it is blocked, its State Services links and active sessions.',
+  summary:
+    'Shows an account: who it is, its state (when deactivated: when, by whom and why), whether it is blocked, its State Services links and active sessions.',
   options: { region: regionOption },
   required: { region: regionRequired },
   run: (context, input) =>

@@ -88,14 +88,18 @@ export function accountLabel(account: Pick<Account, 'login' | 'region'>): string
   return `${account.login} (${account.region})`
 }
 
-/** The account of LOGIN in the region, or undefined after saying on stderr that there is none. */
+/**
+ * The account of LOGIN in the region, or undefined after saying on stderr that there is none. An
+ * erased account has no login any more (its row's login is its id): it is none, whatever is typed.
+ */
 export async function findAccountOrSay(
   context: CommandContext,
   db: Kysely<Database>,
   region: string,
   login: string,
 ): Promise<Account | undefined> {
-  const account = await findAccountByLogin(db, region, login)
+  const found = await findAccountByLogin(db, region, login)
+  const account = found?.state === 'erased' ? undefined : found
   if (account === undefined) context.err(`no account with login "${login}" in region ${region}`)
   return account
 }

@@ -4,10 +4,15 @@
  */
 import { availableParallelism } from 'node:os'
 import { basename } from 'node:path'
-import { importAccounts, type ImportReport } from '../accounts/import/import-accounts.js'
+import { type ImportReport, noSchool } from '../accounts/import/import-accounts.js'
 import { detectFormat } from '../accounts/import/read-records.js'
 import { createPasswordHasher } from '../accounts/password-hash.js'
 import { migrateToLatest } from '../db/migrate.js'
+import {
+  importWithLifecycle,
+  type LifecycleImportOutcome,
+  massDeactivationShare,
+} from '../lifecycle/import-lifecycle.js'
 import { BridgeError } from '../errors.js'
 import { retentionPolicy, runMaintenance } from '../ops/maintenance.js'
 import { createRegionRegistry } from '../regions/registry.js'
@@ -21,6 +26,44 @@ function printReport(context: CommandContext, file: string, report: ImportReport
       `${report.unchanged} unchanged, ${report.rejected.length} rejected`,
   )
   for (const row of report.rejected) context.out(`  line ${row.line}: ${row.problems.join('; ')}`)
+}
+
+/** Per school: created, updated, deactivated, reactivated, and the logins deactivated. */
+function printSchools(context: CommandContext, outcome: Extract<LifecycleImportOutcome, { kind: 'done' }>): void {
+  const names = new Set([...Object.keys(outcome.report.schools), ...outcome.changes.map((change) => change.school)])
+  const sorted = [...names].sort((a, b) => (a === noSchool ? 1 : b === noSchool ? -1 : a.localeCompare(b, 'ru')))
+  for (const name of sorted) {
+    const counts = outcome.report.schools[name] ?? { created: 0, updated: 0 }
+    const of = (change: 'deactivate' | 'reactivate') =>
+      outcome.changes.filter((request) => request.school === name && request.change === change).map((r) => r.login)
+    const deactivated = of('deactivate')
+    const reactivated = of('reactivate')
+    const label = name === noSchool ? 'no school' : `school "${name}"`
+    context.out(
+      `${label}: ${counts.created} created, ${counts.updated} updated, ${deactivated.length} deactivated, ${reactivated.length} reactivated`,
+    )
+    if (deactivated.length > 0) context.out(`  deactivated: ${deactivated.join(', ')}`)
+    if (reactivated.length > 0) context.out(`  reactivated: ${reactivated.join(', ')}`)
+  }
+}
+
+function printRefusal(context: CommandContext, outcome: Extract<LifecycleImportOutcome, { kind: 'refused' }>): void {
+  if (outcome.reason === 'unreadable_rows') {
+    context.err(
+      `--sync school refused, nothing was changed: ${plural(outcome.report.listed.unreadable, 'line')} of the file could not be read, so whose accounts they are is unknown; correct them and run the import again`,
+    )
+    for (const row of outcome.report.rejected) context.err(`  line ${row.line}: ${row.problems.join('; ')}`)
+    return
+  }
+  for (const school of outcome.schools) {
+    const share = Math.round((school.unlisted.length / school.active) * 100)
+    context.err(
+      `--sync school refused, nothing was changed: it would deactivate ${school.unlisted.length} of the ${school.active} active accounts of school "${school.school}" (${share} %), more than ${massDeactivationShare * 100} %`,
+    )
+  }
+  context.err(
+    'check that the file is the whole list of these schools; if it is, run the import again with --allow-mass-deactivation',
+  )
 }
 
 const migrate: CliCommand = {
@@ -57,15 +100,21 @@ const configCheck: CliCommand = {
 const accountsImport: CliCommand = {
   name: 'accounts import',
   arguments: ['FILE'],
-  synopsis: 'FILE --region CODE [--format csv|jsonl] [--contacts-verified]',
-  summary: 'Imports diary accounts from a CSV or JSON Lines file; exit code 2 when some rows were rejected.',
+  synopsis:
+    'FILE --region CODE [--format csv|jsonl] [--contacts-verified] [--sync school [--allow-mass-deactivation]] [--dry-run]',
+  summary:
+    'Imports diary accounts from a CSV or JSON Lines file; exit code 2 when some rows were rejected. With --sync school, deactivates the active accounts of each school of the file that the file does not list.',
   options: {
     region: '--region CODE    the region the accounts belong to',
     format: '--format F       csv or jsonl (default: from the file name)',
     'contacts-verified':
       '--contacts-verified  the e-mails and phones in the file are known to reach their owners: stored as verified (without it, unverified until each owner confirms)',
+    sync: '--sync school    deactivate the active accounts of each school of the file that the file does not list',
+    'allow-mass-deactivation':
+      "--allow-mass-deactivation  let --sync school deactivate more than 10 % of a school's active accounts",
+    'dry-run': '--dry-run        change nothing: print what would be created, updated, deactivated and reactivated',
   },
-  flags: ['contacts-verified'],
+  flags: ['contacts-verified', 'allow-mass-deactivation', 'dry-run'],
   required: { region: 'accounts are imported into one region' },
   run: async (context, input) => {
     const file = argument(input, 0)
@@ -75,13 +124,23 @@ const accountsImport: CliCommand = {
       context.err('cannot tell the format from the file name: add --format csv or --format jsonl')
       return 1
     }
+    const sync = input.values.sync
+    if (sync !== undefined && sync !== 'school') {
+      context.err(`--sync takes "school" (the only kind of sync), not "${sync}"`)
+      return 1
+    }
+    if (input.flags.has('allow-mass-deactivation') && sync === undefined) {
+      context.err('--allow-mass-deactivation goes with --sync school')
+      return 1
+    }
+    const dryRun = input.flags.has('dry-run')
     return context.withDatabase(async (db) => {
       const started = Date.now()
       // The import is the only work of this process: every core hashes, nothing is refused.
       const hasher = createPasswordHasher({ workers: availableParallelism(), maxQueue: Number.POSITIVE_INFINITY })
-      let report: ImportReport
+      let outcome: LifecycleImportOutcome
       try {
-        report = await importAccounts(db, {
+        outcome = await importWithLifecycle(db, {
           file,
           format,
           region,
@@ -90,6 +149,9 @@ const accountsImport: CliCommand = {
           contactsVerified: input.flags.has('contacts-verified'),
           now: context.now,
           onProgress: (progress) => context.progress(`\r${progress.rows} rows read…`),
+          ...(sync === undefined ? {} : { sync }),
+          allowMassDeactivation: input.flags.has('allow-mass-deactivation'),
+          dryRun,
         })
       } catch (error) {
         if (!(error instanceof BridgeError && error.code === 'ERR_IMPORT_FILE_INVALID')) throw error
@@ -99,8 +161,15 @@ const accountsImport: CliCommand = {
         await hasher.close()
       }
       context.progress('\r')
+      if (outcome.kind === 'refused') {
+        printRefusal(context, outcome)
+        return 1
+      }
+      const { report } = outcome
       context.err(`${report.rows} rows read in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      if (dryRun) context.out('dry run: nothing was changed; the import would do this:')
       printReport(context, file, report)
+      printSchools(context, outcome)
       return report.rejected.length === 0 ? 0 : 2
     })
   },

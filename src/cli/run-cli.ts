@@ -22,10 +22,12 @@ import { type CliCommand, type CliIo, type CommandContext, usageLine } from './c
 import { esiaCommands } from './esia-commands.js'
 import { linkCommands } from './link-commands.js'
 import { operatorCommands } from './operator-commands.js'
+import { schoolCommands } from './school-commands.js'
+import { stateCommands } from './state-commands.js'
 
 export type { CliIo } from './command.js'
 
-const supportCommands = [...accountCommands, ...linkCommands, ...activityCommands]
+const supportCommands = [...accountCommands, ...stateCommands, ...linkCommands, ...activityCommands, ...schoolCommands]
 export const commands: readonly CliCommand[] = [...operatorCommands, ...esiaCommands, ...supportCommands]
 
 function usage(list: readonly CliCommand[]): string {

@@ -188,7 +188,10 @@ t.test(
       { now },
     )
     t.equal(verified.code, 0)
-    t.same(verified.stdout, ['verified.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected'])
+    t.same(verified.stdout, [
+      'verified.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected',
+      'no school: 1 created, 0 updated, 0 deactivated, 0 reactivated',
+    ])
     t.match(await accountOf('lebedev.k'), {
       email: 'lebedev.k@example.ru',
       email_verified_at: now,
@@ -208,7 +211,7 @@ t.test(
     const help = await cli(['accounts', 'import', '--help'])
     t.match(
       help.stdout[0],
-      /^Usage: diary-bridge accounts import FILE --region CODE \[--format csv\|jsonl\] \[--contacts-verified\]$/,
+      /^Usage: diary-bridge accounts import FILE --region CODE \[--format csv\|jsonl\] \[--contacts-verified\] \[--sync school \[--allow-mass-deactivation\]\] \[--dry-run\]$/,
     )
     t.ok(
       help.stdout.some((line) => line.startsWith('  --contacts-verified  ')),

@@ -10,6 +10,13 @@
  * - e-mail and phone follow contact-changes.ts: an empty cell never wipes a stored contact, another
  *   value replaces it; verified at the import time with `contactsVerified`, unverified without
  * - rows are written in batches, each batch in one transaction; the insert tolerates a parallel import
+ * - external_id (the diary's own id of the account) is unique in the region: twice in the file, or
+ *   already another login's, is a bad row; an empty cell keeps the stored one
+ * - the `active` column asks for state changes (deactivate an active account, reactivate a deactivated
+ *   one, deactivate a new one right after it is created); they are returned in `stateChanges`, not
+ *   made here: lifecycle/import-lifecycle.ts makes them (a change of state ends sessions and is audited)
+ * - `dryRun` writes nothing (no school, account, contact or audit row; no password is hashed) and
+ *   reports what would be written; a school that does not exist yet counts as new
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { Database } from '../../db/schema.js'
@@ -17,6 +24,7 @@ import {
   type Account,
   type AccountFields,
   findAccountsByLogins,
+  findExternalIdOwners,
   findSnilsOwners,
   insertAccounts,
   type NewAccount,
@@ -27,22 +35,14 @@ import { hmacSnils } from '../../person/snils.js'
 import type { PasswordHasher } from '../password-hash.js'
 import { type ContactChanges, contactChanges, noContacts } from './contact-changes.js'
 import { findContactsByLogins, writeContacts } from '../contacts.repository.js'
-import { resolveSchool } from '../school.repository.js'
+import { findSchool, resolveSchool, type SchoolResolution } from '../school.repository.js'
+import { normaliseLogin } from '../account.repository.js'
 import { type FileFormat, readRecords } from './read-records.js'
 import { type ImportedAccount, validateAccountRow } from './validate-row.js'
+import { emptyReport, type ImportReport, noSchool } from './import-report.js'
 
-export interface RowProblem {
-  line: number
-  problems: string[]
-}
-
-export interface ImportReport {
-  rows: number
-  created: number
-  updated: number
-  unchanged: number
-  rejected: RowProblem[]
-}
+export type { ImportReport, RowProblem, StateRequest } from './import-report.js'
+export { noSchool } from './import-report.js'
 
 export interface ImportOptions {
   file: string
@@ -57,6 +57,8 @@ export interface ImportOptions {
    */
   contactsVerified?: boolean
   batchSize?: number
+  /** Write nothing, report what would be written. */
+  dryRun?: boolean
   /** Called after every batch with the report so far. */
   onProgress?: (report: ImportReport) => void
   now?: () => Date
@@ -68,7 +70,7 @@ interface PreparedRow {
   snilsHmac: string | null
 }
 
-function fieldsOf(row: PreparedRow, schoolId: string | null): AccountFields {
+function fieldsOf(row: PreparedRow, schoolId: string | null, existing?: Account): AccountFields {
   const { account } = row
   return {
     role: account.role,
@@ -80,6 +82,7 @@ function fieldsOf(row: PreparedRow, schoolId: string | null): AccountFields {
     snilsLast4: account.snils === null ? null : account.snils.slice(-4),
     schoolId,
     className: account.className,
+    externalId: account.externalId ?? existing?.externalId ?? null,
   }
 }
 
@@ -87,6 +90,12 @@ function changedFields(existing: Account, fields: AccountFields): Partial<Accoun
   return Object.fromEntries(
     Object.entries(fields).filter(([key, value]) => existing[key as keyof AccountFields] !== value),
   )
+}
+
+/** The school of a row as the file names it (its diary id and name), or undefined without one. */
+function schoolKey(row: PreparedRow): string | undefined {
+  const { school, schoolDiaryId } = row.account
+  return school === null ? undefined : JSON.stringify([schoolDiaryId, school])
 }
 
 async function writeBatch(
@@ -117,13 +126,36 @@ async function writeBatch(
   )
 
   // The schools the batch names, found or created (an import names few schools: one statement or two each).
-  const schools = new Map<string, string | null>()
-  for (const name of new Set(batch.flatMap((row) => (row.account.school === null ? [] : [row.account.school])))) {
-    const resolved = await resolveSchool(db, options.region, { name }, now)
-    schools.set(name, resolved.ok ? resolved.school.id : null)
+  // A dry run only finds them: a school it would create gets a stand-in id.
+  const schools = new Map<string, { id: string | null; name: string }>()
+  for (const row of batch) {
+    const key = schoolKey(row)
+    if (key === undefined || schools.has(key)) continue
+    const reference = { name: row.account.school as string, diaryId: row.account.schoolDiaryId }
+    const resolved: SchoolResolution | undefined = options.dryRun
+      ? await findSchool(db, options.region, reference)
+      : await resolveSchool(db, options.region, reference, now)
+    if (resolved === undefined) schools.set(key, { id: `new:${key}`, name: reference.name })
+    else schools.set(key, resolved.ok ? resolved.school : { id: null, name: reference.name })
+    if (resolved?.ok) report.listed.schoolIds.push(resolved.school.id)
   }
-  const schoolOf = (row: PreparedRow) =>
-    row.account.school === null ? null : (schools.get(row.account.school) ?? null)
+  const schoolOf = (row: PreparedRow) => {
+    const key = schoolKey(row)
+    return key === undefined ? null : (schools.get(key)?.id ?? null)
+  }
+  const schoolName = (row: PreparedRow) => {
+    const key = schoolKey(row)
+    return key === undefined ? noSchool : (schools.get(key)?.name ?? noSchool)
+  }
+  const count = (row: PreparedRow, kind: 'created' | 'updated') => {
+    const counts = (report.schools[schoolName(row)] ??= { created: 0, updated: 0 })
+    counts[kind]++
+  }
+  const externalOwners = await findExternalIdOwners(
+    db,
+    options.region,
+    batch.flatMap((row) => (row.account.externalId === null ? [] : [row.account.externalId])),
+  )
 
   const inserts: PreparedRow[] = []
   const updates: { id: string; changes: Partial<AccountFields> }[] = []
@@ -133,6 +165,14 @@ async function writeBatch(
       report.rejected.push({
         line: row.line,
         problems: ["school: several schools of the region have this name (give the diary's id of the school)"],
+      })
+      continue
+    }
+    const externalOwner = row.account.externalId === null ? undefined : externalOwners.get(row.account.externalId)
+    if (externalOwner !== undefined && externalOwner !== row.account.login) {
+      report.rejected.push({
+        line: row.line,
+        problems: [`external_id: already belongs to account "${externalOwner}" of this region`],
       })
       continue
     }
@@ -151,9 +191,41 @@ async function writeBatch(
       inserts.push(row)
       continue
     }
-    const changes = changedFields(current, fieldsOf(row, schoolOf(row)))
+    const changes = changedFields(current, fieldsOf(row, schoolOf(row), current))
     if (Object.keys(changes).length === 0 && contacts === undefined) report.unchanged++
-    else updates.push({ id: current.id, changes })
+    else {
+      updates.push({ id: current.id, changes })
+      count(row, 'updated')
+    }
+    if (row.account.active === false && current.state === 'active')
+      report.stateChanges.push({
+        change: 'deactivate',
+        accountId: current.id,
+        login: current.login,
+        school: schoolName(row),
+      })
+    if (row.account.active === true && current.state === 'deactivated')
+      report.stateChanges.push({
+        change: 'reactivate',
+        accountId: current.id,
+        login: current.login,
+        school: schoolName(row),
+      })
+  }
+  for (const row of inserts) count(row, 'created')
+
+  if (options.dryRun) {
+    report.created += inserts.length
+    report.updated += updates.length
+    for (const row of inserts)
+      if (row.account.active === false)
+        report.stateChanges.push({
+          change: 'deactivate',
+          accountId: null,
+          login: row.account.login,
+          school: schoolName(row),
+        })
+    return
   }
 
   const newAccounts: NewAccount[] = await Promise.all(
@@ -168,10 +240,18 @@ async function writeBatch(
 
   await db.transaction().execute(async (trx: Transaction<Database>) => {
     const created = await insertAccounts(trx, newAccounts)
-    report.created += created
+    report.created += created.length
     // A parallel import created the others between our read and our insert: they exist, unchanged by us
     // (but for a contact they lack: writeContacts replaces only the value it expects, here none).
-    report.unchanged += newAccounts.length - created
+    report.unchanged += newAccounts.length - created.length
+    const inactive = new Map(
+      inserts.filter((row) => row.account.active === false).map((row) => [row.account.login, row]),
+    )
+    for (const { id, login } of created) {
+      const row = inactive.get(login)
+      if (row !== undefined)
+        report.stateChanges.push({ change: 'deactivate', accountId: id, login, school: schoolName(row) })
+    }
     for (const { id, changes } of updates)
       if (Object.keys(changes).length > 0) await updateAccountFields(trx, id, changes, now)
     await writeContacts(trx, options.region, contactWrites, now)
@@ -180,10 +260,12 @@ async function writeBatch(
 }
 
 export async function importAccounts(db: Kysely<Database>, options: ImportOptions): Promise<ImportReport> {
-  const report: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [] }
+  const report = emptyReport()
   const today = (options.now?.() ?? new Date()).toISOString().slice(0, 10)
   const loginLines = new Map<string, number>()
   const snilsLines = new Map<string, number>()
+  const externalIdLines = new Map<string, number>()
+  const listedLogins = new Set<string>()
   const batchSize = options.batchSize ?? 500
   let batch: PreparedRow[] = []
 
@@ -198,8 +280,11 @@ export async function importAccounts(db: Kysely<Database>, options: ImportOption
     report.rows++
     if ('problems' in record) {
       report.rejected.push(record)
+      report.listed.unreadable++
       continue
     }
+    const typedLogin = normaliseLogin(record.fields.login ?? '')
+    if (typedLogin !== '') listedLogins.add(typedLogin)
     const result = validateAccountRow(record.fields, today)
     if (!result.ok) {
       report.rejected.push({ line: record.line, problems: result.problems })
@@ -212,17 +297,23 @@ export async function importAccounts(db: Kysely<Database>, options: ImportOption
     if (loginLine !== undefined) problems.push(`login: the same login is on line ${loginLine}`)
     const snilsLine = snilsHmac === null ? undefined : snilsLines.get(snilsHmac)
     if (snilsLine !== undefined) problems.push(`snils: the same SNILS is on line ${snilsLine}`)
+    const externalIdLine = account.externalId === null ? undefined : externalIdLines.get(account.externalId)
+    if (externalIdLine !== undefined) problems.push(`external_id: the same external_id is on line ${externalIdLine}`)
     if (problems.length > 0) {
       report.rejected.push({ line: record.line, problems })
       continue
     }
     loginLines.set(account.login, record.line)
     if (snilsHmac !== null) snilsLines.set(snilsHmac, record.line)
+    if (account.externalId !== null) externalIdLines.set(account.externalId, record.line)
     batch.push({ line: record.line, account, snilsHmac })
     if (batch.length >= batchSize) await flush()
   }
   await flush()
   report.rejected.sort((a, b) => a.line - b.line)
+  report.listed.logins = [...listedLogins]
+  report.listed.schoolIds = [...new Set(report.listed.schoolIds)]
+  if (options.dryRun) return report
 
   await recordAuditEvent(db, {
     type: 'accounts_import',

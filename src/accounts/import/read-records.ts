@@ -2,7 +2,8 @@
  * Reads an accounts file record by record, streaming, with the line number of each record.
  * - CSV: UTF-8 (a BOM is skipped), header row, "," or ";" (as spreadsheet programs in Russia write),
  *   RFC 4180 quoting (csv.ts); a malformed record is reported and skipped, reading goes on
- * - JSON Lines (.jsonl, .ndjson): one JSON object per line; blank lines are skipped
+ * - JSON Lines (.jsonl, .ndjson): one JSON object per line of strings (`active` may also be a JSON
+ *   boolean); blank lines are skipped
  * - a header with unknown or missing columns stops the import before any row is read
  */
 import { createReadStream } from 'node:fs'
@@ -22,9 +23,12 @@ export const columns = [
   'birth_date',
   'snils',
   'school',
+  'school_id',
   'class',
   'email',
   'phone',
+  'external_id',
+  'active',
 ] as const
 export type Column = (typeof columns)[number]
 export type RawAccount = Partial<Record<Column, string>>
@@ -129,6 +133,7 @@ function parseJsonLine(text: string): RawAccount | string[] {
   for (const [key, field] of Object.entries(value)) {
     if (!(columns as readonly string[]).includes(key)) problems.push(`${key}: unknown field`)
     else if (typeof field === 'string') fields[key as Column] = field
+    else if (key === 'active' && typeof field === 'boolean') fields.active = String(field)
     else if (field !== null) problems.push(`${key}: must be a string`)
   }
   return problems.length > 0 ? problems : fields

@@ -8,6 +8,10 @@
  * - snils: any common formatting, valid check number (person/snils.ts); optional
  * - email, phone: normalised by person/contact.ts (lower-cased address; +7 and 10 digits, or + and
  *   8–15 digits); optional, and an empty cell is the same as an absent column
+ * - school_id: the diary's own id of the school (optional; needs `school`, the name, beside it)
+ * - external_id: the diary's own id of the account (optional; an empty cell keeps the stored one)
+ * - active: true/false, 1/0, да/нет, yes/no (any case); an empty cell is true; an absent column (or
+ *   JSON field) says nothing, and the account's state stays as it is
  * - problems name the column and the reason, never the value (a row may hold a SNILS or a password)
  */
 import type { Role } from '../../db/schema.js'
@@ -31,7 +35,13 @@ export interface ImportedAccount {
   /** 11 digits; lives only in memory until it is turned into an HMAC. */
   snils: string | null
   school: string | null
+  /** The diary's own id of the school. */
+  schoolDiaryId: string | null
   className: string | null
+  /** The diary's own id of the account; null keeps the stored one. */
+  externalId: string | null
+  /** Null: the file says nothing (no `active` column), the state stays as it is. */
+  active: boolean | null
   /** Null when the cell is empty or the column absent: the stored contact stays (contact-changes.ts). */
   email: string | null
   phone: string | null
@@ -54,6 +64,18 @@ const roleNames: Record<string, Role> = {
   staff: 'staff',
   сотрудник: 'staff',
   администратор: 'staff',
+}
+
+const activeValues: Record<string, boolean> = {
+  '': true,
+  true: true,
+  '1': true,
+  yes: true,
+  да: true,
+  false: false,
+  '0': false,
+  no: false,
+  нет: false,
 }
 
 const maxLength = 200
@@ -140,7 +162,16 @@ export function validateAccountRow(
     problems.push('phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits')
 
   const school = text('school')
+  const schoolDiaryId = text('school_id')
+  if (schoolDiaryId !== null && school === null && !problems.some((p) => p.startsWith('school')))
+    problems.push('school: is required with school_id (the name of the school)')
   const className = text('class')
+  const externalId = text('external_id')
+  let active: boolean | null = null
+  if (fields.active !== undefined) {
+    active = activeValues[fields.active.trim().toLowerCase()] ?? null
+    if (active === null) problems.push('active: must be true or false (1 or 0, да or нет); empty is true')
+  }
   if (problems.length > 0 || role === undefined || familyName === null || givenName === null) {
     return { ok: false, problems }
   }
@@ -157,7 +188,10 @@ export function validateAccountRow(
       birthDate,
       snils,
       school,
+      schoolDiaryId,
       className,
+      externalId,
+      active,
       email,
       phone,
     },

@@ -37,7 +37,7 @@ const badRows = [
 
 t.test('good rows import, bad rows are listed by line with reasons', async (t) => {
   const report = await importCsv(writeCsv([...goodRows, ...badRows]))
-  t.same(report, {
+  t.match(report, {
     rows: 8,
     created: 4,
     updated: 0,

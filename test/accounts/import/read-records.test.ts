@@ -122,6 +122,8 @@ t.test('JSON Lines', async (t) => {
     '[1,2]',
     '{"login": "c", "snisl": "x"}',
     '{broken',
+    '{"login": "d", "active": false, "external_id": "ext-d", "school_id": "L2"}',
+    '{"login": "e", "active": "нет", "school_id": 7}',
   ].join('\n')
   t.same(await read(t, 'a.jsonl', jsonl, 'jsonl'), [
     {
@@ -132,6 +134,8 @@ t.test('JSON Lines', async (t) => {
     { line: 4, problems: ['must be a JSON object'] },
     { line: 5, problems: ['snisl: unknown field'] },
     { line: 6, problems: ['is not valid JSON'] },
+    { line: 7, fields: { login: 'd', active: 'false', external_id: 'ext-d', school_id: 'L2' } },
+    { line: 8, problems: ['school_id: must be a string'] },
   ])
 })
 

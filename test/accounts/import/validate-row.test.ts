@@ -33,7 +33,10 @@ t.test('a good row is normalised', async (t) => {
       birthDate: '2012-03-14',
       snils: '11223344595',
       school: 'Школа № 1',
+      schoolDiaryId: null,
       className: '7А',
+      externalId: null,
+      active: null,
       email: 'maria.ivanova@example.ru',
       phone: '+79161234567',
     },
@@ -94,6 +97,30 @@ t.test('optional columns may be empty; Russian role names are understood', async
   })
 })
 
+t.test(
+  'active: true/false, 1/0, да/нет, yes/no in any case; empty is true; an absent column says nothing',
+  async (t) => {
+    const cases: [value: string | undefined, active: boolean | null, why: string][] = [
+      ['true', true, 'English'],
+      ['FALSE', false, 'any case'],
+      ['1', true, 'a digit'],
+      ['0', false, 'a digit'],
+      ['Да', true, 'Russian, any case'],
+      [' нет ', false, 'Russian, spaces around'],
+      ['yes', true, 'yes'],
+      ['no', false, 'no'],
+      ['', true, 'an empty cell is true'],
+      [undefined, null, 'no column: the state stays as it is'],
+    ]
+    for (const [value, active, why] of cases) {
+      const result = validateAccountRow({ ...good, active: value }, today)
+      t.equal(result.ok && result.account.active, active, why)
+    }
+    const ids = validateAccountRow({ ...good, school_id: ' sch-7 ', external_id: ' pupil-42 ' }, today)
+    t.match(ids, { ok: true, account: { schoolDiaryId: 'sch-7', externalId: 'pupil-42' } }, 'the diary ids, trimmed')
+  },
+)
+
 t.test('every bad field is reported by column, without its value', async (t) => {
   const cases: [fields: RawAccount, problems: string[]][] = [
     [{ ...good, login: ' ' }, ['login: is required']],
@@ -135,6 +162,10 @@ t.test('every bad field is reported by column, without its value', async (t) => 
       { ...good, phone: '+7 916 123-45-67 доб. 3' },
       ['phone: must be a phone number: +7 and 10 digits, or + and 8 to 15 digits'],
     ],
+    [{ ...good, active: 'maybe' }, ['active: must be true or false (1 or 0, да or нет); empty is true']],
+    [{ ...good, active: 'Ложь' }, ['active: must be true or false (1 or 0, да or нет); empty is true']],
+    [{ ...good, school: '', school_id: 'sch-7' }, ['school: is required with school_id (the name of the school)']],
+    [{ ...good, external_id: 'x'.repeat(201) }, ['external_id: longer than 200 characters']],
     [
       { ...good, role: 'x', snils: '1', birth_date: 'x' },
       [
@@ -149,7 +180,7 @@ t.test('every bad field is reported by column, without its value', async (t) => 
     t.same(result, { ok: false, problems }, problems.join('; '))
     t.notMatch(
       JSON.stringify(result),
-      /11223344|temp-pass|ivanova|916|доб/,
+      /11223344|temp-pass|ivanova|916|доб|maybe|Ложь|sch-7/,
       'no SNILS, password or contact in the problems',
     )
   }
