@@ -67,6 +67,8 @@ export interface NewAccount extends AccountFields {
   login: string
   passwordHash: string | null
   mustChangePassword: boolean
+  /** Created deactivated (never active for a moment). */
+  deactivation?: Deactivation
 }
 
 export function normaliseLogin(value: string): string {
@@ -431,6 +433,14 @@ export async function insertAccounts(
         password_hash: account.passwordHash,
         must_change_password: account.mustChangePassword,
         ...toColumns(account),
+        ...(account.deactivation === undefined
+          ? {}
+          : {
+              state: 'deactivated' as const,
+              deactivated_at: account.deactivation.at,
+              deactivated_reason: account.deactivation.reason,
+              deactivated_by: account.deactivation.by,
+            }),
       })),
     )
     .onConflict((conflict) => conflict.columns(['region', 'login']).doNothing())

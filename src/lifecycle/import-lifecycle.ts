@@ -115,6 +115,12 @@ export async function importWithLifecycle(
   const changes: StateRequest[] = []
   const apply = async (request: StateRequest, reason: string) => {
     if (request.accountId === null) return
+    // Created deactivated by the import itself (audited there): nothing left to do.
+    if (request.created === true) {
+      changes.push(request)
+      options.metrics?.accountState(options.region, 'deactivated', 'import')
+      return
+    }
     const change = {
       region: options.region,
       accountId: request.accountId,

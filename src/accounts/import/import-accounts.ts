@@ -12,9 +12,10 @@
  * - rows are written in batches, each batch in one transaction; the insert tolerates a parallel import
  * - external_id (the diary's own id of the account) is unique in the region: twice in the file, or
  *   already another login's, is a bad row; an empty cell keeps the stored one
- * - the `active` column asks for state changes (deactivate an active account, reactivate a deactivated
- *   one, deactivate a new one right after it is created); they are returned in `stateChanges`, not
- *   made here: lifecycle/import-lifecycle.ts makes them (a change of state ends sessions and is audited)
+ * - the `active` column asks for state changes: a new account it marks inactive is created deactivated
+ *   (in the batch's transaction, with its audit event: never active for a moment); deactivating an
+ *   existing account and reactivating one are returned in `stateChanges` and made by
+ *   lifecycle/import-lifecycle.ts (a change of state ends sessions and is audited)
  * - `dryRun` writes nothing (no school, account, contact or audit row; no password is hashed) and
  *   reports what would be written; a school that does not exist yet counts as new
  */
@@ -106,6 +107,11 @@ async function writeBatch(
 ): Promise<void> {
   const now = options.now?.() ?? new Date()
   const contactOptions = { verified: options.contactsVerified ?? false, now }
+  const createdInactive = {
+    at: now,
+    reason: `inactive in the import of ${now.toISOString().slice(0, 10)}`,
+    by: 'import',
+  }
   const existing = await findAccountsByLogins(
     db,
     options.region,
@@ -235,6 +241,7 @@ async function writeBatch(
       passwordHash: row.account.passwordHash ?? (await options.hasher.hash(row.account.password as string)),
       mustChangePassword: row.account.password !== null,
       ...fieldsOf(row, schoolOf(row)),
+      ...(row.account.active === false ? { deactivation: createdInactive } : {}),
     })),
   )
 
@@ -249,8 +256,15 @@ async function writeBatch(
     )
     for (const { id, login } of created) {
       const row = inactive.get(login)
-      if (row !== undefined)
-        report.stateChanges.push({ change: 'deactivate', accountId: id, login, school: schoolName(row) })
+      if (row === undefined) continue
+      report.stateChanges.push({ change: 'deactivate', accountId: id, login, school: schoolName(row), created: true })
+      await recordAuditEvent(trx, {
+        type: 'account_deactivated',
+        outcome: 'success',
+        accountId: id,
+        region: options.region,
+        details: { by: createdInactive.by, reason: createdInactive.reason, sessions_ended: 0 },
+      })
     }
     for (const { id, changes } of updates)
       if (Object.keys(changes).length > 0) await updateAccountFields(trx, id, changes, now)

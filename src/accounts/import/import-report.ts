@@ -14,6 +14,8 @@ export interface StateRequest {
   login: string
   /** The school's name ("—" without one). */
   school: string
+  /** A new account the file lists as inactive: created deactivated, in the import's own transaction. */
+  created?: boolean
 }
 
 export interface ImportReport {
