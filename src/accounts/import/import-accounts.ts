@@ -164,7 +164,7 @@ async function writeBatch(
   )
 
   const inserts: PreparedRow[] = []
-  const updates: { id: string; changes: Partial<AccountFields> }[] = []
+  const updates: { id: string; changes: Partial<AccountFields>; fromSchool: string | null }[] = []
   const contactWrites: { login: string; contacts: ContactChanges }[] = []
   for (const row of batch) {
     if (row.account.school !== null && schoolOf(row) === null) {
@@ -200,7 +200,7 @@ async function writeBatch(
     const changes = changedFields(current, fieldsOf(row, schoolOf(row), current))
     if (Object.keys(changes).length === 0 && contacts === undefined) report.unchanged++
     else {
-      updates.push({ id: current.id, changes })
+      updates.push({ id: current.id, changes, fromSchool: current.schoolId })
       count(row, 'updated')
     }
     if (row.account.active === false && current.state === 'active')
@@ -266,8 +266,19 @@ async function writeBatch(
         details: { by: createdInactive.by, reason: createdInactive.reason, sessions_ended: 0 },
       })
     }
-    for (const { id, changes } of updates)
-      if (Object.keys(changes).length > 0) await updateAccountFields(trx, id, changes, now)
+    for (const { id, changes, fromSchool } of updates) {
+      if (Object.keys(changes).length === 0) continue
+      await updateAccountFields(trx, id, changes, now)
+      // A move to another school of the region: sessions and links stay; the audit says from where to where.
+      if (changes.schoolId !== undefined && changes.schoolId !== fromSchool)
+        await recordAuditEvent(trx, {
+          type: 'account_moved',
+          outcome: 'success',
+          accountId: id,
+          region: options.region,
+          details: { by: 'import', from_school: fromSchool, to_school: changes.schoolId },
+        })
+    }
     await writeContacts(trx, options.region, contactWrites, now)
     report.updated += updates.length
   })

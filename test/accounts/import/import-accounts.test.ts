@@ -166,3 +166,39 @@ t.test('every import is an audit event with counts only', async (t) => {
   })
   t.match(events[5], { outcome: 'success', details: { created: 1 } })
 })
+
+t.test('a move to another school of the region keeps the account and its sessions, and is audited', async (t) => {
+  const before = await db
+    .selectFrom('diary_account')
+    .select(['id', 'school_id'])
+    .where('region', '=', '29')
+    .where('login', '=', 'smirnov.a')
+    .executeTakeFirstOrThrow()
+  const session = await db
+    .insertInto('login_session')
+    .values({ account_id: before.id, method: 'password', expires_at: new Date(Date.now() + 3_600_000) })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  await importCsv(writeCsv(['smirnov.a,temp-pass-3,pupil,Смирнов,Алексей,,2011-11-30,,Лицей № 2,8Б']))
+  const after = await db
+    .selectFrom('diary_account')
+    .select(['id', 'school_id'])
+    .where('region', '=', '29')
+    .where('login', '=', 'smirnov.a')
+    .executeTakeFirstOrThrow()
+  t.equal(after.id, before.id, 'the same account')
+  t.not(after.school_id, before.school_id, 'at the new school')
+  const ended = await db
+    .selectFrom('login_session')
+    .select('ended_at')
+    .where('id', '=', session.id)
+    .executeTakeFirstOrThrow()
+  t.equal(ended.ended_at, null, 'the session goes on')
+  const moved = await db
+    .selectFrom('audit_event')
+    .select(['details'])
+    .where('type', '=', 'account_moved')
+    .where('account_id', '=', before.id)
+    .executeTakeFirstOrThrow()
+  t.same(moved.details, { by: 'import', from_school: before.school_id, to_school: after.school_id }, 'ids only')
+})
