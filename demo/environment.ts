@@ -2,7 +2,8 @@
  * The demo's own environment: what `npm run demo` adds to process.env, and what the operator's tool
  * adds in development when it reads the demo configuration (`config/`), so that `diary-bridge config
  * check` works there out of the box. Demo values only: production never gets them.
- * - REGION_78_CLIENT_SECRET, DEMO_DIARY_CLIENT_SECRET: fixed demo secrets (the simulators know them)
+ * - REGION_78_CLIENT_SECRET, DEMO_DIARY_CLIENT_SECRET: fixed demo secrets (the simulators know them);
+ *   DEMO_HR_CLIENT_SECRET: the demo machine client's (client_credentials, docs/provider.md)
  * - LOG_FORMAT=pretty: one readable line per request
  * - REGION_29_ESIA_PRIVATE_KEY, REGION_29_ESIA_CERTIFICATE, DEMO_ESIA_CERTIFICATES: the demo's GOST key
  *   pairs in <DATA_DIR>/esia-demo/, made on first use (by the openssl CLI with OpenSSL's GOST engine, or
@@ -16,6 +17,7 @@ import { ensureGostKeyPair, type GostKeyPair } from './gost-keys.js'
 export const demoSecrets = {
   REGION_78_CLIENT_SECRET: 'demo-state-services-secret-78',
   DEMO_DIARY_CLIENT_SECRET: 'demo-diary-client-secret',
+  DEMO_HR_CLIENT_SECRET: 'demo-hr-client-secret',
 }
 
 export interface DemoEnvironment {

@@ -128,6 +128,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
       )
     }
     if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
+    if (response.wwwAuthenticate !== undefined) reply.header('www-authenticate', response.wwwAuthenticate)
     if (response.body.error === 'invalid_client' && request.headers.authorization !== undefined) {
       reply.header('www-authenticate', 'Basic realm="diary-bridge"')
     }

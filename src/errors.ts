@@ -3,6 +3,8 @@
  * - thrown codes are ERR_SCREAMING_SNAKE; what a user or client sees is the lower_snake `publicCode`
  * - `cause` is kept for logs, never shown
  * - `toErrorResponse` is the one place that turns an error into a status and a body
+ * - a bearer-token refusal carries its WWW-Authenticate challenge in the table (RFC 6750 §3): none of
+ *   error="…" when no token was presented (§3.1)
  */
 
 const codes = {
@@ -47,10 +49,27 @@ const codes = {
   ERR_OAUTH_INVALID_GRANT: { status: 400, publicCode: 'invalid_grant' },
   ERR_OAUTH_INVALID_SCOPE: { status: 400, publicCode: 'invalid_scope' },
   ERR_OAUTH_UNSUPPORTED_GRANT_TYPE: { status: 400, publicCode: 'unsupported_grant_type' },
-  ERR_OAUTH_INVALID_TOKEN: { status: 401, publicCode: 'invalid_token' },
+  ERR_OAUTH_UNAUTHORIZED_CLIENT: { status: 400, publicCode: 'unauthorized_client' },
+  ERR_OAUTH_INVALID_TOKEN: {
+    status: 401,
+    publicCode: 'invalid_token',
+    wwwAuthenticate: 'Bearer error="invalid_token"',
+  },
+  // The bearer token of a machine client at the SCIM API (oauth/machine-token.ts).
+  ERR_MACHINE_TOKEN_MISSING: { status: 401, publicCode: 'invalid_token', wwwAuthenticate: 'Bearer' },
+  ERR_MACHINE_TOKEN_INVALID: {
+    status: 401,
+    publicCode: 'invalid_token',
+    wwwAuthenticate: 'Bearer error="invalid_token"',
+  },
+  ERR_MACHINE_TOKEN_SCOPE: {
+    status: 403,
+    publicCode: 'insufficient_scope',
+    wwwAuthenticate: 'Bearer error="insufficient_scope"',
+  },
   ERR_NOT_FOUND: { status: 404, publicCode: 'not_found' },
   ERR_INTERNAL: { status: 500, publicCode: 'server_error' },
-} as const satisfies Record<string, { status: number; publicCode: string }>
+} as const satisfies Record<string, { status: number; publicCode: string; wwwAuthenticate?: string }>
 
 export type BridgeErrorCode = keyof typeof codes
 
@@ -73,6 +92,8 @@ export interface ErrorResponse {
   /** true when the failure is ours, not the caller's: log it with its cause */
   internal: boolean
   retryAfterSeconds?: number
+  /** The WWW-Authenticate challenge of a refused bearer token. */
+  wwwAuthenticate?: string
 }
 
 /** PostgreSQL client and server errors that mean "the database is not reachable right now". */
@@ -96,12 +117,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** Maps any thrown value to a response that carries a stable code and leaks nothing internal. */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof BridgeError) {
-    const { status, publicCode } = codes[error.code]
+    const entry: { status: number; publicCode: string; wwwAuthenticate?: string } = codes[error.code]
+    const { status, publicCode } = entry
     const internal = status >= 500 && error.code !== 'ERR_BUSY'
     return {
       status,
       internal,
       retryAfterSeconds: error.retryAfterSeconds,
+      ...(entry.wwwAuthenticate === undefined ? {} : { wwwAuthenticate: entry.wwwAuthenticate }),
       body: {
         error: publicCode,
         error_description: internal ? 'The service could not complete the request.' : error.message,

@@ -8,6 +8,8 @@
  *   fragments; plain http only on loopback hosts (RFC 8252 §7.3), outside production also for http(s)
  *   URLs; custom schemes need a dot (RFC 8252 §7.1)
  * - `from` is a real date before `until`; a client serves only regions that exist
+ * - a client with a browser grant (authorization_code) has redirect URIs and the openid scope; a client
+ *   with client_credentials authenticates (not `none`), and needs neither when that is its only grant
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -149,6 +151,19 @@ export function checkClient(
   production: boolean,
 ): { problems: Problem[]; clientSecret?: Secret<string> } {
   const problems: Problem[] = []
+  const signsInPeople = client.grantTypes.some((grant) => grant !== 'client_credentials')
+  if (signsInPeople && client.redirectUris.length === 0) {
+    problems.push({
+      path: '/redirectUris',
+      message: 'must list at least one URI (unless grantTypes is only client_credentials)',
+    })
+  }
+  if (client.grantTypes.includes('client_credentials') && client.tokenEndpointAuthMethod === 'none') {
+    problems.push({
+      path: '/grantTypes',
+      message: 'client_credentials needs a confidential client (tokenEndpointAuthMethod other than none)',
+    })
+  }
   client.redirectUris.forEach((uri, index) => {
     const problem = checkRedirectUri(uri)
     if (problem) problems.push({ path: `/redirectUris/${index}`, message: problem })
@@ -160,7 +175,8 @@ export function checkClient(
   client.regions.forEach((code, index) => {
     if (!regionCodes.has(code)) problems.push({ path: `/regions/${index}`, message: `unknown region "${code}"` })
   })
-  if (!client.scopes.includes('openid')) problems.push({ path: '/scopes', message: 'must include "openid"' })
+  if (signsInPeople && !client.scopes.includes('openid'))
+    problems.push({ path: '/scopes', message: 'must include "openid"' })
   let clientSecret: Secret<string> | undefined
   const method = client.tokenEndpointAuthMethod
   if (method === 'client_secret_basic' || method === 'client_secret_post') {

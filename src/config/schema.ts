@@ -256,6 +256,9 @@ export function regionFileSchemaFor(kinds: ProviderKinds): (raw: unknown) => TSc
   }
 }
 
+/** The OAuth grants a client may be allowed (RFC 6749 §4.1, §6, §4.4). */
+export const grantTypes = ['authorization_code', 'refresh_token', 'client_credentials'] as const
+
 const ClientName = Type.String({ minLength: 1 })
 const LocalizedClientName = Type.Object(
   { ru: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) },
@@ -267,7 +270,8 @@ function clientSchema<N extends TSchema>(name: N) {
     {
       /** The diary module's name as people read it ("back to …"): one for both languages, or `{ ru, en }`. */
       name,
-      redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      /** Required (at least one) unless the client's only grant is client_credentials (checks.ts). */
+      redirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
       postLogoutRedirectUris: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
       tokenEndpointAuthMethod: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
       clientSecretEnv: Type.Optional(EnvName),
@@ -277,6 +281,13 @@ function clientSchema<N extends TSchema>(name: N) {
         default: ['openid'],
       }),
       audience: Type.String({ minLength: 1 }),
+      /** The grants this client may use at POST /token; client_credentials: a machine client (docs/provider.md). */
+      grantTypes: Type.Array(Type.Enum([...grantTypes]), {
+        minItems: 1,
+        uniqueItems: true,
+        default: ['authorization_code', 'refresh_token'],
+      }),
+      /** The regions whose diaries the client serves; for client_credentials also the regions its SCIM calls see. */
       regions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
       /** Where "back to <name>" on the bridge's account page leads; default: the origin of the first web redirect URI. */
       homeUrl: Type.Optional(Type.String({ minLength: 1 })),
@@ -319,6 +330,7 @@ export type ClientFile = Type.Static<typeof ClientFileSchema>
 export type MailFile = Type.Static<typeof MailSchema>
 export type SmsFile = Type.Static<typeof SmsSchema>
 export type RecoveryMethod = (typeof recoveryMethods)[number]
+export type GrantType = (typeof grantTypes)[number]
 export type Env = Type.Static<typeof EnvSchema>
 
 /** The process environment as handed to the loader (`process.env` in the entry points only). */

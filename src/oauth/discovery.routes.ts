@@ -68,7 +68,7 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
       scopes_supported: [...scopes],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: algorithms,
       userinfo_signing_alg_values_supported: [],

@@ -1,11 +1,12 @@
 /*
  * The machine endpoints of the provider, all client-authenticated (client-auth.ts):
- *   POST /token       authorization_code (with PKCE) and refresh_token (rotating) grants
+ *   POST /token       authorization_code (with PKCE), refresh_token (rotating) and client_credentials
+ *                     (machine-token.ts) grants, each only for a client whose grantTypes lists it
  *   POST /introspect  RFC 7662: active and claims for the caller's own tokens, or tokens for its audience
  *   POST /revoke      RFC 7009: a refresh token revokes its family; an access token is listed as revoked
  * Uniform errors (a token thief learns nothing from the answer): every refused grant is the same
- * invalid_grant (a scope beyond the grant: invalid_scope, only once the grant itself is valid), every
- * failed client authentication the same invalid_client. The precise reason goes to the log (info, no
+ * invalid_grant (a scope beyond the grant: invalid_scope, only once the grant itself is valid; a grant the
+ * client is not allowed: unauthorized_client), every failed client authentication the same invalid_client. The precise reason goes to the log (info, no
  * token values), to bridge_token_requests_total and, for a grant that exists, to the audit trail.
  * Requests without valid client credentials and made-up tokens write no audit row.
  * Request limits per client and per address (ops/request-rate.ts) come first, before client
@@ -15,14 +16,16 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { findAccountById } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { ClientConfig } from '../config/load.js'
+import type { GrantType } from '../config/schema.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { signAccessToken, signIdToken } from '../tokens/issue.js'
+import { signAccessToken, signIdToken, signMachineAccessToken } from '../tokens/issue.js'
 import { accessTokenTtl } from '../config/token-lifetimes.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
 import { type ClientAuthenticator, claimedClientId } from './client-auth.js'
 import { redeemAuthorizationCode } from './authorization-code.repository.js'
 import type { Grant, GrantResult } from './grants.js'
+import { grantMachineScope, scimBaseUrl } from './machine-token.js'
 import { findRefreshToken, isAccessTokenRevoked, revokeAccessToken, revokeFamily } from './token-family.repository.js'
 import { rotateRefreshToken } from './refresh-rotation.js'
 
@@ -34,13 +37,17 @@ const text = (body: Body, name: string) =>
 const grantRefused = 'The grant is not valid.'
 const scopeRefused = 'The requested scope is not part of the grant.'
 const clientRefused = 'Client authentication failed.'
+const grantNotAllowed = 'The client is not allowed this grant type.'
 
 /** The `grant` label of bridge_token_requests_total: a closed set, whatever the body says. */
-type Endpoint = 'authorization_code' | 'refresh_token' | 'other_grant' | 'revocation' | 'introspection'
+type TokenGrant = GrantType | 'other_grant'
+type Endpoint = TokenGrant | 'revocation' | 'introspection'
 
-function tokenEndpoint(body: Body): Endpoint {
+function tokenEndpoint(body: Body): TokenGrant {
   const grantType = text(body, 'grant_type')
-  return grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other_grant'
+  return grantType === 'authorization_code' || grantType === 'refresh_token' || grantType === 'client_credentials'
+    ? grantType
+    : 'other_grant'
 }
 
 /** The route context with the client authenticator, which only these endpoints use (it follows live-config.ts). */
@@ -110,6 +117,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       })
     }
     if (reason === 'scope') throw new BridgeError('ERR_OAUTH_INVALID_SCOPE', scopeRefused)
+    if (reason === 'unauthorized_client') throw new BridgeError('ERR_OAUTH_UNAUTHORIZED_CLIENT', grantNotAllowed)
     throw new BridgeError('ERR_OAUTH_INVALID_GRANT', grantRefused)
   }
 
@@ -167,11 +175,47 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
     })
   }
 
+  /** A machine client's token (RFC 6749 §4.4.3): no refresh token, no ID token; audited without the token. */
+  async function answerClientCredentials(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    caller: ClientConfig,
+    requested: string | undefined,
+    now: Date,
+  ) {
+    const scope = grantMachineScope(caller, requested)
+    if (scope === undefined) return refuse(request, caller, 'client_credentials', 'scope')
+    const ttlSeconds = accessTokenTtl(config, caller)
+    const access = await signMachineAccessToken(context.keys, {
+      issuer: config.publicUrl,
+      audience: scimBaseUrl(config.publicUrl),
+      clientId: caller.clientId,
+      scope,
+      ttlSeconds,
+      now,
+    })
+    context.metrics.token(caller.clientId, 'client_credentials', 'issued')
+    await recordAuditEvent(db, {
+      type: 'token_client_credentials',
+      outcome: 'issued',
+      clientId: caller.clientId,
+      requestId: request.id,
+      details: { scope },
+    })
+    return noStore(reply).send({ access_token: access.token, token_type: 'Bearer', expires_in: ttlSeconds, scope })
+  }
+
   app.post('/token', async (request, reply) => {
     const body = (request.body ?? {}) as Body
     const grantType = tokenEndpoint(body)
     const caller = await client(request, grantType)
     const now = context.now()
+    if (grantType !== 'other_grant' && !caller.grantTypes.includes(grantType)) {
+      return refuse(request, caller, grantType, 'unauthorized_client')
+    }
+    if (grantType === 'client_credentials') {
+      return answerClientCredentials(request, reply, caller, text(body, 'scope'), now)
+    }
     if (grantType === 'authorization_code') {
       const code = text(body, 'code')
       if (code === undefined) throw new BridgeError('ERR_OAUTH_INVALID_REQUEST', 'code is required')
@@ -201,7 +245,10 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       })
       return answerGrant(request, reply, caller, grantType, result, now)
     }
-    throw new BridgeError('ERR_OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be authorization_code or refresh_token')
+    throw new BridgeError(
+      'ERR_OAUTH_UNSUPPORTED_GRANT_TYPE',
+      'grant_type must be authorization_code, refresh_token or client_credentials',
+    )
   })
 
   /** What a token is, if it is one of ours that `caller` may see. */

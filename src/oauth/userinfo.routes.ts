@@ -36,7 +36,6 @@ export const userinfoRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
           accessTokenRevokedSql(access.jti, typeof access.sid === 'string' ? access.sid : undefined, access.sub),
         ))
       if (access === undefined || account === undefined) {
-        reply.header('www-authenticate', `Bearer error="invalid_token"`)
         throw new BridgeError('ERR_OAUTH_INVALID_TOKEN', 'the access token is missing, invalid, expired or revoked')
       }
       reply.header('cache-control', 'no-store')

@@ -59,7 +59,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
   const tokens = new Counter({
     name: 'bridge_token_requests_total',
     help:
-      'Requests to /token, /revoke and /introspect by client, grant (authorization_code, refresh_token, other_grant, revocation, introspection) ' +
+      'Requests to /token, /revoke and /introspect by client, grant (authorization_code, refresh_token, client_credentials, other_grant, revocation, introspection) ' +
       'and outcome (issued, reissued, the refusal reason, revoked/ignored, active/inactive, or why client authentication failed)',
     labelNames: ['client_id', 'grant', 'outcome'],
     registers: [registry],

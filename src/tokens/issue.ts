@@ -3,6 +3,8 @@
  * - access tokens per RFC 9068: header typ "at+jwt"; iss, aud (the client's audience), sub (the stable
  *   opaque diary account id), client_id, scope, iat, exp, jti, region, role, and sid when the token
  *   comes from a browser session. No SNILS, names or birth date.
+ * - machine access tokens (client_credentials) the same way, but sub = client_id, aud = the resource
+ *   the client calls, and no account claims (no region, role or sid)
  * - ID tokens per OIDC Core §2: iss, sub, aud (client_id), iat, exp, auth_time, amr, sid, nonce when
  *   given, region and role; the names only when the `profile` scope was granted
  * - logout tokens per Back-Channel Logout 1.0 §2.4 (oauth/backchannel-logout.ts)
@@ -63,6 +65,32 @@ export async function signAccessToken(
       region: token.account.region,
       role: token.account.role,
       ...(token.sessionId ? { sid: token.sessionId } : {}),
+    },
+    key,
+  )
+  return { token: jwt, jti, expiresAt }
+}
+
+/** An access token of a machine client (RFC 6749 §4.4, RFC 9068 §2.2: sub is the client when no person is involved). */
+export async function signMachineAccessToken(
+  keys: KeyStore,
+  token: { issuer: string; audience: string; clientId: string; scope: string; ttlSeconds: number; now: Date },
+): Promise<{ token: string; jti: string; expiresAt: Date }> {
+  const { kid, alg, key } = await keys.signingKey()
+  const jti = randomUUID()
+  const iat = seconds(token.now)
+  const expiresAt = new Date((iat + token.ttlSeconds) * 1000)
+  const jwt = signJws(
+    { alg, kid, typ: 'at+jwt' },
+    {
+      iss: token.issuer,
+      aud: token.audience,
+      sub: token.clientId,
+      iat,
+      exp: seconds(expiresAt),
+      jti,
+      client_id: token.clientId,
+      scope: token.scope,
     },
     key,
   )

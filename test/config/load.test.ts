@@ -40,6 +40,7 @@ t.test("the example configuration in config/ loads with its secrets and the demo
       DEMO_ESIA_CERTIFICATES: esia.certificatePem,
       REGION_78_CLIENT_SECRET: 's',
       DEMO_DIARY_CLIENT_SECRET: 's',
+      DEMO_HR_CLIENT_SECRET: 's',
     },
   })
   t.same([...config.regions.keys()], ['29', '78'])
@@ -68,6 +69,7 @@ t.test("the example configuration in config/ loads with its secrets and the demo
     { ru: 'Демо-дневник', en: 'Demo web diary' },
     'its name in each language',
   )
+  t.same(config.clients.get('demo-hr')?.grantTypes, ['client_credentials'], 'the demo machine client: no browser')
 })
 
 t.test('a valid directory gives a complete Config with defaults', async (t) => {
@@ -92,6 +94,11 @@ t.test('a valid directory gives a complete Config with defaults', async (t) => {
   t.equal(provider?.type === 'oidc' && provider.clientSecret?.reveal(), 'upstream-secret')
   t.equal(provider?.type === 'oidc' && provider.tokenEndpointAuthMethod, 'client_secret_basic')
   t.equal(config.clients.get('web-diary')?.clientSecret?.reveal(), 'web-diary-secret')
+  t.same(
+    config.clients.get('web-diary')?.grantTypes,
+    ['authorization_code', 'refresh_token'],
+    'a client without grantTypes signs people in, as before grantTypes existed',
+  )
   t.same(
     config.clients.get('web-diary')?.name,
     { ru: 'Web diary', en: 'Web diary' },
@@ -194,6 +201,35 @@ t.test('each kind of broken configuration names file, JSON path and reason', asy
         'clients/web-diary.json: /redirectUris/3: must be an absolute URI',
         'clients/web-diary.json: /regions/1: unknown region "99"',
         'clients/web-diary.json: /scopes: must include "openid"',
+      ],
+    },
+    {
+      name: 'grant types: browser grants need redirect URIs, client_credentials a confidential client',
+      files: {
+        ...validFiles,
+        'clients/web-diary.json': { ...validClient, redirectUris: undefined },
+        'clients/machine.json': {
+          name: 'HR system',
+          grantTypes: ['client_credentials'],
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          clientSecretEnv: 'WEB_DIARY_SECRET',
+          scopes: ['scim.read'],
+          audience: 'https://hr.example',
+          regions: ['29'],
+        },
+        'clients/public-machine.json': {
+          ...validClient,
+          clientSecretEnv: undefined,
+          tokenEndpointAuthMethod: 'none',
+          grantTypes: ['authorization_code', 'client_credentials'],
+        },
+        'clients/repeated.json': { ...validClient, grantTypes: ['refresh_token', 'refresh_token', 'password'] },
+      },
+      problems: [
+        'clients/web-diary.json: /redirectUris: must list at least one URI (unless grantTypes is only client_credentials)',
+        'clients/public-machine.json: /grantTypes: client_credentials needs a confidential client (tokenEndpointAuthMethod other than none)',
+        'clients/repeated.json: /grantTypes: must not have duplicate items',
+        'clients/repeated.json: /grantTypes/2: must be one of "authorization_code", "refresh_token", "client_credentials"',
       ],
     },
     {

@@ -121,6 +121,9 @@ export async function startOAuthWorld(
     bridge?: Record<string, unknown>
     /** Added to the client files (backchannelLogoutUri, accessTokenTtlSeconds…). */
     clients?: Partial<Record<keyof typeof clients, Record<string, unknown>>>
+    /** More client files (id → file), and the environment their secrets need. */
+    moreClients?: Record<string, Record<string, unknown>>
+    env?: Record<string, string>
     /** Runs the back-channel logout deliveries (deps.backgroundJobs). */
     backgroundJobs?: boolean
   } = {},
@@ -139,8 +142,11 @@ export async function startOAuthWorld(
           { ...body, ...options.clients?.[id as keyof typeof clients] },
         ]),
       ),
+      ...Object.fromEntries(
+        Object.entries(options.moreClients ?? {}).map(([id, body]) => [`clients/${id}.json`, body]),
+      ),
     },
-    { ...validEnv, SCHEDULE_SECRET: secrets.schedule },
+    { ...validEnv, SCHEDULE_SECRET: secrets.schedule, ...options.env },
   )
   const database = await openTestDatabase(t)
   await importDemoAccounts(database, config)

@@ -204,7 +204,7 @@ t.test('discovery and JWKS are truthful and cacheable', async (t) => {
     issuer: publicUrl,
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     authorization_response_iss_parameter_supported: true,
     id_token_signing_alg_values_supported: ['ES256'],
   })

@@ -26,7 +26,7 @@ t.test(
     const data = t.testdir()
     const first = await spawnEntry('bin/diary-bridge.js', ['config', 'check'], { DATA_DIR: data }).exited
     t.equal(first.code, 0, first.stderr)
-    t.match(first.stdout, /^configuration is valid: 2 regions, 1 client\n/)
+    t.match(first.stdout, /^configuration is valid: 2 regions, 2 clients\n/)
     // Region 29 logs in through ESIA: the GOST line, a warning where the engine is missing (JavaScript then).
     const gostLine = /^(warning: )?GOST R 34\.10\/34\.11-2012 for ESIA: .*\(regions 29\).*\n/m
     t.match(`${first.stdout}${first.stderr}`, gostLine)

@@ -19,6 +19,8 @@ t.test('every public error code has its explanation in both languages', async (t
     'invalid_scope',
     'unsupported_grant_type',
     'invalid_token',
+    'unauthorized_client',
+    'insufficient_scope',
   ])
   for (const code of publicCodes) {
     if (machineOnly.has(code)) continue
