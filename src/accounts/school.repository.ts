@@ -201,3 +201,26 @@ export async function setSchoolContact(
     .executeTakeFirst()
   return result.numUpdatedRows === 1n
 }
+
+/** How a condition on a school compares (SCIM filter operators on text). */
+export type SchoolComparison = 'eq' | 'co' | 'sw' | 'ew'
+
+/**
+ * The ids of the schools whose name or diary id (`by`) compares to `value` (normalised; names case-folded,
+ * diary ids exact), as a parenthesised subquery for `in`: accounts are filtered by their school with it.
+ */
+export function schoolIdsWhereSql(
+  by: 'name_or_diary_id' | 'diary_id',
+  comparison: SchoolComparison,
+  value: string,
+): RawBuilder<string> {
+  const typed = normaliseSchoolText(value)
+  const escaped = typed.replace(/[\\%_]/gu, (c) => `\\${c}`)
+  const pattern = { eq: typed, co: `%${escaped}%`, sw: `${escaped}%`, ew: `%${escaped}` }[comparison]
+  const test = (column: RawBuilder<unknown>, text: string) =>
+    comparison === 'eq' ? sql`${column} = ${text}` : sql`${column} like ${text}`
+  const diaryId = test(sql`s.diary_id`, pattern)
+  const condition =
+    by === 'diary_id' ? diaryId : sql`(${test(sql`lower(s.name)`, pattern.toLowerCase())} or ${diaryId})`
+  return sql<string>`(select s.id from school s where ${condition})`
+}
