@@ -77,6 +77,8 @@ const codes = {
   ERR_SCIM_TOO_MANY: { status: 400, publicCode: 'invalid_request', scimType: 'tooMany' },
   ERR_SCIM_UNIQUENESS: { status: 409, publicCode: 'account_conflict', scimType: 'uniqueness' },
   ERR_SCIM_VERSION_MISMATCH: { status: 412, publicCode: 'invalid_request' },
+  // A Bulk request of more operations than maxOperations (RFC 7644 §3.7.4).
+  ERR_SCIM_TOO_LARGE: { status: 413, publicCode: 'invalid_request' },
   // A region the client is not registered for (its `regions`), named in a new account.
   ERR_SCIM_REGION_FORBIDDEN: { status: 403, publicCode: 'region_not_served' },
   ERR_NOT_FOUND: { status: 404, publicCode: 'not_found' },

@@ -99,6 +99,17 @@ export async function findSchoolsNamed(db: Executor, region: string, value: stri
   return rows.map(toSchool)
 }
 
+/** The schools with these ids, by id (one statement for a page of accounts). */
+export async function findSchoolsByIds(db: Executor, ids: readonly string[]): Promise<Map<string, School>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute()
+  return new Map(rows.map((row) => [row.id, toSchool(row)]))
+}
+
 export async function listSchools(db: Executor, region: string): Promise<School[]> {
   const rows = await db.selectFrom('school').selectAll().where('region', '=', region).orderBy('name').execute()
   return rows.map(toSchool)
