@@ -116,8 +116,8 @@ async function provision(
   who: Provisioner,
   target: { accountId: string; expectedVersion: string | undefined } | undefined,
 ): Promise<ProvisionOutcome> {
-  const now = deps.now()
   const passwordHash = input.password === undefined ? undefined : await deps.hasher.hash(input.password)
+  const now = deps.now()
   let written: Written
   try {
     written = await deps.db
