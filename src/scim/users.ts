@@ -224,10 +224,30 @@ const patchCodes: Record<string, BridgeErrorCode> = {
   mutability: 'ERR_SCIM_MUTABILITY',
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * An add or replace without a path whose value holds a complex attribute (name, the extension) sets its
+ * sub-attributes and leaves the others (RFC 7644 §3.5.2.1, §3.5.2.3); scim-patch would replace the
+ * attribute whole, so such values are spelled out as one path per sub-attribute first.
+ */
+function spellOut(operation: unknown): unknown {
+  if (!isPlainObject(operation) || attributeOf(operation, 'path') !== undefined) return operation
+  const value = attributeOf(operation, 'value')
+  if (!isPlainObject(value)) return operation
+  const spelled = Object.entries(value).flatMap(([key, inner]) =>
+    isPlainObject(inner)
+      ? Object.entries(inner).map(([sub, subValue]) => [`${key}${key.startsWith('urn:') ? ':' : '.'}${sub}`, subValue])
+      : [[key, inner]],
+  )
+  return { ...operation, value: Object.fromEntries(spelled) }
+}
+
 /** The stored resource with the operations applied (scim-patch), or the SCIM error they deserve. */
 function applyPatch(resource: ScimUser, body: unknown): ScimUser {
-  const operations =
-    typeof body === 'object' && body !== null ? attributeOf(body as Record<string, unknown>, 'Operations') : undefined
+  const listed = isPlainObject(body) ? attributeOf(body, 'Operations') : undefined
+  const operations = Array.isArray(listed) ? listed.map(spellOut) : listed
   try {
     patchBodyValidation({ schemas: [patchOpSchema], ...(body as object), Operations: operations } as never)
     const patched = scimPatch(structuredClone(resource) as never, operations as ScimPatchOperation[], {
