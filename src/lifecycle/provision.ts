@@ -181,7 +181,7 @@ async function write(
       passwordHash: options.passwordHash ?? null,
       mustChangePassword: options.passwordHash !== undefined,
     })
-    await replaceContacts(trx, created.id, input, now)
+    if (input.email !== null || input.phone !== null) await replaceContacts(trx, created.id, input, now)
     await audit(trx, 'account_created', created.id, region, who, details)
     return { kind: 'written', accountId: created.id, created: true, state: created.state }
   }

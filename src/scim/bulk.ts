@@ -51,7 +51,7 @@ export async function runBulk(
   const results: BulkOperationResult[] = []
   let errors = 0
   for (const operation of operations) {
-    const result = await runOne(context, operation, created, onInternalError)
+    const result = await runOne({ ...context, withoutBody: true }, operation, created, onInternalError)
     results.push(result)
     if (Number(result.status) >= 400 && ++errors >= failOnErrors) break
   }

@@ -33,6 +33,8 @@ export interface ScimContext {
   baseUrl: string
   caller: ScimCaller
   requestId: string
+  /** Bulk answers status, location and version only: the resource is not read back. */
+  withoutBody?: boolean
 }
 
 /** What an operation answers, for HTTP and for a Bulk response alike. */
@@ -75,8 +77,10 @@ async function present(context: ScimContext, accounts: readonly Account[]): Prom
 }
 
 async function answer(context: ScimContext, account: Account, status: number): Promise<ScimResult> {
+  const location = `${context.baseUrl}/Users/${account.id}`
+  if (context.withoutBody === true) return { status, etag: etagOf(account), location }
   const [user] = await present(context, [account])
-  return { status, body: user, etag: etagOf(account), location: `${context.baseUrl}/Users/${account.id}` }
+  return { status, body: user, etag: etagOf(account), location }
 }
 
 async function current(context: ScimContext, id: string): Promise<Account> {
