@@ -29,7 +29,7 @@ import { discoveryRoutes } from './oauth/discovery.routes.js'
 import { revocationRoutes } from './oauth/revocations.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
 import { verifyMachineToken } from './oauth/machine-token.js'
-import { scimRoutes } from './scim/scim.routes.js'
+import { answerScimError, scimRoutes } from './scim/scim.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createLiveConfig, type LiveConfig } from './live-config.js'
 import { createKeyStore } from './tokens/key-store.js'
@@ -115,6 +115,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
 
   /** Every refusal and failure becomes its response here: JSON, or a page in the person's language. */
   function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+    // The SCIM API answers its own errors (scim/scim.routes.ts); these are the router's, before it (`/%E2`).
+    if (request.url.startsWith('/scim/v2/')) return answerScimError(error, request, reply)
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
     else {

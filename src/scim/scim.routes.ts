@@ -58,18 +58,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
   app.decorateRequest('scimCaller', null)
   app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
-  app.setErrorHandler((error, request, reply) => {
-    const response = toScimError(error, request.id)
-    if (response.internal) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: (error as { code?: unknown }).code, status: response.status }, 'request refused')
-    if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
-    if (response.wwwAuthenticate !== undefined) reply.header('www-authenticate', response.wwwAuthenticate)
-    return reply
-      .code(response.status)
-      .header('content-type', mediaType)
-      .header('cache-control', 'no-store')
-      .send(response.scim)
-  })
+  app.setErrorHandler(answerScimError)
   app.setNotFoundHandler((request) => {
     throw new BridgeError(
       'ERR_NOT_FOUND',
@@ -180,6 +169,20 @@ function claimedClientId(authorization: string | undefined): string | undefined 
   } catch {
     return undefined
   }
+}
+
+/** A refusal or failure as a SCIM error body (scim-error.ts), logged as every refusal is. */
+export function answerScimError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const response = toScimError(error, request.id)
+  if (response.internal) request.log.error({ err: error }, 'request failed')
+  else request.log.info({ code: (error as { code?: unknown }).code, status: response.status }, 'request refused')
+  if (response.retryAfterSeconds !== undefined) reply.header('retry-after', String(response.retryAfterSeconds))
+  if (response.wwwAuthenticate !== undefined) reply.header('www-authenticate', response.wwwAuthenticate)
+  return reply
+    .code(response.status)
+    .header('content-type', mediaType)
+    .header('cache-control', 'no-store')
+    .send(response.scim)
 }
 
 function ifMatch(request: FastifyRequest): string | undefined {
