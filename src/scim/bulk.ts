@@ -64,7 +64,8 @@ async function runOne(
   created: Map<string, string>,
   onInternalError: (error: unknown) => void,
 ): Promise<BulkOperationResult> {
-  const method = isObject(operation) ? String(attributeOf(operation, 'method') ?? '').toUpperCase() : ''
+  const methodValue = isObject(operation) ? attributeOf(operation, 'method') : undefined
+  const method = typeof methodValue === 'string' ? methodValue.toUpperCase() : ''
   const bulkIdValue = isObject(operation) ? attributeOf(operation, 'bulkId') : undefined
   const bulkId = typeof bulkIdValue === 'string' ? bulkIdValue : undefined
   const echo = { method: method.slice(0, 10), ...(bulkId === undefined ? {} : { bulkId: bulkId.slice(0, 100) }) }

@@ -132,7 +132,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BridgeError('ERR_SCIM_INVALID_SYNTAX', 'the body must be a SearchRequest object')
     }
-    return send(reply, await listUsers(scim(request), body as Record<string, unknown>))
+    return send(reply, await listUsers(scim(request), body))
   })
   app.post('/Users', write, async (request, reply) => send(reply, await createUser(scim(request), request.body)))
   app.get('/Users/:id', { ...read, schema: { params: idParams } }, async (request, reply) =>

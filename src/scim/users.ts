@@ -113,7 +113,12 @@ export async function listUsers(context: ScimContext, query: ListQuery): Promise
   ) {
     throw fail('ERR_SCIM_INVALID_VALUE', 'sortBy: only userName sorts')
   }
-  const order = query.sortOrder === undefined ? 'ascending' : String(query.sortOrder).toLowerCase()
+  const order =
+    query.sortOrder === undefined
+      ? 'ascending'
+      : typeof query.sortOrder === 'string'
+        ? query.sortOrder.toLowerCase()
+        : ''
   if (order !== 'ascending' && order !== 'descending') {
     throw fail('ERR_SCIM_INVALID_VALUE', 'sortOrder: must be ascending or descending')
   }
@@ -240,7 +245,7 @@ function spellOut(operation: unknown): unknown {
   if (!isPlainObject(operation) || attributeOf(operation, 'path') !== undefined) return operation
   const value = attributeOf(operation, 'value')
   if (!isPlainObject(value)) return operation
-  const spelled = Object.entries(value).flatMap(([key, inner]) =>
+  const spelled = Object.entries(value).flatMap(([key, inner]): [string, unknown][] =>
     isPlainObject(inner)
       ? Object.entries(inner).map(([sub, subValue]) => [`${key}${key.startsWith('urn:') ? ':' : '.'}${sub}`, subValue])
       : [[key, inner]],

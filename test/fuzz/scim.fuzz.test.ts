@@ -230,7 +230,7 @@ t.test(`${numRuns} generated SCIM requests with a valid token: no 5xx, no intern
       const leak = internals.find((pattern) => pattern.test(response.body))
       if (leak !== undefined) throw new Error(`internals (${leak}): ${response.body.slice(0, 300)}`)
       if (response.statusCode >= 400) {
-        const error = response.json() as { schemas?: string[]; status?: string }
+        const error = response.json<{ schemas?: string[]; status?: string }>()
         if (
           error.schemas?.[0] !== 'urn:ietf:params:scim:api:messages:2.0:Error' ||
           error.status !== String(response.statusCode)

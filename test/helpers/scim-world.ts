@@ -93,6 +93,18 @@ export async function startScimWorld(t: Teardown, options: { bridge?: Record<str
   return { ...world, tokens, tokenOf, scim }
 }
 
+/** A User as the API answers it (the fields the tests read). */
+export type UserBody = { id: string; userName: string } & Record<string, unknown>
+
+/** A ListResponse. */
+export interface ListBody {
+  schemas: string[]
+  totalResults: number
+  startIndex: number
+  itemsPerPage: number
+  Resources: UserBody[]
+}
+
 /** A User resource of the core schema and our extension. */
 export function userResource(
   userName: string,

@@ -4,7 +4,7 @@
  * Every filter is scoped with `userName sw "f."` so the demo accounts stay out.
  */
 import t from 'tap'
-import { diarySchema, startScimWorld, userResource } from '../helpers/scim-world.js'
+import { diarySchema, type ListBody, startScimWorld, userResource } from '../helpers/scim-world.js'
 
 const world = await startScimWorld(t)
 const { scim, db } = world
@@ -38,8 +38,8 @@ async function logins(filter: string): Promise<string[] | string> {
   const response = await scim('GET', `/Users?filter=${encodeURIComponent(`userName sw "f." and (${filter})`)}`)
   if (response.statusCode !== 200) return `${response.statusCode} ${response.json().scimType}`
   return response
-    .json()
-    .Resources.map((user: { userName: string }) => user.userName)
+    .json<ListBody>()
+    .Resources.map((user) => user.userName)
     .sort()
 }
 

@@ -6,7 +6,7 @@
  *   bad one answers its own error; with failOnErrors the run stops at that many errors
  */
 import t from 'tap'
-import { diarySchema, startScimWorld, userResource } from '../helpers/scim-world.js'
+import { diarySchema, type ListBody, startScimWorld, userResource } from '../helpers/scim-world.js'
 
 const world = await startScimWorld(t)
 const { scim, db, tokens } = world
@@ -22,7 +22,7 @@ t.test(
     t.equal(listed.json().totalResults, 0)
     const all = await scim('GET', '/Users?count=200', undefined, as78)
     t.ok(
-      all.json().Resources.every((user: Record<string, { region: string }>) => user[diarySchema]?.region === '78'),
+      all.json<ListBody>().Resources.every((user) => (user[diarySchema] as { region: string }).region === '78'),
       'a list shows only region 78',
     )
     t.equal((await scim('PUT', `/Users/${created.id}`, userResource('iso.29.taken'), as78)).statusCode, 404)

@@ -5,7 +5,15 @@
  */
 import { sql } from 'kysely'
 import t from 'tap'
-import { coreSchema, diarySchema, scimBase, snilsOf, startScimWorld, userResource } from '../helpers/scim-world.js'
+import {
+  coreSchema,
+  diarySchema,
+  type ListBody,
+  scimBase,
+  snilsOf,
+  startScimWorld,
+  userResource,
+} from '../helpers/scim-world.js'
 
 const world = await startScimWorld(t)
 const { scim, db } = world
@@ -28,14 +36,16 @@ t.test('discovery: ServiceProviderConfig, ResourceTypes, Schemas', async (t) => 
   t.equal(body.authenticationSchemes[0].type, 'oauthbearertoken')
   const types = (await scim('GET', '/ResourceTypes')).json()
   t.equal(types.Resources[0].schemaExtensions[0].schema, diarySchema)
-  const schemas = (await scim('GET', '/Schemas')).json()
+  const schemas = (await scim('GET', '/Schemas')).json<ListBody>()
   t.same(
-    schemas.Resources.map((schema: { id: string }) => schema.id),
+    schemas.Resources.map((schema) => schema.id),
     [coreSchema, diarySchema],
   )
-  const extension = (await scim('GET', `/Schemas/${diarySchema}`)).json()
-  const snils = extension.attributes.find((attribute: { name: string }) => attribute.name === 'snils')
-  t.same([snils.mutability, snils.returned], ['writeOnly', 'never'])
+  const extension = (await scim('GET', `/Schemas/${diarySchema}`)).json<{
+    attributes: { name: string; mutability: string; returned: string }[]
+  }>()
+  const snils = extension.attributes.find((attribute) => attribute.name === 'snils')
+  t.same([snils?.mutability, snils?.returned], ['writeOnly', 'never'])
 })
 
 t.test('the sequence of the Microsoft SCIM validator', async (t) => {
@@ -49,7 +59,7 @@ t.test('the sequence of the Microsoft SCIM validator', async (t) => {
   const found = await scim('GET', `/Users?filter=${q('userName eq "MS.Validator"')}`)
   t.equal(found.statusCode, 200)
   t.same(
-    found.json().Resources.map((user: { id: string }) => user.id),
+    found.json<ListBody>().Resources.map((user) => user.id),
     [id],
     'userName compares case-insensitively',
   )
@@ -187,13 +197,13 @@ t.test('RFC 7644 §3.4.2: list with filter and paging', async (t) => {
   }
   const page = await scim('GET', `/Users?filter=${q('userName sw "page."')}&startIndex=2&count=2&sortBy=userName`)
   t.equal(page.statusCode, 200)
-  const body = page.json()
+  const body = page.json<ListBody>()
   t.same(body.schemas, ['urn:ietf:params:scim:api:messages:2.0:ListResponse'])
   t.equal(body.totalResults, 5)
   t.equal(body.startIndex, 2)
   t.equal(body.itemsPerPage, 2)
   t.same(
-    body.Resources.map((user: { userName: string }) => user.userName),
+    body.Resources.map((user) => user.userName),
     ['page.2', 'page.3'],
   )
   const descending = await scim(
@@ -217,7 +227,7 @@ t.test('RFC 7644 §3.4.2: list with filter and paging', async (t) => {
   })
   t.equal(search.statusCode, 200)
   t.same(
-    search.json().Resources.map((user: { userName: string }) => user.userName),
+    search.json<ListBody>().Resources.map((user) => user.userName),
     ['page.5', 'page.4', 'page.3', 'page.2'],
   )
   t.match((await scim('GET', '/Users?sortBy=name.familyName')).json(), { status: '400', scimType: 'invalidValue' })
