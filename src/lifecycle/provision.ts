@@ -8,7 +8,8 @@
  *   marked must-change, as the import's initial password; SNILS and password absent from a replacement
  *   stay as they are (both are write-only: a client cannot send back what it never reads)
  * - e-mail and phone are stored unverified (accounts/contacts.repository.ts replaceContacts)
- * - `active` goes through lifecycle/account-state.ts (sessions end on deactivation), after the fields
+ * - `active` goes through lifecycle/account-state.ts (sessions end on deactivation), after the fields;
+ *   absent, the state stays
  * - audit: account_created, account_updated, or account_moved when the school changes (ids only; sessions
  *   and links stay: a move within the region is not an end)
  */
@@ -56,7 +57,8 @@ export interface ProvisionedAccount {
   phone: string | null
   /** An initial password; undefined keeps the stored one. */
   password: string | undefined
-  active: boolean
+  /** Undefined keeps the state (a new account is active). */
+  active: boolean | undefined
 }
 
 export type ProvisionOutcome =
@@ -131,8 +133,8 @@ async function provision(
   }
   if (written.kind !== 'written') return written
   const change = { region, accountId: written.accountId, by: who.by, now, requestId: who.requestId }
-  if (input.active && written.state === 'deactivated') await reactivateAccount(deps.db, change, deps.metrics)
-  if (!input.active && written.state === 'active') await deactivateAccount(deps.db, change, deps.metrics)
+  if (input.active === true && written.state === 'deactivated') await reactivateAccount(deps.db, change, deps.metrics)
+  if (input.active === false && written.state === 'active') await deactivateAccount(deps.db, change, deps.metrics)
   const account = await findAccountInRegion(deps.db, region, written.accountId)
   if (account === undefined || account.state === 'erased') return { kind: 'not_found' }
   return { kind: 'done', account, created: written.created }

@@ -246,7 +246,8 @@ function readUser(body: Record<string, unknown>, today: string): ReceivedUser {
       email,
       phone,
       password,
-      active: booleanOf(body, 'active') ?? true,
+      // Absent: a new account is active, a replaced one keeps its state (a PUT never reactivates by omission).
+      active: booleanOf(body, 'active'),
     },
     region,
     id: attributeOf(body, 'id'),

@@ -397,3 +397,17 @@ t.test('authentication: no token 401, a read-only token cannot write, a person t
   t.equal((await scim('GET', '/Nothing')).statusCode, 404)
   t.same((await scim('GET', '/Nothing')).json().schemas, [errorSchema])
 })
+
+t.test('a PUT without active keeps the state; with active true it reactivates', async (t) => {
+  const created = (await scim('POST', '/Users', userResource('put.state', undefined, { active: false }))).json<{
+    id: string
+    active: boolean
+  }>()
+  t.equal(created.active, false, 'created deactivated')
+  const withoutActive: Record<string, unknown> = userResource('put.state')
+  delete withoutActive.active
+  const kept = await scim('PUT', `/Users/${created.id}`, withoutActive)
+  t.equal(kept.json<{ active: boolean }>().active, false, 'omitted: still deactivated')
+  const back = await scim('PUT', `/Users/${created.id}`, userResource('put.state'))
+  t.equal(back.json<{ active: boolean }>().active, true)
+})
