@@ -28,6 +28,8 @@ import { startBackchannelWorker } from './oauth/backchannel-logout.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
 import { revocationRoutes } from './oauth/revocations.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
+import { verifyMachineToken } from './oauth/machine-token.js'
+import { answerScimError, scimRoutes } from './scim/scim.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createLiveConfig, type LiveConfig } from './live-config.js'
 import { createKeyStore } from './tokens/key-store.js'
@@ -113,6 +115,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
 
   /** Every refusal and failure becomes its response here: JSON, or a page in the person's language. */
   function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+    // The SCIM API answers its own errors (scim/scim.routes.ts); these are the router's, before it (`/%E2`).
+    if (request.url.startsWith('/scim/v2/')) return answerScimError(error, request, reply)
     const response = toErrorResponse(error, request.id)
     if (response.internal) request.log.error({ err: error }, 'request failed')
     else {
@@ -228,6 +232,14 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   await app.register(tokenRoutes, context)
   await app.register(userinfoRoutes, context)
   await app.register(revocationRoutes, context)
+  await app.register(scimRoutes, {
+    prefix: '/scim/v2',
+    context,
+    authenticate: async (authorization, scope) => {
+      const { client, regions } = await verifyMachineToken(context, authorization, scope)
+      return { clientId: client.clientId, regions }
+    },
+  })
   // Browser endpoints: pages, with their cookies, sessions, CSRF, language and security headers.
   await app.register(async (browser) => {
     await registerWebPlugins(browser, config)

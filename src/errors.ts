@@ -67,9 +67,23 @@ const codes = {
     publicCode: 'insufficient_scope',
     wwwAuthenticate: 'Bearer error="insufficient_scope"',
   },
+  // The SCIM API (scim/): RFC 7644 §3.12 answers these with its own error body and `scimType`.
+  ERR_SCIM_INVALID_FILTER: { status: 400, publicCode: 'invalid_request', scimType: 'invalidFilter' },
+  ERR_SCIM_INVALID_VALUE: { status: 400, publicCode: 'invalid_request', scimType: 'invalidValue' },
+  ERR_SCIM_INVALID_SYNTAX: { status: 400, publicCode: 'invalid_request', scimType: 'invalidSyntax' },
+  ERR_SCIM_INVALID_PATH: { status: 400, publicCode: 'invalid_request', scimType: 'invalidPath' },
+  ERR_SCIM_NO_TARGET: { status: 400, publicCode: 'invalid_request', scimType: 'noTarget' },
+  ERR_SCIM_MUTABILITY: { status: 400, publicCode: 'invalid_request', scimType: 'mutability' },
+  ERR_SCIM_TOO_MANY: { status: 400, publicCode: 'invalid_request', scimType: 'tooMany' },
+  ERR_SCIM_UNIQUENESS: { status: 409, publicCode: 'account_conflict', scimType: 'uniqueness' },
+  ERR_SCIM_VERSION_MISMATCH: { status: 412, publicCode: 'invalid_request' },
+  // A Bulk request of more operations than maxOperations (RFC 7644 §3.7.4).
+  ERR_SCIM_TOO_LARGE: { status: 413, publicCode: 'invalid_request' },
+  // A region the client is not registered for (its `regions`), named in a new account.
+  ERR_SCIM_REGION_FORBIDDEN: { status: 403, publicCode: 'region_not_served' },
   ERR_NOT_FOUND: { status: 404, publicCode: 'not_found' },
   ERR_INTERNAL: { status: 500, publicCode: 'server_error' },
-} as const satisfies Record<string, { status: number; publicCode: string; wwwAuthenticate?: string }>
+} as const satisfies Record<string, { status: number; publicCode: string; wwwAuthenticate?: string; scimType?: string }>
 
 export type BridgeErrorCode = keyof typeof codes
 
@@ -94,6 +108,8 @@ export interface ErrorResponse {
   retryAfterSeconds?: number
   /** The WWW-Authenticate challenge of a refused bearer token. */
   wwwAuthenticate?: string
+  /** RFC 7644 §3.12 `scimType`, for the SCIM API's error body. */
+  scimType?: string
 }
 
 /** PostgreSQL client and server errors that mean "the database is not reachable right now". */
@@ -117,7 +133,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** Maps any thrown value to a response that carries a stable code and leaks nothing internal. */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof BridgeError) {
-    const entry: { status: number; publicCode: string; wwwAuthenticate?: string } = codes[error.code]
+    const entry: { status: number; publicCode: string; wwwAuthenticate?: string; scimType?: string } = codes[error.code]
     const { status, publicCode } = entry
     const internal = status >= 500 && error.code !== 'ERR_BUSY'
     return {
@@ -125,6 +141,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
       internal,
       retryAfterSeconds: error.retryAfterSeconds,
       ...(entry.wwwAuthenticate === undefined ? {} : { wwwAuthenticate: entry.wwwAuthenticate }),
+      ...(entry.scimType === undefined ? {} : { scimType: entry.scimType }),
       body: {
         error: publicCode,
         error_description: internal ? 'The service could not complete the request.' : error.message,

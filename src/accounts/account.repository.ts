@@ -4,9 +4,9 @@
  * - logins are looked up normalised (trimmed, lower-cased), as they are stored
  * - the password hash never travels inside `Account`: only the credential check asks for it
  */
-import { type RawBuilder, sql } from 'kysely'
+import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { type Cte, cte, tableOf } from '../db/cte.js'
-import type { AccountState, DiaryAccountRow, Executor, Role } from '../db/schema.js'
+import type { AccountState, Database, DiaryAccountRow, Executor, Role } from '../db/schema.js'
 import { schoolNameSql } from './school.repository.js'
 
 export interface Account {
@@ -569,6 +569,160 @@ export async function eraseAccountData(
     .where('id', '=', accountId)
     .where('region', '=', region)
     .where('state', '<>', 'erased')
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}
+
+/*
+ * Provisioning (lifecycle/provision.ts, for SCIM): accounts of the caller's regions, listed by a condition
+ * the caller builds over the columns of diary_account, created and replaced whole. Erased accounts are
+ * never listed nor written. The region scope is a condition of every statement.
+ */
+
+/** A condition over the columns of diary_account (scim/filter.ts makes them from a SCIM filter). */
+export type AccountCondition = (eb: ExpressionBuilder<Database, 'diary_account'>) => Expression<SqlBool>
+
+export interface AccountPage {
+  /** How many accounts match, all pages together. */
+  total: number
+  accounts: Account[]
+}
+
+/** The accounts of `regions` (not erased) that match `where`, by login, one page: one statement (two for a page past the end). */
+export async function listAccountsInRegions(
+  db: Executor,
+  regions: readonly string[],
+  page: { where?: AccountCondition; descending?: boolean; offset: number; limit: number },
+): Promise<AccountPage> {
+  const scoped = (eb: ExpressionBuilder<Database, 'diary_account'>) =>
+    eb.and([
+      eb('diary_account.region', 'in', [...regions]),
+      eb('diary_account.state', '<>', 'erased'),
+      ...(page.where === undefined ? [] : [page.where(eb)]),
+    ])
+  if (regions.length === 0) return { total: 0, accounts: [] }
+  const rows =
+    page.limit === 0
+      ? []
+      : await selectAccounts(db)
+          .select(sql<string>`count(*) over ()`.as('total'))
+          .where(scoped)
+          .orderBy('diary_account.login', page.descending === true ? 'desc' : 'asc')
+          .orderBy('diary_account.id')
+          .offset(page.offset)
+          .limit(page.limit)
+          .execute()
+  if (rows.length > 0) return { total: Number(rows[0]!.total), accounts: rows.map(toAccount) }
+  const counted = await db
+    .selectFrom('diary_account')
+    .select((eb) => eb.fn.countAll<string>().as('total'))
+    .where(scoped)
+    .executeTakeFirstOrThrow()
+  return { total: Number(counted.total), accounts: [] }
+}
+
+/** The account `id` if it is in one of `regions` and not erased. */
+export async function findAccountInRegions(
+  db: Executor,
+  regions: readonly string[],
+  id: string,
+): Promise<Account | undefined> {
+  if (regions.length === 0 || !isUuid(id)) return undefined
+  const row = await selectAccounts(db)
+    .where('id', '=', id)
+    .where('region', 'in', [...regions])
+    .where('state', '<>', 'erased')
+    .executeTakeFirst()
+  return row && toAccount(row)
+}
+
+/** A uuid as PostgreSQL reads one: anything else can name no account (and must not reach a uuid cast). */
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+}
+
+/** What provisioning writes of an account (the password apart: setPassword). */
+export interface AccountRecord extends AccountFields {
+  login: string
+  externalId: string | null
+}
+
+export type UniqueField = 'login' | 'externalId' | 'snils'
+
+/**
+ * Which of the record's unique values another account of the region (erased ones hold none) has already:
+ * the login, the diary's id or the SNILS. `exceptId` is the account being replaced.
+ */
+export async function findTakenValue(
+  db: Executor,
+  region: string,
+  record: Pick<AccountRecord, 'login' | 'externalId' | 'snilsHmac'>,
+  exceptId?: string,
+): Promise<UniqueField | undefined> {
+  const row = await db
+    .selectFrom('diary_account')
+    .select(['login', 'external_id', 'snils_hmac'])
+    .where('region', '=', region)
+    .where((eb) =>
+      eb.or([
+        eb('login', '=', record.login),
+        ...(record.externalId === null ? [] : [eb('external_id', '=', record.externalId)]),
+        ...(record.snilsHmac === null ? [] : [eb('snils_hmac', '=', record.snilsHmac)]),
+      ]),
+    )
+    .$if(exceptId !== undefined, (query) => query.where('id', '<>', exceptId as string))
+    .limit(1)
+    .executeTakeFirst()
+  if (row === undefined) return undefined
+  if (row.login === record.login) return 'login'
+  return record.externalId !== null && row.external_id === record.externalId ? 'externalId' : 'snils'
+}
+
+/** The unique value a failed insert or update collided with (a parallel writer won), if that is why it failed. */
+export function uniqueViolationOf(error: unknown): UniqueField | undefined {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown }
+  if (code !== '23505') return undefined
+  return constraint === 'diary_account_external_id_unique' ? 'externalId' : 'login'
+}
+
+export async function insertAccount(
+  db: Executor,
+  account: NewAccount & { externalId: string | null },
+): Promise<Account> {
+  const inserted = await db
+    .insertInto('diary_account')
+    .values({
+      region: account.region,
+      login: account.login,
+      external_id: account.externalId,
+      password_hash: account.passwordHash,
+      must_change_password: account.mustChangePassword,
+      ...toColumns(account),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return (await findAccountById(db, inserted.id)) as Account
+}
+
+/**
+ * Replaces the provisioned fields of an account of `region` that is not erased, only while its version is
+ * `expectedVersion` when one is given (If-Match). False when no such row.
+ */
+export async function replaceAccountRecord(
+  db: Executor,
+  region: string,
+  accountId: string,
+  record: AccountRecord,
+  expectedVersion: string | undefined,
+  now: Date,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('diary_account')
+    .set({ login: record.login, external_id: record.externalId, ...toColumns(record), updated_at: now })
+    .where('id', '=', accountId)
+    .where('region', '=', region)
+    .where('state', '<>', 'erased')
+    .$if(expectedVersion !== undefined, (query) => query.where('version', '=', expectedVersion as string))
     .executeTakeFirst()
   return result.numUpdatedRows === 1n
 }

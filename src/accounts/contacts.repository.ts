@@ -108,3 +108,50 @@ export async function writeContacts(
     where a.region = ${region} and a.login = c.login and ((${emailApplies}) or (${phoneApplies}))`.execute(db)
   return Number(result.numAffectedRows ?? 0n)
 }
+
+/** The contacts of these accounts, by id (one statement for a page of accounts). */
+export async function findContactsOfAccounts(db: Executor, ids: readonly string[]): Promise<Map<string, Contacts>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('diary_account')
+    .select(['id', 'email', 'email_verified_at', 'phone', 'phone_verified_at'])
+    .where('id', 'in', [...ids])
+    .execute()
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        email: row.email,
+        emailVerified: row.email_verified_at !== null,
+        phone: row.phone,
+        phoneVerified: row.phone_verified_at !== null,
+      },
+    ]),
+  )
+}
+
+/**
+ * Sets both contacts of an account as a system of record sends them (unverified, as an import without
+ * `contactsVerified` stores them); a value that stays the same keeps its proof, a changed one loses it.
+ */
+export async function replaceContacts(
+  db: Executor,
+  accountId: string,
+  contacts: { email: string | null; phone: string | null },
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('diary_account')
+    .set({
+      email: contacts.email,
+      email_verified_at: sql`case when email is not distinct from ${contacts.email} then email_verified_at end`,
+      phone: contacts.phone,
+      phone_verified_at: sql`case when phone is not distinct from ${contacts.phone} then phone_verified_at end`,
+      updated_at: now,
+    })
+    .where('id', '=', accountId)
+    .where((eb) =>
+      eb.or([eb('email', 'is distinct from', contacts.email), eb('phone', 'is distinct from', contacts.phone)]),
+    )
+    .execute()
+}

@@ -99,6 +99,17 @@ export async function findSchoolsNamed(db: Executor, region: string, value: stri
   return rows.map(toSchool)
 }
 
+/** The schools with these ids, by id (one statement for a page of accounts). */
+export async function findSchoolsByIds(db: Executor, ids: readonly string[]): Promise<Map<string, School>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('school')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute()
+  return new Map(rows.map((row) => [row.id, toSchool(row)]))
+}
+
 export async function listSchools(db: Executor, region: string): Promise<School[]> {
   const rows = await db.selectFrom('school').selectAll().where('region', '=', region).orderBy('name').execute()
   return rows.map(toSchool)
@@ -229,4 +240,27 @@ export async function setSchoolContact(
     .where('region', '=', region)
     .executeTakeFirst()
   return result.numUpdatedRows === 1n
+}
+
+/** How a condition on a school compares (SCIM filter operators on text). */
+export type SchoolComparison = 'eq' | 'co' | 'sw' | 'ew'
+
+/**
+ * The ids of the schools whose name or diary id (`by`) compares to `value` (normalised; names case-folded,
+ * diary ids exact), as a parenthesised subquery for `in`: accounts are filtered by their school with it.
+ */
+export function schoolIdsWhereSql(
+  by: 'name_or_diary_id' | 'diary_id',
+  comparison: SchoolComparison,
+  value: string,
+): RawBuilder<string> {
+  const typed = normaliseSchoolText(value)
+  const escaped = typed.replace(/[\\%_]/gu, (c) => `\\${c}`)
+  const pattern = { eq: typed, co: `%${escaped}%`, sw: `${escaped}%`, ew: `%${escaped}` }[comparison]
+  const test = (column: RawBuilder<unknown>, text: string) =>
+    comparison === 'eq' ? sql`${column} = ${text}` : sql`${column} like ${text}`
+  const diaryId = test(sql`s.diary_id`, pattern)
+  const condition =
+    by === 'diary_id' ? diaryId : sql`(${test(sql`lower(s.name)`, pattern.toLowerCase())} or ${diaryId})`
+  return sql<string>`(select s.id from school s where ${condition})`
 }
