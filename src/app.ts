@@ -235,8 +235,9 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
   await app.register(scimRoutes, {
     prefix: '/scim/v2',
     context,
+    // `scim` reads and writes; `scim.read` only reads (a reporting client), `scim.write` only writes.
     authenticate: async (authorization, scope) => {
-      const { client, regions } = await verifyMachineToken(context, authorization, scope)
+      const { client, regions } = await verifyMachineToken(context, authorization, ['scim', scope])
       return { clientId: client.clientId, regions }
     },
   })

@@ -694,7 +694,6 @@ export async function insertAccount(
     .values({
       region: account.region,
       login: account.login,
-      external_id: account.externalId,
       password_hash: account.passwordHash,
       must_change_password: account.mustChangePassword,
       ...toColumns(account),
@@ -718,7 +717,7 @@ export async function replaceAccountRecord(
 ): Promise<boolean> {
   const result = await db
     .updateTable('diary_account')
-    .set({ login: record.login, external_id: record.externalId, ...toColumns(record), updated_at: now })
+    .set({ login: record.login, ...toColumns(record), updated_at: now })
     .where('id', '=', accountId)
     .where('region', '=', region)
     .where('state', '<>', 'erased')

@@ -46,12 +46,13 @@ const invalid = () =>
 /**
  * The machine client an `Authorization: Bearer …` header speaks for, and the regions its call may see;
  * throws ERR_MACHINE_TOKEN_MISSING (no header), ERR_MACHINE_TOKEN_INVALID (401) or ERR_MACHINE_TOKEN_SCOPE
- * (403, the token lacks `scope`). RFC 6750 §2.1, RFC 9068 §4.
+ * (403, the token grants none of `scope`: one scope, or several of which any will do). RFC 6750 §2.1,
+ * RFC 9068 §4.
  */
 export async function verifyMachineToken(
   deps: MachineTokenDeps,
   authorizationHeader: string | undefined,
-  scope: string,
+  scope: string | readonly string[],
 ): Promise<{ client: ClientConfig; regions: readonly string[] }> {
   if (authorizationHeader === undefined || authorizationHeader.trim() === '') {
     throw new BridgeError('ERR_MACHINE_TOKEN_MISSING', 'a bearer access token is required')
@@ -66,8 +67,9 @@ export async function verifyMachineToken(
   const client = config.clients.get(access.client_id)
   if (client === undefined || !client.grantTypes.includes('client_credentials')) throw invalid()
   if (await isAccessTokenRevoked(deps.db, access.jti)) throw invalid()
-  if (!hasScope(access.scope, scope)) {
-    throw new BridgeError('ERR_MACHINE_TOKEN_SCOPE', `the access token does not grant the scope ${scope}`)
+  const anyOf = typeof scope === 'string' ? [scope] : scope
+  if (!anyOf.some((one) => hasScope(access.scope, one))) {
+    throw new BridgeError('ERR_MACHINE_TOKEN_SCOPE', `the access token grants none of the scopes ${anyOf.join(', ')}`)
   }
   return { client, regions: client.regions }
 }

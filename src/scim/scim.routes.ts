@@ -5,7 +5,7 @@
  *   GET, PUT, PATCH, DELETE /Users/{id}; POST /Bulk
  * - bodies are application/scim+json (application/json too); answers are application/scim+json
  * - every other call carries a machine client's bearer token (`authenticate`, oauth/machine-token.ts in
- *   the app): scope scim.read to read, scim.write to write; its regions are the scope of every statement
+ *   the app): scope scim (or scim.read to read, scim.write to write); its regions are the scope of every statement
  * - request limits per address first, per client once authenticated, as at /token (ops/request-rate.ts)
  * - every refusal is a SCIM error body (scim-error.ts); bad input is never a 5xx
  */
@@ -89,6 +89,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
         hasher: context.hasher,
         snilsPepper: context.config.secrets.snilsPepper.reveal(),
         now: context.now,
+        metrics: context.metrics,
       },
       baseUrl: baseUrl(),
       caller: request.scimCaller as ScimCaller,

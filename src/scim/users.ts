@@ -303,13 +303,17 @@ export async function deleteUser(context: ScimContext, id: string, ifMatch?: str
   if (version !== undefined && version !== existing.version) {
     throw fail('ERR_SCIM_VERSION_MISMATCH', 'the User changed: its version is not the one of If-Match')
   }
-  const outcome = await eraseAccount(context.deps.db, {
-    region: existing.region,
-    accountId: existing.id,
-    by: who(context).by,
-    now: context.deps.now(),
-    requestId: context.requestId,
-  })
+  const outcome = await eraseAccount(
+    context.deps.db,
+    {
+      region: existing.region,
+      accountId: existing.id,
+      by: who(context).by,
+      now: context.deps.now(),
+      requestId: context.requestId,
+    },
+    context.deps.metrics,
+  )
   if (outcome.kind === 'not_found') throw notFound()
   return { status: 204 }
 }
