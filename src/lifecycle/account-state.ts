@@ -25,6 +25,7 @@ import {
 import { deleteAllSecretsOf } from '../accounts/recovery-secret.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { Database } from '../db/schema.js'
+import { inTransaction } from '../db/transaction.js'
 import { deleteLinksOfAccount } from '../linking/identity-link.repository.js'
 import { maskSnilsLike } from '../person/snils.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
@@ -72,7 +73,7 @@ export async function deactivateAccount(
 ): Promise<StateOutcome> {
   const by = describeChangedBy(change.by)
   const reason = cleanReason(change.reason)
-  const outcome = await db.transaction().execute(async (trx): Promise<StateOutcome> => {
+  const outcome = await inTransaction(db, async (trx): Promise<StateOutcome> => {
     const changed = await setDeactivated(trx, change.region, change.accountId, { at: change.now, reason, by })
     if (!changed) return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
     const ended = await endSessions(trx, { accountId: change.accountId }, 'deactivated', change.now)
@@ -97,7 +98,7 @@ export async function reactivateAccount(
   metrics?: StateMetrics,
 ): Promise<StateOutcome> {
   const by = describeChangedBy(change.by)
-  const outcome = await db.transaction().execute(async (trx): Promise<StateOutcome> => {
+  const outcome = await inTransaction(db, async (trx): Promise<StateOutcome> => {
     const changed = await setReactivated(trx, change.region, change.accountId, change.now)
     if (!changed) return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
     await recordAuditEvent(trx, {
@@ -121,7 +122,7 @@ export async function eraseAccount(
   metrics?: StateMetrics,
 ): Promise<StateOutcome> {
   const by = describeChangedBy(change.by)
-  const outcome = await db.transaction().execute(async (trx): Promise<StateOutcome> => {
+  const outcome = await inTransaction(db, async (trx): Promise<StateOutcome> => {
     const erased = await eraseAccountData(trx, change.region, change.accountId, { at: change.now, by })
     if (!erased) return { kind: 'not_found' }
     // The row stays (without anything personal): its sessions end as any deactivated account's do, with

@@ -14,6 +14,7 @@
  *   and links stay: a move within the region is not an end)
  */
 import type { Kysely } from 'kysely'
+import { inTransaction } from '../db/transaction.js'
 import {
   type Account,
   type AccountRecord,
@@ -122,9 +123,9 @@ async function provision(
   const now = deps.now()
   let written: Written
   try {
-    written = await deps.db
-      .transaction()
-      .execute((trx) => write(trx, region, input, target, { passwordHash, now, who, snilsPepper: deps.snilsPepper }))
+    written = await inTransaction(deps.db, (trx) =>
+      write(trx, region, input, target, { passwordHash, now, who, snilsPepper: deps.snilsPepper }),
+    )
   } catch (error) {
     if (error instanceof Rollback) return error.outcome
     const field = uniqueViolationOf(error)

@@ -1,6 +1,10 @@
 /*
  * POST /Bulk (RFC 7644 §3.7): up to limits.bulkMaxOperations operations on /Users, run in order, each
- * as the same request alone would run (scim/users.ts), each in its own transaction.
+ * as the same request alone would run (scim/users.ts).
+ * - consecutive creates without a password (a school's new accounts) share one commit, up to
+ *   `createsPerCommit`, each in a savepoint of its own (db/transaction.ts): one bad create rolls back only
+ *   itself; should the commit fail, every create of it answers the error. Any other operation, and a
+ *   create with a password (argon2id takes its time: no transaction waits for it), commits alone.
  * - an operation that fails answers its status and a SCIM error in `response`; the others go on, until
  *   `failOnErrors` errors (then the rest are not run, and not listed: §3.7.3)
  * - `bulkId` of a POST names the new User for the operations after it: a path `/Users/bulkId:<id>`
@@ -50,12 +54,61 @@ export async function runBulk(
   const created = new Map<string, string>()
   const results: BulkOperationResult[] = []
   let errors = 0
-  for (const operation of operations) {
-    const result = await runOne({ ...context, withoutBody: true }, operation, created, onInternalError)
-    results.push(result)
-    if (Number(result.status) >= 400 && ++errors >= failOnErrors) break
+  const failed = (result: BulkOperationResult) => Number(result.status) >= 400
+  let next = 0
+  while (next < operations.length && errors < failOnErrors) {
+    const group = sharedCommit(operations, next)
+    next += Math.max(group, 1)
+    if (group === 0) {
+      const result = await runOne({ ...context, withoutBody: true }, operations[next - 1], created, onInternalError)
+      results.push(result)
+      if (failed(result)) errors++
+      continue
+    }
+    const chunk: BulkOperationResult[] = []
+    try {
+      await context.deps.db.transaction().execute(async (trx) => {
+        const shared = { ...context, withoutBody: true, deps: { ...context.deps, db: trx } }
+        for (const operation of operations.slice(next - group, next)) {
+          const result = await runOne(shared, operation, created, onInternalError)
+          chunk.push(result)
+          if (failed(result) && errors + chunk.filter(failed).length >= failOnErrors) break
+        }
+      })
+    } catch (error) {
+      // Nothing of this commit was kept: every create of it answers the error, and its bulkIds name nothing.
+      const refusal = toScimError(error, context.requestId)
+      if (refusal.internal) onInternalError(error)
+      for (const result of chunk) {
+        if (result.bulkId !== undefined) created.delete(result.bulkId)
+        delete result.location
+        delete result.version
+        result.status = refusal.scim.status
+        result.response = refusal.scim
+      }
+    }
+    results.push(...chunk)
+    errors += chunk.filter(failed).length
   }
   return { status: 200, body: { schemas: [bulkResponseSchema], Operations: results } }
+}
+
+/** Creates that may share one commit. */
+const createsPerCommit = 200
+
+/** How many operations from `start` are creates without a password that may share one commit (0: run it alone). */
+function sharedCommit(operations: unknown[], start: number): number {
+  let count = 0
+  while (start + count < operations.length && count < createsPerCommit) {
+    const operation = operations[start + count]
+    if (!isObject(operation)) break
+    const method = attributeOf(operation, 'method')
+    const data = attributeOf(operation, 'data')
+    if (typeof method !== 'string' || method.toUpperCase() !== 'POST' || !isObject(data)) break
+    if (attributeOf(data, 'password') !== undefined) break
+    count++
+  }
+  return count
 }
 
 async function runOne(

@@ -112,3 +112,29 @@ t.test('a Bulk of 1,000 operations with some bad ones', async (t) => {
   const badFail = await scim('POST', '/Bulk', { Operations: [], failOnErrors: -1 })
   t.equal(badFail.statusCode, 400)
 })
+
+t.test('creates that share a commit: a duplicate among them is refused alone, the others are kept', async (t) => {
+  const operations = ['twin.a', 'twin.b', 'twin.a', 'twin.c'].map((login, i) => ({
+    method: 'POST',
+    path: '/Users',
+    bulkId: `t${i}`,
+    data: userResource(login, { role: 'pupil', school: 'Школа Bulk', class: '1А' }),
+  }))
+  const response = await scim('POST', '/Bulk', { Operations: operations })
+  const results = response.json().Operations as { status: string; response?: { scimType?: string } }[]
+  t.same(
+    results.map((result) => result.status),
+    ['201', '201', '409', '201'],
+  )
+  t.equal(results[2]?.response?.scimType, 'uniqueness')
+  const stored = await db
+    .selectFrom('diary_account')
+    .select('login')
+    .where('login', 'like', 'twin.%')
+    .orderBy('login')
+    .execute()
+  t.same(
+    stored.map((row) => row.login),
+    ['twin.a', 'twin.b', 'twin.c'],
+  )
+})
