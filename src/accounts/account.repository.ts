@@ -6,7 +6,14 @@
  */
 import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { type Cte, cte, tableOf } from '../db/cte.js'
-import type { AccountState, Database, DiaryAccountRow, Executor, Role } from '../db/schema.js'
+import {
+  type AccountState,
+  type Database,
+  type DiaryAccountRow,
+  type Executor,
+  isUuid,
+  type Role,
+} from '../db/schema.js'
 import { schoolNameSql } from './school.repository.js'
 
 export interface Account {
@@ -634,11 +641,6 @@ export async function findAccountInRegions(
     .where('state', '<>', 'erased')
     .executeTakeFirst()
   return row && toAccount(row)
-}
-
-/** A uuid as PostgreSQL reads one: anything else can name no account (and must not reach a uuid cast). */
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
 }
 
 /** What provisioning writes of an account (the password apart: setPassword). */

@@ -265,7 +265,7 @@ export type NewDiaryAccount = Insertable<DiaryAccountTable>
 export type Executor = Kysely<Database> | Transaction<Database>
 
 export const uuidPattern = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-const uuid = new RegExp(uuidPattern)
+const uuid = new RegExp(uuidPattern, 'i')
 
 /** Whether `value` can be a uuid column value (a malformed one would be a database error, not "not found"). */
 export function isUuid(value: string): boolean {
