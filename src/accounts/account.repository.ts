@@ -485,6 +485,8 @@ export async function findTokenAccount(
   accountId: string,
   revoked: RawBuilder<boolean>,
 ): Promise<TokenAccount | undefined> {
+  // A machine client's token names the client (sub = client_id): no account, and no uuid to compare.
+  if (!isUuid(accountId)) return undefined
   const row = await db
     .selectFrom('diary_account')
     .select(['id', 'region', 'role', 'family_name', 'given_name', 'patronymic'])
@@ -499,9 +501,18 @@ export async function findTokenAccount(
  * `region` in the expected state changed: the scope and the state are conditions of the statement.
  */
 
-/** Whether the account `accountId` (an SQL uuid expression) is active: a condition for statements that sign in. */
-export function accountIsActiveSql(accountId: RawBuilder<unknown>): RawBuilder<boolean> {
-  return sql<boolean>`exists (select 1 from diary_account where id = ${accountId} and state = 'active')`
+/**
+ * Whether the account `accountId` (an SQL uuid expression) is active, as a condition. With `lock` (a
+ * statement that starts a session) the row is read `for share`: a deactivation in progress holds the row,
+ * so the sign-in waits for it and then sees the account deactivated, instead of starting a session that
+ * the deactivation's end of sessions cannot see.
+ */
+export function accountIsActiveSql(
+  accountId: RawBuilder<unknown>,
+  options: { lock?: boolean } = {},
+): RawBuilder<boolean> {
+  const lock = options.lock === true ? sql` for share` : sql``
+  return sql<boolean>`exists (select 1 from diary_account where id = ${accountId} and state = 'active'${lock})`
 }
 
 export async function setDeactivated(

@@ -67,6 +67,8 @@ function attributeOf(path: string): Attribute {
 
 /** The filter as a condition, or ERR_SCIM_INVALID_FILTER. */
 export function filterCondition(text: string): AccountCondition {
+  // No stored value holds a control character, and PostgreSQL refuses NUL in text: such a filter means nothing.
+  if (/\p{Cc}/u.test(text)) throw invalid('the filter holds a control character')
   let filter: Filter
   try {
     filter = parse(text)
@@ -124,7 +126,9 @@ function compare(eb: Eb, attribute: Attribute, op: string, value: unknown): Expr
       if (op !== 'eq' || typeof value !== 'string') throw invalid('id compares with eq or ne')
       return eb(sql`diary_account.id::text`, '=', value.toLowerCase())
     case 'date': {
-      const at = typeof value === 'string' ? new Date(value) : undefined
+      // RFC 3339 in years 0001–9999 (what the database holds); Date alone would take "1 1" or year 0.
+      const rfc3339 = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i
+      const at = typeof value === 'string' && rfc3339.test(value) ? new Date(value) : undefined
       if (at === undefined || Number.isNaN(at.getTime())) throw invalid('a date compares to an RFC 3339 date-time')
       const operator = ({ eq: '=', gt: '>', ge: '>=', lt: '<', le: '<=' } as const)[op as 'eq']
       if (operator === undefined) throw invalid(`${op} does not apply to dates`)

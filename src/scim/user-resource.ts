@@ -104,6 +104,8 @@ function text(object: Record<string, unknown>, name: string, label: string): str
   const value = attributeOf(object, name)
   if (value === undefined || value === null) return null
   if (typeof value !== 'string') throw new Problem(`${label}: must be a string`)
+  // White space is folded below; other control characters (NUL: PostgreSQL refuses it) are bad input.
+  if (/[^\P{Cc}\t\n\r]/u.test(value)) throw new Problem(`${label}: must not hold control characters`)
   const normalised = normaliseText(value) ?? null
   if (normalised !== null && normalised.length > maxText)
     throw new Problem(`${label}: longer than ${maxText} characters`)

@@ -18,7 +18,7 @@ import { BridgeError, type BridgeErrorCode } from '../errors.js'
 import { eraseAccount } from '../lifecycle/account-state.js'
 import { createAccount, type ProvisionDeps, type ProvisionOutcome, replaceAccount } from '../lifecycle/provision.js'
 import { filterCondition } from './filter.js'
-import { diaryUserSchema, limits, listResponseSchema, patchOpSchema } from './schemas.js'
+import { coreUserSchema, diaryUserSchema, limits, listResponseSchema, patchOpSchema } from './schemas.js'
 import { attributeOf, etagOf, parseScimUser, type ScimUser, toScimUser, versionOf } from './user-resource.js'
 
 /** Who calls: a machine client and the regions its token may see. */
@@ -253,10 +253,65 @@ function spellOut(operation: unknown): unknown {
   return { ...operation, value: Object.fromEntries(spelled) }
 }
 
+/*
+ * What a PATCH may name: scim-patch walks a path through plain objects and writes where it ends, so a
+ * path or key such as `__proto__`, `constructor.prototype` or `toString.x` would reach the prototypes of
+ * the whole process. Every path (and every key of a value without a path, spelled out) must name an
+ * attribute of the User, and no key anywhere in a value may be one that reaches a prototype.
+ */
+const coreAttributes: Readonly<Record<string, readonly string[]>> = {
+  id: [],
+  externalid: [],
+  username: [],
+  name: ['familyname', 'givenname', 'middlename', 'formatted'],
+  active: [],
+  emails: ['value', 'type', 'primary', 'display'],
+  phonenumbers: ['value', 'type', 'primary', 'display'],
+  password: [],
+  meta: ['resourcetype', 'created', 'lastmodified', 'location', 'version'],
+  schemas: [],
+}
+const extensionAttributes = ['region', 'school', 'schoolid', 'class', 'role', 'birthdate', 'snils', 'snilslast4']
+const prototypeKeys = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** Whether `path` names an attribute of the User (a value filter in brackets aside). */
+export function isUserAttributePath(path: string): boolean {
+  const plain = path.replace(/\[[^\]]*\]/g, '').toLowerCase()
+  const extension = `${diaryUserSchema.toLowerCase()}`
+  if (plain === extension) return true
+  if (plain.startsWith(`${extension}:`)) return extensionAttributes.includes(plain.slice(extension.length + 1))
+  const core = plain.startsWith(`${coreUserSchema.toLowerCase()}:`) ? plain.slice(coreUserSchema.length + 1) : plain
+  const [attribute = '', sub, ...rest] = core.split('.')
+  const subs = Object.hasOwn(coreAttributes, attribute) ? coreAttributes[attribute] : undefined
+  if (subs === undefined || rest.length > 0) return false
+  return sub === undefined || subs.includes(sub)
+}
+
+function reachesPrototype(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(reachesPrototype)
+  if (typeof value !== 'object' || value === null) return false
+  return Object.keys(value).some(
+    (key) => prototypeKeys.has(key.toLowerCase()) || reachesPrototype((value as Record<string, unknown>)[key]),
+  )
+}
+
+function checkTargets(operations: unknown[]): void {
+  for (const operation of operations) {
+    if (!isPlainObject(operation)) continue
+    const path = attributeOf(operation, 'path')
+    const value = attributeOf(operation, 'value')
+    const paths = typeof path === 'string' ? [path] : isPlainObject(value) ? Object.keys(value) : []
+    if (paths.some((one) => !isUserAttributePath(one)) || reachesPrototype(value)) {
+      throw fail('ERR_SCIM_INVALID_PATH', 'the PATCH names something that is not an attribute of a User')
+    }
+  }
+}
+
 /** The stored resource with the operations applied (scim-patch), or the SCIM error they deserve. */
 function applyPatch(resource: ScimUser, body: unknown): ScimUser {
   const listed = isPlainObject(body) ? attributeOf(body, 'Operations') : undefined
   const operations = Array.isArray(listed) ? listed.map(spellOut) : listed
+  if (Array.isArray(operations)) checkTargets(operations)
   try {
     patchBodyValidation({ schemas: [patchOpSchema], ...(body as object), Operations: operations } as never)
     const patched = scimPatch(structuredClone(resource) as never, operations as ScimPatchOperation[], {

@@ -102,7 +102,7 @@ function startSessionSql(
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
            ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
     from ${tableOf(source)}
-    where ${accountIsActiveSql(sql.ref('account_id'))}
+    where ${accountIsActiveSql(sql.ref('account_id'), { lock: true })}
     returning ${sql.join(columns.map((column) => sql.ref(column)))}`
 }
 
