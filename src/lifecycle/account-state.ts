@@ -29,6 +29,7 @@ import { inTransaction } from '../db/transaction.js'
 import { deleteLinksOfAccount } from '../linking/identity-link.repository.js'
 import { maskSnilsLike } from '../person/snils.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
+import { forgetSessionDetails } from '../sessions/login-session.js'
 
 export type ChangedBy = { kind: 'operator'; name: string } | { kind: 'import' } | { kind: 'scim'; clientId: string }
 
@@ -128,6 +129,7 @@ export async function eraseAccount(
     // The row stays (without anything personal): its sessions end as any deactivated account's do, with
     // logout notices, and stay on the revocation list until their tokens expire.
     const ended = await endSessions(trx, { accountId: change.accountId }, 'erased', change.now)
+    await forgetSessionDetails(trx, change.accountId)
     const links = await deleteLinksOfAccount(trx, change.accountId)
     await deleteAllSecretsOf(trx, change.accountId)
     const sessionsEnded = countSessions(ended)

@@ -123,9 +123,16 @@ async function provision(
   const now = deps.now()
   let written: Written
   try {
-    written = await inTransaction(deps.db, (trx) =>
-      write(trx, region, input, target, { passwordHash, now, who, snilsPepper: deps.snilsPepper }),
-    )
+    // The state that `active` asks for is changed in the same transaction as the fields: a new account
+    // that is to be inactive is never active for a moment, and a failed state change writes nothing.
+    written = await inTransaction(deps.db, async (trx) => {
+      const result = await write(trx, region, input, target, { passwordHash, now, who, snilsPepper: deps.snilsPepper })
+      if (result.kind !== 'written') return result
+      const change = { region, accountId: result.accountId, by: who.by, now, requestId: who.requestId }
+      if (input.active === true && result.state === 'deactivated') await reactivateAccount(trx, change, deps.metrics)
+      if (input.active === false && result.state === 'active') await deactivateAccount(trx, change, deps.metrics)
+      return result
+    })
   } catch (error) {
     if (error instanceof Rollback) return error.outcome
     const field = uniqueViolationOf(error)
@@ -133,9 +140,6 @@ async function provision(
     throw error
   }
   if (written.kind !== 'written') return written
-  const change = { region, accountId: written.accountId, by: who.by, now, requestId: who.requestId }
-  if (input.active === true && written.state === 'deactivated') await reactivateAccount(deps.db, change, deps.metrics)
-  if (input.active === false && written.state === 'active') await deactivateAccount(deps.db, change, deps.metrics)
   const account = await findAccountInRegion(deps.db, region, written.accountId)
   if (account === undefined || account.state === 'erased') return { kind: 'not_found' }
   return { kind: 'done', account, created: written.created }

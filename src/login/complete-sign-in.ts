@@ -70,11 +70,8 @@ export async function replaceTemporaryPassword(
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'this password change was already used')
   const account = await findAccountById(context.db, change.accountId)
   const expected = change.passwordChangedAt === null ? null : new Date(change.passwordChangedAt)
-  if (
-    account === undefined ||
-    !account.mustChangePassword ||
-    account.passwordChangedAt?.getTime() !== expected?.getTime()
-  ) {
+  if (account?.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account was deactivated meanwhile')
+  if (!account.mustChangePassword || account.passwordChangedAt?.getTime() !== expected?.getTime()) {
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'the temporary password was replaced already')
   }
   const result = await changePassword(context.db, context.hasher, account, {

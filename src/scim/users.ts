@@ -271,6 +271,24 @@ const coreAttributes: Readonly<Record<string, readonly string[]>> = {
   meta: ['resourcetype', 'created', 'lastmodified', 'location', 'version'],
   schemas: [],
 }
+/** Core attributes the bridge keeps nothing of: a PATCH may name them (RFC 7643 §4.1), they are ignored. */
+const ignoredAttributes = new Set([
+  'nickname',
+  'displayname',
+  'profileurl',
+  'title',
+  'usertype',
+  'preferredlanguage',
+  'locale',
+  'timezone',
+  'ims',
+  'photos',
+  'addresses',
+  'groups',
+  'entitlements',
+  'roles',
+  'x509certificates',
+])
 const extensionAttributes = ['region', 'school', 'schoolid', 'class', 'role', 'birthdate', 'snils', 'snilslast4']
 const prototypeKeys = new Set(['__proto__', 'constructor', 'prototype'])
 
@@ -282,6 +300,8 @@ export function isUserAttributePath(path: string): boolean {
   if (plain.startsWith(`${extension}:`)) return extensionAttributes.includes(plain.slice(extension.length + 1))
   const core = plain.startsWith(`${coreUserSchema.toLowerCase()}:`) ? plain.slice(coreUserSchema.length + 1) : plain
   const [attribute = '', sub, ...rest] = core.split('.')
+  if (ignoredAttributes.has(attribute))
+    return rest.length === 0 && (sub === undefined || (/^[a-z0-9]+$/.test(sub) && !prototypeKeys.has(sub)))
   const subs = Object.hasOwn(coreAttributes, attribute) ? coreAttributes[attribute] : undefined
   if (subs === undefined || rest.length > 0) return false
   return sub === undefined || subs.includes(sub)

@@ -190,6 +190,18 @@ export async function renewSession(
   return toSession(row)
 }
 
+/**
+ * Forgets what an account's sessions say of the person (the State Services subject, the browser family):
+ * an erasure keeps the ended sessions, ids and times only, for the revocation list.
+ */
+export async function forgetSessionDetails(db: Executor, accountId: string): Promise<void> {
+  await db
+    .updateTable('login_session')
+    .set({ upstream_subject: null, browser: null })
+    .where('account_id', '=', accountId)
+    .execute()
+}
+
 /** The person proved who they are again (password or State Services) inside this session. */
 export async function confirmSession(db: Executor, id: string, now: Date): Promise<void> {
   await db.updateTable('login_session').set({ authenticated_at: now, last_seen_at: now }).where('id', '=', id).execute()

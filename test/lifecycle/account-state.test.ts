@@ -200,6 +200,17 @@ t.test('erasure keeps ids only, and its tokens stay revoked', async (t) => {
     { kind: 'not_found' },
     'not from another region',
   )
+  await world.db
+    .insertInto('login_session')
+    .values({
+      account_id: account.id,
+      method: 'state_services',
+      upstream_issuer: 'https://esia.example',
+      upstream_subject: '1000300099',
+      browser: 'Chrome · Android',
+      expires_at: new Date(Date.now() + 3_600_000),
+    })
+    .execute()
   const erased = await eraseAccount(world.db, { region: '29', accountId: account.id, by: operator, now: world.now() })
   t.equal(erased.kind, 'changed')
   const row = await world.db
@@ -220,6 +231,16 @@ t.test('erasure keeps ids only, and its tokens stay revoked', async (t) => {
     state: 'erased',
   })
   t.equal(await findAccountByLogin(world.db, '29', 'smirnov.a'), undefined, 'the login is free')
+  const sessions = await world.db
+    .selectFrom('login_session')
+    .select(['upstream_subject', 'browser', 'ended_reason'])
+    .where('account_id', '=', account.id)
+    .execute()
+  t.same(
+    sessions,
+    [{ upstream_subject: null, browser: null, ended_reason: 'erased' }],
+    'its sessions: ended, ids and times only',
+  )
   const tombstone = await world.db
     .selectFrom('audit_event')
     .select(['details'])
