@@ -14,7 +14,7 @@ import {
   isUuid,
   type Role,
 } from '../db/schema.js'
-import { schoolNameSql } from './school.repository.js'
+import { schoolDiaryIdSql, schoolNameSql } from './school.repository.js'
 
 export interface Account {
   /** Opaque and stable: the `sub` of every token. */
@@ -33,6 +33,11 @@ export interface Account {
   schoolId: string | null
   /** The school's name, for people to read. */
   school: string | null
+  /** The diary's own id of the school (SCIM schoolId). */
+  schoolDiaryId: string | null
+  /** The e-mail and phone as stored (accounts/contacts.repository.ts writes them and their confirmation). */
+  email: string | null
+  phone: string | null
   className: string | null
   mustChangePassword: boolean
   passwordChangedAt: Date | null
@@ -83,7 +88,7 @@ export function normaliseLogin(value: string): string {
 }
 
 /** A diary_account row with its school's name (`selectAccounts`). */
-export type AccountRow = DiaryAccountRow & { school_name: string | null }
+export type AccountRow = DiaryAccountRow & { school_name: string | null; school_diary_id: string | null }
 
 /** Every column of diary_account and the school's name: the start of every read that makes an `Account`. */
 function selectAccounts(db: Executor) {
@@ -91,6 +96,7 @@ function selectAccounts(db: Executor) {
     .selectFrom('diary_account')
     .selectAll('diary_account')
     .select(schoolNameSql('diary_account').as('school_name'))
+    .select(schoolDiaryIdSql('diary_account').as('school_diary_id'))
 }
 
 export function toAccount(row: AccountRow): Account {
@@ -107,6 +113,9 @@ export function toAccount(row: AccountRow): Account {
     snilsLast4: row.snils_last4,
     schoolId: row.school_id,
     school: row.school_name,
+    schoolDiaryId: row.school_diary_id,
+    email: row.email,
+    phone: row.phone,
     className: row.class_name,
     mustChangePassword: row.must_change_password,
     passwordChangedAt: row.password_changed_at,

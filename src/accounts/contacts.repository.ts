@@ -109,27 +109,6 @@ export async function writeContacts(
   return Number(result.numAffectedRows ?? 0n)
 }
 
-/** The contacts of these accounts, by id (one statement for a page of accounts). */
-export async function findContactsOfAccounts(db: Executor, ids: readonly string[]): Promise<Map<string, Contacts>> {
-  if (ids.length === 0) return new Map()
-  const rows = await db
-    .selectFrom('diary_account')
-    .select(['id', 'email', 'email_verified_at', 'phone', 'phone_verified_at'])
-    .where('id', 'in', [...ids])
-    .execute()
-  return new Map(
-    rows.map((row) => [
-      row.id,
-      {
-        email: row.email,
-        emailVerified: row.email_verified_at !== null,
-        phone: row.phone,
-        phoneVerified: row.phone_verified_at !== null,
-      },
-    ]),
-  )
-}
-
 /**
  * Sets both contacts of an account as a system of record sends them (unverified, as an import without
  * `contactsVerified` stores them); a value that stays the same keeps its proof, a changed one loses it.

@@ -48,6 +48,11 @@ export function schoolNameSql(table: string): RawBuilder<string | null> {
   return sql<string | null>`(select s.name from school s where s.id = ${sql.ref(`${table}.school_id`)})`
 }
 
+/** The diary's own id of the school of `table`.school_id, as a scalar subquery. */
+export function schoolDiaryIdSql(table: string): RawBuilder<string | null> {
+  return sql<string | null>`(select s.diary_id from school s where s.id = ${sql.ref(`${table}.school_id`)})`
+}
+
 type SchoolRow = {
   id: string
   region: string
@@ -100,16 +105,6 @@ export async function findSchoolsNamed(db: Executor, region: string, value: stri
 }
 
 /** The schools with these ids, by id (one statement for a page of accounts). */
-export async function findSchoolsByIds(db: Executor, ids: readonly string[]): Promise<Map<string, School>> {
-  if (ids.length === 0) return new Map()
-  const rows = await db
-    .selectFrom('school')
-    .selectAll()
-    .where('id', 'in', [...new Set(ids)])
-    .execute()
-  return new Map(rows.map((row) => [row.id, toSchool(row)]))
-}
-
 export async function listSchools(db: Executor, region: string): Promise<School[]> {
   const rows = await db.selectFrom('school').selectAll().where('region', '=', region).orderBy('name').execute()
   return rows.map(toSchool)
@@ -262,5 +257,6 @@ export function schoolIdsWhereSql(
   const diaryId = test(sql`s.diary_id`, pattern)
   const condition =
     by === 'diary_id' ? diaryId : sql`(${test(sql`lower(s.name)`, pattern.toLowerCase())} or ${diaryId})`
-  return sql<string>`(select s.id from school s where ${condition})`
+  // Correlated with the account the filter tests: only a school of the account's own region matches.
+  return sql<string>`(select s.id from school s where s.region = diary_account.region and ${condition})`
 }

@@ -10,8 +10,6 @@
  *   never its value (it may be a SNILS or a password)
  */
 import type { Account } from '../accounts/account.repository.js'
-import type { Contacts } from '../accounts/contacts.repository.js'
-import type { School } from '../accounts/school.repository.js'
 import type { Role } from '../db/schema.js'
 import type { ProvisionedAccount } from '../lifecycle/provision.js'
 import { parseBirthDate } from '../person/birth-date.js'
@@ -35,16 +33,11 @@ export function versionOf(ifMatch: string | undefined): string | undefined | fal
   return match === null ? false : match[1]
 }
 
-export function toScimUser(
-  account: Account,
-  contacts: Contacts | undefined,
-  school: School | undefined,
-  baseUrl: string,
-): ScimUser {
+export function toScimUser(account: Account, baseUrl: string): ScimUser {
   const formatted = [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' ')
   const extension: Record<string, unknown> = { region: account.region, role: account.role }
   if (account.school !== null) extension.school = account.school
-  if (school?.diaryId) extension.schoolId = school.diaryId
+  if (account.schoolDiaryId !== null) extension.schoolId = account.schoolDiaryId
   if (account.className !== null) extension.class = account.className
   if (account.birthDate !== null) extension.birthDate = account.birthDate
   if (account.snilsLast4 !== null) extension.snilsLast4 = account.snilsLast4
@@ -61,8 +54,8 @@ export function toScimUser(
     },
     displayName: formatted,
     active: account.state === 'active',
-    ...(contacts?.email ? { emails: [{ value: contacts.email, type: 'other', primary: true }] } : {}),
-    ...(contacts?.phone ? { phoneNumbers: [{ value: contacts.phone, type: 'mobile', primary: true }] } : {}),
+    ...(account.email ? { emails: [{ value: account.email, type: 'other', primary: true }] } : {}),
+    ...(account.phone ? { phoneNumbers: [{ value: account.phone, type: 'mobile', primary: true }] } : {}),
     [diaryUserSchema]: extension,
     meta: {
       resourceType: 'User',

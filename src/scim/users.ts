@@ -12,10 +12,8 @@
  */
 import { patchBodyValidation, type ScimPatchOperation, ScimError, scimPatch } from 'scim-patch'
 import { type Account, findAccountInRegions, listAccountsInRegions } from '../accounts/account.repository.js'
-import { findContactsOfAccounts } from '../accounts/contacts.repository.js'
-import { findSchoolsByIds } from '../accounts/school.repository.js'
 import { BridgeError, type BridgeErrorCode } from '../errors.js'
-import { eraseAccount } from '../lifecycle/account-state.js'
+import { deactivateAccount, eraseAccount, reactivateAccount } from '../lifecycle/account-state.js'
 import { createAccount, type ProvisionDeps, type ProvisionOutcome, replaceAccount } from '../lifecycle/provision.js'
 import { filterCondition } from './filter.js'
 import { coreUserSchema, diaryUserSchema, limits, listResponseSchema, patchOpSchema } from './schemas.js'
@@ -56,30 +54,15 @@ export interface ListQuery {
 const fail = (code: BridgeErrorCode, detail: string) => new BridgeError(code, detail)
 const notFound = () => fail('ERR_NOT_FOUND', 'no such User')
 
-async function present(context: ScimContext, accounts: readonly Account[]): Promise<ScimUser[]> {
-  const { db } = context.deps
-  const ids = accounts.map((account) => account.id)
-  const [contacts, schools] = await Promise.all([
-    findContactsOfAccounts(db, ids),
-    findSchoolsByIds(
-      db,
-      accounts.flatMap((account) => (account.schoolId === null ? [] : [account.schoolId])),
-    ),
-  ])
-  return accounts.map((account) =>
-    toScimUser(
-      account,
-      contacts.get(account.id),
-      account.schoolId === null ? undefined : schools.get(account.schoolId),
-      context.baseUrl,
-    ),
-  )
+/** The Users of accounts as read (contacts and the school come with the account's row: no statement). */
+function present(context: ScimContext, accounts: readonly Account[]): ScimUser[] {
+  return accounts.map((account) => toScimUser(account, context.baseUrl))
 }
 
 async function answer(context: ScimContext, account: Account, status: number): Promise<ScimResult> {
   const location = `${context.baseUrl}/Users/${account.id}`
   if (context.withoutBody === true) return { status, etag: etagOf(account), location }
-  const [user] = await present(context, [account])
+  const [user] = present(context, [account])
   return { status, body: user, etag: etagOf(account), location }
 }
 
@@ -128,7 +111,7 @@ export async function listUsers(context: ScimContext, query: ListQuery): Promise
     offset: startIndex - 1,
     limit: count,
   })
-  const resources = await present(context, page.accounts)
+  const resources = present(context, page.accounts)
   return {
     status: 200,
     body: {
@@ -352,6 +335,32 @@ function applyPatch(resource: ScimUser, body: unknown): ScimUser {
   }
 }
 
+/**
+ * The state a PATCH asks for when `active` is all it changes (a directory client deactivating a leaver:
+ * the common PATCH), else undefined. `"True"`/`"False"` as strings too (Microsoft's client sends them).
+ */
+function onlyActive(body: unknown): boolean | undefined {
+  const operations = isPlainObject(body) ? attributeOf(body, 'Operations') : undefined
+  if (!Array.isArray(operations) || operations.length === 0) return undefined
+  let active: boolean | undefined
+  for (const operation of operations) {
+    if (!isPlainObject(operation)) return undefined
+    const op = attributeOf(operation, 'op')
+    if (typeof op !== 'string' || !['add', 'replace'].includes(op.toLowerCase())) return undefined
+    const path = attributeOf(operation, 'path')
+    const value = attributeOf(operation, 'value')
+    let asked: unknown
+    if (typeof path === 'string' && path.toLowerCase() === 'active') asked = value
+    else if (path === undefined && isPlainObject(value) && Object.keys(value).length === 1)
+      asked = attributeOf(value, 'active')
+    else return undefined
+    if (typeof asked === 'string' && /^(true|false)$/i.test(asked)) asked = asked.toLowerCase() === 'true'
+    if (typeof asked !== 'boolean') return undefined
+    active = asked
+  }
+  return active
+}
+
 export async function patchUser(
   context: ScimContext,
   id: string,
@@ -359,9 +368,23 @@ export async function patchUser(
   ifMatch?: string,
 ): Promise<ScimResult> {
   const asked = expected(ifMatch)
+  const active = onlyActive(body)
+  if (active !== undefined) {
+    // Deactivation or reactivation alone: the state change itself, not a rewrite of the whole account.
+    const existing = await current(context, id)
+    if (asked !== undefined && asked !== existing.version) {
+      throw fail('ERR_SCIM_VERSION_MISMATCH', 'the User changed: its version is not the one of If-Match')
+    }
+    const change = { region: existing.region, accountId: existing.id, ...who(context), now: context.deps.now() }
+    const outcome = active
+      ? await reactivateAccount(context.deps.db, change, context.deps.metrics)
+      : await deactivateAccount(context.deps.db, change, context.deps.metrics)
+    if (outcome.kind === 'not_found') throw notFound()
+    return answer(context, outcome.kind === 'changed' ? await current(context, id) : existing, 200)
+  }
   for (let attempt = 0; ; attempt++) {
     const existing = await current(context, id)
-    const [resource] = await present(context, [existing])
+    const [resource] = present(context, [existing])
     const patched = applyPatch(resource as ScimUser, body)
     if (JSON.stringify(patched.meta) !== JSON.stringify((resource as ScimUser).meta)) {
       throw fail('ERR_SCIM_MUTABILITY', 'meta: is read-only')
