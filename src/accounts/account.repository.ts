@@ -707,10 +707,11 @@ export function uniqueViolationOf(error: unknown): UniqueField | undefined {
   return constraint === 'diary_account_external_id_unique' ? 'externalId' : 'login'
 }
 
+/** Inserts one account; answers its id and state (the caller reads it whole when it needs it). */
 export async function insertAccount(
   db: Executor,
   account: NewAccount & { externalId: string | null },
-): Promise<Account> {
+): Promise<{ id: string; state: AccountState }> {
   const inserted = await db
     .insertInto('diary_account')
     .values({
@@ -720,9 +721,9 @@ export async function insertAccount(
       must_change_password: account.mustChangePassword,
       ...toColumns(account),
     })
-    .returning('id')
+    .returning(['id', 'state'])
     .executeTakeFirstOrThrow()
-  return (await findAccountById(db, inserted.id)) as Account
+  return inserted
 }
 
 /**
