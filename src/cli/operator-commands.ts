@@ -55,10 +55,14 @@ function printRefusal(context: CommandContext, outcome: Extract<LifecycleImportO
     for (const row of outcome.report.rejected) context.err(`  line ${row.line}: ${row.problems.join('; ')}`)
     return
   }
+  const what =
+    outcome.reason === 'mass_deactivation'
+      ? 'nothing was changed'
+      : 'the file was imported, but no account was deactivated (the schools changed since the check)'
   for (const school of outcome.schools) {
     const share = Math.round((school.unlisted.length / school.active) * 100)
     context.err(
-      `--sync school refused, nothing was changed: it would deactivate ${school.unlisted.length} of the ${school.active} active accounts of school "${school.school}" (${share} %), more than ${massDeactivationShare * 100} %`,
+      `--sync school refused, ${what}: it would deactivate ${school.unlisted.length} of the ${school.active} active accounts of school "${school.school}" (${share} %), more than ${massDeactivationShare * 100} %`,
     )
   }
   context.err(

@@ -43,7 +43,8 @@ export interface SchoolSync {
 export type LifecycleImportOutcome =
   | {
       kind: 'refused'
-      reason: 'mass_deactivation' | 'unreadable_rows'
+      /** `mass_deactivation_after_import`: the file was imported, but by then the sync was past the limit. */
+      reason: 'mass_deactivation' | 'unreadable_rows' | 'mass_deactivation_after_import'
       /** The schools past the limit (mass_deactivation). */
       schools: SchoolSync[]
       report: ImportReport
@@ -110,8 +111,14 @@ export async function importWithLifecycle(
   }
 
   const report = await importAccounts(db, { ...options, dryRun: false })
-  // The import may have moved accounts between schools: who is unlisted now is asked again.
-  if (options.sync === 'school') synced = await findUnlisted(db, options.region, report)
+  // The import may have moved accounts between schools, and other writers may have changed the schools
+  // since the plan: who is unlisted now is asked again, and the limit checked again on that.
+  if (options.sync === 'school') {
+    synced = await findUnlisted(db, options.region, report)
+    const past = synced.filter((school) => isMassDeactivation(school.unlisted.length, school.active))
+    if (past.length > 0 && !options.allowMassDeactivation)
+      return { kind: 'refused', reason: 'mass_deactivation_after_import', schools: past, report }
+  }
   const changes: StateRequest[] = []
   const apply = async (request: StateRequest, reason: string) => {
     if (request.accountId === null) return
