@@ -69,7 +69,11 @@ t.test("the example configuration in config/ loads with its secrets and the demo
     { ru: 'Демо-дневник', en: 'Demo web diary' },
     'its name in each language',
   )
-  t.same(config.clients.get('demo-diary-sync')?.grantTypes, ['client_credentials'], 'the demo machine client: no browser')
+  t.same(
+    config.clients.get('demo-diary-sync')?.grantTypes,
+    ['client_credentials'],
+    'the demo machine client: no browser',
+  )
 })
 
 t.test('a valid directory gives a complete Config with defaults', async (t) => {

@@ -16,7 +16,7 @@ t.test(
   { skip: serverUrl === undefined ? 'needs DATABASE_URL (two connections at once)' : false },
   async (t) => {
     const { db, url } = await openTestDatabase(t)
-    const other = await openDatabase({ databaseUrl: url as string })
+    const other = await openDatabase({ databaseUrl: url })
     t.teardown(() => other.destroy())
     await db
       .insertInto('diary_account')
