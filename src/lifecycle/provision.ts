@@ -178,8 +178,13 @@ async function write(
     schoolId,
     className: input.className,
   }
-  const taken = await findTakenValue(trx, region, record, current?.id)
-  if (taken !== undefined) return { kind: 'taken', field: taken }
+  // A new account without a SNILS: the login and the diary's id are unique by the database's own
+  // constraints (a clash rolls this write back and answers `taken`), so no statement asks first; the
+  // SNILS has no unique constraint in the database, so it is asked about.
+  if (current !== undefined || record.snilsHmac !== null) {
+    const taken = await findTakenValue(trx, region, record, current?.id)
+    if (taken !== undefined) return { kind: 'taken', field: taken }
+  }
   const details = { by: describeChangedBy(who.by) }
   if (current === undefined) {
     const created = await insertAccount(trx, {
