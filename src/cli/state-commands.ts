@@ -26,6 +26,22 @@ import {
 
 const reasonRequired = 'the reason is kept with the account and in the audit trail, for whoever asks later'
 
+/** The state change an operator asks for with --operator and --reason. */
+function operatorChange(
+  context: Parameters<CliCommand['run']>[0],
+  input: Parameters<CliCommand['run']>[1],
+  region: string,
+  accountId: string,
+) {
+  return {
+    region,
+    accountId,
+    by: { kind: 'operator' as const, name: requiredValue(input, 'operator') },
+    reason: requiredValue(input, 'reason'),
+    now: context.now(),
+  }
+}
+
 const accountsDeactivate: CliCommand = {
   name: 'accounts deactivate',
   arguments: ['LOGIN'],
@@ -43,13 +59,7 @@ const accountsDeactivate: CliCommand = {
       const region = requiredValue(input, 'region')
       const account = await findAccountOrSay(context, db, region, argument(input, 0))
       if (account === undefined) return 1
-      const outcome = await deactivateAccount(db, {
-        region,
-        accountId: account.id,
-        by: { kind: 'operator', name: requiredValue(input, 'operator') },
-        reason: requiredValue(input, 'reason'),
-        now: context.now(),
-      })
+      const outcome = await deactivateAccount(db, operatorChange(context, input, region, account.id))
       if (outcome.kind === 'unchanged') {
         context.out(
           `${accountLabel(account)} is deactivated already (since ${formatTime(account.deactivation?.at)}, by ${orDash(account.deactivation?.by)}): nothing changed`,
@@ -81,13 +91,7 @@ const accountsReactivate: CliCommand = {
       const region = requiredValue(input, 'region')
       const account = await findAccountOrSay(context, db, region, argument(input, 0))
       if (account === undefined) return 1
-      const outcome = await reactivateAccount(db, {
-        region,
-        accountId: account.id,
-        by: { kind: 'operator', name: requiredValue(input, 'operator') },
-        reason: requiredValue(input, 'reason'),
-        now: context.now(),
-      })
+      const outcome = await reactivateAccount(db, operatorChange(context, input, region, account.id))
       if (outcome.kind === 'unchanged') {
         context.out(`${accountLabel(account)} is active already: nothing changed`)
         return 0

@@ -15,7 +15,7 @@
  * - who asked is `operator:<name>`, `import` or `scim:<client_id>`; the operator's name and the reason
  *   are free text, audited masked like any free text (a SNILS typed into them does not reach the table)
  */
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import {
   eraseAccountData,
   findAccountInRegion,
@@ -67,82 +67,88 @@ async function exists(db: Kysely<Database>, region: string, accountId: string): 
   return account !== undefined && account.state !== 'erased'
 }
 
-export async function deactivateAccount(
+/**
+ * One state change: `apply` writes it in a transaction (answering what it did, with the audit details it
+ * adds); a change that happened is audited as `account_<change>` with who asked, and counted.
+ */
+async function changeState(
   db: Kysely<Database>,
   change: StateChange,
-  metrics?: StateMetrics,
+  kind: 'deactivated' | 'reactivated' | 'erased',
+  metrics: StateMetrics | undefined,
+  apply: (
+    trx: Transaction<Database>,
+    by: string,
+  ) => Promise<
+    | { kind: 'changed'; sessionsEnded: number; details: Record<string, string | number | null> }
+    | Exclude<StateOutcome, { kind: 'changed' }>
+  >,
 ): Promise<StateOutcome> {
   const by = describeChangedBy(change.by)
-  const reason = cleanReason(change.reason)
   const outcome = await inTransaction(db, async (trx): Promise<StateOutcome> => {
-    const changed = await setDeactivated(trx, change.region, change.accountId, { at: change.now, reason, by })
-    if (!changed) return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
-    const ended = await endSessions(trx, { accountId: change.accountId }, 'deactivated', change.now)
-    const sessionsEnded = countSessions(ended)
+    const applied = await apply(trx, by)
+    if (applied.kind !== 'changed') return applied
     await recordAuditEvent(trx, {
-      type: 'account_deactivated',
+      type: `account_${kind}`,
       outcome: 'success',
       accountId: change.accountId,
       region: change.region,
       requestId: change.requestId,
-      details: { by, reason, sessions_ended: sessionsEnded },
+      details: { by, ...applied.details },
     })
-    return { kind: 'changed', sessionsEnded }
+    return { kind: 'changed', sessionsEnded: applied.sessionsEnded }
   })
-  if (outcome.kind === 'changed') metrics?.accountState(change.region, 'deactivated', change.by.kind)
+  if (outcome.kind === 'changed') metrics?.accountState(change.region, kind, change.by.kind)
   return outcome
 }
 
-export async function reactivateAccount(
+/** Nothing was written: the account is in that state already, or not one of the region's. */
+async function unchangedOrMissing(
+  trx: Transaction<Database>,
+  change: StateChange,
+): Promise<Exclude<StateOutcome, { kind: 'changed' }>> {
+  return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
+}
+
+export function deactivateAccount(
   db: Kysely<Database>,
   change: StateChange,
   metrics?: StateMetrics,
 ): Promise<StateOutcome> {
-  const by = describeChangedBy(change.by)
-  const outcome = await inTransaction(db, async (trx): Promise<StateOutcome> => {
-    const changed = await setReactivated(trx, change.region, change.accountId, change.now)
-    if (!changed) return { kind: (await exists(trx, change.region, change.accountId)) ? 'unchanged' : 'not_found' }
-    await recordAuditEvent(trx, {
-      type: 'account_reactivated',
-      outcome: 'success',
-      accountId: change.accountId,
-      region: change.region,
-      requestId: change.requestId,
-      details: { by, reason: cleanReason(change.reason) },
-    })
-    return { kind: 'changed', sessionsEnded: 0 }
+  const reason = cleanReason(change.reason)
+  return changeState(db, change, 'deactivated', metrics, async (trx, by) => {
+    if (!(await setDeactivated(trx, change.region, change.accountId, { at: change.now, reason, by })))
+      return unchangedOrMissing(trx, change)
+    const sessionsEnded = countSessions(
+      await endSessions(trx, { accountId: change.accountId }, 'deactivated', change.now),
+    )
+    return { kind: 'changed', sessionsEnded, details: { reason, sessions_ended: sessionsEnded } }
   })
-  if (outcome.kind === 'changed') metrics?.accountState(change.region, 'reactivated', change.by.kind)
-  return outcome
+}
+
+export function reactivateAccount(
+  db: Kysely<Database>,
+  change: StateChange,
+  metrics?: StateMetrics,
+): Promise<StateOutcome> {
+  return changeState(db, change, 'reactivated', metrics, async (trx) => {
+    if (!(await setReactivated(trx, change.region, change.accountId, change.now)))
+      return unchangedOrMissing(trx, change)
+    return { kind: 'changed', sessionsEnded: 0, details: { reason: cleanReason(change.reason) } }
+  })
 }
 
 /** Erases an active or deactivated account (see the header); `not_found` for an unknown or erased one. */
-export async function eraseAccount(
-  db: Kysely<Database>,
-  change: StateChange,
-  metrics?: StateMetrics,
-): Promise<StateOutcome> {
-  const by = describeChangedBy(change.by)
-  const outcome = await inTransaction(db, async (trx): Promise<StateOutcome> => {
-    const erased = await eraseAccountData(trx, change.region, change.accountId, { at: change.now, by })
-    if (!erased) return { kind: 'not_found' }
+export function eraseAccount(db: Kysely<Database>, change: StateChange, metrics?: StateMetrics): Promise<StateOutcome> {
+  return changeState(db, change, 'erased', metrics, async (trx, by) => {
+    if (!(await eraseAccountData(trx, change.region, change.accountId, { at: change.now, by })))
+      return { kind: 'not_found' }
     // The row stays (without anything personal): its sessions end as any deactivated account's do, with
     // logout notices, and stay on the revocation list until their tokens expire.
-    const ended = await endSessions(trx, { accountId: change.accountId }, 'erased', change.now)
+    const sessionsEnded = countSessions(await endSessions(trx, { accountId: change.accountId }, 'erased', change.now))
     await forgetSessionDetails(trx, change.accountId)
-    const links = await deleteLinksOfAccount(trx, change.accountId)
+    const linksRemoved = await deleteLinksOfAccount(trx, change.accountId)
     await deleteAllSecretsOf(trx, change.accountId)
-    const sessionsEnded = countSessions(ended)
-    await recordAuditEvent(trx, {
-      type: 'account_erased',
-      outcome: 'success',
-      accountId: change.accountId,
-      region: change.region,
-      requestId: change.requestId,
-      details: { by, links_removed: links, sessions_ended: sessionsEnded },
-    })
-    return { kind: 'changed', sessionsEnded }
+    return { kind: 'changed', sessionsEnded, details: { links_removed: linksRemoved, sessions_ended: sessionsEnded } }
   })
-  if (outcome.kind === 'changed') metrics?.accountState(change.region, 'erased', change.by.kind)
-  return outcome
 }
