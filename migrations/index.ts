@@ -15,6 +15,7 @@ import * as linkVerified from './0012-link-verified.js'
 import * as twoLiveRecoverySecrets from './0013-two-live-recovery-secrets.js'
 import * as accessTokenLifetimes from './0014-access-token-lifetimes.js'
 import * as accountLifecycle from './0015-account-lifecycle.js'
+import * as secondFactors from './0016-second-factors.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-two-live-recovery-secrets': twoLiveRecoverySecrets,
   '0014-access-token-lifetimes': accessTokenLifetimes,
   '0015-account-lifecycle': accountLifecycle,
+  '0016-second-factors': secondFactors,
 }

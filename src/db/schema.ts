@@ -98,6 +98,9 @@ export interface AuditEventTable {
 
 export type SessionMethod = 'password' | 'state_services'
 
+/** The authentication levels the bridge vouches for (tokens/acr.ts maps them to acr URNs). */
+export type AcrLevel = 'password' | 'mfa'
+
 export interface LoginSessionTable {
   id: Generated<string>
   account_id: string
@@ -115,6 +118,10 @@ export interface LoginSessionTable {
   expires_at: Date
   ended_at: Date | null
   ended_reason: string | null
+  /** RFC 8176 values, space separated, once a second factor was used; null: what `method` alone says. */
+  amr: ColumnType<string | null, string | null | undefined, string | null>
+  /** The level the bridge vouches for; null: 'password'. */
+  acr: ColumnType<AcrLevel | null, AcrLevel | null | undefined, AcrLevel | null>
 }
 
 export interface LoginTransactionUseTable {
@@ -145,6 +152,7 @@ export interface AuthorizationCodeTable {
   code_challenge: string
   auth_time: Date
   amr: string
+  acr: ColumnType<AcrLevel, AcrLevel | undefined, AcrLevel>
   expires_at: Date
   used_at: Date | null
   family_id: string | null
@@ -160,6 +168,7 @@ export interface TokenFamilyTable {
   scope: string
   auth_time: Date
   amr: string
+  acr: ColumnType<AcrLevel, AcrLevel | undefined, AcrLevel>
   created_at: CreatedAt
   revoked_at: Date | null
   revoked_reason: string | null
@@ -187,6 +196,37 @@ export interface ClientAssertionUseTable {
 export interface RevokedAccessTokenTable {
   jti: string
   expires_at: Date
+}
+
+export type FactorKind = 'passkey' | 'totp'
+
+/** A second factor of an account (factors/factor.repository.ts). */
+export interface AccountFactorTable {
+  id: Generated<string>
+  account_id: string
+  kind: FactorKind
+  name: string
+  created_at: CreatedAt
+  /** A TOTP factor counts once its first code was right; a passkey is confirmed when made. */
+  confirmed_at: Date | null
+  last_used_at: Date | null
+  credential_id: Buffer | null
+  public_key: Buffer | null
+  sign_count: ColumnType<string | null, number | string | null | undefined, number | string | null>
+  transports: string[] | null
+  multi_device: boolean | null
+  backed_up: boolean | null
+  totp_secret_encrypted: string | null
+  /** The time step of the last code accepted: a code counts only for a later one. */
+  totp_last_step: ColumnType<string | null, number | string | null | undefined, number | string | null>
+}
+
+/** One of an account's single-use recovery codes, as a keyed hash. */
+export interface AccountRecoveryCodeTable {
+  account_id: string
+  code_hash: string
+  created_at: CreatedAt
+  used_at: Date | null
 }
 
 export interface LoginThrottleTable {
@@ -256,6 +296,8 @@ export interface Database {
   request_rate: RequestRateTable
   recovery_secret: RecoverySecretTable
   logout_notice: LogoutNoticeTable
+  account_factor: AccountFactorTable
+  account_recovery_code: AccountRecoveryCodeTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>
