@@ -1,10 +1,13 @@
 /*
- * `npm run bench:profile [-- login|refresh|introspect|userinfo]`: where one operation spends its time.
+ * `npm run bench:profile [-- login|refresh|introspect|userinfo|scim-create|scim-get|scim-patch]`: where one
+ * operation spends its time.
  * Starts the built bridge with `--cpu-prof` against the fast fake provider, runs the operation under
  * load for PROFILE_SECONDS (default 10) — the state-services login of one linked person by default —
  * and prints its CPU per operation, the socket writes by caller, the self time by package and the
  * heaviest functions of the bridge, then the SQL statements one operation sends to PostgreSQL (from
- * the server's statement log, for one operation made alone).
+ * the server's statement log, for one operation made alone). The SCIM scenarios (bench/scim.ts's
+ * requests, as the bench-sync client): a create without a password, a get by `userName eq`, a PATCH of
+ * `active` (deactivation and reactivation in turn).
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,10 +31,11 @@ import {
   writeBenchConfig,
 } from './lib.js'
 import { benchRefresh, benchStateServicesLogin } from './scenarios.js'
+import { patchActiveBody, scimHeaders, scimUser } from './scim.js'
 
 const port = 3901
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10)
-const scenarios = ['login', 'refresh', 'introspect', 'userinfo'] as const
+const scenarios = ['login', 'refresh', 'introspect', 'userinfo', 'scim-create', 'scim-get', 'scim-patch'] as const
 const scenario = (process.argv[2] ?? 'login') as (typeof scenarios)[number]
 if (!scenarios.includes(scenario)) throw new Error(`usage: npm run bench:profile [-- ${scenarios.join('|')}]`)
 const idp = await startFakeIdp({ clientId: 'bridge-sso', clientSecret: 'bench-sso-secret' })
@@ -115,6 +119,84 @@ const operations: Record<
       once: () => fetch(request.url, request),
     }
   },
+  'scim-create': async (bridgeUrl) => {
+    const { created, request } = await scimCreates(bridgeUrl)
+    return {
+      load: () => load({ ...request, connections: 8, duration: seconds, expectStatus: 201, requests: [created] }),
+      once: () => fetch(request.url, { ...request, body: created.setupRequest(request).body }),
+    }
+  },
+  'scim-get': async (bridgeUrl) => {
+    const { created, request } = await scimCreates(bridgeUrl)
+    const [user] = await scimAccounts(bridgeUrl, request, created, 1)
+    const get = {
+      url: `${bridgeUrl}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${String(user?.userName)}"`)}`,
+      headers: request.headers,
+    }
+    return {
+      load: () => load({ ...get, connections: 8, duration: seconds }),
+      once: () => fetch(get.url, get),
+    }
+  },
+  'scim-patch': async (bridgeUrl) => {
+    const { created, request } = await scimCreates(bridgeUrl)
+    const ids = (await scimAccounts(bridgeUrl, request, created, 200)).map((user) => user.id)
+    let turn = 0
+    const patch = () => {
+      const at = turn++
+      return {
+        path: `/scim/v2/Users/${ids[at % ids.length]}`,
+        body: patchActiveBody(Math.floor(at / ids.length) % 2 === 1),
+      }
+    }
+    return {
+      load: () =>
+        load({
+          url: `${bridgeUrl}/scim/v2/Users`,
+          method: 'PATCH',
+          headers: request.headers,
+          connections: 8,
+          duration: seconds,
+          requests: [{ setupRequest: (r) => ({ ...r, ...patch() }) }],
+        }),
+      once: () => {
+        const { path, body } = patch()
+        return fetch(`${bridgeUrl}${path}`, { method: 'PATCH', headers: request.headers, body })
+      },
+    }
+  },
+}
+
+let scimRun = 0
+
+/** POST /scim/v2/Users of a new userName at each call, as bench/scim.ts creates. */
+async function scimCreates(bridgeUrl: string) {
+  const headers = await scimHeaders(bridgeUrl, benchSecrets.BENCH_SYNC_SECRET)
+  const prefix = `profile-${Date.now().toString(36)}-${scimRun++}`
+  let made = 0
+  const created = {
+    setupRequest: <R extends object>(request: R) => ({
+      ...request,
+      body: JSON.stringify(scimUser(`${prefix}-${made++}`)),
+    }),
+  }
+  return { created, request: { url: `${bridgeUrl}/scim/v2/Users`, method: 'POST' as const, headers } }
+}
+
+/** `count` accounts made for the scenario. */
+async function scimAccounts(
+  bridgeUrl: string,
+  request: { url: string; method: 'POST'; headers: Record<string, string> },
+  created: { setupRequest: (request: object) => { body: string } },
+  count: number,
+): Promise<{ id: string; userName: string }[]> {
+  const users: { id: string; userName: string }[] = []
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(request.url, { ...request, body: created.setupRequest({}).body })
+    if (response.status !== 201) throw new Error(`SCIM create: ${response.status}`)
+    users.push((await response.json()) as { id: string; userName: string })
+  }
+  return users
 }
 
 try {

@@ -24,7 +24,8 @@ export interface ScimBench {
   bulk: Awaited<ReturnType<Measure>>
 }
 
-function user(userName: string, password?: string) {
+/** A User as the diary system sends it (bench:profile's SCIM scenarios send the same). */
+export function scimUser(userName: string, password?: string) {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', extension],
     userName,
@@ -34,7 +35,8 @@ function user(userName: string, password?: string) {
   }
 }
 
-export async function benchScim(bridgeUrl: string, clientSecret: string, measure: Measure): Promise<ScimBench> {
+/** The request headers of the bench-sync client: a client_credentials token with scope scim. */
+export async function scimHeaders(bridgeUrl: string, clientSecret: string): Promise<Record<string, string>> {
   const tokenResponse = await fetch(`${bridgeUrl}/token`, {
     method: 'POST',
     headers: {
@@ -45,7 +47,19 @@ export async function benchScim(bridgeUrl: string, clientSecret: string, measure
   })
   const { access_token: token } = (await tokenResponse.json()) as { access_token?: string }
   if (token === undefined) throw new Error(`no SCIM token: ${tokenResponse.status}`)
-  const headers = { authorization: `Bearer ${token}`, 'content-type': scimType, accept: scimType }
+  return { authorization: `Bearer ${token}`, 'content-type': scimType, accept: scimType }
+}
+
+/** A PATCH that sets `active` (the deactivation and reactivation a directory client sends). */
+export function patchActiveBody(active: boolean): string {
+  return JSON.stringify({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [{ op: 'replace', path: 'active', value: active }],
+  })
+}
+
+export async function benchScim(bridgeUrl: string, clientSecret: string, measure: Measure): Promise<ScimBench> {
+  const headers = await scimHeaders(bridgeUrl, clientSecret)
   const run = Date.now().toString(36)
   let created = 0
   const create = (password?: string) =>
@@ -60,7 +74,7 @@ export async function benchScim(bridgeUrl: string, clientSecret: string, measure
         {
           setupRequest: (request) => ({
             ...request,
-            body: JSON.stringify(user(`scim-${run}-${created++}`, password)),
+            body: JSON.stringify(scimUser(`scim-${run}-${created++}`, password)),
           }),
         },
       ],
@@ -100,10 +114,7 @@ export async function benchScim(bridgeUrl: string, clientSecret: string, measure
             return {
               ...request,
               path: `/scim/v2/Users/${id}`,
-              body: JSON.stringify({
-                schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-                Operations: [{ op: 'replace', path: 'active', value: active }],
-              }),
+              body: patchActiveBody(active),
             }
           },
         },
@@ -117,7 +128,7 @@ export async function benchScim(bridgeUrl: string, clientSecret: string, measure
       method: 'POST',
       path: '/Users',
       bulkId: `b${i}`,
-      data: user(`bulk-${run}-${bulks}-${i}`),
+      data: scimUser(`bulk-${run}-${bulks}-${i}`),
     }))
     bulks++
     const started = performance.now()
