@@ -727,6 +727,36 @@ export async function insertAccount(
 }
 
 /**
+ * A new account as a CTE (every column, `returning *`) whose school is the one row of `school` (a CTE of
+ * the school's id, null for none): no row of `school`, no account. For one-statement
+ * creates (lifecycle/provision.ts); a clash of the login or the diary's id fails the statement (23505).
+ */
+export function insertedAccountCte<Name extends string, School extends Cte<string, 'id', string>>(
+  name: Name,
+  account: NewAccount & { externalId: string | null },
+  school: School,
+) {
+  const body = sql`insert into diary_account (region, login, password_hash, must_change_password, role, family_name,
+      given_name, patronymic, birth_date, snils_hmac, snils_last4, school_id, class_name, external_id)
+    select ${account.region}::text, ${account.login}::text, ${account.passwordHash}::text, ${account.mustChangePassword}::boolean,
+      ${account.role}::text, ${account.familyName}::text, ${account.givenName}::text, ${account.patronymic}::text,
+      ${account.birthDate}::date, ${account.snilsHmac}::text, ${account.snilsLast4}::text,
+      s.id, ${account.className}::text, ${account.externalId}::text
+    from ${tableOf(school)} s
+    returning *`
+  return cte(name, ['id', 'region', 'school_id'], body, [school])
+}
+
+/** The select that reads `accounts` (rows of diary_account from a CTE) as AccountRows, with the name and diary id of `school`. */
+export function accountRowsSql(
+  accounts: Cte<string, 'id' | 'school_id', string>,
+  school: Cte<string, 'id' | 'name' | 'diary_id', string>,
+): RawBuilder<AccountRow> {
+  return sql<AccountRow>`select a.*, s.name as school_name, s.diary_id as school_diary_id
+        from ${tableOf(accounts)} a left join ${tableOf(school)} s on s.id = a.school_id`
+}
+
+/**
  * Replaces the provisioned fields of an account of `region` that is not erased, only while its version is
  * `expectedVersion` when one is given (If-Match). False when no such row.
  */

@@ -11,6 +11,7 @@
  * - the responsible employee's contact (name, room, phone, hours) is what help pages show a parent
  */
 import { type RawBuilder, sql } from 'kysely'
+import { cte } from '../db/cte.js'
 import type { Executor } from '../db/schema.js'
 
 export interface School {
@@ -207,6 +208,33 @@ export async function resolveSchool(
     .where('diary_id', 'is', null)
     .executeTakeFirstOrThrow()
   return found(made)
+}
+
+/**
+ * The school `resolveSchool` would find for a reference without writing anything, as a CTE (id, name,
+ * diary_id) for a statement that writes an account with it: with a diary id, the school of that id whose
+ * name (and short name, when given) is the reference's; with a name only, the one school of that name.
+ * No row when resolveSchool would rename, adopt, create or refuse: the caller then asks resolveSchool.
+ * Without a reference, one row of nulls (no school).
+ */
+export function knownSchoolCte<Name extends string>(name: Name, region: string, reference: SchoolReference | null) {
+  if (reference === null)
+    return cte(
+      name,
+      ['id', 'name', 'diary_id'],
+      sql`select null::uuid as id, null::text as name, null::text as diary_id`,
+    )
+  const named = normaliseSchoolText(reference.name)
+  const diaryId = reference.diaryId ? normaliseSchoolText(reference.diaryId) || null : null
+  const shortName = reference.shortName ? normaliseSchoolText(reference.shortName) || null : null
+  const body =
+    diaryId !== null
+      ? sql`select id, name, diary_id from school where region = ${region} and diary_id = ${diaryId} and name = ${named}${
+          shortName === null ? sql`` : sql` and short_name = ${shortName}`
+        }`
+      : sql`select s.id, s.name, s.diary_id from school s where s.region = ${region} and s.name = ${named}
+          and not exists (select 1 from school o where o.region = s.region and o.name = s.name and o.id <> s.id)`
+  return cte(name, ['id', 'name', 'diary_id'], body)
 }
 
 function found(row: SchoolRow): SchoolResolution {

@@ -12,24 +12,32 @@
  *   absent, the state stays
  * - audit: account_created, account_updated, or account_moved when the school changes (ids only; sessions
  *   and links stay: a move within the region is not an end)
+ * - the common create (no SNILS, no contacts, not created inactive, a school the region knows by that name
+ *   or id, or none) is one statement: the account, its audit event and the row read back; anything else,
+ *   or a school that has to be created or changed, goes the way above
  */
 import type { Kysely } from 'kysely'
 import { inTransaction } from '../db/transaction.js'
 import {
   type Account,
   type AccountRecord,
+  type AccountRow,
+  accountRowsSql,
   findAccountInRegion,
   findTakenValue,
   insertAccount,
+  insertedAccountCte,
   replaceAccountRecord,
   setPassword,
+  toAccount,
   type UniqueField,
   uniqueViolationOf,
 } from '../accounts/account.repository.js'
 import { replaceContacts } from '../accounts/contacts.repository.js'
 import type { PasswordHasher } from '../accounts/password-hash.js'
-import { resolveSchool } from '../accounts/school.repository.js'
-import { recordAuditEvent } from '../audit/record-audit-event.js'
+import { knownSchoolCte, resolveSchool } from '../accounts/school.repository.js'
+import { auditEventCte, recordAuditEvent } from '../audit/record-audit-event.js'
+import { withCtes } from '../db/cte.js'
 import type { Database, Executor, Role } from '../db/schema.js'
 import { hmacSnils } from '../person/snils.js'
 import {
@@ -97,7 +105,65 @@ export async function createAccount(
   input: ProvisionedAccount,
   who: Provisioner,
 ): Promise<ProvisionOutcome> {
-  return provision(deps, region, input, who, undefined)
+  if (input.snils !== undefined && input.snils !== null) return provision(deps, region, input, who, undefined)
+  if (input.email !== null || input.phone !== null || input.active === false) {
+    return provision(deps, region, input, who, undefined)
+  }
+  const passwordHash = input.password === undefined ? undefined : await deps.hasher.hash(input.password)
+  try {
+    // Alone, the statement is its own transaction; inside a caller's (a Bulk's shared commit), a savepoint
+    // keeps a refused create from aborting the others.
+    const account = deps.db.isTransaction
+      ? await inTransaction(deps.db, (trx) => createAtOnce(trx, region, input, who, passwordHash))
+      : await createAtOnce(deps.db, region, input, who, passwordHash)
+    if (account !== undefined) return { kind: 'done', account, created: true }
+  } catch (error) {
+    const field = uniqueViolationOf(error)
+    if (field !== undefined) return { kind: 'taken', field }
+    throw error
+  }
+  return provision(deps, region, input, who, undefined, passwordHash)
+}
+
+/** The common create in one statement (see the header); undefined when the school is not one the region knows as named. */
+async function createAtOnce(
+  db: Kysely<Database>,
+  region: string,
+  input: ProvisionedAccount,
+  who: Provisioner,
+  passwordHash: string | undefined,
+): Promise<Account | undefined> {
+  const school = knownSchoolCte('school', region, input.school)
+  const created = insertedAccountCte(
+    'created',
+    {
+      region,
+      login: input.login,
+      externalId: input.externalId,
+      role: input.role,
+      familyName: input.familyName,
+      givenName: input.givenName,
+      patronymic: input.patronymic,
+      birthDate: input.birthDate,
+      snilsHmac: null,
+      snilsLast4: null,
+      schoolId: null,
+      className: input.className,
+      passwordHash: passwordHash ?? null,
+      mustChangePassword: passwordHash !== undefined,
+    },
+    school,
+  )
+  const audited = auditEventCte('audited', created, {
+    type: 'account_created',
+    outcome: 'success',
+    clientId: who.by.kind === 'scim' ? who.by.clientId : null,
+    requestId: who.requestId,
+    details: { by: describeChangedBy(who.by) },
+  })
+  const statement = withCtes().with(school).with(created).with(audited)
+  const { rows } = await statement.select<AccountRow>(() => accountRowsSql(created, school)).execute(db)
+  return rows[0] && toAccount(rows[0])
 }
 
 /** Replaces the account `accountId` of `region`; with `expectedVersion`, only while the row has that version. */
@@ -118,8 +184,9 @@ async function provision(
   input: ProvisionedAccount,
   who: Provisioner,
   target: { accountId: string; expectedVersion: string | undefined } | undefined,
+  hashed?: string,
 ): Promise<ProvisionOutcome> {
-  const passwordHash = input.password === undefined ? undefined : await deps.hasher.hash(input.password)
+  const passwordHash = hashed ?? (input.password === undefined ? undefined : await deps.hasher.hash(input.password))
   const now = deps.now()
   let written: Written
   try {
