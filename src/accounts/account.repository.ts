@@ -558,6 +558,40 @@ export async function setReactivated(db: Executor, region: string, accountId: st
 }
 
 /**
+ * setDeactivated or setReactivated as a CTE of a statement that does the whole state change (every
+ * column, `returning *`): the account `accountId` of one of `regions`, in the other state, and with
+ * `expectedVersion` when given. No row when none is such.
+ */
+export function changedStateCte<Name extends string>(
+  name: Name,
+  change: { regions: readonly string[]; accountId: string; expectedVersion?: string },
+  to: { state: 'active'; now: Date } | { state: 'deactivated'; deactivation: Deactivation },
+) {
+  const set =
+    to.state === 'active'
+      ? sql`state = 'active', deactivated_at = null, deactivated_reason = null, deactivated_by = null,
+          updated_at = ${to.now}::timestamptz`
+      : sql`state = 'deactivated', deactivated_at = ${to.deactivation.at}::timestamptz,
+          deactivated_reason = ${to.deactivation.reason}::text, deactivated_by = ${to.deactivation.by}::text,
+          updated_at = ${to.deactivation.at}::timestamptz`
+  const version = change.expectedVersion === undefined ? sql`` : sql` and version = ${change.expectedVersion}::bigint`
+  const body = sql`update diary_account set ${set}
+    where id = ${change.accountId}::uuid and region = any(${[...change.regions]}::text[])
+      and state = ${to.state === 'active' ? 'deactivated' : 'active'}${version}
+    returning *`
+  return cte(name, ['id', 'region', 'school_id'], body)
+}
+
+/** The select that reads `accounts` (rows of diary_account from a CTE) as AccountRows, with `extra` columns. */
+export function accountRowsWithSchoolSql(
+  accounts: Cte<string, 'id' | 'school_id', string>,
+  extra: RawBuilder<unknown> = sql``,
+): RawBuilder<AccountRow> {
+  return sql<AccountRow>`select a.*, ${schoolNameSql('a')} as school_name, ${schoolDiaryIdSql('a')} as school_diary_id${extra}
+    from ${tableOf(accounts)} a`
+}
+
+/**
  * Removes everything personal of an account that is not erased yet (names, login, birth date, SNILS,
  * contacts, password, the diary's id, class): the row keeps its id, region, role and school, so that
  * sessions and tokens that name it stay listed as revoked until they expire. The login becomes the id

@@ -14,21 +14,30 @@
  *   `not_found`, as an unknown id is
  * - who asked is `operator:<name>`, `import` or `scim:<client_id>`; the operator's name and the reason
  *   are free text, audited masked like any free text (a SNILS typed into them does not reach the table)
+ * - a deactivation or reactivation that finds the account in the other state (SCIM's PATCH active) is one
+ *   statement (setActiveAtOnce): the same writes, audit row and metric; when it changes nothing, the
+ *   functions above tell why
  */
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import {
+  type Account,
+  type AccountRow,
+  accountRowsWithSchoolSql,
+  changedStateCte,
   eraseAccountData,
   findAccountInRegion,
   setDeactivated,
   setReactivated,
+  toAccount,
 } from '../accounts/account.repository.js'
 import { deleteAllSecretsOf } from '../accounts/recovery-secret.repository.js'
-import { recordAuditEvent } from '../audit/record-audit-event.js'
-import type { Database } from '../db/schema.js'
+import { auditEventCte, recordAuditEvent } from '../audit/record-audit-event.js'
+import { withCtes } from '../db/cte.js'
+import { type Database, isUuid } from '../db/schema.js'
 import { inTransaction } from '../db/transaction.js'
 import { deleteLinksOfAccount } from '../linking/identity-link.repository.js'
 import { maskSnilsLike } from '../person/snils.js'
-import { countSessions, endSessions } from '../sessions/end-sessions.js'
+import { countSessions, endAccountSessionsCtes, endSessions } from '../sessions/end-sessions.js'
 import { forgetSessionDetails } from '../sessions/login-session.js'
 
 export type ChangedBy = { kind: 'operator'; name: string } | { kind: 'import' } | { kind: 'scim'; clientId: string }
@@ -151,4 +160,65 @@ export function eraseAccount(db: Kysely<Database>, change: StateChange, metrics?
     await deleteAllSecretsOf(trx, change.accountId)
     return { kind: 'changed', sessionsEnded, details: { links_removed: linksRemoved, sessions_ended: sessionsEnded } }
   })
+}
+
+/**
+ * Deactivates (`active` false) or reactivates the account `accountId` of one of `regions`, with
+ * `expectedVersion` when given, in one statement: the state, the end of its sessions (deactivation), the
+ * audit event as deactivateAccount and reactivateAccount write it, and the account as it is now. Undefined
+ * when nothing was written (already in that state, another version, not one of the regions' accounts).
+ */
+export async function setActiveAtOnce(
+  db: Kysely<Database>,
+  change: Omit<StateChange, 'region'> & { regions: readonly string[]; expectedVersion?: string },
+  active: boolean,
+  metrics?: StateMetrics,
+): Promise<Account | undefined> {
+  if (change.regions.length === 0 || !isUuid(change.accountId)) return undefined
+  const by = describeChangedBy(change.by)
+  const reason = cleanReason(change.reason)
+  const target = { regions: change.regions, accountId: change.accountId, expectedVersion: change.expectedVersion }
+  const event = { outcome: 'success', requestId: change.requestId }
+  let rows: (AccountRow & { sessions_ended: number })[]
+  if (active) {
+    const account = changedStateCte('account', target, { state: 'active', now: change.now })
+    const audited = auditEventCte('audited', account, {
+      ...event,
+      type: 'account_reactivated',
+      details: { by, reason },
+    })
+    const statement = withCtes()
+      .with(account)
+      .with(audited)
+      .select<AccountRow & { sessions_ended: number }>(() =>
+        accountRowsWithSchoolSql(account, sql`, 0 as sessions_ended`),
+      )
+    rows = (await statement.execute(db)).rows
+  } else {
+    const account = changedStateCte('account', target, {
+      state: 'deactivated',
+      deactivation: { at: change.now, reason, by },
+    })
+    const ended = endAccountSessionsCtes(account, 'deactivated', change.now)
+    const audited = auditEventCte('audited', account, {
+      ...event,
+      type: 'account_deactivated',
+      details: () =>
+        sql`jsonb_build_object('by', ${by}::text, 'reason', ${reason}::text, 'sessions_ended', ${ended.sessionsEnded})`,
+    })
+    const statement = withCtes()
+      .with(account)
+      .with(ended.sessions)
+      .with(ended.families)
+      .with(ended.notices)
+      .with(audited)
+      .select<AccountRow & { sessions_ended: number }>(() =>
+        accountRowsWithSchoolSql(account, sql`, ${ended.sessionsEnded} as sessions_ended`),
+      )
+    rows = (await statement.execute(db)).rows
+  }
+  const row = rows[0]
+  if (row === undefined) return undefined
+  metrics?.accountState(row.region, active ? 'reactivated' : 'deactivated', change.by.kind)
+  return toAccount(row)
 }

@@ -13,7 +13,7 @@
 import { patchBodyValidation, type ScimPatchOperation, ScimError, scimPatch } from 'scim-patch'
 import { type Account, findAccountInRegions, listAccountsInRegions } from '../accounts/account.repository.js'
 import { BridgeError, type BridgeErrorCode } from '../errors.js'
-import { deactivateAccount, eraseAccount, reactivateAccount } from '../lifecycle/account-state.js'
+import { deactivateAccount, eraseAccount, reactivateAccount, setActiveAtOnce } from '../lifecycle/account-state.js'
 import { createAccount, type ProvisionDeps, type ProvisionOutcome, replaceAccount } from '../lifecycle/provision.js'
 import { filterCondition } from './filter.js'
 import { coreUserSchema, diaryUserSchema, limits, listResponseSchema, patchOpSchema } from './schemas.js'
@@ -370,7 +370,23 @@ export async function patchUser(
   const asked = expected(ifMatch)
   const active = onlyActive(body)
   if (active !== undefined) {
-    // Deactivation or reactivation alone: the state change itself, not a rewrite of the whole account.
+    // Deactivation or reactivation alone: the state change itself, not a rewrite of the whole account;
+    // in one statement when the account is in the other state, else read to tell why nothing changed.
+    const { by, requestId } = who(context)
+    const changed = await setActiveAtOnce(
+      context.deps.db,
+      {
+        regions: context.caller.regions,
+        accountId: id,
+        by,
+        requestId,
+        now: context.deps.now(),
+        expectedVersion: asked,
+      },
+      active,
+      context.deps.metrics,
+    )
+    if (changed !== undefined) return answer(context, changed, 200)
     const existing = await current(context, id)
     if (asked !== undefined && asked !== existing.version) {
       throw fail('ERR_SCIM_VERSION_MISMATCH', 'the User changed: its version is not the one of If-Match')

@@ -13,7 +13,7 @@
  *   sessions and its audit event: never half done
  */
 import { sql, type Transaction } from 'kysely'
-import { cte, withCtes } from '../db/cte.js'
+import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import { type Database, isUuid } from '../db/schema.js'
 import { logoutNoticesCte } from './logout-notice.repository.js'
 
@@ -101,4 +101,38 @@ export async function endSessions(
 /** How many sessions the answer of endSessions names (families without a session do not count). */
 export function countSessions(ended: readonly EndedSession[]): number {
   return new Set(ended.flatMap((pair) => (pair.sessionId === null ? [] : [pair.sessionId]))).size
+}
+
+/**
+ * endSessions for every session of the accounts of `accounts` (a CTE of the same statement), as CTEs for
+ * a state change written in one statement: the sessions ended, every family of those accounts revoked and
+ * a logout notice for each (session, client) pair. `sessionsEnded` counts as countSessions does.
+ */
+export function endAccountSessionsCtes<Accounts extends Cte<string, 'id', string>>(
+  accounts: Accounts,
+  reason: EndReason,
+  now: Date,
+) {
+  const sessions = cte(
+    'ended_sessions',
+    ['id'],
+    sql`update login_session set ended_at = ${now}::timestamptz, ended_reason = ${reason}
+      where ended_at is null and account_id in (select id from ${tableOf(accounts)}) returning id`,
+    [accounts],
+  )
+  const families = cte(
+    'revoked_families',
+    ['session_id', 'client_id', 'account_id'],
+    sql`update token_family set revoked_at = ${now}::timestamptz, revoked_reason = ${reason}
+      where revoked_at is null and account_id in (select id from ${tableOf(accounts)})
+      returning session_id, client_id, account_id`,
+    [accounts],
+  )
+  return {
+    sessions,
+    families,
+    notices: logoutNoticesCte('ended_notices', families, reason),
+    sessionsEnded: sql<number>`(select count(*)::int from (select id from ${tableOf(sessions)}
+      union select session_id from ${tableOf(families)} where session_id is not null) ended)`,
+  }
 }
