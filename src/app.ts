@@ -28,7 +28,7 @@ import { startBackchannelWorker } from './oauth/backchannel-logout.js'
 import { discoveryRoutes } from './oauth/discovery.routes.js'
 import { revocationRoutes } from './oauth/revocations.routes.js'
 import { tokenRoutes } from './oauth/token.routes.js'
-import { verifyMachineToken } from './oauth/machine-token.js'
+import { verifyMachineTokenUnlessRevoked } from './oauth/machine-token.js'
 import { answerScimError, scimRoutes } from './scim/scim.routes.js'
 import { userinfoRoutes } from './oauth/userinfo.routes.js'
 import { createLiveConfig, type LiveConfig } from './live-config.js'
@@ -237,8 +237,13 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     context,
     // `scim` reads and writes; `scim.read` only reads (a reporting client), `scim.write` only writes.
     authenticate: async (authorization, scope) => {
-      const { client, regions } = await verifyMachineToken(context, authorization, ['scim', scope])
-      return { clientId: client.clientId, regions }
+      const caller = await verifyMachineTokenUnlessRevoked(context, authorization, ['scim', scope])
+      return {
+        clientId: caller.client.clientId,
+        regions: caller.regions,
+        revoked: caller.revoked,
+        ensureNotRevoked: caller.ensureNotRevoked,
+      }
     },
   })
   // Browser endpoints: pages, with their cookies, sessions, CSRF, language and security headers.

@@ -560,12 +560,13 @@ export async function setReactivated(db: Executor, region: string, accountId: st
 /**
  * setDeactivated or setReactivated as a CTE of a statement that does the whole state change (every
  * column, `returning *`): the account `accountId` of one of `regions`, in the other state, and with
- * `expectedVersion` when given. No row when none is such.
+ * `expectedVersion` when given. No row when none is such, or while `unless` holds.
  */
 export function changedStateCte<Name extends string>(
   name: Name,
   change: { regions: readonly string[]; accountId: string; expectedVersion?: string },
   to: { state: 'active'; now: Date } | { state: 'deactivated'; deactivation: Deactivation },
+  unless: RawBuilder<boolean> = sql`false`,
 ) {
   const set =
     to.state === 'active'
@@ -577,7 +578,7 @@ export function changedStateCte<Name extends string>(
   const version = change.expectedVersion === undefined ? sql`` : sql` and version = ${change.expectedVersion}::bigint`
   const body = sql`update diary_account set ${set}
     where id = ${change.accountId}::uuid and region = any(${[...change.regions]}::text[])
-      and state = ${to.state === 'active' ? 'deactivated' : 'active'}${version}
+      and state = ${to.state === 'active' ? 'deactivated' : 'active'}${version} and not ${unless}
     returning *`
   return cte(name, ['id', 'region', 'school_id'], body)
 }
@@ -653,13 +654,21 @@ export interface AccountPage {
 export async function listAccountsInRegions(
   db: Executor,
   regions: readonly string[],
-  page: { where?: AccountCondition; descending?: boolean; offset: number; limit: number },
+  page: {
+    where?: AccountCondition
+    descending?: boolean
+    offset: number
+    limit: number
+    /** Lists nothing while this holds (a condition of the caller's right to read, in the same statement). */
+    unless?: RawBuilder<boolean>
+  },
 ): Promise<AccountPage> {
   const scoped = (eb: ExpressionBuilder<Database, 'diary_account'>) =>
     eb.and([
       eb('diary_account.region', 'in', [...regions]),
       eb('diary_account.state', '<>', 'erased'),
       ...(page.where === undefined ? [] : [page.where(eb)]),
+      ...(page.unless === undefined ? [] : [sql<SqlBool>`not ${page.unless}`]),
     ])
   if (regions.length === 0) return { total: 0, accounts: [] }
   const rows =
@@ -762,13 +771,14 @@ export async function insertAccount(
 
 /**
  * A new account as a CTE (every column, `returning *`) whose school is the one row of `school` (a CTE of
- * the school's id, null for none): no row of `school`, no account. For one-statement
+ * the school's id, null for none): no row of `school`, no account; none either while `unless` holds. For one-statement
  * creates (lifecycle/provision.ts); a clash of the login or the diary's id fails the statement (23505).
  */
 export function insertedAccountCte<Name extends string, School extends Cte<string, 'id', string>>(
   name: Name,
   account: NewAccount & { externalId: string | null },
   school: School,
+  unless: RawBuilder<boolean> = sql`false`,
 ) {
   const body = sql`insert into diary_account (region, login, password_hash, must_change_password, role, family_name,
       given_name, patronymic, birth_date, snils_hmac, snils_last4, school_id, class_name, external_id)
@@ -776,7 +786,7 @@ export function insertedAccountCte<Name extends string, School extends Cte<strin
       ${account.role}::text, ${account.familyName}::text, ${account.givenName}::text, ${account.patronymic}::text,
       ${account.birthDate}::date, ${account.snilsHmac}::text, ${account.snilsLast4}::text,
       s.id, ${account.className}::text, ${account.externalId}::text
-    from ${tableOf(school)} s
+    from ${tableOf(school)} s where not ${unless}
     returning *`
   return cte(name, ['id', 'region', 'school_id'], body, [school])
 }

@@ -18,7 +18,7 @@
  *   statement (setActiveAtOnce): the same writes, audit row and metric; when it changes nothing, the
  *   functions above tell why
  */
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
 import {
   type Account,
   type AccountRow,
@@ -166,13 +166,15 @@ export function eraseAccount(db: Kysely<Database>, change: StateChange, metrics?
  * Deactivates (`active` false) or reactivates the account `accountId` of one of `regions`, with
  * `expectedVersion` when given, in one statement: the state, the end of its sessions (deactivation), the
  * audit event as deactivateAccount and reactivateAccount write it, and the account as it is now. Undefined
- * when nothing was written (already in that state, another version, not one of the regions' accounts).
+ * when nothing was written (already in that state, another version, not one of the regions' accounts,
+ * or `unless` holds: a condition of the caller's right to write).
  */
 export async function setActiveAtOnce(
   db: Kysely<Database>,
   change: Omit<StateChange, 'region'> & { regions: readonly string[]; expectedVersion?: string },
   active: boolean,
   metrics?: StateMetrics,
+  unless?: RawBuilder<boolean>,
 ): Promise<Account | undefined> {
   if (change.regions.length === 0 || !isUuid(change.accountId)) return undefined
   const by = describeChangedBy(change.by)
@@ -181,7 +183,7 @@ export async function setActiveAtOnce(
   const event = { outcome: 'success', requestId: change.requestId }
   let rows: (AccountRow & { sessions_ended: number })[]
   if (active) {
-    const account = changedStateCte('account', target, { state: 'active', now: change.now })
+    const account = changedStateCte('account', target, { state: 'active', now: change.now }, unless)
     const audited = auditEventCte('audited', account, {
       ...event,
       type: 'account_reactivated',
@@ -195,10 +197,12 @@ export async function setActiveAtOnce(
       )
     rows = (await statement.execute(db)).rows
   } else {
-    const account = changedStateCte('account', target, {
-      state: 'deactivated',
-      deactivation: { at: change.now, reason, by },
-    })
+    const account = changedStateCte(
+      'account',
+      target,
+      { state: 'deactivated', deactivation: { at: change.now, reason, by } },
+      unless,
+    )
     const ended = endAccountSessionsCtes(account, 'deactivated', change.now)
     const audited = auditEventCte('audited', account, {
       ...event,

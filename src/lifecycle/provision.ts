@@ -16,7 +16,7 @@
  *   or id, or none) is one statement: the account, its audit event and the row read back; anything else,
  *   or a school that has to be created or changed, goes the way above
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { inTransaction } from '../db/transaction.js'
 import {
   type Account,
@@ -98,31 +98,44 @@ class Rollback extends Error {
   }
 }
 
+/**
+ * A condition of the caller's right to write (its machine token not revoked): part of the one statement
+ * (nothing is written while `unless` holds), else `ensure` is asked before the transaction.
+ */
+export interface WriteGuard {
+  unless: RawBuilder<boolean>
+  ensure: () => Promise<void>
+}
+
 /** Creates an account of `region`. */
 export async function createAccount(
   deps: ProvisionDeps,
   region: string,
   input: ProvisionedAccount,
   who: Provisioner,
+  guard?: WriteGuard,
 ): Promise<ProvisionOutcome> {
-  if (input.snils !== undefined && input.snils !== null) return provision(deps, region, input, who, undefined)
-  if (input.email !== null || input.phone !== null || input.active === false) {
-    return provision(deps, region, input, who, undefined)
+  const theLongWay = async (hashed?: string) => {
+    await guard?.ensure()
+    return provision(deps, region, input, who, undefined, hashed)
   }
+  if (input.snils !== undefined && input.snils !== null) return theLongWay()
+  if (input.email !== null || input.phone !== null || input.active === false) return theLongWay()
   const passwordHash = input.password === undefined ? undefined : await deps.hasher.hash(input.password)
+  const unless = guard?.unless ?? sql<boolean>`false`
   try {
     // Alone, the statement is its own transaction; inside a caller's (a Bulk's shared commit), a savepoint
     // keeps a refused create from aborting the others.
     const account = deps.db.isTransaction
-      ? await inTransaction(deps.db, (trx) => createAtOnce(trx, region, input, who, passwordHash))
-      : await createAtOnce(deps.db, region, input, who, passwordHash)
+      ? await inTransaction(deps.db, (trx) => createAtOnce(trx, region, input, who, passwordHash, unless))
+      : await createAtOnce(deps.db, region, input, who, passwordHash, unless)
     if (account !== undefined) return { kind: 'done', account, created: true }
   } catch (error) {
     const field = uniqueViolationOf(error)
     if (field !== undefined) return { kind: 'taken', field }
     throw error
   }
-  return provision(deps, region, input, who, undefined, passwordHash)
+  return theLongWay(passwordHash)
 }
 
 /** The common create in one statement (see the header); undefined when the school is not one the region knows as named. */
@@ -132,6 +145,7 @@ async function createAtOnce(
   input: ProvisionedAccount,
   who: Provisioner,
   passwordHash: string | undefined,
+  unless: RawBuilder<boolean>,
 ): Promise<Account | undefined> {
   const school = knownSchoolCte('school', region, input.school)
   const created = insertedAccountCte(
@@ -153,6 +167,7 @@ async function createAtOnce(
       mustChangePassword: passwordHash !== undefined,
     },
     school,
+    unless,
   )
   const audited = auditEventCte('audited', created, {
     type: 'account_created',

@@ -6,14 +6,17 @@
  *   scopes that are about a person (openid, profile, offline_access…); anything else asked is refused
  * - at the API, a token counts while it verifies (our key, our issuer, typ at+jwt, unexpired), names the
  *   SCIM audience, has the scope the call needs, its client is still registered and still allowed
- *   client_credentials, and it was not revoked (POST /revoke): checked at every call, nothing cached
+ *   client_credentials, and it was not revoked (POST /revoke): checked at every call, nothing cached.
+ *   `verifyMachineTokenUnlessRevoked` leaves the revocation to the call: its statement carries it as a
+ *   condition (a revoked token's statement reads and writes nothing), or the call asks before it acts
  */
+import type { RawBuilder } from 'kysely'
 import type { ClientConfig } from '../config/load.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { hasScope } from '../tokens/issue.js'
 import { verifyOwnAccessToken } from '../tokens/verify-own.js'
-import { isAccessTokenRevoked } from './token-family.repository.js'
+import { accessTokenRevokedSql, isAccessTokenRevoked } from './token-family.repository.js'
 
 /** Scopes that are about a person signing in: never granted to a machine. */
 const personScopes = new Set(['openid', 'profile', 'email', 'phone', 'address', 'offline_access'])
@@ -43,6 +46,16 @@ export type MachineTokenDeps = Pick<RouteContext, 'config' | 'db' | 'keys' | 'no
 const invalid = () =>
   new BridgeError('ERR_MACHINE_TOKEN_INVALID', 'the access token is invalid, expired or revoked, or not for this API')
 
+/** A verified machine token whose revocation is still to be asked (`verifyMachineTokenUnlessRevoked`). */
+export interface MachineCaller {
+  client: ClientConfig
+  regions: readonly string[]
+  /** The token's revocation as an SQL condition: a statement that writes or reads only while it is false. */
+  revoked: RawBuilder<boolean>
+  /** Asks the database (once); throws ERR_MACHINE_TOKEN_INVALID when the token was revoked. */
+  ensureNotRevoked: () => Promise<void>
+}
+
 /**
  * The machine client an `Authorization: Bearer …` header speaks for, and the regions its call may see;
  * throws ERR_MACHINE_TOKEN_MISSING (no header), ERR_MACHINE_TOKEN_INVALID (401) or ERR_MACHINE_TOKEN_SCOPE
@@ -54,6 +67,27 @@ export async function verifyMachineToken(
   authorizationHeader: string | undefined,
   scope: string | readonly string[],
 ): Promise<{ client: ClientConfig; regions: readonly string[] }> {
+  const { caller, access } = await verifyUnlessRevoked(deps, authorizationHeader)
+  await caller.ensureNotRevoked()
+  requireScope(access.scope, scope)
+  return { client: caller.client, regions: caller.regions }
+}
+
+/**
+ * verifyMachineToken but for the revocation, which the caller must make part of its statement
+ * (`revoked`) or ask (`ensureNotRevoked`) before it reads or writes anything.
+ */
+export async function verifyMachineTokenUnlessRevoked(
+  deps: MachineTokenDeps,
+  authorizationHeader: string | undefined,
+  scope: string | readonly string[],
+): Promise<MachineCaller> {
+  const { caller, access } = await verifyUnlessRevoked(deps, authorizationHeader)
+  requireScope(access.scope, scope)
+  return caller
+}
+
+async function verifyUnlessRevoked(deps: MachineTokenDeps, authorizationHeader: string | undefined) {
   if (authorizationHeader === undefined || authorizationHeader.trim() === '') {
     throw new BridgeError('ERR_MACHINE_TOKEN_MISSING', 'a bearer access token is required')
   }
@@ -66,10 +100,22 @@ export async function verifyMachineToken(
   if (![access.aud].flat().includes(scimBaseUrl(config.publicUrl))) throw invalid()
   const client = config.clients.get(access.client_id)
   if (client === undefined || !client.grantTypes.includes('client_credentials')) throw invalid()
-  if (await isAccessTokenRevoked(deps.db, access.jti)) throw invalid()
+  let asked: Promise<boolean> | undefined
+  const caller: MachineCaller = {
+    client,
+    regions: client.regions,
+    revoked: accessTokenRevokedSql(access.jti),
+    ensureNotRevoked: async () => {
+      asked ??= isAccessTokenRevoked(deps.db, access.jti)
+      if (await asked) throw invalid()
+    },
+  }
+  return { caller, access }
+}
+
+function requireScope(granted: string, scope: string | readonly string[]): void {
   const anyOf = typeof scope === 'string' ? [scope] : scope
-  if (!anyOf.some((one) => hasScope(access.scope, one))) {
+  if (!anyOf.some((one) => hasScope(granted, one))) {
     throw new BridgeError('ERR_MACHINE_TOKEN_SCOPE', `the access token grants none of the scopes ${anyOf.join(', ')}`)
   }
-  return { client, regions: client.regions }
 }

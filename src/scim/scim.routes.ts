@@ -5,7 +5,9 @@
  *   GET, PUT, PATCH, DELETE /Users/{id}; POST /Bulk
  * - bodies are application/scim+json (application/json too); answers are application/scim+json
  * - every other call carries a machine client's bearer token (`authenticate`, oauth/machine-token.ts in
- *   the app): scope scim (or scim.read to read, scim.write to write); its regions are the scope of every statement
+ *   the app): scope scim (or scim.read to read, scim.write to write); its regions are the scope of every statement;
+ *   its revocation is asked before the handler, but for the three calls a directory client makes most (list,
+ *   create, PATCH), whose statements carry it as a condition (users.ts ScimCaller); a refusal there asks it too
  * - request limits per address first, per client once authenticated, as at /token (ops/request-rate.ts)
  * - every refusal is a SCIM error body (scim-error.ts); bad input is never a 5xx
  */
@@ -29,7 +31,10 @@ import {
 
 export type ScimScope = 'scim.read' | 'scim.write'
 
-/** The caller of a token in an Authorization header; throws a BridgeError (401, 403) otherwise. */
+/**
+ * The caller of a token in an Authorization header, its revocation still to be asked (`ensureNotRevoked`);
+ * throws a BridgeError (401, 403) otherwise.
+ */
 export type ScimAuthenticator = (authorizationHeader: string | undefined, scope: ScimScope) => Promise<ScimCaller>
 
 export interface ScimRouteOptions {
@@ -80,6 +85,7 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
     if (scope === undefined) return
     request.scimCaller = await authenticate(request.headers.authorization, scope)
     context.requestRates.countClient(request.scimCaller.clientId, context.now())
+    if (request.routeOptions.config.revocationInStatement !== true) await request.scimCaller.ensureNotRevoked()
   })
 
   function scim(request: FastifyRequest): ScimContext {
@@ -107,6 +113,17 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
 
   const read = { config: { scimScope: 'scim.read' as const } }
   const write = { config: { scimScope: 'scim.write' as const } }
+  const readAsking = { config: { scimScope: 'scim.read' as const, revocationInStatement: true } }
+  const writeAsking = { config: { scimScope: 'scim.write' as const, revocationInStatement: true } }
+  // A refusal of a call whose statement carries the revocation is the token's refusal if it was revoked.
+  const revokedFirst = async (request: FastifyRequest, work: () => Promise<ScimResult>) => {
+    try {
+      return await work()
+    } catch (error) {
+      await request.scimCaller?.ensureNotRevoked()
+      throw error
+    }
+  }
   const json = (body: unknown) => ({ status: 200, body })
 
   app.get('/ServiceProviderConfig', (_request, reply) =>
@@ -125,8 +142,8 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
     return send(reply, json(found))
   })
 
-  app.get('/Users', read, async (request, reply) =>
-    send(reply, await listUsers(scim(request), request.query as Record<string, unknown>)),
+  app.get('/Users', readAsking, async (request, reply) =>
+    send(reply, await revokedFirst(request, () => listUsers(scim(request), request.query as Record<string, unknown>))),
   )
   app.post('/Users/.search', read, async (request, reply) => {
     const body = request.body
@@ -135,7 +152,9 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
     }
     return send(reply, await listUsers(scim(request), body))
   })
-  app.post('/Users', write, async (request, reply) => send(reply, await createUser(scim(request), request.body)))
+  app.post('/Users', writeAsking, async (request, reply) =>
+    send(reply, await revokedFirst(request, () => createUser(scim(request), request.body))),
+  )
   app.get('/Users/:id', { ...read, schema: { params: idParams } }, async (request, reply) =>
     send(reply, await getUser(scim(request), (request.params as { id: string }).id)),
   )
@@ -145,8 +164,13 @@ export const scimRoutes: FastifyPluginAsync<ScimRouteOptions> = async (app, { co
       await replaceUser(scim(request), (request.params as { id: string }).id, request.body, ifMatch(request)),
     ),
   )
-  app.patch('/Users/:id', { ...write, schema: { params: idParams } }, async (request, reply) =>
-    send(reply, await patchUser(scim(request), (request.params as { id: string }).id, request.body, ifMatch(request))),
+  app.patch('/Users/:id', { ...writeAsking, schema: { params: idParams } }, async (request, reply) =>
+    send(
+      reply,
+      await revokedFirst(request, () =>
+        patchUser(scim(request), (request.params as { id: string }).id, request.body, ifMatch(request)),
+      ),
+    ),
   )
   app.delete('/Users/:id', { ...write, schema: { params: idParams } }, async (request, reply) =>
     send(reply, await deleteUser(scim(request), (request.params as { id: string }).id, ifMatch(request))),
@@ -205,5 +229,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a SCIM route's token must grant; none for discovery. */
     scimScope?: ScimScope
+    /** The route's statements carry the token's revocation as a condition: not asked before the handler. */
+    revocationInStatement?: boolean
   }
 }

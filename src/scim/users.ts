@@ -10,6 +10,7 @@
  *   read (tried again if another writer came between)
  * - DELETE erases (lifecycle/account-state.ts eraseAccount)
  */
+import type { RawBuilder } from 'kysely'
 import { patchBodyValidation, type ScimPatchOperation, ScimError, scimPatch } from 'scim-patch'
 import { type Account, findAccountInRegions, listAccountsInRegions } from '../accounts/account.repository.js'
 import { BridgeError, type BridgeErrorCode } from '../errors.js'
@@ -19,10 +20,16 @@ import { filterCondition } from './filter.js'
 import { coreUserSchema, diaryUserSchema, limits, listResponseSchema, patchOpSchema } from './schemas.js'
 import { attributeOf, etagOf, parseScimUser, type ScimUser, toScimUser, versionOf } from './user-resource.js'
 
-/** Who calls: a machine client and the regions its token may see. */
+/**
+ * Who calls: a machine client and the regions its token may see. Whether the token was revoked is either
+ * asked already or still to be asked: a statement that carries `revoked` as a condition reads and writes
+ * nothing for a revoked token; every other path asks `ensureNotRevoked` before it reads or writes.
+ */
 export interface ScimCaller {
   clientId: string
   regions: readonly string[]
+  revoked: RawBuilder<boolean>
+  ensureNotRevoked: () => Promise<void>
 }
 
 export interface ScimContext {
@@ -67,6 +74,7 @@ async function answer(context: ScimContext, account: Account, status: number): P
 }
 
 async function current(context: ScimContext, id: string): Promise<Account> {
+  await context.caller.ensureNotRevoked()
   const account = await findAccountInRegions(context.deps.db, context.caller.regions, id)
   if (account === undefined) throw notFound()
   return account
@@ -110,7 +118,10 @@ export async function listUsers(context: ScimContext, query: ListQuery): Promise
     descending: order === 'descending',
     offset: startIndex - 1,
     limit: count,
+    unless: context.caller.revoked,
   })
+  // Nothing listed: perhaps because the token was revoked (the list's condition), which is then a 401.
+  if (page.accounts.length === 0) await context.caller.ensureNotRevoked()
   const resources = present(context, page.accounts)
   return {
     status: 200,
@@ -171,7 +182,14 @@ export async function createUser(context: ScimContext, body: unknown): Promise<S
   } else if (regions.length === 1) region = regions[0] as string
   else throw fail('ERR_SCIM_INVALID_VALUE', `region: required (${diaryUserSchema}) for a client of several regions`)
   if (user.account.role === undefined) throw fail('ERR_SCIM_INVALID_VALUE', 'role: is required')
-  const outcome = await createAccount(context.deps, region, { ...user.account, role: user.account.role }, who(context))
+  const { revoked, ensureNotRevoked } = context.caller
+  const outcome = await createAccount(
+    context.deps,
+    region,
+    { ...user.account, role: user.account.role },
+    who(context),
+    { unless: revoked, ensure: ensureNotRevoked },
+  )
   return settle(context, outcome)
 }
 
@@ -385,6 +403,7 @@ export async function patchUser(
       },
       active,
       context.deps.metrics,
+      context.caller.revoked,
     )
     if (changed !== undefined) return answer(context, changed, 200)
     const existing = await current(context, id)

@@ -10,8 +10,10 @@ import {
   diarySchema,
   type ListBody,
   scimBase,
+  scimClients,
   snilsOf,
   startScimWorld,
+  type UserBody,
   userResource,
 } from '../helpers/scim-world.js'
 
@@ -411,3 +413,47 @@ t.test('a PUT without active keeps the state; with active true it reactivates', 
   const back = await scim('PUT', `/Users/${created.id}`, userResource('put.state'))
   t.equal(back.json<{ active: boolean }>().active, true)
 })
+
+t.test(
+  'a revoked token is refused at once by every call, those whose statement carries the revocation too',
+  async (t) => {
+    const token = await world.tokenOf('diary-29')
+    const asToken = { token }
+    const created = (await scim('POST', '/Users', userResource('revoked.before'), asToken)).json<UserBody>()
+    t.equal(created.userName, 'revoked.before', 'the token works before')
+    const revoke = await world.app.inject({
+      method: 'POST',
+      url: '/revoke',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`diary-29:${scimClients['diary-29']}`).toString('base64')}`,
+      },
+      payload: `token=${token}`,
+    })
+    t.equal(revoke.statusCode, 200)
+    const deactivate = {
+      schemas: [patchOp],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    }
+    const calls = [
+      ['GET', `/Users?filter=${q('userName eq "revoked.before"')}`, undefined, 'a list that would find it'],
+      ['GET', `/Users?filter=${q('userName eq "nobody"')}`, undefined, 'a list that finds nothing'],
+      ['POST', '/Users', userResource('revoked.after'), 'a create'],
+      ['POST', '/Users', userResource('revoked.before'), 'a create that would clash'],
+      ['PATCH', `/Users/${created.id}`, deactivate, 'a PATCH of active'],
+      ['PATCH', `/Users/${created.id}`, { schemas: [patchOp], Operations: [{ op: 'bogus' }] }, 'a bad PATCH'],
+      ['GET', `/Users/${created.id}`, undefined, 'a get by id'],
+    ] as const
+    for (const [method, path, body, what] of calls) {
+      const response = await scim(method, path, body, asToken)
+      t.equal(response.statusCode, 401, what)
+    }
+    const stored = await db
+      .selectFrom('diary_account')
+      .select(['login', 'state'])
+      .where('login', 'like', 'revoked.%')
+      .execute()
+    t.same(stored, [{ login: 'revoked.before', state: 'active' }], 'nothing was written')
+    t.equal((await scim('GET', `/Users/${created.id}`)).statusCode, 200, "another of the client's tokens still works")
+  },
+)
