@@ -679,8 +679,11 @@ export async function listAccountsInRegions(
           .where(scoped)
           .orderBy('diary_account.login', page.descending === true ? 'desc' : 'asc')
           .orderBy('diary_account.id')
-          .offset(page.offset)
-          .limit(page.limit)
+          // The page's size as a literal (a checked integer), and no offset on the first page: with them
+          // as parameters PostgreSQL planned the statement anew at every call (its generic plan looked
+          // dearer than one made for the values); a few texts instead, each planned once per connection.
+          .limit(sql<number>`${sql.lit(Math.trunc(page.limit))}`)
+          .$if(page.offset > 0, (query) => query.offset(page.offset))
           .execute()
   if (rows.length > 0) return { total: Number(rows[0]!.total), accounts: rows.map(toAccount) }
   const counted = await db
