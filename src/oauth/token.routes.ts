@@ -150,6 +150,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       now,
       jti: result.accessJti,
       sessionId: grant.sessionId,
+      authentication: grant,
     })
     const idToken = await signIdToken(context.keys, {
       issuer: config.publicUrl,
@@ -157,8 +158,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       scope: grant.scope,
       account,
       nonce: grant.nonce,
-      authTime: grant.authTime,
-      amr: grant.amr,
+      authentication: grant,
       sessionId: grant.sessionId,
       ttlSeconds: tokens.idTokenTtlSeconds,
       now,
