@@ -92,8 +92,7 @@ export function validateAuthorizationRequest(
     return fail('invalid_request', 'unsupported prompt value')
   }
   const maxAgeText = param('max_age')
-  const maxAge = maxAgeText === undefined ? undefined : Number(maxAgeText)
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0))
+  if (maxAgeText !== undefined && !/^\d{1,10}$/.test(maxAgeText))
     return fail('invalid_request', 'max_age must be a whole number of seconds')
   const acrValues = parseAcrValues(param('acr_values'))
   const region = param('region') ?? (client.regions.length === 1 ? client.regions[0] : undefined)
@@ -110,7 +109,7 @@ export function validateAuthorizationRequest(
       nonce: param('nonce'),
       codeChallenge,
       prompt,
-      maxAge,
+      maxAge: maxAgeText === undefined ? undefined : Number(maxAgeText),
       ...(acrValues.length > 0 ? { acrValues } : {}),
       region,
       uiLocales: param('ui_locales'),
