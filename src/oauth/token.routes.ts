@@ -301,6 +301,10 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
         jti: access.jti,
         region: access.region,
         role: access.role,
+        // RFC 9470 §6.2: what the sign-in was, for a resource that introspects instead of verifying.
+        ...(access.auth_time === undefined ? {} : { auth_time: access.auth_time }),
+        ...(access.acr === undefined ? {} : { acr: access.acr }),
+        ...(access.amr === undefined ? {} : { amr: access.amr }),
       }
     }
     return {

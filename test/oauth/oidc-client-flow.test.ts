@@ -121,6 +121,9 @@ t.test(
       client_id: 'web-diary',
       scope: 'openid offline_access',
       token_type: 'Bearer',
+      acr: 'urn:diary-bridge:acr:password',
+      amr: ['pwd'],
+      auth_time: second.claims()?.auth_time,
     })
     t.match(await client.tokenIntrospection(config, second.refresh_token!), {
       active: true,
