@@ -125,6 +125,7 @@ try {
     account,
     ttlSeconds: 3600,
     now: new Date(),
+    authentication: { authTime: new Date(), acr: 'password', amr: 'pwd' },
   })
   const families = await refreshTokens(db, account, 8 * (passes + 1))
   await db.destroy()

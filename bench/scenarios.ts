@@ -63,6 +63,7 @@ export async function refreshTokens(
       codeChallenge: challenge,
       authTime: new Date(),
       amr: 'pwd',
+      acr: 'password',
       ttlSeconds: 600,
       now: new Date(),
     })

@@ -3,9 +3,14 @@
  * sign-in that a diary module started:
  * - the request is validated (oauth/authorize-request.ts); an invalid one goes back to the client's
  *   redirect URI once the client and redirect URI are verified, and is a page otherwise
- * - a usable session (no prompt=login, younger than max_age, its account in a region the client
- *   serves) gets a code at once; otherwise the request waits in the login transaction while the person
- *   signs in, and prompt=none answers login_required
+ * - a usable session (no prompt=login, younger than max_age, strong enough for acr_values, its account
+ *   in a region the client serves) gets a code at once; otherwise the request waits in the login
+ *   transaction while the person signs in, and prompt=none answers login_required
+ * - a session too weak for acr_values (password held, mfa asked) is stepped up (`startStepUp`): until
+ *   the factor step exists, that is a sign-in again, as for prompt=login; prompt=none answers
+ *   interaction_required
+ * - the code carries the session's auth_time, amr and acr (tokens/acr.ts amrOf, acrOf): what the person
+ *   did, whatever was asked (acr is a voluntary claim: the module checks what it got)
  * - every answer carries `iss` (RFC 9207) and the client's `state`
  * Each function answers the location to send the browser to.
  */
@@ -14,6 +19,7 @@ import type { Executor } from '../db/schema.js'
 import { type AuthorizationRequest, redirectWith, validateAuthorizationRequest } from '../oauth/authorize-request.js'
 import { issueAuthorizationCode } from '../oauth/authorization-code.repository.js'
 import type { ActiveSession } from '../sessions/login-session.js'
+import { acrOf, amrOf, type SessionVerdict, sessionSatisfies } from '../tokens/acr.js'
 import type { BrowserRequest } from './browser.js'
 import { currentSession } from './sign-in.js'
 
@@ -31,15 +37,37 @@ function errorLocation(
   })
 }
 
-/** Whether an existing session can answer this request without asking the person to sign in. */
-function sessionSatisfies(authorization: AuthorizationRequest, session: ActiveSession, now: Date): boolean {
-  if (authorization.prompt === 'login') return false
-  if (
-    authorization.maxAge !== undefined &&
-    now.getTime() - session.authenticatedAt.getTime() > authorization.maxAge * 1000
-  )
-    return false
-  return true
+/**
+ * Whether a signed-in session answers this request as it is (ok), only after the person signs in again
+ * (prompt=login, max_age exceeded) or only after a second factor (step_up: acr_values asks for mfa).
+ */
+export function authorizationVerdict(
+  authorization: AuthorizationRequest,
+  session: ActiveSession,
+  now: Date,
+): SessionVerdict {
+  if (authorization.prompt === 'login') return { kind: 'reauthenticate' }
+  return sessionSatisfies({ acr: acrOf(session), authTime: session.authenticatedAt }, authorization, now)
+}
+
+/** The request waits in the login transaction while the person signs in: where to send the browser. */
+function askToSignIn(browser: BrowserRequest, authorization: AuthorizationRequest): string {
+  browser.transaction.awaitAuthorization(authorization)
+  return authorization.region === undefined ? '/login' : `/login?region=${encodeURIComponent(authorization.region)}`
+}
+
+/**
+ * A signed-in person must add a second factor for this request (acr_values asks for more than the
+ * session holds). The factor step replaces this: until it exists, the person signs in again, and the code
+ * then carries what that sign-in proved.
+ */
+export async function startStepUp(
+  _context: RouteContext,
+  browser: BrowserRequest,
+  authorization: AuthorizationRequest,
+  _session: ActiveSession,
+): Promise<string> {
+  return askToSignIn(browser, authorization)
 }
 
 /**
@@ -68,7 +96,8 @@ export async function answerAuthorization(
           nonce: authorization.nonce ?? null,
           codeChallenge: authorization.codeChallenge,
           authTime: session.authenticatedAt,
-          amr: session.method === 'password' ? 'pwd' : 'fed',
+          amr: amrOf(session),
+          acr: acrOf(session),
           ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
           now,
           requestId: browser.requestId,
@@ -102,12 +131,21 @@ export async function beginAuthorization(
   if (!validation.ok) return errorLocation(context, validation, validation.error, validation.description)
   const authorization = validation.request
   const session = await currentSession(context, browser)
-  if (session !== undefined && sessionSatisfies(authorization, session, context.now())) {
-    browser.transaction.authorizationAnswered()
-    return answerAuthorization(context, browser, authorization, session)
+  if (session !== undefined) {
+    const verdict = authorizationVerdict(authorization, session, context.now())
+    switch (verdict.kind) {
+      case 'ok':
+        browser.transaction.authorizationAnswered()
+        return answerAuthorization(context, browser, authorization, session)
+      case 'step_up':
+        if (authorization.prompt === 'none')
+          return errorLocation(context, authorization, 'interaction_required', 'a second factor is required')
+        return startStepUp(context, browser, authorization, session)
+      case 'reauthenticate':
+        break
+    }
   }
   if (authorization.prompt === 'none')
     return errorLocation(context, authorization, 'login_required', 'the person is not signed in')
-  browser.transaction.awaitAuthorization(authorization)
-  return authorization.region === undefined ? '/login' : `/login?region=${encodeURIComponent(authorization.region)}`
+  return askToSignIn(browser, authorization)
 }

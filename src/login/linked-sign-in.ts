@@ -94,6 +94,7 @@ export async function signInLinked(
       codeChallenge: pending.codeChallenge,
       authTime: now,
       amr: 'fed',
+      acr: 'password',
       ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
       now,
       requestId: browser.requestId,

@@ -17,7 +17,7 @@ import { type Kysely, sql } from 'kysely'
 import { accountInRegionsCte, tokenAccountsCte, toTokenAccount } from '../accounts/account.repository.js'
 import { auditEventCte } from '../audit/record-audit-event.js'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
-import type { Database, Executor, Role } from '../db/schema.js'
+import type { AcrLevel, Database, Executor, Role } from '../db/schema.js'
 import { findUnendedSession, sessionInColumnEndedSql } from '../sessions/login-session.js'
 import {
   accessTokenExpiry,
@@ -41,7 +41,9 @@ export interface NewCode {
   nonce: string | null
   codeChallenge: string
   authTime: Date
+  /** RFC 8176 values, space separated (tokens/acr.ts amrOf). */
   amr: string
+  acr: AcrLevel
   ttlSeconds: number
   now: Date
   requestId?: string
@@ -57,9 +59,9 @@ export function authorizationCodeCtes<Accounts extends Cte<string, 'id' | 'regio
   value: string,
 ) {
   const issued = sql`
-      insert into authorization_code (code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
+      insert into authorization_code (code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, acr, expires_at)
       select ${hashToken(value)}, ${code.clientId}, id, session_id, ${code.redirectUri}, ${code.scope}, ${code.nonce}, ${code.codeChallenge},
-             ${code.authTime}::timestamptz, ${code.amr}, ${new Date(code.now.getTime() + code.ttlSeconds * 1000)}::timestamptz
+             ${code.authTime}::timestamptz, ${code.amr}, ${code.acr}, ${new Date(code.now.getTime() + code.ttlSeconds * 1000)}::timestamptz
       from ${tableOf(accounts)}
     `
   return {
@@ -109,6 +111,7 @@ interface Claimed {
   nonce: string | null
   auth_time: Date
   amr: string
+  acr: AcrLevel
   id: string
   region: string
   role: Role
@@ -130,14 +133,14 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
   const refreshToken = newOpaqueToken()
   const claimed = cte(
     'claimed',
-    ['account_id', 'session_id', 'scope', 'nonce', 'auth_time', 'amr'],
+    ['account_id', 'session_id', 'scope', 'nonce', 'auth_time', 'amr', 'acr'],
     sql`update authorization_code
       set used_at = ${request.now}::timestamptz, family_id = ${familyId}::uuid, access_jti = ${accessJti},
           access_expires_at = ${accessExpiresAt}::timestamptz
       where code_hash = ${hashToken(request.code)} and used_at is null and client_id = ${request.clientId}
         and expires_at > ${request.now}::timestamptz and redirect_uri = ${request.redirectUri} and code_challenge = ${challenge}
         and not ${sessionInColumnEndedSql('authorization_code.session_id')}
-      returning account_id, session_id, scope, nonce, auth_time, amr`,
+      returning account_id, session_id, scope, nonce, auth_time, amr, acr`,
   )
   const offline = cte(
     'offline',
@@ -161,10 +164,10 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
       }),
     )
     .select<Claimed>(({ table, column }) => {
-      const claim = (name: 'session_id' | 'scope' | 'nonce' | 'auth_time' | 'amr') => column('claimed', name)
+      const claim = (name: 'session_id' | 'scope' | 'nonce' | 'auth_time' | 'amr' | 'acr') => column('claimed', name)
       const person = (name: 'id' | 'region' | 'role' | 'family_name' | 'given_name' | 'patronymic') =>
         column('account', name)
-      return sql`select ${claim('session_id')}, ${claim('scope')}, ${claim('nonce')}, ${claim('auth_time')}, ${claim('amr')},
+      return sql`select ${claim('session_id')}, ${claim('scope')}, ${claim('nonce')}, ${claim('auth_time')}, ${claim('amr')}, ${claim('acr')},
         ${person('id')}, ${person('region')}, ${person('role')}, ${person('family_name')}, ${person('given_name')}, ${person('patronymic')},
         exists (select 1 from ${table('refresh')}) as refreshable
       from ${table('claimed')} cross join ${table('account')}`
@@ -184,6 +187,7 @@ export async function redeemAuthorizationCode(db: Kysely<Database>, request: Red
       nonce: row.nonce,
       authTime: row.auth_time,
       amr: row.amr,
+      acr: row.acr,
     },
     account: toTokenAccount(row),
     refreshToken: row.refreshable ? refreshToken : undefined,

@@ -7,9 +7,13 @@
  *   response_type must be "code"; scope must contain openid
  *   and only scopes the client may ask for; PKCE with S256 is required of every client; request objects
  *   are not supported; a parameter given twice is invalid
+ * - `max_age` is a whole number of seconds, 0 or more (else invalid_request); `acr_values` keeps the
+ *   levels of ours it names (tokens/acr.ts), unknown values are ignored (acr is a voluntary claim, OIDC
+ *   Core §3.1.2.1); acr asked as an essential claim through `claims` is not supported (nor is `claims`)
  */
 import type { ClientConfig } from '../config/load.js'
 import { BridgeError } from '../errors.js'
+import { type AcrLevel, parseAcrValues } from '../tokens/acr.js'
 
 export interface AuthorizationRequest {
   clientId: string
@@ -20,6 +24,8 @@ export interface AuthorizationRequest {
   codeChallenge: string
   prompt?: string
   maxAge?: number
+  /** The levels asked by `acr_values`, in order of preference (levels, not URNs: the login cookie stays small). */
+  acrValues?: AcrLevel[]
   region?: string
   uiLocales?: string
 }
@@ -86,9 +92,9 @@ export function validateAuthorizationRequest(
     return fail('invalid_request', 'unsupported prompt value')
   }
   const maxAgeText = param('max_age')
-  const maxAge = maxAgeText === undefined ? undefined : Number(maxAgeText)
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0))
+  if (maxAgeText !== undefined && !/^\d{1,10}$/.test(maxAgeText))
     return fail('invalid_request', 'max_age must be a whole number of seconds')
+  const acrValues = parseAcrValues(param('acr_values'))
   const region = param('region') ?? (client.regions.length === 1 ? client.regions[0] : undefined)
   if (region !== undefined && (!regionCodes.has(region) || !client.regions.includes(region))) {
     return fail('invalid_request', 'this client does not serve that region')
@@ -103,7 +109,8 @@ export function validateAuthorizationRequest(
       nonce: param('nonce'),
       codeChallenge,
       prompt,
-      maxAge,
+      maxAge: maxAgeText === undefined ? undefined : Number(maxAgeText),
+      ...(acrValues.length > 0 ? { acrValues } : {}),
       region,
       uiLocales: param('ui_locales'),
     },

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { JWK } from 'jose'
 import type { RouteContext } from '../context.js'
+import { acrUri } from '../tokens/acr.js'
 
 const publicMembers = ({ kty, crv, x, y, n, e, kid, alg, use }: JWK) => ({ kty, crv, x, y, n, e, kid, alg, use })
 
@@ -77,6 +78,7 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
       introspection_endpoint_auth_methods_supported: clientAuthMethods,
       revocation_endpoint_auth_methods_supported: clientAuthMethods,
       code_challenge_methods_supported: ['S256'],
+      acr_values_supported: [acrUri('mfa'), acrUri('password')],
       claims_supported: [
         'sub',
         'iss',
@@ -85,6 +87,7 @@ export const discoveryRoutes: FastifyPluginAsync<RouteContext> = async (app, con
         'iat',
         'auth_time',
         'nonce',
+        'acr',
         'amr',
         'sid',
         'region',

@@ -8,6 +8,7 @@
  * and token-family.repository.ts's.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { AcrLevel } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
 
 export function newOpaqueToken(): string {
@@ -51,7 +52,9 @@ export interface Grant {
   scope: string
   nonce: string | null
   authTime: Date
+  /** RFC 8176 values, space separated (a single value before migration 0016). */
   amr: string
+  acr: AcrLevel
 }
 
 export type GrantFailure =

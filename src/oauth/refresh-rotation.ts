@@ -17,7 +17,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { toTokenAccount } from '../accounts/account.repository.js'
 import { cte, withCtes } from '../db/cte.js'
-import type { Database } from '../db/schema.js'
+import type { AcrLevel, Database } from '../db/schema.js'
 import type { TokenAccount } from '../tokens/issue.js'
 import { accessTokenExpiry, type GrantFailure, type GrantResult, hashToken, newOpaqueToken } from './grants.js'
 import { openSuccessor, sealSuccessor } from './refresh-successor.js'
@@ -52,6 +52,7 @@ interface FastRotation {
   scope: string
   auth_time: Date
   amr: string
+  acr: AcrLevel
 }
 
 /** The scope a refresh may carry: the family's, or the requested part of it with openid; undefined when refused. */
@@ -75,12 +76,12 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
   if (request.scope === undefined) {
     const spent = cte(
       'spent',
-      ['family_id', 'account_id', 'session_id', 'scope', 'auth_time', 'amr'],
+      ['family_id', 'account_id', 'session_id', 'scope', 'auth_time', 'amr', 'acr'],
       sql`update refresh_token r set used_at = ${request.now}, successor_sealed = ${sealed}
         from token_family f
         where r.token_hash = ${hashToken(request.refreshToken)} and r.used_at is null and r.expires_at > ${request.now}
           and f.id = r.family_id and f.revoked_at is null and f.client_id = ${request.clientId}
-        returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr`,
+        returning r.family_id, f.account_id, f.session_id, f.scope, f.auth_time, f.amr, f.acr`,
     )
     const statement = withCtes()
       .with(spent)
@@ -90,7 +91,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
         ({
           table,
           column,
-        }) => sql`select ${column('spent', 'family_id')}, ${column('spent', 'session_id')}, ${column('spent', 'scope')}, ${column('spent', 'auth_time')}, ${column('spent', 'amr')},
+        }) => sql`select ${column('spent', 'family_id')}, ${column('spent', 'session_id')}, ${column('spent', 'scope')}, ${column('spent', 'auth_time')}, ${column('spent', 'amr')}, ${column('spent', 'acr')},
              a.id, a.region, a.role, a.family_name, a.given_name, a.patronymic
       from ${table('spent')} join diary_account a on a.id = ${column('spent', 'account_id')}`,
       )
@@ -108,6 +109,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, request: RefreshR
           nonce: null,
           authTime: row.auth_time,
           amr: row.amr,
+          acr: row.acr,
         },
         refreshToken: fresh,
         account: toTokenAccount(row),
@@ -144,6 +146,7 @@ async function rotateCarefully(
     nonce: null,
     authTime: row.auth_time,
     amr: row.amr,
+    acr: row.acr,
   }
 
   if (row.used_at !== null) {

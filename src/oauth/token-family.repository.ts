@@ -2,7 +2,8 @@
  * Token families, their refresh tokens and the access tokens revoked one by one: the one place that
  * writes `token_family`, `refresh_token` and `revoked_access_token` (the named exceptions are listed in
  * test/architecture.test.ts).
- * - every code redemption starts a family; refresh tokens rotate inside it (refresh-rotation.ts)
+ * - every code redemption starts a family, with the code's auth_time, amr and acr (what every token of
+ *   the family says of the sign-in); refresh tokens rotate inside it (refresh-rotation.ts)
  * - a refresh token is stored as its hash only (grants.ts), with its expiry; spending it is rotation's
  * - `access_expires_at` only moves forward: the latest expiry of an access token the family issued
  * - revoking a family or an access token is idempotent: the first reason and time stay
@@ -20,10 +21,10 @@ import { hashToken, newOpaqueToken } from './grants.js'
  */
 export function startFamilyCte<
   Name extends string,
-  Source extends Cte<string, 'account_id' | 'session_id' | 'scope' | 'auth_time' | 'amr', string>,
+  Source extends Cte<string, 'account_id' | 'session_id' | 'scope' | 'auth_time' | 'amr' | 'acr', string>,
 >(name: Name, source: Source, family: { familyId: string; clientId: string; accessExpiresAt: Date }) {
-  const body = sql`insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, access_expires_at)
-      select ${family.familyId}::uuid, ${family.clientId}, account_id, session_id, scope, auth_time, amr, ${family.accessExpiresAt}::timestamptz from ${tableOf(source)}`
+  const body = sql`insert into token_family (id, client_id, account_id, session_id, scope, auth_time, amr, acr, access_expires_at)
+      select ${family.familyId}::uuid, ${family.clientId}, account_id, session_id, scope, auth_time, amr, acr, ${family.accessExpiresAt}::timestamptz from ${tableOf(source)}`
   return cte(name, [], body, [source])
 }
 

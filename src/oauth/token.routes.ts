@@ -150,6 +150,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       now,
       jti: result.accessJti,
       sessionId: grant.sessionId,
+      authentication: grant,
     })
     const idToken = await signIdToken(context.keys, {
       issuer: config.publicUrl,
@@ -157,8 +158,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
       scope: grant.scope,
       account,
       nonce: grant.nonce,
-      authTime: grant.authTime,
-      amr: grant.amr,
+      authentication: grant,
       sessionId: grant.sessionId,
       ttlSeconds: tokens.idTokenTtlSeconds,
       now,
@@ -301,6 +301,10 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteContext> = async (app, co
         jti: access.jti,
         region: access.region,
         role: access.role,
+        // RFC 9470 §6.2: what the sign-in was, for a resource that introspects instead of verifying.
+        ...(access.auth_time === undefined ? {} : { auth_time: access.auth_time }),
+        ...(access.acr === undefined ? {} : { acr: access.acr }),
+        ...(access.amr === undefined ? {} : { amr: access.amr }),
       }
     }
     return {

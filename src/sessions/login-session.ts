@@ -8,13 +8,16 @@
  *   sensitive changes ask again when it is old
  *   (so it ends up to a minute before `idleTimeoutSeconds` after the last request)
  * - `findActiveSession` returns nothing for an unknown, ended, expired or idle session
+ * - `amr` / `acr` say how strongly the person signed in (null: what `method` alone says, tokens/acr.ts);
+ *   a second factor raises them (`raiseSessionAssurance`); a new sign-in into the same session
+ *   (`renewSession`) starts again from its method
  * Sessions end only through end-sessions.ts.
  */
 import { accountIsActiveSql } from '../accounts/account.repository.js'
 import { BridgeError } from '../errors.js'
 import { type RawBuilder, sql } from 'kysely'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
-import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
+import { type AcrLevel, type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
   id: string
@@ -27,6 +30,10 @@ export interface ActiveSession {
   authenticatedAt: Date
   lastSeenAt: Date
   browser: string | null
+  /** RFC 8176 values, space separated, once a second factor was used; null: what `method` says. */
+  amr: string | null
+  /** The level the bridge vouches for; null: password. */
+  acr: AcrLevel | null
 }
 
 export interface SessionClock {
@@ -46,6 +53,8 @@ const columns = [
   'authenticated_at',
   'last_seen_at',
   'browser',
+  'amr',
+  'acr',
 ] as const
 
 function toSession(row: {
@@ -58,6 +67,8 @@ function toSession(row: {
   authenticated_at: Date
   last_seen_at: Date
   browser: string | null
+  amr: string | null
+  acr: AcrLevel | null
 }): ActiveSession {
   return {
     id: row.id,
@@ -69,6 +80,8 @@ function toSession(row: {
     authenticatedAt: row.authenticated_at,
     lastSeenAt: row.last_seen_at,
     browser: row.browser,
+    amr: row.amr,
+    acr: row.acr,
   }
 }
 
@@ -169,7 +182,10 @@ export async function findUnendedSession(db: Executor, id: string): Promise<Acti
   return row && toSession(row)
 }
 
-/** The same account signed in again in this browser: the session goes on, confirmed now, with the new method. */
+/**
+ * The same account signed in again in this browser: the session goes on, confirmed now, with the new
+ * method; what a second factor had added is gone with the old sign-in (amr and acr back to the method's).
+ */
 export async function renewSession(
   db: Executor,
   id: string,
@@ -183,11 +199,39 @@ export async function renewSession(
       upstream_subject: renewal.upstreamSubject ?? null,
       authenticated_at: renewal.now,
       last_seen_at: renewal.now,
+      amr: null,
+      acr: null,
     })
     .where('id', '=', id)
     .returning(columns)
     .executeTakeFirstOrThrow()
   return toSession(row)
+}
+
+/**
+ * A second factor was used in this session: it now says `amr` (RFC 8176 values, space separated, e.g.
+ * 'pwd otp mfa') and vouches for `acr`, proven at `authenticatedAt` (the new auth_time). Only a session
+ * not ended changes; undefined when there is none.
+ */
+export async function raiseSessionAssurance(
+  db: Executor,
+  id: string,
+  assurance: { amr: string; acr: AcrLevel; authenticatedAt: Date },
+): Promise<ActiveSession | undefined> {
+  if (!isUuid(id)) return undefined
+  const row = await db
+    .updateTable('login_session')
+    .set({
+      amr: assurance.amr,
+      acr: assurance.acr,
+      authenticated_at: assurance.authenticatedAt,
+      last_seen_at: assurance.authenticatedAt,
+    })
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .returning(columns)
+    .executeTakeFirst()
+  return row && toSession(row)
 }
 
 /**

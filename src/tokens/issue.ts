@@ -1,16 +1,19 @@
 /*
  * The JWTs the bridge signs (jws.ts, with the key store's current key and its kid):
  * - access tokens per RFC 9068: header typ "at+jwt"; iss, aud (the client's audience), sub (the stable
- *   opaque diary account id), client_id, scope, iat, exp, jti, region, role, and sid when the token
- *   comes from a browser session. No SNILS, names or birth date.
+ *   opaque diary account id), client_id, scope, iat, exp, jti, region, role, auth_time, acr and amr
+ *   (RFC 9068 §2.2.1, what a resource needs for RFC 9470 step-up), and sid when the token comes from a
+ *   browser session. No SNILS, names or birth date.
  * - machine access tokens (client_credentials) the same way, but sub = client_id, aud = the resource
  *   the client calls, and no account claims (no region, role or sid)
- * - ID tokens per OIDC Core §2: iss, sub, aud (client_id), iat, exp, auth_time, amr, sid, nonce when
+ * - ID tokens per OIDC Core §2: iss, sub, aud (client_id), iat, exp, auth_time, acr, amr, sid, nonce when
  *   given, region and role; the names only when the `profile` scope was granted
+ * - acr is the URN of the level the grant carries, amr its stored RFC 8176 list as an array (tokens/acr.ts)
  * - logout tokens per Back-Channel Logout 1.0 §2.4 (oauth/backchannel-logout.ts)
  */
 import { randomUUID } from 'node:crypto'
 import type { TokenAccount } from '../accounts/account.repository.js'
+import { type AcrLevel, acrUri, parseAmr } from './acr.js'
 import { signJws } from './jws.js'
 import type { KeyStore } from './key-store.js'
 
@@ -32,6 +35,22 @@ export function profileClaims(account: TokenAccount, scope: string): Record<stri
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000)
 
+/** How the person signed in, as a grant carries it: when, the level, the stored amr list. */
+export interface Authentication {
+  authTime: Date
+  acr: AcrLevel
+  /** RFC 8176 values, space separated, as stored. */
+  amr: string
+}
+
+function authenticationClaims(authentication: Authentication) {
+  return {
+    auth_time: seconds(authentication.authTime),
+    acr: acrUri(authentication.acr),
+    amr: parseAmr(authentication.amr),
+  }
+}
+
 export async function signAccessToken(
   keys: KeyStore,
   token: {
@@ -45,6 +64,7 @@ export async function signAccessToken(
     jti?: string
     /** The browser session the token comes from: its `sid`, which the revocation list names once the session ends. */
     sessionId?: string | null
+    authentication: Authentication
   },
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
   const { kid, alg, key } = await keys.signingKey()
@@ -64,6 +84,7 @@ export async function signAccessToken(
       scope: token.scope,
       region: token.account.region,
       role: token.account.role,
+      ...authenticationClaims(token.authentication),
       ...(token.sessionId ? { sid: token.sessionId } : {}),
     },
     key,
@@ -134,8 +155,7 @@ export async function signIdToken(
     scope: string
     account: TokenAccount
     nonce?: string | null
-    authTime: Date
-    amr: string
+    authentication: Authentication
     sessionId?: string | null
     ttlSeconds: number
     now: Date
@@ -151,8 +171,7 @@ export async function signIdToken(
       sub: token.account.id,
       iat,
       exp: iat + token.ttlSeconds,
-      auth_time: seconds(token.authTime),
-      amr: [token.amr],
+      ...authenticationClaims(token.authentication),
       region: token.account.region,
       role: token.account.role,
       ...(token.nonce ? { nonce: token.nonce } : {}),

@@ -22,6 +22,10 @@ export interface OwnAccessToken extends JWTPayload {
   scope: string
   region: string
   role: string
+  /** How the person signed in (a person's token; machine tokens have none). */
+  auth_time?: number
+  acr?: string
+  amr?: string[]
 }
 
 export const rememberedTokens = 10_000

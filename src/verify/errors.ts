@@ -1,6 +1,7 @@
 /*
- * The one error the verifier throws, with a closed set of stable codes, and the mapping from jose's
- * errors to those codes (one place).
+ * The one error the verifier throws, with a closed set of stable codes, the mapping from jose's
+ * errors to those codes (one place), and the WWW-Authenticate challenge of an access-token refusal
+ * (RFC 6750 §3; insufficient_user_authentication with acr_values and max_age, RFC 9470 §3).
  */
 import { errors } from 'jose'
 
@@ -20,15 +21,48 @@ export type VerifyErrorCode =
   | 'jwks_unavailable'
   | 'logout_token_invalid'
   | 'logout_token_replayed'
+  | 'insufficient_user_authentication'
+
+/** What would satisfy a resource that refused a token as insufficient_user_authentication (RFC 9470 §3). */
+export interface AuthenticationChallenge {
+  /** acr URNs, in order of preference. */
+  acrValues?: readonly string[]
+  /** Seconds since the sign-in, at most. */
+  maxAge?: number
+}
 
 export class TokenVerificationError extends Error {
   readonly code: VerifyErrorCode
+  /** Set for insufficient_user_authentication: what the client should ask the bridge for. */
+  readonly challenge?: AuthenticationChallenge
 
-  constructor(code: VerifyErrorCode, message: string) {
+  constructor(code: VerifyErrorCode, message: string, challenge?: AuthenticationChallenge) {
     super(message)
     this.name = 'TokenVerificationError'
     this.code = code
+    if (challenge !== undefined) this.challenge = challenge
   }
+}
+
+/**
+ * The HTTP answer to a refused access token: 401 and its `WWW-Authenticate` (RFC 6750 §3: a bare
+ * `Bearer` when no token was given, else error="invalid_token"; RFC 9470 §3: error=
+ * "insufficient_user_authentication" with acr_values and/or max_age). `error_description` is the stable code.
+ */
+export function bearerChallenge(error: unknown): { status: 401; wwwAuthenticate: string; error: string } {
+  const code = error instanceof TokenVerificationError ? error.code : 'jwks_unavailable'
+  if (code === 'token_missing') return { status: 401, wwwAuthenticate: 'Bearer', error: 'invalid_token' }
+  if (code !== 'insufficient_user_authentication')
+    return {
+      status: 401,
+      wwwAuthenticate: `Bearer error="invalid_token", error_description="${code}"`,
+      error: 'invalid_token',
+    }
+  const challenge = (error as TokenVerificationError).challenge ?? {}
+  const parts = [`Bearer error="${code}"`, `error_description="${(error as Error).message}"`]
+  if (challenge.acrValues !== undefined) parts.push(`acr_values="${challenge.acrValues.join(' ')}"`)
+  if (challenge.maxAge !== undefined) parts.push(`max_age="${challenge.maxAge}"`)
+  return { status: 401, wwwAuthenticate: parts.join(', '), error: code }
 }
 
 export function classify(error: unknown): TokenVerificationError {

@@ -2,14 +2,17 @@
  * Fastify plugins for diary services.
  * bridgeAuth: every route registered in the same scope requires a valid bridge access token
  * (`Authorization: Bearer …`). The claims are on `request.bridgeToken`; a missing or invalid token answers
- * 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3), and a token without a required
- * scope 403 with error="insufficient_scope".
+ * 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3), a token whose sign-in is too
+ * weak or too old for `requireAcr` / `maxAge` 401 with error="insufficient_user_authentication" and the
+ * acr_values / max_age to ask the bridge for (RFC 9470 §3), and a token without a required scope 403
+ * with error="insufficient_scope".
  * backchannelLogout: the client's back-channel logout URI (OpenID Connect Back-Channel Logout 1.0 §2.5,
  * §2.8): a form POST of `logout_token`; a valid one calls `onLogout` and answers 200, anything else 400
  * `{ error: 'invalid_request' }`; always `Cache-Control: no-store`.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import { TokenVerificationError } from './errors.js'
+import { type AuthenticationRequirement, checkAuthentication } from './acr.js'
+import { bearerChallenge, TokenVerificationError } from './errors.js'
 import { createVerifier, type VerifierOptions } from './access-token.js'
 import type { AccessTokenClaims, Verifier } from './types.js'
 import { createLogoutTokenVerifier, type LogoutTokenVerifierOptions } from './logout-token.js'
@@ -20,7 +23,9 @@ declare module 'fastify' {
   }
 }
 
-export type BridgeAuthOptions = (VerifierOptions | { verifier: Verifier }) & {
+export type BridgeAuthOptions = (
+  VerifierOptions | ({ verifier: Verifier; now?: () => Date } & AuthenticationRequirement)
+) & {
   /** Scopes every request must carry. */
   requiredScopes?: string[]
 }
@@ -29,22 +34,26 @@ function bearer(header: string | undefined): string | undefined {
   return header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1]
 }
 
-const codeOf = (error: unknown) => (error instanceof TokenVerificationError ? error.code : 'jwks_unavailable')
-
 const plugin: FastifyPluginAsync<BridgeAuthOptions> = async (app, options) => {
   const verifier = 'verifier' in options ? options.verifier : createVerifier(options)
   if (!('verifier' in options)) app.addHook('onClose', async () => verifier.close())
   app.decorateRequest('bridgeToken', undefined)
   app.addHook('onRequest', async (request, reply) => {
     try {
-      request.bridgeToken = await verifier.verify(bearer(request.headers.authorization))
+      const claims = await verifier.verify(bearer(request.headers.authorization))
+      // A shared verifier: this scope's own requirement (with verifier options, createVerifier checked it already).
+      if ('verifier' in options)
+        checkAuthentication(claims, options, Math.floor((options.now?.() ?? new Date()).getTime() / 1000))
+      request.bridgeToken = claims
     } catch (error) {
-      const code = codeOf(error)
-      const description = code === 'token_missing' ? '' : `, error_description="${code}"`
+      const challenge = bearerChallenge(error)
       return reply
-        .code(401)
-        .header('www-authenticate', code === 'token_missing' ? 'Bearer' : `Bearer error="invalid_token"${description}`)
-        .send({ error: 'invalid_token', error_description: code })
+        .code(challenge.status)
+        .header('www-authenticate', challenge.wwwAuthenticate)
+        .send({
+          error: challenge.error,
+          error_description: error instanceof TokenVerificationError ? error.code : 'jwks_unavailable',
+        })
     }
     const missing = (options.requiredScopes ?? []).filter((scope) => !request.bridgeToken?.scope.includes(scope))
     if (missing.length > 0) {

@@ -7,7 +7,13 @@
  */
 export { createVerifier, type VerifierOptions } from './access-token.js'
 export type { AccessTokenClaims, Verifier } from './types.js'
-export { TokenVerificationError, type VerifyErrorCode } from './errors.js'
+export {
+  type AuthenticationChallenge,
+  bearerChallenge,
+  TokenVerificationError,
+  type VerifyErrorCode,
+} from './errors.js'
+export { acrUris, type AuthenticationRequirement } from './acr.js'
 export type { BridgeKeyOptions } from './keys.js'
 export {
   backchannelLogoutEvent,

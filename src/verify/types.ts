@@ -13,6 +13,12 @@ export interface AccessTokenClaims {
   jti: string
   /** The bridge session the token comes from (tokens from a browser sign-in). */
   sid?: string
+  /** When the person signed in (seconds), for tokens from a browser sign-in. */
+  auth_time?: number
+  /** How strong that sign-in was: `urn:diary-bridge:acr:password` or `urn:diary-bridge:acr:mfa`. */
+  acr?: string
+  /** How the person signed in, RFC 8176 values (`pwd`, `fed`, `otp`, `hwk`, `swk`, `mfa`). */
+  amr?: string[]
 }
 
 export interface Verifier {

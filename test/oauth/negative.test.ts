@@ -242,6 +242,10 @@ t.test('bad authorization requests go back to the client with an error', async (
     [{ request: 'eyJ...' }, 'request_not_supported'],
     [{ prompt: 'none' }, 'login_required'],
     [{ region: '99' }, 'invalid_request'],
+    [{ max_age: '-1' }, 'invalid_request'],
+    [{ max_age: '1.5' }, 'invalid_request'],
+    [{ max_age: 'ten' }, 'invalid_request'],
+    [{ max_age: '1e3' }, 'invalid_request'],
   ]
   for (const [parameters, error] of cases) {
     const url = authorizeUrl(parameters)

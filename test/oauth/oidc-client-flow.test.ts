@@ -48,6 +48,7 @@ t.test(
       region: '29',
       role: 'pupil',
       amr: ['pwd'],
+      acr: 'urn:diary-bridge:acr:password',
     })
     t.type(claims.auth_time, 'number')
     t.ok(tokens.refresh_token, 'offline_access gives a refresh token')
@@ -63,6 +64,9 @@ t.test(
       scope: ['openid', 'profile', 'offline_access'],
       region: '29',
       role: 'pupil',
+      auth_time: claims.auth_time,
+      acr: 'urn:diary-bridge:acr:password',
+      amr: ['pwd'],
     })
     t.notOk(
       'family_name' in access || 'snils' in access || 'birthdate' in access,
@@ -82,6 +86,11 @@ t.test(
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
     t.not(refreshed.refresh_token, tokens.refresh_token, 'the refresh token rotates')
     t.equal(refreshed.claims()?.sub, account.id)
+    t.match(
+      refreshed.claims(),
+      { auth_time: claims.auth_time, acr: 'urn:diary-bridge:acr:password', amr: ['pwd'] },
+      'a refresh says what the sign-in was',
+    )
     // A repeat within the grace period gets the same successor (refresh-rotation.test.ts); past it, it is reuse.
     world.clock.offsetMs = (world.config.bridge.tokens.refreshReuseGraceSeconds + 1) * 1000
     await t.rejects(
@@ -112,6 +121,9 @@ t.test(
       client_id: 'web-diary',
       scope: 'openid offline_access',
       token_type: 'Bearer',
+      acr: 'urn:diary-bridge:acr:password',
+      amr: ['pwd'],
+      auth_time: second.claims()?.auth_time,
     })
     t.match(await client.tokenIntrospection(config, second.refresh_token!), {
       active: true,
@@ -204,10 +216,13 @@ t.test('discovery and JWKS are truthful and cacheable', async (t) => {
     issuer: publicUrl,
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
+    acr_values_supported: ['urn:diary-bridge:acr:mfa', 'urn:diary-bridge:acr:password'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     authorization_response_iss_parameter_supported: true,
     id_token_signing_alg_values_supported: ['ES256'],
   })
+  const claimsSupported = metadata.claims_supported as string[]
+  t.ok(claimsSupported.includes('acr') && claimsSupported.includes('amr'), 'acr and amr among the claims')
   for (const endpoint of [
     'authorization_endpoint',
     'token_endpoint',

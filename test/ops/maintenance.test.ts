@@ -139,6 +139,7 @@ t.test('a login (or a failed password) no longer sweeps expired rows itself: the
     codeChallenge: 'x',
     authTime: now,
     amr: 'pwd',
+    acr: 'password',
     ttlSeconds: 60,
     now,
   })
