@@ -5,14 +5,20 @@
  * - `accounts reset-factors` is for a person who lost the phone or the key: every factor and recovery code
  *   goes, every session ends; it needs an operator and a reason (audited as `factors_reset`) and, like
  *   erasure, --confirm: without it nothing changes. The person then signs in with the password and enrols
- *   anew (where the region requires a factor, the sign-in leads to the enrolment)
+ *   anew (where the region requires a factor, the sign-in leads to the enrolment); the owner is told at the
+ *   confirmed contacts, so a reset asked for by someone else does not go unnoticed
  */
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { notifyFactorChange } from '../factors/factor-notices.js'
 import { factorSummary, listFactors, type Factor } from '../factors/factor.repository.js'
+import { closeSenders, createSenders } from '../notify/open-senders.js'
 import { resetFactors } from '../factors/reset-factors.js'
 import {
   accountLabel,
   argument,
   type CliCommand,
+  type CommandContext,
   findAccountOrSay,
   formatTime,
   operatorOption,
@@ -34,6 +40,27 @@ function formatFactor(factor: Factor): string {
     `last used ${formatTime(factor.lastUsedAt)}`,
     ...synced,
   ].join('  ')
+}
+
+/** Tells the owner at their confirmed contacts (in Russian: the CLI does not know their language) and says how it went. */
+async function tellOwner(context: CommandContext, db: Kysely<Database>, accountId: string): Promise<string> {
+  const senders = createSenders(context.config)
+  try {
+    const { sent, failed } = await notifyFactorChange({ db, senders, locale: 'ru' }, accountId, {
+      kind: 'reset',
+      factor: 'passkey',
+    })
+    const told = sent.length > 0 ? `the owner was told by ${sent.join(' and ')}` : 'the owner was not told'
+    const reason =
+      failed.length > 0
+        ? ` (${failed.join(' and ')} refused the message)`
+        : sent.length === 0
+          ? ' (no confirmed contact, or no sender configured)'
+          : ''
+    return `${told}${reason}`
+  } finally {
+    await closeSenders(senders)
+  }
 }
 
 const accountsFactors: CliCommand = {
@@ -103,6 +130,7 @@ const accountsResetFactors: CliCommand = {
       context.out(
         `${accountLabel(account)}: removed ${plural(removed.passkeys, 'passkey')}, ${plural(removed.totp, 'one-time code app')} and ${plural(removed.recoveryCodes, 'unused recovery code')}; ${plural(outcome.sessionsEnded, 'session')} ended. It signs in with its password and can enrol again.`,
       )
+      context.out(await tellOwner(context, db, account.id))
       return 0
     }),
 }

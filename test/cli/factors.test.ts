@@ -99,6 +99,7 @@ t.test('accounts reset-factors: factors and codes go, sessions end, audited', as
   t.equal(run.code, 0, run.all)
   t.same(run.stdout, [
     'ivanova.m (29): removed 1 passkey, 1 one-time code app and 2 unused recovery codes; 1 session ended. It signs in with its password and can enrol again.',
+    'the owner was not told (no confirmed contact, or no sender configured)',
   ])
   t.same(await factorSummary(db, owner.id), { passkeys: 0, totp: 0, recoveryCodesLeft: 0 })
   t.same(await factorSummary(db, other.id), { passkeys: 0, totp: 0, recoveryCodesLeft: 1 }, 'another account keeps its')
