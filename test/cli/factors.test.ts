@@ -89,7 +89,7 @@ t.test('accounts reset-factors: factors and codes go, sessions end, audited', as
       '--region',
       '29',
       '--reason',
-      'lost phone; passport seen at school',
+      'lost phone; passport seen at school 6',
       '--operator',
       'Петрова',
       '--confirm',
@@ -112,7 +112,7 @@ t.test('accounts reset-factors: factors and codes go, sessions end, audited', as
       region: '29',
       details: {
         by: 'operator:Петрова',
-        reason: 'lost phone; passport seen at school',
+        reason: 'lost phone; passport seen at school 6',
         passkeys_removed: 1,
         totp_removed: 1,
         recovery_codes_removed: 2,
