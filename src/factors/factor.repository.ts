@@ -4,7 +4,7 @@
  * - every statement names the account in its WHERE when the caller knows it (a factor id from a browser
  *   never reaches another account's factor); ids that cannot be uuids are "not found", not a database error
  * - a TOTP factor is pending until its first code (confirmTotp); an account has one pending at a time (a new
- *   enrolment replaces it, in the same statement); a pending one counts nowhere and is deleted after
+ *   enrolment replaces it, under a lock of the account's enrolments); a pending one counts nowhere and is deleted after
  *   `pendingTotpLifetimeMs` (ops/maintenance.ts), and cannot be confirmed after it
  * - a TOTP step is spent by one UPDATE that only moves totp_last_step forward: of two instances given the
  *   same code, one wins
@@ -78,7 +78,7 @@ export interface TotpFactor {
   id: string
   name: string
   sealedSecret: string
-  /** The step of the last code accepted (null: none since it was confirmed… never null once confirmed). */
+  /** The step of the last code accepted (the confirming code's at first); null only for rows made otherwise. */
   lastStep: number | null
 }
 
@@ -208,17 +208,29 @@ export async function recordPasskeyUse(
   return result.numUpdatedRows > 0n
 }
 
-/** A new pending TOTP factor (its QR code is being shown); replaces the account's pending one, if any. */
+/**
+ * A new pending TOTP factor (its QR code is being shown); replaces the account's pending one, if any. Two
+ * enrolments of one account at once queue on a transaction-scoped advisory lock of the account (no row to
+ * lock exists before the first), so one pending factor is left, the later one.
+ */
 export async function startTotp(db: Executor, accountId: string, name: string, sealedSecret: string): Promise<string> {
-  const { rows } = await sql<{ id: string }>`
-    with replaced as (
-      delete from account_factor where account_id = ${accountId} and kind = 'totp' and confirmed_at is null)
-    insert into account_factor (account_id, kind, name, totp_secret_encrypted)
-    values (${accountId}, 'totp', ${name}, ${sealedSecret})
-    returning id`.execute(db)
-  const [row] = rows
-  if (row === undefined) throw new Error('starting a TOTP enrolment returned no row')
-  return row.id
+  return inTransaction(db, async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`account_factor:pending_totp:${accountId}`}, 0))`.execute(
+      trx,
+    )
+    await trx
+      .deleteFrom('account_factor')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'totp')
+      .where('confirmed_at', 'is', null)
+      .execute()
+    const row = await trx
+      .insertInto('account_factor')
+      .values({ account_id: accountId, kind: 'totp', name, totp_secret_encrypted: sealedSecret })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    return row.id
+  })
 }
 
 /** The account's pending TOTP factor `factorId`, while it may still be confirmed. */

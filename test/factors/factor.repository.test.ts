@@ -132,6 +132,14 @@ t.test('TOTP: one pending per account, confirmed within the hour by its own acco
   t.equal(await confirmTotp(db, owner, second, 1001, new Date()), false, 'confirmed once')
   t.same(await factorSummary(db, owner), { passkeys: 0, totp: 1, recoveryCodesLeft: 0 })
 
+  const parallel = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => startTotp(db, other, `Телефон ${i}`, `f1.parallel-${i}`)),
+  )
+  const pendingLeft = (await Promise.all(parallel.map((id) => findPendingTotp(db, other, id, new Date())))).filter(
+    Boolean,
+  )
+  t.equal(pendingLeft.length, 1, 'six enrolments at once leave one pending factor')
+
   const third = await startTotp(db, owner, 'Планшет', 'f1.sealed-third')
   t.same(
     (await findTotpFactors(db, owner)).map((f) => [f.id, f.sealedSecret, f.lastStep]),
