@@ -37,6 +37,13 @@ export function uuidBytes(uuid: string): Buffer {
   return Buffer.from(hex, 'hex')
 }
 
+/** The account id a discoverable assertion's `userHandle` (base64url) names, or undefined if it names none. */
+export function accountIdOfUserHandle(userHandle: unknown): string | undefined {
+  if (typeof userHandle !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(userHandle)) return undefined
+  const hex = Buffer.from(userHandle, 'base64url').toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 export interface PasskeyRegistrationInput {
   rpId: string
   rpName: string

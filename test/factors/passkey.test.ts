@@ -6,6 +6,7 @@
  */
 import t from 'tap'
 import {
+  accountIdOfUserHandle,
   passkeyAuthenticationOptions,
   passkeyRegistrationOptions,
   uuidBytes,
@@ -214,4 +215,18 @@ t.test('verifyPasskeyAssertion', async (t) => {
     ],
   ]
   for (const [why, response, overrides] of wrong) t.equal(await verify(response, overrides), undefined, why)
+})
+
+t.test('accountIdOfUserHandle: the user handle back to the account id', async (t) => {
+  const handle = uuidBytes(accountId).toString('base64url')
+  const cases: [why: string, handle: unknown, expected: string | undefined][] = [
+    ['the handle the options gave', handle, accountId],
+    ['upper-case uuid bytes are the same bytes', uuidBytes(accountId.toUpperCase()).toString('base64url'), accountId],
+    ['15 bytes', Buffer.alloc(15).toString('base64url'), undefined],
+    ['17 bytes', Buffer.alloc(17).toString('base64url'), undefined],
+    ['standard base64 characters', `${handle.slice(0, 21)}+`, undefined],
+    ['absent (a non-discoverable credential)', undefined, undefined],
+    ['not a string', 42, undefined],
+  ]
+  for (const [why, value, expected] of cases) t.equal(accountIdOfUserHandle(value), expected, why)
 })
