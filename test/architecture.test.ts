@@ -16,6 +16,8 @@
  *     refresh, joins it in raw SQL on purpose); `identity_link` in linking/identity-link.repository.ts;
  *     `login_session` in sessions/; `login_throttle` in accounts/throttle.ts, which builds every key
  *     (typed text only as a keyed hash)
+ *   - `account_factor` and `account_recovery_code` in factors/factor.repository.ts (a passkey's account
+ *     state comes from accounts/ as a subquery)
  *   - `authorization_code` in oauth/authorization-code.repository.ts; `token_family`, `refresh_token` and
  *     `revoked_access_token` in oauth/token-family.repository.ts
  */
@@ -168,6 +170,8 @@ const owners: [table: string, allowed: readonly string[]][] = [
   ],
   ['school', ['accounts/school.repository.ts', 'db/schema.ts']],
   ['recovery_secret', ['accounts/recovery-secret.repository.ts', 'db/schema.ts']],
+  ['account_factor', ['factors/factor.repository.ts', 'db/schema.ts']],
+  ['account_recovery_code', ['factors/factor.repository.ts', 'db/schema.ts']],
   ['identity_link', ['linking/identity-link.repository.ts', 'db/schema.ts']],
   ['login_session', ['sessions/login-session.ts', 'sessions/end-sessions.ts', 'db/schema.ts']],
   ['login_throttle', ['accounts/throttle.ts', 'db/schema.ts']],

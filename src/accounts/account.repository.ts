@@ -825,3 +825,14 @@ export async function replaceAccountRecord(
     .executeTakeFirst()
   return result.numUpdatedRows === 1n
 }
+
+/** The state and region of the account `accountId` names, as scalar subqueries (factors/factor.repository.ts answers a passkey with its account's). */
+export function accountStateAndRegionSql(accountId: RawBuilder<string>): {
+  state: RawBuilder<AccountState>
+  region: RawBuilder<string>
+} {
+  return {
+    state: sql<AccountState>`(select state from diary_account where id = ${accountId})`,
+    region: sql<string>`(select region from diary_account where id = ${accountId})`,
+  }
+}

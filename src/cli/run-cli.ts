@@ -20,6 +20,7 @@ import { accountCommands } from './account-commands.js'
 import { activityCommands } from './activity-commands.js'
 import { type CliCommand, type CliIo, type CommandContext, usageLine } from './command.js'
 import { esiaCommands } from './esia-commands.js'
+import { factorCommands } from './factor-commands.js'
 import { linkCommands } from './link-commands.js'
 import { operatorCommands } from './operator-commands.js'
 import { schoolCommands } from './school-commands.js'
@@ -27,7 +28,14 @@ import { stateCommands } from './state-commands.js'
 
 export type { CliIo } from './command.js'
 
-const supportCommands = [...accountCommands, ...stateCommands, ...linkCommands, ...activityCommands, ...schoolCommands]
+const supportCommands = [
+  ...accountCommands,
+  ...stateCommands,
+  ...factorCommands,
+  ...linkCommands,
+  ...activityCommands,
+  ...schoolCommands,
+]
 export const commands: readonly CliCommand[] = [...operatorCommands, ...esiaCommands, ...supportCommands]
 
 function usage(list: readonly CliCommand[]): string {

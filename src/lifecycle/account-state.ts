@@ -4,11 +4,12 @@
  * state, so it lives above accounts/, linking/ and sessions/.
  * - deactivation: the state, every session ended and every refresh-token family revoked
  *   (sessions/end-sessions.ts, so back-channel logout notices go out and the sessions are on the
- *   revocation list) and the audit event, in one transaction; links and contacts stay, unusable while
+ *   revocation list) and the audit event, in one transaction; links, contacts and second factors stay, unusable while
  *   the account is not active (every sign-in starts a session only for an active account:
  *   sessions/login-session.ts), so reactivation restores them; old tokens stay dead
  * - erasure (152-FZ, the right to have one's data removed): the same end of access, then the links,
- *   the one-time secrets and every personal column go; the row keeps its id, region, role and school
+ *   the one-time secrets, the second factors and recovery codes (no cascade: the row stays) and every
+ *   personal column go; the row keeps its id, region, role and school
  *   (accounts/account.repository.ts eraseAccountData) and the audit keeps a tombstone with ids only
  * - every change is scoped to the caller's region in the statement; an account of another region is
  *   `not_found`, as an unknown id is
@@ -35,6 +36,7 @@ import { auditEventCte, recordAuditEvent } from '../audit/record-audit-event.js'
 import { withCtes } from '../db/cte.js'
 import { type Database, isUuid } from '../db/schema.js'
 import { inTransaction } from '../db/transaction.js'
+import { removeAllFactors } from '../factors/factor.repository.js'
 import { deleteLinksOfAccount } from '../linking/identity-link.repository.js'
 import { maskSnilsLike } from '../person/snils.js'
 import { countSessions, endAccountSessionsCtes, endSessions } from '../sessions/end-sessions.js'
@@ -158,7 +160,16 @@ export function eraseAccount(db: Kysely<Database>, change: StateChange, metrics?
     await forgetSessionDetails(trx, change.accountId)
     const linksRemoved = await deleteLinksOfAccount(trx, change.accountId)
     await deleteAllSecretsOf(trx, change.accountId)
-    return { kind: 'changed', sessionsEnded, details: { links_removed: linksRemoved, sessions_ended: sessionsEnded } }
+    const factorsRemoved = await removeAllFactors(trx, change.accountId)
+    return {
+      kind: 'changed',
+      sessionsEnded,
+      details: {
+        links_removed: linksRemoved,
+        sessions_ended: sessionsEnded,
+        factors_removed: factorsRemoved.passkeys + factorsRemoved.totp,
+      },
+    }
   })
 }
 

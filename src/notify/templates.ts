@@ -92,29 +92,127 @@ export function smsText(notice: SmsNotice, locale: Locale): string {
 
 /** What the owner is told at the contacts they had confirmed before a change (login/owner-alerts.ts). */
 export type Alert =
-  { kind: 'password_changed' } | { kind: 'contact_changed'; contact: 'email' | 'phone'; masked: string }
+  | { kind: 'password_changed' }
+  | { kind: 'contact_changed'; contact: 'email' | 'phone'; masked: string }
+  | { kind: 'factor_changed'; change: FactorChange['kind']; factor: FactorChange['factor'] }
+
+/** A second factor added or removed by its owner, or every one reset by the support desk (factors/). */
+export interface FactorChange {
+  kind: 'added' | 'removed' | 'reset'
+  factor: 'passkey' | 'totp' | 'recovery_codes'
+}
+
+type Texts = { ru: string; en: string }
+
+/** The factor sentences: the mail's (whole) and the SMS's (short: a Russian SMS is one 70-character segment). */
+function factorTexts(alert: Extract<Alert, { kind: 'factor_changed' }>): { mail: Texts; sms: Texts } {
+  if (alert.change === 'reset')
+    return {
+      mail: {
+        ru: 'Служба поддержки удалила все способы подтверждения входа в ваш электронный дневник (ключи входа, приложения для кодов, резервные коды) и завершила все сеансы. Входите с паролем; способ подтверждения можно добавить снова.',
+        en: 'The support desk removed every second factor of your school diary account (passkeys, code apps, recovery codes) and ended every session. Sign in with your password; you can add a second factor again.',
+      },
+      sms: { ru: 'Второй фактор входа сброшен', en: 'The second factors of your school diary account were reset' },
+    }
+  const added = alert.change === 'added'
+  switch (alert.factor) {
+    case 'passkey':
+      return {
+        mail: added
+          ? {
+              ru: 'К вашему электронному дневнику добавлен ключ входа (passkey).',
+              en: 'A passkey was added to your school diary account.',
+            }
+          : {
+              ru: 'Из вашего электронного дневника удалён ключ входа (passkey).',
+              en: 'A passkey was removed from your school diary account.',
+            },
+        sms: added
+          ? { ru: 'В дневник добавлен ключ входа', en: 'A passkey was added to your school diary account' }
+          : { ru: 'Из дневника удалён ключ входа', en: 'A passkey was removed from your school diary account' },
+      }
+    case 'totp':
+      return {
+        mail: added
+          ? {
+              ru: 'К вашему электронному дневнику подключено приложение для одноразовых кодов.',
+              en: 'A one-time code app was set up for your school diary account.',
+            }
+          : {
+              ru: 'Из вашего электронного дневника удалено приложение для одноразовых кодов.',
+              en: 'A one-time code app was removed from your school diary account.',
+            },
+        sms: added
+          ? { ru: 'Добавлено приложение кодов', en: 'A code app was set up for your school diary account' }
+          : { ru: 'Удалено приложение кодов', en: 'A code app was removed from your school diary account' },
+      }
+    case 'recovery_codes':
+      return {
+        mail: added
+          ? {
+              ru: 'Для вашего электронного дневника созданы новые резервные коды; прежние больше не действуют.',
+              en: 'New recovery codes were made for your school diary account; the previous ones no longer work.',
+            }
+          : {
+              ru: 'Резервные коды вашего электронного дневника удалены.',
+              en: 'The recovery codes of your school diary account were removed.',
+            },
+        sms: added
+          ? { ru: 'Созданы резервные коды', en: 'New recovery codes were made for your school diary account' }
+          : { ru: 'Резервные коды удалены', en: 'The recovery codes of your school diary account were removed' },
+      }
+  }
+}
+
+/** What an alert says: the mail's sentence, its subject, and the SMS's first sentence. */
+function alertTexts(alert: Alert): { changed: Texts; subject: Texts; sms: Texts } {
+  switch (alert.kind) {
+    case 'password_changed':
+      return {
+        changed: {
+          ru: 'Пароль от вашего электронного дневника изменён.',
+          en: 'The password of your school diary account was changed.',
+        },
+        subject: { ru: 'Пароль от электронного дневника изменён', en: 'Your diary password was changed' },
+        sms: { ru: 'Пароль от дневника изменён', en: 'Your school diary password was changed' },
+      }
+    case 'contact_changed': {
+      const subject = { ru: 'Контакты электронного дневника изменены', en: 'Your diary contact details were changed' }
+      return alert.contact === 'email'
+        ? {
+            changed: {
+              ru: `Адрес почты для восстановления пароля к дневнику изменён на ${alert.masked}.`,
+              en: `The e-mail address for recovering your diary password was changed to ${alert.masked}.`,
+            },
+            subject,
+            sms: { ru: 'Почта в дневнике изменена', en: 'The e-mail address of your school diary account was changed' },
+          }
+        : {
+            changed: {
+              ru: `Номер телефона для восстановления пароля к дневнику изменён на ${alert.masked}.`,
+              en: `The phone number for recovering your diary password was changed to ${alert.masked}.`,
+            },
+            subject,
+            sms: { ru: 'Телефон в дневнике изменён', en: 'The phone number of your school diary account was changed' },
+          }
+    }
+    case 'factor_changed': {
+      const { mail, sms } = factorTexts(alert)
+      return {
+        changed: mail,
+        subject: {
+          ru: 'Подтверждение входа в электронный дневник изменено',
+          en: 'The sign-in factors of your diary account were changed',
+        },
+        sms,
+      }
+    }
+  }
+}
 
 export function alertMailText(alert: Alert, locale: Locale): { subject: string; text: string } {
   const lines = (subject: string, ...body: string[]) => ({ subject, text: `${body.join('\n\n')}\n` })
-  const changed =
-    alert.kind === 'password_changed'
-      ? {
-          ru: 'Пароль от вашего электронного дневника изменён.',
-          en: 'The password of your school diary account was changed.',
-        }
-      : alert.contact === 'email'
-        ? {
-            ru: `Адрес почты для восстановления пароля к дневнику изменён на ${alert.masked}.`,
-            en: `The e-mail address for recovering your diary password was changed to ${alert.masked}.`,
-          }
-        : {
-            ru: `Номер телефона для восстановления пароля к дневнику изменён на ${alert.masked}.`,
-            en: `The phone number for recovering your diary password was changed to ${alert.masked}.`,
-          }
-  const subject =
-    alert.kind === 'password_changed'
-      ? { ru: 'Пароль от электронного дневника изменён', en: 'Your diary password was changed' }
-      : { ru: 'Контакты электронного дневника изменены', en: 'Your diary contact details were changed' }
+  const { changed, subject } = alertTexts(alert)
   return locale === 'ru'
     ? lines(
         subject.ru,
@@ -133,12 +231,7 @@ export function alertMailText(alert: Alert, locale: Locale): { subject: string; 
 }
 
 export function alertSmsText(alert: Alert, locale: Locale): string {
-  const what =
-    alert.kind === 'password_changed'
-      ? { ru: 'Пароль от дневника изменён', en: 'Your school diary password was changed' }
-      : alert.contact === 'email'
-        ? { ru: 'Почта в дневнике изменена', en: 'The e-mail address of your school diary account was changed' }
-        : { ru: 'Телефон в дневнике изменён', en: 'The phone number of your school diary account was changed' }
+  const what = alertTexts(alert).sms
   return locale === 'ru'
     ? `${what.ru}. Если это были не вы, обратитесь в школу`
     : `${what.en}. If it was not you, contact your school.`

@@ -16,6 +16,8 @@
  *   - revoked_access_token: past the token's own expiry
  *   - client_assertion_use: past the assertion's own expiry (it is refused by its `exp` from then on)
  *   - recovery_secret: past expires_at (a spent code expires when it is spent)
+ *   - account_factor: a TOTP enrolment never confirmed, older than its hour (factors/factor.repository.ts
+ *     refuses to confirm it from then on); confirmed factors stay until removed
  *   - logout_notice: delivered or given up (the metrics counted it)
  *   - request_rate: its window is over (window_start older than one `rateLimits.windowSeconds`); no
  *     instance reads a window once it has ended
@@ -34,6 +36,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Config } from '../config/load.js'
 import { longestAccessTokenTtl } from '../config/token-lifetimes.js'
 import type { Database } from '../db/schema.js'
+import { pendingTotpLifetimeMs } from '../factors/factor.repository.js'
 
 export const maintainedTables = [
   'login_transaction_use',
@@ -46,6 +49,7 @@ export const maintainedTables = [
   'client_assertion_use',
   'request_rate',
   'recovery_secret',
+  'account_factor',
   'logout_notice',
   'diary_account',
   'audit_event',
@@ -116,6 +120,10 @@ function steps(policy: RetentionPolicy, now: Date): Step[] {
     { table: 'revoked_access_token', expired: sql`expires_at < ${cutoff}` },
     { table: 'client_assertion_use', expired: sql`expires_at < ${cutoff}` },
     { table: 'recovery_secret', expired: sql`expires_at < ${cutoff}` },
+    {
+      table: 'account_factor',
+      expired: sql`confirmed_at is null and created_at < ${ago(pendingTotpLifetimeMs / 1000 + policy.marginSeconds)}`,
+    },
     { table: 'logout_notice', expired: sql`(delivered_at < ${cutoff} or gave_up_at < ${cutoff})` },
     { table: 'request_rate', expired: sql`window_start < ${ago(policy.rateWindowSeconds + policy.marginSeconds)}` },
     {

@@ -17,7 +17,11 @@ t.test('--help lists every command; -h after a command prints its usage and opti
         `${flag} lists ${command.name}`,
       )
   }
-  t.equal(commands.length, 20, 'fifteen, then accounts deactivate, reactivate, erase, schools list and set-contact')
+  t.equal(
+    commands.length,
+    22,
+    'fifteen, then accounts deactivate, reactivate, erase, schools list and set-contact, accounts factors and reset-factors',
+  )
   for (const command of commands) {
     const run = await cli([...command.name.split(' '), '--help'])
     t.equal(run.code, 0)

@@ -191,6 +191,18 @@ export async function seedExpiringRows(
       .execute()
   }
 
+  // A TOTP enrolment waits an hour for its first code; a confirmed factor never expires.
+  const factors: [string, Date, Date | null][] = [
+    ['gone-pending-totp', at(-(2 * hour + 60)), null],
+    ['kept-pending-totp-in-margin', at(-(hour + 60)), null],
+    ['kept-pending-totp', at(-60), null],
+    ['kept-confirmed-totp', at(-(90 * 24 * hour)), at(-(90 * 24 * hour - 60))],
+  ]
+  for (const [name, createdAt, confirmedAt] of factors) {
+    await sql`insert into account_factor (account_id, kind, name, created_at, confirmed_at, totp_secret_encrypted)
+      values (${accountId}, 'totp', ${key(name)}, ${createdAt}, ${confirmedAt}, 'f1.sealed')`.execute(db)
+  }
+
   const notices: [string, Date | null, Date | null][] = [
     ['gone-notice-delivered', at(-(hour + 60)), null],
     ['gone-notice-given-up', null, at(-(hour + 60))],
@@ -243,6 +255,7 @@ export async function seedExpiringRows(
     ['client_assertion_use', ['gone-assertion', 'kept-assertion-in-margin', 'kept-assertion']] as const,
     ['request_rate', rates.map(([name]) => name)] as const,
     ['recovery_secret', secrets.map(([name]) => name)] as const,
+    ['account_factor', factors.map(([name]) => name)] as const,
     ['logout_notice', notices.map(([name]) => name)] as const,
     ['diary_account', accounts.map(([name]) => name)] as const,
     ['audit_event', ['gone-audit', 'kept-audit']] as const,
@@ -291,6 +304,7 @@ export async function seededRowsLeft(db: Kysely<Database>, seeded: SeededRows): 
     recovery_secret: named(
       (await db.selectFrom('recovery_secret').select('secret_hash').execute()).map((row) => row.secret_hash),
     ),
+    account_factor: named((await db.selectFrom('account_factor').select('name').execute()).map((row) => row.name)),
     logout_notice: named(
       (await db.selectFrom('logout_notice').select('client_id').execute()).map((row) => row.client_id),
     ),

@@ -6,11 +6,18 @@
  * a wrong one alike (password recovery: test/web/password-recovery.test.ts). Reactivation lets her sign in
  * again (old tokens stay dead); erasure removes everything personal and keeps ids only.
  */
+import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import t from 'tap'
 import { findAccountById, findAccountByLogin } from '../../src/accounts/account.repository.js'
+import {
+  addPasskey,
+  factorSummary,
+  findPasskeysOfAccount,
+  replaceRecoveryCodes,
+} from '../../src/factors/factor.repository.js'
 import { deactivateAccount, eraseAccount, reactivateAccount } from '../../src/lifecycle/account-state.js'
 import { createVerifier, type TokenVerificationError } from '../../src/verify/index.js'
 import { Browser, csrfToken } from '../helpers/browser.js'
@@ -195,6 +202,24 @@ t.test('erasure keeps ids only, and its tokens stay revoked', async (t) => {
     .set({ email: 'smirnov@example.ru' })
     .where('id', '=', account.id)
     .execute()
+  const added = await addPasskey(world.db, account.id, {
+    name: 'Ноутбук',
+    credentialId: randomBytes(32),
+    publicKey: randomBytes(77),
+    signCount: 0,
+    transports: ['internal'],
+    multiDevice: false,
+    backedUp: false,
+  })
+  t.equal(added.kind, 'added')
+  await replaceRecoveryCodes(world.db, account.id, ['hash-1', 'hash-2'])
+  const deactivated = { region: '29', accountId: account.id, by: operator, now: world.now() }
+  t.equal((await deactivateAccount(world.db, deactivated)).kind, 'changed')
+  t.same(
+    await factorSummary(world.db, account.id),
+    { passkeys: 1, totp: 0, recoveryCodesLeft: 2 },
+    'deactivation keeps the factors (reactivation restores them)',
+  )
   t.same(
     await eraseAccount(world.db, { region: '78', accountId: account.id, by: operator, now: world.now() }),
     { kind: 'not_found' },
@@ -231,6 +256,12 @@ t.test('erasure keeps ids only, and its tokens stay revoked', async (t) => {
     state: 'erased',
   })
   t.equal(await findAccountByLogin(world.db, '29', 'smirnov.a'), undefined, 'the login is free')
+  t.same(
+    await factorSummary(world.db, account.id),
+    { passkeys: 0, totp: 0, recoveryCodesLeft: 0 },
+    'erasure removed its factors and recovery codes',
+  )
+  t.same(await findPasskeysOfAccount(world.db, account.id), [], 'no passkey left, not even in a summary')
   const sessions = await world.db
     .selectFrom('login_session')
     .select(['upstream_subject', 'browser', 'ended_reason'])
@@ -249,7 +280,7 @@ t.test('erasure keeps ids only, and its tokens stay revoked', async (t) => {
     .executeTakeFirstOrThrow()
   t.same(
     Object.keys(tombstone.details).sort(),
-    ['by', 'links_removed', 'sessions_ended'],
+    ['by', 'factors_removed', 'links_removed', 'sessions_ended'],
     'the tombstone: ids and counts',
   )
   t.same(

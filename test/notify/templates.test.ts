@@ -177,10 +177,46 @@ t.test(
         { kind: 'contact_changed', contact: 'phone', masked: '+7 *** ***-43-21' },
         { ru: /Номер телефона .* изменён на \+7 \*\*\* \*\*\*-43-21\./, en: /phone number .* was changed to \+7/ },
       ],
+      [
+        { kind: 'factor_changed', change: 'added', factor: 'passkey' },
+        { ru: /добавлен ключ входа \(passkey\)\./, en: /A passkey was added/ },
+      ],
+      [
+        { kind: 'factor_changed', change: 'removed', factor: 'passkey' },
+        { ru: /удалён ключ входа \(passkey\)\./, en: /A passkey was removed/ },
+      ],
+      [
+        { kind: 'factor_changed', change: 'added', factor: 'totp' },
+        { ru: /подключено приложение для одноразовых кодов/, en: /one-time code app was set up/ },
+      ],
+      [
+        { kind: 'factor_changed', change: 'removed', factor: 'totp' },
+        { ru: /удалено приложение для одноразовых кодов/, en: /one-time code app was removed/ },
+      ],
+      [
+        { kind: 'factor_changed', change: 'added', factor: 'recovery_codes' },
+        {
+          ru: /созданы новые резервные коды; прежние больше не действуют/,
+          en: /New recovery codes .* previous ones no longer work/,
+        },
+      ],
+      [
+        { kind: 'factor_changed', change: 'removed', factor: 'recovery_codes' },
+        { ru: /Резервные коды .* удалены/, en: /recovery codes .* were removed/ },
+      ],
+      [
+        { kind: 'factor_changed', change: 'reset', factor: 'passkey' },
+        {
+          ru: /Служба поддержки удалила все способы подтверждения входа/,
+          en: /support desk removed every second factor/,
+        },
+      ],
     ]
     for (const [alert, what] of alerts) {
       for (const locale of locales) {
-        const name = `${alert.kind}${'contact' in alert ? ` ${alert.contact}` : ''} (${locale})`
+        const detail =
+          'contact' in alert ? ` ${alert.contact}` : 'factor' in alert ? ` ${alert.change} ${alert.factor}` : ''
+        const name = `${alert.kind}${detail} (${locale})`
         const { subject, text } = alertMailText(alert, locale)
         t.ok(subject.length > 10 && !subject.includes('\n'), `${name}: a one-line subject`)
         t.match(text, what[locale], `${name}: says what changed`)
