@@ -14,7 +14,7 @@ import { accountIsActiveSql } from '../accounts/account.repository.js'
 import { BridgeError } from '../errors.js'
 import { type RawBuilder, sql } from 'kysely'
 import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
-import { type Executor, isUuid, type SessionMethod } from '../db/schema.js'
+import { type AcrLevel, type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
   id: string
@@ -27,6 +27,9 @@ export interface ActiveSession {
   authenticatedAt: Date
   lastSeenAt: Date
   browser: string | null
+  /** RFC 8176 values of the sign-in (a step-up adds to them). */
+  amr: string[]
+  acr: AcrLevel
 }
 
 export interface SessionClock {
@@ -46,6 +49,8 @@ const columns = [
   'authenticated_at',
   'last_seen_at',
   'browser',
+  'amr',
+  'acr',
 ] as const
 
 function toSession(row: {
@@ -58,6 +63,8 @@ function toSession(row: {
   authenticated_at: Date
   last_seen_at: Date
   browser: string | null
+  amr: string | null
+  acr: AcrLevel | null
 }): ActiveSession {
   return {
     id: row.id,
@@ -69,6 +76,8 @@ function toSession(row: {
     authenticatedAt: row.authenticated_at,
     lastSeenAt: row.last_seen_at,
     browser: row.browser,
+    amr: row.amr === null ? [row.method === 'password' ? 'pwd' : 'fed'] : row.amr.split(' '),
+    acr: row.acr ?? 'password',
   }
 }
 
@@ -80,6 +89,8 @@ export interface SessionStart {
   browser: string | null
   lifetimeSeconds: number
   now: Date
+  /** What the sign-in vouches for; absent: what `method` alone says. */
+  assurance?: { amr: readonly string[]; acr: AcrLevel }
 }
 
 export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
@@ -98,9 +109,10 @@ function startSessionSql(
   source: Cte<string, 'account_id', string>,
   session: Omit<SessionStart, 'accountId'>,
 ): RawBuilder<unknown> {
-  return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at)
+  return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at, amr, acr)
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
-           ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
+           ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz,
+           ${session.assurance?.amr.join(' ') ?? null}::text, ${session.assurance?.acr ?? null}::text
     from ${tableOf(source)}
     where ${accountIsActiveSql(sql.ref('account_id'), { lock: true })}
     returning ${sql.join(columns.map((column) => sql.ref(column)))}`
@@ -173,12 +185,20 @@ export async function findUnendedSession(db: Executor, id: string): Promise<Acti
 export async function renewSession(
   db: Executor,
   id: string,
-  renewal: { method: SessionMethod; upstreamIssuer?: string; upstreamSubject?: string; now: Date },
+  renewal: {
+    method: SessionMethod
+    upstreamIssuer?: string
+    upstreamSubject?: string
+    now: Date
+    assurance?: { amr: readonly string[]; acr: AcrLevel }
+  },
 ): Promise<ActiveSession> {
   const row = await db
     .updateTable('login_session')
     .set({
       method: renewal.method,
+      amr: renewal.assurance?.amr.join(' ') ?? null,
+      acr: renewal.assurance?.acr ?? null,
       upstream_issuer: renewal.upstreamIssuer ?? null,
       upstream_subject: renewal.upstreamSubject ?? null,
       authenticated_at: renewal.now,
@@ -284,4 +304,23 @@ export function sessionInColumnEndedSql(column: string): RawBuilder<boolean> {
 export function sessionEndedSql(sessionId: string | undefined): RawBuilder<boolean> {
   if (sessionId === undefined || !isUuid(sessionId)) return sql<boolean>`false`
   return sql<boolean>`exists (select 1 from login_session where id = ${sessionId}::uuid and ended_at is not null)`
+}
+
+/**
+ * A step-up: the signed-in session proved more (a second factor), now. Only a session not ended; the
+ * amr and level it vouches for from now on, and its authentication time, are replaced.
+ */
+export async function raiseSessionAssurance(
+  db: Executor,
+  sessionId: string,
+  raised: { amr: readonly string[]; acr: AcrLevel; now: Date },
+): Promise<ActiveSession | undefined> {
+  const row = await db
+    .updateTable('login_session')
+    .set({ amr: raised.amr.join(' '), acr: raised.acr, authenticated_at: raised.now, last_seen_at: raised.now })
+    .where('id', '=', sessionId)
+    .where('ended_at', 'is', null)
+    .returning(columns)
+    .executeTakeFirst()
+  return row && toSession(row)
 }
