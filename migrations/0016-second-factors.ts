@@ -46,8 +46,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   // separated; null: what its method alone says) and the level the bridge vouches for (acr: 'password'
   // or 'mfa'; null: 'password'). A step-up raises both. Codes and token families carry the acr they were
   // issued with, as they carry amr.
+  // A session may also start with a passkey alone (a discoverable credential, user verified).
   await sql`
     alter table login_session
+      drop constraint login_session_method_check,
+      add constraint login_session_method_check check (method in ('password', 'state_services', 'passkey')),
       add column amr text check (amr <> ''),
       add column acr text check (acr in ('password', 'mfa'))`.execute(db)
   await sql`
@@ -62,7 +65,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`alter table token_family drop column acr`.execute(db)
   await sql`alter table authorization_code drop column acr`.execute(db)
-  await sql`alter table login_session drop column acr, drop column amr`.execute(db)
+  await sql`update login_session set method = 'password' where method = 'passkey'`.execute(db)
+  await sql`
+    alter table login_session
+      drop column acr,
+      drop column amr,
+      drop constraint login_session_method_check,
+      add constraint login_session_method_check check (method in ('password', 'state_services'))`.execute(db)
   await sql`drop table account_recovery_code`.execute(db)
   await sql`drop table account_factor`.execute(db)
 }

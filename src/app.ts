@@ -36,6 +36,8 @@ import { createKeyStore } from './tokens/key-store.js'
 import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes, contactRoutes } from './web/account.routes.js'
 import { authorizeRoutes } from './web/authorize.routes.js'
+import { factorRoutes } from './web/factor.routes.js'
+import { securityRoutes } from './web/security.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { passwordChangeRoutes } from './web/password-change.routes.js'
 import { recoveryRoutes } from './web/recovery.routes.js'
@@ -254,6 +256,8 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     await browser.register(stateServicesRoutes, context)
     await browser.register(accountRoutes, context)
     await browser.register(passwordChangeRoutes, context)
+    await browser.register(factorRoutes, context)
+    await browser.register(securityRoutes, context)
     await browser.register(recoveryRoutes, context)
     await browser.register(contactRoutes, context)
   })

@@ -31,6 +31,8 @@ const codes = {
   ERR_UPSTREAM_REJECTED: { status: 502, publicCode: 'provider_rejected' },
   ERR_UPSTREAM_ACCOUNT_UNCONFIRMED: { status: 403, publicCode: 'provider_account_unconfirmed' },
   ERR_ACCOUNT_CLOSED: { status: 403, publicCode: 'account_closed' },
+  // A second factor must be set up before this sign-in goes on (the region's policy, or the module asked).
+  ERR_FACTOR_REQUIRED: { status: 403, publicCode: 'factor_required' },
   ERR_LINK_CONFLICT: { status: 409, publicCode: 'account_conflict' },
   ERR_BINDING_OTHER_PERSON: { status: 409, publicCode: 'binding_other_person' },
   ERR_BINDING_SNILS_DIFFERS: { status: 409, publicCode: 'binding_snils_differs' },

@@ -6,7 +6,7 @@
  *   (through an existing link, a new automatic one, or a binding with the diary password)
  */
 import { type Kysely, sql } from 'kysely'
-import type { Database } from '../db/schema.js'
+import type { Database, Executor } from '../db/schema.js'
 
 export interface StoredAuditEvent {
   id: number
@@ -94,4 +94,21 @@ export async function listLinksEndedByPasswordChange(
       linkedAt: typeof linkedAt === 'string' ? new Date(linkedAt) : undefined,
     }
   })
+}
+
+/** How many times the account put off enrolling a second factor (`second_factor_enrolment` skipped) since `since`. */
+export async function countSkippedEnrolments(
+  db: Executor,
+  accountId: string,
+  since: string | undefined,
+): Promise<number> {
+  const row = await db
+    .selectFrom('audit_event')
+    .select((eb) => eb.fn.countAll<string>().as('skips'))
+    .where('account_id', '=', accountId)
+    .where('type', '=', 'second_factor_enrolment')
+    .where('outcome', '=', 'skipped')
+    .$if(since !== undefined, (query) => query.where('at', '>=', new Date(Date.parse(since as string))))
+    .executeTakeFirstOrThrow()
+  return Number(row.skips)
 }

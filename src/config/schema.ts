@@ -227,6 +227,24 @@ function regionSchema<P extends TSchema>(provider: P) {
         },
         { ...closed, default: {} },
       ),
+      /** Who must sign in with a second factor, and from when (regions/second-factor-policy.ts). */
+      secondFactor: Type.Object(
+        {
+          required: Type.Array(Type.Enum(['pupil', 'parent', 'teacher', 'staff']), { uniqueItems: true, default: [] }),
+          from: Type.Optional(DateOrDateTime),
+          stateServicesCounts: Type.Boolean({
+            default: true,
+            description: 'a State Services sign-in of a person the provider verified counts as a strong sign-in',
+          }),
+          graceSignIns: Type.Integer({
+            minimum: 0,
+            maximum: 100,
+            default: 0,
+            description: 'sign-ins without a factor allowed after `from` to a person who must enrol one',
+          }),
+        },
+        { ...closed, default: {} },
+      ),
     },
     closed,
   )

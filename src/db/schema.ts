@@ -96,7 +96,7 @@ export interface AuditEventTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>
 }
 
-export type SessionMethod = 'password' | 'state_services'
+export type SessionMethod = 'password' | 'state_services' | 'passkey'
 
 /** The authentication levels the bridge vouches for (tokens/acr.ts maps them to acr URNs). */
 export type AcrLevel = 'password' | 'mfa'

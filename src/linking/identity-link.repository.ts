@@ -238,11 +238,16 @@ export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(
   return cte(name, ['account_id', 'id', 'method', 'verified', 'region'], body, [guard])
 }
 
-/** The rows of `links` when there is exactly one (several: the chooser, on the careful path), none otherwise. */
-export function onlyLinkCte<Name extends string, Links extends Cte<string, 'account_id', string>>(
+/**
+ * The rows of `links` when there is exactly one (several: the chooser, on the careful path), none
+ * otherwise; `verifiedOnly`: and only a link of a person the provider vouched for.
+ */
+export function onlyLinkCte<Name extends string, Links extends Cte<string, 'account_id' | 'verified', string>>(
   name: Name,
   links: Links,
+  options: { verifiedOnly?: boolean } = {},
 ) {
-  const body = sql`select * from ${tableOf(links)} where (select count(*) from ${tableOf(links)}) = 1`
+  const verified = options.verifiedOnly === true ? sql` and verified` : sql``
+  const body = sql`select * from ${tableOf(links)} where (select count(*) from ${tableOf(links)}) = 1${verified}`
   return cte(name, [] as ColumnsOf<Links>[], body, [links])
 }

@@ -122,6 +122,7 @@ export async function chooseAccount(
       method: 'state_services' as const,
       upstreamIssuer: phase.issuer,
       upstreamSubject: phase.subject,
+      verified: chosen.verified,
     }
     return completeSignIn(context, browser, session, { trx })
   })

@@ -16,21 +16,44 @@ import { consumeLoginTransaction } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
 import { alertPasswordChanged } from './owner-alerts.js'
+import { type Assurance, factorStepAfter, wantsStrong } from './second-factor.js'
 import { type NewSession, signIn } from './sign-in.js'
 
 export const passwordChangePath = '/password/change'
 
 export type AccountNotice = 'link_superseded'
 
-/** Signs in, then answers the waiting diary module (or, with none, the account page). */
+/**
+ * Signs in, then answers the waiting diary module (or, with none, the account page). A first step (no
+ * `assurance` yet) goes to the second factor first when the region's policy or the module wants one
+ * (login/second-factor.ts): the answer is then that step's page, and no session starts.
+ */
 export async function completeSignIn(
   context: RouteContext,
   browser: BrowserRequest,
-  session: NewSession,
-  options: { notice?: AccountNotice; trx?: Transaction<Database> } = {},
+  session: NewSession & { verified?: boolean },
+  options: {
+    notice?: AccountNotice
+    trx?: Transaction<Database>
+    account?: Pick<Account, 'id' | 'role' | 'region'>
+    assurance?: Assurance
+  } = {},
 ): Promise<string> {
   const pending = browser.transaction.pendingAuthorization()
-  const active = await signIn(context, browser, session, options.trx)
+  let { assurance } = options
+  if (assurance === undefined) {
+    const { verified, ...rest } = session
+    const step = await factorStepAfter(
+      context,
+      browser,
+      { ...rest, ...(verified !== undefined && { verified }), ...(options.notice !== undefined && { notice: options.notice }) },
+      { db: options.trx, account: options.account, wantsStrong: wantsStrong(pending) },
+    )
+    if (step.kind === 'go') return step.location
+    assurance = step.assurance
+  }
+  const { verified: _verified, ...started } = session
+  const active = await signIn(context, browser, { ...started, assurance }, options.trx)
   if (pending === undefined) return options.notice === undefined ? '/account' : `/account?notice=${options.notice}`
   return answerAuthorization(context, browser, pending, active, options.trx)
 }
@@ -40,15 +63,16 @@ export function continueSignIn(
   context: RouteContext,
   browser: BrowserRequest,
   account: Account,
-  session: Omit<NewSession, 'accountId'>,
+  session: Omit<NewSession, 'accountId'> & { verified?: boolean },
   trx?: Transaction<Database>,
 ): Promise<string> {
   if (!account.mustChangePassword)
-    return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx })
+    return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx, account })
+  const { verified: _verified, assurance: _assurance, ...first } = session
   browser.transaction.toPasswordChange({
     accountId: account.id,
     passwordChangedAt: account.passwordChangedAt?.getTime() ?? null,
-    ...session,
+    ...first,
   })
   return Promise.resolve(passwordChangePath)
 }

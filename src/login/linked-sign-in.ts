@@ -10,8 +10,9 @@
  * join does not build. test/login/fast-and-careful.test.ts checks it writes what the careful path writes. A statement is atomic, so a link removed or replaced at the same moment either waits for it
  * (and then ends the session it started) or happens first (and the login finds no link), as in the
  * careful path's transaction.
- * Answers: the transaction was used already; no link, or several in the region (the careful path goes
- * on, the transaction is spent; it shows the chooser); or signed in, with the code (none when the
+ * Answers: the transaction was used already; no link, several in the region, or one of a person the
+ * provider did not verify (the careful path goes on, the transaction is spent; it shows the chooser or
+ * asks the second-factor policy); or signed in, with the code (none when the
  * client does not serve the account's region).
  */
 import { sql } from 'kysely'
@@ -36,14 +37,18 @@ export type LinkedSignIn =
   | { kind: 'signed_in'; accountId: string; method: LinkMethod; sessionId: string; code: string | undefined }
 
 /**
- * Whether the one-statement path applies to this browser: no session of its own, a known client
- * waiting, and no `prompt=select_account` (that always shows the chooser).
+ * Whether the one-statement path applies to this browser: no session of its own, a region where a
+ * verified State Services sign-in is strong by itself, a known client waiting, and no
+ * `prompt=select_account` (that always shows the chooser).
  */
 export function waitingClient(
   context: RouteContext,
   browser: BrowserRequest,
 ): { client: ClientConfig; pending: PendingAuthorization } | undefined {
   if (browser.session.get('sid') !== undefined) return undefined
+  // A region where State Services does not count as strong asks its second-factor policy: careful path.
+  const region = context.regions.get(browser.transaction.peek().region ?? browser.transaction.region() ?? '')
+  if (region?.config.secondFactor.stateServicesCounts !== true) return undefined
   const pending = browser.transaction.pendingAuthorization()
   if (pending?.prompt === 'select_account') return undefined
   const client = pending && context.config.clients.get(pending.clientId)
@@ -71,10 +76,13 @@ export async function signInLinked(
     browser: describeBrowser(browser.userAgent) ?? null,
     lifetimeSeconds: context.config.bridge.session.absoluteLifetimeSeconds,
     now,
+    assurance: { amr: ['fed'], acr: 'mfa' as const },
   }
   const used = consumeLoginTransactionCte('used', login.transactionId)
   const links = linksOfSubjectCte('links', used, identity, login.region)
-  const link = onlyLinkCte('link', links)
+  // Only a link of a verified person is a strong sign-in by itself (the region lets State Services count:
+  // waitingClient); any other goes the careful path, which asks the second-factor policy.
+  const link = onlyLinkCte('link', links, { verifiedOnly: true })
   const decided = auditEventCte('decided', link, {
     type: 'link_decision',
     outcome: 'linked',

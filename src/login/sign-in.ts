@@ -9,7 +9,7 @@
 import type { Transaction } from 'kysely'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import type { Database, SessionMethod } from '../db/schema.js'
+import type { AcrLevel, Database, SessionMethod } from '../db/schema.js'
 import { endSessions } from '../sessions/end-sessions.js'
 import {
   type ActiveSession,
@@ -28,6 +28,8 @@ export interface NewSession {
   method: SessionMethod
   upstreamIssuer?: string
   upstreamSubject?: string
+  /** What the sign-in vouches for (login/second-factor.ts); absent: what `method` alone says. */
+  assurance?: { amr: readonly string[]; acr: AcrLevel }
 }
 
 /** The clock by which sessions are active or idle. */

@@ -245,6 +245,7 @@ async function signInWith(
       method: 'state_services' as const,
       upstreamIssuer: identity.issuer,
       upstreamSubject: identity.subject,
+      verified: decided.kind === 'linked' && decided.verified,
     }
     const notice = decided.kind === 'linked' && decided.superseded ? 'link_superseded' : undefined
     return { outcome: decided, location: await completeSignIn(context, browser, session, { notice, trx }) }
@@ -338,6 +339,7 @@ export async function bindByPassword(
       method: 'state_services' as const,
       upstreamIssuer: binding.issuer,
       upstreamSubject: binding.subject,
+      verified: result.verified,
     }
     return { outcome: result, location: await continueSignIn(context, browser, account, session, trx) }
   })

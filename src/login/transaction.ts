@@ -20,11 +20,15 @@
  *   password_reset   the person proved to own the account (State Services, an e-mail link, an SMS
  *                    code) and may set a new password; for a link, the hash of the link to spend
  *   logout           gone to the provider's logout, to come back to this address
+ *   second_factor    the first step was right and a second factor is wanted: the account, the first
+ *                    step (or the signed-in session a step-up raises) and a WebAuthn challenge
+ *   enrol_factor     a factor must (or may) be enrolled first: the same, and how far enrolment got
  * Next to the phase, the login of the last refused password sign-in (`passwordRefused`), so that the
  * login page shown again (in the other language, say) still says it was refused; never the password.
  * Transitions are named (`chooseRegion`, `awaitAuthorization`, `toUpstream`, `toBinding`,
- * `toChooseAccount`, `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`, `abandon`,
- * `done`); `take(kind)` reads a phase, refusing a missing or stale one with ERR_LOGIN_EXPIRED. Every
+ * `toChooseAccount`, `toPasswordChange`, `toRecoveryCode`, `toPasswordReset`, `toLogout`,
+ * `toSecondFactor`, `toEnrolFactor`, `updateFactorStep`, `abandon`, `done`); beside the phase, the
+ * login page's passkey challenge (`offerPasskey`, `takePasskeyChallenge`, single use); `take(kind)` reads a phase, refusing a missing or stale one with ERR_LOGIN_EXPIRED. Every
  * phase carries its start time: one older than the TTL counts as absent (the cookie's own expiry
  * slides). `upstream`, `binding`, `choose_account`, `password_change` and `password_reset` carry a
  * random id that is consumed once in the database, so a copied cookie cannot finish the same step
@@ -105,8 +109,53 @@ export type Phase =
       startedAt: number
     }
   | { kind: 'logout'; redirectUri: string; startedAt: number }
+  /**
+   * The diary password (or State Services) was right and a second factor is wanted (login/second-factor.ts):
+   * `first` is the session the factor completes, or `stepUp` the signed-in session it raises; `challenge`
+   * is the WebAuthn challenge of this page's passkey request.
+   */
+  | {
+      kind: 'second_factor'
+      id: string
+      accountId: string
+      first: FirstStep
+      stepUp?: string
+      challenge?: string
+      startedAt: number
+    }
+  /**
+   * A factor must (or may: `skippable`) be enrolled before the sign-in goes on. `totpId`: the one-time
+   * code app being set up; `enrolled`: the factor is made and the recovery codes were shown, the
+   * sign-in goes on with this amr.
+   */
+  | {
+      kind: 'enrol_factor'
+      id: string
+      accountId: string
+      first: FirstStep
+      stepUp?: string
+      skippable: boolean
+      /** Offered before the policy is in force (`from`, ms) or within the grace (`skipsLeft`). */
+      offered?: { from?: number; skipsLeft?: number }
+      /** The diary module asked for the strong level. */
+      asked: boolean
+      challenge?: string
+      totpId?: string
+      enrolled?: string[]
+      startedAt: number
+    }
 
 export type PendingAuthorization = AuthorizationRequest & { startedAt: number }
+
+/** The first step of a sign-in that a second factor completes: what the session will say. */
+export interface FirstStep {
+  method: SessionMethod
+  upstreamIssuer?: string
+  upstreamSubject?: string
+  /** A State Services sign-in: whether the provider vouched for the person. */
+  verified?: boolean
+  notice?: 'link_superseded'
+}
 
 /** What the cookie holds. */
 export interface LoginTransactionData {
@@ -115,6 +164,8 @@ export interface LoginTransactionData {
   phase?: Phase
   /** The last refused password sign-in: its login, to show the refusal again on the login page (another language). */
   refusal?: { region: string; login: string; at: number }
+  /** The WebAuthn challenge of the login page's "sign in with a passkey" (beside any phase: it changes none). */
+  passkey?: { region: string; challenge: string; at: number }
 }
 
 /** The encrypted cookie as seen from here (@fastify/secure-session's Session fits). */
@@ -149,6 +200,14 @@ export interface LoginTransaction {
   toRecoveryCode(phase: Started<'recovery_code'>): void
   toPasswordReset(phase: Started<'password_reset'>): void
   toLogout(redirectUri: string): void
+  toSecondFactor(phase: Started<'second_factor'>): void
+  toEnrolFactor(phase: Started<'enrol_factor'>): void
+  /** The same factor step, changed (a new challenge, a one-time code app set up, a factor made), same id. */
+  updateFactorStep(phase: PhaseOf<'second_factor'> | PhaseOf<'enrol_factor'>): void
+  /** The login page offers a passkey sign-in with this challenge. */
+  offerPasskey(region: string, challenge: string): void
+  /** The challenge the login page of `region` offered (once; fresh), or ERR_LOGIN_EXPIRED. */
+  takePasskeyChallenge(region: string): string
   /** A password sign-in in `region` was refused: its login is kept (never the password) so that the login page can say so again. */
   passwordRefused(region: string, login: string): void
   /** The login of a refused password sign-in of `region` at most 2 minutes old, if any. */
@@ -223,6 +282,18 @@ export function openLoginTransaction(
     toLogout(redirectUri) {
       cookie.set('authorize', undefined)
       setPhase({ kind: 'logout', redirectUri, startedAt: started() })
+    },
+    toSecondFactor: (phase) =>
+      setPhase({ ...phase, kind: 'second_factor', id: newTransactionId(), startedAt: started() }),
+    toEnrolFactor: (phase) => setPhase({ ...phase, kind: 'enrol_factor', id: newTransactionId(), startedAt: started() }),
+    updateFactorStep: (phase) => setPhase(phase),
+    offerPasskey: (region, challenge) => cookie.set('passkey', { region, challenge, at: started() }),
+    takePasskeyChallenge(region) {
+      const offered = cookie.get('passkey')
+      cookie.set('passkey', undefined)
+      if (offered?.region !== region || !fresh(offered.at))
+        throw new BridgeError('ERR_LOGIN_EXPIRED', 'the passkey sign-in is missing or expired')
+      return offered.challenge
     },
     passwordRefused: (region, login) => cookie.set('refusal', { region, login, at: started() }),
     lastRefusal(region) {

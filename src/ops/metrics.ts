@@ -7,7 +7,11 @@ import type { PasswordHasher } from '../accounts/password-hash.js'
 
 export interface Metrics {
   registry: Registry
-  login(region: string, method: 'password' | 'state_services' | 'binding' | 'confirmation', outcome: string): void
+  login(
+    region: string,
+    method: 'password' | 'state_services' | 'binding' | 'confirmation' | 'second_factor' | 'passkey',
+    outcome: string,
+  ): void
   linkDecision(region: string, outcome: string): void
   /** A message to a person (recovery link or code, contact confirmation): sent or failed. */
   message(kind: string, outcome: 'sent' | 'failed'): void
@@ -29,7 +33,7 @@ export function createMetrics(options: { hasher: PasswordHasher }): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'bridge_' })
   const logins = new Counter({
     name: 'bridge_logins_total',
-    help: 'Sign-in attempts by region, method (password, state_services, binding, confirmation) and outcome',
+    help: 'Sign-in attempts by region, method (password, state_services, binding, confirmation, second_factor, passkey) and outcome',
     labelNames: ['region', 'method', 'outcome'],
     registers: [registry],
   })

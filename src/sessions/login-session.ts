@@ -93,6 +93,8 @@ export interface SessionStart {
   browser: string | null
   lifetimeSeconds: number
   now: Date
+  /** What the sign-in vouches for; absent: what `method` alone says. */
+  assurance?: { amr: readonly string[]; acr: AcrLevel }
 }
 
 export async function startSession(db: Executor, session: SessionStart): Promise<ActiveSession> {
@@ -111,9 +113,10 @@ function startSessionSql(
   source: Cte<string, 'account_id', string>,
   session: Omit<SessionStart, 'accountId'>,
 ): RawBuilder<unknown> {
-  return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at)
+  return sql`insert into login_session (account_id, method, upstream_issuer, upstream_subject, browser, authenticated_at, last_seen_at, expires_at, amr, acr)
     select account_id, ${session.method}, ${session.upstreamIssuer ?? null}, ${session.upstreamSubject ?? null}, ${session.browser}, ${session.now}::timestamptz, ${session.now}::timestamptz,
-           ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz
+           ${new Date(session.now.getTime() + session.lifetimeSeconds * 1000)}::timestamptz,
+           ${session.assurance?.amr.join(' ') ?? null}::text, ${session.assurance?.acr ?? null}::text
     from ${tableOf(source)}
     where ${accountIsActiveSql(sql.ref('account_id'), { lock: true })}
     returning ${sql.join(columns.map((column) => sql.ref(column)))}`
@@ -184,23 +187,30 @@ export async function findUnendedSession(db: Executor, id: string): Promise<Acti
 
 /**
  * The same account signed in again in this browser: the session goes on, confirmed now, with the new
- * method; what a second factor had added is gone with the old sign-in (amr and acr back to the method's).
+ * method; what a second factor had added is gone with the old sign-in (amr and acr are the new sign-in's:
+ * its assurance, or what its method alone says).
  */
 export async function renewSession(
   db: Executor,
   id: string,
-  renewal: { method: SessionMethod; upstreamIssuer?: string; upstreamSubject?: string; now: Date },
+  renewal: {
+    method: SessionMethod
+    upstreamIssuer?: string
+    upstreamSubject?: string
+    now: Date
+    assurance?: { amr: readonly string[]; acr: AcrLevel }
+  },
 ): Promise<ActiveSession> {
   const row = await db
     .updateTable('login_session')
     .set({
       method: renewal.method,
+      amr: renewal.assurance?.amr.join(' ') ?? null,
+      acr: renewal.assurance?.acr ?? null,
       upstream_issuer: renewal.upstreamIssuer ?? null,
       upstream_subject: renewal.upstreamSubject ?? null,
       authenticated_at: renewal.now,
       last_seen_at: renewal.now,
-      amr: null,
-      acr: null,
     })
     .where('id', '=', id)
     .returning(columns)
@@ -329,3 +339,4 @@ export function sessionEndedSql(sessionId: string | undefined): RawBuilder<boole
   if (sessionId === undefined || !isUuid(sessionId)) return sql<boolean>`false`
   return sql<boolean>`exists (select 1 from login_session where id = ${sessionId}::uuid and ended_at is not null)`
 }
+

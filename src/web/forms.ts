@@ -113,3 +113,26 @@ export function parseForm(body: string): Record<string, string | string[]> {
   }
   return fields
 }
+
+/** A one-time code of an app (six digits) or a recovery code, as typed. */
+export const FactorCodeForm = form({ code: text(32) })
+export type FactorCodeForm = Static<typeof FactorCodeForm>
+
+/** A WebAuthn credential as /assets/passkey.js posts it (JSON, binary values base64url). */
+export const PasskeyForm = form({ response: Type.String({ maxLength: 12_000, pattern: '^[\\x20-\\x7e]*$' }) })
+export type PasskeyForm = Static<typeof PasskeyForm>
+
+/** The one-time code app being set up on the account page, and its first code. */
+export const OwnTotpForm = form({ factor: uuid, code: text(32) })
+export type OwnTotpForm = Static<typeof OwnTotpForm>
+
+/** One of the account's factors. */
+export const FactorForm = form({ factor: uuid })
+export type FactorForm = Static<typeof FactorForm>
+
+/** The current password again, to confirm who you are. */
+export const ConfirmPasswordForm = form({ password })
+export type ConfirmPasswordForm = Static<typeof ConfirmPasswordForm>
+
+export const SecurityQuery = query({ notice: Type.Optional(text(32)) })
+export type SecurityQuery = Static<typeof SecurityQuery>

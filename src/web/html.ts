@@ -46,6 +46,15 @@ export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`
 }
 
+/** A moment as people of the page's language read it, in the region's time zone. */
+export function formatWhen(context: PageContext, when: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat(context.locale === 'ru' ? 'ru-RU' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone,
+  }).format(when)
+}
+
 export interface PageContext {
   locale: Locale
   t: Messages

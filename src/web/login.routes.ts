@@ -9,28 +9,33 @@ import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { continueSignIn } from '../login/complete-sign-in.js'
 import { attemptPassword } from '../login/password-attempt.js'
+import { passkeySignInOptions, signInWithPasskey } from '../login/passkey-sign-in.js'
 import { loginMethods, upcomingChange } from '../regions/policy.js'
 import { type Region, regionOf } from '../regions/registry.js'
-import { LoginQuery, PasswordLoginForm } from './forms.js'
+import { LoginQuery, PasskeyForm, PasswordLoginForm } from './forms.js'
 import { regionLoginPage, regionSelectionPage } from './pages/login.js'
 import { browserRequest, cookieNames, formRoute, loginPagePath, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const refusedPath = (region: Region) => `/login?region=${encodeURIComponent(region.config.code)}&refused=1`
-  const renderRegionPage = (
+  const renderRegionPage = async (
     request: FastifyRequest,
     reply: FastifyReply,
     region: Region,
     extra: { error?: string; login?: string; notice?: string } = {},
     languagePath?: string,
-  ) =>
-    regionLoginPage(pageContext(request, languagePath), {
+  ) => {
+    const methods = loginMethods(region.config, context.now())
+    const browser = browserRequest(request, context)
+    return regionLoginPage(pageContext(request, languagePath), {
       region: { code: region.config.code, name: region.config.name[request.locale] },
-      methods: loginMethods(region.config, context.now()),
+      methods,
       upcoming: upcomingChange(region.config, context.now()),
       csrfToken: reply.generateCsrf(),
+      ...(methods.password && { passkeyOptions: await passkeySignInOptions(context, browser, region.config.code) }),
       ...extra,
     })
+  }
 
   app.get<{ Querystring: LoginQuery }>(
     '/login',
@@ -78,7 +83,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
       const refusal =
         request.query.refused === undefined ? undefined : browser.transaction.lastRefusal(region.config.code)
       const shown = refusal === undefined ? {} : { error: request.t.wrongCredentials, login: refusal.login }
-      const page = renderRegionPage(request, reply, region, {
+      const page = await renderRegionPage(request, reply, region, {
         notice:
           notice !== undefined && Object.hasOwn(request.t.notices, notice) ? request.t.notices[notice] : undefined,
         ...shown,
@@ -106,11 +111,35 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         browser.transaction.passwordRefused(region.config.code, login)
         return sendPage(
           reply,
-          renderRegionPage(request, reply, region, { error: request.t.wrongCredentials, login }, refusedPath(region)),
+          await renderRegionPage(
+            request,
+            reply,
+            region,
+            { error: request.t.wrongCredentials, login },
+            refusedPath(region),
+          ),
           401,
         )
       }
       return reply.redirect(await continueSignIn(context, browser, account, { method: 'password' }), 303)
+    },
+  )
+
+  app.post<{ Body: PasskeyForm }>(
+    '/login/passkey',
+    { ...formRoute(app, context.config, loginPagePath), schema: { body: PasskeyForm } },
+    async (request, reply) => {
+      const browser = browserRequest(request, context)
+      const region = regionOf(context.regions, browser.transaction.region())
+      if (!loginMethods(region.config, context.now()).password)
+        throw new BridgeError('ERR_METHOD_DISABLED', 'password login is off')
+      const answer = await signInWithPasskey(context, browser, region.config.code, request.body.response)
+      if (answer.kind === 'next') return reply.redirect(answer.location, 303)
+      return sendPage(
+        reply,
+        await renderRegionPage(request, reply, region, { error: request.t.factor.passkeyFailed }),
+        401,
+      )
     },
   )
 }

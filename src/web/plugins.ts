@@ -31,6 +31,8 @@ import { type LoginTransactionData, openLoginTransaction } from '../login/transa
 import { type Locale, type Messages, messages, pickLocale } from './messages/index.js'
 import { defaultSchemas } from './forms.js'
 import { stylesheet } from './html.js'
+import { passkeyScriptPath } from './pages/factor.js'
+import { passkeyScript } from './passkey-script.js'
 import { securityHeaders } from './security-headers.js'
 
 declare module 'fastify' {
@@ -139,6 +141,12 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
 
   app.get('/assets/bridge.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
+  )
+  app.get(passkeyScriptPath, async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(passkeyScript),
   )
 
   app.setNotFoundHandler(async () => {

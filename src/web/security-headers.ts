@@ -1,8 +1,8 @@
 /*
  * The headers of every browser response, error pages and 404s included (set in one onRequest hook, and
  * again by the error handler for a page refused before that hook ran):
- * - a strict Content-Security-Policy: nothing but our own stylesheet and images load; no scripts; no
- *   framing; no <base>. No form-action: a sign-in form's answer is a redirect to a diary module, which
+ * - a strict Content-Security-Policy: nothing but our own stylesheet, images and one script
+ *   (/assets/passkey.js, the WebAuthn ceremony) load; no inline scripts; no framing; no <base>. No form-action: a sign-in form's answer is a redirect to a diary module, which
  *   form-action would block
  * - no framing (X-Frame-Options for browsers without frame-ancestors), no MIME sniffing, no referrer
  * - HSTS when the public URL is https
@@ -12,6 +12,7 @@ import type { Config } from '../config/load.js'
 const contentSecurityPolicy = [
   "default-src 'none'",
   "style-src 'self'",
+  "script-src 'self'",
   "img-src 'self'",
   "base-uri 'none'",
   "frame-ancestors 'none'",

@@ -75,6 +75,8 @@ export interface ChromiumWorldOptions {
    * secret `scimSecret`).
    */
   secondDiary?: boolean
+  /** Region 29's second-factor policy (regions/<code>.json `secondFactor`). */
+  secondFactor?: Record<string, unknown>
 }
 
 export const scimSecret = 'browser-test-scim-secret'
@@ -125,7 +127,9 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
     t,
     {
       'bridge.json': { publicUrl: bridgeUrl },
-      'regions/29.json': region29.file,
+      'regions/29.json': options.secondFactor
+        ? { ...region29.file, secondFactor: options.secondFactor }
+        : region29.file,
       'regions/78.json': options.stateServicesIn78
         ? { ...region29.file, name: { ru: 'Санкт-Петербург', en: 'Saint Petersburg' } }
         : passwordOnlyRegion,

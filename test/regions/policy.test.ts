@@ -13,6 +13,7 @@ const region = (
   passwordLogin: { enabled: true },
   stateServices: { enabled: true, provider },
   linking: { autoLinkBySnils: true, allowMissingPatronymic: false },
+  secondFactor: { required: [], stateServicesCounts: true, graceSignIns: 0 },
   timeZone: 'Europe/Moscow',
   noticeDays: 14,
   ...overrides,

@@ -9,7 +9,7 @@
 import type { Role, SessionMethod } from '../../db/schema.js'
 import { linkAccountPath } from '../../login/link-own.js'
 import { logoutConfirmPath } from '../../login/logout.js'
-import { csrfField, fillIn, html, layout, type PageContext, type SafeHtml } from '../html.js'
+import { csrfField, fillIn, formatWhen, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { newPasswordForm, type PasswordFormProblem } from './login.js'
 
 export interface AccountPageView {
@@ -45,16 +45,10 @@ export interface AccountPageView {
   canLinkStateServices: boolean
 }
 
-function formatWhen(context: PageContext, when: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat(context.locale === 'ru' ? 'ru-RU' : 'en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone,
-  }).format(when)
-}
-
 const methodName = (context: PageContext, method: SessionMethod) =>
-  method === 'password' ? context.t.methodPassword : context.t.methodStateServices
+  ({ password: context.t.methodPassword, state_services: context.t.methodStateServices, passkey: context.t.methodPasskey })[
+    method
+  ]
 
 function endedLinksList(context: PageContext, page: AccountPageView): SafeHtml | '' {
   const { t } = context
@@ -195,6 +189,8 @@ ${page.school ? html`<dt>${t.accountSchool}</dt><dd>${page.school}</dd>` : ''}
 ${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : ''}
 <dt>${t.accountMethod}</dt><dd>${methodName(context, page.method)}</dd>
 </dl>
+<h2 id="second-step">${t.security.title}</h2>
+<p><a href="/account/security">${t.security.link}</a></p>
 <h2 id="change-password">${t.changePasswordTitle}</h2>
 <p class="muted">${t.changePasswordHint}</p>
 ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}

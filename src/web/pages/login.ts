@@ -6,6 +6,7 @@ import { fullStopAfter } from '../../person/full-name.js'
 import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
 import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { errorCodeLine, explainError } from './error.js'
+import { passkeyForm } from './factor.js'
 
 export interface RegionChoice {
   code: string
@@ -75,6 +76,8 @@ export function regionLoginPage(
     error?: string
     login?: string
     notice?: string
+    /** WebAuthn options of "sign in with a passkey" (offered with password sign-in). */
+    passkeyOptions?: unknown
   },
 ): string {
   const { t } = context
@@ -83,7 +86,17 @@ export function regionLoginPage(
     : ''
   const form = page.methods.password
     ? html`${passwordForm(context, '/login/password', t.signIn, page)}
-<p><a href="/password/forgot">${t.forgotPassword}</a></p>`
+<p><a href="/password/forgot">${t.forgotPassword}</a></p>${
+        page.passkeyOptions === undefined
+          ? ''
+          : html`<div class="passkey-sign-in">${passkeyForm(context, {
+              action: '/login/passkey',
+              ceremony: 'get',
+              options: page.passkeyOptions,
+              csrfToken: page.csrfToken,
+              submit: t.factor.signInWithPasskey,
+            })}</div>`
+      }`
     : ''
   const none = !page.methods.password && !page.methods.stateServices ? html`<p class="notice">${t.noMethods}</p>` : ''
   return layout(

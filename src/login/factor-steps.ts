@@ -1,0 +1,380 @@
+/*
+ * The pages of the second step, as steps of the login transaction (web/factor.routes.ts shows them):
+ *   second_factor  give a one-time code (app or recovery code) or answer with a passkey
+ *   enrol_factor   set up a passkey or a one-time code app (its QR code; the first code confirms it),
+ *                  see the recovery codes once, go on; or put it off while the policy allows
+ * - the WebAuthn challenge of a page is kept in the transaction (the encrypted cookie) and is new on
+ *   every showing; the relying party is the bridge's host, the origin its public URL
+ * - secrets of one-time code apps are sealed before they are stored (factors/factor-secret.ts); a code
+ *   counts once for its time step on every instance; recovery codes are stored as keyed hashes
+ * - enrolment and every try are audited; the owner is told when a factor is added
+ */
+import QRCode from 'qrcode'
+import { type Account, findAccountById } from '../accounts/account.repository.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import type { RouteContext } from '../context.js'
+import { BridgeError } from '../errors.js'
+import { factorSecretKey, hashRecoveryCode, openFactorSecret, sealFactorSecret } from '../factors/factor-secret.js'
+import {
+  addPasskey,
+  confirmTotp,
+  factorSummary,
+  findPasskeyByCredentialId,
+  findPasskeysOfAccount,
+  findPendingTotp,
+  findTotpFactors,
+  recordPasskeyUse,
+  replaceRecoveryCodes,
+  spendRecoveryCode,
+  spendTotpStep,
+  startTotp,
+} from '../factors/factor.repository.js'
+import {
+  passkeyAuthenticationOptions,
+  passkeyRegistrationOptions,
+  verifyPasskeyAssertion,
+  verifyPasskeyRegistration,
+} from '../factors/passkey.js'
+import { createRecoveryCodes, normaliseRecoveryCode } from '../factors/recovery-codes.js'
+import { createTotpSecret, matchTotpCode, totpUri } from '../factors/totp.js'
+import { describeBrowser } from '../sessions/browser-family.js'
+import { raiseSessionAssurance } from '../sessions/login-session.js'
+import { answerAuthorization } from './authorization.js'
+import type { BrowserRequest } from './browser.js'
+import { completeSignIn } from './complete-sign-in.js'
+import { notifyFactorChange } from './owner-alerts.js'
+import { firstStepAmr, spendStep, tryFactor } from './second-factor.js'
+import { askingSession } from './sign-in.js'
+import type { Phase } from './transaction.js'
+
+type FactorPhase = Extract<Phase, { kind: 'second_factor' | 'enrol_factor' }>
+
+/** The words a factor is named with in the owner's language (the page's). */
+export interface FactorLabels {
+  passkeyName: string
+  totpName: string
+  /** The issuer a one-time code app shows next to the code. */
+  issuer: string
+}
+
+export function relyingParty(context: RouteContext) {
+  const url = new URL(context.config.publicUrl)
+  return { rpId: url.hostname, origin: url.origin }
+}
+
+export const secretKey = (context: RouteContext) => factorSecretKey(context.config.secrets.keyEncryptionKey.reveal())
+
+async function activeAccount(context: RouteContext, accountId: string): Promise<Account> {
+  const account = await findAccountById(context.db, accountId)
+  if (account?.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is not active')
+  return account
+}
+
+/** The step is done with this factor (its amr value): the session starts, or a step-up raises it. */
+async function finishFactorStep(
+  context: RouteContext,
+  browser: BrowserRequest,
+  phase: FactorPhase,
+  factorAmr: string,
+): Promise<string> {
+  await spendStep(context, phase.id)
+  const amr = [firstStepAmr(phase.first), factorAmr, 'mfa']
+  if (phase.stepUp === undefined) {
+    const { notice, verified: _verified, ...first } = phase.first
+    return completeSignIn(
+      context,
+      browser,
+      { accountId: phase.accountId, ...first },
+      { ...(notice !== undefined && { notice }), assurance: { amr, acr: 'mfa' } },
+    )
+  }
+  const session = await askingSession(context, browser, phase.stepUp)
+  const raised = await raiseSessionAssurance(context.db, session.id, {
+    amr: [...new Set([...session.amr, factorAmr, 'mfa'])],
+    acr: 'mfa',
+    now: context.now(),
+  })
+  if (raised === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for this step is over')
+  const pending = browser.transaction.pendingAuthorization()
+  browser.transaction.abandon()
+  if (pending === undefined) return '/account'
+  browser.transaction.authorizationAnswered()
+  return answerAuthorization(context, browser, pending, raised)
+}
+
+/** GET /login/factor: which ways this account has, and a new passkey challenge when it has passkeys. */
+export async function showFactorStep(context: RouteContext, browser: BrowserRequest) {
+  const phase = browser.transaction.take('second_factor')
+  const summary = await factorSummary(context.db, phase.accountId)
+  let passkeyOptions: unknown
+  if (summary.passkeys > 0) {
+    const passkeys = await findPasskeysOfAccount(context.db, phase.accountId)
+    const options = await passkeyAuthenticationOptions({
+      rpId: relyingParty(context).rpId,
+      allowCredentialIds: passkeys.map((passkey) => passkey.credentialId),
+    })
+    browser.transaction.updateFactorStep({ ...phase, challenge: options.challenge })
+    passkeyOptions = options
+  }
+  return { totp: summary.totp > 0, passkeyOptions, recoveryCodes: summary.recoveryCodesLeft > 0 }
+}
+
+export type FactorAnswer = { kind: 'next'; location: string } | { kind: 'wrong' }
+
+/** POST /login/factor/code: six digits are a one-time code of an app; anything else a recovery code. */
+export async function giveCode(context: RouteContext, browser: BrowserRequest, typed: string): Promise<FactorAnswer> {
+  const phase = browser.transaction.take('second_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const digits = typed.replace(/\s/g, '')
+  const way = /^\d{6}$/.test(digits) ? 'totp' : 'recovery_code'
+  const now = context.now()
+  const accepted = await tryFactor(
+    context,
+    browser,
+    { accountId: account.id, region: account.region, way, purpose: phase.stepUp === undefined ? 'sign_in' : 'step_up' },
+    async () => {
+      const key = secretKey(context)
+      if (way === 'totp') {
+        for (const factor of await findTotpFactors(context.db, account.id)) {
+          const step = matchTotpCode(openFactorSecret(key, factor.sealedSecret), digits, now.getTime(), factor.lastStep)
+          if (step !== undefined && (await spendTotpStep(context.db, factor.id, step, now))) return 'otp'
+        }
+        return undefined
+      }
+      const code = normaliseRecoveryCode(typed)
+      if (code === undefined) return undefined
+      return (await spendRecoveryCode(context.db, account.id, hashRecoveryCode(key, account.id, code), now))
+        ? 'otp'
+        : undefined
+    },
+  )
+  if (accepted === undefined) return { kind: 'wrong' }
+  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted) }
+}
+
+export function parseCredential(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function credentialIdOf(credential: Record<string, unknown>): Buffer | undefined {
+  const id = credential.rawId ?? credential.id
+  return typeof id === 'string' && /^[A-Za-z0-9_-]{16,1364}$/.test(id) ? Buffer.from(id, 'base64url') : undefined
+}
+
+export const passkeyAmr = (passkey: { multiDevice: boolean | null }) => (passkey.multiDevice === true ? 'swk' : 'hwk')
+
+/** POST /login/factor/passkey: the browser's answer to this page's challenge, from one of the account's passkeys. */
+export async function givePasskey(
+  context: RouteContext,
+  browser: BrowserRequest,
+  response: string,
+): Promise<FactorAnswer> {
+  const phase = browser.transaction.take('second_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const { rpId, origin } = relyingParty(context)
+  const accepted = await tryFactor(
+    context,
+    browser,
+    {
+      accountId: account.id,
+      region: account.region,
+      way: 'passkey',
+      purpose: phase.stepUp === undefined ? 'sign_in' : 'step_up',
+    },
+    async () => {
+      const credential = parseCredential(response)
+      const credentialId = credential && credentialIdOf(credential)
+      if (credential === undefined || credentialId === undefined || phase.challenge === undefined) return undefined
+      const passkey = await findPasskeyByCredentialId(context.db, credentialId)
+      if (passkey?.accountId !== account.id) return undefined
+      const verified = await verifyPasskeyAssertion({
+        response: credential,
+        expectedChallenge: phase.challenge,
+        expectedOrigin: origin,
+        rpId,
+        credential: passkey,
+      })
+      if (verified === undefined) return undefined
+      if (!(await recordPasskeyUse(context.db, passkey.id, verified.newSignCount, context.now()))) return undefined
+      return passkeyAmr(passkey)
+    },
+  )
+  // The challenge was answered (or tried): the next showing of the page makes a new one.
+  if (accepted === undefined) return { kind: 'wrong' }
+  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted) }
+}
+
+/** GET /login/factor/enrol: why, and a passkey registration's options (a new challenge). */
+export async function showEnrolChoice(context: RouteContext, browser: BrowserRequest, labels: FactorLabels) {
+  const phase = browser.transaction.take('enrol_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const existing = await findPasskeysOfAccount(context.db, account.id)
+  const options = await passkeyRegistrationOptions({
+    rpId: relyingParty(context).rpId,
+    rpName: labels.issuer,
+    accountId: account.id,
+    userName: account.login,
+    displayName: [account.givenName, account.familyName].filter(Boolean).join(' ') || account.login,
+    existingCredentialIds: existing.map((passkey) => passkey.credentialId),
+  })
+  browser.transaction.updateFactorStep({ ...phase, challenge: options.challenge })
+  const reason = phase.asked
+    ? ({ kind: 'asked' } as const)
+    : phase.offered !== undefined
+      ? ({
+          kind: 'offered',
+          from: phase.offered.from === undefined ? undefined : new Date(phase.offered.from),
+          skipsLeft: phase.offered.skipsLeft,
+        } as const)
+      : ({ kind: 'required' } as const)
+  return { reason, passkeyOptions: options }
+}
+
+export async function totpSetup(context: RouteContext, account: Account, secret: string, issuer: string) {
+  const uri = totpUri({ secret, issuer, label: account.login })
+  const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+  return { qrSvg, secret }
+}
+
+/** GET /login/factor/enrol/totp: a new secret (kept sealed, unconfirmed), or the one this step made before. */
+export async function startTotpEnrolment(context: RouteContext, browser: BrowserRequest, labels: FactorLabels) {
+  const phase = browser.transaction.take('enrol_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const key = secretKey(context)
+  const pending = phase.totpId === undefined ? undefined : await findPendingTotp(context.db, account.id, phase.totpId)
+  if (pending !== undefined) return totpSetup(context, account, openFactorSecret(key, pending.sealedSecret), labels.issuer)
+  const secret = createTotpSecret()
+  const totpId = await startTotp(context.db, account.id, labels.totpName, sealFactorSecret(key, secret))
+  browser.transaction.updateFactorStep({ ...phase, totpId })
+  return totpSetup(context, account, secret, labels.issuer)
+}
+
+export type EnrolAnswer =
+  | { kind: 'codes'; codes: string[] }
+  | { kind: 'next'; location: string }
+  | { kind: 'wrong'; qrSvg: string; secret: string }
+  | { kind: 'failed' }
+
+/** Ten recovery codes if the account has none left (shown once), else none. */
+export async function recoveryCodesAfterEnrolment(context: RouteContext, accountId: string): Promise<string[]> {
+  if ((await factorSummary(context.db, accountId)).recoveryCodesLeft > 0) return []
+  const codes = createRecoveryCodes()
+  const key = secretKey(context)
+  await replaceRecoveryCodes(
+    context.db,
+    accountId,
+    codes.map((code) => hashRecoveryCode(key, accountId, normaliseRecoveryCode(code) as string)),
+  )
+  return codes
+}
+
+async function enrolled(
+  context: RouteContext,
+  browser: BrowserRequest,
+  phase: Extract<Phase, { kind: 'enrol_factor' }>,
+  account: Account,
+  factor: { kind: 'passkey' | 'totp'; amr: string },
+): Promise<EnrolAnswer> {
+  await recordAuditEvent(context.db, {
+    type: 'second_factor_enrolment',
+    outcome: 'enrolled',
+    accountId: account.id,
+    region: account.region,
+    requestId: browser.requestId,
+    details: { kind: factor.kind },
+  })
+  await notifyFactorChange(context, account.id, { kind: 'added', factor: factor.kind })
+  const codes = await recoveryCodesAfterEnrolment(context, account.id)
+  const done = { ...phase, totpId: undefined, challenge: undefined, enrolled: [factor.amr] }
+  if (codes.length === 0) return { kind: 'next', location: await finishFactorStep(context, browser, done, factor.amr) }
+  browser.transaction.updateFactorStep(done)
+  return { kind: 'codes', codes }
+}
+
+/** POST /login/factor/enrol/totp: the first code confirms the app (and spends its time step). */
+export async function confirmTotpEnrolment(
+  context: RouteContext,
+  browser: BrowserRequest,
+  typed: string,
+  labels: FactorLabels,
+): Promise<EnrolAnswer> {
+  const phase = browser.transaction.take('enrol_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const pending = phase.totpId === undefined ? undefined : await findPendingTotp(context.db, account.id, phase.totpId)
+  if (pending === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'no one-time code app is being set up')
+  const secret = openFactorSecret(secretKey(context), pending.sealedSecret)
+  const now = context.now()
+  const step = await tryFactor(
+    context,
+    browser,
+    { accountId: account.id, region: account.region, way: 'totp', purpose: 'enrolment' },
+    async () => {
+      const matched = matchTotpCode(secret, typed.replace(/\s/g, ''), now.getTime(), null)
+      return matched !== undefined && (await confirmTotp(context.db, account.id, pending.id, matched, now))
+        ? matched
+        : undefined
+    },
+  )
+  if (step === undefined) return { kind: 'wrong', ...(await totpSetup(context, account, secret, labels.issuer)) }
+  return enrolled(context, browser, phase, account, { kind: 'totp', amr: 'otp' })
+}
+
+/** POST /login/factor/enrol/passkey: the new credential, made for this page's challenge. */
+export async function enrolPasskey(
+  context: RouteContext,
+  browser: BrowserRequest,
+  response: string,
+  labels: FactorLabels,
+): Promise<EnrolAnswer> {
+  const phase = browser.transaction.take('enrol_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const credential = parseCredential(response)
+  const { rpId, origin } = relyingParty(context)
+  const made =
+    credential === undefined || phase.challenge === undefined
+      ? undefined
+      : await verifyPasskeyRegistration({ response: credential, expectedChallenge: phase.challenge, expectedOrigin: origin, rpId })
+  if (made === undefined) return { kind: 'failed' }
+  const device = describeBrowser(browser.userAgent)
+  const name = (device === undefined ? labels.passkeyName : `${labels.passkeyName} · ${device}`).slice(0, 64)
+  const added = await addPasskey(context.db, account.id, { name, ...made })
+  if (added.kind !== 'added') return { kind: 'failed' }
+  return enrolled(context, browser, phase, account, { kind: 'passkey', amr: passkeyAmr(made) })
+}
+
+/** POST /login/factor/enrol/done: after the recovery codes, the sign-in goes on. */
+export async function finishEnrolment(context: RouteContext, browser: BrowserRequest): Promise<string> {
+  const phase = browser.transaction.take('enrol_factor')
+  const [amr] = phase.enrolled ?? []
+  if (amr === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'no factor was set up in this step')
+  return finishFactorStep(context, browser, phase, amr)
+}
+
+/** POST /login/factor/enrol/skip: put off, where the policy still allows it; counted against the grace. */
+export async function skipEnrolment(context: RouteContext, browser: BrowserRequest): Promise<string> {
+  const phase = browser.transaction.take('enrol_factor')
+  if (!phase.skippable) throw new BridgeError('ERR_FACTOR_REQUIRED', 'a second factor must be set up to sign in')
+  const account = await activeAccount(context, phase.accountId)
+  await spendStep(context, phase.id)
+  await recordAuditEvent(context.db, {
+    type: 'second_factor_enrolment',
+    outcome: 'skipped',
+    accountId: account.id,
+    region: account.region,
+    requestId: browser.requestId,
+  })
+  const { notice, verified: _verified, ...first } = phase.first
+  return completeSignIn(
+    context,
+    browser,
+    { accountId: account.id, ...first },
+    { ...(notice !== undefined && { notice }), assurance: { amr: [firstStepAmr(phase.first)], acr: 'password' } },
+  )
+}

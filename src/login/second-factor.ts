@@ -1,0 +1,164 @@
+/*
+ * The second step of a sign-in (issue 26), between a first step that was right and the session:
+ * - `factorStepAfter` asks the region's policy (regions/second-factor-policy.ts) whether a factor is
+ *   wanted, and if so moves the login transaction to `second_factor` (give one) or `enrol_factor` (set
+ *   one up first) and answers the page to go to; the session starts only after the factor
+ * - a code is a one-time code of an app (TOTP, spent across instances by its time step) or a recovery
+ *   code (spent once); a passkey answers the challenge this browser's page was given; every try is
+ *   throttled per account and per address like a password, audited, and never says whether the first
+ *   step was right (it was: only then is this step reached)
+ * - a step-up (a diary module asked for more than the session has) raises the signed-in session instead
+ *   of starting one: `stepUp` is its id
+ * - each step is finished once: its id is consumed when the sign-in goes on
+ */
+import type { Account } from '../accounts/account.repository.js'
+import { findAccountById } from '../accounts/account.repository.js'
+import { blockedUntil, recordFailure, recordSuccess } from '../accounts/throttle.js'
+import { countSkippedEnrolments } from '../audit/read-audit-events.js'
+import { recordAuditEvent } from '../audit/record-audit-event.js'
+import { factorSummary } from '../factors/factor.repository.js'
+import type { RouteContext } from '../context.js'
+import type { AcrLevel, Executor } from '../db/schema.js'
+import { BridgeError } from '../errors.js'
+import { decideSecondFactor, type SecondFactorAnswer } from '../regions/second-factor-policy.js'
+import { consumeLoginTransaction } from '../sessions/login-session.js'
+import type { BrowserRequest } from './browser.js'
+import type { FirstStep } from './transaction.js'
+
+export const factorPath = '/login/factor'
+export const enrolPath = '/login/factor/enrol'
+
+/** What a finished sign-in vouches for: RFC 8176 amr values and the bridge's level. */
+export interface Assurance {
+  amr: string[]
+  acr: AcrLevel
+}
+
+export function firstStepAmr(first: Pick<FirstStep, 'method'>): string {
+  return first.method === 'password' ? 'pwd' : 'fed'
+}
+
+/** A first step and its account: what the policy is asked about. */
+export interface FirstStepOf extends FirstStep {
+  accountId: string
+}
+
+export type FactorStep = { kind: 'go'; location: string } | { kind: 'none'; assurance: Assurance }
+
+/**
+ * After a first step that was right: the factor step's page when one is wanted (the transaction moved
+ * there), or the assurance to sign in with now. `stepUp`: the signed-in session a diary module asked more
+ * of; `wantsStrong`: the module asked for the strong level.
+ */
+export async function factorStepAfter(
+  context: RouteContext,
+  browser: BrowserRequest,
+  first: FirstStepOf,
+  options: { db?: Executor; account?: Pick<Account, 'id' | 'role' | 'region'>; stepUp?: string; wantsStrong: boolean },
+): Promise<FactorStep> {
+  const db = options.db ?? context.db
+  const account = options.account ?? (await findAccountById(db, first.accountId))
+  if (account === undefined) throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is gone')
+  const policy = context.regions.get(account.region)?.config.secondFactor ?? {
+    required: [],
+    stateServicesCounts: true,
+    graceSignIns: 0,
+  }
+  const available = await factorSummary(db, account.id)
+  const question = {
+    policy,
+    role: account.role,
+    hasFactor: available.passkeys + available.totp > 0,
+    first:
+      first.method === 'password'
+        ? { method: 'password' as const }
+        : { method: 'state_services' as const, verified: first.verified === true },
+    wantsStrong: options.wantsStrong,
+    skipsUsed: 0,
+    now: context.now(),
+  }
+  let answer: SecondFactorAnswer = decideSecondFactor(question)
+  if (answer.kind === 'enrol' && answer.skippable && answer.skipsLeft !== undefined) {
+    answer = decideSecondFactor({ ...question, skipsUsed: await countSkippedEnrolments(db, account.id, policy.from) })
+  }
+  const base = firstStepAmr(first)
+  const { accountId: _accountId, ...step } = first
+  switch (answer.kind) {
+    case 'none':
+      return { kind: 'none', assurance: { amr: [base], acr: answer.acr } }
+    case 'ask':
+      browser.transaction.toSecondFactor({ accountId: account.id, first: step, stepUp: options.stepUp })
+      return { kind: 'go', location: factorPath }
+    case 'enrol':
+      browser.transaction.toEnrolFactor({
+        accountId: account.id,
+        first: step,
+        stepUp: options.stepUp,
+        skippable: answer.skippable,
+        ...(answer.skippable && {
+          offered: { from: answer.from?.getTime(), skipsLeft: answer.skipsLeft },
+        }),
+        asked: options.wantsStrong,
+      })
+      return { kind: 'go', location: enrolPath }
+  }
+}
+
+/** The factor step's throttle keys: the account (whose first step was right) and the address. */
+function factorKeys(accountId: string, ip: string) {
+  return { account: `factor:${accountId}`, ip: `ip:${ip}` }
+}
+
+/**
+ * One try of a factor, throttled like a password: a block refuses before the factor is looked at; a
+ * wrong one counts; a right one clears the account's counter. Audited either way.
+ */
+export async function tryFactor<T>(
+  context: RouteContext,
+  browser: BrowserRequest,
+  attempt: {
+    accountId: string
+    region: string
+    way: 'totp' | 'recovery_code' | 'passkey'
+    purpose: string
+    /** A passkey alone (from the login page) rather than a second step. */
+    alone?: boolean
+  },
+  check: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const method = attempt.alone === true ? 'passkey' : 'second_factor'
+  const keys = factorKeys(attempt.accountId, browser.ip)
+  const now = context.now()
+  const until = await blockedUntil(context.db, keys, now)
+  if (until !== undefined) {
+    context.metrics.login(attempt.region, method, 'throttled')
+    throw new BridgeError('ERR_THROTTLED', 'too many failed attempts', {
+      retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000),
+    })
+  }
+  const result = await check()
+  if (result === undefined) await recordFailure(context.db, keys, context.config.bridge.throttling, now)
+  else await recordSuccess(context.db, keys)
+  const outcome = result === undefined ? 'failure' : 'success'
+  context.metrics.login(attempt.region, method, outcome)
+  await recordAuditEvent(context.db, {
+    type: attempt.alone === true ? 'passkey_sign_in' : 'second_factor',
+    outcome,
+    accountId: attempt.accountId,
+    region: attempt.region,
+    requestId: browser.requestId,
+    details: { way: attempt.way, purpose: attempt.purpose },
+  })
+  return result
+}
+
+/** The step is over: its id is spent (a copied cookie cannot finish it again). */
+export async function spendStep(context: RouteContext, id: string): Promise<void> {
+  if (!(await consumeLoginTransaction(context.db, id)))
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this sign-in step was already finished')
+}
+
+/** Whether the diary module waiting for this sign-in asked for the strong level (acr_values). */
+export function wantsStrong(pending: { acrValues?: readonly string[] } | undefined): boolean {
+  return pending?.acrValues?.includes('mfa') === true
+}
