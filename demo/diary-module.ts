@@ -71,12 +71,13 @@ export async function startDiaryModule(options: {
     return page(`<p>Вы вошли как <strong>${escapeHtml(name)}</strong>.</p>
 <ul><li>Роль: ${escapeHtml(String(info.role))}</li><li>Регион: ${escapeHtml(String(info.region))}</li>
 <li>Идентификатор (sub): <code>${escapeHtml(String(info.sub))}</code></li>
-<li>Способ входа (amr): ${escapeHtml(JSON.stringify(session.claims.amr))}</li>
+<li>Способ входа (amr): ${escapeHtml(JSON.stringify(session.claims.amr))}, уровень (acr): <code>${escapeHtml(String(session.claims.acr))}</code></li>
 <li>Токен доступа действует до ${new Date(session.tokens.accessTokenExpiresAt).toLocaleTimeString('ru')}</li></ul>
-<p><a class="button" href="/refresh">Обновить токен</a><a class="button" href="${escapeHtml(`${options.bridgeUrl}/account?client_id=${encodeURIComponent(options.clientId)}`)}">Вход и привязка Госуслуг</a><a class="button" href="/logout">Выйти</a></p>${mailboxLink}`)
+<p><a class="button" href="/login?strong=1">Подтвердить вход вторым шагом</a><a class="button" href="/refresh">Обновить токен</a><a class="button" href="${escapeHtml(`${options.bridgeUrl}/account?client_id=${encodeURIComponent(options.clientId)}`)}">Вход и привязка Госуслуг</a><a class="button" href="/logout">Выйти</a></p>${mailboxLink}`)
   })
 
-  app.get('/login', async (_request, reply) => {
+  // `/login?strong=1`: the module asks for the strong level (acr_values), as before a sensitive action.
+  app.get<{ Querystring: { strong?: string } }>('/login', async (request, reply) => {
     const config = await discover()
     const verifier = client.randomPKCECodeVerifier()
     const state = client.randomState()
@@ -89,6 +90,7 @@ export async function startDiaryModule(options: {
       code_challenge_method: 'S256',
       state,
       nonce,
+      ...(request.query.strong === '1' && { acr_values: 'urn:diary-bridge:acr:mfa' }),
     })
     return reply.redirect(target.href, 302)
   })

@@ -59,6 +59,8 @@ export interface Passkey {
   publicKey: Buffer
   signCount: number
   transports: string[]
+  /** A synced passkey (its key may live on several devices): amr swk rather than hwk. */
+  multiDevice: boolean | null
 }
 
 /** A passkey found by its credential id (discoverable sign-in), with what its account is. */
@@ -102,6 +104,7 @@ function toPasskey(row: FactorRow): Passkey {
     publicKey: bytes(row.public_key),
     signCount: Number(row.sign_count ?? 0),
     transports: row.transports ?? [],
+    multiDevice: row.multi_device,
   }
 }
 

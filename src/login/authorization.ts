@@ -6,9 +6,9 @@
  * - a usable session (no prompt=login, younger than max_age, strong enough for acr_values, its account
  *   in a region the client serves) gets a code at once; otherwise the request waits in the login
  *   transaction while the person signs in, and prompt=none answers login_required
- * - a session too weak for acr_values (password held, mfa asked) is stepped up (`startStepUp`): until
- *   the factor step exists, that is a sign-in again, as for prompt=login; prompt=none answers
- *   interaction_required
+ * - a session too weak for acr_values (password held, mfa asked) is stepped up (`startStepUp`): the
+ *   person gives only the missing factor (or enrols one first, login/second-factor.ts), and the session
+ *   is raised; prompt=none answers interaction_required
  * - the code carries the session's auth_time, amr and acr (tokens/acr.ts amrOf, acrOf): what the person
  *   did, whatever was asked (acr is a voluntary claim: the module checks what it got)
  * - every answer carries `iss` (RFC 9207) and the client's `state`
@@ -21,6 +21,7 @@ import { issueAuthorizationCode } from '../oauth/authorization-code.repository.j
 import type { ActiveSession } from '../sessions/login-session.js'
 import { acrOf, amrOf, type SessionVerdict, sessionSatisfies } from '../tokens/acr.js'
 import type { BrowserRequest } from './browser.js'
+import { factorStepAfter } from './second-factor.js'
 import { currentSession } from './sign-in.js'
 
 function errorLocation(
@@ -58,16 +59,30 @@ function askToSignIn(browser: BrowserRequest, authorization: AuthorizationReques
 
 /**
  * A signed-in person must add a second factor for this request (acr_values asks for more than the
- * session holds). The factor step replaces this: until it exists, the person signs in again, and the code
- * then carries what that sign-in proved.
+ * session holds): the request waits, and the person gives only the missing factor (or enrols one); the
+ * factor step raises this session and answers the request (login/factor-steps.ts).
  */
 export async function startStepUp(
-  _context: RouteContext,
+  context: RouteContext,
   browser: BrowserRequest,
   authorization: AuthorizationRequest,
-  _session: ActiveSession,
+  session: ActiveSession,
 ): Promise<string> {
-  return askToSignIn(browser, authorization)
+  browser.transaction.awaitAuthorization(authorization)
+  const step = await factorStepAfter(
+    context,
+    browser,
+    {
+      accountId: session.accountId,
+      method: session.method,
+      ...(session.upstreamIssuer !== null && { upstreamIssuer: session.upstreamIssuer }),
+      ...(session.upstreamSubject !== null && { upstreamSubject: session.upstreamSubject }),
+    },
+    { stepUp: session.id, wantsStrong: true },
+  )
+  if (step.kind === 'go') return step.location
+  browser.transaction.authorizationAnswered()
+  return answerAuthorization(context, browser, authorization, session)
 }
 
 /**

@@ -16,7 +16,7 @@ import { consumeLoginTransaction } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
 import { alertPasswordChanged } from './owner-alerts.js'
-import { type Assurance, factorStepAfter, wantsStrong } from './second-factor.js'
+import { type Assurance, factorStepAfter, sessionOfStep, wantsStrong } from './second-factor.js'
 import { type NewSession, signIn } from './sign-in.js'
 
 export const passwordChangePath = '/password/change'
@@ -46,14 +46,22 @@ export async function completeSignIn(
     const step = await factorStepAfter(
       context,
       browser,
-      { ...rest, ...(verified !== undefined && { verified }), ...(options.notice !== undefined && { notice: options.notice }) },
+      {
+        ...rest,
+        ...(verified !== undefined && { verified }),
+        ...(options.notice !== undefined && { notice: options.notice }),
+      },
       { db: options.trx, account: options.account, wantsStrong: wantsStrong(pending) },
     )
     if (step.kind === 'go') return step.location
     assurance = step.assurance
   }
-  const { verified: _verified, ...started } = session
-  const active = await signIn(context, browser, { ...started, assurance }, options.trx)
+  const active = await signIn(
+    context,
+    browser,
+    { accountId: session.accountId, ...sessionOfStep(session), assurance },
+    options.trx,
+  )
   if (pending === undefined) return options.notice === undefined ? '/account' : `/account?notice=${options.notice}`
   return answerAuthorization(context, browser, pending, active, options.trx)
 }
@@ -68,11 +76,10 @@ export function continueSignIn(
 ): Promise<string> {
   if (!account.mustChangePassword)
     return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx, account })
-  const { verified: _verified, assurance: _assurance, ...first } = session
   browser.transaction.toPasswordChange({
     accountId: account.id,
     passwordChangedAt: account.passwordChangedAt?.getTime() ?? null,
-    ...first,
+    ...sessionOfStep(session),
   })
   return Promise.resolve(passwordChangePath)
 }

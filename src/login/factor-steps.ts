@@ -9,8 +9,8 @@
  *   counts once for its time step on every instance; recovery codes are stored as keyed hashes
  * - enrolment and every try are audited; the owner is told when a factor is added
  */
-import QRCode from 'qrcode'
 import { type Account, findAccountById } from '../accounts/account.repository.js'
+import { secretsKey } from '../accounts/keyed-hash.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
@@ -22,30 +22,34 @@ import {
   findPasskeyByCredentialId,
   findPasskeysOfAccount,
   findPendingTotp,
-  findTotpFactors,
+  type Passkey,
   recordPasskeyUse,
   replaceRecoveryCodes,
-  spendRecoveryCode,
-  spendTotpStep,
   startTotp,
 } from '../factors/factor.repository.js'
+import { notifyFactorChange } from '../factors/factor-notices.js'
 import {
+  type AuthenticationResponseJSON,
   passkeyAuthenticationOptions,
   passkeyRegistrationOptions,
+  type RegistrationResponseJSON,
   verifyPasskeyAssertion,
   verifyPasskeyRegistration,
 } from '../factors/passkey.js'
 import { createRecoveryCodes, normaliseRecoveryCode } from '../factors/recovery-codes.js'
 import { createTotpSecret, matchTotpCode, totpUri } from '../factors/totp.js'
+import { renderTotpQr } from '../factors/totp-qr.js'
+import { useRecoveryCode, useTotpCode } from '../factors/use-factor.js'
+import { amrOf, parseAmr } from '../tokens/acr.js'
 import { describeBrowser } from '../sessions/browser-family.js'
 import { raiseSessionAssurance } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn } from './complete-sign-in.js'
-import { notifyFactorChange } from './owner-alerts.js'
-import { firstStepAmr, spendStep, tryFactor } from './second-factor.js'
+import { firstStepAmr, sessionOfStep, spendStep, tryFactor } from './second-factor.js'
 import { askingSession } from './sign-in.js'
 import type { Phase } from './transaction.js'
+import type { Locale } from '../notify/templates.js'
 
 type FactorPhase = Extract<Phase, { kind: 'second_factor' | 'enrol_factor' }>
 
@@ -55,6 +59,8 @@ export interface FactorLabels {
   totpName: string
   /** The issuer a one-time code app shows next to the code. */
   issuer: string
+  /** The language of the page, and of the owner's notice. */
+  locale: Locale
 }
 
 export function relyingParty(context: RouteContext) {
@@ -63,6 +69,23 @@ export function relyingParty(context: RouteContext) {
 }
 
 export const secretKey = (context: RouteContext) => factorSecretKey(context.config.secrets.keyEncryptionKey.reveal())
+/** The key of recovery codes' hashes (the one-time secrets' key, accounts/keyed-hash.ts). */
+export const recoveryHashKey = (context: RouteContext) => secretsKey(context.config.secrets.snilsPepper.reveal())
+
+/** Tells the owner at the confirmed contacts, after the answer. */
+export function tellOwner(
+  context: RouteContext,
+  browser: BrowserRequest,
+  accountId: string,
+  change: { kind: 'added' | 'removed'; factor: 'passkey' | 'totp' | 'recovery_codes' },
+  locale: Locale,
+): Promise<unknown> {
+  return notifyFactorChange(
+    { db: context.db, senders: context.senders, locale, deliver: (kind, send) => browser.afterAnswer(kind, send) },
+    accountId,
+    change,
+  )
+}
 
 async function activeAccount(context: RouteContext, accountId: string): Promise<Account> {
   const account = await findAccountById(context.db, accountId)
@@ -80,19 +103,19 @@ async function finishFactorStep(
   await spendStep(context, phase.id)
   const amr = [firstStepAmr(phase.first), factorAmr, 'mfa']
   if (phase.stepUp === undefined) {
-    const { notice, verified: _verified, ...first } = phase.first
+    const { notice } = phase.first
     return completeSignIn(
       context,
       browser,
-      { accountId: phase.accountId, ...first },
+      { accountId: phase.accountId, ...sessionOfStep(phase.first) },
       { ...(notice !== undefined && { notice }), assurance: { amr, acr: 'mfa' } },
     )
   }
   const session = await askingSession(context, browser, phase.stepUp)
   const raised = await raiseSessionAssurance(context.db, session.id, {
-    amr: [...new Set([...session.amr, factorAmr, 'mfa'])],
+    amr: [...new Set([...parseAmr(amrOf(session)).filter((value) => value !== 'mfa'), factorAmr, 'mfa'])].join(' '),
     acr: 'mfa',
-    now: context.now(),
+    authenticatedAt: context.now(),
   })
   if (raised === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for this step is over')
   const pending = browser.transaction.pendingAuthorization()
@@ -133,19 +156,11 @@ export async function giveCode(context: RouteContext, browser: BrowserRequest, t
     browser,
     { accountId: account.id, region: account.region, way, purpose: phase.stepUp === undefined ? 'sign_in' : 'step_up' },
     async () => {
-      const key = secretKey(context)
       if (way === 'totp') {
-        for (const factor of await findTotpFactors(context.db, account.id)) {
-          const step = matchTotpCode(openFactorSecret(key, factor.sealedSecret), digits, now.getTime(), factor.lastStep)
-          if (step !== undefined && (await spendTotpStep(context.db, factor.id, step, now))) return 'otp'
-        }
-        return undefined
+        const used = await useTotpCode(context.db, secretKey(context), account.id, digits, now)
+        return used.kind === 'accepted' ? 'otp' : undefined
       }
-      const code = normaliseRecoveryCode(typed)
-      if (code === undefined) return undefined
-      return (await spendRecoveryCode(context.db, account.id, hashRecoveryCode(key, account.id, code), now))
-        ? 'otp'
-        : undefined
+      return (await useRecoveryCode(context.db, recoveryHashKey(context), account.id, typed, now)) ? 'otp' : undefined
     },
   )
   if (accepted === undefined) return { kind: 'wrong' }
@@ -169,6 +184,14 @@ export function credentialIdOf(credential: Record<string, unknown>): Buffer | un
 }
 
 export const passkeyAmr = (passkey: { multiDevice: boolean | null }) => (passkey.multiDevice === true ? 'swk' : 'hwk')
+
+/** A stored passkey as the WebAuthn check takes it. */
+export const storedPasskey = (passkey: Passkey) => ({
+  id: passkey.credentialId,
+  publicKey: passkey.publicKey,
+  signCount: passkey.signCount,
+  transports: passkey.transports,
+})
 
 /** POST /login/factor/passkey: the browser's answer to this page's challenge, from one of the account's passkeys. */
 export async function givePasskey(
@@ -195,11 +218,11 @@ export async function givePasskey(
       const passkey = await findPasskeyByCredentialId(context.db, credentialId)
       if (passkey?.accountId !== account.id) return undefined
       const verified = await verifyPasskeyAssertion({
-        response: credential,
+        response: credential as unknown as AuthenticationResponseJSON,
         expectedChallenge: phase.challenge,
         expectedOrigin: origin,
         rpId,
-        credential: passkey,
+        credential: storedPasskey(passkey),
       })
       if (verified === undefined) return undefined
       if (!(await recordPasskeyUse(context.db, passkey.id, verified.newSignCount, context.now()))) return undefined
@@ -237,10 +260,8 @@ export async function showEnrolChoice(context: RouteContext, browser: BrowserReq
   return { reason, passkeyOptions: options }
 }
 
-export async function totpSetup(context: RouteContext, account: Account, secret: string, issuer: string) {
-  const uri = totpUri({ secret, issuer, label: account.login })
-  const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
-  return { qrSvg, secret }
+export async function totpSetup(_context: RouteContext, account: Account, secret: string, issuer: string) {
+  return { qrSvg: await renderTotpQr(totpUri({ secret, issuer, label: account.login })), secret }
 }
 
 /** GET /login/factor/enrol/totp: a new secret (kept sealed, unconfirmed), or the one this step made before. */
@@ -249,7 +270,8 @@ export async function startTotpEnrolment(context: RouteContext, browser: Browser
   const account = await activeAccount(context, phase.accountId)
   const key = secretKey(context)
   const pending = phase.totpId === undefined ? undefined : await findPendingTotp(context.db, account.id, phase.totpId)
-  if (pending !== undefined) return totpSetup(context, account, openFactorSecret(key, pending.sealedSecret), labels.issuer)
+  if (pending !== undefined)
+    return totpSetup(context, account, openFactorSecret(key, pending.sealedSecret), labels.issuer)
   const secret = createTotpSecret()
   const totpId = await startTotp(context.db, account.id, labels.totpName, sealFactorSecret(key, secret))
   browser.transaction.updateFactorStep({ ...phase, totpId })
@@ -266,7 +288,7 @@ export type EnrolAnswer =
 export async function recoveryCodesAfterEnrolment(context: RouteContext, accountId: string): Promise<string[]> {
   if ((await factorSummary(context.db, accountId)).recoveryCodesLeft > 0) return []
   const codes = createRecoveryCodes()
-  const key = secretKey(context)
+  const key = recoveryHashKey(context)
   await replaceRecoveryCodes(
     context.db,
     accountId,
@@ -281,6 +303,7 @@ async function enrolled(
   phase: Extract<Phase, { kind: 'enrol_factor' }>,
   account: Account,
   factor: { kind: 'passkey' | 'totp'; amr: string },
+  locale: Locale,
 ): Promise<EnrolAnswer> {
   await recordAuditEvent(context.db, {
     type: 'second_factor_enrolment',
@@ -290,7 +313,7 @@ async function enrolled(
     requestId: browser.requestId,
     details: { kind: factor.kind },
   })
-  await notifyFactorChange(context, account.id, { kind: 'added', factor: factor.kind })
+  await tellOwner(context, browser, account.id, { kind: 'added', factor: factor.kind }, locale)
   const codes = await recoveryCodesAfterEnrolment(context, account.id)
   const done = { ...phase, totpId: undefined, challenge: undefined, enrolled: [factor.amr] }
   if (codes.length === 0) return { kind: 'next', location: await finishFactorStep(context, browser, done, factor.amr) }
@@ -323,7 +346,7 @@ export async function confirmTotpEnrolment(
     },
   )
   if (step === undefined) return { kind: 'wrong', ...(await totpSetup(context, account, secret, labels.issuer)) }
-  return enrolled(context, browser, phase, account, { kind: 'totp', amr: 'otp' })
+  return enrolled(context, browser, phase, account, { kind: 'totp', amr: 'otp' }, labels.locale)
 }
 
 /** POST /login/factor/enrol/passkey: the new credential, made for this page's challenge. */
@@ -340,13 +363,18 @@ export async function enrolPasskey(
   const made =
     credential === undefined || phase.challenge === undefined
       ? undefined
-      : await verifyPasskeyRegistration({ response: credential, expectedChallenge: phase.challenge, expectedOrigin: origin, rpId })
+      : await verifyPasskeyRegistration({
+          response: credential as unknown as RegistrationResponseJSON,
+          expectedChallenge: phase.challenge,
+          expectedOrigin: origin,
+          rpId,
+        })
   if (made === undefined) return { kind: 'failed' }
   const device = describeBrowser(browser.userAgent)
   const name = (device === undefined ? labels.passkeyName : `${labels.passkeyName} · ${device}`).slice(0, 64)
   const added = await addPasskey(context.db, account.id, { name, ...made })
   if (added.kind !== 'added') return { kind: 'failed' }
-  return enrolled(context, browser, phase, account, { kind: 'passkey', amr: passkeyAmr(made) })
+  return enrolled(context, browser, phase, account, { kind: 'passkey', amr: passkeyAmr(made) }, labels.locale)
 }
 
 /** POST /login/factor/enrol/done: after the recovery codes, the sign-in goes on. */
@@ -370,11 +398,11 @@ export async function skipEnrolment(context: RouteContext, browser: BrowserReque
     region: account.region,
     requestId: browser.requestId,
   })
-  const { notice, verified: _verified, ...first } = phase.first
+  const { notice } = phase.first
   return completeSignIn(
     context,
     browser,
-    { accountId: account.id, ...first },
+    { accountId: account.id, ...sessionOfStep(phase.first) },
     { ...(notice !== undefined && { notice }), assurance: { amr: [firstStepAmr(phase.first)], acr: 'password' } },
   )
 }

@@ -102,7 +102,7 @@ export async function signInLinked(
       codeChallenge: pending.codeChallenge,
       authTime: now,
       amr: 'fed',
-      acr: 'password',
+      acr: 'mfa',
       ttlSeconds: context.config.bridge.tokens.authorizationCodeTtlSeconds,
       now,
       requestId: browser.requestId,

@@ -21,7 +21,11 @@ import {
   replaceRecoveryCodes,
   startTotp,
 } from '../factors/factor.repository.js'
-import { passkeyRegistrationOptions, verifyPasskeyRegistration } from '../factors/passkey.js'
+import {
+  passkeyRegistrationOptions,
+  type RegistrationResponseJSON,
+  verifyPasskeyRegistration,
+} from '../factors/passkey.js'
 import { createRecoveryCodes, normaliseRecoveryCode } from '../factors/recovery-codes.js'
 import { createTotpSecret, matchTotpCode } from '../factors/totp.js'
 import { describeBrowser } from '../sessions/browser-family.js'
@@ -32,11 +36,12 @@ import {
   type FactorLabels,
   parseCredential,
   recoveryCodesAfterEnrolment,
+  recoveryHashKey,
   relyingParty,
   secretKey,
+  tellOwner,
   totpSetup,
 } from './factor-steps.js'
-import { notifyFactorChange } from './owner-alerts.js'
 
 const challengeKey = (session: ActiveSession) => `account:${session.id}`
 
@@ -86,6 +91,7 @@ async function changed(
   browser: BrowserRequest,
   account: Account,
   change: { outcome: 'enrolled' | 'removed' | 'recovery_codes'; kind: 'passkey' | 'totp' | 'recovery_codes' },
+  locale: FactorLabels['locale'],
 ): Promise<void> {
   await recordAuditEvent(context.db, {
     type: 'second_factor_enrolment',
@@ -95,10 +101,13 @@ async function changed(
     requestId: browser.requestId,
     details: { kind: change.kind, by: 'owner' },
   })
-  await notifyFactorChange(context, account.id, {
-    kind: change.outcome === 'removed' ? 'removed' : 'added',
-    factor: change.kind,
-  })
+  await tellOwner(
+    context,
+    browser,
+    account.id,
+    { kind: change.outcome === 'removed' ? 'removed' : 'added', factor: change.kind },
+    locale,
+  )
 }
 
 export type OwnChange = { kind: 'done'; codes: string[] } | { kind: 'failed' }
@@ -119,12 +128,17 @@ export async function addOwnPasskey(
   const made =
     credential === undefined
       ? undefined
-      : await verifyPasskeyRegistration({ response: credential, expectedChallenge: challenge, expectedOrigin: origin, rpId })
+      : await verifyPasskeyRegistration({
+          response: credential as unknown as RegistrationResponseJSON,
+          expectedChallenge: challenge,
+          expectedOrigin: origin,
+          rpId,
+        })
   if (made === undefined) return { kind: 'failed' }
   const device = describeBrowser(browser.userAgent)
   const name = (device === undefined ? labels.passkeyName : `${labels.passkeyName} · ${device}`).slice(0, 64)
   if ((await addPasskey(context.db, account.id, { name, ...made })).kind !== 'added') return { kind: 'failed' }
-  await changed(context, browser, account, { outcome: 'enrolled', kind: 'passkey' })
+  await changed(context, browser, account, { outcome: 'enrolled', kind: 'passkey' }, labels.locale)
   return { kind: 'done', codes: await recoveryCodesAfterEnrolment(context, account.id) }
 }
 
@@ -133,7 +147,12 @@ export async function startOwnTotp(context: RouteContext, session: ActiveSession
   mustBeConfirmed(context, session)
   const account = await ownAccount(context, session)
   const secret = createTotpSecret()
-  const factorId = await startTotp(context.db, account.id, labels.totpName, sealFactorSecret(secretKey(context), secret))
+  const factorId = await startTotp(
+    context.db,
+    account.id,
+    labels.totpName,
+    sealFactorSecret(secretKey(context), secret),
+  )
   return { factorId, ...(await totpSetup(context, account, secret, labels.issuer)) }
 }
 
@@ -157,7 +176,7 @@ export async function confirmOwnTotp(
   if (step === undefined || !(await confirmTotp(context.db, account.id, pending.id, step, now))) {
     return { kind: 'wrong', factorId: pending.id, ...(await totpSetup(context, account, secret, labels.issuer)) }
   }
-  await changed(context, browser, account, { outcome: 'enrolled', kind: 'totp' })
+  await changed(context, browser, account, { outcome: 'enrolled', kind: 'totp' }, labels.locale)
   return { kind: 'done', codes: await recoveryCodesAfterEnrolment(context, account.id) }
 }
 
@@ -167,13 +186,14 @@ export async function removeOwnFactor(
   browser: BrowserRequest,
   session: ActiveSession,
   factorId: string,
+  locale: FactorLabels['locale'],
 ): Promise<void> {
   mustBeConfirmed(context, session)
   const account = await ownAccount(context, session)
   const factor = (await listFactors(context.db, account.id)).find((one) => one.id === factorId)
   if (factor === undefined || !(await removeFactor(context.db, account.id, factorId)))
     throw new BridgeError('ERR_NOT_FOUND', 'no such factor of this account')
-  await changed(context, browser, account, { outcome: 'removed', kind: factor.kind })
+  await changed(context, browser, account, { outcome: 'removed', kind: factor.kind }, locale)
 }
 
 /** POST /account/security/recovery-codes: ten new codes; the old ones stop working. */
@@ -181,16 +201,17 @@ export async function renewOwnRecoveryCodes(
   context: RouteContext,
   browser: BrowserRequest,
   session: ActiveSession,
+  locale: FactorLabels['locale'],
 ): Promise<string[]> {
   mustBeConfirmed(context, session)
   const account = await ownAccount(context, session)
   const codes = createRecoveryCodes()
-  const key = secretKey(context)
+  const key = recoveryHashKey(context)
   await replaceRecoveryCodes(
     context.db,
     account.id,
     codes.map((code) => hashRecoveryCode(key, account.id, normaliseRecoveryCode(code) as string)),
   )
-  await changed(context, browser, account, { outcome: 'recovery_codes', kind: 'recovery_codes' })
+  await changed(context, browser, account, { outcome: 'recovery_codes', kind: 'recovery_codes' }, locale)
   return codes
 }

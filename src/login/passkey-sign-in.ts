@@ -12,10 +12,21 @@ import { findAccountById } from '../accounts/account.repository.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
 import { findPasskeyByCredentialId, recordPasskeyUse } from '../factors/factor.repository.js'
-import { passkeyAuthenticationOptions, verifyPasskeyAssertion } from '../factors/passkey.js'
+import {
+  type AuthenticationResponseJSON,
+  passkeyAuthenticationOptions,
+  verifyPasskeyAssertion,
+} from '../factors/passkey.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn } from './complete-sign-in.js'
-import { credentialIdOf, type FactorAnswer, parseCredential, passkeyAmr, relyingParty } from './factor-steps.js'
+import {
+  credentialIdOf,
+  type FactorAnswer,
+  parseCredential,
+  passkeyAmr,
+  relyingParty,
+  storedPasskey,
+} from './factor-steps.js'
 import { tryFactor } from './second-factor.js'
 
 /** The options of the login page's passkey form (a new challenge, kept in the transaction). */
@@ -37,7 +48,7 @@ export async function signInWithPasskey(
   const credentialId = credential && credentialIdOf(credential)
   const passkey = credentialId === undefined ? undefined : await findPasskeyByCredentialId(context.db, credentialId)
   const account = passkey === undefined ? undefined : await findAccountById(context.db, passkey.accountId)
-  if (credential === undefined || passkey === undefined || account?.region !== phase.region) {
+  if (credential === undefined || passkey === undefined || account === undefined || account.region !== phase.region) {
     context.metrics.login(phase.region, 'passkey', 'failure')
     return { kind: 'wrong' }
   }
@@ -49,11 +60,11 @@ export async function signInWithPasskey(
     { accountId: account.id, region: account.region, way: 'passkey', purpose: 'sign_in', alone: true },
     async () => {
       const verified = await verifyPasskeyAssertion({
-        response: credential,
+        response: credential as unknown as AuthenticationResponseJSON,
         expectedChallenge: phase.challenge,
         expectedOrigin: origin,
         rpId,
-        credential: passkey,
+        credential: storedPasskey(passkey),
       })
       if (verified === undefined || !verified.userVerified) return undefined
       return (await recordPasskeyUse(context.db, passkey.id, verified.newSignCount, context.now()))

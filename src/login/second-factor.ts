@@ -34,6 +34,15 @@ export interface Assurance {
   acr: AcrLevel
 }
 
+/** What a session keeps of a first step: its method and State Services person (not `verified`, not a notice). */
+export function sessionOfStep(first: Pick<FirstStep, 'method' | 'upstreamIssuer' | 'upstreamSubject'>) {
+  return {
+    method: first.method,
+    ...(first.upstreamIssuer !== undefined && { upstreamIssuer: first.upstreamIssuer }),
+    ...(first.upstreamSubject !== undefined && { upstreamSubject: first.upstreamSubject }),
+  }
+}
+
 export function firstStepAmr(first: Pick<FirstStep, 'method'>): string {
   return first.method === 'password' ? 'pwd' : 'fed'
 }
@@ -82,7 +91,11 @@ export async function factorStepAfter(
     answer = decideSecondFactor({ ...question, skipsUsed: await countSkippedEnrolments(db, account.id, policy.from) })
   }
   const base = firstStepAmr(first)
-  const { accountId: _accountId, ...step } = first
+  const step: FirstStep = {
+    ...sessionOfStep(first),
+    ...(first.verified !== undefined && { verified: first.verified }),
+    ...(first.notice !== undefined && { notice: first.notice }),
+  }
   switch (answer.kind) {
     case 'none':
       return { kind: 'none', assurance: { amr: [base], acr: answer.acr } }

@@ -285,7 +285,8 @@ export function openLoginTransaction(
     },
     toSecondFactor: (phase) =>
       setPhase({ ...phase, kind: 'second_factor', id: newTransactionId(), startedAt: started() }),
-    toEnrolFactor: (phase) => setPhase({ ...phase, kind: 'enrol_factor', id: newTransactionId(), startedAt: started() }),
+    toEnrolFactor: (phase) =>
+      setPhase({ ...phase, kind: 'enrol_factor', id: newTransactionId(), startedAt: started() }),
     updateFactorStep: (phase) => setPhase(phase),
     offerPasskey: (region, challenge) => cookie.set('passkey', { region, challenge, at: started() }),
     takePasskeyChallenge(region) {

@@ -339,4 +339,3 @@ export function sessionEndedSql(sessionId: string | undefined): RawBuilder<boole
   if (sessionId === undefined || !isUuid(sessionId)) return sql<boolean>`false`
   return sql<boolean>`exists (select 1 from login_session where id = ${sessionId}::uuid and ended_at is not null)`
 }
-

@@ -48,7 +48,8 @@ export interface SessionAssurance {
   acr: AcrLevel | null
 }
 
-const amrOfMethod: Readonly<Record<SessionMethod, string>> = { password: 'pwd', state_services: 'fed' }
+// A passkey session always stores its own amr; 'hwk' is only the fallback of the type.
+const amrOfMethod: Readonly<Record<SessionMethod, string>> = { password: 'pwd', state_services: 'fed', passkey: 'hwk' }
 
 /** The session's amr as stored text: its own, or what its method says. */
 export function amrOf(session: SessionAssurance): string {

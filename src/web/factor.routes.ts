@@ -39,6 +39,7 @@ export const factorRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     passkeyName: request.t.factor.passkeyName,
     totpName: request.t.factor.totpName,
     issuer: request.t.serviceName,
+    locale: request.locale,
   })
 
   const factorPage = async (request: FastifyRequest, reply: FastifyReply, error?: string) => {

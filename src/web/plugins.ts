@@ -143,10 +143,7 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   )
   app.get(passkeyScriptPath, async (_request, reply) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
-      .send(passkeyScript),
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(passkeyScript),
   )
 
   app.setNotFoundHandler(async () => {

@@ -26,14 +26,7 @@ import {
 } from '../login/own-factors.js'
 import { currentSession } from '../login/sign-in.js'
 import type { ActiveSession } from '../sessions/login-session.js'
-import {
-  ConfirmPasswordForm,
-  EmptyForm,
-  FactorForm,
-  OwnTotpForm,
-  PasskeyForm,
-  SecurityQuery,
-} from './forms.js'
+import { ConfirmPasswordForm, EmptyForm, FactorForm, OwnTotpForm, PasskeyForm, SecurityQuery } from './forms.js'
 import { recoveryCodesPage, securityPage, totpEnrolPage } from './pages/factor.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 
@@ -45,6 +38,7 @@ export const securityRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     passkeyName: request.t.factor.passkeyName,
     totpName: request.t.factor.totpName,
     issuer: request.t.serviceName,
+    locale: request.locale,
   })
   const signedIn = async (request: FastifyRequest) => {
     const browser = browserRequest(request, context)
@@ -175,7 +169,7 @@ export const securityRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
     async (request, reply) => {
       const { browser, session } = await signedIn(request)
       if (session === undefined) return reply.redirect('/login', 303)
-      await removeOwnFactor(context, browser, session, request.body.factor)
+      await removeOwnFactor(context, browser, session, request.body.factor, request.locale)
       return reply.redirect(`${securityPath}?notice=removed`, 303)
     },
   )
@@ -183,7 +177,7 @@ export const securityRoutes: FastifyPluginAsync<RouteContext> = async (app, cont
   app.post(`${securityPath}/recovery-codes`, { ...form, schema: { body: EmptyForm } }, async (request, reply) => {
     const { browser, session } = await signedIn(request)
     if (session === undefined) return reply.redirect('/login', 303)
-    return codesOrBack(request, reply, await renewOwnRecoveryCodes(context, browser, session), 'added')
+    return codesOrBack(request, reply, await renewOwnRecoveryCodes(context, browser, session, request.locale), 'added')
   })
 
   app.post(`${securityPath}/done`, { ...form, schema: { body: EmptyForm } }, async (_request, reply) =>

@@ -41,7 +41,7 @@ await insertLink(db, {
   issuer,
   subject: 'person-1',
   method: 'password',
-  verified: false,
+  verified: true,
   evidence: {},
 })
 
@@ -103,6 +103,8 @@ t.test('a linked person: used transaction, session, code and both audit events, 
     upstream_issuer: issuer,
     browser: 'Firefox · Linux',
     ended_at: null,
+    amr: 'fed',
+    acr: 'mfa',
   })
   t.same(session.authenticated_at, now)
   t.same(session.expires_at, new Date(now.getTime() + config.bridge.session.absoluteLifetimeSeconds * 1000))
@@ -120,6 +122,7 @@ t.test('a linked person: used transaction, session, code and both audit events, 
     scope: pending.scope,
     nonce: 'n-1',
     amr: 'fed',
+    acr: 'mfa',
     used_at: null,
   })
   t.same(code.expires_at, new Date(now.getTime() + config.bridge.tokens.authorizationCodeTtlSeconds * 1000))
@@ -131,7 +134,7 @@ t.test('a linked person: used transaction, session, code and both audit events, 
       account_id: account.id,
       region: '29',
       client_id: null,
-      details: { issuer, method: 'password', verified: false, created: false },
+      details: { issuer, method: 'password', verified: true, created: false },
     },
     {
       type: 'authorization_code',
@@ -154,6 +157,41 @@ t.test('the same login transaction again: refused, nothing written', async (t) =
   t.same(await signIn('tx-1'), { kind: 'used' })
   t.equal(await sessions(), before)
 })
+
+t.test(
+  'a link of a person the provider did not verify: not here (the careful path asks the second-factor policy)',
+  async (t) => {
+    const other = await db
+      .insertInto('diary_account')
+      .values({
+        region: '29',
+        login: 'unverified.p',
+        role: 'teacher',
+        family_name: 'Н',
+        given_name: 'П',
+        password_hash: null,
+      })
+      .returning(['id'])
+      .executeTakeFirstOrThrow()
+    await insertLink(db, {
+      accountId: other.id,
+      issuer,
+      subject: 'person-unverified',
+      method: 'password',
+      verified: false,
+      evidence: {},
+    })
+    const sessions = async () => (await db.selectFrom('login_session').select('id').execute()).length
+    const before = await sessions()
+    t.same(await signIn('tx-unverified', { subject: 'person-unverified' }), { kind: 'not_linked' })
+    t.equal(await sessions(), before, 'no session started')
+    t.same(
+      await audit('req-1').then((rows) => rows.filter((row) => row.account_id === other.id)),
+      [],
+      'no decision audited',
+    )
+  },
+)
 
 t.test('a person without a link: the transaction is spent, nothing else is written', async (t) => {
   const sessions = await db.selectFrom('login_session').select('id').execute()

@@ -78,7 +78,8 @@ export const en: Messages = {
     wrongCode: 'The code did not work. Check that the time on your phone is right and enter a new code.',
     passkeyFailed: 'The passkey did not confirm the sign-in. Try again or enter a code.',
     needsScript: 'A passkey needs JavaScript enabled in the browser.',
-    lostAll: 'Lost your phone and your recovery codes? Ask the responsible employee of your school to reset the second step.',
+    lostAll:
+      'Lost your phone and your recovery codes? Ask the responsible employee of your school to reset the second step.',
     enrolTitle: 'Protect your sign-in with a second step',
     enrolRequired:
       'An account with your role can change grades or hand out passwords, so signing in to it needs a second step. Choose one.',

@@ -46,9 +46,11 @@ export interface AccountPageView {
 }
 
 const methodName = (context: PageContext, method: SessionMethod) =>
-  ({ password: context.t.methodPassword, state_services: context.t.methodStateServices, passkey: context.t.methodPasskey })[
-    method
-  ]
+  ({
+    password: context.t.methodPassword,
+    state_services: context.t.methodStateServices,
+    passkey: context.t.methodPasskey,
+  })[method]
 
 function endedLinksList(context: PageContext, page: AccountPageView): SafeHtml | '' {
   const { t } = context

@@ -48,7 +48,7 @@ export function secondFactorPage(
   page: {
     csrfToken: string
     totp: boolean
-    passkeyOptions: unknown | undefined
+    passkeyOptions: unknown
     recoveryCodes: boolean
     error?: string
   },
@@ -81,9 +81,7 @@ ${codeForm(context, { action: '/login/factor/code', csrfToken: page.csrfToken, l
 }
 
 export type EnrolReason =
-  | { kind: 'required' }
-  | { kind: 'asked' }
-  | { kind: 'offered'; from: Date | undefined; skipsLeft: number | undefined }
+  { kind: 'required' } | { kind: 'asked' } | { kind: 'offered'; from: Date | undefined; skipsLeft: number | undefined }
 
 function day(context: PageContext, date: Date): string {
   const iso = date.toISOString().slice(0, 10)
@@ -179,7 +177,7 @@ export function securityPage(
     factors: readonly FactorView[]
     recoveryCodesLeft: number
     confirmed: boolean
-    passkeyOptions: unknown | undefined
+    passkeyOptions: unknown
     timeZone: string
     notice?: string
     error?: string
@@ -191,7 +189,9 @@ export function securityPage(
     page.factors.length === 0
       ? html`<p class="notice">${t.security.none}</p>`
       : html`<ul class="items">${page.factors.map(
-          (factor) => html`<li><strong>${factor.name}</strong> · ${factor.kind === 'passkey' ? t.security.passkey : t.security.totp}<br>
+          (
+            factor,
+          ) => html`<li><strong>${factor.name}</strong> · ${factor.kind === 'passkey' ? t.security.passkey : t.security.totp}<br>
 <span class="muted">${t.security.added} ${when(factor.createdAt)} · ${t.security.lastUsed}: ${factor.lastUsedAt === null ? t.security.never : when(factor.lastUsedAt)}</span>${
             page.confirmed
               ? html`<form method="post" action="/account/security/remove" class="inline">${csrfField(page.csrfToken)}<input type="hidden" name="factor" value="${factor.id}"><button type="submit" class="secondary">${t.security.remove}</button></form>`
