@@ -92,7 +92,7 @@ export async function startDemoSimulator(t: Teardown, bridgeUrl: string): Promis
 export async function startDemoWorld(
   t: Teardown,
   deps: { senders?: Senders } = {},
-  options: { stateServicesIn78?: boolean; behindProxy?: boolean } = {},
+  options: { stateServicesIn78?: boolean; behindProxy?: boolean; region29?: Record<string, unknown> } = {},
 ): Promise<TestApp & { config: Config; database: TestDatabase; issuer: string; clock: { offsetMs: number } }> {
   const clock = { offsetMs: 0 }
   const simulator = await startDemoSimulator(t, publicUrl)
@@ -104,7 +104,7 @@ export async function startDemoWorld(
   // `behindProxy`: the bridge trusts `X-Forwarded-For` from 127.0.0.1 (app.inject), so a test can be many client addresses.
   const config = loadTestConfig(t, {
     'bridge.json': { publicUrl, ...(options.behindProxy && { trustProxy: ['127.0.0.1'] }) },
-    'regions/29.json': regionWithProvider(simulator.issuer),
+    'regions/29.json': { ...regionWithProvider(simulator.issuer), ...options.region29 },
     'regions/78.json': region78,
     'clients/web-diary.json': validClient,
   })
