@@ -16,7 +16,7 @@ import { factorSecretKey, sealFactorSecret } from '../src/factors/factor-secret.
 import { confirmTotp, startTotp } from '../src/factors/factor.repository.js'
 import { verifyPasskeyAssertion, verifyPasskeyRegistration } from '../src/factors/passkey.js'
 import { createTotpSecret, totpStep } from '../src/factors/totp.js'
-import { SoftAuthenticator } from '../test/helpers/soft-authenticator.js'
+import { SoftAuthenticator } from '../peers/soft-authenticator.js'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LoadResult, Measure } from './lib.js'

@@ -13,7 +13,7 @@ import {
   verifyPasskeyAssertion,
   verifyPasskeyRegistration,
 } from '../../src/factors/passkey.js'
-import { SoftAuthenticator } from '../helpers/soft-authenticator.js'
+import { SoftAuthenticator } from '../../peers/soft-authenticator.js'
 
 const rpId = 'bridge.example'
 const origin = 'https://bridge.example'

@@ -1,7 +1,8 @@
 /*
  * acr_values and max_age at /authorize, and acr / amr in the tokens (ID token checked by openid-client
  * against the published JWKS, access token by the verifier library), for a diary module that asks for
- * more than a password. The factor step itself is not here: a session is raised as it will raise it
+ * more than a password. The factor step's pages are tested in test/browser/second-factor.test.ts and
+ * test/web/second-factor-*.test.ts; here a session is raised as the factor step raises it
  * (raiseSessionAssurance).
  */
 import * as client from 'openid-client'
@@ -39,19 +40,31 @@ async function authorizeWith(browser: Browser, parameters: Record<string, string
 }
 
 const browser = new Browser(world.app, publicUrl)
-const first = await authorizeUrl({ acr_values: mfa })
+const first = await authorizeUrl()
 const signedIn = await world.signIn(first.url, 'ivanova.m', 'diary-demo', browser)
 const passwordTokens = await redeem(signedIn.location, first.pkce)
 const sid = passwordTokens.claims()?.sid as string
 
-t.test('a password sign-in asked for mfa: the tokens say what it was (acr is voluntary)', async (t) => {
+t.test('a password sign-in: the tokens say what it was', async (t) => {
   t.match(passwordTokens.claims(), { acr: password, amr: ['pwd'], sid: /./ })
   t.match(await verifier.verify(passwordTokens.access_token), { acr: password, amr: ['pwd'] })
 })
 
+t.test('a fresh sign-in asked for mfa: after the password, the factor (here: enrolment), no code', async (t) => {
+  const strong = await authorizeUrl({ acr_values: mfa })
+  const other = new Browser(world.app, publicUrl)
+  const { page, location } = await world.signIn(strong.url, 'ivanov.p', 'diary-demo', other)
+  t.equal(page.url.pathname, '/login/factor/enrol', 'a person without a factor sets one up first')
+  t.equal(location, undefined, 'no answer to the module yet')
+})
+
 t.test('a password session asked for mfa is not answered: step-up', async (t) => {
   const stepUp = await authorizeWith(browser, { acr_values: mfa })
-  t.equal(stepUp.location.origin + stepUp.location.pathname, `${publicUrl}/login`, 'the person is asked again')
+  t.equal(
+    stepUp.location.origin + stepUp.location.pathname,
+    `${publicUrl}/login/factor/enrol`,
+    'only the missing factor is asked for (set up first: she has none)',
+  )
   t.equal(stepUp.location.searchParams.get('code'), null)
 
   const silent = await authorizeWith(browser, { acr_values: mfa, prompt: 'none' })
@@ -120,5 +133,5 @@ t.test('raiseSessionAssurance changes no ended session', async (t) => {
   })
   t.equal(raised, undefined)
   const row = await world.db.selectFrom('login_session').select(['acr']).where('id', '=', sid).executeTakeFirstOrThrow()
-  t.equal(row.acr, null)
+  t.equal(row.acr, 'password', 'as the password sign-in before left it')
 })
