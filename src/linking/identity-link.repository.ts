@@ -240,14 +240,19 @@ export function linksOfSubjectCte<Name extends string, Guard extends AnyCte>(
 
 /**
  * The rows of `links` when there is exactly one (several: the chooser, on the careful path), none
- * otherwise; `verifiedOnly`: and only a link of a person the provider vouched for.
+ * otherwise; `strongOnly`: and only a link made automatically (SNILS and name) for a person the provider
+ * vouched for, while the provider vouches for them now (`personVerified`): a link bound with a diary
+ * password proves no more than the password.
  */
 export function onlyLinkCte<Name extends string, Links extends Cte<string, 'account_id' | 'verified', string>>(
   name: Name,
   links: Links,
-  options: { verifiedOnly?: boolean } = {},
+  options: { strongOnly?: { personVerified: boolean } } = {},
 ) {
-  const verified = options.verifiedOnly === true ? sql` and verified` : sql``
+  const verified =
+    options.strongOnly === undefined
+      ? sql``
+      : sql` and verified and method = 'auto_snils' and ${options.strongOnly.personVerified}::boolean`
   const body = sql`select * from ${tableOf(links)} where (select count(*) from ${tableOf(links)}) = 1${verified}`
   return cte(name, [] as ColumnsOf<Links>[], body, [links])
 }

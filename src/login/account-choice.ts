@@ -122,7 +122,7 @@ export async function chooseAccount(
       method: 'state_services' as const,
       upstreamIssuer: phase.issuer,
       upstreamSubject: phase.subject,
-      verified: chosen.verified,
+      verified: chosen.method === 'auto_snils' && chosen.verified,
     }
     return completeSignIn(context, browser, session, { trx })
   })

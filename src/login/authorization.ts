@@ -21,7 +21,8 @@ import { issueAuthorizationCode } from '../oauth/authorization-code.repository.j
 import type { ActiveSession } from '../sessions/login-session.js'
 import { acrOf, amrOf, type SessionVerdict, sessionSatisfies } from '../tokens/acr.js'
 import type { BrowserRequest } from './browser.js'
-import { factorStepAfter } from './second-factor.js'
+import { confirmationMaxAgeSeconds } from './account.js'
+import { factorStepAfter, hasFactor } from './second-factor.js'
 import { currentSession } from './sign-in.js'
 
 function errorLocation(
@@ -68,6 +69,11 @@ export async function startStepUp(
   authorization: AuthorizationRequest,
   session: ActiveSession,
 ): Promise<string> {
+  // Setting up a factor in someone's signed-in browser must not be possible without their password: a
+  // session that has no factor to give and was not confirmed in the last minutes signs in again first
+  // (then the factor is set up right after the password).
+  const recent = context.now().getTime() - session.authenticatedAt.getTime() <= confirmationMaxAgeSeconds * 1000
+  if (!recent && !(await hasFactor(context.db, session.accountId))) return askToSignIn(browser, authorization)
   browser.transaction.awaitAuthorization(authorization)
   const step = await factorStepAfter(
     context,

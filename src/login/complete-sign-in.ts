@@ -1,6 +1,7 @@
 /*
- * The end of every successful login: a verified temporary password is replaced first; then the browser
- * is signed in and the login goes on to what it was for, the diary module that is waiting (its code)
+ * The end of every successful login: the second factor when the region's policy or the module wants one
+ * (login/second-factor.ts), then a verified temporary password is replaced (after the factor: the
+ * temporary password alone chooses nothing); then the browser is signed in and the login goes on to what it was for, the diary module that is waiting (its code)
  * or else the bridge's own account page. Each function answers the location to send the browser to.
  * Given a transaction, the session and the code are written in it (a State Services login: the
  * transaction that read or made the link).
@@ -18,6 +19,7 @@ import type { BrowserRequest } from './browser.js'
 import { alertPasswordChanged } from './owner-alerts.js'
 import { type Assurance, factorStepAfter, sessionOfStep, wantsStrong } from './second-factor.js'
 import { type NewSession, signIn } from './sign-in.js'
+import type { FirstStep } from './transaction.js'
 
 export const passwordChangePath = '/password/change'
 
@@ -67,7 +69,7 @@ export async function completeSignIn(
 }
 
 /** After a verified diary password: the password change first when it is temporary, else the sign-in. */
-export function continueSignIn(
+export async function continueSignIn(
   context: RouteContext,
   browser: BrowserRequest,
   account: Account,
@@ -76,12 +78,36 @@ export function continueSignIn(
 ): Promise<string> {
   if (!account.mustChangePassword)
     return completeSignIn(context, browser, { accountId: account.id, ...session }, { trx, account })
+  // The second step comes first: a temporary password alone must not choose the account's password.
+  const pending = browser.transaction.pendingAuthorization()
+  const step = await factorStepAfter(
+    context,
+    browser,
+    {
+      accountId: account.id,
+      ...sessionOfStep(session),
+      ...(session.verified !== undefined && { verified: session.verified }),
+    },
+    { db: trx, account, wantsStrong: wantsStrong(pending) },
+  )
+  if (step.kind === 'go') return step.location
+  return toPasswordChange(browser, account, session, step.assurance)
+}
+
+/** The temporary password is replaced next; the sign-in then vouches for `assurance`. */
+export function toPasswordChange(
+  browser: BrowserRequest,
+  account: Pick<Account, 'id' | 'passwordChangedAt'>,
+  first: Pick<FirstStep, 'method' | 'upstreamIssuer' | 'upstreamSubject'>,
+  assurance: Assurance,
+): string {
   browser.transaction.toPasswordChange({
     accountId: account.id,
     passwordChangedAt: account.passwordChangedAt?.getTime() ?? null,
-    ...sessionOfStep(session),
+    ...sessionOfStep(first),
+    assurance,
   })
-  return Promise.resolve(passwordChangePath)
+  return passwordChangePath
 }
 
 /**
@@ -116,11 +142,11 @@ export async function replaceTemporaryPassword(
     return { kind: 'problem', problem: result.problem }
   }
   await alertPasswordChanged(context, browser, account.id)
-  const location = await completeSignIn(context, browser, {
-    accountId: account.id,
-    method: change.method,
-    upstreamIssuer: change.upstreamIssuer,
-    upstreamSubject: change.upstreamSubject,
-  })
+  const location = await completeSignIn(
+    context,
+    browser,
+    { accountId: account.id, ...sessionOfStep(change) },
+    change.assurance === undefined ? {} : { assurance: change.assurance },
+  )
   return { kind: 'next', location }
 }

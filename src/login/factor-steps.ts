@@ -45,8 +45,8 @@ import { describeBrowser } from '../sessions/browser-family.js'
 import { raiseSessionAssurance } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
-import { completeSignIn } from './complete-sign-in.js'
-import { firstStepAmr, sessionOfStep, spendStep, tryFactor } from './second-factor.js'
+import { completeSignIn, toPasswordChange } from './complete-sign-in.js'
+import { firstStepAmr, refuseFinishedStep, sessionOfStep, spendStep, tryFactor } from './second-factor.js'
 import { askingSession } from './sign-in.js'
 import type { Phase } from './transaction.js'
 import type { Locale } from '../notify/templates.js'
@@ -99,10 +99,14 @@ async function finishFactorStep(
   browser: BrowserRequest,
   phase: FactorPhase,
   factorAmr: string,
+  known?: Account,
 ): Promise<string> {
   await spendStep(context, phase.id)
   const amr = [firstStepAmr(phase.first), factorAmr, 'mfa']
   if (phase.stepUp === undefined) {
+    const account = known ?? (await activeAccount(context, phase.accountId))
+    // A temporary password is replaced only now, after the factor: whoever knows it alone changes nothing.
+    if (account.mustChangePassword) return toPasswordChange(browser, account, phase.first, { amr, acr: 'mfa' })
     const { notice } = phase.first
     return completeSignIn(
       context,
@@ -115,7 +119,8 @@ async function finishFactorStep(
   const raised = await raiseSessionAssurance(context.db, session.id, {
     amr: [...new Set([...parseAmr(amrOf(session)).filter((value) => value !== 'mfa'), factorAmr, 'mfa'])].join(' '),
     acr: 'mfa',
-    authenticatedAt: context.now(),
+    // A factor given proves the person now; one just set up proves no more than the session already did.
+    authenticatedAt: phase.kind === 'enrol_factor' ? session.authenticatedAt : context.now(),
   })
   if (raised === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for this step is over')
   const pending = browser.transaction.pendingAuthorization()
@@ -148,6 +153,7 @@ export type FactorAnswer = { kind: 'next'; location: string } | { kind: 'wrong' 
 export async function giveCode(context: RouteContext, browser: BrowserRequest, typed: string): Promise<FactorAnswer> {
   const phase = browser.transaction.take('second_factor')
   const account = await activeAccount(context, phase.accountId)
+  await refuseFinishedStep(context, phase.id)
   const digits = typed.replace(/\s/g, '')
   const way = /^\d{6}$/.test(digits) ? 'totp' : 'recovery_code'
   const now = context.now()
@@ -164,7 +170,7 @@ export async function giveCode(context: RouteContext, browser: BrowserRequest, t
     },
   )
   if (accepted === undefined) return { kind: 'wrong' }
-  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted) }
+  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted, account) }
 }
 
 export function parseCredential(text: string): Record<string, unknown> | undefined {
@@ -201,6 +207,7 @@ export async function givePasskey(
 ): Promise<FactorAnswer> {
   const phase = browser.transaction.take('second_factor')
   const account = await activeAccount(context, phase.accountId)
+  await refuseFinishedStep(context, phase.id)
   const { rpId, origin } = relyingParty(context)
   const accepted = await tryFactor(
     context,
@@ -231,7 +238,7 @@ export async function givePasskey(
   )
   // The challenge was answered (or tried): the next showing of the page makes a new one.
   if (accepted === undefined) return { kind: 'wrong' }
-  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted) }
+  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted, account) }
 }
 
 /** GET /login/factor/enrol: why, and a passkey registration's options (a new challenge). */
@@ -316,7 +323,8 @@ async function enrolled(
   await tellOwner(context, browser, account.id, { kind: 'added', factor: factor.kind }, locale)
   const codes = await recoveryCodesAfterEnrolment(context, account.id)
   const done = { ...phase, totpId: undefined, challenge: undefined, enrolled: [factor.amr] }
-  if (codes.length === 0) return { kind: 'next', location: await finishFactorStep(context, browser, done, factor.amr) }
+  if (codes.length === 0)
+    return { kind: 'next', location: await finishFactorStep(context, browser, done, factor.amr, account) }
   browser.transaction.updateFactorStep(done)
   return { kind: 'codes', codes }
 }
@@ -330,6 +338,7 @@ export async function confirmTotpEnrolment(
 ): Promise<EnrolAnswer> {
   const phase = browser.transaction.take('enrol_factor')
   const account = await activeAccount(context, phase.accountId)
+  await refuseFinishedStep(context, phase.id)
   const pending = phase.totpId === undefined ? undefined : await findPendingTotp(context.db, account.id, phase.totpId)
   if (pending === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'no one-time code app is being set up')
   const secret = openFactorSecret(secretKey(context), pending.sealedSecret)
@@ -358,6 +367,7 @@ export async function enrolPasskey(
 ): Promise<EnrolAnswer> {
   const phase = browser.transaction.take('enrol_factor')
   const account = await activeAccount(context, phase.accountId)
+  await refuseFinishedStep(context, phase.id)
   const credential = parseCredential(response)
   const { rpId, origin } = relyingParty(context)
   const made =

@@ -82,7 +82,7 @@ export async function signInLinked(
   const links = linksOfSubjectCte('links', used, identity, login.region)
   // Only a link of a verified person is a strong sign-in by itself (the region lets State Services count:
   // waitingClient); any other goes the careful path, which asks the second-factor policy.
-  const link = onlyLinkCte('link', links, { verifiedOnly: true })
+  const link = onlyLinkCte('link', links, { strongOnly: { personVerified: identity.verified } })
   const decided = auditEventCte('decided', link, {
     type: 'link_decision',
     outcome: 'linked',

@@ -29,7 +29,7 @@ import {
 import { createRecoveryCodes, normaliseRecoveryCode } from '../factors/recovery-codes.js'
 import { createTotpSecret, matchTotpCode } from '../factors/totp.js'
 import { describeBrowser } from '../sessions/browser-family.js'
-import type { ActiveSession } from '../sessions/login-session.js'
+import { type ActiveSession, consumeLoginTransaction } from '../sessions/login-session.js'
 import { isRecentlyConfirmed } from './account.js'
 import type { BrowserRequest } from './browser.js'
 import {
@@ -123,6 +123,8 @@ export async function addOwnPasskey(
   mustBeConfirmed(context, session)
   const account = await ownAccount(context, session)
   const challenge = browser.transaction.takePasskeyChallenge(challengeKey(session))
+  if (!(await consumeLoginTransaction(context.db, `passkey:${challenge}`)))
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this passkey was already answered')
   const credential = parseCredential(response)
   const { rpId, origin } = relyingParty(context)
   const made =

@@ -28,6 +28,7 @@ import {
   storedPasskey,
 } from './factor-steps.js'
 import { tryFactor } from './second-factor.js'
+import { consumeLoginTransaction } from '../sessions/login-session.js'
 
 /** The options of the login page's passkey form (a new challenge, kept in the transaction). */
 export async function passkeySignInOptions(context: RouteContext, browser: BrowserRequest, region: string) {
@@ -44,6 +45,9 @@ export async function signInWithPasskey(
   response: string,
 ): Promise<FactorAnswer> {
   const phase = { region, challenge: browser.transaction.takePasskeyChallenge(region) }
+  // Spent on every instance: a copied cookie with a replayed answer signs in nobody.
+  if (!(await consumeLoginTransaction(context.db, `passkey:${phase.challenge}`)))
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this passkey sign-in was already answered')
   const credential = parseCredential(response)
   const credentialId = credential && credentialIdOf(credential)
   const passkey = credentialId === undefined ? undefined : await findPasskeyByCredentialId(context.db, credentialId)
@@ -52,7 +56,6 @@ export async function signInWithPasskey(
     context.metrics.login(phase.region, 'passkey', 'failure')
     return { kind: 'wrong' }
   }
-  if (account.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is deactivated')
   const { rpId, origin } = relyingParty(context)
   const amr = await tryFactor(
     context,
@@ -73,6 +76,8 @@ export async function signInWithPasskey(
     },
   )
   if (amr === undefined) return { kind: 'wrong' }
+  // Told only to the holder of the passkey, after its signature, as a password sign-in tells it.
+  if (account.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is deactivated')
   browser.transaction.abandon()
   const location = await completeSignIn(
     context,

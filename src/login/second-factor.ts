@@ -21,7 +21,7 @@ import type { RouteContext } from '../context.js'
 import type { AcrLevel, Executor } from '../db/schema.js'
 import { BridgeError } from '../errors.js'
 import { decideSecondFactor, type SecondFactorAnswer } from '../regions/second-factor-policy.js'
-import { consumeLoginTransaction } from '../sessions/login-session.js'
+import { consumeLoginTransaction, isLoginTransactionUsed } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
 import type { FirstStep } from './transaction.js'
 
@@ -43,8 +43,10 @@ export function sessionOfStep(first: Pick<FirstStep, 'method' | 'upstreamIssuer'
   }
 }
 
+const amrOfMethod = { password: 'pwd', state_services: 'fed', passkey: 'hwk' } as const
+
 export function firstStepAmr(first: Pick<FirstStep, 'method'>): string {
-  return first.method === 'password' ? 'pwd' : 'fed'
+  return amrOfMethod[first.method]
 }
 
 /** A first step and its account: what the policy is asked about. */
@@ -117,6 +119,12 @@ export async function factorStepAfter(
   }
 }
 
+/** Whether the account has a factor to give (a passkey or a confirmed code app). */
+export async function hasFactor(db: Executor, accountId: string): Promise<boolean> {
+  const summary = await factorSummary(db, accountId)
+  return summary.passkeys + summary.totp > 0
+}
+
 /** The factor step's throttle keys: the account (whose first step was right) and the address. */
 function factorKeys(accountId: string, ip: string) {
   return { account: `factor:${accountId}`, ip: `ip:${ip}` }
@@ -165,13 +173,23 @@ export async function tryFactor<T>(
   return result
 }
 
+/** A copied cookie of a step that was finished already tries nothing (no code or recovery code is burnt). */
+export async function refuseFinishedStep(context: RouteContext, id: string): Promise<void> {
+  if (await isLoginTransactionUsed(context.db, id))
+    throw new BridgeError('ERR_LOGIN_EXPIRED', 'this sign-in step was already finished')
+}
+
 /** The step is over: its id is spent (a copied cookie cannot finish it again). */
 export async function spendStep(context: RouteContext, id: string): Promise<void> {
   if (!(await consumeLoginTransaction(context.db, id)))
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'this sign-in step was already finished')
 }
 
-/** Whether the diary module waiting for this sign-in asked for the strong level (acr_values). */
+/**
+ * Whether the diary module waiting for this sign-in asked for the strong level only (acr_values): a
+ * request that accepts the password level too is answered by a password (tokens/acr.ts).
+ */
 export function wantsStrong(pending: { acrValues?: readonly string[] } | undefined): boolean {
-  return pending?.acrValues?.includes('mfa') === true
+  const asked = pending?.acrValues ?? []
+  return asked.includes('mfa') && !asked.includes('password')
 }

@@ -245,7 +245,8 @@ async function signInWith(
       method: 'state_services' as const,
       upstreamIssuer: identity.issuer,
       upstreamSubject: identity.subject,
-      verified: decided.kind === 'linked' && decided.verified,
+      // Strong by itself only through an automatic link of a person the provider vouches for, now too.
+      verified: decided.kind === 'linked' && decided.method === 'auto_snils' && decided.verified && identity.verified,
     }
     const notice = decided.kind === 'linked' && decided.superseded ? 'link_superseded' : undefined
     return { outcome: decided, location: await completeSignIn(context, browser, session, { notice, trx }) }
@@ -339,7 +340,8 @@ export async function bindByPassword(
       method: 'state_services' as const,
       upstreamIssuer: binding.issuer,
       upstreamSubject: binding.subject,
-      verified: result.verified,
+      // A binding proves the diary password, no more: the second-factor policy treats it as a password.
+      verified: false,
     }
     return { outcome: result, location: await continueSignIn(context, browser, account, session, trx) }
   })

@@ -36,7 +36,7 @@
  * browser's cookie only.
  */
 import { randomBytes } from 'node:crypto'
-import type { SessionMethod } from '../db/schema.js'
+import type { AcrLevel, SessionMethod } from '../db/schema.js'
 import { BridgeError } from '../errors.js'
 import type { BindingIdentity } from '../linking/binding.js'
 import type { NeedsPasswordReason } from '../linking/match.js'
@@ -94,6 +94,8 @@ export type Phase =
       method: SessionMethod
       upstreamIssuer?: string
       upstreamSubject?: string
+      /** The second step was given (or not wanted) before the change: what the sign-in vouches for. */
+      assurance?: { amr: string[]; acr: AcrLevel }
       startedAt: number
     }
   | { kind: 'recovery_code'; region: string; secretId: string; previousSecretId?: string; startedAt: number }

@@ -40,7 +40,7 @@ await insertLink(db, {
   accountId: account.id,
   issuer,
   subject: 'person-1',
-  method: 'password',
+  method: 'auto_snils',
   verified: true,
   evidence: {},
 })
@@ -60,12 +60,16 @@ if (client === undefined) throw new Error('the test config has no web-diary clie
 
 const signIn = (
   transactionId: string,
-  options: { subject?: string; regions?: string[]; region?: string } = {},
+  options: { subject?: string; regions?: string[]; region?: string; personVerified?: boolean } = {},
 ): Promise<LinkedSignIn> =>
   signInLinked(context, browser, {
     transactionId,
     region: options.region ?? '29',
-    identity: { ...identity, subject: options.subject ?? identity.subject },
+    identity: {
+      ...identity,
+      subject: options.subject ?? identity.subject,
+      verified: options.personVerified ?? identity.verified,
+    },
     client: { ...client, regions: options.regions ?? client.regions },
     pending,
   })
@@ -89,7 +93,7 @@ t.test('a linked person: used transaction, session, code and both audit events, 
   const result = await signIn('tx-1')
   if (result.kind !== 'signed_in') throw new Error(`expected a sign-in, got ${result.kind}`)
   t.equal(result.accountId, account.id)
-  t.equal(result.method, 'password')
+  t.equal(result.method, 'auto_snils')
   t.type(result.code, 'string')
 
   const session = await db
@@ -134,7 +138,7 @@ t.test('a linked person: used transaction, session, code and both audit events, 
       account_id: account.id,
       region: '29',
       client_id: null,
-      details: { issuer, method: 'password', verified: true, created: false },
+      details: { issuer, method: 'auto_snils', verified: true, created: false },
     },
     {
       type: 'authorization_code',
@@ -184,6 +188,23 @@ t.test(
     const sessions = async () => (await db.selectFrom('login_session').select('id').execute()).length
     const before = await sessions()
     t.same(await signIn('tx-unverified', { subject: 'person-unverified' }), { kind: 'not_linked' })
+    t.equal(await sessions(), before, 'no session started')
+    // A verified person who bound the diary with its password (anyone who knows a teacher's password can):
+    // the link proves the password only, so the careful path asks the second-factor policy.
+    await insertLink(db, {
+      accountId: other.id,
+      issuer,
+      subject: 'person-bound',
+      method: 'password',
+      verified: true,
+      evidence: {},
+    })
+    t.same(await signIn('tx-bound', { subject: 'person-bound' }), { kind: 'not_linked' }, 'a password binding')
+    t.same(
+      await signIn('tx-not-now', { personVerified: false }),
+      { kind: 'not_linked' },
+      'an automatic link of a person the provider does not vouch for now',
+    )
     t.equal(await sessions(), before, 'no session started')
     t.same(
       await audit('req-1').then((rows) => rows.filter((row) => row.account_id === other.id)),

@@ -77,6 +77,15 @@ t.test('a password session asked for mfa is not answered: step-up', async (t) =>
   t.ok(unknown.location.searchParams.get('code'), 'unknown values are ignored')
 })
 
+t.test('a step-up that would set up a factor needs a recent sign-in: else the password again first', async (t) => {
+  world.clock.offsetMs = 10 * 60_000
+  t.teardown(() => {
+    world.clock.offsetMs = 0
+  })
+  const later = await authorizeWith(browser, { acr_values: mfa })
+  t.equal(later.location.origin + later.location.pathname, `${publicUrl}/login`, 'signed in ten minutes ago')
+})
+
 t.test('max_age: an older sign-in signs in again, a recent one is answered', async (t) => {
   world.clock.offsetMs = 120_000
   t.teardown(() => {

@@ -57,7 +57,13 @@ t.test(
       'who you are and "Выйти" right under the heading',
     )
     const headings = [...main.matchAll(/<h2[^>]*>([^<]+)<\/h2>/g)].map((match) => match[1])
-    t.same(headings, ['Сменить пароль', 'Почта и телефон', 'Вход через Госуслуги', 'Где выполнен вход'])
+    t.same(headings, [
+      'Сменить пароль',
+      'Второй шаг входа',
+      'Почта и телефон',
+      'Вход через Госуслуги',
+      'Где выполнен вход',
+    ])
     t.equal(main.match(/>Выйти<\/button>/g)?.length, 1, 'one "Выйти"')
   },
 )

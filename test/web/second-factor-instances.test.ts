@@ -8,7 +8,9 @@ import * as OTPAuth from 'otpauth'
 import t from 'tap'
 import { findAccountByLogin } from '../../src/accounts/account.repository.js'
 import { factorSecretKey, sealFactorSecret } from '../../src/factors/factor-secret.js'
-import { confirmTotp, startTotp } from '../../src/factors/factor.repository.js'
+import { addPasskey, confirmTotp, startTotp } from '../../src/factors/factor.repository.js'
+import { verifyPasskeyRegistration } from '../../src/factors/passkey.js'
+import { SoftAuthenticator } from '../../peers/soft-authenticator.js'
 import { createTotpSecret, totpStep } from '../../src/factors/totp.js'
 import { Browser, csrfToken, type Page } from '../helpers/browser.js'
 import { publicUrl } from '../helpers/demo-world.js'
@@ -86,3 +88,36 @@ t.test('the password alone starts no session', async (t) => {
   const account_ = await browser.go('GET', '/account')
   t.equal(account_.url.pathname, '/login', 'the account page is not reached')
 })
+
+t.test(
+  'a passkey sign-in from the login page: once; a copied cookie with the same answer signs in nobody',
+  async (t) => {
+    const rpId = new URL(publicUrl).hostname
+    const authenticator = new SoftAuthenticator(rpId, new URL(publicUrl).origin)
+    const made = await verifyPasskeyRegistration({
+      response: authenticator.register('registration-challenge') as never,
+      expectedChallenge: 'registration-challenge',
+      expectedOrigin: new URL(publicUrl).origin,
+      rpId,
+    })
+    if (made === undefined) throw new Error('the soft passkey was not registered')
+    t.match(await addPasskey(db, account.id, { name: 'Ключ', ...made }), { kind: 'added' })
+
+    const browser = new Browser(app, publicUrl)
+    const form = await browser.go('GET', '/login?region=29')
+    const options = /data-passkey="get" data-options="([^"]+)"/.exec(form.body)?.[1]
+    if (options === undefined) throw new Error('no passkey form on the login page')
+    const { challenge } = JSON.parse(options.replaceAll('&quot;', '"')) as { challenge: string }
+    const answer = JSON.stringify(authenticator.assert(challenge, { flags: { userVerified: true } }))
+    const copied = new Map([...browser.jars].map(([origin, jar]) => [origin, new Map(jar)]))
+    const signedIn = await browser.request('POST', '/login/passkey', { _csrf: csrfToken(form), response: answer })
+    t.equal(signedIn.status, 303, 'the passkey alone signs in')
+    t.equal(signedIn.headers.location, '/account')
+
+    const thief = new Browser(second.app, publicUrl)
+    for (const [origin, jar] of copied) thief.jars.set(origin, jar)
+    const replay = await thief.request('POST', '/login/passkey', { _csrf: csrfToken(form), response: answer })
+    t.equal(replay.status, 400, 'the same answer with a copy of the cookie, on the other instance')
+    t.match(replay.body, 'login_expired')
+  },
+)

@@ -96,3 +96,17 @@ t.test('wrong codes count like wrong passwords: audited, then blocked', async (t
     .execute()
   t.equal(failures.filter((row) => row.outcome === 'failure').length, 10, 'every wrong code audited')
 })
+
+t.test('a temporary password chooses nothing before the second step', async (t) => {
+  const world = await startDemoWorld(t, {}, { region29: { secondFactor: { required: ['teacher'] } } })
+  const db = world.database.db
+  await db
+    .updateTable('diary_account')
+    .set({ must_change_password: true })
+    .where('login', '=', 'kuznetsova.e')
+    .execute()
+  const { browser, page } = await passwordStep(world.app, 'kuznetsova.e')
+  t.equal(page.url.pathname, '/login/factor/enrol', 'the factor first, not the new password')
+  const change = await browser.go('GET', '/password/change')
+  t.equal(change.status, 400, 'the password change is not open yet')
+})

@@ -191,11 +191,11 @@ ${page.school ? html`<dt>${t.accountSchool}</dt><dd>${page.school}</dd>` : ''}
 ${page.className ? html`<dt>${t.accountClass}</dt><dd>${page.className}</dd>` : ''}
 <dt>${t.accountMethod}</dt><dd>${methodName(context, page.method)}</dd>
 </dl>
-<h2 id="second-step">${t.security.title}</h2>
-<p><a href="/account/security">${t.security.link}</a></p>
 <h2 id="change-password">${t.changePasswordTitle}</h2>
 <p class="muted">${t.changePasswordHint}</p>
 ${newPasswordForm(context, { action: '/account/password', submit: t.changePassword, csrfToken: page.csrfToken, problem: page.passwordProblem, askCurrent: true })}
+<h2 id="second-step">${t.security.title}</h2>
+<p><a href="/account/security">${t.security.link}</a></p>
 ${contactsSection(context, page)}
 ${linksSection(context, page)}
 ${sessionsSection(context, page)}`,
