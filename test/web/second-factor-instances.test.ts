@@ -95,7 +95,7 @@ t.test(
     const rpId = new URL(publicUrl).hostname
     const authenticator = new SoftAuthenticator(rpId, new URL(publicUrl).origin)
     const made = await verifyPasskeyRegistration({
-      response: authenticator.register('registration-challenge') as never,
+      response: authenticator.register('registration-challenge'),
       expectedChallenge: 'registration-challenge',
       expectedOrigin: new URL(publicUrl).origin,
       rpId,
