@@ -284,6 +284,10 @@ try {
         `${name}: ${total(measured).toFixed(2)} ms of CPU per operation (target ${limit} ms): see "Where the time goes" below.`,
       )
   }
+  if (total(factors.signIn) > factorLimit)
+    missed.push(
+      `password + one-time code sign-in: ${total(factors.signIn).toFixed(2)} ms of CPU per sign-in, ${(total(factors.signIn) - total(passwords.signIn)).toFixed(2)} ms above the password sign-in (target 1 ms): a second HTTP request (cookies decrypted and sealed again, CSRF, a log line) and about ten statements (the step's use mark, the factor throttle read and reset, the code app read and its step spent, the audit event, the session) — to fold into fewer statements.`,
+    )
   if (total(jwks) > 1.2 * floor || total(discovery) > 1.2 * floor)
     missed.push(
       'JWKS or discovery above 1.2× the /healthz floor in CPU per request: at the production level (info) each of them writes its request log line (~0.05 ms) and /healthz, a probe, logs only at debug; at BENCH_LOG_LEVEL=warn they stay within 1.2×.',
