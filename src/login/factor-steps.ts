@@ -87,7 +87,7 @@ export function tellOwner(
   )
 }
 
-async function activeAccount(context: RouteContext, accountId: string): Promise<Account> {
+export async function activeAccount(context: RouteContext, accountId: string): Promise<Account> {
   const account = await findAccountById(context.db, accountId)
   if (account?.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is not active')
   return account
@@ -241,12 +241,10 @@ export async function givePasskey(
   return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted, account) }
 }
 
-/** GET /login/factor/enrol: why, and a passkey registration's options (a new challenge). */
-export async function showEnrolChoice(context: RouteContext, browser: BrowserRequest, labels: FactorLabels) {
-  const phase = browser.transaction.take('enrol_factor')
-  const account = await activeAccount(context, phase.accountId)
+/** The WebAuthn options of a new passkey of `account` (its existing ones excluded), a new challenge. */
+export async function registrationOptions(context: RouteContext, account: Account, labels: FactorLabels) {
   const existing = await findPasskeysOfAccount(context.db, account.id)
-  const options = await passkeyRegistrationOptions({
+  return passkeyRegistrationOptions({
     rpId: relyingParty(context).rpId,
     rpName: labels.issuer,
     accountId: account.id,
@@ -254,6 +252,54 @@ export async function showEnrolChoice(context: RouteContext, browser: BrowserReq
     displayName: [account.givenName, account.familyName].filter(Boolean).join(' ') || account.login,
     existingCredentialIds: existing.map((passkey) => passkey.credentialId),
   })
+}
+
+/**
+ * A new passkey of `account` from the browser's answer to `challenge`, named after the browser family;
+ * undefined when the answer does not verify or the credential is registered already.
+ */
+export async function makePasskey(
+  context: RouteContext,
+  browser: BrowserRequest,
+  account: Account,
+  answer: { response: string; challenge: string | undefined },
+  labels: FactorLabels,
+): Promise<{ amr: string } | undefined> {
+  const credential = parseCredential(answer.response)
+  const { rpId, origin } = relyingParty(context)
+  const made =
+    credential === undefined || answer.challenge === undefined
+      ? undefined
+      : await verifyPasskeyRegistration({
+          response: credential as unknown as RegistrationResponseJSON,
+          expectedChallenge: answer.challenge,
+          expectedOrigin: origin,
+          rpId,
+        })
+  if (made === undefined) return undefined
+  const device = describeBrowser(browser.userAgent)
+  const name = (device === undefined ? labels.passkeyName : `${labels.passkeyName} · ${device}`).slice(0, 64)
+  const added = await addPasskey(context.db, account.id, { name, ...made })
+  return added.kind === 'added' ? { amr: passkeyAmr(made) } : undefined
+}
+
+/** Ten new recovery codes of the account (the old ones stop working), to be shown once. */
+export async function issueRecoveryCodes(context: RouteContext, accountId: string): Promise<string[]> {
+  const codes = createRecoveryCodes()
+  const key = recoveryHashKey(context)
+  await replaceRecoveryCodes(
+    context.db,
+    accountId,
+    codes.map((code) => hashRecoveryCode(key, accountId, normaliseRecoveryCode(code) as string)),
+  )
+  return codes
+}
+
+/** GET /login/factor/enrol: why, and a passkey registration's options (a new challenge). */
+export async function showEnrolChoice(context: RouteContext, browser: BrowserRequest, labels: FactorLabels) {
+  const phase = browser.transaction.take('enrol_factor')
+  const account = await activeAccount(context, phase.accountId)
+  const options = await registrationOptions(context, account, labels)
   browser.transaction.updateFactorStep({ ...phase, challenge: options.challenge })
   const reason = phase.asked
     ? ({ kind: 'asked' } as const)
@@ -294,14 +340,7 @@ export type EnrolAnswer =
 /** Ten recovery codes if the account has none left (shown once), else none. */
 export async function recoveryCodesAfterEnrolment(context: RouteContext, accountId: string): Promise<string[]> {
   if ((await factorSummary(context.db, accountId)).recoveryCodesLeft > 0) return []
-  const codes = createRecoveryCodes()
-  const key = recoveryHashKey(context)
-  await replaceRecoveryCodes(
-    context.db,
-    accountId,
-    codes.map((code) => hashRecoveryCode(key, accountId, normaliseRecoveryCode(code) as string)),
-  )
-  return codes
+  return issueRecoveryCodes(context, accountId)
 }
 
 async function enrolled(
@@ -368,23 +407,9 @@ export async function enrolPasskey(
   const phase = browser.transaction.take('enrol_factor')
   const account = await activeAccount(context, phase.accountId)
   await refuseFinishedStep(context, phase.id)
-  const credential = parseCredential(response)
-  const { rpId, origin } = relyingParty(context)
-  const made =
-    credential === undefined || phase.challenge === undefined
-      ? undefined
-      : await verifyPasskeyRegistration({
-          response: credential as unknown as RegistrationResponseJSON,
-          expectedChallenge: phase.challenge,
-          expectedOrigin: origin,
-          rpId,
-        })
+  const made = await makePasskey(context, browser, account, { response, challenge: phase.challenge }, labels)
   if (made === undefined) return { kind: 'failed' }
-  const device = describeBrowser(browser.userAgent)
-  const name = (device === undefined ? labels.passkeyName : `${labels.passkeyName} · ${device}`).slice(0, 64)
-  const added = await addPasskey(context.db, account.id, { name, ...made })
-  if (added.kind !== 'added') return { kind: 'failed' }
-  return enrolled(context, browser, phase, account, { kind: 'passkey', amr: passkeyAmr(made) }, labels.locale)
+  return enrolled(context, browser, phase, account, { kind: 'passkey', amr: made.amr }, labels.locale)
 }
 
 /** POST /login/factor/enrol/done: after the recovery codes, the sign-in goes on. */

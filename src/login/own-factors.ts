@@ -5,51 +5,36 @@
  * the session's account in its statement; every change is audited and the owner is told (e-mail/SMS,
  * if confirmed). The passkey challenge of the page is kept in the login cookie under the session's id.
  */
-import { type Account, findAccountById } from '../accounts/account.repository.js'
+import type { Account } from '../accounts/account.repository.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'
-import { hashRecoveryCode, openFactorSecret, sealFactorSecret } from '../factors/factor-secret.js'
+import { openFactorSecret, sealFactorSecret } from '../factors/factor-secret.js'
 import {
-  addPasskey,
   confirmTotp,
   factorSummary,
-  findPasskeysOfAccount,
   findPendingTotp,
   listFactors,
   removeFactor,
-  replaceRecoveryCodes,
   startTotp,
 } from '../factors/factor.repository.js'
-import {
-  passkeyRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyPasskeyRegistration,
-} from '../factors/passkey.js'
-import { createRecoveryCodes, normaliseRecoveryCode } from '../factors/recovery-codes.js'
 import { createTotpSecret, matchTotpCode } from '../factors/totp.js'
-import { describeBrowser } from '../sessions/browser-family.js'
 import { type ActiveSession, consumeLoginTransaction } from '../sessions/login-session.js'
 import { isRecentlyConfirmed } from './account.js'
 import type { BrowserRequest } from './browser.js'
 import {
+  activeAccount,
   type FactorLabels,
-  parseCredential,
+  issueRecoveryCodes,
+  makePasskey,
+  registrationOptions,
   recoveryCodesAfterEnrolment,
-  recoveryHashKey,
-  relyingParty,
   secretKey,
   tellOwner,
   totpSetup,
 } from './factor-steps.js'
 
 const challengeKey = (session: ActiveSession) => `account:${session.id}`
-
-async function ownAccount(context: RouteContext, session: ActiveSession): Promise<Account> {
-  const account = await findAccountById(context.db, session.accountId)
-  if (account?.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is not active')
-  return account
-}
 
 function mustBeConfirmed(context: RouteContext, session: ActiveSession): void {
   if (!isRecentlyConfirmed(session, context.now()))
@@ -63,7 +48,7 @@ export async function ownFactorsOverview(
   session: ActiveSession,
   labels: FactorLabels,
 ) {
-  const account = await ownAccount(context, session)
+  const account = await activeAccount(context, session.accountId)
   const [factors, summary] = await Promise.all([
     listFactors(context.db, account.id),
     factorSummary(context.db, account.id),
@@ -71,15 +56,7 @@ export async function ownFactorsOverview(
   const confirmed = isRecentlyConfirmed(session, context.now())
   let passkeyOptions: unknown
   if (confirmed) {
-    const existing = await findPasskeysOfAccount(context.db, account.id)
-    const options = await passkeyRegistrationOptions({
-      rpId: relyingParty(context).rpId,
-      rpName: labels.issuer,
-      accountId: account.id,
-      userName: account.login,
-      displayName: [account.givenName, account.familyName].filter(Boolean).join(' ') || account.login,
-      existingCredentialIds: existing.map((passkey) => passkey.credentialId),
-    })
+    const options = await registrationOptions(context, account, labels)
     browser.transaction.offerPasskey(challengeKey(session), options.challenge)
     passkeyOptions = options
   }
@@ -121,25 +98,12 @@ export async function addOwnPasskey(
   labels: FactorLabels,
 ): Promise<OwnChange> {
   mustBeConfirmed(context, session)
-  const account = await ownAccount(context, session)
+  const account = await activeAccount(context, session.accountId)
   const challenge = browser.transaction.takePasskeyChallenge(challengeKey(session))
   if (!(await consumeLoginTransaction(context.db, `passkey:${challenge}`)))
     throw new BridgeError('ERR_LOGIN_EXPIRED', 'this passkey was already answered')
-  const credential = parseCredential(response)
-  const { rpId, origin } = relyingParty(context)
-  const made =
-    credential === undefined
-      ? undefined
-      : await verifyPasskeyRegistration({
-          response: credential as unknown as RegistrationResponseJSON,
-          expectedChallenge: challenge,
-          expectedOrigin: origin,
-          rpId,
-        })
+  const made = await makePasskey(context, browser, account, { response, challenge }, labels)
   if (made === undefined) return { kind: 'failed' }
-  const device = describeBrowser(browser.userAgent)
-  const name = (device === undefined ? labels.passkeyName : `${labels.passkeyName} · ${device}`).slice(0, 64)
-  if ((await addPasskey(context.db, account.id, { name, ...made })).kind !== 'added') return { kind: 'failed' }
   await changed(context, browser, account, { outcome: 'enrolled', kind: 'passkey' }, labels.locale)
   return { kind: 'done', codes: await recoveryCodesAfterEnrolment(context, account.id) }
 }
@@ -147,7 +111,7 @@ export async function addOwnPasskey(
 /** GET /account/security/totp: a new unconfirmed one-time code app, its QR code and key. */
 export async function startOwnTotp(context: RouteContext, session: ActiveSession, labels: FactorLabels) {
   mustBeConfirmed(context, session)
-  const account = await ownAccount(context, session)
+  const account = await activeAccount(context, session.accountId)
   const secret = createTotpSecret()
   const factorId = await startTotp(
     context.db,
@@ -169,7 +133,7 @@ export async function confirmOwnTotp(
   labels: FactorLabels,
 ): Promise<OwnTotpAnswer> {
   mustBeConfirmed(context, session)
-  const account = await ownAccount(context, session)
+  const account = await activeAccount(context, session.accountId)
   const pending = await findPendingTotp(context.db, account.id, form.factorId)
   if (pending === undefined) throw new BridgeError('ERR_NOT_FOUND', 'no one-time code app is being set up')
   const secret = openFactorSecret(secretKey(context), pending.sealedSecret)
@@ -191,7 +155,7 @@ export async function removeOwnFactor(
   locale: FactorLabels['locale'],
 ): Promise<void> {
   mustBeConfirmed(context, session)
-  const account = await ownAccount(context, session)
+  const account = await activeAccount(context, session.accountId)
   const factor = (await listFactors(context.db, account.id)).find((one) => one.id === factorId)
   if (factor === undefined || !(await removeFactor(context.db, account.id, factorId)))
     throw new BridgeError('ERR_NOT_FOUND', 'no such factor of this account')
@@ -206,14 +170,8 @@ export async function renewOwnRecoveryCodes(
   locale: FactorLabels['locale'],
 ): Promise<string[]> {
   mustBeConfirmed(context, session)
-  const account = await ownAccount(context, session)
-  const codes = createRecoveryCodes()
-  const key = recoveryHashKey(context)
-  await replaceRecoveryCodes(
-    context.db,
-    account.id,
-    codes.map((code) => hashRecoveryCode(key, account.id, normaliseRecoveryCode(code) as string)),
-  )
+  const account = await activeAccount(context, session.accountId)
+  const codes = await issueRecoveryCodes(context, account.id)
   await changed(context, browser, account, { outcome: 'recovery_codes', kind: 'recovery_codes' }, locale)
   return codes
 }
