@@ -151,6 +151,24 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
   return row && toAccount(row)
 }
 
+/**
+ * `findAccountById` with values of other owners' reads beside it (their SQL, named by `extras`), for a
+ * step that needs the account and them in one round trip.
+ */
+export async function findAccountByIdWith<Extra extends Record<string, unknown>>(
+  db: Executor,
+  id: string,
+  extras: { [K in keyof Extra & string]: RawBuilder<Extra[K]> },
+): Promise<{ account: Account; extra: Extra } | undefined> {
+  if (!isUuid(id)) return undefined
+  let query = selectAccounts(db).where('id', '=', id)
+  for (const [name, value] of Object.entries(extras)) query = query.select((value as RawBuilder<unknown>).as(name))
+  const row = (await query.executeTakeFirst()) as (AccountRow & Record<string, unknown>) | undefined
+  if (row === undefined) return undefined
+  const extra = Object.fromEntries(Object.keys(extras).map((name) => [name, row[name]])) as Extra
+  return { account: toAccount(row), extra }
+}
+
 /** The account `id` only if it belongs to `region` (the scope in the statement, not in the caller). */
 export async function findAccountInRegion(db: Executor, region: string, id: string): Promise<Account | undefined> {
   const row = await selectAccounts(db).where('id', '=', id).where('region', '=', region).executeTakeFirst()

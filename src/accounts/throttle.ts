@@ -12,7 +12,8 @@
  * that a block refuses writes nothing, and the keys are counted in the caller's order (the requester's
  * own keys first, so that only requests they let through use up a key the requester shares with others).
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type AnyCte, cte, tableOf } from '../db/cte.js'
 import type { Database } from '../db/schema.js'
 import { normaliseLogin } from './account.repository.js'
 import { typedKey } from './keyed-hash.js'
@@ -53,6 +54,26 @@ export async function blockedUntil(
     .execute()
   const until = rows.map((row) => row.blocked_until as Date).sort((a, b) => b.getTime() - a.getTime())[0]
   return until
+}
+
+/** `blockedUntil` as a value of a larger read: the latest block of the keys still running at `now`, or null. */
+export function blockedUntilSql(keys: AttemptKeys, now: Date): RawBuilder<Date | null> {
+  return sql<Date | null>`(select max(blocked_until) from login_throttle
+    where key in (${keys.account}, ${keys.ip}) and blocked_until > ${now})`
+}
+
+/** `recordSuccess` as part of a larger statement, done only if `after` has a row (the success was written). */
+export function clearAccountKeyCte<Name extends string, After extends AnyCte>(
+  name: Name,
+  keys: AttemptKeys,
+  after: After,
+) {
+  return cte(
+    name,
+    ['key'],
+    sql`delete from login_throttle where key = ${keys.account} and exists (select from ${tableOf(after)}) returning key`,
+    [after],
+  )
 }
 
 type Window = Pick<ThrottlePolicy, 'windowSeconds' | 'blockSeconds'>

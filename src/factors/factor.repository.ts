@@ -12,7 +12,8 @@
  *   (WebAuthn §6.1.1); anything else that does not grow is refused (a cloned authenticator)
  * - a recovery code is spent by one UPDATE of an unused row: single use under parallel tries
  */
-import { type Selectable, sql } from 'kysely'
+import { type RawBuilder, type Selectable, sql } from 'kysely'
+import { cte } from '../db/cte.js'
 import { accountStateAndRegionSql } from '../accounts/account.repository.js'
 import { inTransaction } from '../db/transaction.js'
 import { type AccountFactorTable, type AccountState, type Executor, type FactorKind, isUuid } from '../db/schema.js'
@@ -93,7 +94,6 @@ export interface RemovedFactors {
 type FactorRow = Selectable<AccountFactorTable>
 
 const bytes = (value: Uint8Array | null) => Buffer.from(value ?? new Uint8Array())
-const step = (value: string | null) => (value === null ? null : Number(value))
 
 function toPasskey(row: FactorRow): Passkey {
   return {
@@ -279,32 +279,47 @@ export async function confirmTotp(
   return result.numUpdatedRows > 0n
 }
 
-/** The account's confirmed TOTP factors with their sealed secrets and last accepted steps. */
-export async function findTotpFactors(db: Executor, accountId: string): Promise<TotpFactor[]> {
-  const rows = await db
-    .selectFrom('account_factor')
-    .select(['id', 'name', 'totp_secret_encrypted', 'totp_last_step'])
-    .where('account_id', '=', accountId)
-    .where('kind', '=', 'totp')
-    .where('confirmed_at', 'is not', null)
-    .orderBy('created_at')
-    .execute()
+/**
+ * `findTotpFactors` as a value of a larger read (one JSON array, oldest first), to read beside other
+ * owners' rows in one round trip; `totpFactorsFrom` makes the factors of it.
+ */
+export function totpFactorsSql(accountId: string): RawBuilder<unknown> {
+  return sql`(select coalesce(json_agg(json_build_object('id', id, 'name', name, 'sealed', totp_secret_encrypted,
+      'last_step', totp_last_step) order by created_at), '[]'::json)
+    from account_factor where account_id = ${accountId}::uuid and kind = 'totp' and confirmed_at is not null)`
+}
+
+export function totpFactorsFrom(value: unknown): TotpFactor[] {
+  const rows = value as { id: string; name: string; sealed: string; last_step: number | string | null }[]
   return rows.map((row) => ({
     id: row.id,
     name: row.name,
-    sealedSecret: row.totp_secret_encrypted as string,
-    lastStep: step(row.totp_last_step),
+    sealedSecret: row.sealed,
+    lastStep: row.last_step === null ? null : Number(row.last_step),
   }))
 }
 
-/** Spends a TOTP step: true for the one caller (on any instance) that moved the factor's last step forward to it. */
-export async function spendTotpStep(db: Executor, factorId: string, step: number, now: Date): Promise<boolean> {
-  if (!isUuid(factorId)) return false
-  const result = await sql`
-    update account_factor set totp_last_step = ${step}, last_used_at = ${now}
-    where id = ${factorId} and kind = 'totp' and confirmed_at is not null
-      and (totp_last_step is null or totp_last_step < ${step}::bigint)`.execute(db)
-  return (result.numAffectedRows ?? 0n) > 0n
+/** `spendTotpStep` as part of a larger statement: the factor's id once, for the one caller that spent the step. */
+export function spendTotpStepCte<Name extends string>(name: Name, factorId: string, step: number, now: Date) {
+  return cte(
+    name,
+    ['id'],
+    sql`update account_factor set totp_last_step = ${step}, last_used_at = ${now}
+      where id = ${factorId}::uuid and kind = 'totp' and confirmed_at is not null
+        and (totp_last_step is null or totp_last_step < ${step}::bigint)
+      returning id`,
+  )
+}
+
+/** `spendRecoveryCode` as part of a larger statement: the code's account id once, for the one caller that spent it. */
+export function spendRecoveryCodeCte<Name extends string>(name: Name, accountId: string, hash: string, now: Date) {
+  return cte(
+    name,
+    ['id'],
+    sql`update account_recovery_code set used_at = ${now}
+      where account_id = ${accountId}::uuid and code_hash = ${hash} and used_at is null
+      returning account_id as id`,
+  )
 }
 
 /** Renames one of the account's factors (the name as `normaliseFactorName` gives it); false if it has none such. */
@@ -340,18 +355,6 @@ export async function replaceRecoveryCodes(db: Executor, accountId: string, hash
       .values(hashes.map((code_hash) => ({ account_id: accountId, code_hash })))
       .execute()
   })
-}
-
-/** Spends a recovery code: true once, for the one caller that found it unused. */
-export async function spendRecoveryCode(db: Executor, accountId: string, hash: string, now: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('account_recovery_code')
-    .set({ used_at: now })
-    .where('account_id', '=', accountId)
-    .where('code_hash', '=', hash)
-    .where('used_at', 'is', null)
-    .executeTakeFirst()
-  return result.numUpdatedRows > 0n
 }
 
 /** Removes every factor (pending ones too) and recovery code of the account; answers what was confirmed or unused. */

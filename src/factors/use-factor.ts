@@ -1,47 +1,36 @@
 /*
- * A second step typed by a person, checked and spent in one call, so every page does it the same way:
+ * A second step typed by a person, checked here and spent by the statement that finishes the step
+ * (login/second-factor.ts finishCodeStep), so every page does it the same way:
  * - a one-time code is tried against each confirmed TOTP factor of the account (its sealed secret opened
- *   with the factor key); the step it matches is then spent in the database, and only the caller whose
- *   UPDATE moved the step forward is answered `accepted`: a code is used once across instances
- * - a recovery code is normalised, hashed with the account id and spent by one UPDATE
- * - a malformed entry, a wrong one and one spent already are all `refused`: the page says the same for each
+ *   with the factor key); the step it matches becomes the factor's UPDATE (`spent`), which moves the step
+ *   forward for one caller only: a code is used once across instances
+ * - a recovery code is normalised, hashed with the account id and becomes one UPDATE the same way
+ * - a malformed entry, a wrong one and one spent already all end without a row: the page says the same for each
  * - a sealed secret that does not open (another KEY_ENCRYPTION_KEY, a changed row) throws: that is a fault
  *   of the installation, not a wrong code
  */
-import type { Executor } from '../db/schema.js'
 import { hashRecoveryCode, openFactorSecret } from './factor-secret.js'
-import { findTotpFactors, spendRecoveryCode, spendTotpStep } from './factor.repository.js'
+import { spendRecoveryCodeCte, spendTotpStepCte, type TotpFactor } from './factor.repository.js'
 import { normaliseRecoveryCode } from './recovery-codes.js'
 import { matchTotpCode, normaliseTotpCode } from './totp.js'
 
-export type CodeOutcome = { kind: 'accepted'; factorId: string } | { kind: 'refused' }
-
-/** Checks and spends a one-time code of one of the account's TOTP factors; `factorKey` is factorSecretKey(KEK). */
-export async function useTotpCode(
-  db: Executor,
-  factorKey: Buffer,
-  accountId: string,
-  typed: string,
-  now: Date,
-): Promise<CodeOutcome> {
-  if (normaliseTotpCode(typed) === undefined) return { kind: 'refused' }
-  for (const factor of await findTotpFactors(db, accountId)) {
+/**
+ * For a statement that spends and goes on in one round trip (login/second-factor.ts): the spend of the
+ * first of `factors` (read already) whose code `typed` is at `now`, in a step after its last one, as the
+ * owner's CTE `spent`; undefined for a malformed code or one that matches none.
+ */
+export function matchTotpFactors(factorKey: Buffer, factors: readonly TotpFactor[], typed: string, now: Date) {
+  if (normaliseTotpCode(typed) === undefined) return undefined
+  for (const factor of factors) {
     const step = matchTotpCode(openFactorSecret(factorKey, factor.sealedSecret), typed, now.getTime(), factor.lastStep)
-    if (step !== undefined && (await spendTotpStep(db, factor.id, step, now)))
-      return { kind: 'accepted', factorId: factor.id }
+    if (step !== undefined) return spendTotpStepCte('spent', factor.id, step, now)
   }
-  return { kind: 'refused' }
+  return undefined
 }
 
-/** Checks and spends one of the account's recovery codes; `hashKey` is secretsKey(SNILS_PEPPER). */
-export async function useRecoveryCode(
-  db: Executor,
-  hashKey: Buffer,
-  accountId: string,
-  typed: string,
-  now: Date,
-): Promise<boolean> {
+/** The same for a recovery code: its spend as the CTE `spent`, or undefined for a malformed one. */
+export function recoveryCodeSpend(hashKey: Buffer, accountId: string, typed: string, now: Date) {
   const code = normaliseRecoveryCode(typed)
-  if (code === undefined) return false
-  return spendRecoveryCode(db, accountId, hashRecoveryCode(hashKey, accountId, code), now)
+  if (code === undefined) return undefined
+  return spendRecoveryCodeCte('spent', accountId, hashRecoveryCode(hashKey, accountId, code), now)
 }

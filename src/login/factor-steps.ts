@@ -39,14 +39,24 @@ import {
 import { createRecoveryCodes, normaliseRecoveryCode } from '../factors/recovery-codes.js'
 import { createTotpSecret, matchTotpCode, totpUri } from '../factors/totp.js'
 import { renderTotpQr } from '../factors/totp-qr.js'
-import { useRecoveryCode, useTotpCode } from '../factors/use-factor.js'
+import { matchTotpFactors, recoveryCodeSpend } from '../factors/use-factor.js'
 import { amrOf, parseAmr } from '../tokens/acr.js'
 import { describeBrowser } from '../sessions/browser-family.js'
 import { raiseSessionAssurance } from '../sessions/login-session.js'
 import { answerAuthorization } from './authorization.js'
 import type { BrowserRequest } from './browser.js'
 import { completeSignIn, toPasswordChange } from './complete-sign-in.js'
-import { firstStepAmr, refuseFinishedStep, sessionOfStep, spendStep, tryFactor } from './second-factor.js'
+import {
+  countFactorFailure,
+  finishCodeStep,
+  firstStepAmr,
+  readCodeStep,
+  refuseBlocked,
+  refuseFinishedStep,
+  sessionOfStep,
+  spendStep,
+  tryFactor,
+} from './second-factor.js'
 import { askingSession } from './sign-in.js'
 import type { Phase } from './transaction.js'
 import type { Locale } from '../notify/templates.js'
@@ -100,8 +110,10 @@ async function finishFactorStep(
   phase: FactorPhase,
   factorAmr: string,
   known?: Account,
+  /** The step's id was consumed already (by the statement that spent the code). */
+  consumed = false,
 ): Promise<string> {
-  await spendStep(context, phase.id)
+  if (!consumed) await spendStep(context, phase.id)
   const amr = [firstStepAmr(phase.first), factorAmr, 'mfa']
   if (phase.stepUp === undefined) {
     const account = known ?? (await activeAccount(context, phase.accountId))
@@ -149,28 +161,41 @@ export async function showFactorStep(context: RouteContext, browser: BrowserRequ
 
 export type FactorAnswer = { kind: 'next'; location: string } | { kind: 'wrong' }
 
-/** POST /login/factor/code: six digits are a one-time code of an app; anything else a recovery code. */
+/**
+ * POST /login/factor/code: six digits are a one-time code of an app; anything else a recovery code.
+ * Two statements for a right code (login/second-factor.ts): one read of the account, the step's use, its
+ * block and the code apps; one write that spends the code, clears the counter, consumes the step and
+ * audits. A wrong one is counted like a wrong password.
+ */
 export async function giveCode(context: RouteContext, browser: BrowserRequest, typed: string): Promise<FactorAnswer> {
   const phase = browser.transaction.take('second_factor')
-  const account = await activeAccount(context, phase.accountId)
-  await refuseFinishedStep(context, phase.id)
   const digits = typed.replace(/\s/g, '')
   const way = /^\d{6}$/.test(digits) ? 'totp' : 'recovery_code'
+  const state = await readCodeStep(context, browser, phase, way)
+  if (state?.account.state !== 'active') throw new BridgeError('ERR_ACCOUNT_CLOSED', 'the account is not active')
+  const { account } = state
+  // A copied cookie of a finished step burns no code; a block refuses before the code is looked at.
+  if (state.used) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this sign-in step was already finished')
+  if (state.blockedUntil !== undefined) refuseBlocked(context, account.region, state.blockedUntil)
+  const step = {
+    id: phase.id,
+    accountId: account.id,
+    region: account.region,
+    way,
+    purpose: phase.stepUp === undefined ? 'sign_in' : 'step_up',
+  } as const
   const now = context.now()
-  const accepted = await tryFactor(
-    context,
-    browser,
-    { accountId: account.id, region: account.region, way, purpose: phase.stepUp === undefined ? 'sign_in' : 'step_up' },
-    async () => {
-      if (way === 'totp') {
-        const used = await useTotpCode(context.db, secretKey(context), account.id, digits, now)
-        return used.kind === 'accepted' ? 'otp' : undefined
-      }
-      return (await useRecoveryCode(context.db, recoveryHashKey(context), account.id, typed, now)) ? 'otp' : undefined
-    },
-  )
-  if (accepted === undefined) return { kind: 'wrong' }
-  return { kind: 'next', location: await finishFactorStep(context, browser, phase, accepted, account) }
+  const spend =
+    way === 'totp'
+      ? matchTotpFactors(secretKey(context), state.totp, digits, now)
+      : recoveryCodeSpend(recoveryHashKey(context), account.id, typed, now)
+  const finished = spend === undefined ? undefined : await finishCodeStep(context, browser, step, spend)
+  if (finished?.spent !== true) {
+    await countFactorFailure(context, browser, step)
+    return { kind: 'wrong' }
+  }
+  if (!finished.consumed) throw new BridgeError('ERR_LOGIN_EXPIRED', 'this sign-in step was already finished')
+  return { kind: 'next', location: await finishFactorStep(context, browser, phase, 'otp', account, true) }
 }
 
 export function parseCredential(text: string): Record<string, unknown> | undefined {

@@ -16,7 +16,7 @@
 import { accountIsActiveSql } from '../accounts/account.repository.js'
 import { BridgeError } from '../errors.js'
 import { type RawBuilder, sql } from 'kysely'
-import { type Cte, cte, tableOf, withCtes } from '../db/cte.js'
+import { type AnyCte, type Cte, cte, tableOf, withCtes } from '../db/cte.js'
 import { type AcrLevel, type Executor, isUuid, type SessionMethod } from '../db/schema.js'
 
 export interface ActiveSession {
@@ -286,6 +286,26 @@ export async function consumeLoginTransaction(db: Executor, id: string): Promise
 export async function isLoginTransactionUsed(db: Executor, id: string): Promise<boolean> {
   return (
     (await db.selectFrom('login_transaction_use').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+  )
+}
+
+/** `isLoginTransactionUsed` as a value of a larger read. */
+export function loginTransactionUsedSql(id: string): RawBuilder<boolean> {
+  return sql<boolean>`exists (select from login_transaction_use where id = ${id})`
+}
+
+/** `consumeLoginTransactionCte` done only if `after` has a row: the id the first time, none after. */
+export function consumeLoginTransactionAfterCte<Name extends string, After extends AnyCte>(
+  name: Name,
+  id: string,
+  after: After,
+) {
+  return cte(
+    name,
+    ['id'],
+    sql`insert into login_transaction_use (id) select ${id} where exists (select from ${tableOf(after)})
+      on conflict do nothing returning id`,
+    [after],
   )
 }
 

@@ -10,7 +10,7 @@ import {
   confirmTotp,
   factorSummary,
   replaceRecoveryCodes,
-  spendRecoveryCode,
+  spendRecoveryCodeCte,
   startTotp,
 } from '../../src/factors/factor.repository.js'
 import { openCliWorld } from '../helpers/cli-world.js'
@@ -35,7 +35,7 @@ const totp = await startTotp(db, owner.id, 'Телефон', 'f1.sealed-secret-n
 await confirmTotp(db, owner.id, totp, 59_000_000, new Date())
 await startTotp(db, owner.id, 'Планшет', 'f1.pending')
 await replaceRecoveryCodes(db, owner.id, ['hash-a', 'hash-b', 'hash-c'])
-await spendRecoveryCode(db, owner.id, 'hash-a', now)
+await spendRecoveryCodeCte('spent', owner.id, 'hash-a', now).body.execute(db)
 await replaceRecoveryCodes(db, other.id, ['hash-a'])
 
 t.test('accounts factors: kinds, names, times, codes left; never a secret', async (t) => {

@@ -13,20 +13,29 @@ import {
   findPasskeyByCredentialId,
   findPasskeysOfAccount,
   findPendingTotp,
-  findTotpFactors,
   listFactors,
   recordPasskeyUse,
   removeAllFactors,
   removeFactor,
   renameFactor,
   replaceRecoveryCodes,
-  spendRecoveryCode,
-  spendTotpStep,
+  spendRecoveryCodeCte,
+  spendTotpStepCte,
+  totpFactorsFrom,
+  totpFactorsSql,
   startTotp,
 } from '../../src/factors/factor.repository.js'
 import { openTestDatabase } from '../helpers/test-database.js'
 
 const { db } = await openTestDatabase(t)
+
+// The owners' statement parts run alone: what login/second-factor.ts runs inside its statements.
+const findTotpFactors = async (executor: typeof db, accountId: string) =>
+  totpFactorsFrom((await sql<{ f: unknown }>`select ${totpFactorsSql(accountId)} as f`.execute(executor)).rows[0]?.f)
+const spendTotpStep = async (executor: typeof db, id: string, step: number, at: Date) =>
+  (await spendTotpStepCte('spent', id, step, at).body.execute(executor)).rows.length === 1
+const spendRecoveryCode = async (executor: typeof db, accountId: string, hash: string, at: Date) =>
+  (await spendRecoveryCodeCte('spent', accountId, hash, at).body.execute(executor)).rows.length === 1
 
 async function newAccount(login: string, region = '29'): Promise<string> {
   const { rows } = await sql<{ id: string }>`
