@@ -112,3 +112,90 @@ export async function countSkippedEnrolments(
     .executeTakeFirstOrThrow()
   return Number(row.skips)
 }
+
+/** One sign-in event of the audit trail: ids and codes only (see record-audit-event.ts). */
+export interface SignInEvent {
+  at: Date
+  type: string
+  outcome: string
+  details: Record<string, unknown>
+}
+
+/*
+ * Which events are sign-ins (what the audit trail holds of them):
+ * - a success: a diary password (`password_sign_in`), a State Services login that ended linked
+ *   (`link_decision`, `link_binding`) or in the chosen one of several diaries (`account_choice`), a
+ *   passkey alone (`passkey_sign_in`), a second factor given at a sign-in or step-up (`second_factor`)
+ * - a refusal: a wrong password or a closed account at the sign-in or the State Services binding page,
+ *   a State Services decision or binding refused with its reason, a wrong second factor or passkey, and
+ *   a block lifted by the support desk (`account_unblocked`); an attempt refused during a block is
+ *   counted in the metrics only (login/password-attempt.ts), the block itself is the throttle's
+ * - a factor confirmed while enrolling it (`second_factor`, purpose `enrolment`) is no sign-in
+ */
+const signInOutcomes = {
+  success: {
+    password_sign_in: ['success'],
+    link_decision: ['linked'],
+    link_binding: ['linked'],
+    account_choice: ['chosen'],
+    passkey_sign_in: ['success'],
+    second_factor: ['success'],
+  },
+  failure: {
+    password_sign_in: ['failure', 'closed'],
+    password_binding: ['failure', 'closed'],
+    link_decision: ['needs_password', 'conflict'],
+    link_binding: ['refused', 'conflict'],
+    passkey_sign_in: ['failure'],
+    second_factor: ['failure'],
+    account_unblocked: ['unblocked'],
+  },
+} as const satisfies Record<string, Record<string, readonly string[]>>
+
+/**
+ * The codes and counts of `details` a sign-in is told by; the rest stays in the trail (an issuer, a link
+ * id, and the operator's name that `account_unblocked` keeps).
+ */
+const signInDetailKeys = ['reason', 'way', 'purpose', 'method', 'created', 'verified', 'accounts', 'failures']
+const signInDetails = sql<Record<string, unknown>>`jsonb_strip_nulls(jsonb_build_object(${sql.join(
+  signInDetailKeys.map((key) => sql`${sql.lit(key)}::text, details->${sql.lit(key)}`),
+)}))`
+
+/** The account's last `limit` successful sign-ins and last `limit` refused ones (newest first), from the audit trail, in one statement. */
+export async function readSignInHistory(
+  db: Executor,
+  accountId: string,
+  limit = 10,
+): Promise<{ successes: SignInEvent[]; failures: SignInEvent[] }> {
+  // Each side walks the index (account_id, at) backwards and stops after `limit` rows of its own.
+  const side = (kind: keyof typeof signInOutcomes) =>
+    db
+      .selectFrom('audit_event')
+      .select(['id', 'at', 'type', 'outcome', sql<typeof kind>`${kind}::text`.as('kind')])
+      .select(signInDetails.as('details'))
+      .where('account_id', '=', accountId)
+      .where((eb) =>
+        eb.or(
+          Object.entries(signInOutcomes[kind]).map(([type, outcomes]) =>
+            eb.and([eb('type', '=', type), eb('outcome', 'in', outcomes)]),
+          ),
+        ),
+      )
+      .where(sql<string>`details->>'purpose'`, 'is distinct from', 'enrolment')
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+  const rows = await db
+    .selectFrom(side('success').as('successes'))
+    .selectAll()
+    .unionAll(db.selectFrom(side('failure').as('failures')).selectAll())
+    .execute()
+  const newestFirst = (a: { at: Date; id: number }, b: { at: Date; id: number }) =>
+    b.at.getTime() - a.at.getTime() || b.id - a.id
+  const events = (kind: keyof typeof signInOutcomes) =>
+    rows
+      .filter((row) => row.kind === kind)
+      .sort(newestFirst)
+      .map((row) => ({ at: row.at, type: row.type, outcome: row.outcome, details: row.details }))
+  return { successes: events('success'), failures: events('failure') }
+}
