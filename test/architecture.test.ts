@@ -20,6 +20,8 @@
  *     state comes from accounts/ as a subquery)
  *   - `authorization_code` in oauth/authorization-code.repository.ts; `token_family`, `refresh_token` and
  *     `revoked_access_token` in oauth/token-family.repository.ts
+ *   - `operator_role` in console/operator.repository.ts (logins and school names come from their owners as
+ *     subqueries)
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -195,6 +197,7 @@ const owners: [table: string, allowed: readonly string[]][] = [
     ['oauth/token-family.repository.ts', 'oauth/refresh-rotation.ts', 'ops/maintenance.ts', 'db/schema.ts'],
   ],
   ['revoked_access_token', ['oauth/token-family.repository.ts', 'db/schema.ts']],
+  ['operator_role', ['console/operator.repository.ts', 'db/schema.ts']],
 ]
 
 for (const [table, allowed] of owners) {

@@ -844,6 +844,11 @@ export async function replaceAccountRecord(
   return result.numUpdatedRows === 1n
 }
 
+/** The login of the account `accountId` names, as a scalar subquery (console/operator.repository.ts lists roles with it). */
+export function accountLoginSql(accountId: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`(select login from diary_account where id = ${accountId})`
+}
+
 /** The state and region of the account `accountId` names, as scalar subqueries (factors/factor.repository.ts answers a passkey with its account's). */
 export function accountStateAndRegionSql(accountId: RawBuilder<string>): {
   state: RawBuilder<AccountState>

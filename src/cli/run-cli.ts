@@ -23,6 +23,7 @@ import { esiaCommands } from './esia-commands.js'
 import { factorCommands } from './factor-commands.js'
 import { linkCommands } from './link-commands.js'
 import { operatorCommands } from './operator-commands.js'
+import { operatorRoleCommands } from './operator-role-commands.js'
 import { schoolCommands } from './school-commands.js'
 import { stateCommands } from './state-commands.js'
 
@@ -36,7 +37,12 @@ const supportCommands = [
   ...activityCommands,
   ...schoolCommands,
 ]
-export const commands: readonly CliCommand[] = [...operatorCommands, ...esiaCommands, ...supportCommands]
+export const commands: readonly CliCommand[] = [
+  ...operatorCommands,
+  ...esiaCommands,
+  ...supportCommands,
+  ...operatorRoleCommands,
+]
 
 function usage(list: readonly CliCommand[]): string {
   const lines = (title: string, group: readonly CliCommand[]) => {
@@ -49,6 +55,7 @@ function usage(list: readonly CliCommand[]): string {
     ),
     ...lines('State Services (ESIA):', esiaCommands),
     ...lines('Support desk (docs/support-desk.md):', supportCommands),
+    ...lines('Console roles (docs/accounts.md):', operatorRoleCommands),
     'Add --help after a command for its options. Exit codes: 0 done, 1 could not run, 2 an import rejected rows.',
     'Guides, installed with the service: docs/operating.md, docs/configuration.md, docs/state-services.md, docs/support-desk.md.',
   ].join('\n')

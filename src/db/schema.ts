@@ -279,6 +279,20 @@ export interface RequestRateTable {
   count: number
 }
 
+/** A console role of a teacher's or staff account (console/operator.repository.ts). */
+export interface OperatorRoleTable {
+  id: Generated<string>
+  account_id: string
+  role: 'school-admin' | 'region-operator' | 'support'
+  region: string
+  /** The school of a school-admin; null for the other roles. */
+  school_id: string | null
+  /** `operator:<name>` */
+  granted_by: string
+  reason: string | null
+  granted_at: CreatedAt
+}
+
 export interface Database {
   diary_account: DiaryAccountTable
   school: SchoolTable
@@ -298,6 +312,7 @@ export interface Database {
   logout_notice: LogoutNoticeTable
   account_factor: AccountFactorTable
   account_recovery_code: AccountRecoveryCodeTable
+  operator_role: OperatorRoleTable
 }
 
 export type DiaryAccountRow = Selectable<DiaryAccountTable>

@@ -19,8 +19,8 @@ t.test('--help lists every command; -h after a command prints its usage and opti
   }
   t.equal(
     commands.length,
-    22,
-    'fifteen, then accounts deactivate, reactivate, erase, schools list and set-contact, accounts factors and reset-factors',
+    25,
+    'fifteen, then accounts deactivate, reactivate, erase, schools list and set-contact, accounts factors and reset-factors, operators grant, list and revoke',
   )
   for (const command of commands) {
     const run = await cli([...command.name.split(' '), '--help'])
