@@ -38,6 +38,7 @@ import { accountRoutes, contactRoutes } from './web/account.routes.js'
 import { authorizeRoutes } from './web/authorize.routes.js'
 import { factorRoutes } from './web/factor.routes.js'
 import { securityRoutes } from './web/security.routes.js'
+import { consoleRoutes } from './web/console.routes.js'
 import { loginRoutes } from './web/login.routes.js'
 import { passwordChangeRoutes } from './web/password-change.routes.js'
 import { recoveryRoutes } from './web/recovery.routes.js'
@@ -258,6 +259,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     await browser.register(passwordChangeRoutes, context)
     await browser.register(factorRoutes, context)
     await browser.register(securityRoutes, context)
+    await browser.register(consoleRoutes, context)
     await browser.register(recoveryRoutes, context)
     await browser.register(contactRoutes, context)
   })

@@ -151,6 +151,76 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
   return row && toAccount(row)
 }
 
+/*
+ * The school console's reads (console/): every one takes the operator's scope as SQL over the row
+ * (console/operator.repository.ts accountInScopeSql), so that an account outside it is never read.
+ */
+
+/** What a console search asks for: text (a login, or a family name then given name and patronymic, each by its beginning), a school, a class. */
+export interface AccountSearch {
+  text?: string
+  schoolId?: string
+  className?: string
+}
+
+/** Folds typed text as the family-name index does: NFC, lower case, ё as е, one space between words. */
+export function foldNameText(value: string): string {
+  return value.normalize('NFC').trim().toLowerCase().replaceAll('ё', 'е').replace(/\s+/gu, ' ')
+}
+
+const likePrefix = (value: string) => `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+/** The accounts in `scope` that match `search`, by name, at most `limit`. */
+export async function searchAccounts(
+  db: Executor,
+  scope: RawBuilder<SqlBool>,
+  search: AccountSearch,
+  limit: number,
+): Promise<Account[]> {
+  let query = selectAccounts(db).where(scope)
+  const words = search.text === undefined ? [] : foldNameText(search.text).split(' ').filter(Boolean)
+  const [first, given, patronymic] = words
+  if (first !== undefined) {
+    const family = sql<SqlBool>`translate(lower(family_name), 'ё', 'е') like ${likePrefix(first)}`
+    query = query.where(words.length === 1 ? sql<SqlBool>`(${family} or login = ${first})` : family)
+  }
+  if (given !== undefined)
+    query = query.where(sql<SqlBool>`translate(lower(given_name), 'ё', 'е') like ${likePrefix(given)}`)
+  if (patronymic !== undefined)
+    query = query.where(sql<SqlBool>`translate(lower(coalesce(patronymic, '')), 'ё', 'е') like ${likePrefix(patronymic)}`)
+  if (search.schoolId !== undefined) query = query.where('school_id', '=', search.schoolId)
+  if (search.className !== undefined) query = query.where('class_name', '=', search.className)
+  const rows = await query.orderBy('family_name').orderBy('given_name').orderBy('login').limit(limit).execute()
+  return rows.map(toAccount)
+}
+
+/** The account `id` if it is in `scope`; undefined otherwise (an id of another school reads nothing). */
+export async function findAccountInScope(db: Executor, scope: RawBuilder<SqlBool>, id: string): Promise<Account | undefined> {
+  if (!isUuid(id)) return undefined
+  const row = await selectAccounts(db).where('id', '=', id).where(scope).executeTakeFirst()
+  return row && toAccount(row)
+}
+
+/** The classes of the school `schoolId` within `scope`, with how many active accounts each has. */
+export async function listClassesInScope(
+  db: Executor,
+  scope: RawBuilder<SqlBool>,
+  schoolId: string,
+): Promise<{ className: string; accounts: number }[]> {
+  if (!isUuid(schoolId)) return []
+  const rows = await db
+    .selectFrom('diary_account')
+    .select(['class_name', sql<number>`count(*)::int`.as('accounts')])
+    .where('school_id', '=', schoolId)
+    .where('class_name', 'is not', null)
+    .where('state', '=', 'active')
+    .where(scope)
+    .groupBy('class_name')
+    .orderBy('class_name')
+    .execute()
+  return rows.map((row) => ({ className: row.class_name as string, accounts: row.accounts }))
+}
+
 /**
  * `findAccountById` with values of other owners' reads beside it (their SQL, named by `extras`), for a
  * step that needs the account and them in one round trip.

@@ -245,6 +245,16 @@ function regionSchema<P extends TSchema>(provider: P) {
         },
         { ...closed, default: {} },
       ),
+      /** What the school console lets the region's schools do (console/console-actions.ts). */
+      console: Type.Object(
+        {
+          schoolsMayDeactivate: Type.Boolean({
+            default: false,
+            description: 'school admins may deactivate and reactivate accounts at the console (SCIM stays the normal path)',
+          }),
+        },
+        { ...closed, default: {} },
+      ),
     },
     closed,
   )

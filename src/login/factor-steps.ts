@@ -137,7 +137,7 @@ async function finishFactorStep(
   if (raised === undefined) throw new BridgeError('ERR_LOGIN_EXPIRED', 'the session that asked for this step is over')
   const pending = browser.transaction.pendingAuthorization()
   browser.transaction.abandon()
-  if (pending === undefined) return '/account'
+  if (pending === undefined) return phase.then ?? '/account'
   browser.transaction.authorizationAnswered()
   return answerAuthorization(context, browser, pending, raised)
 }

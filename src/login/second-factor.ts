@@ -36,7 +36,7 @@ import {
   loginTransactionUsedSql,
 } from '../sessions/login-session.js'
 import type { BrowserRequest } from './browser.js'
-import type { FirstStep } from './transaction.js'
+import type { FirstStep, StepUpReturn } from './transaction.js'
 
 export const factorPath = '/login/factor'
 export const enrolPath = '/login/factor/enrol'
@@ -78,7 +78,14 @@ export async function factorStepAfter(
   context: RouteContext,
   browser: BrowserRequest,
   first: FirstStepOf,
-  options: { db?: Executor; account?: Pick<Account, 'id' | 'role' | 'region'>; stepUp?: string; wantsStrong: boolean },
+  options: {
+    db?: Executor
+    account?: Pick<Account, 'id' | 'role' | 'region'>
+    stepUp?: string
+    /** A step-up of the bridge's own page: where it goes when done. */
+    then?: StepUpReturn
+    wantsStrong: boolean
+  },
 ): Promise<FactorStep> {
   const db = options.db ?? context.db
   const account = options.account ?? (await findAccountById(db, first.accountId))
@@ -115,13 +122,19 @@ export async function factorStepAfter(
     case 'none':
       return { kind: 'none', assurance: { amr: [base], acr: answer.acr } }
     case 'ask':
-      browser.transaction.toSecondFactor({ accountId: account.id, first: step, stepUp: options.stepUp })
+      browser.transaction.toSecondFactor({
+        accountId: account.id,
+        first: step,
+        stepUp: options.stepUp,
+        ...(options.then !== undefined && { then: options.then }),
+      })
       return { kind: 'go', location: factorPath }
     case 'enrol':
       browser.transaction.toEnrolFactor({
         accountId: account.id,
         first: step,
         stepUp: options.stepUp,
+        ...(options.then !== undefined && { then: options.then }),
         skippable: answer.skippable,
         ...(answer.skippable && {
           offered: { from: answer.from?.getTime(), skipsLeft: answer.skipsLeft },

@@ -122,6 +122,8 @@ export type Phase =
       accountId: string
       first: FirstStep
       stepUp?: string
+      /** Where a step-up without a waiting diary module goes when done (default: the account page). */
+      then?: StepUpReturn
       challenge?: string
       startedAt: number
     }
@@ -136,6 +138,7 @@ export type Phase =
       accountId: string
       first: FirstStep
       stepUp?: string
+      then?: StepUpReturn
       skippable: boolean
       /** Offered before the policy is in force (`from`, ms) or within the grace (`skipsLeft`). */
       offered?: { from?: number; skipsLeft?: number }
@@ -148,6 +151,9 @@ export type Phase =
     }
 
 export type PendingAuthorization = AuthorizationRequest & { startedAt: number }
+
+/** The pages a step-up of the bridge's own (not a diary module's) returns to. */
+export type StepUpReturn = '/account' | '/console'
 
 /** The first step of a sign-in that a second factor completes: what the session will say. */
 export interface FirstStep {

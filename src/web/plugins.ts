@@ -19,6 +19,8 @@
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
 import secureSession, { type Session } from '@fastify/secure-session'
+import type { ConsoleCookie } from '../console/console-access.js'
+import { consoleLimits } from '../console/console-access.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
@@ -40,6 +42,8 @@ declare module 'fastify' {
     locale: Locale
     t: Messages
     loginTx: Session<LoginTransactionData>
+    /** The school console's own short session (console/console-access.ts). */
+    consoleSession: Session<{ console?: ConsoleCookie }>
   }
   interface FastifyContextConfig {
     /** The route answers browsers: its errors are shown as pages, not JSON. */
@@ -58,6 +62,7 @@ declare module '@fastify/secure-session' {
 export const cookieNames = {
   session: '__Host-bridge-session',
   loginTransaction: '__Host-bridge-login',
+  console: '__Host-bridge-console',
   csrf: '__Host-bridge-csrf',
   lang: 'bridge-lang',
   region: 'bridge-region',
@@ -100,6 +105,14 @@ export async function registerWebPlugins(app: FastifyInstance, config: Config): 
       key,
       expiry: config.bridge.loginTransactionTtlSeconds,
       cookie: cookieBase,
+    },
+    {
+      sessionName: 'consoleSession',
+      cookieName: cookieNames.console,
+      key,
+      expiry: consoleLimits.absoluteSeconds,
+      // Only the console's pages read it: sent with nothing else.
+      cookie: { ...cookieBase, sameSite: 'strict' },
     },
   ])
   // A wrong or missing token is the request's doing: the error handler logs it once, at info (its code

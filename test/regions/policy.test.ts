@@ -14,6 +14,7 @@ const region = (
   stateServices: { enabled: true, provider },
   linking: { autoLinkBySnils: true, allowMissingPatronymic: false },
   secondFactor: { required: [], stateServicesCounts: true, graceSignIns: 0 },
+  console: { schoolsMayDeactivate: false },
   timeZone: 'Europe/Moscow',
   noticeDays: 14,
   ...overrides,
