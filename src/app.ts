@@ -37,6 +37,7 @@ import { keyPolicy } from './tokens/signing-keys.js'
 import { accountRoutes, contactRoutes } from './web/account.routes.js'
 import { authorizeRoutes } from './web/authorize.routes.js'
 import { factorRoutes } from './web/factor.routes.js'
+import { helpRoutes } from './web/help.routes.js'
 import { securityRoutes } from './web/security.routes.js'
 import { consoleRoutes } from './web/console.routes.js'
 import { loginRoutes } from './web/login.routes.js'
@@ -262,6 +263,7 @@ export async function buildApp({ config, deps }: BuildAppOptions): Promise<Fasti
     await browser.register(consoleRoutes, context)
     await browser.register(recoveryRoutes, context)
     await browser.register(contactRoutes, context)
+    await browser.register(helpRoutes, context)
   })
   return app
 }

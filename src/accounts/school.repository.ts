@@ -105,7 +105,12 @@ export async function findSchoolsNamed(db: Executor, region: string, value: stri
   return rows.map(toSchool)
 }
 
-/** The schools with these ids, by id (one statement for a page of accounts). */
+/** The ids and names of a region's schools, by name (the help page's chooser). */
+export async function listSchoolNames(db: Executor, region: string): Promise<{ id: string; name: string }[]> {
+  return db.selectFrom('school').select(['id', 'name']).where('region', '=', region).orderBy('name').execute()
+}
+
+/** The schools of a region, by name. */
 export async function listSchools(db: Executor, region: string): Promise<School[]> {
   const rows = await db.selectFrom('school').selectAll().where('region', '=', region).orderBy('name').execute()
   return rows.map(toSchool)

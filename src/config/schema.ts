@@ -196,6 +196,38 @@ export const FilePath = Type.String({
   description: 'a file path; a relative one is read from the configuration directory',
 })
 
+/** The questions of the help page (web/pages/help.ts), in the order it shows them. */
+export const helpQuestions = [
+  'getLogin',
+  'firstSignIn',
+  'forgotPassword',
+  'stateServicesMismatch',
+  'parentAndChild',
+  'accessClosed',
+] as const
+export type HelpQuestion = (typeof helpQuestions)[number]
+
+/** A region's own answer to one question of the help page: plain text paragraphs (shown escaped, never as HTML). */
+const HelpAnswer = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    answer: Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { minItems: 1, maxItems: 20 }),
+  },
+  closed,
+)
+const optionalAnswer = Type.Optional(HelpAnswer)
+const HelpTexts = Type.Object(
+  {
+    getLogin: optionalAnswer,
+    firstSignIn: optionalAnswer,
+    forgotPassword: optionalAnswer,
+    stateServicesMismatch: optionalAnswer,
+    parentAndChild: optionalAnswer,
+    accessClosed: optionalAnswer,
+  },
+  closed,
+)
+
 function regionSchema<P extends TSchema>(provider: P) {
   return Type.Object(
     {
@@ -227,6 +259,8 @@ function regionSchema<P extends TSchema>(provider: P) {
         },
         { ...closed, default: {} },
       ),
+      /** The region's answers on the help page, per language and question, instead of the shipped ones. */
+      help: Type.Optional(Type.Object({ ru: Type.Optional(HelpTexts), en: Type.Optional(HelpTexts) }, closed)),
       /** Who must sign in with a second factor, and from when (regions/second-factor-policy.ts). */
       secondFactor: Type.Object(
         {

@@ -54,6 +54,7 @@ import {
   UnlinkForm,
 } from './forms.js'
 import { accountPage, confirmEmailPage, confirmationPage, signedOutPage } from './pages/account.js'
+import { helpPath } from './pages/help.js'
 import type { PasswordFormProblem } from './pages/login.js'
 import { fillIn } from './html.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
@@ -78,7 +79,9 @@ async function renderAccountPage(
   const { account, region } = overview
   const providerName = (regionName: { ru: string; en: string } | undefined) =>
     regionName === undefined ? t.stateServicesName : `${t.stateServicesName} · ${regionName[locale]}`
-  const page = accountPage(pageContext(request), {
+  // Signed in: the help link may name the account's own school (pages/help.ts).
+  const pageView = { ...pageContext(request), help: helpPath(account.region, account.schoolId) }
+  const page = accountPage(pageView, {
     csrfToken: reply.generateCsrf(),
     fullName: [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' '),
     login: account.login,

@@ -80,6 +80,13 @@ export const LoginQuery = query({
 })
 export type LoginQuery = Static<typeof LoginQuery>
 
+export const HelpQuery = query({
+  region: Type.Optional(text(64)),
+  /** A school's id (a uuid); anything else shows no card. */
+  school: Type.Optional(text(64)),
+})
+export type HelpQuery = Static<typeof HelpQuery>
+
 export const AccountQuery = query({
   notice: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]*$' })),
   client_id: Type.Optional(text(256)),

@@ -60,6 +60,8 @@ export interface PageContext {
   t: Messages
   /** The current path and query without `lang`, to build the language switch. */
   path: string
+  /** Where the page's help link leads (pages/help.ts `helpPath`); default: the help page's region list. */
+  help?: string
 }
 
 function languageSwitch(context: PageContext): SafeHtml {
@@ -85,6 +87,7 @@ export function layout(context: PageContext, title: string, body: SafeHtml): str
 <h1>${title}</h1>
 ${body}
 </main>
+<footer><a href="${context.help ?? '/help'}">${context.t.help.link}</a></footer>
 </body>
 </html>`.value
   }`
@@ -109,6 +112,9 @@ ul.items{list-style:none;padding:0}ul.items li{margin:.5rem 0;padding:.5rem 0;bo
 .notice{padding:.75rem;border-radius:.35rem;background:#eef4fb}
 .or{text-align:center;color:#5a6570;margin:1rem 0 0}
 .muted{color:#5a6570;font-size:.9rem}
+select{width:100%;padding:.6rem;font:inherit;border:1px solid #8a949e;border-radius:.35rem;background:#fff}
+.card{padding:.75rem;border-radius:.35rem;background:#eef4fb}.card p{margin:0 0 .5rem}
+footer{max-width:28rem;margin:0 auto 1.5rem;text-align:center;font-size:.9rem}
 .who{display:flex;justify-content:space-between;align-items:center;gap:1rem}.who p{margin:0}.who button{width:auto;margin:0;padding:.35rem 1rem}
 .cancel{text-align:center;margin:1rem 0 0}
 ul.regions a.button{display:flex;justify-content:space-between;gap:1rem;margin-top:.5rem;text-align:left}ul.regions .code{font-weight:400;opacity:.8}

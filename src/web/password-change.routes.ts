@@ -7,14 +7,22 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { RouteContext } from '../context.js'
 import { passwordChangePath, replaceTemporaryPassword } from '../login/complete-sign-in.js'
+import { accountSchool } from '../login/help.js'
 import { NewPasswordForm } from './forms.js'
+import { helpPath } from './pages/help.js'
 import { passwordChangePage } from './pages/login.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 
 export const passwordChangeRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   app.get(passwordChangePath, pageRoute, async (request, reply) => {
-    browserRequest(request, context).transaction.take('password_change')
-    return sendPage(reply, passwordChangePage(pageContext(request), { csrfToken: reply.generateCsrf() }))
+    const phase = browserRequest(request, context).transaction.take('password_change')
+    // Its temporary password was just verified: the help link may name the account's school (pages/help.ts).
+    const account = await accountSchool(context, phase.accountId)
+    const help = account && helpPath(account.region, account.schoolId)
+    return sendPage(
+      reply,
+      passwordChangePage({ ...pageContext(request), ...(help && { help }) }, { csrfToken: reply.generateCsrf() }),
+    )
   })
 
   app.post<{ Body: NewPasswordForm }>(

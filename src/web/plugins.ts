@@ -32,8 +32,9 @@ import { deliverAfterAnswer } from './deliver.js'
 import { type LoginTransactionData, openLoginTransaction } from '../login/transaction.js'
 import { type Locale, type Messages, messages, pickLocale } from './messages/index.js'
 import { defaultSchemas } from './forms.js'
-import { stylesheet } from './html.js'
+import { type PageContext, stylesheet } from './html.js'
 import { passkeyScriptPath } from './pages/factor.js'
+import { helpPath } from './pages/help.js'
 import { passkeyScript } from './passkey-script.js'
 import { securityHeaders } from './security-headers.js'
 
@@ -207,8 +208,14 @@ export function browserRequest(
   }
 }
 
-export function pageContext(request: FastifyRequest, languagePath = languageReturn(request)) {
-  return { locale: request.locale, t: request.t, path: languagePath }
+/** The help page of the region of the current login, else its region list (never with a school: pages/help.ts). */
+export function helpPagePath(request: FastifyRequest): string {
+  const region = (request.loginTx as Session<LoginTransactionData> | undefined)?.get('region')
+  return helpPath(typeof region === 'string' ? region : undefined)
+}
+
+export function pageContext(request: FastifyRequest, languagePath = languageReturn(request)): PageContext {
+  return { locale: request.locale, t: request.t, path: languagePath, help: helpPagePath(request) }
 }
 
 /** Route options of a page: its errors are shown as pages. */

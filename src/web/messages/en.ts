@@ -365,4 +365,68 @@ export const en: Messages = {
       'Try again in a few minutes. If it keeps happening, give the request number to support.',
     ],
   },
+  help: {
+    link: 'Help with signing in',
+    loginLink: 'Cannot sign in? Common questions and your school’s contact',
+    errorLink: 'Common questions and whom to ask at your school',
+    title: 'Help with signing in to the diary',
+    chooseRegion: 'The answers depend on the region of your school. Select your region.',
+    intro: 'Answers to common questions about signing in to the school diary.',
+    backToLogin: 'Back to sign-in',
+    schoolTitle: 'Whom to ask at your school',
+    chooseSchool: 'Your school',
+    chooseSchoolHint: 'Choose your school to see whom to ask there about signing in.',
+    noSchoolChosen: '— choose a school —',
+    showSchool: 'Show',
+    otherSchool: 'Another school',
+    contactName: 'Employee',
+    contactRoom: 'Room',
+    contactPhone: 'Phone',
+    contactHours: 'Office hours',
+    noContact: 'The school has not named its responsible employee yet. Ask at the school office.',
+    questions: {
+      getLogin: {
+        title: 'How do I get a login and password?',
+        answer: [
+          'Your school gives you the login and the first password: ask the responsible employee of your school. Bring your passport; for a pupil, a parent’s passport and the child’s birth certificate.',
+          'If your region offers State Services, you can sign in through it: your diary is found by SNILS when the school entered it correctly.',
+        ],
+      },
+      firstSignIn: {
+        title: 'First sign-in: the temporary password',
+        answer: [
+          'The password the school gives you is temporary. The first time you sign in with it, you choose your own: at least 8 characters, typed twice.',
+          'A temporary password works only for the first sign-in. If it does not work, ask the school for a new one.',
+        ],
+      },
+      forgotPassword: {
+        title: 'Forgot your password',
+        answer: [
+          'On the sign-in page choose “Forgot your password?”: you can recover it through State Services, with a link to your confirmed e-mail or a code by SMS; which ways you have depends on the region.',
+          'If none of them works for you, the responsible employee of your school gives you a temporary password.',
+        ],
+      },
+      stateServicesMismatch: {
+        title: 'State Services: the diary is not found or cannot be linked',
+        answer: [
+          'The diary is found by SNILS and full name. If the diary has another SNILS, another spelling of the name or another birth date, it cannot be linked automatically.',
+          'Enter the diary login and password on the linking page: the diary is then linked with State Services. And ask the responsible employee of your school to correct the data in the diary.',
+        ],
+      },
+      parentAndChild: {
+        title: 'A parent’s diary and a child’s diary',
+        answer: [
+          'A parent and a child have separate accounts with separate logins. The parent signs in to their own diary, where their children are shown; the child signs in to theirs.',
+          'Through State Services everyone signs in with their own State Services account. If several diaries are linked to yours, you choose one after signing in.',
+        ],
+      },
+      accessClosed: {
+        title: 'What “The school has closed access to this diary” means',
+        answer: [
+          'The school has closed this account: for example, the pupil moved to another school or graduated. It cannot be used, neither with a password nor through State Services.',
+          'If this is a mistake, ask the responsible employee of your school: they can open it again.',
+        ],
+      },
+    },
+  },
 }

@@ -32,6 +32,7 @@ export function errorPage(
     html`<p class="error" role="alert">${what}</p>
 <p>${next}</p>
 <p><a class="button" href="/login">${context.t.startAgain}</a></p>
+<p><a href="${context.help ?? '/help'}">${context.t.help.errorLink}</a></p>
 ${errorCodeLine(context, error.code, error.requestId)}`,
   )
 }

@@ -76,7 +76,7 @@ ${
 ${codeForm(context, { action: '/login/factor/code', csrfToken: page.csrfToken, label: t.factor.recoveryLabel, submit: t.factor.useRecovery, numeric: false, secondary: true })}`
     : ''
 }
-<p class="muted">${t.factor.lostAll}</p>`,
+<p class="muted">${t.factor.lostAll} <a href="${context.help ?? '/help'}">${t.help.errorLink}</a></p>`,
   )
 }
 

@@ -7,6 +7,7 @@ import type { LoginMethods, UpcomingChange } from '../../regions/policy.js'
 import { csrfField, html, layout, type PageContext, type SafeHtml } from '../html.js'
 import { errorCodeLine, explainError } from './error.js'
 import { passkeyForm } from './factor.js'
+import { helpPath } from './help.js'
 
 export interface RegionChoice {
   code: string
@@ -103,7 +104,8 @@ export function regionLoginPage(
     context,
     t.loginTitle,
     html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}<p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
-${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}`,
+${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}
+<p><a href="${helpPath(page.region.code)}">${t.help.loginLink}</a></p>`,
   )
 }
 
@@ -137,6 +139,7 @@ export function bindingPage(
 <p>${t.bindingIntro} <strong>${page.maskedName}</strong>${fullStopAfter(page.maskedName)}</p>
 ${fromAccount ? '' : html`<p>${t.bindingAction}</p>`}
 ${passwordForm(context, '/link', page.reason === 'link_another' ? t.bindAnother : page.reason === 'link_account' ? t.linkStateServices : t.bind, page)}
+<p><a href="${context.help ?? '/help'}">${t.help.errorLink}</a></p>
 <p class="cancel">${cancel}</p>
 ${page.refusal ? errorCodeLine(context, page.refusal.code, page.refusal.requestId) : ''}`,
   )

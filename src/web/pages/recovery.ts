@@ -12,7 +12,8 @@ export const recoveryCodePath = '/password/forgot/code'
 function schoolNotice(context: PageContext): SafeHtml {
   const { recovery } = context.t
   return html`<h2>${recovery.school}</h2>
-<p class="muted">${recovery.schoolHint}</p>`
+<p class="muted">${recovery.schoolHint}</p>
+<p><a href="${context.help ?? '/help'}">${context.t.help.errorLink}</a></p>`
 }
 
 export function forgotPasswordPage(
