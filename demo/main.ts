@@ -17,6 +17,9 @@
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { importAccounts } from '../src/accounts/import/import-accounts.js'
+import { findAccountByLogin } from '../src/accounts/account.repository.js'
+import { setSchoolContact } from '../src/accounts/school.repository.js'
+import { grantOperatorRole } from '../src/console/operator.repository.js'
 import { logoutDonePath } from '../src/login/logout.js'
 import { stateServicesCallbackPath } from '../src/regions/registry.js'
 import { startService } from '../src/service.js'
@@ -89,6 +92,28 @@ const service = await startService({
           { region, created: report.created, updated: report.updated },
           'demo accounts imported (password "diary-demo")',
         )
+      }
+    }
+    // The school console (/console): Кузнецова Е. В. answers for Школа № 1 of region 29, whose contact
+    // card the help page shows. Granted once; a later start finds the role there.
+    const teacher = config.regions.has('29') ? await findAccountByLogin(db, '29', 'kuznetsova.e') : undefined
+    if (teacher?.schoolId != null) {
+      const grant = await grantOperatorRole(db, {
+        accountId: teacher.id,
+        role: 'school-admin',
+        region: '29',
+        schoolId: teacher.schoolId,
+        grantedBy: 'operator:demo',
+      })
+      if (grant.kind === 'granted') {
+        await setSchoolContact(
+          db,
+          '29',
+          teacher.schoolId,
+          { name: 'Кузнецова Елена Викторовна, заместитель директора', room: '214', phone: '+7 8182 00-00-14', hours: 'пн–пт 9:00–16:00' },
+          new Date(),
+        )
+        logger.info({ login: teacher.login }, 'demo school admin of Школа № 1 (region 29): /console')
       }
     }
   },
