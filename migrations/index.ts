@@ -16,6 +16,7 @@ import * as twoLiveRecoverySecrets from './0013-two-live-recovery-secrets.js'
 import * as accessTokenLifetimes from './0014-access-token-lifetimes.js'
 import * as accountLifecycle from './0015-account-lifecycle.js'
 import * as secondFactors from './0016-second-factors.js'
+import * as auditOverview from './0018-audit-overview.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0014-access-token-lifetimes': accessTokenLifetimes,
   '0015-account-lifecycle': accountLifecycle,
   '0016-second-factors': secondFactors,
+  '0018-audit-overview': auditOverview,
 }
