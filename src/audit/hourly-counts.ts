@@ -3,8 +3,9 @@
  * - an hour is counted once, for every region, when it has been over for `settleMs` (5 minutes: an
  *   event's `at` is its transaction's start, and the bridge's transactions are short); audit_hour_rolled
  *   marks it, so two instances never count it twice (the second waits on the mark, then finds it taken)
- * - a read counts the hours that are over first, at most `maxHours` of them, oldest first (24: the
- *   first read after the upgrade would count a whole week of every region), then answers from the
+ * - the maintenance job counts the hours that are over after each run (service.ts), and so does a read
+ *   before it answers, at most `maxHours` of them, oldest first (24: counting a whole week of every
+ *   region at once could outlast the statement timeout after the upgrade); a read then answers from the
  *   counts up to the first hour not counted yet and from the events from there on
  * - only the types in `overviewTypes`; `reason` is what a refused State Services decision recorded
  *   (`details.reason`, else its outcome), '' for every other event
