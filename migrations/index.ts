@@ -17,6 +17,7 @@ import * as accessTokenLifetimes from './0014-access-token-lifetimes.js'
 import * as accountLifecycle from './0015-account-lifecycle.js'
 import * as secondFactors from './0016-second-factors.js'
 import * as operators from './0017-operators.js'
+import * as auditOverview from './0018-audit-overview.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015-account-lifecycle': accountLifecycle,
   '0016-second-factors': secondFactors,
   '0017-operators': operators,
+  '0018-audit-overview': auditOverview,
 }

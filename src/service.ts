@@ -8,9 +8,11 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hash.js'
 import { buildApp } from './app.js'
+import { countPastHours } from './audit/hourly-counts.js'
 import { type Config, loadConfig } from './config/load.js'
 import { ConfigError, formatProblem } from './config/problems.js'
 import type { EnvironmentVariables } from './config/schema.js'
+import { overviewWeek } from './console/region-overview.js'
 import { openDatabase } from './db/open-database.js'
 import { migrateToLatest, pendingMigrations } from './db/migrate.js'
 import type { Database } from './db/schema.js'
@@ -85,7 +87,10 @@ export async function maintainKeys(db: Kysely<Database>, config: Config, logger:
   }
 }
 
-/** Deletes the rows that expired, once (ops/maintenance.ts); a failure is logged and counted, never thrown. */
+/**
+ * Deletes the rows that expired, once (ops/maintenance.ts), then counts the audit hours just over; a failure is
+ * logged and counted, never thrown.
+ */
 export async function maintainTables(
   db: Kysely<Database>,
   config: Config,
@@ -102,11 +107,22 @@ export async function maintainTables(
     const total = Object.values(result.deleted).reduce((sum, rows) => sum + rows, 0)
     if (total > 0) logger.info({ deleted: result.deleted }, 'expired rows deleted')
     metrics?.maintenance('done', result.deleted)
+    await countAuditHours(db, logger)
     return result
   } catch (error) {
     logger.error({ err: error }, 'maintenance failed')
     metrics?.maintenance('failed')
     return undefined
+  }
+}
+
+/** Counts the audit hours just over for the region overview (audit/hourly-counts.ts), so that its reads need not. */
+async function countAuditHours(db: Kysely<Database>, logger: Logger): Promise<void> {
+  const now = new Date()
+  try {
+    await countPastHours(db, overviewWeek(now), now)
+  } catch (error) {
+    logger.error({ err: error }, 'counting audit hours failed')
   }
 }
 

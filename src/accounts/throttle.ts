@@ -56,6 +56,20 @@ export async function blockedUntil(
   return until
 }
 
+/**
+ * How many of the region's account keys are blocked at `now`: the logins typed in the region (known or
+ * not) that password attempts blocked; an address or a second factor is no key of a region.
+ */
+export async function countBlockedAccountKeys(db: Kysely<Database>, region: string, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('login_throttle')
+    .select((eb) => eb.fn.countAll<string>().as('blocked'))
+    .where(sql<boolean>`starts_with(key, ${attemptKeys(region, '', '').account})`)
+    .where('blocked_until', '>', now)
+    .executeTakeFirstOrThrow()
+  return Number(row.blocked)
+}
+
 /** `blockedUntil` as a value of a larger read: the latest block of the keys still running at `now`, or null. */
 export function blockedUntilSql(keys: AttemptKeys, now: Date): RawBuilder<Date | null> {
   return sql<Date | null>`(select max(blocked_until) from login_throttle

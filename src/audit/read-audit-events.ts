@@ -1,6 +1,7 @@
 /*
  * Reading the audit trail of one account (support desk, and the owner's account page for the links a
- * password change ended): the one place that queries `audit_event`.
+ * password change ended): the one place that queries `audit_event`, with hourly-counts.ts, which counts
+ * a region's sign-in events by hour for the region overview.
  * - events come oldest first, in the order they were written
  * - a sign-in is a successful diary-password sign-in, or a State Services login that ended linked
  *   (through an existing link, a new automatic one, or a binding with the diary password)

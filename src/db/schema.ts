@@ -293,11 +293,28 @@ export interface OperatorRoleTable {
   granted_at: CreatedAt
 }
 
+/** The hours whose events audit_hourly_count holds (audit/hourly-counts.ts). */
+export interface AuditHourRolledTable {
+  hour: Date
+}
+
+/** A region's events of one hour, type, outcome and recorded reason ('' for none), counted once the hour was over. */
+export interface AuditHourlyCountTable {
+  region: string
+  hour: Date
+  type: string
+  outcome: string
+  reason: string
+  count: ColumnType<number, number, number>
+}
+
 export interface Database {
   diary_account: DiaryAccountTable
   school: SchoolTable
   identity_link: IdentityLinkTable
   audit_event: AuditEventTable
+  audit_hour_rolled: AuditHourRolledTable
+  audit_hourly_count: AuditHourlyCountTable
   login_session: LoginSessionTable
   login_transaction_use: LoginTransactionUseTable
   signing_key: SigningKeyTable

@@ -39,7 +39,7 @@ import {
 import { type LoginSlip, renderLoginSlips } from '../console/login-slips.js'
 import { findOperatorScope } from '../console/operator.repository.js'
 import { signInsChart, barChart } from '../console/overview-charts.js'
-import { readRegionOverview } from '../audit/read-audit-events.js'
+import { readRegionOverview } from '../console/region-overview.js'
 import { describeBlock, describeSignIns } from '../console/sign-in-history.js'
 import type { RouteContext } from '../context.js'
 import { BridgeError } from '../errors.js'

@@ -8,6 +8,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
+import { overviewWeek } from '../../src/console/region-overview.js'
 import { createPasswordHasher } from '../../src/accounts/password-hash.js'
 import { openDatabase } from '../../src/db/open-database.js'
 import { createLogger } from '../../src/logger.js'
@@ -269,3 +270,29 @@ t.test(
     ])
   },
 )
+
+t.test('after its run the job counts the audit hours just over for the region overview, 24 at a time', async (t) => {
+  const hoursCounted = async () =>
+    (await db.selectFrom('audit_hour_rolled').select('hour').orderBy('hour').execute()).map((row) => row.hour.getTime())
+  const before = await hoursCounted()
+  const next = new Date(overviewWeek(new Date()).from.getTime() + before.length * 3_600_000 + 1_800_000)
+  await sql`insert into audit_event (at, type, outcome, region) values (${next}, 'password_sign_in', 'success', '29')`.execute(
+    db,
+  )
+  const result = await maintainTables(db, config, createLogger({ level: 'silent' }))
+  t.equal(result?.kind, 'done')
+  const after = await hoursCounted()
+  t.same(after.slice(0, before.length), before, 'the hours counted before stay')
+  t.ok(after.length === before.length + 24 || after.length >= 166, `${after.length - before.length} hours more`)
+  t.ok(
+    after.every((hour, index) => index === 0 || hour - (after[index - 1] as number) === 3_600_000),
+    'oldest first, none skipped',
+  )
+  const counted = await db
+    .selectFrom('audit_hourly_count')
+    .select('count')
+    .where('region', '=', '29')
+    .where('type', '=', 'password_sign_in')
+    .execute()
+  t.same(counted, [{ count: 1 }], 'a sign-in in the first hour not counted before is counted now')
+})
