@@ -97,7 +97,7 @@ const service = await startService({
     // The school console (/console): Кузнецова Е. В. answers for Школа № 1 of region 29, whose contact
     // card the help page shows. Granted once; a later start finds the role there.
     const teacher = config.regions.has('29') ? await findAccountByLogin(db, '29', 'kuznetsova.e') : undefined
-    if (teacher?.schoolId != null) {
+    if (teacher !== undefined && teacher.schoolId !== null) {
       const grant = await grantOperatorRole(db, {
         accountId: teacher.id,
         role: 'school-admin',
@@ -110,7 +110,12 @@ const service = await startService({
           db,
           '29',
           teacher.schoolId,
-          { name: 'Кузнецова Елена Викторовна, заместитель директора', room: '214', phone: '+7 8182 00-00-14', hours: 'пн–пт 9:00–16:00' },
+          {
+            name: 'Кузнецова Елена Викторовна, заместитель директора',
+            room: '214',
+            phone: '+7 8182 00-00-14',
+            hours: 'пн–пт 9:00–16:00',
+          },
           new Date(),
         )
         logger.info({ login: teacher.login }, 'demo school admin of Школа № 1 (region 29): /console')

@@ -109,13 +109,7 @@ export async function readAccountCard(
 }
 
 export type ConsoleAction =
-  | 'temporary_password'
-  | 'unblock'
-  | 'remove_link'
-  | 'end_sessions'
-  | 'reset_factors'
-  | 'deactivate'
-  | 'reactivate'
+  'temporary_password' | 'unblock' | 'remove_link' | 'end_sessions' | 'reset_factors' | 'deactivate' | 'reactivate'
 
 export type ActionOutcome =
   | { kind: 'done'; action: ConsoleAction; password?: string; account: Account }
@@ -143,7 +137,11 @@ export function schoolsMayChangeState(context: RouteContext, region: string): bo
  * Whether the operator may change this account: a school admin of its school and a region operator of
  * its region may do everything; support (read-only) may only lift a block.
  */
-export function mayAct(operator: Operator, account: Pick<Account, 'region' | 'schoolId'>, action: ConsoleAction): boolean {
+export function mayAct(
+  operator: Operator,
+  account: Pick<Account, 'region' | 'schoolId'>,
+  action: ConsoleAction,
+): boolean {
   const { scope } = operator
   const full =
     scope.regions.includes(account.region) ||

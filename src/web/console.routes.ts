@@ -59,10 +59,19 @@ import {
 } from './pages/console.js'
 import { browserRequest, formRoute, pageContext, pageRoute, sendPage } from './plugins.js'
 
-const text = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$' })
+const text = (maxLength: number) =>
+  Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\ufffd]*$' })
 const csrf = Type.Optional(Type.String({ maxLength: 256 }))
 const IdParams = Type.Object({ id: Type.String({ pattern: uuidPattern }) })
-const actions = ['temporary_password', 'unblock', 'remove_link', 'end_sessions', 'reset_factors', 'deactivate', 'reactivate'] as const
+const actions = [
+  'temporary_password',
+  'unblock',
+  'remove_link',
+  'end_sessions',
+  'reset_factors',
+  'deactivate',
+  'reactivate',
+] as const
 const ActionForm = Type.Object({
   _csrf: csrf,
   action: Type.Union(actions.map((action) => Type.Literal(action))),
@@ -70,8 +79,18 @@ const ActionForm = Type.Object({
   confirm: Type.Optional(Type.Literal('yes')),
   link: Type.Optional(Type.String({ pattern: uuidPattern })),
 })
-const SlipForm = Type.Object({ _csrf: csrf, action: Type.Optional(text(32)), reason: text(500), confirm: Type.Optional(Type.Literal('yes')) })
-const ClassSlipsForm = Type.Object({ _csrf: csrf, class: text(32), reason: text(500), confirm: Type.Optional(Type.Literal('yes')) })
+const SlipForm = Type.Object({
+  _csrf: csrf,
+  action: Type.Optional(text(32)),
+  reason: text(500),
+  confirm: Type.Optional(Type.Literal('yes')),
+})
+const ClassSlipsForm = Type.Object({
+  _csrf: csrf,
+  class: text(32),
+  reason: text(500),
+  confirm: Type.Optional(Type.Literal('yes')),
+})
 const ContactForm = Type.Object({ _csrf: csrf, name: text(200), room: text(100), phone: text(100), hours: text(200) })
 const SearchQuery = Type.Object(
   {
@@ -113,7 +132,11 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     }
     if (access.kind === 'confirm') {
       request.consoleSession.set('console', undefined)
-      await sendPage(reply, confirmPage(pageContext(request), { csrfToken: reply.generateCsrf(), why: access.why }), 401)
+      await sendPage(
+        reply,
+        confirmPage(pageContext(request), { csrfToken: reply.generateCsrf(), why: access.why }),
+        401,
+      )
       return undefined
     }
     request.consoleSession.set('console', access.cookie)
@@ -266,7 +289,8 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       if (outcome.kind === 'not_found') throw notFound()
       const card = await readAccountCard(context, opened.operator, id)
       if (card === undefined) throw notFound()
-      if (outcome.kind === 'refused') return renderCard(request, reply, opened, card, { problem: w.notAllowed, status: 403 })
+      if (outcome.kind === 'refused')
+        return renderCard(request, reply, opened, card, { problem: w.notAllowed, status: 403 })
       const key = outcome.kind === 'done' ? outcome.action : `${outcome.action}_unchanged`
       return renderCard(request, reply, opened, card, {
         notice: w.done[key] ?? w.done[outcome.action] ?? '',
@@ -300,7 +324,13 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
         if (card === undefined) throw notFound()
         return renderCard(request, reply, opened, card, { problem: w.notAllowed, status: 403 })
       }
-      return slipsPdf(reply, request, outcome.account.region, [slipOf(outcome.account, outcome.password)], `slip-${outcome.account.login}`)
+      return slipsPdf(
+        reply,
+        request,
+        outcome.account.region,
+        [slipOf(outcome.account, outcome.password)],
+        `slip-${outcome.account.login}`,
+      )
     },
   )
 
@@ -308,7 +338,13 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   const mayEditSchool = (operator: Operator, school: School) =>
     operator.scope.regions.includes(school.region) || operator.scope.schools.some((own) => own.id === school.id)
 
-  async function renderSchool(request: FastifyRequest, reply: FastifyReply, opened: Opened, schoolId: string, notice?: string) {
+  async function renderSchool(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    opened: Opened,
+    schoolId: string,
+    notice?: string,
+  ) {
     const school = await findSchoolOfOperator(context, opened.operator, schoolId)
     const visible = school ?? opened.chrome.schools.find((known) => known.id === schoolId)
     if (visible === undefined) throw notFound()
@@ -367,10 +403,22 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       })
       if (issued === undefined) throw notFound()
       if (issued.length === 0)
-        return renderSchool(request, reply, opened, school.id, request.locale === 'ru'
-          ? 'У всех учеников класса уже есть свой пароль: памятки не нужны.'
-          : 'Everyone in the class has chosen their own password: no slips are needed.')
-      return slipsPdf(reply, request, school.region, issued.map(({ account, password }) => slipOf(account, password)), `slips-${body.class.trim().replace(/[^\p{L}\p{N}-]/gu, '_')}`)
+        return renderSchool(
+          request,
+          reply,
+          opened,
+          school.id,
+          request.locale === 'ru'
+            ? 'У всех учеников класса уже есть свой пароль: памятки не нужны.'
+            : 'Everyone in the class has chosen their own password: no slips are needed.',
+        )
+      return slipsPdf(
+        reply,
+        request,
+        school.region,
+        issued.map(({ account, password }) => slipOf(account, password)),
+        `slips-${body.class.trim().replace(/[^\p{L}\p{N}-]/gu, '_')}`,
+      )
     },
   )
 
@@ -399,11 +447,14 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       ),
     ]
     const config = context.regions.get(region)?.config
-    const policy = config === undefined ? [] : [
-      `${ru ? 'Вход по паролю' : 'Password sign-in'}: ${config.passwordLogin.enabled ? (ru ? 'включён' : 'on') : (ru ? 'выключен' : 'off')}`,
-      `${ru ? 'Госуслуги' : 'State Services'}: ${config.stateServices.enabled ? (ru ? 'включены' : 'on') : (ru ? 'выключены' : 'off')}`,
-      `${ru ? 'Второй шаг обязателен для' : 'Second step required of'}: ${config.secondFactor.required.join(', ') || '—'}${config.secondFactor.from === undefined ? '' : ` (${ru ? 'с' : 'from'} ${String(config.secondFactor.from)})`}`,
-    ]
+    const policy =
+      config === undefined
+        ? []
+        : [
+            `${ru ? 'Вход по паролю' : 'Password sign-in'}: ${config.passwordLogin.enabled ? (ru ? 'включён' : 'on') : ru ? 'выключен' : 'off'}`,
+            `${ru ? 'Госуслуги' : 'State Services'}: ${config.stateServices.enabled ? (ru ? 'включены' : 'on') : ru ? 'выключены' : 'off'}`,
+            `${ru ? 'Второй шаг обязателен для' : 'Second step required of'}: ${config.secondFactor.required.join(', ') || '—'}${config.secondFactor.from === undefined ? '' : ` (${ru ? 'с' : 'from'} ${String(config.secondFactor.from)})`}`,
+          ]
     return sendPage(
       reply,
       overviewPage(pageContext(request), opened.chrome, region, { charts, blockedNow: overview.blockedNow, policy }),
@@ -416,7 +467,11 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     if (session === undefined) return reply.redirect('/login', 303)
     const confirmation = await confirmForConsole(context, browser, session)
     if (confirmation.kind === 'go') return reply.redirect(confirmation.location, 303)
-    return sendPage(reply, confirmPage(pageContext(request), { csrfToken: reply.generateCsrf(), why: 'sign_in_again' }), 401)
+    return sendPage(
+      reply,
+      confirmPage(pageContext(request), { csrfToken: reply.generateCsrf(), why: 'sign_in_again' }),
+      401,
+    )
   })
 
   app.post('/console/sign-out', form('/console'), async (request, reply) => {

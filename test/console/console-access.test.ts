@@ -22,7 +22,12 @@ const cases: [string, DiarySession | undefined, ConsoleCookie | undefined, strin
   ['no diary session', undefined, undefined, 'sign_in'],
   ['no diary session, an old console cookie', undefined, cookie(1, 1), 'sign_in'],
   ['a password sign-in of now', session('password', 0), undefined, 'confirm:weak'],
-  ['a password session with a console cookie (cannot be: still refused)', session('password', 0), cookie(1, 1), 'confirm:weak'],
+  [
+    'a password session with a console cookie (cannot be: still refused)',
+    session('password', 0),
+    cookie(1, 1),
+    'confirm:weak',
+  ],
   ['a strong sign-in of now: the console starts', session('mfa', 0), undefined, 'open:started'],
   ['a strong sign-in 5 minutes ago', session('mfa', 5), undefined, 'open:started'],
   ['a strong sign-in 6 minutes ago, no console yet', session('mfa', 6), undefined, 'confirm:new'],

@@ -53,7 +53,11 @@ const words = {
       successes: 'Последние входы',
       failures: 'Последние неудачи',
       noEvents: 'нет',
-      method: { auto_snils: 'автоматически по СНИЛС', password: 'по паролю дневника', choice: 'выбором учётной записи' } as Record<string, string>,
+      method: {
+        auto_snils: 'автоматически по СНИЛС',
+        password: 'по паролю дневника',
+        choice: 'выбором учётной записи',
+      } as Record<string, string>,
     },
     actions: {
       heading: 'Действия',
@@ -106,7 +110,8 @@ const words = {
     signInAgain:
       'Подтвердить вход здесь нельзя: второй шаг входа не настроен, а вход был давно. Выйдите и войдите снова через Госуслуги или по паролю — после пароля дневник предложит настроить второй шаг.',
     toAccount: 'Перейти к учётной записи',
-    notOperator: 'Консоль доступна ответственным сотрудникам школ и операторам региона. Обратитесь к оператору региона.',
+    notOperator:
+      'Консоль доступна ответственным сотрудникам школ и операторам региона. Обратитесь к оператору региона.',
   },
   en: {
     title: 'School console',
@@ -149,7 +154,11 @@ const words = {
       successes: 'Last sign-ins',
       failures: 'Last failures',
       noEvents: 'none',
-      method: { auto_snils: 'automatically by SNILS', password: 'by the diary password', choice: 'by choosing the account' } as Record<string, string>,
+      method: {
+        auto_snils: 'automatically by SNILS',
+        password: 'by the diary password',
+        choice: 'by choosing the account',
+      } as Record<string, string>,
     },
     actions: {
       heading: 'Actions',
@@ -201,7 +210,8 @@ const words = {
     signInAgain:
       'Your sign-in cannot be confirmed here: you have no second step set up and signed in a while ago. Sign out and sign in again through State Services or with your password (the diary then offers to set up a second step).',
     toAccount: 'Go to my account',
-    notOperator: 'The console is for the responsible employees of schools and the region operators. Ask your region operator.',
+    notOperator:
+      'The console is for the responsible employees of schools and the region operators. Ask your region operator.',
   },
 }
 
@@ -222,7 +232,11 @@ function nav(context: PageContext, chrome: ConsoleChrome): SafeHtml {
 <form method="post" action="/console/sign-out" class="inline">${csrfField(chrome.csrfToken)}<button type="submit" class="link">${w.signOut}</button></form></nav>`
 }
 
-function searchForm(context: PageContext, chrome: ConsoleChrome, search: { q?: string; school?: string; class?: string }) {
+function searchForm(
+  context: PageContext,
+  chrome: ConsoleChrome,
+  search: { q?: string; school?: string; class?: string },
+) {
   const w = consoleWords(context)
   return html`<form method="get" action="/console/accounts" class="search">
 <label>${w.searchLabel}<input name="q" value="${search.q ?? ''}" maxlength="200" autofocus></label>
@@ -268,7 +282,9 @@ export function searchResultsPage(
 ): string {
   const w = consoleWords(context)
   const rows = accounts.map(
-    (account) => html`<tr><td><a href="/console/accounts/${account.id}">${fullName(account)}</a></td><td>${account.login}</td>
+    (
+      account,
+    ) => html`<tr><td><a href="/console/accounts/${account.id}">${fullName(account)}</a></td><td>${account.login}</td>
 <td>${w.roles[account.role]}</td><td>${account.school ?? ''}</td><td>${account.className ?? ''}</td><td>${w.state[account.state]}</td></tr>`,
   )
   return layout(
@@ -324,7 +340,9 @@ export function accountCardPage(
     return `${masked} (${confirmed ? w.card.confirmed : w.card.unconfirmed})`
   }
   const lines = (list: readonly HistoryLine[]) =>
-    list.length === 0 ? html`<p>${w.card.noEvents}</p>` : html`<ul>${list.map((line) => html`<li>${line.text}</li>`)}</ul>`
+    list.length === 0
+      ? html`<p>${w.card.noEvents}</p>`
+      : html`<ul>${list.map((line) => html`<li>${line.text}</li>`)}</ul>`
   const change = view.may.change
   return layout(
     context,
@@ -352,9 +370,10 @@ ${
   card.links.length === 0
     ? html`<p>${w.card.noLinks}</p>`
     : html`<ul>${card.links.map(
-        (link) => html`<li>${w.card.method[link.method] ?? link.method}, ${formatWhen(context, link.createdAt, view.timeZone)}, ${
-          link.verified ? w.card.verified : w.card.unverified
-        }${change ? actionForm(context, chrome, account.id, 'remove_link', html`<input type="hidden" name="link" value="${link.id}">`) : ''}</li>`,
+        (link) =>
+          html`<li>${w.card.method[link.method] ?? link.method}, ${formatWhen(context, link.createdAt, view.timeZone)}, ${
+            link.verified ? w.card.verified : w.card.unverified
+          }${change ? actionForm(context, chrome, account.id, 'remove_link', html`<input type="hidden" name="link" value="${link.id}">`) : ''}</li>`,
       )}</ul>`
 }
 <h2>${w.card.successes}</h2>${lines(view.successes)}
@@ -386,12 +405,18 @@ export function schoolPage(
 ${view.notice === undefined ? '' : html`<p class="notice">${view.notice}</p>`}
 <h2>${w.classes}</h2>
 <ul>${classes.map(
-      (entry) => html`<li><a href="/console/accounts?school=${school.id}&amp;class=${encodeURIComponent(entry.className)}">${entry.className}</a> — ${entry.accounts} ${w.accounts}
-${view.mayEdit ? html`<form method="post" action="/console/schools/${school.id}/slips" class="action">${csrfField(chrome.csrfToken)}
+      (
+        entry,
+      ) => html`<li><a href="/console/accounts?school=${school.id}&amp;class=${encodeURIComponent(entry.className)}">${entry.className}</a> — ${entry.accounts} ${w.accounts}
+${
+  view.mayEdit
+    ? html`<form method="post" action="/console/schools/${school.id}/slips" class="action">${csrfField(chrome.csrfToken)}
 <input type="hidden" name="class" value="${entry.className}">
 <label>${w.actions.reasonLabel}<input name="reason" required maxlength="500"></label>
 <label class="check"><input type="checkbox" name="confirm" value="yes" required> ${w.actions.confirm}</label>
-<button type="submit">${w.classSlips}</button></form>` : ''}</li>`,
+<button type="submit">${w.classSlips}</button></form>`
+    : ''
+}</li>`,
     )}</ul>
 <p>${w.classSlipsHint}</p>
 <h2>${w.contact}</h2>
