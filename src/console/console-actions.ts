@@ -32,7 +32,7 @@ import { type IdentityLink, listLinksOfAccount } from '../linking/identity-link.
 import { removeLink } from '../linking/unlink.js'
 import { maskSnilsLike } from '../person/snils.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
-import { accountInScopeSql, type OperatorScope } from './operator.repository.js'
+import { accountInScopeSql, findOperatorScope, type OperatorScope } from './operator.repository.js'
 
 /** The operator at the console: its account and scope. */
 export interface Operator {
@@ -115,7 +115,7 @@ export type ActionOutcome =
   | { kind: 'done'; action: ConsoleAction; password?: string; account: Account }
   | { kind: 'unchanged'; action: ConsoleAction; account: Account }
   | { kind: 'not_found' }
-  | { kind: 'refused'; reason: 'not_allowed' }
+  | { kind: 'refused'; reason: 'not_allowed' | 'operator_account' }
 
 async function audit(context: RouteContext, operator: Operator, account: Account, action: string, reason: string) {
   await recordAuditEvent(context.db, {
@@ -132,6 +132,15 @@ async function audit(context: RouteContext, operator: Operator, account: Account
 export function schoolsMayChangeState(context: RouteContext, region: string): boolean {
   return context.regions.get(region)?.config.console?.schoolsMayDeactivate === true
 }
+
+/** The actions that would give someone else the account, or take its protection away. */
+const handsOver: ReadonlySet<ConsoleAction> = new Set([
+  'temporary_password',
+  'remove_link',
+  'reset_factors',
+  'deactivate',
+  'reactivate',
+])
 
 /**
  * Whether the operator may change this account: a school admin of its school and a region operator of
@@ -161,6 +170,10 @@ export async function actOnAccount(
   const account = await findAccountOfOperator(context, operator, request.accountId)
   if (account === undefined) return { kind: 'not_found' }
   if (!mayAct(operator, account, request.action)) return { kind: 'refused', reason: 'not_allowed' }
+  // An account that holds a console role is handed over by IT only: a school admin who could give a
+  // region operator's account a temporary password (or reset its factor) would hold the region.
+  if (handsOver.has(request.action) && (await findOperatorScope(context.db, account.id)) !== undefined)
+    return { kind: 'refused', reason: 'operator_account' }
   const now = context.now()
   const { db } = context
   const by = operatorName(operator)

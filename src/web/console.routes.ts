@@ -214,12 +214,18 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       issuedAt: context.now(),
       slips,
     })
-    return reply
-      .code(200)
-      .type('application/pdf')
-      .header('cache-control', 'no-store')
-      .header('content-disposition', `attachment; filename="${name}.pdf"`)
-      .send(pdf)
+    return (
+      reply
+        .code(200)
+        .type('application/pdf')
+        .header('cache-control', 'no-store')
+        // An ASCII name for every browser, the real one (a Cyrillic class) as RFC 6266/5987 allows.
+        .header(
+          'content-disposition',
+          `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"; filename*=UTF-8''${encodeURIComponent(name)}.pdf`,
+        )
+        .send(pdf)
+    )
   }
 
   const slipOf = (account: AccountCard['account'], password: string): LoginSlip => ({
@@ -290,7 +296,10 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       const card = await readAccountCard(context, opened.operator, id)
       if (card === undefined) throw notFound()
       if (outcome.kind === 'refused')
-        return renderCard(request, reply, opened, card, { problem: w.notAllowed, status: 403 })
+        return renderCard(request, reply, opened, card, {
+          problem: outcome.reason === 'operator_account' ? w.operatorAccount : w.notAllowed,
+          status: 403,
+        })
       const key = outcome.kind === 'done' ? outcome.action : `${outcome.action}_unchanged`
       return renderCard(request, reply, opened, card, {
         notice: w.done[key] ?? w.done[outcome.action] ?? '',
@@ -322,7 +331,9 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       if (outcome.kind !== 'done' || outcome.password === undefined) {
         const card = await readAccountCard(context, opened.operator, id)
         if (card === undefined) throw notFound()
-        return renderCard(request, reply, opened, card, { problem: w.notAllowed, status: 403 })
+        const problem =
+          outcome.kind === 'refused' && outcome.reason === 'operator_account' ? w.operatorAccount : w.notAllowed
+        return renderCard(request, reply, opened, card, { problem, status: 403 })
       }
       return slipsPdf(
         reply,

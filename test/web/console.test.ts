@@ -230,6 +230,45 @@ t.test(
   },
 )
 
+t.test("a class's slips: the accounts that have not chosen their own password", async (t) => {
+  const { browser, home } = await openConsole()
+  const response = await app.inject({
+    method: 'POST',
+    url: `/console/schools/${ownSchool}/slips`,
+    headers: { cookie: browser.cookieHeader(publicUrl), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      _csrf: csrfToken(home),
+      class: '7А',
+      reason: '1 сентября',
+      confirm: 'yes',
+    }).toString(),
+  })
+  t.equal(response.statusCode, 200)
+  t.equal(response.headers['content-type'], 'application/pdf')
+  t.match(
+    String(response.headers['content-disposition']),
+    /filename="slips-7_\.pdf"; filename\*=UTF-8''slips-7%D0%90\.pdf/,
+    'an ASCII name and the Cyrillic one',
+  )
+  t.ok(response.rawPayload.subarray(0, 5).equals(Buffer.from('%PDF-')))
+})
+
+t.test('an account with a console role is handed over by IT only', async (t) => {
+  const { browser } = await openConsole()
+  const card = await browser.go('GET', `/console/accounts/${admin.id}`)
+  for (const action of ['temporary_password', 'reset_factors']) {
+    const page = await browser.request('POST', `/console/accounts/${admin.id}/action`, {
+      _csrf: csrfToken(card),
+      action,
+      reason: 'попытка',
+      confirm: 'yes',
+    })
+    t.equal(page.status, 403, `${action}: refused`)
+    t.match(page.body, /ИТ-служба региона/)
+  }
+  t.equal((await account('kuznetsova.e')).mustChangePassword, false, 'her password is as it was')
+})
+
 t.test('a blocked parent is unblocked; a wrong link is removed', async (t) => {
   const parent = await account('ivanov.p')
   const attempt = new Browser(app, publicUrl)

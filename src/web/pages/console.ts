@@ -89,6 +89,8 @@ const words = {
     back: 'Вернуться к карточке',
     needReason: 'Укажите причину и подтвердите действие.',
     notAllowed: 'Это действие вам недоступно.',
+    operatorAccount:
+      'У этой учётной записи есть роль в консоли: её пароль, второй шаг входа, связи и доступ меняет ИТ-служба региона.',
     classSlips: 'Памятки для класса',
     classSlipsHint:
       'Временные пароли получат только те, кто ещё не выбрал свой пароль (например, новые ученики 1 сентября).',
@@ -190,6 +192,8 @@ const words = {
     back: 'Back to the card',
     needReason: 'Give a reason and confirm the action.',
     notAllowed: 'This action is not yours to take.',
+    operatorAccount:
+      "This account holds a console role: its password, second step, links and access are changed by the region's IT.",
     classSlips: 'Slips for the class',
     classSlipsHint: 'Only those who have not chosen their own password yet get one (new pupils on 1 September, say).',
     contact: 'Responsible employee (parents see this on the help page)',
