@@ -43,7 +43,10 @@ const otherSchool = otherPupil.schoolId
 const secret = createTotpSecret()
 const key = factorSecretKey(config.secrets.keyEncryptionKey.reveal())
 const factorId = await startTotp(db, admin.id, 'Телефон', sealFactorSecret(key, secret))
-t.ok(await confirmTotp(db, admin.id, factorId, totpStep(world.now().getTime()) - 10, world.now()))
+// Setup without assertions at the top level: an assertion there may end the root test while this file
+// still awaits the database (the world's teardown then closes it).
+if (!(await confirmTotp(db, admin.id, factorId, totpStep(world.now().getTime()) - 10, world.now())))
+  throw new Error('the code app was not confirmed')
 const granted = await grantOperatorRole(db, {
   accountId: admin.id,
   role: 'school-admin',
@@ -51,7 +54,7 @@ const granted = await grantOperatorRole(db, {
   schoolId: ownSchool,
   grantedBy: 'test',
 })
-t.equal(granted.kind, 'granted')
+if (granted.kind !== 'granted') throw new Error(`the role was not granted: ${granted.kind}`)
 
 // Each sign-in a step of the code app later (a code counts once): the clock moves 30 s.
 const nextCode = () => {
