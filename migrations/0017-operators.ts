@@ -68,10 +68,25 @@ export async function up(db: Kysely<any>): Promise<void> {
       for each row
       when (new.role not in ('teacher', 'staff') or new.region <> old.region or new.state = 'erased')
       execute function operator_role_follow_account()`.execute(db)
+  // A teacher who moves to another school is no longer the admin of the school she left (an admin of
+  // other schools stays theirs: that is a grant of its own).
+  await sql`
+    create function operator_role_follow_school() returns trigger language plpgsql as $$
+    begin
+      delete from operator_role where account_id = new.id and role = 'school-admin' and school_id = old.school_id;
+      return null;
+    end $$`.execute(db)
+  await sql`
+    create trigger operator_role_follow_school after update of school_id on diary_account
+      for each row
+      when (old.school_id is not null and new.school_id is distinct from old.school_id)
+      execute function operator_role_follow_school()`.execute(db)
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop trigger operator_role_follow_school on diary_account`.execute(db)
+  await sql`drop function operator_role_follow_school()`.execute(db)
   await sql`drop trigger operator_role_follow_account on diary_account`.execute(db)
   await sql`drop function operator_role_follow_account()`.execute(db)
   await sql`drop table operator_role`.execute(db)

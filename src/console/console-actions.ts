@@ -32,7 +32,7 @@ import { type IdentityLink, listLinksOfAccount } from '../linking/identity-link.
 import { removeLink } from '../linking/unlink.js'
 import { maskSnilsLike } from '../person/snils.js'
 import { countSessions, endSessions } from '../sessions/end-sessions.js'
-import { accountInScopeSql, findOperatorScope, type OperatorScope } from './operator.repository.js'
+import { accountInScopeSql, holdsOperatorRole, type OperatorScope } from './operator.repository.js'
 
 /** The operator at the console: its account and scope. */
 export interface Operator {
@@ -172,7 +172,7 @@ export async function actOnAccount(
   if (!mayAct(operator, account, request.action)) return { kind: 'refused', reason: 'not_allowed' }
   // An account that holds a console role is handed over by IT only: a school admin who could give a
   // region operator's account a temporary password (or reset its factor) would hold the region.
-  if (handsOver.has(request.action) && (await findOperatorScope(context.db, account.id)) !== undefined)
+  if (handsOver.has(request.action) && (await holdsOperatorRole(context.db, account.id)))
     return { kind: 'refused', reason: 'operator_account' }
   const now = context.now()
   const { db } = context

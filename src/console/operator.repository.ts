@@ -255,3 +255,14 @@ export function accountInScopeSql(scope: OperatorScope, alias: string): RawBuild
     or exists (select 1 from unnest(${schoolIds}::uuid[], ${schoolRegions}::text[]) as scoped (school_id, region)
       where scoped.school_id = ${schoolId} and scoped.region = ${region}))`
 }
+
+/** Whether the account holds any console role, whatever its state (a deactivated operator keeps its roles). */
+export async function holdsOperatorRole(db: Executor, accountId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('operator_role')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .limit(1)
+    .executeTakeFirst()
+  return row !== undefined
+}

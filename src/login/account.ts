@@ -196,7 +196,7 @@ export async function confirmWithPassword(
     purpose: 'confirmation',
   })
   if (verified?.id !== account.id) return false
-  await confirmSession(context.db, session.id, context.now())
+  await confirmSession(context.db, session.id, context.now(), 'pwd')
   return true
 }
 

@@ -287,7 +287,7 @@ async function confirmWith(
       'ERR_CONFIRMATION_MISMATCH',
       'State Services signed in another person than the owner of this diary',
     )
-  await confirmSession(context.db, session.id, now)
+  await confirmSession(context.db, session.id, now, 'fed')
   const target = await findLinkById(context.db, purpose.unlinkId)
   if (target?.accountId !== session.accountId) return '/account'
   await context.db

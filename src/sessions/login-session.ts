@@ -256,9 +256,18 @@ export async function forgetSessionDetails(db: Executor, accountId: string): Pro
     .execute()
 }
 
-/** The person proved who they are again (password or State Services) inside this session. */
-export async function confirmSession(db: Executor, id: string, now: Date): Promise<void> {
-  await db.updateTable('login_session').set({ authenticated_at: now, last_seen_at: now }).where('id', '=', id).execute()
+/**
+ * The person proved who they are again inside this session, by one factor (`pwd`: the password, `fed`:
+ * State Services): the session's sign-in time moves to now, and its level with it to what was proved
+ * now (acr password). A session that keeps `mfa` with a later time would vouch for a second factor
+ * nobody gave then (the console and `acr_values` with `max_age` read the two together).
+ */
+export async function confirmSession(db: Executor, id: string, now: Date, proof: 'pwd' | 'fed'): Promise<void> {
+  await db
+    .updateTable('login_session')
+    .set({ authenticated_at: now, last_seen_at: now, acr: 'password', amr: proof })
+    .where('id', '=', id)
+    .execute()
 }
 
 /** The diary module that most recently received tokens through this session, if any. */

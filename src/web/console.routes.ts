@@ -222,7 +222,7 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
         // An ASCII name for every browser, the real one (a Cyrillic class) as RFC 6266/5987 allows.
         .header(
           'content-disposition',
-          `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"; filename*=UTF-8''${encodeURIComponent(name)}.pdf`,
+          `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}.pdf`,
         )
         .send(pdf)
     )

@@ -9,6 +9,7 @@ import {
   findOperatorScope,
   grantOperatorRole,
   type GrantOutcome,
+  holdsOperatorRole,
   listOperatorRoles,
   type OperatorRole,
   revokeOperatorRole,
@@ -310,6 +311,35 @@ t.test('the roles follow the account: kept while deactivated, gone when it is a 
     .where('id', '=', teacher)
     .execute()
   t.same(await listOperatorRoles(db, { accountId: teacher }), [], 'erased: its roles are gone')
+})
+
+t.test('a school admin who moves to another school is no longer the admin of the one she left', async (t) => {
+  const mover = await account('mover.e', 'teacher', '29', school29a)
+  for (const school of [school29a, school29b])
+    await grantOperatorRole(db, {
+      accountId: mover,
+      role: 'school-admin',
+      region: '29',
+      schoolId: school,
+      grantedBy: by,
+    })
+  await grantOperatorRole(db, { accountId: mover, role: 'support', region: '29', schoolId: null, grantedBy: by })
+  t.ok(await holdsOperatorRole(db, mover))
+  await db.updateTable('diary_account').set({ school_id: school29b }).where('id', '=', mover).execute()
+  t.same(
+    (await listOperatorRoles(db, { accountId: mover })).map((grant) => [grant.role, grant.schoolId]).sort(),
+    [
+      ['school-admin', school29b],
+      ['support', null],
+    ],
+    'the admin role of the school she left is gone; the others stay',
+  )
+  await db
+    .updateTable('diary_account')
+    .set({ state: 'deactivated', deactivated_at: new Date(), deactivated_by: 'import' })
+    .where('id', '=', mover)
+    .execute()
+  t.ok(await holdsOperatorRole(db, mover), 'a deactivated operator still holds its roles (for holdsOperatorRole)')
 })
 
 t.test('the migration goes down and up again', async (t) => {

@@ -272,6 +272,46 @@ t.test('an account with a console role is handed over by IT only', async (t) => 
   t.equal((await account('kuznetsova.e')).mustChangePassword, false, 'her password is as it was')
 })
 
+t.test("a deactivated operator's account is handed over by IT only too", async (t) => {
+  const colleague = await db
+    .insertInto('diary_account')
+    .values({
+      region: '29',
+      login: 'petrova.s',
+      role: 'staff',
+      family_name: 'Петрова',
+      given_name: 'Светлана',
+      school_id: ownSchool,
+    } as never)
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  const grant = await grantOperatorRole(db, {
+    accountId: colleague.id,
+    role: 'region-operator',
+    region: '29',
+    schoolId: null,
+    grantedBy: 'test',
+  })
+  t.equal(grant.kind, 'granted')
+  await db
+    .updateTable('diary_account')
+    .set({ state: 'deactivated', deactivated_at: world.now(), deactivated_by: 'import' })
+    .where('id', '=', colleague.id)
+    .execute()
+  const { browser } = await openConsole()
+  const card = await browser.go('GET', `/console/accounts/${colleague.id}`)
+  t.equal(card.status, 200, 'her card is in the school')
+  for (const action of ['reset_factors', 'remove_link', 'temporary_password']) {
+    const page = await browser.request('POST', `/console/accounts/${colleague.id}/action`, {
+      _csrf: csrfToken(card),
+      action,
+      reason: 'попытка',
+      confirm: 'yes',
+    })
+    t.equal(page.status, 403, `${action}: refused`)
+  }
+})
+
 t.test('a blocked parent is unblocked; a wrong link is removed', async (t) => {
   const parent = await account('ivanov.p')
   const attempt = new Browser(app, publicUrl)
@@ -342,6 +382,27 @@ t.test('the strong sign-in requirement and the 15 minutes', async (t) => {
   const back = await browser.go('POST', '/login/factor/code', { _csrf: csrfToken(confirm), code: nextCode() })
   t.equal(back.url.pathname, '/console', 'and back to the console')
   t.equal(back.status, 200)
+
+  world.clock.offsetMs += 16 * 60_000
+  t.teardown(() => (world.clock.offsetMs -= 16 * 60_000))
+  const idleAgain = await browser.go('GET', '/console')
+  t.equal(idleAgain.status, 401, 'idle again')
+  const security = await browser.go('GET', '/account/security')
+  const confirmed = await browser.go('POST', '/account/security/confirm', {
+    _csrf: csrfToken(security),
+    password: 'diary-demo',
+  })
+  t.equal(confirmed.status, 200, 'her password confirmed on the account page')
+  const afterPassword = await browser.go('GET', '/console')
+  t.equal(afterPassword.status, 401, 'a password confirmation does not reopen the console')
+  t.match(afterPassword.body, /надёжного входа/, 'it asks for the second step')
+  const sessionRow = await db
+    .selectFrom('login_session')
+    .select(['acr', 'amr'])
+    .where('account_id', '=', admin.id)
+    .orderBy('authenticated_at', 'desc')
+    .executeTakeFirstOrThrow()
+  t.same(sessionRow, { acr: 'password', amr: 'pwd' }, 'the confirmed session is of the password level now')
 
   const pupil = await signIn('morozova.t')
   const refused = await pupil.browser.go('GET', '/console')
