@@ -18,6 +18,7 @@ import * as accountLifecycle from './0015-account-lifecycle.js'
 import * as secondFactors from './0016-second-factors.js'
 import * as operators from './0017-operators.js'
 import * as auditOverview from './0018-audit-overview.js'
+import * as consoleSearch from './0019-console-search.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0016-second-factors': secondFactors,
   '0017-operators': operators,
   '0018-audit-overview': auditOverview,
+  '0019-console-search': consoleSearch,
 }
