@@ -168,6 +168,12 @@ export interface FirstStep {
 /** What the cookie holds. */
 export interface LoginTransactionData {
   region?: string
+  /**
+   * The school whose own link led to the login page (`/login?region=R&school=ID`): the help links of
+   * this login name it. It comes from the link, never from an account (which would tell a stranger
+   * where a typed login studies).
+   */
+  school?: string
   authorize?: PendingAuthorization
   phase?: Phase
   /** The last refused password sign-in: its login, to show the refusal again on the login page (another language). */
@@ -195,6 +201,10 @@ export interface LoginTransaction {
   /** The current phase's kind and region, whatever its age (to pick the right error for a stray request). */
   peek(): { kind: Phase['kind']; region?: string }
   chooseRegion(code: string): void
+  /** The login page was opened from a school's link (its id, unchecked: the help page reads it within the region). */
+  cameFromSchool(id: string): void
+  /** That school, while the region is the same. */
+  school(): string | undefined
   awaitAuthorization(request: AuthorizationRequest): void
   /** The diary module got its answer (a code or an error): nothing waits any more. */
   authorizationAnswered(): void
@@ -259,7 +269,12 @@ export function openLoginTransaction(
       const phase = cookie.get('phase') ?? { kind: 'start' }
       return { kind: phase.kind, region: 'region' in phase ? phase.region : undefined }
     },
-    chooseRegion: (code) => cookie.set('region', code),
+    chooseRegion(code) {
+      if (cookie.get('region') !== code) cookie.set('school', undefined)
+      cookie.set('region', code)
+    },
+    cameFromSchool: (id) => cookie.set('school', id),
+    school: () => cookie.get('school'),
     awaitAuthorization(request) {
       cookie.set('authorize', { ...request, startedAt: started() })
       setPhase({ kind: 'start' })

@@ -72,6 +72,8 @@ export type ContactForm = Static<typeof ContactForm>
 
 export const LoginQuery = query({
   region: Type.Optional(text(64)),
+  /** The school whose link this is (its help links name it). */
+  school: Type.Optional(uuid),
   q: Type.Optional(text(256)),
   choose: Type.Optional(text(16)),
   notice: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]*$' })),

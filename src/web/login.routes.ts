@@ -73,6 +73,7 @@ export const loginRoutes: FastifyPluginAsync<RouteContext> = async (app, context
         throw new BridgeError('ERR_REGION_NOT_SERVED', 'the diary module that sent you here does not serve this region')
       }
       browser.transaction.chooseRegion(region.config.code)
+      if (request.query.school !== undefined) browser.transaction.cameFromSchool(request.query.school)
       reply.setCookie(cookieNames.region, region.config.code, {
         path: '/',
         sameSite: 'lax',

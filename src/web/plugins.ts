@@ -208,10 +208,15 @@ export function browserRequest(
   }
 }
 
-/** The help page of the region of the current login, else its region list (never with a school: pages/help.ts). */
+/**
+ * The help page of the region of the current login, else its region list; with the school whose link
+ * opened the login page, if one did (never the school of an account: pages/help.ts).
+ */
 export function helpPagePath(request: FastifyRequest): string {
-  const region = (request.loginTx as Session<LoginTransactionData> | undefined)?.get('region')
-  return helpPath(typeof region === 'string' ? region : undefined)
+  const cookie = request.loginTx as Session<LoginTransactionData> | undefined
+  const region = cookie?.get('region')
+  const school = cookie?.get('school')
+  return helpPath(typeof region === 'string' ? region : undefined, typeof school === 'string' ? school : undefined)
 }
 
 export function pageContext(request: FastifyRequest, languagePath = languageReturn(request)): PageContext {

@@ -166,6 +166,26 @@ t.test('the login page, a wrong password and an error page link to the region’
   t.match(missing.body, 'href="/help?region=29">')
 })
 
+t.test("a pupil who came by her school's link and failed to sign in finds the school's card", async (t) => {
+  const browser = new Browser(app, publicUrl)
+  const login = await browser.go('GET', `/login?region=29&school=${school29}`)
+  t.match(login.body, `href="/help?region=29&amp;school=${school29}"`, "the login page names the link's school")
+  const wrong = await browser.go('POST', '/login/password', {
+    _csrf: csrfToken(login),
+    login: 'novikov.i',
+    password: 'not-the-password',
+  })
+  t.equal(wrong.status, 401)
+  const link = /href="(\/help\?region=29&amp;school=[^"]+)"/.exec(wrong.body)?.[1]
+  t.ok(link, 'after a wrong password the help link still names the school of the link')
+  const help = await browser.go('GET', String(link).replaceAll('&amp;', '&'))
+  t.match(help.body, 'Петрова', "the school's contact card")
+  const other = await browser.go('GET', '/login?region=78')
+  t.notMatch(other.body, 'school=', 'another region forgets the school')
+  const stranger = await browser.go('GET', `/login?region=29&school=not-a-uuid`)
+  t.equal(stranger.status, 400, 'a malformed school id is refused at the edge')
+})
+
 t.test('"access closed" links to the region’s help, never to the school (any password gets it)', async (t) => {
   const closed = (await findAccountByLogin(db, '29', 'closed.k'))!
   await deactivateAccount(db, {

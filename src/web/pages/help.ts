@@ -13,7 +13,10 @@
  *   was just verified). Every page that a stranger can reach by typing a login stays at the region:
  *   the login page after a wrong password, and every error page, "access closed" (ERR_ACCOUNT_CLOSED)
  *   included, since a closed account is refused whatever the password: its school would say that the
- *   login exists. The person chooses the school from the list there.
+ *   login exists. The person chooses the school from the list there — unless the school's own link
+ *   opened the login page (`/login?region=R&school=ID`, as a school's website gives it): then every
+ *   help link of that login names the school, which came from the link and says nothing of an account
+ *   (login/transaction.ts `cameFromSchool`); a pupil who fails to sign in there finds the card at once.
  */
 import type { SchoolContact } from '../../accounts/school.repository.js'
 import { type HelpQuestion, helpQuestions, type RegionFile } from '../../config/schema.js'

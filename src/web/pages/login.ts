@@ -105,7 +105,7 @@ export function regionLoginPage(
     t.loginTitle,
     html`${page.notice ? html`<p class="notice" role="status">${page.notice}</p>` : ''}<p>${page.region.name} · <a href="/login?choose=1">${t.changeRegion}</a></p>
 ${upcomingNotice(context, page.upcoming)}${button}${button && form ? html`<p class="or">${t.or}</p>` : ''}${form}${none}
-<p><a href="${helpPath(page.region.code)}">${t.help.loginLink}</a></p>`,
+<p><a href="${context.help ?? helpPath(page.region.code)}">${t.help.loginLink}</a></p>`,
   )
 }
 
