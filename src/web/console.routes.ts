@@ -199,6 +199,10 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     )
   }
 
+  // A header is Latin-1: a class "7А" goes as RFC 6266's filename* (UTF-8), with an ASCII fallback.
+  const attachment = (file: string) =>
+    `attachment; filename="${file.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file)}`
+
   async function slipsPdf(
     reply: FastifyReply,
     request: FastifyRequest,
@@ -218,7 +222,7 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       .code(200)
       .type('application/pdf')
       .header('cache-control', 'no-store')
-      .header('content-disposition', `attachment; filename="${name}.pdf"`)
+      .header('content-disposition', attachment(`${name}.pdf`))
       .send(pdf)
   }
 
