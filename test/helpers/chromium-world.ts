@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kysely } from 'kysely'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Config } from '../../src/config/load.js'
 import type { Database } from '../../src/db/schema.js'
 import { startDiaryModule } from '../../demo/diary-module.js'
 import type { Senders } from '../../src/notify/senders.js'
@@ -48,6 +49,8 @@ export interface ChromiumWorld {
   bridgeUrl: string
   diaryUrl: string
   db: Kysely<Database>
+  /** The bridge's running configuration (throttling limits, secrets). */
+  config: Config
   /** Region 29's ESIA simulator, when the world was started with `stateServices: 'esia'`. */
   esia: RunningEsiaSimulator | undefined
   /** A page in a new browser context: its own cookies at the bridge, the simulator and the diary module. */
@@ -180,6 +183,7 @@ export async function startChromiumWorld(t: Teardown, options: ChromiumWorldOpti
     bridgeUrl,
     diaryUrl,
     db: database.db,
+    config,
     esia: region29.esia,
     newPage: async (options = {}) => {
       const context = await browser.newContext({
