@@ -204,3 +204,27 @@ t.test('the region scope: a client of 29 cannot set roles in 78', async (t) => {
     ['78'],
   )
 })
+
+t.test('Bulk: creates with roles share a commit, a refused one alone is undone', async (t) => {
+  const bulk = await scim('POST', '/Bulk', {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+    Operations: [
+      { method: 'POST', path: '/Users', bulkId: 'a', data: teacher('roles.bulk.ok', [{ value: 'support' }]) },
+      {
+        method: 'POST',
+        path: '/Users',
+        bulkId: 'b',
+        data: teacher('roles.bulk.bad', [{ value: 'school-admin', school: 'no-such-school' }]),
+      },
+    ],
+  })
+  t.equal(bulk.statusCode, 200, bulk.body)
+  const [ok, bad] = bulk.json<{ Operations: { status: string; location?: string }[] }>().Operations
+  t.same([ok?.status, bad?.status], ['201', '400'])
+  const id = ok?.location?.split('/').pop() as string
+  t.same(
+    (await listOperatorRoles(db, { accountId: id })).map((grant) => [grant.role, grant.grantedBy]),
+    [['support', 'scim:diary-29']],
+  )
+  t.notOk(await exists('roles.bulk.bad'))
+})
