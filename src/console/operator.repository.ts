@@ -11,7 +11,7 @@
  */
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { accountIsActiveSql, accountLoginSql, findAccountById } from '../accounts/account.repository.js'
-import { findSchoolById, schoolNameSql } from '../accounts/school.repository.js'
+import { findSchoolById, schoolDiaryIdSql, schoolNameSql } from '../accounts/school.repository.js'
 import { auditEventCte } from '../audit/record-audit-event.js'
 import { cte, withCtes } from '../db/cte.js'
 import { type Executor, isUuid } from '../db/schema.js'
@@ -210,6 +210,47 @@ export async function listOperatorRoles(
     .orderBy(sql`school_name`)
     .execute()
   return rows.map(toGrant)
+}
+
+/** A role as a system of record names it: the school by the diary's own id (null when it has none). */
+export interface HeldRole {
+  accountId: string
+  role: OperatorRole
+  region: string
+  schoolId: string | null
+  schoolDiaryId: string | null
+  schoolName: string | null
+}
+
+/**
+ * The roles the accounts hold (a SCIM page of Users: one statement), by role and school name; only of the
+ * account's own region, as the database keeps them.
+ */
+export async function listRolesOfAccounts(db: Executor, accountIds: readonly string[]): Promise<HeldRole[]> {
+  const ids = accountIds.filter(isUuid)
+  if (ids.length === 0) return []
+  const rows = await db
+    .selectFrom('operator_role as r')
+    .select([
+      'r.account_id',
+      'r.role',
+      'r.region',
+      'r.school_id',
+      schoolDiaryIdSql('r').as('school_diary_id'),
+      schoolNameSql('r').as('school_name'),
+    ])
+    .where('r.account_id', 'in', ids)
+    .orderBy('r.role')
+    .orderBy(sql`school_name`)
+    .execute()
+  return rows.map((row) => ({
+    accountId: row.account_id,
+    role: row.role,
+    region: row.region,
+    schoolId: row.school_id,
+    schoolDiaryId: row.school_diary_id,
+    schoolName: row.school_name,
+  }))
 }
 
 /**

@@ -4,6 +4,7 @@
  * - attribute names compare case-insensitively (RFC 7643 §2.1); `urn` names compare the same way
  * - the extension's `region` is read-only but for the create of a client of several regions, which names
  *   one; `snils` is write-only and reads back as `snilsLast4`
+ * - `consoleRoles` lists the account's console roles (scim/console-roles.ts), a school-admin's with its school
  */
 
 export const coreUserSchema = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -157,6 +158,16 @@ export function schemas(baseUrl: string) {
         attribute('birthDate', { description: 'YYYY-MM-DD' }),
         attribute('snils', { mutability: 'writeOnly', caseExact: true }),
         attribute('snilsLast4', { mutability: 'readOnly', caseExact: true }),
+        attribute('consoleRoles', {
+          type: 'complex',
+          multiValued: true,
+          description:
+            "The account's console roles (teacher or staff accounts only); a PUT without it takes them all away",
+          subAttributes: [
+            attribute('value', { required: true, canonicalValues: ['school-admin', 'region-operator', 'support'] }),
+            attribute('school', { caseExact: true, description: "A school-admin's school: the diary's own id of it" }),
+          ],
+        }),
       ],
       meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${diaryUserSchema}` },
     },

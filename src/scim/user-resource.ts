@@ -2,14 +2,19 @@
  * A diary account as a SCIM User (RFC 7643 §4.1 and our extension, scim/schemas.ts), both ways (pure).
  * - out: id, externalId, userName, name (middleName = patronymic), active (state active), one e-mail and
  *   one phone, meta with version W/"<version>"; the extension with region, school, schoolId, class, role,
- *   birthDate, snilsLast4; never the password nor the SNILS
+ *   birthDate, snilsLast4, consoleRoles (the account's console roles, a school by the diary's id, or by
+ *   its name when it has none); never the password nor the SNILS
  * - in: attribute names case-insensitive; names, logins, dates, SNILS, e-mails and phones normalised and
  *   checked by the same rules as the import (accounts/import/validate-row.ts, person/*.ts); unknown
  *   attributes are ignored (RFC 7644 §3.3), readOnly ones too (id, meta and region are checked by the
  *   routes: a change is a mutability error); a wrong type or value is a problem that names the attribute,
  *   never its value (it may be a SNILS or a password)
+ * - consoleRoles in: a list of { value: school-admin | region-operator | support, school }, the school
+ *   (a non-empty string) with a school-admin only; null or [] is none, repeats count once; whether the
+ *   account may hold them and the school exists is the database's to say (scim/console-roles.ts)
  */
 import type { Account } from '../accounts/account.repository.js'
+import { type HeldRole, type OperatorRole, operatorRoles } from '../console/operator.repository.js'
 import type { Role } from '../db/schema.js'
 import type { ProvisionedAccount } from '../lifecycle/provision.js'
 import { parseBirthDate } from '../person/birth-date.js'
@@ -33,7 +38,13 @@ export function versionOf(ifMatch: string | undefined): string | undefined | fal
   return match === null ? false : match[1]
 }
 
-export function toScimUser(account: Account, baseUrl: string): ScimUser {
+/** A console role as received: the school as the client names it (the diary's id). */
+export interface ConsoleRoleAsk {
+  role: OperatorRole
+  school: string | null
+}
+
+export function toScimUser(account: Account, baseUrl: string, roles: readonly HeldRole[] = []): ScimUser {
   const formatted = [account.familyName, account.givenName, account.patronymic].filter(Boolean).join(' ')
   const extension: Record<string, unknown> = { region: account.region, role: account.role }
   if (account.school !== null) extension.school = account.school
@@ -41,6 +52,13 @@ export function toScimUser(account: Account, baseUrl: string): ScimUser {
   if (account.className !== null) extension.class = account.className
   if (account.birthDate !== null) extension.birthDate = account.birthDate
   if (account.snilsLast4 !== null) extension.snilsLast4 = account.snilsLast4
+  if (roles.length > 0) {
+    extension.consoleRoles = roles.map((held) =>
+      held.schoolId === null
+        ? { value: held.role }
+        : { value: held.role, school: held.schoolDiaryId ?? held.schoolName },
+    )
+  }
   return {
     schemas: [coreUserSchema, diaryUserSchema],
     id: account.id,
@@ -72,6 +90,8 @@ export interface ReceivedUser {
   account: Omit<ProvisionedAccount, 'role'> & { role: Role | undefined }
   /** The extension's region, when given. */
   region: string | undefined
+  /** Undefined when the body has no consoleRoles. */
+  consoleRoles: ConsoleRoleAsk[] | undefined
   id: unknown
   meta: unknown
 }
@@ -123,6 +143,28 @@ function primaryValue(object: Record<string, unknown>, name: string): string | n
   if (inner === undefined || inner === null) return null
   if (typeof inner !== 'string') throw new Problem(`${name}.value: must be a string`)
   return inner
+}
+
+const maxConsoleRoles = 50
+
+function consoleRolesOf(extension: Record<string, unknown>): ConsoleRoleAsk[] | undefined {
+  const value = attributeOf(extension, 'consoleRoles')
+  if (value === undefined) return undefined
+  if (value === null) return []
+  if (!Array.isArray(value) || !value.every(isObject)) throw new Problem('consoleRoles: must be a list of objects')
+  if (value.length > maxConsoleRoles) throw new Problem(`consoleRoles: more than ${maxConsoleRoles} roles`)
+  const asks = new Map<string, ConsoleRoleAsk>()
+  for (const entry of value) {
+    const roleText = text(entry, 'value', 'consoleRoles.value')?.toLowerCase()
+    const role = operatorRoles.find((candidate) => candidate === roleText)
+    if (role === undefined) throw new Problem('consoleRoles.value: must be school-admin, region-operator or support')
+    const school = text(entry, 'school', 'consoleRoles.school')
+    if (role === 'school-admin' && school === null)
+      throw new Problem('consoleRoles.school: required for a school-admin')
+    if (role !== 'school-admin' && school !== null) throw new Problem(`consoleRoles.school: a ${role} has no school`)
+    asks.set(JSON.stringify([role, school]), { role, school })
+  }
+  return [...asks.values()]
 }
 
 function booleanOf(object: Record<string, unknown>, name: string): boolean | undefined {
@@ -245,6 +287,7 @@ function readUser(body: Record<string, unknown>, today: string): ReceivedUser {
       active: booleanOf(body, 'active'),
     },
     region,
+    consoleRoles: consoleRolesOf(extension),
     id: attributeOf(body, 'id'),
     meta: attributeOf(body, 'meta'),
   }

@@ -9,16 +9,30 @@
  * - If-Match: a version that is not the row's → 412; without it, a PATCH still applies to the version it
  *   read (tried again if another writer came between)
  * - DELETE erases (lifecycle/account-state.ts eraseAccount)
+ * - the extension's consoleRoles (scim/console-roles.ts) are written in one transaction with the account:
+ *   a create sets those it names; a PUT, and so a PATCH, makes them exactly those it names (none when
+ *   the attribute is absent: a replacement is whole)
  */
 import type { RawBuilder } from 'kysely'
 import { patchBodyValidation, type ScimPatchOperation, ScimError, scimPatch } from 'scim-patch'
 import { type Account, findAccountInRegions, listAccountsInRegions } from '../accounts/account.repository.js'
 import { BridgeError, type BridgeErrorCode } from '../errors.js'
 import { deactivateAccount, eraseAccount, reactivateAccount, setActiveAtOnce } from '../lifecycle/account-state.js'
+import { holdsOperatorRole } from '../console/operator.repository.js'
+import { inTransaction } from '../db/transaction.js'
 import { createAccount, type ProvisionDeps, type ProvisionOutcome, replaceAccount } from '../lifecycle/provision.js'
+import { checkConsoleRoles, rolesOfAccounts, setConsoleRoles } from './console-roles.js'
 import { filterCondition } from './filter.js'
 import { coreUserSchema, diaryUserSchema, limits, listResponseSchema, patchOpSchema } from './schemas.js'
-import { attributeOf, etagOf, parseScimUser, type ScimUser, toScimUser, versionOf } from './user-resource.js'
+import {
+  attributeOf,
+  type ConsoleRoleAsk,
+  etagOf,
+  parseScimUser,
+  type ScimUser,
+  toScimUser,
+  versionOf,
+} from './user-resource.js'
 
 /**
  * Who calls: a machine client and the regions its token may see. Whether the token was revoked is either
@@ -61,15 +75,19 @@ export interface ListQuery {
 const fail = (code: BridgeErrorCode, detail: string) => new BridgeError(code, detail)
 const notFound = () => fail('ERR_NOT_FOUND', 'no such User')
 
-/** The Users of accounts as read (contacts and the school come with the account's row: no statement). */
-function present(context: ScimContext, accounts: readonly Account[]): ScimUser[] {
-  return accounts.map((account) => toScimUser(account, context.baseUrl))
+/** The Users of accounts as read (contacts and the school come with the row; the console roles in one statement). */
+async function present(context: ScimContext, accounts: readonly Account[]): Promise<ScimUser[]> {
+  const roles = await rolesOfAccounts(
+    context.deps.db,
+    accounts.map((account) => account.id),
+  )
+  return accounts.map((account) => toScimUser(account, context.baseUrl, roles.get(account.id)))
 }
 
 async function answer(context: ScimContext, account: Account, status: number): Promise<ScimResult> {
   const location = `${context.baseUrl}/Users/${account.id}`
   if (context.withoutBody === true) return { status, etag: etagOf(account), location }
-  const [user] = present(context, [account])
+  const [user] = await present(context, [account])
   return { status, body: user, etag: etagOf(account), location }
 }
 
@@ -122,7 +140,7 @@ export async function listUsers(context: ScimContext, query: ListQuery): Promise
   })
   // Nothing listed: perhaps because the token was revoked (the list's condition), which is then a 401.
   if (page.accounts.length === 0) await context.caller.ensureNotRevoked()
-  const resources = present(context, page.accounts)
+  const resources = await present(context, page.accounts)
   return {
     status: 200,
     body: {
@@ -154,6 +172,23 @@ function who(context: ScimContext) {
   return { by: { kind: 'scim' as const, clientId: context.caller.clientId }, requestId: context.requestId }
 }
 
+/** The account's write and then its console roles, in one transaction (a refused role undoes the write). */
+async function writeWithRoles(
+  context: ScimContext,
+  roles: readonly ConsoleRoleAsk[],
+  write: (deps: ProvisionDeps) => Promise<ProvisionOutcome>,
+): Promise<ProvisionOutcome> {
+  // Asked before: inside, the transaction may hold the pool's only connection.
+  await context.caller.ensureNotRevoked()
+  return inTransaction(context.deps.db, async (trx) => {
+    const outcome = await write({ ...context.deps, db: trx })
+    if (outcome.kind === 'done') {
+      await setConsoleRoles(trx, outcome.account, roles, `scim:${context.caller.clientId}`)
+    }
+    return outcome
+  })
+}
+
 async function settle(context: ScimContext, outcome: ProvisionOutcome): Promise<ScimResult> {
   switch (outcome.kind) {
     case 'done':
@@ -181,16 +216,18 @@ export async function createUser(context: ScimContext, body: unknown): Promise<S
     region = user.region
   } else if (regions.length === 1) region = regions[0] as string
   else throw fail('ERR_SCIM_INVALID_VALUE', `region: required (${diaryUserSchema}) for a client of several regions`)
-  if (user.account.role === undefined) throw fail('ERR_SCIM_INVALID_VALUE', 'role: is required')
+  const role = user.account.role
+  if (role === undefined) throw fail('ERR_SCIM_INVALID_VALUE', 'role: is required')
+  const roles = user.consoleRoles ?? []
+  checkConsoleRoles(roles, role)
   const { revoked, ensureNotRevoked } = context.caller
-  const outcome = await createAccount(
-    context.deps,
-    region,
-    { ...user.account, role: user.account.role },
-    who(context),
-    { unless: revoked, ensure: ensureNotRevoked },
-  )
-  return settle(context, outcome)
+  if (roles.length === 0) {
+    const guard = { unless: revoked, ensure: ensureNotRevoked }
+    return settle(context, await createAccount(context.deps, region, { ...user.account, role }, who(context), guard))
+  }
+  const guard = { unless: revoked, ensure: async () => {} }
+  const create = (deps: ProvisionDeps) => createAccount(deps, region, { ...user.account, role }, who(context), guard)
+  return settle(context, await writeWithRoles(context, roles, create))
 }
 
 /** The version of If-Match, or 412 for one we never made. */
@@ -212,7 +249,12 @@ async function replaceWith(
     throw fail('ERR_SCIM_MUTABILITY', 'region: is read-only (a move to another region is a new account there)')
   }
   const account = { ...user.account, role: user.account.role ?? existing.role }
-  return replaceAccount(context.deps, existing.region, existing.id, account, who(context), version)
+  const roles = user.consoleRoles ?? []
+  checkConsoleRoles(roles, account.role)
+  const replace = (deps: ProvisionDeps) =>
+    replaceAccount(deps, existing.region, existing.id, account, who(context), version)
+  if (roles.length === 0 && !(await holdsOperatorRole(context.deps.db, existing.id))) return replace(context.deps)
+  return writeWithRoles(context, roles, replace)
 }
 
 export async function replaceUser(
@@ -290,7 +332,17 @@ const ignoredAttributes = new Set([
   'roles',
   'x509certificates',
 ])
-const extensionAttributes = ['region', 'school', 'schoolid', 'class', 'role', 'birthdate', 'snils', 'snilslast4']
+const extensionAttributes = [
+  'region',
+  'school',
+  'schoolid',
+  'class',
+  'role',
+  'birthdate',
+  'snils',
+  'snilslast4',
+  'consoleroles',
+]
 const prototypeKeys = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** Whether `path` names an attribute of the User (a value filter in brackets aside). */
@@ -419,7 +471,7 @@ export async function patchUser(
   }
   for (let attempt = 0; ; attempt++) {
     const existing = await current(context, id)
-    const [resource] = present(context, [existing])
+    const [resource] = await present(context, [existing])
     const patched = applyPatch(resource as ScimUser, body)
     if (JSON.stringify(patched.meta) !== JSON.stringify((resource as ScimUser).meta)) {
       throw fail('ERR_SCIM_MUTABILITY', 'meta: is read-only')
