@@ -10,8 +10,10 @@
  *   read (tried again if another writer came between)
  * - DELETE erases (lifecycle/account-state.ts eraseAccount)
  * - the extension's consoleRoles (scim/console-roles.ts) are written in one transaction with the account:
- *   a create sets those it names; a PUT, and so a PATCH, makes them exactly those it names (none when
- *   the attribute is absent: a replacement is whole)
+ *   a create sets those it names; a PUT makes them exactly those it names, and one without the
+ *   attribute leaves them as they are (RFC 7644 §3.5.1 lets an omitted attribute count as not asserted:
+ *   a directory that knows nothing of console roles must not take away those IT granted); a PATCH
+ *   works on the resource as read, so removing the attribute takes them all away
  */
 import type { RawBuilder } from 'kysely'
 import { patchBodyValidation, type ScimPatchOperation, ScimError, scimPatch } from 'scim-patch'
@@ -242,6 +244,8 @@ async function replaceWith(
   existing: Account,
   body: unknown,
   version: string,
+  /** What a body without consoleRoles means: a PUT's leaves them (`keep`), a patched resource has none. */
+  absentRoles: 'keep' | 'none',
 ): Promise<ProvisionOutcome> {
   const user = received(context, body)
   if (user.id !== undefined && user.id !== existing.id) throw fail('ERR_SCIM_MUTABILITY', 'id: is read-only')
@@ -249,10 +253,11 @@ async function replaceWith(
     throw fail('ERR_SCIM_MUTABILITY', 'region: is read-only (a move to another region is a new account there)')
   }
   const account = { ...user.account, role: user.account.role ?? existing.role }
-  const roles = user.consoleRoles ?? []
-  checkConsoleRoles(roles, account.role)
   const replace = (deps: ProvisionDeps) =>
     replaceAccount(deps, existing.region, existing.id, account, who(context), version)
+  if (user.consoleRoles === undefined && absentRoles === 'keep') return replace(context.deps)
+  const roles = user.consoleRoles ?? []
+  checkConsoleRoles(roles, account.role)
   if (roles.length === 0 && !(await holdsOperatorRole(context.deps.db, existing.id))) return replace(context.deps)
   return writeWithRoles(context, roles, replace)
 }
@@ -265,7 +270,7 @@ export async function replaceUser(
 ): Promise<ScimResult> {
   const existing = await current(context, id)
   const version = expected(ifMatch) ?? existing.version
-  return settle(context, await replaceWith(context, existing, body, version))
+  return settle(context, await replaceWith(context, existing, body, version, 'keep'))
 }
 
 const patchCodes: Record<string, BridgeErrorCode> = {
@@ -476,7 +481,7 @@ export async function patchUser(
     if (JSON.stringify(patched.meta) !== JSON.stringify((resource as ScimUser).meta)) {
       throw fail('ERR_SCIM_MUTABILITY', 'meta: is read-only')
     }
-    const outcome = await replaceWith(context, existing, patched, asked ?? existing.version)
+    const outcome = await replaceWith(context, existing, patched, asked ?? existing.version, 'none')
     if (outcome.kind === 'version_mismatch' && asked === undefined && attempt < 2) continue
     return settle(context, outcome)
   }

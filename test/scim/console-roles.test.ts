@@ -1,7 +1,7 @@
 /*
  * Console roles over SCIM (issue 27), the extension's consoleRoles, against the real app and database:
  * - a create, a PUT and PATCH (with a path, with a value filter, without a path) set the account's roles,
- *   which the console then sees (findOperatorScope) and a GET shows; a PUT without the attribute has none
+ *   which the console then sees (findOperatorScope) and a GET shows; a PUT without the attribute leaves them, an empty one takes them away
  * - refusals are 400 invalidValue and write nothing: a pupil, an unknown role or school, a deactivated account
  * - the region scope: a client of 29 neither sees nor sets the roles of an account of 78, nor names its schools
  */
@@ -117,7 +117,10 @@ t.test('create, PATCH and PUT set the roles the console sees', async (t) => {
   t.same((await findOperatorScope(db, id))?.regions, ['29'])
   const putWithout = await scim('PUT', `/Users/${id}`, teacher('roles.t1'))
   t.equal(putWithout.statusCode, 200)
-  t.equal(rolesIn(putWithout.json()), undefined, 'a PUT without consoleRoles takes them all away')
+  t.same(rolesIn(putWithout.json()), [{ value: 'region-operator' }], 'a PUT without consoleRoles leaves them')
+  const putNone = await scim('PUT', `/Users/${id}`, teacher('roles.t1', []))
+  t.equal(putNone.statusCode, 200)
+  t.equal(rolesIn(putNone.json()), undefined, 'a PUT with an empty consoleRoles takes them all away')
   t.same(await listOperatorRoles(db, { accountId: id }), [])
 })
 
