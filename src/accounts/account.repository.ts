@@ -187,7 +187,9 @@ export async function searchAccounts(
   if (given !== undefined)
     query = query.where(sql<SqlBool>`translate(lower(given_name), 'ё', 'е') like ${likePrefix(given)}`)
   if (patronymic !== undefined)
-    query = query.where(sql<SqlBool>`translate(lower(coalesce(patronymic, '')), 'ё', 'е') like ${likePrefix(patronymic)}`)
+    query = query.where(
+      sql<SqlBool>`translate(lower(coalesce(patronymic, '')), 'ё', 'е') like ${likePrefix(patronymic)}`,
+    )
   if (search.schoolId !== undefined) query = query.where('school_id', '=', search.schoolId)
   if (search.className !== undefined) query = query.where('class_name', '=', search.className)
   const rows = await query.orderBy('family_name').orderBy('given_name').orderBy('login').limit(limit).execute()
@@ -195,7 +197,11 @@ export async function searchAccounts(
 }
 
 /** The account `id` if it is in `scope`; undefined otherwise (an id of another school reads nothing). */
-export async function findAccountInScope(db: Executor, scope: RawBuilder<SqlBool>, id: string): Promise<Account | undefined> {
+export async function findAccountInScope(
+  db: Executor,
+  scope: RawBuilder<SqlBool>,
+  id: string,
+): Promise<Account | undefined> {
   if (!isUuid(id)) return undefined
   const row = await selectAccounts(db).where('id', '=', id).where(scope).executeTakeFirst()
   return row && toAccount(row)

@@ -284,7 +284,8 @@ function regionSchema<P extends TSchema>(provider: P) {
         {
           schoolsMayDeactivate: Type.Boolean({
             default: false,
-            description: 'school admins may deactivate and reactivate accounts at the console (SCIM stays the normal path)',
+            description:
+              'school admins may deactivate and reactivate accounts at the console (SCIM stays the normal path)',
           }),
         },
         { ...closed, default: {} },
