@@ -61,11 +61,6 @@ export function findAccountOfOperator(
   return findAccountInScope(context.db, scopeOf(operator), accountId)
 }
 
-/** The schools the operator answers for (a school admin's, or every school of its regions), by name. */
-export function schoolsOf(operator: Operator): readonly { id: string; region: string }[] {
-  return operator.scope.schools
-}
-
 export function classesOf(context: RouteContext, operator: Operator, schoolId: string) {
   return listClassesInScope(context.db, scopeOf(operator), schoolId)
 }
@@ -320,5 +315,3 @@ export async function setContactCard(
   })
   return findSchoolById(context.db, school.region, school.id)
 }
-
-export type { AccountSearch }
