@@ -11,7 +11,6 @@
  */
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import PDFDocument from 'pdfkit'
 import QRCode from 'qrcode'
 import { BridgeError } from '../errors.js'
 import { normaliseText } from '../person/text.js'
@@ -157,6 +156,8 @@ export async function renderLoginSlips(sheet: SlipSheet): Promise<Buffer> {
   checkSheet(sheet)
   const texts = slipTexts[sheet.locale]
   const qrPng = await QRCode.toBuffer(sheet.loginUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 })
+  // pdfkit and its font engine load with the first slip (some 10 MiB an instance that prints none keeps free).
+  const { default: PDFDocument } = await import('pdfkit')
   const doc = new PDFDocument({
     size: 'A4',
     margin: 0,
