@@ -11,7 +11,6 @@
  */
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import QRCode from 'qrcode'
 import { BridgeError } from '../errors.js'
 import { normaliseText } from '../person/text.js'
 import { slipTexts } from './slip-texts.js'
@@ -155,6 +154,7 @@ function drawSlip(doc: PDFKit.PDFDocument, sheet: SlipSheet, entry: LoginSlip, q
 export async function renderLoginSlips(sheet: SlipSheet): Promise<Buffer> {
   checkSheet(sheet)
   const texts = slipTexts[sheet.locale]
+  const { default: QRCode } = await import('qrcode')
   const qrPng = await QRCode.toBuffer(sheet.loginUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 })
   // pdfkit and its font engine load with the first slip (some 10 MiB an instance that prints none keeps free).
   const { default: PDFDocument } = await import('pdfkit')

@@ -10,17 +10,16 @@
  *   a browser) is `undefined`, never an exception: the caller answers the person the same way for all
  * - an assertion counts only for the credential it names (the caller looked it up by that id)
  */
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server'
+
+/** The library loads with the first passkey ceremony (its dependencies cost an idle instance some 10 MiB). */
+const webauthn = () => import('@simplewebauthn/server')
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON }
 
@@ -55,9 +54,10 @@ export interface PasskeyRegistrationInput {
 }
 
 /** The options of `navigator.credentials.create()`; keep `challenge` for the verification. */
-export function passkeyRegistrationOptions(
+export async function passkeyRegistrationOptions(
   input: PasskeyRegistrationInput,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await webauthn()
   return generateRegistrationOptions({
     rpID: input.rpId,
     rpName: input.rpName,
@@ -87,6 +87,7 @@ export async function verifyPasskeyRegistration(input: {
   expectedOrigin: string
   rpId: string
 }): Promise<VerifiedPasskey | undefined> {
+  const { verifyRegistrationResponse } = await webauthn()
   try {
     const result = await verifyRegistrationResponse({
       response: input.response,
@@ -111,10 +112,11 @@ export async function verifyPasskeyRegistration(input: {
 }
 
 /** The options of `navigator.credentials.get()`; without `allowCredentialIds`, any discoverable passkey. */
-export function passkeyAuthenticationOptions(input: {
+export async function passkeyAuthenticationOptions(input: {
   rpId: string
   allowCredentialIds?: Buffer[]
 }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthn()
   return generateAuthenticationOptions({
     rpID: input.rpId,
     userVerification: 'required',
@@ -140,6 +142,7 @@ export async function verifyPasskeyAssertion(input: {
   credential: StoredPasskey
 }): Promise<{ newSignCount: number; userVerified: boolean } | undefined> {
   const id = input.credential.id.toString('base64url')
+  const { verifyAuthenticationResponse } = await webauthn()
   try {
     if (input.response?.id !== id) return undefined
     const result = await verifyAuthenticationResponse({

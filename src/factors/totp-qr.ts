@@ -1,11 +1,11 @@
 /*
  * The QR code of an otpauth:// URI, rendered on the server as SVG (no script and no third party sees the
  * secret): error correction M, a 4-module quiet zone, black on white as authenticator apps read best.
- * The page inlines it; the secret is also shown as text for typing it in by hand.
+ * The page inlines it; the secret is also shown as text for typing it in by hand. `qrcode` loads with the
+ * first code drawn (an enrolment or a login slip), not with the service: most instances rarely draw one.
  */
-import QRCode from 'qrcode'
-
-export function renderTotpQr(uri: string): Promise<string> {
+export async function renderTotpQr(uri: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode')
   return QRCode.toString(uri, {
     type: 'svg',
     errorCorrectionLevel: 'M',
