@@ -6,13 +6,13 @@
 import type { Kysely } from 'kysely'
 import { type Account, findAccountsByFamilyName } from '../accounts/account.repository.js'
 import { resetPassword } from '../lifecycle/change-password.js'
+import { unblockAccount } from '../lifecycle/unblock.js'
 import { createPasswordHasher } from '../accounts/password-hash.js'
-import { clearAccountThrottle, findAccountThrottle } from '../accounts/throttle.js'
+import { findAccountThrottle } from '../accounts/throttle.js'
 import { lastSignInOfAccount } from '../audit/read-audit-events.js'
-import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { Database } from '../db/schema.js'
 import { listLinksOfAccount } from '../linking/identity-link.repository.js'
-import { maskSnils, maskSnilsLike } from '../person/snils.js'
+import { maskSnils } from '../person/snils.js'
 import { listActiveSessions } from '../sessions/login-session.js'
 import {
   accountLabel,
@@ -168,24 +168,9 @@ const accountsUnblock = accountChange(
     summary: 'Lifts the block after too many wrong passwords (and clears the count of failed attempts).',
   },
   async (context, db, account, operator) => {
-    const now = context.now()
-    const cleared = await db.transaction().execute(async (trx) => {
-      const throttle = await clearAccountThrottle(
-        trx,
-        context.config.secrets.snilsPepper.reveal(),
-        account.region,
-        account.login,
-      )
-      const until = throttle?.blockedUntil ?? undefined
-      const wasBlocked = until !== undefined && until > now
-      await recordAuditEvent(trx, {
-        type: 'account_unblocked',
-        outcome: wasBlocked ? 'unblocked' : 'not_blocked',
-        accountId: account.id,
-        region: account.region,
-        details: { operator: maskSnilsLike(operator), failures: throttle?.failures ?? 0 },
-      })
-      return wasBlocked ? until : undefined
+    const { blockedUntil: cleared } = await unblockAccount(db, context.config.secrets.snilsPepper.reveal(), account, {
+      operator,
+      now: context.now(),
     })
     if (cleared === undefined)
       context.out(`${accountLabel(account)} was not blocked; its count of failed attempts is cleared`)

@@ -19,7 +19,7 @@ import {
 } from '../accounts/account.repository.js'
 import { type Contacts, findContacts } from '../accounts/contacts.repository.js'
 import { findSchoolById, type School, type SchoolContact, setSchoolContact } from '../accounts/school.repository.js'
-import { clearAccountThrottle, findAccountThrottle } from '../accounts/throttle.js'
+import { findAccountThrottle } from '../accounts/throttle.js'
 import { readSignInHistory, type SignInEvent } from '../audit/read-audit-events.js'
 import { recordAuditEvent } from '../audit/record-audit-event.js'
 import type { RouteContext } from '../context.js'
@@ -27,6 +27,7 @@ import { inTransaction } from '../db/transaction.js'
 import { factorSummary, type FactorSummary } from '../factors/factor.repository.js'
 import { resetFactors } from '../factors/reset-factors.js'
 import { deactivateAccount, reactivateAccount } from '../lifecycle/account-state.js'
+import { unblockAccount } from '../lifecycle/unblock.js'
 import { resetPassword } from '../lifecycle/change-password.js'
 import { type IdentityLink, listLinksOfAccount } from '../linking/identity-link.repository.js'
 import { removeLink } from '../linking/unlink.js'
@@ -185,22 +186,12 @@ export async function actOnAccount(
       return done(true, reset.password)
     }
     case 'unblock': {
-      const throttle = await clearAccountThrottle(
-        db,
-        context.config.secrets.snilsPepper.reveal(),
-        account.region,
-        account.login,
-      )
-      const until = throttle?.blockedUntil ?? undefined
-      await recordAuditEvent(db, {
-        type: 'account_unblocked',
-        outcome: until !== undefined && until > now ? 'unblocked' : 'not_blocked',
-        accountId: account.id,
-        region: account.region,
+      const { cleared } = await unblockAccount(db, context.config.secrets.snilsPepper.reveal(), account, {
+        operator: by,
+        now,
         requestId: operator.requestId,
-        details: { operator: by, failures: throttle?.failures ?? 0 },
       })
-      return done(throttle !== undefined)
+      return done(cleared !== undefined)
     }
     case 'remove_link': {
       const link = (await listLinksOfAccount(db, account.id)).find((candidate) => candidate.id === request.linkId)

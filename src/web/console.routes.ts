@@ -199,6 +199,20 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     )
   }
 
+  /** The card again with why the form was refused (nothing was done). */
+  async function renderCardRefusal(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    opened: Opened,
+    accountId: string,
+    problem: string,
+    status: number,
+  ) {
+    const card = await readAccountCard(context, opened.operator, accountId)
+    if (card === undefined) throw notFound()
+    return renderCard(request, reply, opened, card, { problem, status })
+  }
+
   async function slipsPdf(
     reply: FastifyReply,
     request: FastifyRequest,
@@ -281,11 +295,8 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       const { id } = request.params as { id: string }
       const body = request.body as { action: ConsoleAction; reason: string; confirm?: 'yes'; link?: string }
       const w = consoleWords(pageContext(request))
-      if (body.confirm !== 'yes' || body.reason.trim() === '') {
-        const card = await readAccountCard(context, opened.operator, id)
-        if (card === undefined) throw notFound()
-        return renderCard(request, reply, opened, card, { problem: w.needReason, status: 400 })
-      }
+      if (body.confirm !== 'yes' || body.reason.trim() === '')
+        return renderCardRefusal(request, reply, opened, id, w.needReason, 400)
       const outcome = await actOnAccount(context, opened.operator, {
         accountId: id,
         action: body.action,
@@ -317,11 +328,8 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       const { id } = request.params as { id: string }
       const body = request.body as { reason: string; confirm?: 'yes' }
       const w = consoleWords(pageContext(request))
-      if (body.confirm !== 'yes' || body.reason.trim() === '') {
-        const card = await readAccountCard(context, opened.operator, id)
-        if (card === undefined) throw notFound()
-        return renderCard(request, reply, opened, card, { problem: w.needReason, status: 400 })
-      }
+      if (body.confirm !== 'yes' || body.reason.trim() === '')
+        return renderCardRefusal(request, reply, opened, id, w.needReason, 400)
       const outcome = await actOnAccount(context, opened.operator, {
         accountId: id,
         action: 'temporary_password',
@@ -329,11 +337,9 @@ export const consoleRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       })
       if (outcome.kind === 'not_found') throw notFound()
       if (outcome.kind !== 'done' || outcome.password === undefined) {
-        const card = await readAccountCard(context, opened.operator, id)
-        if (card === undefined) throw notFound()
         const problem =
           outcome.kind === 'refused' && outcome.reason === 'operator_account' ? w.operatorAccount : w.notAllowed
-        return renderCard(request, reply, opened, card, { problem, status: 403 })
+        return renderCardRefusal(request, reply, opened, id, problem, 403)
       }
       return slipsPdf(
         reply,
